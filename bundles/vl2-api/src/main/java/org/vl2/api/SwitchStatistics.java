@@ -1,0 +1,29 @@
+package org.vl2.api;
+
+/**
+ * Switch core counters since start.
+ *
+ * @param ports              ports now
+ * @param rxFrames           frames received from all ports (valid or not)
+ * @param rxBytes            bytes received
+ * @param txFrames           frames sent to ports (a flooded frame counts once per egress port)
+ * @param txBytes            bytes sent
+ * @param unicast            frames forwarded to one known port
+ * @param flooded            frames flooded (broadcast, multicast, unknown unicast, or by a hub policy)
+ * @param filtered           frames whose destination sits behind the ingress port: not sent back
+ * @param dropRunt           frames shorter than an Ethernet header
+ * @param dropOversize       frames over the configured maximum frame size
+ * @param dropSourceMulticast frames with a group (multicast/broadcast) source MAC
+ * @param dropNoPolicy       frames dropped because the configured forwarding policy is not available
+ * @param dropPolicy         frames the forwarding policy decided to drop
+ * @param txErrors           sends that failed in the transport
+ */
+public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                               long flooded, long filtered, long dropRunt, long dropOversize,
+                               long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long txErrors) {
+
+    /** All drops together. */
+    public long drops() {
+        return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy;
+    }
+}

@@ -1,0 +1,44 @@
+package org.vl2.api.spi;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Carries Ethernet frames between the switch and remote ports, e.g. over UDP. Registered as an OSGi
+ * service with the property {@value #PROPERTY} (its name); the switch binds every transport it finds and
+ * unbinds it when it goes, so transports can be added, replaced and removed while the switch runs.
+ */
+@ConsumerType
+public interface Transport {
+
+    /** Service property naming the transport. */
+    String PROPERTY = "vl2.transport";
+
+    /** Short name, e.g. {@code udp}; unique among the registered transports. */
+    String name();
+
+    /** How frames are framed on this transport, e.g. {@code raw}. */
+    String mode();
+
+    /** The local endpoint, for display, e.g. {@code 0.0.0.0:9990}. */
+    String localAddress();
+
+    /**
+     * Starts delivering received frames to {@code receiver}, on the transport's own thread(s). Idempotent
+     * for the same receiver.
+     */
+    void start(FrameReceiver receiver);
+
+    /** Stops delivering frames. After return, no call to the receiver is in progress or will follow. */
+    void stop();
+
+    /**
+     * Sends one frame (between position and limit) to a remote endpoint. Position and limit are unchanged
+     * on return. Safe to call from any thread.
+     *
+     * @return false if the frame could not be sent (counted by the caller as a transmit error)
+     */
+    boolean send(SocketAddress remote, ByteBuffer frame);
+}

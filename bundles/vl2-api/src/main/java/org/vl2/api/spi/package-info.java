@@ -1,0 +1,10 @@
+/**
+ * Service provider interfaces: what transports and forwarding policies implement, and what the switch
+ * core offers them ({@link org.vl2.api.spi.FrameReceiver}).
+ */
+@Export
+@Version("1.0.0")
+package org.vl2.api.spi;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
