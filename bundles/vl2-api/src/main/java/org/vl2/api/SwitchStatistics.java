@@ -15,15 +15,17 @@ package org.vl2.api;
  * @param dropOversize       frames over the configured maximum frame size
  * @param dropSourceMulticast frames with a group (multicast/broadcast) source MAC
  * @param dropNoPolicy       frames dropped because the configured forwarding policy is not available
- * @param dropPolicy         frames the forwarding policy decided to drop
+ * @param dropPolicy         frames the forwarding policy dropped, or sent to a port that does not exist
+ * @param dropPortLimit      datagrams from new endpoints refused because the switch has its maximum of ports
  * @param txErrors           sends that failed in the transport
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
-                               long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long txErrors) {
+                               long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
+                               long txErrors) {
 
     /** All drops together. */
     public long drops() {
-        return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy;
+        return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit;
     }
 }

@@ -1,0 +1,39 @@
+package org.vl2.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class ValueTypesTest {
+
+    @Test
+    void portIdsParseAndValidate() {
+        assertEquals(PortId.of(3), PortId.valueOf("3"));
+        assertEquals(PortId.of(3), PortId.valueOf("p3"));
+        assertEquals("3", PortId.of(3).toString());
+        assertTrue(PortId.FLOOD.isFlood());
+        assertThrows(IllegalArgumentException.class, () -> PortId.of(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PortId.valueOf("x"));
+        assertTrue(e.getMessage().contains("'x'"));
+        assertThrows(IllegalArgumentException.class, () -> PortId.valueOf("-1"));
+    }
+
+    @Test
+    void networkIdsAreSixteenHexDigits() {
+        assertEquals("0000000000000000", Networks.format(Networks.DEFAULT));
+        assertEquals("8056c2e21c000001", Networks.format(Networks.parse("8056c2e21c000001")));
+        assertEquals(-1L, Networks.parse("ffffffffffffffff"));
+        assertEquals(0x2aL, Networks.parse("0x2a"));
+        assertThrows(IllegalArgumentException.class, () -> Networks.parse("12345678901234567"));
+        assertThrows(IllegalArgumentException.class, () -> Networks.parse("xyz"));
+        assertThrows(IllegalArgumentException.class, () -> Networks.parse(""));
+    }
+
+    @Test
+    void statisticsSumTheDrops() {
+        SwitchStatistics s = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7);
+        assertEquals(21, s.drops());
+    }
+}

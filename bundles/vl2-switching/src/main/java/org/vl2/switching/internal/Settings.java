@@ -1,0 +1,48 @@
+package org.vl2.switching.internal;
+
+import java.util.regex.Pattern;
+
+/** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
+record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts) {
+
+    static final int MIN_FRAME = 64;
+    static final int MAX_FRAME = 9216;
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+
+    /**
+     * @throws IllegalArgumentException naming the property, its value and what is allowed
+     */
+    static Settings from(SwitchConfig c) {
+        String policy = c.policy() == null ? "" : c.policy().trim();
+        if (!NAME.matcher(policy).matches()) {
+            throw invalid("policy", "'" + c.policy() + "'", "a policy name such as 'learning' or 'hub'");
+        }
+        if (c.max_frame_size() < MIN_FRAME || c.max_frame_size() > MAX_FRAME) {
+            throw invalid("max.frame.size", c.max_frame_size(), MIN_FRAME + ".." + MAX_FRAME + " bytes");
+        }
+        if (c.port_idle_timeout_seconds() < 0 || c.port_idle_timeout_seconds() > 31_536_000L) {
+            throw invalid("port.idle.timeout.seconds", c.port_idle_timeout_seconds(),
+                    "0 (never) .. 31536000 seconds");
+        }
+        if (c.max_ports() < 1 || c.max_ports() > 65535) {
+            throw invalid("max.ports", c.max_ports(), "1..65535");
+        }
+        return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
+                c.max_ports());
+    }
+
+    Settings withPolicy(String name) {
+        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts);
+    }
+
+    private static IllegalArgumentException invalid(String property, Object value, String allowed) {
+        return new IllegalArgumentException("Invalid configuration " + SwitchCore.PID + ": " + property + "=" + value
+                + " (must be " + allowed + ")");
+    }
+
+    @Override
+    public String toString() {
+        return "policy=" + policy + ", max.frame.size=" + maxFrameSize + ", port.idle.timeout.seconds="
+                + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts;
+    }
+}

@@ -1,0 +1,30 @@
+package org.vl2.switching.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the switch core, PID {@value SwitchCore#PID}. */
+@ObjectClassDefinition(name = "vl2 switch core",
+        description = "Frame validation, forwarding policy and port registry of the vl2 switch")
+public @interface SwitchConfig {
+
+    @AttributeDefinition(name = "Forwarding policy",
+            description = "Name of the forwarding policy: 'learning' (802.1D bridge) or 'hub' (flood everything). "
+                    + "Can be changed at runtime; the MAC table and the ports are kept.")
+    String policy() default "learning";
+
+    @AttributeDefinition(name = "Maximum frame size",
+            description = "Largest Ethernet frame accepted, in bytes, without FCS: 1518 + one 802.1Q tag by default; "
+                    + "up to 9216 for jumbo frames. Larger frames are dropped and counted.", min = "64", max = "9216")
+    int max_frame_size() default 1522;
+
+    @AttributeDefinition(name = "Port idle timeout (s)",
+            description = "A raw-mode port that sends nothing for this long is removed and its MAC entries flushed. "
+                    + "0 = never.", min = "0")
+    long port_idle_timeout_seconds() default 300;
+
+    @AttributeDefinition(name = "Maximum ports",
+            description = "Ports the switch accepts; datagrams from further new endpoints are dropped and counted.",
+            min = "1", max = "65535")
+    int max_ports() default 1024;
+}

@@ -1,0 +1,351 @@
+package org.vl2.switching.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vl2.api.MacAddress;
+import org.vl2.api.PortId;
+import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchStatistics;
+import org.vl2.switching.internal.Fakes.FakeTransport;
+import org.vl2.switching.internal.Fakes.MapMacTable;
+
+class SwitchCoreTest {
+
+    private static final String A_MAC = "02:00:00:00:00:0a";
+    private static final String B_MAC = "02:00:00:00:00:0b";
+    private static final String C_MAC = "02:00:00:00:00:0c";
+    private static final String BCAST = "ff:ff:ff:ff:ff:ff";
+    private static final long SECOND = 1_000_000_000L;
+
+    private final SocketAddress a = Fakes.endpoint(40001);
+    private final SocketAddress b = Fakes.endpoint(40002);
+    private final SocketAddress c = Fakes.endpoint(40003);
+
+    private final AtomicLong clock = new AtomicLong(1_000 * SECOND);
+    private MapMacTable fdb;
+    private FakeTransport udp;
+    private SwitchCore sw;
+
+    @BeforeEach
+    void setUp() {
+        fdb = new MapMacTable();
+        udp = new FakeTransport("udp");
+        sw = newSwitch(Fakes.defaults());
+    }
+
+    private SwitchCore newSwitch(SwitchConfig config) {
+        SwitchCore s = new SwitchCore(fdb, null, config, clock::get, false);
+        s.bindPolicy(new LearningPolicy());
+        s.bindPolicy(new HubPolicy());
+        s.bindTransport(udp);
+        return s;
+    }
+
+    /** Each of a, b, c announces itself with a broadcast, so all three ports exist and are learned. */
+    private void threeHosts() {
+        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        udp.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46));
+        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        udp.clear();
+    }
+
+    @Test
+    void broadcastIsFloodedToEveryOtherPortButNeverBackToTheSender() {
+        threeHosts();
+        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        assertEquals(0, udp.sentTo(a));
+        assertEquals(1, udp.sentTo(b));
+        assertEquals(1, udp.sentTo(c));
+    }
+
+    @Test
+    void portsAppearOnTheirFirstValidDatagramAndAreLearned() {
+        threeHosts();
+        List<PortInfo> ports = sw.ports();
+        assertEquals(3, ports.size());
+        assertEquals("127.0.0.1:40001", ports.get(0).remote());
+        assertEquals("udp", ports.get(0).transport());
+        assertEquals("raw", ports.get(0).mode());
+        assertEquals(ports.get(0).id(), fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
+        assertEquals(ports.get(2).id(), fdb.lookup(0, 0, MacAddress.valueOf(C_MAC).toLong()));
+    }
+
+    @Test
+    void knownUnicastGoesOnlyToItsPort() {
+        threeHosts();
+        long txBefore = sw.ports().get(0).counters().txFrames(); // the floods of b's and c's broadcasts
+        long txBytesBefore = sw.ports().get(0).counters().txBytes();
+        ByteBuffer f = Fakes.frame(A_MAC, B_MAC, -1, 100);
+        udp.inject(b, f);
+        assertEquals(1, udp.sentTo(a));
+        assertEquals(0, udp.sentTo(c));
+        assertEquals(0, udp.sentTo(b));
+        assertEquals(114, udp.sent.get(a).get(0).length);
+        SwitchStatistics st = sw.statistics();
+        assertEquals(1, st.unicast());
+        PortInfo pa = sw.ports().get(0);
+        assertEquals(txBefore + 1, pa.counters().txFrames());
+        assertEquals(txBytesBefore + 114, pa.counters().txBytes());
+    }
+
+    @Test
+    void unknownUnicastAndMulticastAreFlooded() {
+        threeHosts();
+        udp.inject(b, Fakes.frame("02:00:00:00:00:99", B_MAC, -1, 46));
+        assertEquals(1, udp.sentTo(a));
+        assertEquals(1, udp.sentTo(c));
+        assertEquals(0, udp.sentTo(b));
+        udp.clear();
+        udp.inject(b, Fakes.frame("33:33:ff:00:00:01", B_MAC, -1, 46)); // IPv6 solicited-node multicast
+        assertEquals(1, udp.sentTo(a));
+        assertEquals(1, udp.sentTo(c));
+        assertEquals(0, udp.sentTo(b));
+    }
+
+    @Test
+    void aDestinationBehindTheIngressPortIsFilteredNotSentBack() {
+        threeHosts();
+        udp.inject(a, Fakes.frame(B_MAC, "02:00:00:00:00:aa", -1, 46)); // second host behind port a
+        udp.clear();
+        udp.inject(a, Fakes.frame("02:00:00:00:00:aa", A_MAC, -1, 46));
+        assertEquals(0, udp.sentTotal());
+        assertEquals(1, sw.statistics().filtered());
+    }
+
+    @Test
+    void aStationMovingToAnotherPortIsFollowed() {
+        threeHosts();
+        udp.inject(c, Fakes.frame(BCAST, A_MAC, -1, 46)); // A now speaks from c
+        udp.clear();
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, udp.sentTo(c));
+        assertEquals(0, udp.sentTo(a));
+    }
+
+    @Test
+    void vlansAreLearnedSeparatelyAndTagsArriveIntact() {
+        threeHosts();
+        udp.inject(a, Fakes.frame(BCAST, A_MAC, 10, 46));
+        udp.clear();
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, 10, 46));
+        assertEquals(1, udp.sentTo(a));
+        byte[] got = udp.sent.get(a).get(0);
+        assertEquals((byte) 0x81, got[12]);
+        assertEquals(10, got[15]);
+        udp.clear();
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, 20, 46)); // A unknown on VLAN 20: flooded
+        assertEquals(2, udp.sentTotal());
+    }
+
+    @Test
+    void badFramesAreCountedDropsAndForwardingGoesOn() {
+        threeHosts();
+        ByteBuffer runt = ByteBuffer.allocateDirect(13);
+        udp.inject(a, runt);
+        ByteBuffer taggedRunt = Fakes.frame(B_MAC, A_MAC, 5, 0).limit(16);
+        udp.inject(a, taggedRunt);
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 1509)); // 1523 bytes > 1522
+        udp.inject(a, Fakes.frame(B_MAC, "03:00:00:00:00:01", -1, 46)); // group bit in source
+        udp.inject(a, Fakes.frame(B_MAC, BCAST, -1, 46));
+        assertEquals(0, udp.sentTotal());
+        SwitchStatistics st = sw.statistics();
+        assertEquals(2, st.dropRunt());
+        assertEquals(1, st.dropOversize());
+        assertEquals(2, st.dropSourceMulticast());
+        assertEquals(5, st.drops());
+        assertEquals(5, sw.ports().get(0).counters().rxDrops());
+        assertNull(fdb.lookup(0, 0, MacAddress.BROADCAST.toLong()));
+
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 1508)); // exactly 1522: fine
+        assertEquals(1, udp.sentTo(b));
+    }
+
+    @Test
+    void anInvalidFirstDatagramDoesNotCreateAPort() {
+        udp.inject(a, ByteBuffer.allocateDirect(3));
+        udp.inject(a, Fakes.frame(BCAST, BCAST, -1, 46));
+        assertTrue(sw.ports().isEmpty());
+        assertEquals(0, fdb.learnCalls);
+    }
+
+    @Test
+    void jumboFramesPassWhenConfigured() {
+        sw = newSwitch(Fakes.config("learning", 9216, 300, 1024));
+        threeHosts();
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9000));
+        assertEquals(1, udp.sentTo(b));
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9203)); // 9217
+        assertEquals(1, sw.statistics().dropOversize());
+    }
+
+    @Test
+    void policyChangesAtRuntimeKeepTheTableAndThePorts() {
+        threeHosts();
+        sw.setPolicy("hub");
+        assertEquals("hub", sw.policy());
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, udp.sentTo(a));
+        assertEquals(1, udp.sentTo(c)); // hub floods known unicast too
+        udp.clear();
+        sw.setPolicy("learning");
+        assertEquals(3, sw.ports().size());
+        assertEquals(3, fdb.size());
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, udp.sentTo(a));
+        assertEquals(0, udp.sentTo(c));
+    }
+
+    @Test
+    void anUnknownPolicyIsRefusedWithTheAvailableOnes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sw.setPolicy("nope"));
+        assertTrue(e.getMessage().contains("hub, learning"), e.getMessage());
+        assertEquals("learning", sw.policy());
+        sw.modified(Fakes.config("nope", 1522, 300, 1024));
+        assertEquals("learning", sw.policy());
+        assertTrue(sw.policyActive());
+    }
+
+    @Test
+    void badConfigurationIsRejectedNamingTheProperty() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> newSwitch(Fakes.config("learning", 10, 300, 1024)));
+        assertTrue(e.getMessage().contains("max.frame.size=10"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> newSwitch(Fakes.config("learning", 1522, -1, 1024)));
+        assertTrue(e.getMessage().contains("port.idle.timeout.seconds=-1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> newSwitch(Fakes.config("Bad Policy!", 1522, 1, 1024)));
+        assertTrue(e.getMessage().contains("policy="), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> newSwitch(Fakes.config("learning", 1522, 1, 0)));
+        assertTrue(e.getMessage().contains("max.ports=0"), e.getMessage());
+    }
+
+    @Test
+    void badModificationKeepsTheLastGoodConfiguration() {
+        sw.modified(Fakes.config("hub", 9216, 60, 10));
+        assertEquals("hub", sw.policy());
+        sw.modified(Fakes.config("learning", 99999, 60, 10)); // invalid frame size: whole change refused
+        assertEquals("hub", sw.policy());
+        threeHosts();
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9000)); // 9216 still in force
+        assertEquals(0, sw.statistics().dropOversize());
+    }
+
+    @Test
+    void withoutTheConfiguredPolicyFramesAreDroppedAndCounted() {
+        SwitchCore s = new SwitchCore(fdb, null, Fakes.defaults(), clock::get, false);
+        FakeTransport t = new FakeTransport("udp");
+        s.bindTransport(t);
+        s.bindPolicy(new HubPolicy());
+        assertFalse(s.policyActive());
+        t.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        t.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46));
+        assertEquals(2, s.statistics().dropNoPolicy());
+        assertEquals(0, t.sentTotal());
+        LearningPolicy learning = new LearningPolicy();
+        s.bindPolicy(learning);
+        assertTrue(s.policyActive());
+        t.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        assertEquals(1, t.sentTo(b));
+        s.unbindPolicy(learning);
+        assertFalse(s.policyActive());
+    }
+
+    @Test
+    void idlePortsAreRemovedAndTheirMacsFlushed() {
+        sw = newSwitch(Fakes.config("learning", 1522, 30, 1024));
+        threeHosts();
+        clock.addAndGet(20 * SECOND);
+        udp.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46)); // b stays alive
+        clock.addAndGet(11 * SECOND);
+        sw.expireIdlePorts();
+        List<PortInfo> ports = sw.ports();
+        assertEquals(1, ports.size());
+        assertEquals("127.0.0.1:40002", ports.get(0).remote());
+        assertNull(fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
+        assertEquals(1, fdb.size());
+        // a comes back: a new port, learned again
+        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        assertEquals(2, sw.ports().size());
+        assertEquals(4, sw.ports().get(1).id().number());
+    }
+
+    @Test
+    void idleTimeoutZeroNeverExpires() {
+        sw = newSwitch(Fakes.config("learning", 1522, 0, 1024));
+        threeHosts();
+        clock.addAndGet(1_000_000 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(3, sw.ports().size());
+    }
+
+    @Test
+    void newEndpointsBeyondMaxPortsAreDroppedAndCounted() {
+        sw = newSwitch(Fakes.config("learning", 1522, 300, 2));
+        threeHosts();
+        assertEquals(2, sw.ports().size());
+        assertEquals(1, sw.statistics().dropPortLimit());
+        assertTrue(sw.removePort(sw.ports().get(0).id()));
+        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        assertEquals(2, sw.ports().size());
+    }
+
+    @Test
+    void removingATransportRemovesItsPortsAndStopsIt() {
+        FakeTransport other = new FakeTransport("udp2");
+        sw.bindTransport(other);
+        threeHosts();
+        other.inject(Fakes.endpoint(50000), Fakes.frame(BCAST, "02:00:00:00:00:0d", -1, 46));
+        assertEquals(1, udp.sentTo(a)); // flooded across transports: one flood domain
+        assertEquals(4, sw.ports().size());
+        sw.unbindTransport(udp);
+        assertEquals(1, udp.stops);
+        assertEquals(1, sw.ports().size());
+        assertEquals("udp2", sw.ports().get(0).transport());
+        assertEquals(1, fdb.size());
+    }
+
+    @Test
+    void failedSendsAreCountedAsTransmitErrors() {
+        threeHosts();
+        udp.failSends = true;
+        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        assertEquals(2, sw.statistics().txErrors());
+        assertEquals(1, sw.ports().get(1).counters().txDrops());
+    }
+
+    @Test
+    void operatorCanRemoveAPort() {
+        threeHosts();
+        PortId first = sw.ports().get(0).id();
+        assertTrue(sw.removePort(first));
+        assertFalse(sw.removePort(first));
+        assertTrue(sw.port(first).isEmpty());
+        assertNull(fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
+    }
+
+    @Test
+    void countersAddUp() {
+        threeHosts();
+        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 86)); // 100 bytes
+        SwitchStatistics st = sw.statistics();
+        assertEquals(4, st.rxFrames());
+        assertEquals(3 * 60 + 100, st.rxBytes());
+        assertEquals(1, st.unicast());
+        assertEquals(3, st.flooded());
+        assertEquals(0 + 1 + 2 + 1, st.txFrames()); // floods reach 0, 1 and 2 other ports, then the unicast
+        assertEquals(3 * 60 + 100, st.txBytes());
+        PortInfo pa = sw.ports().get(0);
+        assertEquals(2, pa.counters().rxFrames());
+        assertEquals(160, pa.counters().rxBytes());
+    }
+}

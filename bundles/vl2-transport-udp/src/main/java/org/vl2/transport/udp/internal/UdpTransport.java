@@ -1,0 +1,254 @@
+package org.vl2.transport.udp.internal;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.spi.FrameReceiver;
+import org.vl2.api.spi.Transport;
+
+/**
+ * UDP transport in raw mode: every datagram carries exactly one Ethernet frame and nothing else, the wire
+ * format of the seed VSwitch/VPort, so their clients are ports of a vl2 switch unchanged.
+ *
+ * <p>One receive thread per transport reads into one direct buffer and hands each frame to the switch
+ * on that thread; the switch sends on the same non-blocking channel. Nothing is allocated or logged per
+ * frame. A configuration change re-creates the component (DS does that when there is no modified
+ * method), so the socket is re-bound and the switch re-attaches the transport.
+ */
+@Component(service = Transport.class, configurationPid = UdpTransport.PID, immediate = true,
+        property = Transport.PROPERTY + "=" + UdpTransport.NAME)
+@Designate(ocd = UdpTransportConfig.class)
+public final class UdpTransport implements Transport {
+
+    static final String PID = "org.vl2.transport.udp";
+    static final String NAME = "udp";
+    static final String MODE_RAW = "raw";
+    static final int DEFAULT_PORT = 9990;
+    /** Largest UDP payload over IPv4: nothing a peer sends is ever truncated, so oversize frames are seen. */
+    static final int MAX_DATAGRAM = 65_507;
+    private static final Logger LOG = LoggerFactory.getLogger(UdpTransport.class);
+
+    private final DatagramChannel channel;
+    private final Selector selector;
+    private final String local;
+    private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
+    private final LongAdder sendFailures = new LongAdder();
+
+    private final Object lifecycle = new Object();
+    private Thread receiveThread;
+    private volatile FrameReceiver receiver;
+    private volatile boolean running;
+
+    @Activate
+    public UdpTransport(UdpTransportConfig config) {
+        String mode = config.mode() == null ? "" : config.mode().trim();
+        if (!MODE_RAW.equals(mode)) {
+            throw invalid("mode=" + config.mode() + " (supported: raw)");
+        }
+        if (config.port() < 1 || config.port() > 65535) {
+            throw invalid("port=" + config.port() + " (must be 1..65535)");
+        }
+        if (config.receive_buffer_bytes() < 65536 || config.send_buffer_bytes() < 65536) {
+            throw invalid("receive.buffer.bytes=" + config.receive_buffer_bytes() + ", send.buffer.bytes="
+                    + config.send_buffer_bytes() + " (each must be at least 65536)");
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(config.bind_address().trim());
+        } catch (UnknownHostException | RuntimeException e) {
+            throw invalid("bind.address=" + config.bind_address() + " (not an address of this host: "
+                    + e.getMessage() + ")");
+        }
+        InetSocketAddress bind = new InetSocketAddress(address, config.port());
+        DatagramChannel ch = null;
+        Selector sel = null;
+        try {
+            ch = DatagramChannel.open();
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receive_buffer_bytes());
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, config.send_buffer_bytes());
+            ch.bind(bind);
+            ch.configureBlocking(false);
+            sel = Selector.open();
+            ch.register(sel, SelectionKey.OP_READ);
+        } catch (BindException e) {
+            close(ch, sel);
+            throw failed("cannot listen on UDP " + format(bind) + ": " + e.getMessage()
+                    + " (is another switch running? set 'port' or 'bind.address' in " + PID + ")", e);
+        } catch (IOException e) {
+            close(ch, sel);
+            throw failed("cannot open UDP socket on " + format(bind) + ": " + e.getMessage(), e);
+        }
+        this.channel = ch;
+        this.selector = sel;
+        this.local = format(bind);
+        LOG.info("Started UDP transport on {} ({} mode)", local, MODE_RAW);
+    }
+
+    private static IllegalArgumentException invalid(String what) {
+        IllegalArgumentException e = new IllegalArgumentException("Invalid configuration " + PID + ": " + what);
+        LOG.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
+        return e;
+    }
+
+    private static IllegalStateException failed(String what, Exception cause) {
+        LOG.error("UDP transport: {}", what);
+        return new IllegalStateException(what, cause);
+    }
+
+    @Deactivate
+    void deactivate() {
+        stop();
+        close(channel, selector);
+        LOG.info("Stopped UDP transport on {}", local);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String mode() {
+        return MODE_RAW;
+    }
+
+    @Override
+    public String localAddress() {
+        return local;
+    }
+
+    /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
+    int boundPort() {
+        try {
+            return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    long sendFailures() {
+        return sendFailures.sum();
+    }
+
+    @Override
+    public void start(FrameReceiver frameReceiver) {
+        synchronized (lifecycle) {
+            if (running && receiver == frameReceiver) {
+                return;
+            }
+            stop();
+            if (!channel.isOpen()) {
+                throw new IllegalStateException("UDP transport on " + local + " is closed");
+            }
+            receiver = frameReceiver;
+            running = true;
+            receiveThread = new Thread(this::receiveLoop, "vl2-udp-rx-" + local);
+            receiveThread.setDaemon(true);
+            receiveThread.start();
+        }
+    }
+
+    @Override
+    public void stop() {
+        synchronized (lifecycle) {
+            Thread t = receiveThread;
+            if (t == null) {
+                return;
+            }
+            running = false;
+            selector.wakeup();
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.warn("UDP receive thread on {} did not stop within 5 s", local);
+            }
+            receiveThread = null;
+            receiver = null;
+        }
+    }
+
+    private void receiveLoop() {
+        final ByteBuffer buf = rxBuffer;
+        final FrameReceiver rx = receiver;
+        while (running) {
+            try {
+                buf.clear();
+                SocketAddress source = channel.receive(buf);
+                if (source == null) {
+                    // Nothing queued: wait for the socket, but wake up now and then to notice stop().
+                    selector.select(500);
+                    selector.selectedKeys().clear();
+                    continue;
+                }
+                buf.flip();
+                rx.receive(this, source, buf);
+            } catch (ClosedChannelException e) {
+                break;
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warn("UDP receive on {} failed: {}", local, e.toString());
+                }
+            } catch (RuntimeException e) {
+                // A bug in a receiver must not kill the port: log it (rarely) and go on with the next frame.
+                LOG.error("Frame handling failed on {}", local, e);
+            }
+        }
+    }
+
+    @Override
+    public boolean send(SocketAddress remote, ByteBuffer frame) {
+        final int position = frame.position();
+        try {
+            // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
+            return channel.send(frame, remote) > 0;
+        } catch (IOException | RuntimeException e) {
+            sendFailures.increment();
+            return false;
+        } finally {
+            frame.position(position);
+        }
+    }
+
+    private static String format(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + a.getPort() : host + ":" + a.getPort();
+    }
+
+    private static void close(DatagramChannel ch, Selector sel) {
+        try {
+            if (sel != null) {
+                sel.close();
+            }
+        } catch (IOException ignored) {
+            // closing: nothing left to do
+        }
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+        } catch (IOException ignored) {
+            // closing: nothing left to do
+        }
+    }
+}

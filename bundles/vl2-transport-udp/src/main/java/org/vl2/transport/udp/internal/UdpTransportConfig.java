@@ -1,0 +1,29 @@
+package org.vl2.transport.udp.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the UDP transport, PID {@value UdpTransport#PID}. */
+@ObjectClassDefinition(name = "vl2 UDP transport",
+        description = "Carries Ethernet frames between the switch and its ports in UDP datagrams")
+public @interface UdpTransportConfig {
+
+    @AttributeDefinition(name = "Bind address",
+            description = "Local address to listen on: 0.0.0.0 (all IPv4), :: (all IPv4 and IPv6), or one address")
+    String bind_address() default "0.0.0.0";
+
+    @AttributeDefinition(name = "UDP port", description = "Local UDP port of the switch", min = "1", max = "65535")
+    int port() default UdpTransport.DEFAULT_PORT;
+
+    @AttributeDefinition(name = "Mode",
+            description = "raw: one Ethernet frame per datagram, no header (compatible with the seed VSwitch/VPort)")
+    String mode() default "raw";
+
+    @AttributeDefinition(name = "Socket receive buffer (bytes)",
+            description = "SO_RCVBUF; the kernel caps it at net.core.rmem_max", min = "65536")
+    int receive_buffer_bytes() default 4 * 1024 * 1024;
+
+    @AttributeDefinition(name = "Socket send buffer (bytes)",
+            description = "SO_SNDBUF; the kernel caps it at net.core.wmem_max", min = "65536")
+    int send_buffer_bytes() default 4 * 1024 * 1024;
+}

@@ -1,0 +1,222 @@
+package org.vl2.transport.udp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vl2.api.spi.FrameReceiver;
+import org.vl2.api.spi.Transport;
+
+/** Runs the transport on real loopback sockets. */
+class UdpTransportTest {
+
+    private record Received(Transport transport, SocketAddress source, byte[] frame) {
+    }
+
+    private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private final FrameReceiver receiver = (t, source, frame) -> {
+        byte[] copy = new byte[frame.remaining()];
+        frame.get(copy); // moves the position: allowed for receivers
+        received.add(new Received(t, source, copy));
+    };
+
+    private UdpTransport transport;
+    private DatagramChannel peer;
+
+    static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf) {
+        return new UdpTransportConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return UdpTransportConfig.class;
+            }
+
+            @Override
+            public String bind_address() {
+                return bind;
+            }
+
+            @Override
+            public int port() {
+                return port;
+            }
+
+            @Override
+            public String mode() {
+                return mode;
+            }
+
+            @Override
+            public int receive_buffer_bytes() {
+                return rcvbuf;
+            }
+
+            @Override
+            public int send_buffer_bytes() {
+                return 1 << 20;
+            }
+        };
+    }
+
+    static int freePort() throws IOException {
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(new InetSocketAddress("127.0.0.1", 0));
+            return ((InetSocketAddress) ch.getLocalAddress()).getPort();
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        transport = new UdpTransport(config("127.0.0.1", freePort(), "raw", 1 << 20));
+        peer = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        peer.configureBlocking(true);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        transport.deactivate();
+        peer.close();
+    }
+
+    private InetSocketAddress switchAddress() {
+        return new InetSocketAddress("127.0.0.1", transport.boundPort());
+    }
+
+    private static byte[] frame(int length, int seed) {
+        byte[] f = new byte[length];
+        for (int i = 0; i < length; i++) {
+            f[i] = (byte) (i * 31 + seed);
+        }
+        return f;
+    }
+
+    @Test
+    void deliversEachDatagramAsOneFrameWithItsSource() throws Exception {
+        transport.start(receiver);
+        byte[] f = frame(60, 1);
+        peer.send(ByteBuffer.wrap(f), switchAddress());
+        Received r = received.poll(5, TimeUnit.SECONDS);
+        assertNotNull(r, "frame not delivered within 5 s");
+        assertArrayEquals(f, r.frame());
+        assertEquals(peer.getLocalAddress(), r.source());
+        assertEquals(transport, r.transport());
+    }
+
+    @Test
+    void sendsAFrameAsOneDatagramAndLeavesTheBufferAsItWas() throws Exception {
+        byte[] f = frame(1514, 7);
+        ByteBuffer buf = ByteBuffer.allocateDirect(2000);
+        buf.position(100);
+        buf.put(f);
+        buf.position(100).limit(100 + f.length);
+        assertTrue(transport.send(peer.getLocalAddress(), buf));
+        assertEquals(100, buf.position());
+        assertEquals(100 + f.length, buf.limit());
+        ByteBuffer in = ByteBuffer.allocate(4000);
+        SocketAddress from = peer.receive(in);
+        assertEquals(switchAddress(), from);
+        in.flip();
+        byte[] got = new byte[in.remaining()];
+        in.get(got);
+        assertArrayEquals(f, got);
+    }
+
+    @Test
+    void largeDatagramsAreNotTruncatedSoTheSwitchCanCountThemAsOversize() throws Exception {
+        transport.start(receiver);
+        byte[] big = frame(9300, 3);
+        peer.send(ByteBuffer.wrap(big), switchAddress());
+        Received r = received.poll(5, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertEquals(9300, r.frame().length);
+    }
+
+    @Test
+    void stopEndsDeliveryAndStartResumesIt() throws Exception {
+        transport.start(receiver);
+        transport.start(receiver); // idempotent
+        transport.stop();
+        peer.send(ByteBuffer.wrap(frame(60, 1)), switchAddress());
+        assertNull(received.poll(700, TimeUnit.MILLISECONDS));
+        transport.start(receiver);
+        // the datagram queued while stopped is delivered now
+        assertNotNull(received.poll(5, TimeUnit.SECONDS));
+        peer.send(ByteBuffer.wrap(frame(60, 2)), switchAddress());
+        assertNotNull(received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aReceiverThatThrowsDoesNotStopTheTransport() throws Exception {
+        FrameReceiver flaky = new FrameReceiver() {
+            int calls;
+
+            @Override
+            public void receive(Transport t, SocketAddress source, ByteBuffer frame) {
+                if (calls++ == 0) {
+                    throw new IllegalStateException("test: first frame fails");
+                }
+                receiver.receive(t, source, frame);
+            }
+        };
+        transport.start(flaky);
+        peer.send(ByteBuffer.wrap(frame(60, 1)), switchAddress());
+        peer.send(ByteBuffer.wrap(frame(60, 2)), switchAddress());
+        Received r = received.poll(5, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertArrayEquals(frame(60, 2), r.frame());
+    }
+
+    @Test
+    void describesItself() {
+        assertEquals("udp", transport.name());
+        assertEquals("raw", transport.mode());
+        assertEquals("127.0.0.1:" + transport.boundPort(), transport.localAddress());
+    }
+
+    @Test
+    void badConfigurationNamesTheProperty() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("127.0.0.1", 70000, "raw", 1 << 20)));
+        assertTrue(e.getMessage().contains("port=70000"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("127.0.0.1", 9990, "vxlan", 1 << 20)));
+        assertTrue(e.getMessage().contains("mode=vxlan"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("no-such-host.invalid", 9990, "raw", 1 << 20)));
+        assertTrue(e.getMessage().contains("bind.address=no-such-host.invalid"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("127.0.0.1", 9990, "raw", 10)));
+        assertTrue(e.getMessage().contains("receive.buffer.bytes=10"), e.getMessage());
+    }
+
+    @Test
+    void aPortInUseGivesAClearError() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new UdpTransport(config("127.0.0.1", transport.boundPort(), "raw", 1 << 20)));
+        assertTrue(e.getMessage().contains("cannot listen on UDP 127.0.0.1:" + transport.boundPort()), e.getMessage());
+        assertTrue(e.getMessage().contains("another switch"), e.getMessage());
+    }
+
+    @Test
+    void sendingAfterCloseFailsQuietly() {
+        transport.deactivate();
+        assertFalse(transport.send(peer.socket().getLocalSocketAddress(), ByteBuffer.allocateDirect(60)));
+        assertEquals(1, transport.sendFailures());
+    }
+}
