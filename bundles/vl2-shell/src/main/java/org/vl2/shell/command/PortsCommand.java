@@ -1,0 +1,111 @@
+package org.vl2.shell.command;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.api.Networks;
+import org.vl2.api.PortCounters;
+import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchService;
+
+/** {@code vl2:ports}: the switch ports and their counters. */
+@Service
+@Command(scope = "vl2", name = "ports", description = "Lists the switch ports with their counters.")
+public class PortsCommand implements Action {
+
+    /** Remote endpoints longer than this are cut (an IPv6 address with port fits). */
+    static final int MAX_REMOTE = 48;
+
+    @Reference
+    SwitchService switchService;
+
+    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
+    boolean noFormat;
+
+    @Option(name = "-j", aliases = "--json", description = "Output JSON")
+    boolean json;
+
+    @Override
+    public Object execute() throws Exception {
+        execute(System.out, Instant.now());
+        return null;
+    }
+
+    void execute(PrintStream out, Instant now) {
+        List<PortInfo> ports = switchService.ports().stream().sorted(Comparator.comparing(PortInfo::id)).toList();
+        if (json) {
+            out.println(json(ports, now));
+        } else {
+            render(ports, now, out, !noFormat);
+        }
+    }
+
+    /** Prints {@code ports} in the given order; "Last seen" is relative to {@code now}. */
+    static void render(List<PortInfo> ports, Instant now, PrintStream out, boolean format) {
+        ShellTable table = new ShellTable().emptyTableText("No ports");
+        table.column("Port").alignRight();
+        table.column("Network");
+        table.column("Transport");
+        table.column("Mode");
+        table.column("Remote").maxSize(MAX_REMOTE);
+        table.column("RX frames").alignRight();
+        table.column("RX bytes").alignRight();
+        table.column("TX frames").alignRight();
+        table.column("TX bytes").alignRight();
+        table.column("Drops").alignRight();
+        table.column("Last seen");
+        for (PortInfo p : ports) {
+            PortCounters c = counters(p);
+            table.addRow().addContent(p.id().toString(), Networks.format(p.network()), Formats.orNone(p.transport()),
+                    Formats.orNone(p.mode()), Formats.orNone(p.remote()), c.rxFrames(), c.rxBytes(), c.txFrames(),
+                    c.txBytes(), c.rxDrops() + c.txDrops(), Formats.ago(p.lastSeen(), now));
+        }
+        table.print(out, format);
+    }
+
+    /**
+     * A JSON array of the ports. Times are ISO-8601 ({@code null} if unknown); {@code lastSeenSecondsAgo} is
+     * relative to {@code now} ({@code null} if never seen).
+     */
+    static String json(List<PortInfo> ports, Instant now) {
+        JsonWriter w = new JsonWriter().beginArray();
+        for (PortInfo p : ports) {
+            PortCounters c = counters(p);
+            w.beginObject()
+                    .field("port", p.id().number())
+                    .field("network", Networks.format(p.network()))
+                    .field("transport", p.transport())
+                    .field("mode", p.mode())
+                    .field("remote", p.remote())
+                    .field("rxFrames", c.rxFrames())
+                    .field("rxBytes", c.rxBytes())
+                    .field("txFrames", c.txFrames())
+                    .field("txBytes", c.txBytes())
+                    .field("rxDrops", c.rxDrops())
+                    .field("txDrops", c.txDrops())
+                    .field("created", p.created() == null ? null : p.created().toString())
+                    .field("lastSeen", p.lastSeen() == null ? null : p.lastSeen().toString());
+            w.name("lastSeenSecondsAgo");
+            if (p.lastSeen() == null) {
+                w.nullValue();
+            } else {
+                w.value(Math.max(0, Duration.between(p.lastSeen(), now).getSeconds()));
+            }
+            w.endObject();
+        }
+        return w.endArray().toString();
+    }
+
+    private static PortCounters counters(PortInfo p) {
+        return p.counters() == null ? PortCounters.ZERO : p.counters();
+    }
+}

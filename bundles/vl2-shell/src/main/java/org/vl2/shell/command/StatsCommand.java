@@ -1,0 +1,133 @@
+package org.vl2.shell.command;
+
+import java.io.PrintStream;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.api.MacTableService;
+import org.vl2.api.MacTableStatistics;
+import org.vl2.api.SwitchService;
+import org.vl2.api.SwitchStatistics;
+
+/** {@code vl2:stats}: switch and MAC table counters. */
+@Service
+@Command(scope = "vl2", name = "stats", description = "Shows the switch counters (including drops by reason) and"
+        + " the MAC table counters.")
+public class StatsCommand implements Action {
+
+    @Reference
+    SwitchService switchService;
+
+    @Reference
+    MacTableService macTable;
+
+    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
+    boolean noFormat;
+
+    @Option(name = "-j", aliases = "--json", description = "Output JSON")
+    boolean json;
+
+    @Override
+    public Object execute() throws Exception {
+        execute(System.out);
+        return null;
+    }
+
+    void execute(PrintStream out) {
+        SwitchStatistics s = switchService.statistics();
+        MacTableStatistics m = macTable.statistics();
+        if (json) {
+            out.println(json(s, m));
+        } else {
+            render(s, m, out, !noFormat);
+        }
+    }
+
+    /** Two name/value tables, "Switch" and "MAC table", rows in a fixed logical order. */
+    static void render(SwitchStatistics s, MacTableStatistics m, PrintStream out, boolean format) {
+        ShellTable sw = table("Switch");
+        row(sw, "Ports", s.ports());
+        row(sw, "RX frames", s.rxFrames());
+        row(sw, "RX bytes", s.rxBytes());
+        row(sw, "TX frames", s.txFrames());
+        row(sw, "TX bytes", s.txBytes());
+        row(sw, "Unicast", s.unicast());
+        row(sw, "Flooded", s.flooded());
+        row(sw, "Filtered", s.filtered());
+        row(sw, "Drops: runt", s.dropRunt());
+        row(sw, "Drops: oversize", s.dropOversize());
+        row(sw, "Drops: source multicast", s.dropSourceMulticast());
+        row(sw, "Drops: no policy", s.dropNoPolicy());
+        row(sw, "Drops: by policy", s.dropPolicy());
+        row(sw, "Drops: port limit", s.dropPortLimit());
+        row(sw, "Drops: total", s.drops());
+        row(sw, "TX errors", s.txErrors());
+        sw.print(out, format);
+        if (format) {
+            out.println();
+        }
+        ShellTable mt = table("MAC table");
+        row(mt, "Entries", m.size());
+        row(mt, "Static entries", m.staticSize());
+        row(mt, "Capacity", m.capacity());
+        row(mt, "Per-port limit", m.perPortLimit() == 0 ? "none" : Integer.toString(m.perPortLimit()));
+        row(mt, "Ageing", m.ageingSeconds() == 0 ? "never" : m.ageingSeconds() + "s");
+        row(mt, "Learned", m.learned());
+        row(mt, "Moved", m.moved());
+        row(mt, "Aged", m.aged());
+        row(mt, "Evicted", m.evicted());
+        row(mt, "Refused", m.refused());
+        mt.print(out, format);
+    }
+
+    /** {@code {"switch":{...},"macTable":{...}}} with the records' component names; {@code drops} is the total. */
+    static String json(SwitchStatistics s, MacTableStatistics m) {
+        return new JsonWriter().beginObject()
+                .name("switch").beginObject()
+                .field("ports", s.ports())
+                .field("rxFrames", s.rxFrames())
+                .field("rxBytes", s.rxBytes())
+                .field("txFrames", s.txFrames())
+                .field("txBytes", s.txBytes())
+                .field("unicast", s.unicast())
+                .field("flooded", s.flooded())
+                .field("filtered", s.filtered())
+                .field("dropRunt", s.dropRunt())
+                .field("dropOversize", s.dropOversize())
+                .field("dropSourceMulticast", s.dropSourceMulticast())
+                .field("dropNoPolicy", s.dropNoPolicy())
+                .field("dropPolicy", s.dropPolicy())
+                .field("dropPortLimit", s.dropPortLimit())
+                .field("drops", s.drops())
+                .field("txErrors", s.txErrors())
+                .endObject()
+                .name("macTable").beginObject()
+                .field("size", m.size())
+                .field("staticSize", m.staticSize())
+                .field("capacity", m.capacity())
+                .field("perPortLimit", m.perPortLimit())
+                .field("ageingSeconds", m.ageingSeconds())
+                .field("learned", m.learned())
+                .field("moved", m.moved())
+                .field("aged", m.aged())
+                .field("evicted", m.evicted())
+                .field("refused", m.refused())
+                .endObject()
+                .endObject().toString();
+    }
+
+    private static ShellTable table(String title) {
+        ShellTable table = new ShellTable();
+        table.column(title);
+        table.column("Value").alignRight();
+        return table;
+    }
+
+    private static void row(ShellTable table, String name, Object value) {
+        table.addRow().addContent(name, value);
+    }
+}

@@ -1,0 +1,69 @@
+package org.vl2.shell.command;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.vl2.api.PortId;
+import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchService;
+import org.vl2.api.SwitchStatistics;
+
+/** A switch whose state the test sets directly. */
+class FakeSwitchService implements SwitchService {
+
+    final List<PortInfo> ports = new ArrayList<>();
+    SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    String policy = "learning";
+    boolean policyActive = true;
+    final Set<String> policies = new LinkedHashSet<>(List.of("learning", "hub"));
+    /** Names passed to {@link #setPolicy}. */
+    final List<String> policyCalls = new ArrayList<>();
+
+    @Override
+    public List<PortInfo> ports() {
+        return List.copyOf(ports);
+    }
+
+    @Override
+    public Optional<PortInfo> port(PortId id) {
+        return ports.stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    @Override
+    public SwitchStatistics statistics() {
+        return statistics;
+    }
+
+    @Override
+    public String policy() {
+        return policy;
+    }
+
+    @Override
+    public boolean policyActive() {
+        return policyActive;
+    }
+
+    @Override
+    public Set<String> policies() {
+        return Set.copyOf(policies);
+    }
+
+    @Override
+    public void setPolicy(String name) {
+        policyCalls.add(name);
+        if (!policies.contains(name)) {
+            throw new IllegalArgumentException("no forwarding policy named " + name);
+        }
+        policy = name;
+        policyActive = true;
+    }
+
+    @Override
+    public boolean removePort(PortId id) {
+        return ports.removeIf(p -> p.id().equals(id));
+    }
+}

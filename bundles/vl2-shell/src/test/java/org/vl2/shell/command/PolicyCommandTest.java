@@ -1,0 +1,94 @@
+package org.vl2.shell.command;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vl2.api.SwitchService;
+
+class PolicyCommandTest {
+
+    private static final String NL = System.lineSeparator();
+
+    private final FakeSwitchService switchService = new FakeSwitchService();
+    private final PolicyCommand command = new PolicyCommand();
+    private final Out out = new Out();
+
+    @BeforeEach
+    void setUp() {
+        command.switchService = switchService;
+    }
+
+    @Test
+    void showsTheActivePolicyAndTheAvailableOnes() throws Exception {
+        command.execute(out.stream);
+
+        assertEquals("Policy:    learning (active)" + NL + "Available: hub, learning" + NL, out.text());
+        assertEquals(List.of(), switchService.policyCalls);
+    }
+
+    @Test
+    void showsAnInactivePolicy() throws Exception {
+        switchService.policy = "fancy";
+        switchService.policyActive = false;
+        switchService.policies.clear();
+        command.execute(out.stream);
+
+        assertEquals("Policy:    fancy (NOT active: no such policy is registered, frames are dropped)" + NL
+                + "Available: none" + NL, out.text());
+    }
+
+    @Test
+    void setsAPolicy() throws Exception {
+        command.name = "hub";
+        command.execute(out.stream);
+
+        assertEquals("Forwarding policy set to hub" + NL, out.text());
+        assertEquals(List.of("hub"), switchService.policyCalls);
+        assertEquals("hub", switchService.policy);
+    }
+
+    @Test
+    void unknownPolicyListsTheAvailableOnes() {
+        command.name = "flood";
+
+        assertEquals("Error: unknown forwarding policy 'flood' (available: hub, learning)",
+                assertThrows(Exception.class, () -> command.execute(out.stream)).getMessage());
+        assertEquals(List.of(), switchService.policyCalls);
+        assertEquals("", out.text());
+    }
+
+    @Test
+    void policyThatVanishesBeforeTheCallIsStillAClearError() {
+        // policies() still lists it, but setPolicy refuses, as when the policy bundle stops in between
+        SwitchService racing = new FakeSwitchService() {
+            @Override
+            public void setPolicy(String name) {
+                policies.remove(name);
+                throw new IllegalArgumentException("no forwarding policy named " + name);
+            }
+        };
+        command.switchService = racing;
+        command.name = "hub";
+
+        assertEquals("Error: unknown forwarding policy 'hub' (available: learning)",
+                assertThrows(Exception.class, () -> command.execute(out.stream)).getMessage());
+    }
+
+    @Test
+    void json() throws Exception {
+        command.json = true;
+        command.execute(out.stream);
+
+        assertEquals("{\"policy\":\"learning\",\"active\":true,\"available\":[\"hub\",\"learning\"]}" + NL, out.text());
+        assertEquals(Map.of("policy", "learning", "active", true, "available", List.of("hub", "learning")),
+                Json.parse(out.text().trim()));
+        assertEquals("{\"policy\":\"x\",\"active\":false,\"available\":[]}",
+                PolicyCommand.json("x", false, Set.of()));
+    }
+}
