@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +31,7 @@ import org.vl2.api.spi.Transport;
  *
  * <p>One receive thread per transport reads into one direct buffer and hands each frame to the switch
  * on that thread; the switch sends on the same non-blocking channel. Nothing is allocated or logged per
- * frame. A configuration change re-creates the component (DS does that when there is no modified
- * method), so the socket is re-bound and the switch re-attaches the transport.
+ * frame. A configuration change is applied in place (see {@link #modified}), so the switch keeps its ports.
  */
 @Component(service = Transport.class, configurationPid = UdpTransport.PID, immediate = true,
         property = Transport.PROPERTY + "=" + UdpTransport.NAME)
@@ -46,19 +46,74 @@ public final class UdpTransport implements Transport {
     static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(UdpTransport.class);
 
-    private final DatagramChannel channel;
-    private final Selector selector;
-    private final String local;
+    /** The socket, its selector and its printable address: replaced together when the configuration changes. */
+    private record Socket(DatagramChannel channel, Selector selector, InetSocketAddress bound, String local) {
+    }
+
     private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
     private final LongAdder sendFailures = new LongAdder();
 
     private final Object lifecycle = new Object();
+    private volatile Socket socket;
     private Thread receiveThread;
     private volatile FrameReceiver receiver;
     private volatile boolean running;
 
     @Activate
     public UdpTransport(UdpTransportConfig config) {
+        try {
+            this.socket = open(validate(config), config);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            LOG.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
+            throw e;
+        }
+        LOG.info("Started UDP transport on {} ({} mode)", socket.local(), MODE_RAW);
+    }
+
+    /**
+     * Applies a new configuration without losing the switch's ports: an invalid one is refused and the last good
+     * one stays; a new address or port is bound first and swapped in only once it works.
+     */
+    @Modified
+    void modified(UdpTransportConfig config) {
+        InetSocketAddress bind;
+        try {
+            bind = validate(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), socket.local());
+            return;
+        }
+        synchronized (lifecycle) {
+            Socket old = socket;
+            if (bind.equals(old.bound())) {
+                try {
+                    old.channel().setOption(StandardSocketOptions.SO_RCVBUF, config.receive_buffer_bytes());
+                    old.channel().setOption(StandardSocketOptions.SO_SNDBUF, config.send_buffer_bytes());
+                } catch (IOException e) {
+                    LOG.error("UDP transport: cannot set socket buffers on {}: {}", old.local(), e.getMessage());
+                }
+                return;
+            }
+            Socket next;
+            try {
+                next = open(bind, config);
+            } catch (IllegalStateException e) {
+                LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), old.local());
+                return;
+            }
+            FrameReceiver r = receiver;
+            stop();
+            socket = next;
+            close(old.channel(), old.selector());
+            if (r != null) {
+                start(r);
+            }
+            LOG.info("UDP transport moved from {} to {}", old.local(), next.local());
+        }
+    }
+
+    /** Checks everything but the socket itself; returns the address to bind. */
+    private static InetSocketAddress validate(UdpTransportConfig config) {
         String mode = config.mode() == null ? "" : config.mode().trim();
         if (!MODE_RAW.equals(mode)) {
             throw invalid("mode=" + config.mode() + " (supported: raw)");
@@ -70,14 +125,19 @@ public final class UdpTransport implements Transport {
             throw invalid("receive.buffer.bytes=" + config.receive_buffer_bytes() + ", send.buffer.bytes="
                     + config.send_buffer_bytes() + " (each must be at least 65536)");
         }
-        InetAddress address;
+        String host = config.bind_address() == null ? "" : config.bind_address().trim();
         try {
-            address = InetAddress.getByName(config.bind_address().trim());
+            if (host.isEmpty()) {
+                throw new UnknownHostException("empty");
+            }
+            return new InetSocketAddress(InetAddress.getByName(host), config.port());
         } catch (UnknownHostException | RuntimeException e) {
             throw invalid("bind.address=" + config.bind_address() + " (not an address of this host: "
                     + e.getMessage() + ")");
         }
-        InetSocketAddress bind = new InetSocketAddress(address, config.port());
+    }
+
+    private static Socket open(InetSocketAddress bind, UdpTransportConfig config) {
         DatagramChannel ch = null;
         Selector sel = null;
         try {
@@ -88,6 +148,7 @@ public final class UdpTransport implements Transport {
             ch.configureBlocking(false);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
+            return new Socket(ch, sel, bind, format((InetSocketAddress) ch.getLocalAddress()));
         } catch (BindException e) {
             close(ch, sel);
             throw failed("cannot listen on UDP " + format(bind) + ": " + e.getMessage()
@@ -96,28 +157,22 @@ public final class UdpTransport implements Transport {
             close(ch, sel);
             throw failed("cannot open UDP socket on " + format(bind) + ": " + e.getMessage(), e);
         }
-        this.channel = ch;
-        this.selector = sel;
-        this.local = format(bind);
-        LOG.info("Started UDP transport on {} ({} mode)", local, MODE_RAW);
     }
 
     private static IllegalArgumentException invalid(String what) {
-        IllegalArgumentException e = new IllegalArgumentException("Invalid configuration " + PID + ": " + what);
-        LOG.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
-        return e;
+        return new IllegalArgumentException("Invalid configuration " + PID + ": " + what);
     }
 
     private static IllegalStateException failed(String what, Exception cause) {
-        LOG.error("UDP transport: {}", what);
-        return new IllegalStateException(what, cause);
+        return new IllegalStateException("UDP transport: " + what, cause);
     }
 
     @Deactivate
     void deactivate() {
         stop();
-        close(channel, selector);
-        LOG.info("Stopped UDP transport on {}", local);
+        Socket s = socket;
+        close(s.channel(), s.selector());
+        LOG.info("Stopped UDP transport on {}", s.local());
     }
 
     @Override
@@ -132,13 +187,13 @@ public final class UdpTransport implements Transport {
 
     @Override
     public String localAddress() {
-        return local;
+        return socket.local();
     }
 
     /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
     int boundPort() {
         try {
-            return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+            return ((InetSocketAddress) socket.channel().getLocalAddress()).getPort();
         } catch (IOException e) {
             return -1;
         }
@@ -155,12 +210,13 @@ public final class UdpTransport implements Transport {
                 return;
             }
             stop();
-            if (!channel.isOpen()) {
-                throw new IllegalStateException("UDP transport on " + local + " is closed");
+            Socket s = socket;
+            if (!s.channel().isOpen()) {
+                throw new IllegalStateException("UDP transport on " + s.local() + " is closed");
             }
             receiver = frameReceiver;
             running = true;
-            receiveThread = new Thread(this::receiveLoop, "vl2-udp-rx-" + local);
+            receiveThread = new Thread(() -> receiveLoop(s), "vl2-udp-rx-" + s.local());
             receiveThread.setDaemon(true);
             receiveThread.start();
         }
@@ -174,23 +230,26 @@ public final class UdpTransport implements Transport {
                 return;
             }
             running = false;
-            selector.wakeup();
+            socket.selector().wakeup();
             try {
                 t.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             if (t.isAlive()) {
-                LOG.warn("UDP receive thread on {} did not stop within 5 s", local);
+                LOG.warn("UDP receive thread on {} did not stop within 5 s", socket.local());
             }
             receiveThread = null;
             receiver = null;
         }
     }
 
-    private void receiveLoop() {
+    private void receiveLoop(Socket s) {
         final ByteBuffer buf = rxBuffer;
         final FrameReceiver rx = receiver;
+        final DatagramChannel channel = s.channel();
+        final Selector selector = s.selector();
+        final String local = s.local();
         while (running) {
             try {
                 buf.clear();
@@ -221,7 +280,7 @@ public final class UdpTransport implements Transport {
         final int position = frame.position();
         try {
             // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
-            return channel.send(frame, remote) > 0;
+            return socket.channel().send(frame, remote) > 0;
         } catch (IOException | RuntimeException e) {
             sendFailures.increment();
             return false;

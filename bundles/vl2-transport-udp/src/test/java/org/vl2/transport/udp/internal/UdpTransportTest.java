@@ -219,4 +219,41 @@ class UdpTransportTest {
         assertFalse(transport.send(peer.socket().getLocalSocketAddress(), ByteBuffer.allocateDirect(60)));
         assertEquals(1, transport.sendFailures());
     }
+
+    @Test
+    void anInvalidChangeKeepsTheLastGoodConfiguration() throws Exception {
+        transport.start(receiver);
+        int port = transport.boundPort();
+        transport.modified(config("127.0.0.1", 0, "raw", 1 << 20));
+        transport.modified(config("127.0.0.1", port, "bogus", 1 << 20));
+        assertEquals(port, transport.boundPort());
+        peer.send(ByteBuffer.wrap(frame(60, 1)), switchAddress());
+        assertNotNull(received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aNewPortIsBoundInPlaceAndDeliveryGoesOn() throws Exception {
+        transport.start(receiver);
+        int next = freePort();
+        transport.modified(config("127.0.0.1", next, "raw", 1 << 20));
+        assertEquals(next, transport.boundPort());
+        assertEquals("127.0.0.1:" + next, transport.localAddress());
+        peer.send(ByteBuffer.wrap(frame(60, 5)), new InetSocketAddress("127.0.0.1", next));
+        Received r = received.poll(5, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertArrayEquals(frame(60, 5), r.frame());
+    }
+
+    @Test
+    void aPortInUseAtRuntimeKeepsTheOldSocket() throws Exception {
+        transport.start(receiver);
+        int port = transport.boundPort();
+        try (DatagramChannel taken = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            int busy = ((InetSocketAddress) taken.getLocalAddress()).getPort();
+            transport.modified(config("127.0.0.1", busy, "raw", 1 << 20));
+        }
+        assertEquals(port, transport.boundPort());
+        peer.send(ByteBuffer.wrap(frame(60, 9)), switchAddress());
+        assertNotNull(received.poll(5, TimeUnit.SECONDS));
+    }
 }

@@ -1,0 +1,11 @@
+/**
+ * Linux TAP devices: the kernel side of a vl2 port agent. A {@link org.vl2.tap.TapFactory} creates a
+ * {@link org.vl2.tap.TapDevice} from {@link org.vl2.tap.TapSettings} (name, MTU, MAC, addresses, bridge);
+ * the device then reads and writes whole Ethernet frames and disappears when it is closed.
+ */
+@Export
+@Version("1.0.0")
+package org.vl2.tap;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
