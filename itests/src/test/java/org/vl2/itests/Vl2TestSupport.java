@@ -1,0 +1,462 @@
+package org.vl2.itests;
+
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import javax.inject.Inject;
+
+import org.apache.karaf.features.BootFinished;
+import org.apache.karaf.features.Feature;
+import org.apache.karaf.features.FeaturesService;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.ProbeBuilder;
+import org.ops4j.pax.exam.TestProbeBuilder;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.options.extra.VMOption;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Base class of the vl2 Pax Exam integration tests: boots <em>our</em> distribution (karaf-assembly, with
+ * {@code vl2-switch} as a boot feature) and offers the helpers the tests need.
+ *
+ * <h2>How a test class looks</h2>
+ * <pre>{@code
+ * @RunWith(PaxExam.class)
+ * @ExamReactorStrategy(PerClass.class)       // one container per class: a boot costs ~10-15 s
+ * public class ForwardingIT extends Vl2TestSupport {
+ *
+ *     @Override
+ *     protected Option[] additionalOptions() {                // test JVM: written to etc/ before the container starts
+ *         return options(pidConfig("org.vl2.transport.udp", "port", freeUdpPort()));
+ *     }
+ *
+ *     @Inject @Filter(timeout = 30_000)                        // container: waits for the DS component
+ *     SwitchService switchService;
+ *
+ *     @Test
+ *     public void ...() throws Exception {
+ *         int port = Integer.parseInt(String.valueOf(configProperty("org.vl2.transport.udp", "port")));
+ *         ... send frames to 127.0.0.1:port ...
+ *         awaitCondition("port learnt", () -> switchService.ports().size() == 1);
+ *         String out = executeCommand("vl2:ports --no-format");
+ *     }
+ * }
+ * }</pre>
+ *
+ * <h2>Two JVMs</h2>
+ * {@link #config()} and {@link #additionalOptions()} run in the test JVM (failsafe) before the container starts;
+ * the {@code @Test} methods run inside the container, on another instance of the class loaded by another class
+ * loader: fields, even static ones, are NOT shared. Hand values computed in the test JVM (a free port) over
+ * through a configuration ({@link #pidConfig}) and read them back in the container ({@link #configProperty}).
+ *
+ * <h2>System properties (set by itests/pom.xml)</h2>
+ * <ul>
+ * <li>{@code vl2.assembly}: the distribution's tar.gz (karaf-assembly/target/... in a reactor build);</li>
+ * <li>{@code karaf.version}: for the {@code lib/endorsed} jar names of the JDK 17 VM options;</li>
+ * <li>{@code vl2.itest.localRepository}: the Maven local repository the container resolves {@code mvn:} URLs
+ * from (Pax Exam's own {@code exam} feature); no remote repository is used;</li>
+ * <li>{@code vl2.itest.keepRuntimeFolder=true}: keep {@code target/exam/<uuid>/} (read its
+ * {@code data/log/karaf.log} when a container does not come up);</li>
+ * <li>{@code vl2.itest.logLevel}: root log level of the container's karaf.log (default INFO).</li>
+ * </ul>
+ */
+public abstract class Vl2TestSupport {
+
+    /** Default timeout of the await/command helpers. */
+    protected static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Configuration PID of the UDP transport. The base binds it to 127.0.0.1 on a free port (not the default 9990,
+     * which a Karaf running on this machine may hold); {@link #udpTransportPort()} tells the tests which.
+     */
+    protected static final String UDP_TRANSPORT_PID = "org.vl2.transport.udp";
+
+    /** Poll interval of {@link #awaitCondition}. */
+    private static final long POLL_MILLIS = 100;
+
+    @Inject
+    protected BundleContext bundleContext;
+
+    @Inject
+    protected FeaturesService featuresService;
+
+    @Inject
+    protected SessionFactory sessionFactory;
+
+    @Inject
+    protected ConfigurationAdmin configurationAdmin;
+
+    /** Injected only once the boot features are installed: no test starts before that. */
+    @Inject
+    protected BootFinished bootFinished;
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Container configuration (test JVM)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The probe (test classes) imports whatever the container exports: vl2 API, Karaf, OSGi. */
+    @ProbeBuilder
+    public TestProbeBuilder probeConfiguration(TestProbeBuilder probe) {
+        probe.setHeader(Constants.DYNAMICIMPORT_PACKAGE, "*");
+        return probe;
+    }
+
+    /** Pax Exam entry point: {@link #baseOptions()} plus the subclass's {@link #additionalOptions()}. */
+    @Configuration
+    public Option[] config() {
+        List<Option> all = new ArrayList<>(baseOptions());
+        all.addAll(Arrays.asList(additionalOptions()));
+        return all.toArray(new Option[0]);
+    }
+
+    /**
+     * Options of a subclass, applied after the base ones (so a later {@code editConfigurationFilePut} wins).
+     * Typically {@link #pidConfig} entries; runs in the test JVM before the container starts.
+     */
+    protected Option[] additionalOptions() {
+        return new Option[0];
+    }
+
+    /**
+     * Sets {@code key = value} in {@code etc/<pid>.cfg} before the container starts: ConfigAdmin (fileinstall)
+     * hands it to the component with that configuration PID when it activates. Unset keys keep their metatype
+     * annotation defaults.
+     */
+    protected static Option pidConfig(String pid, String key, Object value) {
+        return editConfigurationFilePut("etc/" + pid + ".cfg", key, String.valueOf(value));
+    }
+
+    /** Varargs to array, for {@link #additionalOptions()}. */
+    protected static Option[] options(Option... options) {
+        return options;
+    }
+
+    /** Everything needed to boot the vl2 distribution under Pax Exam on Java 17, offline, on free ports. */
+    protected List<Option> baseOptions() {
+        String karafVersion = System.getProperty("karaf.version", "4.4.10");
+        String localRepository = System.getProperty("vl2.itest.localRepository",
+                System.getProperty("user.home") + "/.m2/repository");
+        List<Option> options = new ArrayList<>();
+
+        options.add(karafDistributionConfiguration()
+                .frameworkUrl(assembly().toURI().toString())
+                .karafVersion(karafVersion)
+                .name("vl2")
+                .unpackDirectory(new File("target/exam"))
+                .useDeployFolder(false));
+        options.add(configureConsole().ignoreLocalConsole());
+        options.add(logLevel(LogLevel.valueOf(System.getProperty("vl2.itest.logLevel", "INFO").trim().toUpperCase())));
+        if (Boolean.getBoolean("vl2.itest.keepRuntimeFolder")) {
+            options.add(keepRuntimeFolder());
+        }
+
+        // Own ports, so that containers (and a Karaf running on this machine) do not collide. Pax Exam sets the two
+        // RMI ports itself too; ours come later and win (hence its "current value will be replaced" WARN, twice).
+        options.add(editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", String.valueOf(freeTcpPort())));
+        options.add(editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort",
+                String.valueOf(freeTcpPort())));
+        options.add(editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort",
+                String.valueOf(freeTcpPort())));
+
+        // The switch's UDP transport: loopback only, own port.
+        options.add(pidConfig(UDP_TRANSPORT_PID, "bind.address", "127.0.0.1"));
+        options.add(pidConfig(UDP_TRANSPORT_PID, "port", freeUdpPort()));
+
+        // Offline: mvn: URLs come from system/ (the distribution) and the local repository, never from a remote one.
+        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
+                "org.ops4j.pax.url.mvn.localRepository", localRepository));
+        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.repositories", ""));
+        options.add(editConfigurationFilePut("etc/org.apache.karaf.features.cfg", "updateSnapshots", "none"));
+
+        // What bin/karaf adds on Java 9+ (as Karaf's own KarafTestSupport does); without them the container
+        // does not start and Pax Exam reports "Container never came up" after minutes.
+        for (String opt : new String[] {
+                "--add-reads=java.xml=java.logging",
+                "--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED",
+                "--patch-module", "java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar",
+                "--patch-module", "java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar",
+                "--add-opens", "java.base/java.security=ALL-UNNAMED",
+                "--add-opens", "java.base/java.net=ALL-UNNAMED",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens", "java.base/java.util=ALL-UNNAMED",
+                "--add-opens", "java.naming/javax.naming.spi=ALL-UNNAMED",
+                "--add-opens", "java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.protocol.file=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.protocol.ftp=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.protocol.https=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.protocol.jar=ALL-UNNAMED",
+                "--add-exports=java.base/sun.net.www.content.text=ALL-UNNAMED",
+                "--add-exports=jdk.xml.dom/org.w3c.dom.html=ALL-UNNAMED",
+                "--add-exports=jdk.naming.rmi/com.sun.jndi.url.rmi=ALL-UNNAMED",
+                "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+                "--add-exports=java.security.sasl/com.sun.security.sasl=ALL-UNNAMED",
+                "--add-exports=java.naming/com.sun.jndi.ldap=ALL-UNNAMED",
+                "-classpath", "lib/jdk9plus/*" + File.pathSeparator + "lib/boot/*" }) {
+            options.add(new VMOption(opt));
+        }
+        return options;
+    }
+
+    /** The distribution's tar.gz: {@code -Dvl2.assembly}, else the reactor's karaf-assembly/target. */
+    protected static File assembly() {
+        String path = System.getProperty("vl2.assembly");
+        File file;
+        if (path != null && !path.isBlank() && !path.startsWith("${")) {
+            file = new File(path);
+        } else {
+            File target = new File("../karaf-assembly/target");
+            File[] found = target.listFiles((dir, name) -> name.startsWith("vl2-karaf-") && name.endsWith(".tar.gz"));
+            file = found != null && found.length == 1 ? found[0] : new File(target, "vl2-karaf.tar.gz");
+        }
+        if (!file.isFile()) {
+            throw new IllegalStateException("vl2 distribution not found: " + file.getAbsolutePath()
+                    + " (build karaf-assembly first, or set -Dvl2.assembly)");
+        }
+        return file.getAbsoluteFile();
+    }
+
+    /** A TCP port free on this host right now. */
+    protected static int freeTcpPort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A UDP port free on the loopback interface right now (for a transport or a test peer). */
+    protected static int freeUdpPort() {
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Helpers for the tests (container)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** A condition for {@link #awaitCondition}; may throw (counts as "not yet"). */
+    @FunctionalInterface
+    protected interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** {@link #awaitCondition(String, Duration, Condition)} with {@link #DEFAULT_TIMEOUT}. */
+    protected static void awaitCondition(String description, Condition condition) {
+        awaitCondition(description, DEFAULT_TIMEOUT, condition);
+    }
+
+    /**
+     * Polls {@code condition} every 100 ms until it holds; fails with {@code description} (and the last exception the
+     * condition threw, if any) after {@code timeout}. Use it for everything asynchronous (DS activation, command
+     * registration, frames in flight) instead of sleeping.
+     */
+    protected static void awaitCondition(String description, Duration timeout, Condition condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (true) {
+            try {
+                if (condition.holds()) {
+                    return;
+                }
+                last = null;
+            } catch (Exception e) {
+                last = e;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                AssertionError error = new AssertionError("Timed out after " + timeout.toMillis() + " ms waiting for: "
+                        + description);
+                if (last != null) {
+                    error.initCause(last);
+                }
+                throw error;
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("Interrupted waiting for: " + description, e);
+            }
+        }
+    }
+
+    /** The service of {@code type} (matching the LDAP {@code filter}, may be null), waiting up to {@code timeout}. */
+    protected <T> T awaitService(Class<T> type, String filter, Duration timeout) {
+        String flt = "(" + Constants.OBJECTCLASS + "=" + type.getName() + ")";
+        if (filter != null && !filter.isBlank()) {
+            flt = "(&" + flt + (filter.startsWith("(") ? filter : "(" + filter + ")") + ")";
+        }
+        ServiceTracker<T, T> tracker;
+        try {
+            tracker = new ServiceTracker<>(bundleContext, bundleContext.createFilter(flt), null);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException("Invalid filter " + flt, e);
+        }
+        tracker.open(true);
+        try {
+            T service = tracker.waitForService(timeout.toMillis());
+            if (service == null) {
+                throw new AssertionError("No service " + flt + " after " + timeout.toMillis() + " ms");
+            }
+            return service;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("Interrupted waiting for " + flt, e);
+        } finally {
+            // the service object stays usable; a test that needs to follow re-registrations calls this again
+            tracker.close();
+        }
+    }
+
+    /** {@link #executeCommand(String, Duration)} with {@link #DEFAULT_TIMEOUT}. */
+    protected String executeCommand(String command) {
+        return executeCommand(command, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Runs a Karaf shell command line (e.g. {@code "vl2:ports --no-format"}) in a new session of the injected
+     * {@link SessionFactory} and returns what it printed (stdout and stderr, ASCII tables without a terminal).
+     * Waits first until the command (its first word) is registered, since commands appear asynchronously. A command
+     * that throws (including "Command not found") fails with the exception and the output so far.
+     */
+    protected String executeCommand(String command, Duration timeout) {
+        awaitCommand(command.trim().split("\\s+")[0], timeout);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vl2-itest-command");
+            t.setDaemon(true);
+            return t;
+        });
+        Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), out, out);
+        try {
+            Callable<String> call = () -> {
+                Object result = session.execute(command);
+                if (result != null) {
+                    out.println(result);
+                }
+                out.flush();
+                return bytes.toString(StandardCharsets.UTF_8);
+            };
+            Future<String> future = executor.submit(call);
+            try {
+                return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                future.cancel(true);
+                throw new AssertionError("Command '" + command + "' did not finish within " + timeout.toMillis()
+                        + " ms; output so far:\n" + bytes.toString(StandardCharsets.UTF_8));
+            } catch (ExecutionException e) {
+                throw new AssertionError("Command '" + command + "' failed: " + e.getCause() + "\noutput:\n"
+                        + bytes.toString(StandardCharsets.UTF_8), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("Interrupted running '" + command + "'", e);
+            }
+        } finally {
+            session.close();
+            executor.shutdownNow();
+        }
+    }
+
+    /**
+     * Runs a command that must fail (bad input, refused action) and returns the message the user sees; fails if
+     * the command succeeds.
+     */
+    protected String executeFailingCommand(String command) {
+        String output;
+        try {
+            output = executeCommand(command);
+        } catch (AssertionError e) {
+            Throwable cause = e.getCause();
+            return cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
+        }
+        throw new AssertionError("Command '" + command + "' should have failed; it printed:\n" + output);
+    }
+
+    /** Waits until {@code scope:name} (or a bare {@code name}) is a registered shell command. */
+    protected void awaitCommand(String command, Duration timeout) {
+        int colon = command.indexOf(':');
+        String scope = colon > 0 ? command.substring(0, colon) : "*";
+        String name = colon > 0 ? command.substring(colon + 1) : command;
+        awaitCondition("shell command " + command, timeout,
+                () -> sessionFactory.getRegistry().getCommand(scope, name) != null);
+    }
+
+    /** The installed bundle with this symbolic name, or null. */
+    protected Bundle bundle(String symbolicName) {
+        for (Bundle b : bundleContext.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the feature (any version) is installed. */
+    protected boolean isFeatureInstalled(String name) throws Exception {
+        for (Feature f : featuresService.listInstalledFeatures()) {
+            if (name.equals(f.getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The UDP port the switch's transport was configured with (container side). */
+    protected int udpTransportPort() throws Exception {
+        Object port = configProperty(UDP_TRANSPORT_PID, "port");
+        if (port == null) {
+            throw new AssertionError("no port in configuration " + UDP_TRANSPORT_PID);
+        }
+        return Integer.parseInt(port.toString().trim());
+    }
+
+    /** A property of the configuration {@code pid} as ConfigAdmin holds it in the container, or null. */
+    protected Object configProperty(String pid, String key) throws IOException, InvalidSyntaxException {
+        org.osgi.service.cm.Configuration[] found =
+                configurationAdmin.listConfigurations("(" + Constants.SERVICE_PID + "=" + pid + ")");
+        if (found == null || found.length == 0) {
+            return null;
+        }
+        Dictionary<String, Object> properties = found[0].getProperties();
+        return properties == null ? null : properties.get(key);
+    }
+}
