@@ -1,0 +1,230 @@
+package org.vl2.agent.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.vl2.api.MacAddress;
+
+/** Configuration checks: every message names the PID, the property and its value, and says what is allowed. */
+class PortAgentConfigTest {
+
+    private static final String PREFIX = "Invalid configuration org.vl2.agent: ";
+
+    private static String error(TestConfig config) {
+        return assertThrows(IllegalArgumentException.class, () -> PortAgent.validate(config)).getMessage();
+    }
+
+    @Test
+    void defaultsAreTheAnnotationDefaults() throws Exception {
+        Class<PortAgent.Config> c = PortAgent.Config.class;
+        assertNull(c.getMethod("switch_address").getDefaultValue(), "switch.address is required: no default");
+        assertEquals("vl2tap0", c.getMethod("tap_name").getDefaultValue());
+        assertEquals(1454, c.getMethod("mtu").getDefaultValue());
+        assertEquals("", c.getMethod("mac").getDefaultValue());
+        assertEquals("", c.getMethod("address").getDefaultValue());
+        assertEquals("", c.getMethod("address6").getDefaultValue());
+        assertEquals("", c.getMethod("bridge").getDefaultValue());
+        assertEquals("raw", c.getMethod("mode").getDefaultValue());
+    }
+
+    @Test
+    void defaultMtuFitsATaggedFrameInOne1500ByteIpv4Datagram() {
+        assertEquals(1500 - 20 - 8 - 14 - 4, PortAgent.DEFAULT_MTU);
+        assertEquals(1454, PortAgent.DEFAULT_MTU);
+        int taggedFrame = PortAgent.DEFAULT_MTU + 14 + 4;
+        assertEquals(1500, taggedFrame + 8 + 20, "IPv4 + UDP + frame with one 802.1Q tag");
+        // and the largest allowed MTU still fits its longest frame (two tags) into one UDP datagram
+        assertEquals(65_507, PortAgent.MAX_MTU + 22);
+    }
+
+    @Test
+    void validConfiguration() {
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress(" 203.0.113.7:9990 ")
+                .tapName("vl2p%d").mtu(1400).mac("02:00:5e:10:00:01").address("10.1.1.101/24")
+                .address6("fd00:1::101/64").bridge("br0"));
+
+        assertEquals("203.0.113.7", s.switchAddress().host());
+        assertEquals(9990, s.switchAddress().port());
+        assertFalse(s.switchAddress().isName());
+        assertEquals("vl2p%d", s.tap().name());
+        assertEquals(1400, s.tap().mtu());
+        assertEquals(MacAddress.valueOf("02:00:5e:10:00:01"), s.tap().mac());
+        assertEquals("10.1.1.101/24", s.tap().ipv4().toString());
+        assertEquals("fd00:1::101/64", s.tap().ipv6().toString());
+        assertEquals("br0", s.tap().bridge());
+        assertTrue(s.tap().up());
+        assertEquals("raw", s.mode());
+    }
+
+    @Test
+    void emptyOptionalsMeanNone() {
+        PortAgent.Settings s = PortAgent.validate(new TestConfig());
+
+        assertEquals("vl2tap0", s.tap().name());
+        assertEquals(1454, s.tap().mtu());
+        assertNull(s.tap().mac());
+        assertNull(s.tap().ipv4());
+        assertNull(s.tap().ipv6());
+        assertNull(s.tap().bridge());
+    }
+
+    @Test
+    void switchAddressForms() throws Exception {
+        SwitchAddress v4 = SwitchAddress.parse("203.0.113.7:9990");
+        assertEquals(InetAddress.getByName("203.0.113.7"), v4.literal());
+        assertEquals("203.0.113.7:9990", v4.toString());
+
+        SwitchAddress v6 = SwitchAddress.parse("[2001:db8::7]:9990");
+        assertEquals("2001:db8::7", v6.host());
+        assertEquals(InetAddress.getByName("2001:db8::7"), v6.literal());
+        assertEquals(9990, v6.port());
+        assertEquals("[2001:db8::7]:9990", v6.toString());
+        assertEquals("[2001:db8::7]:9990", SwitchAddress.format(v6.resolve(h -> null)));
+
+        SwitchAddress name = SwitchAddress.parse("switch.example.org:1");
+        assertTrue(name.isName());
+        assertEquals("switch.example.org", name.host());
+        assertEquals(1, name.port());
+        assertEquals("switch.example.org:1", name.toString());
+        assertEquals("192.0.2.9:1", SwitchAddress.format(name.resolve(h -> InetAddress.getByName("192.0.2.9"))));
+
+        assertEquals(65535, SwitchAddress.parse("localhost:65535").port());
+        assertEquals("[::1]:9990", SwitchAddress.format(SwitchAddress.parse("[::1]:9990").resolve(h -> null)));
+        assertEquals("[fd00:0:1:0:1::1]:1", SwitchAddress.format(
+                SwitchAddress.parse("[FD00:0000:0001:0000:0001:0000:0000:0001]:1").resolve(h -> null)));
+        assertTrue(SwitchAddress.parse("sw-1.example.org.:9990").isName());
+    }
+
+    @Test
+    void validationDoesNoDns() {
+        // a name that cannot resolve is valid configuration: it is resolved (and retried) when the agent runs
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress("no-such-host.invalid:9990"));
+        assertTrue(s.switchAddress().isName());
+    }
+
+    @Test
+    void switchAddressWithoutPortHasTheDocumentedMessage() {
+        assertEquals(PREFIX + "switch.address=foo (no port; expected host:port, e.g. 203.0.113.7:9990,"
+                + " switch.example.org:9990 or [2001:db8::7]:9990)", error(new TestConfig().switchAddress("foo")));
+    }
+
+    @Test
+    void switchAddressMissing() {
+        String expected = PREFIX + "switch.address is missing (expected host:port, e.g. 203.0.113.7:9990,"
+                + " switch.example.org:9990 or [2001:db8::7]:9990)";
+        assertEquals(expected, error(new TestConfig().switchAddress(null)));
+        assertEquals(expected, error(new TestConfig().switchAddress("  ")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "10.0.0.1:            | no port",
+        "10.0.0.1:0           | port 0 is out of range (1..65535)",
+        "10.0.0.1:65536       | port 65536 is out of range (1..65535)",
+        "10.0.0.1:99999       | port 99999 is out of range (1..65535)",
+        "10.0.0.1:123456      | port '123456' is not a number",
+        "10.0.0.1:http        | port 'http' is not a number",
+        "10.0.0.1:-1          | port '-1' is not a number",
+        ":9990                | no host",
+        "10.0.0.300:9990      | '10.0.0.300' is not an IPv4 address",
+        "10.0.1:9990          | '10.0.1' is not an IPv4 address",
+        "010.0.0.1:9990       | '010.0.0.1' is not an IPv4 address",
+        "bad_host!:9990       | 'bad_host!' is not a host name or address",
+        "-sw.example.org:9990 | '-sw.example.org' is not a host name or address",
+        "sw..example.org:9990 | 'sw..example.org' is not a host name or address",
+        "2001:db8::7:9990     | an IPv6 address needs brackets: [address]:port",
+        "2001:db8::7          | an IPv6 address needs brackets: [address]:port",
+        "[2001:db8::7]        | no port",
+        "[2001:db8::7]:       | no port",
+        "[2001:db8::7]9990    | expected ':' and a port after ']'",
+        "[2001:db8::7:9990    | '[' without ']'",
+        "[zz::1]:9990         | 'zz::1' is not an IPv6 address",
+        "[10.0.0.1]:9990      | '10.0.0.1' is not an IPv6 address",
+        "[2001:db8::7]:70000  | port 70000 is out of range (1..65535)",
+    })
+    void badSwitchAddresses(String value, String why) {
+        assertEquals(PREFIX + "switch.address=" + value + " (" + why + "; expected host:port, e.g. 203.0.113.7:9990,"
+                + " switch.example.org:9990 or [2001:db8::7]:9990)", error(new TestConfig().switchAddress(value)));
+    }
+
+    @Test
+    void badMode() {
+        assertEquals(PREFIX + "mode=vxlan (supported: raw, one Ethernet frame per UDP datagram)",
+                error(new TestConfig().mode("vxlan")));
+        assertTrue(error(new TestConfig().mode("")).startsWith(PREFIX + "mode= (supported: raw"));
+    }
+
+    @Test
+    void badIpv4Address() {
+        String m = error(new TestConfig().address("10.1.1/24"));
+        assertTrue(m.startsWith(PREFIX + "address=10.1.1/24 ('10.1.1/24' is not an IPv4 address (expected an IPv4"
+                + " address and prefix length such as 10.1.1.101/24"), m);
+
+        m = error(new TestConfig().address("10.1.1.101"));
+        assertTrue(m.startsWith(PREFIX + "address=10.1.1.101 ('10.1.1.101' has no prefix length"), m);
+
+        m = error(new TestConfig().address("10.1.1.101/33"));
+        assertTrue(m.startsWith(PREFIX + "address=10.1.1.101/33 ("), m);
+        assertTrue(m.contains("prefix 1..32"), m);
+
+        m = error(new TestConfig().address("fd00::1/64"));
+        assertTrue(m.startsWith(PREFIX + "address=fd00::1/64 ("), m);
+        assertTrue(m.endsWith("; an IPv6 address goes in address6)"), m);
+    }
+
+    @Test
+    void badIpv6Address() {
+        String m = error(new TestConfig().address6("fd00::1"));
+        assertTrue(m.startsWith(PREFIX + "address6=fd00::1 ('fd00::1' has no prefix length (expected an IPv6 address"),
+                m);
+
+        m = error(new TestConfig().address6("10.1.1.1/24"));
+        assertTrue(m.startsWith(PREFIX + "address6=10.1.1.1/24 ('10.1.1.1/24' is not an IPv6 address"), m);
+
+        m = error(new TestConfig().address6("fd00::1/64").mtu(1000));
+        assertEquals(PREFIX + "address6=fd00::1/64 (an IPv6 address needs mtu >= 1280 (Linux disables IPv6 below"
+                + " that), but mtu is 1000; raise mtu or drop address6)", m);
+    }
+
+    @Test
+    void badMac() {
+        String m = error(new TestConfig().mac("02:00:5e:10:00"));
+        assertEquals(PREFIX + "mac=02:00:5e:10:00 (not a MAC address: '02:00:5e:10:00' (expected six hex octets such"
+                + " as 02:00:5e:10:00:01))", m);
+
+        m = error(new TestConfig().mac("01:00:5e:00:00:01"));
+        assertTrue(m.startsWith(PREFIX + "mac=01:00:5e:00:00:01 (01:00:5e:00:00:01 cannot be an interface address"),
+                m);
+    }
+
+    @Test
+    void badMtu() {
+        String tail = ", so that the longest frame, MTU + 22, fits one UDP datagram; the default 1454 fits a"
+                + " 1500-byte IPv4 path unfragmented)";
+        assertEquals(PREFIX + "mtu=67 (allowed: 68..65485" + tail, error(new TestConfig().mtu(67)));
+        assertEquals(PREFIX + "mtu=65486 (allowed: 68..65485" + tail, error(new TestConfig().mtu(65486)));
+        PortAgent.validate(new TestConfig().mtu(68));
+        PortAgent.validate(new TestConfig().mtu(65485));
+    }
+
+    @Test
+    void badTapNameAndBridge() {
+        String m = error(new TestConfig().tapName("a-name-too-long-for-linux"));
+        assertTrue(m.startsWith(PREFIX + "tap.name=a-name-too-long-for-linux ('a-name-too-long-for-linux' is too long"),
+                m);
+
+        m = error(new TestConfig().tapName("vl2/0"));
+        assertTrue(m.startsWith(PREFIX + "tap.name=vl2/0 ('vl2/0' contains '/'"), m);
+
+        m = error(new TestConfig().bridge("br%d"));
+        assertTrue(m.startsWith(PREFIX + "bridge=br%d ('br%d' contains '%'"), m);
+    }
+}

@@ -1,0 +1,168 @@
+package org.vl2.shell.command;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vl2.shell.command.Fixtures.NOW;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vl2.api.AgentState;
+import org.vl2.api.AgentStatus;
+import org.vl2.api.MacAddress;
+
+class AgentCommandTest {
+
+    private static final AgentStatus RUNNING = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
+            1454, List.of("10.1.1.101/24", "fd00:1::101/64"), null, "switch.example.org:9990", "203.0.113.7:9990",
+            "192.0.2.5:41234", "raw", AgentState.RUNNING, null, 1200, 180_000, 1100, 150_000, 3,
+            NOW.minusSeconds(3600), NOW.minusSeconds(2));
+
+    private static final String PROBLEM = "ICMP port unreachable from 203.0.113.7:9990: is the vl2 switch running"
+            + " there and listening on UDP port 9990?";
+
+    private static final AgentStatus UNREACHABLE = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
+            1454, List.of(), "br0", "203.0.113.7:9990", null, null, "raw", AgentState.SWITCH_UNREACHABLE, PROBLEM, 0, 0,
+            0, 0, 7, NOW.minusSeconds(30), null);
+
+    private final FakeAgentService agent = new FakeAgentService();
+    private final AgentCommand command = new AgentCommand();
+    private final Out out = new Out();
+
+    @BeforeEach
+    void setUp() {
+        agent.status = RUNNING;
+        command.agent = agent;
+    }
+
+    @Test
+    void tableShowsEveryFieldInOrder() {
+        command.execute(out.stream, NOW);
+
+        List<String> lines = out.lines();
+        assertEquals(List.of("Name", "Value"), Out.tableCells(lines.get(0)));
+        assertEquals(List.of(
+                List.of("State", "RUNNING"),
+                List.of("Mode", "raw"),
+                List.of("TAP", "vl2tap0"),
+                List.of("MAC", "02:76:6c:32:00:01"),
+                List.of("MTU", "1454"),
+                List.of("Addresses", "10.1.1.101/24, fd00:1::101/64"),
+                List.of("Bridge", "-"),
+                List.of("Switch", "switch.example.org:9990"),
+                List.of("Switch resolved", "203.0.113.7:9990"),
+                List.of("Local address", "192.0.2.5:41234"),
+                List.of("Frames to switch", "1200"),
+                List.of("Bytes to switch", "180000"),
+                List.of("Frames from switch", "1100"),
+                List.of("Bytes from switch", "150000"),
+                List.of("Drops", "3"),
+                List.of("Up since", "2026-01-01T11:00:00Z (60m ago)"),
+                List.of("Last from switch", "2s ago")),
+                lines.subList(2, lines.size()).stream().map(Out::tableCells).toList());
+    }
+
+    @Test
+    void problemRowOnlyWhenThereIsOneAndWrapped() {
+        command.execute(out.stream, NOW);
+        assertFalse(out.text().contains("Problem"), out.text());
+
+        Out unreachable = new Out();
+        AgentCommand.render(UNREACHABLE, NOW, unreachable.stream, true);
+
+        List<String> lines = unreachable.lines();
+        assertEquals(List.of("State", "SWITCH_UNREACHABLE"), Out.tableCells(lines.get(2)));
+        assertEquals("Problem", Out.tableCells(lines.get(3)).get(0));
+        // the long problem wraps onto continuation rows with an empty name cell
+        StringBuilder problem = new StringBuilder(Out.tableCells(lines.get(3)).get(1));
+        int i = 4;
+        while (Out.tableCells(lines.get(i)).get(0).isEmpty()) {
+            problem.append(' ').append(Out.tableCells(lines.get(i)).get(1));
+            i++;
+        }
+        assertTrue(i > 4, "expected the problem to wrap: " + unreachable.text());
+        assertEquals(PROBLEM, problem.toString());
+        assertTrue(lines.stream().allMatch(l -> l.length() <= "Frames from switch | ".length()
+                + AgentCommand.MAX_VALUE), unreachable.text());
+        assertTrue(lines.contains("Addresses          | -"), unreachable.text());
+        assertTrue(lines.contains("Bridge             | br0"), unreachable.text());
+        assertTrue(lines.contains("Switch resolved    | -"), unreachable.text());
+        assertTrue(lines.contains("Local address      | -"), unreachable.text());
+        assertTrue(lines.contains("Last from switch   | never"), unreachable.text());
+    }
+
+    @Test
+    void wrapsAtSpacesOnly() {
+        assertEquals(List.of("aaa bbb", "ccc"), AgentCommand.wrap("aaa bbb ccc", 7));
+        assertEquals(List.of("aaa", "bbbbbbbbbb", "c"), AgentCommand.wrap("aaa bbbbbbbbbb c", 5));
+        assertEquals(List.of("one line"), AgentCommand.wrap("one line", 80));
+        // a word that ends exactly at the width stays whole (ShellTable's own wrap drops its last letter)
+        assertEquals(List.of("12345 7890", "and"), AgentCommand.wrap("12345 7890 and", 10));
+    }
+
+    @Test
+    void noFormatKeepsTheProblemOnOneLine() {
+        AgentCommand.render(UNREACHABLE, NOW, out.stream, false);
+
+        List<String> lines = out.lines();
+        assertEquals(List.of("Problem", PROBLEM), Out.cells(lines.get(1)));
+        assertEquals(List.of("Mode", "raw"), Out.cells(lines.get(2)));
+    }
+
+    @Test
+    void noFormat() {
+        command.noFormat = true;
+        command.execute(out.stream, NOW);
+
+        String text = out.text();
+        assertFalse(text.contains("|"), text);
+        assertFalse(text.contains("Value"), text);
+        List<String> lines = out.lines();
+        assertEquals(17, lines.size());
+        assertEquals(List.of("State", "RUNNING"), Out.cells(lines.get(0)));
+        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(10)));
+    }
+
+    @Test
+    void json() {
+        command.json = true;
+        command.execute(out.stream, NOW);
+
+        Map<String, Object> json = Json.object(out.text().trim());
+        assertEquals(List.of("state", "problem", "mode", "tapName", "tapMac", "mtu", "addresses", "bridge",
+                "switchAddress", "switchResolved", "localAddress", "tapRxFrames", "tapRxBytes", "tapTxFrames",
+                "tapTxBytes", "drops", "since", "lastFromSwitch", "lastFromSwitchSecondsAgo"),
+                List.copyOf(json.keySet()));
+        assertEquals("RUNNING", json.get("state"));
+        assertNull(json.get("problem"));
+        assertEquals("02:76:6c:32:00:01", json.get("tapMac"));
+        assertEquals(1454L, json.get("mtu"));
+        assertEquals(List.of("10.1.1.101/24", "fd00:1::101/64"), json.get("addresses"));
+        assertNull(json.get("bridge"));
+        assertEquals("203.0.113.7:9990", json.get("switchResolved"));
+        assertEquals(1200L, json.get("tapRxFrames"));
+        assertEquals(150_000L, json.get("tapTxBytes"));
+        assertEquals(3L, json.get("drops"));
+        assertEquals("2026-01-01T11:00:00Z", json.get("since"));
+        assertEquals("2026-01-01T11:59:58Z", json.get("lastFromSwitch"));
+        assertEquals(2L, json.get("lastFromSwitchSecondsAgo"));
+    }
+
+    @Test
+    void jsonWhenUnreachable() {
+        Map<String, Object> json = Json.object(AgentCommand.json(UNREACHABLE, NOW));
+
+        assertEquals("SWITCH_UNREACHABLE", json.get("state"));
+        assertEquals(PROBLEM, json.get("problem"));
+        assertEquals(List.of(), json.get("addresses"));
+        assertEquals("br0", json.get("bridge"));
+        assertNull(json.get("switchResolved"));
+        assertNull(json.get("localAddress"));
+        assertNull(json.get("lastFromSwitch"));
+        assertNull(json.get("lastFromSwitchSecondsAgo"));
+    }
+}
