@@ -1,0 +1,600 @@
+package org.vl2.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A frame-rate load generator for a vl2 switch in raw UDP mode (one Ethernet frame per datagram), on loopback.
+ *
+ * <pre>
+ * java -jar bench/loadgen/target/vl2-bench-loadgen.jar --switch 127.0.0.1:9990 --ports 16 --size 64 --seconds 5
+ * </pre>
+ *
+ * <p>It opens N UDP sockets, each a simulated port with its own MAC ({@code 02:4c:47:00:hh:ll}, port index in the
+ * low 16 bits), connected to the switch. Every port first announces itself with a broadcast frame (so the switch
+ * learns it; a port counts as announced once another port received the flooded copy). Then sender threads send
+ * known-unicast frames round a ring (port i to port i+1) as fast as they can, or at {@code --rate} frames/s,
+ * while receiver threads (a {@link Selector} each) count the frames arriving on every socket.
+ *
+ * <p>Java has no {@code sendmmsg}/{@code recvmmsg}: every frame is one {@code write}/{@code read} system call
+ * (non-blocking {@link DatagramChannel}, direct buffers), so the generator itself costs about as much CPU per
+ * frame as the switch does; on a small machine it competes with the switch for cores, which the printout shows.
+ *
+ * <p>The switch's own counters are not visible from here, so besides sent/received it reports, from
+ * {@code /proc/net/udp} (Linux), how many datagrams the kernel dropped because a socket's receive buffer was full:
+ * at the switch's socket (the switch did not keep up) and at the generator's sockets (the generator did not).
+ * What remains of the loss was dropped inside the switch (for example its non-blocking send found the socket
+ * buffer full) or was still in flight.
+ *
+ * <p>Bounded: it stops by itself after warm-up + seconds (+ a short drain), and only talks to a loopback address.
+ */
+public final class LoadGen {
+
+    static final long MAC_BASE = 0x024C_4700_0000L;   // 02:4c:47:00:00:00, locally administered unicast
+    static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
+    static final int ETHER_TYPE = 0x88B5;              // IEEE local experimental
+    static final int MAX_PORTS = 65_535;
+
+    record Options(InetSocketAddress target, int ports, int size, double seconds, double warmup, long rate,
+                   int senders, int receivers, int socketBuffer, boolean quiet) {
+    }
+
+    /** One simulated port. */
+    static final class Port {
+        final int index;
+        final long mac;
+        final DatagramChannel channel;
+        final int localPort;
+        /** The unicast frame this port sends to the next one in the ring. */
+        final ByteBuffer frame;
+        final ByteBuffer announce;
+
+        Port(int index, long mac, DatagramChannel channel, ByteBuffer frame, ByteBuffer announce) throws IOException {
+            this.index = index;
+            this.mac = mac;
+            this.channel = channel;
+            this.localPort = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+            this.frame = frame;
+            this.announce = announce;
+        }
+    }
+
+    private final Options o;
+    private final List<Port> ports = new ArrayList<>();
+    private volatile boolean sending;
+    private volatile boolean receiving = true;
+    /** Per source port: a flooded copy of its announcement came back, so the switch has learned it. */
+    private AtomicIntegerArray heard;
+
+    // Totals: each thread publishes its own counts (lazySet), the main thread sums them.
+    private final List<AtomicLong> sentBy = new ArrayList<>();
+    private final List<AtomicLong> fullBy = new ArrayList<>();
+    private final List<AtomicLong> receivedBy = new ArrayList<>();
+    private final List<AtomicLong> broadcastBy = new ArrayList<>();
+    private final List<AtomicLong> unexpectedBy = new ArrayList<>();
+
+    LoadGen(Options o) {
+        this.o = o;
+    }
+
+    public static void main(String[] args) {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("LoadGen: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+        if (o == null) {
+            System.out.println(usage());
+            return;
+        }
+        try {
+            new LoadGen(o).run();
+        } catch (IOException | RuntimeException e) {
+            System.err.println("LoadGen failed: " + e);
+            System.exit(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            System.exit(130);
+        }
+    }
+
+    static String usage() {
+        return String.join("\n",
+                "usage: LoadGen --switch HOST:PORT --ports N --size BYTES --seconds S [options]",
+                "  --switch HOST:PORT  the switch's UDP endpoint; must be a loopback address (default 127.0.0.1:9990)",
+                "  --ports N           simulated ports, 2..65535 (default 2)",
+                "  --size BYTES        Ethernet frame size without FCS, 60..9216, e.g. 64 or 1514 (default 64)",
+                "  --seconds S         measured time (default 5)",
+                "  --rate R            offered frames/s over all ports; 0 = as fast as possible (default 0)",
+                "  --warmup S          traffic before the measurement starts, not counted in the rates (default 1)",
+                "  --senders T         sender threads, 1..4 (default 1)",
+                "  --receivers T       receiver threads, 1..4 (default 1)",
+                "  --socket-buffer B   SO_RCVBUF/SO_SNDBUF of each port's socket (default 4194304; capped by the",
+                "                      kernel at net.core.rmem_max / wmem_max)",
+                "  --quiet             only the final RESULT line");
+    }
+
+    static Options parse(String[] args) {
+        Map<String, String> a = new HashMap<>();
+        boolean quiet = false;
+        for (int i = 0; i < args.length; i++) {
+            String k = args[i];
+            if (k.equals("-h") || k.equals("--help")) {
+                return null;
+            }
+            if (k.equals("--quiet")) {
+                quiet = true;
+                continue;
+            }
+            if (!k.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("bad argument '" + k + "'");
+            }
+            a.put(k.substring(2), args[++i]);
+        }
+        Set<String> known = Set.of("switch", "ports", "size", "seconds", "rate", "warmup", "senders", "receivers",
+                "socket-buffer");
+        for (String k : a.keySet()) {
+            if (!known.contains(k)) {
+                throw new IllegalArgumentException("unknown option --" + k);
+            }
+        }
+        String sw = a.getOrDefault("switch", "127.0.0.1:9990");
+        int colon = sw.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--switch must be HOST:PORT, got '" + sw + "'");
+        }
+        InetSocketAddress target;
+        try {
+            String host = sw.substring(0, colon).replace("[", "").replace("]", "");
+            target = new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(sw.substring(colon + 1)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("--switch " + sw + ": " + e.getMessage());
+        }
+        if (!target.getAddress().isLoopbackAddress()) {
+            throw new IllegalArgumentException("--switch " + sw + " is not a loopback address: LoadGen only floods "
+                    + "this host");
+        }
+        Options o = new Options(target,
+                intIn(a, "ports", 2, 2, MAX_PORTS),
+                intIn(a, "size", 64, 60, 9216),
+                doubleIn(a, "seconds", 5, 0.1, 3600),
+                doubleIn(a, "warmup", 1, 0, 600),
+                (long) doubleIn(a, "rate", 0, 0, 1e9),
+                intIn(a, "senders", 1, 1, 4),
+                intIn(a, "receivers", 1, 1, 4),
+                intIn(a, "socket-buffer", 4 << 20, 65536, 1 << 30),
+                quiet);
+        if (o.senders() > o.ports() || o.receivers() > o.ports()) {
+            throw new IllegalArgumentException("more threads than ports");
+        }
+        return o;
+    }
+
+    private static int intIn(Map<String, String> a, String k, int def, int min, int max) {
+        return (int) doubleIn(a, k, def, min, max);
+    }
+
+    private static double doubleIn(Map<String, String> a, String k, double def, double min, double max) {
+        String v = a.get(k);
+        if (v == null) {
+            return def;
+        }
+        double d;
+        try {
+            d = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + k + " " + v + " is not a number");
+        }
+        if (d < min || d > max) {
+            throw new IllegalArgumentException("--" + k + " " + v + " out of range " + min + ".." + max);
+        }
+        return d;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    void run() throws IOException, InterruptedException {
+        int n = o.ports();
+        heard = new AtomicIntegerArray(n);
+        try {
+            open(n);
+            say(String.format(Locale.ROOT, "LoadGen: %d ports -> %s, %d-byte frames, %s s (+%s s warm-up), rate %s, "
+                            + "%d sender / %d receiver thread(s)", n, o.target(), o.size(), num(o.seconds()),
+                    num(o.warmup()), o.rate() == 0 ? "max" : o.rate() + " frames/s", o.senders(), o.receivers()));
+            Map<Integer, Long> dropsBefore = socketDrops();
+
+            List<Thread> receivers = new ArrayList<>();
+            for (int t = 0; t < o.receivers(); t++) {
+                receivers.add(start("loadgen-rx-" + t, receiver(t)));
+            }
+            announce();
+
+            long s0;
+            long r0;
+            long t0;
+            long t1;
+            long s1;
+            long r1;
+            sending = true;
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < o.senders(); t++) {
+                senders.add(start("loadgen-tx-" + t, sender(t)));
+            }
+            sleepSeconds(o.warmup());
+            long cpu0 = cpuNanos();
+            t0 = System.nanoTime();
+            s0 = sum(sentBy);
+            r0 = sum(receivedBy);
+            sleepSeconds(o.seconds());
+            t1 = System.nanoTime();
+            s1 = sum(sentBy);
+            r1 = sum(receivedBy);
+            long cpu1 = cpuNanos();
+            sending = false;
+            for (Thread t : senders) {
+                t.join();
+            }
+            // let what is queued in the switch and in our sockets arrive, then stop counting
+            long lastCount = -1;
+            for (int i = 0; i < 40 && sum(receivedBy) != lastCount; i++) {
+                lastCount = sum(receivedBy);
+                Thread.sleep(50);
+            }
+            receiving = false;
+            for (Thread t : receivers) {
+                t.join();
+            }
+            Map<Integer, Long> dropsAfter = socketDrops();
+            report(t1 - t0, s1 - s0, r1 - r0, cpu0 < 0 ? -1 : cpu1 - cpu0, dropsBefore, dropsAfter);
+        } finally {
+            for (Port p : ports) {
+                p.channel.close();
+            }
+        }
+    }
+
+    private void open(int n) throws IOException {
+        InetAddress local = o.target().getAddress();
+        for (int i = 0; i < n; i++) {
+            DatagramChannel ch = DatagramChannel.open();
+            try {
+                ch.setOption(StandardSocketOptions.SO_RCVBUF, o.socketBuffer());
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, o.socketBuffer());
+                ch.bind(new InetSocketAddress(local, 0));
+                ch.connect(o.target());
+                ch.configureBlocking(false);
+            } catch (IOException e) {
+                ch.close();
+                throw new IOException("cannot open port socket " + i + " of " + n + ": " + e.getMessage()
+                        + (n > 1000 ? " (ulimit -n?)" : ""), e);
+            }
+            long mac = MAC_BASE | i;
+            ports.add(new Port(i, mac, ch, frame(MAC_BASE | ((i + 1) % n), mac, o.size()),
+                    frame(BROADCAST, mac, o.size())));
+        }
+    }
+
+    /** dst, src, EtherType, then the payload: a 4-byte marker "vl2b" and zeros. */
+    static ByteBuffer frame(long dst, long src, int size) {
+        ByteBuffer b = ByteBuffer.allocateDirect(size);
+        b.putShort((short) (dst >>> 32)).putInt((int) dst);
+        b.putShort((short) (src >>> 32)).putInt((int) src);
+        b.putShort((short) ETHER_TYPE);
+        b.putInt(0x766C3262);
+        b.position(0).limit(size);
+        return b;
+    }
+
+    /**
+     * Each port broadcasts once; ports whose broadcast was not seen flooded to another port announce again
+     * (up to 5 rounds). Paced, so that N * (N - 1) flooded copies do not overflow the socket buffers.
+     */
+    private void announce() throws IOException, InterruptedException {
+        int n = ports.size();
+        int missing = n;
+        for (int round = 1; round <= 5 && missing > 0; round++) {
+            for (Port p : ports) {
+                if (heard.get(p.index) == 0) {
+                    p.announce.clear();
+                    p.channel.write(p.announce);
+                    if ((p.index & 7) == 7) {
+                        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200L * Math.max(1, n / 64)));
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + 4L * n);
+            while (System.nanoTime() < deadline && count(heard) < n) {
+                Thread.sleep(10);
+            }
+            missing = n - count(heard);
+        }
+        say(String.format(Locale.ROOT, "announce: %d of %d ports learned by the switch (their broadcast came back "
+                + "flooded)", n - missing, n));
+        if (missing > 0) {
+            say("warning: " + missing + " ports were not heard: frames to them will be flooded (see 'unexpected')");
+        }
+        // flooded copies still on their way must not count as traffic
+        Thread.sleep(100);
+    }
+
+    private Runnable sender(int t) {
+        AtomicLong sent = new AtomicLong();
+        AtomicLong full = new AtomicLong();
+        sentBy.add(sent);
+        fullBy.add(full);
+        List<Port> mine = new ArrayList<>();
+        for (Port p : ports) {
+            if (p.index % o.senders() == t) {
+                mine.add(p);
+            }
+        }
+        Port[] ring = mine.toArray(new Port[0]);
+        double perThreadRate = o.rate() / (double) o.senders();
+        return () -> {
+            long count = 0;
+            long fullCount = 0;
+            long start = System.nanoTime();
+            try {
+                while (sending) {
+                    for (Port p : ring) {
+                        ByteBuffer f = p.frame;
+                        f.clear();
+                        if (p.channel.write(f) > 0) {
+                            count++;
+                        } else {
+                            fullCount++;
+                        }
+                    }
+                    sent.lazySet(count);        // a plain store: cheap next to a system call per frame
+                    full.lazySet(fullCount);
+                    if (perThreadRate > 0) {
+                        long due = start + (long) (count * 1e9 / perThreadRate);
+                        long wait = due - System.nanoTime();
+                        if (wait > 200_000) {
+                            LockSupport.parkNanos(wait - 100_000);
+                        }
+                        while (System.nanoTime() < due && sending) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                System.err.println("LoadGen: send failed: " + e);
+            } finally {
+                sent.set(count);
+                full.set(fullCount);
+            }
+        };
+    }
+
+    private Runnable receiver(int t) throws IOException {
+        AtomicLong received = new AtomicLong();
+        AtomicLong broadcasts = new AtomicLong();
+        AtomicLong unexpected = new AtomicLong();
+        receivedBy.add(received);
+        broadcastBy.add(broadcasts);
+        unexpectedBy.add(unexpected);
+        Selector selector = Selector.open();
+        for (Port p : ports) {
+            if (p.index % o.receivers() == t) {
+                p.channel.register(selector, SelectionKey.OP_READ, p);
+            }
+        }
+        return () -> {
+            ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+            long count = 0;
+            long bcast = 0;
+            long other = 0;
+            try (selector) {
+                while (receiving) {
+                    if (selector.select(20) == 0) {
+                        continue;
+                    }
+                    Set<SelectionKey> keys = selector.selectedKeys();
+                    for (SelectionKey k : keys) {
+                        Port p = (Port) k.attachment();
+                        DatagramChannel ch = p.channel;
+                        for (int i = 0; i < 64; i++) {     // bounded, so busy ports do not starve the others
+                            buf.clear();
+                            int len = ch.read(buf);
+                            if (len <= 0) {
+                                break;
+                            }
+                            long dst = mac(buf, 0);
+                            if (dst == p.mac) {
+                                count++;
+                            } else if (dst == BROADCAST) {
+                                bcast++;
+                                long src = mac(buf, 6);
+                                int from = (int) (src & 0xFFFF);
+                                if ((src & ~0xFFFFL) == MAC_BASE && from < heard.length()) {
+                                    heard.lazySet(from, 1);
+                                }
+                            } else {
+                                other++;
+                            }
+                        }
+                        received.lazySet(count);
+                    }
+                    keys.clear();
+                    received.lazySet(count);
+                    broadcasts.lazySet(bcast);
+                    unexpected.lazySet(other);
+                }
+            } catch (IOException e) {
+                if (receiving) {
+                    System.err.println("LoadGen: receive failed: " + e);
+                }
+            } finally {
+                received.set(count);
+                broadcasts.set(bcast);
+                unexpected.set(other);
+            }
+        };
+    }
+
+    private static long mac(ByteBuffer b, int at) {
+        return ((b.getShort(at) & 0xFFFFL) << 32) | (b.getInt(at + 2) & 0xFFFF_FFFFL);
+    }
+
+    /** CPU time of this process (all threads), or -1 if the JVM does not tell. */
+    private static long cpuNanos() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
+    }
+
+    private void report(long windowNanos, long sentWindow, long receivedWindow, long cpuWindowNanos,
+                        Map<Integer, Long> before, Map<Integer, Long> after) {
+        double secs = windowNanos / 1e9;
+        long sent = sum(sentBy);
+        long received = sum(receivedBy);
+        long full = sum(fullBy);
+        long unexpected = sum(unexpectedBy);
+        double offered = sentWindow / secs;
+        double forwarded = receivedWindow / secs;
+        double loss = sent == 0 ? 0 : 100.0 * (sent - received) / sent;
+        int switchPort = o.target().getPort();
+        long switchDrops = delta(before, after, switchPort);
+        long ourDrops = 0;
+        boolean procOk = !after.isEmpty();
+        for (Port p : ports) {
+            ourDrops += delta(before, after, p.localPort);
+        }
+        long rest = sent - received - switchDrops - ourDrops;
+        double bitsPerFrame = 8.0 * o.size();
+        say(String.format(Locale.ROOT, "sent       %,12d frames   offered   %,11.0f frames/s  (%,.1f Mbit/s of frames)",
+                sent, offered, offered * bitsPerFrame / 1e6));
+        say(String.format(Locale.ROOT, "received   %,12d frames   forwarded %,11.0f frames/s  (%,.1f Mbit/s)",
+                received, forwarded, forwarded * bitsPerFrame / 1e6));
+        say(String.format(Locale.ROOT, "loss       %12.2f %%        (sent - received over the whole run, warm-up "
+                + "included)", loss));
+        if (procOk) {
+            say(String.format(Locale.ROOT, "  dropped at the switch's socket (receive buffer full): %,d", switchDrops));
+            say(String.format(Locale.ROOT, "  dropped at LoadGen's sockets (receive buffer full):   %,d", ourDrops));
+            say(String.format(Locale.ROOT, "  lost elsewhere (inside the switch, e.g. send buffer full): %,d", rest));
+        } else {
+            say("  (no /proc/net/udp: cannot tell where frames were dropped)");
+        }
+        double cores = cpuWindowNanos < 0 ? -1 : cpuWindowNanos / (double) windowNanos;
+        if (cores >= 0) {
+            say(String.format(Locale.ROOT, "LoadGen CPU: %.2f cores during the measurement", cores));
+        }
+        if (full > 0) {
+            say(String.format(Locale.ROOT, "send buffer full: %,d writes refused (not counted as sent)", full));
+        }
+        if (unexpected > 0) {
+            say(String.format(Locale.ROOT, "unexpected: %,d frames arrived at a port they were not addressed to "
+                    + "(flooded: the switch did not know the destination)", unexpected));
+        }
+        System.out.println(String.format(Locale.ROOT, "RESULT ports=%d size=%d seconds=%s rate=%d sent=%d received=%d "
+                        + "offered_fps=%.0f forwarded_fps=%.0f loss_pct=%.2f switch_sock_drops=%d loadgen_sock_drops=%d "
+                        + "other_loss=%d unexpected=%d send_full=%d loadgen_cpu_cores=%.2f", ports.size(), o.size(), num(o.seconds()),
+                o.rate(), sent, received, offered, forwarded, loss, procOk ? switchDrops : -1,
+                procOk ? ourDrops : -1, procOk ? rest : -1, unexpected, full, cores));
+    }
+
+    private static long delta(Map<Integer, Long> before, Map<Integer, Long> after, int port) {
+        Long a = after.get(port);
+        if (a == null) {
+            return 0;
+        }
+        return a - before.getOrDefault(port, 0L);
+    }
+
+    /**
+     * Receive-buffer drops per local UDP port, from /proc/net/udp and udp6 (this network namespace; the last
+     * column). Empty if not on Linux.
+     */
+    static Map<Integer, Long> socketDrops() {
+        Map<Integer, Long> drops = new HashMap<>();
+        for (String file : new String[] {"/proc/net/udp", "/proc/net/udp6"}) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of(file));
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            for (int i = 1; i < lines.size(); i++) {
+                String[] f = lines.get(i).trim().split("\\s+");
+                if (f.length < 13) {
+                    continue;
+                }
+                try {
+                    String local = f[1];
+                    int port = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
+                    long d = Long.parseLong(f[f.length - 1]);
+                    drops.merge(port, d, Long::sum);
+                } catch (RuntimeException e) {
+                    // not a socket line
+                }
+            }
+        }
+        return drops;
+    }
+
+    private static Thread start(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void sleepSeconds(double s) throws InterruptedException {
+        long until = System.nanoTime() + (long) (s * 1e9);
+        long left;
+        while ((left = until - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, 100_000_000L));
+        }
+    }
+
+    private static long sum(List<AtomicLong> counters) {
+        long s = 0;
+        for (AtomicLong c : counters) {
+            s += c.get();
+        }
+        return s;
+    }
+
+    private static int count(AtomicIntegerArray a) {
+        int c = 0;
+        for (int i = 0; i < a.length(); i++) {
+            c += a.get(i);
+        }
+        return c;
+    }
+
+    private static String num(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    private void say(String s) {
+        if (!o.quiet()) {
+            System.out.println(s);
+        }
+    }
+}
