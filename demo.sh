@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# vl2 demo: a vl2 switch and two ports, each in its own network namespace, on built-in defaults.
+# vl2 demo: a vl2 switch and two port agents, each in its own network namespace, started the way users start
+# them: bin/vl2-switch and bin/vl2-agent of the vl2 distribution.
 #
 #   sudo ./demo.sh
 #
-# Builds vl2 if needed, starts the switch (our Karaf distribution) in namespace <p>-sw, and two ports in
-# <p>-h1 and <p>-h2 that reach it over an underlay bridge. The ports are seed-design VPorts (raw mode: one
-# Ethernet frame per UDP datagram, tools/seed-vport/vport.c). Then: ping across the virtual LAN, show
-# vl2:mactable and vl2:ports, and tear everything down (also on Ctrl-C or failure).
+# Builds vl2 if needed, unpacks the distribution once, starts the switch in namespace <p>-sw and one agent in
+# each of <p>-h1 and <p>-h2 (each with its own instance directory, --data), which reach the switch over an
+# underlay bridge. Then: ping across the virtual LAN, show vl2:mactable, vl2:ports and vl2:agent, stop one
+# agent (its TAP device goes away), and tear everything down (also on Ctrl-C or failure).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,7 @@ UNDERLAY_SW=10.77.0.1 UNDERLAY_H1=10.77.0.11 UNDERLAY_H2=10.77.0.12
 LAN_H1=10.1.1.101 LAN_H2=10.1.1.102
 SWITCH_PORT=9990
 WORK=$(mktemp -d /tmp/vl2-demo.XXXXXX)
+VL2=$WORK/vl2
 PIDS=()
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -23,15 +25,12 @@ fail() { echo "demo: $*" >&2; exit 1; }
 
 cleanup() {
   set +e
+  # SIGTERM: the launchers stop Karaf cleanly (the agents delete their TAP devices)
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  if [ -x "$WORK/switch/bin/stop" ]; then
-    ip netns exec "$SW" "$WORK/switch/bin/stop" >/dev/null 2>&1
-  fi
   for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
-  pkill -9 -f "karaf.home=$WORK/switch" 2>/dev/null
+  pkill -9 -f "karaf.base=$WORK/" 2>/dev/null
   for ns in "$H1" "$H2" "$SW"; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
 }
@@ -41,8 +40,8 @@ trap 'exit 130' INT TERM
 # --- preconditions --------------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "run as root (network namespaces and TAP devices need CAP_NET_ADMIN): sudo $0"
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ping gcc java; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping gcc openjdk-17-jdk-headless)"
+for tool in ip ping java; do
+  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping openjdk-17-jdk-headless)"
 done
 if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
   export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
@@ -55,9 +54,8 @@ if [ -z "$DIST" ]; then
   (cd "$ROOT" && mvn -B -q -DskipTests install)
   DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz | head -1)
 fi
-mkdir -p "$WORK/switch"
-tar -xzf "$DIST" -C "$WORK/switch" --strip-components=1
-gcc -O2 -pthread -o "$WORK/vport" "$ROOT/tools/seed-vport/vport.c"
+mkdir -p "$VL2"
+tar -xzf "$DIST" -C "$VL2" --strip-components=1
 
 # --- test hosts: switch + two port hosts on an underlay bridge ---------------------------------------------
 say "Creating namespaces $SW, $H1, $H2 (underlay 10.77.0.0/24, virtual LAN 10.1.1.0/24)"
@@ -67,9 +65,9 @@ ip -n "$SW" addr add "$UNDERLAY_SW/24" dev ul0
 ip -n "$SW" link set ul0 up
 for h in 1 2; do
   ns=$P-h$h; addr_var=UNDERLAY_H$h
-  ip link add "${P:0:8}h${h}u" type veth peer name eth0 netns "$ns"
-  ip link set "${P:0:8}h${h}u" netns "$SW"
-  ip -n "$SW" link set "${P:0:8}h${h}u" master ul0 up
+  # created in the switch's namespace, the peer moved straight into the host's: no device in the root namespace
+  ip -n "$SW" link add "u$h" type veth peer name eth0 netns "$ns"
+  ip -n "$SW" link set "u$h" master ul0 up
   ip -n "$ns" addr add "${!addr_var}/24" dev eth0
   ip -n "$ns" link set eth0 up
 done
@@ -80,31 +78,47 @@ wait_for() { # seconds description command...
   fail "timed out after ${limit}s waiting for $what"
 }
 
-say "Starting the vl2 switch in $SW (UDP $UNDERLAY_SW:$SWITCH_PORT, raw mode)"
-ip netns exec "$SW" "$WORK/switch/bin/karaf" server >"$WORK/switch.out" 2>&1 &
+say "Starting the switch in $SW: bin/vl2-switch --listen $UNDERLAY_SW:$SWITCH_PORT"
+ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UNDERLAY_SW:$SWITCH_PORT" --data "$WORK/sw" \
+  >"$WORK/switch.out" 2>&1 &
 PIDS+=($!)
-wait_for 60 "the switch to listen on UDP $SWITCH_PORT" \
-  sh -c "ip netns exec $SW ss -Hlun 'sport = :$SWITCH_PORT' | grep -q $SWITCH_PORT"
 
-say "Starting two ports: vl2tap0 in $H1 ($LAN_H1) and $H2 ($LAN_H2)"
+say "Starting two port agents: bin/vl2-agent in $H1 ($LAN_H1) and in $H2 ($LAN_H2)"
 for h in 1 2; do
   ns=$P-h$h; lan_var=LAN_H$h
-  ip netns exec "$ns" "$WORK/vport" "$UNDERLAY_SW" "$SWITCH_PORT" vl2tap0 2>>"$WORK/vport$h.err" &
+  ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UNDERLAY_SW:$SWITCH_PORT" --address "${!lan_var}/24" \
+    --data "$WORK/h$h" >"$WORK/agent$h.out" 2>&1 &
   PIDS+=($!)
-  wait_for 10 "vl2tap0 in $ns" ip -n "$ns" link show vl2tap0
-  ip -n "$ns" addr add "${!lan_var}/24" dev vl2tap0
-  ip -n "$ns" link set vl2tap0 up
 done
+
+wait_for 120 "the switch to listen on UDP $UNDERLAY_SW:$SWITCH_PORT" \
+  sh -c "ip netns exec $SW ss -Hlun 'sport = :$SWITCH_PORT' | grep -q $SWITCH_PORT"
+for h in 1 2; do
+  wait_for 120 "the agent in $P-h$h" grep -q "Port agent up" "$WORK/agent$h.out"
+done
+grep -h "Started vl2 switch\|Transport udp" "$WORK/switch.out"
+grep -h "Port agent up" "$WORK/agent1.out" "$WORK/agent2.out"
 
 say "ping $LAN_H2 from $H1"
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 "$LAN_H2"
 say "ping $LAN_H1 from $H2"
 ip netns exec "$H2" ping -c 3 -i 0.2 -W 2 "$LAN_H1"
 
-client() { echo "$1" | ip netns exec "$SW" "$WORK/switch/bin/client" -u karaf -p karaf -b 2>/dev/null; }
-wait_for 30 "the vl2 shell" sh -c "echo 'vl2:ports' | ip netns exec $SW $WORK/switch/bin/client -u karaf -p karaf -b 2>/dev/null | grep -q udp"
-say "vl2:mactable"
-client "vl2:mactable"
-say "vl2:ports"
-client "vl2:ports"
+client() { # namespace ssh-port command
+  echo "$3" | ip netns exec "$1" "$VL2/bin/client" -h 127.0.0.1 -a "$2" -u karaf -p karaf -b 2>/dev/null
+}
+wait_for 60 "the switch's shell" sh -c "echo 'vl2:ports' | ip netns exec $SW $VL2/bin/client -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null | grep -q udp"
+say "vl2:mactable (switch)"
+client "$SW" 8102 "vl2:mactable"
+say "vl2:ports (switch)"
+client "$SW" 8102 "vl2:ports"
+say "vl2:agent (agent in $H1)"
+client "$H1" 8103 "vl2:agent"
+
+say "Stopping the agent in $H2 (SIGTERM): it deletes its TAP device"
+kill "${PIDS[2]}"
+wait "${PIDS[2]}" || true
+grep -h "Port agent down" "$WORK/agent2.out" || true
+if ip -n "$H2" link show vl2tap0 >/dev/null 2>&1; then fail "vl2tap0 is still there in $H2"; fi
+echo "ip -n $H2 link: $(ip -n "$H2" -br link | awk '{print $1}' | tr '\n' ' ')"
 say "Done: tearing down"

@@ -28,7 +28,7 @@ public class AgentCommand implements Action {
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
     static final int MAX_VALUE = 80;
 
-    @Reference
+    @Reference(optional = true) // see Services
     AgentService agent;
 
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
@@ -39,6 +39,7 @@ public class AgentCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(agent, Services.NO_AGENT);
         execute(System.out, Instant.now());
         return null;
     }

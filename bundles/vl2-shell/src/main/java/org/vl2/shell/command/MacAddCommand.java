@@ -26,10 +26,10 @@ import org.vl2.api.SwitchService;
         + " always behind the given port, never aged and never overwritten by learning.")
 public class MacAddCommand implements Action {
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableAdminService macTable;
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Argument(index = 0, name = "mac", required = true, description = "The station's MAC address, e.g. 02:00:5e:10:00:01")
@@ -47,6 +47,8 @@ public class MacAddCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(macTable, Services.NO_SWITCH);
+        Services.require(switchService, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

@@ -15,7 +15,7 @@ import org.vl2.api.MacTableService;
 @Service
 public class MacCompleter implements Completer {
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableService macTable;
 
     @Override
@@ -24,6 +24,9 @@ public class MacCompleter implements Completer {
     }
 
     List<String> values() {
+        if (macTable == null) {
+            return List.of();
+        }
         return macTable.entries().stream().map(MacEntry::mac).distinct().sorted().map(m -> m.toString()).toList();
     }
 }

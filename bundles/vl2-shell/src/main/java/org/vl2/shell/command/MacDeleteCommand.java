@@ -25,7 +25,7 @@ import org.vl2.api.Networks;
 @Command(scope = "vl2", name = "mac-delete", description = "Removes a MAC table entry (static or dynamic).")
 public class MacDeleteCommand implements Action {
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableAdminService macTable;
 
     @Argument(index = 0, name = "mac", required = true, description = "The station's MAC address")
@@ -40,6 +40,7 @@ public class MacDeleteCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(macTable, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

@@ -19,7 +19,7 @@ import org.vl2.api.PortId;
         + " behind one port, or those of one MAC. Static entries stay.")
 public class MacFlushCommand implements Action {
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableAdminService macTable;
 
     @Option(name = "-p", aliases = "--port", description = "Only the entries behind this port")
@@ -32,6 +32,7 @@ public class MacFlushCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(macTable, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

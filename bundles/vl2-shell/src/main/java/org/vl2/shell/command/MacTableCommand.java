@@ -30,7 +30,7 @@ public class MacTableCommand implements Action {
             .thenComparingInt(MacEntry::vlan)
             .thenComparing(MacEntry::mac);
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableService macTable;
 
     @Option(name = "-p", aliases = "--port", description = "Only entries behind this port")
@@ -55,6 +55,7 @@ public class MacTableCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(macTable, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

@@ -20,7 +20,7 @@ import org.vl2.api.SwitchService;
         + " runtime and persistently; the MAC table and the ports are kept).")
 public class PolicyCommand implements Action {
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Argument(index = 0, name = "name", required = false, description = "The policy to use, e.g. learning or hub")
@@ -32,6 +32,7 @@ public class PolicyCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(switchService, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

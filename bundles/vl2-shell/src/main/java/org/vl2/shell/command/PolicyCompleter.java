@@ -14,7 +14,7 @@ import org.vl2.api.SwitchService;
 @Service
 public class PolicyCompleter implements Completer {
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Override
@@ -23,6 +23,9 @@ public class PolicyCompleter implements Completer {
     }
 
     List<String> values() {
+        if (switchService == null) {
+            return List.of();
+        }
         return switchService.policies().stream().sorted().toList();
     }
 }

@@ -15,7 +15,7 @@ import org.vl2.api.SwitchService;
 @Service
 public class PortCompleter implements Completer {
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Override
@@ -24,6 +24,9 @@ public class PortCompleter implements Completer {
     }
 
     List<String> values() {
+        if (switchService == null) {
+            return List.of();
+        }
         return switchService.ports().stream().map(PortInfo::id).sorted().map(id -> id.toString()).toList();
     }
 }

@@ -25,7 +25,7 @@ public class PortsCommand implements Action {
     /** Remote endpoints longer than this are cut (an IPv6 address with port fits). */
     static final int MAX_REMOTE = 48;
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
@@ -36,6 +36,7 @@ public class PortsCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(switchService, Services.NO_SWITCH);
         execute(System.out, Instant.now());
         return null;
     }

@@ -19,10 +19,10 @@ import org.vl2.api.SwitchStatistics;
         + " the MAC table counters.")
 public class StatsCommand implements Action {
 
-    @Reference
+    @Reference(optional = true) // see Services
     SwitchService switchService;
 
-    @Reference
+    @Reference(optional = true) // see Services
     MacTableService macTable;
 
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
@@ -33,6 +33,8 @@ public class StatsCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        Services.require(switchService, Services.NO_SWITCH);
+        Services.require(macTable, Services.NO_SWITCH);
         execute(System.out);
         return null;
     }

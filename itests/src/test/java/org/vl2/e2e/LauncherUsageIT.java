@@ -1,0 +1,101 @@
+package org.vl2.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.BeforeClass;
+import org.junit.Test;
+import org.vl2.e2e.Lab.Result;
+
+/**
+ * The distribution's launchers, {@code bin/vl2-agent} and {@code bin/vl2-switch}: {@code --help} and usage
+ * errors (exit 2, a one-line reason, never a stack trace, nothing written). Needs no root: nothing starts.
+ */
+public class LauncherUsageIT {
+
+    private static Path dist;
+
+    @BeforeClass
+    public static void unpack() throws Exception {
+        Path tarball = Path.of(System.getProperty("vl2.assembly", "../karaf-assembly/target/vl2-karaf.tar.gz"));
+        assertTrue("the distribution is missing: " + tarball, Files.isRegularFile(tarball));
+        dist = Path.of(System.getProperty("vl2.e2e.workDir", "target/e2e")).toAbsolutePath().resolve("usage-dist");
+        Lab.deleteTree(dist);
+        Files.createDirectories(dist);
+        Lab.run(Duration.ofSeconds(120), "tar", "-xzf", tarball.toString(), "-C", dist.toString(),
+                "--strip-components=1").check();
+    }
+
+    @Test
+    public void helpPrintsTheUsageAndExitsZero() {
+        Result agent = launch("vl2-agent", "--help");
+        assertEquals(agent.out(), 0, agent.exit());
+        for (String text : List.of("Usage: vl2-agent --switch HOST:PORT", "--tap NAME", "--address CIDR",
+                "--address6 CIDR", "--mtu N", "--mac MAC", "--bridge BR", "--data DIR", "--ssh-port N",
+                "org.vl2.agent.cfg")) {
+            assertTrue("vl2-agent --help mentions " + text + ":\n" + agent.out(), agent.out().contains(text));
+        }
+        Result sw = launch("vl2-switch", "-h");
+        assertEquals(sw.out(), 0, sw.exit());
+        for (String text : List.of("Usage: vl2-switch", "--listen ADDR:PORT", "--idle-timeout S", "--data DIR",
+                "org.vl2.transport.udp.cfg", "org.vl2.switching.cfg")) {
+            assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
+        }
+    }
+
+    @Test
+    public void agentUsageErrorsExitTwoWithTheReason() {
+        bad("vl2-agent", "--switch HOST:PORT is required");
+        bad("vl2-agent", "must be HOST:PORT", "--switch", "203.0.113.7");
+        bad("vl2-agent", "needs a port between 1 and 65535", "--switch", "203.0.113.7:99999");
+        bad("vl2-agent", "IPv6 address needs brackets", "--switch", "2001:db8::7:9990");
+        bad("vl2-agent", "option --switch needs a value", "--switch");
+        bad("vl2-agent", "--mtu must be a number", "--switch", "sw:9990", "--mtu", "big");
+        bad("vl2-agent", "--mtu must be between 68 and 65485", "--switch", "sw:9990", "--mtu=20");
+        bad("vl2-agent", "--mac must look like", "--switch", "sw:9990", "--mac", "02:00:5e:10:00");
+        bad("vl2-agent", "--address must be an IPv4 address with a prefix length", "--switch", "sw:9990",
+                "--address", "10.1.1.101");
+        bad("vl2-agent", "--address6 must be an IPv6 address with a prefix length", "--switch", "sw:9990",
+                "--address6", "fd00::1");
+        bad("vl2-agent", "--tap must be at most 15 characters", "--switch", "sw:9990", "--tap", "averyveryverylongname");
+        bad("vl2-agent", "--ssh-port must be between 1 and 65535", "--switch", "sw:9990", "--ssh-port", "0");
+        bad("vl2-agent", "unknown option '--bogus'", "--switch", "sw:9990", "--bogus");
+        bad("vl2-agent", "unexpected argument 'now'", "--switch", "sw:9990", "now");
+        assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
+    }
+
+    @Test
+    public void switchUsageErrorsExitTwoWithTheReason() {
+        bad("vl2-switch", "--listen must be HOST:PORT", "--listen", "9990");
+        bad("vl2-switch", "needs a port between 1 and 65535", "--listen", "0.0.0.0:0");
+        bad("vl2-switch", "--idle-timeout must be a number", "--idle-timeout", "-3");
+        bad("vl2-switch", "--ssh-port must be between 1 and 65535", "--ssh-port", "70000");
+        bad("vl2-switch", "unknown option '--switch'", "--switch", "sw:9990");
+        bad("vl2-switch", "unexpected argument 'start'", "start");
+        assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
+    }
+
+    private static void bad(String launcher, String reason, String... args) {
+        Result r = launch(launcher, args);
+        String what = launcher + " " + String.join(" ", args) + ":\n" + r.out();
+        assertEquals("exit status of " + what, 2, r.exit());
+        assertTrue("says " + reason + ": " + what, r.out().contains(reason));
+        assertTrue("points to --help: " + what, r.out().contains("Try '" + launcher + " --help'."));
+        assertFalse("no stack trace: " + what, r.out().contains("Exception") || r.out().contains("\tat "));
+    }
+
+    private static Result launch(String launcher, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(dist.resolve("bin").resolve(launcher).toString());
+        cmd.addAll(List.of(args));
+        return Lab.run(Duration.ofSeconds(30), null, cmd, Map.of("JAVA_HOME", System.getProperty("java.home")));
+    }
+}
