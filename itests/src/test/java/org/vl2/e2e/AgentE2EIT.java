@@ -531,8 +531,8 @@ public class AgentE2EIT {
     }
 
     /**
-     * A TAP device the agent cannot create (its name is taken by h1's agent): one clear ERROR on the console, and
-     * h1's TAP device is left alone.
+     * A TAP device the agent cannot create (its name is taken by h1's agent): one clear ERROR on the console, the
+     * launcher stops by itself with exit status 1, and h1's TAP device is left alone.
      */
     @Test
     public void t09AgentThatCannotCreateItsTapSaysWhy() {
@@ -546,11 +546,22 @@ public class AgentE2EIT {
             assertTrue("it names the device and the fix: " + error.group(1),
                     error.group(1).contains("vl2tap0") && error.group(1).contains("exists"));
             assertFalse("no stack trace on the console:\n" + bad.output(), bad.output().contains("\tat "));
+            assertTrue("the launcher stops by itself:\n" + bad.output(), awaitExit(bad, Duration.ofSeconds(60)));
+            assertEquals("exit status 1:\n" + bad.output(), 1, bad.process.exitValue());
         } finally {
-            assertEquals("a clean stop", 0, bad.stop(Duration.ofSeconds(30)));
+            bad.stop(Duration.ofSeconds(30));
         }
         assertTrue("h1's TAP device is still there", tapExists(h1));
         ping(h1.ns, h2.address, 1);
+    }
+
+    private static boolean awaitExit(Bg bg, Duration timeout) {
+        try {
+            return bg.process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Raw-mode compatibility: a seed-design VPort and a vl2 agent on one switch. */

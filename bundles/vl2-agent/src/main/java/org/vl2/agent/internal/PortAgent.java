@@ -159,10 +159,22 @@ public final class PortAgent implements AgentService {
                         + " (the seed VPort's format). The only mode for now.",
                 options = @Option(label = "raw: one Ethernet frame per datagram", value = MODE_RAW))
         String mode() default MODE_RAW;
+
+        @AttributeDefinition(name = "Keepalive interval (s)", required = false, min = "0", max = "3600",
+                description = "When the TAP has sent nothing for this long, send the switch a frame addressed to "
+                        + "this port's own MAC (the switch refreshes the port and, by split horizon, forwards it "
+                        + "nowhere), so that an idle port is not expired by the switch's idle timeout and NAT "
+                        + "mappings stay open. Plain Ethernet: raw mode stays seed-compatible. 0 = never.")
+        int keepalive_seconds() default DEFAULT_KEEPALIVE_SECONDS;
     }
 
+    /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
+    static final int DEFAULT_KEEPALIVE_SECONDS = 25;
+    /** IEEE 802 local experimental EtherType 1: what the keepalive frame carries. */
+    static final int KEEPALIVE_ETHERTYPE = 0x88B5;
+
     /** The validated configuration. */
-    record Settings(SwitchAddress switchAddress, TapSettings tap, String mode) {
+    record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis) {
     }
 
     /** How long the agent waits for what; the tests shorten them. */
@@ -212,6 +224,10 @@ public final class PortAgent implements AgentService {
     /** The local port of the last socket, for the next one when reconnecting failed in between. */
     private int lastLocalPort;
     private final List<Thread> threads = new ArrayList<>(3);
+    /** The keepalive frame (built once the TAP's MAC is known); sent by the resolver thread only. */
+    private ByteBuffer keepalive;
+    /** Keepalive frames sent, for tests and the log. */
+    private final AtomicLong keepalives = new AtomicLong();
 
     @Activate
     public PortAgent(@Reference TapFactory tapFactory, Config config) {
@@ -241,6 +257,7 @@ public final class PortAgent implements AgentService {
             // One more byte than the longest frame: a frame that fills the buffer was truncated.
             this.tapRxBuffer = ByteBuffer.allocateDirect(tap.maxFrameLength() + 1);
             this.udpRxBuffer = ByteBuffer.allocateDirect(tap.maxFrameLength() + 1);
+            this.keepalive = keepaliveFrame(tap.mac().toBytes());
             running = true;
             check(true);
             start(this::tapToSwitch, "vl2-agent-tap-rx");
@@ -312,8 +329,11 @@ public final class PortAgent implements AgentService {
         } catch (IllegalArgumentException e) {
             throw invalid("bridge", config.bridge(), e);
         }
+        if (config.keepalive_seconds() < 0 || config.keepalive_seconds() > 3600) {
+            throw invalid("keepalive.seconds", config.keepalive_seconds(), "allowed: 0 (never) .. 3600");
+        }
         try {
-            return new Settings(address, b.build(), mode);
+            return new Settings(address, b.build(), mode, config.keepalive_seconds() * 1000L);
         } catch (IllegalArgumentException e) {
             // the only cross-field rule: IPv6 needs an MTU of at least 1280
             throw invalid("address6", config.address6(), reason(e) + "; raise mtu or drop address6");
@@ -523,6 +543,43 @@ public final class PortAgent implements AgentService {
     // ---------------------------------------------------------------------------------------------------------
     // Resolver thread: DNS, reconnecting, logging state changes.
 
+    /** A minimum-size frame from this port's MAC to itself: the switch learns it and filters it (split horizon). */
+    static ByteBuffer keepaliveFrame(byte[] mac) {
+        ByteBuffer f = ByteBuffer.allocate(60);
+        f.put(mac).put(mac).putShort((short) KEEPALIVE_ETHERTYPE);
+        f.put("vl2 keepalive".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return f.clear();
+    }
+
+    private long keepaliveSeenFrames = -1;
+    private long keepaliveIdleSince;
+
+    /** Sends a keepalive when nothing went from the TAP to the switch for the keepalive interval. */
+    private void keepAlive(long now) {
+        long interval = settings.keepaliveMillis();
+        Link l = link;
+        if (interval <= 0 || l == null) {
+            return;
+        }
+        long frames = tapRxFrames.get(); // comparing the counter costs the data path nothing
+        if (frames != keepaliveSeenFrames) {
+            keepaliveSeenFrames = frames;
+            keepaliveIdleSince = now;
+        } else if (now - keepaliveIdleSince >= interval) {
+            keepaliveIdleSince = now;
+            try {
+                l.channel().write(keepalive.clear());
+                keepalives.incrementAndGet();
+            } catch (IOException e) {
+                checkWanted = true; // the link looks broken: let the next round check it
+            }
+        }
+    }
+
+    long keepalivesSent() {
+        return keepalives.get();
+    }
+
     private void maintain() {
         long lastCheck = System.currentTimeMillis();
         boolean refused = false; // what was last logged about ICMP port unreachable
@@ -553,6 +610,7 @@ public final class PortAgent implements AgentService {
                 checkWanted = false;
                 check(false);
             }
+            keepAlive(now);
             // Problems with resolving and opening the socket are logged by check(); here only the switch's
             // answers: port unreachable, and the recovery from it.
             boolean unreachable = link != null && unreachableAt(System.currentTimeMillis());

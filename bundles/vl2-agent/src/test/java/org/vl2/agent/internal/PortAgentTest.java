@@ -423,4 +423,28 @@ class PortAgentTest {
                 e.getMessage());
         assertEquals(0, factory.created);
     }
+
+    @Test
+    void anIdlePortSendsAKeepaliveToItsOwnMac() throws Exception {
+        TestSwitch sw = loopbackSwitch();
+        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()).mac("02:76:6c:32:00:07")
+                .keepaliveSeconds(1), InetAddress::getByName);
+        TestSwitch.Datagram d = sw.receive(5_000);
+        assertNotNull(d, "no keepalive within 5 s");
+        byte[] f = d.data();
+        assertEquals(60, f.length);
+        byte[] mac = MacAddress.valueOf("02:76:6c:32:00:07").toBytes();
+        assertArrayEquals(mac, java.util.Arrays.copyOfRange(f, 0, 6), "to its own MAC: the switch filters it");
+        assertArrayEquals(mac, java.util.Arrays.copyOfRange(f, 6, 12));
+        assertEquals(0x88b5, ((f[12] & 0xff) << 8) | (f[13] & 0xff));
+        assertTrue(agent.keepalivesSent() >= 1);
+        assertEquals(0, agent.status().tapRxFrames(), "keepalives are not counted as TAP traffic");
+    }
+
+    @Test
+    void keepaliveIntervalIsValidated() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PortAgent.validate(new TestConfig().keepaliveSeconds(-1)));
+        assertTrue(e.getMessage().contains("keepalive.seconds=-1"), e.getMessage());
+    }
 }

@@ -13,6 +13,12 @@ final class TestConfig implements PortAgent.Config {
     String address6 = "";
     String bridge = "";
     String mode = "raw";
+    int keepaliveSeconds = PortAgent.DEFAULT_KEEPALIVE_SECONDS;
+
+    TestConfig keepaliveSeconds(int v) {
+        keepaliveSeconds = v;
+        return this;
+    }
 
     TestConfig switchAddress(String v) {
         switchAddress = v;
@@ -97,5 +103,10 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public String mode() {
         return mode;
+    }
+
+    @Override
+    public int keepalive_seconds() {
+        return keepaliveSeconds;
     }
 }

@@ -53,8 +53,12 @@ final class TapErrors {
         switch (errno) {
             case Errno.EBUSY:
             case Errno.EEXIST:
-                return of("device " + name + " exists: choose another --tap name or delete it with 'ip link del "
-                        + name + "'", errno);
+                // Only suggest deleting it when it is a TAP/TUN device (a leftover); never for eth0 and friends.
+                if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", name, "tun_flags"))) {
+                    return of("TAP device " + name + " exists: choose another --tap name, or delete it with"
+                            + " 'ip link del " + name + "' if it is a leftover", errno);
+                }
+                return of("device " + name + " exists and is not a TAP device: choose another --tap name", errno);
             case Errno.EINVAL:
                 return of("the kernel refused TAP device name '" + name + "': use 1 to 15 characters without"
                         + " '/', ':' or whitespace, or leave the name empty to get tapN", errno);

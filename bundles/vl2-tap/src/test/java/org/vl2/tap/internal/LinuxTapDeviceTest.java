@@ -144,15 +144,16 @@ class LinuxTapDeviceTest {
         try (TapDevice first = create(TapSettings.builder().name(name))) {
             TapException e = assertThrows(TapException.class, () -> factory.create(
                     TapSettings.builder().name(name).build()));
-            assertTrue(e.getMessage().startsWith("device " + name + " exists: choose another --tap name or delete"
-                    + " it with 'ip link del " + name + "'"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("TAP device " + name + " exists: choose another --tap name, or"
+                    + " delete it with 'ip link del " + name + "' if it is a leftover"), e.getMessage());
             assertTrue(e.getMessage().contains("EBUSY"), e.getMessage());
             assertTrue(first.isOpen());
             assertTrue(Kernel.exists(name), "the failed attempt must not delete the existing device");
         }
         // a name taken by a device that is not a TAP at all
         TapException e = assertThrows(TapException.class, () -> factory.create(TapSettings.builder().name("lo").build()));
-        assertTrue(e.getMessage().startsWith("device lo exists"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("device lo exists and is not a TAP device"), e.getMessage());
+        assertTrue(!e.getMessage().contains("ip link del"), "never suggest deleting a real interface: " + e.getMessage());
     }
 
     @Test
@@ -160,7 +161,7 @@ class LinuxTapDeviceTest {
         String name = kernel.uniqueName();
         Kernel.run("tuntap", "add", "dev", name, "mode", "tap");
         TapException e = assertThrows(TapException.class, () -> factory.create(TapSettings.builder().name(name).build()));
-        assertTrue(e.getMessage().startsWith("device " + name + " exists"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("TAP device " + name + " exists"), e.getMessage());
     }
 
     @Test

@@ -28,7 +28,7 @@ class TapErrorsTest {
     @Test
     void createTap() {
         has(TapErrors.createTap("vl2p1", 16), 16,
-                "device vl2p1 exists: choose another --tap name or delete it with 'ip link del vl2p1'", "EBUSY");
+                "device vl2p1 exists and is not a TAP device: choose another --tap name", "EBUSY");
         has(TapErrors.createTap("vl2p1", 17), 17, "device vl2p1 exists", "EEXIST");
         has(TapErrors.createTap("vl2p1", 1), 1, "creating TAP device vl2p1 needs CAP_NET_ADMIN", "EPERM");
         has(TapErrors.createTap("vl2p1", 22), 22, "1 to 15 characters", "EINVAL");

@@ -2,9 +2,11 @@ package org.vl2.transport.udp.internal;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -141,7 +143,9 @@ public final class UdpTransport implements Transport {
         DatagramChannel ch = null;
         Selector sel = null;
         try {
-            ch = DatagramChannel.open();
+            // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
+            ch = DatagramChannel.open(bind.getAddress() instanceof Inet4Address
+                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
             ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receive_buffer_bytes());
             ch.setOption(StandardSocketOptions.SO_SNDBUF, config.send_buffer_bytes());
             ch.bind(bind);

@@ -256,4 +256,29 @@ class UdpTransportTest {
         peer.send(ByteBuffer.wrap(frame(60, 9)), switchAddress());
         assertNotNull(received.poll(5, TimeUnit.SECONDS));
     }
+
+    @Test
+    void anIpv4WildcardListensOnIpv4Only() throws Exception {
+        UdpTransport any = new UdpTransport(config("0.0.0.0", freePort(), "raw", 1 << 20));
+        try {
+            assertEquals("0.0.0.0:" + any.boundPort(), any.localAddress());
+        } finally {
+            any.deactivate();
+        }
+    }
+
+    @Test
+    void anIpv6AddressGetsAnIpv6Socket() throws Exception {
+        UdpTransport v6 = new UdpTransport(config("::1", freePort(), "raw", 1 << 20));
+        try (DatagramChannel peer6 = DatagramChannel.open().bind(new InetSocketAddress("::1", 0))) {
+            v6.start(receiver);
+            peer6.send(ByteBuffer.wrap(frame(60, 4)), new InetSocketAddress("::1", v6.boundPort()));
+            Received r = received.poll(5, TimeUnit.SECONDS);
+            assertNotNull(r);
+            assertTrue(v6.localAddress().startsWith("[0:0:0:0:0:0:0:1]:") || v6.localAddress().startsWith("[::1]:"),
+                    v6.localAddress());
+        } finally {
+            v6.deactivate();
+        }
+    }
 }
