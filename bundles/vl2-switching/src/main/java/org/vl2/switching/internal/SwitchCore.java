@@ -73,7 +73,8 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     private final AtomicBoolean noPolicyWarned = new AtomicBoolean();
     private final AtomicBoolean portLimitWarned = new AtomicBoolean();
 
-    private final Map<Transport, Map<SocketAddress, SwitchPort>> endpoints = new ConcurrentHashMap<>();
+    /** By transport name: the slots (and their ports) outlive the transport services. */
+    private final Map<String, TransportSlot> slots = new ConcurrentHashMap<>();
     private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
     private final FloodDomain defaultDomain = new FloodDomain(Networks.DEFAULT);
     private final AtomicInteger nextPortNumber = new AtomicInteger(1);
@@ -153,8 +154,15 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         if (housekeeping != null) {
             housekeeping.shutdownNow();
         }
-        for (Transport t : List.copyOf(endpoints.keySet())) {
-            detach(t);
+        for (TransportSlot slot : slots.values()) {
+            Transport t = slot.transport;
+            slot.transport = null;
+            if (t != null) {
+                t.stop();
+            }
+        }
+        for (SwitchPort p : List.copyOf(ports.values())) {
+            removePort(p, "the switch stops"); // their port numbers mean nothing to the next switch instance
         }
         LOG.info("Stopped vl2 switch");
     }
@@ -164,29 +172,32 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindTransport")
     void bindTransport(Transport transport) {
-        endpoints.put(transport, new ConcurrentHashMap<>());
+        TransportSlot slot;
+        Transport previous;
+        synchronized (portLock) {
+            slot = slots.computeIfAbsent(transport.name(), TransportSlot::new);
+            previous = slot.transport;
+            slot.mode = transport.mode();
+            slot.transport = transport; // from now on frames of the previous one (if any) are ignored
+        }
+        if (previous != null && previous != transport) {
+            previous.stop();
+        }
         transport.start(this);
-        LOG.info("Transport {} ({} mode) on {} attached", transport.name(), transport.mode(),
-                transport.localAddress());
+        LOG.info("Transport {} ({} mode) on {} attached{}", transport.name(), transport.mode(),
+                transport.localAddress(), slot.ports.isEmpty() ? "" : "; it takes over " + slot.ports.size()
+                        + " ports");
     }
 
     void unbindTransport(Transport transport) {
-        if (detach(transport)) {
-            LOG.info("Transport {} detached", transport.name());
-        }
-    }
-
-    private boolean detach(Transport transport) {
-        Map<SocketAddress, SwitchPort> gone = endpoints.get(transport);
-        if (gone == null) {
-            return false;
+        TransportSlot slot = slots.get(transport.name());
+        if (slot == null || slot.transport != transport) {
+            return; // replaced already by another transport of that name
         }
         transport.stop();
-        endpoints.remove(transport);
-        for (SwitchPort p : List.copyOf(gone.values())) {
-            removePort(p, "its transport " + transport.name() + " went away");
-        }
-        return true;
+        slot.transport = null;
+        LOG.info("Transport {} detached; its {} ports are kept for a transport of that name (or until they"
+                + " expire)", transport.name(), slot.ports.size());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -222,11 +233,11 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         final int length = frame.remaining();
         rxFrames.increment();
         rxBytes.add(length);
-        Map<SocketAddress, SwitchPort> byEndpoint = endpoints.get(transport);
-        if (byEndpoint == null) {
+        TransportSlot slot = slots.get(transport.name());
+        if (slot == null || slot.transport != transport) {
             return; // a transport we are not (or no longer) attached to
         }
-        SwitchPort in = byEndpoint.get(source);
+        SwitchPort in = slot.ports.get(source);
         Settings s = settings;
         EthernetFrame view = views.get().wrap(frame);
 
@@ -244,7 +255,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             return;
         }
         if (in == null) {
-            in = openPort(transport, byEndpoint, source);
+            in = openPort(slot, source);
             if (in == null) {
                 dropPortLimit.increment();
                 return;
@@ -294,7 +305,8 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     }
 
     private void send(SwitchPort out, ByteBuffer frame, int length) {
-        if (out.transport.send(out.remote, frame)) {
+        Transport t = out.slot.transport;
+        if (t != null && t.send(out.remote, frame)) {
             out.txFrames.increment();
             out.txBytes.add(length);
             txFrames.increment();
@@ -314,15 +326,12 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
 
     // ---- port registry ------------------------------------------------------------------------------------
 
-    private SwitchPort openPort(Transport transport, Map<SocketAddress, SwitchPort> byEndpoint, SocketAddress source) {
+    private SwitchPort openPort(TransportSlot slot, SocketAddress source) {
         SwitchPort port;
         synchronized (portLock) {
-            port = byEndpoint.get(source);
+            port = slot.ports.get(source);
             if (port != null) {
                 return port;
-            }
-            if (endpoints.get(transport) != byEndpoint) {
-                return null; // transport detached meanwhile
             }
             if (ports.size() >= settings.maxPorts()) {
                 if (portLimitWarned.compareAndSet(false, true)) {
@@ -331,13 +340,13 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                 }
                 return null;
             }
-            port = new SwitchPort(PortId.of(nextPortNumber.getAndIncrement()), defaultDomain, transport, source,
+            port = new SwitchPort(PortId.of(nextPortNumber.getAndIncrement()), defaultDomain, slot, source,
                     nanoClock.getAsLong(), Instant.now());
             ports.put(port.id, port);
-            byEndpoint.put(source, port);
+            slot.ports.put(source, port);
             port.domain.add(port);
         }
-        LOG.info("Port {} up: {} {} {}", port.id, transport.name(), transport.mode(), SwitchPort.format(source));
+        LOG.info("Port {} up: {} {} {}", port.id, slot.name, slot.mode, SwitchPort.format(source));
         return port;
     }
 
@@ -348,15 +357,12 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             }
             port.removed = true;
             ports.remove(port.id, port);
-            Map<SocketAddress, SwitchPort> byEndpoint = endpoints.get(port.transport);
-            if (byEndpoint != null) {
-                byEndpoint.remove(port.remote, port);
-            }
+            port.slot.ports.remove(port.remote, port);
             port.domain.remove(port);
             portLimitWarned.set(false);
         }
         int flushed = fdb.flushPort(port.id);
-        LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.transport.name(),
+        LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,
                 SwitchPort.format(port.remote), why, flushed);
     }
 

@@ -8,14 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
-import org.vl2.api.spi.Transport;
 
 /** A port of the switch: a remote endpoint reached through a transport, member of one flood domain. */
 final class SwitchPort {
 
     final PortId id;
     final FloodDomain domain;
-    final Transport transport;
+    final TransportSlot slot;
     final SocketAddress remote;
     final Instant created;
 
@@ -31,11 +30,11 @@ final class SwitchPort {
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */
     volatile boolean removed;
 
-    SwitchPort(PortId id, FloodDomain domain, Transport transport, SocketAddress remote, long nowNanos,
+    SwitchPort(PortId id, FloodDomain domain, TransportSlot slot, SocketAddress remote, long nowNanos,
                Instant created) {
         this.id = id;
         this.domain = domain;
-        this.transport = transport;
+        this.slot = slot;
         this.remote = remote;
         this.lastSeenNanos = nowNanos;
         this.created = created;
@@ -54,12 +53,12 @@ final class SwitchPort {
         PortCounters c = new PortCounters(rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 rxDrops.sum(), txDrops.sum());
         Instant lastSeen = now.minusNanos(Math.max(0, nowNanos - lastSeenNanos));
-        return new PortInfo(id, domain.network, transport.name(), transport.mode(), format(remote), c, created,
-                lastSeen);
+        return new PortInfo(id, domain.network, slot.name, slot.transport != null ? slot.mode : "detached",
+                format(remote), c, created, lastSeen);
     }
 
     @Override
     public String toString() {
-        return "port " + id + " (" + transport.name() + " " + transport.mode() + " " + format(remote) + ")";
+        return "port " + id + " (" + slot.name + " " + format(remote) + ")";
     }
 }

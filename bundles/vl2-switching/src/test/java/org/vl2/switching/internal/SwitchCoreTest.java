@@ -300,18 +300,57 @@ class SwitchCoreTest {
     }
 
     @Test
-    void removingATransportRemovesItsPortsAndStopsIt() {
+    void aTransportThatGoesKeepsItsPortsDetachedAndItsSuccessorTakesThemOver() {
         FakeTransport other = new FakeTransport("udp2");
         sw.bindTransport(other);
         threeHosts();
         other.inject(Fakes.endpoint(50000), Fakes.frame(BCAST, "02:00:00:00:00:0d", -1, 46));
         assertEquals(1, udp.sentTo(a)); // flooded across transports: one flood domain
         assertEquals(4, sw.ports().size());
-        sw.unbindTransport(udp);
+
+        sw.unbindTransport(udp); // e.g. bundle:restart of the transport
         assertEquals(1, udp.stops);
-        assertEquals(1, sw.ports().size());
-        assertEquals("udp2", sw.ports().get(0).transport());
-        assertEquals(1, fdb.size());
+        assertEquals(4, sw.ports().size(), "ports are kept");
+        assertEquals("detached", sw.ports().get(0).mode());
+        assertEquals(4, fdb.size(), "and so is the MAC table");
+        other.inject(Fakes.endpoint(50000), Fakes.frame(A_MAC, "02:00:00:00:00:0d", -1, 46));
+        assertEquals(1, sw.statistics().txErrors(), "a frame for a detached port is a transmit error");
+
+        FakeTransport successor = new FakeTransport("udp"); // the restarted bundle's new service
+        sw.bindTransport(successor);
+        assertEquals("raw", sw.ports().get(0).mode());
+        successor.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, successor.sentTo(a), "known unicast goes out through the successor");
+        assertEquals(4, sw.ports().size(), "no new port for a known endpoint");
+        int oldSent = udp.sentTotal();
+        long rx = sw.ports().get(1).counters().rxFrames();
+        udp.receiver = sw;
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46)); // a late frame of the old instance: ignored
+        assertEquals(oldSent, udp.sentTotal(), "nothing sent through the old one");
+        assertEquals(1, successor.sentTo(a));
+        assertEquals(rx, sw.ports().get(1).counters().rxFrames(), "nor counted");
+    }
+
+    @Test
+    void detachedPortsExpireLikeOthers() {
+        sw = newSwitch(Fakes.config("learning", 1522, 30, 1024));
+        threeHosts();
+        sw.unbindTransport(udp);
+        clock.addAndGet(31 * SECOND);
+        sw.expireIdlePorts();
+        assertTrue(sw.ports().isEmpty());
+        assertEquals(0, fdb.size());
+    }
+
+    @Test
+    void aSecondTransportOfTheSameNameReplacesTheFirst() {
+        threeHosts();
+        FakeTransport newer = new FakeTransport("udp");
+        sw.bindTransport(newer);
+        assertEquals(1, udp.stops, "the replaced transport is stopped");
+        sw.unbindTransport(udp); // its later unbind changes nothing
+        newer.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, newer.sentTo(a));
     }
 
     @Test
