@@ -183,8 +183,11 @@ public final class Cidr {
         return format(address) + "/" + prefixLength;
     }
 
-    /** An address as {@code ip} prints it: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as ::). */
-    static String format(InetAddress address) {
+    /**
+     * An address as {@code ip} prints it: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as ::),
+     * without a zone.
+     */
+    public static String format(InetAddress address) {
         if (!(address instanceof Inet6Address)) {
             return address.getHostAddress();
         }

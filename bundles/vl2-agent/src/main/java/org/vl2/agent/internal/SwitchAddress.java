@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 
+import org.vl2.tap.Cidr;
+
 /**
  * The switch endpoint as configured: {@code host:port}, where host is an IPv4 address, a DNS name, or an
  * IPv6 address in brackets ({@code [2001:db8::7]:9990}). Immutable. Parsing never resolves names: a DNS name
@@ -99,42 +101,8 @@ record SwitchAddress(String host, int port, InetAddress literal) {
     /** {@code ip:port}; IPv6 in brackets, in the RFC 5952 form {@code ip} prints, without a zone. */
     static String format(InetSocketAddress a) {
         InetAddress address = a.getAddress();
-        return address instanceof Inet6Address ? "[" + ipv6Text(address.getAddress()) + "]:" + a.getPort()
+        return address instanceof Inet6Address ? "[" + Cidr.format(address) + "]:" + a.getPort()
                 : address.getHostAddress() + ":" + a.getPort();
-    }
-
-    /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as {@code ::}. */
-    static String ipv6Text(byte[] b) {
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = ((b[2 * i] & 0xFF) << 8) | (b[2 * i + 1] & 0xFF);
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder sb = new StringBuilder(39);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
     }
 
     private static int port(String text) {
