@@ -6,8 +6,6 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.time.Duration;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -303,32 +301,31 @@ public class ForwardingIT extends Vl2TestSupport {
         drainAll(a, b);
         long ageing = macTable.statistics().ageingSeconds();
         int udpPort = udpTransportPort();
-        setConfig("org.vl2.switching", "max.frame.size", 5);
-        setConfig("org.vl2.switching", "policy", "no-such-policy");
-        setConfig("org.vl2.mactable", "ageing.seconds", -1L);
-        setConfig("org.vl2.transport.udp", "port", 70000);
-        // give ConfigAdmin time to deliver the updates, observed through a condition that cannot hold early:
-        // a frame sent after the updates still goes through with the old frame size and policy
-        a.sendRaw(Frames.sized(b.mac, a.mac, 1500, "still-forwarding"));
-        assertEquals("still-forwarding", Frames.tag(b.receive(WAIT)));
-        assertEquals("learning", switchService.policy());
-        assertEquals(ageing, macTable.statistics().ageingSeconds());
-        a.send(b.mac, "still-on-its-port"); // the transport kept its socket
-        assertEquals("still-on-its-port", Frames.tag(b.receive(WAIT)));
-        // restore good values so later tests run on defaults
-        setConfig("org.vl2.switching", "max.frame.size", 1522);
-        setConfig("org.vl2.switching", "policy", "learning");
-        setConfig("org.vl2.mactable", "ageing.seconds", 300L);
-        setConfig("org.vl2.transport.udp", "port", udpPort);
+        try {
+            // Each bad update is awaited in the log (ConfigAdmin delivers asynchronously): only then is it known
+            // that the component saw it, and the checks below mean "refused", not "not delivered yet".
+            setConfig("org.vl2.switching", "policy", "no-such-policy");
+            awaitLog("policy=no-such-policy is not a registered forwarding policy");
+            setConfig("org.vl2.switching", "max.frame.size", 5);
+            awaitLog("Invalid configuration org.vl2.switching: max.frame.size=5");
+            setConfig("org.vl2.mactable", "ageing.seconds", -1L);
+            awaitLog("ageing.seconds=-1");
+            setConfig("org.vl2.transport.udp", "port", 70000);
+            awaitLog("Invalid configuration org.vl2.transport.udp: port=70000");
+
+            a.sendRaw(Frames.sized(b.mac, a.mac, 1500, "still-forwarding")); // the old frame size holds
+            assertEquals("still-forwarding", Frames.tag(b.receive(WAIT)));
+            assertEquals("learning", switchService.policy());
+            assertEquals(ageing, macTable.statistics().ageingSeconds());
+            a.send(b.mac, "still-on-its-port"); // the transport kept its socket
+            assertEquals("still-on-its-port", Frames.tag(b.receive(WAIT)));
+        } finally {
+            // restore good values so later tests run on defaults
+            setConfig("org.vl2.switching", "max.frame.size", 1522);
+            setConfig("org.vl2.switching", "policy", "learning");
+            setConfig("org.vl2.mactable", "ageing.seconds", 300L);
+            setConfig("org.vl2.transport.udp", "port", udpPort);
+        }
     }
 
-    private void setConfig(String pid, String key, Object value) throws Exception {
-        org.osgi.service.cm.Configuration c = configurationAdmin.getConfiguration(pid, "?");
-        Dictionary<String, Object> props = c.getProperties();
-        if (props == null) {
-            props = new Hashtable<>();
-        }
-        props.put(key, value);
-        c.update(props);
-    }
 }

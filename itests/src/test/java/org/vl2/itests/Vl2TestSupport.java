@@ -411,6 +411,27 @@ public abstract class Vl2TestSupport {
         throw new AssertionError("Command '" + command + "' should have failed; it printed:\n" + output);
     }
 
+    /**
+     * Changes one property of a configuration at runtime (ConfigAdmin delivers it to the component
+     * asynchronously: await its effect, or {@link #awaitLog} what the component logged).
+     */
+    protected void setConfig(String pid, String key, Object value) throws IOException {
+        org.osgi.service.cm.Configuration c = configurationAdmin.getConfiguration(pid, "?");
+        Dictionary<String, Object> props = c.getProperties();
+        if (props == null) {
+            props = new java.util.Hashtable<>();
+        }
+        props.put(key, value);
+        c.update(props);
+    }
+
+    /** Waits until the container's {@code data/log/karaf.log} contains {@code text} (container side). */
+    protected static void awaitLog(String text) {
+        java.nio.file.Path log = java.nio.file.Path.of(System.getProperty("karaf.data"), "log", "karaf.log");
+        awaitCondition("'" + text + "' in " + log, () -> java.nio.file.Files.isRegularFile(log)
+                && java.nio.file.Files.readString(log, StandardCharsets.UTF_8).contains(text));
+    }
+
     /** Waits until {@code scope:name} (or a bare {@code name}) is a registered shell command. */
     protected void awaitCommand(String command, Duration timeout) {
         int colon = command.indexOf(':');

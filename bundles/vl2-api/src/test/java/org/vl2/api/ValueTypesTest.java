@@ -36,4 +36,15 @@ class ValueTypesTest {
         SwitchStatistics s = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7);
         assertEquals(21, s.drops());
     }
+
+    @Test
+    void endpointsPrintAsIpDoes() throws Exception {
+        assertEquals("192.0.2.7:9990", Endpoints.format(new java.net.InetSocketAddress("192.0.2.7", 9990)));
+        assertEquals("[2001:db8::7]:9990",
+                Endpoints.format(new java.net.InetSocketAddress("2001:0db8:0:0:0:0:0:7", 9990)));
+        assertEquals("fd00:1::1:0:0:1", Endpoints.format(java.net.InetAddress.getByName("fd00:1:0:0:1:0:0:1")));
+        assertEquals("::1", Endpoints.format(java.net.InetAddress.getByName("::1")));
+        assertEquals("switch.example.org:9990",
+                Endpoints.format(java.net.InetSocketAddress.createUnresolved("switch.example.org", 9990)));
+    }
 }

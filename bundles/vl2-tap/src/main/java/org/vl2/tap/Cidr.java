@@ -5,6 +5,8 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
+import org.vl2.api.Endpoints;
+
 /**
  * An interface address in CIDR form: a host address and the prefix length of its subnet, e.g.
  * {@code 10.1.1.101/24} or {@code fd00::1/64}. Immutable. Parsing never resolves names (no DNS).
@@ -180,51 +182,6 @@ public final class Cidr {
     /** {@code 10.1.1.101/24}, {@code fd00::1/64} (IPv6 in the RFC 5952 form {@code ip} prints). */
     @Override
     public String toString() {
-        return format(address) + "/" + prefixLength;
-    }
-
-    /**
-     * An address as {@code ip} prints it: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as ::),
-     * without a zone.
-     */
-    public static String format(InetAddress address) {
-        if (!(address instanceof Inet6Address)) {
-            return address.getHostAddress();
-        }
-        byte[] b = address.getAddress();
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = ((b[2 * i] & 0xFF) << 8) | (b[2 * i + 1] & 0xFF);
-        }
-        int bestStart = -1;
-        int bestLen = 1; // a single zero group is not compressed
-        for (int i = 0; i < 8; ) {
-            if (g[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        StringBuilder sb = new StringBuilder(39);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
+        return Endpoints.format(address) + "/" + prefixLength;
     }
 }

@@ -31,6 +31,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
@@ -663,7 +664,7 @@ public final class PortAgent implements AgentService {
             try {
                 next = open(target, localPort);
             } catch (IOException | RuntimeException e) {
-                String problem = "cannot open a UDP socket to " + SwitchAddress.format(target) + " (" + e
+                String problem = "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e
                         + "): is the network up? retrying every " + duration(timing.retryMillis());
                 if (!first && !problem.equals(linkProblem)) {
                     LOG.warn("Port agent: {}", problem);
@@ -679,10 +680,10 @@ public final class PortAgent implements AgentService {
             lock.notifyAll();
         }
         if (!first) {
-            LOG.info("Port agent: switch {} at {}, sending from {}{}", switchAddress, SwitchAddress.format(target),
-                    SwitchAddress.format(next.local()), old == null ? ""
-                            : " (was " + SwitchAddress.format(old.remote()) + " from "
-                            + SwitchAddress.format(old.local()) + ")");
+            LOG.info("Port agent: switch {} at {}, sending from {}{}", switchAddress, Endpoints.format(target),
+                    Endpoints.format(next.local()), old == null ? ""
+                            : " (was " + Endpoints.format(old.remote()) + " from "
+                            + Endpoints.format(old.local()) + ")");
         }
     }
 
@@ -761,8 +762,8 @@ public final class PortAgent implements AgentService {
         InetSocketAddress r = l != null ? l.remote() : resolved;
         long last = lastFromSwitch;
         return new AgentStatus(tap.name(), tap.mac(), tap.mtu(), addresses(), settings.tap().bridge(),
-                switchAddress.toString(), r == null ? null : SwitchAddress.format(r),
-                l == null ? null : SwitchAddress.format(l.local()), settings.mode(), state, problemAt(state),
+                switchAddress.toString(), r == null ? null : Endpoints.format(r),
+                l == null ? null : Endpoints.format(l.local()), settings.mode(), state, problemAt(state),
                 tapRxFrames.get(), tapRxBytes.get(), tapTxFrames.get(), tapTxBytes.get(), drops.get(), since,
                 last == 0 ? null : Instant.ofEpochMilli(last));
     }
@@ -801,7 +802,7 @@ public final class PortAgent implements AgentService {
             String p = linkProblem;
             return p != null ? p : "no socket to the switch yet";
         }
-        return "ICMP port unreachable from " + SwitchAddress.format(l.remote()) + ": is the vl2 switch running"
+        return "ICMP port unreachable from " + Endpoints.format(l.remote()) + ": is the vl2 switch running"
                 + " there and listening on UDP port " + l.remote().getPort() + "?";
     }
 
@@ -836,9 +837,9 @@ public final class PortAgent implements AgentService {
         sb.append(" (").append(settings.mode());
         if (l != null) {
             if (switchAddress.isName()) {
-                sb.append(", at ").append(SwitchAddress.format(l.remote()));
+                sb.append(", at ").append(Endpoints.format(l.remote()));
             }
-            sb.append(", from ").append(SwitchAddress.format(l.local()));
+            sb.append(", from ").append(Endpoints.format(l.local()));
         } else {
             sb.append("; not connected yet: ").append(linkProblem);
         }

@@ -5,7 +5,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 
-import org.vl2.tap.Cidr;
 
 /**
  * The switch endpoint as configured: {@code host:port}, where host is an IPv4 address, a DNS name, or an
@@ -96,13 +95,6 @@ record SwitchAddress(String host, int port, InetAddress literal) {
     @Override
     public String toString() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
-    }
-
-    /** {@code ip:port}; IPv6 in brackets, in the RFC 5952 form {@code ip} prints, without a zone. */
-    static String format(InetSocketAddress a) {
-        InetAddress address = a.getAddress();
-        return address instanceof Inet6Address ? "[" + Cidr.format(address) + "]:" + a.getPort()
-                : address.getHostAddress() + ":" + a.getPort();
     }
 
     private static int port(String text) {

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.vl2.api.Endpoints;
 import org.vl2.api.MacAddress;
 
 /** Configuration checks: every message names the PID, the property and its value, and says what is allowed. */
@@ -87,18 +88,18 @@ class PortAgentConfigTest {
         assertEquals(InetAddress.getByName("2001:db8::7"), v6.literal());
         assertEquals(9990, v6.port());
         assertEquals("[2001:db8::7]:9990", v6.toString());
-        assertEquals("[2001:db8::7]:9990", SwitchAddress.format(v6.resolve(h -> null)));
+        assertEquals("[2001:db8::7]:9990", Endpoints.format(v6.resolve(h -> null)));
 
         SwitchAddress name = SwitchAddress.parse("switch.example.org:1");
         assertTrue(name.isName());
         assertEquals("switch.example.org", name.host());
         assertEquals(1, name.port());
         assertEquals("switch.example.org:1", name.toString());
-        assertEquals("192.0.2.9:1", SwitchAddress.format(name.resolve(h -> InetAddress.getByName("192.0.2.9"))));
+        assertEquals("192.0.2.9:1", Endpoints.format(name.resolve(h -> InetAddress.getByName("192.0.2.9"))));
 
         assertEquals(65535, SwitchAddress.parse("localhost:65535").port());
-        assertEquals("[::1]:9990", SwitchAddress.format(SwitchAddress.parse("[::1]:9990").resolve(h -> null)));
-        assertEquals("[fd00:0:1:0:1::1]:1", SwitchAddress.format(
+        assertEquals("[::1]:9990", Endpoints.format(SwitchAddress.parse("[::1]:9990").resolve(h -> null)));
+        assertEquals("[fd00:0:1:0:1::1]:1", Endpoints.format(
                 SwitchAddress.parse("[FD00:0000:0001:0000:0001:0000:0000:0001]:1").resolve(h -> null)));
         assertTrue(SwitchAddress.parse("sw-1.example.org.:9990").isName());
     }

@@ -20,6 +20,7 @@ import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.Endpoints;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
@@ -96,7 +97,7 @@ class PortAgentKernelTest {
         assertEquals(tapMac, mac(request, 6));
         assertEquals(tapIp, InetAddress.getByAddress(Arrays.copyOfRange(request, 28, 32)));
         InetSocketAddress agentEnd = arp.source();
-        assertEquals(agent.status().localAddress(), SwitchAddress.format(agentEnd));
+        assertEquals(agent.status().localAddress(), Endpoints.format(agentEnd));
 
         // (b) frames from the switch reach the kernel: answer the ARP request...
         byte[] reply = arpReply(peerMac, peerIp, tapMac, tapIp);

@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.Endpoints;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
@@ -135,7 +136,7 @@ class PortAgentTest {
         TestSwitch.Datagram d = sw.receive(2_000);
         assertNotNull(d, "the switch got nothing");
         assertArrayEquals(out, d.data());
-        assertEquals(s.localAddress(), SwitchAddress.format(d.source()));
+        assertEquals(s.localAddress(), Endpoints.format(d.source()));
 
         // switch -> kernel
         byte[] in = frame(1000, 2);
@@ -184,7 +185,7 @@ class PortAgentTest {
         assertTrue(s.localAddress().startsWith("[::1]:"), s.localAddress());
         tap.fromKernel.add(frame(60, 1));
         TestSwitch.Datagram d = sw.receive(2_000);
-        assertEquals(s.localAddress(), SwitchAddress.format(d.source()));
+        assertEquals(s.localAddress(), Endpoints.format(d.source()));
         sw.send(frame(61, 2), d.source());
         assertEquals(61, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
     }

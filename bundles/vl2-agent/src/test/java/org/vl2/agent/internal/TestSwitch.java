@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.function.Predicate;
 
+import org.vl2.api.Endpoints;
+
 /**
  * The switch end in tests: a plain UDP socket that receives the agent's datagrams and sends raw frames back,
  * as a raw-mode switch does.
@@ -36,7 +38,7 @@ final class TestSwitch implements AutoCloseable {
 
     /** {@code ip:port} as the agent's configuration writes it. */
     String address() throws IOException {
-        return SwitchAddress.format((InetSocketAddress) channel.getLocalAddress());
+        return Endpoints.format((InetSocketAddress) channel.getLocalAddress());
     }
 
     /** The next datagram, or null after {@code millis}. */

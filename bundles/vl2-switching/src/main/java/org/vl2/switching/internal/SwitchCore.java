@@ -35,6 +35,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacTableAdminService;
@@ -336,7 +337,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             if (ports.size() >= settings.maxPorts()) {
                 if (portLimitWarned.compareAndSet(false, true)) {
                     LOG.warn("Port limit reached ({} ports, max.ports in {}): datagrams from new endpoints such as {} "
-                            + "are dropped", ports.size(), PID, SwitchPort.format(source));
+                            + "are dropped", ports.size(), PID, Endpoints.format(source));
                 }
                 return null;
             }
@@ -346,7 +347,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             slot.ports.put(source, port);
             port.domain.add(port);
         }
-        LOG.info("Port {} up: {} {} {}", port.id, slot.name, slot.mode, SwitchPort.format(source));
+        LOG.info("Port {} up: {} {} {}", port.id, slot.name, slot.mode, Endpoints.format(source));
         return port;
     }
 
@@ -363,7 +364,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         }
         int flushed = fdb.flushPort(port.id);
         LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,
-                SwitchPort.format(port.remote), why, flushed);
+                Endpoints.format(port.remote), why, flushed);
     }
 
     private void housekeepSafely() {

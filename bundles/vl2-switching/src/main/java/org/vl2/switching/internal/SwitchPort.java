@@ -1,10 +1,10 @@
 package org.vl2.switching.internal;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.vl2.api.Endpoints;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
@@ -40,25 +40,16 @@ final class SwitchPort {
         this.created = created;
     }
 
-    static String format(SocketAddress address) {
-        if (address instanceof InetSocketAddress) {
-            InetSocketAddress a = (InetSocketAddress) address;
-            String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-            return host.indexOf(':') >= 0 ? "[" + host + "]:" + a.getPort() : host + ":" + a.getPort();
-        }
-        return String.valueOf(address);
-    }
-
     PortInfo info(long nowNanos, Instant now) {
         PortCounters c = new PortCounters(rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 rxDrops.sum(), txDrops.sum());
         Instant lastSeen = now.minusNanos(Math.max(0, nowNanos - lastSeenNanos));
         return new PortInfo(id, domain.network, slot.name, slot.transport != null ? slot.mode : "detached",
-                format(remote), c, created, lastSeen);
+                Endpoints.format(remote), c, created, lastSeen);
     }
 
     @Override
     public String toString() {
-        return "port " + id + " (" + slot.name + " " + format(remote) + ")";
+        return "port " + id + " (" + slot.name + " " + Endpoints.format(remote) + ")";
     }
 }

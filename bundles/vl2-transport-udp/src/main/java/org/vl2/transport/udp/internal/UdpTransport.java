@@ -24,6 +24,7 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
@@ -152,14 +153,14 @@ public final class UdpTransport implements Transport {
             ch.configureBlocking(false);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
-            return new Socket(ch, sel, bind, format((InetSocketAddress) ch.getLocalAddress()));
+            return new Socket(ch, sel, bind, Endpoints.format((InetSocketAddress) ch.getLocalAddress()));
         } catch (BindException e) {
             close(ch, sel);
-            throw failed("cannot listen on UDP " + format(bind) + ": " + e.getMessage()
+            throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
                     + " (is another switch running? set 'port' or 'bind.address' in " + PID + ")", e);
         } catch (IOException e) {
             close(ch, sel);
-            throw failed("cannot open UDP socket on " + format(bind) + ": " + e.getMessage(), e);
+            throw failed("cannot open UDP socket on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
         }
     }
 
@@ -291,11 +292,6 @@ public final class UdpTransport implements Transport {
         } finally {
             frame.position(position);
         }
-    }
-
-    private static String format(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + a.getPort() : host + ":" + a.getPort();
     }
 
     private static void close(DatagramChannel ch, Selector sel) {
