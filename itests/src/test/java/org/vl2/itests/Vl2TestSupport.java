@@ -104,6 +104,7 @@ public abstract class Vl2TestSupport {
      * which a Karaf running on this machine may hold); {@link #udpTransportPort()} tells the tests which.
      */
     protected static final String UDP_TRANSPORT_PID = "org.vl2.transport.udp";
+    protected static final String VL2_TRANSPORT_PID = "org.vl2.transport.vl2";
 
     /** Poll interval of {@link #awaitCondition}. */
     private static final long POLL_MILLIS = 100;
@@ -195,6 +196,8 @@ public abstract class Vl2TestSupport {
         // The switch's UDP transport: loopback only, own port.
         options.add(pidConfig(UDP_TRANSPORT_PID, "bind.address", "127.0.0.1"));
         options.add(pidConfig(UDP_TRANSPORT_PID, "port", freeUdpPort()));
+        options.add(pidConfig(VL2_TRANSPORT_PID, "bind.address", "127.0.0.1"));
+        options.add(pidConfig(VL2_TRANSPORT_PID, "port", freeUdpPort()));
 
         // Offline: mvn: URLs come from system/ (the distribution) and the local repository, never from a remote one.
         options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
@@ -466,6 +469,15 @@ public abstract class Vl2TestSupport {
         Object port = configProperty(UDP_TRANSPORT_PID, "port");
         if (port == null) {
             throw new AssertionError("no port in configuration " + UDP_TRANSPORT_PID);
+        }
+        return Integer.parseInt(port.toString().trim());
+    }
+
+    /** The UDP port of the switch's vl2-protocol transport (container side). */
+    protected int vl2TransportPort() throws Exception {
+        Object port = configProperty(VL2_TRANSPORT_PID, "port");
+        if (port == null) {
+            throw new AssertionError("no port in configuration " + VL2_TRANSPORT_PID);
         }
         return Integer.parseInt(port.toString().trim());
     }

@@ -1,5 +1,6 @@
 package org.vl2.api;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -12,8 +13,9 @@ import java.util.List;
  * @param tapName        the TAP interface name, e.g. {@code vl2tap0}
  * @param tapMac         the TAP interface's MAC address as the kernel reports it
  * @param mtu            the TAP interface's MTU
- * @param addresses      the addresses the agent assigned to the interface, in CIDR form (IPv4 first); not
- *                       the ones the kernel or an operator added (e.g. the IPv6 link-local address)
+ * @param addresses      the addresses the agent assigned to the interface, in CIDR form (IPv4 first): the
+ *                       configured ones, or in vl2 mode those the switch assigned; not the ones the kernel or an
+ *                       operator added (e.g. the IPv6 link-local address)
  * @param bridge         the Linux bridge the interface is enslaved to, or {@code null}
  * @param switchAddress  the switch endpoint as configured, {@code host:port} (a DNS name or an address;
  *                       IPv6 as {@code [addr]:port})
@@ -21,7 +23,8 @@ import java.util.List;
  *                       not resolve
  * @param localAddress   the agent's own UDP endpoint, {@code ip:port}: the switch sees the agent as this
  *                       (before any NAT); {@code null} while there is no socket
- * @param mode           how frames are carried: {@code raw} (one Ethernet frame per UDP datagram, no header)
+ * @param mode           how frames are carried: {@code vl2} (the vl2 protocol) or {@code raw} (one Ethernet
+ *                       frame per UDP datagram, no header)
  * @param state          the agent's state; see {@link AgentState} for what each one can and cannot promise
  * @param problem        what is wrong, in words, when the state is {@link AgentState#SWITCH_UNREACHABLE} or
  *                       {@link AgentState#FAILED}; {@code null} otherwise
@@ -30,16 +33,38 @@ import java.util.List;
  * @param tapTxFrames    frames received from the switch and written to the kernel
  * @param tapTxBytes     bytes of those frames
  * @param drops          frames not passed on, in either direction: sends that failed (switch unreachable,
- *                       no socket, network error), frames too long for the TAP MTU, runts, TAP write errors
+ *                       no socket, not joined yet, network error), frames too long for the TAP MTU, runts, TAP
+ *                       write errors; in vl2 mode also datagrams from the switch with another port id or
+ *                       session token, stale answers and anything that is not a valid vl2 message
  * @param since          when the agent started
  * @param lastFromSwitch when the last datagram from the switch arrived, {@code null} if none yet
+ * @param network        vl2 mode: the network joined (or being joined), 16 hex digits; {@code null} in raw mode
+ * @param memberId       vl2 mode: the agent's member id, 16 hex digits; {@code null} in raw mode
+ * @param portId         vl2 mode: the agent's port on the switch (as {@code vl2:ports} shows it), from the last
+ *                       WELCOME; 0 before the first one and in raw mode
+ * @param assignedAddresses vl2 mode: the addresses the switch assigned in the last WELCOME, in CIDR form (IPv4
+ *                       first); empty if none, and in raw mode
+ * @param switchRtt      vl2 mode: the round trip time of the last acknowledged keepalive; {@code null} if none
+ *                       yet, and in raw mode
  */
 public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
                           String switchAddress, String switchResolved, String localAddress, String mode,
                           AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
-                          long tapTxBytes, long drops, Instant since, Instant lastFromSwitch) {
+                          long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
+                          String memberId, long portId, List<String> assignedAddresses, Duration switchRtt) {
 
     public AgentStatus {
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
+        assignedAddresses = assignedAddresses == null ? List.of() : List.copyOf(assignedAddresses);
+    }
+
+    /** A raw-mode status (no network, member, port, assigned addresses or RTT): the fields before vl2 mode. */
+    public AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
+                       String switchAddress, String switchResolved, String localAddress, String mode,
+                       AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
+                       long tapTxBytes, long drops, Instant since, Instant lastFromSwitch) {
+        this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
+                problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, null, null,
+                0, List.of(), null);
     }
 }

@@ -34,6 +34,11 @@ public interface SwitchService {
      */
     void setPolicy(String name);
 
+    /** The networks the switch hosts, ordered by id: the default network and every configured one. */
+    List<NetworkInfo> networks();
+
+    Optional<NetworkInfo> network(long id);
+
     /** Removes a port now (its dynamic MAC entries are flushed); false if there is no such port. */
     boolean removePort(PortId id);
 }

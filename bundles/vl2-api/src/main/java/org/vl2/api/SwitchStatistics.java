@@ -18,14 +18,18 @@ package org.vl2.api;
  * @param dropPolicy         frames the forwarding policy dropped, or sent to a port that does not exist
  * @param dropPortLimit      datagrams from new endpoints refused because the switch has its maximum of ports
  * @param txErrors           sends that failed in the transport
+ * @param dropUnknownNetwork frames for a network the switch does not host (e.g. an unmapped VXLAN network)
+ * @param malformed          vl2-protocol datagrams that are not well-formed messages (wrong magic, truncated, ...)
+ * @param badSession         vl2-protocol messages naming an unknown port or carrying a wrong session token
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
-                               long txErrors) {
+                               long txErrors, long dropUnknownNetwork, long malformed, long badSession) {
 
     /** All drops together. */
     public long drops() {
-        return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit;
+        return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
+                + dropUnknownNetwork + malformed + badSession;
     }
 }

@@ -112,7 +112,7 @@ public class SwitchCoreBench {
             core = new SwitchCore(BenchMacTables.create(8192, clock), null, config(), clock, false);
             core.bindPolicy(new LearningPolicy());
             transport = new NullTransport();
-            core.bindTransport(transport);
+            core.attach(transport);
             loopback = InetAddress.getLoopbackAddress().getAddress();
             endpoints = new InetSocketAddress[ports];
             unicast = new ByteBuffer[ports];
@@ -253,6 +253,11 @@ public class SwitchCoreBench {
             @Override
             public int max_ports() {
                 return 1024;
+            }
+
+            @Override
+            public int keepalive_seconds() {
+                return 10;
             }
         };
     }

@@ -2,6 +2,7 @@ package org.vl2.agent.internal;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,10 +16,20 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -31,36 +42,58 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vl2.api.Endpoints;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
+import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
+import org.vl2.api.Networks;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Keepalive;
+import org.vl2.protocol.Leave;
+import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.ProtocolException;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.tap.Cidr;
 import org.vl2.tap.TapDevice;
 import org.vl2.tap.TapException;
 import org.vl2.tap.TapFactory;
 import org.vl2.tap.TapSettings;
 
 /**
- * The port agent: connects this host's kernel to a vl2 switch, in raw mode.
+ * The port agent: connects this host's kernel to a vl2 switch.
  *
  * <pre>
- *     Linux kernel &lt;==[TAP vl2tap0]==&gt; PortAgent &lt;==[UDP, one Ethernet frame per datagram]==&gt; switch
+ *     Linux kernel &lt;==[TAP vl2tap0]==&gt; PortAgent &lt;==[UDP: vl2 messages, or raw frames]==&gt; switch
  * </pre>
  *
- * <p><b>Wire format.</b> Raw mode is the seed VPort's: every UDP datagram carries exactly one Ethernet frame
- * (no FCS) and nothing else, in both directions. There is no handshake, no keepalive and no header, so a
- * vl2 agent joins a seed VSwitch and a seed VPort joins a vl2 switch. The switch learns the agent's port
- * (its UDP endpoint) from the first datagram it receives; the agent sends nothing artificial to announce
- * itself, because a raw-mode switch would take any datagram as a frame. It does not need to: as soon as the
- * TAP device is up the kernel sends frames of its own (IPv6 router solicitation and neighbour discovery,
- * ARP when something is addressed on the subnet), and the first of them registers the port.
+ * <p><b>vl2 mode</b> (the default) speaks the vl2 protocol (docs/protocol.md) to the switch's vl2 transport,
+ * UDP 9991. The agent JOINs a network as its member (a random 64-bit id kept in {@code identity.file}), every
+ * second with a fresh nonce until the switch answers; the WELCOME gives it a port id, a session token, the
+ * network's MTU, the keepalive interval and usually its addresses, which the agent puts on the TAP device.
+ * Every frame then travels behind a 16-byte FRAME header (port id, token); frames from the switch that do not
+ * carry this session's port and token are dropped. A KEEPALIVE goes out whenever nothing was sent or nothing
+ * was received for one interval; three silent intervals and the agent re-joins. A switch that restarted
+ * answers the next frame or keepalive with {@code unknown-port}, and the agent re-joins at once (it gets its
+ * address back from the switch's persisted leases). Stopping sends a LEAVE.
+ *
+ * <p><b>raw mode</b> is the seed VPort's wire format: every UDP datagram carries exactly one Ethernet frame
+ * (no FCS) and nothing else, in both directions, to UDP 9990. There is no handshake and no header, so a vl2
+ * agent joins a seed VSwitch and a seed VPort joins a vl2 switch. The switch learns the agent's port (its UDP
+ * endpoint) from the first datagram it receives; the agent sends nothing artificial to announce itself. As
+ * soon as the TAP device is up the kernel sends frames of its own (IPv6 router solicitation, ARP), and the
+ * first of them registers the port.
  *
  * <p><b>Threads.</b> {@code vl2-agent-tap-rx} reads frames from the TAP device and sends them to the switch;
- * {@code vl2-agent-udp-rx} receives datagrams from the switch and writes them to the TAP device. Each has
- * its own preallocated direct buffer; neither allocates nor logs per frame. Both block (the TAP in read,
- * the socket in receive or, when its buffer is full, in send, which pushes back on the TAP's queue).
- * {@code vl2-agent-resolver} handles everything slow: DNS, reconnecting, logging state changes.
+ * {@code vl2-agent-udp-rx} receives datagrams from the switch and writes frames to the TAP device. Each has
+ * its own preallocated direct buffer; neither allocates nor logs per frame (in vl2 mode the TAP reader reads
+ * the frame 16 bytes into its buffer and writes the FRAME header in front of it: no copy). Control messages
+ * (rare) are decoded by the UDP reader and handed to {@code vl2-agent-control}, which does everything slow:
+ * joining, keepalives, DNS, reconnecting, re-creating the TAP device when the switch assigns other addresses,
+ * logging state changes.
  *
  * <p><b>Socket.</b> One UDP socket, <em>connected</em> to the switch's address. Connected, the kernel
  * <ul>
@@ -74,18 +107,19 @@ import org.vl2.tap.TapSettings;
  * addresses whose transport listens on the wildcard address may answer from another one, whose datagrams
  * the kernel then drops; bind the switch's transport to the address the agents use.
  *
- * <p><b>Reconnecting.</b> The resolver thread checks the link when nothing has come from the switch for
+ * <p><b>Reconnecting.</b> The control thread checks the link when nothing has come from the switch for
  * 30 s, when a send failed for another reason than ICMP port unreachable (e.g. network unreachable), and
  * every 5 s while there is no socket. A DNS name is resolved again; the socket is replaced only if the
  * address changed, or if the socket's own local address no longer exists on this host (a new DHCP lease,
- * another Wi-Fi): a new socket means a new endpoint, which the switch sees as a new port. The new socket
- * reuses the old local port when it is free, so a reconnect to the same switch keeps the switch's port.
+ * another Wi-Fi). The new socket reuses the old local port when it is free. In vl2 mode a new local endpoint
+ * costs nothing (the switch moves a port whose token arrives from a new address); a new switch answers
+ * {@code unknown-port} and the agent re-joins.
  *
- * <p><b>MTU.</b> The default MTU, {@value #DEFAULT_MTU}, is 1500 (the usual underlay MTU) - 20 (IPv4
- * header) - 8 (UDP header) - 18 (Ethernet header, 14, plus one 802.1Q tag, 4): a full-size frame, tagged or
- * not, travels in one unfragmented 1500-byte IPv4 datagram. Over an IPv6 underlay (40-byte header) use
- * 1434; over a smaller path subtract the difference. Frames longer than the TAP MTU allows (MTU + 22: the
- * Ethernet header and two tags) are dropped and counted, in both directions.
+ * <p><b>MTU.</b> In vl2 mode the TAP device gets the network's MTU from the WELCOME unless {@code mtu} is set.
+ * In raw mode the default, {@value #DEFAULT_MTU}, is 1500 (the usual underlay MTU) - 20 (IPv4 header) - 8 (UDP
+ * header) - 18 (Ethernet header, 14, plus one 802.1Q tag, 4): a full-size frame, tagged or not, travels in
+ * one unfragmented 1500-byte IPv4 datagram. Frames longer than the TAP MTU allows (MTU + 22: the Ethernet
+ * header and two tags) are dropped and counted, in both directions.
  */
 @Component(service = AgentService.class, configurationPid = PortAgent.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -94,6 +128,10 @@ public final class PortAgent implements AgentService {
 
     static final String PID = "org.vl2.agent";
     static final String MODE_RAW = "raw";
+    static final String MODE_VL2 = "vl2";
+    /** The switch's UDP port when switch.address has none. */
+    static final int RAW_PORT = 9990;
+    static final int VL2_PORT = Wire.DEFAULT_PORT;
 
     /** The underlay path MTU the default is computed for (Ethernet, most of the Internet). */
     static final int UNDERLAY_MTU = 1500;
@@ -107,34 +145,56 @@ public final class PortAgent implements AgentService {
     static final int MAX_UDP_PAYLOAD = 65_507;
     /** The largest MTU whose longest frame (MTU + 22) still fits one UDP datagram. */
     static final int MAX_MTU = MAX_UDP_PAYLOAD - TapDevice.FRAME_OVERHEAD;
+    /** vl2 mode: the FRAME header in front of each frame. */
+    static final int HEADER = FrameHeader.LENGTH;
+    /** vl2 mode: the longest frame one datagram can carry behind its header. */
+    static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
+    /** vl2 mode: the largest MTU whose longest frame still fits one datagram with its header. */
+    static final int MAX_VL2_MTU = MAX_VL2_FRAME - TapDevice.FRAME_OVERHEAD;
     static final String DEFAULT_TAP_NAME = "vl2tap0";
     static final int SOCKET_BUFFER_BYTES = 1 << 20;
+    /** The JOIN carries the name in this many UTF-8 bytes at most. */
+    static final int MAX_NAME_BYTES = 27;
 
     private static final Logger LOG = LoggerFactory.getLogger(PortAgent.class);
 
     /** Configuration of the port agent, PID {@value PortAgent#PID}. */
     @ObjectClassDefinition(name = "vl2 port agent",
-            description = "Connects this host's kernel, through a TAP device, to a vl2 switch over UDP (raw mode:"
-                    + " one Ethernet frame per datagram). Runs only when configured.")
+            description = "Connects this host's kernel, through a TAP device, to a vl2 switch over UDP (vl2"
+                    + " protocol, or raw mode: one Ethernet frame per datagram). Runs only when configured.")
     public @interface Config {
 
         @AttributeDefinition(name = "Switch address",
-                description = "The switch's UDP endpoint as host:port: an IPv4 address (203.0.113.7:9990), a DNS"
-                        + " name (switch.example.org:9990; resolved again when the switch is silent or sending"
-                        + " fails) or an IPv6 address in brackets ([2001:db8::7]:9990). Required.")
+                description = "The switch's UDP endpoint as host or host:port: an IPv4 address (203.0.113.7:9991),"
+                        + " a DNS name (switch.example.org; resolved again when the switch is silent or sending"
+                        + " fails) or an IPv6 address in brackets ([2001:db8::7]:9991). Without a port: 9991 in vl2"
+                        + " mode, 9990 in raw mode. Required.")
         String switch_address();
+
+        @AttributeDefinition(name = "Mode", required = false,
+                description = "How frames are carried. vl2: the vl2 protocol (join a network, a header on each"
+                        + " frame, keepalives; the switch's vl2 transport, UDP 9991). raw: one Ethernet frame per"
+                        + " UDP datagram, no header (the seed VPort's format; the switch's udp transport, 9990).",
+                options = {@Option(label = "vl2: the vl2 protocol", value = MODE_VL2),
+                        @Option(label = "raw: one Ethernet frame per datagram", value = MODE_RAW)})
+        String mode() default MODE_VL2;
+
+        @AttributeDefinition(name = "Network", required = false,
+                description = "vl2 mode: the network to join, 1 to 16 hex digits (0 = the default network). Raw"
+                        + " ports are always in the default network.")
+        String network() default "0";
 
         @AttributeDefinition(name = "TAP name", required = false,
                 description = "Name of the TAP interface to create (1 to 15 characters; one %d lets the kernel"
                         + " number it). It must not exist yet; it is deleted when the agent stops.")
         String tap_name() default DEFAULT_TAP_NAME;
 
-        @AttributeDefinition(name = "MTU", required = false, min = "68", max = "" + MAX_MTU,
-                description = "MTU of the TAP interface. Default 1454 = 1500 (underlay MTU) - 20 (IPv4 header) - 8"
-                        + " (UDP header) - 18 (Ethernet header 14 + one 802.1Q tag 4), so a full-size frame travels"
-                        + " in one unfragmented 1500-byte datagram. Over an IPv6 underlay use 1434 (40-byte"
-                        + " header). IPv6 on the TAP (address6) needs at least 1280.")
-        int mtu() default DEFAULT_MTU;
+        @AttributeDefinition(name = "MTU", required = false, min = "0", max = "" + MAX_MTU,
+                description = "MTU of the TAP interface; 0 = automatic: the network's MTU (from the switch) in vl2"
+                        + " mode, 1454 in raw mode (1500 - 20 IPv4 - 8 UDP - 18 Ethernet header with one 802.1Q"
+                        + " tag, so a full-size frame travels in one unfragmented 1500-byte datagram; 1434 over an"
+                        + " IPv6 underlay). Else 68 to 65485 (raw) or 65469 (vl2). IPv6 needs at least 1280.")
+        int mtu() default 0;
 
         @AttributeDefinition(name = "MAC address", required = false,
                 description = "MAC address of the TAP interface, e.g. 02:00:5e:10:00:01 (unicast; locally"
@@ -142,12 +202,15 @@ public final class PortAgent implements AgentService {
         String mac() default "";
 
         @AttributeDefinition(name = "IPv4 address", required = false,
-                description = "IPv4 address of the TAP interface in CIDR form, e.g. 10.1.1.101/24. Empty: none.")
+                description = "IPv4 address of the TAP interface in CIDR form, e.g. 10.1.1.101/24. vl2 mode: the"
+                        + " static address to ask the switch for (empty: the address the switch assigns from the"
+                        + " network's pool, if it has one). Raw mode: empty = none.")
         String address() default "";
 
         @AttributeDefinition(name = "IPv6 address", required = false,
-                description = "IPv6 address of the TAP interface in CIDR form, e.g. fd00:1::101/64. Empty: none"
-                        + " (the kernel still adds a link-local address).")
+                description = "IPv6 address of the TAP interface in CIDR form, e.g. fd00:1::101/64. vl2 mode:"
+                        + " empty = the address the switch derives if the network has an IPv6 prefix. Empty"
+                        + " otherwise: none (the kernel still adds a link-local address).")
         String address6() default "";
 
         @AttributeDefinition(name = "Bridge", required = false,
@@ -155,55 +218,98 @@ public final class PortAgent implements AgentService {
                         + " its LAN into the vl2 network). Empty: none.")
         String bridge() default "";
 
-        @AttributeDefinition(name = "Mode", required = false,
-                description = "How frames are carried. raw: one Ethernet frame per UDP datagram, no header"
-                        + " (the seed VPort's format). The only mode for now.",
-                options = @Option(label = "raw: one Ethernet frame per datagram", value = MODE_RAW))
-        String mode() default MODE_RAW;
-
         @AttributeDefinition(name = "Keepalive interval (s)", required = false, min = "0", max = "3600",
-                description = "When the TAP has sent nothing for this long, send the switch a frame addressed to "
-                        + "this port's own MAC (the switch refreshes the port and, by split horizon, forwards it "
-                        + "nowhere), so that an idle port is not expired by the switch's idle timeout and NAT "
-                        + "mappings stay open. Plain Ethernet: raw mode stays seed-compatible. 0 = never.")
+                description = "Raw mode: when the TAP has sent nothing for this long, send the switch a frame"
+                        + " addressed to this port's own MAC (the switch refreshes the port and, by split horizon,"
+                        + " forwards it nowhere), so that an idle port is not expired and NAT mappings stay open;"
+                        + " 0 = never. vl2 mode uses the interval the switch gives in its WELCOME instead.")
         int keepalive_seconds() default DEFAULT_KEEPALIVE_SECONDS;
+
+        @AttributeDefinition(name = "Name", required = false,
+                description = "vl2 mode: this host's name as the switch shows it (vl2:ports), up to 27 bytes of"
+                        + " UTF-8. Empty: the host name.")
+        String name() default "";
+
+        @AttributeDefinition(name = "Identity file", required = false,
+                description = "vl2 mode: the file holding this agent's member id (16 hex digits), created"
+                        + " owner-only on first start and reused afterwards, so the switch recognises this host"
+                        + " (same port, same address). Delete it to become a new member.")
+        String identity_file() default MemberIdentity.DEFAULT_FILE;
     }
 
     /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
     static final int DEFAULT_KEEPALIVE_SECONDS = 25;
-    /** IEEE 802 local experimental EtherType 1: what the keepalive frame carries. */
+    /** IEEE 802 local experimental EtherType 1: what the raw keepalive frame carries. */
     static final int KEEPALIVE_ETHERTYPE = 0x88B5;
 
-    /** The validated configuration. */
-    record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis) {
+    /**
+     * The validated configuration. {@code tap} holds what the device is created with: in vl2 mode its MTU is
+     * provisional ({@link #DEFAULT_MTU}) unless {@code mtuConfigured}, and its addresses are the configured ones.
+     */
+    record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
+                    boolean mtuConfigured, String name, String identityFile) {
+
+        boolean vl2() {
+            return MODE_VL2.equals(mode);
+        }
     }
 
-    /** How long the agent waits for what; the tests shorten them. */
+    /**
+     * How long the agent waits for what; the tests shorten them. {@code secondMillis} is the length of a
+     * protocol second (the WELCOME's keepalive interval is in seconds).
+     */
     record Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, long tickMillis,
-                  long joinMillis) {
-        static final Timing DEFAULT = new Timing(5_000, 30_000, 30_000, 1_000, 2_000);
+                  long joinMillis, long joinRetryMillis, long slowRetryMillis, long rejoinMillis,
+                  long secondMillis) {
+        static final Timing DEFAULT = new Timing(5_000, 30_000, 30_000, 1_000, 2_000, 1_000, 30_000, 1_000, 1_000);
     }
 
     /** The socket to the switch and its endpoints, replaced as a whole when the agent reconnects. */
     private record Link(DatagramChannel channel, InetSocketAddress remote, InetSocketAddress local) {
     }
 
+    /** vl2 mode: what a WELCOME gave; replaced as a whole (the data path reads it once per frame). */
+    private record Session(int port, long token, long keepaliveMillis, long since, List<String> assigned) {
+    }
+
+    /** An ERROR in a protocol version this agent cannot decode: the switch does not speak version 1. */
+    private record ForeignVersion(int version) {
+    }
+
     private final Settings settings;
+    private final boolean vl2;
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
     private final Timing timing;
-    private final TapDevice tap;
+    private final TapFactory tapFactory;
     private final Instant since;
     private final ByteBuffer tapRxBuffer;
     private final ByteBuffer udpRxBuffer;
+    /** vl2 mode: the member id and the JOIN's name and largest frame. */
+    private final long member;
+    private final String joinName;
+    private final int maxFrame;
+
+    /** The TAP device; replaced (by the control thread) when the switch assigns other addresses or MTU. */
+    private volatile TapDevice tap;
 
     private final AtomicLong tapRxFrames = new AtomicLong();
     private final AtomicLong tapRxBytes = new AtomicLong();
     private final AtomicLong tapTxFrames = new AtomicLong();
     private final AtomicLong tapTxBytes = new AtomicLong();
     private final AtomicLong drops = new AtomicLong();
+    /** vl2 mode: frames with another port id or token (part of {@link #drops}). */
+    private final AtomicLong foreign = new AtomicLong();
+    /** vl2 mode: datagrams that are not valid vl2 messages for this agent (part of {@link #drops}). */
+    private final AtomicLong malformed = new AtomicLong();
+    /** vl2 mode: JOIN, KEEPALIVE and LEAVE messages sent. */
+    private final AtomicLong controlSent = new AtomicLong();
+    private final AtomicLong keepalives = new AtomicLong();
+    private final AtomicLong joins = new AtomicLong();
+    /** WARN lines about join problems: once per change, not per retry (for tests). */
+    private final AtomicLong joinProblemsLogged = new AtomicLong();
 
-    /** Guards {@link #link} replacement and shutdown; the resolver thread waits on it. */
+    /** Guards {@link #link} and {@link #tap} replacement and shutdown; the control thread waits on it. */
     private final Object lock = new Object();
     /** The socket, or null while the name does not resolve or no socket could be opened. */
     private volatile Link link;
@@ -211,24 +317,52 @@ public final class PortAgent implements AgentService {
     private volatile InetSocketAddress resolved;
     /** Why there is no link, or why the last check failed; null if it did not. */
     private volatile String linkProblem;
-    /** Why the TAP device failed; null while it works. */
+    /** Why the agent stopped working (TAP device failed, the switch refused for good); null while it works. */
     private volatile String failure;
     private volatile boolean running;
     private volatile boolean started;
     private volatile boolean stopped;
-    /** Wall-clock millis of the last datagram from the switch, 0 if none. */
+    /** Wall-clock millis of the last datagram from the switch (vl2: the last vl2 message), 0 if none. */
     private volatile long lastFromSwitch;
     /** Wall-clock millis of the last ICMP port unreachable, 0 if none. */
     private volatile long lastUnreachable;
-    /** A send failed for another reason than port unreachable: the resolver should check the link. */
+    /** A send failed for another reason than port unreachable: the control thread should check the link. */
     private volatile boolean checkWanted;
     /** The local port of the last socket, for the next one when reconnecting failed in between. */
     private int lastLocalPort;
     private final List<Thread> threads = new ArrayList<>(3);
-    /** The keepalive frame (built once the TAP's MAC is known); sent by the resolver thread only. */
-    private ByteBuffer keepalive;
-    /** Keepalive frames sent, for tests and the log. */
-    private final AtomicLong keepalives = new AtomicLong();
+    /** The raw keepalive frame (built once the TAP's MAC is known); sent by the control thread only. */
+    private final ByteBuffer keepalive;
+
+    // vl2 mode, shared
+    /** The current session, null before the first WELCOME. */
+    private volatile Session session;
+    /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
+    private volatile String joinProblem;
+    /** The last keepalive round trip in nanoseconds, -1 if none yet. */
+    private volatile long rttNanos = -1;
+    /** Send times of the last keepalives, by sequence number modulo the length: late ACKs still count. */
+    private final AtomicLongArray keepaliveSentNanos = new AtomicLongArray(8);
+    private volatile long keepaliveSequence;
+    /** WELCOME and ERROR messages from the UDP reader to the control thread; bounded against a flood. */
+    private final BlockingQueue<Object> inbox = new ArrayBlockingQueue<>(64);
+
+    // vl2 mode, control thread only
+    private final SecureRandom random = new SecureRandom();
+    private final ByteBuffer controlBuffer = ByteBuffer.allocate(Wire.JOIN_LENGTH);
+    private boolean joining;
+    /** After a retryable ERROR: JOIN every slowRetryMillis until the switch says otherwise. */
+    private boolean backingOff;
+    private long nextJoinAt;
+    private int joinAttempts;
+    /** The nonces of the current join round: an answer to any of them counts, however slow the switch. */
+    private final long[] roundNonces = new long[8];
+    private int roundNonceCount;
+    private long roundMalformed;
+    private long lastUnknownPortRejoin;
+    private long sentSeen = -1;
+    private long lastSentAt;
+    private long lastKeepaliveAt;
 
     @Activate
     public PortAgent(@Reference TapFactory tapFactory, Config config) {
@@ -242,10 +376,32 @@ public final class PortAgent implements AgentService {
             LOG.error("{}; the port agent does not start until this is fixed", e.getMessage());
             throw e;
         }
+        this.vl2 = settings.vl2();
         this.switchAddress = settings.switchAddress();
         this.resolver = resolver;
         this.timing = timing;
+        this.tapFactory = tapFactory;
         this.since = Instant.now();
+        if (vl2) {
+            Path file = MemberIdentity.resolve(settings.identityFile(), System.getProperty(MemberIdentity.KARAF_DATA));
+            try {
+                this.member = MemberIdentity.loadOrCreate(file, random);
+            } catch (IllegalStateException e) {
+                String message = "Port agent not started: " + e.getMessage();
+                LOG.error(message);
+                throw new IllegalStateException(message, e);
+            }
+            this.joinName = settings.name() != null ? settings.name() : hostName();
+            this.maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD : MAX_VL2_FRAME;
+        } else {
+            if (settings.network() != Networks.DEFAULT) {
+                LOG.info("Port agent: network {} ignored in raw mode (raw ports are in the default network)",
+                        Networks.format(settings.network()));
+            }
+            this.member = 0;
+            this.joinName = null;
+            this.maxFrame = 0;
+        }
         try {
             this.tap = tapFactory.create(settings.tap());
         } catch (TapException e) {
@@ -255,46 +411,64 @@ public final class PortAgent implements AgentService {
             throw new IllegalStateException(message, e);
         }
         try {
-            // One more byte than the longest frame: a frame that fills the buffer was truncated.
-            this.tapRxBuffer = ByteBuffer.allocateDirect(tap.maxFrameLength() + 1);
-            this.udpRxBuffer = ByteBuffer.allocateDirect(tap.maxFrameLength() + 1);
+            // One more byte than the longest frame: a frame that fills the buffer was truncated. In vl2 mode the
+            // TAP device may be re-created with another MTU, up to what the JOIN announced.
+            int room = vl2 ? HEADER + maxFrame + 1 : tap.maxFrameLength() + 1;
+            this.tapRxBuffer = ByteBuffer.allocateDirect(room);
+            this.udpRxBuffer = ByteBuffer.allocateDirect(room);
             this.keepalive = keepaliveFrame(tap.mac().toBytes());
             running = true;
             check(true);
+            if (vl2) {
+                startJoin(System.currentTimeMillis(), null);
+            }
             start(this::tapToSwitch, "vl2-agent-tap-rx");
             start(this::switchToTap, "vl2-agent-udp-rx");
-            start(this::maintain, "vl2-agent-resolver");
+            start(this::control, "vl2-agent-control");
             started = true;
         } catch (RuntimeException | Error e) {
             shutdown();
             throw e;
         }
+        String up = "Port agent up: TAP " + describeTap() + " <-> switch " + describeSwitch() + (vl2 ? ": joining" : "");
         if (link != null) {
-            LOG.info("Port agent up: TAP {} <-> switch {}", describeTap(), describeSwitch());
+            LOG.info(up);
         } else {
-            LOG.warn("Port agent up: TAP {} <-> switch {}", describeTap(), describeSwitch());
+            LOG.warn(up);
         }
     }
 
     /**
-     * Checks the configuration without touching the system: no DNS, no devices.
+     * Checks the configuration without touching the system: no DNS, no devices, no files.
      *
      * @throws IllegalArgumentException {@code Invalid configuration org.vl2.agent: <property>=<value> (<why>)}
      */
     static Settings validate(Config config) {
         String mode = config.mode() == null ? "" : config.mode().trim();
-        if (!MODE_RAW.equals(mode)) {
-            throw invalid("mode", config.mode(), "supported: raw, one Ethernet frame per UDP datagram");
+        if (!MODE_RAW.equals(mode) && !MODE_VL2.equals(mode)) {
+            throw invalid("mode", config.mode(), "supported: vl2, the vl2 protocol (the default), or raw, one"
+                    + " Ethernet frame per UDP datagram");
         }
+        boolean vl2 = MODE_VL2.equals(mode);
+        int defaultPort = vl2 ? VL2_PORT : RAW_PORT;
+        String form = SwitchAddress.form(defaultPort) + (vl2 ? "" : " (raw mode)");
         if (config.switch_address() == null || config.switch_address().trim().isEmpty()) {
             throw new IllegalArgumentException("Invalid configuration " + PID + ": switch.address is missing ("
-                    + SwitchAddress.FORM + ")");
+                    + form + ")");
         }
         SwitchAddress address;
         try {
-            address = SwitchAddress.parse(config.switch_address());
+            address = SwitchAddress.parse(config.switch_address(), defaultPort);
         } catch (IllegalArgumentException e) {
-            throw invalid("switch.address", config.switch_address(), e.getMessage() + "; " + SwitchAddress.FORM);
+            throw invalid("switch.address", config.switch_address(), e.getMessage() + "; " + form);
+        }
+        long network;
+        String networkText = config.network() == null ? "" : config.network().trim();
+        try {
+            network = networkText.isEmpty() ? Networks.DEFAULT : Networks.parse(networkText);
+        } catch (IllegalArgumentException e) {
+            throw invalid("network", config.network(), "1 to 16 hex digits, e.g. 0 (the default network) or"
+                    + " 8056c2e21c000001");
         }
         TapSettings.Builder b = TapSettings.builder();
         try {
@@ -302,12 +476,15 @@ public final class PortAgent implements AgentService {
         } catch (IllegalArgumentException e) {
             throw invalid("tap.name", config.tap_name(), e);
         }
-        if (config.mtu() < TapSettings.MIN_MTU || config.mtu() > MAX_MTU) {
-            throw invalid("mtu", config.mtu(), "allowed: " + TapSettings.MIN_MTU + ".." + MAX_MTU
-                    + ", so that the longest frame, MTU + " + TapDevice.FRAME_OVERHEAD + ", fits one UDP datagram;"
-                    + " the default " + DEFAULT_MTU + " fits a 1500-byte IPv4 path unfragmented");
+        int maxMtu = vl2 ? MAX_VL2_MTU : MAX_MTU;
+        if (config.mtu() != 0 && (config.mtu() < TapSettings.MIN_MTU || config.mtu() > maxMtu)) {
+            throw invalid("mtu", config.mtu(), "allowed: 0 (automatic" + (vl2 ? ": the network's MTU" : ": "
+                    + DEFAULT_MTU) + ") or " + TapSettings.MIN_MTU + ".." + maxMtu + ", so that the longest frame,"
+                    + " MTU + " + TapDevice.FRAME_OVERHEAD + (vl2 ? " + the " + HEADER + "-byte header" : "")
+                    + ", fits one UDP datagram");
         }
-        b.mtu(config.mtu());
+        boolean mtuConfigured = config.mtu() != 0;
+        b.mtu(mtuConfigured ? config.mtu() : DEFAULT_MTU);
         try {
             b.mac(config.mac());
         } catch (IllegalArgumentException e) {
@@ -333,12 +510,28 @@ public final class PortAgent implements AgentService {
         if (config.keepalive_seconds() < 0 || config.keepalive_seconds() > 3600) {
             throw invalid("keepalive.seconds", config.keepalive_seconds(), "allowed: 0 (never) .. 3600");
         }
+        String name = config.name() == null ? "" : config.name().trim();
+        int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (nameBytes > MAX_NAME_BYTES) {
+            throw invalid("name", config.name(), nameBytes + " bytes of UTF-8; the JOIN carries at most "
+                    + MAX_NAME_BYTES);
+        }
+        String identityFile = config.identity_file() == null || config.identity_file().isBlank()
+                ? MemberIdentity.DEFAULT_FILE : config.identity_file().trim();
         try {
-            return new Settings(address, b.build(), mode, config.keepalive_seconds() * 1000L);
+            Path.of(identityFile);
+        } catch (InvalidPathException e) {
+            throw invalid("identity.file", config.identity_file(), "not a file path: " + e.getReason());
+        }
+        TapSettings tap;
+        try {
+            tap = b.build();
         } catch (IllegalArgumentException e) {
             // the only cross-field rule: IPv6 needs an MTU of at least 1280
             throw invalid("address6", config.address6(), reason(e) + "; raise mtu or drop address6");
         }
+        return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
+                name.isEmpty() ? null : name, identityFile);
     }
 
     private static IllegalArgumentException invalid(String property, Object value, IllegalArgumentException e) {
@@ -358,6 +551,23 @@ public final class PortAgent implements AgentService {
                 : m;
     }
 
+    /** This host's name for the JOIN: the kernel's (no DNS), else Java's idea of it, else none. */
+    static String hostName() {
+        try {
+            String h = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).trim();
+            if (!h.isEmpty()) {
+                return h;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: ask Java
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     private void start(Runnable loop, String name) {
         Thread t = new Thread(loop, name);
         t.setDaemon(true);
@@ -372,19 +582,26 @@ public final class PortAgent implements AgentService {
                 tap.name(), switchAddress, tapRxFrames.get(), tapTxFrames.get(), drops.get());
     }
 
-    /** Closes the socket and the TAP device (which deletes it), then waits a bounded time for the threads. */
+    /**
+     * Says LEAVE (vl2 mode, best effort), closes the socket and the TAP device (which deletes it), then waits a
+     * bounded time for the threads.
+     */
     private void shutdown() {
         Link l;
         synchronized (lock) {
-            running = false;
+            running = false; // under the lock: no JOIN or keepalive can follow the LEAVE
             l = link;
             link = null;
             lock.notifyAll();
         }
+        sendLeave(l);
         close(l);
         tap.close(); // wakes the TAP reader (read returns -1) and deletes the interface
         long deadline = System.nanoTime() + timing.joinMillis() * 1_000_000L;
         for (Thread t : threads) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
             try {
                 t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
             } catch (InterruptedException e) {
@@ -398,6 +615,22 @@ public final class PortAgent implements AgentService {
         stopped = true;
     }
 
+    /** The switch forgets the port at once rather than after 3 silent intervals. No answer, so no waiting. */
+    private void sendLeave(Link l) {
+        Session s = session;
+        if (!vl2 || l == null || s == null) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(Wire.LEAVE_LENGTH);
+        new Leave(s.port(), s.token()).encode(b);
+        try {
+            l.channel().write(b.flip());
+            controlSent.incrementAndGet();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Port agent: LEAVE not sent: {}", e.toString());
+        }
+    }
+
     /** True while one of the agent's threads runs (for tests). */
     boolean threadsAlive() {
         return threads.stream().anyMatch(Thread::isAlive);
@@ -406,28 +639,34 @@ public final class PortAgent implements AgentService {
     // ---------------------------------------------------------------------------------------------------------
     // Data path: no allocation, no logging per frame.
 
-    /** TAP -> switch. */
+    /** TAP -> switch; in vl2 mode the frame is read 16 bytes into the buffer and the header written before it. */
     private void tapToSwitch() {
         final ByteBuffer buf = tapRxBuffer;
-        final int room = buf.capacity();
+        final int at = vl2 ? HEADER : 0;
         while (running) {
-            buf.clear();
+            TapDevice t = tap;
+            int longest = t.maxFrameLength();
+            buf.clear().limit(at + longest + 1).position(at);
             int n;
             try {
-                n = tap.read(buf);
+                n = t.read(buf);
             } catch (TapException e) {
-                if (running) {
-                    tapFailed("Reading from", e);
+                if (running && tap == t) {
+                    tapFailed("Reading from", t, e);
+                    return;
                 }
-                return;
+                continue; // replaced meanwhile, or stopping
             }
             if (n < 0) {
-                return; // closed
+                if (!awaitOtherTap(t)) {
+                    return; // closed: stopping
+                }
+                continue; // replaced: read the new device
             }
             if (n == 0) {
                 continue;
             }
-            if (n >= room) {
+            if (n > longest) {
                 drops.incrementAndGet(); // truncated: longer than the TAP's MTU allows
                 continue;
             }
@@ -435,6 +674,15 @@ public final class PortAgent implements AgentService {
             if (l == null) {
                 drops.incrementAndGet(); // no socket (name does not resolve yet, or reconnecting)
                 continue;
+            }
+            if (vl2) {
+                Session s = session;
+                if (s == null) {
+                    drops.incrementAndGet(); // not joined yet
+                    continue;
+                }
+                FrameHeader.write(buf, 0, s.port(), s.token());
+                buf.position(0);
             }
             try {
                 l.channel().write(buf);
@@ -447,7 +695,7 @@ public final class PortAgent implements AgentService {
             } catch (ClosedChannelException e) {
                 drops.incrementAndGet(); // replaced by a reconnect, or stopping
             } catch (IOException e) {
-                drops.incrementAndGet(); // e.g. network unreachable: let the resolver thread look
+                drops.incrementAndGet(); // e.g. network unreachable: let the control thread look
                 checkWanted = true;
             }
         }
@@ -456,7 +704,6 @@ public final class PortAgent implements AgentService {
     /** Switch -> TAP. */
     private void switchToTap() {
         final ByteBuffer buf = udpRxBuffer;
-        final int room = buf.capacity();
         while (running) {
             Link l = link;
             if (l == null) {
@@ -472,7 +719,7 @@ public final class PortAgent implements AgentService {
                 continue;
             } catch (ClosedChannelException e) {
                 if (running && link == l) {
-                    pause(10); // closed but not yet replaced: the resolver thread is reconnecting
+                    pause(10); // closed but not yet replaced: the control thread is reconnecting
                 }
                 continue;
             } catch (IOException e) {
@@ -484,25 +731,131 @@ public final class PortAgent implements AgentService {
             if (n < 0) {
                 continue;
             }
+            buf.flip();
+            if (vl2) {
+                try {
+                    received(buf, n);
+                } catch (RuntimeException e) {
+                    malformed(); // whatever it was, it must not end the loop
+                }
+                continue;
+            }
             lastFromSwitch = System.currentTimeMillis();
-            if (n >= room || n < EthernetFrame.HEADER_LENGTH) {
+            if (n >= buf.capacity() || n < EthernetFrame.HEADER_LENGTH) {
                 drops.incrementAndGet(); // longer than the TAP's MTU allows, or a runt
                 continue;
             }
-            buf.flip();
+            writeToTap(buf, n);
+        }
+    }
+
+    /** vl2 mode: one datagram from the switch, between position 0 and limit {@code n}. */
+    private void received(ByteBuffer buf, int n) {
+        int type = Wire.type(buf);
+        if (type < 0) {
+            malformed(); // not a vl2 message (a raw frame from a raw-mode switch?)
+            return;
+        }
+        lastFromSwitch = System.currentTimeMillis();
+        if (Wire.version(buf) != Wire.VERSION) {
+            if (type == Wire.ERROR) {
+                inbox.offer(new ForeignVersion(Wire.version(buf)));
+                signal();
+            }
+            malformed();
+            return;
+        }
+        if (type == Wire.FRAME) {
+            Session s = session;
+            int length = n - HEADER;
+            if (s == null || FrameHeader.port(buf) != s.port() || FrameHeader.token(buf) != s.token()) {
+                foreign.incrementAndGet(); // another session's (an old token), or a stranger's
+                drops.incrementAndGet();
+                return;
+            }
+            TapDevice t = tap;
+            if ((Wire.flags(buf) & Wire.FLAG_SEALED) != 0 || length < EthernetFrame.HEADER_LENGTH
+                    || length > t.maxFrameLength() || n >= buf.capacity()) {
+                malformed(); // sealed (no such session in version 1), a runt, or longer than the TAP's MTU allows
+                return;
+            }
+            buf.position(HEADER);
+            writeToTap(buf, length);
+            return;
+        }
+        if (type == Wire.KEEPALIVE_ACK) {
+            acknowledged(buf);
+        } else if (type == Wire.WELCOME || type == Wire.ERROR) {
+            Object message;
             try {
-                tap.write(buf);
-                tapTxFrames.incrementAndGet();
-                tapTxBytes.addAndGet(n);
-            } catch (TapException e) {
-                drops.incrementAndGet(); // e.g. the link is down (EIO)
+                message = type == Wire.WELCOME ? Welcome.decode(buf) : ProtocolError.decode(buf);
+            } catch (ProtocolException e) {
+                malformed();
+                return;
+            }
+            if (!inbox.offer(message)) {
+                malformed(); // more than the control thread can keep up with: not a switch behaving
+                return;
+            }
+            signal();
+        } else {
+            malformed(); // JOIN, KEEPALIVE, LEAVE: only agents send those
+        }
+    }
+
+    private void malformed() {
+        malformed.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    private void writeToTap(ByteBuffer buf, int length) {
+        try {
+            tap.write(buf);
+            tapTxFrames.incrementAndGet();
+            tapTxBytes.addAndGet(length);
+        } catch (TapException e) {
+            drops.incrementAndGet(); // e.g. the link is down (EIO), or the device is being re-created
+        }
+    }
+
+    /** A KEEPALIVE-ACK: the round trip of the keepalive it echoes. */
+    private void acknowledged(ByteBuffer buf) {
+        Keepalive ack;
+        try {
+            ack = Keepalive.decode(buf);
+        } catch (ProtocolException e) {
+            malformed();
+            return;
+        }
+        Session s = session;
+        if (s == null || ack.port() != s.port() || ack.token() != s.token()) {
+            foreign.incrementAndGet();
+            drops.incrementAndGet();
+            return;
+        }
+        long seq = ack.sequence();
+        long latest = keepaliveSequence;
+        if (seq > 0 && seq <= latest && latest - seq < keepaliveSentNanos.length()) {
+            long rtt = System.nanoTime() - keepaliveSentNanos.get((int) (seq % keepaliveSentNanos.length()));
+            if (rtt >= 0) {
+                rttNanos = rtt;
             }
         }
     }
 
-    private void tapFailed(String what, TapException e) {
-        String message = what + " TAP device " + tap.name() + " failed: " + e.getMessage() + "; no frames flow any"
-                + " more: restart the agent (or change its configuration) to recreate the device";
+    private void signal() {
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+
+    private void tapFailed(String what, TapDevice t, TapException e) {
+        halt(what + " TAP device " + t.name() + " failed: " + e.getMessage() + "; no frames flow any more: restart"
+                + " the agent (or change its configuration) to recreate the device");
+    }
+
+    /** Stops the data path for good (FAILED): the reason goes into the status and the log. */
+    private void halt(String message) {
         failure = message;
         Link l;
         synchronized (lock) {
@@ -511,7 +864,8 @@ public final class PortAgent implements AgentService {
             link = null;
             lock.notifyAll();
         }
-        close(l); // stops the other data thread
+        sendLeave(l);
+        close(l); // stops the UDP reader; the TAP reader stops at its next frame or when the agent stops
         LOG.error("Port agent: {}", message);
     }
 
@@ -525,6 +879,21 @@ public final class PortAgent implements AgentService {
                     running = false;
                 }
             }
+        }
+    }
+
+    /** After {@code t} was closed: true once another device replaced it, false when the agent stops. */
+    private boolean awaitOtherTap(TapDevice t) {
+        synchronized (lock) {
+            while (running && tap == t) {
+                try {
+                    lock.wait(timing.tickMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return running;
         }
     }
 
@@ -542,21 +911,21 @@ public final class PortAgent implements AgentService {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Resolver thread: DNS, reconnecting, logging state changes.
+    // Control thread: joining, keepalives, DNS, reconnecting, logging state changes.
 
     /** A minimum-size frame from this port's MAC to itself: the switch learns it and filters it (split horizon). */
     static ByteBuffer keepaliveFrame(byte[] mac) {
         ByteBuffer f = ByteBuffer.allocate(60);
         f.put(mac).put(mac).putShort((short) KEEPALIVE_ETHERTYPE);
-        f.put("vl2 keepalive".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        f.put("vl2 keepalive".getBytes(StandardCharsets.US_ASCII));
         return f.clear();
     }
 
     private long keepaliveSeenFrames = -1;
     private long keepaliveIdleSince;
 
-    /** Sends a keepalive when nothing went from the TAP to the switch for the keepalive interval. */
-    private void keepAlive(long now) {
+    /** Raw mode: sends a keepalive frame when nothing went from the TAP to the switch for the interval. */
+    private void rawKeepAlive(long now) {
         long interval = settings.keepaliveMillis();
         Link l = link;
         if (interval <= 0 || l == null) {
@@ -577,18 +946,42 @@ public final class PortAgent implements AgentService {
         }
     }
 
+    /** Keepalives sent (raw frames or vl2 KEEPALIVE messages), for tests and the log. */
     long keepalivesSent() {
         return keepalives.get();
     }
 
-    private void maintain() {
+    /** JOIN messages sent, for tests. */
+    long joinsSent() {
+        return joins.get();
+    }
+
+    /** WARN lines logged about join problems, for tests. */
+    long joinProblemsLogged() {
+        return joinProblemsLogged.get();
+    }
+
+    /** Datagrams dropped for a wrong port id or token, for tests. */
+    long foreignDrops() {
+        return foreign.get();
+    }
+
+    /** Datagrams that were not valid vl2 messages, for tests. */
+    long malformedDrops() {
+        return malformed.get();
+    }
+
+    private void control() {
         long lastCheck = System.currentTimeMillis();
         boolean refused = false; // what was last logged about ICMP port unreachable
+        String loggedJoinProblem = null;
+        long wakeAt = Long.MAX_VALUE;
         while (running) {
             synchronized (lock) {
-                if (running && !checkWanted) {
+                long wait = Math.min(timing.tickMillis(), wakeAt - System.currentTimeMillis());
+                if (running && !checkWanted && inbox.isEmpty() && wait > 0) {
                     try {
-                        lock.wait(timing.tickMillis());
+                        lock.wait(wait);
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -611,7 +1004,26 @@ public final class PortAgent implements AgentService {
                 checkWanted = false;
                 check(false);
             }
-            keepAlive(now);
+            if (vl2) {
+                try {
+                    for (Object m; (m = inbox.poll()) != null && running; ) {
+                        handle(m, System.currentTimeMillis());
+                    }
+                    wakeAt = running ? vl2Tick(System.currentTimeMillis()) : Long.MAX_VALUE;
+                } catch (RuntimeException e) {
+                    LOG.warn("Port agent: unexpected error, carrying on", e); // never lose the control thread
+                    wakeAt = now + timing.tickMillis();
+                }
+                String jp = joinProblem;
+                if (running && jp != null && !jp.equals(loggedJoinProblem)) {
+                    LOG.warn("Port agent: {}", jp); // once per change, not per retry
+                    joinProblemsLogged.incrementAndGet();
+                }
+                loggedJoinProblem = jp;
+            } else {
+                rawKeepAlive(now);
+                wakeAt = Long.MAX_VALUE; // every tick
+            }
             // Problems with resolving and opening the socket are logged by check(); here only the switch's
             // answers: port unreachable, and the recovery from it.
             boolean unreachable = link != null && unreachableAt(System.currentTimeMillis());
@@ -621,12 +1033,341 @@ public final class PortAgent implements AgentService {
                             problemAt(AgentState.SWITCH_UNREACHABLE));
                 } else {
                     LOG.info("Port agent: switch {} reachable again ({})", switchAddress,
-                            lastFromSwitch >= lastUnreachable ? "frames arrive from it"
+                            lastFromSwitch >= lastUnreachable ? "it answers"
                                     : "no port unreachable for " + duration(timing.unreachableHoldMillis()));
                 }
                 refused = unreachable;
             }
         }
+    }
+
+    /** vl2 mode: starts a join round now; {@code problem} is what the status says meanwhile (null: nothing). */
+    private void startJoin(long now, String problem) {
+        joining = true;
+        backingOff = false;
+        joinAttempts = 0;
+        nextJoinAt = now;
+        roundNonceCount = 0;
+        roundMalformed = malformed.get();
+        joinProblem = problem;
+    }
+
+    /** vl2 mode: sends what is due (JOIN, KEEPALIVE) or re-joins; returns when it wants to run next. */
+    private long vl2Tick(long now) {
+        if (joining) {
+            if (now >= nextJoinAt) {
+                if (sendJoin()) {
+                    joinAttempts++; // unsent ones (no socket) are the link's problem, which the status shows
+                }
+                nextJoinAt = now + (backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());
+            }
+            if (!backingOff && joinAttempts >= 3 && (joinProblem == null || joinProblem.startsWith(NO_ANSWER))) {
+                joinProblem = noAnswer();
+            }
+            return nextJoinAt;
+        }
+        Session s = session;
+        long interval = s.keepaliveMillis();
+        long heard = Math.max(lastFromSwitch, s.since());
+        if (now - heard >= 3 * interval) {
+            startJoin(now, "the switch has been silent for " + duration(3 * interval) + " (3 keepalive intervals):"
+                    + " re-joining");
+            return now;
+        }
+        long sent = tapRxFrames.get() + controlSent.get(); // comparing counters costs the data path nothing
+        if (sent != sentSeen) {
+            sentSeen = sent;
+            lastSentAt = now;
+        }
+        boolean quietOut = now - lastSentAt >= interval;
+        boolean quietIn = now - heard >= interval && now - lastKeepaliveAt >= interval;
+        if (quietOut || quietIn) {
+            sendKeepalive(s);
+            lastKeepaliveAt = now;
+            lastSentAt = now;
+            sentSeen = tapRxFrames.get() + controlSent.get();
+        }
+        long next = Math.min(lastSentAt + interval, heard + 3 * interval);
+        return Math.min(next, Math.max(heard, lastKeepaliveAt) + interval);
+    }
+
+    private static final String NO_ANSWER = "no answer from the switch";
+
+    private String noAnswer() {
+        Link l = link;
+        String at = l != null ? Endpoints.format(l.remote()) : switchAddress.toString();
+        String p = NO_ANSWER + " to JOIN (network " + Networks.format(settings.network()) + "): is a vl2 switch"
+                + " listening at " + at + "? (its vl2 transport listens on UDP " + VL2_PORT + " by default)";
+        if (malformed.get() > roundMalformed) {
+            p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
+        }
+        return p + "; retrying every " + duration(timing.joinRetryMillis());
+    }
+
+    private boolean sendJoin() {
+        long nonce = random.nextLong();
+        roundNonces[roundNonceCount % roundNonces.length] = nonce;
+        roundNonceCount++;
+        Cidr v4 = settings.tap().ipv4();
+        int capabilities = settings.tap().ipv6() == null ? Join.CAP_IPV6 : 0;
+        Join join = new Join(settings.network(), member, nonce, maxFrame, capabilities,
+                v4 == null ? null : (Inet4Address) v4.address(), joinName);
+        controlBuffer.clear();
+        join.encode(controlBuffer);
+        if (sendControl(controlBuffer.flip())) {
+            joins.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    private void sendKeepalive(Session s) {
+        long seq = keepaliveSequence + 1;
+        keepaliveSentNanos.set((int) (seq % keepaliveSentNanos.length()), System.nanoTime());
+        keepaliveSequence = seq; // after the send time: the UDP reader reads them in the other order
+        controlBuffer.clear();
+        new Keepalive(false, s.port(), s.token(), seq).encode(controlBuffer);
+        if (sendControl(controlBuffer.flip())) {
+            keepalives.incrementAndGet();
+        }
+    }
+
+    /** Sends one control message unless the agent is stopping (then the LEAVE must be the last word). */
+    private boolean sendControl(ByteBuffer message) {
+        synchronized (lock) {
+            Link l = link;
+            if (!running || l == null) {
+                return false;
+            }
+            try {
+                l.channel().write(message);
+                controlSent.incrementAndGet();
+                return true;
+            } catch (PortUnreachableException e) {
+                lastUnreachable = System.currentTimeMillis();
+            } catch (ClosedChannelException e) {
+                // replaced by a reconnect: the next round sends again
+            } catch (IOException e) {
+                checkWanted = true; // e.g. network unreachable: let the next round check the link
+            }
+            return false;
+        }
+    }
+
+    private boolean inRound(long nonce) {
+        for (int i = 0; i < Math.min(roundNonceCount, roundNonces.length); i++) {
+            if (roundNonces[i] == nonce) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void handle(Object message, long now) {
+        if (message instanceof Welcome w) {
+            welcome(w, now);
+        } else if (message instanceof ProtocolError e) {
+            error(e, now);
+        } else if (message instanceof ForeignVersion v && joining) {
+            fatal("the switch at " + switchAddress + " answered in vl2 protocol version " + v.version() + "; this"
+                    + " agent speaks version " + Wire.VERSION + ": upgrade the agent or the switch so that they"
+                    + " speak the same version, then restart the agent");
+        }
+    }
+
+    /**
+     * An answer to a JOIN of the current round. Every JOIN the switch receives gives a fresh token, so when
+     * two JOINs of a round were answered the later WELCOME holds the token the switch keeps: it replaces the
+     * earlier one until the next round starts.
+     */
+    private void welcome(Welcome w, long now) {
+        if (!inRound(w.nonce()) || w.network() != settings.network()) {
+            malformed(); // stale: an answer to an earlier round
+            return;
+        }
+        Session old = session;
+        boolean wasJoining = joining;
+        long keepaliveMillis = (w.keepaliveSeconds() == 0 ? DEFAULT_KEEPALIVE_SECONDS : w.keepaliveSeconds())
+                * timing.secondMillis();
+        List<String> assigned = new ArrayList<>(2);
+        if (w.ipv4() != null) {
+            assigned.add(Endpoints.format(w.ipv4()) + "/" + w.ipv4Prefix());
+        }
+        if (w.ipv6() != null) {
+            assigned.add(Endpoints.format(w.ipv6()) + "/" + w.ipv6Prefix());
+        }
+        Session s = new Session(w.port(), w.token(), keepaliveMillis, now, List.copyOf(assigned));
+        session = s; // frames flow with the new token from here on
+        joining = false;
+        backingOff = false;
+        joinProblem = null;
+        if (wasJoining) {
+            sentSeen = -1;
+            lastKeepaliveAt = now;
+        }
+        String change = configureTap(w, old == null);
+        if (!running) {
+            return; // re-creating the TAP device failed
+        }
+        if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
+                || change != null)) {
+            LOG.info("Port agent joined network {} as port {} (member {}): {}, MTU {}, keepalive {}{}",
+                    Networks.format(settings.network()), Integer.toUnsignedString(s.port()),
+                    MemberIdentity.format(member), assigned.isEmpty() ? "no address from the switch"
+                            : String.join(", ", assigned), tap.mtu(), duration(keepaliveMillis),
+                    change == null ? "" : "; TAP " + change);
+        } else if (wasJoining) {
+            LOG.info("Port agent re-joined network {} as port {}", Networks.format(settings.network()),
+                    Integer.toUnsignedString(s.port()));
+        }
+    }
+
+    /**
+     * Puts the WELCOME's MTU and addresses on the TAP device, unless configured ones win. A device whose MTU or
+     * addresses change is re-created (a {@link TapDevice} cannot be reconfigured), keeping its name and MAC;
+     * one that would stay the same is not touched. Returns what changed, or null.
+     */
+    private String configureTap(Welcome w, boolean first) {
+        TapDevice t = tap;
+        TapSettings current = t.settings();
+        int mtu = current.mtu();
+        if (!settings.mtuConfigured()) {
+            if (w.mtu() >= TapSettings.MIN_MTU && w.mtu() <= MAX_VL2_MTU) {
+                mtu = w.mtu();
+            } else {
+                LOG.warn("Port agent: ignoring the network MTU {} from the switch (allowed: {}..{}), keeping {}",
+                        w.mtu(), TapSettings.MIN_MTU, MAX_VL2_MTU, mtu);
+            }
+        } else if (first && w.mtu() != 0 && w.mtu() != mtu) {
+            LOG.info("Port agent: mtu {} is configured; the network's MTU is {}", mtu, w.mtu());
+        }
+        Cidr ipv4 = settings.tap().ipv4();
+        if (ipv4 == null && w.ipv4() != null) {
+            ipv4 = cidr(w.ipv4(), w.ipv4Prefix());
+        }
+        Cidr ipv6 = settings.tap().ipv6();
+        if (ipv6 == null && w.ipv6() != null) {
+            ipv6 = cidr(w.ipv6(), w.ipv6Prefix());
+        }
+        if (ipv6 != null && mtu < TapSettings.IPV6_MIN_MTU) {
+            LOG.warn("Port agent: no IPv6 address {} on the TAP device: its MTU {} is below {}", ipv6, mtu,
+                    TapSettings.IPV6_MIN_MTU);
+            ipv6 = null;
+        }
+        if (mtu == current.mtu() && Objects.equals(ipv4, current.ipv4()) && Objects.equals(ipv6, current.ipv6())) {
+            return null;
+        }
+        TapSettings next = current.toBuilder().name(t.name()).mac(t.mac()).mtu(mtu).ipv4(ipv4).ipv6(ipv6).build();
+        String change = describeChange(current, next);
+        replaceTap(t, next, change);
+        return change;
+    }
+
+    /** An address the kernel can take, or null (with a WARN) for one it cannot. */
+    private static Cidr cidr(InetAddress address, int prefix) {
+        try {
+            return Cidr.of(address, prefix);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Port agent: ignoring the address {}/{} from the switch: {}", Endpoints.format(address), prefix,
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    private static String describeChange(TapSettings from, TapSettings to) {
+        List<String> c = new ArrayList<>(3);
+        if (from.mtu() != to.mtu()) {
+            c.add("MTU " + from.mtu() + " -> " + to.mtu());
+        }
+        if (!Objects.equals(from.ipv4(), to.ipv4())) {
+            c.add((from.ipv4() == null ? "none" : from.ipv4()) + " -> " + (to.ipv4() == null ? "none" : to.ipv4()));
+        }
+        if (!Objects.equals(from.ipv6(), to.ipv6())) {
+            c.add((from.ipv6() == null ? "none" : from.ipv6()) + " -> " + (to.ipv6() == null ? "none" : to.ipv6()));
+        }
+        return "re-created: " + String.join(", ", c);
+    }
+
+    /** Closes {@code old} (its reader waits) and creates the device anew with {@code next}. */
+    private void replaceTap(TapDevice old, TapSettings next, String change) {
+        old.close(); // deletes the interface: the new one takes its name
+        TapDevice created;
+        try {
+            created = tapFactory.create(next);
+        } catch (TapException e) {
+            halt("TAP device " + old.name() + " could not be re-created for the addresses the switch assigned ("
+                    + change + "): " + e.getMessage() + "; restart the agent, or configure address/address6/mtu");
+            return;
+        }
+        synchronized (lock) {
+            tap = created;
+            lock.notifyAll();
+        }
+    }
+
+    private void error(ProtocolError e, long now) {
+        if (e.code() == ErrorCode.UNKNOWN_PORT) {
+            Session s = session;
+            if (s == null || e.port() != s.port()) {
+                malformed(); // about a port this agent does not have (any more)
+                return;
+            }
+            if (joining || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
+                return; // already re-joining; and at most one round per rejoinMillis
+            }
+            lastUnknownPortRejoin = now;
+            LOG.info("Port agent: the switch does not know port {} (it restarted, or expired the port): re-joining",
+                    Integer.toUnsignedString(s.port()));
+            startJoin(now, null);
+            return;
+        }
+        if (!joining || !inRound(e.nonce())) {
+            malformed(); // stale, or not about a JOIN
+            return;
+        }
+        String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + printable(e.message()));
+        if (!e.code().retryable()) {
+            fatal(e.code() == ErrorCode.UNSUPPORTED_VERSION
+                    ? "the switch at " + switchAddress + " does not speak vl2 protocol version " + Wire.VERSION + " ("
+                            + text + "): upgrade the agent or the switch so that they speak the same version, then"
+                            + " restart the agent"
+                    : "the switch at " + switchAddress + " refused the JOIN as malformed (" + text + "): check mtu"
+                            + " (the JOIN offers frames up to " + maxFrame + " bytes) and name, then restart the agent");
+            return;
+        }
+        backingOff = true;
+        nextJoinAt = now + timing.slowRetryMillis();
+        joinProblem = "the switch refused to let member " + MemberIdentity.format(member) + " join network "
+                + Networks.format(settings.network()) + " (" + text + ")" + hint(e.code()) + "; retrying every "
+                + duration(timing.slowRetryMillis());
+    }
+
+    private String hint(ErrorCode code) {
+        switch (code) {
+            case UNKNOWN_NETWORK:
+                return ": check network (or create the network on the switch)";
+            case NOT_AUTHORIZED:
+                return ": authorize the member on the switch";
+            case ADDRESS_CONFLICT:
+                return ": address " + settings.tap().ipv4() + " is in use or outside the network's pool; change"
+                        + " address, or leave it empty to get one from the pool";
+            case PORT_LIMIT:
+                return ": the switch has no free port (max.ports)";
+            default:
+                return "";
+        }
+    }
+
+    private void fatal(String message) {
+        joining = false;
+        halt(message);
+    }
+
+    /** The switch's text without control characters, for the log and the status. */
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return sb.toString();
     }
 
     /**
@@ -761,11 +1502,17 @@ public final class PortAgent implements AgentService {
         Link l = link;
         InetSocketAddress r = l != null ? l.remote() : resolved;
         long last = lastFromSwitch;
-        return new AgentStatus(tap.name(), tap.mac(), tap.mtu(), addresses(), settings.tap().bridge(),
+        TapDevice t = tap;
+        Session s = session;
+        long rtt = rttNanos;
+        return new AgentStatus(t.name(), t.mac(), t.mtu(), addresses(t), t.settings().bridge(),
                 switchAddress.toString(), r == null ? null : Endpoints.format(r),
                 l == null ? null : Endpoints.format(l.local()), settings.mode(), state, problemAt(state),
                 tapRxFrames.get(), tapRxBytes.get(), tapTxFrames.get(), tapTxBytes.get(), drops.get(), since,
-                last == 0 ? null : Instant.ofEpochMilli(last));
+                last == 0 ? null : Instant.ofEpochMilli(last),
+                vl2 ? Networks.format(settings.network()) : null, vl2 ? MemberIdentity.format(member) : null,
+                s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
+                rtt < 0 ? null : Duration.ofNanos(rtt));
     }
 
     private AgentState stateAt(long now) {
@@ -780,6 +1527,14 @@ public final class PortAgent implements AgentService {
         }
         if (link == null || unreachableAt(now)) {
             return AgentState.SWITCH_UNREACHABLE;
+        }
+        if (vl2) {
+            if (joinProblem != null) {
+                return AgentState.SWITCH_UNREACHABLE;
+            }
+            if (session == null) {
+                return AgentState.STARTING; // the first JOINs are under way
+            }
         }
         return AgentState.RUNNING;
     }
@@ -802,39 +1557,51 @@ public final class PortAgent implements AgentService {
             String p = linkProblem;
             return p != null ? p : "no socket to the switch yet";
         }
+        if (vl2 && !unreachableAt(System.currentTimeMillis()) && joinProblem != null) {
+            return joinProblem;
+        }
         return "ICMP port unreachable from " + Endpoints.format(l.remote()) + ": is the vl2 switch running"
                 + " there and listening on UDP port " + l.remote().getPort() + "?";
     }
 
-    private List<String> addresses() {
+    /** What the agent put on the device (configured, or assigned by the switch). */
+    private static List<String> addresses(TapDevice t) {
         List<String> a = new ArrayList<>(2);
-        if (settings.tap().ipv4() != null) {
-            a.add(settings.tap().ipv4().toString());
+        if (t.settings().ipv4() != null) {
+            a.add(t.settings().ipv4().toString());
         }
-        if (settings.tap().ipv6() != null) {
-            a.add(settings.tap().ipv6().toString());
+        if (t.settings().ipv6() != null) {
+            a.add(t.settings().ipv6().toString());
         }
         return a;
     }
 
     /** {@code vl2tap0 (02:..., mtu 1454, 10.1.1.101/24, bridge br0)}. */
     private String describeTap() {
-        StringBuilder sb = new StringBuilder(tap.name()).append(" (").append(tap.mac()).append(", mtu ")
-                .append(tap.mtu());
-        for (String a : addresses()) {
+        TapDevice t = tap;
+        StringBuilder sb = new StringBuilder(t.name()).append(" (").append(t.mac()).append(", mtu ")
+                .append(t.mtu());
+        for (String a : addresses(t)) {
             sb.append(", ").append(a);
         }
-        if (settings.tap().bridge() != null) {
-            sb.append(", bridge ").append(settings.tap().bridge());
+        if (t.settings().bridge() != null) {
+            sb.append(", bridge ").append(t.settings().bridge());
         }
         return sb.append(')').toString();
     }
 
-    /** {@code 203.0.113.7:9990 (raw)}, with the resolved address for a name, and why it is not connected. */
+    /**
+     * {@code 203.0.113.7:9991 (vl2, network 0000000000000000, member ..., from ...)}, with the resolved address
+     * for a name, and why it is not connected.
+     */
     private String describeSwitch() {
         StringBuilder sb = new StringBuilder(switchAddress.toString());
         Link l = link;
         sb.append(" (").append(settings.mode());
+        if (vl2) {
+            sb.append(", network ").append(Networks.format(settings.network())).append(", member ")
+                    .append(MemberIdentity.format(member));
+        }
         if (l != null) {
             if (switchAddress.isName()) {
                 sb.append(", at ").append(Endpoints.format(l.remote()));

@@ -7,8 +7,8 @@ import java.net.UnknownHostException;
 
 
 /**
- * The switch endpoint as configured: {@code host:port}, where host is an IPv4 address, a DNS name, or an
- * IPv6 address in brackets ({@code [2001:db8::7]:9990}). Immutable. Parsing never resolves names: a DNS name
+ * The switch endpoint as configured: {@code host:port} or {@code host} (a default port), where host is an IPv4
+ * address, a DNS name, or an IPv6 address in brackets ({@code [2001:db8::7]:9990}). Immutable. Parsing never resolves names: a DNS name
  * is resolved when the agent connects, and again when it reconnects.
  *
  * @param host    the host as written (IPv6 without brackets)
@@ -17,9 +17,11 @@ import java.net.UnknownHostException;
  */
 record SwitchAddress(String host, int port, InetAddress literal) {
 
-    /** What a valid value looks like, for error messages. */
-    static final String FORM = "expected host:port, e.g. 203.0.113.7:9990, switch.example.org:9990 or"
-            + " [2001:db8::7]:9990";
+    /** What a valid value looks like when the port may be left out, for error messages. */
+    static String form(int defaultPort) {
+        return "expected host or host:port (port " + defaultPort + " if left out), e.g. 203.0.113.7,"
+                + " switch.example.org:" + defaultPort + " or [2001:db8::7]:" + defaultPort;
+    }
 
     /** Resolves a DNS name; the agent's is {@link InetAddress#getByName}, tests substitute their own. */
     @FunctionalInterface
@@ -31,9 +33,20 @@ record SwitchAddress(String host, int port, InetAddress literal) {
      * Parses {@code host:port}.
      *
      * @throws IllegalArgumentException whose message says what is wrong with the value, without the value
-     *                                  itself and without {@link #FORM} (the caller adds both)
+     *                                  itself and without {@link #form} (the caller adds both)
      */
     static SwitchAddress parse(String text) {
+        return parse(text, 0);
+    }
+
+    /**
+     * Parses {@code host:port}, or {@code host} (an IPv6 address in brackets) meaning {@code defaultPort}. A
+     * colon without a port after it is still an error: it looks like a typo.
+     *
+     * @param defaultPort the port when none is given, 1..65535; 0 = a port is required
+     * @throws IllegalArgumentException as {@link #parse(String)}
+     */
+    static SwitchAddress parse(String text, int defaultPort) {
         String s = text == null ? "" : text.trim();
         if (s.isEmpty()) {
             throw new IllegalArgumentException("missing");
@@ -48,6 +61,9 @@ record SwitchAddress(String host, int port, InetAddress literal) {
             }
             host = s.substring(1, close);
             String rest = s.substring(close + 1);
+            if (rest.isEmpty() && defaultPort > 0) {
+                return new SwitchAddress(host, defaultPort, ipv6(host));
+            }
             if (rest.isEmpty() || rest.equals(":")) {
                 throw new IllegalArgumentException("no port");
             }
@@ -58,6 +74,13 @@ record SwitchAddress(String host, int port, InetAddress literal) {
             literal = ipv6(host);
         } else {
             int colon = s.lastIndexOf(':');
+            if (colon < 0 && defaultPort > 0) {
+                InetAddress a = isDigitsAndDots(s) ? ipv4(s) : null;
+                if (a == null) {
+                    checkHostName(s);
+                }
+                return new SwitchAddress(s, defaultPort, a);
+            }
             if (colon < 0 || colon == s.length() - 1) {
                 throw new IllegalArgumentException("no port");
             }

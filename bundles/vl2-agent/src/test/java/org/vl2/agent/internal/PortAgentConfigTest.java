@@ -28,12 +28,24 @@ class PortAgentConfigTest {
         Class<PortAgent.Config> c = PortAgent.Config.class;
         assertNull(c.getMethod("switch_address").getDefaultValue(), "switch.address is required: no default");
         assertEquals("vl2tap0", c.getMethod("tap_name").getDefaultValue());
-        assertEquals(1454, c.getMethod("mtu").getDefaultValue());
+        assertEquals(0, c.getMethod("mtu").getDefaultValue(), "automatic");
         assertEquals("", c.getMethod("mac").getDefaultValue());
         assertEquals("", c.getMethod("address").getDefaultValue());
         assertEquals("", c.getMethod("address6").getDefaultValue());
         assertEquals("", c.getMethod("bridge").getDefaultValue());
-        assertEquals("raw", c.getMethod("mode").getDefaultValue());
+        assertEquals("vl2", c.getMethod("mode").getDefaultValue());
+        assertEquals("0", c.getMethod("network").getDefaultValue());
+        assertEquals("", c.getMethod("name").getDefaultValue());
+        assertEquals("${karaf.data}/vl2/agent-identity", c.getMethod("identity_file").getDefaultValue());
+        assertEquals(25, c.getMethod("keepalive_seconds").getDefaultValue());
+
+        // and TestConfig starts from them
+        TestConfig t = new TestConfig();
+        for (var m : c.getDeclaredMethods()) {
+            if (m.getDefaultValue() != null) {
+                assertEquals(m.getDefaultValue(), m.invoke(t), m.getName());
+            }
+        }
     }
 
     @Test
@@ -48,7 +60,7 @@ class PortAgentConfigTest {
 
     @Test
     void validConfiguration() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress(" 203.0.113.7:9990 ")
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().raw().switchAddress(" 203.0.113.7:9990 ")
                 .tapName("vl2p%d").mtu(1400).mac("02:00:5e:10:00:01").address("10.1.1.101/24")
                 .address6("fd00:1::101/64").bridge("br0"));
 
@@ -63,11 +75,32 @@ class PortAgentConfigTest {
         assertEquals("br0", s.tap().bridge());
         assertTrue(s.tap().up());
         assertEquals("raw", s.mode());
+        assertFalse(s.vl2());
+        assertTrue(s.mtuConfigured());
+    }
+
+    @Test
+    void validVl2Configuration() {
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress("sw.example.org").network(
+                "0x8056C2E21C000001").name("höst-1").identityFile("/var/lib/vl2/id").address("10.1.1.101/24"));
+
+        assertTrue(s.vl2());
+        assertEquals(9991, s.switchAddress().port(), "the vl2 transport's port when none is given");
+        assertEquals(0x8056c2e21c000001L, s.network());
+        assertEquals("höst-1", s.name());
+        assertEquals("/var/lib/vl2/id", s.identityFile());
+        assertEquals("10.1.1.101/24", s.tap().ipv4().toString());
+        assertFalse(s.mtuConfigured());
+        assertEquals(1454, s.tap().mtu(), "provisional until the WELCOME says the network's MTU");
+
+        assertEquals(1500, PortAgent.validate(new TestConfig().mtu(1500)).tap().mtu());
+        assertTrue(PortAgent.validate(new TestConfig().mtu(1500)).mtuConfigured());
+        assertEquals(5L, PortAgent.validate(new TestConfig().network(" 5 ")).network());
     }
 
     @Test
     void emptyOptionalsMeanNone() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig());
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().network("").identityFile(" "));
 
         assertEquals("vl2tap0", s.tap().name());
         assertEquals(1454, s.tap().mtu());
@@ -75,6 +108,20 @@ class PortAgentConfigTest {
         assertNull(s.tap().ipv4());
         assertNull(s.tap().ipv6());
         assertNull(s.tap().bridge());
+        assertEquals(0L, s.network());
+        assertNull(s.name(), "the host name");
+        assertEquals("${karaf.data}/vl2/agent-identity", s.identityFile());
+    }
+
+    @Test
+    void switchAddressWithoutPortTakesTheModesPort() {
+        assertEquals(9991, PortAgent.validate(new TestConfig().switchAddress("foo")).switchAddress().port());
+        assertEquals(9990, PortAgent.validate(new TestConfig().raw().switchAddress("foo")).switchAddress().port());
+        SwitchAddress v6 = PortAgent.validate(new TestConfig().switchAddress("[2001:db8::7]")).switchAddress();
+        assertEquals("[2001:db8::7]:9991", v6.toString());
+        SwitchAddress v4 = PortAgent.validate(new TestConfig().raw().switchAddress("203.0.113.7")).switchAddress();
+        assertEquals("203.0.113.7:9990", v4.toString());
+        assertFalse(v4.isName());
     }
 
     @Test
@@ -112,17 +159,21 @@ class PortAgentConfigTest {
     }
 
     @Test
-    void switchAddressWithoutPortHasTheDocumentedMessage() {
-        assertEquals(PREFIX + "switch.address=foo (no port; expected host:port, e.g. 203.0.113.7:9990,"
-                + " switch.example.org:9990 or [2001:db8::7]:9990)", error(new TestConfig().switchAddress("foo")));
+    void switchAddressWithAColonButNoPortHasTheDocumentedMessage() {
+        assertEquals(PREFIX + "switch.address=foo: (no port; expected host or host:port (port 9991 if left out),"
+                + " e.g. 203.0.113.7, switch.example.org:9991 or [2001:db8::7]:9991)",
+                error(new TestConfig().switchAddress("foo:")));
     }
 
     @Test
     void switchAddressMissing() {
-        String expected = PREFIX + "switch.address is missing (expected host:port, e.g. 203.0.113.7:9990,"
-                + " switch.example.org:9990 or [2001:db8::7]:9990)";
+        String expected = PREFIX + "switch.address is missing (expected host or host:port (port 9991 if left out),"
+                + " e.g. 203.0.113.7, switch.example.org:9991 or [2001:db8::7]:9991)";
         assertEquals(expected, error(new TestConfig().switchAddress(null)));
         assertEquals(expected, error(new TestConfig().switchAddress("  ")));
+        assertEquals(PREFIX + "switch.address is missing (expected host or host:port (port 9990 if left out),"
+                + " e.g. 203.0.113.7, switch.example.org:9990 or [2001:db8::7]:9990 (raw mode))",
+                error(new TestConfig().raw().switchAddress("")));
     }
 
     @ParameterizedTest
@@ -143,7 +194,6 @@ class PortAgentConfigTest {
         "sw..example.org:9990 | 'sw..example.org' is not a host name or address",
         "2001:db8::7:9990     | an IPv6 address needs brackets: [address]:port",
         "2001:db8::7          | an IPv6 address needs brackets: [address]:port",
-        "[2001:db8::7]        | no port",
         "[2001:db8::7]:       | no port",
         "[2001:db8::7]9990    | expected ':' and a port after ']'",
         "[2001:db8::7:9990    | '[' without ']'",
@@ -152,15 +202,42 @@ class PortAgentConfigTest {
         "[2001:db8::7]:70000  | port 70000 is out of range (1..65535)",
     })
     void badSwitchAddresses(String value, String why) {
-        assertEquals(PREFIX + "switch.address=" + value + " (" + why + "; expected host:port, e.g. 203.0.113.7:9990,"
-                + " switch.example.org:9990 or [2001:db8::7]:9990)", error(new TestConfig().switchAddress(value)));
+        assertEquals(PREFIX + "switch.address=" + value + " (" + why + "; expected host or host:port (port 9990 if"
+                + " left out), e.g. 203.0.113.7, switch.example.org:9990 or [2001:db8::7]:9990 (raw mode))",
+                error(new TestConfig().raw().switchAddress(value)));
     }
 
     @Test
     void badMode() {
-        assertEquals(PREFIX + "mode=vxlan (supported: raw, one Ethernet frame per UDP datagram)",
-                error(new TestConfig().mode("vxlan")));
-        assertTrue(error(new TestConfig().mode("")).startsWith(PREFIX + "mode= (supported: raw"));
+        assertEquals(PREFIX + "mode=vxlan (supported: vl2, the vl2 protocol (the default), or raw, one Ethernet"
+                + " frame per UDP datagram)", error(new TestConfig().mode("vxlan")));
+        assertTrue(error(new TestConfig().mode("")).startsWith(PREFIX + "mode= (supported: vl2"));
+    }
+
+    @Test
+    void badNetwork() {
+        String why = " (1 to 16 hex digits, e.g. 0 (the default network) or 8056c2e21c000001)";
+        assertEquals(PREFIX + "network=xyz" + why, error(new TestConfig().network("xyz")));
+        assertEquals(PREFIX + "network=18056c2e21c000001" + why, error(new TestConfig().network("18056c2e21c000001")));
+        assertEquals(PREFIX + "network=-1" + why, error(new TestConfig().network("-1")));
+    }
+
+    @Test
+    void badName() {
+        assertEquals(PREFIX + "name=a-name-that-is-too-long-for-a-join (34 bytes of UTF-8; the JOIN carries at"
+                + " most 27)", error(new TestConfig().name("a-name-that-is-too-long-for-a-join")));
+        // bytes, not characters: 14 two-byte characters are 28 bytes
+        String umlauts = "ä".repeat(14);
+        assertEquals(PREFIX + "name=" + umlauts + " (28 bytes of UTF-8; the JOIN carries at most 27)",
+                error(new TestConfig().name(umlauts)));
+        PortAgent.validate(new TestConfig().name("ä".repeat(13) + "x"));
+    }
+
+    @Test
+    void badIdentityFile() {
+        String m = error(new TestConfig().identityFile("vl2/a\u0000b"));
+        assertTrue(m.startsWith(PREFIX + "identity.file=vl2/a"), m);
+        assertTrue(m.endsWith(" (not a file path: Nul character not allowed)"), m);
     }
 
     @Test
@@ -208,12 +285,22 @@ class PortAgentConfigTest {
 
     @Test
     void badMtu() {
-        String tail = ", so that the longest frame, MTU + 22, fits one UDP datagram; the default 1454 fits a"
-                + " 1500-byte IPv4 path unfragmented)";
-        assertEquals(PREFIX + "mtu=67 (allowed: 68..65485" + tail, error(new TestConfig().mtu(67)));
-        assertEquals(PREFIX + "mtu=65486 (allowed: 68..65485" + tail, error(new TestConfig().mtu(65486)));
-        PortAgent.validate(new TestConfig().mtu(68));
-        PortAgent.validate(new TestConfig().mtu(65485));
+        String raw = "allowed: 0 (automatic: 1454) or 68..65485, so that the longest frame, MTU + 22, fits one UDP"
+                + " datagram)";
+        assertEquals(PREFIX + "mtu=67 (" + raw, error(new TestConfig().raw().mtu(67)));
+        assertEquals(PREFIX + "mtu=65486 (" + raw, error(new TestConfig().raw().mtu(65486)));
+        assertEquals(PREFIX + "mtu=-1 (" + raw, error(new TestConfig().raw().mtu(-1)));
+        PortAgent.validate(new TestConfig().raw().mtu(68));
+        PortAgent.validate(new TestConfig().raw().mtu(65485));
+        assertEquals(1454, PortAgent.validate(new TestConfig().raw().mtu(0)).tap().mtu());
+
+        // vl2: the 16-byte header takes room too
+        String vl2 = "allowed: 0 (automatic: the network's MTU) or 68..65469, so that the longest frame, MTU + 22 +"
+                + " the 16-byte header, fits one UDP datagram)";
+        assertEquals(PREFIX + "mtu=65470 (" + vl2, error(new TestConfig().mtu(65470)));
+        assertEquals(PREFIX + "mtu=67 (" + vl2, error(new TestConfig().mtu(67)));
+        PortAgent.validate(new TestConfig().mtu(65469));
+        assertEquals(65_507, PortAgent.MAX_VL2_MTU + 22 + 16);
     }
 
     @Test

@@ -14,21 +14,25 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.Endpoints;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
+import org.vl2.tap.Cidr;
 import org.vl2.tap.internal.LinuxTapFactory;
 
 /**
  * End to end in one JVM, as root: a {@link PortAgent} with a real TAP device (vl2-tap's JNA implementation)
- * against a "switch" that is a plain UDP socket on 127.0.0.1. Frames only ever go to 10.213.x.0/24, a subnet
+ * against a "switch" that is a plain UDP socket on 127.0.0.1 (raw mode) or a {@link TestSwitch} speaking vl2. Frames only ever go to 10.213.x.0/24, a subnet
  * that exists only on the test's own TAP device, and over loopback: nothing leaves the machine. The device
  * gets a unique {@code vl2a...} name and is deleted after the test even if it fails. Skipped (with the
  * reason) without root or /dev/net/tun.
@@ -71,7 +75,7 @@ class PortAgentKernelTest {
         InetAddress peerIp = InetAddress.getByName(net + "2");
         sw = TestSwitch.onLoopback();
 
-        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().switchAddress(sw.address()).tapName(name)
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().raw().switchAddress(sw.address()).tapName(name)
                 .mac(tapMac.toString()).address(net + "1/24"));
 
         AgentStatus s = agent.status();
@@ -144,11 +148,70 @@ class PortAgentKernelTest {
         assertEquals(0, s.drops());
     }
 
+    /**
+     * vl2 mode: the device is created with the provisional MTU, then re-created (same name, same MAC) with the
+     * MTU and address of the WELCOME; the kernel's frames reach the switch behind the FRAME header and frames
+     * from the switch reach the kernel; stop says LEAVE and deletes the device.
+     */
+    @Test
+    void vl2ModeReCreatesTheDeviceWithTheWelcomesAddress(@TempDir Path data) throws Exception {
+        String name = kernel.uniqueName();
+        int x = Kernel.freeSubnet();
+        String net = "10.213." + x + ".";
+        MacAddress tapMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:01", x));
+        MacAddress peerMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:02", x));
+        InetAddress tapIp = InetAddress.getByName(net + "1");
+        InetAddress peerIp = InetAddress.getByName(net + "2");
+        sw = TestSwitch.vl2OnLoopback();
+        sw.ipv4 = Cidr.parse(net + "1/24");
+        sw.mtu = 1400;
+
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().switchAddress(sw.address()).tapName(name)
+                .mac(tapMac.toString()).identityFile(data.resolve("agent-identity").toString()));
+
+        assertTrue(await(5_000, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
+                agent.status().toString());
+        String link = Kernel.exec("ip", "-o", "link", "show", "dev", name).output();
+        assertTrue(link.contains(" mtu 1400 ") && link.contains("link/ether " + tapMac + " "), link);
+        assertTrue(Kernel.exec("ip", "-o", "-4", "addr", "show", "dev", name).output().contains(" " + net + "1/24 "));
+        assertEquals(List.of(net + "1/24"), agent.status().addresses());
+        TestSwitch.Session port = sw.sessions.values().iterator().next();
+
+        // the kernel's ARP request for the peer arrives as a FRAME of this port's session
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(tapIp, 0))) {
+            byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+            probe.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(peerIp, 9)));
+        }
+        TestSwitch.Frame arp = null;
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (arp == null && System.nanoTime() < deadline) {
+            TestSwitch.Frame f = sw.frames.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (f != null && etherType(f.frame()) == ETH_ARP
+                    && Arrays.equals(Arrays.copyOfRange(f.frame(), 38, 42), peerIp.getAddress())) {
+                arp = f;
+            }
+        }
+        assertNotNull(arp, "no ARP request for " + peerIp.getHostAddress() + " reached the switch");
+        assertEquals(port.port(), arp.port());
+        assertEquals(port.token(), arp.token());
+        assertEquals(tapMac, mac(arp.frame(), 6));
+
+        // the answer, behind the header, reaches the kernel
+        sw.sendFrame(port, arpReply(peerMac, peerIp, tapMac, tapIp));
+        assertTrue(await(3_000, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
+                .contains("lladdr " + peerMac)), Kernel.exec("ip", "neigh", "show", "dev", name).output());
+
+        agent.deactivate();
+        assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no LEAVE");
+        assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
+        assertFalse(agent.threadsAlive());
+    }
+
     @Test
     void aDeviceDeletedUnderTheAgentIsReportedAsFailed() throws Exception {
         String name = kernel.uniqueName();
         sw = TestSwitch.onLoopback();
-        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().switchAddress(sw.address()).tapName(name));
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().raw().switchAddress(sw.address()).tapName(name));
         assertEquals(AgentState.RUNNING, agent.status().state());
 
         Kernel.exec("ip", "link", "del", name);

@@ -30,13 +30,17 @@ import org.vl2.api.MacAddress;
 import org.vl2.tap.TapException;
 
 /**
- * The agent's data path, state and reconnection on loopback sockets, with an in-memory TAP device: runs
- * anywhere, no root needed. {@link PortAgentKernelTest} does the same against real kernel devices.
+ * Raw mode: the agent's data path, state and reconnection on loopback sockets, with an in-memory TAP device:
+ * runs anywhere, no root needed. {@link PortAgentKernelTest} does the same against real kernel devices,
+ * {@link PortAgentVl2Test} covers vl2 mode.
  */
 class PortAgentTest {
 
-    /** Short timers: retry 100 ms, silence 300 ms, port-unreachable hold 500 ms, tick 20 ms. */
-    static final PortAgent.Timing FAST = new PortAgent.Timing(100, 300, 500, 20, 2_000);
+    /**
+     * Short timers: retry 100 ms, silence 300 ms, port-unreachable hold 500 ms, tick 20 ms; vl2: JOIN every
+     * 100 ms, slow retry 600 ms, re-join at most every 200 ms, a protocol second is 100 ms.
+     */
+    static final PortAgent.Timing FAST = new PortAgent.Timing(100, 300, 500, 20, 2_000, 100, 600, 200, 100);
 
     private final FakeTap.Factory factory = new FakeTap.Factory();
     private final List<PortAgent> agents = new ArrayList<>();
@@ -111,7 +115,7 @@ class PortAgentTest {
     void forwardsFramesBothWaysAndCounts() throws Exception {
         TestSwitch sw = loopbackSwitch();
         Instant before = Instant.now();
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()).tapName("vl2a0")
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).tapName("vl2a0")
                 .mac("02:76:6c:32:00:01").address("10.1.1.101/24").address6("fd00:1::101/64"), InetAddress::getByName);
         FakeTap tap = factory.last;
 
@@ -127,6 +131,11 @@ class PortAgentTest {
         assertEquals(sw.address(), s.switchResolved());
         assertTrue(s.localAddress().startsWith("127.0.0.1:"), s.localAddress());
         assertEquals("raw", s.mode());
+        assertNull(s.network(), "raw ports have no network of their own");
+        assertNull(s.memberId());
+        assertEquals(0, s.portId());
+        assertEquals(List.of(), s.assignedAddresses());
+        assertNull(s.switchRtt());
         assertFalse(s.since().isBefore(before.minusMillis(1)));
         assertNull(s.lastFromSwitch());
 
@@ -175,7 +184,7 @@ class PortAgentTest {
         }
         switches.add(sw);
         assertTrue(sw.address().startsWith("[::1]:"), sw.address());
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()), InetAddress::getByName);
         FakeTap tap = factory.last;
 
         AgentStatus s = agent.status();
@@ -193,7 +202,7 @@ class PortAgentTest {
     @Test
     void dropsOversizeFramesAndRuntsInBothDirections() throws Exception {
         TestSwitch sw = loopbackSwitch();
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()).mtu(1280), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).mtu(1280), InetAddress::getByName);
         FakeTap tap = factory.last;
         int longest = 1280 + 22;
 
@@ -231,7 +240,7 @@ class PortAgentTest {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
         } // closed: nothing listens on this port now
-        PortAgent agent = agent(new TestConfig().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
         FakeTap tap = factory.last;
         assertEquals(AgentState.RUNNING, agent.status().state(), "nothing sent yet, nothing known");
 
@@ -269,7 +278,7 @@ class PortAgentTest {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
         }
-        PortAgent agent = agent(new TestConfig().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
         factory.last.fromKernel.add(frame(60, 1));
         assertTrue(await(2_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE));
         // no traffic, no new error: after the hold time (500 ms here, 30 s by default) the agent stops claiming it
@@ -284,7 +293,7 @@ class PortAgentTest {
         switches.add(second);
         AtomicReference<InetAddress> dns = new AtomicReference<>(InetAddress.getByName("127.0.0.1"));
         List<String> lookups = new ArrayList<>();
-        PortAgent agent = agent(new TestConfig().switchAddress("switch.test:" + port), host -> {
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("switch.test:" + port), host -> {
             synchronized (lookups) {
                 lookups.add(host);
             }
@@ -322,7 +331,7 @@ class PortAgentTest {
     void keepsTheSocketWhileTheNameResolvesToTheSameAddress() throws Exception {
         TestSwitch sw = loopbackSwitch();
         List<String> lookups = new ArrayList<>();
-        PortAgent agent = agent(new TestConfig().switchAddress("switch.test:" + sw.port()), host -> {
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("switch.test:" + sw.port()), host -> {
             synchronized (lookups) {
                 lookups.add(host);
             }
@@ -343,7 +352,7 @@ class PortAgentTest {
     void startsWhenTheNameDoesNotResolveAndConnectsOnceItDoes() throws Exception {
         TestSwitch sw = loopbackSwitch();
         AtomicReference<InetAddress> dns = new AtomicReference<>();
-        PortAgent agent = agent(new TestConfig().switchAddress("switch.test:" + sw.port()), host -> {
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("switch.test:" + sw.port()), host -> {
             InetAddress a = dns.get();
             if (a == null) {
                 throw new UnknownHostException(host + ": Name or service not known");
@@ -374,7 +383,7 @@ class PortAgentTest {
     @Test
     void aFailingTapDeviceStopsTheDataPathAndSaysWhy() throws Exception {
         TestSwitch sw = loopbackSwitch();
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()), InetAddress::getByName);
         factory.last.readFailure = new TapException("TAP device vl2tap0 was deleted (ip link del?)", 19);
 
         assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
@@ -390,7 +399,7 @@ class PortAgentTest {
     @Test
     void stopClosesTheTapAndEndsTheThreads() throws Exception {
         TestSwitch sw = loopbackSwitch();
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()), InetAddress::getByName);
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()), InetAddress::getByName);
         FakeTap tap = factory.last;
         assertTrue(agent.threadsAlive());
 
@@ -411,7 +420,7 @@ class PortAgentTest {
         factory.failure = new TapException(why, 1);
 
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new PortAgent(factory, new TestConfig(), InetAddress::getByName, FAST));
+                () -> new PortAgent(factory, new TestConfig().raw(), InetAddress::getByName, FAST));
         assertEquals("Port agent not started: " + why, e.getMessage());
         assertTrue(e.getCause() instanceof TapException);
     }
@@ -419,8 +428,8 @@ class PortAgentTest {
     @Test
     void invalidConfigurationCreatesNoDevice() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new PortAgent(factory, new TestConfig().switchAddress("foo"), InetAddress::getByName, FAST));
-        assertTrue(e.getMessage().startsWith("Invalid configuration org.vl2.agent: switch.address=foo ("),
+                () -> new PortAgent(factory, new TestConfig().raw().switchAddress("foo:"), InetAddress::getByName, FAST));
+        assertTrue(e.getMessage().startsWith("Invalid configuration org.vl2.agent: switch.address=foo: ("),
                 e.getMessage());
         assertEquals(0, factory.created);
     }
@@ -428,7 +437,7 @@ class PortAgentTest {
     @Test
     void anIdlePortSendsAKeepaliveToItsOwnMac() throws Exception {
         TestSwitch sw = loopbackSwitch();
-        PortAgent agent = agent(new TestConfig().switchAddress(sw.address()).mac("02:76:6c:32:00:07")
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).mac("02:76:6c:32:00:07")
                 .keepaliveSeconds(1), InetAddress::getByName);
         TestSwitch.Datagram d = sw.receive(5_000);
         assertNotNull(d, "no keepalive within 5 s");
@@ -445,7 +454,7 @@ class PortAgentTest {
     @Test
     void keepaliveIntervalIsValidated() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> PortAgent.validate(new TestConfig().keepaliveSeconds(-1)));
+                () -> PortAgent.validate(new TestConfig().raw().keepaliveSeconds(-1)));
         assertTrue(e.getMessage().contains("keepalive.seconds=-1"), e.getMessage());
     }
 }

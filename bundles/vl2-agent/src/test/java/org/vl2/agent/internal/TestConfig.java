@@ -7,13 +7,36 @@ final class TestConfig implements PortAgent.Config {
 
     String switchAddress = "127.0.0.1:9990";
     String tapName = PortAgent.DEFAULT_TAP_NAME;
-    int mtu = PortAgent.DEFAULT_MTU;
+    int mtu = 0;
     String mac = "";
     String address = "";
     String address6 = "";
     String bridge = "";
-    String mode = "raw";
+    String mode = PortAgent.MODE_VL2;
     int keepaliveSeconds = PortAgent.DEFAULT_KEEPALIVE_SECONDS;
+    String network = "0";
+    String name = "";
+    String identityFile = MemberIdentity.DEFAULT_FILE;
+
+    /** Raw mode, as the seed VPort. */
+    TestConfig raw() {
+        return mode(PortAgent.MODE_RAW);
+    }
+
+    TestConfig network(String v) {
+        network = v;
+        return this;
+    }
+
+    TestConfig name(String v) {
+        name = v;
+        return this;
+    }
+
+    TestConfig identityFile(String v) {
+        identityFile = v;
+        return this;
+    }
 
     TestConfig keepaliveSeconds(int v) {
         keepaliveSeconds = v;
@@ -108,5 +131,20 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public int keepalive_seconds() {
         return keepaliveSeconds;
+    }
+
+    @Override
+    public String network() {
+        return network;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String identity_file() {
+        return identityFile;
     }
 }

@@ -4,8 +4,12 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 
 import org.osgi.annotation.versioning.ProviderType;
+import org.vl2.api.PortId;
 
-/** Where a {@link Transport} delivers the frames it receives: implemented by the switch core. */
+/**
+ * Where a {@link Transport} delivers the frames it receives: implemented by the switch core. Only
+ * {@link #receive} is abstract, so tools and tests can pass a lambda; the switch implements every method.
+ */
 @ProviderType
 public interface FrameReceiver {
 
@@ -16,4 +20,34 @@ public interface FrameReceiver {
      * transports.
      */
     void receive(Transport transport, SocketAddress source, ByteBuffer frame);
+
+    /**
+     * One frame that the transport has decapsulated itself (e.g. VXLAN: the transport maps the VNI to a
+     * network), between {@code frame}'s position and limit. The port is the pair ({@code remote},
+     * {@code network}) on this transport: created on first use like a raw port, and answered through
+     * {@link Transport#sendFrame}. Same buffer rules as {@link #receive}. Frames for a network the switch does
+     * not host are dropped and counted.
+     *
+     * @param remote the remote endpoint that identifies the port, as the transport normalises it (for VXLAN the
+     *               remote VTEP's address and destination port, not the flow-hashed source port)
+     */
+    default void receiveFrame(Transport transport, SocketAddress remote, long network, ByteBuffer frame) {
+        receive(transport, remote, frame); // receivers without networks (tools, tests) see a plain frame
+    }
+
+    /**
+     * Makes sure a permanent port exists for ({@code remote}, {@code network}) on this transport, e.g. a
+     * statically configured remote VTEP, so that floods reach it before it has sent anything. Permanent ports
+     * never expire; {@link #detachPort} removes them. Idempotent.
+     *
+     * @return the port, or null if the switch has no room for another port
+     */
+    default PortId attachPort(Transport transport, SocketAddress remote, long network) {
+        return null;
+    }
+
+    /** Removes a port added with {@link #attachPort} (its MAC entries are flushed); false if there is none. */
+    default boolean detachPort(Transport transport, SocketAddress remote, long network) {
+        return false;
+    }
 }

@@ -41,4 +41,16 @@ public interface Transport {
      * @return false if the frame could not be sent (counted by the caller as a transmit error)
      */
     boolean send(SocketAddress remote, ByteBuffer frame);
+
+    /**
+     * Sends one frame to a port created by {@link FrameReceiver#receiveFrame} or
+     * {@link FrameReceiver#attachPort}: transports that encapsulate frames themselves (e.g. VXLAN, which maps
+     * {@code network} to its VNI) override this. Same buffer rules as {@link #send}. The default sends the frame
+     * as it is.
+     *
+     * @return false if the frame could not be sent (counted by the caller as a transmit error)
+     */
+    default boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame) {
+        return send(remote, frame);
+    }
 }

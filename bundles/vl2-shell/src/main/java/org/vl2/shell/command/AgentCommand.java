@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
@@ -17,12 +18,14 @@ import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 
 /**
- * {@code vl2:agent}: the port agent's TAP device, switch, state and counters. The agent service exists only
- * where an agent is configured, so this command exists only there too.
+ * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, and in vl2 mode its network,
+ * member id, port, assigned addresses and the switch's round trip time. The agent service exists only where an
+ * agent is configured, so this command exists only there too.
  */
 @Service
 @Command(scope = "vl2", name = "agent", description = "Shows the port agent: its TAP device, the switch it"
-        + " connects to, its state and its frame counters.")
+        + " connects to (in vl2 mode: network, member, port, assigned addresses, round trip time), its state and its"
+        + " frame counters.")
 public class AgentCommand implements Action {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
@@ -54,8 +57,9 @@ public class AgentCommand implements Action {
     }
 
     /**
-     * Name/value rows in a fixed order: state first (and the problem, only when there is one), then the TAP
-     * device, the switch, the counters and the times ("ago" relative to {@code now}).
+     * Name/value rows in a fixed order: state first (and the problem, only when there is one), then the mode and
+     * what vl2 mode adds (network, member, port; "-" in raw mode), the TAP device, the switch, the counters and
+     * the times ("ago" relative to {@code now}).
      */
     static void render(AgentStatus s, Instant now, PrintStream out, boolean format) {
         ShellTable table = new ShellTable();
@@ -71,14 +75,19 @@ public class AgentCommand implements Action {
             }
         }
         row(table, "Mode", Formats.orNone(s.mode()));
+        row(table, "Network", Formats.orNone(s.network()));
+        row(table, "Member", Formats.orNone(s.memberId()));
+        row(table, "Port", s.portId() == 0 ? Formats.NONE : Long.toString(s.portId()));
         row(table, "TAP", Formats.orNone(s.tapName()));
         row(table, "MAC", s.tapMac() == null ? Formats.NONE : s.tapMac().toString());
         row(table, "MTU", s.mtu());
-        row(table, "Addresses", s.addresses().isEmpty() ? Formats.NONE : String.join(", ", s.addresses()));
+        row(table, "Addresses", list(s.addresses()));
+        row(table, "Assigned", list(s.assignedAddresses()));
         row(table, "Bridge", Formats.orNone(s.bridge()));
         row(table, "Switch", Formats.orNone(s.switchAddress()));
         row(table, "Switch resolved", Formats.orNone(s.switchResolved()));
         row(table, "Local address", Formats.orNone(s.localAddress()));
+        row(table, "Switch RTT", s.switchRtt() == null ? Formats.NONE : rtt(s.switchRtt()));
         row(table, "Frames to switch", s.tapRxFrames());
         row(table, "Bytes to switch", s.tapRxBytes());
         row(table, "Frames from switch", s.tapTxFrames());
@@ -90,28 +99,49 @@ public class AgentCommand implements Action {
         table.print(out, format);
     }
 
+    /** {@code 0.84 ms}: microsecond resolution, as ping prints it. */
+    static String rtt(Duration rtt) {
+        return String.format(Locale.ROOT, "%.2f ms", rtt.toNanos() / 1e6);
+    }
+
+    private static String list(List<String> values) {
+        return values.isEmpty() ? Formats.NONE : String.join(", ", values);
+    }
+
     /**
-     * One object with the record's component names; times ISO-8601 ({@code null} if unknown) and
-     * {@code lastFromSwitchSecondsAgo} relative to {@code now} ({@code null} if nothing came yet).
+     * One object with the record's component names; times ISO-8601 ({@code null} if unknown),
+     * {@code lastFromSwitchSecondsAgo} relative to {@code now} ({@code null} if nothing came yet), {@code portId}
+     * {@code null} when there is none, the round trip as {@code switchRttMicros} ({@code null} if unknown).
      */
     static String json(AgentStatus s, Instant now) {
         JsonWriter w = new JsonWriter().beginObject()
                 .field("state", s.state() == null ? null : s.state().name())
                 .field("problem", s.problem())
                 .field("mode", s.mode())
-                .field("tapName", s.tapName())
+                .field("network", s.network())
+                .field("memberId", s.memberId());
+        w.name("portId");
+        if (s.portId() == 0) {
+            w.nullValue();
+        } else {
+            w.value(s.portId());
+        }
+        w.field("tapName", s.tapName())
                 .field("tapMac", s.tapMac() == null ? null : s.tapMac().toString())
                 .field("mtu", s.mtu());
-        w.name("addresses").beginArray();
-        for (String a : s.addresses()) {
-            w.value(a);
-        }
-        w.endArray()
-                .field("bridge", s.bridge())
+        array(w, "addresses", s.addresses());
+        array(w, "assignedAddresses", s.assignedAddresses());
+        w.field("bridge", s.bridge())
                 .field("switchAddress", s.switchAddress())
                 .field("switchResolved", s.switchResolved())
-                .field("localAddress", s.localAddress())
-                .field("tapRxFrames", s.tapRxFrames())
+                .field("localAddress", s.localAddress());
+        w.name("switchRttMicros");
+        if (s.switchRtt() == null) {
+            w.nullValue();
+        } else {
+            w.value(s.switchRtt().toNanos() / 1000);
+        }
+        w.field("tapRxFrames", s.tapRxFrames())
                 .field("tapRxBytes", s.tapRxBytes())
                 .field("tapTxFrames", s.tapTxFrames())
                 .field("tapTxBytes", s.tapTxBytes())
@@ -125,6 +155,14 @@ public class AgentCommand implements Action {
             w.value(Math.max(0, Duration.between(s.lastFromSwitch(), now).getSeconds()));
         }
         return w.endObject().toString();
+    }
+
+    private static void array(JsonWriter w, String name, List<String> values) {
+        w.name(name).beginArray();
+        for (String v : values) {
+            w.value(v);
+        }
+        w.endArray();
     }
 
     /** Splits {@code text} at spaces into lines of at most {@code width} characters (longer words stay whole). */

@@ -42,6 +42,7 @@ public class MacTableCommand implements Action {
     String mac;
 
     @Option(name = "-n", aliases = "--network", description = "Only entries in this network (up to 16 hex digits)")
+    @Completion(NetworkCompleter.class)
     String network;
 
     @Option(name = "--vlan", description = "Only entries in this VLAN (0 = untagged)")

@@ -8,9 +8,11 @@ import java.util.List;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.Networks;
 import org.vl2.api.PortCounters;
@@ -28,6 +30,10 @@ public class PortsCommand implements Action {
     @Reference(optional = true) // see Services
     SwitchService switchService;
 
+    @Option(name = "-n", aliases = "--network", description = "Only ports of this network (up to 16 hex digits)")
+    @Completion(NetworkCompleter.class)
+    String network;
+
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
     boolean noFormat;
 
@@ -41,8 +47,15 @@ public class PortsCommand implements Action {
         return null;
     }
 
-    void execute(PrintStream out, Instant now) {
+    void execute(PrintStream out, Instant now) throws CommandException {
         List<PortInfo> ports = switchService.ports().stream().sorted(Comparator.comparing(PortInfo::id)).toList();
+        if (network != null) {
+            long n = Args.network(network);
+            if (switchService.network(n).isEmpty()) {
+                throw Args.error("no network " + Networks.format(n) + " on this switch (see vl2:networks)");
+            }
+            ports = ports.stream().filter(p -> p.network() == n).toList();
+        }
         if (json) {
             out.println(json(ports, now));
         } else {
@@ -58,6 +71,8 @@ public class PortsCommand implements Action {
         table.column("Transport");
         table.column("Mode");
         table.column("Remote").maxSize(MAX_REMOTE);
+        table.column("Member");
+        table.column("Address");
         table.column("RX frames").alignRight();
         table.column("RX bytes").alignRight();
         table.column("TX frames").alignRight();
@@ -67,7 +82,7 @@ public class PortsCommand implements Action {
         for (PortInfo p : ports) {
             PortCounters c = counters(p);
             table.addRow().addContent(p.id().toString(), Networks.format(p.network()), Formats.orNone(p.transport()),
-                    Formats.orNone(p.mode()), Formats.orNone(p.remote()), c.rxFrames(), c.rxBytes(), c.txFrames(),
+                    Formats.orNone(p.mode()), Formats.orNone(p.remote()), member(p), Formats.orNone(p.address()), c.rxFrames(), c.rxBytes(), c.txFrames(),
                     c.txBytes(), c.rxDrops() + c.txDrops(), Formats.ago(p.lastSeen(), now));
         }
         table.print(out, format);
@@ -87,6 +102,9 @@ public class PortsCommand implements Action {
                     .field("transport", p.transport())
                     .field("mode", p.mode())
                     .field("remote", p.remote())
+                    .field("member", p.member())
+                    .field("name", p.name())
+                    .field("address", p.address())
                     .field("rxFrames", c.rxFrames())
                     .field("rxBytes", c.rxBytes())
                     .field("txFrames", c.txFrames())
@@ -104,6 +122,14 @@ public class PortsCommand implements Action {
             w.endObject();
         }
         return w.endArray().toString();
+    }
+
+    /** A vl2 member by its name when it gave one, else its id; "-" for ports without identity (raw, VXLAN). */
+    static String member(PortInfo p) {
+        if (p.member() == null) {
+            return Formats.NONE;
+        }
+        return p.name() == null || p.name().isEmpty() ? p.member() : p.name();
     }
 
     private static PortCounters counters(PortInfo p) {

@@ -66,6 +66,9 @@ public class StatsCommand implements Action {
         row(sw, "Drops: no policy", s.dropNoPolicy());
         row(sw, "Drops: by policy", s.dropPolicy());
         row(sw, "Drops: port limit", s.dropPortLimit());
+        row(sw, "Drops: unknown network", s.dropUnknownNetwork());
+        row(sw, "Drops: malformed message", s.malformed());
+        row(sw, "Drops: bad session", s.badSession());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
         sw.print(out, format);
@@ -104,6 +107,9 @@ public class StatsCommand implements Action {
                 .field("dropNoPolicy", s.dropNoPolicy())
                 .field("dropPolicy", s.dropPolicy())
                 .field("dropPortLimit", s.dropPortLimit())
+                .field("dropUnknownNetwork", s.dropUnknownNetwork())
+                .field("malformed", s.malformed())
+                .field("badSession", s.badSession())
                 .field("drops", s.drops())
                 .field("txErrors", s.txErrors())
                 .endObject()

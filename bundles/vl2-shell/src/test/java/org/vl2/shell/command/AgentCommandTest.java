@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.vl2.shell.command.Fixtures.NOW;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -17,14 +18,17 @@ import org.vl2.api.MacAddress;
 
 class AgentCommandTest {
 
+    /** vl2 mode: joined network 8056c2e21c000001 as port 7, the address from the switch, a keepalive answered. */
     private static final AgentStatus RUNNING = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
-            1454, List.of("10.1.1.101/24", "fd00:1::101/64"), null, "switch.example.org:9990", "203.0.113.7:9990",
-            "192.0.2.5:41234", "raw", AgentState.RUNNING, null, 1200, 180_000, 1100, 150_000, 3,
-            NOW.minusSeconds(3600), NOW.minusSeconds(2));
+            1454, List.of("10.1.1.101/24", "fd00:1::101/64"), null, "switch.example.org:9991", "203.0.113.7:9991",
+            "192.0.2.5:41234", "vl2", AgentState.RUNNING, null, 1200, 180_000, 1100, 150_000, 3,
+            NOW.minusSeconds(3600), NOW.minusSeconds(2), "8056c2e21c000001", "0123456789abcdef", 7,
+            List.of("10.1.1.101/24"), Duration.ofNanos(843_700));
 
     private static final String PROBLEM = "ICMP port unreachable from 203.0.113.7:9990: is the vl2 switch running"
             + " there and listening on UDP port 9990?";
 
+    /** Raw mode (the constructor without the vl2 fields). */
     private static final AgentStatus UNREACHABLE = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
             1454, List.of(), "br0", "203.0.113.7:9990", null, null, "raw", AgentState.SWITCH_UNREACHABLE, PROBLEM, 0, 0,
             0, 0, 7, NOW.minusSeconds(30), null);
@@ -47,15 +51,20 @@ class AgentCommandTest {
         assertEquals(List.of("Name", "Value"), Out.tableCells(lines.get(0)));
         assertEquals(List.of(
                 List.of("State", "RUNNING"),
-                List.of("Mode", "raw"),
+                List.of("Mode", "vl2"),
+                List.of("Network", "8056c2e21c000001"),
+                List.of("Member", "0123456789abcdef"),
+                List.of("Port", "7"),
                 List.of("TAP", "vl2tap0"),
                 List.of("MAC", "02:76:6c:32:00:01"),
                 List.of("MTU", "1454"),
                 List.of("Addresses", "10.1.1.101/24, fd00:1::101/64"),
+                List.of("Assigned", "10.1.1.101/24"),
                 List.of("Bridge", "-"),
-                List.of("Switch", "switch.example.org:9990"),
-                List.of("Switch resolved", "203.0.113.7:9990"),
+                List.of("Switch", "switch.example.org:9991"),
+                List.of("Switch resolved", "203.0.113.7:9991"),
                 List.of("Local address", "192.0.2.5:41234"),
+                List.of("Switch RTT", "0.84 ms"),
                 List.of("Frames to switch", "1200"),
                 List.of("Bytes to switch", "180000"),
                 List.of("Frames from switch", "1100"),
@@ -89,6 +98,12 @@ class AgentCommandTest {
         assertTrue(lines.stream().allMatch(l -> l.length() <= "Frames from switch | ".length()
                 + AgentCommand.MAX_VALUE), unreachable.text());
         assertTrue(lines.contains("Addresses          | -"), unreachable.text());
+        // raw mode has none of what vl2 mode adds
+        assertTrue(lines.contains("Network            | -"), unreachable.text());
+        assertTrue(lines.contains("Member             | -"), unreachable.text());
+        assertTrue(lines.contains("Port               | -"), unreachable.text());
+        assertTrue(lines.contains("Assigned           | -"), unreachable.text());
+        assertTrue(lines.contains("Switch RTT         | -"), unreachable.text());
         assertTrue(lines.contains("Bridge             | br0"), unreachable.text());
         assertTrue(lines.contains("Switch resolved    | -"), unreachable.text());
         assertTrue(lines.contains("Local address      | -"), unreachable.text());
@@ -122,9 +137,11 @@ class AgentCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(17, lines.size());
+        assertEquals(22, lines.size());
         assertEquals(List.of("State", "RUNNING"), Out.cells(lines.get(0)));
-        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(10)));
+        assertEquals(List.of("Port", "7"), Out.cells(lines.get(4)));
+        assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(14)));
+        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(15)));
     }
 
     @Test
@@ -133,17 +150,24 @@ class AgentCommandTest {
         command.execute(out.stream, NOW);
 
         Map<String, Object> json = Json.object(out.text().trim());
-        assertEquals(List.of("state", "problem", "mode", "tapName", "tapMac", "mtu", "addresses", "bridge",
-                "switchAddress", "switchResolved", "localAddress", "tapRxFrames", "tapRxBytes", "tapTxFrames",
-                "tapTxBytes", "drops", "since", "lastFromSwitch", "lastFromSwitchSecondsAgo"),
+        assertEquals(List.of("state", "problem", "mode", "network", "memberId", "portId", "tapName", "tapMac", "mtu",
+                "addresses", "assignedAddresses", "bridge", "switchAddress", "switchResolved", "localAddress",
+                "switchRttMicros", "tapRxFrames", "tapRxBytes", "tapTxFrames", "tapTxBytes", "drops", "since",
+                "lastFromSwitch", "lastFromSwitchSecondsAgo"),
                 List.copyOf(json.keySet()));
         assertEquals("RUNNING", json.get("state"));
+        assertEquals("vl2", json.get("mode"));
+        assertEquals("8056c2e21c000001", json.get("network"));
+        assertEquals("0123456789abcdef", json.get("memberId"));
+        assertEquals(7L, json.get("portId"));
+        assertEquals(List.of("10.1.1.101/24"), json.get("assignedAddresses"));
+        assertEquals(843L, json.get("switchRttMicros"));
         assertNull(json.get("problem"));
         assertEquals("02:76:6c:32:00:01", json.get("tapMac"));
         assertEquals(1454L, json.get("mtu"));
         assertEquals(List.of("10.1.1.101/24", "fd00:1::101/64"), json.get("addresses"));
         assertNull(json.get("bridge"));
-        assertEquals("203.0.113.7:9990", json.get("switchResolved"));
+        assertEquals("203.0.113.7:9991", json.get("switchResolved"));
         assertEquals(1200L, json.get("tapRxFrames"));
         assertEquals(150_000L, json.get("tapTxBytes"));
         assertEquals(3L, json.get("drops"));
@@ -158,6 +182,12 @@ class AgentCommandTest {
 
         assertEquals("SWITCH_UNREACHABLE", json.get("state"));
         assertEquals(PROBLEM, json.get("problem"));
+        assertEquals("raw", json.get("mode"));
+        assertNull(json.get("network"));
+        assertNull(json.get("memberId"));
+        assertNull(json.get("portId"));
+        assertEquals(List.of(), json.get("assignedAddresses"));
+        assertNull(json.get("switchRttMicros"));
         assertEquals(List.of(), json.get("addresses"));
         assertEquals("br0", json.get("bridge"));
         assertNull(json.get("switchResolved"));

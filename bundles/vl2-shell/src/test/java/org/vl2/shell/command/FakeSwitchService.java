@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import org.vl2.api.NetworkInfo;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchService;
@@ -15,7 +16,9 @@ import org.vl2.api.SwitchStatistics;
 class FakeSwitchService implements SwitchService {
 
     final List<PortInfo> ports = new ArrayList<>();
-    SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    final List<NetworkInfo> networks = new ArrayList<>(List.of(new NetworkInfo(0, "default", 1400, "learning", null,
+            null, false, 0, List.of())));
+    SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     String policy = "learning";
     boolean policyActive = true;
     final Set<String> policies = new LinkedHashSet<>(List.of("learning", "hub"));
@@ -30,6 +33,16 @@ class FakeSwitchService implements SwitchService {
     @Override
     public Optional<PortInfo> port(PortId id) {
         return ports.stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    @Override
+    public List<NetworkInfo> networks() {
+        return List.copyOf(networks);
+    }
+
+    @Override
+    public Optional<NetworkInfo> network(long id) {
+        return networks.stream().filter(n -> n.id() == id).findFirst();
     }
 
     @Override

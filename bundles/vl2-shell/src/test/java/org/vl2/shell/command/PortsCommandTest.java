@@ -32,23 +32,52 @@ class PortsCommandTest {
     }
 
     @Test
-    void tableShowsPortsSortedById() {
+    void tableShowsPortsSortedById() throws Exception {
         command.execute(out.stream, NOW);
 
         List<String> lines = out.lines();
-        assertEquals(List.of("Port", "Network", "Transport", "Mode", "Remote", "RX frames", "RX bytes", "TX frames",
-                "TX bytes", "Drops", "Last seen"), Out.tableCells(lines.get(0)));
-        assertEquals(List.of("2", "0000000000000000", "udp", "raw", "192.0.2.7:40001", "10", "1500", "20", "3000", "0",
-                "3s ago"), Out.tableCells(lines.get(2)));
-        assertEquals(List.of("3", "0000000000000000", "tap", "-", "-", "0", "0", "0", "0", "0", "never"),
+        assertEquals(List.of("Port", "Network", "Transport", "Mode", "Remote", "Member", "Address", "RX frames",
+                "RX bytes", "TX frames", "TX bytes", "Drops", "Last seen"), Out.tableCells(lines.get(0)));
+        assertEquals(List.of("2", "0000000000000000", "udp", "raw", "192.0.2.7:40001", "-", "-", "10", "1500", "20",
+                "3000", "0", "3s ago"), Out.tableCells(lines.get(2)));
+        assertEquals(List.of("3", "0000000000000000", "tap", "-", "-", "-", "-", "0", "0", "0", "0", "0", "never"),
                 Out.tableCells(lines.get(3)));
-        assertEquals(List.of("10", "0000000000000abc", "udp", "raw", "[2001:db8::7]:40001", "1000000", "1500000000",
-                "3", "4", "11", "5m ago"), Out.tableCells(lines.get(4)));
+        assertEquals(List.of("10", "0000000000000abc", "udp", "raw", "[2001:db8::7]:40001", "-", "-", "1000000",
+                "1500000000", "3", "4", "11", "5m ago"), Out.tableCells(lines.get(4)));
         assertEquals(5, lines.size());
     }
 
     @Test
-    void countersAreRightAligned() {
+    void vl2MembersShowTheirNameAndAddressAndTheNetworkFilterKeepsTheirNetworkOnly() throws Exception {
+        switchService.networks.add(new org.vl2.api.NetworkInfo(0xa1, "lab", 1400, "learning", "10.1.0.0/24", null,
+                true, 1, List.of()));
+        switchService.ports.add(new PortInfo(PortId.of(4), 0xa1, "vl2", "vl2", "192.0.2.9:5000", PortCounters.ZERO,
+                NOW, NOW, "00000000000000aa", "h1", "10.1.0.1"));
+        switchService.ports.add(new PortInfo(PortId.of(5), 0xa1, "vl2", "vl2", "192.0.2.9:5001", PortCounters.ZERO,
+                NOW, NOW, "00000000000000bb", null, null));
+        command.network = "a1";
+        command.execute(out.stream, NOW);
+
+        List<String> lines = out.lines();
+        assertEquals(4, lines.size(), String.join("\n", lines));
+        assertEquals(List.of("h1", "10.1.0.1"), Out.tableCells(lines.get(2)).subList(5, 7));
+        assertEquals(List.of("00000000000000bb", "-"), Out.tableCells(lines.get(3)).subList(5, 7));
+    }
+
+    @Test
+    void anUnknownNetworkIsAClearError() {
+        command.network = "beef";
+        org.apache.karaf.shell.support.CommandException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.apache.karaf.shell.support.CommandException.class, () -> command.execute(out.stream, NOW));
+        assertTrue(e.getNiceHelp().contains("no network 000000000000beef on this switch"), e.getNiceHelp());
+        command.network = "xyz";
+        e = org.junit.jupiter.api.Assertions.assertThrows(org.apache.karaf.shell.support.CommandException.class,
+                () -> command.execute(out.stream, NOW));
+        assertTrue(e.getNiceHelp().contains("not a network id"), e.getNiceHelp());
+    }
+
+    @Test
+    void countersAreRightAligned() throws Exception {
         command.execute(out.stream, NOW);
 
         List<String> lines = out.lines();
@@ -70,7 +99,7 @@ class PortsCommandTest {
     }
 
     @Test
-    void noFormat() {
+    void noFormat() throws Exception {
         command.noFormat = true;
         command.execute(out.stream, NOW);
 
@@ -80,12 +109,12 @@ class PortsCommandTest {
         assertFalse(text.contains("RX frames"), text);
         List<String> lines = out.lines();
         assertEquals(3, lines.size());
-        assertEquals(List.of("2", "0000000000000000", "udp", "raw", "192.0.2.7:40001", "10", "1500", "20", "3000", "0",
-                "3s ago"), Out.cells(lines.get(0)));
+        assertEquals(List.of("2", "0000000000000000", "udp", "raw", "192.0.2.7:40001", "-", "-", "10", "1500", "20",
+                "3000", "0", "3s ago"), Out.cells(lines.get(0)));
     }
 
     @Test
-    void emptyTableText() {
+    void emptyTableText() throws Exception {
         switchService.ports.clear();
         command.execute(out.stream, NOW);
 
@@ -94,7 +123,7 @@ class PortsCommandTest {
     }
 
     @Test
-    void json() {
+    void json() throws Exception {
         command.json = true;
         command.execute(out.stream, NOW);
 
@@ -123,7 +152,7 @@ class PortsCommandTest {
                 new PortCounters(1, 2, 3, 4, 5, 6), NOW, NOW.minusSeconds(2))), NOW);
 
         assertEquals("[{\"port\":1,\"network\":\"0000000000000000\",\"transport\":\"udp\",\"mode\":\"raw\","
-                + "\"remote\":\"a\\\"b\",\"rxFrames\":1,\"rxBytes\":2,\"txFrames\":3,\"txBytes\":4,\"rxDrops\":5,"
+                + "\"remote\":\"a\\\"b\",\"member\":null,\"name\":null,\"address\":null,\"rxFrames\":1,\"rxBytes\":2,\"txFrames\":3,\"txBytes\":4,\"rxDrops\":5,"
                 + "\"txDrops\":6,\"created\":\"2026-01-01T12:00:00Z\",\"lastSeen\":\"2026-01-01T11:59:58Z\","
                 + "\"lastSeenSecondsAgo\":2}]", json);
         assertEquals("[]", PortsCommand.json(List.of(), NOW));

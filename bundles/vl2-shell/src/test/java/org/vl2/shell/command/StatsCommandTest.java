@@ -15,7 +15,7 @@ import org.vl2.api.SwitchStatistics;
 class StatsCommandTest {
 
     private static final SwitchStatistics SWITCH = new SwitchStatistics(2, 1000, 150_000, 1800, 270_000, 700, 290,
-            4, 1, 2, 3, 40, 50, 6, 7);
+            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10);
     private static final MacTableStatistics MACS = new MacTableStatistics(12, 2, 4096, 0, 300, 30, 5, 16, 1, 0);
 
     private final FakeSwitchService switchService = new FakeSwitchService();
@@ -52,11 +52,14 @@ class StatsCommandTest {
                 List.of("Drops: no policy", "40"),
                 List.of("Drops: by policy", "50"),
                 List.of("Drops: port limit", "6"),
-                List.of("Drops: total", "102"),
+                List.of("Drops: unknown network", "8"),
+                List.of("Drops: malformed message", "9"),
+                List.of("Drops: bad session", "10"),
+                List.of("Drops: total", "129"),
                 List.of("TX errors", "7")),
-                lines.subList(2, 18).stream().map(Out::tableCells).toList());
-        assertEquals("", lines.get(18));
-        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(19)));
+                lines.subList(2, 21).stream().map(Out::tableCells).toList());
+        assertEquals("", lines.get(21));
+        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(22)));
         assertEquals(List.of(
                 List.of("Entries", "12"),
                 List.of("Static entries", "2"),
@@ -68,7 +71,7 @@ class StatsCommandTest {
                 List.of("Aged", "16"),
                 List.of("Evicted", "1"),
                 List.of("Refused", "0")),
-                lines.subList(21, lines.size()).stream().map(Out::tableCells).toList());
+                lines.subList(24, lines.size()).stream().map(Out::tableCells).toList());
     }
 
     @Test
@@ -97,9 +100,9 @@ class StatsCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(16 + 10, lines.size());
-        assertEquals(List.of("Drops: total", "102"), Out.cells(lines.get(14)));
-        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(25)));
+        assertEquals(19 + 10, lines.size());
+        assertEquals(List.of("Drops: total", "129"), Out.cells(lines.get(17)));
+        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(28)));
     }
 
     @Test
@@ -115,8 +118,9 @@ class StatsCommandTest {
         assertEquals(List.of("switch", "macTable"), List.copyOf(json.keySet()));
         assertEquals(List.of("ports", "rxFrames", "rxBytes", "txFrames", "txBytes", "unicast", "flooded", "filtered",
                 "dropRunt", "dropOversize", "dropSourceMulticast", "dropNoPolicy", "dropPolicy", "dropPortLimit",
-                "drops", "txErrors"), List.copyOf(sw.keySet()));
-        assertEquals(102L, sw.get("drops"));
+                "dropUnknownNetwork", "malformed", "badSession", "drops", "txErrors"), List.copyOf(sw.keySet()));
+        assertEquals(129L, sw.get("drops"));
+        assertEquals(10L, sw.get("badSession"));
         assertEquals(6L, sw.get("dropPortLimit"));
         assertEquals(7L, sw.get("txErrors"));
         assertEquals(Map.of("size", 12L, "staticSize", 2L, "capacity", 4096L, "perPortLimit", 0L, "ageingSeconds",

@@ -3,7 +3,7 @@ package org.vl2.switching.internal;
 import java.util.regex.Pattern;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
-record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts) {
+record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds) {
 
     static final int MIN_FRAME = 64;
     static final int MAX_FRAME = 9216;
@@ -27,12 +27,20 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
         if (c.max_ports() < 1 || c.max_ports() > 65535) {
             throw invalid("max.ports", c.max_ports(), "1..65535");
         }
+        if (c.keepalive_seconds() < 1 || c.keepalive_seconds() > 3600) {
+            throw invalid("keepalive.seconds", c.keepalive_seconds(), "1..3600 seconds");
+        }
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
-                c.max_ports());
+                c.max_ports(), c.keepalive_seconds());
     }
 
     Settings withPolicy(String name) {
-        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts);
+        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds);
+    }
+
+    /** A vl2-protocol port silent for this long is expired: three keepalive intervals. */
+    long sessionTimeoutNanos() {
+        return 3L * keepaliveSeconds * 1_000_000_000L;
     }
 
     private static IllegalArgumentException invalid(String property, Object value, String allowed) {
@@ -43,6 +51,6 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
     @Override
     public String toString() {
         return "policy=" + policy + ", max.frame.size=" + maxFrameSize + ", port.idle.timeout.seconds="
-                + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts;
+                + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds;
     }
 }

@@ -19,7 +19,7 @@ public @interface SwitchConfig {
     int max_frame_size() default 1522;
 
     @AttributeDefinition(name = "Port idle timeout (s)",
-            description = "A raw-mode port that sends nothing for this long is removed and its MAC entries flushed. "
+            description = "A raw-mode (or learned VXLAN) port that sends nothing for this long is removed and its MAC entries flushed. "
                     + "0 = never.", min = "0")
     long port_idle_timeout_seconds() default 300;
 
@@ -27,4 +27,10 @@ public @interface SwitchConfig {
             description = "Ports the switch accepts; datagrams from further new endpoints are dropped and counted.",
             min = "1", max = "65535")
     int max_ports() default 1024;
+
+    @AttributeDefinition(name = "Keepalive interval (s)",
+            description = "Interval vl2-protocol agents keep to (sent in WELCOME): they send a keepalive whenever "
+                    + "they have been idle this long, which holds NAT mappings open; a port silent for 3 intervals "
+                    + "is removed and its MAC entries flushed.", min = "1", max = "3600")
+    int keepalive_seconds() default 10;
 }

@@ -3,6 +3,7 @@ package org.vl2.switching.internal;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,6 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -39,6 +42,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacTableAdminService;
+import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
@@ -47,42 +51,58 @@ import org.vl2.api.SwitchStatistics;
 import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.ipam.DhcpServer;
+import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.Wire;
+import org.vl2.switching.internal.SwitchPort.Kind;
 
 /**
- * The switch core. Every bound {@link Transport} delivers its frames here; each frame is validated, its
- * source learned, and the active {@link ForwardingPolicy} decides where it goes. Transports and policies
- * are dynamic references, so both can be added, replaced or removed while frames flow.
+ * The switch core. Every bound {@link Transport} delivers its datagrams here: raw frames (mode {@code raw}),
+ * vl2-protocol messages (mode {@code vl2}, see docs/protocol.md) or frames the transport decapsulated itself
+ * (VXLAN). Each frame is validated, its source learned, and the policy of the ingress port's network decides
+ * where it goes — never outside that network. Transports, policies and networks are dynamic references, so
+ * all can be added, replaced or removed while frames flow.
  *
- * <p>Hot path ({@link #receive}): no locks, no logging, no allocation once a port exists.
+ * <p>Hot path ({@link #receive}, {@link #receiveFrame}): no locks, no logging, no allocation once a port
+ * exists. The vl2 control messages (join, leave, errors) take the slow path in {@link Vl2Control}.
  */
 @Component(service = SwitchService.class, configurationPid = SwitchCore.PID, immediate = true)
 @Designate(ocd = SwitchConfig.class)
 public final class SwitchCore implements SwitchService, FrameReceiver {
 
     static final String PID = "org.vl2.switching";
+    static final String MODE_VL2 = "vl2";
     private static final Logger LOG = LoggerFactory.getLogger(SwitchCore.class);
     private static final long HOUSEKEEPING_MILLIS = 500;
 
-    private final MacTableAdminService fdb;
+    final MacTableAdminService fdb;
     private final ConfigurationAdmin configAdmin;
-    private final LongSupplier nanoClock;
+    final LongSupplier nanoClock;
+    final Vl2Control control;
 
-    private volatile Settings settings;
+    volatile Settings settings;
     private final Map<String, ForwardingPolicy> policies = new ConcurrentHashMap<>();
-    /** The policy in use: the one the settings name, or null while it is not registered. */
+    /** The switch-wide policy in use: the one the settings name, or null while it is not registered. */
     private volatile ForwardingPolicy policy;
     private final AtomicBoolean noPolicyWarned = new AtomicBoolean();
     private final AtomicBoolean portLimitWarned = new AtomicBoolean();
 
     /** By transport name: the slots (and their ports) outlive the transport services. */
     private final Map<String, TransportSlot> slots = new ConcurrentHashMap<>();
-    private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
-    private final FloodDomain defaultDomain = new FloodDomain(Networks.DEFAULT);
+    /** Every transport of each name with its ranking, so that the best one serves the slot. */
+    private final Map<String, List<Candidate>> candidates = new ConcurrentHashMap<>();
+    final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
+    final SessionTable sessions = new SessionTable();
+    final Map<Long, Network> networks = new ConcurrentHashMap<>();
+    private final Map<NetworkDefinition, Long> definitions = new ConcurrentHashMap<>();
+    final Network defaultNetwork;
     private final AtomicInteger nextPortNumber = new AtomicInteger(1);
-    private final Object portLock = new Object();
+    final Object portLock = new Object();
 
-    private final ThreadLocal<EthernetFrame> views = ThreadLocal.withInitial(EthernetFrame::new);
+    private final ThreadLocal<Egress> egress = ThreadLocal.withInitial(Egress::new);
     private final ScheduledExecutorService housekeeping;
+    private final AtomicInteger ticks = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong testServiceIds = new java.util.concurrent.atomic.AtomicLong();
 
     private final LongAdder rxFrames = new LongAdder();
     private final LongAdder rxBytes = new LongAdder();
@@ -97,17 +117,29 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     private final LongAdder dropNoPolicy = new LongAdder();
     private final LongAdder dropPolicy = new LongAdder();
     private final LongAdder dropPortLimit = new LongAdder();
+    private final LongAdder dropUnknownNetwork = new LongAdder();
+    final LongAdder malformed = new LongAdder();
+    final LongAdder badSession = new LongAdder();
     private final LongAdder txErrors = new LongAdder();
+
+    private record Candidate(Transport transport, int ranking, long serviceId) {
+    }
 
     @Activate
     public SwitchCore(@Reference MacTableAdminService fdb, @Reference ConfigurationAdmin configAdmin,
-                      SwitchConfig config) {
-        this(fdb, configAdmin, config, System::nanoTime, true);
+                      SwitchConfig config, BundleContext context) {
+        this(fdb, configAdmin, config, System::nanoTime, true, leaseDirectory(context));
     }
 
-    /** For tests: a controllable clock, and no housekeeping thread when {@code housekeep} is false. */
+    /** For tests: a controllable clock, no housekeeping thread when {@code housekeep} is false. */
     SwitchCore(MacTableAdminService fdb, ConfigurationAdmin configAdmin, SwitchConfig config, LongSupplier nanoClock,
                boolean housekeep) {
+        this(fdb, configAdmin, config, nanoClock, housekeep, null);
+    }
+
+    /** @param leaseDir where leases are kept, null = in memory only */
+    SwitchCore(MacTableAdminService fdb, ConfigurationAdmin configAdmin, SwitchConfig config, LongSupplier nanoClock,
+               boolean housekeep, Path leaseDir) {
         this.fdb = fdb;
         this.configAdmin = configAdmin;
         this.nanoClock = nanoClock;
@@ -117,6 +149,9 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             LOG.error("{}; the switch does not start until this is fixed", e.getMessage());
             throw e;
         }
+        this.control = new Vl2Control(this, leaseDir);
+        this.defaultNetwork = new Network(NetworkSettings.builtInDefault());
+        networks.put(defaultNetwork.id, defaultNetwork);
         if (housekeep) {
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "vl2-switch-housekeeping");
@@ -129,6 +164,16 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             housekeeping = null;
         }
         LOG.info("Started vl2 switch ({})", settings);
+    }
+
+    /** {@code ${karaf.data}/vl2/leases} in Karaf, else the bundle's data area. */
+    private static Path leaseDirectory(BundleContext context) {
+        String data = System.getProperty("karaf.data");
+        if (data != null && !data.isBlank()) {
+            return Path.of(data, "vl2", "leases");
+        }
+        java.io.File f = context == null ? null : context.getDataFile("leases");
+        return f == null ? null : f.toPath();
     }
 
     @Modified
@@ -163,42 +208,103 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             }
         }
         for (SwitchPort p : List.copyOf(ports.values())) {
-            removePort(p, "the switch stops"); // their port numbers mean nothing to the next switch instance
+            // their port numbers mean nothing to the next switch instance; leases stay for the members' re-join
+            removePort(p, "the switch stops", false);
         }
         LOG.info("Stopped vl2 switch");
     }
 
-    // ---- dynamic references: transports and policies -------------------------------------------------
+    // ---- dynamic references: transports, policies, networks -----------------------------------------------
 
+    /**
+     * Of the transports registered under one name, the one with the highest service ranking serves that name's
+     * ports (on a tie, the one registered first, as OSGi orders services). A better one registering takes the
+     * ports over; when the serving one goes, the next best takes over, else the ports wait, detached.
+     */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindTransport")
-    void bindTransport(Transport transport) {
-        TransportSlot slot;
-        Transport previous;
+    void bindTransport(Transport transport, Map<String, Object> properties) {
+        Candidate c = new Candidate(transport, ranking(properties), serviceId(properties));
         synchronized (portLock) {
-            slot = slots.computeIfAbsent(transport.name(), TransportSlot::new);
-            previous = slot.transport;
-            slot.mode = transport.mode();
-            slot.transport = transport; // from now on frames of the previous one (if any) are ignored
+            candidates.computeIfAbsent(transport.name(), n -> new ArrayList<>()).add(c);
         }
-        if (previous != null && previous != transport) {
+        electTransport(transport.name());
+    }
+
+    /**
+     * For tests, without service properties: ranking 0, in bind order. Not named bindTransport: DS would prefer
+     * a one-argument method of the bind name over the one with the properties.
+     */
+    void attach(Transport transport) {
+        bindTransport(transport, Map.of(Constants.SERVICE_ID, testServiceIds.incrementAndGet()));
+    }
+
+
+    void unbindTransport(Transport transport) {
+        synchronized (portLock) {
+            List<Candidate> list = candidates.get(transport.name());
+            if (list != null) {
+                list.removeIf(c -> c.transport == transport);
+            }
+        }
+        electTransport(transport.name());
+    }
+
+    private void electTransport(String name) {
+        Transport previous;
+        Candidate best;
+        TransportSlot slot;
+        synchronized (portLock) {
+            List<Candidate> list = candidates.getOrDefault(name, List.of());
+            best = list.stream().max(Comparator.comparingInt(Candidate::ranking)
+                    .thenComparing(Comparator.comparingLong(Candidate::serviceId).reversed())).orElse(null);
+            slot = slots.computeIfAbsent(name, TransportSlot::new);
+            previous = slot.transport;
+            if (best != null && best.transport == previous) {
+                return;
+            }
+            if (best != null) {
+                slot.mode = best.transport.mode();
+                slot.vl2 = MODE_VL2.equals(slot.mode);
+                slot.ranking = best.ranking;
+            }
+            // from now on frames of the previous one (if any) are ignored
+            slot.transport = best == null ? null : best.transport;
+        }
+        if (previous != null) {
             previous.stop();
         }
-        transport.start(this);
-        LOG.info("Transport {} ({} mode) on {} attached{}", transport.name(), transport.mode(),
-                transport.localAddress(), slot.ports.isEmpty() ? "" : "; it takes over " + slot.ports.size()
+        if (best == null) {
+            if (previous != null) {
+                LOG.info("Transport {} detached; its {} ports are kept for a transport of that name (or until they"
+                        + " expire)", name, portCount(slot));
+            }
+            return;
+        }
+        best.transport.start(this);
+        LOG.info("Transport {} ({} mode, ranking {}) on {} attached{}", name, best.transport.mode(), best.ranking,
+                best.transport.localAddress(), portCount(slot) == 0 ? "" : "; it takes over " + portCount(slot)
                         + " ports");
     }
 
-    void unbindTransport(Transport transport) {
-        TransportSlot slot = slots.get(transport.name());
-        if (slot == null || slot.transport != transport) {
-            return; // replaced already by another transport of that name
+    private int portCount(TransportSlot slot) {
+        int n = 0;
+        for (SwitchPort p : ports.values()) {
+            if (p.slot == slot) {
+                n++;
+            }
         }
-        transport.stop();
-        slot.transport = null;
-        LOG.info("Transport {} detached; its {} ports are kept for a transport of that name (or until they"
-                + " expire)", transport.name(), slot.ports.size());
+        return n;
+    }
+
+    private static int ranking(Map<String, Object> properties) {
+        Object r = properties.get(Constants.SERVICE_RANKING);
+        return r instanceof Integer i ? i : 0;
+    }
+
+    private static long serviceId(Map<String, Object> properties) {
+        Object id = properties.get(Constants.SERVICE_ID);
+        return id instanceof Long l ? l : Long.MAX_VALUE;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -225,89 +331,285 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             LOG.warn("Forwarding policy '{}' went away; frames are dropped until it is back (available: {})",
                     wanted, policies());
         }
+        for (Network n : networks.values()) {
+            String own = n.settings.policy();
+            n.policy = own == null ? next : policies.get(own);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindNetwork", updated = "updatedNetwork")
+    void bindNetwork(NetworkDefinition definition) {
+        NetworkSettings s = definition.settings();
+        synchronized (portLock) {
+            Long owner = s.id();
+            for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
+                if (e.getValue().equals(owner)) {
+                    LOG.error("Invalid configuration {}: id={} is already defined by {}; this definition is "
+                            + "ignored", definition.pid(), Networks.format(s.id()), e.getKey().pid());
+                    return;
+                }
+            }
+            definitions.put(definition, owner);
+            Network n = networks.get(owner);
+            if (n == null) {
+                n = new Network(s);
+                networks.put(owner, n);
+            }
+            apply(n, s);
+        }
+        LOG.info("Network {} is up", s.describe());
+    }
+
+    void updatedNetwork(NetworkDefinition definition) {
+        synchronized (portLock) {
+            Long id = definitions.get(definition);
+            Network n = id == null ? null : networks.get(id);
+            if (n == null) {
+                return;
+            }
+            apply(n, definition.settings());
+        }
+        LOG.info("Network {} reconfigured", definition.settings().describe());
+    }
+
+    void unbindNetwork(NetworkDefinition definition) {
+        Network n;
+        synchronized (portLock) {
+            Long id = definitions.remove(definition);
+            if (id == null) {
+                return;
+            }
+            n = networks.get(id);
+            if (n == null) {
+                return;
+            }
+            if (n == defaultNetwork) {
+                apply(n, NetworkSettings.builtInDefault());
+                LOG.info("Network {} back to its built-in settings", n.settings.describe());
+                return;
+            }
+            networks.remove(id, n);
+        }
+        int removed = 0;
+        for (SwitchPort p : n.ports()) {
+            removePort(p, "its network was removed", false);
+            removed++;
+        }
+        LOG.info("Network {} removed ({} ports removed)", n.settings.describe(), removed);
+    }
+
+    /** Applies settings to a network: policy, leases and DHCP. Under portLock. */
+    private void apply(Network n, NetworkSettings s) {
+        NetworkSettings old = n.settings;
+        n.settings = s;
+        String own = s.policy();
+        n.policy = own == null ? policy : policies.get(own);
+        if (own != null && n.policy == null) {
+            LOG.warn("Network {}: forwarding policy '{}' is not registered; its frames are dropped until it is "
+                    + "(available: {})", Networks.format(n.id), own, policies());
+        }
+        control.applyAddressing(n, old, s);
     }
 
     // ---- hot path ---------------------------------------------------------------------------------------
 
     @Override
-    public void receive(Transport transport, SocketAddress source, ByteBuffer frame) {
-        final int length = frame.remaining();
+    public void receive(Transport transport, SocketAddress source, ByteBuffer datagram) {
         rxFrames.increment();
-        rxBytes.add(length);
+        rxBytes.add(datagram.remaining());
         TransportSlot slot = slots.get(transport.name());
         if (slot == null || slot.transport != transport) {
             return; // a transport we are not (or no longer) attached to
         }
-        SwitchPort in = slot.ports.get(source);
-        Settings s = settings;
-        EthernetFrame view = views.get().wrap(frame);
+        Egress e = egress.get();
+        e.reset();
+        if (slot.vl2) {
+            receiveMessage(transport, slot, source, datagram, e);
+            return;
+        }
+        SwitchPort in = slot.ports.get(e.probe.set(source, Networks.DEFAULT));
+        ingress(slot, in, source, defaultNetwork, Kind.RAW, datagram, e);
+    }
 
-        if (view.isRunt()) {
-            drop(dropRunt, in);
+    @Override
+    public void receiveFrame(Transport transport, SocketAddress remote, long network, ByteBuffer frame) {
+        rxFrames.increment();
+        rxBytes.add(frame.remaining());
+        TransportSlot slot = slots.get(transport.name());
+        if (slot == null || slot.transport != transport) {
             return;
         }
-        if (length > s.maxFrameSize()) {
-            drop(dropOversize, in);
+        Egress e = egress.get();
+        e.reset();
+        SwitchPort in = slot.ports.get(e.probe.set(remote, network));
+        Network n = in != null ? in.network : networks.get(network);
+        if (n == null) {
+            dropUnknownNetwork.increment();
             return;
         }
-        long src = view.sourceBits();
-        if (MacAddress.isMulticast(src)) {
-            drop(dropSourceMulticast, in);
+        ingress(slot, in, remote, n, Kind.ENCAP, frame, e);
+    }
+
+    /** A frame from a RAW or ENCAP port: validated before an unknown sender becomes a port. */
+    private void ingress(TransportSlot slot, SwitchPort in, SocketAddress source, Network network, Kind kind,
+                         ByteBuffer frame, Egress e) {
+        EthernetFrame view = e.view.wrap(frame);
+        if (!valid(view, frame.remaining(), in)) {
             return;
         }
         if (in == null) {
-            in = openPort(slot, source);
+            in = openPort(slot, kind, source, network, false);
             if (in == null) {
                 dropPortLimit.increment();
                 return;
             }
         }
+        forward(in, frame, view, e);
+    }
+
+    /** A vl2-protocol datagram: FRAME and KEEPALIVE here; the rest (rare) in {@link Vl2Control}. */
+    private void receiveMessage(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d,
+                                Egress e) {
+        int type = Wire.type(d);
+        if (type < 0) {
+            malformed.increment();
+            return;
+        }
+        if (Wire.version(d) != Wire.VERSION) {
+            control.unsupportedVersion(transport, source, d, e);
+            return;
+        }
+        if (type == Wire.FRAME || type == Wire.KEEPALIVE) {
+            int length = d.remaining();
+            if (length < (type == Wire.FRAME ? FrameHeader.LENGTH : Wire.KEEPALIVE_LENGTH)) {
+                malformed.increment();
+                return;
+            }
+            if ((Wire.flags(d) & Wire.FLAG_SEALED) != 0) {
+                badSession.increment(); // no sealed sessions in this version
+                return;
+            }
+            SwitchPort in = session(transport, slot, source, d, e);
+            if (in == null) {
+                return;
+            }
+            if (type == Wire.KEEPALIVE) {
+                in.lastSeenNanos = nanoClock.getAsLong();
+                control.keepaliveAck(transport, source, d);
+                return;
+            }
+            d.position(d.position() + FrameHeader.LENGTH);
+            EthernetFrame view = e.view.wrap(d);
+            if (valid(view, d.remaining(), in)) {
+                forward(in, d, view, e);
+            }
+            return;
+        }
+        control.receive(transport, slot, source, type, d, e);
+    }
+
+    /** The port a FRAME/KEEPALIVE names, if its token is right; moves the port when its source changed. */
+    SwitchPort session(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
+        SwitchPort p = sessions.get(FrameHeader.port(d));
+        if (p == null || p.slot != slot || p.token != FrameHeader.token(d) || p.removed) {
+            badSession.increment();
+            control.unknownPort(transport, source, d, e);
+            return null;
+        }
+        if (!source.equals(p.remote)) {
+            control.moved(p, source);
+        }
+        return p;
+    }
+
+    private boolean valid(EthernetFrame view, int length, SwitchPort in) {
+        if (view.isRunt()) {
+            drop(dropRunt, in);
+            return false;
+        }
+        if (length > settings.maxFrameSize()) {
+            drop(dropOversize, in);
+            return false;
+        }
+        if (MacAddress.isMulticast(view.sourceBits())) {
+            drop(dropSourceMulticast, in);
+            return false;
+        }
+        return true;
+    }
+
+    /** Learns the source and sends the frame where the network's policy says. */
+    private void forward(SwitchPort in, ByteBuffer frame, EthernetFrame view, Egress e) {
+        final int length = frame.remaining();
         in.lastSeenNanos = nanoClock.getAsLong();
         in.rxFrames.increment();
         in.rxBytes.add(length);
 
-        final long network = in.domain.network;
-        fdb.learn(network, view.vlanId(), src, in.id);
+        final Network net = in.network;
+        fdb.learn(net.id, view.vlanId(), view.sourceBits(), in.id);
         if (in.removed) {
             fdb.flushPort(in.id); // lost a race with port removal: do not leave entries behind
             return;
         }
+        DhcpServer dhcp = net.dhcp;
+        if (dhcp != null) {
+            long dst = view.destinationBits();
+            if (dst == MacAddress.MASK || dst == net.serverMac) {
+                control.serveDhcp(net, dhcp, in, frame, e);
+                if (dst == net.serverMac) {
+                    return; // addressed to the switch itself
+                }
+            }
+        }
 
-        ForwardingPolicy p = policy;
+        ForwardingPolicy p = net.policy;
         if (p == null) {
             dropNoPolicy.increment();
             if (noPolicyWarned.compareAndSet(false, true)) {
-                LOG.warn("Forwarding policy '{}' (policy in {}) is not registered; frames are dropped until it is "
-                        + "(available: {})", s.policy(), PID, policies());
+                String name = net.settings.policy() != null ? net.settings.policy() : settings.policy();
+                LOG.warn("Forwarding policy '{}' (of network {}) is not registered; its frames are dropped until it is "
+                        + "(available: {})", name, Networks.format(net.id), policies());
             }
             return;
         }
-        PortId out = p.egress(network, in.id, view, fdb);
+        PortId out = p.egress(net.id, in.id, view, fdb);
         if (out == null) {
             dropPolicy.increment();
         } else if (out.isFlood()) {
             flooded.increment();
-            for (SwitchPort o : in.domain.ports()) {
+            for (SwitchPort o : net.ports()) {
                 if (o != in) {
-                    send(o, frame, length);
+                    send(o, in, frame, length, e);
                 }
             }
         } else if (out.equals(in.id)) {
             filtered.increment(); // the destination sits behind the ingress port: it has the frame already
         } else {
             SwitchPort o = ports.get(out);
-            if (o == null || o.domain != in.domain) {
+            if (o == null || o.network != net) {
                 dropPolicy.increment();
             } else {
                 unicast.increment();
-                send(o, frame, length);
+                send(o, in, frame, length, e);
             }
         }
     }
 
-    private void send(SwitchPort out, ByteBuffer frame, int length) {
+    /** Sends a frame to a port in the port's own framing. {@code in} may be null (the switch's own frames). */
+    void send(SwitchPort out, SwitchPort in, ByteBuffer frame, int length, Egress e) {
         Transport t = out.slot.transport;
-        if (t != null && t.send(out.remote, frame)) {
+        boolean ok;
+        if (t == null) {
+            ok = false;
+        } else if (out.kind == Kind.RAW) {
+            ok = t.send(out.remote, frame);
+        } else if (out.kind == Kind.ENCAP) {
+            ok = t.sendFrame(out.remote, out.network.id, frame);
+        } else {
+            ok = sendVl2(t, out, in != null && in.kind == Kind.VL2, frame, length, e);
+        }
+        if (ok) {
             out.txFrames.increment();
             out.txBytes.add(length);
             txFrames.increment();
@@ -315,6 +617,31 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         } else {
             out.txDrops.increment();
             txErrors.increment();
+        }
+    }
+
+    /**
+     * A FRAME message to a vl2 port. A frame that came in as a FRAME has its old header in front of it: that
+     * header is rewritten in place, so nothing is copied. Other frames are copied once into the thread's egress
+     * buffer (behind room for the header), however many vl2 ports a flood reaches.
+     */
+    private boolean sendVl2(Transport t, SwitchPort out, boolean headroom, ByteBuffer frame, int length, Egress e) {
+        ByteBuffer d;
+        int at;
+        if (headroom) {
+            d = frame;
+            at = frame.position() - FrameHeader.LENGTH;
+        } else {
+            d = e.vl2Copy(frame, length);
+            at = 0;
+        }
+        FrameHeader.write(d, at, out.id.number(), out.token);
+        int position = d.position();
+        d.position(at);
+        try {
+            return t.send(out.remote, d);
+        } finally {
+            d.position(position);
         }
     }
 
@@ -327,42 +654,102 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
 
     // ---- port registry ------------------------------------------------------------------------------------
 
-    private SwitchPort openPort(TransportSlot slot, SocketAddress source) {
+    @Override
+    public PortId attachPort(Transport transport, SocketAddress remote, long network) {
+        TransportSlot slot = slots.computeIfAbsent(transport.name(), TransportSlot::new);
+        Network n = networks.get(network);
+        if (n == null) {
+            LOG.warn("Transport {}: remote {} is for network {}, which this switch does not host (define it with a "
+                    + "{} configuration); not attached", transport.name(), Endpoints.format(remote),
+                    Networks.format(network), NetworkDefinition.FACTORY_PID);
+            return null;
+        }
+        SwitchPort p = slot.ports.get(new PortKey(remote, network));
+        if (p != null) {
+            p.permanent = true; // it sent before it was configured: from now on it is configured
+            return p.id;
+        }
+        p = openPort(slot, Kind.ENCAP, remote, n, true);
+        return p == null ? null : p.id;
+    }
+
+    @Override
+    public boolean detachPort(Transport transport, SocketAddress remote, long network) {
+        TransportSlot slot = slots.get(transport.name());
+        SwitchPort p = slot == null ? null : slot.ports.get(new PortKey(remote, network));
+        if (p == null) {
+            return false;
+        }
+        removePort(p, "detached by transport " + transport.name(), true);
+        return true;
+    }
+
+    /** A RAW or ENCAP port for (source, network); null if the switch is full. */
+    private SwitchPort openPort(TransportSlot slot, Kind kind, SocketAddress source, Network network,
+                                boolean permanent) {
         SwitchPort port;
+        PortKey key = new PortKey(source, network.id);
         synchronized (portLock) {
-            port = slot.ports.get(source);
+            port = slot.ports.get(key);
             if (port != null) {
                 return port;
             }
-            if (ports.size() >= settings.maxPorts()) {
-                if (portLimitWarned.compareAndSet(false, true)) {
-                    LOG.warn("Port limit reached ({} ports, max.ports in {}): datagrams from new endpoints such as {} "
-                            + "are dropped", ports.size(), PID, Endpoints.format(source));
-                }
+            if (!hasRoom()) {
                 return null;
             }
-            port = new SwitchPort(PortId.of(nextPortNumber.getAndIncrement()), defaultDomain, slot, source,
+            port = new SwitchPort(nextPortId(), kind, network, slot, key, source, 0, permanent,
                     nanoClock.getAsLong(), Instant.now());
             ports.put(port.id, port);
-            slot.ports.put(source, port);
-            port.domain.add(port);
+            slot.ports.put(key, port);
+            network.add(port);
         }
-        LOG.info("Port {} up: {} {} {}", port.id, slot.name, slot.mode, Endpoints.format(source));
+        LOG.info("Port {} up: {} {} {}{}{}", port.id, slot.name, slot.mode, Endpoints.format(source),
+                network.id == Networks.DEFAULT ? "" : " in network " + Networks.format(network.id),
+                permanent ? " (static)" : "");
         return port;
     }
 
-    private void removePort(SwitchPort port, String why) {
+    /** Under portLock. */
+    boolean hasRoom() {
+        if (ports.size() >= settings.maxPorts()) {
+            if (portLimitWarned.compareAndSet(false, true)) {
+                LOG.warn("Port limit reached ({} ports, max.ports in {}): new endpoints are refused", ports.size(),
+                        PID);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    PortId nextPortId() {
+        return PortId.of(nextPortNumber.getAndIncrement());
+    }
+
+    /**
+     * Removes a port: MAC entries flushed. {@code releaseLease}: a vl2 member's address is freed (the port
+     * expired); otherwise it is kept (the switch stops, the member left, the network went).
+     */
+    void removePort(SwitchPort port, String why, boolean releaseLease) {
         synchronized (portLock) {
             if (port.removed) {
                 return;
             }
             port.removed = true;
             ports.remove(port.id, port);
-            port.slot.ports.remove(port.remote, port);
-            port.domain.remove(port);
+            if (port.key != null) {
+                port.slot.ports.remove(port.key, port);
+            }
+            if (port.kind == Kind.VL2) {
+                sessions.remove(port);
+                port.network.members.remove(port.member, port);
+            }
+            port.network.remove(port);
             portLimitWarned.set(false);
         }
         int flushed = fdb.flushPort(port.id);
+        if (port.kind == Kind.VL2) {
+            control.portGone(port, releaseLease);
+        }
         LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,
                 Endpoints.format(port.remote), why, flushed);
     }
@@ -370,22 +757,23 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     private void housekeepSafely() {
         try {
             expireIdlePorts();
+            if (ticks.incrementAndGet() % 20 == 0) {
+                control.expireLeases();
+            }
         } catch (RuntimeException e) {
             LOG.error("Housekeeping failed; will retry", e);
         }
     }
 
-    /** Removes ports idle for longer than the configured timeout. Package-private for tests. */
+    /** Removes ports silent for longer than their timeout. Package-private for tests. */
     void expireIdlePorts() {
-        long timeout = settings.portIdleTimeoutNanos();
-        if (timeout <= 0) {
-            return;
-        }
+        Settings s = settings;
         long now = nanoClock.getAsLong();
         for (SwitchPort p : ports.values()) {
+            long timeout = p.permanent ? 0 : p.kind == Kind.VL2 ? s.sessionTimeoutNanos() : s.portIdleTimeoutNanos();
             long idle = now - p.lastSeenNanos;
-            if (idle > timeout) {
-                removePort(p, "idle for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s");
+            if (timeout > 0 && idle > timeout) {
+                removePort(p, "silent for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s", true);
             }
         }
     }
@@ -411,10 +799,35 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     }
 
     @Override
+    public List<NetworkInfo> networks() {
+        List<NetworkInfo> list = new ArrayList<>();
+        for (Network n : networks.values()) {
+            list.add(info(n));
+        }
+        list.sort((a, b) -> Long.compareUnsigned(a.id(), b.id()));
+        return list;
+    }
+
+    @Override
+    public Optional<NetworkInfo> network(long id) {
+        Network n = networks.get(id);
+        return n == null ? Optional.empty() : Optional.of(info(n));
+    }
+
+    private NetworkInfo info(Network n) {
+        NetworkSettings s = n.settings;
+        return new NetworkInfo(n.id, s.name(), s.mtu(), s.policy() != null ? s.policy() : settings.policy(),
+                s.pool() == null ? null : s.pool().toString(),
+                s.ipv6() == null ? null : Endpoints.format(s.ipv6()) + "/64",
+                n.dhcp != null, n.ports().length, control.leases(n));
+    }
+
+    @Override
     public SwitchStatistics statistics() {
         return new SwitchStatistics(ports.size(), rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
-                dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum());
+                dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
+                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum());
     }
 
     @Override
@@ -472,7 +885,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         if (p == null) {
             return false;
         }
-        removePort(p, "removed by the operator");
+        removePort(p, "removed by the operator", true);
         return true;
     }
 }

@@ -1,5 +1,6 @@
 package org.vl2.switching.internal;
 
+import java.net.Inet4Address;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.concurrent.atomic.LongAdder;
@@ -9,14 +10,37 @@ import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 
-/** A port of the switch: a remote endpoint reached through a transport, member of one flood domain. */
+/** A port of the switch: a remote endpoint reached through a transport, member of one network. */
 final class SwitchPort {
 
+    /** How frames are carried to the port. */
+    enum Kind {
+        /** One frame per datagram, no header (seed format); the port is its source address. */
+        RAW,
+        /** vl2 protocol: FRAME messages; the port is a member's session, wherever it sends from. */
+        VL2,
+        /** The transport encapsulates itself (VXLAN); the port is (remote, network). */
+        ENCAP
+    }
+
     final PortId id;
-    final FloodDomain domain;
+    final Kind kind;
+    final Network network;
     final TransportSlot slot;
-    final SocketAddress remote;
+    /** Key in the slot's port map (RAW, ENCAP); null for VL2 ports. */
+    final PortKey key;
     final Instant created;
+    /** Configured (a static VTEP): never expires. A learned port becomes permanent when it is configured. */
+    volatile boolean permanent;
+
+    /** vl2 ports: the member id, session token, name and assigned address. */
+    final long member;
+    volatile long token;
+    volatile String name;
+    volatile Inet4Address address;
+
+    /** Where frames go; changes only for vl2 ports (NAT rebinding, roaming). */
+    volatile SocketAddress remote;
 
     final LongAdder rxFrames = new LongAdder();
     final LongAdder rxBytes = new LongAdder();
@@ -25,17 +49,21 @@ final class SwitchPort {
     final LongAdder txBytes = new LongAdder();
     final LongAdder txDrops = new LongAdder();
 
-    /** Monotonic time of the last frame received from the port; a plain volatile write per frame. */
+    /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     volatile long lastSeenNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */
     volatile boolean removed;
 
-    SwitchPort(PortId id, FloodDomain domain, TransportSlot slot, SocketAddress remote, long nowNanos,
-               Instant created) {
+    SwitchPort(PortId id, Kind kind, Network network, TransportSlot slot, PortKey key, SocketAddress remote,
+               long member, boolean permanent, long nowNanos, Instant created) {
         this.id = id;
-        this.domain = domain;
+        this.kind = kind;
+        this.network = network;
         this.slot = slot;
+        this.key = key;
         this.remote = remote;
+        this.member = member;
+        this.permanent = permanent;
         this.lastSeenNanos = nowNanos;
         this.created = created;
     }
@@ -44,8 +72,11 @@ final class SwitchPort {
         PortCounters c = new PortCounters(rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 rxDrops.sum(), txDrops.sum());
         Instant lastSeen = now.minusNanos(Math.max(0, nowNanos - lastSeenNanos));
-        return new PortInfo(id, domain.network, slot.name, slot.transport != null ? slot.mode : "detached",
-                Endpoints.format(remote), c, created, lastSeen);
+        Inet4Address a = address;
+        return new PortInfo(id, network.id, slot.name, slot.transport != null ? slot.mode : "detached",
+                Endpoints.format(remote), c, created, lastSeen,
+                kind == Kind.VL2 ? String.format("%016x", member) : null, name,
+                a == null ? null : a.getHostAddress());
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.vl2.switching.internal;
 
-import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -10,16 +9,21 @@ import org.vl2.api.spi.Transport;
  * The ports reached through the transport of one name, e.g. {@code udp}. The slot outlives the transport
  * service: when the transport goes (bundle restart, update, reconfiguration) its ports stay, detached, and a
  * transport of the same name that comes back takes them over — so a transport swap loses neither the ports nor
- * the MAC table. Detached ports that stay silent expire like any other (port idle timeout).
+ * the MAC table. Detached ports that stay silent expire like any other.
  */
 final class TransportSlot {
 
     final String name;
     /** The transport serving the slot now; null while detached. */
     volatile Transport transport;
-    /** Its mode and local address when last attached, for display while detached. */
+    /** Service ranking of that transport: a registered transport of the same name and higher rank takes over. */
+    volatile int ranking;
+    /** Its mode when last attached, for display while detached and to choose how datagrams are read. */
     volatile String mode;
-    final Map<SocketAddress, SwitchPort> ports = new ConcurrentHashMap<>();
+    /** Whether datagrams are vl2-protocol messages (mode {@code vl2}); else raw frames. */
+    volatile boolean vl2;
+    /** RAW and ENCAP ports by (remote, network); vl2 ports are found by session instead. */
+    final Map<PortKey, SwitchPort> ports = new ConcurrentHashMap<>();
 
     TransportSlot(String name) {
         this.name = name;

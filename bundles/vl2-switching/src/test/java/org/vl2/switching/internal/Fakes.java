@@ -50,6 +50,11 @@ final class Fakes {
             public int max_ports() {
                 return maxPorts;
             }
+
+            @Override
+            public int keepalive_seconds() {
+                return 10;
+            }
         };
     }
 
@@ -79,6 +84,7 @@ final class Fakes {
     /** A transport that records what the switch sends and lets a test inject received frames. */
     static final class FakeTransport implements Transport {
         final String name;
+        final String mode;
         final Map<SocketAddress, List<byte[]>> sent = new HashMap<>();
         FrameReceiver receiver;
         boolean failSends;
@@ -86,7 +92,12 @@ final class Fakes {
         int stops;
 
         FakeTransport(String name) {
+            this(name, "raw");
+        }
+
+        FakeTransport(String name, String mode) {
             this.name = name;
+            this.mode = mode;
         }
 
         @Override
@@ -96,7 +107,7 @@ final class Fakes {
 
         @Override
         public String mode() {
-            return "raw";
+            return mode;
         }
 
         @Override
@@ -130,6 +141,12 @@ final class Fakes {
         /** Delivers a frame as if it arrived from {@code from}; checks the receiver leaves the buffer usable. */
         void inject(SocketAddress from, ByteBuffer frame) {
             receiver.receive(this, from, frame.duplicate());
+        }
+
+        /** The last datagram sent to {@code to}, or null. */
+        synchronized byte[] last(SocketAddress to) {
+            List<byte[]> l = sent.get(to);
+            return l == null || l.isEmpty() ? null : l.get(l.size() - 1);
         }
 
         int sentTo(SocketAddress to) {

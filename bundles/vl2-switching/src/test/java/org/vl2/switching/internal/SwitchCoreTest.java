@@ -48,7 +48,7 @@ class SwitchCoreTest {
         SwitchCore s = new SwitchCore(fdb, null, config, clock::get, false);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
-        s.bindTransport(udp);
+        s.attach(udp);
         return s;
     }
 
@@ -244,7 +244,7 @@ class SwitchCoreTest {
     void withoutTheConfiguredPolicyFramesAreDroppedAndCounted() {
         SwitchCore s = new SwitchCore(fdb, null, Fakes.defaults(), clock::get, false);
         FakeTransport t = new FakeTransport("udp");
-        s.bindTransport(t);
+        s.attach(t);
         s.bindPolicy(new HubPolicy());
         assertFalse(s.policyActive());
         t.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
@@ -302,7 +302,7 @@ class SwitchCoreTest {
     @Test
     void aTransportThatGoesKeepsItsPortsDetachedAndItsSuccessorTakesThemOver() {
         FakeTransport other = new FakeTransport("udp2");
-        sw.bindTransport(other);
+        sw.attach(other);
         threeHosts();
         other.inject(Fakes.endpoint(50000), Fakes.frame(BCAST, "02:00:00:00:00:0d", -1, 46));
         assertEquals(1, udp.sentTo(a)); // flooded across transports: one flood domain
@@ -317,7 +317,7 @@ class SwitchCoreTest {
         assertEquals(1, sw.statistics().txErrors(), "a frame for a detached port is a transmit error");
 
         FakeTransport successor = new FakeTransport("udp"); // the restarted bundle's new service
-        sw.bindTransport(successor);
+        sw.attach(successor);
         assertEquals("raw", sw.ports().get(0).mode());
         successor.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, successor.sentTo(a), "known unicast goes out through the successor");
@@ -343,14 +343,28 @@ class SwitchCoreTest {
     }
 
     @Test
-    void aSecondTransportOfTheSameNameReplacesTheFirst() {
+    void aTransportOfTheSameNameWithAHigherRankingTakesOverAndHandsBackWhenItGoes() {
         threeHosts();
-        FakeTransport newer = new FakeTransport("udp");
-        sw.bindTransport(newer);
-        assertEquals(1, udp.stops, "the replaced transport is stopped");
-        sw.unbindTransport(udp); // its later unbind changes nothing
-        newer.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
-        assertEquals(1, newer.sentTo(a));
+        FakeTransport sameRank = new FakeTransport("udp");
+        sw.attach(sameRank);
+        assertEquals(0, udp.stops, "a tie keeps the one registered first");
+        assertEquals(0, sameRank.starts);
+
+        FakeTransport better = new FakeTransport("udp");
+        sw.bindTransport(better, java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, 10,
+                org.osgi.framework.Constants.SERVICE_ID, 1000L));
+        assertEquals(1, udp.stops, "the outranked transport is stopped");
+        assertEquals(1, better.starts);
+        better.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, better.sentTo(a), "the ports (and MAC table) are served by the better one");
+        assertEquals(3, sw.ports().size());
+
+        sw.unbindTransport(better);
+        assertEquals(2, udp.starts, "the next best (the first, by registration order) serves again");
+        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        assertEquals(1, udp.sentTo(a));
+        sw.unbindTransport(sameRank); // an idle candidate going changes nothing
+        assertEquals(2, udp.starts);
     }
 
     @Test

@@ -1,22 +1,5 @@
 package org.vl2.transport.udp.internal;
 
-import java.io.IOException;
-import java.net.BindException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
-
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -24,290 +7,62 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vl2.api.Endpoints;
-import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
 /**
  * UDP transport in raw mode: every datagram carries exactly one Ethernet frame and nothing else, the wire
  * format of the seed VSwitch/VPort, so their clients are ports of a vl2 switch unchanged.
- *
- * <p>One receive thread per transport reads into one direct buffer and hands each frame to the switch
- * on that thread; the switch sends on the same non-blocking channel. Nothing is allocated or logged per
- * frame. A configuration change is applied in place (see {@link #modified}), so the switch keeps its ports.
  */
 @Component(service = Transport.class, configurationPid = UdpTransport.PID, immediate = true,
         property = Transport.PROPERTY + "=" + UdpTransport.NAME)
 @Designate(ocd = UdpTransportConfig.class)
-public final class UdpTransport implements Transport {
+public final class UdpTransport extends UdpEndpoint {
 
     static final String PID = "org.vl2.transport.udp";
     static final String NAME = "udp";
     static final String MODE_RAW = "raw";
     static final int DEFAULT_PORT = 9990;
-    /** Largest UDP payload over IPv4: nothing a peer sends is ever truncated, so oversize frames are seen. */
-    static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(UdpTransport.class);
-
-    /** The socket, its selector and its printable address: replaced together when the configuration changes. */
-    private record Socket(DatagramChannel channel, Selector selector, InetSocketAddress bound, String local) {
-    }
-
-    private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
-    private final LongAdder sendFailures = new LongAdder();
-
-    private final Object lifecycle = new Object();
-    private volatile Socket socket;
-    private Thread receiveThread;
-    private volatile FrameReceiver receiver;
-    private volatile boolean running;
 
     @Activate
     public UdpTransport(UdpTransportConfig config) {
+        super(PID, NAME, MODE_RAW, startParams(config));
+    }
+
+    private static Params startParams(UdpTransportConfig config) {
         try {
-            this.socket = open(validate(config), config);
-        } catch (IllegalArgumentException | IllegalStateException e) {
+            return params(config);
+        } catch (IllegalArgumentException e) {
             LOG.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
             throw e;
         }
-        LOG.info("Started UDP transport on {} ({} mode)", socket.local(), MODE_RAW);
     }
 
-    /**
-     * Applies a new configuration without losing the switch's ports: an invalid one is refused and the last good
-     * one stays; a new address or port is bound first and swapped in only once it works.
-     */
     @Modified
     void modified(UdpTransportConfig config) {
-        InetSocketAddress bind;
+        Params p;
         try {
-            bind = validate(config);
+            p = params(config);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), socket.local());
+            LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), localAddress());
             return;
         }
-        synchronized (lifecycle) {
-            Socket old = socket;
-            if (bind.equals(old.bound())) {
-                try {
-                    old.channel().setOption(StandardSocketOptions.SO_RCVBUF, config.receive_buffer_bytes());
-                    old.channel().setOption(StandardSocketOptions.SO_SNDBUF, config.send_buffer_bytes());
-                } catch (IOException e) {
-                    LOG.error("UDP transport: cannot set socket buffers on {}: {}", old.local(), e.getMessage());
-                }
-                return;
-            }
-            Socket next;
-            try {
-                next = open(bind, config);
-            } catch (IllegalStateException e) {
-                LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), old.local());
-                return;
-            }
-            FrameReceiver r = receiver;
-            stop();
-            socket = next;
-            close(old.channel(), old.selector());
-            if (r != null) {
-                start(r);
-            }
-            LOG.info("UDP transport moved from {} to {}", old.local(), next.local());
-        }
-    }
-
-    /** Checks everything but the socket itself; returns the address to bind. */
-    private static InetSocketAddress validate(UdpTransportConfig config) {
-        String mode = config.mode() == null ? "" : config.mode().trim();
-        if (!MODE_RAW.equals(mode)) {
-            throw invalid("mode=" + config.mode() + " (supported: raw)");
-        }
-        if (config.port() < 1 || config.port() > 65535) {
-            throw invalid("port=" + config.port() + " (must be 1..65535)");
-        }
-        if (config.receive_buffer_bytes() < 65536 || config.send_buffer_bytes() < 65536) {
-            throw invalid("receive.buffer.bytes=" + config.receive_buffer_bytes() + ", send.buffer.bytes="
-                    + config.send_buffer_bytes() + " (each must be at least 65536)");
-        }
-        String host = config.bind_address() == null ? "" : config.bind_address().trim();
-        try {
-            if (host.isEmpty()) {
-                throw new UnknownHostException("empty");
-            }
-            return new InetSocketAddress(InetAddress.getByName(host), config.port());
-        } catch (UnknownHostException | RuntimeException e) {
-            throw invalid("bind.address=" + config.bind_address() + " (not an address of this host: "
-                    + e.getMessage() + ")");
-        }
-    }
-
-    private static Socket open(InetSocketAddress bind, UdpTransportConfig config) {
-        DatagramChannel ch = null;
-        Selector sel = null;
-        try {
-            // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
-            ch = DatagramChannel.open(bind.getAddress() instanceof Inet4Address
-                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receive_buffer_bytes());
-            ch.setOption(StandardSocketOptions.SO_SNDBUF, config.send_buffer_bytes());
-            ch.bind(bind);
-            ch.configureBlocking(false);
-            sel = Selector.open();
-            ch.register(sel, SelectionKey.OP_READ);
-            return new Socket(ch, sel, bind, Endpoints.format((InetSocketAddress) ch.getLocalAddress()));
-        } catch (BindException e) {
-            close(ch, sel);
-            throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
-                    + " (is another switch running? set 'port' or 'bind.address' in " + PID + ")", e);
-        } catch (IOException e) {
-            close(ch, sel);
-            throw failed("cannot open UDP socket on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static IllegalArgumentException invalid(String what) {
-        return new IllegalArgumentException("Invalid configuration " + PID + ": " + what);
-    }
-
-    private static IllegalStateException failed(String what, Exception cause) {
-        return new IllegalStateException("UDP transport: " + what, cause);
+        reconfigure(p);
     }
 
     @Deactivate
     void deactivate() {
-        stop();
-        Socket s = socket;
-        close(s.channel(), s.selector());
-        LOG.info("Stopped UDP transport on {}", s.local());
+        close();
     }
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String mode() {
-        return MODE_RAW;
-    }
-
-    @Override
-    public String localAddress() {
-        return socket.local();
-    }
-
-    /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
-    int boundPort() {
-        try {
-            return ((InetSocketAddress) socket.channel().getLocalAddress()).getPort();
-        } catch (IOException e) {
-            return -1;
+    private static Params params(UdpTransportConfig config) {
+        String mode = config.mode() == null ? "" : config.mode().trim();
+        if (!MODE_RAW.equals(mode)) {
+            throw new IllegalArgumentException("Invalid configuration " + PID + ": mode=" + config.mode()
+                    + " (supported: raw; the vl2 protocol has its own transport, " + Vl2Transport.PID + ", on port "
+                    + Vl2Transport.DEFAULT_PORT + ")");
         }
-    }
-
-    long sendFailures() {
-        return sendFailures.sum();
-    }
-
-    @Override
-    public void start(FrameReceiver frameReceiver) {
-        synchronized (lifecycle) {
-            if (running && receiver == frameReceiver) {
-                return;
-            }
-            stop();
-            Socket s = socket;
-            if (!s.channel().isOpen()) {
-                throw new IllegalStateException("UDP transport on " + s.local() + " is closed");
-            }
-            receiver = frameReceiver;
-            running = true;
-            receiveThread = new Thread(() -> receiveLoop(s), "vl2-udp-rx-" + s.local());
-            receiveThread.setDaemon(true);
-            receiveThread.start();
-        }
-    }
-
-    @Override
-    public void stop() {
-        synchronized (lifecycle) {
-            Thread t = receiveThread;
-            if (t == null) {
-                return;
-            }
-            running = false;
-            socket.selector().wakeup();
-            try {
-                t.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                LOG.warn("UDP receive thread on {} did not stop within 5 s", socket.local());
-            }
-            receiveThread = null;
-            receiver = null;
-        }
-    }
-
-    private void receiveLoop(Socket s) {
-        final ByteBuffer buf = rxBuffer;
-        final FrameReceiver rx = receiver;
-        final DatagramChannel channel = s.channel();
-        final Selector selector = s.selector();
-        final String local = s.local();
-        while (running) {
-            try {
-                buf.clear();
-                SocketAddress source = channel.receive(buf);
-                if (source == null) {
-                    // Nothing queued: wait for the socket, but wake up now and then to notice stop().
-                    selector.select(500);
-                    selector.selectedKeys().clear();
-                    continue;
-                }
-                buf.flip();
-                rx.receive(this, source, buf);
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (running) {
-                    LOG.warn("UDP receive on {} failed: {}", local, e.toString());
-                }
-            } catch (RuntimeException e) {
-                // A bug in a receiver must not kill the port: log it (rarely) and go on with the next frame.
-                LOG.error("Frame handling failed on {}", local, e);
-            }
-        }
-    }
-
-    @Override
-    public boolean send(SocketAddress remote, ByteBuffer frame) {
-        final int position = frame.position();
-        try {
-            // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
-            return socket.channel().send(frame, remote) > 0;
-        } catch (IOException | RuntimeException e) {
-            sendFailures.increment();
-            return false;
-        } finally {
-            frame.position(position);
-        }
-    }
-
-    private static void close(DatagramChannel ch, Selector sel) {
-        try {
-            if (sel != null) {
-                sel.close();
-            }
-        } catch (IOException ignored) {
-            // closing: nothing left to do
-        }
-        try {
-            if (ch != null) {
-                ch.close();
-            }
-        } catch (IOException ignored) {
-            // closing: nothing left to do
-        }
+        return new Params(config.bind_address(), config.port(), config.receive_buffer_bytes(),
+                config.send_buffer_bytes());
     }
 }

@@ -1,0 +1,749 @@
+package org.vl2.agent.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vl2.agent.internal.PortAgentTest.FAST;
+import static org.vl2.agent.internal.PortAgentTest.await;
+import static org.vl2.agent.internal.PortAgentTest.frame;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.AgentState;
+import org.vl2.api.AgentStatus;
+import org.vl2.api.MacAddress;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Keepalive;
+import org.vl2.protocol.Leave;
+import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.tap.Cidr;
+
+/**
+ * vl2 mode against {@link TestSwitch} speaking the protocol on loopback, with an in-memory TAP device. Timers
+ * are {@link PortAgentTest#FAST}: JOIN every 100 ms, slow retry 600 ms, and the test switch's keepalive interval
+ * of 2 "seconds" is 200 ms (3 silent intervals: 600 ms).
+ */
+class PortAgentVl2Test {
+
+    private static final long INTERVAL = 200;
+
+    @TempDir
+    Path dir;
+
+    private final FakeTap.Factory factory = new FakeTap.Factory();
+    private final List<PortAgent> agents = new ArrayList<>();
+    private final List<TestSwitch> switches = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (PortAgent a : agents) {
+            if (a.status().state() != AgentState.STOPPED) {
+                a.deactivate();
+            }
+        }
+        for (TestSwitch s : switches) {
+            s.close();
+        }
+    }
+
+    private TestSwitch vl2Switch() throws IOException {
+        TestSwitch s = TestSwitch.vl2OnLoopback();
+        switches.add(s);
+        return s;
+    }
+
+    private Path identityFile() {
+        return dir.resolve("data/vl2/agent-identity");
+    }
+
+    private TestConfig config(TestSwitch sw) throws IOException {
+        return new TestConfig().switchAddress(sw.address()).identityFile(identityFile().toString());
+    }
+
+    private PortAgent agent(TestConfig config) {
+        PortAgent a = new PortAgent(factory, config, InetAddress::getByName, FAST);
+        agents.add(a);
+        return a;
+    }
+
+    /** An agent that has joined and whose TAP device has the WELCOME's MTU (1400 unless configured). */
+    private PortAgent joined(TestConfig config) {
+        PortAgent a = agent(config);
+        int mtu = config.mtu != 0 ? config.mtu : 1400;
+        assertTrue(await(3_000, () -> a.status().state() == AgentState.RUNNING && a.status().portId() != 0
+                && a.status().mtu() == mtu), a.status().toString());
+        return a;
+    }
+
+    private long member() throws IOException {
+        return Long.parseUnsignedLong(Files.readString(identityFile()).trim(), 16);
+    }
+
+    private static TestSwitch.Datagram next(TestSwitch sw, int type, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            TestSwitch.Datagram d = sw.datagrams.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+            if (d == null || d.type() == type) {
+                return d;
+            }
+        }
+    }
+
+    private static int u16(byte[] b, int at) {
+        return ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Joining and addresses
+
+    @Test
+    void joinsAndPutsTheWelcomesAddressAndMtuOnTheTap() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = agent(config(sw).mac("02:76:6c:32:00:01"));
+        FakeTap first = factory.last;
+        assertEquals(1454, first.settings().mtu(), "provisional MTU until the WELCOME");
+        assertNull(first.settings().ipv4());
+
+        Join join = sw.joins.poll(2, TimeUnit.SECONDS);
+        assertNotNull(join, "no JOIN");
+        assertEquals(0L, join.network());
+        assertEquals(member(), join.member());
+        assertEquals(65_491, join.maxFrameSize(), "automatic MTU: as large a frame as a datagram can carry");
+        assertEquals(Join.CAP_IPV6, join.capabilities(), "no address6 configured: asks for IPv6");
+        assertNull(join.requestedIpv4(), "no address configured: one from the pool");
+        assertEquals(new Join(0, 0, 0, 64, 0, null, PortAgent.hostName()).name(), join.name());
+
+        assertTrue(await(3_000, () -> agent.status().mtu() == 1400 && agent.status().state() == AgentState.RUNNING),
+                agent.status().toString());
+        TestSwitch.Session port = sw.sessionOf(member());
+        AgentStatus s = agent.status();
+        assertNull(s.problem());
+        assertEquals("vl2", s.mode());
+        assertEquals("0000000000000000", s.network());
+        assertEquals(Files.readString(identityFile()).trim(), s.memberId());
+        assertEquals(port.port(), s.portId());
+        assertEquals(List.of("10.1.1.5/24"), s.assignedAddresses());
+        assertEquals(List.of("10.1.1.5/24"), s.addresses());
+        assertEquals(1400, s.mtu());
+
+        // the device was re-created with the WELCOME's MTU and address, keeping its name and MAC
+        FakeTap now = factory.last;
+        assertNotSame(first, now);
+        assertFalse(first.isOpen());
+        assertEquals(2, factory.created);
+        assertEquals(1400, now.settings().mtu());
+        assertEquals(Cidr.parse("10.1.1.5/24"), now.settings().ipv4());
+        assertNull(now.settings().ipv6());
+        assertEquals("vl2tap0", now.name());
+        assertEquals(MacAddress.valueOf("02:76:6c:32:00:01"), now.mac());
+        assertEquals(AgentState.RUNNING, agent.status().state());
+    }
+
+    @Test
+    void takesTheIpv6AddressTheSwitchDerivesUnlessOneIsConfigured() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.ipv6Prefix = Cidr.parse("fd00:1::/64");
+        PortAgent agent = joined(config(sw));
+        byte[] a = InetAddress.getByName("fd00:1::").getAddress();
+        long m = member();
+        for (int i = 0; i < 8; i++) {
+            a[8 + i] = (byte) (m >>> (56 - 8 * i));
+        }
+        Cidr expected = Cidr.of(Inet6Address.getByAddress(a), 64);
+        assertTrue(await(2_000, () -> expected.equals(factory.last.settings().ipv6())), factory.last.settings()
+                .toString());
+        assertEquals(List.of("10.1.1.5/24", expected.toString()), agent.status().assignedAddresses());
+        assertEquals(List.of("10.1.1.5/24", expected.toString()), agent.status().addresses());
+        agent.deactivate();
+
+        // a configured address6 wins, and the JOIN does not ask for one
+        sw.joins.clear();
+        PortAgent other = joined(config(sw).address6("fd00:9::9/64"));
+        assertEquals(0, sw.joins.poll(1, TimeUnit.SECONDS).capabilities());
+        assertEquals(Cidr.parse("fd00:9::9/64"), factory.last.settings().ipv6());
+        assertEquals(List.of("10.1.1.5/24"), other.status().assignedAddresses());
+        assertEquals(List.of("10.1.1.5/24", "fd00:9::9/64"), other.status().addresses());
+    }
+
+    @Test
+    void requestsTheConfiguredStaticAddressAndKeepsItsPrefixAndMtu() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw).address("10.1.1.101/16").mtu(1500));
+
+        Join join = sw.joins.poll(1, TimeUnit.SECONDS);
+        assertEquals(InetAddress.getByName("10.1.1.101"), join.requestedIpv4());
+        assertEquals(1500 + 22, join.maxFrameSize());
+        AgentStatus s = agent.status();
+        assertEquals(List.of("10.1.1.101/24"), s.assignedAddresses(), "what the switch said");
+        assertEquals(List.of("10.1.1.101/16"), s.addresses(), "the configured prefix and MTU win");
+        assertEquals(1500, s.mtu());
+        assertEquals(1, factory.created, "nothing to change: the device was not re-created");
+    }
+
+    @Test
+    void aNetworkWithoutPoolGivesNoAddress() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.ipv4 = null;
+        PortAgent agent = joined(config(sw));
+        assertEquals(List.of(), agent.status().assignedAddresses());
+        assertEquals(List.of(), agent.status().addresses());
+        assertNull(factory.last.settings().ipv4());
+    }
+
+    @Test
+    void aRejoinWithTheSameAddressLeavesTheTapAloneAndAnotherAddressReplacesIt() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        int created = factory.created;
+        long before = agent.status().portId();
+
+        sw.restart(); // the next keepalive gets unknown-port: the agent re-joins and gets the same lease
+        assertTrue(await(3_000, () -> agent.status().portId() != before), agent.status().toString());
+        assertTrue(await(1_000, () -> agent.status().state() == AgentState.RUNNING));
+        assertSame(tap, factory.last, "same address and MTU: the device was not touched");
+        assertEquals(created, factory.created);
+        assertTrue(tap.isOpen());
+
+        sw.leases.put(member(), Cidr.parse("10.1.1.77/24"));
+        long second = agent.status().portId();
+        sw.restart();
+        assertTrue(await(3_000, () -> agent.status().portId() != second
+                && Cidr.parse("10.1.1.77/24").equals(factory.last.settings().ipv4())), agent.status().toString());
+        FakeTap replaced = factory.last;
+        assertFalse(tap.isOpen(), "the old device is gone");
+        assertEquals(tap.name(), replaced.name());
+        assertEquals(tap.mac(), replaced.mac());
+        assertEquals(List.of("10.1.1.77/24"), agent.status().addresses());
+
+        // and frames flow through the new device
+        TestSwitch.Session port = sw.sessionOf(member());
+        replaced.fromKernel.add(frame(80, 1));
+        TestSwitch.Frame f = sw.frames.poll(2, TimeUnit.SECONDS);
+        assertNotNull(f, "nothing from the new device reached the switch");
+        assertEquals(80, f.frame().length);
+        assertEquals(port.token(), f.token());
+        sw.sendFrame(port, frame(81, 2));
+        assertEquals(81, replaced.toKernel.poll(2, TimeUnit.SECONDS).length);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Frames
+
+    @Test
+    void carriesFramesBothWaysBehindTheHeader() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.Session port = sw.sessionOf(member());
+        sw.datagrams.clear();
+
+        byte[] out = frame(60, 1);
+        tap.fromKernel.add(out);
+        TestSwitch.Datagram d = next(sw, Wire.FRAME, 2_000);
+        assertNotNull(d, "no FRAME reached the switch");
+        byte[] b = d.data();
+        assertEquals(16 + 60, b.length);
+        assertArrayEquals(new byte[] {0x56, 1, 3, 0}, java.util.Arrays.copyOf(b, 4), "magic, version, FRAME, flags");
+        assertEquals(port.port(), ByteBuffer.wrap(b).getInt(4));
+        assertEquals(port.token(), ByteBuffer.wrap(b).getLong(8));
+        assertArrayEquals(out, java.util.Arrays.copyOfRange(b, 16, b.length));
+        TestSwitch.Frame f = sw.frames.poll(1, TimeUnit.SECONDS);
+        assertEquals(port.port(), f.port());
+        assertEquals(port.token(), f.token());
+        assertArrayEquals(out, f.frame());
+
+        byte[] in = frame(1000, 2);
+        sw.sendFrame(port, in);
+        assertArrayEquals(in, tap.toKernel.poll(2, TimeUnit.SECONDS));
+
+        // the longest frame the TAP allows passes both ways: MTU 1400 + 14 + 2 tags; one byte more does not
+        byte[] longest = frame(1400 + 22, 3);
+        tap.fromKernel.add(frame(1400 + 23, 4));
+        tap.fromKernel.add(longest);
+        assertArrayEquals(longest, sw.frames.poll(2, TimeUnit.SECONDS).frame());
+        sw.sendFrame(port, frame(1400 + 23, 5));
+        sw.sendFrame(port, longest);
+        assertArrayEquals(longest, tap.toKernel.poll(2, TimeUnit.SECONDS));
+
+        assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 2 && agent.status().tapRxFrames() == 2),
+                agent.status().toString());
+        AgentStatus s = agent.status();
+        assertEquals(60 + 1422, s.tapRxBytes(), "frame bytes, without the header");
+        assertEquals(1000 + 1422, s.tapTxBytes());
+        assertEquals(2, s.drops(), "the two frames one byte too long");
+        assertNull(sw.frames.poll(50, TimeUnit.MILLISECONDS));
+        assertEquals(0, sw.wrongTokens.get());
+    }
+
+    @Test
+    void dropsFramesOfOtherSessionsAndAnythingMalformed() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.Session port = sw.sessionOf(member());
+        long drops = agent.status().drops();
+
+        sw.sendFrame(port, port.port(), port.token() + 1, frame(60, 1)); // an old or guessed token
+        sw.sendFrame(port, port.port() + 1, port.token(), frame(60, 2)); // another port
+        sw.sendRaw(port, frame(60, 3)); // a raw Ethernet frame: not a vl2 message
+        byte[] runt = new byte[16 + 10];
+        FrameHeader.write(ByteBuffer.wrap(runt), 0, port.port(), port.token());
+        sw.sendRaw(port, runt);
+        byte[] sealed = new byte[16 + 60];
+        FrameHeader.write(ByteBuffer.wrap(sealed), 0, port.port(), port.token());
+        sealed[3] = Wire.FLAG_SEALED;
+        sw.sendRaw(port, sealed);
+        byte[] version2 = new byte[16 + 60];
+        FrameHeader.write(ByteBuffer.wrap(version2), 0, port.port(), port.token());
+        version2[1] = 2;
+        sw.sendRaw(port, version2);
+        sw.sendRaw(port, new byte[] {0x56, 1, 2}); // shorter than a header
+        sw.sendRaw(port, new byte[] {0x56, 1, 2, 0, 1, 2, 3}); // a WELCOME cut short
+        sw.sendRaw(port, new byte[] {0x56, 1, 9, 0, 1, 2, 3, 4}); // a reserved type
+        sw.sendFrame(port, frame(61, 4));
+
+        assertEquals(61, tap.toKernel.poll(2, TimeUnit.SECONDS).length, "the valid frame after them");
+        assertTrue(await(1_000, () -> agent.status().drops() == drops + 9), agent.status().toString());
+        assertEquals(2, agent.foreignDrops());
+        assertEquals(7, agent.malformedDrops());
+        assertTrue(tap.toKernel.isEmpty());
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        assertEquals(port.port(), agent.status().portId());
+        sw.sendFrame(port, frame(62, 5));
+        assertEquals(62, tap.toKernel.poll(2, TimeUnit.SECONDS).length, "still receiving");
+    }
+
+    @Test
+    void framesFromTheTapBeforeTheWelcomeAreDropped() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw));
+        factory.last.fromKernel.add(frame(60, 1));
+        assertTrue(await(2_000, () -> agent.status().drops() == 1), agent.status().toString());
+        assertEquals(0, agent.status().tapRxFrames());
+        assertNull(next(sw, Wire.FRAME, 200));
+    }
+
+    @Test
+    void staleWelcomesAreIgnored() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        TestSwitch.Session port = sw.sessionOf(member());
+        long malformed = agent.malformedDrops();
+
+        ByteBuffer b = ByteBuffer.allocate(64);
+        new Welcome(0, 12345, 999, 42, 1280, 2, null, 0, null, 0).encode(b);
+        sw.sendRaw(port, b.array());
+
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        assertEquals(port.port(), agent.status().portId());
+        assertEquals(1400, agent.status().mtu());
+        sw.sendFrame(port, frame(60, 1));
+        assertEquals(60, factory.last.toKernel.poll(2, TimeUnit.SECONDS).length, "the session is unchanged");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Liveness
+
+    @Test
+    void sendsKeepalivesWhenIdleAndMeasuresTheRoundTrip() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        TestSwitch.Session port = sw.sessionOf(member());
+        sw.keepalives.clear();
+        sw.datagrams.clear();
+
+        // idle: a keepalive every interval, neither more often nor much less
+        List<Long> times = new ArrayList<>();
+        while (times.size() < 6) {
+            TestSwitch.Datagram d = next(sw, Wire.KEEPALIVE, 2_000);
+            assertNotNull(d, "no keepalive within 2 s, after " + times.size());
+            times.add(d.nanos());
+        }
+        for (int i = 1; i < times.size(); i++) {
+            long gap = TimeUnit.NANOSECONDS.toMillis(times.get(i) - times.get(i - 1));
+            assertTrue(gap >= INTERVAL - 30, "keepalives " + gap + " ms apart");
+        }
+        long average = TimeUnit.NANOSECONDS.toMillis(times.get(5) - times.get(0)) / 5;
+        assertTrue(average <= INTERVAL + 100, "keepalives every " + average + " ms on average");
+        List<Keepalive> ks = new ArrayList<>();
+        sw.keepalives.drainTo(ks);
+        for (int i = 0; i < ks.size(); i++) {
+            assertEquals(port.port(), ks.get(i).port());
+            assertEquals(port.token(), ks.get(i).token());
+            assertFalse(ks.get(i).ack());
+            if (i > 0) {
+                assertEquals(ks.get(i - 1).sequence() + 1, ks.get(i).sequence());
+            }
+        }
+        assertTrue(agent.keepalivesSent() >= ks.size());
+
+        assertNotNull(agent.status().switchRtt(), "the ACKs give the round trip");
+        assertTrue(agent.status().switchRtt().toMillis() < 500, agent.status().switchRtt().toString());
+        assertTrue(agent.status().switchRtt().toNanos() > 0);
+        assertEquals(AgentState.RUNNING, agent.status().state());
+    }
+
+    @Test
+    void trafficBothWaysNeedsNoKeepalivesButOneWayTrafficDoes() throws Exception {
+        TestSwitch sw = vl2Switch();
+        joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.Session port = sw.sessionOf(member());
+
+        sw.keepalives.clear();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (int i = 0; System.nanoTime() < end; i++) { // 1 s of frames both ways, one round trip at a time
+            tap.fromKernel.add(frame(60, i));
+            assertNotNull(sw.frames.poll(1, TimeUnit.SECONDS));
+            sw.sendFrame(port, frame(60, i));
+            assertNotNull(tap.toKernel.poll(1, TimeUnit.SECONDS));
+        }
+        assertTrue(sw.keepalives.size() <= 1, "keepalives despite traffic both ways: " + sw.keepalives.size());
+
+        sw.keepalives.clear();
+        end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (int i = 0; System.nanoTime() < end; i++) { // 1 s only to the switch: nothing comes back, keepalives go on
+            tap.fromKernel.add(frame(60, i));
+            assertNotNull(sw.frames.poll(1, TimeUnit.SECONDS));
+        }
+        assertTrue(sw.keepalives.size() >= 3, "keepalives with one-way traffic: " + sw.keepalives.size());
+    }
+
+    @Test
+    void unknownPortMakesTheAgentRejoinAtOnce() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.keepaliveSeconds = 100; // 10 s: only the frame can trigger the re-join within the test's time
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        long before = agent.status().portId();
+        sw.joins.clear();
+
+        sw.restart(); // forgets the port: the next frame is answered unknown-port
+        long t0 = System.nanoTime();
+        tap.fromKernel.add(frame(60, 1));
+        assertTrue(await(2_000, () -> agent.status().portId() != before && agent.status().portId() != 0),
+                agent.status().toString());
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) < 1_000, "re-joined at once");
+        assertEquals(1, sw.joins.size(), "one JOIN was enough");
+
+        TestSwitch.Session port = sw.sessionOf(member());
+        assertEquals(port.port(), agent.status().portId());
+        tap.fromKernel.add(frame(61, 2));
+        TestSwitch.Frame f = sw.frames.poll(2, TimeUnit.SECONDS);
+        assertNotNull(f, "frames flow again");
+        assertEquals(port.token(), f.token());
+        assertEquals(61, f.frame().length);
+    }
+
+    @Test
+    void rejoinsForUnknownPortAtMostOncePerInterval() throws Exception {
+        TestSwitch sw = vl2Switch();
+        joined(config(sw));
+        FakeTap tap = factory.last;
+        sw.forgetful = true; // every port is forgotten right after its WELCOME
+        sw.restart();
+        sw.joins.clear();
+
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        int i = 0;
+        while (System.nanoTime() < end) { // every frame gets unknown-port; one at a time
+            tap.fromKernel.add(frame(60, i++));
+            next(sw, Wire.FRAME, 100);
+        }
+        int joins = sw.joins.size();
+        // FAST allows one re-join per 200 ms: about 5 in a second, not one per frame
+        assertTrue(joins >= 2 && joins <= 7, "JOINs in 1 s: " + joins);
+    }
+
+    @Test
+    void aSilentSwitchIsDeclaredUnreachableAfterThreeIntervalsAndRejoined() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        long port = agent.status().portId();
+
+        sw.silent = true;
+        long t0 = System.nanoTime();
+        assertTrue(await(3_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
+                agent.status().toString());
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(took >= 3 * INTERVAL - 250, "declared after " + took + " ms");
+        assertEquals("the switch has been silent for 600 ms (3 keepalive intervals): re-joining",
+                agent.status().problem());
+        sw.joins.clear();
+        assertTrue(await(2_000, () -> sw.joins.size() >= 3), "JOINs while silent: " + sw.joins.size());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+        assertEquals(1, agent.joinProblemsLogged(), "logged once, not per JOIN");
+
+        sw.silent = false;
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertNull(agent.status().problem());
+        assertEquals(port, agent.status().portId(), "the switch gave the member its port back");
+        assertSame(tap, factory.last);
+        assertTrue(tap.isOpen());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Errors
+
+    @Test
+    void aRetryableErrorIsShownAndRetriedSlowly() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = agent(config(sw).network("5"));
+        String expected = "the switch refused to let member " + Files.readString(identityFile()).trim()
+                + " join network 0000000000000005 (unknown-network: no network 5): check network (or create the"
+                + " network on the switch); retrying every 600 ms";
+        assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+
+        sw.joins.clear();
+        sw.datagrams.clear();
+        TestSwitch.Datagram a = next(sw, Wire.JOIN, 2_000);
+        TestSwitch.Datagram b = next(sw, Wire.JOIN, 2_000);
+        assertNotNull(b, "no retry");
+        long gap = TimeUnit.NANOSECONDS.toMillis(b.nanos() - a.nanos());
+        assertTrue(gap >= 550, "retried after " + gap + " ms, not slowly");
+        assertEquals(1, agent.joinProblemsLogged(), "logged once, not per retry");
+        assertEquals(0, agent.status().portId());
+
+        sw.networks.add(5L);
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertEquals("0000000000000005", agent.status().network());
+        assertNull(agent.status().problem());
+    }
+
+    @Test
+    void addressConflictSaysWhichAddress() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.joinError = new ProtocolError(ErrorCode.ADDRESS_CONFLICT, 0, 0, "10.1.1.101 is leased");
+        PortAgent agent = agent(config(sw).address("10.1.1.101/24"));
+        assertTrue(await(2_000, () -> agent.status().problem() != null
+                && agent.status().problem().contains("address-conflict")), agent.status().toString());
+        assertTrue(agent.status().problem().endsWith("(address-conflict: 10.1.1.101 is leased): address"
+                + " 10.1.1.101/24 is in use or outside the network's pool; change address, or leave it empty to get"
+                + " one from the pool; retrying every 600 ms"), agent.status().problem());
+
+        sw.joinError = new ProtocolError(ErrorCode.PORT_LIMIT, 0, 0, "");
+        assertTrue(await(2_000, () -> agent.status().problem().contains("(port-limit): the switch has no free port")),
+                agent.status().toString());
+        assertEquals(2, agent.joinProblemsLogged(), "a new problem is logged again");
+    }
+
+    @Test
+    void badRequestFailsTheAgent() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.joinError = new ProtocolError(ErrorCode.BAD_REQUEST, 0, 0, "max frame size 40 < 64");
+        PortAgent agent = agent(config(sw));
+
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertEquals("the switch at " + sw.address() + " refused the JOIN as malformed (bad-request: max frame size"
+                + " 40 < 64): check mtu (the JOIN offers frames up to 65491 bytes) and name, then restart the agent",
+                agent.status().problem());
+        sw.datagrams.clear();
+        assertNull(next(sw, Wire.JOIN, 400), "no more JOINs");
+        agent.deactivate();
+        assertEquals(AgentState.STOPPED, agent.status().state());
+        assertFalse(agent.threadsAlive());
+    }
+
+    @Test
+    void unsupportedVersionFailsTheAgent() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.joinError = new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, 0, 0, "speaks 2");
+        PortAgent agent = agent(config(sw));
+
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertEquals("the switch at " + sw.address() + " does not speak vl2 protocol version 1 (unsupported-version:"
+                + " speaks 2): upgrade the agent or the switch so that they speak the same version, then restart the"
+                + " agent", agent.status().problem());
+    }
+
+    @Test
+    void anErrorInAnotherProtocolVersionFailsTheAgent() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw));
+        TestSwitch.Datagram join = next(sw, Wire.JOIN, 2_000);
+        ByteBuffer b = ByteBuffer.allocate(64);
+        new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, 0, 0, "v2 only").encode(b, 64);
+        byte[] error = java.util.Arrays.copyOf(b.array(), b.position());
+        error[1] = 2; // as a version 2 switch would send it
+        sw.sendRaw(new TestSwitch.Session(0, 0, 0, join.source()), error);
+
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertTrue(agent.status().problem().startsWith("the switch at " + sw.address() + " answered in vl2 protocol"
+                + " version 2; this agent speaks version 1"), agent.status().problem());
+    }
+
+    @Test
+    void noAnswerIsReportedAfterThreeJoins() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw));
+        AgentState first = agent.status().state();
+        assertTrue(first == AgentState.STARTING || first == AgentState.SWITCH_UNREACHABLE, first.toString());
+
+        String expected = "no answer from the switch to JOIN (network 0000000000000000): is a vl2 switch listening at "
+                + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying every 100 ms";
+        assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+        assertEquals(0, agent.status().portId());
+        assertTrue(agent.joinsSent() >= 3);
+
+        // answering at last: running
+        sw.silent = false;
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+    }
+
+    @Test
+    void aRawSwitchIsRecognisedByWhatItSends() throws Exception {
+        TestSwitch raw = TestSwitch.onLoopback(); // does not speak vl2: the JOIN is just a datagram to it
+        switches.add(raw);
+        PortAgent agent = agent(config(raw));
+        TestSwitch.Datagram join = raw.receive(2_000);
+        assertNotNull(join);
+        assertEquals(Wire.JOIN, join.type());
+        raw.send(frame(60, 1), join.source()); // a flooded frame, as a raw switch sends them
+
+        assertTrue(await(2_000, () -> agent.status().problem() != null
+                && agent.status().problem().endsWith("it sends datagrams that are not vl2 messages: if it is a raw-mode"
+                + " switch, set mode = raw; retrying every 100 ms")), agent.status().toString());
+        assertTrue(factory.last.toKernel.isEmpty(), "a raw frame is not written to the TAP in vl2 mode");
+    }
+
+    @Test
+    void portUnreachableWhileJoining() throws Exception {
+        int port;
+        try (DatagramChannel probe = DatagramChannel.open()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        } // closed: nothing listens on this port now
+        PortAgent agent = agent(new TestConfig().switchAddress("127.0.0.1:" + port)
+                .identityFile(identityFile().toString()));
+        assertTrue(await(2_000, () -> agent.status().problem() != null
+                && agent.status().problem().startsWith("ICMP port unreachable from 127.0.0.1:" + port)),
+                agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Stopping
+
+    @Test
+    void stoppingSaysLeave() throws Exception {
+        TestSwitch sw = vl2Switch();
+        PortAgent agent = joined(config(sw));
+        TestSwitch.Session port = sw.sessionOf(member());
+        FakeTap tap = factory.last;
+
+        agent.deactivate();
+
+        Leave leave = sw.leaves.poll(2, TimeUnit.SECONDS);
+        assertNotNull(leave, "no LEAVE");
+        assertEquals(port.port(), leave.port());
+        assertEquals(port.token(), leave.token());
+        assertTrue(await(1_000, () -> sw.sessionOf(port.member()) == null), "the switch removed the port");
+        assertFalse(tap.isOpen());
+        assertFalse(agent.threadsAlive());
+        assertEquals(AgentState.STOPPED, agent.status().state());
+        assertNotNull(next(sw, Wire.LEAVE, 1_000));
+        assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "nothing after the LEAVE");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Identity
+
+    @Test
+    void identityFileIsCreatedOwnerOnlyAndReused() throws Exception {
+        TestSwitch sw = vl2Switch();
+        Path file = identityFile();
+        assertFalse(Files.exists(file.getParent()));
+        PortAgent first = joined(config(sw));
+
+        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        assertTrue(text.matches("[0-9a-f]{16}\n"), text);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
+        assertEquals(text.trim(), first.status().memberId());
+        assertEquals(Long.parseUnsignedLong(text.trim(), 16), sw.joins.poll(1, TimeUnit.SECONDS).member());
+        first.deactivate();
+
+        sw.joins.clear();
+        PortAgent second = joined(config(sw));
+        assertEquals(text, Files.readString(file, StandardCharsets.US_ASCII), "reused, not rewritten");
+        assertEquals(text.trim(), second.status().memberId());
+        assertEquals(Long.parseUnsignedLong(text.trim(), 16), sw.joins.poll(1, TimeUnit.SECONDS).member());
+        assertEquals(List.of("10.1.1.5/24"), second.status().addresses(), "the member's lease");
+        try (var files = Files.list(file.getParent())) {
+            assertEquals(List.of(file), files.toList(), "no temporary files left");
+        }
+    }
+
+    @Test
+    void aCorruptIdentityFileIsAClearErrorAndLeftAlone() throws Exception {
+        TestSwitch sw = vl2Switch();
+        Path file = identityFile();
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "not an id\n");
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
+        assertEquals("Port agent not started: member identity file " + file + " is corrupt (expected 16 hex digits,"
+                + " found 'not an id'): restore it, or delete it to make this host a new member (it then gets a new"
+                + " port and address)", e.getMessage());
+        assertEquals("not an id\n", Files.readString(file));
+        assertEquals(0, factory.created, "no TAP device");
+        assertNull(sw.joins.poll(200, TimeUnit.MILLISECONDS));
+
+        Files.writeString(file, "");
+        e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
+        assertTrue(e.getMessage().contains("is corrupt (expected 16 hex digits, found an empty file)"), e.getMessage());
+
+        Files.delete(file);
+        Files.createDirectory(file); // a directory where the file should be
+        e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
+        assertTrue(e.getMessage().startsWith("Port agent not started: member identity file " + file
+                + " cannot be read ("), e.getMessage());
+    }
+
+    @Test
+    void identityFileDefaultsUnderKarafData() {
+        assertEquals(Path.of("/opt/vl2/data/vl2/agent-identity"),
+                MemberIdentity.resolve("${karaf.data}/vl2/agent-identity", "/opt/vl2/data"));
+        assertEquals(Path.of("/opt/vl2/data/vl2/agent-identity"), MemberIdentity.resolve("", "/opt/vl2/data"));
+        assertEquals(Path.of("/etc/vl2/id"), MemberIdentity.resolve("/etc/vl2/id", null));
+        Path fallback = MemberIdentity.resolve("${karaf.data}/vl2/agent-identity", null);
+        assertTrue(fallback.startsWith(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath()), fallback
+                .toString());
+        assertTrue(fallback.endsWith(Path.of("vl2/agent-identity")), fallback.toString());
+        assertNotEquals(Path.of("vl2/agent-identity").toAbsolutePath(), fallback);
+    }
+}

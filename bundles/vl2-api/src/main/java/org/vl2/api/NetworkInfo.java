@@ -1,0 +1,35 @@
+package org.vl2.api;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A network (flood domain) as the switch hosts it.
+ *
+ * @param id         64-bit network id ({@link Networks#format})
+ * @param name       its name
+ * @param mtu        the IP MTU members put on their TAP devices
+ * @param policy     the forwarding policy it uses
+ * @param ipv4Pool   its IPv4 pool as text (e.g. {@code 10.147.17.0/24 (range ...)}), null if none
+ * @param ipv6Prefix its IPv6 prefix (e.g. {@code fd00:147::/64}), null if none
+ * @param dhcp       whether the switch answers DHCPv4 on it
+ * @param ports      how many ports it has now
+ * @param leases     the IPv4 leases (members and DHCP clients), ordered by address
+ */
+public record NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
+                          boolean dhcp, int ports, List<Lease> leases) {
+
+    public NetworkInfo {
+        leases = List.copyOf(leases);
+    }
+
+    /**
+     * One address lease.
+     *
+     * @param holder  who holds it: {@code member:<16 hex digits>} or {@code mac:<MAC>}
+     * @param address the IPv4 address
+     * @param expires when it expires (ISO-8601 instant), null if it is held for as long as the port lives
+     */
+    public record Lease(String holder, String address, Instant expires) {
+    }
+}

@@ -1,0 +1,483 @@
+package org.vl2.ipam;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The IPv4 leases of one network. Thread-safe: one lock, since leases change rarely (a join, a DHCP exchange).
+ * Every change is written to one text file, atomically, before the call returns.
+ *
+ * <p>File format, one lease a line: {@code key address expiresEpochMillis}, or {@code -} instead of the time for
+ * a lease held until released; lines starting with {@code #} are comments.
+ *
+ * <p>Each key holds at most one address and each address has at most one holder. A key's expired lease stays
+ * recorded until someone else takes the address or {@link #removeExpired()} frees it, so a returning key gets
+ * its old address back if nobody took it in between.
+ */
+public final class LeaseTable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseTable.class);
+    /** {@link Entry#expires} of a lease held until released. */
+    private static final long HELD = Long.MIN_VALUE;
+    private static final int MAX_KEY_LENGTH = 200;
+
+    private final Ipv4Pool pool;
+    private final Path file;
+    private final Clock clock;
+    private final Object lock = new Object();
+    private final Map<String, Entry> byKey = new HashMap<>();
+    /** By address as an unsigned value, so that iteration is in address order. */
+    private final TreeMap<Long, Entry> byAddress = new TreeMap<>();
+
+    private static final class Entry {
+        final String key;
+        final int address;
+        long expires;
+
+        Entry(String key, int address, long expires) {
+            this.key = key;
+            this.address = address;
+            this.expires = expires;
+        }
+
+        boolean expiredAt(long now) {
+            return expires != HELD && expires <= now;
+        }
+
+        Lease toLease() {
+            return new Lease(key, Ipv4Pool.toAddress(address), expires == HELD ? null : Instant.ofEpochMilli(expires));
+        }
+    }
+
+    private LeaseTable(Ipv4Pool pool, Path file, Clock clock) {
+        this.pool = pool;
+        this.file = file;
+        this.clock = clock;
+    }
+
+    /**
+     * Loads {@code file} if it exists; null {@code file} keeps the leases in memory only.
+     *
+     * <p>Leases in the file outside the pool's subnet, on the server address, or colliding with an earlier line
+     * are dropped with a WARN log; so are lines that cannot be read (the log names the file and line). Leases held
+     * until released get an expiry of now + {@code orphanGrace}: their holder has to come back (lease again) within
+     * that time to keep its address. Leases already expired are not loaded.
+     *
+     * @throws IOException only if the file exists but cannot be read
+     */
+    public static LeaseTable load(Ipv4Pool pool, Path file, Clock clock, Duration orphanGrace) throws IOException {
+        if (pool == null) {
+            throw new IllegalArgumentException("pool is missing");
+        }
+        if (clock == null) {
+            throw new IllegalArgumentException("clock is missing");
+        }
+        checkDuration("orphanGrace", orphanGrace, true);
+        LeaseTable table = new LeaseTable(pool, file, clock);
+        if (file != null && Files.exists(file)) {
+            byte[] bytes = Files.readAllBytes(file);
+            // Decoding replaces bad bytes rather than failing: a damaged file must not stop the network.
+            table.parse(new String(bytes, StandardCharsets.UTF_8), orphanGrace);
+        }
+        return table;
+    }
+
+    private void parse(String text, Duration orphanGrace) {
+        long now = clock.millis();
+        long orphanExpiry = plus(now, orphanGrace);
+        Map<String, Integer> keyLine = new HashMap<>();
+        Map<Long, Integer> addressLine = new HashMap<>();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            int lineNo = i + 1;
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] t = line.split("\\s+");
+            if (t.length != 3) {
+                warn(lineNo, line, "expected 'key address expiresEpochMillis|-'; line skipped");
+                continue;
+            }
+            if (!isValidKey(t[0])) {
+                warn(lineNo, line, "not a valid lease key; line skipped");
+                continue;
+            }
+            long a = Ipv4Pool.parseAddress(t[1]);
+            if (a < 0) {
+                warn(lineNo, line, "'" + t[1] + "' is not an IPv4 address; line skipped");
+                continue;
+            }
+            long expires;
+            if (t[2].equals("-")) {
+                expires = orphanExpiry;
+            } else {
+                try {
+                    expires = Long.parseLong(t[2]);
+                } catch (NumberFormatException e) {
+                    warn(lineNo, line, "'" + t[2] + "' is neither an epoch-millisecond time nor '-'; line skipped");
+                    continue;
+                }
+                if (expires <= now) {
+                    continue; // ended while the switch was down: the address is free again
+                }
+            }
+            int address = (int) a;
+            if (!pool.isHost(address)) {
+                warn(lineNo, line, t[1] + " is not a host address of " + pool.cidr() + "; lease dropped");
+            } else if (address == pool.serverInt()) {
+                warn(lineNo, line, t[1] + " is the server address of " + pool.cidr() + "; lease dropped");
+            } else if (keyLine.containsKey(t[0])) {
+                warn(lineNo, line, t[0] + " already has a lease on line " + keyLine.get(t[0]) + "; lease dropped");
+            } else if (addressLine.containsKey(a)) {
+                warn(lineNo, line, t[1] + " is already leased on line " + addressLine.get(a) + "; lease dropped");
+            } else {
+                keyLine.put(t[0], lineNo);
+                addressLine.put(a, lineNo);
+                put(new Entry(t[0], address, expires));
+            }
+        }
+        LOG.debug("Loaded {} leases of {} from {}", byKey.size(), pool, file);
+    }
+
+    private void warn(int lineNo, String line, String why) {
+        String shown = line.length() > 100 ? line.substring(0, 100) + "..." : line;
+        shown = shown.replaceAll("\\p{Cntrl}", "?");
+        LOG.warn("Lease file {} line {}: {} ('{}')", file, lineNo, why, shown);
+    }
+
+    /**
+     * The address for {@code key}: its current lease if it has one and {@code requested} is null or equal to it;
+     * else {@code requested} if it is a host of the subnet, not the server address and free (a key holding another
+     * address moves to it); else, with no {@code requested}, the lowest free address of the range. Expired leases
+     * count as free. Persists before returning.
+     *
+     * @param key       who holds the lease, such as {@code member:0123456789abcdef} or {@code mac:02:00:00:00:00:01}
+     * @param requested a static address, or null for any
+     * @param duration  how long from now the lease lasts (a renewal extends it); null: until {@link #release}
+     * @throws AddressConflictException saying why: the requested address is outside the subnet, the server's or
+     *                                  leased to another key; or the pool is exhausted
+     */
+    public Inet4Address lease(String key, Inet4Address requested, Duration duration) throws AddressConflictException {
+        return lease(key, requested, duration, true);
+    }
+
+    /**
+     * {@link #lease} without writing the file: for DHCP offers, short reservations that would be expired after a
+     * restart anyway, so that a DISCOVER never waits for the disk. The next write includes them.
+     */
+    Inet4Address reserve(String key, Inet4Address requested, Duration duration) throws AddressConflictException {
+        return lease(key, requested, duration, false);
+    }
+
+    private Inet4Address lease(String key, Inet4Address requested, Duration duration, boolean persist)
+            throws AddressConflictException {
+        checkKey(key);
+        checkDuration("lease duration", duration, false);
+        synchronized (lock) {
+            long now = clock.millis();
+            long expires = duration == null ? HELD : plus(now, duration);
+            Entry own = byKey.get(key);
+            if (requested == null) {
+                if (own != null) {
+                    return renew(own, expires, persist);
+                }
+                Entry taken = new Entry(key, firstFree(now), expires);
+                put(taken);
+                if (persist) {
+                    persist();
+                }
+                return Ipv4Pool.toAddress(taken.address);
+            }
+            int r = Ipv4Pool.toInt(requested);
+            if (!pool.isHost(r)) {
+                throw new AddressConflictException(Ipv4Pool.format(r) + " is outside " + pool.cidr()
+                        + " (expected an address within " + Ipv4Pool.format(pool.networkInt() + 1) + "-"
+                        + Ipv4Pool.format(pool.broadcastInt() - 1) + ")");
+            }
+            if (r == pool.serverInt()) {
+                throw new AddressConflictException(Ipv4Pool.format(r) + " is the DHCP server address of "
+                        + pool.cidr() + " and cannot be leased");
+            }
+            if (own != null && own.address == r) {
+                return renew(own, expires, persist);
+            }
+            Entry holder = byAddress.get(unsigned(r));
+            if (holder != null) {
+                if (!holder.expiredAt(now)) {
+                    throw new AddressConflictException(Ipv4Pool.format(r) + " is leased to " + holder.key);
+                }
+                remove(holder);
+            }
+            if (own != null) {
+                remove(own);
+            }
+            put(new Entry(key, r, expires));
+            if (persist) {
+                persist();
+            }
+            return requested;
+        }
+    }
+
+    private Inet4Address renew(Entry own, long expires, boolean persist) {
+        own.expires = expires;
+        if (persist) {
+            persist();
+        }
+        return Ipv4Pool.toAddress(own.address);
+    }
+
+    /** The lowest address of the range without a live lease; an expired lease on it is removed. */
+    private int firstFree(long now) throws AddressConflictException {
+        long cand = unsigned(pool.firstInt());
+        long last = unsigned(pool.lastInt());
+        long server = unsigned(pool.serverInt());
+        Entry expired = null;
+        // Leases are sorted by address: walk them beside the candidate until a gap or an expired lease shows up.
+        for (Entry e : byAddress.tailMap(cand, true).values()) {
+            if (cand == server) {
+                cand++;
+            }
+            long a = unsigned(e.address);
+            if (cand > last || a > cand) {
+                break;
+            }
+            if (a < cand) {
+                continue;
+            }
+            if (e.expiredAt(now)) {
+                expired = e;
+                break;
+            }
+            cand++;
+        }
+        if (cand == server) {
+            cand++;
+        }
+        if (cand > last) {
+            throw new AddressConflictException("pool " + pool.cidr() + " is exhausted (" + pool.rangeSize()
+                    + " addresses)");
+        }
+        if (expired != null) {
+            remove(expired);
+        }
+        return (int) cand;
+    }
+
+    /** The live (not expired) lease of {@code key}. */
+    public Optional<Lease> current(String key) {
+        synchronized (lock) {
+            Entry e = byKey.get(key);
+            return e == null || e.expiredAt(clock.millis()) ? Optional.empty() : Optional.of(e.toLease());
+        }
+    }
+
+    /** The live lease on address {@code a}. */
+    public Optional<Lease> holder(Inet4Address a) {
+        if (a == null) {
+            return Optional.empty();
+        }
+        synchronized (lock) {
+            Entry e = byAddress.get(unsigned(Ipv4Pool.toInt(a)));
+            return e == null || e.expiredAt(clock.millis()) ? Optional.empty() : Optional.of(e.toLease());
+        }
+    }
+
+    /**
+     * Sets {@code key}'s lease, if it has one, to end at now + {@code grace}: its port went away, and the address
+     * is kept for it a little while. Persists.
+     */
+    public void expireIn(String key, Duration grace) {
+        checkDuration("grace", grace, true);
+        synchronized (lock) {
+            Entry e = byKey.get(key);
+            if (e != null) {
+                e.expires = plus(clock.millis(), grace);
+                persist();
+            }
+        }
+    }
+
+    /** Frees {@code key}'s lease. Persists. @return whether it had one (live or expired) */
+    public boolean release(String key) {
+        synchronized (lock) {
+            Entry e = byKey.get(key);
+            if (e == null) {
+                return false;
+            }
+            remove(e);
+            persist();
+            return true;
+        }
+    }
+
+    /** Frees every expired lease; persists if there were any. @return how many were freed */
+    public int removeExpired() {
+        synchronized (lock) {
+            long now = clock.millis();
+            int removed = 0;
+            for (Iterator<Entry> it = byAddress.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                if (e.expiredAt(now)) {
+                    it.remove();
+                    byKey.remove(e.key);
+                    removed++;
+                }
+            }
+            if (removed > 0) {
+                persist();
+            }
+            return removed;
+        }
+    }
+
+    /** The live leases, sorted by address. */
+    public List<Lease> leases() {
+        synchronized (lock) {
+            long now = clock.millis();
+            List<Lease> list = new ArrayList<>(byAddress.size());
+            for (Entry e : byAddress.values()) {
+                if (!e.expiredAt(now)) {
+                    list.add(e.toLease());
+                }
+            }
+            return list;
+        }
+    }
+
+    public Ipv4Pool pool() {
+        return pool;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    private void put(Entry e) {
+        byKey.put(e.key, e);
+        byAddress.put(unsigned(e.address), e);
+    }
+
+    private void remove(Entry e) {
+        byKey.remove(e.key);
+        byAddress.remove(unsigned(e.address));
+    }
+
+    /**
+     * Writes every recorded lease (expired ones too: their keys may come back) to a temporary file and moves it
+     * over the old one, so a crash leaves either file whole. A failure is logged, not thrown: the network goes on
+     * with the leases in memory, only a restart would lose them.
+     */
+    private void persist() {
+        if (file == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(64 + 48 * byAddress.size());
+        sb.append("# vl2 IPv4 leases of ").append(pool).append('\n');
+        sb.append("# key address expiresEpochMillis (- = held until released)\n");
+        for (Entry e : byAddress.values()) {
+            sb.append(e.key).append(' ').append(Ipv4Pool.format(e.address)).append(' ')
+                    .append(e.expires == HELD ? "-" : Long.toString(e.expires)).append('\n');
+        }
+        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        Path target = file.toAbsolutePath();
+        Path tmp = null;
+        try {
+            Path dir = target.getParent();
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Could not write the leases of {} to {}: {}; they are kept in memory only until the next write",
+                    pool.cidr(), file, e.toString());
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the write already failed and was logged; a stray temp file is harmless
+                }
+            }
+        }
+    }
+
+    private static long unsigned(int a) {
+        return a & 0xFFFF_FFFFL;
+    }
+
+    private static long plus(long now, Duration d) {
+        try {
+            return Math.addExact(now, d.toMillis());
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE; // far enough in the future
+        }
+    }
+
+    private static void checkDuration(String what, Duration d, boolean required) {
+        if (d == null) {
+            if (required) {
+                throw new IllegalArgumentException(what + " is missing (expected a duration of zero or more)");
+            }
+            return;
+        }
+        if (d.isNegative() || (!required && d.isZero())) {
+            throw new IllegalArgumentException(what + " " + d + " is not valid (expected a "
+                    + (required ? "duration of zero or more" : "positive duration, or none for a lease held until released") + ")");
+        }
+    }
+
+    private static void checkKey(String key) {
+        if (!isValidKey(key)) {
+            throw new IllegalArgumentException("lease key '" + key
+                    + "' is not valid (expected 1-" + MAX_KEY_LENGTH
+                    + " printable ASCII characters without spaces, such as member:0123456789abcdef)");
+        }
+    }
+
+    static boolean isValidKey(String key) {
+        if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH || key.charAt(0) == '#') {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c <= ' ' || c >= 0x7F) { // printable ASCII: one token in the file, readable in logs
+                return false;
+            }
+        }
+        return true;
+    }
+}

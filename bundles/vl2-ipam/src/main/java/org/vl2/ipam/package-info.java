@@ -1,0 +1,11 @@
+/**
+ * IPv4 address management for vl2 networks: address pools ({@link org.vl2.ipam.Ipv4Pool}), persistent leases
+ * ({@link org.vl2.ipam.LeaseTable}) and a DHCPv4 server answering from them ({@link org.vl2.ipam.DhcpServer}).
+ * Plain classes without OSGi services: the switch creates one set per network.
+ */
+@Export
+@Version("1.0.0")
+package org.vl2.ipam;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

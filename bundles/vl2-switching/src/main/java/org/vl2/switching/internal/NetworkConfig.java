@@ -1,0 +1,65 @@
+package org.vl2.switching.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * One network of the switch, factory PID {@value NetworkDefinition#FACTORY_PID}: one configuration (one
+ * {@code etc/org.vl2.network-NAME.cfg} file) per network, created and removed at runtime.
+ */
+@ObjectClassDefinition(name = "vl2 network",
+        description = "A virtual network (flood domain) of the vl2 switch: its id, MTU, forwarding policy and "
+                + "address pool. Frames never cross networks.")
+public @interface NetworkConfig {
+
+    @AttributeDefinition(name = "Network id",
+            description = "64-bit network id, 1 to 16 hex digits (like ZeroTier). 0 configures the default network "
+                    + "(the one raw-mode ports are in).")
+    String id();
+
+    @AttributeDefinition(name = "Name", description = "A name for people; defaults to the id.", required = false)
+    String name() default "";
+
+    @AttributeDefinition(name = "MTU",
+            description = "IP MTU of the network, given to vl2 agents in WELCOME and to DHCP clients (option 26). "
+                    + "1400 leaves room for the vl2 header, encryption, a VLAN tag and an IPv6 underlay in 1500.",
+            min = "576", max = "9000")
+    int mtu() default 1400;
+
+    @AttributeDefinition(name = "Forwarding policy",
+            description = "Forwarding policy of this network ('learning', 'hub'); empty = the switch's policy.",
+            required = false)
+    String policy() default "";
+
+    @AttributeDefinition(name = "IPv4 pool",
+            description = "Subnet the switch assigns member addresses from, e.g. 10.147.17.0/24; empty = no "
+                    + "assignment. Its last usable address is the switch's (DHCP server).", required = false)
+    String ipv4_pool() default "";
+
+    @AttributeDefinition(name = "IPv4 range",
+            description = "Narrows the addresses handed out, e.g. 10.147.17.10-10.147.17.200; empty = the whole "
+                    + "pool.", required = false)
+    String ipv4_range() default "";
+
+    @AttributeDefinition(name = "IPv6 prefix",
+            description = "A /64 (e.g. fd00:147::/64); a member's IPv6 address is the prefix + its 64-bit member "
+                    + "id. Empty = none.", required = false)
+    String ipv6_prefix() default "";
+
+    @AttributeDefinition(name = "DHCP",
+            description = "Answer DHCPv4 on the network from the IPv4 pool (for hosts behind bridged ports and "
+                    + "raw-mode ports). Needs ipv4.pool.")
+    boolean dhcp() default true;
+
+    @AttributeDefinition(name = "DHCP lease time (s)", min = "60", max = "31536000")
+    long dhcp_lease_seconds() default 3600;
+
+    @AttributeDefinition(name = "IPv4 gateway",
+            description = "Router address given to DHCP clients (option 3); empty = none.", required = false)
+    String ipv4_gateway() default "";
+
+    @AttributeDefinition(name = "DNS servers",
+            description = "Addresses given to DHCP clients (option 6), comma separated; empty = none.",
+            required = false)
+    String[] dns() default {};
+}

@@ -1,0 +1,177 @@
+package org.vl2.switching.internal;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import org.vl2.api.Networks;
+import org.vl2.ipam.Ipv4Pool;
+
+/**
+ * A validated network definition. The default network (id 0) has built-in settings until a configuration
+ * with id 0 replaces them.
+ *
+ * @param policy forwarding policy name, or null for the switch's
+ * @param pool   IPv4 pool, or null
+ * @param ipv6   the /64 prefix (host bits zero), or null
+ */
+record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
+                       boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns) {
+
+    static final int DEFAULT_MTU = 1400;
+    private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,62}");
+
+    NetworkSettings {
+        dns = List.copyOf(dns);
+    }
+
+    /** The default network before (or without) a configuration for id 0. */
+    static NetworkSettings builtInDefault() {
+        return new NetworkSettings(Networks.DEFAULT, "default", DEFAULT_MTU, null, null, null, false,
+                Duration.ofHours(1), null, List.of());
+    }
+
+    /**
+     * @param pid the configuration's PID, for messages
+     * @throws IllegalArgumentException naming the PID, property, value and what is allowed
+     */
+    static NetworkSettings from(NetworkConfig c, String pid) {
+        long id;
+        if (c.id() == null || c.id().isBlank()) {
+            throw invalid(pid, "id", "''", "set: 1 to 16 hex digits, e.g. 8056c2e21c000001");
+        }
+        try {
+            id = Networks.parse(c.id());
+        } catch (IllegalArgumentException e) {
+            throw invalid(pid, "id", quote(c.id()), "1 to 16 hex digits, e.g. 8056c2e21c000001");
+        }
+        String name = trim(c.name());
+        if (name.isEmpty()) {
+            name = id == Networks.DEFAULT ? "default" : Networks.format(id);
+        } else if (!NAME.matcher(name).matches()) {
+            throw invalid(pid, "name", quote(c.name()), "letters, digits, space, '.', '_' or '-', up to 63");
+        }
+        if (c.mtu() < 576 || c.mtu() > 9000) {
+            throw invalid(pid, "mtu", c.mtu(), "576..9000");
+        }
+        String policy = trim(c.policy());
+        if (!policy.isEmpty() && !POLICY.matcher(policy).matches()) {
+            throw invalid(pid, "policy", quote(c.policy()), "empty (the switch's) or a policy name such as 'hub'");
+        }
+        Ipv4Pool pool = null;
+        String cidr = trim(c.ipv4_pool());
+        String range = trim(c.ipv4_range());
+        if (!cidr.isEmpty()) {
+            try {
+                pool = Ipv4Pool.parse(cidr, range.isEmpty() ? null : range);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Invalid configuration " + pid + ": ipv4.pool=" + cidr
+                        + (range.isEmpty() ? "" : ", ipv4.range=" + range) + ": " + e.getMessage());
+            }
+        } else if (!range.isEmpty()) {
+            throw invalid(pid, "ipv4.range", range, "empty unless ipv4.pool is set");
+        }
+        Inet6Address ipv6 = ipv6Prefix(pid, trim(c.ipv6_prefix()));
+        if (c.dhcp_lease_seconds() < 60 || c.dhcp_lease_seconds() > 31_536_000L) {
+            throw invalid(pid, "dhcp.lease.seconds", c.dhcp_lease_seconds(), "60..31536000");
+        }
+        Inet4Address gateway = null;
+        if (!trim(c.ipv4_gateway()).isEmpty()) {
+            gateway = ipv4(pid, "ipv4.gateway", c.ipv4_gateway());
+            if (pool != null && !pool.inSubnet(gateway)) {
+                throw invalid(pid, "ipv4.gateway", c.ipv4_gateway(), "an address inside ipv4.pool " + cidr);
+            }
+        }
+        List<Inet4Address> dns = new ArrayList<>();
+        if (c.dns() != null) {
+            for (String entry : c.dns()) {
+                for (String d : entry.split(",")) {
+                    if (!d.isBlank()) {
+                        dns.add(ipv4(pid, "dns", d));
+                    }
+                }
+            }
+        }
+        return new NetworkSettings(id, name, c.mtu(), policy.isEmpty() ? null : policy, pool, ipv6,
+                c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns);
+    }
+
+    private static Inet6Address ipv6Prefix(String pid, String text) {
+        if (text.isEmpty()) {
+            return null;
+        }
+        int slash = text.indexOf('/');
+        String why = "an IPv6 /64 prefix such as fd00:147::/64";
+        if (slash < 0 || !text.substring(slash + 1).equals("64") || text.indexOf(':') < 0) {
+            throw invalid(pid, "ipv6.prefix", text, why);
+        }
+        try {
+            InetAddress a = InetAddress.getByName(text.substring(0, slash));
+            if (!(a instanceof Inet6Address)) {
+                throw invalid(pid, "ipv6.prefix", text, why);
+            }
+            byte[] b = a.getAddress();
+            for (int i = 8; i < 16; i++) {
+                if (b[i] != 0) {
+                    throw invalid(pid, "ipv6.prefix", text, why + " with the host half zero");
+                }
+            }
+            return (Inet6Address) a;
+        } catch (UnknownHostException e) {
+            throw invalid(pid, "ipv6.prefix", text, why);
+        }
+    }
+
+    private static Inet4Address ipv4(String pid, String property, String text) {
+        String t = text.trim();
+        if (!t.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            throw invalid(pid, property, quote(text), "an IPv4 address such as 10.147.17.1");
+        }
+        try {
+            return (Inet4Address) InetAddress.getByName(t);
+        } catch (UnknownHostException | ClassCastException e) {
+            throw invalid(pid, property, quote(text), "an IPv4 address such as 10.147.17.1");
+        }
+    }
+
+    /** The member's IPv6 address: prefix + 64-bit member id; null without a prefix. */
+    Inet6Address ipv6For(long member) {
+        if (ipv6 == null) {
+            return null;
+        }
+        byte[] b = ipv6.getAddress();
+        for (int i = 0; i < 8; i++) {
+            b[15 - i] = (byte) (member >>> (8 * i));
+        }
+        try {
+            return (Inet6Address) InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 16 bytes are always an address
+        }
+    }
+
+    String describe() {
+        return Networks.format(id) + " '" + name + "' (mtu " + mtu + (policy == null ? "" : ", policy " + policy)
+                + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
+                + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + ")";
+    }
+
+    private static String trim(String s) {
+        return s == null ? "" : s.trim();
+    }
+
+    private static String quote(String s) {
+        return "'" + s + "'";
+    }
+
+    private static IllegalArgumentException invalid(String pid, String property, Object value, String allowed) {
+        return new IllegalArgumentException("Invalid configuration " + pid + ": " + property + "=" + value
+                + " (must be " + allowed + ")");
+    }
+}

@@ -1,0 +1,90 @@
+package org.vl2.transport.vxlan.internal;
+
+import java.lang.annotation.Annotation;
+
+/** A {@link VxlanTransportConfig} with the annotation's defaults, changed field by field in tests. */
+final class Cfg implements VxlanTransportConfig {
+
+    String bindAddress = "0.0.0.0";
+    int port = VxlanTransport.DEFAULT_PORT;
+    String[] vni = {};
+    String[] remotes = {};
+    String sourcePortRange = "49152-49167";
+    int receiveBufferBytes = 1 << 20;
+    int sendBufferBytes = 1 << 20;
+
+    Cfg bind(String address) {
+        bindAddress = address;
+        return this;
+    }
+
+    Cfg port(int p) {
+        port = p;
+        return this;
+    }
+
+    Cfg vni(String... entries) {
+        vni = entries;
+        return this;
+    }
+
+    Cfg remotes(String... entries) {
+        remotes = entries;
+        return this;
+    }
+
+    Cfg range(String range) {
+        sourcePortRange = range;
+        return this;
+    }
+
+    Cfg range(int min, int max) {
+        return range(min + "-" + max);
+    }
+
+    Cfg buffers(int receive, int send) {
+        receiveBufferBytes = receive;
+        sendBufferBytes = send;
+        return this;
+    }
+
+    @Override
+    public Class<? extends Annotation> annotationType() {
+        return VxlanTransportConfig.class;
+    }
+
+    @Override
+    public String bind_address() {
+        return bindAddress;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String[] vni() {
+        return vni;
+    }
+
+    @Override
+    public String[] remotes() {
+        return remotes;
+    }
+
+    @Override
+    public String source_port_range() {
+        return sourcePortRange;
+    }
+
+    @Override
+    public int receive_buffer_bytes() {
+        return receiveBufferBytes;
+    }
+
+    @Override
+    public int send_buffer_bytes() {
+        return sendBufferBytes;
+    }
+}
