@@ -67,6 +67,8 @@ public class AgentE2EIT {
     private static final String SWITCH_IP = "10.77.0.1";
     private static final int SWITCH_PORT = 9990;
     private static final String SWITCH = SWITCH_IP + ":" + SWITCH_PORT;
+    /** The vl2-protocol endpoint agents join by default (vl2 mode). */
+    private static final String SWITCH_VL2 = SWITCH_IP + ":9991";
     private static final int SWITCH_SSH = 8102;
     private static final int AGENT_SSH = 8103;
     private static final int IDLE_TIMEOUT = 600;
@@ -284,9 +286,10 @@ public class AgentE2EIT {
                 "--data", lab.work.resolve("sw").toString()));
         h1.process = agent(h1, env, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64");
         h2.process = agent(h2, env, "--address", h2.address + "/24", "--mac", h2.mac, "--address6", "fd00:1::102/64");
-        h3.process = agent(h3, env, "--bridge", "br0", "--mac", h3.mac);
+        // h3 in raw mode: raw ports and vl2 members share the default network
+        h3.process = agent(h3, env, "--mode", "raw", "--bridge", "br0", "--mac", h3.mac);
         h4.process = agent(h4, env, "--address", h4.address + "/24", "--mac", h4.mac, "--tap", h4.tap,
-                "--mtu", "1400");
+                "--mtu", "1300");
         if (v1 != null) {
             v1.process = lab.start("v1", null, Lab.netnsExec(v1.ns, tools.resolve("vport").toString(), SWITCH_IP,
                     String.valueOf(SWITCH_PORT), v1.tap));
@@ -323,7 +326,7 @@ public class AgentE2EIT {
     }
 
     private static Bg agent(Host h, Map<String, String> env, String... flags) {
-        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH,
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP,
                 "--data", lab.work.resolve(h.name).toString()));
         cmd.addAll(List.of(flags));
         return lab.start(h.name, env, Lab.netnsExec(h.ns, cmd.toArray(new String[0])));
@@ -336,7 +339,7 @@ public class AgentE2EIT {
     @Test
     public void t01LaunchersConfiguredWhatTheFlagsSay() throws IOException {
         String link1 = Lab.in(h1.ns, CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
-        assertTrue("default MTU 1454: " + link1, link1.contains(" mtu 1454 "));
+        assertTrue("MTU of the default network (vl2 mode): " + link1, link1.contains(" mtu 1400 "));
         assertTrue("MAC from --mac: " + link1, link1.contains("link/ether " + h1.mac));
         assertTrue("up: " + link1, link1.contains("UP"));
         String addr1 = Lab.in(h1.ns, CMD, "ip", "-o", "-4", "addr", "show", "dev", "vl2tap0").check().out();
@@ -344,13 +347,15 @@ public class AgentE2EIT {
         String addr6 = Lab.in(h1.ns, CMD, "ip", "-o", "-6", "addr", "show", "dev", "vl2tap0").check().out();
         assertTrue("address from --address6: " + addr6, addr6.contains("inet6 fd00:1::101/64"));
         String link4 = Lab.in(h4.ns, CMD, "ip", "-o", "link", "show", h4.tap).check().out();
-        assertTrue("--tap lan0 --mtu 1400: " + link4, link4.contains(" mtu 1400 "));
+        assertTrue("--tap lan0 --mtu 1300: " + link4, link4.contains(" mtu 1300 "));
+        String link3mtu = Lab.in(h3.ns, CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
+        assertTrue("raw mode's default MTU 1454: " + link3mtu, link3mtu.contains(" mtu 1454 "));
         String link3 = Lab.in(h3.ns, CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
         assertTrue("--bridge br0: " + link3, link3.contains(" master br0 "));
 
         // an agent runs no switch: nothing listens on UDP in its namespace
         String udp = Lab.in(h1.ns, CMD, "ss", "-Hlun").check().out();
-        assertFalse("the agent listens on UDP:\n" + udp, udp.contains(":" + SWITCH_PORT));
+        assertFalse("the agent listens on UDP:\n" + udp, udp.contains(":" + SWITCH_PORT) || udp.contains(":9991"));
         assertTrue("the switch got --idle-timeout " + IDLE_TIMEOUT + ":\n" + switchProcess.output(),
                 switchProcess.output().contains("port.idle.timeout.seconds=" + IDLE_TIMEOUT));
 
@@ -527,7 +532,8 @@ public class AgentE2EIT {
     public void t08AgentCommandShowsTheAgent() {
         String out = clientUntil(h1.ns, AGENT_SSH, "vl2:agent", o -> o.contains("RUNNING"));
         assertTrue("vl2:agent on h1 shows it RUNNING with its TAP and switch:\n" + out,
-                out.contains("RUNNING") && out.contains("vl2tap0") && out.contains(SWITCH) && out.contains(h1.mac));
+                out.contains("RUNNING") && out.contains("vl2tap0") && out.contains(SWITCH_VL2) && out.contains(h1.mac)
+                        && out.contains("0000000000000000"));
     }
 
     /**
@@ -537,7 +543,7 @@ public class AgentE2EIT {
     @Test
     public void t09AgentThatCannotCreateItsTapSaysWhy() {
         Bg bad = lab.start("h1-taken", Map.of("JAVA_HOME", System.getProperty("java.home")), Lab.netnsExec(h1.ns,
-                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH, "--tap", "vl2tap0", "--ssh-port", "8105",
+                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP, "--tap", "vl2tap0", "--ssh-port", "8105",
                 "--data", lab.work.resolve("h1-taken").toString()));
         try {
             Matcher error = bad.awaitOutput(Pattern.compile("ERROR .*Port agent not started: (.*)"), BOOT);
@@ -573,11 +579,11 @@ public class AgentE2EIT {
     }
 
     /**
-     * SIGTERM stops the agent cleanly: the JVM exits, the TAP device is gone. Its port and MAC entries leave the
-     * switch after the port idle timeout, shortened to 3 s at runtime for this (last) test.
+     * SIGTERM stops the agent cleanly: the JVM exits, the TAP device is gone, and its LEAVE removes its port and MAC
+     * entries from the switch at once (a vl2 member; a raw port would stay until its idle timeout).
      */
     @Test
-    public void t11StoppedAgentRemovesItsTapAndItsMacsAgeOut() {
+    public void t11StoppedAgentLeavesTheSwitchAndRemovesItsTap() {
         ping(h4.ns, h1.address, 2);
         String port = portOf(h4);
         switchCommand("vl2:mactable --no-format", out -> out.contains(h4.mac));
@@ -591,11 +597,12 @@ public class AgentE2EIT {
         assertTrue("h4 logged its clean stop:\n" + h4.process.output(), h4.process.output().contains("Port agent down"));
         assertTrue("TAP " + h4.tap + " removed", Lab.await(Duration.ofSeconds(5), () -> !tapExists(h4)));
 
-        switchCommand("config:property-set -p org.vl2.switching port.idle.timeout.seconds 3", out -> true);
+        String ports = switchCommand("vl2:ports --no-format", out -> !out.contains(h4.underlay + ":"));
+        assertFalse("h4's port " + port + " is gone (it left):\n" + ports, ports.contains(h4.underlay + ":"));
         String table = switchCommand("vl2:mactable --no-format", out -> !out.contains(h4.mac));
         assertFalse("h4's MAC left the switch's table:\n" + table, table.contains(h4.mac));
-        String ports = switchCommand("vl2:ports --no-format", out -> !out.contains(h4.underlay + ":"));
-        assertFalse("h4's port " + port + " is gone:\n" + ports, ports.contains(h4.underlay + ":"));
+        assertTrue("the switch logged the LEAVE:\n" + switchProcess.output(),
+                switchProcess.output().contains("Port " + port + " down") && switchProcess.output().contains("left"));
     }
 
     // ---------------------------------------------------------------------------------------------------------

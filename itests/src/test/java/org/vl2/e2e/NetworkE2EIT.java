@@ -1,0 +1,395 @@
+package org.vl2.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.AfterClass;
+import org.junit.Assume;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.RuleChain;
+import org.junit.rules.TestRule;
+import org.junit.rules.TestWatcher;
+import org.junit.rules.Timeout;
+import org.junit.runner.Description;
+import org.junit.runners.MethodSorters;
+import org.vl2.e2e.Lab.Bg;
+import org.vl2.e2e.Lab.Result;
+
+/**
+ * The vl2 protocol end to end, on real TAP devices in network namespaces: agents join networks of one switch
+ * (bin/vl2-switch --network ...) and get their addresses from the network's pool; two networks are isolated;
+ * a standard DHCP client (busybox udhcpc) behind a bridged port gets a lease from the switch; an agent behind
+ * a NAT (iptables MASQUERADE) works; a killed agent's port expires within 3 keepalive intervals; and after the
+ * switch is killed and started again, every agent re-joins by itself and traffic resumes.
+ *
+ * <pre>
+ *   ns sw: bridge ul0 10.78.0.1/24, the switch (networks a1 with pool 10.88.1.0/24 and fd00:88::/64, b2 without)
+ *    |-- n1, n2: agents in a1, addresses from the pool
+ *    |-- n3: agent in b2 with the static address 10.88.1.50/24 (a1's subnet, but another network)
+ *    |-- d: agent in a1 with its TAP in bridge br0; ns dh behind br0 runs udhcpc
+ *    `-- rt: NAT router 10.78.0.40 (MASQUERADE) for ns nh 192.168.77.2, an agent in a1
+ * </pre>
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class NetworkE2EIT {
+
+    private static final String SWITCH_IP = "10.78.0.1";
+    private static final int SWITCH_SSH = 8102;
+    private static final int KEEPALIVE = 2;
+    private static final String NET_A = "00000000000000a1";
+    private static final Duration BOOT = Duration.ofSeconds(150);
+    private static final Duration CMD = Duration.ofSeconds(30);
+    private static final Pattern POOL_ADDRESS = Pattern.compile("inet (10\\.88\\.1\\.\\d+)/24");
+
+    private static Lab lab;
+    private static Path dist;
+    private static String sw;
+    private static Bg switchProcess;
+    private static final Map<String, String> ns = new LinkedHashMap<>();
+    private static final Map<String, Bg> agents = new LinkedHashMap<>();
+    private static final Map<String, String> results = new LinkedHashMap<>();
+    private static String n1Address;
+    private static String n2Address;
+
+    private final TestWatcher diagnostics = new TestWatcher() {
+        @Override
+        protected void failed(Throwable e, Description description) {
+            System.err.println("[e2e] " + description.getMethodName() + " failed: " + e);
+            dumpDiagnostics();
+        }
+    };
+
+    @Rule
+    public final TestRule rules = RuleChain.outerRule(diagnostics).around(Timeout.seconds(120));
+
+    @BeforeClass
+    public static void setUp() throws Exception {
+        skipUnlessPossible();
+        Path workRoot = Path.of(System.getProperty("vl2.e2e.workDir", "target/e2e")).toAbsolutePath();
+        lab = new Lab(workRoot);
+        try {
+            unpack();
+            network();
+            start();
+        } catch (Throwable t) {
+            System.err.println("[e2e] set-up failed: " + t);
+            dumpDiagnostics();
+            lab.close();
+            throw t;
+        }
+    }
+
+    @AfterClass
+    public static void tearDown() {
+        if (lab == null) {
+            return;
+        }
+        try {
+            lab.close();
+            for (String n : lab.namespaces()) {
+                assertFalse("namespace left behind: " + n, Lab.run(Lab.SHORT, "ip", "netns", "list").out().contains(n));
+            }
+        } finally {
+            System.out.println("[e2e] ---- NetworkE2EIT summary (" + lab.prefix + ") ----");
+            results.forEach((k, v) -> System.out.println("[e2e] " + k + ": " + v));
+        }
+    }
+
+    private static void skipUnlessPossible() {
+        String why = null;
+        if (!Lab.run(Lab.SHORT, "id", "-u").out().trim().equals("0")) {
+            why = "not running as root (network namespaces and TAP devices need CAP_NET_ADMIN)";
+        } else if (!Files.exists(Path.of("/dev/net/tun"))) {
+            why = "/dev/net/tun is missing (modprobe tun)";
+        } else {
+            for (String tool : List.of("ip", "ping", "busybox", "iptables")) {
+                if (!Lab.onPath(tool)) {
+                    why = "'" + tool + "' is not installed (Debian: apt-get install iproute2 iputils-ping busybox iptables)";
+                    break;
+                }
+            }
+        }
+        if (why != null) {
+            System.err.println("[e2e] SKIPPED NetworkE2EIT: " + why);
+        }
+        Assume.assumeTrue("end-to-end tests skipped: " + why, why == null);
+    }
+
+    private static void unpack() throws IOException {
+        Path tarball = Path.of(System.getProperty("vl2.assembly", "../karaf-assembly/target/vl2-karaf.tar.gz"));
+        assertTrue("the distribution is missing: " + tarball, Files.isRegularFile(tarball));
+        dist = lab.work.resolve("dist");
+        Files.createDirectories(dist);
+        Lab.run(Duration.ofSeconds(120), "tar", "-xzf", tarball.toString(), "-C", dist.toString(),
+                "--strip-components=1").check();
+    }
+
+    private static void network() throws IOException {
+        sw = lab.namespace("sw");
+        Lab.ip("-n", sw, "link", "add", "ul0", "type", "bridge");
+        Lab.ip("-n", sw, "addr", "add", SWITCH_IP + "/24", "dev", "ul0");
+        Lab.ip("-n", sw, "link", "set", "ul0", "up");
+        for (String[] h : new String[][] {{"n1", "10.78.0.11"}, {"n2", "10.78.0.12"}, {"n3", "10.78.0.13"},
+                {"d", "10.78.0.14"}, {"rt", "10.78.0.40"}}) {
+            String n = lab.namespace(h[0]);
+            ns.put(h[0], n);
+            Lab.ip("-n", sw, "link", "add", "u-" + h[0], "type", "veth", "peer", "name", "eth0", "netns", n);
+            Lab.ip("-n", sw, "link", "set", "u-" + h[0], "master", "ul0", "up");
+            Lab.ip("-n", n, "addr", "add", h[1] + "/24", "dev", "eth0");
+            Lab.ip("-n", n, "link", "set", "eth0", "up");
+            Lab.ip("-n", n, "link", "set", "lo", "up");
+        }
+        // d: a bridge without an address; dh hangs off it and asks for one with DHCP
+        String d = ns.get("d");
+        Lab.ip("-n", d, "link", "add", "br0", "type", "bridge");
+        Lab.ip("-n", d, "link", "set", "br0", "up");
+        String dh = lab.namespace("dh");
+        ns.put("dh", dh);
+        Lab.ip("-n", d, "link", "add", "v-dh", "type", "veth", "peer", "name", "eth0", "netns", dh);
+        Lab.ip("-n", d, "link", "set", "v-dh", "master", "br0", "up");
+        Lab.ip("-n", dh, "link", "set", "eth0", "up");
+        // rt: NAT for nh (iptables MASQUERADE out of its underlay interface)
+        String rt = ns.get("rt");
+        String nh = lab.namespace("nh");
+        ns.put("nh", nh);
+        Lab.ip("-n", rt, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", nh);
+        Lab.ip("-n", rt, "addr", "add", "192.168.77.1/24", "dev", "lan0");
+        Lab.ip("-n", rt, "link", "set", "lan0", "up");
+        Lab.ip("-n", nh, "addr", "add", "192.168.77.2/24", "dev", "eth0");
+        Lab.ip("-n", nh, "link", "set", "eth0", "up");
+        Lab.ip("-n", nh, "link", "set", "lo", "up");
+        Lab.ip("-n", nh, "route", "add", "default", "via", "192.168.77.1");
+        Lab.in(rt, CMD, "sysctl", "-qw", "net.ipv4.ip_forward=1").check();
+        Lab.in(rt, CMD, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE").check();
+    }
+
+    private static void start() {
+        switchProcess = startSwitch("switch");
+        agents.put("n1", agent("n1"));
+        agents.put("n2", agent("n2"));
+        agents.put("n3", agent("n3", "--network", "b2", "--address", "10.88.1.50/24"));
+        agents.put("d", agent("d", "--bridge", "br0"));
+        agents.put("nh", agent("nh"));
+        for (Map.Entry<String, Bg> a : agents.entrySet()) {
+            assertNotNull(a.getKey() + ": no 'Port agent up' line:\n" + a.getValue().output(),
+                    a.getValue().awaitOutput(Pattern.compile("Port agent up"), BOOT));
+        }
+        n1Address = poolAddress("n1");
+        n2Address = poolAddress("n2");
+    }
+
+    private static Bg startSwitch(String name) {
+        Bg s = lab.start(name, Map.of("JAVA_HOME", System.getProperty("java.home")), Lab.netnsExec(sw,
+                dist.resolve("bin/vl2-switch").toString(), "--listen", SWITCH_IP + ":9990",
+                "--vl2-listen", SWITCH_IP + ":9991", "--keepalive", String.valueOf(KEEPALIVE),
+                "--network", "id=a1,name=lab,pool=10.88.1.0/24,ipv6=fd00:88::/64",
+                "--network", "id=b2,name=other", "--data", lab.work.resolve("sw").toString()));
+        assertNotNull(name + " did not start listening:\n" + s.output(),
+                s.awaitOutput(Pattern.compile("Transport vl2 .* on " + Pattern.quote(SWITCH_IP) + ":9991 attached"), BOOT));
+        return s;
+    }
+
+    private static Bg agent(String host, String... flags) {
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP,
+                "--data", lab.work.resolve(host).toString()));
+        if (List.of(flags).indexOf("--network") < 0) {
+            cmd.addAll(List.of("--network", "a1"));
+        }
+        cmd.addAll(List.of(flags));
+        return lab.start(host, Map.of("JAVA_HOME", System.getProperty("java.home")),
+                Lab.netnsExec(ns.get(host), cmd.toArray(new String[0])));
+    }
+
+    /** The pool address on {@code host}'s TAP device, once the agent has put it there. */
+    private static String poolAddress(String host) {
+        String[] found = new String[1];
+        boolean ok = Lab.await(Duration.ofSeconds(60), () -> {
+            Matcher m = POOL_ADDRESS.matcher(Lab.in(ns.get(host), CMD, "ip", "-o", "-4", "addr", "show", "dev",
+                    "vl2tap0").out());
+            return m.find() && (found[0] = m.group(1)) != null;
+        });
+        assertTrue(host + ": no address from the pool on vl2tap0:\n" + agents.get(host).output(), ok);
+        return found[0];
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    public void t01AgentsGetTheirAddressesFromThePoolAndTalk() {
+        assertNotEquals(n1Address, n2Address);
+        String rtt = ping(ns.get("n1"), n2Address, 5);
+        results.put("ping n1 -> n2 over pool addresses (min/avg/max/mdev)", rtt);
+        String v6 = Lab.in(ns.get("n1"), CMD, "ip", "-o", "-6", "addr", "show", "dev", "vl2tap0").out();
+        assertTrue("an IPv6 address from the network's prefix: " + v6, v6.contains("inet6 fd00:88::"));
+        String link = Lab.in(ns.get("n1"), CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
+        assertTrue("the network's MTU: " + link, link.contains(" mtu 1400 "));
+        String leases = switchCommand("vl2:networks --leases --no-format a1",
+                out -> out.contains(n1Address) && out.contains(n2Address));
+        assertTrue(leases, leases.contains("member:"));
+        results.put("addresses n1 / n2", n1Address + " / " + n2Address);
+    }
+
+    @Test
+    public void t02NetworksAreIsolated() {
+        String ports = switchCommand("vl2:ports --network b2 --no-format", out -> out.contains("10.78.0.13:"));
+        assertTrue(ports, ports.contains("10.88.1.50"));
+        Result across = Lab.in(ns.get("n3"), CMD, "ping", "-c", "3", "-i", "0.2", "-W", "1", n1Address);
+        assertTrue("b2's n3 must not reach a1's n1:\n" + across.out(), across.out().contains(" 0 received"));
+        across = Lab.in(ns.get("n1"), CMD, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.88.1.50");
+        assertTrue("nor n1 n3:\n" + across.out(), across.out().contains(" 0 received"));
+        ping(ns.get("n1"), n2Address, 2); // within a1 it works (and did all along)
+        results.put("ping across networks a1 -> b2", "0 of 3 received (isolated)");
+    }
+
+    @Test
+    public void t03DhcpClientBehindABridgedPortGetsALease() throws IOException {
+        Path script = lab.work.resolve("udhcpc.script");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "case \"$1\" in bound|renew)\n"
+                + "  ip addr flush dev \"$interface\"\n"
+                + "  ip addr add \"$ip/$subnet\" dev \"$interface\"\n"
+                + "  [ -z \"$mtu\" ] || ip link set dev \"$interface\" mtu \"$mtu\"\n"
+                + "  echo \"lease $ip/$subnet mtu $mtu server $serverid\" ;;\n"
+                + "esac\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        long t0 = System.nanoTime();
+        Result r = Lab.in(ns.get("dh"), Duration.ofSeconds(60), "busybox", "udhcpc", "-f", "-q", "-n", "-t", "10",
+                "-T", "2", "-i", "eth0", "-s", script.toString());
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue("udhcpc got a lease:\n" + r.out(), r.ok() && r.out().contains("lease 10.88.1."));
+        Matcher m = Pattern.compile("lease (10\\.88\\.1\\.\\d+)/255\\.255\\.255\\.0 mtu 1400 server 10\\.88\\.1\\.254")
+                .matcher(r.out());
+        assertTrue("address, /24, the network's MTU and the switch as server:\n" + r.out(), m.find());
+        String address = m.group(1);
+        results.put("udhcpc behind a bridged port: lease", address + " in " + millis + " ms");
+        ping(ns.get("dh"), n1Address, 3);
+        String mac = Lab.in(ns.get("dh"), CMD, "cat", "/sys/class/net/eth0/address").check().out().trim();
+        String leases = switchCommand("vl2:networks --leases --no-format a1", out -> out.contains("mac:" + mac));
+        assertTrue(leases, leases.contains(address));
+    }
+
+    @Test
+    public void t04AnAgentBehindANatJoinsAndTalks() {
+        String address = poolAddress("nh");
+        ping(ns.get("nh"), n1Address, 3);
+        ping(ns.get("n1"), address, 3);
+        String ports = switchCommand("vl2:ports --network a1 --no-format", out -> out.contains(address));
+        String natted = ports.lines().filter(l -> l.contains(address)).findFirst().orElse("");
+        assertTrue("the switch sees it at the NAT's address: " + natted, natted.contains("10.78.0.40:"));
+        results.put("agent behind MASQUERADE", "joined as " + natted.replaceAll("\\s+", " ").trim());
+    }
+
+    @Test
+    public void t05AKilledAgentsPortExpiresWithinThreeKeepaliveIntervals() {
+        Bg n2 = agents.get("n2");
+        String before = switchCommand("vl2:ports --no-format", out -> out.contains("10.78.0.12:"));
+        assertTrue(before, before.contains(n2Address));
+        long t0 = System.nanoTime();
+        ProcessHandle.of(n2.javaPid()).ifPresent(ProcessHandle::destroyForcibly); // no LEAVE: a crash
+        boolean gone = Lab.await(Duration.ofSeconds(3L * KEEPALIVE + 5), () -> !switchCommand("vl2:ports --no-format",
+                out -> true).contains("10.78.0.12:"));
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue("n2's port did not expire within " + (3 * KEEPALIVE + 5) + " s", gone);
+        results.put("killed agent -> port expired (keepalive " + KEEPALIVE + " s, limit 3 intervals + 0.5 s sweep)",
+                millis + " ms");
+        assertTrue("within 3 keepalive intervals (plus the 0.5 s sweep and the shell's latency): " + millis + " ms",
+                millis <= 3_000L * KEEPALIVE + 2_500);
+        String leases = switchCommand("vl2:networks --leases --no-format a1", out -> !out.contains(n2Address + " "));
+        assertFalse("its lease is freed:\n" + leases, leases.matches("(?s).*\\b" + Pattern.quote(n2Address) + "\\s.*"));
+    }
+
+    @Test
+    public void t06AfterTheSwitchRestartsEveryAgentRejoinsAndTrafficResumes() {
+        String nhAddress = poolAddress("nh");
+        ping(ns.get("n1"), nhAddress, 1);
+        ProcessHandle.of(switchProcess.javaPid()).ifPresent(ProcessHandle::destroyForcibly);
+        Lab.await(Duration.ofSeconds(10), () -> !switchProcess.alive());
+        long t0 = System.nanoTime();
+        switchProcess = startSwitch("switch-restarted");
+        long listening = (System.nanoTime() - t0) / 1_000_000;
+        long resumed = -1;
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < end) {
+            if (Lab.in(ns.get("n1"), CMD, "ping", "-c", "1", "-W", "1", nhAddress).ok()) {
+                resumed = (System.nanoTime() - t0) / 1_000_000;
+                break;
+            }
+        }
+        assertTrue("n1 -> nh did not resume within 30 s of the restart", resumed > 0);
+        results.put("switch killed and restarted: start -> listening / -> ping n1 -> nh resumed",
+                listening + " ms / " + resumed + " ms (" + (resumed - listening) + " ms after listening)");
+        assertTrue("traffic resumes < 10 s after the switch is back: " + (resumed - listening) + " ms",
+                resumed - listening < 10_000);
+        assertEquals("n1 kept its address (leases survive the restart)", n1Address, poolAddress("n1"));
+        ping(ns.get("dh"), n1Address, 2);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static String ping(String namespace, String target, int count) {
+        String want = " " + count + " received";
+        Result r = null;
+        for (int i = 0; i < 3; i++) {
+            r = Lab.in(namespace, CMD, "ping", "-c", String.valueOf(count), "-i", "0.2", "-W", "2", target);
+            if (r.out().contains(want)) {
+                break;
+            }
+        }
+        assertTrue(namespace + " -> " + target + ": " + count + " replies expected:\n" + r.out(), r.out().contains(want));
+        Matcher m = Pattern.compile("= ([\\d./]+) ms").matcher(r.out());
+        return m.find() ? m.group(1) + " ms" : "?";
+    }
+
+    /** Runs a command in the switch's shell until {@code done} accepts its output (45 s at most). */
+    private static String switchCommand(String command, Predicate<String> done) {
+        long end = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+        Result r;
+        do {
+            r = Lab.run(CMD, command + "\n", Lab.netnsExec(sw, dist.resolve("bin/client").toString(), "-h",
+                    "127.0.0.1", "-a", String.valueOf(SWITCH_SSH), "-u", "karaf", "-p", "karaf", "-b"),
+                    Map.of("JAVA_HOME", System.getProperty("java.home")));
+            if (r.ok() && done.test(r.out())) {
+                return r.out();
+            }
+        } while (System.nanoTime() < end);
+        throw new AssertionError("'" + command + "' did not give the expected output within 45 s; last:\n" + r.out());
+    }
+
+    private static void dumpDiagnostics() {
+        if (lab == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("\n[e2e] ==== NetworkE2EIT diagnostics (" + lab.work + ") ====\n");
+        for (Bg bg : lab.processes()) {
+            String[] lines = bg.output().split("\n");
+            sb.append("---- ").append(bg.name).append(bg.alive() ? " (running)" : " (exited)").append(", last 40 lines:\n");
+            for (int i = Math.max(0, lines.length - 40); i < lines.length; i++) {
+                sb.append(lines[i]).append('\n');
+            }
+        }
+        for (String n : lab.namespaces()) {
+            sb.append("---- ip -n ").append(n).append(" -br addr:\n").append(Lab.run(Lab.SHORT, "ip", "-n", n, "-br",
+                    "addr").out());
+        }
+        System.err.println(sb);
+    }
+}
