@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # vl2 demo: a vl2 switch and two port agents, each in its own network namespace, started the way users start
-# them: bin/vl2-switch and bin/vl2-agent of the vl2 distribution.
+# them: bin/vl2-switch and bin/vl2-agent of the vl2 distribution. The agents join network 8056c2e21c000001 and
+# get their addresses from its pool (10.1.1.0/24, fd00:1::/64).
 #
 #   sudo ./demo.sh
 #
 # Builds vl2 if needed, unpacks the distribution once, starts the switch in namespace <p>-sw and one agent in
 # each of <p>-h1 and <p>-h2 (each with its own instance directory, --data), which reach the switch over an
-# underlay bridge. Then: ping across the virtual LAN, show vl2:mactable, vl2:ports and vl2:agent, stop one
-# agent (its TAP device goes away), and tear everything down (also on Ctrl-C or failure).
+# underlay bridge. Then: ping across the virtual LAN, show vl2:networks, vl2:mactable, vl2:ports and vl2:agent,
+# stop one agent (it leaves the network, its TAP device goes away), and tear everything down (also on Ctrl-C or
+# failure).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
 P=${VL2_DEMO_PREFIX:-vl2demo$$}
 SW=$P-sw H1=$P-h1 H2=$P-h2
 UNDERLAY_SW=10.77.0.1 UNDERLAY_H1=10.77.0.11 UNDERLAY_H2=10.77.0.12
-LAN_H1=10.1.1.101 LAN_H2=10.1.1.102
-SWITCH_PORT=9990
+NETWORK=8056c2e21c000001
+SWITCH_PORT=9991
 WORK=$(mktemp -d /tmp/vl2-demo.XXXXXX)
 VL2=$WORK/vl2
 PIDS=()
@@ -78,15 +80,16 @@ wait_for() { # seconds description command...
   fail "timed out after ${limit}s waiting for $what"
 }
 
-say "Starting the switch in $SW: bin/vl2-switch --listen $UNDERLAY_SW:$SWITCH_PORT"
-ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UNDERLAY_SW:$SWITCH_PORT" --data "$WORK/sw" \
-  >"$WORK/switch.out" 2>&1 &
+NETSPEC="id=$NETWORK,name=demo,pool=10.1.1.0/24,ipv6=fd00:1::/64"
+say "Starting the switch in $SW: bin/vl2-switch --vl2-listen $UNDERLAY_SW:$SWITCH_PORT --network $NETSPEC"
+ip netns exec "$SW" "$VL2/bin/vl2-switch" --vl2-listen "$UNDERLAY_SW:$SWITCH_PORT" --network "$NETSPEC" \
+  --data "$WORK/sw" >"$WORK/switch.out" 2>&1 &
 PIDS+=($!)
 
-say "Starting two port agents: bin/vl2-agent in $H1 ($LAN_H1) and in $H2 ($LAN_H2)"
+say "Starting two port agents: bin/vl2-agent --switch $UNDERLAY_SW --network $NETWORK in $H1 and in $H2"
 for h in 1 2; do
-  ns=$P-h$h; lan_var=LAN_H$h
-  ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UNDERLAY_SW:$SWITCH_PORT" --address "${!lan_var}/24" \
+  ns=$P-h$h
+  ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UNDERLAY_SW" --network "$NETWORK" \
     --data "$WORK/h$h" >"$WORK/agent$h.out" 2>&1 &
   PIDS+=($!)
 done
@@ -96,8 +99,16 @@ wait_for 120 "the switch to listen on UDP $UNDERLAY_SW:$SWITCH_PORT" \
 for h in 1 2; do
   wait_for 120 "the agent in $P-h$h" grep -q "Port agent up" "$WORK/agent$h.out"
 done
-grep -h "Started vl2 switch\|Transport udp" "$WORK/switch.out"
+lan_address() { # namespace: the IPv4 address the switch assigned to its TAP
+  ip -n "$1" -o -4 addr show dev vl2tap0 | awk '{print $4}' | cut -d/ -f1
+}
+for h in 1 2; do
+  wait_for 60 "an address from the pool on $P-h$h's TAP" sh -c "ip -n $P-h$h -o -4 addr show dev vl2tap0 | grep -q 10.1.1."
+done
+LAN_H1=$(lan_address "$H1") LAN_H2=$(lan_address "$H2")
+grep -h "Started vl2 switch\|Transport vl2\|Network .* is up\|Port .* up" "$WORK/switch.out"
 grep -h "Port agent up" "$WORK/agent1.out" "$WORK/agent2.out"
+echo "assigned: $H1 $LAN_H1, $H2 $LAN_H2"
 
 say "ping $LAN_H2 from $H1"
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 "$LAN_H2"
@@ -107,7 +118,9 @@ ip netns exec "$H2" ping -c 3 -i 0.2 -W 2 "$LAN_H1"
 client() { # namespace ssh-port command
   echo "$3" | ip netns exec "$1" "$VL2/bin/client" -h 127.0.0.1 -a "$2" -u karaf -p karaf -b 2>/dev/null
 }
-wait_for 60 "the switch's shell" sh -c "echo 'vl2:ports' | ip netns exec $SW $VL2/bin/client -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null | grep -q udp"
+wait_for 60 "the switch's shell" sh -c "echo 'vl2:ports' | ip netns exec $SW $VL2/bin/client -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null | grep -q vl2"
+say "vl2:networks --leases (switch)"
+client "$SW" 8102 "vl2:networks --leases"
 say "vl2:mactable (switch)"
 client "$SW" 8102 "vl2:mactable"
 say "vl2:ports (switch)"
@@ -115,7 +128,7 @@ client "$SW" 8102 "vl2:ports"
 say "vl2:agent (agent in $H1)"
 client "$H1" 8103 "vl2:agent"
 
-say "Stopping the agent in $H2 (SIGTERM): it deletes its TAP device"
+say "Stopping the agent in $H2 (SIGTERM): it leaves the network and deletes its TAP device"
 kill "${PIDS[2]}"
 wait "${PIDS[2]}" || true
 grep -h "Port agent down" "$WORK/agent2.out" || true
