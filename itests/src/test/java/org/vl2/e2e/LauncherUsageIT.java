@@ -38,23 +38,27 @@ public class LauncherUsageIT {
     public void helpPrintsTheUsageAndExitsZero() {
         Result agent = launch("vl2-agent", "--help");
         assertEquals(agent.out(), 0, agent.exit());
-        for (String text : List.of("Usage: vl2-agent --switch HOST:PORT", "--tap NAME", "--address CIDR",
+        for (String text : List.of("Usage: vl2-agent --switch HOST[:PORT]", "--mode MODE", "--network ID",
+                "--tap NAME", "--address CIDR",
                 "--address6 CIDR", "--mtu N", "--mac MAC", "--bridge BR", "--data DIR", "--ssh-port N",
                 "org.vl2.agent.cfg")) {
             assertTrue("vl2-agent --help mentions " + text + ":\n" + agent.out(), agent.out().contains(text));
         }
         Result sw = launch("vl2-switch", "-h");
         assertEquals(sw.out(), 0, sw.exit());
-        for (String text : List.of("Usage: vl2-switch", "--listen ADDR:PORT", "--idle-timeout S", "--data DIR",
-                "org.vl2.transport.udp.cfg", "org.vl2.switching.cfg")) {
+        for (String text : List.of("Usage: vl2-switch", "--listen ADDR:PORT", "--vl2-listen ADDR:PORT",
+                "--network SPEC", "--keepalive S", "--idle-timeout S", "--data DIR", "org.vl2.transport.udp.cfg",
+                "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
     }
 
     @Test
     public void agentUsageErrorsExitTwoWithTheReason() {
-        bad("vl2-agent", "--switch HOST:PORT is required");
-        bad("vl2-agent", "must be HOST:PORT", "--switch", "203.0.113.7");
+        bad("vl2-agent", "--switch HOST[:PORT] is required");
+        bad("vl2-agent", "--mode must be vl2, raw or vxlan", "--switch", "203.0.113.7", "--mode", "tcp");
+        bad("vl2-agent", "--network must be 1 to 16 hex digits", "--switch", "203.0.113.7", "--network", "lab");
+        bad("vl2-agent", "--network needs --mode vl2 or vxlan", "--switch", "sw", "--mode", "raw", "--network", "a1");
         bad("vl2-agent", "needs a port between 1 and 65535", "--switch", "203.0.113.7:99999");
         bad("vl2-agent", "IPv6 address needs brackets", "--switch", "2001:db8::7:9990");
         bad("vl2-agent", "option --switch needs a value", "--switch");
@@ -77,6 +81,10 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--listen must be HOST:PORT", "--listen", "9990");
         bad("vl2-switch", "needs a port between 1 and 65535", "--listen", "0.0.0.0:0");
         bad("vl2-switch", "--idle-timeout must be a number", "--idle-timeout", "-3");
+        bad("vl2-switch", "--vl2-listen must be HOST:PORT", "--vl2-listen", "9991");
+        bad("vl2-switch", "--keepalive must be between 1 and 3600", "--keepalive", "0");
+        bad("vl2-switch", "--network needs id=1 to 16 hex digits", "--network", "name=lab,pool=10.0.0.0/24");
+        bad("vl2-switch", "unknown or malformed item 'color=red'", "--network", "id=a1,color=red");
         bad("vl2-switch", "--ssh-port must be between 1 and 65535", "--ssh-port", "70000");
         bad("vl2-switch", "unknown option '--switch'", "--switch", "sw:9990");
         bad("vl2-switch", "unexpected argument 'start'", "start");

@@ -23,8 +23,8 @@ import java.util.List;
  *                       not resolve
  * @param localAddress   the agent's own UDP endpoint, {@code ip:port}: the switch sees the agent as this
  *                       (before any NAT); {@code null} while there is no socket
- * @param mode           how frames are carried: {@code vl2} (the vl2 protocol) or {@code raw} (one Ethernet
- *                       frame per UDP datagram, no header)
+ * @param mode           how frames are carried: {@code vl2} (the vl2 protocol), {@code raw} (one Ethernet
+ *                       frame per UDP datagram, no header) or {@code vxlan} (RFC 7348: plaintext, no identity)
  * @param state          the agent's state; see {@link AgentState} for what each one can and cannot promise
  * @param problem        what is wrong, in words, when the state is {@link AgentState#SWITCH_UNREACHABLE} or
  *                       {@link AgentState#FAILED}; {@code null} otherwise
@@ -35,10 +35,14 @@ import java.util.List;
  * @param drops          frames not passed on, in either direction: sends that failed (switch unreachable,
  *                       no socket, not joined yet, network error), frames too long for the TAP MTU, runts, TAP
  *                       write errors; in vl2 mode also datagrams from the switch with another port id or
- *                       session token, stale answers and anything that is not a valid vl2 message
+ *                       session token, stale answers and anything that is not a valid vl2 message; in vxlan
+ *                       mode also datagrams from another address than the switch's, of another VNI or without
+ *                       the VXLAN I flag
  * @param since          when the agent started
  * @param lastFromSwitch when the last datagram from the switch arrived, {@code null} if none yet
- * @param network        vl2 mode: the network joined (or being joined), 16 hex digits; {@code null} in raw mode
+ * @param network        vl2 mode: the network joined (or being joined), 16 hex digits; vxlan mode: the network
+ *                       configured (whose id is the VNI by the switch's default mapping), {@code null} if none;
+ *                       {@code null} in raw mode
  * @param memberId       vl2 mode: the agent's member id, 16 hex digits; {@code null} in raw mode
  * @param portId         vl2 mode: the agent's port on the switch (as {@code vl2:ports} shows it), from the last
  *                       WELCOME; 0 before the first one and in raw mode
@@ -46,16 +50,30 @@ import java.util.List;
  *                       first); empty if none, and in raw mode
  * @param switchRtt      vl2 mode: the round trip time of the last acknowledged keepalive; {@code null} if none
  *                       yet, and in raw mode
+ * @param vni            vxlan mode: the VXLAN network identifier the agent sends and accepts, 1..16777215; 0 in
+ *                       the other modes
  */
 public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
                           String switchAddress, String switchResolved, String localAddress, String mode,
                           AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
                           long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
-                          String memberId, long portId, List<String> assignedAddresses, Duration switchRtt) {
+                          String memberId, long portId, List<String> assignedAddresses, Duration switchRtt,
+                          int vni) {
 
     public AgentStatus {
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
         assignedAddresses = assignedAddresses == null ? List.of() : List.copyOf(assignedAddresses);
+    }
+
+    /** A raw- or vl2-mode status (no VNI): the fields before vxlan mode. */
+    public AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
+                       String switchAddress, String switchResolved, String localAddress, String mode,
+                       AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
+                       long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
+                       String memberId, long portId, List<String> assignedAddresses, Duration switchRtt) {
+        this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
+                problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, network,
+                memberId, portId, assignedAddresses, switchRtt, 0);
     }
 
     /** A raw-mode status (no network, member, port, assigned addresses or RTT): the fields before vl2 mode. */
@@ -65,6 +83,6 @@ public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<Strin
                        long tapTxBytes, long drops, Instant since, Instant lastFromSwitch) {
         this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
                 problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, null, null,
-                0, List.of(), null);
+                0, List.of(), null, 0);
     }
 }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.PortUnreachableException;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -67,7 +68,7 @@ import org.vl2.tap.TapSettings;
  * The port agent: connects this host's kernel to a vl2 switch.
  *
  * <pre>
- *     Linux kernel &lt;==[TAP vl2tap0]==&gt; PortAgent &lt;==[UDP: vl2 messages, or raw frames]==&gt; switch
+ *     Linux kernel &lt;==[TAP vl2tap0]==&gt; PortAgent &lt;==[UDP: vl2 messages, raw or VXLAN frames]==&gt; switch
  * </pre>
  *
  * <p><b>vl2 mode</b> (the default) speaks the vl2 protocol (docs/protocol.md) to the switch's vl2 transport,
@@ -87,13 +88,21 @@ import org.vl2.tap.TapSettings;
  * soon as the TAP device is up the kernel sends frames of its own (IPv6 router solicitation, ARP), and the
  * first of them registers the port.
  *
+ * <p><b>vxlan mode</b> speaks RFC 7348 to the switch's vxlan transport (UDP 4789), as a Linux vxlan device
+ * would: each frame travels behind the 8-byte VXLAN header (the I flag and the configured {@code vni}; by the
+ * switch's default mapping VNI n is network n). There is no handshake, no address assignment and no identity:
+ * the switch learns the agent as a port from its traffic (by its IP address and the switch's VXLAN port) and
+ * expires it after its port idle timeout, so the agent sends the raw-mode keepalive frame, encapsulated, when
+ * it has sent nothing for {@code keepalive.seconds}. Plaintext, and anyone who can send datagrams with the
+ * switch's source address can write frames into the TAP device: use it on networks you trust, as VXLAN itself.
+ *
  * <p><b>Threads.</b> {@code vl2-agent-tap-rx} reads frames from the TAP device and sends them to the switch;
  * {@code vl2-agent-udp-rx} receives datagrams from the switch and writes frames to the TAP device. Each has
- * its own preallocated direct buffer; neither allocates nor logs per frame (in vl2 mode the TAP reader reads
- * the frame 16 bytes into its buffer and writes the FRAME header in front of it: no copy). Control messages
- * (rare) are decoded by the UDP reader and handed to {@code vl2-agent-control}, which does everything slow:
- * joining, keepalives, DNS, reconnecting, re-creating the TAP device when the switch assigns other addresses,
- * logging state changes.
+ * its own preallocated direct buffer; neither allocates nor logs per frame (in vl2 and vxlan modes the TAP
+ * reader reads the frame 16 or 8 bytes into its buffer and writes the header in front of it: no copy).
+ * Control messages (rare) are decoded by the UDP reader and handed to {@code vl2-agent-control}, which does
+ * everything slow: joining, keepalives, DNS, reconnecting, re-creating the TAP device when the switch assigns
+ * other addresses, logging state changes.
  *
  * <p><b>Socket.</b> One UDP socket, <em>connected</em> to the switch's address. Connected, the kernel
  * <ul>
@@ -107,6 +116,13 @@ import org.vl2.tap.TapSettings;
  * addresses whose transport listens on the wildcard address may answer from another one, whose datagrams
  * the kernel then drops; bind the switch's transport to the address the agents use.
  *
+ * <p>In vxlan mode the socket cannot be connected: like every VTEP, the switch sends to the agent's IP address
+ * at the VXLAN port (the switch's, from {@code switch.address}) from source ports it picks per flow. So the
+ * socket is bound to that port on the local address the route to the switch uses, and the UDP reader drops
+ * datagrams whose source IP is not the switch's (any source port). There are no ICMP errors on an unconnected
+ * socket, hence no {@link AgentState#SWITCH_UNREACHABLE} for a switch that is not running. The agent and a
+ * Linux vxlan device or a vl2 switch using the same port cannot run on one host (address).
+ *
  * <p><b>Reconnecting.</b> The control thread checks the link when nothing has come from the switch for
  * 30 s, when a send failed for another reason than ICMP port unreachable (e.g. network unreachable), and
  * every 5 s while there is no socket. A DNS name is resolved again; the socket is replaced only if the
@@ -118,8 +134,9 @@ import org.vl2.tap.TapSettings;
  * <p><b>MTU.</b> In vl2 mode the TAP device gets the network's MTU from the WELCOME unless {@code mtu} is set.
  * In raw mode the default, {@value #DEFAULT_MTU}, is 1500 (the usual underlay MTU) - 20 (IPv4 header) - 8 (UDP
  * header) - 18 (Ethernet header, 14, plus one 802.1Q tag, 4): a full-size frame, tagged or not, travels in
- * one unfragmented 1500-byte IPv4 datagram. Frames longer than the TAP MTU allows (MTU + 22: the Ethernet
- * header and two tags) are dropped and counted, in both directions.
+ * one unfragmented 1500-byte IPv4 datagram. In vxlan mode the default is {@value #VXLAN_DEFAULT_MTU}, what a
+ * Linux vxlan device takes, so that the agent and the kernel VTEPs on a VNI agree. Frames longer than the TAP
+ * MTU allows (MTU + 22: the Ethernet header and two tags) are dropped and counted, in both directions.
  */
 @Component(service = AgentService.class, configurationPid = PortAgent.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -129,9 +146,11 @@ public final class PortAgent implements AgentService {
     static final String PID = "org.vl2.agent";
     static final String MODE_RAW = "raw";
     static final String MODE_VL2 = "vl2";
+    static final String MODE_VXLAN = "vxlan";
     /** The switch's UDP port when switch.address has none. */
     static final int RAW_PORT = 9990;
     static final int VL2_PORT = Wire.DEFAULT_PORT;
+    static final int VXLAN_PORT = VxlanHeader.DEFAULT_PORT;
 
     /** The underlay path MTU the default is computed for (Ethernet, most of the Internet). */
     static final int UNDERLAY_MTU = 1500;
@@ -151,6 +170,13 @@ public final class PortAgent implements AgentService {
     static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
     /** vl2 mode: the largest MTU whose longest frame still fits one datagram with its header. */
     static final int MAX_VL2_MTU = MAX_VL2_FRAME - TapDevice.FRAME_OVERHEAD;
+    /**
+     * vxlan mode: 1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet = 1450, the MTU of a Linux vxlan device over a
+     * 1500-byte underlay (a frame with an 802.1Q tag then exceeds 1500 by 4 and is fragmented, as the kernel's).
+     */
+    static final int VXLAN_DEFAULT_MTU = UNDERLAY_MTU - IPV4_HEADER - UDP_HEADER - VxlanHeader.LENGTH - ETHERNET_HEADER;
+    /** vxlan mode: the largest MTU whose longest frame still fits one datagram behind the VXLAN header. */
+    static final int MAX_VXLAN_MTU = MAX_UDP_PAYLOAD - VxlanHeader.LENGTH - TapDevice.FRAME_OVERHEAD;
     static final String DEFAULT_TAP_NAME = "vl2tap0";
     static final int SOCKET_BUFFER_BYTES = 1 << 20;
     /** The JOIN carries the name in this many UTF-8 bytes at most. */
@@ -161,28 +187,38 @@ public final class PortAgent implements AgentService {
     /** Configuration of the port agent, PID {@value PortAgent#PID}. */
     @ObjectClassDefinition(name = "vl2 port agent",
             description = "Connects this host's kernel, through a TAP device, to a vl2 switch over UDP (vl2"
-                    + " protocol, or raw mode: one Ethernet frame per datagram). Runs only when configured.")
+                    + " protocol; raw mode: one Ethernet frame per datagram; or VXLAN). Runs only when configured.")
     public @interface Config {
 
         @AttributeDefinition(name = "Switch address",
                 description = "The switch's UDP endpoint as host or host:port: an IPv4 address (203.0.113.7:9991),"
                         + " a DNS name (switch.example.org; resolved again when the switch is silent or sending"
                         + " fails) or an IPv6 address in brackets ([2001:db8::7]:9991). Without a port: 9991 in vl2"
-                        + " mode, 9990 in raw mode. Required.")
+                        + " mode, 9990 in raw mode, 4789 in vxlan mode (where the agent also receives on that port)."
+                        + " Required.")
         String switch_address();
 
         @AttributeDefinition(name = "Mode", required = false,
                 description = "How frames are carried. vl2: the vl2 protocol (join a network, a header on each"
                         + " frame, keepalives; the switch's vl2 transport, UDP 9991). raw: one Ethernet frame per"
-                        + " UDP datagram, no header (the seed VPort's format; the switch's udp transport, 9990).",
+                        + " UDP datagram, no header (the seed VPort's format; the switch's udp transport, 9990)."
+                        + " vxlan: RFC 7348, an 8-byte header with the VNI on each frame (the switch's vxlan"
+                        + " transport, 4789); plaintext, no identity, no address assignment.",
                 options = {@Option(label = "vl2: the vl2 protocol", value = MODE_VL2),
-                        @Option(label = "raw: one Ethernet frame per datagram", value = MODE_RAW)})
+                        @Option(label = "raw: one Ethernet frame per datagram", value = MODE_RAW),
+                        @Option(label = "vxlan: RFC 7348 VXLAN", value = MODE_VXLAN)})
         String mode() default MODE_VL2;
 
         @AttributeDefinition(name = "Network", required = false,
                 description = "vl2 mode: the network to join, 1 to 16 hex digits (0 = the default network). Raw"
-                        + " ports are always in the default network.")
+                        + " ports are always in the default network. vxlan mode: the network whose id is the VNI"
+                        + " when vni is 0 (the switch maps VNI n to network n by default).")
         String network() default "0";
+
+        @AttributeDefinition(name = "VNI", required = false, min = "0", max = "" + VxlanHeader.MAX_VNI,
+                description = "vxlan mode: the VXLAN network identifier, 1 to 16777215, that the agent sends and"
+                        + " accepts. 0 = the network id (network), which must then be 1 to ffffff.")
+        int vni() default 0;
 
         @AttributeDefinition(name = "TAP name", required = false,
                 description = "Name of the TAP interface to create (1 to 15 characters; one %d lets the kernel"
@@ -193,7 +229,9 @@ public final class PortAgent implements AgentService {
                 description = "MTU of the TAP interface; 0 = automatic: the network's MTU (from the switch) in vl2"
                         + " mode, 1454 in raw mode (1500 - 20 IPv4 - 8 UDP - 18 Ethernet header with one 802.1Q"
                         + " tag, so a full-size frame travels in one unfragmented 1500-byte datagram; 1434 over an"
-                        + " IPv6 underlay). Else 68 to 65485 (raw) or 65469 (vl2). IPv6 needs at least 1280.")
+                        + " IPv6 underlay), 1450 in vxlan mode (1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet, as"
+                        + " a Linux vxlan device; 1430 over IPv6). Else 68 to 65485 (raw), 65469 (vl2) or 65477"
+                        + " (vxlan). IPv6 needs at least 1280.")
         int mtu() default 0;
 
         @AttributeDefinition(name = "MAC address", required = false,
@@ -204,7 +242,7 @@ public final class PortAgent implements AgentService {
         @AttributeDefinition(name = "IPv4 address", required = false,
                 description = "IPv4 address of the TAP interface in CIDR form, e.g. 10.1.1.101/24. vl2 mode: the"
                         + " static address to ask the switch for (empty: the address the switch assigns from the"
-                        + " network's pool, if it has one). Raw mode: empty = none.")
+                        + " network's pool, if it has one). Raw and vxlan modes: empty = none.")
         String address() default "";
 
         @AttributeDefinition(name = "IPv6 address", required = false,
@@ -219,10 +257,10 @@ public final class PortAgent implements AgentService {
         String bridge() default "";
 
         @AttributeDefinition(name = "Keepalive interval (s)", required = false, min = "0", max = "3600",
-                description = "Raw mode: when the TAP has sent nothing for this long, send the switch a frame"
-                        + " addressed to this port's own MAC (the switch refreshes the port and, by split horizon,"
-                        + " forwards it nowhere), so that an idle port is not expired and NAT mappings stay open;"
-                        + " 0 = never. vl2 mode uses the interval the switch gives in its WELCOME instead.")
+                description = "Raw and vxlan modes: when the TAP has sent nothing for this long, send the switch a"
+                        + " frame addressed to this port's own MAC (the switch refreshes the port and, by split"
+                        + " horizon, forwards it nowhere), so that an idle port is not expired and NAT mappings stay"
+                        + " open; 0 = never. vl2 mode uses the interval the switch gives in its WELCOME instead.")
         int keepalive_seconds() default DEFAULT_KEEPALIVE_SECONDS;
 
         @AttributeDefinition(name = "Name", required = false,
@@ -245,12 +283,17 @@ public final class PortAgent implements AgentService {
     /**
      * The validated configuration. {@code tap} holds what the device is created with: in vl2 mode its MTU is
      * provisional ({@link #DEFAULT_MTU}) unless {@code mtuConfigured}, and its addresses are the configured ones.
+     * {@code vni} is the VXLAN network identifier in vxlan mode (configured, or the network id), else 0.
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
-                    boolean mtuConfigured, String name, String identityFile) {
+                    boolean mtuConfigured, String name, String identityFile, int vni) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
+        }
+
+        boolean vxlan() {
+            return MODE_VXLAN.equals(mode);
         }
     }
 
@@ -278,6 +321,9 @@ public final class PortAgent implements AgentService {
 
     private final Settings settings;
     private final boolean vl2;
+    /** vxlan mode, and its VNI (0 in the other modes). */
+    private final boolean vxlan;
+    private final int vni;
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
     private final Timing timing;
@@ -377,11 +423,16 @@ public final class PortAgent implements AgentService {
             throw e;
         }
         this.vl2 = settings.vl2();
+        this.vxlan = settings.vxlan();
+        this.vni = settings.vni();
         this.switchAddress = settings.switchAddress();
         this.resolver = resolver;
         this.timing = timing;
         this.tapFactory = tapFactory;
         this.since = Instant.now();
+        if (!vxlan && config.vni() != 0) {
+            LOG.info("Port agent: vni {} ignored in {} mode (it is for mode vxlan)", config.vni(), settings.mode());
+        }
         if (vl2) {
             Path file = MemberIdentity.resolve(settings.identityFile(), System.getProperty(MemberIdentity.KARAF_DATA));
             try {
@@ -394,7 +445,7 @@ public final class PortAgent implements AgentService {
             this.joinName = settings.name() != null ? settings.name() : hostName();
             this.maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD : MAX_VL2_FRAME;
         } else {
-            if (settings.network() != Networks.DEFAULT) {
+            if (!vxlan && settings.network() != Networks.DEFAULT) {
                 LOG.info("Port agent: network {} ignored in raw mode (raw ports are in the default network)",
                         Networks.format(settings.network()));
             }
@@ -413,10 +464,11 @@ public final class PortAgent implements AgentService {
         try {
             // One more byte than the longest frame: a frame that fills the buffer was truncated. In vl2 mode the
             // TAP device may be re-created with another MTU, up to what the JOIN announced.
-            int room = vl2 ? HEADER + maxFrame + 1 : tap.maxFrameLength() + 1;
+            int room = vl2 ? HEADER + maxFrame + 1 : (vxlan ? VxlanHeader.LENGTH : 0) + tap.maxFrameLength() + 1;
             this.tapRxBuffer = ByteBuffer.allocateDirect(room);
             this.udpRxBuffer = ByteBuffer.allocateDirect(room);
-            this.keepalive = keepaliveFrame(tap.mac().toBytes());
+            byte[] mac = tap.mac().toBytes();
+            this.keepalive = vxlan ? vxlanKeepaliveFrame(mac, vni) : keepaliveFrame(mac);
             running = true;
             check(true);
             if (vl2) {
@@ -445,13 +497,14 @@ public final class PortAgent implements AgentService {
      */
     static Settings validate(Config config) {
         String mode = config.mode() == null ? "" : config.mode().trim();
-        if (!MODE_RAW.equals(mode) && !MODE_VL2.equals(mode)) {
-            throw invalid("mode", config.mode(), "supported: vl2, the vl2 protocol (the default), or raw, one"
-                    + " Ethernet frame per UDP datagram");
+        if (!MODE_RAW.equals(mode) && !MODE_VL2.equals(mode) && !MODE_VXLAN.equals(mode)) {
+            throw invalid("mode", config.mode(), "supported: vl2, the vl2 protocol (the default), raw, one"
+                    + " Ethernet frame per UDP datagram, or vxlan, RFC 7348 VXLAN");
         }
         boolean vl2 = MODE_VL2.equals(mode);
-        int defaultPort = vl2 ? VL2_PORT : RAW_PORT;
-        String form = SwitchAddress.form(defaultPort) + (vl2 ? "" : " (raw mode)");
+        boolean vxlan = MODE_VXLAN.equals(mode);
+        int defaultPort = vl2 ? VL2_PORT : vxlan ? VXLAN_PORT : RAW_PORT;
+        String form = SwitchAddress.form(defaultPort) + (vl2 ? "" : " (" + mode + " mode)");
         if (config.switch_address() == null || config.switch_address().trim().isEmpty()) {
             throw new IllegalArgumentException("Invalid configuration " + PID + ": switch.address is missing ("
                     + form + ")");
@@ -470,21 +523,24 @@ public final class PortAgent implements AgentService {
             throw invalid("network", config.network(), "1 to 16 hex digits, e.g. 0 (the default network) or"
                     + " 8056c2e21c000001");
         }
+        int vni = vni(config.vni(), vxlan, network);
         TapSettings.Builder b = TapSettings.builder();
         try {
             b.name(config.tap_name());
         } catch (IllegalArgumentException e) {
             throw invalid("tap.name", config.tap_name(), e);
         }
-        int maxMtu = vl2 ? MAX_VL2_MTU : MAX_MTU;
+        int maxMtu = vl2 ? MAX_VL2_MTU : vxlan ? MAX_VXLAN_MTU : MAX_MTU;
+        int automaticMtu = vxlan ? VXLAN_DEFAULT_MTU : DEFAULT_MTU;
         if (config.mtu() != 0 && (config.mtu() < TapSettings.MIN_MTU || config.mtu() > maxMtu)) {
             throw invalid("mtu", config.mtu(), "allowed: 0 (automatic" + (vl2 ? ": the network's MTU" : ": "
-                    + DEFAULT_MTU) + ") or " + TapSettings.MIN_MTU + ".." + maxMtu + ", so that the longest frame,"
-                    + " MTU + " + TapDevice.FRAME_OVERHEAD + (vl2 ? " + the " + HEADER + "-byte header" : "")
+                    + automaticMtu) + ") or " + TapSettings.MIN_MTU + ".." + maxMtu + ", so that the longest frame,"
+                    + " MTU + " + TapDevice.FRAME_OVERHEAD + (vl2 ? " + the " + HEADER + "-byte header"
+                    : vxlan ? " + the " + VxlanHeader.LENGTH + "-byte VXLAN header" : "")
                     + ", fits one UDP datagram");
         }
         boolean mtuConfigured = config.mtu() != 0;
-        b.mtu(mtuConfigured ? config.mtu() : DEFAULT_MTU);
+        b.mtu(mtuConfigured ? config.mtu() : automaticMtu);
         try {
             b.mac(config.mac());
         } catch (IllegalArgumentException e) {
@@ -531,7 +587,37 @@ public final class PortAgent implements AgentService {
             throw invalid("address6", config.address6(), reason(e) + "; raise mtu or drop address6");
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
-                name.isEmpty() ? null : name, identityFile);
+                name.isEmpty() ? null : name, identityFile, vni);
+    }
+
+    /**
+     * The VNI of vxlan mode: the configured one, else the network id if it is one (the switch's vxlan transport
+     * maps VNI n to network n unless told otherwise); 0 in the other modes. The range is checked in every mode.
+     */
+    private static int vni(int configured, boolean vxlan, long network) {
+        if (configured < 0 || configured > VxlanHeader.MAX_VNI) {
+            throw invalid("vni", configured, "allowed: " + VxlanHeader.MIN_VNI + ".." + VxlanHeader.MAX_VNI
+                    + ", the 24-bit VXLAN network identifier, or 0: the network id");
+        }
+        if (!vxlan) {
+            return 0;
+        }
+        if (configured != 0) {
+            return configured;
+        }
+        if (network == Networks.DEFAULT) {
+            throw new IllegalArgumentException("Invalid configuration " + PID + ": vni is missing (vxlan mode needs"
+                    + " a VNI, " + VxlanHeader.MIN_VNI + ".." + VxlanHeader.MAX_VNI + ": set vni, or set network to"
+                    + " a network id of at most 6 hex digits (1 to ffffff), which is its VNI by the switch's default"
+                    + " mapping)");
+        }
+        if (network < VxlanHeader.MIN_VNI || network > VxlanHeader.MAX_VNI) {
+            throw new IllegalArgumentException("Invalid configuration " + PID + ": vni is missing (network "
+                    + Networks.format(network) + " does not fit a 24-bit VNI: set vni to the VNI that the switch's"
+                    + " vxlan transport maps to this network, " + VxlanHeader.MIN_VNI + ".." + VxlanHeader.MAX_VNI
+                    + ")");
+        }
+        return (int) network;
     }
 
     private static IllegalArgumentException invalid(String property, Object value, IllegalArgumentException e) {
@@ -639,10 +725,13 @@ public final class PortAgent implements AgentService {
     // ---------------------------------------------------------------------------------------------------------
     // Data path: no allocation, no logging per frame.
 
-    /** TAP -> switch; in vl2 mode the frame is read 16 bytes into the buffer and the header written before it. */
+    /**
+     * TAP -> switch; in vl2 (vxlan) mode the frame is read 16 (8) bytes into the buffer and the header written
+     * before it.
+     */
     private void tapToSwitch() {
         final ByteBuffer buf = tapRxBuffer;
-        final int at = vl2 ? HEADER : 0;
+        final int at = vl2 ? HEADER : vxlan ? VxlanHeader.LENGTH : 0;
         while (running) {
             TapDevice t = tap;
             int longest = t.maxFrameLength();
@@ -683,9 +772,19 @@ public final class PortAgent implements AgentService {
                 }
                 FrameHeader.write(buf, 0, s.port(), s.token());
                 buf.position(0);
+            } else if (vxlan) {
+                VxlanHeader.write(buf, 0, vni);
+                buf.position(0);
             }
             try {
-                l.channel().write(buf);
+                if (vxlan) {
+                    // From the one socket that also receives, so the outer UDP source port is always the VXLAN
+                    // port. RFC 7348's source port from a hash of the inner flow (for ECMP and RSS) is optional
+                    // for an endpoint with one socket; the switch identifies a VTEP by its IP address anyway.
+                    l.channel().send(buf, l.remote());
+                } else {
+                    l.channel().write(buf);
+                }
                 tapRxFrames.incrementAndGet();
                 tapRxBytes.addAndGet(n);
             } catch (PortUnreachableException e) {
@@ -712,8 +811,16 @@ public final class PortAgent implements AgentService {
             }
             buf.clear();
             int n;
+            SocketAddress from = null;
             try {
-                n = l.channel().read(buf);
+                if (vxlan) {
+                    // Unconnected: the JDK hands back the sender's address, a new object only when it differs
+                    // from the previous datagram's (the switch sends one flow from one source port).
+                    from = l.channel().receive(buf);
+                    n = from == null ? -1 : buf.position();
+                } else {
+                    n = l.channel().read(buf);
+                }
             } catch (PortUnreachableException e) {
                 lastUnreachable = System.currentTimeMillis();
                 continue;
@@ -732,9 +839,13 @@ public final class PortAgent implements AgentService {
                 continue;
             }
             buf.flip();
-            if (vl2) {
+            if (vl2 || vxlan) {
                 try {
-                    received(buf, n);
+                    if (vl2) {
+                        received(buf, n);
+                    } else {
+                        receivedVxlan(buf, n, from, l);
+                    }
                 } catch (RuntimeException e) {
                     malformed(); // whatever it was, it must not end the loop
                 }
@@ -801,6 +912,35 @@ public final class PortAgent implements AgentService {
         } else {
             malformed(); // JOIN, KEEPALIVE, LEAVE: only agents send those
         }
+    }
+
+    /**
+     * vxlan mode: one datagram between position 0 and limit {@code n} from {@code from}. Only the switch's IP
+     * address counts (from any source port: the switch picks one per flow), and only our VNI with the I flag.
+     */
+    private void receivedVxlan(ByteBuffer buf, int n, SocketAddress from, Link l) {
+        if (!(from instanceof InetSocketAddress source) || !source.getAddress().equals(l.remote().getAddress())) {
+            foreign.incrementAndGet(); // not the switch: VXLAN has no identity, the source address is all there is
+            drops.incrementAndGet();
+            return;
+        }
+        lastFromSwitch = System.currentTimeMillis();
+        int length = n - VxlanHeader.LENGTH;
+        if (length < EthernetFrame.HEADER_LENGTH || !VxlanHeader.hasVni(buf, 0)) {
+            malformed(); // no frame behind the header, or not VXLAN (the I flag must be set)
+            return;
+        }
+        if (VxlanHeader.vni(buf, 0) != vni) {
+            foreign.incrementAndGet(); // another VNI: another network's frame
+            drops.incrementAndGet();
+            return;
+        }
+        if (length > tap.maxFrameLength() || n >= buf.capacity()) {
+            drops.incrementAndGet(); // longer than the TAP's MTU allows
+            return;
+        }
+        buf.position(VxlanHeader.LENGTH);
+        writeToTap(buf, length);
     }
 
     private void malformed() {
@@ -921,10 +1061,19 @@ public final class PortAgent implements AgentService {
         return f.clear();
     }
 
+    /** vxlan mode: the keepalive frame behind a VXLAN header with {@code vni}. */
+    static ByteBuffer vxlanKeepaliveFrame(byte[] mac, int vni) {
+        ByteBuffer frame = keepaliveFrame(mac);
+        ByteBuffer d = ByteBuffer.allocate(VxlanHeader.LENGTH + frame.remaining());
+        VxlanHeader.write(d, 0, vni);
+        d.position(VxlanHeader.LENGTH).put(frame);
+        return d.clear();
+    }
+
     private long keepaliveSeenFrames = -1;
     private long keepaliveIdleSince;
 
-    /** Raw mode: sends a keepalive frame when nothing went from the TAP to the switch for the interval. */
+    /** Raw and vxlan modes: sends a keepalive frame when nothing went from the TAP to the switch for the interval. */
     private void rawKeepAlive(long now) {
         long interval = settings.keepaliveMillis();
         Link l = link;
@@ -938,7 +1087,11 @@ public final class PortAgent implements AgentService {
         } else if (now - keepaliveIdleSince >= interval) {
             keepaliveIdleSince = now;
             try {
-                l.channel().write(keepalive.clear());
+                if (vxlan) {
+                    l.channel().send(keepalive.clear(), l.remote());
+                } else {
+                    l.channel().write(keepalive.clear());
+                }
                 keepalives.incrementAndGet();
             } catch (IOException e) {
                 checkWanted = true; // the link looks broken: let the next round check it
@@ -1403,10 +1556,11 @@ public final class PortAgent implements AgentService {
             link = null;
             close(old);
             try {
-                next = open(target, localPort);
+                next = vxlan ? openVxlan(target) : open(target, localPort);
             } catch (IOException | RuntimeException e) {
-                String problem = "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e
-                        + "): is the network up? retrying every " + duration(timing.retryMillis());
+                String problem = (vxlan && e instanceof BindException ? e.getMessage()
+                        : "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e + "): is the network"
+                        + " up?") + " retrying every " + duration(timing.retryMillis());
                 if (!first && !problem.equals(linkProblem)) {
                     LOG.warn("Port agent: {}", problem);
                 }
@@ -1443,6 +1597,38 @@ public final class PortAgent implements AgentService {
                 ch.bind(new InetSocketAddress(any, 0));
             }
             ch.connect(remote);
+            return new Link(ch, remote, (InetSocketAddress) ch.getLocalAddress());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * vxlan mode: a blocking UDP socket bound to the switch's VXLAN port on the local address of the route to the
+     * switch, not connected. The switch sends to (that address, its VXLAN port), as to every VTEP, from source
+     * ports of its choosing; a connected socket would drop those datagrams. The specific address (not the
+     * wildcard) lets the agent share a port number with a switch on another address of this host (tests do).
+     */
+    private static Link openVxlan(InetSocketAddress remote) throws IOException {
+        ProtocolFamily family = remote.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
+                : StandardProtocolFamily.INET;
+        InetAddress source;
+        try (DatagramChannel probe = DatagramChannel.open(family)) {
+            probe.connect(remote); // sends nothing: the kernel picks the route and its source address
+            source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
+        }
+        InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
+        DatagramChannel ch = DatagramChannel.open(family);
+        try {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
+            if (!bindWithin(ch, local, 100)) {
+                throw new BindException("cannot receive VXLAN on UDP " + Endpoints.format(local) + ": the port is"
+                        + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
+                        + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
+                        + " switch or another agent using it on this host?");
+            }
             return new Link(ch, remote, (InetSocketAddress) ch.getLocalAddress());
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -1509,10 +1695,21 @@ public final class PortAgent implements AgentService {
                 switchAddress.toString(), r == null ? null : Endpoints.format(r),
                 l == null ? null : Endpoints.format(l.local()), settings.mode(), state, problemAt(state),
                 tapRxFrames.get(), tapRxBytes.get(), tapTxFrames.get(), tapTxBytes.get(), drops.get(), since,
-                last == 0 ? null : Instant.ofEpochMilli(last),
-                vl2 ? Networks.format(settings.network()) : null, vl2 ? MemberIdentity.format(member) : null,
+                last == 0 ? null : Instant.ofEpochMilli(last), statusNetwork(),
+                vl2 ? MemberIdentity.format(member) : null,
                 s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
-                rtt < 0 ? null : Duration.ofNanos(rtt));
+                rtt < 0 ? null : Duration.ofNanos(rtt), vni);
+    }
+
+    /**
+     * vl2 mode: the network joined. vxlan mode: the configured network, if any (the switch decides by the VNI;
+     * its default mapping makes them the same). Raw mode: none.
+     */
+    private String statusNetwork() {
+        if (vl2 || vxlan && settings.network() != Networks.DEFAULT) {
+            return Networks.format(settings.network());
+        }
+        return null;
     }
 
     private AgentState stateAt(long now) {
@@ -1592,7 +1789,7 @@ public final class PortAgent implements AgentService {
 
     /**
      * {@code 203.0.113.7:9991 (vl2, network 0000000000000000, member ..., from ...)}, with the resolved address
-     * for a name, and why it is not connected.
+     * for a name, and why it is not connected. vxlan mode says its VNI and that nothing protects it.
      */
     private String describeSwitch() {
         StringBuilder sb = new StringBuilder(switchAddress.toString());
@@ -1601,6 +1798,9 @@ public final class PortAgent implements AgentService {
         if (vl2) {
             sb.append(", network ").append(Networks.format(settings.network())).append(", member ")
                     .append(MemberIdentity.format(member));
+        } else if (vxlan) {
+            sb.append(", VNI ").append(vni).append(", plaintext and without identity: frames from the switch's"
+                    + " address are accepted");
         }
         if (l != null) {
             if (switchAddress.isName()) {

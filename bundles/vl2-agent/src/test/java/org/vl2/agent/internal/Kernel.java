@@ -21,6 +21,7 @@ final class Kernel {
     static final String PREFIX = "vl2a";
 
     private final List<String> created = new ArrayList<>();
+    private final List<String> namespaces = new ArrayList<>();
 
     /** Skips the calling test unless it has CAP_NET_ADMIN (e.g. root), /dev/net/tun and the ip command. */
     static void assumeRootAndTun() {
@@ -49,16 +50,35 @@ final class Kernel {
 
     /** A fresh name {@code vl2a<6 random chars>}, remembered for {@link #cleanup()}. */
     String uniqueName() {
+        String name = randomName();
+        created.add(name);
+        return name;
+    }
+
+    /** A network namespace {@code vl2a<6 random chars>}, created now and deleted by {@link #cleanup()}. */
+    String namespace() {
+        String name = randomName();
+        namespaces.add(name);
+        Result r = exec("ip", "netns", "add", name);
+        if (r.exitCode() != 0) {
+            throw new AssertionError("ip netns add " + name + ": " + r.output());
+        }
+        return name;
+    }
+
+    private static String randomName() {
         String chars = "abcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder sb = new StringBuilder(PREFIX);
         for (int i = 0; i < 6; i++) {
             sb.append(chars.charAt(ThreadLocalRandom.current().nextInt(chars.length())));
         }
-        created.add(sb.toString());
         return sb.toString();
     }
 
-    /** Deletes every remembered interface that still exists (a failed test may have left it). */
+    /**
+     * Deletes every remembered interface that still exists (a failed test may have left it), then every namespace
+     * (with what is in it).
+     */
     void cleanup() {
         for (String name : created) {
             if (exists(name)) {
@@ -66,6 +86,10 @@ final class Kernel {
             }
         }
         created.clear();
+        for (String ns : namespaces) {
+            exec("ip", "netns", "del", ns);
+        }
+        namespaces.clear();
     }
 
     static boolean exists(String name) {

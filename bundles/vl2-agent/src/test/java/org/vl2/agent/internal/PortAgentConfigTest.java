@@ -38,6 +38,7 @@ class PortAgentConfigTest {
         assertEquals("", c.getMethod("name").getDefaultValue());
         assertEquals("${karaf.data}/vl2/agent-identity", c.getMethod("identity_file").getDefaultValue());
         assertEquals(25, c.getMethod("keepalive_seconds").getDefaultValue());
+        assertEquals(0, c.getMethod("vni").getDefaultValue(), "the network id");
 
         // and TestConfig starts from them
         TestConfig t = new TestConfig();
@@ -209,9 +210,73 @@ class PortAgentConfigTest {
 
     @Test
     void badMode() {
-        assertEquals(PREFIX + "mode=vxlan (supported: vl2, the vl2 protocol (the default), or raw, one Ethernet"
-                + " frame per UDP datagram)", error(new TestConfig().mode("vxlan")));
+        assertEquals(PREFIX + "mode=geneve (supported: vl2, the vl2 protocol (the default), raw, one Ethernet"
+                + " frame per UDP datagram, or vxlan, RFC 7348 VXLAN)", error(new TestConfig().mode("geneve")));
         assertTrue(error(new TestConfig().mode("")).startsWith(PREFIX + "mode= (supported: vl2"));
+    }
+
+    @Test
+    void validVxlanConfiguration() {
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().vxlan(42).switchAddress("203.0.113.7")
+                .address("10.1.1.101/24"));
+
+        assertTrue(s.vxlan());
+        assertFalse(s.vl2());
+        assertEquals("vxlan", s.mode());
+        assertEquals(42, s.vni());
+        assertEquals(4789, s.switchAddress().port(), "the IANA VXLAN port when none is given");
+        assertEquals("[2001:db8::7]:4789", PortAgent.validate(new TestConfig().vxlan(42)
+                .switchAddress("[2001:db8::7]")).switchAddress().toString());
+        assertEquals(1450, s.tap().mtu(), "1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet, as a Linux vxlan device");
+        assertFalse(s.mtuConfigured());
+        assertEquals("10.1.1.101/24", s.tap().ipv4().toString(), "configured: nobody assigns addresses");
+        assertEquals(25_000, s.keepaliveMillis());
+
+        // the extremes of 24 bits
+        assertEquals(1, PortAgent.validate(new TestConfig().vxlan(1)).vni());
+        assertEquals(16_777_215, PortAgent.validate(new TestConfig().vxlan(16_777_215)).vni());
+        // a configured vni wins over the network, whatever the network
+        assertEquals(7, PortAgent.validate(new TestConfig().vxlan(7).network("8056c2e21c000001")).vni());
+        // the other modes have no VNI
+        assertEquals(0, PortAgent.validate(new TestConfig().vni(42)).vni());
+        assertEquals(0, PortAgent.validate(new TestConfig().raw().vni(42)).vni());
+    }
+
+    @Test
+    void vxlanVniDefaultsToTheNetworkId() {
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().vxlan(0).network("2a"));
+        assertEquals(42, s.vni());
+        assertEquals(42L, s.network());
+        assertEquals(0xff_ffff, PortAgent.validate(new TestConfig().vxlan(0).network("0xFFFFFF")).vni());
+        assertEquals(1, PortAgent.validate(new TestConfig().vxlan(0).network("0000000000000001")).vni());
+    }
+
+    @Test
+    void vxlanConfigurationErrors() {
+        String range = " (allowed: 1..16777215, the 24-bit VXLAN network identifier, or 0: the network id)";
+        assertEquals(PREFIX + "vni=16777216" + range, error(new TestConfig().vxlan(16_777_216)));
+        assertEquals(PREFIX + "vni=-1" + range, error(new TestConfig().vxlan(-1)));
+        assertEquals(PREFIX + "vni=16777216" + range, error(new TestConfig().vni(16_777_216)),
+                "checked in every mode: a typo is a typo");
+
+        assertEquals(PREFIX + "vni is missing (vxlan mode needs a VNI, 1..16777215: set vni, or set network to a"
+                + " network id of at most 6 hex digits (1 to ffffff), which is its VNI by the switch's default"
+                + " mapping)", error(new TestConfig().vxlan(0)));
+        assertEquals(PREFIX + "vni is missing (network 8056c2e21c000001 does not fit a 24-bit VNI: set vni to the"
+                + " VNI that the switch's vxlan transport maps to this network, 1..16777215)",
+                error(new TestConfig().vxlan(0).network("8056c2e21c000001")));
+        assertTrue(error(new TestConfig().vxlan(0).network("1000000")).startsWith(PREFIX + "vni is missing (network"
+                + " 0000000001000000 does not fit a 24-bit VNI"));
+
+        assertEquals(PREFIX + "switch.address=foo: (no port; expected host or host:port (port 4789 if left out), e.g."
+                + " 203.0.113.7, switch.example.org:4789 or [2001:db8::7]:4789 (vxlan mode))",
+                error(new TestConfig().vxlan(42).switchAddress("foo:")));
+
+        String mtu = "allowed: 0 (automatic: 1450) or 68..65477, so that the longest frame, MTU + 22 + the 8-byte VXLAN"
+                + " header, fits one UDP datagram)";
+        assertEquals(PREFIX + "mtu=65478 (" + mtu, error(new TestConfig().vxlan(42).mtu(65478)));
+        assertEquals(65477, PortAgent.validate(new TestConfig().vxlan(42).mtu(65477)).tap().mtu());
+        assertEquals(65_507, PortAgent.MAX_VXLAN_MTU + 22 + 8);
     }
 
     @Test

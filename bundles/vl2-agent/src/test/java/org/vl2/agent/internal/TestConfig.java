@@ -17,10 +17,21 @@ final class TestConfig implements PortAgent.Config {
     String network = "0";
     String name = "";
     String identityFile = MemberIdentity.DEFAULT_FILE;
+    int vni = 0;
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
         return mode(PortAgent.MODE_RAW);
+    }
+
+    /** vxlan mode with this VNI. */
+    TestConfig vxlan(int v) {
+        return mode(PortAgent.MODE_VXLAN).vni(v);
+    }
+
+    TestConfig vni(int v) {
+        vni = v;
+        return this;
     }
 
     TestConfig network(String v) {
@@ -146,5 +157,10 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public String identity_file() {
         return identityFile;
+    }
+
+    @Override
+    public int vni() {
+        return vni;
     }
 }

@@ -18,18 +18,20 @@ import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 
 /**
- * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, and in vl2 mode its network,
- * member id, port, assigned addresses and the switch's round trip time. The agent service exists only where an
- * agent is configured, so this command exists only there too.
+ * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, in vl2 mode its network, member id,
+ * port, assigned addresses and the switch's round trip time, in vxlan mode its VNI. The agent service exists only
+ * where an agent is configured, so this command exists only there too.
  */
 @Service
 @Command(scope = "vl2", name = "agent", description = "Shows the port agent: its TAP device, the switch it"
-        + " connects to (in vl2 mode: network, member, port, assigned addresses, round trip time), its state and its"
-        + " frame counters.")
+        + " connects to (in vl2 mode: network, member, port, assigned addresses, round trip time; in vxlan mode: the"
+        + " VNI), its state and its frame counters.")
 public class AgentCommand implements Action {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
     static final int MAX_VALUE = 80;
+    /** What the Mode row adds for vxlan: RFC 7348 has no encryption and no notion of who a VTEP is. */
+    static final String VXLAN_NOTE = "plaintext, no identity";
 
     @Reference(optional = true) // see Services
     AgentService agent;
@@ -58,8 +60,8 @@ public class AgentCommand implements Action {
 
     /**
      * Name/value rows in a fixed order: state first (and the problem, only when there is one), then the mode and
-     * what vl2 mode adds (network, member, port; "-" in raw mode), the TAP device, the switch, the counters and
-     * the times ("ago" relative to {@code now}).
+     * what vl2 and vxlan modes add (network, VNI, member, port; "-" where a mode has none), the TAP device, the
+     * switch, the counters and the times ("ago" relative to {@code now}).
      */
     static void render(AgentStatus s, Instant now, PrintStream out, boolean format) {
         ShellTable table = new ShellTable();
@@ -74,8 +76,9 @@ public class AgentCommand implements Action {
                 row(table, i == 0 ? "Problem" : "", lines.get(i));
             }
         }
-        row(table, "Mode", Formats.orNone(s.mode()));
+        row(table, "Mode", "vxlan".equals(s.mode()) ? s.mode() + " (" + VXLAN_NOTE + ")" : Formats.orNone(s.mode()));
         row(table, "Network", Formats.orNone(s.network()));
+        row(table, "VNI", s.vni() == 0 ? Formats.NONE : Integer.toString(s.vni()));
         row(table, "Member", Formats.orNone(s.memberId()));
         row(table, "Port", s.portId() == 0 ? Formats.NONE : Long.toString(s.portId()));
         row(table, "TAP", Formats.orNone(s.tapName()));
@@ -111,15 +114,22 @@ public class AgentCommand implements Action {
     /**
      * One object with the record's component names; times ISO-8601 ({@code null} if unknown),
      * {@code lastFromSwitchSecondsAgo} relative to {@code now} ({@code null} if nothing came yet), {@code portId}
-     * {@code null} when there is none, the round trip as {@code switchRttMicros} ({@code null} if unknown).
+     * and {@code vni} {@code null} when there is none, the round trip as {@code switchRttMicros} ({@code null} if
+     * unknown).
      */
     static String json(AgentStatus s, Instant now) {
         JsonWriter w = new JsonWriter().beginObject()
                 .field("state", s.state() == null ? null : s.state().name())
                 .field("problem", s.problem())
                 .field("mode", s.mode())
-                .field("network", s.network())
-                .field("memberId", s.memberId());
+                .field("network", s.network());
+        w.name("vni");
+        if (s.vni() == 0) {
+            w.nullValue();
+        } else {
+            w.value(s.vni());
+        }
+        w.field("memberId", s.memberId());
         w.name("portId");
         if (s.portId() == 0) {
             w.nullValue();

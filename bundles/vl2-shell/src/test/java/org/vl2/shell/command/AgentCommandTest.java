@@ -33,6 +33,12 @@ class AgentCommandTest {
             1454, List.of(), "br0", "203.0.113.7:9990", null, null, "raw", AgentState.SWITCH_UNREACHABLE, PROBLEM, 0, 0,
             0, 0, 7, NOW.minusSeconds(30), null);
 
+    /** vxlan mode: VNI 42, no network configured, no member, port, assignment or RTT. */
+    private static final AgentStatus VXLAN = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
+            1450, List.of("10.1.1.101/24"), null, "203.0.113.7:4789", "203.0.113.7:4789", "192.0.2.5:4789", "vxlan",
+            AgentState.RUNNING, null, 10, 1000, 20, 2000, 1, NOW.minusSeconds(60), NOW.minusSeconds(1), null, null, 0,
+            List.of(), null, 42);
+
     private final FakeAgentService agent = new FakeAgentService();
     private final AgentCommand command = new AgentCommand();
     private final Out out = new Out();
@@ -53,6 +59,7 @@ class AgentCommandTest {
                 List.of("State", "RUNNING"),
                 List.of("Mode", "vl2"),
                 List.of("Network", "8056c2e21c000001"),
+                List.of("VNI", "-"),
                 List.of("Member", "0123456789abcdef"),
                 List.of("Port", "7"),
                 List.of("TAP", "vl2tap0"),
@@ -100,6 +107,7 @@ class AgentCommandTest {
         assertTrue(lines.contains("Addresses          | -"), unreachable.text());
         // raw mode has none of what vl2 mode adds
         assertTrue(lines.contains("Network            | -"), unreachable.text());
+        assertTrue(lines.contains("VNI                | -"), unreachable.text());
         assertTrue(lines.contains("Member             | -"), unreachable.text());
         assertTrue(lines.contains("Port               | -"), unreachable.text());
         assertTrue(lines.contains("Assigned           | -"), unreachable.text());
@@ -137,11 +145,11 @@ class AgentCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(22, lines.size());
+        assertEquals(23, lines.size());
         assertEquals(List.of("State", "RUNNING"), Out.cells(lines.get(0)));
-        assertEquals(List.of("Port", "7"), Out.cells(lines.get(4)));
-        assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(14)));
-        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(15)));
+        assertEquals(List.of("Port", "7"), Out.cells(lines.get(5)));
+        assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(15)));
+        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(16)));
     }
 
     @Test
@@ -150,14 +158,15 @@ class AgentCommandTest {
         command.execute(out.stream, NOW);
 
         Map<String, Object> json = Json.object(out.text().trim());
-        assertEquals(List.of("state", "problem", "mode", "network", "memberId", "portId", "tapName", "tapMac", "mtu",
-                "addresses", "assignedAddresses", "bridge", "switchAddress", "switchResolved", "localAddress",
+        assertEquals(List.of("state", "problem", "mode", "network", "vni", "memberId", "portId", "tapName", "tapMac",
+                "mtu", "addresses", "assignedAddresses", "bridge", "switchAddress", "switchResolved", "localAddress",
                 "switchRttMicros", "tapRxFrames", "tapRxBytes", "tapTxFrames", "tapTxBytes", "drops", "since",
                 "lastFromSwitch", "lastFromSwitchSecondsAgo"),
                 List.copyOf(json.keySet()));
         assertEquals("RUNNING", json.get("state"));
         assertEquals("vl2", json.get("mode"));
         assertEquals("8056c2e21c000001", json.get("network"));
+        assertNull(json.get("vni"), "not vxlan mode");
         assertEquals("0123456789abcdef", json.get("memberId"));
         assertEquals(7L, json.get("portId"));
         assertEquals(List.of("10.1.1.101/24"), json.get("assignedAddresses"));
@@ -184,6 +193,7 @@ class AgentCommandTest {
         assertEquals(PROBLEM, json.get("problem"));
         assertEquals("raw", json.get("mode"));
         assertNull(json.get("network"));
+        assertNull(json.get("vni"));
         assertNull(json.get("memberId"));
         assertNull(json.get("portId"));
         assertEquals(List.of(), json.get("assignedAddresses"));
@@ -194,5 +204,27 @@ class AgentCommandTest {
         assertNull(json.get("localAddress"));
         assertNull(json.get("lastFromSwitch"));
         assertNull(json.get("lastFromSwitchSecondsAgo"));
+    }
+
+    @Test
+    void vxlanShowsTheVniAndThatItIsPlaintext() {
+        AgentCommand.render(VXLAN, NOW, out.stream, true);
+
+        List<String> lines = out.lines();
+        assertEquals(List.of("Mode", "vxlan (plaintext, no identity)"), Out.tableCells(lines.get(3)));
+        assertEquals(List.of("Network", "-"), Out.tableCells(lines.get(4)));
+        assertEquals(List.of("VNI", "42"), Out.tableCells(lines.get(5)));
+        assertEquals(List.of("Member", "-"), Out.tableCells(lines.get(6)));
+        assertEquals(List.of("Port", "-"), Out.tableCells(lines.get(7)));
+        assertTrue(lines.contains("Switch             | 203.0.113.7:4789"), out.text());
+        assertTrue(lines.contains("Local address      | 192.0.2.5:4789"), out.text());
+        assertTrue(lines.contains("MTU                | 1450"), out.text());
+
+        Map<String, Object> json = Json.object(AgentCommand.json(VXLAN, NOW));
+        assertEquals("vxlan", json.get("mode"), "the mode itself, for scripts");
+        assertEquals(42L, json.get("vni"));
+        assertNull(json.get("network"));
+        assertNull(json.get("portId"));
+        assertEquals("203.0.113.7:4789", json.get("switchAddress"));
     }
 }
