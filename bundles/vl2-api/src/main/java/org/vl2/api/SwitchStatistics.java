@@ -21,15 +21,17 @@ package org.vl2.api;
  * @param dropUnknownNetwork frames for a network the switch does not host (e.g. an unmapped VXLAN network)
  * @param malformed          vl2-protocol datagrams that are not well-formed messages (wrong magic, truncated, ...)
  * @param badSession         vl2-protocol messages naming an unknown port or carrying a wrong session token
+ * @param dropStorm          broadcast, multicast and unknown-unicast frames over their port's storm-control budget
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
-                               long txErrors, long dropUnknownNetwork, long malformed, long badSession) {
+                               long txErrors, long dropUnknownNetwork, long malformed, long badSession,
+                               long dropStorm) {
 
     /** All drops together. */
     public long drops() {
         return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
-                + dropUnknownNetwork + malformed + badSession;
+                + dropUnknownNetwork + malformed + badSession + dropStorm;
     }
 }

@@ -259,6 +259,11 @@ public class SwitchCoreBench {
             public int keepalive_seconds() {
                 return 10;
             }
+
+            @Override
+            public int storm_control_pps() {
+                return 0; // measure forwarding, not the limiter
+            }
         };
     }
 }

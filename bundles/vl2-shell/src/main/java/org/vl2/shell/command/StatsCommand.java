@@ -69,6 +69,7 @@ public class StatsCommand implements Action {
         row(sw, "Drops: unknown network", s.dropUnknownNetwork());
         row(sw, "Drops: malformed message", s.malformed());
         row(sw, "Drops: bad session", s.badSession());
+        row(sw, "Drops: storm control", s.dropStorm());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
         sw.print(out, format);
@@ -110,6 +111,7 @@ public class StatsCommand implements Action {
                 .field("dropUnknownNetwork", s.dropUnknownNetwork())
                 .field("malformed", s.malformed())
                 .field("badSession", s.badSession())
+                .field("dropStorm", s.dropStorm())
                 .field("drops", s.drops())
                 .field("txErrors", s.txErrors())
                 .endObject()

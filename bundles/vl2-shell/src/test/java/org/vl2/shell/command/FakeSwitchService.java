@@ -18,7 +18,7 @@ class FakeSwitchService implements SwitchService {
     final List<PortInfo> ports = new ArrayList<>();
     final List<NetworkInfo> networks = new ArrayList<>(List.of(new NetworkInfo(0, "default", 1400, "learning", null,
             null, false, 0, List.of())));
-    SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     String policy = "learning";
     boolean policyActive = true;
     final Set<String> policies = new LinkedHashSet<>(List.of("learning", "hub"));

@@ -15,7 +15,7 @@ import org.vl2.api.SwitchStatistics;
 class StatsCommandTest {
 
     private static final SwitchStatistics SWITCH = new SwitchStatistics(2, 1000, 150_000, 1800, 270_000, 700, 290,
-            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10);
+            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11);
     private static final MacTableStatistics MACS = new MacTableStatistics(12, 2, 4096, 0, 300, 30, 5, 16, 1, 0);
 
     private final FakeSwitchService switchService = new FakeSwitchService();
@@ -55,11 +55,12 @@ class StatsCommandTest {
                 List.of("Drops: unknown network", "8"),
                 List.of("Drops: malformed message", "9"),
                 List.of("Drops: bad session", "10"),
-                List.of("Drops: total", "129"),
+                List.of("Drops: storm control", "11"),
+                List.of("Drops: total", "140"),
                 List.of("TX errors", "7")),
-                lines.subList(2, 21).stream().map(Out::tableCells).toList());
-        assertEquals("", lines.get(21));
-        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(22)));
+                lines.subList(2, 22).stream().map(Out::tableCells).toList());
+        assertEquals("", lines.get(22));
+        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(23)));
         assertEquals(List.of(
                 List.of("Entries", "12"),
                 List.of("Static entries", "2"),
@@ -71,7 +72,7 @@ class StatsCommandTest {
                 List.of("Aged", "16"),
                 List.of("Evicted", "1"),
                 List.of("Refused", "0")),
-                lines.subList(24, lines.size()).stream().map(Out::tableCells).toList());
+                lines.subList(25, lines.size()).stream().map(Out::tableCells).toList());
     }
 
     @Test
@@ -100,9 +101,9 @@ class StatsCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(19 + 10, lines.size());
-        assertEquals(List.of("Drops: total", "129"), Out.cells(lines.get(17)));
-        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(28)));
+        assertEquals(20 + 10, lines.size());
+        assertEquals(List.of("Drops: total", "140"), Out.cells(lines.get(18)));
+        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(29)));
     }
 
     @Test
@@ -118,8 +119,8 @@ class StatsCommandTest {
         assertEquals(List.of("switch", "macTable"), List.copyOf(json.keySet()));
         assertEquals(List.of("ports", "rxFrames", "rxBytes", "txFrames", "txBytes", "unicast", "flooded", "filtered",
                 "dropRunt", "dropOversize", "dropSourceMulticast", "dropNoPolicy", "dropPolicy", "dropPortLimit",
-                "dropUnknownNetwork", "malformed", "badSession", "drops", "txErrors"), List.copyOf(sw.keySet()));
-        assertEquals(129L, sw.get("drops"));
+                "dropUnknownNetwork", "malformed", "badSession", "dropStorm", "drops", "txErrors"), List.copyOf(sw.keySet()));
+        assertEquals(140L, sw.get("drops"));
         assertEquals(10L, sw.get("badSession"));
         assertEquals(6L, sw.get("dropPortLimit"));
         assertEquals(7L, sw.get("txErrors"));

@@ -3,7 +3,8 @@ package org.vl2.switching.internal;
 import java.util.regex.Pattern;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
-record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds) {
+record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
+                int stormControlPps) {
 
     static final int MIN_FRAME = 64;
     static final int MAX_FRAME = 9216;
@@ -30,12 +31,20 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
         if (c.keepalive_seconds() < 1 || c.keepalive_seconds() > 3600) {
             throw invalid("keepalive.seconds", c.keepalive_seconds(), "1..3600 seconds");
         }
+        if (c.storm_control_pps() < 0 || c.storm_control_pps() > 10_000_000) {
+            throw invalid("storm.control.pps", c.storm_control_pps(), "0 (no limit) .. 10000000 frames/s");
+        }
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
-                c.max_ports(), c.keepalive_seconds());
+                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps());
     }
 
     Settings withPolicy(String name) {
-        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds);
+        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds, stormControlPps);
+    }
+
+    /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
+    long stormCostNanos() {
+        return stormControlPps == 0 ? 0 : 1_000_000_000L / stormControlPps;
     }
 
     /** A vl2-protocol port silent for this long is expired: three keepalive intervals. */
@@ -51,6 +60,7 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
     @Override
     public String toString() {
         return "policy=" + policy + ", max.frame.size=" + maxFrameSize + ", port.idle.timeout.seconds="
-                + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds;
+                + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds + ", storm.control.pps="
+                + stormControlPps;
     }
 }

@@ -33,4 +33,10 @@ public @interface SwitchConfig {
                     + "they have been idle this long, which holds NAT mappings open; a port silent for 3 intervals "
                     + "is removed and its MAC entries flushed.", min = "1", max = "3600")
     int keepalive_seconds() default 10;
+
+    @AttributeDefinition(name = "Storm control (frames/s per port)",
+            description = "Most broadcast, multicast and unknown-unicast frames a port may have flooded per second "
+                    + "(token bucket, bursts up to one second's worth); the excess is dropped and counted. "
+                    + "0 = no limit.", min = "0", max = "10000000")
+    int storm_control_pps() default 1000;
 }

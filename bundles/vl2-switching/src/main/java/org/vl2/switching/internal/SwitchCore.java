@@ -117,6 +117,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     private final LongAdder dropNoPolicy = new LongAdder();
     private final LongAdder dropPolicy = new LongAdder();
     private final LongAdder dropPortLimit = new LongAdder();
+    private final LongAdder dropStorm = new LongAdder();
     private final LongAdder dropUnknownNetwork = new LongAdder();
     final LongAdder malformed = new LongAdder();
     final LongAdder badSession = new LongAdder();
@@ -577,6 +578,10 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         if (out == null) {
             dropPolicy.increment();
         } else if (out.isFlood()) {
+            if (stormed(in, net, view)) {
+                drop(dropStorm, in);
+                return;
+            }
             flooded.increment();
             for (SwitchPort o : net.ports()) {
                 if (o != in) {
@@ -594,6 +599,35 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                 send(o, in, frame, length, e);
             }
         }
+    }
+
+    /**
+     * Storm control: whether this flood exceeds the ingress port's budget for broadcast, multicast and unknown
+     * unicast. A hub policy floods known unicast too; that is not a storm, so it is not charged.
+     */
+    private boolean stormed(SwitchPort in, Network net, EthernetFrame view) {
+        long cost = settings.stormCostNanos();
+        if (cost == 0) {
+            return false;
+        }
+        long dst = view.destinationBits();
+        if (!MacAddress.isMulticast(dst) && fdb.lookup(net.id, view.vlanId(), dst) != null) {
+            return false; // known unicast flooded by a hub policy
+        }
+        long now = nanoClock.getAsLong();
+        long credit = in.stormCredit;
+        if (credit == Long.MAX_VALUE) {
+            credit = 1_000_000_000L; // a new port starts with a full second's burst
+        } else {
+            credit = Math.min(1_000_000_000L, credit + (now - in.stormRefilled));
+        }
+        in.stormRefilled = now;
+        if (credit < cost) {
+            in.stormCredit = credit;
+            return true;
+        }
+        in.stormCredit = credit - cost;
+        return false;
     }
 
     /** Sends a frame to a port in the port's own framing. {@code in} may be null (the switch's own frames). */
@@ -827,7 +861,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         return new SwitchStatistics(ports.size(), rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
-                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum());
+                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum());
     }
 
     @Override

@@ -49,6 +49,13 @@ final class SwitchPort {
     final LongAdder txBytes = new LongAdder();
     final LongAdder txDrops = new LongAdder();
 
+    /**
+     * Storm control: flood credit in nanoseconds (one second's worth at most) and when it was last topped up.
+     * Written only by the thread receiving this port's frames (one per transport), so plain fields.
+     */
+    long stormCredit = Long.MAX_VALUE;
+    long stormRefilled;
+
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     volatile long lastSeenNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */

@@ -25,6 +25,10 @@ final class Fakes {
     }
 
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, 1000);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -54,6 +58,11 @@ final class Fakes {
             @Override
             public int keepalive_seconds() {
                 return 10;
+            }
+
+            @Override
+            public int storm_control_pps() {
+                return stormPps;
             }
         };
     }

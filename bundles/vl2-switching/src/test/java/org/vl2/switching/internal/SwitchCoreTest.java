@@ -368,6 +368,30 @@ class SwitchCoreTest {
     }
 
     @Test
+    void stormControlCapsFloodsPerPortButNotKnownUnicast() {
+        sw = newSwitch(Fakes.config("learning", 1522, 300, 1024, 100)); // 100 floods/s, bursts of 100
+        threeHosts(); // 3 broadcasts, one per port: well within budget
+        for (int i = 0; i < 150; i++) {
+            udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        }
+        assertEquals(99, udp.sentTo(b), "the burst left after a's first broadcast, then nothing");
+        assertEquals(51, sw.statistics().dropStorm());
+        for (int i = 0; i < 50; i++) {
+            udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 46)); // known unicast is never charged
+        }
+        assertEquals(149, udp.sentTo(b));
+        clock.addAndGet(SECOND / 10); // 0.1 s refills 10 floods
+        for (int i = 0; i < 20; i++) {
+            udp.inject(a, Fakes.frame("02:00:00:00:99:99", A_MAC, -1, 46)); // unknown unicast is
+        }
+        assertEquals(159, udp.sentTo(b));
+        assertEquals(61, sw.statistics().dropStorm());
+        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        assertEquals(160, udp.sentTo(b), "another port's budget is its own");
+        assertEquals(61, sw.ports().get(0).counters().rxDrops(), "counted on the storming port");
+    }
+
+    @Test
     void failedSendsAreCountedAsTransmitErrors() {
         threeHosts();
         udp.failSends = true;
