@@ -121,7 +121,7 @@ public class NetworkE2EIT {
         } else if (!Files.exists(Path.of("/dev/net/tun"))) {
             why = "/dev/net/tun is missing (modprobe tun)";
         } else {
-            for (String tool : List.of("ip", "ping", "busybox", "iptables")) {
+            for (String tool : List.of("ip", "ping", "iperf3", "busybox", "iptables")) {
                 if (!Lab.onPath(tool)) {
                     why = "'" + tool + "' is not installed (Debian: apt-get install iproute2 iputils-ping busybox iptables)";
                     break;
@@ -149,7 +149,7 @@ public class NetworkE2EIT {
         Lab.ip("-n", sw, "addr", "add", SWITCH_IP + "/24", "dev", "ul0");
         Lab.ip("-n", sw, "link", "set", "ul0", "up");
         for (String[] h : new String[][] {{"n1", "10.78.0.11"}, {"n2", "10.78.0.12"}, {"n3", "10.78.0.13"},
-                {"d", "10.78.0.14"}, {"rt", "10.78.0.40"}}) {
+                {"d", "10.78.0.14"}, {"rt", "10.78.0.40"}, {"rg", "10.78.0.50"}}) {
             String n = lab.namespace(h[0]);
             ns.put(h[0], n);
             Lab.ip("-n", sw, "link", "add", "u-" + h[0], "type", "veth", "peer", "name", "eth0", "netns", n);
@@ -299,7 +299,7 @@ public class NetworkE2EIT {
     }
 
     @Test
-    public void t05AKilledAgentsPortExpiresWithinThreeKeepaliveIntervals() {
+    public void t07AKilledAgentsPortExpiresWithinThreeKeepaliveIntervals() {
         Bg n2 = agents.get("n2");
         String before = switchCommand("vl2:ports --no-format", out -> out.contains("10.78.0.12:"));
         assertTrue(before, before.contains(n2Address));
@@ -318,7 +318,7 @@ public class NetworkE2EIT {
     }
 
     @Test
-    public void t06AfterTheSwitchRestartsEveryAgentRejoinsAndTrafficResumes() {
+    public void t08AfterTheSwitchRestartsEveryAgentRejoinsAndTrafficResumes() {
         String nhAddress = poolAddress("nh");
         ping(ns.get("n1"), nhAddress, 1);
         ProcessHandle.of(switchProcess.javaPid()).ifPresent(ProcessHandle::destroyForcibly);
@@ -341,6 +341,58 @@ public class NetworkE2EIT {
                 resumed - listening < 10_000);
         assertEquals("n1 kept its address (leases survive the restart)", n1Address, poolAddress("n1"));
         ping(ns.get("dh"), n1Address, 2);
+    }
+
+    /**
+     * A rogue raw port floods 100k broadcast frames from random source MACs: the MAC table stays bounded, the
+     * flooding port's entries are the ones evicted (fair eviction), storm control drops most of its floods, and a
+     * ping between two agents running meanwhile loses nothing.
+     */
+    @Test
+    public void t05AMacFloodFromARoguePortLeavesOthersAlone() {
+        Bg pinger = lab.start("ping-during-mac-flood", null, Lab.netnsExec(ns.get("n1"), "ping", "-c", "100", "-i",
+                "0.05", "-W", "2", n2Address));
+        Result flood = flood("macs", "9990", 100_000);
+        assertTrue("the flood ran:\n" + flood.out(), flood.ok());
+        assertTrue("ping finished", Lab.await(Duration.ofSeconds(30), () -> !pinger.alive()));
+        results.put("MAC flood 100k random source MACs from a raw port", flood.out().trim());
+        assertTrue("no ping lost during the flood:\n" + pinger.output(), pinger.output().contains(" 100 received"));
+        String stats = switchCommand("vl2:stats --no-format", out -> out.contains("Evicted"));
+        results.put("after the MAC flood", stats.lines().filter(l -> l.matches("(Entries|Capacity|Evicted|Drops: storm control).*"))
+                .map(l -> l.replaceAll("\\s+", " ")).reduce((x, y) -> x + "; " + y).orElse(stats));
+        String table = switchCommand("vl2:mactable --no-format -n a1", out -> true);
+        for (String host : List.of("n1", "n2")) {
+            String mac = Lab.in(ns.get(host), CMD, "cat", "/sys/class/net/vl2tap0/address").check().out().trim();
+            assertTrue(host + "'s MAC " + mac + " is still in the table:\n" + table, table.contains(mac));
+        }
+        ping(ns.get("n1"), n2Address, 3);
+    }
+
+    /** Random, truncated and oversized datagrams to both switch ports during an iperf3 run: the switch keeps forwarding. */
+    @Test
+    public void t06AGarbageFloodDuringIperf3LeavesTheSwitchForwarding() {
+        Bg server = lab.start("iperf3-server", null, Lab.netnsExec(ns.get("n2"), "iperf3", "-s", "-1", "-B", n2Address));
+        Lab.await(Duration.ofSeconds(10), () -> Lab.in(ns.get("n2"), CMD, "ss", "-Htln").out().contains(":5201"));
+        Bg client = lab.start("iperf3-client", null, Lab.netnsExec(ns.get("n1"), "iperf3", "-c", n2Address, "-t", "6",
+                "-f", "m"));
+        Result flood = flood("garbage", "9990,9991", 200_000);
+        assertTrue("the flood ran:\n" + flood.out(), flood.ok());
+        assertTrue("iperf3 finished", Lab.await(Duration.ofSeconds(60), () -> !client.alive()));
+        Matcher m = Pattern.compile("([\\d.]+) Mbits/sec\\s+\\d*\\s*receiver").matcher(client.output());
+        assertTrue("iperf3 completed:\n" + client.output(), client.process.exitValue() == 0 && m.find());
+        results.put("iperf3 TCP n1 -> n2 during a garbage flood (" + flood.out().trim() + ")", m.group(1) + " Mbit/s");
+        server.stop(Duration.ofSeconds(5));
+        ping(ns.get("n1"), n2Address, 3);
+        String stats = switchCommand("vl2:stats --no-format", out -> out.contains("malformed"));
+        results.put("after the garbage flood", stats.lines().filter(l -> l.matches("Drops: (runt|malformed message|bad session).*"))
+                .map(l -> l.replaceAll("\\s+", " ")).reduce((x, y) -> x + "; " + y).orElse(stats));
+    }
+
+    /** The rogue port in namespace rg: {@code java Flood.java} (single-file source launch, the test JVM's java). */
+    private static Result flood(String mode, String ports, int count) {
+        Path source = Path.of(System.getProperty("vl2.e2e.floodSource", "src/test/tools/Flood.java")).toAbsolutePath();
+        return Lab.in(ns.get("rg"), Duration.ofSeconds(90), Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), source.toString(), mode, SWITCH_IP, ports, String.valueOf(count));
     }
 
     // ---------------------------------------------------------------------------------------------------------
