@@ -48,7 +48,9 @@ public class LauncherUsageIT {
         assertEquals(sw.out(), 0, sw.exit());
         for (String text : List.of("Usage: vl2-switch", "--listen ADDR:PORT", "--vl2-listen ADDR:PORT",
                 "--network SPEC", "--keepalive S", "--idle-timeout S", "--data DIR", "org.vl2.transport.udp.cfg",
-                "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg")) {
+                "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg",
+                "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
+                "org.vl2.transport.vxlan.cfg")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
     }
@@ -85,6 +87,11 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--keepalive must be between 1 and 3600", "--keepalive", "0");
         bad("vl2-switch", "--network needs id=1 to 16 hex digits", "--network", "name=lab,pool=10.0.0.0/24");
         bad("vl2-switch", "unknown or malformed item 'color=red'", "--network", "id=a1,color=red");
+        bad("vl2-switch", "--vxlan needs a port between 1 and 65535", "--vxlan", "0");
+        bad("vl2-switch", "--vxlan: an IPv6 address needs brackets", "--vxlan", "2001:db8::7:4789");
+        bad("vl2-switch", "--vxlan-vni and --vxlan-remote need --vxlan", "--vxlan-remote", "42=192.0.2.10");
+        bad("vl2-switch", "the VNI must be 1..16777215", "--vxlan", "4789", "--vxlan-vni", "0=2a");
+        bad("vl2-switch", "need VNI=VALUE", "--vxlan", ":4789", "--vxlan-remote", "42");
         bad("vl2-switch", "--ssh-port must be between 1 and 65535", "--ssh-port", "70000");
         bad("vl2-switch", "unknown option '--switch'", "--switch", "sw:9990");
         bad("vl2-switch", "unexpected argument 'start'", "start");
