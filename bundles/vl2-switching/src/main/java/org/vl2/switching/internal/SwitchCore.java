@@ -102,6 +102,8 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     private final ThreadLocal<Egress> egress = ThreadLocal.withInitial(Egress::new);
     private final ScheduledExecutorService housekeeping;
     private final AtomicInteger ticks = new AtomicInteger();
+    /** Policies written by setPolicy whose configuration update has not come back through modified() yet. */
+    private final java.util.ArrayDeque<String> policyEchoes = new java.util.ArrayDeque<>();
     private final java.util.concurrent.atomic.AtomicLong testServiceIds = new java.util.concurrent.atomic.AtomicLong();
 
     private final LongAdder rxFrames = new LongAdder();
@@ -185,6 +187,16 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         } catch (IllegalArgumentException e) {
             LOG.error("{}; keeping the previous configuration ({})", e.getMessage(), settings);
             return;
+        }
+        synchronized (policyEchoes) {
+            // ConfigAdmin delivers our own setPolicy writes back, in order and asynchronously: an echo of an older
+            // write must not undo a newer setPolicy that has not come back yet (hub, learning in quick succession)
+            if (!policyEchoes.isEmpty() && policyEchoes.peekFirst().equals(next.policy())) {
+                policyEchoes.pollFirst();
+                if (!policyEchoes.isEmpty()) {
+                    next = next.withPolicy(settings.policy());
+                }
+            }
         }
         if (!next.policy().equals(settings.policy()) && !policies.containsKey(next.policy())) {
             LOG.error("Invalid configuration {}: policy={} is not a registered forwarding policy (available: {}); "
@@ -888,13 +900,27 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         }
         settings = settings.withPolicy(wanted);
         selectPolicy();
-        persistPolicy(wanted);
+        synchronized (policyEchoes) {
+            policyEchoes.addLast(wanted);
+        }
+        try {
+            if (!persistPolicy(wanted)) {
+                synchronized (policyEchoes) {
+                    policyEchoes.removeLastOccurrence(wanted); // nothing written, nothing will come back
+                }
+            }
+        } catch (IllegalStateException e) {
+            synchronized (policyEchoes) {
+                policyEchoes.removeLastOccurrence(wanted);
+            }
+            throw e;
+        }
     }
 
-    /** Writes the policy to the switch's configuration so that it survives a restart. */
-    private void persistPolicy(String name) {
+    /** Writes the policy to the switch's configuration so that it survives a restart; false if nothing was written. */
+    private boolean persistPolicy(String name) {
         if (configAdmin == null) {
-            return;
+            return false;
         }
         try {
             Configuration c = configAdmin.getConfiguration(PID, "?");
@@ -903,10 +929,11 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                 props = new Hashtable<>();
             }
             if (name.equals(props.get("policy"))) {
-                return;
+                return false;
             }
             props.put("policy", name);
             c.update(props);
+            return true;
         } catch (IOException e) {
             throw new IllegalStateException("policy " + name + " is active but could not be saved in " + PID + ": "
                     + e.getMessage(), e);

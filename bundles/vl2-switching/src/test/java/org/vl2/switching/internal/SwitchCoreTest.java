@@ -392,6 +392,40 @@ class SwitchCoreTest {
     }
 
     @Test
+    void anOldPolicyWriteComingBackLateDoesNotUndoANewerOne() {
+        java.util.List<String> written = new java.util.ArrayList<>();
+        java.util.Hashtable<String, Object> stored = new java.util.Hashtable<>();
+        org.osgi.service.cm.Configuration configuration = (org.osgi.service.cm.Configuration) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {org.osgi.service.cm.Configuration.class},
+                        (proxy, method, args) -> switch (method.getName()) {
+                            case "getProperties" -> stored.isEmpty() ? null : new java.util.Hashtable<>(stored);
+                            case "update" -> {
+                                @SuppressWarnings("unchecked")
+                                java.util.Dictionary<String, Object> d = (java.util.Dictionary<String, Object>) args[0];
+                                stored.put("policy", d.get("policy"));
+                                written.add((String) d.get("policy"));
+                                yield null;
+                            }
+                            default -> null;
+                        });
+        org.osgi.service.cm.ConfigurationAdmin admin = (org.osgi.service.cm.ConfigurationAdmin) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {org.osgi.service.cm.ConfigurationAdmin.class},
+                        (proxy, method, args) -> method.getName().equals("getConfiguration") ? configuration : null);
+        sw = new SwitchCore(fdb, admin, Fakes.defaults(), clock::get, false);
+        sw.bindPolicy(new LearningPolicy());
+        sw.bindPolicy(new HubPolicy());
+        sw.setPolicy("hub");
+        sw.setPolicy("learning");
+        assertEquals(List.of("hub", "learning"), written);
+        sw.modified(Fakes.config("hub", 1522, 300, 1024)); // the first write comes back, late
+        assertEquals("learning", sw.policy(), "the newer choice stays");
+        sw.modified(Fakes.config("learning", 1522, 300, 1024));
+        assertEquals("learning", sw.policy());
+        sw.modified(Fakes.config("hub", 1522, 300, 1024)); // an operator's own change later applies as usual
+        assertEquals("hub", sw.policy());
+    }
+
+    @Test
     void failedSendsAreCountedAsTransmitErrors() {
         threeHosts();
         udp.failSends = true;
