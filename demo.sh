@@ -86,10 +86,14 @@ ip netns exec "$SW" "$VL2/bin/vl2-switch" --vl2-listen "$UNDERLAY_SW:$SWITCH_POR
   --data "$WORK/sw" >"$WORK/switch.out" 2>&1 &
 PIDS+=($!)
 
-say "Starting two port agents: bin/vl2-agent --switch $UNDERLAY_SW --network $NETWORK in $H1 and in $H2"
+# the agents pin the switch's public key (the traffic between them and the switch is encrypted): it is in the
+# switch's first log lines
+wait_for 120 "the switch's public key in its log" grep -q "Switch public key" "$WORK/switch.out"
+SWITCH_KEY=$(sed -n 's/.*Switch public key \([A-Za-z0-9+\/=]*\).*/\1/p' "$WORK/switch.out" | head -1)
+say "Starting two port agents: bin/vl2-agent --switch $UNDERLAY_SW --switch-key $SWITCH_KEY --network $NETWORK"
 for h in 1 2; do
   ns=$P-h$h
-  ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UNDERLAY_SW" --network "$NETWORK" \
+  ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UNDERLAY_SW" --switch-key "$SWITCH_KEY" --network "$NETWORK" \
     --data "$WORK/h$h" >"$WORK/agent$h.out" 2>&1 &
   PIDS+=($!)
 done

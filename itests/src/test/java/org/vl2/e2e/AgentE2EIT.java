@@ -329,6 +329,7 @@ public class AgentE2EIT {
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP,
                 "--data", lab.work.resolve(h.name).toString()));
         cmd.addAll(List.of(flags));
+        cmd.addAll(Lab.keyFlags(Lab.switchKey(lab.work.resolve("sw")), List.of(flags)));
         return lab.start(h.name, env, Lab.netnsExec(h.ns, cmd.toArray(new String[0])));
     }
 
@@ -543,7 +544,8 @@ public class AgentE2EIT {
     @Test
     public void t09AgentThatCannotCreateItsTapSaysWhy() {
         Bg bad = lab.start("h1-taken", Map.of("JAVA_HOME", System.getProperty("java.home")), Lab.netnsExec(h1.ns,
-                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP, "--tap", "vl2tap0", "--ssh-port", "8105",
+                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP, "--switch-key",
+                Lab.switchKey(lab.work.resolve("sw")), "--tap", "vl2tap0", "--ssh-port", "8105",
                 "--data", lab.work.resolve("h1-taken").toString()));
         try {
             Matcher error = bad.awaitOutput(Pattern.compile("ERROR .*Port agent not started: (.*)"), BOOT);

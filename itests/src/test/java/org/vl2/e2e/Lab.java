@@ -146,6 +146,27 @@ final class Lab implements AutoCloseable {
     }
 
     /** Whether {@code name} is an executable on the PATH. */
+    /**
+     * The key pair of a switch whose instance directory is {@code instance}, created now where the switch keeps it
+     * ({@code DIR/data/vl2/switch-identity}) if it does not exist: its public key (base64) is known before the switch
+     * starts, so agents started at the same time can pin it ({@code --switch-key}).
+     */
+    static String switchKey(Path instance) {
+        try {
+            return org.vl2.crypto.Identity.loadOrCreate(instance.resolve("data/vl2/switch-identity")).fingerprint();
+        } catch (IOException e) {
+            throw new AssertionError("cannot create the switch's key pair in " + instance + ": " + e, e);
+        }
+    }
+
+    /** The flags an agent needs to pin the switch's key, unless it runs raw, VXLAN or plaintext. */
+    static List<String> keyFlags(String switchKey, List<String> agentFlags) {
+        int mode = agentFlags.indexOf("--mode");
+        boolean vl2 = mode < 0 || agentFlags.get(mode + 1).equals("vl2");
+        return vl2 && !agentFlags.contains("--no-encryption") && !agentFlags.contains("--switch-key")
+                ? List.of("--switch-key", switchKey) : List.of();
+    }
+
     static boolean onPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, name))) {

@@ -106,8 +106,12 @@ final class LabKit {
         return ns;
     }
 
+    /** The switch's public key, which the agents pin (created before the switch starts). */
+    String switchKey;
+
     /** Starts bin/vl2-switch in the switch's namespace (instance directory {@code <work>/sw}). */
     Bg startSwitch(String... flags) {
+        switchKey = Lab.switchKey(lab.work.resolve("sw"));
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-switch").toString(),
                 "--data", lab.work.resolve("sw").toString()));
         cmd.addAll(List.of(flags));
@@ -120,6 +124,7 @@ final class LabKit {
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(),
                 "--data", lab.work.resolve(name).toString()));
         cmd.addAll(List.of(flags));
+        cmd.addAll(Lab.keyFlags(switchKey == null ? Lab.switchKey(lab.work.resolve("sw")) : switchKey, List.of(flags)));
         return lab.start(name, env, Lab.netnsExec(ns, cmd.toArray(new String[0])));
     }
 

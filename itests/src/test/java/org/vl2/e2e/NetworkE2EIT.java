@@ -68,6 +68,17 @@ public class NetworkE2EIT {
     private static final Map<String, Bg> agents = new LinkedHashMap<>();
     private static final Map<String, String> results = new LinkedHashMap<>();
     private static String n1Address;
+    private static final Map<String, String> agentKeys = new LinkedHashMap<>();
+
+    /** An agent's key pair, created where its agent keeps it (DIR/data/vl2/agent-identity); its public key. */
+    private static String agentKey(String host) {
+        try {
+            return org.vl2.crypto.Identity.loadOrCreate(lab.work.resolve(host).resolve("data/vl2/agent-identity"))
+                    .fingerprint();
+        } catch (IOException e) {
+            throw new AssertionError("cannot create " + host + "'s key pair: " + e, e);
+        }
+    }
     private static String n2Address;
 
     private final TestWatcher diagnostics = new TestWatcher() {
@@ -149,7 +160,8 @@ public class NetworkE2EIT {
         Lab.ip("-n", sw, "addr", "add", SWITCH_IP + "/24", "dev", "ul0");
         Lab.ip("-n", sw, "link", "set", "ul0", "up");
         for (String[] h : new String[][] {{"n1", "10.78.0.11"}, {"n2", "10.78.0.12"}, {"n3", "10.78.0.13"},
-                {"d", "10.78.0.14"}, {"rt", "10.78.0.40"}, {"rg", "10.78.0.50"}}) {
+                {"d", "10.78.0.14"}, {"rt", "10.78.0.40"}, {"rg", "10.78.0.50"}, {"p1", "10.78.0.61"},
+                {"p2", "10.78.0.62"}, {"u1", "10.78.0.63"}}) {
             String n = lab.namespace(h[0]);
             ns.put(h[0], n);
             Lab.ip("-n", sw, "link", "add", "u-" + h[0], "type", "veth", "peer", "name", "eth0", "netns", n);
@@ -183,12 +195,20 @@ public class NetworkE2EIT {
     }
 
     private static void start() {
+        // the agents' key pairs exist before anything starts, so the switch can authorize p1 and p2 (not u1)
+        for (String host : List.of("p1", "p2", "u1")) {
+            agentKeys.put(host, agentKey(host));
+        }
+        Lab.switchKey(lab.work.resolve("sw"));
         switchProcess = startSwitch("switch");
         agents.put("n1", agent("n1"));
         agents.put("n2", agent("n2"));
         agents.put("n3", agent("n3", "--network", "b2", "--address", "10.88.1.50/24"));
         agents.put("d", agent("d", "--bridge", "br0"));
         agents.put("nh", agent("nh"));
+        agents.put("p1", agent("p1", "--network", "c3"));
+        agents.put("p2", agent("p2", "--network", "c3"));
+        agents.put("u1", agent("u1", "--network", "c3"));
         for (Map.Entry<String, Bg> a : agents.entrySet()) {
             assertNotNull(a.getKey() + ": no 'Port agent up' line:\n" + a.getValue().output(),
                     a.getValue().awaitOutput(Pattern.compile("Port agent up"), BOOT));
@@ -202,7 +222,9 @@ public class NetworkE2EIT {
                 dist.resolve("bin/vl2-switch").toString(), "--listen", SWITCH_IP + ":9990",
                 "--vl2-listen", SWITCH_IP + ":9991", "--keepalive", String.valueOf(KEEPALIVE),
                 "--network", "id=a1,name=lab,pool=10.88.1.0/24,ipv6=fd00:88::/64",
-                "--network", "id=b2,name=other", "--data", lab.work.resolve("sw").toString()));
+                "--network", "id=b2,name=other", "--network", "id=c3,name=private,pool=10.89.3.0/24,private=true",
+                "--member", "c3=" + agentKeys.get("p1"), "--member", "c3=" + agentKeys.get("p2"),
+                "--data", lab.work.resolve("sw").toString()));
         assertNotNull(name + " did not start listening:\n" + s.output(),
                 s.awaitOutput(Pattern.compile("Transport vl2 .* on " + Pattern.quote(SWITCH_IP) + ":9991 attached"), BOOT));
         return s;
@@ -215,6 +237,7 @@ public class NetworkE2EIT {
             cmd.addAll(List.of("--network", "a1"));
         }
         cmd.addAll(List.of(flags));
+        cmd.addAll(Lab.keyFlags(Lab.switchKey(lab.work.resolve("sw")), List.of(flags)));
         return lab.start(host, Map.of("JAVA_HOME", System.getProperty("java.home")),
                 Lab.netnsExec(ns.get(host), cmd.toArray(new String[0])));
     }
@@ -386,6 +409,65 @@ public class NetworkE2EIT {
         String stats = switchCommand("vl2:stats --no-format", out -> out.contains("malformed"));
         results.put("after the garbage flood", stats.lines().filter(l -> l.matches("Drops: (runt|malformed message|bad session).*"))
                 .map(l -> l.replaceAll("\\s+", " ")).reduce((x, y) -> x + "; " + y).orElse(stats));
+    }
+
+    /**
+     * A private network: members the switch does not know get nothing (no port, no address, "not authorized" in
+     * their log); authorized ones join encrypted, get addresses and ping.
+     */
+    @Test
+    public void t09OnAPrivateNetworkOnlyAuthorizedMembersJoin() {
+        String p1 = privateAddress("p1");
+        String p2 = privateAddress("p2");
+        results.put("private network c3: p1 / p2", p1 + " / " + p2);
+        String rtt = ping(ns.get("p1"), p2, 5);
+        results.put("ping p1 -> p2 on the private network, encrypted (min/avg/max/mdev)", rtt);
+        assertNotNull("u1 is told it is not authorized:\n" + agents.get("u1").output(),
+                agents.get("u1").awaitOutput(Pattern.compile("not.authorized"), Duration.ofSeconds(30)));
+        String ports = switchCommand("vl2:ports --network c3 --no-format", out -> out.contains(p1) && out.contains(p2));
+        assertFalse("u1 has no port:\n" + ports, ports.contains("10.78.0.63:"));
+        assertTrue("the members' ports are encrypted:\n" + ports, ports.contains("vl2/encrypted"));
+        assertFalse("u1 has no address", Lab.in(ns.get("u1"), CMD, "ip", "-o", "-4", "addr", "show", "dev",
+                "vl2tap0").out().contains("10.89.3."));
+        String members = switchCommand("vl2:members --no-format c3", out -> out.contains(agentKeys.get("p1")));
+        assertFalse("u1 is not a member:\n" + members, members.contains(agentKeys.get("u1")));
+    }
+
+    /** vl2:members -d cuts a member off: the last reply of a running ping comes within 1 s of the command. */
+    @Test
+    public void t10DeauthorizingAMemberCutsItOffWithinASecond() throws IOException {
+        String p2 = privateAddress("p2");
+        Bg pinger = lab.start("ping-during-deauthorize", null, Lab.netnsExec(ns.get("p1"), "ping", "-D", "-i", "0.05",
+                "-c", "200", "-W", "1", p2));
+        assertNotNull("ping runs", pinger.awaitOutput(Pattern.compile("icmp_seq=5 "), Duration.ofSeconds(20)));
+        switchCommand("vl2:members -d " + agentKeys.get("p2") + " c3", out -> out.contains("Deauthorized"));
+        Path log = lab.work.resolve("sw/data/log/karaf.log");
+        Matcher cmd = Pattern.compile("(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d,\\d{3}).*Member \\S+ deauthorized on network")
+                .matcher(Files.readString(log));
+        assertTrue("the switch logged the deauthorization", cmd.find());
+        double cmdSeconds = java.time.LocalDateTime.parse(cmd.group(1).replace(',', '.'))
+                .atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli() / 1000.0;
+        assertTrue("ping ends", Lab.await(Duration.ofSeconds(30), () -> !pinger.alive()));
+        double lastReply = 0;
+        Matcher r = Pattern.compile("\\[(\\d+\\.\\d+)] \\d+ bytes from").matcher(pinger.output());
+        while (r.find()) {
+            lastReply = Double.parseDouble(r.group(1));
+        }
+        double after = lastReply - cmdSeconds;
+        results.put("deauthorize -> last ping reply from the cut-off member", String.format("%.3f s", after));
+        assertTrue("replies stop within 1 s of the deauthorization: " + after + " s\n" + pinger.output(), after < 1.0);
+        assertFalse("p2's port is gone", switchCommand("vl2:ports --no-format", out -> true).contains("10.78.0.62:"));
+    }
+
+    private static String privateAddress(String host) {
+        Pattern p = Pattern.compile("inet (10\\.89\\.3\\.\\d+)/24");
+        String[] found = new String[1];
+        boolean ok = Lab.await(Duration.ofSeconds(60), () -> {
+            Matcher m = p.matcher(Lab.in(ns.get(host), CMD, "ip", "-o", "-4", "addr", "show", "dev", "vl2tap0").out());
+            return m.find() && (found[0] = m.group(1)) != null;
+        });
+        assertTrue(host + ": no address of private network c3:\n" + agents.get(host).output(), ok);
+        return found[0];
     }
 
     /** The rogue port in namespace rg: {@code java Flood.java} (single-file source launch, the test JVM's java). */

@@ -43,6 +43,12 @@ public class NetworksIT extends Vl2TestSupport {
     @Filter(timeout = 30_000)
     private SwitchService switchService;
 
+    /** These tests drive the plaintext protocol (MembersIT the encrypted one). */
+    @Override
+    protected org.ops4j.pax.exam.Option[] additionalOptions() {
+        return options(pidConfig("org.vl2.switching", "allow.plaintext", "true"));
+    }
+
     private final List<Vl2Member> members = new ArrayList<>();
     private final List<Configuration> configurations = new ArrayList<>();
 

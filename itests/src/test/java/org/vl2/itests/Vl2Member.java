@@ -41,6 +41,46 @@ final class Vl2Member implements AutoCloseable {
         channel.register(selector, SelectionKey.OP_READ);
     }
 
+    /** The encrypted session after {@link #joinEncrypted}, else null (plaintext). */
+    org.vl2.crypto.Session session;
+
+    /**
+     * The encrypted handshake (docs/crypto.md): an INITIATION carrying the JOIN, until a RESPONSE (true) or an
+     * ERROR (false) comes back (bounded). Frames are sealed from then on.
+     */
+    boolean joinEncrypted(org.vl2.crypto.Identity self, byte[] switchKey, long network, long millis) throws Exception {
+        long deadline = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < deadline) {
+            ByteBuffer join = ByteBuffer.allocate(Wire.JOIN_LENGTH);
+            long nonce = System.nanoTime();
+            new Join(network, self.memberId(), nonce, 1518, 0, null, "it-" + Long.toHexString(self.memberId()))
+                    .encode(join);
+            org.vl2.crypto.Initiator initiator = org.vl2.crypto.Initiator.create(self, switchKey,
+                    (int) (nonce & 0x7fffffff) | 1, join.array());
+            channel.send(ByteBuffer.wrap(initiator.initiation()), switchAddress);
+            byte[] d = receiveDatagram(500);
+            if (d == null) {
+                continue;
+            }
+            ByteBuffer answer = ByteBuffer.wrap(d);
+            if (d.length > 2 && d[2] == 9) {
+                org.vl2.crypto.Initiator.Completion c = initiator.consume(answer);
+                session = c.session();
+                welcome = Welcome.decode(ByteBuffer.wrap(c.payload()));
+                return true;
+            }
+            if (Wire.type(answer) == Wire.ERROR) {
+                ProtocolError e = ProtocolError.decode(answer);
+                if (e.nonce() != nonce) {
+                    continue; // an answer to something else (e.g. a frame sent before): not this join's
+                }
+                error = e;
+                return false;
+            }
+        }
+        throw new AssertionError("member: no answer to the INITIATION within " + millis + " ms");
+    }
+
     /** Sends JOIN until a WELCOME or ERROR comes back (bounded); true for a WELCOME. */
     boolean join(long network, Inet4Address requested, long millis) throws IOException, ProtocolException {
         ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
@@ -66,8 +106,16 @@ final class Vl2Member implements AutoCloseable {
         throw new AssertionError("member " + Long.toHexString(member) + ": no answer to JOIN within " + millis + " ms");
     }
 
-    void send(String dst, String tag) throws IOException {
+    void send(String dst, String tag) throws Exception {
         byte[] frame = Frames.ethernet(dst, mac, -1, tag);
+        if (session != null) {
+            ByteBuffer b = ByteBuffer.allocate(16 + frame.length + 16);
+            b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) Wire.FRAME)
+                    .put(3, (byte) Wire.FLAG_SEALED).putInt(4, session.remoteIndex()).put(16, frame);
+            session.seal(b, 0, 16, frame.length, System.nanoTime());
+            channel.send(b, switchAddress);
+            return;
+        }
         ByteBuffer d = ByteBuffer.allocate(FrameHeader.LENGTH + frame.length);
         FrameHeader.write(d, 0, welcome.port(), welcome.token());
         d.position(FrameHeader.LENGTH);
@@ -85,6 +133,18 @@ final class Vl2Member implements AutoCloseable {
                 return null;
             }
             ByteBuffer b = ByteBuffer.wrap(d);
+            if (session != null && Wire.type(b) == Wire.FRAME && (Wire.flags(b) & Wire.FLAG_SEALED) != 0) {
+                try {
+                    int n = session.open(b, 0, 16, d.length - 16, System.nanoTime());
+                    byte[] frame = Arrays.copyOfRange(d, 16, 16 + n);
+                    if (tag.equals(Frames.tag(frame))) {
+                        return frame;
+                    }
+                } catch (org.vl2.crypto.CryptoException ignored) {
+                    // not for this session: skip it
+                }
+                continue;
+            }
             if (Wire.type(b) == Wire.FRAME && FrameHeader.port(b) == welcome.port()
                     && FrameHeader.token(b) == welcome.token()) {
                 byte[] frame = Arrays.copyOfRange(d, FrameHeader.LENGTH, d.length);

@@ -35,7 +35,8 @@ import java.util.List;
  * @param drops          frames not passed on, in either direction: sends that failed (switch unreachable,
  *                       no socket, not joined yet, network error), frames too long for the TAP MTU, runts, TAP
  *                       write errors; in vl2 mode also datagrams from the switch with another port id or
- *                       session token, stale answers and anything that is not a valid vl2 message; in vxlan
+ *                       session token, stale answers and anything that is not a valid vl2 message (encrypted:
+ *                       also sealed messages that do not open, and any plaintext FRAME); in vxlan
  *                       mode also datagrams from another address than the switch's, of another VNI or without
  *                       the VXLAN I flag
  * @param since          when the agent started
@@ -52,17 +53,36 @@ import java.util.List;
  *                       yet, and in raw mode
  * @param vni            vxlan mode: the VXLAN network identifier the agent sends and accepts, 1..16777215; 0 in
  *                       the other modes
+ * @param publicKey      vl2 mode: the agent's public key (its fingerprint, 44 characters of base64), which a
+ *                       private network authorizes and from which the member id derives; {@code null} in raw and
+ *                       vxlan mode
+ * @param encrypted      whether the agent's frames, keepalives and LEAVE travel sealed (vl2 mode with
+ *                       encryption, ChaCha20-Poly1305 after an authenticated handshake); false for plaintext vl2,
+ *                       raw and vxlan mode
+ * @param switchKey      encrypted vl2 mode: the switch's public key the agent pinned (its fingerprint);
+ *                       {@code null} otherwise
  */
 public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
                           String switchAddress, String switchResolved, String localAddress, String mode,
                           AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
                           long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
                           String memberId, long portId, List<String> assignedAddresses, Duration switchRtt,
-                          int vni) {
+                          int vni, String publicKey, boolean encrypted, String switchKey) {
 
     public AgentStatus {
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
         assignedAddresses = assignedAddresses == null ? List.of() : List.copyOf(assignedAddresses);
+    }
+
+    /** A status without keys (plaintext): the fields before encrypted vl2 sessions. */
+    public AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
+                       String switchAddress, String switchResolved, String localAddress, String mode,
+                       AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
+                       long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
+                       String memberId, long portId, List<String> assignedAddresses, Duration switchRtt, int vni) {
+        this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
+                problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, network,
+                memberId, portId, assignedAddresses, switchRtt, vni, null, false, null);
     }
 
     /** A raw- or vl2-mode status (no VNI): the fields before vxlan mode. */
@@ -73,7 +93,7 @@ public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<Strin
                        String memberId, long portId, List<String> assignedAddresses, Duration switchRtt) {
         this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
                 problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, network,
-                memberId, portId, assignedAddresses, switchRtt, 0);
+                memberId, portId, assignedAddresses, switchRtt, 0, null, false, null);
     }
 
     /** A raw-mode status (no network, member, port, assigned addresses or RTT): the fields before vl2 mode. */
@@ -83,6 +103,6 @@ public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<Strin
                        long tapTxBytes, long drops, Instant since, Instant lastFromSwitch) {
         this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
                 problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, null, null,
-                0, List.of(), null, 0);
+                0, List.of(), null, 0, null, false, null);
     }
 }

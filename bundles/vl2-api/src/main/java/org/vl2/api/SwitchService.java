@@ -39,6 +39,32 @@ public interface SwitchService {
 
     Optional<NetworkInfo> network(long id);
 
+    /** The switch's public key (44 base64 characters), which agents pin ({@code switch.key}). */
+    String publicKey();
+
+    /**
+     * The members of a network, ordered by member id: those its configuration authorizes and those with a port.
+     *
+     * @throws IllegalArgumentException if the switch has no such network
+     */
+    java.util.List<MemberInfo> members(long network);
+
+    /**
+     * Authorizes a member (public key or member id) on a network, persistently: it is added to the network's
+     * configuration ({@code members}). A private network then admits it.
+     *
+     * @throws IllegalArgumentException if the network has no configuration, or the member is malformed
+     */
+    void authorize(long network, String member);
+
+    /**
+     * Removes a member's authorization, persistently; on a private network its port is removed at once (cut off).
+     *
+     * @return false if it was not authorized
+     * @throws IllegalArgumentException if the network has no configuration, or the member is malformed
+     */
+    boolean deauthorize(long network, String member);
+
     /** Removes a port now (its dynamic MAC entries are flushed); false if there is no such port. */
     boolean removePort(PortId id);
 }

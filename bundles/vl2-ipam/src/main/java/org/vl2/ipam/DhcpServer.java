@@ -155,7 +155,9 @@ public final class DhcpServer {
     }
 
     /**
-     * Handles one frame entering the network.
+     * Handles one frame entering the network. A reply is never longer than the frame it answers (padding stops at
+     * the request's length, so the server cannot amplify traffic towards a spoofed sender), except a DHCP reply to a
+     * request whose BOOTP message is shorter than the reply's options need (clients send at least 300 bytes).
      *
      * @param frame an Ethernet frame between position and limit, untagged or with one 802.1Q tag (a reply keeps
      *              the tag); position and limit are left unchanged
@@ -368,7 +370,10 @@ public final class DhcpServer {
         int ip = out.position();
         int udp = ip + 20;
         int payload = udp + 8;
-        int bootpLen = Math.max(BOOTP_MIN, BOOTP_FIXED + 4 + 3 + options.length + 1);
+        // Padded to the 300 bytes of RFC 1542 (as clients pad their requests), but not beyond the request's BOOTP
+        // message: a reply is no longer than a request that has room for its options (no amplification).
+        int requestBootp = u16(f, bp - 4) - 8;
+        int bootpLen = Math.max(BOOTP_FIXED + 4 + 3 + options.length + 1, Math.min(BOOTP_MIN, requestBootp));
         // IPv4 header: no options, TTL 64, UDP; lengths and checksum below
         putU16(out, 0x4500);
         putU16(out, 20 + 8 + bootpLen);
@@ -437,7 +442,9 @@ public final class DhcpServer {
         putU32(out, server);
         putMac(out, sha);
         putU32(out, u32(f, l3 + 14));        // the asker's IP (0.0.0.0 for a probe)
-        int min = l3 - base + 46;              // the 60-byte Ethernet minimum (without FCS), plus any tag
+        // Padded towards the 60-byte Ethernet minimum (without FCS; plus any tag), but never beyond the request's
+        // length: a reply no longer than its request cannot amplify traffic towards a spoofed sender.
+        int min = Math.min(l3 - base + 46, lim - base);
         if (out.position() < min) {
             out.put(ZEROS, 0, min - out.position());
         }

@@ -339,7 +339,7 @@ class DhcpServerTest {
             ByteBuffer req = DhcpTestFrames.arpRequest(CLIENT, ip4("10.1.1.2"), SERVER, tci);
             assertEquals(DhcpServer.REPLY, server.handle(req, out));
             int l3 = tci < 0 ? 14 : 18;
-            assertEquals(l3 + 46, out.limit(), "padded to the Ethernet minimum");
+            assertEquals(l3 + 28, out.limit(), "as long as the request (a TAP's ARP is not padded): no amplification");
             assertEquals(0, out.position());
             ByteBuffer r = out.duplicate();
             assertEquals(CLIENT, mac(r, 0), "to the asker");
@@ -360,6 +360,37 @@ class DhcpServerTest {
                 assertEquals(0, r.get(i), "padding");
             }
         }
+    }
+
+    @Test
+    void repliesArePaddedButNeverLongerThanTheRequest() {
+        // ARP: towards the 60-byte Ethernet minimum, as far as the request went (found by DhcpServerFuzzTest)
+        for (int length : new int[] {42, 50, 60, 64}) {
+            ByteBuffer req = DhcpTestFrames.arpRequest(CLIENT, ip4("10.1.1.2"), SERVER, -1);
+            req.limit(length); // arpRequest leaves zeros behind the 42 bytes: Ethernet padding
+            assertEquals(DhcpServer.REPLY, server.handle(req, out));
+            assertEquals(Math.min(length, 60), out.limit(), "reply to a " + length + "-byte request");
+        }
+        // DHCP: padded to the 300 bytes clients send, but not beyond a shorter request that has room for the options
+        ByteBuffer full = discover(CLIENT).build();
+        assertEquals(DhcpServer.REPLY, server.handle(full, out));
+        assertEquals(full.remaining(), out.limit(), "a 300-byte request, a 300-byte reply");
+        assertEquals(300, Reply.parse(out).bootpLength);
+        ByteBuffer nak = cut(select(CLIENT, ip4("10.2.0.1")).build(), 280); // its options end at 271
+        assertEquals(DhcpServer.REPLY, server.handle(nak, out));
+        assertEquals(NAK, Reply.parse(out, 280).messageType());
+        assertEquals(nak.remaining(), out.limit(), "a 280-byte request, a 280-byte NAK");
+    }
+
+    /** A copy of a DHCP request frame (untagged) with its BOOTP message cut to {@code bootp} bytes. */
+    private static ByteBuffer cut(ByteBuffer request, int bootp) {
+        byte[] b = new byte[14 + 28 + bootp];
+        request.duplicate().get(b);
+        ByteBuffer f = ByteBuffer.wrap(b);
+        f.putShort(16, (short) (28 + bootp)).putShort(24, (short) 0);
+        f.putShort(24, (short) DhcpTestFrames.onesComplement(b, 14, 20, 0));
+        f.putShort(38, (short) (8 + bootp));
+        return f;
     }
 
     @Test
@@ -553,7 +584,7 @@ class DhcpServerTest {
             if (result == DhcpServer.REPLY) {
                 replies++;
                 if (out.getShort(12) != 0x0806 && !(out.getShort(12) == (short) 0x8100 && out.getShort(16) == 0x0806)) {
-                    Reply r = Reply.parse(out);
+                    Reply r = Reply.parse(out, Math.min(300, DhcpTestFrames.bootpLength(f)));
                     assertEquals(serverIp, r.ipSrc);
                 }
             }

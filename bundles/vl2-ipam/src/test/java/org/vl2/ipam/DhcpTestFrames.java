@@ -118,6 +118,15 @@ final class DhcpTestFrames {
         return b.flip();
     }
 
+    /** The length of the BOOTP message of a DHCP request frame (by its UDP length), tagged or not. */
+    static int bootpLength(ByteBuffer request) {
+        ByteBuffer q = request.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
+        int p = q.position();
+        int l3 = p + ((q.getShort(p + 12) & 0xFFFF) == 0x8100 ? 18 : 14);
+        int udp = l3 + (q.get(l3) & 0x0F) * 4;
+        return (q.getShort(udp + 4) & 0xFFFF) - 8;
+    }
+
     static byte[] mac6(long mac) {
         byte[] m = new byte[6];
         for (int i = 0; i < 6; i++) {
@@ -193,6 +202,11 @@ final class DhcpTestFrames {
         }
 
         static Reply parse(ByteBuffer out) {
+            return parse(out, 300);
+        }
+
+        /** @param minBootp the shortest BOOTP message allowed: 300, unless the request was shorter */
+        static Reply parse(ByteBuffer out, int minBootp) {
             ByteBuffer b = out.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
             assertEquals(0, b.position(), "reply starts at 0");
             byte[] a = new byte[b.remaining()];
@@ -231,7 +245,8 @@ final class DhcpTestFrames {
             }
             int bp = udp + 8;
             r.bootpLength = udpLen - 8;
-            assertTrue(r.bootpLength >= 300, "BOOTP payload at least 300 bytes, was " + r.bootpLength);
+            assertTrue(r.bootpLength >= minBootp, "BOOTP payload at least " + minBootp + " bytes, was "
+                    + r.bootpLength);
             r.op = a[bp];
             assertEquals(1, a[bp + 1], "htype");
             assertEquals(6, a[bp + 2], "hlen");

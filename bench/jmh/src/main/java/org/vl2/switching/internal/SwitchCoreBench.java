@@ -264,6 +264,11 @@ public class SwitchCoreBench {
             public int storm_control_pps() {
                 return 0; // measure forwarding, not the limiter
             }
+
+            @Override
+            public boolean allow_plaintext() {
+                return false;
+            }
         };
     }
 }

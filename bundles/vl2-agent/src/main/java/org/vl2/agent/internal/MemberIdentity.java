@@ -1,29 +1,29 @@
 package org.vl2.agent.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.Locale;
-import java.util.Set;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.crypto.Identity;
 
 /**
- * The agent's member id: a random 64-bit number kept in a file, so that the switch recognises the same agent
- * (and gives it the same port and address back) across restarts. The file holds 16 lowercase hex digits and a
- * newline; it is created owner-only (0600, its directory 0700) because issue 7 will put the agent's private
- * key next to it. A file that exists but cannot be read or does not hold an id is an error, never overwritten:
- * replacing it would silently make this host a new member and lose its address lease.
+ * The agent's identity: an X25519 key pair ({@link Identity}, docs/crypto.md) kept in a file, so that the switch
+ * recognises the same agent (and gives it the same port and address back) across restarts. The member id is
+ * derived from the public key ({@link Identity#memberId()}), in encrypted and in plaintext vl2 mode alike.
+ *
+ * <p>The file is created owner-only (0600, missing directories 0700) on first start and reused afterwards;
+ * {@link Identity#load} refuses one that group or others may access. A file that exists but cannot be read or
+ * does not hold a key is an error, never overwritten: replacing it would silently make this host a new member,
+ * lose its address lease and its authorization on private networks. That includes the file of agents from before
+ * encryption, which held only a random member id (16 hex digits) at the same default path.
  */
 final class MemberIdentity {
 
@@ -32,8 +32,8 @@ final class MemberIdentity {
     static final String KARAF_DATA = "karaf.data";
 
     private static final Logger LOG = LoggerFactory.getLogger(MemberIdentity.class);
-    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+    /** What agents before encrypted sessions wrote: a random member id, 16 hex digits and a newline. */
+    private static final Pattern OLD_FORMAT = Pattern.compile("\\s*[0-9a-fA-F]{16}\\s*");
 
     private MemberIdentity() {
     }
@@ -61,117 +61,67 @@ final class MemberIdentity {
     }
 
     /**
-     * The member id in {@code file}, creating the file with a new random id if it does not exist.
+     * The identity in {@code file}, creating the file with a new key pair if it does not exist.
      *
      * @throws IllegalStateException naming the file, what is wrong with it and what to do
      */
-    static long loadOrCreate(Path file, SecureRandom random) {
-        try {
-            return read(file);
-        } catch (NoSuchFileException e) {
-            return create(file, random);
+    static Identity loadOrCreate(Path file) {
+        boolean existed = Files.exists(file, LinkOption.NOFOLLOW_LINKS);
+        if (Files.isDirectory(file)) {
+            throw new IllegalStateException("identity file " + file + " is a directory: remove it, or set"
+                    + " identity.file to a file (created with a new key pair on the agent's first start)");
         }
-    }
-
-    private static long read(Path file) throws NoSuchFileException {
-        String text;
+        if (existed) {
+            refuseOldFormat(file);
+        }
+        Identity identity;
         try {
-            // ISO-8859-1 decodes any bytes, so garbage shows up as "corrupt" below rather than as an I/O error;
-            // only the first bytes matter (an id is 17)
-            byte[] bytes;
-            try (var in = Files.newInputStream(file)) {
-                bytes = in.readNBytes(64);
-            }
-            text = new String(bytes, StandardCharsets.ISO_8859_1);
-        } catch (NoSuchFileException e) {
-            throw e;
+            identity = Identity.loadOrCreate(file);
         } catch (AccessDeniedException e) {
-            throw new IllegalStateException("member identity file " + file + " cannot be read (permission denied):"
-                    + " run the agent as the user that created it, or fix its permissions", e);
-        } catch (IOException | RuntimeException e) {
-            // a directory, an I/O error
-            throw new IllegalStateException("member identity file " + file + " cannot be read (" + e + "): restore"
-                    + " it, or delete it to make this host a new member (it then gets a new port and address)", e);
+            throw new IllegalStateException("identity file " + file + " cannot be " + (existed ? "read" : "created")
+                    + " (permission denied): run the agent as the user that " + (existed ? "created it" : "owns its"
+                    + " directory") + ", fix the permissions, or set identity.file to another path", e);
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            // Identity's own messages name the file, the problem and the fix ("Private key file ... chmod 600")
+            throw new IllegalStateException(m.startsWith("Private key file") ? m
+                    : "identity file " + file + " cannot be " + (existed ? "read" : "created") + " (" + e + "): "
+                    + (existed ? "restore it, or delete it to make this host a new member (it then gets a new port"
+                            + " and address, and must be authorized again on private networks)"
+                            : "make its directory writable, or set identity.file to a writable path"), e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("identity file " + file + " cannot be used (" + e + "): restore it, or"
+                    + " delete it to make this host a new member", e);
         }
-        String id = text.trim();
-        if (id.length() != 16 || !id.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-            throw new IllegalStateException("member identity file " + file + " is corrupt (expected 16 hex digits,"
-                    + " found " + describe(text) + "): restore it, or delete it to make this host a new member"
-                    + " (it then gets a new port and address)");
+        if (!existed) {
+            LOG.info("Port agent: new identity in {}: public key {}, member id {}", file, identity.fingerprint(),
+                    format(identity.memberId()));
         }
-        return Long.parseUnsignedLong(id, 16);
+        return identity;
     }
 
     /**
-     * Writes a new id into a temporary file and links it into place, so a crash never leaves half a file and a
-     * file another process created meanwhile is never replaced (a rename would replace it).
+     * Agents before encrypted sessions kept a random member id (16 hex digits) at the same default path. It is
+     * not a key and cannot become one: the member id now derives from the public key. Say so rather than
+     * calling the file corrupt, and never replace it.
      */
-    private static long create(Path file, SecureRandom random) {
-        long id;
-        do {
-            id = random.nextLong();
-        } while (id == 0); // 0 reads as "no member" too easily
-        Path dir = file.getParent();
-        Path tmp = null;
-        try {
-            if (dir != null && !Files.isDirectory(dir)) {
-                Files.createDirectories(dir, posix(DIR_MODE));
-            }
-            tmp = Files.createTempFile(dir, ".agent-identity", ".tmp", posix(FILE_MODE));
-            Files.writeString(tmp, format(id) + "\n", StandardCharsets.US_ASCII);
-            try {
-                Files.createLink(file, tmp);
-            } catch (FileAlreadyExistsException e) {
-                return read(file); // another process was faster: its id wins
-            } catch (UnsupportedOperationException e) {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE); // no hard links on this file system
-            } finally {
-                deleteQuietly(tmp);
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            deleteQuietly(tmp);
-            throw new IllegalStateException("cannot create member identity file " + file + " (" + e + "): make its"
-                    + " directory writable, or set identity.file to a writable path", e);
+    private static void refuseOldFormat(Path file) {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(64);
+        } catch (IOException | RuntimeException e) {
+            return; // a directory, unreadable: Identity.load says what is wrong
         }
-        LOG.info("Port agent: new member identity {} in {}", format(id), file);
-        return id;
-    }
-
-    /** Owner-only permissions where the file system has POSIX permissions (Linux: always). */
-    private static FileAttribute<?>[] posix(Set<PosixFilePermission> mode) {
-        return PosixFileAttributesSupported.YES ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)}
-                : new FileAttribute<?>[0];
-    }
-
-    private static final class PosixFileAttributesSupported {
-        static final boolean YES = java.nio.file.FileSystems.getDefault().supportedFileAttributeViews()
-                .contains("posix");
-    }
-
-    private static void deleteQuietly(Path p) {
-        if (p != null) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException ignored) {
-                // best effort: only a stray temporary file is left
-            }
+        if (OLD_FORMAT.matcher(new String(head, StandardCharsets.ISO_8859_1)).matches()) {
+            throw new IllegalStateException("identity file " + file + " holds an old-style member id ("
+                    + new String(head, StandardCharsets.ISO_8859_1).strip() + ", from an agent before encrypted"
+                    + " sessions), not a key pair: delete it to create a key pair (this host then becomes a new"
+                    + " member: it gets a new port and address, and private networks must authorize its public key)");
         }
     }
 
-    /** 16 lowercase hex digits, as in the file and the status. */
+    /** 16 lowercase hex digits, as in the status and the switch's tables. */
     static String format(long id) {
         return String.format(Locale.ROOT, "%016x", id);
-    }
-
-    /** What the file holds, short and printable, for the error message. */
-    private static String describe(String text) {
-        if (text.isBlank()) {
-            return text.isEmpty() ? "an empty file" : "only white space";
-        }
-        String t = text.strip();
-        String shown = t.length() > 40 ? t.substring(0, 40) + "..." : t;
-        StringBuilder sb = new StringBuilder("'");
-        shown.chars().forEach(c -> sb.append(c >= 0x20 && c < 0x7F ? (char) c : '?'));
-        return sb.append("'").toString();
     }
 }

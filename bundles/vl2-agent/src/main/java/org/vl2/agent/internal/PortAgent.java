@@ -25,6 +25,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -49,6 +50,11 @@ import org.vl2.api.AgentStatus;
 import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.Networks;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Initiator;
+import org.vl2.crypto.Session;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
@@ -72,14 +78,24 @@ import org.vl2.tap.TapSettings;
  * </pre>
  *
  * <p><b>vl2 mode</b> (the default) speaks the vl2 protocol (docs/protocol.md) to the switch's vl2 transport,
- * UDP 9991. The agent JOINs a network as its member (a random 64-bit id kept in {@code identity.file}), every
- * second with a fresh nonce until the switch answers; the WELCOME gives it a port id, a session token, the
- * network's MTU, the keepalive interval and usually its addresses, which the agent puts on the TAP device.
- * Every frame then travels behind a 16-byte FRAME header (port id, token); frames from the switch that do not
- * carry this session's port and token are dropped. A KEEPALIVE goes out whenever nothing was sent or nothing
- * was received for one interval; three silent intervals and the agent re-joins. A switch that restarted
- * answers the next frame or keepalive with {@code unknown-port}, and the agent re-joins at once (it gets its
- * address back from the switch's persisted leases). Stopping sends a LEAVE.
+ * UDP 9991. The agent JOINs a network as its member (the member id derives from the agent's X25519 key pair,
+ * kept in {@code identity.file}), every second with a fresh nonce until the switch answers; the WELCOME gives it
+ * a port id, the network's MTU, the keepalive interval and usually its addresses, which the agent puts on the TAP
+ * device. A KEEPALIVE goes out whenever nothing was sent or nothing was received for one interval; three silent
+ * intervals and the agent re-joins. A switch that restarted answers the next frame or keepalive with
+ * {@code unknown-port}, and the agent re-joins at once (it gets its address back from the switch's persisted
+ * leases). Stopping sends a LEAVE.
+ *
+ * <p><b>Encrypted</b> (vl2 mode with {@code encryption}, the default; docs/crypto.md): the JOIN travels inside
+ * the handshake's INITIATION (type 8), sealed to the switch's pinned public key ({@code switch.key}) and
+ * authenticated with the agent's key; the RESPONSE (type 9) carries the WELCOME and gives the session keys.
+ * Every FRAME, KEEPALIVE and LEAVE then goes out SEALED (ChaCha20-Poly1305): 16-byte header with the switch's
+ * session index and a counter, the body encrypted in place, a 16-byte tag; from the switch only sealed FRAMEs and
+ * KEEPALIVE-ACKs that open under this agent's session index are accepted, anything else is a counted drop. After
+ * {@link Session#needsRekey two minutes} the agent makes a new handshake while the old session keeps carrying
+ * frames, switches to the new keys when the RESPONSE arrives and still accepts frames under the old ones until
+ * they expire (three minutes). Plaintext vl2 ({@code encryption = false}) sends the JOIN in the clear and puts
+ * the WELCOME's port id and session token in front of each frame instead; a switch may refuse it.
  *
  * <p><b>raw mode</b> is the seed VPort's wire format: every UDP datagram carries exactly one Ethernet frame
  * (no FCS) and nothing else, in both directions, to UDP 9990. There is no handshake and no header, so a vl2
@@ -99,7 +115,8 @@ import org.vl2.tap.TapSettings;
  * <p><b>Threads.</b> {@code vl2-agent-tap-rx} reads frames from the TAP device and sends them to the switch;
  * {@code vl2-agent-udp-rx} receives datagrams from the switch and writes frames to the TAP device. Each has
  * its own preallocated direct buffer; neither allocates nor logs per frame (in vl2 and vxlan modes the TAP
- * reader reads the frame 16 or 8 bytes into its buffer and writes the header in front of it: no copy).
+ * reader reads the frame 16 or 8 bytes into its buffer and writes the header in front of it: no copy; encrypted,
+ * the frame is sealed and opened in place, and only the JDK's cipher allocates, see {@link Session}).
  * Control messages (rare) are decoded by the UDP reader and handed to {@code vl2-agent-control}, which does
  * everything slow: joining, keepalives, DNS, reconnecting, re-creating the TAP device when the switch assigns
  * other addresses, logging state changes.
@@ -128,8 +145,8 @@ import org.vl2.tap.TapSettings;
  * every 5 s while there is no socket. A DNS name is resolved again; the socket is replaced only if the
  * address changed, or if the socket's own local address no longer exists on this host (a new DHCP lease,
  * another Wi-Fi). The new socket reuses the old local port when it is free. In vl2 mode a new local endpoint
- * costs nothing (the switch moves a port whose token arrives from a new address); a new switch answers
- * {@code unknown-port} and the agent re-joins.
+ * costs nothing (the switch moves a port whose token arrives, or whose sealed message opens, from a new address);
+ * a new switch answers {@code unknown-port} and the agent re-joins.
  *
  * <p><b>MTU.</b> In vl2 mode the TAP device gets the network's MTU from the WELCOME unless {@code mtu} is set.
  * In raw mode the default, {@value #DEFAULT_MTU}, is 1500 (the usual underlay MTU) - 20 (IPv4 header) - 8 (UDP
@@ -170,6 +187,21 @@ public final class PortAgent implements AgentService {
     static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
     /** vl2 mode: the largest MTU whose longest frame still fits one datagram with its header. */
     static final int MAX_VL2_MTU = MAX_VL2_FRAME - TapDevice.FRAME_OVERHEAD;
+    /** Encrypted vl2 mode: the tag after each sealed body. */
+    static final int TAG = Session.TAG_LENGTH;
+    /** Encrypted vl2 mode: the longest frame one datagram can carry behind its header and before the tag. */
+    static final int MAX_SEALED_FRAME = MAX_VL2_FRAME - TAG;
+    /** Encrypted vl2 mode: the largest MTU whose longest frame still fits one datagram with header and tag. */
+    static final int MAX_SEALED_MTU = MAX_SEALED_FRAME - TapDevice.FRAME_OVERHEAD;
+    /** How the status and the log name the encryption of sealed messages. */
+    static final String ENCRYPTED = "encrypted (ChaCha20-Poly1305)";
+    static final String PLAINTEXT = "plaintext";
+    /** What an agent without switch.key logs (and the launcher's FATAL_PATTERN catches) when encryption is on. */
+    static final String NO_SWITCH_KEY = "Port agent not started: set switch.key to the switch's public key (the switch"
+            + " logs it at start: 'Switch public key ...', and vl2:members shows it)";
+    /** Encrypted vl2 mode: a sealed KEEPALIVE (header, sequence, tag) and a sealed LEAVE (header, tag). */
+    static final int SEALED_KEEPALIVE_LENGTH = HEADER + 8 + TAG;
+    static final int SEALED_LEAVE_LENGTH = HEADER + TAG;
     /**
      * vxlan mode: 1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet = 1450, the MTU of a Linux vxlan device over a
      * 1500-byte underlay (a frame with an 802.1Q tag then exceeds 1500 by 4 and is fragmented, as the kernel's).
@@ -269,10 +301,26 @@ public final class PortAgent implements AgentService {
         String name() default "";
 
         @AttributeDefinition(name = "Identity file", required = false,
-                description = "vl2 mode: the file holding this agent's member id (16 hex digits), created"
-                        + " owner-only on first start and reused afterwards, so the switch recognises this host"
-                        + " (same port, same address). Delete it to become a new member.")
+                description = "vl2 mode: the file holding this agent's X25519 key pair (docs/crypto.md), created"
+                        + " owner-only (0600) on first start and reused afterwards, so the switch recognises this"
+                        + " host (same port, same address, and on private networks its authorized public key); the"
+                        + " member id derives from the public key. Delete it to become a new member. A file of an"
+                        + " older agent (a member id of 16 hex digits only) is refused, not replaced.")
         String identity_file() default MemberIdentity.DEFAULT_FILE;
+
+        @AttributeDefinition(name = "Encryption", required = false,
+                description = "vl2 mode: true (the default) joins with an authenticated handshake (X25519, pinned"
+                        + " switch.key) and seals every frame, keepalive and leave with ChaCha20-Poly1305"
+                        + " (docs/crypto.md); false joins in plaintext, which a switch refuses unless it allows"
+                        + " plaintext agents. Raw and vxlan modes are always plaintext.")
+        boolean encryption() default true;
+
+        @AttributeDefinition(name = "Switch public key", required = false,
+                description = "vl2 mode with encryption: the switch's public key, 44 characters of base64 (or 64"
+                        + " hex digits), as the switch logs it at start ('Switch public key ...') and vl2:members"
+                        + " shows it. Required when encryption is on: the agent talks only to the switch holding"
+                        + " the matching private key.")
+        String switch_key() default "";
     }
 
     /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
@@ -284,12 +332,19 @@ public final class PortAgent implements AgentService {
      * The validated configuration. {@code tap} holds what the device is created with: in vl2 mode its MTU is
      * provisional ({@link #DEFAULT_MTU}) unless {@code mtuConfigured}, and its addresses are the configured ones.
      * {@code vni} is the VXLAN network identifier in vxlan mode (configured, or the network id), else 0.
+     * {@code switchKey} is the pinned public key of the switch (encrypted vl2 mode), null if none is configured.
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
-                    boolean mtuConfigured, String name, String identityFile, int vni) {
+                    boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
+                    byte[] switchKey) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
+        }
+
+        /** vl2 mode with encryption: JOIN inside the handshake, sealed messages. */
+        boolean encrypted() {
+            return vl2() && encryption;
         }
 
         boolean vxlan() {
@@ -303,16 +358,37 @@ public final class PortAgent implements AgentService {
      */
     record Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, long tickMillis,
                   long joinMillis, long joinRetryMillis, long slowRetryMillis, long rejoinMillis,
-                  long secondMillis) {
+                  long secondMillis, Session.Limits sessionLimits) {
         static final Timing DEFAULT = new Timing(5_000, 30_000, 30_000, 1_000, 2_000, 1_000, 30_000, 1_000, 1_000);
+
+        /** With the session limits of docs/crypto.md: rekey after 120 s, reject after 180 s. */
+        Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, long tickMillis, long joinMillis,
+               long joinRetryMillis, long slowRetryMillis, long rejoinMillis, long secondMillis) {
+            this(retryMillis, silenceMillis, unreachableHoldMillis, tickMillis, joinMillis, joinRetryMillis,
+                    slowRetryMillis, rejoinMillis, secondMillis, Session.Limits.DEFAULT);
+        }
+
+        /** These timings with other session limits (tests: rekey within seconds). */
+        Timing withSessionLimits(Session.Limits limits) {
+            return new Timing(retryMillis, silenceMillis, unreachableHoldMillis, tickMillis, joinMillis,
+                    joinRetryMillis, slowRetryMillis, rejoinMillis, secondMillis, limits);
+        }
     }
 
     /** The socket to the switch and its endpoints, replaced as a whole when the agent reconnects. */
     private record Link(DatagramChannel channel, InetSocketAddress remote, InetSocketAddress local) {
     }
 
-    /** vl2 mode: what a WELCOME gave; replaced as a whole (the data path reads it once per frame). */
-    private record Session(int port, long token, long keepaliveMillis, long since, List<String> assigned) {
+    /**
+     * vl2 mode: what a WELCOME gave; replaced as a whole (the data path reads it once per frame). Encrypted, the
+     * token is 0 and {@code keys} the handshake's session, which seals everything sent; plaintext, keys is null.
+     */
+    private record Joined(int port, long token, long keepaliveMillis, long since, List<String> assigned,
+                          Session keys) {
+    }
+
+    /** Encrypted vl2 mode: a RESPONSE from the switch, for the control thread (a copy of the datagram). */
+    private record Response(byte[] datagram) {
     }
 
     /** An ERROR in a protocol version this agent cannot decode: the switch does not speak version 1. */
@@ -335,6 +411,11 @@ public final class PortAgent implements AgentService {
     private final long member;
     private final String joinName;
     private final int maxFrame;
+    /** vl2 mode: this agent's key pair (the member id derives from it); null in raw and vxlan modes. */
+    private final Identity identity;
+    /** vl2 mode with encryption: the handshake, sealed messages; and the switch's pinned public key. */
+    private final boolean encrypted;
+    private final byte[] switchKey;
 
     /** The TAP device; replaced (by the control thread) when the switch assigns other addresses or MTU. */
     private volatile TapDevice tap;
@@ -348,6 +429,13 @@ public final class PortAgent implements AgentService {
     private final AtomicLong foreign = new AtomicLong();
     /** vl2 mode: datagrams that are not valid vl2 messages for this agent (part of {@link #drops}). */
     private final AtomicLong malformed = new AtomicLong();
+    /**
+     * Encrypted: sealed messages and handshake responses that did not open (forged, modified, replayed, outside
+     * the window, expired keys; part of {@link #drops}).
+     */
+    private final AtomicLong unopened = new AtomicLong();
+    /** Encrypted: handshakes completed (the first join, re-joins and rekeys). */
+    private final AtomicLong handshakes = new AtomicLong();
     /** vl2 mode: JOIN, KEEPALIVE and LEAVE messages sent. */
     private final AtomicLong controlSent = new AtomicLong();
     private final AtomicLong keepalives = new AtomicLong();
@@ -370,6 +458,12 @@ public final class PortAgent implements AgentService {
     private volatile boolean stopped;
     /** Wall-clock millis of the last datagram from the switch (vl2: the last vl2 message), 0 if none. */
     private volatile long lastFromSwitch;
+    /**
+     * Encrypted: wall-clock millis of the last message that proved to come from the switch (opened, or a
+     * RESPONSE that verified), 0 if none: what tells a live switch from a silent one, since anyone on the path
+     * can send plaintext datagrams.
+     */
+    private volatile long lastAuthentic;
     /** Wall-clock millis of the last ICMP port unreachable, 0 if none. */
     private volatile long lastUnreachable;
     /** A send failed for another reason than port unreachable: the control thread should check the link. */
@@ -382,7 +476,12 @@ public final class PortAgent implements AgentService {
 
     // vl2 mode, shared
     /** The current session, null before the first WELCOME. */
-    private volatile Session session;
+    private volatile Joined session;
+    /**
+     * Encrypted: the keys the current ones replaced (a rekey or re-join), still accepted for receiving until they
+     * expire, because the switch sends with them until it has opened a message under the new ones; null if none.
+     */
+    private volatile Session previous;
     /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
     private volatile String joinProblem;
     /** The last keepalive round trip in nanoseconds, -1 if none yet. */
@@ -403,6 +502,19 @@ public final class PortAgent implements AgentService {
     private int joinAttempts;
     /** The nonces of the current join round: an answer to any of them counts, however slow the switch. */
     private final long[] roundNonces = new long[8];
+    /** Encrypted: the handshakes of the current round, by the same slot as their JOIN's nonce. */
+    private final Initiator[] roundInitiators = new Initiator[roundNonces.length];
+    /** Encrypted: when each of them was sent, counted within the round (0, 1, ...). */
+    private final int[] roundSequence = new int[roundNonces.length];
+    /** Encrypted: the round's handshake whose keys are in use, by that count; -1 while none. */
+    private int roundUsed = -1;
+    /**
+     * Encrypted: wall-clock millis after which the finished round's other handshakes are forgotten (their
+     * ephemeral keys dropped); 0 when there is nothing to forget.
+     */
+    private long roundForgetAt;
+    /** Encrypted: the current round replaces keys that still work (a rekey), rather than re-joining. */
+    private boolean rekeying;
     private int roundNonceCount;
     private long roundMalformed;
     private long lastUnknownPortRejoin;
@@ -433,18 +545,31 @@ public final class PortAgent implements AgentService {
         if (!vxlan && config.vni() != 0) {
             LOG.info("Port agent: vni {} ignored in {} mode (it is for mode vxlan)", config.vni(), settings.mode());
         }
+        this.encrypted = settings.encrypted();
+        this.switchKey = settings.switchKey();
+        if (encrypted && switchKey == null) {
+            LOG.error(NO_SWITCH_KEY);
+            throw new IllegalStateException(NO_SWITCH_KEY);
+        }
+        if (!encrypted && config.switch_key() != null && !config.switch_key().isBlank()) {
+            LOG.info("Port agent: switch.key ignored ({})", vl2 ? "encryption is off" : settings.mode() + " mode is"
+                    + " plaintext");
+        }
         if (vl2) {
             Path file = MemberIdentity.resolve(settings.identityFile(), System.getProperty(MemberIdentity.KARAF_DATA));
             try {
-                this.member = MemberIdentity.loadOrCreate(file, random);
+                this.identity = MemberIdentity.loadOrCreate(file);
             } catch (IllegalStateException e) {
                 String message = "Port agent not started: " + e.getMessage();
                 LOG.error(message);
                 throw new IllegalStateException(message, e);
             }
+            this.member = identity.memberId();
             this.joinName = settings.name() != null ? settings.name() : hostName();
-            this.maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD : MAX_VL2_FRAME;
+            this.maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD
+                    : encrypted ? MAX_SEALED_FRAME : MAX_VL2_FRAME;
         } else {
+            this.identity = null;
             if (!vxlan && settings.network() != Networks.DEFAULT) {
                 LOG.info("Port agent: network {} ignored in raw mode (raw ports are in the default network)",
                         Networks.format(settings.network()));
@@ -463,8 +588,10 @@ public final class PortAgent implements AgentService {
         }
         try {
             // One more byte than the longest frame: a frame that fills the buffer was truncated. In vl2 mode the
-            // TAP device may be re-created with another MTU, up to what the JOIN announced.
-            int room = vl2 ? HEADER + maxFrame + 1 : (vxlan ? VxlanHeader.LENGTH : 0) + tap.maxFrameLength() + 1;
+            // TAP device may be re-created with another MTU, up to what the JOIN announced; encrypted, the tag
+            // follows the frame.
+            int room = vl2 ? HEADER + maxFrame + (encrypted ? TAG : 0) + 1
+                    : (vxlan ? VxlanHeader.LENGTH : 0) + tap.maxFrameLength() + 1;
             this.tapRxBuffer = ByteBuffer.allocateDirect(room);
             this.udpRxBuffer = ByteBuffer.allocateDirect(room);
             byte[] mac = tap.mac().toBytes();
@@ -530,12 +657,25 @@ public final class PortAgent implements AgentService {
         } catch (IllegalArgumentException e) {
             throw invalid("tap.name", config.tap_name(), e);
         }
-        int maxMtu = vl2 ? MAX_VL2_MTU : vxlan ? MAX_VXLAN_MTU : MAX_MTU;
+        boolean encryption = vl2 && config.encryption();
+        byte[] switchKey = null;
+        String keyText = config.switch_key() == null ? "" : config.switch_key().strip();
+        if (encryption && !keyText.isEmpty()) {
+            try {
+                switchKey = Identity.parsePublicKey(keyText);
+            } catch (IllegalArgumentException e) {
+                throw invalid("switch.key", config.switch_key(), "not a public key: expected the switch's public"
+                        + " key, 44 characters of base64 or 64 hex digits, as the switch logs it at start ('Switch"
+                        + " public key ...') and vl2:members shows it");
+            }
+        }
+        int maxMtu = vl2 ? (encryption ? MAX_SEALED_MTU : MAX_VL2_MTU) : vxlan ? MAX_VXLAN_MTU : MAX_MTU;
         int automaticMtu = vxlan ? VXLAN_DEFAULT_MTU : DEFAULT_MTU;
         if (config.mtu() != 0 && (config.mtu() < TapSettings.MIN_MTU || config.mtu() > maxMtu)) {
             throw invalid("mtu", config.mtu(), "allowed: 0 (automatic" + (vl2 ? ": the network's MTU" : ": "
                     + automaticMtu) + ") or " + TapSettings.MIN_MTU + ".." + maxMtu + ", so that the longest frame,"
                     + " MTU + " + TapDevice.FRAME_OVERHEAD + (vl2 ? " + the " + HEADER + "-byte header"
+                    + (encryption ? " + the " + TAG + "-byte tag" : "")
                     : vxlan ? " + the " + VxlanHeader.LENGTH + "-byte VXLAN header" : "")
                     + ", fits one UDP datagram");
         }
@@ -587,7 +727,7 @@ public final class PortAgent implements AgentService {
             throw invalid("address6", config.address6(), reason(e) + "; raise mtu or drop address6");
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
-                name.isEmpty() ? null : name, identityFile, vni);
+                name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey);
     }
 
     /**
@@ -701,20 +841,41 @@ public final class PortAgent implements AgentService {
         stopped = true;
     }
 
-    /** The switch forgets the port at once rather than after 3 silent intervals. No answer, so no waiting. */
+    /**
+     * The switch forgets the port at once rather than after 3 silent intervals. No answer, so no waiting.
+     * Encrypted, the LEAVE is sealed (an empty body: header and tag), so nobody else can end the port.
+     */
     private void sendLeave(Link l) {
-        Session s = session;
+        Joined s = session;
         if (!vl2 || l == null || s == null) {
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(Wire.LEAVE_LENGTH);
-        new Leave(s.port(), s.token()).encode(b);
+        ByteBuffer b;
         try {
-            l.channel().write(b.flip());
+            if (s.keys() != null) {
+                b = ByteBuffer.allocate(SEALED_LEAVE_LENGTH);
+                sealedHeader(b, Wire.LEAVE, s.keys().remoteIndex());
+                s.keys().seal(b, 0, HEADER, 0, System.nanoTime());
+            } else {
+                b = ByteBuffer.allocate(Wire.LEAVE_LENGTH);
+                new Leave(s.port(), s.token()).encode(b);
+                b.flip();
+            }
+            l.channel().write(b);
             controlSent.incrementAndGet();
-        } catch (IOException | RuntimeException e) {
+        } catch (CryptoException | IOException | RuntimeException e) {
             LOG.debug("Port agent: LEAVE not sent: {}", e.toString());
         }
+    }
+
+    /**
+     * Writes the 16-byte header of a sealed message at index 0 (type, flags SEALED, the switch's session index;
+     * seal writes the counter) and leaves the buffer's position at 0. Absolute puts: no allocation.
+     */
+    static void sealedHeader(ByteBuffer b, int type, int receiverIndex) {
+        b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) type).put(3, (byte) Wire.FLAG_SEALED)
+                .putInt(4, receiverIndex);
+        b.position(0);
     }
 
     /** True while one of the agent's threads runs (for tests). */
@@ -727,7 +888,7 @@ public final class PortAgent implements AgentService {
 
     /**
      * TAP -> switch; in vl2 (vxlan) mode the frame is read 16 (8) bytes into the buffer and the header written
-     * before it.
+     * before it. Encrypted, the frame is then sealed where it is and the tag appended behind it.
      */
     private void tapToSwitch() {
         final ByteBuffer buf = tapRxBuffer;
@@ -765,13 +926,25 @@ public final class PortAgent implements AgentService {
                 continue;
             }
             if (vl2) {
-                Session s = session;
+                Joined s = session;
                 if (s == null) {
                     drops.incrementAndGet(); // not joined yet
                     continue;
                 }
-                FrameHeader.write(buf, 0, s.port(), s.token());
-                buf.position(0);
+                Session keys = s.keys();
+                if (keys != null) {
+                    buf.limit(HEADER + n + TAG);
+                    sealedHeader(buf, Wire.FRAME, keys.remoteIndex());
+                    try {
+                        keys.seal(buf, 0, HEADER, n, System.nanoTime());
+                    } catch (CryptoException e) {
+                        drops.incrementAndGet(); // the keys expired and no new handshake succeeded yet
+                        continue;
+                    }
+                } else {
+                    FrameHeader.write(buf, 0, s.port(), s.token());
+                    buf.position(0);
+                }
             } else if (vxlan) {
                 VxlanHeader.write(buf, 0, vni);
                 buf.position(0);
@@ -864,6 +1037,17 @@ public final class PortAgent implements AgentService {
     private void received(ByteBuffer buf, int n) {
         int type = Wire.type(buf);
         if (type < 0) {
+            if (encrypted && Handshake.type(buf) == Handshake.RESPONSE) {
+                lastFromSwitch = System.currentTimeMillis();
+                byte[] copy = new byte[n]; // rare (one per handshake): the control thread verifies it
+                buf.get(0, copy);
+                if (!inbox.offer(new Response(copy))) {
+                    malformed(); // more than the control thread can keep up with: not a switch behaving
+                    return;
+                }
+                signal();
+                return;
+            }
             malformed(); // not a vl2 message (a raw frame from a raw-mode switch?)
             return;
         }
@@ -876,8 +1060,18 @@ public final class PortAgent implements AgentService {
             malformed();
             return;
         }
+        if (encrypted && type != Wire.ERROR) {
+            // only sealed FRAMEs and KEEPALIVE-ACKs; plaintext ones (and WELCOMEs: the WELCOME comes inside the
+            // RESPONSE) are refused, and so is anything sealed that is not for this agent's keys
+            if ((Wire.flags(buf) & Wire.FLAG_SEALED) != 0 && (type == Wire.FRAME || type == Wire.KEEPALIVE_ACK)) {
+                receivedSealed(buf, n, type);
+            } else {
+                malformed();
+            }
+            return;
+        }
         if (type == Wire.FRAME) {
-            Session s = session;
+            Joined s = session;
             int length = n - HEADER;
             if (s == null || FrameHeader.port(buf) != s.port() || FrameHeader.token(buf) != s.token()) {
                 foreign.incrementAndGet(); // another session's (an old token), or a stranger's
@@ -912,6 +1106,53 @@ public final class PortAgent implements AgentService {
         } else {
             malformed(); // JOIN, KEEPALIVE, LEAVE: only agents send those
         }
+    }
+
+    /**
+     * Encrypted: a sealed FRAME or KEEPALIVE-ACK, between position 0 and limit {@code n}. Its receiver index says
+     * which keys: the current ones or, after a rekey, the previous ones until they expire. Opened in place; what
+     * does not open (another session's, forged, modified, replayed, expired) is a counted drop.
+     */
+    private void receivedSealed(ByteBuffer buf, int n, int type) {
+        int body = n - HEADER - TAG;
+        if (body < 0 || n >= buf.capacity()) {
+            malformed(); // shorter than header and tag, or longer than any frame the TAP device takes
+            return;
+        }
+        int receiver = buf.getInt(4);
+        Joined s = session;
+        Session keys = s == null ? null : s.keys();
+        if (keys == null || keys.localIndex() != receiver) {
+            keys = previous;
+            if (keys == null || keys.localIndex() != receiver) {
+                foreign.incrementAndGet(); // keys this agent no longer (or never) had
+                drops.incrementAndGet();
+                return;
+            }
+        }
+        int length;
+        try {
+            length = keys.open(buf, 0, HEADER, n - HEADER, System.nanoTime());
+        } catch (CryptoException e) {
+            unopened.incrementAndGet();
+            drops.incrementAndGet();
+            return;
+        }
+        lastAuthentic = System.currentTimeMillis();
+        if (type == Wire.KEEPALIVE_ACK) {
+            if (length == 8) {
+                acknowledged(buf.getLong(HEADER));
+            } else {
+                malformed();
+            }
+            return;
+        }
+        if (length < EthernetFrame.HEADER_LENGTH || length > tap.maxFrameLength()) {
+            malformed(); // a runt, or longer than the TAP's MTU allows
+            return;
+        }
+        buf.position(HEADER).limit(HEADER + length);
+        writeToTap(buf, length);
     }
 
     /**
@@ -967,13 +1208,17 @@ public final class PortAgent implements AgentService {
             malformed();
             return;
         }
-        Session s = session;
+        Joined s = session;
         if (s == null || ack.port() != s.port() || ack.token() != s.token()) {
             foreign.incrementAndGet();
             drops.incrementAndGet();
             return;
         }
-        long seq = ack.sequence();
+        acknowledged(ack.sequence());
+    }
+
+    /** The round trip of the keepalive with sequence number {@code seq}, if it is one of the last few sent. */
+    private void acknowledged(long seq) {
         long latest = keepaliveSequence;
         if (seq > 0 && seq <= latest && latest - seq < keepaliveSentNanos.length()) {
             long rtt = System.nanoTime() - keepaliveSentNanos.get((int) (seq % keepaliveSentNanos.length()));
@@ -1104,7 +1349,7 @@ public final class PortAgent implements AgentService {
         return keepalives.get();
     }
 
-    /** JOIN messages sent, for tests. */
+    /** JOIN messages sent (encrypted: handshakes, each carrying one), for tests. */
     long joinsSent() {
         return joins.get();
     }
@@ -1122,6 +1367,16 @@ public final class PortAgent implements AgentService {
     /** Datagrams that were not valid vl2 messages, for tests. */
     long malformedDrops() {
         return malformed.get();
+    }
+
+    /** Encrypted: sealed messages and responses that did not open (forged, modified, replayed), for tests. */
+    long unopenedDrops() {
+        return unopened.get();
+    }
+
+    /** Encrypted: handshakes completed, for tests. */
+    long handshakesCompleted() {
+        return handshakes.get();
     }
 
     private void control() {
@@ -1197,16 +1452,29 @@ public final class PortAgent implements AgentService {
     /** vl2 mode: starts a join round now; {@code problem} is what the status says meanwhile (null: nothing). */
     private void startJoin(long now, String problem) {
         joining = true;
+        rekeying = false;
         backingOff = false;
         joinAttempts = 0;
         nextJoinAt = now;
         roundNonceCount = 0;
+        forgetRound();
         roundMalformed = malformed.get();
         joinProblem = problem;
     }
 
-    /** vl2 mode: sends what is due (JOIN, KEEPALIVE) or re-joins; returns when it wants to run next. */
+    /**
+     * vl2 mode: sends what is due (JOIN or handshake, KEEPALIVE), re-joins or rekeys; returns when it wants to run
+     * next.
+     */
     private long vl2Tick(long now) {
+        long nanos = System.nanoTime();
+        Session old = previous;
+        if (old != null && old.isExpired(nanos)) {
+            previous = null; // the switch cannot send with them any more either
+        }
+        if (roundForgetAt != 0 && now >= roundForgetAt && !joining) {
+            forgetRound();
+        }
         if (joining) {
             if (now >= nextJoinAt) {
                 if (sendJoin()) {
@@ -1214,19 +1482,49 @@ public final class PortAgent implements AgentService {
                 }
                 nextJoinAt = now + (backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());
             }
-            if (!backingOff && joinAttempts >= 3 && (joinProblem == null || joinProblem.startsWith(NO_ANSWER))) {
+            // a rekey that goes unanswered is a problem only once the current keys have expired
+            if (!backingOff && joinAttempts >= 3 && (joinProblem == null || joinProblem.startsWith(NO_ANSWER))
+                    && (!rekeying || session.keys().isExpired(nanos))) {
                 joinProblem = noAnswer();
             }
-            return nextJoinAt;
+            if (!rekeying) {
+                return nextJoinAt;
+            }
+            // a rekey: the current keys still carry frames, and keepalives keep the port alive meanwhile
+            Joined s = session;
+            return Math.min(nextJoinAt, keepAlive(now, s, heard(s)));
         }
-        Session s = session;
+        Joined s = session;
         long interval = s.keepaliveMillis();
-        long heard = Math.max(lastFromSwitch, s.since());
+        long heard = heard(s);
         if (now - heard >= 3 * interval) {
             startJoin(now, "the switch has been silent for " + duration(3 * interval) + " (3 keepalive intervals):"
                     + " re-joining");
             return now;
         }
+        if (s.keys() != null && s.keys().needsRekey(nanos)) {
+            // a new handshake; the current keys carry frames until its RESPONSE arrives
+            startJoin(now, null);
+            rekeying = true;
+            return now;
+        }
+        return keepAlive(now, s, heard);
+    }
+
+    /**
+     * When the switch was last heard in this session. Encrypted, only what opened counts: anybody can send
+     * plaintext datagrams from the switch's address.
+     */
+    private long heard(Joined s) {
+        return Math.max(s.keys() != null ? lastAuthentic : lastFromSwitch, s.since());
+    }
+
+    /**
+     * Sends a KEEPALIVE when nothing was sent, or nothing was received, for one interval; returns when it wants to
+     * run next.
+     */
+    private long keepAlive(long now, Joined s, long heard) {
+        long interval = s.keepaliveMillis();
         long sent = tapRxFrames.get() + controlSent.get(); // comparing counters costs the data path nothing
         if (sent != sentSeen) {
             sentSeen = sent;
@@ -1249,17 +1547,28 @@ public final class PortAgent implements AgentService {
     private String noAnswer() {
         Link l = link;
         String at = l != null ? Endpoints.format(l.remote()) : switchAddress.toString();
-        String p = NO_ANSWER + " to JOIN (network " + Networks.format(settings.network()) + "): is a vl2 switch"
-                + " listening at " + at + "? (its vl2 transport listens on UDP " + VL2_PORT + " by default)";
+        String p = NO_ANSWER + " to " + (encrypted ? "the handshake" : "JOIN") + " (network "
+                + Networks.format(settings.network()) + "): is a vl2 switch listening at " + at + "? (its vl2"
+                + " transport listens on UDP " + VL2_PORT + " by default)";
+        if (encrypted) {
+            p += "; is switch.key (" + Identity.fingerprint(switchKey) + ") the switch's public key? A switch"
+                    + " ignores handshakes made for another key (it logs its key at start, and vl2:members shows"
+                    + " it)";
+        }
         if (malformed.get() > roundMalformed) {
             p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
         }
         return p + "; retrying every " + duration(timing.joinRetryMillis());
     }
 
+    /**
+     * Sends a JOIN with a fresh nonce; encrypted, inside a new handshake (new index, ephemeral key and timestamp:
+     * the switch answers an initiation only once), whose RESPONSE any later round of this one may still complete.
+     */
     private boolean sendJoin() {
         long nonce = random.nextLong();
-        roundNonces[roundNonceCount % roundNonces.length] = nonce;
+        int slot = roundNonceCount % roundNonces.length;
+        roundNonces[slot] = nonce;
         roundNonceCount++;
         Cidr v4 = settings.tap().ipv4();
         int capabilities = settings.tap().ipv6() == null ? Join.CAP_IPV6 : 0;
@@ -1267,20 +1576,70 @@ public final class PortAgent implements AgentService {
                 v4 == null ? null : (Inet4Address) v4.address(), joinName);
         controlBuffer.clear();
         join.encode(controlBuffer);
-        if (sendControl(controlBuffer.flip())) {
+        ByteBuffer message = controlBuffer.flip();
+        if (encrypted) {
+            byte[] payload = new byte[message.remaining()]; // the whole 64-byte JOIN
+            message.get(payload);
+            Initiator handshake;
+            try {
+                handshake = Initiator.create(identity, switchKey, newIndex(), payload);
+            } catch (IllegalArgumentException e) {
+                fatal("switch.key " + Identity.fingerprint(switchKey) + " cannot be used (" + e.getMessage() + "):"
+                        + " set switch.key to the switch's public key (the switch logs it at start: 'Switch public"
+                        + " key ...', and vl2:members shows it), then restart the agent");
+                return false;
+            }
+            roundInitiators[slot] = handshake;
+            roundSequence[slot] = roundNonceCount - 1;
+            message = ByteBuffer.wrap(handshake.initiation());
+        }
+        if (sendControl(message)) {
             joins.incrementAndGet();
             return true;
         }
         return false;
     }
 
-    private void sendKeepalive(Session s) {
+    /**
+     * Encrypted: a random non-zero session index, unlike the current and previous keys' and the round's others,
+     * so that the receive path tells them apart by the index alone.
+     */
+    private int newIndex() {
+        while (true) {
+            int index = random.nextInt();
+            Joined s = session;
+            Session p = previous;
+            boolean taken = index == 0 || s != null && s.keys() != null && s.keys().localIndex() == index
+                    || p != null && p.localIndex() == index;
+            for (Initiator i : roundInitiators) {
+                taken |= i != null && i.senderIndex() == index;
+            }
+            if (!taken) {
+                return index;
+            }
+        }
+    }
+
+    /** A KEEPALIVE with the next sequence number; encrypted, sealed: 16-byte header, sequence, tag. */
+    private void sendKeepalive(Joined s) {
         long seq = keepaliveSequence + 1;
         keepaliveSentNanos.set((int) (seq % keepaliveSentNanos.length()), System.nanoTime());
         keepaliveSequence = seq; // after the send time: the UDP reader reads them in the other order
         controlBuffer.clear();
-        new Keepalive(false, s.port(), s.token(), seq).encode(controlBuffer);
-        if (sendControl(controlBuffer.flip())) {
+        if (s.keys() != null) {
+            controlBuffer.limit(SEALED_KEEPALIVE_LENGTH);
+            sealedHeader(controlBuffer, Wire.KEEPALIVE, s.keys().remoteIndex());
+            controlBuffer.putLong(HEADER, seq);
+            try {
+                s.keys().seal(controlBuffer, 0, HEADER, 8, System.nanoTime());
+            } catch (CryptoException e) {
+                return; // the keys expired: a new handshake is under way
+            }
+        } else {
+            new Keepalive(false, s.port(), s.token(), seq).encode(controlBuffer);
+            controlBuffer.flip();
+        }
+        if (sendControl(controlBuffer)) {
             keepalives.incrementAndGet();
         }
     }
@@ -1318,7 +1677,9 @@ public final class PortAgent implements AgentService {
 
     private void handle(Object message, long now) {
         if (message instanceof Welcome w) {
-            welcome(w, now);
+            welcome(w, now, null);
+        } else if (message instanceof Response r) {
+            response(r.datagram(), now);
         } else if (message instanceof ProtocolError e) {
             error(e, now);
         } else if (message instanceof ForeignVersion v && joining) {
@@ -1329,17 +1690,84 @@ public final class PortAgent implements AgentService {
     }
 
     /**
-     * An answer to a JOIN of the current round. Every JOIN the switch receives gives a fresh token, so when
+     * Encrypted: the round's handshakes are of no use any more: drop them (and their ephemeral private keys, as
+     * far as the JDK lets go of them).
+     */
+    private void forgetRound() {
+        Arrays.fill(roundInitiators, null);
+        roundUsed = -1;
+        roundForgetAt = 0;
+    }
+
+    /**
+     * Encrypted: a RESPONSE. It must answer one of the current round's handshakes (by its receiver index, before
+     * any Diffie-Hellman), verify, and carry the WELCOME for that handshake's JOIN. The first one that does ends
+     * the round. When the switch was slower than the retry interval it answers two handshakes of the round, and,
+     * as with two WELCOMEs, the later one holds the keys it sends with: for a short while after the round, a
+     * RESPONSE to a handshake sent after the one in use replaces its keys; one to an earlier handshake is stale.
+     */
+    private void response(byte[] datagram, long now) {
+        ByteBuffer d = ByteBuffer.wrap(datagram);
+        int receiver;
+        try {
+            receiver = Handshake.receiverIndex(d);
+        } catch (CryptoException e) {
+            malformed();
+            return;
+        }
+        int slot = -1;
+        for (int i = 0; i < roundInitiators.length; i++) {
+            if (roundInitiators[i] != null && roundInitiators[i].senderIndex() == receiver
+                    && roundSequence[i] > roundUsed) {
+                slot = i;
+            }
+        }
+        if (slot < 0) {
+            malformed(); // stale: an answer to an earlier round or handshake, or no handshake under way
+            return;
+        }
+        Initiator.Completion done;
+        try {
+            done = roundInitiators[slot].consume(d, timing.sessionLimits());
+        } catch (CryptoException e) {
+            unopened.incrementAndGet(); // forged, modified, or a copy of one already consumed
+            drops.incrementAndGet();
+            return;
+        }
+        lastAuthentic = now;
+        Welcome w;
+        try {
+            w = Welcome.decode(ByteBuffer.wrap(done.payload()));
+        } catch (ProtocolException | RuntimeException e) {
+            malformed(); // verified, but not a WELCOME: the next handshake of the round may do better
+            return;
+        }
+        if (w.nonce() != roundNonces[slot] || w.network() != settings.network()) {
+            malformed(); // verified, but not the WELCOME for this JOIN
+            return;
+        }
+        roundUsed = roundSequence[slot];
+        roundForgetAt = now + ROUND_GRACE_RETRIES * timing.joinRetryMillis();
+        welcome(w, now, done.session());
+    }
+
+    /** Encrypted: how many retry intervals a finished round's handshakes may still be answered. */
+    static final int ROUND_GRACE_RETRIES = 3;
+
+    /**
+     * An answer to a JOIN of the current round: plaintext, a WELCOME; encrypted, the WELCOME of a verified
+     * RESPONSE and the session {@code keys} it gave. Every JOIN the switch receives gives a fresh token, so when
      * two JOINs of a round were answered the later WELCOME holds the token the switch keeps: it replaces the
      * earlier one until the next round starts.
      */
-    private void welcome(Welcome w, long now) {
+    private void welcome(Welcome w, long now, Session keys) {
         if (!inRound(w.nonce()) || w.network() != settings.network()) {
             malformed(); // stale: an answer to an earlier round
             return;
         }
-        Session old = session;
+        Joined old = session;
         boolean wasJoining = joining;
+        boolean wasRekey = rekeying;
         long keepaliveMillis = (w.keepaliveSeconds() == 0 ? DEFAULT_KEEPALIVE_SECONDS : w.keepaliveSeconds())
                 * timing.secondMillis();
         List<String> assigned = new ArrayList<>(2);
@@ -1349,9 +1777,16 @@ public final class PortAgent implements AgentService {
         if (w.ipv6() != null) {
             assigned.add(Endpoints.format(w.ipv6()) + "/" + w.ipv6Prefix());
         }
-        Session s = new Session(w.port(), w.token(), keepaliveMillis, now, List.copyOf(assigned));
-        session = s; // frames flow with the new token from here on
+        Joined s = new Joined(w.port(), keys == null ? w.token() : 0, keepaliveMillis, now, List.copyOf(assigned),
+                keys);
+        if (keys != null) {
+            // the switch sends with the old keys until it has opened a message under the new ones
+            previous = old == null ? null : old.keys();
+            handshakes.incrementAndGet();
+        }
+        session = s; // frames flow with the new token (keys) from here on
         joining = false;
+        rekeying = false;
         backingOff = false;
         joinProblem = null;
         if (wasJoining) {
@@ -1362,13 +1797,18 @@ public final class PortAgent implements AgentService {
         if (!running) {
             return; // re-creating the TAP device failed
         }
+        if (keys != null) {
+            sendKeepalive(s); // the first message under the new keys confirms them at the switch
+        }
         if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
                 || change != null)) {
-            LOG.info("Port agent joined network {} as port {} (member {}): {}, MTU {}, keepalive {}{}",
+            LOG.info("Port agent joined network {} as port {} (member {}, {}): {}, MTU {}, keepalive {}{}",
                     Networks.format(settings.network()), Integer.toUnsignedString(s.port()),
-                    MemberIdentity.format(member), assigned.isEmpty() ? "no address from the switch"
-                            : String.join(", ", assigned), tap.mtu(), duration(keepaliveMillis),
-                    change == null ? "" : "; TAP " + change);
+                    MemberIdentity.format(member), keys != null ? ENCRYPTED : PLAINTEXT,
+                    assigned.isEmpty() ? "no address from the switch" : String.join(", ", assigned), tap.mtu(),
+                    duration(keepaliveMillis), change == null ? "" : "; TAP " + change);
+        } else if (wasRekey) {
+            LOG.debug("Port agent: new session keys for port {} (rekey)", Integer.toUnsignedString(s.port()));
         } else if (wasJoining) {
             LOG.info("Port agent re-joined network {} as port {}", Networks.format(settings.network()),
                     Integer.toUnsignedString(s.port()));
@@ -1385,11 +1825,12 @@ public final class PortAgent implements AgentService {
         TapSettings current = t.settings();
         int mtu = current.mtu();
         if (!settings.mtuConfigured()) {
-            if (w.mtu() >= TapSettings.MIN_MTU && w.mtu() <= MAX_VL2_MTU) {
+            int maxMtu = encrypted ? MAX_SEALED_MTU : MAX_VL2_MTU; // what the JOIN offered
+            if (w.mtu() >= TapSettings.MIN_MTU && w.mtu() <= maxMtu) {
                 mtu = w.mtu();
             } else {
                 LOG.warn("Port agent: ignoring the network MTU {} from the switch (allowed: {}..{}), keeping {}",
-                        w.mtu(), TapSettings.MIN_MTU, MAX_VL2_MTU, mtu);
+                        w.mtu(), TapSettings.MIN_MTU, maxMtu, mtu);
             }
         } else if (first && w.mtu() != 0 && w.mtu() != mtu) {
             LOG.info("Port agent: mtu {} is configured; the network's MTU is {}", mtu, w.mtu());
@@ -1460,17 +1901,24 @@ public final class PortAgent implements AgentService {
 
     private void error(ProtocolError e, long now) {
         if (e.code() == ErrorCode.UNKNOWN_PORT) {
-            Session s = session;
-            if (s == null || e.port() != s.port()) {
-                malformed(); // about a port this agent does not have (any more)
+            Joined s = session;
+            // encrypted, the port field names the switch's session index the agent sent to
+            if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())) {
+                malformed(); // about a port (session) this agent does not have (any more)
                 return;
             }
-            if (joining || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
+            if (joining && !rekeying || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
                 return; // already re-joining; and at most one round per rejoinMillis
             }
             lastUnknownPortRejoin = now;
-            LOG.info("Port agent: the switch does not know port {} (it restarted, or expired the port): re-joining",
-                    Integer.toUnsignedString(s.port()));
+            if (s.keys() != null) {
+                LOG.info("Port agent: the switch does not know the session of port {} (it restarted, expired the"
+                        + " port, or no longer authorizes this member): new handshake",
+                        Integer.toUnsignedString(s.port()));
+            } else {
+                LOG.info("Port agent: the switch does not know port {} (it restarted, or expired the port):"
+                        + " re-joining", Integer.toUnsignedString(s.port()));
+            }
             startJoin(now, null);
             return;
         }
@@ -1500,7 +1948,10 @@ public final class PortAgent implements AgentService {
             case UNKNOWN_NETWORK:
                 return ": check network (or create the network on the switch)";
             case NOT_AUTHORIZED:
-                return ": authorize the member on the switch";
+                return encrypted ? ": authorize this agent's public key " + identity.fingerprint() + " on the switch"
+                        + " (vl2:members)"
+                        : ": authorize the member on the switch (a switch that does not allow plaintext agents"
+                        + " refuses them: set switch.key and encryption = true)";
             case ADDRESS_CONFLICT:
                 return ": address " + settings.tap().ipv4() + " is in use or outside the network's pool; change"
                         + " address, or leave it empty to get one from the pool";
@@ -1689,7 +2140,7 @@ public final class PortAgent implements AgentService {
         InetSocketAddress r = l != null ? l.remote() : resolved;
         long last = lastFromSwitch;
         TapDevice t = tap;
-        Session s = session;
+        Joined s = session;
         long rtt = rttNanos;
         return new AgentStatus(t.name(), t.mac(), t.mtu(), addresses(t), t.settings().bridge(),
                 switchAddress.toString(), r == null ? null : Endpoints.format(r),
@@ -1698,7 +2149,8 @@ public final class PortAgent implements AgentService {
                 last == 0 ? null : Instant.ofEpochMilli(last), statusNetwork(),
                 vl2 ? MemberIdentity.format(member) : null,
                 s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
-                rtt < 0 ? null : Duration.ofNanos(rtt), vni);
+                rtt < 0 ? null : Duration.ofNanos(rtt), vni, identity == null ? null : identity.fingerprint(),
+                encrypted, encrypted ? Identity.fingerprint(switchKey) : null);
     }
 
     /**
@@ -1797,7 +2249,12 @@ public final class PortAgent implements AgentService {
         sb.append(" (").append(settings.mode());
         if (vl2) {
             sb.append(", network ").append(Networks.format(settings.network())).append(", member ")
-                    .append(MemberIdentity.format(member));
+                    .append(MemberIdentity.format(member)).append(", public key ").append(identity.fingerprint());
+            if (encrypted) {
+                sb.append(", ").append(ENCRYPTED).append(" to switch key ").append(Identity.fingerprint(switchKey));
+            } else {
+                sb.append(", ").append(PLAINTEXT);
+            }
         } else if (vxlan) {
             sb.append(", VNI ").append(vni).append(", plaintext and without identity: frames from the switch's"
                     + " address are accepted");

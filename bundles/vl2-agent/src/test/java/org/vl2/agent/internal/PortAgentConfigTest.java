@@ -1,5 +1,6 @@
 package org.vl2.agent.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.util.Base64;
+import java.util.HexFormat;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.vl2.api.Endpoints;
 import org.vl2.api.MacAddress;
+import org.vl2.crypto.Identity;
 
 /** Configuration checks: every message names the PID, the property and its value, and says what is allowed. */
 class PortAgentConfigTest {
@@ -39,6 +43,8 @@ class PortAgentConfigTest {
         assertEquals("${karaf.data}/vl2/agent-identity", c.getMethod("identity_file").getDefaultValue());
         assertEquals(25, c.getMethod("keepalive_seconds").getDefaultValue());
         assertEquals(0, c.getMethod("vni").getDefaultValue(), "the network id");
+        assertEquals(true, c.getMethod("encryption").getDefaultValue(), "encrypted unless switched off");
+        assertEquals("", c.getMethod("switch_key").getDefaultValue(), "required when encrypted, but no default");
 
         // and TestConfig starts from them
         TestConfig t = new TestConfig();
@@ -362,10 +368,55 @@ class PortAgentConfigTest {
         // vl2: the 16-byte header takes room too
         String vl2 = "allowed: 0 (automatic: the network's MTU) or 68..65469, so that the longest frame, MTU + 22 +"
                 + " the 16-byte header, fits one UDP datagram)";
-        assertEquals(PREFIX + "mtu=65470 (" + vl2, error(new TestConfig().mtu(65470)));
-        assertEquals(PREFIX + "mtu=67 (" + vl2, error(new TestConfig().mtu(67)));
-        PortAgent.validate(new TestConfig().mtu(65469));
+        assertEquals(PREFIX + "mtu=65470 (" + vl2, error(new TestConfig().plaintext().mtu(65470)));
+        assertEquals(PREFIX + "mtu=67 (" + vl2, error(new TestConfig().plaintext().mtu(67)));
+        PortAgent.validate(new TestConfig().plaintext().mtu(65469));
         assertEquals(65_507, PortAgent.MAX_VL2_MTU + 22 + 16);
+
+        // encrypted: and the 16-byte tag
+        String sealed = "allowed: 0 (automatic: the network's MTU) or 68..65453, so that the longest frame, MTU + 22"
+                + " + the 16-byte header + the 16-byte tag, fits one UDP datagram)";
+        assertEquals(PREFIX + "mtu=65454 (" + sealed, error(new TestConfig().mtu(65454)));
+        assertEquals(PREFIX + "mtu=67 (" + sealed, error(new TestConfig().mtu(67)));
+        PortAgent.validate(new TestConfig().mtu(65453));
+        assertEquals(65_507, PortAgent.MAX_SEALED_MTU + 22 + 16 + 16);
+        assertEquals(65_507, PortAgent.MAX_SEALED_FRAME + 16 + 16);
+    }
+
+    @Test
+    void encryptionIsOnByDefaultAndTakesTheSwitchKeyInBase64OrHex() {
+        String key = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="; // RFC 7748's Alice, as docs/crypto.md shows it
+        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchKey(" " + key + " "));
+        assertTrue(s.encrypted());
+        assertEquals(key, Identity.fingerprint(s.switchKey()));
+        String hex = HexFormat.of().formatHex(Base64.getDecoder().decode(key));
+        assertArrayEquals(s.switchKey(), PortAgent.validate(new TestConfig().switchKey(hex.toUpperCase())).switchKey());
+
+        // without a key validate passes: the agent says what to do when it starts (PortAgentEncryptedTest)
+        assertTrue(PortAgent.validate(new TestConfig()).encrypted());
+        assertNull(PortAgent.validate(new TestConfig()).switchKey());
+
+        // plaintext, raw and vxlan modes: no encryption, the key is not even looked at
+        assertFalse(PortAgent.validate(new TestConfig().plaintext().switchKey("junk")).encrypted());
+        assertNull(PortAgent.validate(new TestConfig().plaintext().switchKey(key)).switchKey());
+        assertFalse(PortAgent.validate(new TestConfig().raw().switchKey("junk")).encrypted());
+        assertFalse(PortAgent.validate(new TestConfig().vxlan(42).switchKey("junk")).encrypted());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo",
+        "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo==",
+        "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTm!=",
+        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6",
+        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6aX",
+        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6g",
+        "0123456789abcdef",
+    })
+    void aMalformedSwitchKeyNamesTheProperty(String key) {
+        assertEquals(PREFIX + "switch.key=" + key + " (not a public key: expected the switch's public key, 44"
+                + " characters of base64 or 64 hex digits, as the switch logs it at start ('Switch public key ...')"
+                + " and vl2:members shows it)", error(new TestConfig().switchKey(key)));
     }
 
     @Test

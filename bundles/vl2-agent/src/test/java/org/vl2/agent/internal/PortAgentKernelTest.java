@@ -27,12 +27,14 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
+import org.vl2.protocol.Wire;
 import org.vl2.tap.Cidr;
 import org.vl2.tap.internal.LinuxTapFactory;
 
 /**
  * End to end in one JVM, as root: a {@link PortAgent} with a real TAP device (vl2-tap's JNA implementation)
- * against a "switch" that is a plain UDP socket on 127.0.0.1 (raw mode) or a {@link TestSwitch} speaking vl2. Frames only ever go to 10.213.x.0/24, a subnet
+ * against a "switch" that is a plain UDP socket on 127.0.0.1 (raw mode) or a {@link TestSwitch} speaking vl2
+ * (plaintext or encrypted). Frames only ever go to 10.213.x.0/24, a subnet
  * that exists only on the test's own TAP device, and over loopback: nothing leaves the machine. The device
  * gets a unique {@code vl2a...} name and is deleted after the test even if it fails. Skipped (with the
  * reason) without root or /dev/net/tun.
@@ -166,8 +168,8 @@ class PortAgentKernelTest {
         sw.ipv4 = Cidr.parse(net + "1/24");
         sw.mtu = 1400;
 
-        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().switchAddress(sw.address()).tapName(name)
-                .mac(tapMac.toString()).identityFile(data.resolve("agent-identity").toString()));
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().plaintext().switchAddress(sw.address())
+                .tapName(name).mac(tapMac.toString()).identityFile(data.resolve("agent-identity").toString()));
 
         assertTrue(await(5_000, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
                 agent.status().toString());
@@ -203,6 +205,65 @@ class PortAgentKernelTest {
 
         agent.deactivate();
         assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no LEAVE");
+        assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
+        assertFalse(agent.threadsAlive());
+    }
+
+    /**
+     * Encrypted vl2 mode with the real device: the kernel's ARP request reaches the switch sealed (read from the
+     * device into the direct buffer behind the header and sealed there), the sealed answer is opened onto the
+     * device, and stop says a sealed LEAVE.
+     */
+    @Test
+    void encryptedVl2ModeSealsWhatTheKernelSendsAndOpensWhatItReceives(@TempDir Path data) throws Exception {
+        String name = kernel.uniqueName();
+        int x = Kernel.freeSubnet();
+        String net = "10.213." + x + ".";
+        MacAddress tapMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:01", x));
+        MacAddress peerMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:02", x));
+        InetAddress tapIp = InetAddress.getByName(net + "1");
+        InetAddress peerIp = InetAddress.getByName(net + "2");
+        sw = TestSwitch.encryptedOnLoopback();
+        sw.ipv4 = Cidr.parse(net + "1/24");
+
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().switchAddress(sw.address())
+                .switchKey(sw.publicKey()).tapName(name).mac(tapMac.toString())
+                .identityFile(data.resolve("agent-identity").toString()));
+
+        assertTrue(await(5_000, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
+                agent.status().toString());
+        assertTrue(agent.status().encrypted());
+        String link = Kernel.exec("ip", "-o", "link", "show", "dev", name).output();
+        assertTrue(link.contains(" mtu 1400 ") && link.contains("link/ether " + tapMac + " "), link);
+        assertTrue(Kernel.exec("ip", "-o", "-4", "addr", "show", "dev", name).output().contains(" " + net + "1/24 "));
+        assertTrue(await(2_000, () -> !sw.securePorts.isEmpty()
+                && sw.securePorts.values().iterator().next().confirmed() != null), "no sealed message opened");
+        TestSwitch.SecurePort port = sw.securePorts.values().iterator().next();
+
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(tapIp, 0))) {
+            byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+            probe.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(peerIp, 9)));
+        }
+        TestSwitch.Frame arp = null;
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (arp == null && System.nanoTime() < deadline) {
+            TestSwitch.Frame f = sw.frames.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (f != null && etherType(f.frame()) == ETH_ARP
+                    && Arrays.equals(Arrays.copyOfRange(f.frame(), 38, 42), peerIp.getAddress())) {
+                arp = f;
+            }
+        }
+        assertNotNull(arp, "no ARP request for " + peerIp.getHostAddress() + " reached the switch (opened)");
+        assertEquals(port.port, arp.port());
+        assertEquals(tapMac, mac(arp.frame(), 6));
+        assertTrue(sw.datagrams.stream().noneMatch(d -> d.type() == Wire.FRAME && !d.sealed()), "a plaintext FRAME");
+
+        sw.sendSealedFrame(port, arpReply(peerMac, peerIp, tapMac, tapIp));
+        assertTrue(await(3_000, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
+                .contains("lladdr " + peerMac)), Kernel.exec("ip", "neigh", "show", "dev", name).output());
+
+        agent.deactivate();
+        assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no sealed LEAVE");
         assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
         assertFalse(agent.threadsAlive());
     }

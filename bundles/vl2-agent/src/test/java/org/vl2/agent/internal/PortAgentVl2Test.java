@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
+import org.vl2.crypto.Identity;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
@@ -45,7 +46,8 @@ import org.vl2.protocol.Wire;
 import org.vl2.tap.Cidr;
 
 /**
- * vl2 mode against {@link TestSwitch} speaking the protocol on loopback, with an in-memory TAP device. Timers
+ * Plaintext vl2 mode ({@code encryption = false}) against {@link TestSwitch} speaking the protocol on loopback,
+ * with an in-memory TAP device; {@link PortAgentEncryptedTest} covers encrypted sessions. Timers
  * are {@link PortAgentTest#FAST}: JOIN every 100 ms, slow retry 600 ms, and the test switch's keepalive interval
  * of 2 "seconds" is 200 ms (3 silent intervals: 600 ms).
  */
@@ -83,7 +85,7 @@ class PortAgentVl2Test {
     }
 
     private TestConfig config(TestSwitch sw) throws IOException {
-        return new TestConfig().switchAddress(sw.address()).identityFile(identityFile().toString());
+        return new TestConfig().plaintext().switchAddress(sw.address()).identityFile(identityFile().toString());
     }
 
     private PortAgent agent(TestConfig config) {
@@ -102,7 +104,7 @@ class PortAgentVl2Test {
     }
 
     private long member() throws IOException {
-        return Long.parseUnsignedLong(Files.readString(identityFile()).trim(), 16);
+        return Identity.load(identityFile()).memberId();
     }
 
     private static TestSwitch.Datagram next(TestSwitch sw, int type, long millis) throws InterruptedException {
@@ -147,7 +149,10 @@ class PortAgentVl2Test {
         assertNull(s.problem());
         assertEquals("vl2", s.mode());
         assertEquals("0000000000000000", s.network());
-        assertEquals(Files.readString(identityFile()).trim(), s.memberId());
+        assertEquals(MemberIdentity.format(member()), s.memberId());
+        assertEquals(Identity.load(identityFile()).fingerprint(), s.publicKey());
+        assertFalse(s.encrypted());
+        assertNull(s.switchKey());
         assertEquals(port.port(), s.portId());
         assertEquals(List.of("10.1.1.5/24"), s.assignedAddresses());
         assertEquals(List.of("10.1.1.5/24"), s.addresses());
@@ -404,7 +409,8 @@ class PortAgentVl2Test {
                 assertEquals(ks.get(i - 1).sequence() + 1, ks.get(i).sequence());
             }
         }
-        assertTrue(agent.keepalivesSent() >= ks.size());
+        // the agent counts a keepalive once its send returned, which may be after the switch got it
+        assertTrue(await(1_000, () -> agent.keepalivesSent() >= ks.size()), agent.keepalivesSent() + " < " + ks.size());
 
         assertNotNull(agent.status().switchRtt(), "the ACKs give the round trip");
         assertTrue(agent.status().switchRtt().toMillis() < 500, agent.status().switchRtt().toString());
@@ -519,7 +525,7 @@ class PortAgentVl2Test {
     void aRetryableErrorIsShownAndRetriedSlowly() throws Exception {
         TestSwitch sw = vl2Switch();
         PortAgent agent = agent(config(sw).network("5"));
-        String expected = "the switch refused to let member " + Files.readString(identityFile()).trim()
+        String expected = "the switch refused to let member " + MemberIdentity.format(member())
                 + " join network 0000000000000005 (unknown-network: no network 5): check network (or create the"
                 + " network on the switch); retrying every 600 ms";
         assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
@@ -647,7 +653,7 @@ class PortAgentVl2Test {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
         } // closed: nothing listens on this port now
-        PortAgent agent = agent(new TestConfig().switchAddress("127.0.0.1:" + port)
+        PortAgent agent = agent(new TestConfig().plaintext().switchAddress("127.0.0.1:" + port)
                 .identityFile(identityFile().toString()));
         assertTrue(await(2_000, () -> agent.status().problem() != null
                 && agent.status().problem().startsWith("ICMP port unreachable from 127.0.0.1:" + port)),
@@ -683,25 +689,27 @@ class PortAgentVl2Test {
     // Identity
 
     @Test
-    void identityFileIsCreatedOwnerOnlyAndReused() throws Exception {
+    void identityFileIsCreatedOwnerOnlyAndReusedAndGivesTheMemberIdInPlaintextToo() throws Exception {
         TestSwitch sw = vl2Switch();
         Path file = identityFile();
         assertFalse(Files.exists(file.getParent()));
         PortAgent first = joined(config(sw));
 
         String text = Files.readString(file, StandardCharsets.US_ASCII);
-        assertTrue(text.matches("[0-9a-f]{16}\n"), text);
+        assertTrue(text.contains("\nprivate-key = "), text);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
-        assertEquals(text.trim(), first.status().memberId());
-        assertEquals(Long.parseUnsignedLong(text.trim(), 16), sw.joins.poll(1, TimeUnit.SECONDS).member());
+        Identity identity = Identity.load(file);
+        assertEquals(MemberIdentity.format(identity.memberId()), first.status().memberId());
+        assertEquals(identity.fingerprint(), first.status().publicKey());
+        assertEquals(identity.memberId(), sw.joins.poll(1, TimeUnit.SECONDS).member(), "the key's member id");
         first.deactivate();
 
         sw.joins.clear();
         PortAgent second = joined(config(sw));
         assertEquals(text, Files.readString(file, StandardCharsets.US_ASCII), "reused, not rewritten");
-        assertEquals(text.trim(), second.status().memberId());
-        assertEquals(Long.parseUnsignedLong(text.trim(), 16), sw.joins.poll(1, TimeUnit.SECONDS).member());
+        assertEquals(MemberIdentity.format(identity.memberId()), second.status().memberId());
+        assertEquals(identity.memberId(), sw.joins.poll(1, TimeUnit.SECONDS).member());
         assertEquals(List.of("10.1.1.5/24"), second.status().addresses(), "the member's lease");
         try (var files = Files.list(file.getParent())) {
             assertEquals(List.of(file), files.toList(), "no temporary files left");
@@ -714,24 +722,53 @@ class PortAgentVl2Test {
         Path file = identityFile();
         Files.createDirectories(file.getParent());
         Files.writeString(file, "not an id\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
-        assertEquals("Port agent not started: member identity file " + file + " is corrupt (expected 16 hex digits,"
-                + " found 'not an id'): restore it, or delete it to make this host a new member (it then gets a new"
-                + " port and address)", e.getMessage());
+        // vl2-crypto's message names the file, what is wrong and the fix
+        assertTrue(e.getMessage().startsWith("Port agent not started: Private key file " + file + " is corrupt (line"
+                + " 1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("delete it"), e.getMessage());
         assertEquals("not an id\n", Files.readString(file));
         assertEquals(0, factory.created, "no TAP device");
         assertNull(sw.joins.poll(200, TimeUnit.MILLISECONDS));
 
         Files.writeString(file, "");
         e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
-        assertTrue(e.getMessage().contains("is corrupt (expected 16 hex digits, found an empty file)"), e.getMessage());
+        assertTrue(e.getMessage().contains("is corrupt (no private-key line)"), e.getMessage());
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
+        assertTrue(e.getMessage().startsWith("Port agent not started: Private key file " + file + " is accessible by"
+                + " group or others"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("chmod 600 " + file), e.getMessage());
 
         Files.delete(file);
         Files.createDirectory(file); // a directory where the file should be
         e = assertThrows(IllegalStateException.class, () -> agent(config(sw)));
-        assertTrue(e.getMessage().startsWith("Port agent not started: member identity file " + file
-                + " cannot be read ("), e.getMessage());
+        assertEquals("Port agent not started: identity file " + file + " is a directory: remove it, or set"
+                + " identity.file to a file (created with a new key pair on the agent's first start)", e.getMessage());
+        assertEquals(0, factory.created, "no TAP device");
+    }
+
+    @Test
+    void anOldStyleMemberIdFileIsRefusedAndLeftAlone() throws Exception {
+        TestSwitch sw = vl2Switch();
+        Path file = identityFile();
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "0123456789abcdef\n"); // what agents before encrypted sessions wrote
+
+        for (TestConfig c : List.of(config(sw), config(sw).encryption(true).switchKey(Identity.generate()
+                .fingerprint()))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> agent(c));
+            assertEquals("Port agent not started: identity file " + file + " holds an old-style member id"
+                    + " (0123456789abcdef, from an agent before encrypted sessions), not a key pair: delete it to"
+                    + " create a key pair (this host then becomes a new member: it gets a new port and address, and"
+                    + " private networks must authorize its public key)", e.getMessage());
+        }
+        assertEquals("0123456789abcdef\n", Files.readString(file), "never overwritten");
+        assertEquals(0, factory.created, "no TAP device");
+        assertNull(sw.joins.poll(200, TimeUnit.MILLISECONDS));
     }
 
     @Test

@@ -18,6 +18,8 @@ final class TestConfig implements PortAgent.Config {
     String name = "";
     String identityFile = MemberIdentity.DEFAULT_FILE;
     int vni = 0;
+    boolean encryption = true;
+    String switchKey = "";
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -27,6 +29,21 @@ final class TestConfig implements PortAgent.Config {
     /** vxlan mode with this VNI. */
     TestConfig vxlan(int v) {
         return mode(PortAgent.MODE_VXLAN).vni(v);
+    }
+
+    /** vl2 mode in plaintext (the JOIN in the clear, no sealed frames), as before encryption. */
+    TestConfig plaintext() {
+        return encryption(false);
+    }
+
+    TestConfig encryption(boolean v) {
+        encryption = v;
+        return this;
+    }
+
+    TestConfig switchKey(String v) {
+        switchKey = v;
+        return this;
     }
 
     TestConfig vni(int v) {
@@ -162,5 +179,15 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public int vni() {
         return vni;
+    }
+
+    @Override
+    public boolean encryption() {
+        return encryption;
+    }
+
+    @Override
+    public String switch_key() {
+        return switchKey;
     }
 }

@@ -20,6 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import org.vl2.api.Endpoints;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Responder;
+import org.vl2.crypto.TimestampGuard;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
@@ -43,6 +48,15 @@ import org.vl2.tap.Cidr;
  * known port and token are recorded, with an unknown port answered {@code unknown-port}; KEEPALIVE gets an ACK;
  * LEAVE removes the port. {@link #restart()} forgets every session but keeps the leases, as a restarted
  * switch does; {@link #silent} drops everything unanswered.
+ *
+ * <p>Encrypted vl2 ({@link #speakEncrypted()}, docs/crypto.md), the responder's side with vl2-crypto: an
+ * INITIATION is verified ({@link Responder#consume}, its own {@link #identity} and {@link #guard}), the JOIN
+ * inside it answered with a RESPONSE carrying the WELCOME (token 0) under a fresh random index, or with a
+ * plaintext ERROR ({@link #joinError}, unknown network) carrying the JOIN's nonce. Sealed FRAME, KEEPALIVE and
+ * LEAVE are looked up by their receiver index and opened: only then are they recorded (the plaintext, in
+ * {@link #frames}, {@link #keepalives}, {@link #leaves}); KEEPALIVE gets a sealed ACK; an index the switch does not
+ * know gets {@code unknown-port} with that index, one that does not open counts in {@link #unopened}. Like the real
+ * switch it sends with a port's previous keys until it has opened a message under the new ones.
  */
 final class TestSwitch implements AutoCloseable {
 
@@ -54,14 +68,61 @@ final class TestSwitch implements AutoCloseable {
         int type() {
             return Wire.type(ByteBuffer.wrap(data));
         }
+
+        /** The type byte whatever it is (8 and 9 are the handshake's, which {@link #type()} calls unknown). */
+        int rawType() {
+            return data.length < 4 ? -1 : data[2] & 0xFF;
+        }
+
+        boolean sealed() {
+            return data.length >= 4 && (data[3] & Wire.FLAG_SEALED) != 0;
+        }
     }
 
-    /** A frame the switch accepted from a port: the header fields and the Ethernet frame behind them. */
+    /**
+     * A frame the switch accepted from a port: the header fields and the Ethernet frame behind them. Encrypted,
+     * {@code token} is the switch's session index the frame was sealed for, and the frame its opened plaintext.
+     */
     record Frame(int port, long token, byte[] frame) {
     }
 
     /** A port of the vl2 switch. */
     record Session(long member, int port, long token, InetSocketAddress endpoint) {
+    }
+
+    /** Encrypted: a port of the switch and the session keys of its handshakes, oldest first. */
+    static final class SecurePort {
+        final long member;
+        final int port;
+        volatile InetSocketAddress endpoint;
+        final List<org.vl2.crypto.Session> keys = new CopyOnWriteArrayList<>();
+
+        SecurePort(long member, int port) {
+            this.member = member;
+            this.port = port;
+        }
+
+        /**
+         * The keys the switch sends with: the newest that has opened a message (confirmed), so that an agent
+         * that has not switched yet can still read; the newest if none has (a first handshake).
+         */
+        org.vl2.crypto.Session sending() {
+            org.vl2.crypto.Session c = confirmed();
+            return c != null || keys.isEmpty() ? c : keys.get(keys.size() - 1);
+        }
+
+        /**
+         * The newest keys that have opened a message from the agent: the ones it uses (a handshake it retried
+         * may have given newer keys that it never took), or null.
+         */
+        org.vl2.crypto.Session confirmed() {
+            for (int i = keys.size() - 1; i >= 0; i--) {
+                if (keys.get(i).isConfirmed()) {
+                    return keys.get(i);
+                }
+            }
+            return null;
+        }
     }
 
     private final DatagramChannel channel;
@@ -95,6 +156,32 @@ final class TestSwitch implements AutoCloseable {
     final AtomicInteger wrongTokens = new AtomicInteger();
     private final AtomicInteger nextPort = new AtomicInteger(1);
     private volatile Thread responder;
+
+    // encrypted vl2 mode
+    /** The switch's key pair when it speaks encrypted vl2, else null (initiations are then dropped). */
+    volatile Identity identity;
+    /** Newest answered initiation timestamp per member key; a restart starts with an empty one. */
+    volatile TimestampGuard guard = new TimestampGuard();
+    /** Limits of the sessions the switch derives (tests shorten them together with the agent's). */
+    volatile org.vl2.crypto.Session.Limits limits = org.vl2.crypto.Session.Limits.DEFAULT;
+    /** Encrypted ports by member. */
+    final Map<Long, SecurePort> securePorts = new ConcurrentHashMap<>();
+    /** Encrypted ports by the switch's session index: what a sealed message's receiver index names. */
+    final Map<Integer, SecurePort> byIndex = new ConcurrentHashMap<>();
+    /** Encrypted: handshakes answered with a RESPONSE. */
+    final AtomicInteger handshakes = new AtomicInteger();
+    /** Encrypted: initiations that did not verify (another key, modified, replayed). */
+    final AtomicInteger rejectedInitiations = new AtomicInteger();
+    /** Encrypted: sealed messages with a known index that did not open. */
+    final AtomicInteger unopened = new AtomicInteger();
+    /** Encrypted: the RESPONSEs sent, in order. */
+    final BlockingQueue<byte[]> responses = new LinkedBlockingQueue<>();
+    /**
+     * Encrypted: when set, RESPONSEs are not sent but kept in {@link #held} (with the agent's address), for a test
+     * to deliver late, in any order: a switch slower than the agent's retry interval.
+     */
+    volatile boolean holdResponses;
+    final List<Datagram> held = new CopyOnWriteArrayList<>();
 
     TestSwitch(InetAddress address, int port) throws IOException {
         channel = DatagramChannel.open();
@@ -176,9 +263,31 @@ final class TestSwitch implements AutoCloseable {
         return this;
     }
 
-    /** Forgets every port and session, keeps the leases: what a switch restart does. */
+    /** Starts answering as a vl2 switch with encryption, with a new key pair. */
+    TestSwitch speakEncrypted() throws IOException {
+        identity = Identity.generate();
+        return speakVl2();
+    }
+
+    /** An encrypted vl2 switch on loopback. */
+    static TestSwitch encryptedOnLoopback() throws IOException {
+        return onLoopback().speakEncrypted();
+    }
+
+    /** The switch's public key as the agent's switch.key takes it. */
+    String publicKey() {
+        return identity.fingerprint();
+    }
+
+    /**
+     * Forgets every port and session (and, encrypted, every key and answered timestamp), keeps the leases: what a
+     * switch restart does.
+     */
     void restart() {
         sessions.clear();
+        securePorts.clear();
+        byIndex.clear();
+        guard = new TimestampGuard();
     }
 
     /** The port of {@code member}, or null. */
@@ -201,6 +310,35 @@ final class TestSwitch implements AutoCloseable {
     /** Sends any bytes to the session's endpoint. */
     void sendRaw(Session s, byte[] datagram) throws IOException {
         channel.send(ByteBuffer.wrap(datagram), s.endpoint());
+    }
+
+    /** Encrypted: the port of {@code member}, or null. */
+    SecurePort securePort(long member) {
+        return securePorts.get(member);
+    }
+
+    /**
+     * Encrypted: a sealed message as the switch sends it: header (type, flags SEALED, the agent's index of
+     * {@code keys}, the counter), {@code body} encrypted, tag.
+     */
+    static byte[] seal(org.vl2.crypto.Session keys, int type, byte[] body) throws CryptoException {
+        ByteBuffer b = ByteBuffer.allocate(FrameHeader.LENGTH + body.length + org.vl2.crypto.Session.TAG_LENGTH);
+        b.put(new byte[] {Wire.MAGIC, Wire.VERSION, (byte) type, Wire.FLAG_SEALED}).putInt(keys.remoteIndex());
+        b.position(FrameHeader.LENGTH).put(body);
+        keys.seal(b, 0, FrameHeader.LENGTH, body.length, System.nanoTime());
+        return b.array();
+    }
+
+    /** Encrypted: seals {@code frame} with the keys the switch sends with and sends it; returns the datagram. */
+    byte[] sendSealedFrame(SecurePort p, byte[] frame) throws IOException, CryptoException {
+        byte[] d = seal(p.sending(), Wire.FRAME, frame);
+        sendRaw(p, d);
+        return d;
+    }
+
+    /** Encrypted: sends any bytes to the port's endpoint. */
+    void sendRaw(SecurePort p, byte[] datagram) throws IOException {
+        channel.send(ByteBuffer.wrap(datagram), p.endpoint);
     }
 
     private void respond() {
@@ -228,6 +366,14 @@ final class TestSwitch implements AutoCloseable {
     }
 
     private void handle(ByteBuffer in, InetSocketAddress from) throws ProtocolException, IOException {
+        if (Handshake.type(in) == Handshake.INITIATION) {
+            initiation(in, from);
+            return;
+        }
+        if (Wire.type(in) > 0 && (Wire.flags(in) & Wire.FLAG_SEALED) != 0) {
+            sealed(in, from);
+            return;
+        }
         switch (Wire.type(in)) {
             case Wire.JOIN -> join(Join.decode(in), from);
             case Wire.FRAME -> {
@@ -272,21 +418,7 @@ final class TestSwitch implements AutoCloseable {
 
     private void join(Join j, InetSocketAddress from) throws IOException {
         joins.add(j);
-        if (silent) {
-            return;
-        }
-        ProtocolError e = joinError;
-        if (e != null) {
-            ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
-            new ProtocolError(e.code(), 0, j.nonce(), e.message()).encode(b, Wire.JOIN_LENGTH);
-            channel.send(b.flip(), from);
-            return;
-        }
-        if (!networks.contains(j.network())) {
-            ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
-            new ProtocolError(ErrorCode.UNKNOWN_NETWORK, 0, j.nonce(), "no network " + j.network()).encode(b,
-                    Wire.JOIN_LENGTH);
-            channel.send(b.flip(), from);
+        if (silent || refused(j, from)) {
             return;
         }
         // an existing port comes back with a fresh token, as the protocol says
@@ -294,6 +426,29 @@ final class TestSwitch implements AutoCloseable {
         int port = old != null ? old.port() : nextPort.getAndIncrement();
         Session s = new Session(j.member(), port, ThreadLocalRandom.current().nextLong(), from);
         sessions.put(port, s);
+        answer(welcome(j, port, s.token()), from);
+        if (forgetful) {
+            sessions.remove(port);
+        }
+    }
+
+    /** Answers {@link #joinError} or unknown-network (with the JOIN's nonce) and says so; false to admit. */
+    private boolean refused(Join j, InetSocketAddress from) throws IOException {
+        ProtocolError e = joinError;
+        if (e == null && networks.contains(j.network())) {
+            return false;
+        }
+        if (e == null) {
+            e = new ProtocolError(ErrorCode.UNKNOWN_NETWORK, 0, 0, "no network " + j.network());
+        }
+        ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
+        new ProtocolError(e.code(), 0, j.nonce(), e.message()).encode(b, Wire.JOIN_LENGTH);
+        channel.send(b.flip(), from);
+        return true;
+    }
+
+    /** The WELCOME for {@code j}: the member's lease (or the requested address), the IPv6 prefix + member id. */
+    private Welcome welcome(Join j, int port, long token) throws IOException {
         Cidr v4 = j.requestedIpv4() != null ? Cidr.of(j.requestedIpv4(), 24)
                 : ipv4 == null ? null : leases.computeIfAbsent(j.member(), m -> ipv4);
         Cidr v6p = ipv6Prefix;
@@ -305,11 +460,128 @@ final class TestSwitch implements AutoCloseable {
             }
             v6 = (Inet6Address) InetAddress.getByAddress(a);
         }
-        answer(new Welcome(j.network(), j.nonce(), port, s.token(), mtu, keepaliveSeconds,
+        return new Welcome(j.network(), j.nonce(), port, token, mtu, keepaliveSeconds,
                 v4 == null ? null : (Inet4Address) v4.address(), v4 == null ? 0 : v4.prefixLength(), v6,
-                v6 == null ? 0 : v6p.prefixLength()), from);
+                v6 == null ? 0 : v6p.prefixLength());
+    }
+
+    /**
+     * Encrypted: an INITIATION. Verified first (a plaintext switch drops it); the JOIN inside must name the
+     * member the key derives; then refused, or answered with the WELCOME in a RESPONSE under a new index.
+     */
+    private void initiation(ByteBuffer in, InetSocketAddress from) throws ProtocolException, IOException {
+        Identity self = identity;
+        if (self == null) {
+            return;
+        }
+        Responder r;
+        try {
+            r = Responder.consume(self, in, guard);
+        } catch (CryptoException e) {
+            rejectedInitiations.incrementAndGet();
+            return;
+        }
+        Join j = Join.decode(ByteBuffer.wrap(r.payload()));
+        joins.add(j);
+        if (silent) {
+            return;
+        }
+        if (j.member() != r.initiatorMemberId()) {
+            ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
+            new ProtocolError(ErrorCode.BAD_REQUEST, 0, j.nonce(), "member id is not the key's").encode(b,
+                    Wire.JOIN_LENGTH);
+            channel.send(b.flip(), from);
+            return;
+        }
+        if (refused(j, from)) {
+            return;
+        }
+        SecurePort p = securePorts.computeIfAbsent(j.member(), m -> new SecurePort(m, nextPort.getAndIncrement()));
+        p.endpoint = from;
+        int index;
+        do {
+            index = ThreadLocalRandom.current().nextInt();
+        } while (index == 0 || byIndex.containsKey(index));
+        ByteBuffer payload = ByteBuffer.allocate(Wire.WELCOME_LENGTH);
+        welcome(j, p.port, 0).encode(payload);
+        Responder.Reply reply;
+        try {
+            reply = r.respond(index, payload.array(), limits);
+        } catch (CryptoException e) {
+            rejectedInitiations.incrementAndGet(); // another copy was answered first
+            return;
+        }
+        p.keys.add(reply.session());
+        byIndex.put(index, p);
+        handshakes.incrementAndGet();
+        if (holdResponses) {
+            held.add(new Datagram(reply.response(), from));
+        } else {
+            channel.send(ByteBuffer.wrap(reply.response()), from);
+        }
+        responses.add(reply.response());
         if (forgetful) {
-            sessions.remove(port);
+            forget(p);
+        }
+    }
+
+    private void forget(SecurePort p) {
+        securePorts.remove(p.member, p);
+        byIndex.values().removeIf(x -> x == p);
+    }
+
+    /**
+     * Encrypted: a sealed FRAME, KEEPALIVE or LEAVE, opened under the keys its receiver index names (the
+     * plaintext is recorded: a FRAME's token field is that index), or unknown-port for an index nobody has.
+     */
+    private void sealed(ByteBuffer in, InetSocketAddress from) throws IOException {
+        int at = in.position();
+        int n = in.remaining();
+        int type = Wire.type(in);
+        int index = FrameHeader.port(in);
+        SecurePort p = byIndex.get(index);
+        org.vl2.crypto.Session keys = null;
+        if (p != null) {
+            for (org.vl2.crypto.Session k : p.keys) {
+                if (k.localIndex() == index) {
+                    keys = k;
+                }
+            }
+        }
+        if (keys == null) {
+            unknownPort(index, from, n);
+            return;
+        }
+        int length;
+        try {
+            length = keys.open(in, at, FrameHeader.LENGTH, n - FrameHeader.LENGTH, System.nanoTime());
+        } catch (CryptoException e) {
+            unopened.incrementAndGet();
+            return;
+        }
+        p.endpoint = from;
+        byte[] body = new byte[length];
+        in.get(at + FrameHeader.LENGTH, body);
+        switch (type) {
+            case Wire.FRAME -> frames.add(new Frame(p.port, index, body));
+            case Wire.KEEPALIVE -> {
+                long seq = ByteBuffer.wrap(body).getLong();
+                keepalives.add(new Keepalive(false, p.port, index, seq));
+                if (!silent) {
+                    try {
+                        sendRaw(p, seal(p.sending(), Wire.KEEPALIVE_ACK, body));
+                    } catch (CryptoException e) {
+                        // expired keys: no ACK, as a real switch
+                    }
+                }
+            }
+            case Wire.LEAVE -> {
+                leaves.add(new Leave(p.port, index));
+                forget(p);
+            }
+            default -> {
+                // not for a switch
+            }
         }
     }
 

@@ -18,20 +18,24 @@ import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 
 /**
- * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, in vl2 mode its network, member id,
- * port, assigned addresses and the switch's round trip time, in vxlan mode its VNI. The agent service exists only
- * where an agent is configured, so this command exists only there too.
+ * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, whether its traffic is encrypted, in
+ * vl2 mode its network, member id and public key, port, assigned addresses, the switch's pinned key and round trip
+ * time, in vxlan mode its VNI. The agent service exists only where an agent is configured, so this command exists
+ * only there too.
  */
 @Service
 @Command(scope = "vl2", name = "agent", description = "Shows the port agent: its TAP device, the switch it"
-        + " connects to (in vl2 mode: network, member, port, assigned addresses, round trip time; in vxlan mode: the"
-        + " VNI), its state and its frame counters.")
+        + " connects to (in vl2 mode: network, member, public key, port, assigned addresses, the switch's key, round"
+        + " trip time; in vxlan mode: the VNI), whether it is encrypted, its state and its frame counters.")
 public class AgentCommand implements Action {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
     static final int MAX_VALUE = 80;
     /** What the Mode row adds for vxlan: RFC 7348 has no encryption and no notion of who a VTEP is. */
     static final String VXLAN_NOTE = "plaintext, no identity";
+    /** The Encryption row: sealed frames (encrypted vl2 mode), or not (plaintext vl2, raw, vxlan). */
+    static final String ENCRYPTED = "encrypted (ChaCha20-Poly1305)";
+    static final String PLAINTEXT = "plaintext";
 
     @Reference(optional = true) // see Services
     AgentService agent;
@@ -59,9 +63,10 @@ public class AgentCommand implements Action {
     }
 
     /**
-     * Name/value rows in a fixed order: state first (and the problem, only when there is one), then the mode and
-     * what vl2 and vxlan modes add (network, VNI, member, port; "-" where a mode has none), the TAP device, the
-     * switch, the counters and the times ("ago" relative to {@code now}).
+     * Name/value rows in a fixed order: state first (and the problem, only when there is one), then the mode, the
+     * encryption and what vl2 and vxlan modes add (network, VNI, member, public key, port; "-" where a mode has
+     * none), the TAP device, the switch (and its pinned key), the counters and the times ("ago" relative to
+     * {@code now}).
      */
     static void render(AgentStatus s, Instant now, PrintStream out, boolean format) {
         ShellTable table = new ShellTable();
@@ -77,9 +82,11 @@ public class AgentCommand implements Action {
             }
         }
         row(table, "Mode", "vxlan".equals(s.mode()) ? s.mode() + " (" + VXLAN_NOTE + ")" : Formats.orNone(s.mode()));
+        row(table, "Encryption", s.encrypted() ? ENCRYPTED : PLAINTEXT);
         row(table, "Network", Formats.orNone(s.network()));
         row(table, "VNI", s.vni() == 0 ? Formats.NONE : Integer.toString(s.vni()));
         row(table, "Member", Formats.orNone(s.memberId()));
+        row(table, "Public key", Formats.orNone(s.publicKey()));
         row(table, "Port", s.portId() == 0 ? Formats.NONE : Long.toString(s.portId()));
         row(table, "TAP", Formats.orNone(s.tapName()));
         row(table, "MAC", s.tapMac() == null ? Formats.NONE : s.tapMac().toString());
@@ -88,6 +95,7 @@ public class AgentCommand implements Action {
         row(table, "Assigned", list(s.assignedAddresses()));
         row(table, "Bridge", Formats.orNone(s.bridge()));
         row(table, "Switch", Formats.orNone(s.switchAddress()));
+        row(table, "Switch key", Formats.orNone(s.switchKey()));
         row(table, "Switch resolved", Formats.orNone(s.switchResolved()));
         row(table, "Local address", Formats.orNone(s.localAddress()));
         row(table, "Switch RTT", s.switchRtt() == null ? Formats.NONE : rtt(s.switchRtt()));
@@ -112,16 +120,17 @@ public class AgentCommand implements Action {
     }
 
     /**
-     * One object with the record's component names; times ISO-8601 ({@code null} if unknown),
-     * {@code lastFromSwitchSecondsAgo} relative to {@code now} ({@code null} if nothing came yet), {@code portId}
-     * and {@code vni} {@code null} when there is none, the round trip as {@code switchRttMicros} ({@code null} if
-     * unknown).
+     * One object with the record's component names ({@code encrypted} a boolean, the keys {@code null} where a
+     * mode has none); times ISO-8601 ({@code null} if unknown), {@code lastFromSwitchSecondsAgo} relative to
+     * {@code now} ({@code null} if nothing came yet), {@code portId} and {@code vni} {@code null} when there is none,
+     * the round trip as {@code switchRttMicros} ({@code null} if unknown).
      */
     static String json(AgentStatus s, Instant now) {
         JsonWriter w = new JsonWriter().beginObject()
                 .field("state", s.state() == null ? null : s.state().name())
                 .field("problem", s.problem())
                 .field("mode", s.mode())
+                .field("encrypted", s.encrypted())
                 .field("network", s.network());
         w.name("vni");
         if (s.vni() == 0) {
@@ -130,6 +139,7 @@ public class AgentCommand implements Action {
             w.value(s.vni());
         }
         w.field("memberId", s.memberId());
+        w.field("publicKey", s.publicKey());
         w.name("portId");
         if (s.portId() == 0) {
             w.nullValue();
@@ -143,6 +153,7 @@ public class AgentCommand implements Action {
         array(w, "assignedAddresses", s.assignedAddresses());
         w.field("bridge", s.bridge())
                 .field("switchAddress", s.switchAddress())
+                .field("switchKey", s.switchKey())
                 .field("switchResolved", s.switchResolved())
                 .field("localAddress", s.localAddress());
         w.name("switchRttMicros");

@@ -18,12 +18,24 @@ import org.vl2.api.MacAddress;
 
 class AgentCommandTest {
 
-    /** vl2 mode: joined network 8056c2e21c000001 as port 7, the address from the switch, a keepalive answered. */
+    private static final String PUBLIC_KEY = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+    private static final String SWITCH_KEY = "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=";
+
+    /**
+     * Encrypted vl2 mode: joined network 8056c2e21c000001 as port 7, the address from the switch, a keepalive
+     * answered.
+     */
     private static final AgentStatus RUNNING = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
             1454, List.of("10.1.1.101/24", "fd00:1::101/64"), null, "switch.example.org:9991", "203.0.113.7:9991",
             "192.0.2.5:41234", "vl2", AgentState.RUNNING, null, 1200, 180_000, 1100, 150_000, 3,
             NOW.minusSeconds(3600), NOW.minusSeconds(2), "8056c2e21c000001", "0123456789abcdef", 7,
-            List.of("10.1.1.101/24"), Duration.ofNanos(843_700));
+            List.of("10.1.1.101/24"), Duration.ofNanos(843_700), 0, PUBLIC_KEY, true, SWITCH_KEY);
+
+    /** Plaintext vl2 mode (the constructor without keys). */
+    private static final AgentStatus PLAINTEXT = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
+            1400, List.of("10.1.1.101/24"), null, "203.0.113.7:9991", "203.0.113.7:9991", "192.0.2.5:41234", "vl2",
+            AgentState.RUNNING, null, 1, 60, 1, 60, 0, NOW.minusSeconds(60), NOW.minusSeconds(1), "0000000000000000",
+            "0123456789abcdef", 3, List.of("10.1.1.101/24"), null, 0);
 
     private static final String PROBLEM = "ICMP port unreachable from 203.0.113.7:9990: is the vl2 switch running"
             + " there and listening on UDP port 9990?";
@@ -58,9 +70,11 @@ class AgentCommandTest {
         assertEquals(List.of(
                 List.of("State", "RUNNING"),
                 List.of("Mode", "vl2"),
+                List.of("Encryption", "encrypted (ChaCha20-Poly1305)"),
                 List.of("Network", "8056c2e21c000001"),
                 List.of("VNI", "-"),
                 List.of("Member", "0123456789abcdef"),
+                List.of("Public key", PUBLIC_KEY),
                 List.of("Port", "7"),
                 List.of("TAP", "vl2tap0"),
                 List.of("MAC", "02:76:6c:32:00:01"),
@@ -69,6 +83,7 @@ class AgentCommandTest {
                 List.of("Assigned", "10.1.1.101/24"),
                 List.of("Bridge", "-"),
                 List.of("Switch", "switch.example.org:9991"),
+                List.of("Switch key", SWITCH_KEY),
                 List.of("Switch resolved", "203.0.113.7:9991"),
                 List.of("Local address", "192.0.2.5:41234"),
                 List.of("Switch RTT", "0.84 ms"),
@@ -105,6 +120,9 @@ class AgentCommandTest {
         assertTrue(lines.stream().allMatch(l -> l.length() <= "Frames from switch | ".length()
                 + AgentCommand.MAX_VALUE), unreachable.text());
         assertTrue(lines.contains("Addresses          | -"), unreachable.text());
+        assertTrue(lines.contains("Encryption         | plaintext"), unreachable.text());
+        assertTrue(lines.contains("Public key         | -"), unreachable.text());
+        assertTrue(lines.contains("Switch key         | -"), unreachable.text());
         // raw mode has none of what vl2 mode adds
         assertTrue(lines.contains("Network            | -"), unreachable.text());
         assertTrue(lines.contains("VNI                | -"), unreachable.text());
@@ -134,6 +152,7 @@ class AgentCommandTest {
         List<String> lines = out.lines();
         assertEquals(List.of("Problem", PROBLEM), Out.cells(lines.get(1)));
         assertEquals(List.of("Mode", "raw"), Out.cells(lines.get(2)));
+        assertEquals(List.of("Encryption", "plaintext"), Out.cells(lines.get(3)));
     }
 
     @Test
@@ -145,11 +164,14 @@ class AgentCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(23, lines.size());
+        assertEquals(26, lines.size());
         assertEquals(List.of("State", "RUNNING"), Out.cells(lines.get(0)));
-        assertEquals(List.of("Port", "7"), Out.cells(lines.get(5)));
-        assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(15)));
-        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(16)));
+        assertEquals(List.of("Encryption", "encrypted (ChaCha20-Poly1305)"), Out.cells(lines.get(2)));
+        assertEquals(List.of("Public key", PUBLIC_KEY), Out.cells(lines.get(6)));
+        assertEquals(List.of("Port", "7"), Out.cells(lines.get(7)));
+        assertEquals(List.of("Switch key", SWITCH_KEY), Out.cells(lines.get(15)));
+        assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(18)));
+        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(19)));
     }
 
     @Test
@@ -158,13 +180,16 @@ class AgentCommandTest {
         command.execute(out.stream, NOW);
 
         Map<String, Object> json = Json.object(out.text().trim());
-        assertEquals(List.of("state", "problem", "mode", "network", "vni", "memberId", "portId", "tapName", "tapMac",
-                "mtu", "addresses", "assignedAddresses", "bridge", "switchAddress", "switchResolved", "localAddress",
-                "switchRttMicros", "tapRxFrames", "tapRxBytes", "tapTxFrames", "tapTxBytes", "drops", "since",
-                "lastFromSwitch", "lastFromSwitchSecondsAgo"),
+        assertEquals(List.of("state", "problem", "mode", "encrypted", "network", "vni", "memberId", "publicKey",
+                "portId", "tapName", "tapMac", "mtu", "addresses", "assignedAddresses", "bridge", "switchAddress",
+                "switchKey", "switchResolved", "localAddress", "switchRttMicros", "tapRxFrames", "tapRxBytes",
+                "tapTxFrames", "tapTxBytes", "drops", "since", "lastFromSwitch", "lastFromSwitchSecondsAgo"),
                 List.copyOf(json.keySet()));
         assertEquals("RUNNING", json.get("state"));
         assertEquals("vl2", json.get("mode"));
+        assertEquals(true, json.get("encrypted"));
+        assertEquals(PUBLIC_KEY, json.get("publicKey"));
+        assertEquals(SWITCH_KEY, json.get("switchKey"));
         assertEquals("8056c2e21c000001", json.get("network"));
         assertNull(json.get("vni"), "not vxlan mode");
         assertEquals("0123456789abcdef", json.get("memberId"));
@@ -192,6 +217,9 @@ class AgentCommandTest {
         assertEquals("SWITCH_UNREACHABLE", json.get("state"));
         assertEquals(PROBLEM, json.get("problem"));
         assertEquals("raw", json.get("mode"));
+        assertEquals(false, json.get("encrypted"));
+        assertNull(json.get("publicKey"));
+        assertNull(json.get("switchKey"));
         assertNull(json.get("network"));
         assertNull(json.get("vni"));
         assertNull(json.get("memberId"));
@@ -207,15 +235,37 @@ class AgentCommandTest {
     }
 
     @Test
+    void plaintextVl2ShowsTheMembersKeyButNoSwitchKey() {
+        AgentCommand.render(PLAINTEXT, NOW, out.stream, false);
+
+        List<String> lines = out.lines();
+        assertEquals(List.of("Mode", "vl2"), Out.cells(lines.get(1)));
+        assertEquals(List.of("Encryption", "plaintext"), Out.cells(lines.get(2)));
+        assertEquals(List.of("Public key", "-"), Out.cells(lines.get(6)), "the old constructor has no keys");
+        assertEquals(List.of("Switch key", "-"), Out.cells(lines.get(15)));
+
+        AgentStatus withKey = new AgentStatus(PLAINTEXT.tapName(), PLAINTEXT.tapMac(), PLAINTEXT.mtu(),
+                PLAINTEXT.addresses(), null, PLAINTEXT.switchAddress(), PLAINTEXT.switchResolved(),
+                PLAINTEXT.localAddress(), "vl2", AgentState.RUNNING, null, 0, 0, 0, 0, 0, PLAINTEXT.since(), null,
+                PLAINTEXT.network(), PLAINTEXT.memberId(), 3, List.of(), null, 0, PUBLIC_KEY, false, null);
+        Map<String, Object> json = Json.object(AgentCommand.json(withKey, NOW));
+        assertEquals(false, json.get("encrypted"));
+        assertEquals(PUBLIC_KEY, json.get("publicKey"), "a plaintext member has a key too");
+        assertNull(json.get("switchKey"));
+    }
+
+    @Test
     void vxlanShowsTheVniAndThatItIsPlaintext() {
         AgentCommand.render(VXLAN, NOW, out.stream, true);
 
         List<String> lines = out.lines();
         assertEquals(List.of("Mode", "vxlan (plaintext, no identity)"), Out.tableCells(lines.get(3)));
-        assertEquals(List.of("Network", "-"), Out.tableCells(lines.get(4)));
-        assertEquals(List.of("VNI", "42"), Out.tableCells(lines.get(5)));
-        assertEquals(List.of("Member", "-"), Out.tableCells(lines.get(6)));
-        assertEquals(List.of("Port", "-"), Out.tableCells(lines.get(7)));
+        assertEquals(List.of("Encryption", "plaintext"), Out.tableCells(lines.get(4)));
+        assertEquals(List.of("Network", "-"), Out.tableCells(lines.get(5)));
+        assertEquals(List.of("VNI", "42"), Out.tableCells(lines.get(6)));
+        assertEquals(List.of("Member", "-"), Out.tableCells(lines.get(7)));
+        assertEquals(List.of("Public key", "-"), Out.tableCells(lines.get(8)));
+        assertEquals(List.of("Port", "-"), Out.tableCells(lines.get(9)));
         assertTrue(lines.contains("Switch             | 203.0.113.7:4789"), out.text());
         assertTrue(lines.contains("Local address      | 192.0.2.5:4789"), out.text());
         assertTrue(lines.contains("MTU                | 1450"), out.text());

@@ -35,6 +35,33 @@ class FakeSwitchService implements SwitchService {
         return ports.stream().filter(p -> p.id().equals(id)).findFirst();
     }
 
+    final List<org.vl2.api.MemberInfo> members = new ArrayList<>();
+    final List<String> authorizeCalls = new ArrayList<>();
+
+    @Override
+    public String publicKey() {
+        return "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+    }
+
+    @Override
+    public List<org.vl2.api.MemberInfo> members(long network) {
+        return members.stream().filter(m -> m.network() == network).toList();
+    }
+
+    @Override
+    public void authorize(long network, String member) {
+        if (member.startsWith("bad")) {
+            throw new IllegalArgumentException("not a member: '" + member + "'");
+        }
+        authorizeCalls.add("+" + network + " " + member);
+    }
+
+    @Override
+    public boolean deauthorize(long network, String member) {
+        authorizeCalls.add("-" + network + " " + member);
+        return !member.startsWith("unknown");
+    }
+
     @Override
     public List<NetworkInfo> networks() {
         return List.copyOf(networks);

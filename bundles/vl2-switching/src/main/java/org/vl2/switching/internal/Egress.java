@@ -18,6 +18,8 @@ final class Egress {
     final PortKey probe = new PortKey(new java.net.InetSocketAddress(0), Networks.DEFAULT);
     /** Room for a FRAME header followed by a frame copied from a raw or VXLAN port. */
     private final ByteBuffer vl2 = ByteBuffer.allocateDirect(FrameHeader.LENGTH + MAX_FRAME);
+    /** A sealed FRAME for one encrypted port: header, frame, tag (a flood seals once per port). */
+    final ByteBuffer sealed = ByteBuffer.allocateDirect(16 + MAX_FRAME + 16);
     /** Control replies (WELCOME, ERROR). */
     final ByteBuffer control = ByteBuffer.allocateDirect(512);
     /** DHCP/ARP answers of the switch. */

@@ -58,6 +58,18 @@ public @interface NetworkConfig {
             description = "Router address given to DHCP clients (option 3); empty = none.", required = false)
     String ipv4_gateway() default "";
 
+    @AttributeDefinition(name = "Private",
+            description = "Admit only the members listed in 'members', through the encrypted handshake. A public "
+                    + "network admits any agent.")
+    boolean private$() default false; // "$" is dropped from the property name: "private"
+
+    @AttributeDefinition(name = "Authorized members",
+            description = "Members of a private network: public keys (44-character base64, as agents and vl2:members "
+                    + "show them) or 16-hex-digit member ids (a key is stronger: ids are short hashes of keys). "
+                    + "vl2:members --authorize / --deauthorize edit this list; removing a member cuts it off at once.",
+            required = false)
+    String[] members() default {};
+
     @AttributeDefinition(name = "DNS servers",
             description = "Addresses given to DHCP clients (option 6), comma separated; empty = none.",
             required = false)

@@ -26,11 +26,15 @@ public final class NetworkDefinition {
     private static final Logger LOG = LoggerFactory.getLogger(NetworkDefinition.class);
 
     private final String pid;
+    /** The configuration's PID as ConfigAdmin knows it (for updates by vl2:members); null in tests. */
+    private final String servicePid;
     private volatile NetworkSettings settings;
 
     @Activate
     public NetworkDefinition(NetworkConfig config, Map<String, Object> properties) {
         Object file = properties.get("felix.fileinstall.filename");
+        Object sp = properties.get("service.pid");
+        this.servicePid = sp == null ? null : sp.toString();
         this.pid = properties.getOrDefault("service.pid", FACTORY_PID)
                 + (file == null ? "" : " (" + file.toString().replaceFirst("^file:", "") + ")");
         try {
@@ -44,6 +48,7 @@ public final class NetworkDefinition {
     /** For tests. */
     NetworkDefinition(NetworkSettings settings) {
         this.pid = FACTORY_PID;
+        this.servicePid = null;
         this.settings = settings;
     }
 
@@ -66,11 +71,20 @@ public final class NetworkDefinition {
         settings = next;
     }
 
+    /** For tests: what a configuration change does, without ConfigAdmin. */
+    void replace(NetworkSettings next) {
+        settings = next;
+    }
+
     NetworkSettings settings() {
         return settings;
     }
 
     String pid() {
         return pid;
+    }
+
+    String servicePid() {
+        return servicePid;
     }
 }

@@ -21,7 +21,8 @@ import org.vl2.ipam.Ipv4Pool;
  * @param ipv6   the /64 prefix (host bits zero), or null
  */
 record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
-                       boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns) {
+                       boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns,
+                       boolean privateNetwork, java.util.Set<String> members) {
 
     static final int DEFAULT_MTU = 1400;
     private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -29,12 +30,19 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
 
     NetworkSettings {
         dns = List.copyOf(dns);
+        members = java.util.Set.copyOf(members);
+    }
+
+    /** A public network (tests). */
+    NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
+                    Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns) {
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of());
     }
 
     /** The default network before (or without) a configuration for id 0. */
     static NetworkSettings builtInDefault() {
         return new NetworkSettings(Networks.DEFAULT, "default", DEFAULT_MTU, null, null, null, false,
-                Duration.ofHours(1), null, List.of());
+                Duration.ofHours(1), null, List.of(), false, java.util.Set.of());
     }
 
     /**
@@ -98,8 +106,36 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
                 }
             }
         }
+        java.util.Set<String> members = new java.util.LinkedHashSet<>();
+        if (c.members() != null) {
+            for (String entry : c.members()) {
+                for (String m : entry.split("[,\\s]+")) {
+                    if (!m.isBlank()) {
+                        members.add(member(pid, m.trim()));
+                    }
+                }
+            }
+        }
         return new NetworkSettings(id, name, c.mtu(), policy.isEmpty() ? null : policy, pool, ipv6,
-                c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns);
+                c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns, c.private$(),
+                members);
+    }
+
+    /**
+     * A member as configured: a public key (normalised to its base64 fingerprint) or a member id (16 hex digits).
+     *
+     * @throws IllegalArgumentException naming the value
+     */
+    static String member(String pid, String text) {
+        if (text.matches("[0-9a-fA-F]{16}")) {
+            return text.toLowerCase(java.util.Locale.ROOT);
+        }
+        try {
+            return org.vl2.crypto.Identity.fingerprint(org.vl2.crypto.Identity.parsePublicKey(text));
+        } catch (IllegalArgumentException e) {
+            throw invalid(pid, "members", "'" + text + "'", "public keys (44 base64 characters) or member ids (16 hex "
+                    + "digits)");
+        }
     }
 
     private static Inet6Address ipv6Prefix(String pid, String text) {
@@ -159,7 +195,8 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
     String describe() {
         return Networks.format(id) + " '" + name + "' (mtu " + mtu + (policy == null ? "" : ", policy " + policy)
                 + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
-                + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + ")";
+                + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + (privateNetwork ? ", private, "
+                + members.size() + " members" : "") + ")";
     }
 
     private static String trim(String s) {

@@ -4,7 +4,7 @@ import java.util.regex.Pattern;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
 record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
-                int stormControlPps) {
+                int stormControlPps, boolean allowPlaintext) {
 
     static final int MIN_FRAME = 64;
     static final int MAX_FRAME = 9216;
@@ -35,11 +35,12 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
             throw invalid("storm.control.pps", c.storm_control_pps(), "0 (no limit) .. 10000000 frames/s");
         }
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
-                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps());
+                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext());
     }
 
     Settings withPolicy(String name) {
-        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds, stormControlPps);
+        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds, stormControlPps,
+                allowPlaintext);
     }
 
     /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
@@ -61,6 +62,6 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
     public String toString() {
         return "policy=" + policy + ", max.frame.size=" + maxFrameSize + ", port.idle.timeout.seconds="
                 + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds + ", storm.control.pps="
-                + stormControlPps;
+                + stormControlPps + ", allow.plaintext=" + allowPlaintext;
     }
 }

@@ -39,4 +39,10 @@ public @interface SwitchConfig {
                     + "(token bucket, bursts up to one second's worth); the excess is dropped and counted. "
                     + "0 = no limit.", min = "0", max = "10000000")
     int storm_control_pps() default 1000;
+
+    @AttributeDefinition(name = "Allow plaintext joins",
+            description = "Accept vl2 agents that join without the encrypted handshake (encryption = false on the "
+                    + "agent) on public networks. Off by default: vl2-protocol traffic is encrypted. Private networks "
+                    + "never accept plaintext joins.")
+    boolean allow_plaintext() default false;
 }

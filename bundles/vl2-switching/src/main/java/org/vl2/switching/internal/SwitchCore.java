@@ -42,6 +42,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacTableAdminService;
+import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
@@ -51,6 +52,10 @@ import org.vl2.api.SwitchStatistics;
 import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Session;
 import org.vl2.ipam.DhcpServer;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Wire;
@@ -72,6 +77,8 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
 
     static final String PID = "org.vl2.switching";
     static final String MODE_VL2 = "vl2";
+    /** Header of a sealed message: magic, version, type, flags, receiver index, counter. */
+    static final int SEALED_HEADER = 16;
     private static final Logger LOG = LoggerFactory.getLogger(SwitchCore.class);
     private static final long HOUSEKEEPING_MILLIS = 500;
 
@@ -131,18 +138,28 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     @Activate
     public SwitchCore(@Reference MacTableAdminService fdb, @Reference ConfigurationAdmin configAdmin,
                       SwitchConfig config, BundleContext context) {
-        this(fdb, configAdmin, config, System::nanoTime, true, leaseDirectory(context));
+        this(fdb, configAdmin, config, System::nanoTime, true, stateDirectory(context), null);
     }
 
     /** For tests: a controllable clock, no housekeeping thread when {@code housekeep} is false. */
     SwitchCore(MacTableAdminService fdb, ConfigurationAdmin configAdmin, SwitchConfig config, LongSupplier nanoClock,
                boolean housekeep) {
-        this(fdb, configAdmin, config, nanoClock, housekeep, null);
+        this(fdb, configAdmin, config, nanoClock, housekeep, null, Identity.generate());
     }
 
-    /** @param leaseDir where leases are kept, null = in memory only */
+    /** For tests: state (leases) in {@code stateDir}, a fresh key pair. */
     SwitchCore(MacTableAdminService fdb, ConfigurationAdmin configAdmin, SwitchConfig config, LongSupplier nanoClock,
-               boolean housekeep, Path leaseDir) {
+               boolean housekeep, Path stateDir) {
+        this(fdb, configAdmin, config, nanoClock, housekeep, stateDir, Identity.generate());
+    }
+
+    /**
+     * @param stateDir where leases ({@code leases/}) and the switch's key pair ({@code switch-identity}) are kept;
+     *                 null = in memory only
+     * @param identity the switch's key pair, or null to load (or create) it in {@code stateDir}
+     */
+    SwitchCore(MacTableAdminService fdb, ConfigurationAdmin configAdmin, SwitchConfig config, LongSupplier nanoClock,
+               boolean housekeep, Path stateDir, Identity identity) {
         this.fdb = fdb;
         this.configAdmin = configAdmin;
         this.nanoClock = nanoClock;
@@ -152,7 +169,17 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             LOG.error("{}; the switch does not start until this is fixed", e.getMessage());
             throw e;
         }
-        this.control = new Vl2Control(this, leaseDir);
+        if (identity == null) {
+            Path file = stateDir.resolve("switch-identity");
+            try {
+                identity = Identity.loadOrCreate(file);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Cannot read or create the switch's key pair {}: {}; the switch does not start until this is "
+                        + "fixed", file, e.getMessage());
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+        this.control = new Vl2Control(this, stateDir == null ? null : stateDir.resolve("leases"), identity);
         this.defaultNetwork = new Network(NetworkSettings.builtInDefault());
         networks.put(defaultNetwork.id, defaultNetwork);
         if (housekeep) {
@@ -167,16 +194,17 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             housekeeping = null;
         }
         LOG.info("Started vl2 switch ({})", settings);
+        LOG.info("Switch public key {} (agents pin it: switch.key, bin/vl2-agent --switch-key)", identity.fingerprint());
     }
 
-    /** {@code ${karaf.data}/vl2/leases} in Karaf, else the bundle's data area. */
-    private static Path leaseDirectory(BundleContext context) {
+    /** {@code ${karaf.data}/vl2} in Karaf, else the bundle's data area. */
+    private static Path stateDirectory(BundleContext context) {
         String data = System.getProperty("karaf.data");
         if (data != null && !data.isBlank()) {
-            return Path.of(data, "vl2", "leases");
+            return Path.of(data, "vl2");
         }
-        java.io.File f = context == null ? null : context.getDataFile("leases");
-        return f == null ? null : f.toPath();
+        java.io.File f = context == null ? null : context.getDataFile("");
+        return f == null ? Path.of(System.getProperty("java.io.tmpdir"), "vl2-switch") : f.toPath();
     }
 
     @Modified
@@ -423,6 +451,23 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                     + "(available: {})", Networks.format(n.id), own, policies());
         }
         control.applyAddressing(n, old, s);
+        if (s.privateNetwork()) {
+            for (SwitchPort p : n.ports()) {
+                if (p.kind == Kind.VL2 && !Vl2Control.authorized(s, p.publicKey, p.member)) {
+                    cutOff(p);
+                }
+            }
+        }
+    }
+
+    /** A member no longer authorized: its port goes now (its next frame finds no session and is dropped). */
+    private void cutOff(SwitchPort p) {
+        byte[] key = p.publicKey;
+        if (key != null) {
+            control.guard.forget(key);
+        }
+        removePort(p, "member " + Vl2Control.member(p.member) + " is not authorized on private network "
+                + Networks.format(p.network.id) + " (any more)", true);
     }
 
     // ---- hot path ---------------------------------------------------------------------------------------
@@ -486,7 +531,11 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                                 Egress e) {
         int type = Wire.type(d);
         if (type < 0) {
-            malformed.increment();
+            if (Handshake.type(d) == Handshake.INITIATION) {
+                control.receive(transport, slot, source, Handshake.INITIATION, d, e);
+            } else {
+                malformed.increment();
+            }
             return;
         }
         if (Wire.version(d) != Wire.VERSION) {
@@ -500,7 +549,7 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                 return;
             }
             if ((Wire.flags(d) & Wire.FLAG_SEALED) != 0) {
-                badSession.increment(); // no sealed sessions in this version
+                receiveSealed(transport, slot, source, type, d, e);
                 return;
             }
             SwitchPort in = session(transport, slot, source, d, e);
@@ -519,13 +568,68 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             }
             return;
         }
+        if (type == Wire.LEAVE && (Wire.flags(d) & Wire.FLAG_SEALED) != 0) {
+            receiveSealed(transport, slot, source, type, d, e);
+            return;
+        }
         control.receive(transport, slot, source, type, d, e);
+    }
+
+    /**
+     * A sealed FRAME, KEEPALIVE or LEAVE (docs/crypto.md): the receiver index names port and session; only a
+     * message that opens (authentic, not replayed) counts, so only then may it move the port (NAT rebinding).
+     */
+    private void receiveSealed(Transport transport, TransportSlot slot, SocketAddress source, int type, ByteBuffer d,
+                               Egress e) {
+        final int at = d.position();
+        final int length = d.remaining();
+        if (length < SEALED_HEADER + Session.TAG_LENGTH) {
+            malformed.increment();
+            return;
+        }
+        int index = d.getInt(at + 4);
+        SwitchPort p = sessions.get(index >>> 8);
+        Session s = p == null || p.slot != slot || p.removed ? null : p.sessionFor(index);
+        if (s == null) {
+            badSession.increment();
+            control.unknownPort(transport, source, d, e); // the agent re-joins: the switch restarted, or it was cut off
+            return;
+        }
+        int plain;
+        try {
+            plain = s.open(d, at, SEALED_HEADER, length - SEALED_HEADER, System.nanoTime());
+        } catch (CryptoException ex) {
+            badSession.increment();
+            p.rxDrops.increment();
+            return;
+        }
+        if (s == p.pending) {
+            p.confirm(s);
+        }
+        if (!source.equals(p.remote)) {
+            control.moved(p, source);
+        }
+        if (type == Wire.FRAME) {
+            d.limit(at + SEALED_HEADER + plain);
+            d.position(at + SEALED_HEADER);
+            EthernetFrame view = e.view.wrap(d);
+            if (valid(view, plain, p)) {
+                forward(p, d, view, e);
+            }
+        } else if (type == Wire.KEEPALIVE) {
+            p.lastSeenNanos = nanoClock.getAsLong();
+            if (plain == 8) {
+                control.sealedKeepaliveAck(transport, source, p, d, at + SEALED_HEADER, e);
+            }
+        } else {
+            control.left(p);
+        }
     }
 
     /** The port a FRAME/KEEPALIVE names, if its token is right; moves the port when its source changed. */
     SwitchPort session(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
         SwitchPort p = sessions.get(FrameHeader.port(d));
-        if (p == null || p.slot != slot || p.token != FrameHeader.token(d) || p.removed) {
+        if (p == null || p.slot != slot || p.sealed || p.token != FrameHeader.token(d) || p.removed) {
             badSession.increment();
             control.unknownPort(transport, source, d, e);
             return null;
@@ -652,6 +756,8 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             ok = t.send(out.remote, frame);
         } else if (out.kind == Kind.ENCAP) {
             ok = t.sendFrame(out.remote, out.network.id, frame);
+        } else if (out.sealed) {
+            ok = sendSealed(t, out, frame, length, e);
         } else {
             ok = sendVl2(t, out, in != null && in.kind == Kind.VL2, frame, length, e);
         }
@@ -689,6 +795,26 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         } finally {
             d.position(position);
         }
+    }
+
+    /** A sealed FRAME to an encrypted port: the frame copied behind the header and sealed there, once per port. */
+    private static boolean sendSealed(Transport t, SwitchPort out, ByteBuffer frame, int length, Egress e) {
+        Session s = out.session;
+        if (s == null) {
+            return false;
+        }
+        ByteBuffer b = e.sealed;
+        b.clear();
+        b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) Wire.FRAME)
+                .put(3, (byte) Wire.FLAG_SEALED).putInt(4, s.remoteIndex());
+        b.put(SEALED_HEADER, frame, frame.position(), length);
+        b.limit(SEALED_HEADER + length + Session.TAG_LENGTH);
+        try {
+            s.seal(b, 0, SEALED_HEADER, length, System.nanoTime());
+        } catch (CryptoException ex) {
+            return false; // the session expired: the agent re-keys or re-joins
+        }
+        return t.send(out.remote, b);
     }
 
     private static void drop(LongAdder reason, SwitchPort in) {
@@ -936,6 +1062,111 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
             return true;
         } catch (IOException e) {
             throw new IllegalStateException("policy " + name + " is active but could not be saved in " + PID + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String publicKey() {
+        return control.identity.fingerprint();
+    }
+
+    @Override
+    public List<MemberInfo> members(long network) {
+        Network n = networks.get(network);
+        if (n == null) {
+            throw new IllegalArgumentException("no network " + Networks.format(network) + " on this switch");
+        }
+        java.util.Map<String, MemberInfo> byId = new java.util.TreeMap<>();
+        for (String m : n.settings.members()) {
+            boolean isId = m.length() == 16;
+            String id = isId ? m : Identity.formatMemberId(Identity.memberId(Identity.parsePublicKey(m)));
+            byId.put(id, new MemberInfo(network, id, isId ? null : m, true, null, null, null, false));
+        }
+        for (SwitchPort p : n.ports()) {
+            if (p.kind != Kind.VL2) {
+                continue;
+            }
+            String id = Vl2Control.member(p.member);
+            MemberInfo known = byId.get(id);
+            String key = p.publicKey == null ? known == null ? null : known.publicKey()
+                    : Identity.fingerprint(p.publicKey);
+            java.net.Inet4Address a = p.address;
+            byId.put(id, new MemberInfo(network, id, key, known != null, p.id, a == null ? null : a.getHostAddress(),
+                    p.name, p.sealed));
+        }
+        return List.copyOf(byId.values());
+    }
+
+    @Override
+    public void authorize(long network, String member) {
+        if (editMembers(network, member, true)) {
+            LOG.info("Member {} authorized on network {}", member.trim(), Networks.format(network));
+        }
+    }
+
+    @Override
+    public boolean deauthorize(long network, String member) {
+        boolean was = editMembers(network, member, false);
+        if (was) {
+            LOG.info("Member {} deauthorized on network {}", member.trim(), Networks.format(network));
+        }
+        // cut off now, not when the configuration update comes back
+        Network n = networks.get(network);
+        if (n != null && n.settings.privateNetwork()) {
+            String normalised = NetworkSettings.member(NetworkDefinition.FACTORY_PID, member.trim());
+            for (SwitchPort p : n.ports()) {
+                if (p.kind == Kind.VL2 && (normalised.equals(Vl2Control.member(p.member))
+                        || p.publicKey != null && normalised.equals(Identity.fingerprint(p.publicKey)))) {
+                    cutOff(p);
+                }
+            }
+        }
+        return was;
+    }
+
+    /** Adds or removes a member in the network's configuration; whether the list changed. */
+    private boolean editMembers(long network, String member, boolean add) {
+        String normalised = NetworkSettings.member(NetworkDefinition.FACTORY_PID, member == null ? "" : member.trim());
+        NetworkDefinition definition = null;
+        for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
+            if (e.getValue() == network) {
+                definition = e.getKey();
+            }
+        }
+        if (definition == null || definition.servicePid() == null || configAdmin == null) {
+            throw new IllegalArgumentException("network " + Networks.format(network) + " has no configuration to "
+                    + "keep members in: create one (" + NetworkDefinition.FACTORY_PID + ", e.g. etc/"
+                    + NetworkDefinition.FACTORY_PID + "-NAME.cfg with id and private = true)");
+        }
+        try {
+            Configuration c = configAdmin.getConfiguration(definition.servicePid(), "?");
+            Dictionary<String, Object> props = c.getProperties();
+            java.util.List<String> list = new java.util.ArrayList<>();
+            Object current = props == null ? null : props.get("members");
+            if (current instanceof String[] a) {
+                list.addAll(java.util.Arrays.asList(a));
+            } else if (current instanceof java.util.Collection<?> col) {
+                col.forEach(o -> list.add(String.valueOf(o)));
+            } else if (current != null) {
+                list.addAll(java.util.Arrays.asList(String.valueOf(current).split("[,\\s]+")));
+            }
+            list.removeIf(String::isBlank);
+            boolean present = list.stream().anyMatch(m -> normalised.equals(
+                    NetworkSettings.member(NetworkDefinition.FACTORY_PID, m.trim())));
+            if (add == present) {
+                return false;
+            }
+            if (add) {
+                list.add(normalised);
+            } else {
+                list.removeIf(m -> normalised.equals(NetworkSettings.member(NetworkDefinition.FACTORY_PID, m.trim())));
+            }
+            props.put("members", list.toArray(new String[0]));
+            c.update(props);
+            return true;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot update the members of network " + Networks.format(network) + ": "
                     + e.getMessage(), e);
         }
     }

@@ -9,6 +9,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
+import org.vl2.crypto.Session;
 
 /** A port of the switch: a remote endpoint reached through a transport, member of one network. */
 final class SwitchPort {
@@ -35,6 +36,15 @@ final class SwitchPort {
 
     /** vl2 ports: the member id, session token, name and assigned address. */
     final long member;
+    /** Joined through the encrypted handshake: only sealed messages count, and frames to it are sealed. */
+    volatile boolean sealed;
+    /** The member's authenticated public key (sealed ports). */
+    volatile byte[] publicKey;
+    /** The newest session (sends and receives) and the one before it (receives until it expires, so a rekey loses nothing). */
+    volatile Session session;
+    volatile Session pending;
+    volatile Session previous;
+    private int generation;
     volatile long token;
     volatile String name;
     volatile Inet4Address address;
@@ -75,12 +85,58 @@ final class SwitchPort {
         this.created = created;
     }
 
+    /**
+     * The switch's index for this port's next session: the port number and a generation byte, so the receive path
+     * finds port and session from the index alone (old and new sessions of a rekey stay apart).
+     */
+    synchronized int nextSessionIndex() {
+        generation = (generation + 1) & 0xff;
+        return (id.number() << 8) | generation;
+    }
+
+    /**
+     * A new handshake's session. A first one is used at once; a later one (re-join, rekey) waits as pending
+     * until a message opens with it (the agent has the keys then), so frames sealed for it never reach an agent
+     * still on the old keys. The old one keeps opening until it expires.
+     */
+    synchronized void install(Session next) {
+        if (session == null) {
+            session = next;
+        } else {
+            pending = next;
+        }
+    }
+
+    /** A message opened with the pending session: it becomes the one frames are sealed with. */
+    synchronized void confirm(Session s) {
+        if (pending == s) {
+            previous = session;
+            session = s;
+            pending = null;
+        }
+    }
+
+    /** The session with this (switch-side) index, or null. */
+    Session sessionFor(int index) {
+        Session s = session;
+        if (s != null && s.localIndex() == index) {
+            return s;
+        }
+        s = pending;
+        if (s != null && s.localIndex() == index) {
+            return s;
+        }
+        s = previous;
+        return s != null && s.localIndex() == index ? s : null;
+    }
+
     PortInfo info(long nowNanos, Instant now) {
         PortCounters c = new PortCounters(rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 rxDrops.sum(), txDrops.sum());
         Instant lastSeen = now.minusNanos(Math.max(0, nowNanos - lastSeenNanos));
         Inet4Address a = address;
-        return new PortInfo(id, network.id, slot.name, slot.transport != null ? slot.mode : "detached",
+        String mode = slot.transport == null ? "detached" : sealed ? slot.mode + "/encrypted" : slot.mode;
+        return new PortInfo(id, network.id, slot.name, mode,
                 Endpoints.format(remote), c, created, lastSeen,
                 kind == Kind.VL2 ? String.format("%016x", member) : null, name,
                 a == null ? null : a.getHostAddress());

@@ -20,6 +20,11 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Responder;
+import org.vl2.crypto.TimestampGuard;
 import org.vl2.ipam.AddressConflictException;
 import org.vl2.ipam.DhcpServer;
 import org.vl2.ipam.Lease;
@@ -48,15 +53,34 @@ final class Vl2Control {
     /** Error answers allowed per second in total. */
     private static final int ERRORS_PER_SECOND = 50;
 
+    /** Handshakes (two X25519 each, about 0.3 ms) allowed per second in total: a flood of them stays bounded. */
+    private static final int HANDSHAKES_PER_SECOND = 200;
+
     private final SwitchCore core;
     private final Path leaseDir;
+    /** The switch's key pair: agents pin its public key. */
+    final Identity identity;
+    /** Newest answered initiation timestamp per member key: replayed initiations are refused. */
+    final TimestampGuard guard = new TimestampGuard();
+    private long handshakeWindowStart;
+    private int handshakesInWindow;
     private final SecureRandom random = new SecureRandom();
     private long errorWindowStart;
     private int errorsInWindow;
 
-    Vl2Control(SwitchCore core, Path leaseDir) {
+    Vl2Control(SwitchCore core, Path leaseDir, Identity identity) {
         this.core = core;
         this.leaseDir = leaseDir;
+        this.identity = identity;
+    }
+
+    private synchronized boolean allowHandshake() {
+        long now = System.nanoTime();
+        if (now - handshakeWindowStart > 1_000_000_000L) {
+            handshakeWindowStart = now;
+            handshakesInWindow = 0;
+        }
+        return ++handshakesInWindow <= HANDSHAKES_PER_SECOND;
     }
 
     // ---- messages -------------------------------------------------------------------------------------
@@ -64,11 +88,13 @@ final class Vl2Control {
     void receive(Transport transport, TransportSlot slot, SocketAddress source, int type, ByteBuffer d, Egress e) {
         switch (type) {
             case Wire.JOIN -> join(transport, slot, source, d, e);
+            case Handshake.INITIATION -> initiation(transport, slot, source, d, e);
             case Wire.LEAVE -> leave(slot, d);
             default -> core.malformed.increment(); // WELCOME, ACK, ERROR: switch-bound only by mistake
         }
     }
 
+    /** A plaintext JOIN: only where the switch allows plaintext, and never for a private network. */
     private void join(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
         Join j;
         try {
@@ -78,62 +104,141 @@ final class Vl2Control {
             return;
         }
         int requestLength = d.remaining();
-        Welcome welcome;
-        String joined;
+        if (!core.settings.allowPlaintext()) {
+            error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(),
+                    "encrypted joins only (agent: switch.key)", requestLength, e);
+            return;
+        }
+        Admitted a = admit(transport, slot, source, j, j.member(), null, requestLength, e);
+        if (a == null) {
+            return;
+        }
+        ByteBuffer out = e.control;
+        out.clear();
+        a.welcome.encode(out);
+        out.flip();
+        if (out.remaining() <= requestLength) {
+            transport.send(source, out);
+        }
+        LOG.info(a.log);
+    }
+
+    /**
+     * An INITIATION (docs/crypto.md): authenticates the member, admits it like a JOIN (its payload is the JOIN),
+     * answers a RESPONSE carrying the WELCOME and gives the port the new session. Unauthenticated or unauthorized
+     * initiations get at most an ERROR no longer than themselves, and leave no state.
+     */
+    private void initiation(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
+        int requestLength = d.remaining();
+        if (!allowHandshake()) {
+            core.badSession.increment();
+            return;
+        }
+        Responder r;
+        Join j;
+        try {
+            r = Responder.consume(identity, d, guard);
+            j = Join.decode(ByteBuffer.wrap(r.payload()));
+        } catch (CryptoException | ProtocolException ex) {
+            core.badSession.increment();
+            return;
+        }
+        byte[] key = r.initiatorPublicKey();
+        long member = r.initiatorMemberId();
+        Admitted a = admit(transport, slot, source, j, member, key, requestLength, e);
+        if (a == null) {
+            return;
+        }
+        ByteBuffer w = ByteBuffer.allocate(Wire.WELCOME_LENGTH);
+        a.welcome.encode(w);
+        Responder.Reply reply;
+        try {
+            reply = r.respond(a.port.nextSessionIndex(), w.array());
+        } catch (CryptoException ex) {
+            core.badSession.increment(); // a copy of this initiation was answered a moment ago
+            return;
+        }
+        a.port.install(reply.session());
+        transport.send(source, ByteBuffer.wrap(reply.response()));
+        LOG.info(a.log + " (encrypted)");
+    }
+
+    /** A member admitted: its port and the WELCOME to send, and what to log. */
+    private record Admitted(SwitchPort port, Welcome welcome, String log) {
+    }
+
+    /**
+     * Admission, shared by JOIN and INITIATION: network, authorization, room, address; then the member's port,
+     * new or kept (a re-join keeps port, address and MAC entries). {@code key} is the member's authenticated
+     * public key, null for a plaintext JOIN. Sends the ERROR and returns null when the member is refused.
+     */
+    private Admitted admit(Transport transport, TransportSlot slot, SocketAddress source, Join j, long member,
+                           byte[] key, int requestLength, Egress e) {
         synchronized (core.portLock) {
             Network n = core.networks.get(j.network());
             if (n == null) {
                 error(transport, source, ErrorCode.UNKNOWN_NETWORK, 0, j.nonce(),
                         "no network " + Networks.format(j.network()) + " on this switch", requestLength, e);
-                return;
+                return null;
+            }
+            if (!authorized(n.settings, key, member)) {
+                error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), key == null
+                        ? "private network: encrypted joins only" : "member " + member(member)
+                        + " is not authorized on network " + Networks.format(n.id), requestLength, e);
+                LOG.info("Refused member {} ({}) on private network {}: not authorized", member(member),
+                        Endpoints.format(source), Networks.format(n.id));
+                return null;
             }
             if (j.maxFrameSize() < 64) {
                 error(transport, source, ErrorCode.BAD_REQUEST, 0, j.nonce(),
                         "max frame size " + j.maxFrameSize() + " < 64", requestLength, e);
-                return;
+                return null;
             }
-            SwitchPort port = n.members.get(j.member());
-            if (port != null && port.slot != slot) {
-                core.removePort(port, "member " + member(j.member()) + " re-joined through transport " + slot.name,
-                        false);
+            SwitchPort port = n.members.get(member);
+            if (port != null && (port.slot != slot || port.sealed != (key != null))) {
+                core.removePort(port, "member " + member(member) + " re-joined " + (port.slot != slot
+                        ? "through transport " + slot.name : key != null ? "encrypted" : "in plaintext"), false);
                 port = null;
             }
             if (port == null && !core.hasRoom()) {
                 error(transport, source, ErrorCode.PORT_LIMIT, 0, j.nonce(), "the switch has no free port",
                         requestLength, e);
-                return;
+                return null;
             }
             Inet4Address address;
             int prefix = 0;
             LeaseTable leases = n.leases;
             if (leases != null) {
                 try {
-                    address = leases.lease(memberKey(j.member()), j.requestedIpv4(), null);
+                    address = leases.lease(memberKey(member), j.requestedIpv4(), null);
                     prefix = leases.pool().prefixLength();
                 } catch (AddressConflictException ex) {
                     error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), ex.getMessage(),
                             requestLength, e);
-                    return;
+                    return null;
                 }
             } else {
                 address = j.requestedIpv4();
-                SwitchPort holder = address == null ? null : holderOf(n, address, j.member());
+                SwitchPort holder = address == null ? null : holderOf(n, address, member);
                 if (holder != null) {
                     error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), address.getHostAddress()
                             + " is in use by member " + member(holder.member), requestLength, e);
-                    return;
+                    return null;
                 }
             }
-            long token = random.nextLong();
+            long token = key == null ? random.nextLong() : 0;
+            String joined;
             if (port == null) {
-                port = new SwitchPort(core.nextPortId(), Kind.VL2, n, slot, null, source, j.member(), false,
+                port = new SwitchPort(core.nextPortId(), Kind.VL2, n, slot, null, source, member, false,
                         core.nanoClock.getAsLong(), Instant.now());
+                port.sealed = key != null;
+                port.publicKey = key;
                 port.token = token;
                 port.name = j.name();
                 port.address = address;
                 core.ports.put(port.id, port);
                 core.sessions.put(port);
-                n.members.put(j.member(), port);
+                n.members.put(member, port);
                 n.add(port);
                 joined = "up";
             } else {
@@ -147,22 +252,26 @@ final class Vl2Control {
                 joined = "re-joined";
             }
             NetworkSettings s = n.settings;
-            Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) != 0 ? s.ipv6For(j.member()) : null;
-            welcome = new Welcome(n.id, j.nonce(), port.id.number(), token, s.mtu(), core.settings.keepaliveSeconds(),
-                    leases != null ? address : null, prefix, ipv6, ipv6 == null ? 0 : 64);
-            joined = "Port " + port.id + " " + joined + ": vl2 " + Endpoints.format(source) + " member "
-                    + member(j.member()) + (j.name().isEmpty() ? "" : " '" + j.name() + "'") + " in network "
+            Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) != 0 ? s.ipv6For(member) : null;
+            Welcome welcome = new Welcome(n.id, j.nonce(), port.id.number(), token, s.mtu(),
+                    core.settings.keepaliveSeconds(), leases != null ? address : null, prefix, ipv6,
+                    ipv6 == null ? 0 : 64);
+            String log = "Port " + port.id + " " + joined + ": vl2 " + Endpoints.format(source) + " member "
+                    + member(member) + (j.name().isEmpty() ? "" : " '" + j.name() + "'") + " in network "
                     + Networks.format(n.id) + (address == null ? "" : ", address " + address.getHostAddress())
                     + (ipv6 == null ? "" : ", " + Endpoints.format(ipv6));
+            return new Admitted(port, welcome, log);
         }
-        ByteBuffer out = e.control;
-        out.clear();
-        welcome.encode(out);
-        out.flip();
-        if (out.remaining() <= requestLength) {
-            transport.send(source, out);
+    }
+
+    /** Whether a member may be on a network: any member of a public network; listed ones of a private one. */
+    static boolean authorized(NetworkSettings s, byte[] key, long member) {
+        if (!s.privateNetwork()) {
+            return true;
         }
-        LOG.info(joined);
+        // a plaintext join proves nothing about who sends it: never on a private network
+        return key != null && (s.members().contains(Identity.fingerprint(key))
+                || s.members().contains(member(member)));
     }
 
     private void leave(TransportSlot slot, ByteBuffer d) {
@@ -174,10 +283,15 @@ final class Vl2Control {
             return;
         }
         SwitchPort p = core.sessions.get(l.port());
-        if (p == null || p.slot != slot || p.token != l.token()) {
+        if (p == null || p.slot != slot || p.sealed || p.token != l.token()) {
             core.badSession.increment();
             return;
         }
+        left(p);
+    }
+
+    /** A member said goodbye (plain LEAVE with its token, or a sealed LEAVE that opened). */
+    void left(SwitchPort p) {
         core.removePort(p, "member " + member(p.member) + " left", false);
         LeaseTable leases = p.network.leases;
         if (leases != null) {
@@ -204,6 +318,26 @@ final class Vl2Control {
         d.limit(d.position() + Wire.KEEPALIVE_LENGTH);
         transport.send(source, d);
         d.limit(limit);
+    }
+
+    /** Answers a sealed KEEPALIVE with a sealed KEEPALIVE-ACK echoing its 8-byte sequence (40 bytes, as the request). */
+    void sealedKeepaliveAck(Transport transport, SocketAddress source, SwitchPort p, ByteBuffer d, int sequenceAt,
+                            Egress e) {
+        org.vl2.crypto.Session s = p.session;
+        if (s == null) {
+            return;
+        }
+        ByteBuffer out = e.control;
+        out.clear();
+        out.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) Wire.KEEPALIVE_ACK)
+                .put(3, (byte) Wire.FLAG_SEALED).putInt(4, s.remoteIndex()).putLong(16, d.getLong(sequenceAt));
+        out.limit(16 + 8 + org.vl2.crypto.Session.TAG_LENGTH);
+        try {
+            s.seal(out, 0, 16, 8, System.nanoTime());
+        } catch (CryptoException ex) {
+            return;
+        }
+        transport.send(source, out);
     }
 
     /** FRAME or KEEPALIVE for a session the switch does not have (it restarted, the port expired): re-join. */

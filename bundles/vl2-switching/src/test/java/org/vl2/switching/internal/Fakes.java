@@ -29,6 +29,11 @@ final class Fakes {
     }
 
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, stormPps, true);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
+                               boolean allowPlaintext) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -63,6 +68,11 @@ final class Fakes {
             @Override
             public int storm_control_pps() {
                 return stormPps;
+            }
+
+            @Override
+            public boolean allow_plaintext() {
+                return allowPlaintext; // most tests here drive the plaintext protocol; EncryptedProtocolTest does not
             }
         };
     }

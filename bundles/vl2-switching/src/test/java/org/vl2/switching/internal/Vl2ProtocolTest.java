@@ -43,6 +43,7 @@ class Vl2ProtocolTest {
     private static final long NET_A = 0xa1L;
     private static final long NET_B = 0xb2L;
     private static final String BCAST = "ff:ff:ff:ff:ff:ff";
+    private static final org.vl2.crypto.Identity IDENTITY = org.vl2.crypto.Identity.generate();
 
     @TempDir
     Path leaseDir;
@@ -64,7 +65,7 @@ class Vl2ProtocolTest {
     private SwitchCore newSwitch() {
         vl2 = new FakeTransport("vl2", "vl2");
         udp = new FakeTransport("udp");
-        SwitchCore s = new SwitchCore(fdb, null, Fakes.defaults(), clock::get, false, leaseDir);
+        SwitchCore s = new SwitchCore(fdb, null, Fakes.defaults(), clock::get, false, leaseDir, IDENTITY);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
         s.attach(vl2);

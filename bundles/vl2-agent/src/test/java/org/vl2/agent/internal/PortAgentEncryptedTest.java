@@ -1,0 +1,741 @@
+package org.vl2.agent.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vl2.agent.internal.PortAgentTest.FAST;
+import static org.vl2.agent.internal.PortAgentTest.await;
+import static org.vl2.agent.internal.PortAgentTest.frame;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.AgentState;
+import org.vl2.api.AgentStatus;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Session;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Keepalive;
+import org.vl2.protocol.Leave;
+import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.tap.Cidr;
+
+/**
+ * Encrypted vl2 mode (the default; docs/crypto.md) against {@link TestSwitch} as the responder, on loopback with
+ * an in-memory TAP device: the JOIN inside the handshake, sealed frames, keepalives and LEAVE, rejection of
+ * anything that does not open, new handshakes on {@code unknown-port} and for rekeying. Timers are
+ * {@link PortAgentTest#FAST} (handshake every 100 ms, slow retry 600 ms, a keepalive interval of 200 ms).
+ */
+class PortAgentEncryptedTest {
+
+    @TempDir
+    Path dir;
+
+    private final FakeTap.Factory factory = new FakeTap.Factory();
+    private final List<PortAgent> agents = new ArrayList<>();
+    private final List<TestSwitch> switches = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (PortAgent a : agents) {
+            if (a.status().state() != AgentState.STOPPED) {
+                a.deactivate();
+            }
+        }
+        for (TestSwitch s : switches) {
+            s.close();
+        }
+    }
+
+    private TestSwitch encryptedSwitch() throws IOException {
+        TestSwitch s = TestSwitch.encryptedOnLoopback();
+        switches.add(s);
+        return s;
+    }
+
+    private Path identityFile() {
+        return dir.resolve("data/vl2/agent-identity");
+    }
+
+    /** Encrypted (the default) towards {@code sw}, its key pinned. */
+    private TestConfig config(TestSwitch sw) throws IOException {
+        return new TestConfig().switchAddress(sw.address()).switchKey(sw.publicKey())
+                .identityFile(identityFile().toString());
+    }
+
+    private PortAgent agent(TestConfig config) {
+        return agent(config, FAST);
+    }
+
+    private PortAgent agent(TestConfig config, PortAgent.Timing timing) {
+        PortAgent a = new PortAgent(factory, config, InetAddress::getByName, timing);
+        agents.add(a);
+        return a;
+    }
+
+    /** An agent that has completed its handshake and whose TAP device has the WELCOME's MTU (1400). */
+    private PortAgent joined(TestConfig config) {
+        return joined(agent(config));
+    }
+
+    private PortAgent joined(PortAgent a) {
+        assertTrue(await(3_000, () -> a.status().state() == AgentState.RUNNING && a.status().portId() != 0
+                && a.status().mtu() == 1400), a.status().toString());
+        return a;
+    }
+
+    private Identity identity() throws IOException {
+        return Identity.load(identityFile());
+    }
+
+    /**
+     * The agent's port on the switch, once the agent has taken the keys of every handshake the switch answered
+     * (two if the first answer was slower than the retry interval) and the switch has opened a message under the
+     * newest ({@link TestSwitch.SecurePort#confirmed()} is what the agent uses).
+     */
+    private TestSwitch.SecurePort confirmedPort(TestSwitch sw, PortAgent agent) throws IOException {
+        long member = identity().memberId();
+        assertTrue(await(2_000, () -> {
+            TestSwitch.SecurePort p = sw.securePort(member);
+            return p != null && agent.handshakesCompleted() == sw.handshakes.get() && !p.keys.isEmpty()
+                    && p.confirmed() == p.keys.get(p.keys.size() - 1);
+        }), "the switch never opened a message under the agent's newest keys");
+        return sw.securePort(member);
+    }
+
+    private static TestSwitch.Datagram next(TestSwitch sw, int rawType, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            TestSwitch.Datagram d = sw.datagrams.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+            if (d == null || d.rawType() == rawType) {
+                return d;
+            }
+        }
+    }
+
+    /** Whether {@code needle} occurs anywhere in {@code haystack}. */
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A frame whose payload is recognisable text, to look for it on the wire. */
+    private static byte[] textFrame(String text) {
+        byte[] t = text.getBytes(StandardCharsets.US_ASCII);
+        byte[] f = frame(14 + t.length, 0);
+        System.arraycopy(t, 0, f, 14, t.length);
+        return f;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Joining
+
+    @Test
+    void joinsThroughTheHandshakeAndPutsTheWelcomesAddressAndMtuOnTheTap() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = agent(config(sw).mac("02:76:6c:32:00:01"));
+        FakeTap first = factory.last;
+
+        TestSwitch.Datagram initiation = next(sw, 8, 2_000);
+        assertNotNull(initiation, "no INITIATION");
+        assertEquals(256, initiation.data().length, "a 64-byte JOIN pads the initiation to its minimum");
+        assertArrayEquals(new byte[] {0x56, 1, 8, 0}, Arrays.copyOf(initiation.data(), 4));
+        assertNotEquals(0, ByteBuffer.wrap(initiation.data()).getInt(4), "a non-zero sender index");
+
+        Join join = sw.joins.poll(2, TimeUnit.SECONDS);
+        assertNotNull(join, "the switch did not verify the initiation");
+        Identity id = identity();
+        assertEquals(id.memberId(), join.member(), "the member id is the key's");
+        assertEquals(0L, join.network());
+        assertEquals(65_475, join.maxFrameSize(), "a datagram's worth, less the header and the tag");
+        assertEquals(Join.CAP_IPV6, join.capabilities());
+        assertNull(join.requestedIpv4());
+        assertEquals(new Join(0, 0, 0, 64, 0, null, PortAgent.hostName()).name(), join.name());
+        assertFalse(contains(initiation.data(), Arrays.copyOfRange(ByteBuffer.allocate(8).putLong(join.nonce())
+                .array(), 0, 8)), "the JOIN travels encrypted");
+
+        joined(agent);
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        AgentStatus s = agent.status();
+        assertNull(s.problem());
+        assertEquals("vl2", s.mode());
+        assertTrue(s.encrypted());
+        assertEquals(id.fingerprint(), s.publicKey());
+        assertEquals(sw.publicKey(), s.switchKey());
+        assertEquals(MemberIdentity.format(id.memberId()), s.memberId());
+        assertEquals(port.port, s.portId());
+        assertEquals(List.of("10.1.1.5/24"), s.assignedAddresses());
+        assertEquals(List.of("10.1.1.5/24"), s.addresses());
+        assertEquals(1400, s.mtu(), "the network's MTU: the switch's default leaves room for the tag");
+
+        FakeTap now = factory.last;
+        assertNotSame(first, now);
+        assertFalse(first.isOpen());
+        assertEquals(1400, now.settings().mtu());
+        assertEquals(Cidr.parse("10.1.1.5/24"), now.settings().ipv4());
+        // one handshake; two if the first answer took longer than the retry interval, and then the agent took
+        // the keys of the later one, which the switch answered last
+        assertTrue(await(1_000, () -> agent.handshakesCompleted() == sw.handshakes.get()),
+                agent.handshakesCompleted() + " of " + sw.handshakes.get());
+        assertTrue(sw.datagrams.stream().noneMatch(d -> d.rawType() == Wire.JOIN), "no plaintext JOIN");
+        // the first message under the new keys, at once: a sealed KEEPALIVE, which confirms them at the switch
+        Keepalive k = sw.keepalives.poll(1, TimeUnit.SECONDS);
+        assertNotNull(k);
+        assertEquals(port.confirmed().localIndex(), k.token());
+    }
+
+    @Test
+    void aMissingSwitchKeyStopsTheAgentAndSaysWhereToFindIt() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> agent(config(sw).switchKey("")));
+        assertEquals("Port agent not started: set switch.key to the switch's public key (the switch logs it at"
+                + " start: 'Switch public key ...', and vl2:members shows it)", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> agent(config(sw).switchKey("  ")));
+        assertEquals(0, factory.created, "no TAP device");
+        assertFalse(Files.exists(identityFile()), "nothing written");
+        assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "nothing sent");
+
+        // plaintext needs none
+        PortAgent plaintext = agent(config(sw).switchKey("").plaintext());
+        assertFalse(plaintext.status().encrypted());
+        assertNull(plaintext.status().switchKey());
+        assertNotNull(next(sw, Wire.JOIN, 2_000), "a plaintext JOIN");
+    }
+
+    @Test
+    void aMalformedSwitchKeyIsAConfigurationErrorNamingTheProperty() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> agent(config(sw).switchKey("0123456789abcdef")));
+        assertEquals("Invalid configuration org.vl2.agent: switch.key=0123456789abcdef (not a public key: expected"
+                + " the switch's public key, 44 characters of base64 or 64 hex digits, as the switch logs it at start"
+                + " ('Switch public key ...') and vl2:members shows it)", e.getMessage());
+        assertEquals(0, factory.created);
+    }
+
+    @Test
+    void anUnusableSwitchKeyFailsTheAgent() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        // all zeros parses as a key but is a low-order point: no handshake can be made with it
+        PortAgent agent = agent(config(sw).switchKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertTrue(agent.status().problem().startsWith("switch.key AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                + " cannot be used ("), agent.status().problem());
+        assertTrue(agent.status().problem().endsWith("then restart the agent"), agent.status().problem());
+        assertNull(next(sw, 8, 300), "no INITIATION");
+    }
+
+    @Test
+    void anotherSwitchKeyGetsNoAnswerAndTheStatusSaysToCheckIt() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        String other = Identity.generate().fingerprint();
+        PortAgent agent = agent(config(sw).switchKey(other));
+        String expected = "no answer from the switch to the handshake (network 0000000000000000): is a vl2 switch"
+                + " listening at " + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); is"
+                + " switch.key (" + other + ") the switch's public key? A switch ignores handshakes made for another"
+                + " key (it logs its key at start, and vl2:members shows it); retrying every 100 ms";
+        assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+        assertTrue(sw.rejectedInitiations.get() >= 3, "the switch rejected them: " + sw.rejectedInitiations);
+        assertTrue(sw.joins.isEmpty(), "and read no JOIN");
+        assertEquals(0, agent.status().portId());
+    }
+
+    @Test
+    void notAuthorizedIsRetriedSlowlyWithTheReasonAndTheKeyInTheStatus() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.joinError = new ProtocolError(ErrorCode.NOT_AUTHORIZED, 0, 0, "network 0 is private");
+        PortAgent agent = agent(config(sw));
+        Identity id = identity();
+        String expected = "the switch refused to let member " + MemberIdentity.format(id.memberId()) + " join network"
+                + " 0000000000000000 (not-authorized: network 0 is private): authorize this agent's public key "
+                + id.fingerprint() + " on the switch (vl2:members); retrying every 600 ms";
+        assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+
+        sw.datagrams.clear();
+        TestSwitch.Datagram a = next(sw, 8, 2_000);
+        TestSwitch.Datagram b = next(sw, 8, 2_000);
+        assertNotNull(b, "no retry");
+        long gap = TimeUnit.NANOSECONDS.toMillis(b.nanos() - a.nanos());
+        assertTrue(gap >= 550, "retried after " + gap + " ms, not slowly");
+        assertNotEquals(ByteBuffer.wrap(a.data()).getInt(4), ByteBuffer.wrap(b.data()).getInt(4),
+                "each retry is a new handshake, with a new index");
+        assertEquals(1, agent.joinProblemsLogged(), "logged once, not per retry");
+
+        // an ERROR that names another JOIN's nonce is not an answer (it cannot be, it is not in an initiation)
+        long malformed = agent.malformedDrops();
+        ByteBuffer e = ByteBuffer.allocate(64);
+        new ProtocolError(ErrorCode.BAD_REQUEST, 0, 42, "forged").encode(e, 64);
+        sw.sendRaw(new TestSwitch.Session(0, 0, 0, a.source()), Arrays.copyOf(e.array(), e.position()));
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state(), "not failed by a forged bad-request");
+
+        sw.joinError = null; // authorized
+        joined(agent);
+        assertNull(agent.status().problem());
+    }
+
+    @Test
+    void forgedAndReplayedResponsesAreDropped() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw));
+        TestSwitch.Datagram initiation = next(sw, 8, 2_000);
+        assertNotNull(initiation);
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, initiation.source());
+
+        // a RESPONSE to the right index but from someone without the keys: dropped, the handshake goes on
+        byte[] forged = new byte[62 + 64];
+        new java.security.SecureRandom().nextBytes(forged); // an ephemeral key and a body nobody can have sealed
+        ByteBuffer.wrap(forged).put(new byte[] {0x56, 1, 9, 0}).putInt(7).put(initiation.data(), 4, 4);
+        long unopened = agent.unopenedDrops();
+        sw.sendRaw(to, forged);
+        assertTrue(await(1_000, () -> agent.unopenedDrops() == unopened + 1), "forged RESPONSE not counted");
+        assertEquals(0, agent.status().portId());
+
+        sw.silent = false;
+        joined(agent);
+        byte[] real = sw.responses.poll(1, TimeUnit.SECONDS);
+        assertNotNull(real);
+        long port = agent.status().portId();
+        long malformed = agent.malformedDrops();
+        sw.sendRaw(to, real); // the same RESPONSE again: no handshake is waiting for it
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        assertEquals(sw.handshakes.get(), agent.handshakesCompleted());
+        assertEquals(port, agent.status().portId());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Frames
+
+    @Test
+    void carriesFramesBothWaysSealed() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        Session keys = port.confirmed();
+        sw.datagrams.clear();
+
+        byte[] out = textFrame("a secret on its way to the switch");
+        tap.fromKernel.add(out);
+        TestSwitch.Datagram d = next(sw, Wire.FRAME, 2_000);
+        assertNotNull(d, "no FRAME reached the switch");
+        byte[] b = d.data();
+        assertEquals(16 + out.length + 16, b.length, "header, frame, tag");
+        assertArrayEquals(new byte[] {0x56, 1, 3, 1}, Arrays.copyOf(b, 4), "magic, version, FRAME, SEALED");
+        assertEquals(keys.localIndex(), ByteBuffer.wrap(b).getInt(4), "the switch's index");
+        assertFalse(contains(b, "a secret".getBytes(StandardCharsets.US_ASCII)), "plaintext on the wire");
+        TestSwitch.Frame f = sw.frames.poll(1, TimeUnit.SECONDS);
+        assertNotNull(f, "the switch could not open it");
+        assertArrayEquals(out, f.frame(), "what the switch opened is the frame");
+        assertEquals(port.port, f.port());
+
+        byte[] in = textFrame("a secret from the switch");
+        byte[] sealed = sw.sendSealedFrame(port, in);
+        assertFalse(contains(sealed, "a secret".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(agent.status().portId(), port.port);
+        assertArrayEquals(in, tap.toKernel.poll(2, TimeUnit.SECONDS), "opened onto the TAP device");
+
+        // the longest frame the TAP allows passes both ways (MTU 1400 + 14 + two tags); one byte more does not
+        byte[] longest = frame(1400 + 22, 3);
+        tap.fromKernel.add(frame(1400 + 23, 4));
+        tap.fromKernel.add(longest);
+        assertArrayEquals(longest, sw.frames.poll(2, TimeUnit.SECONDS).frame());
+        sw.sendSealedFrame(port, frame(1400 + 23, 5));
+        sw.sendSealedFrame(port, longest);
+        assertArrayEquals(longest, tap.toKernel.poll(2, TimeUnit.SECONDS));
+
+        assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 2 && agent.status().tapRxFrames() == 2),
+                agent.status().toString());
+        AgentStatus s = agent.status();
+        assertEquals(out.length + 1422, s.tapRxBytes(), "frame bytes, without header and tag");
+        assertEquals(in.length + 1422, s.tapTxBytes());
+        assertEquals(2, s.drops(), "the two frames one byte too long");
+        assertEquals(0, sw.unopened.get());
+        assertEquals(0, agent.unopenedDrops());
+    }
+
+    @Test
+    void tamperedReplayedForeignAndPlaintextFramesAreDroppedAndCounted() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        Session keys = port.sending();
+        long drops = agent.status().drops();
+        long unopened = agent.unopenedDrops();
+        long foreign = agent.foreignDrops();
+        long malformed = agent.malformedDrops();
+        long handshakes = agent.handshakesCompleted();
+
+        byte[] good = TestSwitch.seal(keys, Wire.FRAME, frame(60, 1));
+        byte[] body = good.clone();
+        body[16 + 20] ^= 1; // one bit of the frame
+        sw.sendRaw(port, body);
+        byte[] header = good.clone();
+        header[15] ^= 1; // the counter: authenticated as associated data
+        sw.sendRaw(port, header);
+        byte[] tag = good.clone();
+        tag[tag.length - 1] ^= (byte) 0x80;
+        sw.sendRaw(port, tag);
+        sw.sendRaw(port, good);
+        assertArrayEquals(frame(60, 1), tap.toKernel.poll(2, TimeUnit.SECONDS), "the untouched frame");
+        sw.sendRaw(port, good); // replayed
+        byte[] other = good.clone();
+        other[7] ^= 1; // a receiver index this agent does not have
+        sw.sendRaw(port, other);
+        byte[] plain = new byte[16 + 60];
+        FrameHeader.write(ByteBuffer.wrap(plain), 0, port.port, 0);
+        System.arraycopy(frame(60, 2), 0, plain, 16, 60);
+        sw.sendRaw(port, plain); // a plaintext FRAME: refused when encrypted
+        ByteBuffer ack = ByteBuffer.allocate(24);
+        new Keepalive(true, port.port, 0, 1).encode(ack);
+        sw.sendRaw(port, ack.array()); // a plaintext KEEPALIVE-ACK
+        ByteBuffer welcome = ByteBuffer.allocate(64);
+        new Welcome(0, 1, 9, 9, 1280, 2, null, 0, null, 0).encode(welcome);
+        sw.sendRaw(port, welcome.array()); // a plaintext WELCOME: never an answer when encrypted
+        sw.sendRaw(port, Arrays.copyOf(good, 31)); // shorter than header and tag
+        sw.sendSealedFrame(port, frame(61, 3));
+
+        assertEquals(61, tap.toKernel.poll(2, TimeUnit.SECONDS).length, "the valid frame after them");
+        assertTrue(await(1_000, () -> agent.status().drops() == drops + 9), agent.status().toString());
+        assertEquals(unopened + 4, agent.unopenedDrops(), "three modified, one replayed");
+        assertEquals(foreign + 1, agent.foreignDrops(), "another session's index");
+        assertEquals(malformed + 4, agent.malformedDrops(), "plaintext FRAME, ACK and WELCOME; too short");
+        assertTrue(tap.toKernel.isEmpty());
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        assertEquals(handshakes, agent.handshakesCompleted(), "none of it disturbed the session");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // New handshakes
+
+    @Test
+    void unknownPortForTheSessionStartsANewHandshakeAtOnce() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.keepaliveSeconds = 100; // 10 s: only the frame can trigger the new handshake within the test's time
+        PortAgent agent = joined(config(sw));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort before = confirmedPort(sw, agent);
+        int oldIndex = before.confirmed().localIndex();
+        int joins = sw.joins.size();
+        long handshakes = agent.handshakesCompleted();
+
+        // an unknown-port naming another index is not about this agent's session
+        long malformed = agent.malformedDrops();
+        ByteBuffer e = ByteBuffer.allocate(64);
+        new ProtocolError(ErrorCode.UNKNOWN_PORT, oldIndex + 1, 0, "").encode(e, 64);
+        sw.sendRaw(before, Arrays.copyOf(e.array(), e.position()));
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        sw.datagrams.clear();
+        assertNull(next(sw, 8, 300), "no handshake for someone else's session");
+
+        sw.restart(); // forgets every session and key: the next frame is answered unknown-port
+        long t0 = System.nanoTime();
+        tap.fromKernel.add(frame(60, 1));
+        assertTrue(await(2_000, () -> agent.handshakesCompleted() > handshakes), agent.status().toString());
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) < 1_000, "a new handshake at once");
+        // one handshake, or two if the first answer took longer than the retry interval; not one per frame
+        assertTrue(sw.joins.size() - joins <= 2, "handshakes: " + (sw.joins.size() - joins));
+
+        TestSwitch.SecurePort after = confirmedPort(sw, agent);
+        assertNotEquals(oldIndex, after.confirmed().localIndex());
+        assertEquals(after.port, agent.status().portId());
+        tap.fromKernel.add(frame(61, 2));
+        TestSwitch.Frame f = null;
+        for (TestSwitch.Frame x; (x = sw.frames.poll(2, TimeUnit.SECONDS)) != null; ) {
+            if (x.frame().length == 61) {
+                f = x;
+                break;
+            }
+        }
+        assertNotNull(f, "frames flow again");
+        assertEquals(after.confirmed().localIndex(), f.token(), "under the new keys");
+        sw.sendSealedFrame(after, frame(62, 3));
+        assertEquals(62, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
+        assertEquals(List.of("10.1.1.5/24"), agent.status().addresses(), "the member's lease, again");
+    }
+
+    @Test
+    void whenTheSwitchAnsweredTwoHandshakesOfARoundTheAgentTakesTheLaterOnesKeys() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.holdResponses = true; // a switch slower than the agent's retry interval (100 ms)
+        PortAgent agent = agent(config(sw));
+        assertTrue(await(2_000, () -> sw.held.size() >= 2), "the agent did not retry");
+        TestSwitch.Datagram first = sw.held.get(0);
+        TestSwitch.Datagram second = sw.held.get(1);
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, first.source());
+        long member = identity().memberId();
+        TestSwitch.SecurePort port = sw.securePort(member);
+        Session older = port.keys.get(0);
+        Session later = port.keys.get(1);
+
+        sw.sendRaw(to, first.data());
+        assertTrue(await(2_000, () -> agent.handshakesCompleted() == 1 && agent.status().mtu() == 1400),
+                agent.status().toString());
+        assertTrue(await(1_000, older::isConfirmed), "the agent's first message under the first keys");
+        sw.sendRaw(to, second.data()); // the switch sends with the keys it gave last: so does the agent now
+        assertTrue(await(1_000, () -> agent.handshakesCompleted() == 2));
+        assertTrue(await(1_000, later::isConfirmed), "the agent's first message under the later keys");
+        sw.holdResponses = false;
+
+        factory.last.fromKernel.add(frame(60, 1));
+        TestSwitch.Frame f = sw.frames.poll(2, TimeUnit.SECONDS);
+        assertNotNull(f);
+        assertEquals(later.localIndex(), f.token(), "frames go under the later keys");
+        sw.sendRaw(port, TestSwitch.seal(later, Wire.FRAME, frame(61, 2)));
+        assertEquals(61, factory.last.toKernel.poll(1, TimeUnit.SECONDS).length);
+        sw.sendRaw(port, TestSwitch.seal(older, Wire.FRAME, frame(62, 3)));
+        assertEquals(62, factory.last.toKernel.poll(1, TimeUnit.SECONDS).length, "and the earlier ones still open");
+
+        // the first answer once more: to a handshake before the one in use, so stale
+        long malformed = agent.malformedDrops();
+        sw.sendRaw(to, first.data());
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1), "an answer to an earlier handshake");
+        assertEquals(2, agent.handshakesCompleted());
+    }
+
+    @Test
+    void aLateAnswerToAnEarlierHandshakeOfTheRoundIsStale() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.holdResponses = true;
+        PortAgent agent = agent(config(sw));
+        assertTrue(await(2_000, () -> sw.held.size() >= 2), "the agent did not retry");
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, sw.held.get(0).source());
+        TestSwitch.SecurePort port = sw.securePort(identity().memberId());
+        Session later = port.keys.get(1);
+
+        sw.sendRaw(to, sw.held.get(1).data()); // the later handshake's answer arrives first
+        assertTrue(await(2_000, () -> agent.handshakesCompleted() == 1 && agent.status().mtu() == 1400));
+        long malformed = agent.malformedDrops();
+        sw.sendRaw(to, sw.held.get(0).data()); // then the earlier one's: it does not replace the keys
+        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        assertEquals(1, agent.handshakesCompleted());
+        assertTrue(await(1_000, later::isConfirmed));
+        assertFalse(port.keys.get(0).isConfirmed(), "the earlier keys were never used");
+    }
+
+    @Test
+    void rekeysWhenTheKeysAgeAndFramesKeepFlowingBothWays() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(400), Duration.ofMillis(1_200));
+        sw.limits = limits;
+        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        long portId = agent.status().portId();
+
+        Set<Long> indices = new HashSet<>();
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_500);
+        int i = 0;
+        while (System.nanoTime() < end) { // one round trip at a time, each frame must arrive
+            byte[] out = frame(60 + i % 100, i);
+            tap.fromKernel.add(out);
+            TestSwitch.Frame f = sw.frames.poll(1, TimeUnit.SECONDS);
+            assertNotNull(f, "frame " + i + " to the switch lost; " + agent.status());
+            assertArrayEquals(out, f.frame());
+            indices.add(f.token());
+            byte[] in = frame(200 + i % 100, i);
+            sw.sendSealedFrame(port, in);
+            assertArrayEquals(in, tap.toKernel.poll(1, TimeUnit.SECONDS), "frame " + i + " from the switch lost");
+            i++;
+        }
+        assertTrue(agent.handshakesCompleted() >= 4, "handshakes: " + agent.handshakesCompleted());
+        assertTrue(indices.size() >= 3, "frames went under " + indices.size() + " sessions");
+        assertSame(port, sw.securePort(identity().memberId()), "the same port on the switch");
+        assertEquals(portId, agent.status().portId());
+        assertEquals(0, agent.unopenedDrops(), "nothing from the switch failed to open");
+        assertEquals(0, sw.unopened.get(), "nothing from the agent failed to open");
+        assertEquals(0, agent.status().drops());
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        assertNull(agent.status().problem());
+    }
+
+    @Test
+    void whileARekeyGoesUnansweredTheCurrentKeysCarryFramesAndKeepalivesUntilTheyExpire() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(300), Duration.ofMillis(1_500));
+        sw.limits = limits;
+        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        Session keys = port.confirmed();
+        sw.holdResponses = true; // from now on the switch verifies handshakes but its answers get lost
+        sw.keepalives.clear();
+
+        assertTrue(await(1_000, () -> sw.held.size() >= 3), "no rekey handshakes");
+        // the switch does not answer, yet the keys still work: frames and keepalives go on, and all is well
+        tap.fromKernel.add(frame(60, 1));
+        TestSwitch.Frame f = sw.frames.poll(1, TimeUnit.SECONDS);
+        assertNotNull(f);
+        assertEquals(keys.localIndex(), f.token());
+        assertTrue(await(1_000, () -> sw.keepalives.size() >= 2), "no keepalives during the rekey");
+        assertTrue(sw.keepalives.stream().allMatch(k -> k.token() == keys.localIndex()));
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        assertNull(agent.status().problem());
+
+        // once the keys have expired the agent says what is wrong
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
+                agent.status().toString());
+        assertTrue(keys.isExpired(System.nanoTime()));
+        assertTrue(agent.status().problem().startsWith("no answer from the switch to the handshake"),
+                agent.status().problem());
+
+        sw.holdResponses = false; // answered again: new keys, all is well
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertTrue(await(1_000, () -> port.confirmed() != keys), "the switch never opened a message under new keys");
+        assertSame(port, sw.securePort(identity().memberId()), "the same port");
+        sw.sendSealedFrame(port, frame(61, 2));
+        assertEquals(61, tap.toKernel.poll(1, TimeUnit.SECONDS).length);
+        tap.fromKernel.add(frame(62, 3));
+        TestSwitch.Frame g = null;
+        for (TestSwitch.Frame x; (x = sw.frames.poll(1, TimeUnit.SECONDS)) != null; ) {
+            if (x.frame().length == 62) {
+                g = x;
+                break;
+            }
+        }
+        assertNotNull(g);
+        assertNotEquals(keys.localIndex(), g.token(), "under the new keys");
+    }
+
+    @Test
+    void framesUnderTheKeysBeforeARekeyStillOpenUntilTheyExpire() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        // a rekey at 700 ms, the keys expire at 1000 ms, the next rekey comes at 1400 ms
+        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(700), Duration.ofMillis(1_000));
+        sw.limits = limits;
+        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        Session old = port.confirmed();
+        byte[] late = TestSwitch.seal(old, Wire.FRAME, frame(71, 2)); // sealed now, sent once the keys expired
+        long handshakes = agent.handshakesCompleted();
+        assertTrue(await(2_000, () -> agent.handshakesCompleted() == handshakes + 1), "no rekey");
+
+        // the switch may still send with the old keys (until it opens a message under the new ones)
+        sw.sendRaw(port, TestSwitch.seal(old, Wire.FRAME, frame(70, 1)));
+        assertEquals(70, tap.toKernel.poll(1, TimeUnit.SECONDS).length, "the old keys still open");
+
+        // but not for ever: the agent's copy of them is as old as the switch's, give or take the round trip
+        assertTrue(await(3_000, () -> old.isExpired(System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(100))));
+        long drops = agent.status().drops();
+        sw.sendRaw(port, late);
+        assertTrue(await(1_000, () -> agent.status().drops() == drops + 1), agent.status().toString());
+        assertTrue(tap.toKernel.isEmpty());
+        assertEquals(handshakes + 1, agent.handshakesCompleted(), "dropped because they expired, not because newer"
+                + " keys came");
+        assertEquals(AgentState.RUNNING, agent.status().state(), "under the current keys all is well");
+        sw.sendSealedFrame(port, frame(72, 3));
+        assertEquals(72, tap.toKernel.poll(1, TimeUnit.SECONDS).length);
+    }
+
+    @Test
+    void aSilentSwitchMakesTheAgentHandshakeAgain() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = joined(config(sw));
+        long port = agent.status().portId();
+
+        sw.silent = true;
+        assertTrue(await(3_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
+                agent.status().toString());
+        assertEquals("the switch has been silent for 600 ms (3 keepalive intervals): re-joining",
+                agent.status().problem());
+        sw.datagrams.clear();
+        assertNotNull(next(sw, 8, 1_000), "handshakes while silent");
+
+        sw.silent = false;
+        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertEquals(port, agent.status().portId(), "the switch gave the member its port back");
+        assertTrue(agent.handshakesCompleted() >= 2);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Stopping, identity
+
+    @Test
+    void stoppingSaysASealedLeave() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = joined(config(sw));
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        int index = port.confirmed().localIndex();
+        sw.datagrams.clear();
+
+        agent.deactivate();
+
+        TestSwitch.Datagram d = next(sw, Wire.LEAVE, 2_000);
+        assertNotNull(d, "no LEAVE");
+        assertEquals(32, d.data().length, "header and tag");
+        assertArrayEquals(new byte[] {0x56, 1, 6, 1}, Arrays.copyOf(d.data(), 4));
+        assertEquals(index, ByteBuffer.wrap(d.data()).getInt(4));
+        Leave leave = sw.leaves.poll(1, TimeUnit.SECONDS);
+        assertNotNull(leave, "the switch could not open the LEAVE");
+        assertEquals(port.port, leave.port());
+        assertNull(sw.securePort(port.member), "the switch removed the port");
+        assertFalse(agent.threadsAlive());
+        assertEquals(AgentState.STOPPED, agent.status().state());
+        assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "nothing after the LEAVE");
+    }
+
+    @Test
+    void theIdentityFileIsCreatedOwnerOnlyAndReused() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        Path file = identityFile();
+        assertFalse(Files.exists(file.getParent()));
+        PortAgent first = joined(config(sw));
+
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
+        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        Identity id = identity();
+        assertTrue(text.contains("public-key = " + id.fingerprint() + "\n"), text);
+        assertEquals(id.fingerprint(), first.status().publicKey());
+        TestSwitch.SecurePort port = confirmedPort(sw, first);
+        assertArrayEquals(id.publicKey(), port.confirmed().remotePublicKey(), "the switch authenticated this key");
+        first.deactivate();
+
+        sw.joins.clear();
+        PortAgent second = joined(config(sw));
+        assertEquals(text, Files.readString(file, StandardCharsets.US_ASCII), "reused, not rewritten");
+        assertEquals(id.fingerprint(), second.status().publicKey());
+        assertEquals(id.memberId(), sw.joins.poll(1, TimeUnit.SECONDS).member());
+        assertEquals(sw.securePort(id.memberId()).port, second.status().portId());
+        assertEquals(List.of("10.1.1.5/24"), second.status().addresses(), "the same member: its lease");
+        try (var files = Files.list(file.getParent())) {
+            assertEquals(List.of(file), files.toList(), "no temporary files left");
+        }
+    }
+}

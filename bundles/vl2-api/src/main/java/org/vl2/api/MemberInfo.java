@@ -1,0 +1,17 @@
+package org.vl2.api;
+
+/**
+ * A member of a network: authorized in its configuration, or joined (or both).
+ *
+ * @param network    the network
+ * @param member     the member id, 16 hex digits (derived from the member's public key)
+ * @param publicKey  the member's public key (base64), null if known only by member id
+ * @param authorized whether the network's configuration lists it (private networks admit only those)
+ * @param port       its port now, null if it has none
+ * @param address    the IPv4 address assigned to it, null if none
+ * @param name       the name it gave when it joined, null if none
+ * @param encrypted  whether its port uses the encrypted protocol (false: plaintext join, or no port)
+ */
+public record MemberInfo(long network, String member, String publicKey, boolean authorized, PortId port,
+                         String address, String name, boolean encrypted) {
+}

@@ -1,0 +1,161 @@
+package org.vl2.crypto;
+
+import java.nio.ByteBuffer;
+import java.security.PrivateKey;
+import java.util.Arrays;
+
+/**
+ * The initiator's side of the handshake (an agent): it knows the responder's static public key (pinned in its
+ * configuration) and sends its own encrypted to it.
+ *
+ * <pre>
+ * Initiator hs = Initiator.create(identity, switchKey, index, joinFields);
+ * send(hs.initiation());
+ * ... Initiator.Completion done = hs.consume(responseDatagram);   // done.payload(), done.session()
+ * </pre>
+ *
+ * <p>One handshake, one initiation: a retry (no response within a few seconds) is a new {@code Initiator},
+ * because the responder rejects an initiation it has answered (its timestamp is no longer newer). A response
+ * that fails to verify leaves the handshake as it was, so forged responses cannot break a pending handshake.
+ */
+public final class Initiator {
+
+    /** What a verified response gives: the responder's payload and the session. */
+    public record Completion(byte[] payload, Session session) {
+    }
+
+    private final Identity self;
+    private final byte[] responderPublic;
+    private final int senderIndex;
+    /** Dropped when the handshake completes: forward secrecy needs it gone (the JDK cannot wipe it). */
+    private PrivateKey ephemeral;
+    private final byte[] initiation;
+    /** The symmetric state after the initiation; consume works on copies until a response verifies. */
+    private SymmetricState state;
+
+    private Initiator(Identity self, byte[] responderPublic, int senderIndex, PrivateKey ephemeral,
+                      byte[] initiation, SymmetricState state) {
+        this.self = self;
+        this.responderPublic = responderPublic;
+        this.senderIndex = senderIndex;
+        this.ephemeral = ephemeral;
+        this.initiation = initiation;
+        this.state = state;
+    }
+
+    /**
+     * Builds the initiation: es, then the static key sealed; ss, then timestamp and payload sealed; mac1.
+     *
+     * @param responderPublic the responder's pinned static public key, 32 bytes
+     * @param senderIndex     this side's index for the session, which the responder puts in front of every
+     *                        frame it sends on it (random, unique among this side's sessions)
+     * @param payload         at most {@link Handshake#MAX_PAYLOAD} bytes, sealed with forward secrecy only
+     *                        against the loss of the initiator's key, not the responder's (docs/crypto.md)
+     * @throws IllegalArgumentException if the responder's key is not 32 bytes or is a low-order point, or the
+     *                                  payload is too long
+     */
+    public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload) {
+        if (responderPublic.length != Handshake.KEY_LENGTH) {
+            throw new IllegalArgumentException("the responder's public key is 32 bytes, got "
+                    + responderPublic.length);
+        }
+        if (payload.length > Handshake.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("handshake payload of " + payload.length + " bytes; at most "
+                    + Handshake.MAX_PAYLOAD);
+        }
+        byte[] rs = responderPublic.clone();
+        int len = Handshake.initiationLength(payload.length);
+        byte[] msg = new byte[len];
+        Handshake.putHeader(msg, Handshake.INITIATION);
+        Handshake.putInt(msg, Handshake.I_SENDER, senderIndex);
+
+        SymmetricState s = SymmetricState.start(rs);
+        s.mixHash(msg, 0, Handshake.I_EPHEMERAL);
+        var pair = X25519.generate();
+        byte[] e = X25519.publicKey(pair);
+        System.arraycopy(e, 0, msg, Handshake.I_EPHEMERAL, Handshake.KEY_LENGTH);
+        s.mixChain(e);
+        s.mixHash(e, 0, e.length);
+        try {
+            byte[] k = s.mixKey(X25519.dh(pair.getPrivate(), rs, 0)); // es
+            byte[] c = s.encryptAndHash(k, self.publicKey());
+            System.arraycopy(c, 0, msg, Handshake.I_STATIC, c.length);
+            k = s.mixKey(X25519.dh(self.privateKey(), rs, 0)); // ss
+            byte[] body = new byte[len - Handshake.I_BODY - Handshake.TAG_LENGTH - Handshake.MAC_LENGTH];
+            System.arraycopy(Tai64n.now(), 0, body, 0, Tai64n.LENGTH);
+            body[Tai64n.LENGTH] = (byte) (payload.length >>> 8);
+            body[Tai64n.LENGTH + 1] = (byte) payload.length;
+            System.arraycopy(payload, 0, body, Handshake.I_BODY_PREFIX, payload.length); // the rest: zero pad
+            c = s.encryptAndHash(k, body);
+            System.arraycopy(c, 0, msg, Handshake.I_BODY, c.length);
+        } catch (CryptoException lowOrder) {
+            throw new IllegalArgumentException("the responder's public key is not usable (a low-order point):"
+                    + " check the pinned key", lowOrder);
+        }
+        byte[] mac1 = Handshake.mac1(rs, msg, len - Handshake.MAC_LENGTH);
+        System.arraycopy(mac1, 0, msg, len - Handshake.MAC_LENGTH, Handshake.MAC_LENGTH);
+        return new Initiator(self, rs, senderIndex, pair.getPrivate(), msg, s);
+    }
+
+    /** The initiation datagram (a copy). */
+    public byte[] initiation() {
+        return initiation.clone();
+    }
+
+    public int senderIndex() {
+        return senderIndex;
+    }
+
+    /** {@link #consume(ByteBuffer, Session.Limits)} with {@link Session.Limits#DEFAULT}. */
+    public Completion consume(ByteBuffer response) throws CryptoException {
+        return consume(response, Session.Limits.DEFAULT);
+    }
+
+    /**
+     * Verifies the response between the buffer's position and limit (absolute reads) and derives the session:
+     * ee and se are mixed in, the payload opened, the transport keys split off.
+     *
+     * @throws CryptoException naming the reason: not a response of a possible length, another receiver index,
+     *                         a low-order ephemeral key, a tag that does not verify (another responder key,
+     *                         modified bytes), or a handshake that is already complete (a replayed response)
+     */
+    public synchronized Completion consume(ByteBuffer response, Session.Limits limits) throws CryptoException {
+        int len = response.limit() - response.position();
+        if (len < Handshake.RESPONSE_OVERHEAD || len > Handshake.MAX_RESPONSE_LENGTH) {
+            throw new CryptoException(CryptoException.Reason.MALFORMED, "response of " + len + " bytes; "
+                    + Handshake.RESPONSE_OVERHEAD + ".." + Handshake.MAX_RESPONSE_LENGTH + " expected");
+        }
+        byte[] msg = Handshake.copy(response);
+        Handshake.checkHeader(msg, Handshake.RESPONSE, "response");
+        int receiver = Handshake.getInt(msg, Handshake.R_RECEIVER);
+        if (receiver != senderIndex) {
+            throw new CryptoException(CryptoException.Reason.UNKNOWN_RECEIVER, "response for index "
+                    + Integer.toUnsignedString(receiver) + ", this handshake is " + Integer.toUnsignedString(senderIndex));
+        }
+        if (state == null) {
+            throw new CryptoException(CryptoException.Reason.REPLAYED, "handshake already complete");
+        }
+        SymmetricState s = state.copy();
+        s.mixHash(msg, 0, Handshake.R_EPHEMERAL);
+        byte[] e = Arrays.copyOfRange(msg, Handshake.R_EPHEMERAL, Handshake.R_EPHEMERAL + Handshake.KEY_LENGTH);
+        s.mixChain(e);
+        s.mixHash(e, 0, e.length);
+        byte[] ee = X25519.dh(ephemeral, e, 0);
+        s.mixChain(ee);
+        Arrays.fill(ee, (byte) 0);
+        byte[] k = s.mixKey(X25519.dh(self.privateKey(), e, 0)); // se
+        byte[] body = s.decryptAndHash(k, msg, Handshake.R_BODY, len - Handshake.R_BODY);
+        int payloadLength = (body[0] & 0xFF) << 8 | body[1] & 0xFF;
+        if (payloadLength != body.length - 2) {
+            throw new CryptoException(CryptoException.Reason.MALFORMED, "response payload length " + payloadLength
+                    + " does not match its " + (body.length - 2) + " bytes");
+        }
+        byte[][] keys = s.split();
+        state.wipe();
+        state = null;
+        ephemeral = null;
+        Session session = new Session(true, senderIndex, Handshake.getInt(msg, Handshake.R_SENDER), keys[0],
+                keys[1], responderPublic, limits);
+        return new Completion(Arrays.copyOfRange(body, 2, body.length), session);
+    }
+}

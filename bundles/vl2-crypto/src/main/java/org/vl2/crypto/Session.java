@@ -1,0 +1,360 @@
+package org.vl2.crypto;
+
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The transport keys of one completed handshake: seals and opens messages in place.
+ *
+ * <pre>
+ *  offset            size
+ *  0                 headerLength &gt;= 16   header, authenticated (associated data), not encrypted;
+ *                                           bytes 8..16 are the counter, written by seal
+ *  headerLength      n                     payload, encrypted in place
+ *  headerLength + n  16                    Poly1305 tag, appended by seal
+ * </pre>
+ *
+ * <p>The nonce is 4 zero bytes followed by the 8-byte big-endian counter, i.e. exactly the header's bytes 8..16
+ * after the zeros. Each direction has its own key, so the counters of the two directions never meet. Counters
+ * start at 0 and never repeat within a session; the receiver keeps a {@link #REPLAY_WINDOW}-counter window.
+ *
+ * <p><b>Threads.</b> {@link #seal} may be called from several threads at once (the counter is an atomic
+ * increment; frames may then leave slightly out of order, which the window absorbs). {@link #open} must be
+ * called from one thread at a time, the session's receive thread: its replay window is not synchronized.
+ * The rest is thread-safe.
+ *
+ * <p><b>Allocation.</b> Ciphers and scratch space are per thread (holding JDK types only, so that a thread that
+ * outlives this bundle does not pin its class loader). What the JDK 17 still allocates per message: the
+ * IvParameterSpec and its copy of the nonce, a copy of the key and the Poly1305 key set-up in Cipher.init (about
+ * 1.3 KB a seal), and on opening its buffer of the whole ciphertext, which it holds until the tag is verified
+ * (about 6.5 KB for a 1400-byte frame). Direct buffers are copied through the per-thread scratch array rather
+ * than given to the Cipher, which would allocate temporary arrays for them.
+ *
+ * <p>All times are {@link System#nanoTime()} values.
+ */
+public final class Session {
+
+    public static final int TAG_LENGTH = 16;
+    /** Where in the header the counter goes: protocol v1's session token field. */
+    public static final int COUNTER_OFFSET = 8;
+    public static final int MIN_HEADER_LENGTH = 16;
+    /** Hard limit on counters: no message is sealed or opened with a counter at or above it. */
+    public static final long REJECT_AFTER_MESSAGES = 1L << 60;
+    /** Counters this far below the highest opened one are rejected as {@link CryptoException.Reason#OUTSIDE_WINDOW}. */
+    public static final int REPLAY_WINDOW = ReplayWindow.WINDOW;
+
+    /**
+     * When a session should be replaced and when it must no longer be used.
+     *
+     * @param rekeyAfterMessages {@link #needsRekey} once this many messages are sealed, 1..2^60
+     * @param rekeyAfterTime     {@link #needsRekey} once the session is this old
+     * @param rejectAfterTime    seal and open refuse once the session is this old (&gt;= rekeyAfterTime)
+     */
+    public record Limits(long rekeyAfterMessages, Duration rekeyAfterTime, Duration rejectAfterTime) {
+
+        /**
+         * 2^40 messages, 120 s, 180 s. The times are WireGuard's: a key in use at most three minutes bounds what
+         * a leaked session key exposes, and the minute between rekey and reject leaves room for handshake retries.
+         * 2^40 messages (weeks at a million frames a second) keeps the message limit out of the way of the time
+         * limit while staying far below the 2^60 hard limit.
+         */
+        public static final Limits DEFAULT = new Limits(1L << 40, Duration.ofSeconds(120), Duration.ofSeconds(180));
+
+        /** @throws IllegalArgumentException if a value is out of range */
+        public Limits {
+            if (rekeyAfterMessages < 1 || rekeyAfterMessages > REJECT_AFTER_MESSAGES) {
+                throw new IllegalArgumentException("rekeyAfterMessages must be 1..2^60, got " + rekeyAfterMessages);
+            }
+            if (rekeyAfterTime.isNegative() || rekeyAfterTime.isZero() || rejectAfterTime.compareTo(rekeyAfterTime) < 0) {
+                throw new IllegalArgumentException("need 0 < rekeyAfterTime <= rejectAfterTime, got "
+                        + rekeyAfterTime + " and " + rejectAfterTime);
+            }
+        }
+    }
+
+    // shared, stackless: rejecting a frame allocates nothing (see CryptoException)
+    private static final CryptoException MALFORMED = new CryptoException(CryptoException.Reason.MALFORMED,
+            "sealed message shorter than header and tag, or outside the buffer");
+    private static final CryptoException EXPIRED = new CryptoException(CryptoException.Reason.EXPIRED,
+            "session older than its reject-after time");
+    private static final CryptoException EXHAUSTED = new CryptoException(CryptoException.Reason.EXHAUSTED,
+            "counter at or beyond 2^60");
+    private static final CryptoException REPLAYED = new CryptoException(CryptoException.Reason.REPLAYED,
+            "counter already opened");
+    private static final CryptoException OUTSIDE_WINDOW = new CryptoException(CryptoException.Reason.OUTSIDE_WINDOW,
+            "counter older than the replay window");
+    private static final CryptoException AUTH_FAILED = new CryptoException(CryptoException.Reason.AUTH_FAILED,
+            "tag mismatch: another key, or modified");
+
+    /**
+     * Separate Ciphers for sealing and opening: the JDK refuses to initialise a ChaCha20 Cipher with the key and
+     * nonce of its previous initialisation, which a thread that seals for one side and opens for the other (a
+     * test, a loopback) would otherwise do.
+     */
+    private static final ThreadLocal<Cipher> SEAL = ThreadLocal.withInitial(Session::newCipher);
+    private static final ThreadLocal<Cipher> OPEN = ThreadLocal.withInitial(Session::newCipher);
+    private static final ThreadLocal<byte[]> NONCE = ThreadLocal.withInitial(() -> new byte[12]);
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[2048]);
+    /** Never a real nonce (counters stay below 2^60): re-initialises the open Cipher away from a failed nonce. */
+    private static final IvParameterSpec RESET_NONCE = new IvParameterSpec(new byte[] {0, 0, 0, 0, -1, -1, -1, -1,
+            -1, -1, -1, -1});
+
+    private final boolean initiator;
+    private final int localIndex;
+    private final int remoteIndex;
+    private final SecretKeySpec sendKey;
+    private final SecretKeySpec receiveKey;
+    private final byte[] remotePublicKey;
+    private final Limits limits;
+    private final long created;
+    private final long rekeyAfterNanos;
+    private final long rejectAfterNanos;
+    private final AtomicLong sendCounter = new AtomicLong();
+    private final ReplayWindow window = new ReplayWindow();
+    private volatile boolean confirmed;
+
+    Session(boolean initiator, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
+            byte[] remotePublicKey, Limits limits) {
+        this.initiator = initiator;
+        this.localIndex = localIndex;
+        this.remoteIndex = remoteIndex;
+        this.sendKey = new SecretKeySpec(sendKey, "ChaCha20");
+        this.receiveKey = new SecretKeySpec(receiveKey, "ChaCha20");
+        Arrays.fill(sendKey, (byte) 0);
+        Arrays.fill(receiveKey, (byte) 0);
+        this.remotePublicKey = remotePublicKey.clone();
+        this.limits = limits;
+        this.rekeyAfterNanos = limits.rekeyAfterTime().toNanos();
+        this.rejectAfterNanos = limits.rejectAfterTime().toNanos();
+        // the initiator has seen the responder prove its keys (the response); the responder waits for a frame
+        this.confirmed = initiator;
+        this.created = System.nanoTime();
+    }
+
+    /**
+     * Seals a message in place: writes the next counter at {@code offset + 8}, encrypts the payload that follows
+     * the header and appends the tag, with the whole header (counter included) as associated data.
+     *
+     * @param offset        absolute index of the header in {@code packet}
+     * @param headerLength  at least {@link #MIN_HEADER_LENGTH}
+     * @param payloadLength bytes after the header; the 16 bytes after them, up to the limit, receive the tag
+     * @param now           {@link System#nanoTime()}
+     * @return the sealed message's length: headerLength + payloadLength + 16
+     * @throws CryptoException           EXPIRED past the reject-after time, EXHAUSTED past 2^60 messages
+     * @throws IndexOutOfBoundsException if header, payload and tag do not fit below the limit
+     */
+    public int seal(ByteBuffer packet, int offset, int headerLength, int payloadLength, long now)
+            throws CryptoException {
+        if (offset < 0 || headerLength < MIN_HEADER_LENGTH || payloadLength < 0
+                || (long) offset + headerLength + payloadLength + TAG_LENGTH > packet.limit()) {
+            throw new IndexOutOfBoundsException("header " + headerLength + " + payload " + payloadLength + " + tag "
+                    + TAG_LENGTH + " at " + offset + " do not fit below limit " + packet.limit());
+        }
+        if (now - created >= rejectAfterNanos) {
+            throw EXPIRED;
+        }
+        long counter = sendCounter.getAndIncrement();
+        if (counter >= REJECT_AFTER_MESSAGES) {
+            throw EXHAUSTED;
+        }
+        for (int i = 0; i < 8; i++) {
+            packet.put(offset + COUNTER_OFFSET + i, (byte) (counter >>> (56 - 8 * i)));
+        }
+        Cipher c = SEAL.get();
+        try {
+            c.init(Cipher.ENCRYPT_MODE, sendKey, nonce(counter));
+            if (packet.hasArray()) {
+                byte[] a = packet.array();
+                int at = packet.arrayOffset() + offset;
+                c.updateAAD(a, at, headerLength);
+                c.doFinal(a, at + headerLength, payloadLength, a, at + headerLength);
+            } else {
+                byte[] s = scratch(headerLength + payloadLength + TAG_LENGTH);
+                packet.get(offset, s, 0, headerLength + payloadLength);
+                c.updateAAD(s, 0, headerLength);
+                c.doFinal(s, headerLength, payloadLength, s, headerLength);
+                packet.put(offset + headerLength, s, headerLength, payloadLength + TAG_LENGTH);
+            }
+        } catch (GeneralSecurityException e) {
+            // includes the JDK's refusal to reuse a key and nonce: a counter that repeated would be a bug here
+            throw new IllegalStateException("ChaCha20-Poly1305 failed to seal", e);
+        }
+        return headerLength + payloadLength + TAG_LENGTH;
+    }
+
+    /**
+     * Opens a sealed message in place: checks the counter at {@code offset + 8} against the replay window,
+     * verifies the tag over header and ciphertext, decrypts the payload where it is, then marks the counter seen.
+     * A message that fails leaves the window as it was.
+     *
+     * @param offset       absolute index of the header in {@code packet}
+     * @param headerLength at least {@link #MIN_HEADER_LENGTH}
+     * @param sealedLength bytes after the header: ciphertext and tag
+     * @param now          {@link System#nanoTime()}
+     * @return the payload's length (sealedLength - 16); the plaintext is at offset + headerLength
+     * @throws CryptoException MALFORMED (shorter than header + tag, or outside the buffer), EXPIRED, EXHAUSTED
+     *                         (a counter at or beyond 2^60), REPLAYED, OUTSIDE_WINDOW, AUTH_FAILED
+     */
+    public int open(ByteBuffer packet, int offset, int headerLength, int sealedLength, long now)
+            throws CryptoException {
+        if (offset < 0 || headerLength < MIN_HEADER_LENGTH || sealedLength < TAG_LENGTH
+                || (long) offset + headerLength + sealedLength > packet.limit()) {
+            throw MALFORMED;
+        }
+        if (now - created >= rejectAfterNanos) {
+            throw EXPIRED;
+        }
+        long counter = 0;
+        for (int i = 0; i < 8; i++) {
+            counter = counter << 8 | packet.get(offset + COUNTER_OFFSET + i) & 0xFF;
+        }
+        switch (window.check(counter)) {
+            case ReplayWindow.OK:
+                break;
+            case ReplayWindow.SEEN:
+                throw REPLAYED;
+            case ReplayWindow.TOO_OLD:
+                throw OUTSIDE_WINDOW;
+            default:
+                throw EXHAUSTED;
+        }
+        Cipher c = OPEN.get();
+        try {
+            IvParameterSpec nonce = nonce(counter);
+            try {
+                c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
+            } catch (InvalidKeyException sameKeyAndNonce) {
+                // the last open on this thread used this key and counter and failed (else the window would have
+                // rejected the counter): step away from it, then initialise again
+                c.init(Cipher.DECRYPT_MODE, receiveKey, RESET_NONCE);
+                c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
+            }
+            if (packet.hasArray()) {
+                byte[] a = packet.array();
+                int at = packet.arrayOffset() + offset;
+                c.updateAAD(a, at, headerLength);
+                c.doFinal(a, at + headerLength, sealedLength, a, at + headerLength);
+            } else {
+                byte[] s = scratch(headerLength + sealedLength);
+                packet.get(offset, s, 0, headerLength + sealedLength);
+                c.updateAAD(s, 0, headerLength);
+                c.doFinal(s, headerLength, sealedLength, s, headerLength);
+                packet.put(offset + headerLength, s, headerLength, sealedLength - TAG_LENGTH);
+            }
+        } catch (AEADBadTagException e) {
+            throw AUTH_FAILED;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("ChaCha20-Poly1305 failed to open", e);
+        }
+        window.accept(counter);
+        if (!confirmed) {
+            confirmed = true;
+        }
+        return sealedLength - TAG_LENGTH;
+    }
+
+    /**
+     * Whether to start a new handshake: {@code rekeyAfterMessages} sealed, or {@code rekeyAfterTime} old. The
+     * initiator (the agent) acts on it; the responder cannot initiate and lets the session expire instead.
+     */
+    public boolean needsRekey(long now) {
+        return sendCounter.get() >= limits.rekeyAfterMessages() || now - created >= rekeyAfterNanos;
+    }
+
+    /** Whether the session is past its reject-after time: seal and open refuse it. */
+    public boolean isExpired(long now) {
+        return now - created >= rejectAfterNanos;
+    }
+
+    /**
+     * Whether the peer has proven it holds the keys: always for the initiator (the response proved it), for the
+     * responder after the first message opened. A responder keeps sending on its previous session until the new
+     * one is confirmed, so a replayed initiation (which makes a session nobody else can use) disturbs nothing.
+     */
+    public boolean isConfirmed() {
+        return confirmed;
+    }
+
+    public boolean isInitiator() {
+        return initiator;
+    }
+
+    /** This side's index: the receiver index in front of messages the peer sends on this session. */
+    public int localIndex() {
+        return localIndex;
+    }
+
+    /** The peer's index: the receiver index to put in front of messages sent on this session. */
+    public int remoteIndex() {
+        return remoteIndex;
+    }
+
+    /** The peer's authenticated static public key (a copy). */
+    public byte[] remotePublicKey() {
+        return remotePublicKey.clone();
+    }
+
+    public long remoteMemberId() {
+        return Identity.memberId(remotePublicKey);
+    }
+
+    /** {@link System#nanoTime()} when the session was derived. */
+    public long createdNanos() {
+        return created;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** Messages sealed so far (the next counter). */
+    public long sent() {
+        return Math.min(sendCounter.get(), REJECT_AFTER_MESSAGES);
+    }
+
+    @Override
+    public String toString() {
+        return "Session[" + (initiator ? "initiator" : "responder") + ", local " + Integer.toUnsignedString(localIndex)
+                + ", remote " + Integer.toUnsignedString(remoteIndex) + ", peer " + Identity.fingerprint(remotePublicKey)
+                + "]";
+    }
+
+    /** Tests: continue sealing at {@code counter} (the window and limits at high counters). */
+    void skipTo(long counter) {
+        sendCounter.set(counter);
+    }
+
+    private static IvParameterSpec nonce(long counter) {
+        byte[] n = NONCE.get();
+        for (int i = 0; i < 8; i++) {
+            n[4 + i] = (byte) (counter >>> (56 - 8 * i));
+        }
+        return new IvParameterSpec(n); // copies the array
+    }
+
+    private static byte[] scratch(int length) {
+        byte[] s = SCRATCH.get();
+        if (s.length < length) {
+            s = new byte[length > 1 << 30 ? length : Integer.highestOneBit(length - 1) << 1];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private static Cipher newCipher() {
+        try {
+            return Cipher.getInstance(Aead.TRANSFORMATION);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no ChaCha20-Poly1305 (Java 11+ always has)", e);
+        }
+    }
+}

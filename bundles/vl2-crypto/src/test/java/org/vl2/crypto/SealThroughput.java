@@ -1,0 +1,105 @@
+package org.vl2.crypto;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+
+/**
+ * A plain throughput measurement, not a test (no JMH, no timed assertions): seal + open of 1400-byte frames on
+ * one thread, heap and direct buffers, with the bytes allocated per operation; and full handshakes per second.
+ *
+ * <pre>
+ * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes org.vl2.crypto.SealThroughput [seconds]
+ * </pre>
+ */
+public final class SealThroughput {
+
+    private SealThroughput() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
+        System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
+                + Runtime.getRuntime().availableProcessors() + " CPUs");
+        for (boolean direct : new boolean[] {false, true}) {
+            run(direct, 1400, seconds / 2, false); // warm-up of both paths before either is measured
+        }
+        for (boolean direct : new boolean[] {false, true, false, true}) {
+            run(direct, 1400, seconds, true);
+        }
+        run(false, 64, seconds, true);
+        handshakes(seconds);
+    }
+
+    private static void run(boolean direct, int payload, double seconds, boolean print) throws CryptoException {
+        Fixtures.Pair p = Fixtures.handshake();
+        ByteBuffer buf = direct ? ByteBuffer.allocateDirect(2048) : ByteBuffer.allocate(2048);
+        Fixtures.frame(buf, 1, new byte[payload]);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().getId();
+        long sealNanos = 0;
+        long openNanos = 0;
+        long n = 0;
+        long allocated = mx.getThreadAllocatedBytes(tid);
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        for (long t = System.nanoTime(); t < end; n++) {
+            int sealed = p.agent().seal(buf, 0, 16, payload, t);
+            long t1 = System.nanoTime();
+            p.sw().open(buf, 0, 16, sealed - 16, t1);
+            long t2 = System.nanoTime();
+            sealNanos += t1 - t;
+            openNanos += t2 - t1;
+            t = t2;
+        }
+        allocated = mx.getThreadAllocatedBytes(tid) - allocated;
+        if (print) {
+            double total = (sealNanos + openNanos) / 1e9;
+            System.out.printf("%s %4d B: seal+open %7.1f MB/s (%6.0f k frames/s); seal %5.0f ns (%6.1f MB/s),"
+                            + " open %5.0f ns (%6.1f MB/s); %5d B allocated per seal+open%n",
+                    direct ? "direct" : "heap  ", payload, n * payload / total / 1e6, n / total / 1e3,
+                    (double) sealNanos / n, n * payload / (sealNanos / 1e9) / 1e6, (double) openNanos / n,
+                    n * payload / (openNanos / 1e9) / 1e6, allocated / n);
+        }
+    }
+
+    /** Whole handshakes, and what the switch spends on initiations it rejects (the flood cost). */
+    private static void handshakes(double seconds) throws CryptoException {
+        byte[] initiation = Initiator.create(Fixtures.AGENT, Fixtures.SWITCH.publicKey(), 1, new byte[52]).initiation();
+        TimestampGuard guard = new TimestampGuard();
+        Responder.consume(Fixtures.SWITCH, ByteBuffer.wrap(initiation), guard).respond(1, new byte[60]);
+        byte[] wrongMac = initiation.clone();
+        wrongMac[wrongMac.length - 1] ^= 1;
+        for (int round = 0; round < 2; round++) {
+            boolean print = round == 1;
+            double t = seconds / (print ? 1 : 2);
+            time(print, "handshake, both sides", t, Fixtures::handshake);
+            time(print, "initiation rejected by mac1", t, () -> reject(wrongMac, guard));
+            time(print, "initiation rejected after es+ss (replay)", t, () -> reject(initiation, guard));
+        }
+    }
+
+    private static void reject(byte[] initiation, TimestampGuard guard) {
+        try {
+            Responder.consume(Fixtures.SWITCH, ByteBuffer.wrap(initiation), guard);
+            throw new IllegalStateException("accepted");
+        } catch (CryptoException expected) {
+            // the measured path
+        }
+    }
+
+    interface Op {
+        void run() throws CryptoException;
+    }
+
+    private static void time(boolean print, String what, double seconds, Op op) throws CryptoException {
+        long n = 0;
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            op.run();
+            n++;
+        }
+        if (print) {
+            System.out.printf("%-42s %9.1f us%n", what + ":", (System.nanoTime() - start) / 1e3 / n);
+        }
+    }
+}

@@ -1,0 +1,339 @@
+package org.vl2.switching.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.MemberInfo;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Initiator;
+import org.vl2.crypto.Session;
+import org.vl2.ipam.Ipv4Pool;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.switching.internal.Fakes.FakeTransport;
+import org.vl2.switching.internal.Fakes.MapMacTable;
+
+/** The encrypted vl2 protocol on the switch (docs/crypto.md): handshake, sealed messages, private networks. */
+class EncryptedProtocolTest {
+
+    private static final long PUB = 0xa1L;
+    private static final long PRIV = 0xb2L;
+    private static final String BCAST = "ff:ff:ff:ff:ff:ff";
+
+    @TempDir
+    Path stateDir;
+
+    private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    private final Identity switchIdentity = Identity.generate();
+    private final Identity alice = Identity.generate();
+    private final Identity bob = Identity.generate();
+    private final Identity mallory = Identity.generate();
+    private FakeTransport vl2;
+    private SwitchCore sw;
+    private NetworkDefinition privateNet;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        vl2 = new FakeTransport("vl2", "vl2");
+        sw = new SwitchCore(new MapMacTable(), null, Fakes.config("learning", 1522, 300, 1024, 1000, false),
+                clock::get, false, stateDir, switchIdentity);
+        sw.bindPolicy(new LearningPolicy());
+        sw.attach(vl2);
+        sw.bindNetwork(new NetworkDefinition(Vl2ProtocolTest.network(PUB, "10.1.0.0/24", null)));
+        privateNet = new NetworkDefinition(privateSettings(Set.of(Identity.fingerprint(alice.publicKey()),
+                Identity.formatMemberId(bob.memberId()))));
+        sw.bindNetwork(privateNet);
+    }
+
+    private static NetworkSettings privateSettings(Set<String> members) throws Exception {
+        return new NetworkSettings(PRIV, "secret", 1400, null, Ipv4Pool.parse("10.2.0.0/24", null), null, true,
+                Duration.ofHours(1), null, List.of(), true, members);
+    }
+
+    /** An encrypted agent as the switch sees it. */
+    private final class Agent {
+        final Identity identity;
+        final SocketAddress address;
+        final String mac;
+        Session session;
+        Welcome welcome;
+        byte[] lastInitiation;
+
+        Agent(Identity identity, int port, String mac) {
+            this.identity = identity;
+            this.address = Fakes.endpoint(port);
+            this.mac = mac;
+        }
+
+        /** Handshake; the WELCOME, or null when the switch answered something else (then {@link #error}). */
+        Welcome join(long network) throws Exception {
+            ByteBuffer join = ByteBuffer.allocate(64);
+            new Join(network, identity.memberId(), 99, 1518, 0, null, "agent").encode(join);
+            Initiator i = Initiator.create(identity, switchIdentity.publicKey(), 0x1000 + address.hashCode() % 1000,
+                    join.array());
+            lastInitiation = i.initiation();
+            vl2.clear();
+            vl2.inject(address, ByteBuffer.wrap(lastInitiation));
+            byte[] answer = vl2.last(address);
+            if (answer == null || answer[2] != 9) {
+                return null;
+            }
+            Initiator.Completion c = i.consume(ByteBuffer.wrap(answer));
+            session = c.session();
+            welcome = Welcome.decode(ByteBuffer.wrap(c.payload()));
+            return welcome;
+        }
+
+        ProtocolError error() throws Exception {
+            byte[] answer = vl2.last(address);
+            assertNotNull(answer, "an answer");
+            assertTrue(answer.length <= lastInitiation.length, "no longer than the initiation");
+            return ProtocolError.decode(ByteBuffer.wrap(answer));
+        }
+
+        /** A sealed message of this agent: header, body sealed in place, tag. */
+        byte[] seal(int type, byte[] body) throws Exception {
+            ByteBuffer b = ByteBuffer.allocate(16 + body.length + 16);
+            b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) type).put(3, (byte) Wire.FLAG_SEALED)
+                    .putInt(4, session.remoteIndex()).put(16, body);
+            session.seal(b, 0, 16, body.length, System.nanoTime());
+            return b.array();
+        }
+
+        void send(String dst) throws Exception {
+            ByteBuffer f = Fakes.frame(dst, mac, -1, 46);
+            byte[] frame = new byte[f.remaining()];
+            f.get(frame);
+            vl2.inject(address, ByteBuffer.wrap(seal(Wire.FRAME, frame)));
+        }
+
+        /** Opens the last datagram the switch sent this agent; null if none. */
+        byte[] lastOpened(int type) throws Exception {
+            byte[] d = vl2.last(address);
+            if (d == null) {
+                return null;
+            }
+            assertEquals(type, d[2]);
+            assertEquals(Wire.FLAG_SEALED, d[3]);
+            ByteBuffer b = ByteBuffer.wrap(d.clone());
+            int n = session.open(b, 0, 16, d.length - 16, System.nanoTime());
+            return Arrays.copyOfRange(b.array(), 16, 16 + n);
+        }
+    }
+
+    @Test
+    void plaintextJoinsAreRefusedUnlessAllowed() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(64);
+        new Join(PUB, 1, 5, 1518, 0, null, "").encode(b);
+        SocketAddress from = Fakes.endpoint(40000);
+        vl2.inject(from, b.flip());
+        ProtocolError e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(from)));
+        assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+        assertTrue(e.message().contains("switch.key"), e.message());
+        assertTrue(sw.ports().isEmpty());
+    }
+
+    @Test
+    void anEncryptedJoinGetsAPortWhoseMemberIdComesFromTheKey() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Welcome w = a.join(PUB);
+        assertNotNull(w);
+        assertEquals("10.1.0.1", w.ipv4().getHostAddress());
+        assertEquals(Identity.formatMemberId(alice.memberId()), sw.ports().get(0).member());
+        assertEquals("vl2/encrypted", sw.ports().get(0).mode());
+        assertEquals(switchIdentity.fingerprint(), sw.publicKey());
+    }
+
+    @Test
+    void framesAreSealedBothWaysAndNeverInTheClear() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        a.join(PUB);
+        b.join(PUB);
+        vl2.clear();
+        a.send(BCAST);
+        byte[] expected = new byte[60];
+        Fakes.frame(BCAST, a.mac, -1, 46).get(expected);
+        byte[] onTheWire = vl2.last(b.address);
+        assertFalse(indexOf(onTheWire, Arrays.copyOfRange(expected, 6, 12)) >= 0, "the source MAC is not in the clear");
+        assertArrayEquals(expected, b.lastOpened(Wire.FRAME));
+        b.send(a.mac);
+        assertNotNull(a.lastOpened(Wire.FRAME));
+        assertEquals(1, sw.statistics().unicast());
+    }
+
+    @Test
+    void tamperedReplayedAndForeignFramesAreDropped() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        a.join(PUB);
+        b.join(PUB);
+        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        byte[] frame = new byte[f.remaining()];
+        f.get(frame);
+        byte[] sealed = a.seal(Wire.FRAME, frame);
+        byte[] tampered = sealed.clone();
+        tampered[30] ^= 1;
+        vl2.clear();
+        vl2.inject(a.address, ByteBuffer.wrap(tampered));
+        assertNull(vl2.last(b.address), "a flipped bit: dropped");
+        vl2.inject(a.address, ByteBuffer.wrap(sealed.clone()));
+        assertNotNull(vl2.last(b.address), "the genuine one passes");
+        vl2.clear();
+        vl2.inject(a.address, ByteBuffer.wrap(sealed.clone()));
+        assertNull(vl2.last(b.address), "a replay: dropped");
+        assertEquals(2, sw.statistics().badSession());
+        ByteBuffer plain = ByteBuffer.allocate(16 + 60);
+        org.vl2.protocol.FrameHeader.write(plain, 0, a.welcome.port(), 0);
+        plain.position(16);
+        plain.put(frame).flip();
+        vl2.inject(a.address, plain);
+        assertNull(vl2.last(b.address), "a plaintext FRAME for an encrypted port: dropped");
+    }
+
+    @Test
+    void privateNetworksAdmitOnlyAuthorizedMembersByKeyOrId() throws Exception {
+        Agent m = new Agent(mallory, 40003, "02:00:00:00:00:03");
+        assertNull(m.join(PRIV));
+        assertEquals(ErrorCode.NOT_AUTHORIZED, m.error().code());
+        assertTrue(sw.ports().isEmpty(), "an unauthorized member gets an error and nothing else");
+        assertNotNull(new Agent(alice, 40001, "02:00:00:00:00:01").join(PRIV), "authorized by key");
+        assertNotNull(new Agent(bob, 40002, "02:00:00:00:00:02").join(PRIV), "authorized by member id");
+        List<MemberInfo> members = sw.members(PRIV);
+        assertEquals(2, members.size());
+        assertTrue(members.stream().allMatch(i -> i.authorized() && i.port() != null && i.encrypted()));
+    }
+
+    @Test
+    void deauthorizingCutsAMemberOffAtOnce() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        a.join(PRIV);
+        b.join(PRIV);
+        privateNet.replace(privateSettings(Set.of(Identity.formatMemberId(bob.memberId()))));
+        sw.updatedNetwork(privateNet);
+        assertEquals(1, sw.ports().size(), "alice's port is gone");
+        vl2.clear();
+        a.send(BCAST);
+        assertNull(vl2.last(b.address), "her frames go nowhere");
+        assertEquals(ErrorCode.UNKNOWN_PORT, ProtocolError.decode(ByteBuffer.wrap(vl2.last(a.address))).code());
+        assertNull(a.join(PRIV), "and she cannot come back");
+        assertEquals(ErrorCode.NOT_AUTHORIZED, a.error().code());
+    }
+
+    @Test
+    void aSealedKeepaliveGetsASealedAckOfTheSameSize() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        a.join(PUB);
+        vl2.clear();
+        byte[] ka = a.seal(Wire.KEEPALIVE, ByteBuffer.allocate(8).putLong(4242).array());
+        vl2.inject(a.address, ByteBuffer.wrap(ka));
+        byte[] ack = vl2.last(a.address);
+        assertEquals(40, ack.length);
+        assertEquals(4242, ByteBuffer.wrap(a.lastOpened(Wire.KEEPALIVE_ACK)).getLong());
+    }
+
+    @Test
+    void anAuthenticatedFrameFromANewAddressMovesThePort() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        a.join(PUB);
+        b.join(PUB);
+        SocketAddress natted = Fakes.endpoint(41001);
+        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        byte[] frame = new byte[f.remaining()];
+        f.get(frame);
+        vl2.inject(natted, ByteBuffer.wrap(a.seal(Wire.FRAME, frame)));
+        assertTrue(sw.ports().stream().anyMatch(p -> p.remote().equals("127.0.0.1:41001")));
+        vl2.clear();
+        b.send(a.mac);
+        assertNotNull(vl2.last(natted));
+    }
+
+    @Test
+    void aRekeyKeepsThePortAndTheOldSessionStillOpens() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        int port = a.join(PUB).port();
+        b.join(PUB);
+        Session old = a.session;
+        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        byte[] frame = new byte[f.remaining()];
+        f.get(frame);
+        byte[] sealedWithOld = a.seal(Wire.FRAME, frame);
+        Session fresh;
+        assertEquals(port, a.join(PUB).port(), "same port after the new handshake");
+        fresh = a.session;
+        assertTrue(old != fresh);
+        vl2.clear();
+        vl2.inject(a.address, ByteBuffer.wrap(sealedWithOld));
+        assertNotNull(vl2.last(b.address), "a frame sealed just before the rekey still counts");
+        vl2.clear();
+        b.send(a.mac);
+        a.session = old;
+        assertNotNull(a.lastOpened(Wire.FRAME), "until the agent uses the new keys, frames to it use the old ones");
+        a.session = fresh;
+        vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, new byte[8]))); // confirms the new session
+        vl2.clear();
+        b.send(a.mac);
+        assertNotNull(a.lastOpened(Wire.FRAME), "then they use the new session");
+    }
+
+    @Test
+    void aReplayedInitiationIsNotAnswered() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        a.join(PUB);
+        vl2.clear();
+        vl2.inject(Fakes.endpoint(40009), ByteBuffer.wrap(a.lastInitiation));
+        assertNull(vl2.last(Fakes.endpoint(40009)));
+    }
+
+    @Test
+    void aSealedLeaveRemovesThePort() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        a.join(PUB);
+        vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.LEAVE, new byte[0])));
+        assertTrue(sw.ports().isEmpty());
+    }
+
+    @Test
+    void theSwitchKeepsItsKeyPairAcrossRestarts() throws Exception {
+        SwitchCore first = new SwitchCore(new MapMacTable(), null, Fakes.defaults(), clock::get, false, stateDir, null);
+        SwitchCore second = new SwitchCore(new MapMacTable(), null, Fakes.defaults(), clock::get, false, stateDir, null);
+        assertEquals(first.publicKey(), second.publicKey());
+        assertTrue(java.nio.file.Files.getPosixFilePermissions(stateDir.resolve("switch-identity")).stream()
+                .noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")), "owner only");
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
