@@ -10,8 +10,8 @@
 #   MVN_ARGS=-o bench/fuzz.sh                   extra Maven arguments (here: offline)
 #
 # Builds the fuzzed modules once (mvn install -DskipTests, so the targets run against this checkout), then prints
-# execs, execs/s and findings per target. Logs: target/fuzz/<time>/<target>.log. Exit status 1 if a target had a
-# finding or did not run to the end.
+# execs, execs/s and findings per target. Logs: bench/target/fuzz/<time>/<target>.log. Exit status 1 if a target
+# had a finding or did not run to the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +52,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 modules=$(printf '%s\n' "${targets[@]%%:*}" | sort -u | paste -sd, -)
 
-logs="target/fuzz/$(date +%Y%m%d-%H%M%S)"
+logs="bench/target/fuzz/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$logs"
 echo "Building $modules ..."
 # shellcheck disable=SC2086

@@ -460,7 +460,9 @@ final class Vl2Control {
         synchronized (dhcp) {
             result = dhcp.handle(frame, e.dhcp);
         }
-        if (result == DhcpServer.REPLY) {
+        // Never more bytes back than came in: a short (unpadded) DHCP request from a spoofable raw or VXLAN source
+        // must not make the switch an amplifier. Real clients pad their requests to 300 bytes, so they get answers.
+        if (result == DhcpServer.REPLY && e.dhcp.remaining() <= frame.remaining()) {
             core.send(in, null, e.dhcp, e.dhcp.remaining(), e);
         }
     }

@@ -44,10 +44,10 @@ import org.vl2.switching.internal.SwitchPort.Kind;
  *
  * <p>After every datagram: nothing has thrown; no answer to the sender is longer than its datagram (no
  * amplification; one known exception: the switch's DHCP reply, without padding, to a request shorter than that
- * reply's options need, which real clients never send); the switch has at most {@value #MAX_PORTS} ports and its port, session and network tables agree;
- * everything sent is well-formed (vl2 messages decode, frames are Ethernet frames within max.frame.size from a
- * unicast MAC, a FRAME carries the session of the member at the address it goes to); a datagram that is not a
- * FRAME of a live session, or not a valid raw/VXLAN frame, makes the switch forward nothing, and what it forwards
+ * reply's options need, which real clients never send); the switch has at most {@value #MAX_PORTS} ports and its
+ * port, session and network tables agree; everything sent is well-formed (vl2 messages decode, frames are Ethernet
+ * frames within max.frame.size from a unicast MAC, a FRAME carries the session of the member at the address it goes
+ * to); a vl2 datagram that is not a FRAME of a live session makes the switch forward nothing, and what it forwards
  * stays in the sender's network; control answers (WELCOME, ERROR, KEEPALIVE-ACK) go only to the sender.
  *
  * <p>An input is a sequence of operations {@code [op][u16 n][n bytes]}; {@code op & 3}: 0 a raw datagram from raw
@@ -134,8 +134,8 @@ class SwitchCoreFuzzTest {
     }
 
     private SwitchCore newSwitch() throws Exception {
-        SwitchCore s = new SwitchCore(new Fakes.MapMacTable(), null, Fakes.config("learning", MAX_FRAME, 300, MAX_PORTS),
-                clock::get, false, SCRATCH);
+        SwitchCore s = new SwitchCore(new Fakes.MapMacTable(), null,
+                Fakes.config("learning", MAX_FRAME, 300, MAX_PORTS), clock::get, false, SCRATCH);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
         s.attach(raw);
@@ -143,7 +143,8 @@ class SwitchCoreFuzzTest {
         s.attach(vxlan);
         s.bindNetwork(new NetworkDefinition(network(0L, null, "10.0.0.0/24", null, true, "10.0.0.1",
                 List.of("10.0.0.1", "9.9.9.9"))));
-        s.bindNetwork(new NetworkDefinition(network(NET_A, null, "10.147.17.0/24", "fd00:a1::", true, null, List.of())));
+        s.bindNetwork(new NetworkDefinition(network(NET_A, null, "10.147.17.0/24", "fd00:a1::", true, null,
+                List.of())));
         s.bindNetwork(new NetworkDefinition(network(NET_B, null, "10.147.18.0/28", null, false, null, List.of())));
         s.bindNetwork(new NetworkDefinition(network(NET_C, "hub", null, null, false, null, List.of())));
         return s;

@@ -388,6 +388,24 @@ class Vl2ProtocolTest {
     }
 
     @Test
+    void joiningAndLeavingInALoopDoesNotGrowTheSessionTable() throws Exception {
+        sw.bindNetwork(new NetworkDefinition(network(0xc4L, null, null))); // no pool: leaves keep no lease to run out of
+        Member keeper = new Member(40100, 0x77, "02:00:00:00:00:77");
+        keeper.join(NET_A);
+        for (int i = 0; i < 5_000; i++) {
+            Member m = new Member(40001, 1000 + i, "02:00:00:00:10:01");
+            m.join(0xc4L);
+            ByteBuffer l = ByteBuffer.allocate(16);
+            new Leave(m.welcome.port(), m.welcome.token()).encode(l);
+            vl2.inject(m.address, l.flip());
+        }
+        assertEquals(1, sw.ports().size());
+        assertEquals(16, sw.sessions.capacity(), "the table follows the live ports, not the numbers handed out");
+        keeper.send(BCAST);
+        assertNotNull(sw.sessions.get(keeper.welcome.port()), "the live one is still found");
+    }
+
+    @Test
     void garbageOnTheVl2PortIsCountedAndNeverThrows() {
         Random r = new Random(7);
         SocketAddress from = Fakes.endpoint(40000);

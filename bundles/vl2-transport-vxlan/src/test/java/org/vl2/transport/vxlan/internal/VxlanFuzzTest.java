@@ -25,7 +25,8 @@ import org.vl2.api.spi.Transport;
  * only that part, and {@link FlowHash#index} stays in range.
  *
  * <p>Input: byte 0 picks the source (one of four addresses), the rest is the datagram. Fuzzed for
- * {@code vl2.fuzz.duration} by {@code mvn verify} (see bundles/pom.xml); seeds in {@code VxlanFuzzTestInputs/datagrams}.
+ * {@code vl2.fuzz.duration} by {@code mvn verify} (see bundles/pom.xml); seeds in
+ * {@code VxlanFuzzTestInputs/datagrams}.
  */
 class VxlanFuzzTest {
 
