@@ -7,7 +7,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
@@ -122,6 +121,6 @@ final class MemberIdentity {
 
     /** 16 lowercase hex digits, as in the status and the switch's tables. */
     static String format(long id) {
-        return String.format(Locale.ROOT, "%016x", id);
+        return Identity.formatMemberId(id);
     }
 }

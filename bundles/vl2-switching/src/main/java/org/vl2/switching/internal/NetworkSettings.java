@@ -39,6 +39,11 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
         this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of());
     }
 
+    NetworkSettings withMembers(java.util.Set<String> next) {
+        return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
+                next);
+    }
+
     /** The default network before (or without) a configuration for id 0. */
     static NetworkSettings builtInDefault() {
         return new NetworkSettings(Networks.DEFAULT, "default", DEFAULT_MTU, null, null, null, false,

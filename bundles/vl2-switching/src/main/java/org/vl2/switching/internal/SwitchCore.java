@@ -451,11 +451,17 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
                     + "(available: {})", Networks.format(n.id), own, policies());
         }
         control.applyAddressing(n, old, s);
-        if (s.privateNetwork()) {
-            for (SwitchPort p : n.ports()) {
-                if (p.kind == Kind.VL2 && !Vl2Control.authorized(s, p.publicKey, p.member)) {
-                    cutOff(p);
-                }
+        cutOffUnauthorized(n, s);
+    }
+
+    /** Removes the vl2 ports that {@code s} no longer authorizes (private networks). */
+    private void cutOffUnauthorized(Network n, NetworkSettings s) {
+        if (!s.privateNetwork()) {
+            return;
+        }
+        for (SwitchPort p : n.ports()) {
+            if (p.kind == Kind.VL2 && !Vl2Control.authorized(s, p.publicKey, p.member)) {
+                cutOff(p);
             }
         }
     }
@@ -1111,16 +1117,12 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
         if (was) {
             LOG.info("Member {} deauthorized on network {}", member.trim(), Networks.format(network));
         }
-        // cut off now, not when the configuration update comes back
+        // cut off now, by the same rule as a configuration change, not when the update comes back through ConfigAdmin
         Network n = networks.get(network);
-        if (n != null && n.settings.privateNetwork()) {
-            String normalised = NetworkSettings.member(NetworkDefinition.FACTORY_PID, member.trim());
-            for (SwitchPort p : n.ports()) {
-                if (p.kind == Kind.VL2 && (normalised.equals(Vl2Control.member(p.member))
-                        || p.publicKey != null && normalised.equals(Identity.fingerprint(p.publicKey)))) {
-                    cutOff(p);
-                }
-            }
+        if (was && n != null) {
+            java.util.Set<String> left = new java.util.HashSet<>(n.settings.members());
+            left.remove(NetworkSettings.member(NetworkDefinition.FACTORY_PID, member.trim()));
+            cutOffUnauthorized(n, n.settings.withMembers(left));
         }
         return was;
     }

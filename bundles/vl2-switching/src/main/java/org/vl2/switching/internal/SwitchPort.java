@@ -138,7 +138,7 @@ final class SwitchPort {
         String mode = slot.transport == null ? "detached" : sealed ? slot.mode + "/encrypted" : slot.mode;
         return new PortInfo(id, network.id, slot.name, mode,
                 Endpoints.format(remote), c, created, lastSeen,
-                kind == Kind.VL2 ? String.format("%016x", member) : null, name,
+                kind == Kind.VL2 ? Vl2Control.member(member) : null, name,
                 a == null ? null : a.getHostAddress());
     }
 

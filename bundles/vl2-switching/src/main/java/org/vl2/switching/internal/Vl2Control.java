@@ -472,6 +472,6 @@ final class Vl2Control {
     }
 
     static String member(long member) {
-        return String.format("%016x", member);
+        return Identity.formatMemberId(member);
     }
 }
