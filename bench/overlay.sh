@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
-#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart]
+#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted]
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -11,6 +11,9 @@
 #             terminates both (vx101, vx102) in a Linux bridge; MTU 1450; overlay 10.1.1.0/24. Skipped
 #             (and said so) when the kernel cannot create a vxlan device.
 #   vl2       bin/vl2-switch in <p>-sw, bin/vl2-agent --mode raw in h1 and h2 (TAP MTU 1454); overlay 10.1.1.0/24
+#   vl2enc    the same switch, the agents restarted in the default vl2 mode: encrypted (X25519 handshake,
+#             ChaCha20-Poly1305 per frame), pinned to the switch's key from its log; TAP MTU from the network (1400).
+#             Left out with --no-encrypted.
 # For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average and p99), iperf3 TCP 1 and 4
 # streams, iperf3 UDP with 18-byte payloads (64-byte frames) at -b 0 (received frames/s and loss), each
 # --seconds long; CPU use and drop counters per test. For vl2 also: switch boot, agent boot-to-forwarding (cold:
@@ -27,15 +30,17 @@ SECS=5
 PINGS=500
 DIST=""
 RESTART=true
+ENCRYPTED=true
 ARGS="$*"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
     --pings) PINGS=$2; shift 2 ;;
     --dist) DIST=$2; shift 2 ;;
     --no-restart) RESTART=false; shift ;;
+    --no-encrypted) ENCRYPTED=false; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -74,7 +79,8 @@ NSS=("$SW" "$H1" "$H2")
 UL_SW=10.78.0.1 UL_H1=10.78.0.11 UL_H2=10.78.0.12
 OV_H1=10.1.1.101 OV_H2=10.1.1.102
 MAC_H1=02:00:5e:4f:00:01 MAC_H2=02:00:5e:4f:00:02
-SWITCH_PORT=9990
+SWITCH_PORT=9990       # raw mode
+VL2_PORT=9991          # vl2 protocol (encrypted)
 IPERF_PORT=5201
 UDP_LEN=18    # 18 B UDP payload + 8 UDP + 20 IPv4 + 14 Ethernet = 60 B frame, 64 B with the FCS
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -345,11 +351,15 @@ find_jvm() { # role
   done
   fail "no JVM below the $1 launcher"
 }
-start_agent() { # h out-file
-  local h=$1 ns=$P-h$1 ov_var=OV_H$1 mac_var=MAC_H$1
-  # raw mode: the path measured in bench/RESULTS.md so far (agents default to the encrypted vl2 protocol now;
-  # comparing the two is part of issue 7)
-  ip netns exec "$ns" "$VL2/bin/vl2-agent" --mode raw --switch "$UL_SW:$SWITCH_PORT" --address "${!ov_var}/24" \
+SWITCH_KEY=""
+start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITCH_KEY is set
+  local h=$1 ns=$P-h$1 ov_var=OV_H$1 mac_var=MAC_H$1 how
+  if [ -n "$SWITCH_KEY" ]; then
+    how=(--switch "$UL_SW:$VL2_PORT" --switch-key "$SWITCH_KEY")
+  else
+    how=(--mode raw --switch "$UL_SW:$SWITCH_PORT")
+  fi
+  ip netns exec "$ns" "$VL2/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
     --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >"$2" 2>&1 &
   LAUNCHER[h$h]=$!
 }
@@ -432,6 +442,33 @@ if $RESTART; then
     note "no ping across vl2 within 120 s of restarting the agent in $H1"
   fi
 fi
+
+# --- path 4: vl2, encrypted ----------------------------------------------------------------------------------------
+if $ENCRYPTED; then
+  SWITCH_KEY=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log" "$OUT/switch.out" 2>/dev/null \
+    | head -1 | awk '{ print $4 }' || true)
+  if [ -z "$SWITCH_KEY" ]; then
+    note "the switch did not log its public key ('Switch public key ...'): skipping the encrypted path"
+    put vl2enc skipped "no 'Switch public key' in the switch's log"
+  else
+    say "vl2 encrypted: agents in h1 and h2 restarted in vl2 mode, pinned to switch key $SWITCH_KEY"
+    stop_role h1 20; stop_role h2 20
+    start_agent 2 "$OUT/agent-h2-enc.out"
+    wait_for 120 agent_up "$OUT/agent-h2-enc.out" \
+      || { tail -20 "$OUT/agent-h2-enc.out" >&2; fail "the encrypted agent in $H2 did not come up within 120 s"; }
+    find_jvm h2
+    T0=$(now)
+    start_agent 1 "$OUT/agent-h1-enc.out"
+    ping_across_poll 120 || { tail -20 "$OUT/agent-h1-enc.out" >&2; fail "no ping across vl2 (encrypted) within 120 s"; }
+    put vl2enc restart.h1.fwd "$(since "$T0")"
+    find_jvm h1
+    grep -h "Port agent up" "$OUT/agent-h1-enc.out" "$OUT/agent-h2-enc.out" >&2 || true
+    put vl2enc mtu "$(ip -n "$H1" -o link show vl2tap0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2 || true)"
+    measure_path vl2enc "$OV_H2"
+    put vl2enc stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/client" -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null \
+      | tr -d '\r' | tr '\n' ' ' | tr -s ' ' || true)"
+  fi
+fi
 put meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- report ------------------------------------------------------------------------------------------------------
@@ -443,8 +480,8 @@ for line in open(os.path.join(out, "results.tsv")):
     sec, key, val = (line.rstrip("\n").split("\t") + ["", ""])[:3]
     res.setdefault(sec, {})[key] = val
 meta = res.get("meta", {})
-paths = ["underlay", "vxlan", "vl2"]
-names = {"underlay": "underlay", "vxlan": "kernel VXLAN star", "vl2": "vl2"}
+paths = ["underlay", "vxlan", "vl2", "vl2enc"]
+names = {"underlay": "underlay", "vxlan": "kernel VXLAN star", "vl2": "vl2 raw", "vl2enc": "vl2 encrypted"}
 
 def load(path, test):
     f = os.path.join(out, f"{path}-{test}.json")
@@ -526,7 +563,7 @@ def snap(path, test, i):
             pass
     return d
 
-OVERLAY_DEV = {"underlay": "eth0", "vxlan": "vx0", "vl2": "vl2tap0"}
+OVERLAY_DEV = {"underlay": "eth0", "vxlan": "vx0", "vl2": "vl2tap0", "vl2enc": "vl2tap0"}
 def delivered(path):
     """frames/s that h2's interface received during the UDP test (device counter: independent of iperf3's
     receiving thread keeping up)"""
@@ -586,21 +623,24 @@ print(f"`{meta.get('command')}`: {meta.get('seconds')} s per iperf3 test, {meta.
       f"Distribution: {meta.get('dist')}; {meta.get('git')}. "
       f"Load average (1/5/15 min): {meta.get('load_start')} at the start, {meta.get('load_end')} at the end.")
 print()
-print(f"MTU: underlay veth 1500, VXLAN 1450, vl2 TAP {res.get('vl2', {}).get('mtu') or '?'}. UDP: {udp_len}-byte payloads "
+print(f"MTU: underlay veth 1500, VXLAN 1450, vl2 raw TAP {res.get('vl2', {}).get('mtu') or '?'}, vl2 encrypted TAP "
+      f"{res.get('vl2enc', {}).get('mtu') or '?'}. UDP: {udp_len}-byte payloads "
       f"= {udp_len + 28}-byte IP packets = {udp_len + 42}-byte Ethernet frames (64 with the FCS); iperf3 -b 0 sends as fast as "
       "its one thread can, so *offered* is what the sender managed (for the kernel paths, the sending thread also "
       "pays for forwarding); *received by iperf3* is counted by the iperf3 server, *delivered to h2's interface* is "
-      f"the rx_packets counter of h2's {'/'.join(OVERLAY_DEV.values())} (frames the path delivered, also when the "
+      f"the rx_packets counter of h2's {'/'.join(dict.fromkeys(OVERLAY_DEV.values()))} (frames the path delivered, also when the "
       "iperf3 receiver could not keep up).")
 print()
-print("| metric | underlay | kernel VXLAN star | vl2 | vl2 / VXLAN |")
-print("|---|---:|---:|---:|---:|")
+def ratio_of(vals, a, b):
+    if isinstance(vals[a], (int, float)) and isinstance(vals[b], (int, float)) and vals[b]:
+        return f"{vals[a] / vals[b]:.2f}x"
+    return "–"
+print("| metric | underlay | kernel VXLAN star | vl2 raw | vl2 encrypted | vl2 raw / VXLAN | encrypted / VXLAN | encrypted / raw |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for label, vals, fmt, ratio in rows:
     cells = [num(vals[p], fmt) if fmt != "s" else (vals[p] or "–") for p in paths]
-    r = "–"
-    if ratio and isinstance(vals["vl2"], (int, float)) and isinstance(vals["vxlan"], (int, float)) and vals["vxlan"]:
-        r = f"{vals['vl2'] / vals['vxlan']:.2f}x"
-    print(f"| {label} | " + " | ".join(cells) + f" | {r} |")
+    rs = [ratio_of(vals, a, b) if ratio else "–" for a, b in (("vl2", "vxlan"), ("vl2enc", "vxlan"), ("vl2enc", "vl2"))]
+    print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(rs) + " |")
 for p in paths:
     if "skipped" in res.get(p, {}):
         print(f"\n{names[p]}: skipped: {res[p]['skipped']}")
@@ -628,11 +668,15 @@ print()
 print(f"Load average when vl2 started booting: {v.get('load_boot', '?')}. CPU of the vl2 JVMs during each test "
       "(cores, from /proc/PID/stat):")
 print()
-print("| test | switch | agent h1 (sender) | agent h2 (receiver) | whole machine |")
-print("|---|---:|---:|---:|---:|")
-for test, label in (("ping", "ping"), ("tcp1", "TCP 1 stream"), ("tcp4", "TCP 4 streams"), ("udp64", "UDP 64 B, -b 0")):
-    print(f"| {label} | {v.get(f'jvmcpu.{test}.sw', '–')} | {v.get(f'jvmcpu.{test}.h1', '–')} | "
-          f"{v.get(f'jvmcpu.{test}.h2', '–')} | {v.get(f'cpu.{test}', '–')} |")
+print("| path | test | switch | agent h1 (sender) | agent h2 (receiver) | whole machine |")
+print("|---|---|---:|---:|---:|---:|")
+for p in ("vl2", "vl2enc"):
+    w = res.get(p, {})
+    if not w or "skipped" in w:
+        continue
+    for test, label in (("ping", "ping"), ("tcp1", "TCP 1 stream"), ("tcp4", "TCP 4 streams"), ("udp64", "UDP 64 B, -b 0")):
+        print(f"| {names[p]} | {label} | {w.get(f'jvmcpu.{test}.sw', '–')} | {w.get(f'jvmcpu.{test}.h1', '–')} | "
+              f"{w.get(f'jvmcpu.{test}.h2', '–')} | {w.get(f'cpu.{test}', '–')} |")
 print()
 
 # goals
@@ -664,6 +708,12 @@ if x1 and t1:
           f"{verdict(r1 >= 0.3 and (r4 is None or r4 >= 0.3))} |")
 else:
     print("| TCP >= 0.3x the kernel VXLAN star | no VXLAN reference in this run | – |")
+e1 = tcp("vl2enc", "tcp1") if "vl2enc" in res and "skipped" not in res["vl2enc"] else None
+e4 = tcp("vl2enc", "tcp4") if "vl2enc" in res and "skipped" not in res["vl2enc"] else None
+if e1 and t1:
+    print(f"| (cost of encryption) TCP encrypted / raw | {e1['gbps']:.2f} / {t1['gbps']:.2f} Gbit/s = "
+          f"{e1['gbps'] / t1['gbps']:.2f}x (1 stream), {num(e4 and e4['gbps'], '.2f')} / {num(t4 and t4['gbps'], '.2f')} "
+          f"(4 streams) | – |")
 rss = [int(v[k]) / 1024 for k in ("rss.load.h1", "rss.load.h2", "rss.boot.h1", "rss.boot.h2") if v.get(k)]
 print(f"| agent RSS <= 128 MiB | {max(rss):.0f} MiB at most (after boot and under load, both agents) | "
       f"{verdict(max(rss) <= 128 if rss else None)} |")
@@ -687,12 +737,15 @@ for p in paths:
         text = "; ".join(f"{ns} {what}: {n:,}" for (ns, what), n in sorted(grew, key=lambda x: -x[1])) or "none"
         print(f"| {names[p]} | {test} | {text} |")
 
-if v.get("stats"):
-    st = dict(re.findall(r"(RX frames|TX frames|Flooded|Drops: total|TX errors)\s*\|\s*([0-9,]+)", v["stats"]))
+for p, when in (("vl2", "the raw tests"), ("vl2enc", "the encrypted tests (cumulative)")):
+    text = res.get(p, {}).get("stats")
+    if not text:
+        continue
+    st = dict(re.findall(r"(RX frames|TX frames|Flooded|Drops: total|TX errors)\s*\|\s*([0-9,]+)", text))
     print()
     if st:
-        print("`vl2:stats` on the switch after the tests: " + ", ".join(f"{k} {x}" for k, x in st.items()) + ".")
+        print(f"`vl2:stats` on the switch after {when}: " + ", ".join(f"{k} {x}" for k, x in st.items()) + ".")
     else:
-        print(f"`vl2:stats` on the switch after the tests: `{v['stats'].strip()[:300]}`")
+        print(f"`vl2:stats` on the switch after {when}: `{text.strip()[:300]}`")
 PY
 cat "$OUT/report.md"
