@@ -159,11 +159,15 @@ final class Lab implements AutoCloseable {
         }
     }
 
-    /** The flags an agent needs to pin the switch's key, unless it runs raw, VXLAN or plaintext. */
+    /**
+     * The flags an agent needs to pin the switch's key, unless it runs raw, VXLAN or plaintext, or trusts on first
+     * use.
+     */
     static List<String> keyFlags(String switchKey, List<String> agentFlags) {
         int mode = agentFlags.indexOf("--mode");
         boolean vl2 = mode < 0 || agentFlags.get(mode + 1).equals("vl2");
         return vl2 && !agentFlags.contains("--no-encryption") && !agentFlags.contains("--switch-key")
+                && !agentFlags.contains("--trust-on-first-use")
                 ? List.of("--switch-key", switchKey) : List.of();
     }
 

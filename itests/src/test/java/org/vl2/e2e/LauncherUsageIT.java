@@ -75,6 +75,14 @@ public class LauncherUsageIT {
         bad("vl2-agent", "--ssh-port must be between 1 and 65535", "--switch", "sw:9990", "--ssh-port", "0");
         bad("vl2-agent", "unknown option '--bogus'", "--switch", "sw:9990", "--bogus");
         bad("vl2-agent", "unexpected argument 'now'", "--switch", "sw:9990", "now");
+        bad("vl2-agent", "--switch-key KEY is required in vl2 mode", "--switch", "sw");
+        bad("vl2-agent", "or --trust-on-first-use to pin the key the switch presents on first contact", "--switch", "sw");
+        bad("vl2-agent", "--trust-on-first-use and --switch-key exclude each other", "--switch", "sw", "--switch-key",
+                "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=", "--trust-on-first-use");
+        bad("vl2-agent", "--trust-on-first-use needs --mode vl2", "--switch", "sw", "--mode", "raw",
+                "--trust-on-first-use");
+        bad("vl2-agent", "--trust-on-first-use and --no-encryption exclude each other", "--switch", "sw",
+                "--no-encryption", "--trust-on-first-use");
         assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
     }
 

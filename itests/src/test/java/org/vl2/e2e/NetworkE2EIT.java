@@ -205,7 +205,7 @@ public class NetworkE2EIT {
         agents.put("n2", agent("n2"));
         agents.put("n3", agent("n3", "--network", "b2", "--address", "10.88.1.50/24"));
         agents.put("d", agent("d", "--bridge", "br0"));
-        agents.put("nh", agent("nh"));
+        agents.put("nh", agent("nh", "--trust-on-first-use")); // no --switch-key: pins what the switch presents
         agents.put("p1", agent("p1", "--network", "c3"));
         agents.put("p2", agent("p2", "--network", "c3"));
         agents.put("u1", agent("u1", "--network", "c3"));
@@ -319,6 +319,18 @@ public class NetworkE2EIT {
         String natted = ports.lines().filter(l -> l.contains(address)).findFirst().orElse("");
         assertTrue("the switch sees it at the NAT's address: " + natted, natted.contains("10.78.0.40:"));
         results.put("agent behind MASQUERADE", "joined as " + natted.replaceAll("\\s+", " ").trim());
+        // it trusted the switch's key on first use: with a WARN, and pinned in its known-switches file
+        String key = Lab.switchKey(lab.work.resolve("sw"));
+        String out = agents.get("nh").output();
+        assertTrue(out, out.contains("trusting switch " + SWITCH_IP + ":9991 with public key " + key
+                + " on first use, NOT verified"));
+        try {
+            String known = Files.readString(lab.work.resolve("nh/data/vl2/known-switches"));
+            assertTrue(known, known.contains(SWITCH_IP + ":9991 " + key));
+        } catch (IOException e) {
+            throw new AssertionError("no known-switches file: " + e + "\n" + out, e);
+        }
+        results.put("agent behind MASQUERADE, trust on first use", "pinned the switch's key " + key);
     }
 
     @Test

@@ -16,6 +16,9 @@ public final class Wire {
     public static final int KEEPALIVE_ACK = 5;
     public static final int LEAVE = 6;
     public static final int ERROR = 7;
+    /** Types 8-10 are the encrypted handshake (org.vl2.crypto.Handshake), not decoded here. */
+    public static final int KEY_REQUEST = 11;
+    public static final int KEY_REPLY = 12;
 
     /** Body encrypted and authenticated (issue 7); version 1 plaintext peers never send it. */
     public static final int FLAG_SEALED = 0x01;
@@ -26,18 +29,22 @@ public final class Wire {
     public static final int KEEPALIVE_LENGTH = 24;
     public static final int LEAVE_LENGTH = 16;
     public static final int ERROR_HEADER_LENGTH = 20;
+    /** Padded so that the KEY-REPLY (40 bytes) is never longer than what it answers. */
+    public static final int KEY_REQUEST_LENGTH = 64;
+    public static final int KEY_REPLY_LENGTH = 40;
 
     public static final int DEFAULT_PORT = 9991;
 
     private static final String[] NAMES = {null, "join", "welcome", "frame", "keepalive", "keepalive-ack", "leave",
-            "error"};
+            "error", null, null, null, "key-request", "key-reply"};
 
     private Wire() {
     }
 
     /**
      * Type of the datagram between position and limit, or -1 if it is shorter than the header, has a wrong
-     * magic or an unknown type (types 8-15 are reserved and unknown to version 1). Absolute reads, no
+     * magic or an unknown type (types 8-10 are the handshake's, see org.vl2.crypto.Handshake; 13-15 are
+     * reserved). Absolute reads, no
      * allocation. Does not check the version: a switch answers other versions with an ERROR.
      */
     public static int type(ByteBuffer datagram) {
@@ -46,7 +53,7 @@ public final class Wire {
             return -1;
         }
         int type = datagram.get(p + 2) & 0xFF;
-        return type >= JOIN && type <= ERROR ? type : -1;
+        return type >= JOIN && type <= ERROR || type == KEY_REQUEST || type == KEY_REPLY ? type : -1;
     }
 
     /** Version byte (offset 1) of the datagram, or -1 if it has fewer than 2 bytes. Absolute read. */
@@ -78,6 +85,6 @@ public final class Wire {
 
     /** {@code "join"}, {@code "welcome"}, ... {@code "keepalive-ack"}, ... or {@code "unknown(9)"}. */
     public static String typeName(int type) {
-        return type >= JOIN && type <= ERROR ? NAMES[type] : "unknown(" + type + ")";
+        return type >= JOIN && type < NAMES.length && NAMES[type] != null ? NAMES[type] : "unknown(" + type + ")";
     }
 }

@@ -35,13 +35,19 @@ class MalformedInputTest {
     static final Kind<Leave> LEAVE = new Kind<>("leave", Leave::decode, Leave::encode, Wire.LEAVE);
     static final Kind<ProtocolError> ERROR = new Kind<>("error", ProtocolError::decode,
             (e, out) -> e.encode(out, 20 + 255), Wire.ERROR);
-    static final List<Kind<?>> KINDS = List.of(JOIN, WELCOME, KEEPALIVE, LEAVE, ERROR);
+    static final Kind<KeyRequest> KEY_REQUEST = new Kind<>("key-request", KeyRequest::decode, KeyRequest::encode,
+            Wire.KEY_REQUEST);
+    static final Kind<KeyReply> KEY_REPLY = new Kind<>("key-reply", KeyReply::decode, KeyReply::encode,
+            Wire.KEY_REPLY);
+    static final List<Kind<?>> KINDS = List.of(JOIN, WELCOME, KEEPALIVE, LEAVE, ERROR, KEY_REQUEST, KEY_REPLY);
 
     /** A valid encoded message and the codec that reads it. */
     record Sample(Kind<?> kind, byte[] bytes) {
     }
 
     static final List<Sample> SAMPLES = new ArrayList<>();
+    /** The types this codec decodes (8-10 are the handshake's, decoded by org.vl2.crypto). */
+    private static final int[] TYPES = {1, 2, 3, 4, 5, 6, 7, Wire.KEY_REQUEST, Wire.KEY_REPLY};
 
     @BeforeAll
     static void samples() throws Exception {
@@ -55,6 +61,12 @@ class MalformedInputTest {
         add(LEAVE, new Leave(7, 99));
         add(ERROR, new ProtocolError(ErrorCode.UNKNOWN_PORT, 7, 0, "unknown port"));
         add(ERROR, new ProtocolError(ErrorCode.BAD_REQUEST, 0, 42, ""));
+        add(KEY_REQUEST, new KeyRequest());
+        byte[] key = new byte[KeyReply.KEY_LENGTH];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = (byte) (0xA0 + i);
+        }
+        add(KEY_REPLY, new KeyReply(key));
     }
 
     private static <T> void add(Kind<T> kind, T message) {
@@ -135,7 +147,7 @@ class MalformedInputTest {
             ByteBuffer b = randomLayout(random, bytes);
             try {
                 int type = Wire.type(b);
-                assertTrue(type == -1 || type >= 1 && type <= 7);
+                assertTrue(type == -1 || type >= 1 && type <= 7 || type == Wire.KEY_REQUEST || type == Wire.KEY_REPLY);
                 assertTrue(Wire.version(b) >= -1 && Wire.version(b) <= 255);
                 assertTrue(Wire.flags(b) >= -1 && Wire.flags(b) <= 255);
                 if (bytes.length < 16) {
@@ -192,7 +204,7 @@ class MalformedInputTest {
         random.nextBytes(bytes);
         if (flavour == 1) {
             int[] header = {Wire.MAGIC, random.nextInt(16) == 0 ? random.nextInt(256) : Wire.VERSION,
-                    1 + random.nextInt(7), random.nextInt(8) == 0 ? random.nextInt(256) : 0};
+                    TYPES[random.nextInt(TYPES.length)], random.nextInt(8) == 0 ? random.nextInt(256) : 0};
             for (int i = 0; i < Math.min(4, bytes.length); i++) {
                 bytes[i] = (byte) header[i];
             }

@@ -35,7 +35,8 @@ class ProtocolFuzzTest {
     private static final List<Decode> DECODERS = List.of(
             b -> Wire.type(b), b -> Wire.version(b), b -> Wire.flags(b),
             b -> FrameHeader.port(b), b -> FrameHeader.token(b),
-            Join::decode, Welcome::decode, Keepalive::decode, Leave::decode, ProtocolError::decode);
+            Join::decode, Welcome::decode, Keepalive::decode, Leave::decode, ProtocolError::decode,
+            KeyRequest::decode, KeyReply::decode);
 
     @FuzzTest
     void datagrams(byte[] datagram) throws ProtocolException {
@@ -87,6 +88,9 @@ class ProtocolFuzzTest {
         } else if (m instanceof Leave l) {
             l.encode(out);
             assertEquals(l, Leave.decode(out.flip()));
+        } else if (m instanceof KeyReply k) {
+            k.encode(out);
+            assertEquals(k, KeyReply.decode(out.flip()));
         } else if (m instanceof ProtocolError e) {
             e.encode(out, out.capacity());
             ProtocolError back = ProtocolError.decode(out.flip());

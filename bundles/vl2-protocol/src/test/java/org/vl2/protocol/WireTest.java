@@ -14,8 +14,8 @@ class WireTest {
 
     @Test
     void readsTypeVersionAndFlagsAtThePosition() {
-        for (int type = 1; type <= 7; type++) {
-            for (ByteBuffer b : layouts(hex("56 01 0" + type + " 00"))) {
+        for (int type : new int[] {1, 2, 3, 4, 5, 6, 7, 11, 12}) {
+            for (ByteBuffer b : layouts(hex(String.format("56 01 %02x 00", type)))) {
                 assertEquals(type, Wire.type(b));
                 assertEquals(1, Wire.version(b));
                 assertEquals(0, Wire.flags(b));
@@ -31,7 +31,7 @@ class WireTest {
     @Test
     void typeIsMinusOneForWhatIsNotAVl2Message() {
         for (String s : new String[] {"", "56", "56 01", "56 01 01", "57 01 01 00", "00 01 01 00", "56 01 00 00",
-                "56 01 08 00", "56 01 0f 00", "56 01 ff 00"}) {
+                "56 01 08 00", "56 01 09 00", "56 01 0a 00", "56 01 0d 00", "56 01 0f 00", "56 01 ff 00"}) {
             byte[] bytes = hex(s);
             for (ByteBuffer b : layouts(bytes)) {
                 assertEquals(-1, Wire.type(b), s);
@@ -71,7 +71,11 @@ class WireTest {
         for (int t = 1; t <= 7; t++) {
             assertEquals(names[t - 1], Wire.typeName(t));
         }
+        assertEquals("key-request", Wire.typeName(11));
+        assertEquals("key-reply", Wire.typeName(12));
         assertEquals("unknown(9)", Wire.typeName(9));
+        assertEquals("unknown(13)", Wire.typeName(13));
+        assertEquals("unknown(255)", Wire.typeName(255));
         assertEquals("unknown(0)", Wire.typeName(0));
         assertEquals("unknown(-1)", Wire.typeName(-1));
     }
@@ -81,8 +85,8 @@ class WireTest {
         assertEquals(0x56, Wire.MAGIC);
         assertEquals('V', Wire.MAGIC);
         int[] lengths = {Wire.JOIN_LENGTH, Wire.WELCOME_LENGTH, Wire.FRAME_HEADER_LENGTH, Wire.KEEPALIVE_LENGTH,
-                Wire.LEAVE_LENGTH, Wire.ERROR_HEADER_LENGTH};
-        assertEquals("64 64 16 24 16 20", java.util.Arrays.stream(lengths).mapToObj(Integer::toString)
+                Wire.LEAVE_LENGTH, Wire.ERROR_HEADER_LENGTH, Wire.KEY_REQUEST_LENGTH, Wire.KEY_REPLY_LENGTH};
+        assertEquals("64 64 16 24 16 20 64 40", java.util.Arrays.stream(lengths).mapToObj(Integer::toString)
                 .reduce((a, b) -> a + " " + b).orElseThrow());
         assertEquals(FrameHeader.LENGTH, Wire.FRAME_HEADER_LENGTH);
         assertEquals(9991, Wire.DEFAULT_PORT);

@@ -58,6 +58,8 @@ import org.vl2.crypto.Session;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
+import org.vl2.protocol.KeyReply;
+import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.Keepalive;
 import org.vl2.protocol.Leave;
 import org.vl2.protocol.ProtocolError;
@@ -198,7 +200,8 @@ public final class PortAgent implements AgentService {
     static final String PLAINTEXT = "plaintext";
     /** What an agent without switch.key logs (and the launcher's FATAL_PATTERN catches) when encryption is on. */
     static final String NO_SWITCH_KEY = "Port agent not started: set switch.key to the switch's public key (the switch"
-            + " logs it at start: 'Switch public key ...', and vl2:members shows it)";
+            + " logs it at start: 'Switch public key ...', and vl2:members shows it), or set trust.on.first.use to pin"
+            + " the key the switch presents on first contact";
     /** Encrypted vl2 mode: a sealed KEEPALIVE (header, sequence, tag) and a sealed LEAVE (header, tag). */
     static final int SEALED_KEEPALIVE_LENGTH = HEADER + 8 + TAG;
     static final int SEALED_LEAVE_LENGTH = HEADER + TAG;
@@ -321,6 +324,14 @@ public final class PortAgent implements AgentService {
                         + " shows it. Required when encryption is on: the agent talks only to the switch holding"
                         + " the matching private key.")
         String switch_key() default "";
+
+        @AttributeDefinition(name = "Trust on first use", required = false,
+                description = "vl2 mode with encryption and no switch.key: ask the switch for its public key on the"
+                        + " first start and pin it in the file known-switches beside the identity file (a WARN says"
+                        + " so: an attacker on the path at that moment could answer with its own key; compare the"
+                        + " pinned key with the switch's log). Later starts use the pinned key and refuse a switch"
+                        + " presenting another one. Off by default: pin switch.key instead.")
+        boolean trust_on_first_use() default false;
     }
 
     /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
@@ -332,11 +343,12 @@ public final class PortAgent implements AgentService {
      * The validated configuration. {@code tap} holds what the device is created with: in vl2 mode its MTU is
      * provisional ({@link #DEFAULT_MTU}) unless {@code mtuConfigured}, and its addresses are the configured ones.
      * {@code vni} is the VXLAN network identifier in vxlan mode (configured, or the network id), else 0.
-     * {@code switchKey} is the pinned public key of the switch (encrypted vl2 mode), null if none is configured.
+     * {@code switchKey} is the pinned public key of the switch (encrypted vl2 mode), null if none is configured;
+     * {@code trustOnFirstUse}: without one, learn it from the switch on first use and pin it (known-switches).
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
-                    byte[] switchKey) {
+                    byte[] switchKey, boolean trustOnFirstUse) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -415,7 +427,17 @@ public final class PortAgent implements AgentService {
     private final Identity identity;
     /** vl2 mode with encryption: the handshake, sealed messages; and the switch's pinned public key. */
     private final boolean encrypted;
-    private final byte[] switchKey;
+    /**
+     * The switch's public key: configured, or pinned on first use (read from {@link #knownSwitches}, or learned
+     * from a KEY-REPLY by the control thread); null only while trust-on-first-use waits for the switch's answer.
+     */
+    private volatile byte[] switchKey;
+    /** Trust on first use: the file of pinned switch keys; null otherwise. */
+    private final Path knownSwitches;
+    /** A KEY-REQUEST is outstanding: the UDP reader passes KEY-REPLYs to the control thread only then. */
+    private volatile boolean keyRequested;
+    /** The last key a switch presented that differs from the pinned one (said once per key, not per retry). */
+    private byte[] mismatchSaid;
 
     /** The TAP device; replaced (by the control thread) when the switch assigns other addresses or MTU. */
     private volatile TapDevice tap;
@@ -547,9 +569,12 @@ public final class PortAgent implements AgentService {
         }
         this.encrypted = settings.encrypted();
         this.switchKey = settings.switchKey();
-        if (encrypted && switchKey == null) {
+        if (encrypted && switchKey == null && !settings.trustOnFirstUse()) {
             LOG.error(NO_SWITCH_KEY);
             throw new IllegalStateException(NO_SWITCH_KEY);
+        }
+        if (settings.switchKey() != null && config.trust_on_first_use()) {
+            LOG.info("Port agent: trust.on.first.use ignored: switch.key pins the switch's key");
         }
         if (!encrypted && config.switch_key() != null && !config.switch_key().isBlank()) {
             LOG.info("Port agent: switch.key ignored ({})", vl2 ? "encryption is off" : settings.mode() + " mode is"
@@ -565,11 +590,28 @@ public final class PortAgent implements AgentService {
                 throw new IllegalStateException(message, e);
             }
             this.member = identity.memberId();
+            if (settings.trustOnFirstUse()) {
+                this.knownSwitches = KnownSwitches.beside(file);
+                try {
+                    this.switchKey = KnownSwitches.lookup(knownSwitches, switchAddress.toString());
+                } catch (IllegalStateException e) {
+                    String message = "Port agent not started: " + e.getMessage();
+                    LOG.error(message);
+                    throw new IllegalStateException(message, e);
+                }
+                if (switchKey != null) {
+                    LOG.info("Port agent: switch {} has key {}, pinned on first use in {}", switchAddress,
+                            Identity.fingerprint(switchKey), knownSwitches);
+                }
+            } else {
+                this.knownSwitches = null;
+            }
             this.joinName = settings.name() != null ? settings.name() : hostName();
             this.maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD
                     : encrypted ? MAX_SEALED_FRAME : MAX_VL2_FRAME;
         } else {
             this.identity = null;
+            this.knownSwitches = null;
             if (!vxlan && settings.network() != Networks.DEFAULT) {
                 LOG.info("Port agent: network {} ignored in raw mode (raw ports are in the default network)",
                         Networks.format(settings.network()));
@@ -727,7 +769,8 @@ public final class PortAgent implements AgentService {
             throw invalid("address6", config.address6(), reason(e) + "; raise mtu or drop address6");
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
-                name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey);
+                name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
+                encryption && switchKey == null && config.trust_on_first_use());
     }
 
     /**
@@ -1058,6 +1101,22 @@ public final class PortAgent implements AgentService {
                 signal();
             }
             malformed();
+            return;
+        }
+        if (type == Wire.KEY_REPLY) {
+            KeyReply reply = null;
+            if (keyRequested) {
+                try {
+                    reply = KeyReply.decode(buf);
+                } catch (ProtocolException e) {
+                    // counted below
+                }
+            }
+            if (reply == null || !inbox.offer(reply)) {
+                malformed(); // unsolicited, or not a key reply
+                return;
+            }
+            signal();
             return;
         }
         if (encrypted && type != Wire.ERROR) {
@@ -1477,8 +1536,12 @@ public final class PortAgent implements AgentService {
         }
         if (joining) {
             if (now >= nextJoinAt) {
-                if (sendJoin()) {
+                if (encrypted && switchKey == null ? sendKeyRequest() : sendJoin()) {
                     joinAttempts++; // unsent ones (no socket) are the link's problem, which the status shows
+                    if (encrypted && switchKey != null && joinAttempts % 3 == 0) {
+                        // unanswered handshakes: ask which key the switch holds, to say so if it is another one
+                        sendKeyRequest();
+                    }
                 }
                 nextJoinAt = now + (backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());
             }
@@ -1547,11 +1610,13 @@ public final class PortAgent implements AgentService {
     private String noAnswer() {
         Link l = link;
         String at = l != null ? Endpoints.format(l.remote()) : switchAddress.toString();
-        String p = NO_ANSWER + " to " + (encrypted ? "the handshake" : "JOIN") + " (network "
+        byte[] key = switchKey;
+        String p = NO_ANSWER + " to " + (!encrypted ? "JOIN" : key != null ? "the handshake" : "KEY-REQUEST (trust on"
+                + " first use: the agent asks for the switch's key before its first handshake)") + " (network "
                 + Networks.format(settings.network()) + "): is a vl2 switch listening at " + at + "? (its vl2"
                 + " transport listens on UDP " + VL2_PORT + " by default)";
-        if (encrypted) {
-            p += "; is switch.key (" + Identity.fingerprint(switchKey) + ") the switch's public key? A switch"
+        if (encrypted && key != null) {
+            p += "; is switch.key (" + Identity.fingerprint(key) + ") the switch's public key? A switch"
                     + " ignores handshakes made for another key (it logs its key at start, and vl2:members shows"
                     + " it)";
         }
@@ -1598,6 +1663,55 @@ public final class PortAgent implements AgentService {
             return true;
         }
         return false;
+    }
+
+    /** A KEY-REQUEST: which key does the switch hold (trust on first use, or to diagnose unanswered handshakes)? */
+    private boolean sendKeyRequest() {
+        controlBuffer.clear();
+        new KeyRequest().encode(controlBuffer);
+        keyRequested = true;
+        return sendControl(controlBuffer.flip());
+    }
+
+    /**
+     * A KEY-REPLY (unauthenticated: anybody can send one from the switch's address). Without a key and with trust
+     * on first use, pin it and start the handshake; with one, only say so when the switch holds another key. A
+     * pinned key is never replaced.
+     */
+    private void keyReply(byte[] key, long now) {
+        keyRequested = false;
+        byte[] pinned = switchKey;
+        if (pinned == null) {
+            if (!joining || knownSwitches == null) {
+                return;
+            }
+            try {
+                KnownSwitches.remember(knownSwitches, switchAddress.toString(), key);
+            } catch (IOException | RuntimeException e) {
+                fatal("the switch's key " + Identity.fingerprint(key) + " cannot be pinned in " + knownSwitches + " ("
+                        + e + "): make its directory writable, or set switch.key instead of trust.on.first.use");
+                return;
+            }
+            switchKey = key;
+            LOG.warn("Port agent: trusting switch {} with public key {} on first use, NOT verified: an attacker on"
+                    + " the path at this moment could have answered with its own key. Compare it with the switch's"
+                    + " log ('Switch public key ...') or vl2:members. Pinned in {}: later starts refuse any other"
+                    + " key", switchAddress, Identity.fingerprint(key), knownSwitches);
+            joinAttempts = 0;
+            nextJoinAt = now;
+            joinProblem = null;
+            return;
+        }
+        if (!Arrays.equals(pinned, key) && !Arrays.equals(mismatchSaid, key)) {
+            mismatchSaid = key;
+            joinProblem = "the switch at " + switchAddress + " presents public key " + Identity.fingerprint(key)
+                    + ", not the pinned " + Identity.fingerprint(pinned) + " (" + (knownSwitches != null
+                    ? "pinned on first use in " + knownSwitches : "switch.key") + "), and it ignores handshakes"
+                    + " made for another key. If the switch's identity was replaced on purpose, "
+                    + (knownSwitches != null ? "delete its line in " + knownSwitches : "set switch.key to its new key")
+                    + "; if not, something else answers at that address";
+            LOG.error("Port agent: {}", joinProblem);
+        }
     }
 
     /**
@@ -1680,6 +1794,8 @@ public final class PortAgent implements AgentService {
             welcome(w, now, null);
         } else if (message instanceof Response r) {
             response(r.datagram(), now);
+        } else if (message instanceof KeyReply k) {
+            keyReply(k.publicKey(), now);
         } else if (message instanceof ProtocolError e) {
             error(e, now);
         } else if (message instanceof ForeignVersion v && joining) {
@@ -2150,7 +2266,7 @@ public final class PortAgent implements AgentService {
                 vl2 ? MemberIdentity.format(member) : null,
                 s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
                 rtt < 0 ? null : Duration.ofNanos(rtt), vni, identity == null ? null : identity.fingerprint(),
-                encrypted, encrypted ? Identity.fingerprint(switchKey) : null);
+                encrypted, encrypted && switchKey != null ? Identity.fingerprint(switchKey) : null);
     }
 
     /**
@@ -2251,7 +2367,10 @@ public final class PortAgent implements AgentService {
             sb.append(", network ").append(Networks.format(settings.network())).append(", member ")
                     .append(MemberIdentity.format(member)).append(", public key ").append(identity.fingerprint());
             if (encrypted) {
-                sb.append(", ").append(ENCRYPTED).append(" to switch key ").append(Identity.fingerprint(switchKey));
+                byte[] key = switchKey;
+                sb.append(", ").append(ENCRYPTED).append(key == null ? " (switch key not known yet: trust on first use)"
+                        : " to switch key " + Identity.fingerprint(key) + (knownSwitches != null ? " (pinned on first"
+                        + " use)" : ""));
             } else {
                 sb.append(", ").append(PLAINTEXT);
             }

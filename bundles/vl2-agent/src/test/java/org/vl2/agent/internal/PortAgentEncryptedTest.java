@@ -216,11 +216,77 @@ class PortAgentEncryptedTest {
     }
 
     @Test
+    void trustOnFirstUsePinsTheSwitchKeyOnceAndUsesItAfterwards() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        TestConfig tofu = config(sw).switchKey("").trustOnFirstUse(true);
+        PortAgent first = joined(agent(tofu));
+        assertEquals(sw.publicKey(), first.status().switchKey());
+        assertTrue(first.status().encrypted());
+        Path known = dir.resolve("data/vl2/known-switches");
+        List<String> lines = Files.readAllLines(known).stream().filter(l -> !l.startsWith("#")).toList();
+        assertEquals(List.of(sw.address() + " " + sw.publicKey()), lines);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
+        int asked = sw.keyRequests.get();
+        assertTrue(asked >= 1, "asked for the key");
+        first.deactivate();
+
+        // the next start uses the pinned key at once: no question asked
+        PortAgent second = joined(agent(tofu));
+        assertEquals(sw.publicKey(), second.status().switchKey());
+        assertEquals(asked, sw.keyRequests.get());
+        assertEquals(lines, Files.readAllLines(known).stream().filter(l -> !l.startsWith("#")).toList());
+    }
+
+    @Test
+    void aSwitchPresentingAnotherKeyThanThePinnedOneIsRefusedAndNamed() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        String pinned = Identity.generate().fingerprint();
+        Path known = dir.resolve("data/vl2/known-switches");
+        Files.createDirectories(known.getParent());
+        Files.writeString(known, "# pinned earlier\n" + sw.address() + " " + pinned + "\n");
+        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true));
+        assertTrue(await(3_000, () -> String.valueOf(a.status().problem()).contains("presents public key")),
+                a.status().toString());
+        String problem = a.status().problem();
+        assertTrue(problem.contains(sw.publicKey() + ", not the pinned " + pinned + " (pinned on first use in "
+                + known + ")"), problem);
+        assertTrue(problem.contains("delete its line in " + known), problem);
+        assertEquals(0, sw.handshakes.get(), "never joined");
+        assertNotEquals(AgentState.RUNNING, a.status().state());
+        assertTrue(Files.readString(known).contains(sw.address() + " " + pinned), "the pinned key stays");
+
+        // the same diagnosis for a configured key that is not the switch's
+        a.deactivate();
+        PortAgent b = agent(config(sw).switchKey(pinned));
+        assertTrue(await(3_000, () -> String.valueOf(b.status().problem()).contains("presents public key")),
+                b.status().toString());
+        assertTrue(b.status().problem().contains(sw.publicKey() + ", not the pinned " + pinned + " (switch.key)"),
+                b.status().problem());
+    }
+
+    @Test
+    void withoutAnAnswerTrustOnFirstUseKeepsAskingAndSaysWhy() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.silent = true;
+        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true));
+        assertTrue(await(3_000, () -> String.valueOf(a.status().problem()).contains("KEY-REQUEST")),
+                a.status().toString());
+        assertTrue(sw.keyRequests.get() >= 3);
+        assertNull(a.status().switchKey());
+        assertEquals(0, sw.handshakes.get());
+        assertFalse(Files.exists(dir.resolve("data/vl2/known-switches")), "nothing pinned");
+        sw.silent = false;
+        joined(a);
+        assertEquals(sw.publicKey(), a.status().switchKey());
+    }
+
+    @Test
     void aMissingSwitchKeyStopsTheAgentAndSaysWhereToFindIt() throws Exception {
         TestSwitch sw = encryptedSwitch();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> agent(config(sw).switchKey("")));
         assertEquals("Port agent not started: set switch.key to the switch's public key (the switch logs it at"
-                + " start: 'Switch public key ...', and vl2:members shows it)", e.getMessage());
+                + " start: 'Switch public key ...', and vl2:members shows it), or set trust.on.first.use to pin the"
+                + " key the switch presents on first contact", e.getMessage());
         assertThrows(IllegalStateException.class, () -> agent(config(sw).switchKey("  ")));
         assertEquals(0, factory.created, "no TAP device");
         assertFalse(Files.exists(identityFile()), "nothing written");
@@ -259,6 +325,7 @@ class PortAgentEncryptedTest {
     @Test
     void anotherSwitchKeyGetsNoAnswerAndTheStatusSaysToCheckIt() throws Exception {
         TestSwitch sw = encryptedSwitch();
+        sw.answerKeyRequests = false; // a switch that does not say which key it holds
         String other = Identity.generate().fingerprint();
         PortAgent agent = agent(config(sw).switchKey(other));
         String expected = "no answer from the switch to the handshake (network 0000000000000000): is a vl2 switch"
@@ -270,6 +337,16 @@ class PortAgentEncryptedTest {
         assertTrue(sw.rejectedInitiations.get() >= 3, "the switch rejected them: " + sw.rejectedInitiations);
         assertTrue(sw.joins.isEmpty(), "and read no JOIN");
         assertEquals(0, agent.status().portId());
+        assertTrue(sw.keyRequests.get() >= 1, "asked which key the switch holds");
+
+        // a switch that answers KEY-REQUESTs: the status names both keys
+        sw.answerKeyRequests = true;
+        String named = "the switch at " + sw.address() + " presents public key " + sw.publicKey() + ", not the pinned "
+                + other + " (switch.key), and it ignores handshakes made for another key. If the switch's identity"
+                + " was replaced on purpose, set switch.key to its new key; if not, something else answers at that"
+                + " address";
+        assertTrue(await(2_000, () -> named.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
     }
 
     @Test

@@ -20,6 +20,7 @@ final class TestConfig implements PortAgent.Config {
     int vni = 0;
     boolean encryption = true;
     String switchKey = "";
+    boolean trustOnFirstUse = false;
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -38,6 +39,11 @@ final class TestConfig implements PortAgent.Config {
 
     TestConfig encryption(boolean v) {
         encryption = v;
+        return this;
+    }
+
+    TestConfig trustOnFirstUse(boolean v) {
+        trustOnFirstUse = v;
         return this;
     }
 
@@ -189,5 +195,10 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public String switch_key() {
         return switchKey;
+    }
+
+    @Override
+    public boolean trust_on_first_use() {
+        return trustOnFirstUse;
     }
 }

@@ -28,6 +28,8 @@ import org.vl2.crypto.TimestampGuard;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
+import org.vl2.protocol.KeyReply;
+import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.Keepalive;
 import org.vl2.protocol.Leave;
 import org.vl2.protocol.ProtocolError;
@@ -168,6 +170,10 @@ final class TestSwitch implements AutoCloseable {
     final Map<Long, SecurePort> securePorts = new ConcurrentHashMap<>();
     /** Encrypted ports by the switch's session index: what a sealed message's receiver index names. */
     final Map<Integer, SecurePort> byIndex = new ConcurrentHashMap<>();
+    /** KEY-REQUESTs received (answered with {@link #identity}'s key unless silent or plaintext). */
+    final AtomicInteger keyRequests = new AtomicInteger();
+    /** False: ignore KEY-REQUESTs, as a switch from before they existed. */
+    volatile boolean answerKeyRequests = true;
     /** Encrypted: handshakes answered with a RESPONSE. */
     final AtomicInteger handshakes = new AtomicInteger();
     /** Encrypted: initiations that did not verify (another key, modified, replayed). */
@@ -376,6 +382,16 @@ final class TestSwitch implements AutoCloseable {
         }
         switch (Wire.type(in)) {
             case Wire.JOIN -> join(Join.decode(in), from);
+            case Wire.KEY_REQUEST -> {
+                KeyRequest.decode(in);
+                keyRequests.incrementAndGet();
+                Identity self = identity;
+                if (self != null && !silent && answerKeyRequests) {
+                    ByteBuffer b = ByteBuffer.allocate(Wire.KEY_REPLY_LENGTH);
+                    new KeyReply(self.publicKey()).encode(b);
+                    channel.send(b.flip(), from);
+                }
+            }
             case Wire.FRAME -> {
                 int port = FrameHeader.port(in);
                 long token = FrameHeader.token(in);

@@ -32,6 +32,8 @@ import org.vl2.ipam.LeaseTable;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
+import org.vl2.protocol.KeyReply;
+import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.Leave;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.ProtocolException;
@@ -50,7 +52,7 @@ import org.vl2.switching.internal.SwitchPort.Kind;
 final class Vl2Control {
 
     private static final Logger LOG = LoggerFactory.getLogger(Vl2Control.class);
-    /** Error answers allowed per second in total. */
+    /** Unauthenticated answers (errors, key replies) allowed per second in total. */
     private static final int ERRORS_PER_SECOND = 50;
 
     /** Handshakes (two X25519 each, about 0.3 ms) allowed per second in total: a flood of them stays bounded. */
@@ -90,8 +92,29 @@ final class Vl2Control {
             case Wire.JOIN -> join(transport, slot, source, d, e);
             case Handshake.INITIATION -> initiation(transport, slot, source, d, e);
             case Wire.LEAVE -> leave(slot, d);
+            case Wire.KEY_REQUEST -> keyRequest(transport, source, d, e);
             default -> core.malformed.increment(); // WELCOME, ACK, ERROR: switch-bound only by mistake
         }
+    }
+
+    /**
+     * A KEY-REQUEST: answered with the switch's public key (public anyway: agents pin it), 40 bytes for 64, within
+     * the budget of unauthenticated answers. Agents that trust on first use pin it; others compare it with theirs.
+     */
+    private void keyRequest(Transport transport, SocketAddress source, ByteBuffer d, Egress e) {
+        try {
+            KeyRequest.decode(d);
+        } catch (ProtocolException ex) {
+            core.malformed.increment();
+            return;
+        }
+        if (!allowError()) {
+            return;
+        }
+        ByteBuffer out = e.control;
+        out.clear();
+        new KeyReply(identity.publicKey()).encode(out);
+        transport.send(source, out.flip());
     }
 
     /** A plaintext JOIN: only where the switch allows plaintext, and never for a private network. */

@@ -26,6 +26,8 @@ import org.vl2.crypto.Session;
 import org.vl2.ipam.Ipv4Pool;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.Join;
+import org.vl2.protocol.KeyReply;
+import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Welcome;
 import org.vl2.protocol.Wire;
@@ -150,6 +152,39 @@ class EncryptedProtocolTest {
         assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
         assertTrue(e.message().contains("switch.key"), e.message());
         assertTrue(sw.ports().isEmpty());
+    }
+
+    @Test
+    void aKeyRequestGetsTheSwitchKeyInAShorterReplyAndNothingElse() throws Exception {
+        SocketAddress from = Fakes.endpoint(40000);
+        ByteBuffer request = ByteBuffer.allocate(Wire.KEY_REQUEST_LENGTH);
+        new KeyRequest().encode(request);
+        vl2.inject(from, request.flip());
+        byte[] reply = vl2.last(from);
+        assertNotNull(reply);
+        assertEquals(Wire.KEY_REPLY_LENGTH, reply.length);
+        assertTrue(reply.length < Wire.KEY_REQUEST_LENGTH);
+        assertArrayEquals(switchIdentity.publicKey(), KeyReply.decode(ByteBuffer.wrap(reply)).publicKey());
+        assertTrue(sw.ports().isEmpty(), "no state for an unauthenticated request");
+
+        // A short request is malformed and unanswered (a reply must never be longer than what it answers).
+        vl2.clear();
+        long malformed = sw.statistics().malformed();
+        vl2.inject(from, ByteBuffer.wrap(Arrays.copyOf(request.array(), 40)));
+        assertNull(vl2.last(from));
+        assertEquals(malformed + 1, sw.statistics().malformed());
+
+        // Answers to a flood of requests (spoofed sources) are bounded like error answers: 50 per second.
+        vl2.clear();
+        int answered = 0;
+        for (int i = 0; i < 500; i++) {
+            SocketAddress spoofed = Fakes.endpoint(41000 + i);
+            vl2.inject(spoofed, ByteBuffer.wrap(request.array()));
+            if (vl2.last(spoofed) != null) {
+                answered++;
+            }
+        }
+        assertTrue(answered <= 50, answered + " answered");
     }
 
     @Test
