@@ -5,18 +5,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
 
+import javax.crypto.Mac;
+
 /**
- * The handshake's wire format (docs/crypto.md): two messages in protocol v1's reserved type range, behind the
+ * The handshake's wire format (docs/crypto.md): three messages in protocol v1's reserved type range, behind the
  * common 4-byte header (magic 0x56, version 1, type, flags 0).
  *
  * <pre>
- * INITIATION, type 8 (agent -&gt; switch), 256..1168 bytes, a multiple of 16 above 256:
+ * INITIATION, type 8 (agent -&gt; switch), 256..1184 bytes, a multiple of 16 above 256:
  *  0   4  header
  *  4   4  sender index        the initiator's index for the session (chosen at random)
  *  8  32  ephemeral           the initiator's ephemeral X25519 public key, in clear
  * 40  48  static              AEAD(the initiator's static public key)                    after es
  * 88   n  body                AEAD(timestamp 12 | payload length 2 | payload | zero pad)  after ss
- * L-16 16 mac1                HMAC-SHA256(SHA-256("vl2 mac1" | responder's public key), bytes 0..L-16), first 16
+ * L-32 16 mac1                HMAC-SHA256(SHA-256("vl2 mac1" | responder's public key), bytes 0..L-32), first 16
+ * L-16 16 mac2                HMAC-SHA256(cookie, bytes 0..L-16), first 16; zeros without a cookie
  *
  * RESPONSE, type 9 (switch -&gt; agent), 62 + payload bytes, never longer than the initiation it answers:
  *  0   4  header
@@ -24,7 +27,17 @@ import java.util.Locale;
  *  8   4  receiver index      the initiation's sender index
  * 12  32  ephemeral           the responder's ephemeral X25519 public key, in clear
  * 44   n  body                AEAD(payload length 2 | payload)                            after ee, se
+ *
+ * COOKIE REPLY, type 10 (switch -&gt; agent), 52 bytes, instead of a response when the switch is under load:
+ *  0   4  header
+ *  4   4  receiver index      the initiation's sender index
+ *  8  12  nonce               random
+ * 20  32  cookie              AEAD(SHA-256("vl2 cookie" | responder's public key), nonce, ad = the initiation's
+ *                             mac1, cookie 16)
  * </pre>
+ *
+ * <p>mac2 is outside the transcript and not checked by {@link Responder#consume}: {@link CookieChecker} checks it,
+ * before any Diffie-Hellman, when the switch wants proof of the source address.
  */
 public final class Handshake {
 
@@ -34,6 +47,8 @@ public final class Handshake {
     public static final int INITIATION = 8;
     /** Message type of the response. */
     public static final int RESPONSE = 9;
+    /** Message type of the cookie reply ({@link CookieChecker#cookieReply}). */
+    public static final int COOKIE_REPLY = 10;
     /** Largest payload either message carries. */
     public static final int MAX_PAYLOAD = 1024;
     /**
@@ -41,12 +56,14 @@ public final class Handshake {
      * {@code MIN_INITIATION_LENGTH - RESPONSE_OVERHEAD} bytes of payload is never larger than what it answers.
      */
     public static final int MIN_INITIATION_LENGTH = 256;
-    /** Initiation bytes besides payload and padding: 88 + 12 + 2 + 16 (tag) + 16 (mac1). */
-    public static final int INITIATION_OVERHEAD = 134;
+    /** Initiation bytes besides payload and padding: 88 + 12 + 2 + 16 (tag) + 16 (mac1) + 16 (mac2). */
+    public static final int INITIATION_OVERHEAD = 150;
     public static final int MAX_INITIATION_LENGTH = roundUp16(INITIATION_OVERHEAD + MAX_PAYLOAD);
     /** Response bytes besides the payload: 44 + 2 + 16 (tag). */
     public static final int RESPONSE_OVERHEAD = 62;
     public static final int MAX_RESPONSE_LENGTH = RESPONSE_OVERHEAD + MAX_PAYLOAD;
+    /** The cookie reply's only length: 4 + 4 + 12 (nonce) + 16 (cookie) + 16 (tag); below any initiation's. */
+    public static final int COOKIE_REPLY_LENGTH = 52;
 
     static final int HEADER_LENGTH = 4;
     static final int KEY_LENGTH = X25519.KEY_LENGTH;
@@ -66,14 +83,20 @@ public final class Handshake {
     static final int R_EPHEMERAL = 12;
     static final int R_BODY = 44;
 
+    static final int C_RECEIVER = 4;
+    static final int C_NONCE = 8;
+    static final int C_COOKIE = C_NONCE + Aead.NONCE_LENGTH;
+
     static final byte[] MAC1_LABEL = "vl2 mac1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] COOKIE_LABEL = "vl2 cookie".getBytes(StandardCharsets.US_ASCII);
 
     private Handshake() {
     }
 
     /**
-     * {@link #INITIATION} or {@link #RESPONSE} if the datagram between position and limit starts with a
-     * handshake header (magic, version 1, that type, flags 0), else -1. Absolute reads; does not check lengths.
+     * {@link #INITIATION}, {@link #RESPONSE} or {@link #COOKIE_REPLY} if the datagram between position and limit
+     * starts with a handshake header (magic, version 1, that type, flags 0), else -1. Absolute reads; does not
+     * check lengths.
      */
     public static int type(ByteBuffer datagram) {
         int p = datagram.position();
@@ -82,22 +105,26 @@ public final class Handshake {
             return -1;
         }
         int type = datagram.get(p + 2) & 0xFF;
-        return type == INITIATION || type == RESPONSE ? type : -1;
+        return type == INITIATION || type == RESPONSE || type == COOKIE_REPLY ? type : -1;
     }
 
     /**
-     * The receiver index of a response (offset 8), so that an initiator with several handshakes in flight finds
-     * the one it answers before spending any Diffie-Hellman on it.
+     * The receiver index of a response (offset 8) or a cookie reply (offset 4), so that an initiator with several
+     * handshakes in flight finds the one it answers before spending any Diffie-Hellman or AEAD on it.
      *
-     * @throws CryptoException ({@link CryptoException.Reason#MALFORMED}) if it is not a response of a possible
-     *                         length
+     * @throws CryptoException ({@link CryptoException.Reason#MALFORMED}) if it is neither a response nor a cookie
+     *                         reply of a possible length
      */
-    public static int receiverIndex(ByteBuffer response) throws CryptoException {
-        int len = response.limit() - response.position();
-        if (type(response) != RESPONSE || len < RESPONSE_OVERHEAD || len > MAX_RESPONSE_LENGTH) {
-            throw new CryptoException(CryptoException.Reason.MALFORMED, "not a handshake response");
+    public static int receiverIndex(ByteBuffer answer) throws CryptoException {
+        int len = answer.limit() - answer.position();
+        int type = type(answer);
+        if (type == RESPONSE && len >= RESPONSE_OVERHEAD && len <= MAX_RESPONSE_LENGTH) {
+            return getInt(answer, answer.position() + R_RECEIVER);
         }
-        return getInt(response, response.position() + R_RECEIVER);
+        if (type == COOKIE_REPLY && len == COOKIE_REPLY_LENGTH) {
+            return getInt(answer, answer.position() + C_RECEIVER);
+        }
+        throw new CryptoException(CryptoException.Reason.MALFORMED, "not a handshake response or cookie reply");
     }
 
     /** Length of an initiation carrying {@code payloadLength} bytes. */
@@ -142,11 +169,55 @@ public final class Handshake {
                 | b.get(at + 3) & 0xFF;
     }
 
+    /** Offset of an initiation's mac1 (mac2 follows it, the last 16 bytes). */
+    static int mac1Offset(int initiationLength) {
+        return initiationLength - 2 * MAC_LENGTH;
+    }
+
+    static int mac2Offset(int initiationLength) {
+        return initiationLength - MAC_LENGTH;
+    }
+
+    /** Whether a length and the header can be an initiation's: the checks before any MAC or DH. */
+    static boolean isInitiation(ByteBuffer datagram) {
+        int len = datagram.limit() - datagram.position();
+        return len >= MIN_INITIATION_LENGTH && len <= MAX_INITIATION_LENGTH && type(datagram) == INITIATION;
+    }
+
+    /** mac1's key: the responder's public key, so every initiator can compute it and nobody else needs a secret. */
+    static byte[] mac1Key(byte[] responderStatic) {
+        return SymmetricState.hash(MAC1_LABEL, responderStatic);
+    }
+
+    /** The cookie reply's AEAD key; derived from the public key like mac1's, so the initiator can open it. */
+    static byte[] cookieKey(byte[] responderStatic) {
+        return SymmetricState.hash(COOKIE_LABEL, responderStatic);
+    }
+
     /** mac1 over msg[0..len): lets the responder drop, with one HMAC, initiations not meant for its key. */
     static byte[] mac1(byte[] responderStatic, byte[] msg, int len) {
-        byte[] key = SymmetricState.hash(MAC1_LABEL, responderStatic);
-        byte[] full = Hkdf.hmac(key, Arrays.copyOf(msg, len));
-        return Arrays.copyOf(full, MAC_LENGTH);
+        return mac(mac1Key(responderStatic), msg, len);
+    }
+
+    /** The first 16 bytes of HMAC-SHA256(key, msg[0..len)): mac1, mac2 and (over the source) the cookie. */
+    static byte[] mac(byte[] key, byte[] msg, int len) {
+        Mac mac = Hkdf.mac(key);
+        mac.update(msg, 0, len);
+        return Arrays.copyOf(mac.doFinal(), MAC_LENGTH);
+    }
+
+    /**
+     * Whether msg[len..len+16) is the first 16 bytes of {@code mac}'s HMAC of msg[0..len); {@code mac} is reset.
+     * Constant time: a mac2 compared byte by byte would leak, through timing, how much of a guess is right.
+     */
+    static boolean macMatches(Mac mac, byte[] msg, int len) {
+        mac.update(msg, 0, len);
+        byte[] full = mac.doFinal();
+        int diff = 0;
+        for (int i = 0; i < MAC_LENGTH; i++) {
+            diff |= full[i] ^ msg[len + i];
+        }
+        return diff == 0;
     }
 
     private static int roundUp16(int n) {

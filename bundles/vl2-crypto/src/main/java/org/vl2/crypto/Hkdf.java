@@ -67,7 +67,8 @@ public final class Hkdf {
         return mac.doFinal();
     }
 
-    private static Mac mac(byte[] key) {
+    /** A Mac initialised with {@code key}, to be reused (doFinal resets it to that key). */
+    static Mac mac(byte[] key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

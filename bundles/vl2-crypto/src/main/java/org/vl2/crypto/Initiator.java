@@ -12,6 +12,9 @@ import java.util.Arrays;
  * Initiator hs = Initiator.create(identity, switchKey, index, joinFields);
  * send(hs.initiation());
  * ... Initiator.Completion done = hs.consume(responseDatagram);   // done.payload(), done.session()
+ * ... or, under load, a COOKIE REPLY instead:
+ * byte[] cookie = hs.consumeCookieReply(cookieReplyDatagram);     // keep it Cookies.COOKIE_USE_SECONDS
+ * Initiator retry = Initiator.create(identity, switchKey, newIndex, joinFields, cookie);
  * </pre>
  *
  * <p>One handshake, one initiation: a retry (no response within a few seconds) is a new {@code Initiator},
@@ -43,18 +46,30 @@ public final class Initiator {
         this.state = state;
     }
 
+    /** {@link #create(Identity, byte[], int, byte[], byte[])} without a cookie: mac2 is zeros. */
+    public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload) {
+        return create(self, responderPublic, senderIndex, payload, null);
+    }
+
     /**
-     * Builds the initiation: es, then the static key sealed; ss, then timestamp and payload sealed; mac1.
+     * Builds the initiation: es, then the static key sealed; ss, then timestamp and payload sealed; mac1; mac2.
      *
      * @param responderPublic the responder's pinned static public key, 32 bytes
      * @param senderIndex     this side's index for the session, which the responder puts in front of every
      *                        frame it sends on it (random, unique among this side's sessions)
      * @param payload         at most {@link Handshake#MAX_PAYLOAD} bytes, sealed with forward secrecy only
      *                        against the loss of the initiator's key, not the responder's (docs/crypto.md)
-     * @throws IllegalArgumentException if the responder's key is not 32 bytes or is a low-order point, or the
-     *                                  payload is too long
+     * @param cookie          null, or the 16-byte cookie of the switch's last COOKIE REPLY to this source, if
+     *                        received less than {@link Cookies#COOKIE_USE_SECONDS} ago: proves the source address
+     *                        to a switch under load (mac2)
+     * @throws IllegalArgumentException if the responder's key is not 32 bytes or is a low-order point, the
+     *                                  payload is too long, or the cookie is not 16 bytes
      */
-    public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload) {
+    public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload,
+                                   byte[] cookie) {
+        if (cookie != null && cookie.length != Cookies.COOKIE_LENGTH) {
+            throw new IllegalArgumentException("a cookie is " + Cookies.COOKIE_LENGTH + " bytes, got " + cookie.length);
+        }
         if (responderPublic.length != Handshake.KEY_LENGTH) {
             throw new IllegalArgumentException("the responder's public key is 32 bytes, got "
                     + responderPublic.length);
@@ -81,7 +96,7 @@ public final class Initiator {
             byte[] c = s.encryptAndHash(k, self.publicKey());
             System.arraycopy(c, 0, msg, Handshake.I_STATIC, c.length);
             k = s.mixKey(X25519.dh(self.privateKey(), rs, 0)); // ss
-            byte[] body = new byte[len - Handshake.I_BODY - Handshake.TAG_LENGTH - Handshake.MAC_LENGTH];
+            byte[] body = new byte[Handshake.mac1Offset(len) - Handshake.I_BODY - Handshake.TAG_LENGTH];
             System.arraycopy(Tai64n.now(), 0, body, 0, Tai64n.LENGTH);
             body[Tai64n.LENGTH] = (byte) (payload.length >>> 8);
             body[Tai64n.LENGTH + 1] = (byte) payload.length;
@@ -92,8 +107,12 @@ public final class Initiator {
             throw new IllegalArgumentException("the responder's public key is not usable (a low-order point):"
                     + " check the pinned key", lowOrder);
         }
-        byte[] mac1 = Handshake.mac1(rs, msg, len - Handshake.MAC_LENGTH);
-        System.arraycopy(mac1, 0, msg, len - Handshake.MAC_LENGTH, Handshake.MAC_LENGTH);
+        int mac1At = Handshake.mac1Offset(len);
+        System.arraycopy(Handshake.mac1(rs, msg, mac1At), 0, msg, mac1At, Handshake.MAC_LENGTH);
+        if (cookie != null) { // else mac2 stays zeros
+            int mac2At = Handshake.mac2Offset(len);
+            System.arraycopy(Handshake.mac(cookie, msg, mac2At), 0, msg, mac2At, Handshake.MAC_LENGTH);
+        }
         return new Initiator(self, rs, senderIndex, pair.getPrivate(), msg, s);
     }
 
@@ -104,6 +123,45 @@ public final class Initiator {
 
     public int senderIndex() {
         return senderIndex;
+    }
+
+    /**
+     * Opens a COOKIE REPLY to this initiation (between the buffer's position and limit, absolute reads): the
+     * switch is under load and wants this source address proven. The caller keeps the cookie with the time it
+     * received it and passes it to {@link #create(Identity, byte[], int, byte[], byte[])} for new initiations
+     * during {@link Cookies#COOKIE_USE_SECONDS}; this handshake itself is unchanged (it may still be answered).
+     *
+     * @return the 16-byte cookie
+     * @throws CryptoException naming the reason: not a cookie reply of its one length (MALFORMED), another
+     *                         receiver index (UNKNOWN_RECEIVER), a tag that does not verify: another switch key,
+     *                         a reply to another initiation, modified bytes (AUTH_FAILED)
+     */
+    public byte[] consumeCookieReply(ByteBuffer reply) throws CryptoException {
+        int len = reply.limit() - reply.position();
+        if (len != Handshake.COOKIE_REPLY_LENGTH) {
+            throw new CryptoException(CryptoException.Reason.MALFORMED, "cookie reply of " + len + " bytes; "
+                    + Handshake.COOKIE_REPLY_LENGTH + " expected");
+        }
+        byte[] msg = copyAddressedToThis(reply, Handshake.COOKIE_REPLY, Handshake.C_RECEIVER, "cookie reply");
+        // ad = the mac1 the switch saw: only a reply to this very initiation opens
+        int mac1At = Handshake.mac1Offset(initiation.length);
+        byte[] mac1 = Arrays.copyOfRange(initiation, mac1At, mac1At + Handshake.MAC_LENGTH);
+        byte[] nonce = Arrays.copyOfRange(msg, Handshake.C_NONCE, Handshake.C_COOKIE);
+        return Aead.open(Handshake.cookieKey(responderPublic), nonce, mac1, msg, Handshake.C_COOKIE,
+                len - Handshake.C_COOKIE);
+    }
+
+    /** A copy of the answer, once its header is {@code type}'s and its receiver index this handshake's. */
+    private byte[] copyAddressedToThis(ByteBuffer answer, int type, int receiverAt, String what)
+            throws CryptoException {
+        byte[] msg = Handshake.copy(answer);
+        Handshake.checkHeader(msg, type, what);
+        int receiver = Handshake.getInt(msg, receiverAt);
+        if (receiver != senderIndex) {
+            throw new CryptoException(CryptoException.Reason.UNKNOWN_RECEIVER, what + " for index "
+                    + Integer.toUnsignedString(receiver) + ", this handshake is " + Integer.toUnsignedString(senderIndex));
+        }
+        return msg;
     }
 
     /** {@link #consume(ByteBuffer, Session.Limits)} with {@link Session.Limits#DEFAULT}. */
@@ -125,13 +183,7 @@ public final class Initiator {
             throw new CryptoException(CryptoException.Reason.MALFORMED, "response of " + len + " bytes; "
                     + Handshake.RESPONSE_OVERHEAD + ".." + Handshake.MAX_RESPONSE_LENGTH + " expected");
         }
-        byte[] msg = Handshake.copy(response);
-        Handshake.checkHeader(msg, Handshake.RESPONSE, "response");
-        int receiver = Handshake.getInt(msg, Handshake.R_RECEIVER);
-        if (receiver != senderIndex) {
-            throw new CryptoException(CryptoException.Reason.UNKNOWN_RECEIVER, "response for index "
-                    + Integer.toUnsignedString(receiver) + ", this handshake is " + Integer.toUnsignedString(senderIndex));
-        }
+        byte[] msg = copyAddressedToThis(response, Handshake.RESPONSE, Handshake.R_RECEIVER, "response");
         if (state == null) {
             throw new CryptoException(CryptoException.Reason.REPLAYED, "handshake already complete");
         }

@@ -1,7 +1,6 @@
 package org.vl2.crypto;
 
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -16,7 +15,8 @@ import java.util.Objects;
  * </pre>
  *
  * <p>Cost of a rejection: one HMAC for initiations not addressed to this key (mac1), two X25519 for the rest;
- * answering costs three more (a key pair, ee, se). The response is never larger than the initiation.
+ * answering costs three more (a key pair, ee, se). The response is never larger than the initiation. mac2 is
+ * not checked here: a switch under load first asks {@link CookieChecker#check} whether the source is proven.
  */
 public final class Responder {
 
@@ -47,9 +47,9 @@ public final class Responder {
     }
 
     /**
-     * Verifies the initiation between the buffer's position and limit (absolute reads): length and header, mac1,
-     * then es (opens the initiator's static key), ss (opens timestamp and payload), then the timestamp against
-     * {@code guard} (which {@link #respond} updates).
+     * Verifies the initiation between the buffer's position and limit (absolute reads): length and header, mac1
+     * (mac2 is ignored), then es (opens the initiator's static key), ss (opens timestamp and payload), then the
+     * timestamp against {@code guard} (which {@link #respond} updates).
      *
      * @throws CryptoException naming the reason: wrong length or header (MALFORMED), not addressed to this
      *                         identity's key (BAD_MAC), modified or sealed for another key (AUTH_FAILED), a
@@ -66,8 +66,8 @@ public final class Responder {
         byte[] msg = Handshake.copy(initiation);
         Handshake.checkHeader(msg, Handshake.INITIATION, "initiation");
         byte[] rs = self.publicKey();
-        int macAt = len - Handshake.MAC_LENGTH;
-        if (!MessageDigest.isEqual(Handshake.mac1(rs, msg, macAt), Arrays.copyOfRange(msg, macAt, len))) {
+        int macAt = Handshake.mac1Offset(len);
+        if (!Handshake.macMatches(Hkdf.mac(Handshake.mac1Key(rs)), msg, macAt)) {
             throw new CryptoException(CryptoException.Reason.BAD_MAC, "mac1 does not match this responder's key"
                     + " (the initiator pinned another key, or the initiation was modified)");
         }

@@ -64,13 +64,15 @@ class HandshakeTest {
 
     @Test
     void emptyAndLargestPayloads() throws CryptoException {
-        for (int n : new int[] {0, 1, 121, 122, 123, 500, Handshake.MAX_PAYLOAD}) {
+        // 106 = 256 - 150: the largest payload of a minimum-length initiation
+        for (int n : new int[] {0, 1, 105, 106, 107, 500, Handshake.MAX_PAYLOAD}) {
             byte[] payload = new byte[n];
             Arrays.fill(payload, (byte) n);
             Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), n, payload);
             byte[] initiation = i.initiation();
             assertEquals(Math.max(256, (Handshake.INITIATION_OVERHEAD + n + 15) / 16 * 16), initiation.length);
             assertTrue(initiation.length <= Handshake.MAX_INITIATION_LENGTH);
+            assertEquals(0, initiation.length % 16);
             Responder r = Responder.consume(SWITCH, ByteBuffer.wrap(initiation), new TimestampGuard());
             assertArrayEquals(payload, r.payload());
             byte[] answer = new byte[r.maxResponsePayload()];
@@ -101,8 +103,8 @@ class HandshakeTest {
         byte[] wrongPin = Initiator.create(AGENT, impostor.publicKey(), 1, new byte[0]).initiation();
         assertReason(Reason.BAD_MAC, () -> Responder.consume(SWITCH, ByteBuffer.wrap(wrongPin), guard));
         // even with a mac1 recomputed for SWITCH's key (anyone can: the key is public), es does not open
-        System.arraycopy(Handshake.mac1(SWITCH.publicKey(), wrongPin, wrongPin.length - 16), 0, wrongPin,
-                wrongPin.length - 16, 16);
+        int macAt = wrongPin.length - 32;
+        System.arraycopy(Handshake.mac1(SWITCH.publicKey(), wrongPin, macAt), 0, wrongPin, macAt, 16);
         assertReason(Reason.AUTH_FAILED, () -> Responder.consume(SWITCH, ByteBuffer.wrap(wrongPin), guard));
     }
 
@@ -177,14 +179,21 @@ class HandshakeTest {
     }
 
     @Test
-    void anyFlippedBitInTheInitiationIsRejected() {
+    void anyFlippedBitInTheInitiationBeforeMac2IsRejected() throws CryptoException {
         byte[] good = initiation(1);
-        for (int at = 0; at < good.length; at++) {
+        int mac2At = good.length - 16;
+        for (int at = 0; at < mac2At; at++) {
             byte[] bad = good.clone();
             bad[at] ^= (byte) (1 << (at % 8));
             int index = at;
             assertThrows(CryptoException.class, () -> Responder.consume(SWITCH, ByteBuffer.wrap(bad), guard),
                     "flip at " + index);
+        }
+        // mac2 is the CookieChecker's (CookieTest): the responder ignores it, whatever it holds
+        for (int at = mac2At; at < good.length; at++) {
+            byte[] other = good.clone();
+            other[at] ^= (byte) (1 << (at % 8));
+            Responder.consume(SWITCH, ByteBuffer.wrap(other), guard);
         }
     }
 
@@ -193,7 +202,7 @@ class HandshakeTest {
         // mac1 is keyed with the responder's public key, which an attacker knows: the AEADs and the transcript
         // hash must catch every modified byte on their own
         byte[] good = initiation(1);
-        int macAt = good.length - 16;
+        int macAt = good.length - 32;
         for (int at = 0; at < macAt; at++) {
             byte[] bad = good.clone();
             bad[at] ^= (byte) (0x80 >>> (at % 8));
@@ -257,6 +266,8 @@ class HandshakeTest {
         typed[2] = 3;
         assertReason(Reason.MALFORMED, () -> Responder.consume(SWITCH, ByteBuffer.wrap(typed), guard));
         assertEquals(-1, Handshake.type(ByteBuffer.wrap(typed)));
+        typed[2] = 11;
+        assertEquals(-1, Handshake.type(ByteBuffer.wrap(typed)), "11-15 are still reserved");
         assertEquals(-1, Handshake.type(ByteBuffer.wrap(new byte[3])));
     }
 

@@ -3,6 +3,8 @@ package org.vl2.crypto;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.junit.jupiter.api.Test;
@@ -18,8 +20,11 @@ class ProtocolFitTest {
         assertEquals(Wire.VERSION, Handshake.VERSION);
         assertTrue(Handshake.INITIATION >= 8 && Handshake.INITIATION <= 15);
         assertTrue(Handshake.RESPONSE >= 8 && Handshake.RESPONSE <= 15);
+        assertTrue(Handshake.COOKIE_REPLY >= 8 && Handshake.COOKIE_REPLY <= 15);
         Fixtures.Pair p = Fixtures.handshake();
-        for (byte[] msg : new byte[][] {p.initiation(), p.response()}) {
+        byte[] cookieReply = new CookieChecker(Fixtures.SWITCH).cookieReply(ByteBuffer.wrap(p.initiation()),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 9999));
+        for (byte[] msg : new byte[][] {p.initiation(), p.response(), cookieReply}) {
             ByteBuffer b = ByteBuffer.wrap(msg);
             assertEquals(-1, Wire.type(b), "version 1 plaintext peers drop it as an unknown type");
             assertEquals(Wire.VERSION, Wire.version(b));
@@ -33,8 +38,25 @@ class ProtocolFitTest {
         assertTrue(Handshake.RESPONSE_OVERHEAD + Wire.WELCOME_LENGTH - Wire.HEADER_LENGTH
                 <= Handshake.MIN_INITIATION_LENGTH);
         assertTrue(Wire.ERROR_HEADER_LENGTH + 200 <= Handshake.MIN_INITIATION_LENGTH);
+        assertTrue(Handshake.COOKIE_REPLY_LENGTH <= Handshake.MIN_INITIATION_LENGTH);
         // JOIN's fields fit an initiation of the smallest size
         assertEquals(Handshake.MIN_INITIATION_LENGTH, Handshake.initiationLength(Wire.JOIN_LENGTH - Wire.HEADER_LENGTH));
+        assertEquals(Handshake.MIN_INITIATION_LENGTH, Handshake.initiationLength(Wire.JOIN_LENGTH), "the whole JOIN");
+    }
+
+    @Test
+    void lengthsAreTheDocumentedOnes() {
+        // docs/crypto.md: L = max(256, 150 + payload rounded up to 16), 256..1184; RESPONSE 62 + payload; COOKIE
+        // REPLY 52
+        assertEquals(150, Handshake.INITIATION_OVERHEAD);
+        assertEquals(256, Handshake.MIN_INITIATION_LENGTH);
+        assertEquals(1184, Handshake.MAX_INITIATION_LENGTH);
+        assertEquals(1184, Handshake.initiationLength(Handshake.MAX_PAYLOAD));
+        assertEquals(256, Handshake.initiationLength(106));
+        assertEquals(272, Handshake.initiationLength(107));
+        assertEquals(62, Handshake.RESPONSE_OVERHEAD);
+        assertEquals(4 + 4 + 12 + Cookies.COOKIE_LENGTH + 16, Handshake.COOKIE_REPLY_LENGTH);
+        assertEquals(110, Cookies.COOKIE_USE_SECONDS);
     }
 
     @Test

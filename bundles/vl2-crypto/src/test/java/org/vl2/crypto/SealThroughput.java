@@ -1,11 +1,14 @@
 package org.vl2.crypto;
 
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
  * A plain throughput measurement, not a test (no JMH, no timed assertions): seal + open of 1400-byte frames on
- * one thread, heap and direct buffers, with the bytes allocated per operation; and full handshakes per second.
+ * one thread, heap and direct buffers, with the bytes allocated per operation; full handshakes; what rejecting an
+ * initiation and the cookie checker cost.
  *
  * <pre>
  * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes org.vl2.crypto.SealThroughput [seconds]
@@ -67,13 +70,26 @@ public final class SealThroughput {
         TimestampGuard guard = new TimestampGuard();
         Responder.consume(Fixtures.SWITCH, ByteBuffer.wrap(initiation), guard).respond(1, new byte[60]);
         byte[] wrongMac = initiation.clone();
-        wrongMac[wrongMac.length - 1] ^= 1;
+        wrongMac[Handshake.mac1Offset(wrongMac.length)] ^= 1;
+        CookieChecker checker = new CookieChecker(Fixtures.SWITCH);
+        InetSocketAddress source = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
+        Initiator first = Initiator.create(Fixtures.AGENT, Fixtures.SWITCH.publicKey(), 2, new byte[52]);
+        byte[] cookie = first.consumeCookieReply(ByteBuffer.wrap(
+                checker.cookieReply(ByteBuffer.wrap(first.initiation()), source)));
+        byte[] proven = Initiator.create(Fixtures.AGENT, Fixtures.SWITCH.publicKey(), 3, new byte[52], cookie)
+                .initiation();
+        byte[] wrongMac2 = proven.clone();
+        wrongMac2[proven.length - 1] ^= 1;
         for (int round = 0; round < 2; round++) {
             boolean print = round == 1;
             double t = seconds / (print ? 1 : 2);
             time(print, "handshake, both sides", t, Fixtures::handshake);
             time(print, "initiation rejected by mac1", t, () -> reject(wrongMac, guard));
             time(print, "initiation rejected after es+ss (replay)", t, () -> reject(initiation, guard));
+            time(print, "cookie check, mac2 zeros", t, () -> checker.check(ByteBuffer.wrap(initiation), source));
+            time(print, "cookie check, mac2 valid", t, () -> checker.check(ByteBuffer.wrap(proven), source));
+            time(print, "cookie check, mac2 wrong", t, () -> checker.check(ByteBuffer.wrap(wrongMac2), source));
+            time(print, "cookie reply", t, () -> checker.cookieReply(ByteBuffer.wrap(initiation), source));
         }
     }
 

@@ -50,6 +50,7 @@ import org.vl2.api.AgentStatus;
 import org.vl2.api.Endpoints;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.Networks;
+import org.vl2.crypto.Cookies;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
@@ -436,6 +437,11 @@ public final class PortAgent implements AgentService {
     private final Path knownSwitches;
     /** A KEY-REQUEST is outstanding: the UDP reader passes KEY-REPLYs to the control thread only then. */
     private volatile boolean keyRequested;
+    /** Encrypted: the switch's last cookie (control thread only) and when it came; see {@link #freshCookie}. */
+    private byte[] cookie;
+    private long cookieNanos;
+    /** Encrypted: COOKIE-REPLYs that opened, for tests. */
+    private final AtomicLong cookieReplies = new AtomicLong();
     /** The last key a switch presented that differs from the pinned one (said once per key, not per retry). */
     private byte[] mismatchSaid;
 
@@ -1080,9 +1086,10 @@ public final class PortAgent implements AgentService {
     private void received(ByteBuffer buf, int n) {
         int type = Wire.type(buf);
         if (type < 0) {
-            if (encrypted && Handshake.type(buf) == Handshake.RESPONSE) {
+            int handshakeType = encrypted ? Handshake.type(buf) : -1;
+            if (handshakeType == Handshake.RESPONSE || handshakeType == Handshake.COOKIE_REPLY) {
                 lastFromSwitch = System.currentTimeMillis();
-                byte[] copy = new byte[n]; // rare (one per handshake): the control thread verifies it
+                byte[] copy = new byte[n]; // rare (one or two per handshake): the control thread verifies it
                 buf.get(0, copy);
                 if (!inbox.offer(new Response(copy))) {
                     malformed(); // more than the control thread can keep up with: not a switch behaving
@@ -1433,6 +1440,11 @@ public final class PortAgent implements AgentService {
         return unopened.get();
     }
 
+    /** Encrypted: COOKIE-REPLYs taken, for tests. */
+    long cookieRepliesTaken() {
+        return cookieReplies.get();
+    }
+
     /** Encrypted: handshakes completed, for tests. */
     long handshakesCompleted() {
         return handshakes.get();
@@ -1647,7 +1659,7 @@ public final class PortAgent implements AgentService {
             message.get(payload);
             Initiator handshake;
             try {
-                handshake = Initiator.create(identity, switchKey, newIndex(), payload);
+                handshake = Initiator.create(identity, switchKey, newIndex(), payload, freshCookie());
             } catch (IllegalArgumentException e) {
                 fatal("switch.key " + Identity.fingerprint(switchKey) + " cannot be used (" + e.getMessage() + "):"
                         + " set switch.key to the switch's public key (the switch logs it at start: 'Switch public"
@@ -1842,6 +1854,10 @@ public final class PortAgent implements AgentService {
             malformed(); // stale: an answer to an earlier round or handshake, or no handshake under way
             return;
         }
+        if (Handshake.type(d) == Handshake.COOKIE_REPLY) {
+            cookieReply(roundInitiators[slot], d, now);
+            return;
+        }
         Initiator.Completion done;
         try {
             done = roundInitiators[slot].consume(d, timing.sessionLimits());
@@ -1865,6 +1881,42 @@ public final class PortAgent implements AgentService {
         roundUsed = roundSequence[slot];
         roundForgetAt = now + ROUND_GRACE_RETRIES * timing.joinRetryMillis();
         welcome(w, now, done.session());
+    }
+
+    /**
+     * Encrypted: a COOKIE-REPLY: the switch is under a handshake flood and answers only initiations that prove
+     * their source address with a cookie (mac2, docs/crypto.md). Keep the cookie and send the next handshake with
+     * it at once (the switch limits its cookie replies, so this cannot loop faster than it allows).
+     */
+    private void cookieReply(Initiator handshake, ByteBuffer d, long now) {
+        byte[] c;
+        try {
+            c = handshake.consumeCookieReply(d);
+        } catch (CryptoException e) {
+            unopened.incrementAndGet(); // forged, or for another key
+            drops.incrementAndGet();
+            return;
+        }
+        boolean first = cookie == null;
+        cookie = c;
+        cookieNanos = System.nanoTime();
+        cookieReplies.incrementAndGet();
+        if (first) {
+            LOG.info("Port agent: the switch is under a handshake flood and asked for a cookie: retrying with it");
+        }
+        if (joining) {
+            nextJoinAt = now;
+        }
+    }
+
+    /** The switch's cookie while it is fresh enough to use (docs/crypto.md: 110 s), else null. */
+    private byte[] freshCookie() {
+        byte[] c = cookie;
+        if (c != null && System.nanoTime() - cookieNanos > Cookies.COOKIE_USE_SECONDS * 1_000_000_000L) {
+            cookie = null;
+            return null;
+        }
+        return c;
     }
 
     /** Encrypted: how many retry intervals a finished round's handshakes may still be answered. */

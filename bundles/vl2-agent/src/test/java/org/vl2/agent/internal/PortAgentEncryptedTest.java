@@ -216,6 +216,27 @@ class PortAgentEncryptedTest {
     }
 
     @Test
+    void aSwitchUnderLoadGetsTheNextInitiationWithItsCookie() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.requireCookie = true;
+        PortAgent a = joined(config(sw));
+        assertEquals(1, sw.cookieReplies.get(), "one cookie reply, then a handshake with the cookie");
+        assertEquals(1, a.cookieRepliesTaken());
+        assertEquals(1, sw.handshakes.get());
+
+        // a forged cookie reply (wrong key) is dropped, and the agent keeps its session
+        long unopened = a.status().drops();
+        byte[] forged = new byte[org.vl2.crypto.Handshake.COOKIE_REPLY_LENGTH];
+        forged[0] = 0x56;
+        forged[1] = 1;
+        forged[2] = 10;
+        sw.sendRaw(sw.securePorts.values().iterator().next(), forged);
+        assertTrue(await(2_000, () -> a.status().drops() > unopened), a.status().toString());
+        assertEquals(AgentState.RUNNING, a.status().state());
+        assertEquals(1, a.cookieRepliesTaken());
+    }
+
+    @Test
     void trustOnFirstUsePinsTheSwitchKeyOnceAndUsesItAfterwards() throws Exception {
         TestSwitch sw = encryptedSwitch();
         TestConfig tofu = config(sw).switchKey("").trustOnFirstUse(true);

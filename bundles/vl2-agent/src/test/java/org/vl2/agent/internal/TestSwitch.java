@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import org.vl2.api.Endpoints;
+import org.vl2.crypto.CookieChecker;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
@@ -172,6 +173,12 @@ final class TestSwitch implements AutoCloseable {
     final Map<Integer, SecurePort> byIndex = new ConcurrentHashMap<>();
     /** KEY-REQUESTs received (answered with {@link #identity}'s key unless silent or plaintext). */
     final AtomicInteger keyRequests = new AtomicInteger();
+    /** True: answer initiations without a valid cookie (mac2) with a COOKIE-REPLY, as a switch under load. */
+    volatile boolean requireCookie;
+    /** COOKIE-REPLYs sent. */
+    final AtomicInteger cookieReplies = new AtomicInteger();
+    /** The cookie checker for {@link #identity} (made with it). */
+    volatile CookieChecker cookies;
     /** False: ignore KEY-REQUESTs, as a switch from before they existed. */
     volatile boolean answerKeyRequests = true;
     /** Encrypted: handshakes answered with a RESPONSE. */
@@ -272,6 +279,7 @@ final class TestSwitch implements AutoCloseable {
     /** Starts answering as a vl2 switch with encryption, with a new key pair. */
     TestSwitch speakEncrypted() throws IOException {
         identity = Identity.generate();
+        cookies = new CookieChecker(identity);
         return speakVl2();
     }
 
@@ -489,6 +497,15 @@ final class TestSwitch implements AutoCloseable {
         Identity self = identity;
         if (self == null) {
             return;
+        }
+        CookieChecker checker = cookies;
+        if (requireCookie && checker != null && !silent) {
+            CookieChecker.Check check = checker.check(in, from);
+            if (check == CookieChecker.Check.MAC2_MISSING) {
+                cookieReplies.incrementAndGet();
+                channel.send(ByteBuffer.wrap(checker.cookieReply(in, from)), from);
+                return;
+            }
         }
         Responder r;
         try {

@@ -3,6 +3,7 @@ package org.vl2.switching.internal;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.CookieChecker;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
@@ -55,8 +57,8 @@ final class Vl2Control {
     /** Unauthenticated answers (errors, key replies) allowed per second in total. */
     private static final int ERRORS_PER_SECOND = 50;
 
-    /** Handshakes (two X25519 each, about 0.3 ms) allowed per second in total: a flood of them stays bounded. */
-    private static final int HANDSHAKES_PER_SECOND = 200;
+    /** Between two warnings about a handshake flood. */
+    private static final long FLOOD_LOG_NANOS = 60_000_000_000L;
 
     private final SwitchCore core;
     private final Path leaseDir;
@@ -64,8 +66,10 @@ final class Vl2Control {
     final Identity identity;
     /** Newest answered initiation timestamp per member key: replayed initiations are refused. */
     final TimestampGuard guard = new TimestampGuard();
-    private long handshakeWindowStart;
-    private int handshakesInWindow;
+    /** mac1 and mac2 of initiations, and the cookies the switch hands out under load. */
+    final CookieChecker cookies;
+    private final HandshakeGate gate = new HandshakeGate();
+    private long floodLoggedAt = Long.MIN_VALUE;
     private final SecureRandom random = new SecureRandom();
     private long errorWindowStart;
     private int errorsInWindow;
@@ -74,15 +78,7 @@ final class Vl2Control {
         this.core = core;
         this.leaseDir = leaseDir;
         this.identity = identity;
-    }
-
-    private synchronized boolean allowHandshake() {
-        long now = System.nanoTime();
-        if (now - handshakeWindowStart > 1_000_000_000L) {
-            handshakeWindowStart = now;
-            handshakesInWindow = 0;
-        }
-        return ++handshakesInWindow <= HANDSHAKES_PER_SECOND;
+        this.cookies = new CookieChecker(identity);
     }
 
     // ---- messages -------------------------------------------------------------------------------------
@@ -153,8 +149,29 @@ final class Vl2Control {
      */
     private void initiation(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
         int requestLength = d.remaining();
-        if (!allowHandshake()) {
+        if (!(source instanceof InetSocketAddress from) || from.isUnresolved()) {
+            core.malformed.increment();
+            return;
+        }
+        CookieChecker.Check check = cookies.check(d, from);
+        if (check == CookieChecker.Check.MALFORMED || check == CookieChecker.Check.BAD_MAC1) {
+            core.badSession.increment(); // not for this switch's key: one HMAC spent, nothing answered
+            return;
+        }
+        long now = core.nanoClock.getAsLong();
+        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now);
+        if (decision != HandshakeGate.Decision.HANDSHAKE) {
+            if (decision == HandshakeGate.Decision.COOKIE_REPLY) {
+                transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
+            }
             core.badSession.increment();
+            if (now - floodLoggedAt > FLOOD_LOG_NANOS || floodLoggedAt == Long.MIN_VALUE) {
+                floodLoggedAt = now;
+                LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations without"
+                        + " a valid cookie get a COOKIE-REPLY instead of a handshake, and each source address at most"
+                        + " {} handshakes per second (docs/crypto.md)", HandshakeGate.LOAD_THRESHOLD,
+                        HandshakeGate.PER_SOURCE);
+            }
             return;
         }
         Responder r;

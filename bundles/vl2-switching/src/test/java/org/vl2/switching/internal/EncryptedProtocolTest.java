@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.MemberInfo;
+import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
 import org.vl2.crypto.Session;
@@ -79,6 +81,7 @@ class EncryptedProtocolTest {
         Session session;
         Welcome welcome;
         byte[] lastInitiation;
+        Initiator initiator;
 
         Agent(Identity identity, int port, String mac) {
             this.identity = identity;
@@ -88,10 +91,16 @@ class EncryptedProtocolTest {
 
         /** Handshake; the WELCOME, or null when the switch answered something else (then {@link #error}). */
         Welcome join(long network) throws Exception {
+            return join(network, null);
+        }
+
+        /** A handshake whose initiation carries {@code cookie} (mac2), or none if null. */
+        Welcome join(long network, byte[] cookie) throws Exception {
             ByteBuffer join = ByteBuffer.allocate(64);
             new Join(network, identity.memberId(), 99, 1518, 0, null, "agent").encode(join);
             Initiator i = Initiator.create(identity, switchIdentity.publicKey(), 0x1000 + address.hashCode() % 1000,
-                    join.array());
+                    join.array(), cookie);
+            initiator = i;
             lastInitiation = i.initiation();
             vl2.clear();
             vl2.inject(address, ByteBuffer.wrap(lastInitiation));
@@ -152,6 +161,54 @@ class EncryptedProtocolTest {
         assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
         assertTrue(e.message().contains("switch.key"), e.message());
         assertTrue(sw.ports().isEmpty());
+    }
+
+    @Test
+    void underAHandshakeFloodOnlyInitiationsWithACookieGetAHandshake() throws Exception {
+        // a flood of initiations that pass mac1 (anyone who knows the switch's key can make them), spoofed sources
+        ByteBuffer join = ByteBuffer.allocate(64);
+        new Join(0x77, 1, 1, 1518, 0, null, "").encode(join);
+        Identity flooder = Identity.generate();
+        for (int i = 0; i <= HandshakeGate.LOAD_THRESHOLD; i++) {
+            byte[] initiation = Initiator.create(flooder, switchIdentity.publicKey(), i + 1, join.array()).initiation();
+            vl2.inject(new InetSocketAddress("192.0.2." + (i % 250 + 1), 40000 + i), ByteBuffer.wrap(initiation));
+        }
+        assertTrue(sw.ports().isEmpty());
+
+        // now an honest agent's first initiation gets a cookie reply, not a handshake: 52 bytes, no state
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        vl2.clear();
+        assertNull(a.join(PUB), "no handshake without a cookie under load");
+        byte[] reply = vl2.last(a.address);
+        assertNotNull(reply);
+        assertEquals(Handshake.COOKIE_REPLY, reply[2]);
+        assertEquals(Handshake.COOKIE_REPLY_LENGTH, reply.length);
+        assertTrue(reply.length < a.lastInitiation.length);
+        assertTrue(sw.ports().isEmpty());
+
+        // with the cookie its next initiation is answered
+        byte[] cookie = a.initiator.consumeCookieReply(ByteBuffer.wrap(reply));
+        assertNotNull(a.join(PUB, cookie));
+        assertEquals(1, sw.ports().size());
+
+        // the same cookie from another address proves nothing: a cookie reply again
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        vl2.clear();
+        assertNull(b.join(PUB, cookie));
+        assertEquals(Handshake.COOKIE_REPLY, vl2.last(b.address)[2]);
+
+        // and a source address that proves itself gets at most PER_SOURCE handshakes per second
+        int answered = 0;
+        for (int i = 0; i < HandshakeGate.PER_SOURCE + 3; i++) {
+            Agent c = new Agent(Identity.generate(), 40010, "02:00:00:00:00:10");
+            vl2.clear();
+            assertNull(c.join(PUB));
+            byte[] r = vl2.last(c.address);
+            if (c.join(PUB, c.initiator.consumeCookieReply(ByteBuffer.wrap(r))) != null) {
+                answered++;
+            }
+        }
+        assertEquals(HandshakeGate.PER_SOURCE - 1, answered, "alice's address (127.0.0.1) used one already");
     }
 
     @Test

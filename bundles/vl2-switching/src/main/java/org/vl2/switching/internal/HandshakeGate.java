@@ -1,0 +1,90 @@
+package org.vl2.switching.internal;
+
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.vl2.crypto.CookieChecker;
+
+/**
+ * Decides what an initiation that passed mac1 costs the switch (docs/crypto.md, "Under load"). Normally: a
+ * handshake (two X25519, ~0.3 ms), within a global budget per second. Under load (more initiations per second than
+ * {@link #LOAD_THRESHOLD}, in this second or the last): only initiations whose mac2 proves their source address
+ * (a cookie the switch gave that address) get a handshake, each source address at most {@link #PER_SOURCE} per
+ * second; the others get a COOKIE-REPLY (52 bytes, ~1 us, shorter than any initiation) within its own budget. So a
+ * flood from spoofed addresses costs HMACs, not DH, and cannot crowd out agents that prove their address.
+ *
+ * <p>Fixed one-second windows; the control path is rare, so a lock and a small map are fine here.
+ */
+final class HandshakeGate {
+
+    /** What to do with an initiation. */
+    enum Decision {
+        HANDSHAKE, COOKIE_REPLY, DROP
+    }
+
+    /** Handshakes (two X25519 each, about 0.3 ms) per second in total. */
+    static final int HANDSHAKES_PER_SECOND = 200;
+    /** Initiations per second (that passed mac1) above which cookies are required. */
+    static final int LOAD_THRESHOLD = HANDSHAKES_PER_SECOND / 2;
+    /** Handshakes per second per source address under load. */
+    static final int PER_SOURCE = 5;
+    /** Cookie replies per second in total. */
+    static final int COOKIE_REPLIES_PER_SECOND = 2_000;
+    /** Source addresses counted per second under load; beyond, new ones wait for the next second. */
+    static final int MAX_SOURCES = 4_096;
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private long windowStart;
+    private boolean started;
+    private int initiations;
+    private int lastInitiations;
+    private int handshakes;
+    private int cookieReplies;
+    private final Map<InetAddress, Integer> perSource = new HashMap<>();
+
+    /** Whether the switch requires cookies now (for the log and tests). */
+    synchronized boolean underLoad(long now) {
+        roll(now);
+        return loaded();
+    }
+
+    /** Source addresses counted in this second (tests). */
+    synchronized int sources() {
+        return perSource.size();
+    }
+
+    synchronized Decision decide(CookieChecker.Check check, InetAddress source, long now) {
+        roll(now);
+        initiations++;
+        if (loaded()) {
+            if (check != CookieChecker.Check.MAC2_VALID) {
+                return ++cookieReplies <= COOKIE_REPLIES_PER_SECOND ? Decision.COOKIE_REPLY : Decision.DROP;
+            }
+            Integer n = perSource.get(source);
+            if (n == null && perSource.size() >= MAX_SOURCES || n != null && n >= PER_SOURCE) {
+                return Decision.DROP;
+            }
+            perSource.put(source, n == null ? 1 : n + 1);
+        }
+        return ++handshakes <= HANDSHAKES_PER_SECOND ? Decision.HANDSHAKE : Decision.DROP;
+    }
+
+    private boolean loaded() {
+        return initiations > LOAD_THRESHOLD || lastInitiations > LOAD_THRESHOLD;
+    }
+
+    private void roll(long now) {
+        if (!started || now - windowStart >= SECOND) {
+            // a gap of more than a window means the last one was quiet
+            lastInitiations = started && now - windowStart < 2 * SECOND ? initiations : 0;
+            started = true;
+            windowStart = now;
+            initiations = 0;
+            handshakes = 0;
+            cookieReplies = 0;
+            perSource.clear();
+        }
+    }
+}
