@@ -38,6 +38,7 @@ public final class TapSettings {
     private final Cidr ipv6;
     private final String bridge;
     private final boolean up;
+    private final boolean offload;
 
     private TapSettings(Builder b) {
         this.name = b.name;
@@ -47,13 +48,14 @@ public final class TapSettings {
         this.ipv6 = b.ipv6;
         this.bridge = b.bridge;
         this.up = b.up;
+        this.offload = b.offload;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Defaults: kernel-chosen name, MTU 1500, random MAC, no addresses, no bridge, up. */
+    /** Defaults: kernel-chosen name, MTU 1500, random MAC, no addresses, no bridge, up, no offload. */
     public static TapSettings defaults() {
         return new Builder().build();
     }
@@ -68,6 +70,7 @@ public final class TapSettings {
         b.ipv6 = ipv6;
         b.bridge = bridge;
         b.up = up;
+        b.offload = offload;
         return b;
     }
 
@@ -108,6 +111,15 @@ public final class TapSettings {
         return up;
     }
 
+    /**
+     * Whether to ask for TAP offload: every read and write then carries a {@link VirtioNetHeader} in front of the
+     * frame, reads may be TCP superframes of up to 64 KiB and writes may be coalesced superframes. What the device
+     * actually does is {@link TapDevice#offload()} (false if the kernel refused).
+     */
+    public boolean offload() {
+        return offload;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof TapSettings)) {
@@ -116,12 +128,12 @@ public final class TapSettings {
         TapSettings t = (TapSettings) o;
         return Objects.equals(name, t.name) && mtu == t.mtu && Objects.equals(mac, t.mac)
                 && Objects.equals(ipv4, t.ipv4) && Objects.equals(ipv6, t.ipv6)
-                && Objects.equals(bridge, t.bridge) && up == t.up;
+                && Objects.equals(bridge, t.bridge) && up == t.up && offload == t.offload;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, mtu, mac, ipv4, ipv6, bridge, up);
+        return Objects.hash(name, mtu, mac, ipv4, ipv6, bridge, up, offload);
     }
 
     @Override
@@ -140,7 +152,11 @@ public final class TapSettings {
         if (bridge != null) {
             sb.append(", bridge=").append(bridge);
         }
-        return sb.append(", up=").append(up).append(']').toString();
+        sb.append(", up=").append(up);
+        if (offload) {
+            sb.append(", offload");
+        }
+        return sb.append(']').toString();
     }
 
     /**
@@ -189,6 +205,7 @@ public final class TapSettings {
         private Cidr ipv6;
         private String bridge;
         private boolean up = true;
+        private boolean offload;
 
         private Builder() {
         }
@@ -343,6 +360,17 @@ public final class TapSettings {
         /** Whether to bring the link up (default true). */
         public Builder up(boolean up) {
             this.up = up;
+            return this;
+        }
+
+        /**
+         * Whether to turn on TAP offload (default false): IFF_VNET_HDR plus TUNSETOFFLOAD with checksum and
+         * TSO for IPv4 and IPv6, so the kernel hands out TCP superframes of up to 64 KiB and accepts coalesced
+         * ones. Only for callers that handle the {@link VirtioNetHeader} in front of every frame (see
+         * {@link TapDevice#offload()}, {@link TsoSegmenter}, {@link TcpCoalescer}).
+         */
+        public Builder offload(boolean offload) {
+            this.offload = offload;
             return this;
         }
 

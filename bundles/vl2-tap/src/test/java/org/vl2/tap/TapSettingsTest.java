@@ -45,6 +45,22 @@ class TapSettingsTest {
     }
 
     @Test
+    void offloadIsOffByDefaultAndPartOfEquality() {
+        TapSettings off = TapSettings.builder().name("vl2p1").build();
+        assertFalse(off.offload());
+        TapSettings on = off.toBuilder().offload(true).build();
+        assertTrue(on.offload());
+        assertTrue(on.toBuilder().build().offload());
+        assertFalse(on.equals(off));
+        assertEquals(on, TapSettings.builder().name("vl2p1").offload(true).build());
+        assertEquals(on.hashCode(), TapSettings.builder().name("vl2p1").offload(true).build().hashCode());
+        assertFalse(on.hashCode() == off.hashCode());
+        assertEquals("TapSettings[name=vl2p1, mtu=1500, up=true, offload]", on.toString());
+        assertEquals("TapSettings[name=vl2p1, mtu=1500, up=true]", off.toString());
+        assertEquals(off, on.toBuilder().offload(false).build());
+    }
+
+    @Test
     void namesFollowTheKernelRules() {
         assertEquals("a", TapSettings.builder().name("a").build().name());
         assertEquals("abcdefghijklmno", TapSettings.builder().name("abcdefghijklmno").build().name());

@@ -34,16 +34,31 @@ final class Ifreq {
 
     // <linux/if_tun.h>: _IOW('T', 202, int) etc., asm-generic ioctl numbering
     static final long TUNSETIFF = 0x400454caL;
-    /** Offload seam: _IOW('T', 208, unsigned int), takes TUN_F_* flags as a value (with IFF_VNET_HDR). */
+    /** _IOW('T', 208, unsigned int): takes TUN_F_* flags as a value (after TUNSETIFF with IFF_VNET_HDR). */
     static final long TUNSETOFFLOAD = 0x400454d0L;
-    /** Offload seam: _IOW('T', 216, int), the virtio_net_hdr size (10, or 12 with mergeable buffers). */
+    /** _IOW('T', 216, int): takes a pointer to the virtio_net_hdr size (10, or 12 with mergeable buffers). */
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
-    /** Offload seam: frames carry a virtio_net_hdr; then TUNSETVNETHDRSZ and TUNSETOFFLOAD. */
+    /** Frames carry a virtio_net_hdr; then TUNSETVNETHDRSZ and TUNSETOFFLOAD. */
     static final short IFF_VNET_HDR = 0x4000;
     /** Fail with EBUSY if the name exists instead of attaching to an existing (persistent) TAP. */
     static final short IFF_TUN_EXCL = (short) 0x8000;
+
+    // <linux/if_tun.h> TUNSETOFFLOAD flags: what user space can handle in what it reads
+    /** Frames with a partial checksum (virtio NEEDS_CSUM); required by the TSO flags. */
+    static final int TUN_F_CSUM = 0x01;
+    /** TCP over IPv4 superframes (virtio GSO_TCPV4). */
+    static final int TUN_F_TSO4 = 0x02;
+    /** TCP over IPv6 superframes (virtio GSO_TCPV6). */
+    static final int TUN_F_TSO6 = 0x04;
+    /** TSO superframes with CWR set (virtio GSO_ECN); not requested: the kernel segments those itself. */
+    static final int TUN_F_TSO_ECN = 0x08;
+    /** UDP fragmentation offload; not requested. */
+    static final int TUN_F_UFO = 0x10;
+    /** UDP segmentation offload for IPv4 / IPv6 (Linux 6.2+); not requested. */
+    static final int TUN_F_USO4 = 0x20;
+    static final int TUN_F_USO6 = 0x40;
 
     // <linux/sockios.h>
     static final long SIOCGIFFLAGS = 0x8913;

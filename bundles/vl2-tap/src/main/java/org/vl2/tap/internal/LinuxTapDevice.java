@@ -17,6 +17,7 @@ import org.vl2.tap.Cidr;
 import org.vl2.tap.TapDevice;
 import org.vl2.tap.TapException;
 import org.vl2.tap.TapSettings;
+import org.vl2.tap.VirtioNetHeader;
 
 /**
  * A TAP device on a non-blocking {@code /dev/net/tun} descriptor.
@@ -33,6 +34,13 @@ import org.vl2.tap.TapSettings;
  *
  * <p>Nothing on the frame path allocates: the pollfd array is native memory allocated once, buffers are
  * the caller's direct buffers, errors on the hot path (EAGAIN) are plain return values.
+ *
+ * <p><b>Offload.</b> Asked for in the settings, the device is created with IFF_VNET_HDR, a 10-byte virtio
+ * header (TUNSETVNETHDRSZ) and TUNSETOFFLOAD with {@link #OFFLOAD_FLAGS}. If the kernel refuses TUNSETOFFLOAD
+ * (a kernel without TAP offload, or a flag it does not know), the half-made device is closed and created again
+ * without offload, with a warning: a port agent then works as before instead of not at all, and
+ * {@link #offload()} tells it which framing to use. Read and write themselves are the same either way; only
+ * the meaning of the bytes differs.
  */
 final class LinuxTapDevice implements TapDevice {
 
@@ -41,6 +49,11 @@ final class LinuxTapDevice implements TapDevice {
     /** Set in {@link #state} once closed; the low bits count calls inside {@link #read}/{@link #write}. */
     private static final int CLOSED = 1 << 30;
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * What vl2 handles in reads: partial checksums and TCP superframes for IPv4 and IPv6. Not TSO_ECN (the
+     * kernel then segments the rare superframes with CWR itself), not UFO/USO (UDP superframes).
+     */
+    static final int OFFLOAD_FLAGS = Ifreq.TUN_F_CSUM | Ifreq.TUN_F_TSO4 | Ifreq.TUN_F_TSO6;
 
     private final int fd;
     private final int eventFd;
@@ -49,6 +62,7 @@ final class LinuxTapDevice implements TapDevice {
     private final int mtu;
     private final MacAddress mac;
     private final TapSettings settings;
+    private final boolean offload;
     /** Two pollfd sets of two entries: [0..16) TAP POLLIN + eventfd, [16..32) TAP POLLOUT + eventfd. */
     private final Memory pollFds;
     private final Pointer readPollSet;
@@ -59,7 +73,7 @@ final class LinuxTapDevice implements TapDevice {
     private final AtomicInteger state = new AtomicInteger();
 
     private LinuxTapDevice(int fd, int eventFd, String name, int ifIndex, int mtu, MacAddress mac,
-            TapSettings settings, Consumer<LinuxTapDevice> onClose) {
+            TapSettings settings, boolean offload, Consumer<LinuxTapDevice> onClose) {
         this.fd = fd;
         this.eventFd = eventFd;
         this.name = name;
@@ -67,6 +81,7 @@ final class LinuxTapDevice implements TapDevice {
         this.mtu = mtu;
         this.mac = mac;
         this.settings = settings;
+        this.offload = offload;
         this.onClose = onClose;
         this.pollFds = new Memory(4L * LibC.POLLFD_SIZE);
         pollFd(0, fd, LibC.POLLIN);
@@ -88,15 +103,53 @@ final class LinuxTapDevice implements TapDevice {
 
     /**
      * Creates and configures a TAP device, in this order: open {@code /dev/net/tun}, TUNSETIFF (name),
-     * ifindex, MTU, MAC, bridge, IPv4, IPv6, up; then reads MTU and MAC back. Addresses go on before the
-     * link is up, so the kernel installs no route until the netmask is final (SIOCSIFADDR first gives an
-     * IPv4 address its classful prefix, e.g. /8 for 10.x, until SIOCSIFNETMASK corrects it). On any failure
-     * the descriptor is closed, which deletes the half-configured device.
+     * offload (TUNSETVNETHDRSZ, TUNSETOFFLOAD) if asked for, ifindex, MTU, MAC, bridge, IPv4, IPv6, up; then
+     * reads MTU and MAC back. Addresses go on before the link is up, so the kernel installs no route until the
+     * netmask is final (SIOCSIFADDR first gives an IPv4 address its classful prefix, e.g. /8 for 10.x, until
+     * SIOCSIFNETMASK corrects it). On any failure the descriptor is closed, which deletes the half-configured
+     * device.
      *
      * @param onClose called once after the device is closed (the factory's bookkeeping)
      */
     static LinuxTapDevice create(TapSettings s, Consumer<LinuxTapDevice> onClose) throws TapException {
+        return create(s, onClose, OFFLOAD_FLAGS);
+    }
+
+    /**
+     * {@link #create(TapSettings, Consumer)} asking TUNSETOFFLOAD for {@code offloadFlags} (tests pass a flag
+     * the kernel does not know to see the fallback).
+     */
+    static LinuxTapDevice create(TapSettings s, Consumer<LinuxTapDevice> onClose, int offloadFlags)
+            throws TapException {
+        if (!s.offload()) {
+            return open(s, onClose, -1);
+        }
+        try {
+            return open(s, onClose, offloadFlags);
+        } catch (OffloadRefused e) {
+            // The device is gone again (its descriptor closed), so the same name is free for the second try.
+            TapException why = TapErrors.offloadRefused(e.name, e.errno());
+            LOG.warn("{}", why.getMessage());
+            return open(s, onClose, -1);
+        }
+    }
+
+    /** TUNSETOFFLOAD failed: create the device again without offload. */
+    private static final class OffloadRefused extends TapException {
+        private static final long serialVersionUID = 1L;
+        final String name;
+
+        OffloadRefused(String name, int errno) {
+            super("TUNSETOFFLOAD refused on " + name, errno);
+            this.name = name;
+        }
+    }
+
+    /** @param offloadFlags TUNSETOFFLOAD flags, or negative for a device without offload */
+    private static LinuxTapDevice open(TapSettings s, Consumer<LinuxTapDevice> onClose, int offloadFlags)
+            throws TapException {
         String requested = s.name() == null ? TapSettings.KERNEL_TEMPLATE : s.name();
+        boolean offload = offloadFlags >= 0;
         int fd = LibC.open(TapErrors.TUN, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
         if (fd < 0) {
             throw TapErrors.openTun(Native.getLastError());
@@ -106,17 +159,25 @@ final class LinuxTapDevice implements TapDevice {
         boolean ok = false;
         try {
             Ifreq ifr = new Ifreq();
-            // Plain Ethernet frames: no packet-info prefix, no virtio_net_hdr. IFF_TUN_EXCL: never attach to
-            // an existing persistent TAP of the same name, fail with EBUSY instead.
-            // Offload seam: to hand out/accept TSO superframes, add IFF_VNET_HDR here, then
-            // ioctl(fd, TUNSETVNETHDRSZ, &10) and ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6)
-            // (a value argument: LibC.ioctl(int, long, long)); read/write then carry a 10-byte header before
-            // each frame and the MTU no longer bounds the frame size.
-            ifr.reset(requested).flags((short) (Ifreq.IFF_TAP | Ifreq.IFF_NO_PI | Ifreq.IFF_TUN_EXCL));
+            // Ethernet frames without packet-info prefix; with offload behind a virtio_net_hdr. IFF_TUN_EXCL:
+            // never attach to an existing persistent TAP of the same name, fail with EBUSY instead.
+            short tunFlags = (short) (Ifreq.IFF_TAP | Ifreq.IFF_NO_PI | Ifreq.IFF_TUN_EXCL
+                    | (offload ? Ifreq.IFF_VNET_HDR : 0));
+            ifr.reset(requested).flags(tunFlags);
             if (LibC.ioctl(fd, Ifreq.TUNSETIFF, ifr.pointer()) < 0) {
                 throw TapErrors.createTap(requested, Native.getLastError());
             }
             String name = ifr.name();
+            if (offload) {
+                // the header size is an int passed by pointer; the offload flags are passed as the value itself
+                ifr.reset(name).intValue(VirtioNetHeader.LENGTH);
+                if (LibC.ioctl(fd, Ifreq.TUNSETVNETHDRSZ, ifr.pointer().share(Ifreq.UNION)) < 0) {
+                    throw new OffloadRefused(name, Native.getLastError());
+                }
+                if (LibC.ioctl(fd, Ifreq.TUNSETOFFLOAD, offloadFlags) < 0) {
+                    throw new OffloadRefused(name, Native.getLastError());
+                }
+            }
 
             sock = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
             if (sock < 0) {
@@ -166,7 +227,7 @@ final class LinuxTapDevice implements TapDevice {
             if (eventFd < 0) {
                 throw TapErrors.eventFd(Native.getLastError());
             }
-            LinuxTapDevice device = new LinuxTapDevice(fd, eventFd, name, ifIndex, mtu, mac, s, onClose);
+            LinuxTapDevice device = new LinuxTapDevice(fd, eventFd, name, ifIndex, mtu, mac, s, offload, onClose);
             ok = true;
             return device;
         } finally {
@@ -251,6 +312,16 @@ final class LinuxTapDevice implements TapDevice {
     }
 
     @Override
+    public boolean offload() {
+        return offload;
+    }
+
+    @Override
+    public int maxReadLength() {
+        return offload ? MAX_OFFLOAD_READ_LENGTH : maxFrameLength();
+    }
+
+    @Override
     public boolean isOpen() {
         return (state.get() & CLOSED) == 0;
     }
@@ -271,6 +342,10 @@ final class LinuxTapDevice implements TapDevice {
         int room = dst.remaining();
         if (room == 0) {
             throw new IllegalArgumentException("no room in the buffer: clear() it before reading a frame");
+        }
+        if (offload && room < VirtioNetHeader.LENGTH) {
+            throw new IllegalArgumentException("no room for the virtio header: an offload device needs "
+                    + maxReadLength() + " bytes of room to read any frame whole (has " + room + ")");
         }
         if (!enter()) {
             return -1;
@@ -345,7 +420,7 @@ final class LinuxTapDevice implements TapDevice {
                     continue;
                 }
                 if (errno != LibC.EAGAIN) {
-                    throw errno == LibC.EBADFD ? TapErrors.deleted(name, errno) : TapErrors.write(name, length, errno);
+                    throw errno == LibC.EBADFD ? TapErrors.deleted(name, errno) : TapErrors.write(name, length, offload, errno);
                 }
                 // The tun driver's send buffer is unlimited (INT_MAX), so EAGAIN should not happen; if it does,
                 // wait for room or close() like a reader does.
@@ -355,7 +430,7 @@ final class LinuxTapDevice implements TapDevice {
                 if (LibC.poll(writePollSet, 2, -1) < 0) {
                     errno = Native.getLastError();
                     if (errno != LibC.EINTR) {
-                        throw TapErrors.write(name, length, errno);
+                        throw TapErrors.write(name, length, offload, errno);
                     }
                 }
                 if ((state.get() & CLOSED) != 0) {
@@ -419,6 +494,6 @@ final class LinuxTapDevice implements TapDevice {
     @Override
     public String toString() {
         return "TapDevice[" + name + ", ifindex " + ifIndex + ", mtu " + mtu + ", " + mac
-                + (isOpen() ? "" : ", closed") + "]";
+                + (offload ? ", offload" : "") + (isOpen() ? "" : ", closed") + "]";
     }
 }

@@ -172,12 +172,22 @@ final class TapErrors {
         return of("reading a frame from TAP device " + name + " failed", errno);
     }
 
-    static TapException write(String name, int length, int errno) {
+    static TapException write(String name, int length, boolean offload, int errno) {
         if (errno == Errno.EINVAL) {
+            if (offload) {
+                return of("TAP device " + name + " refused a frame of " + length + " bytes: with offload a write"
+                        + " needs the 10-byte virtio header, describing the frame correctly (hdr_len, csum_start,"
+                        + " gso_type), followed by at least the 14-byte Ethernet header", errno);
+            }
             return of("TAP device " + name + " refused a frame of " + length + " bytes: a frame needs at least"
                     + " the 14-byte Ethernet header", errno);
         }
         return of("writing a frame of " + length + " bytes to TAP device " + name + " failed", errno);
+    }
+
+    static TapException offloadRefused(String name, int errno) {
+        return of("TAP device " + name + ": the kernel refused TUNSETOFFLOAD (checksum and TSO offload); working"
+                + " without offload (turn offload off in the settings to silence this)", errno);
     }
 
     static TapException closed(String name) {

@@ -71,5 +71,21 @@ class IfreqTest {
         assertEquals((1L << 30) | (4 << 16) | ('T' << 8) | 202, Ifreq.TUNSETIFF);
         assertEquals((1L << 30) | (4 << 16) | ('T' << 8) | 208, Ifreq.TUNSETOFFLOAD);
         assertEquals((1L << 30) | (4 << 16) | ('T' << 8) | 216, Ifreq.TUNSETVNETHDRSZ);
+        assertEquals(0x400454d0L, Ifreq.TUNSETOFFLOAD);
+        assertEquals(0x400454d8L, Ifreq.TUNSETVNETHDRSZ);
+    }
+
+    @Test
+    void offloadFlags() {
+        // <linux/if_tun.h>
+        assertEquals(0x4000, Ifreq.IFF_VNET_HDR);
+        assertEquals(0x01, Ifreq.TUN_F_CSUM);
+        assertEquals(0x02, Ifreq.TUN_F_TSO4);
+        assertEquals(0x04, Ifreq.TUN_F_TSO6);
+        assertEquals(0x08, Ifreq.TUN_F_TSO_ECN);
+        assertEquals(0x10, Ifreq.TUN_F_UFO);
+        assertEquals(0x20, Ifreq.TUN_F_USO4);
+        assertEquals(0x40, Ifreq.TUN_F_USO6);
+        assertEquals(0x07, LinuxTapDevice.OFFLOAD_FLAGS);
     }
 }

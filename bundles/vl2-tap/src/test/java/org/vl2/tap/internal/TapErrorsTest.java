@@ -48,6 +48,17 @@ class TapErrorsTest {
     }
 
     @Test
+    void writesAndOffload() {
+        has(TapErrors.write("t", 5, false, 22), 22, "TAP device t refused a frame of 5 bytes",
+                "at least the 14-byte Ethernet header", "EINVAL");
+        has(TapErrors.write("t", 70, true, 22), 22, "with offload a write needs the 10-byte virtio header",
+                "EINVAL");
+        has(TapErrors.write("t", 70, true, 5), 5, "writing a frame of 70 bytes to TAP device t failed", "EIO");
+        has(TapErrors.offloadRefused("t", 22), 22, "TAP device t: the kernel refused TUNSETOFFLOAD",
+                "working without offload", "EINVAL");
+    }
+
+    @Test
     void unknownErrnoStillReported() {
         has(TapErrors.read("t", 1234), 1234, "reading a frame from TAP device t failed [errno 1234]");
         assertEquals("errno 16 EBUSY: Device or resource busy", Errno.describe(16));
