@@ -21,6 +21,7 @@ final class TestConfig implements PortAgent.Config {
     boolean encryption = true;
     String switchKey = "";
     boolean trustOnFirstUse = false;
+    boolean tapOffload = true;
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -39,6 +40,11 @@ final class TestConfig implements PortAgent.Config {
 
     TestConfig encryption(boolean v) {
         encryption = v;
+        return this;
+    }
+
+    TestConfig tapOffload(boolean v) {
+        tapOffload = v;
         return this;
     }
 
@@ -195,6 +201,11 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public String switch_key() {
         return switchKey;
+    }
+
+    @Override
+    public boolean tap_offload() {
+        return tapOffload;
     }
 
     @Override
