@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
-#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted]
+#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted] [--agent-flag F]...
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -13,7 +13,8 @@
 #   vl2       bin/vl2-switch in <p>-sw, bin/vl2-agent --mode raw in h1 and h2 (TAP MTU 1454); overlay 10.1.1.0/24
 #   vl2enc    the same switch, the agents restarted in the default vl2 mode: encrypted (X25519 handshake,
 #             ChaCha20-Poly1305 per frame), pinned to the switch's key from its log; TAP MTU from the network (1400).
-#             Left out with --no-encrypted.
+#             Left out with --no-encrypted. --agent-flag F (repeatable) adds F to both agents' command lines
+#             in both vl2 paths, e.g. --agent-flag --no-offload to compare without TAP offload.
 # For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average and p99), iperf3 TCP 1 and 4
 # streams, iperf3 UDP with 18-byte payloads (64-byte frames) at -b 0 (received frames/s and loss), each
 # --seconds long; CPU use and drop counters per test. For vl2 also: switch boot, agent boot-to-forwarding (cold:
@@ -31,9 +32,10 @@ PINGS=500
 DIST=""
 RESTART=true
 ENCRYPTED=true
+AGENT_FLAGS=()
 ARGS="$*"
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --dist) DIST=$2; shift 2 ;;
     --no-restart) RESTART=false; shift ;;
     --no-encrypted) ENCRYPTED=false; shift ;;
+    --agent-flag) AGENT_FLAGS+=("$2"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -359,7 +362,7 @@ start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITC
   else
     how=(--mode raw --switch "$UL_SW:$SWITCH_PORT")
   fi
-  ip netns exec "$ns" "$VL2/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
+  ip netns exec "$ns" "$VL2/bin/vl2-agent" "${how[@]}" ${AGENT_FLAGS[@]+"${AGENT_FLAGS[@]}"} --address "${!ov_var}/24" \
     --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >"$2" 2>&1 &
   LAUNCHER[h$h]=$!
 }
