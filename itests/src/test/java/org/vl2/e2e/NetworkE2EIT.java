@@ -471,6 +471,50 @@ public class NetworkE2EIT {
         assertFalse("p2's port is gone", switchCommand("vl2:ports --no-format", out -> true).contains("10.78.0.62:"));
     }
 
+    /**
+     * A flood of handshake initiations with a valid mac1 (anyone who knows the switch's public key can send them,
+     * from spoofed addresses): the switch answers with cookies instead of Diffie-Hellman, and an agent that starts
+     * during the flood still joins (with a cookie).
+     */
+    @Test
+    public void t11AHandshakeFloodLeavesJoinsWorking() {
+        String key = Lab.switchKey(lab.work.resolve("sw"));
+        Path source = Path.of(System.getProperty("vl2.e2e.floodSource", "src/test/tools/Flood.java")).toAbsolutePath();
+        Bg flood = lab.start("handshake-flood", null, Lab.netnsExec(ns.get("rg"), Path.of(System.getProperty(
+                "java.home"), "bin", "java").toString(), source.toString(), "initiations", SWITCH_IP, "9991",
+                "3000000", key));
+        Path log = lab.work.resolve("sw/data/log/karaf.log");
+        assertTrue("the switch notices the flood:\n" + flood.output(), Lab.await(Duration.ofSeconds(60), () -> {
+            try {
+                return Files.readString(log).contains("Handshake flood");
+            } catch (IOException e) {
+                return false;
+            }
+        }));
+        long t0 = System.nanoTime();
+        Bg late = lab.start("late", Map.of("JAVA_HOME", System.getProperty("java.home")), Lab.netnsExec(ns.get("n3"),
+                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP, "--switch-key", key, "--network",
+                "b2", "--tap", "vl2tap1", "--ssh-port", "8119", "--data", lab.work.resolve("late").toString()));
+        try {
+            assertNotNull("an agent started during the flood joins:\n" + late.output(),
+                    late.awaitOutput(Pattern.compile("Port agent joined network"), BOOT));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            boolean floodOn = flood.alive();
+            String out = late.output();
+            results.put("agent start -> joined during a handshake flood", millis + " ms (flood "
+                    + (floodOn ? "still running" : "over by then") + "; cookie asked: "
+                    + out.contains("asked for a cookie") + ")");
+            if (floodOn) {
+                assertTrue("under the flood the join needed a cookie:\n" + out, out.contains("asked for a cookie"));
+            }
+        } finally {
+            late.stop(Duration.ofSeconds(15));
+            flood.stop(Duration.ofSeconds(5));
+        }
+        results.put("handshake flood", flood.output().trim());
+        ping(ns.get("n1"), n2Address, 3); // and the switch forwards as before
+    }
+
     private static String privateAddress(String host) {
         Pattern p = Pattern.compile("inet (10\\.89\\.3\\.\\d+)/24");
         String[] found = new String[1];
