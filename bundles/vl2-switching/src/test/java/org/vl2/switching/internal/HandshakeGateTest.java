@@ -49,7 +49,7 @@ class HandshakeGateTest {
     }
 
     @Test
-    void budgetsBoundDhAndCookieRepliesPerSecond() throws Exception {
+    void theDhBudgetIsBoundedAndEveryInitiationWithoutACookieGetsOne() throws Exception {
         int handshakes = 0;
         int replies = 0;
         for (int i = 0; i < 10_000; i++) {
@@ -58,7 +58,8 @@ class HandshakeGateTest {
             replies += d == COOKIE_REPLY ? 1 : 0;
         }
         assertEquals(HandshakeGate.HANDSHAKES_PER_SECOND, handshakes);
-        assertEquals(HandshakeGate.COOKIE_REPLIES_PER_SECOND, replies);
+        // an honest agent's initiation among a flood still gets its cookie: no budget the flood could use up
+        assertEquals(5_000 - HandshakeGate.LOAD_THRESHOLD / 2, replies);
     }
 
     @Test
