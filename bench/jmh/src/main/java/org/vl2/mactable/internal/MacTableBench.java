@@ -1,5 +1,6 @@
 package org.vl2.mactable.internal;
 
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -22,7 +23,6 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.vl2.api.MacTableAdminService.LearnResult;
 import org.vl2.api.PortId;
-import org.vl2.bench.CoarseClock;
 import org.vl2.bench.Stations;
 
 /**
@@ -32,10 +32,12 @@ import org.vl2.bench.Stations;
  *
  * <p>Keys are visited in a random order fixed per trial, so the larger tables measure cache and TLB misses
  * the way a switch with many active stations sees them; every call gets a different key (no constant
- * folding) and every result goes to JMH's blackhole (no dead code). The clock is {@link System#nanoTime},
- * as in the switch; ageing is 300 s, so lookups pay the age check, and the ageing sweep is not running
- * (nothing would expire within a run). {@code ...CoarseClock} variants replace the clock by a {@link CoarseClock}
- * (see there). Allocation per operation: run with {@code -prof gc} and read
+ * folding) and every result goes to JMH's blackhole (no dead code). The clock is the table's shared
+ * {@link CoarseClock}, as in the switch; ageing is 300 s, so lookups pay the age check, and the ageing sweep is
+ * not running (nothing would expire within a run). {@code ...NanoTime} variants use {@link System#nanoTime}
+ * instead (what every call paid before the coarse clock). {@code lookupHitHot64k} and {@code lookupHitZipf}
+ * look up a realistic working set inside the table: a fixed random 64k stations, and stations drawn from a
+ * Zipf distribution (s = 1) over the whole table. Allocation per operation: run with {@code -prof gc} and read
  * {@code gc.alloc.rate.norm} (expected 0 B/op).
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -49,7 +51,7 @@ public class MacTableBench {
     static final int VLAN = 0;
     static final int PORTS = 64;
 
-    /** One table per trial, shared by all benchmark threads; its clock is System.nanoTime, as in the switch. */
+    /** One table per trial, shared by all benchmark threads; its clock is the shared coarse clock, as in the switch. */
     @State(Scope.Benchmark)
     public static class Table {
 
@@ -63,6 +65,11 @@ public class MacTableBench {
         PortId[] portOf;
         /** Stations not in the table, in random order. */
         long[] unknown;
+        /** A working set of 64k known stations (all of them in smaller tables), in random order. */
+        long[] hot;
+        /** Known stations drawn from a Zipf distribution (s = 1) over the table, one draw per call. */
+        long[] zipf;
+        private boolean coarse;
 
         @Setup(Level.Trial)
         public void fill() {
@@ -95,30 +102,50 @@ public class MacTableBench {
             for (int i = 0; i < entries; i++) {
                 portOf[i] = table.lookup(NETWORK, VLAN, known[i]);
             }
+            hot = Arrays.copyOf(known, Math.min(entries, 65_536));
+            zipf = zipf(known, 1 << 20, rnd);
+        }
+
+        /** {@code n} draws of {@code keys[rank]} with P(rank) proportional to 1 / (rank + 1). */
+        static long[] zipf(long[] keys, int n, ThreadLocalRandom rnd) {
+            double[] cdf = new double[keys.length];
+            double sum = 0;
+            for (int r = 0; r < keys.length; r++) {
+                sum += 1.0 / (r + 1);
+                cdf[r] = sum;
+            }
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                int r = Arrays.binarySearch(cdf, rnd.nextDouble() * sum);
+                out[i] = keys[Math.min(keys.length - 1, r < 0 ? -r - 1 : r)];
+            }
+            return out;
         }
 
         LongSupplier newClock() {
-            return System::nanoTime;
-        }
-    }
-
-    /**
-     * The same table with a {@link CoarseClock} (a volatile field a ticker thread updates every millisecond)
-     * instead of System.nanoTime: what the hit and refresh paths would cost without a clock call per operation.
-     */
-    @State(Scope.Benchmark)
-    public static class CoarseClockTable extends Table {
-        CoarseClock clock;
-
-        @Override
-        LongSupplier newClock() {
-            clock = new CoarseClock();
-            return clock;
+            CoarseClock.acquire();
+            coarse = true;
+            return CoarseClock::now;
         }
 
         @TearDown(Level.Trial)
         public void stopClock() {
-            clock.close();
+            if (coarse) {
+                coarse = false;
+                CoarseClock.release();
+            }
+        }
+    }
+
+    /**
+     * The same table with {@link System#nanoTime} as its clock instead of the coarse clock: what the hit and
+     * refresh paths cost with a clock call per operation (the design before the coarse clock).
+     */
+    @State(Scope.Benchmark)
+    public static class NanoTimeTable extends Table {
+        @Override
+        LongSupplier newClock() {
+            return System::nanoTime;
         }
     }
 
@@ -173,12 +200,22 @@ public class MacTableBench {
     }
 
     @Benchmark
-    public PortId lookupHitCoarseClock(CoarseClockTable t, Cursor c) {
+    public PortId lookupHitHot64k(Table t, Cursor c) {
+        return t.table.lookup(NETWORK, VLAN, t.hot[c.next(t.hot.length)]);
+    }
+
+    @Benchmark
+    public PortId lookupHitZipf(Table t, Cursor c) {
+        return t.table.lookup(NETWORK, VLAN, t.zipf[c.next(t.zipf.length)]);
+    }
+
+    @Benchmark
+    public PortId lookupHitNanoTime(NanoTimeTable t, Cursor c) {
         return t.table.lookup(NETWORK, VLAN, t.known[c.next(t.entries)]);
     }
 
     @Benchmark
-    public LearnResult learnRefreshCoarseClock(CoarseClockTable t, Cursor c) {
+    public LearnResult learnRefreshNanoTime(NanoTimeTable t, Cursor c) {
         int k = c.next(t.entries);
         return t.table.learn(NETWORK, VLAN, t.known[k], t.portOf[k]);
     }

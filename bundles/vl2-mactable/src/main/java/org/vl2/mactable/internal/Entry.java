@@ -4,13 +4,11 @@ import org.vl2.api.MacAddress;
 import org.vl2.api.PortId;
 
 /**
- * One station in the MAC table. Readers (lookups, refreshes) use the volatile fields without locking; every
- * other change happens under the table's writer lock.
+ * One station in the MAC table: the writers' bookkeeping (per-port lists, moves). The hot data (key, port,
+ * last-seen time) lives inline in its {@link NetworkTable}'s arrays; lookups and refreshes never read an
+ * {@code Entry}. Every change happens under the table's writer lock.
  */
 final class Entry {
-
-    /** Marks a freed slot in a {@link NetworkTable}; its key matches no real key (real keys use 60 bits). */
-    static final Entry TOMBSTONE = new Entry(-1L, null, null, true, 0L);
 
     /** {@code vlan << 48 | mac}. */
     final long key;
@@ -19,17 +17,11 @@ final class Entry {
     /** Configured by an operator: never aged, evicted, moved or counted per port. Fixed for the entry's life. */
     final boolean isStatic;
 
-    /** The port the station is behind. Changed only under the writer lock (moves). */
+    /** The port the station is behind (a copy of its slot's port). Changed only under the writer lock (moves). */
     volatile PortId port;
-    /** Clock reading (nanoseconds) when a frame from the station was last seen; written by lock-free refreshes. */
-    volatile long lastSeen;
     /** How often the station moved to another port. Changed only under the writer lock. */
     volatile long moves;
-    /**
-     * Set once the entry is no longer in its table. A lock-free refresh writes {@link #lastSeen} and then reads
-     * this flag, while the ageing sweep sets the flag and then re-reads {@code lastSeen}: one of them sees the
-     * other, so a station that is still talking is never aged out by a race.
-     */
+    /** Set once the entry is no longer in its table. Written under the writer lock. */
     volatile boolean removed;
 
     // Guarded by the writer lock: the per-port list of dynamic entries, oldest first.
@@ -37,12 +29,11 @@ final class Entry {
     Entry olderInPort;
     Entry newerInPort;
 
-    Entry(long key, NetworkTable table, PortId port, boolean isStatic, long now) {
+    Entry(long key, NetworkTable table, PortId port, boolean isStatic) {
         this.key = key;
         this.table = table;
         this.port = port;
         this.isStatic = isStatic;
-        this.lastSeen = now;
     }
 
     static long key(int vlan, long mac) {

@@ -45,14 +45,17 @@ import org.vl2.api.PortId;
  * <ul>
  *   <li>{@link #lookup} and the refresh of a known station by {@link #learn} take no lock and allocate
  *       nothing: an index of networks ({@link NetworkIndex}, copy on write), then an open-addressing table per
- *       network ({@link NetworkTable}) read with acquire semantics, then a volatile write of the entry's
- *       last-seen time (skipped when it is less than {@value #REFRESH_GRANULARITY_NANOS} ns old, so hot
- *       stations do not bounce their cache line between cores).</li>
+ *       network ({@link NetworkTable}) whose keys, last-seen times and ports are inline in arrays (no
+ *       {@link Entry} is read), then a volatile write of the slot's last-seen time (skipped when it is less than
+ *       {@value #REFRESH_GRANULARITY_NANOS} ns old, so hot stations do not bounce their cache line between
+ *       cores). The memory-model argument is in {@link NetworkTable}.</li>
+ *   <li>Time comes from a {@link CoarseClock} (a volatile field a shared thread updates every millisecond), not
+ *       from {@link System#nanoTime()} per call; tests inject their own clock.</li>
  *   <li>Everything else (new entries, moves, removals, ageing, eviction, reconfiguration) holds one writer
  *       lock. Listener events are collected under the lock and delivered after it is released, on the thread
  *       that made the change; events from different threads may therefore arrive out of order.</li>
  *   <li>A lookup racing a removal may still return the removed entry's port once; a refresh racing a removal
- *       is detected ({@link Entry#removed}) and redone under the lock.</li>
+ *       or a rebuild is detected and redone under the lock.</li>
  * </ul>
  *
  * <h2>Ageing</h2>
@@ -125,6 +128,7 @@ public final class MacTableImpl implements MacTableAdminService {
     private ScheduledExecutorService ageingExecutor;
     private ScheduledFuture<?> ageingTask;
     private long sweepPeriodNanos;
+    private boolean clockAcquired;
 
     /**
      * DS constructor: validates the configuration and starts the ageing thread.
@@ -133,7 +137,8 @@ public final class MacTableImpl implements MacTableAdminService {
      */
     @Activate
     public MacTableImpl(Config config) {
-        this(validated(config), System::nanoTime);
+        this(validated(config), clock());
+        clockAcquired = true;
         ageingExecutor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, AGEING_THREAD);
             t.setDaemon(true);
@@ -143,13 +148,22 @@ public final class MacTableImpl implements MacTableAdminService {
         LOG.info("MAC table started ({})", settings);
     }
 
-    /** For tests and embedding: no ageing thread (call {@link #sweep(long)}), time from {@code nanoClock}. */
+    /**
+     * For tests and embedding: no ageing thread (call {@link #sweep(long)}), time from {@code nanoClock}
+     * (nanoseconds, monotonic; read on every learn and every lookup of a dynamic entry, so it should be cheap).
+     */
     MacTableImpl(Settings settings, LongSupplier nanoClock) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(nanoClock, "nanoClock");
         long now = nanoClock.getAsLong();
         this.nextExpiry = now;
         this.lastListenerWarning = new AtomicLong(now - LISTENER_WARN_INTERVAL_NANOS);
+    }
+
+    /** The shared coarse clock, acquired for a DS-activated table (released by {@link #deactivate()}). */
+    private static LongSupplier clock() {
+        CoarseClock.acquire();
+        return CoarseClock::now;
     }
 
     private static Settings validated(Config config) {
@@ -189,6 +203,10 @@ public final class MacTableImpl implements MacTableAdminService {
             ageingExecutor = null;
             ageingTask = null;
         }
+        if (clockAcquired) {
+            clockAcquired = false;
+            CoarseClock.release();
+        }
         LOG.info("MAC table stopped ({} entries dropped)", size);
     }
 
@@ -211,20 +229,7 @@ public final class MacTableImpl implements MacTableAdminService {
             return null;
         }
         NetworkTable t = networks.get(network);
-        if (t == null) {
-            return null;
-        }
-        Entry e = t.get(Entry.key(vlan, mac));
-        if (e == null) {
-            return null;
-        }
-        if (!e.isStatic) {
-            long ageing = settings.ageingNanos;
-            if (ageing != 0 && clock.getAsLong() - e.lastSeen >= ageing) {
-                return null;    // aged out; the sweep removes it
-            }
-        }
-        return e.port;
+        return t == null ? null : t.lookup(Entry.key(vlan, mac), settings.ageingNanos, clock);
     }
 
     @Override
@@ -240,21 +245,30 @@ public final class MacTableImpl implements MacTableAdminService {
         long key = Entry.key(vlan, mac);
         long now = clock.getAsLong();
         NetworkTable t = networks.get(network);
-        Entry e = t == null ? null : t.get(key);
-        if (e != null) {
-            if (e.isStatic) {
-                return LearnResult.STATIC;
-            }
-            PortId current = e.port;
-            long seen = e.lastSeen;
-            if ((current == port || current.equals(port)) && !settings.expired(seen, now)) {
-                if (now - seen >= REFRESH_GRANULARITY_NANOS) {
-                    e.lastSeen = now;
+        if (t != null) {
+            // Lock-free refresh of a known station on its port: touches only the slot's key, time and port.
+            NetworkTable.Slots sl = t.slots();
+            int i = t.find(sl, key);
+            if (i >= 0) {
+                long live = key | NetworkTable.LIVE;
+                long k = sl.keyWord(i);
+                if (k == (live | NetworkTable.STATIC)) {
+                    return LearnResult.STATIC;
                 }
-                if (!e.removed) {
-                    return LearnResult.REFRESHED;
+                PortId current = sl.ports[i];
+                long seen = sl.seen(i);
+                if (k == live && current != null && (current == port || current.equals(port))
+                        && !settings.expired(seen, now)) {
+                    if (now - seen < REFRESH_GRANULARITY_NANOS) {
+                        return LearnResult.REFRESHED;
+                    }
+                    sl.setSeenVolatile(i, now);
+                    // Dekker check against removal / ageing (tombstone) and rebuilds (retired): see NetworkTable
+                    if (sl.keyWordVolatile(i) == live && !sl.retired) {
+                        return LearnResult.REFRESHED;
+                    }
                 }
-                // removed meanwhile (flush, ageing ...): learn it again under the lock
+                // removed, moved, replaced or rebuilt meanwhile: learn it again under the lock
             }
         }
         List<MacEvent> events = newEvents();
@@ -277,10 +291,10 @@ public final class MacTableImpl implements MacTableAdminService {
             if (e.isStatic) {
                 return LearnResult.STATIC;
             }
-            if (s.expired(e.lastSeen, now)) {
+            if (s.expired(t.lastSeen(e), now)) {
                 removeAged(e, events);  // gone for good: the station is new again
             } else if (e.port.equals(port)) {
-                e.lastSeen = now;
+                t.setLastSeen(e, now);
                 return LearnResult.REFRESHED;
             } else {
                 if (atPortLimit(s, port)) {
@@ -289,8 +303,7 @@ public final class MacTableImpl implements MacTableAdminService {
                 }
                 PortId previous = e.port;
                 ports.remove(e);
-                e.port = port;
-                e.lastSeen = now;
+                t.setPort(e, port, now);
                 e.moves++;
                 ports.add(e, port);
                 moved.increment();
@@ -309,8 +322,8 @@ public final class MacTableImpl implements MacTableAdminService {
             }
         }
         t = tableFor(network);     // after evictions: they may have dropped an emptied network
-        Entry created = new Entry(key, t, port, false, now);
-        t.insert(created);
+        Entry created = new Entry(key, t, port, false);
+        t.insert(created, now);
         ports.add(created, port);
         size++;
         learned.increment();
@@ -332,12 +345,17 @@ public final class MacTableImpl implements MacTableAdminService {
             return Optional.empty();
         }
         NetworkTable t = networks.get(network);
-        Entry e = t == null ? null : t.get(Entry.key(vlan, mac.toLong()));
-        long now = clock.getAsLong();
-        if (e == null || (!e.isStatic && settings.expired(e.lastSeen, now))) {
+        if (t == null) {
             return Optional.empty();
         }
-        return Optional.of(snapshot(e, now));
+        NetworkTable.Slots sl = t.slots();
+        int i = t.find(sl, Entry.key(vlan, mac.toLong()));
+        Entry e = i < 0 ? null : sl.live(i);
+        long now = clock.getAsLong();
+        if (e == null || (!e.isStatic && settings.expired(sl.seen(i), now))) {
+            return Optional.empty();
+        }
+        return Optional.of(snapshot(e, sl.seen(i), now));
     }
 
     @Override
@@ -349,19 +367,19 @@ public final class MacTableImpl implements MacTableAdminService {
             if (t == null) {
                 continue;
             }
-            Entry[] slots = t.slots();
-            for (int i = 0; i < slots.length; i++) {
-                Entry e = NetworkTable.live(slots, i);
-                if (e != null && (e.isStatic || !s.expired(e.lastSeen, now))) {
-                    out.add(snapshot(e, now));
+            NetworkTable.Slots sl = t.slots();
+            for (int i = 0, n = sl.length(); i < n; i++) {
+                Entry e = sl.live(i);
+                if (e != null && (e.isStatic || !s.expired(sl.seen(i), now))) {
+                    out.add(snapshot(e, sl.seen(i), now));
                 }
             }
         }
         return out;
     }
 
-    private static MacEntry snapshot(Entry e, long now) {
-        long age = e.isStatic ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - e.lastSeen));
+    private static MacEntry snapshot(Entry e, long lastSeen, long now) {
+        long age = e.isStatic ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastSeen));
         return new MacEntry(e.network(), e.vlan(), MacAddress.of(e.mac()), e.port, e.isStatic, age, e.moves);
     }
 
@@ -398,8 +416,8 @@ public final class MacTableImpl implements MacTableAdminService {
             NetworkTable t = networks.get(network);
             Entry old = t == null ? null : t.get(key);
             if (old != null) {
-                Entry replacement = new Entry(key, t, port, true, now);
-                t.replace(old, replacement);
+                Entry replacement = new Entry(key, t, port, true);
+                t.replace(old, replacement, now);
                 old.removed = true;
                 if (old.isStatic) {
                     return;
@@ -416,7 +434,7 @@ public final class MacTableImpl implements MacTableAdminService {
                 }
             }
             t = tableFor(network);
-            t.insert(new Entry(key, t, port, true, now));
+            t.insert(new Entry(key, t, port, true), now);
             size++;
             staticSize++;
         } finally {
@@ -491,9 +509,9 @@ public final class MacTableImpl implements MacTableAdminService {
                     continue;
                 }
                 if (t.size() <= VLAN_MASK + 1) {
-                    Entry[] slots = t.slots();
-                    for (int i = 0; i < slots.length; i++) {
-                        Entry e = NetworkTable.live(slots, i);
+                    NetworkTable.Slots sl = t.slots();
+                    for (int i = 0, n = sl.length(); i < n; i++) {
+                        Entry e = sl.live(i);
                         if (e != null && !e.isStatic && e.mac() == bits) {
                             victims.add(e);
                         }
@@ -574,13 +592,13 @@ public final class MacTableImpl implements MacTableAdminService {
             if (t == null) {
                 continue;
             }
-            Entry[] slots = t.slots();
-            for (int i = 0; i < slots.length; i++) {
-                Entry e = NetworkTable.live(slots, i);
+            NetworkTable.Slots sl = t.slots();
+            for (int i = 0, n = sl.length(); i < n; i++) {
+                Entry e = sl.live(i);
                 if (e == null || e.isStatic) {
                     continue;
                 }
-                long expiry = e.lastSeen + ageing;
+                long expiry = sl.seen(i) + ageing;
                 if (now - expiry >= 0) {
                     batch.add(e);
                     if (batch.size() == SWEEP_BATCH) {
@@ -610,9 +628,9 @@ public final class MacTableImpl implements MacTableAdminService {
                 if (e.removed) {
                     continue;
                 }
-                e.removed = true;      // then re-read lastSeen: see Entry.removed
-                if (!s.expired(e.lastSeen, now)) {
-                    e.removed = false;  // refreshed meanwhile
+                // hide it from lock-free refreshes, then re-read the time: see NetworkTable's memory model
+                if (!s.expired(e.table.hide(e), now)) {
+                    e.table.unhide(e);  // refreshed meanwhile
                     continue;
                 }
                 removeAged(e, events);
@@ -714,10 +732,10 @@ public final class MacTableImpl implements MacTableAdminService {
      */
     private void evictFrom(PortIndex.PortRecord r, Settings s, long now, List<MacEvent> events) {
         Entry victim = r.oldest;
-        long victimSeen = victim.lastSeen;
+        long victimSeen = victim.table.lastSeen(victim);
         Entry c = victim.newerInPort;
         for (int i = 1; i < EVICTION_SAMPLE && c != null; i++, c = c.newerInPort) {
-            long seen = c.lastSeen;
+            long seen = c.table.lastSeen(c);
             if (seen - victimSeen < 0) {
                 victim = c;
                 victimSeen = seen;
@@ -750,14 +768,15 @@ public final class MacTableImpl implements MacTableAdminService {
                     problems.add("empty network table kept: " + t.network);
                 }
                 int n = 0;
-                Entry[] slots = t.slots();
-                for (int i = 0; i < slots.length; i++) {
-                    Entry e = NetworkTable.live(slots, i);
+                NetworkTable.Slots sl = t.slots();
+                for (int i = 0, len = sl.length(); i < len; i++) {
+                    Entry e = sl.live(i);
                     if (e == null) {
                         continue;
                     }
                     n++;
-                    if (e.removed || e.table != t || t.get(e.key) != e) {
+                    if (e.removed || e.table != t || t.get(e.key) != e || !e.port.equals(sl.ports[i])
+                            || sl.keyWord(i) != NetworkTable.tagged(e.key, e.isStatic)) {
                         problems.add("bad entry in table " + t.network + ": " + e);
                     }
                     if (e.isStatic) {

@@ -78,8 +78,42 @@ class MacTableLifecycleTest {
         assertFalse(ageingThreadRunning(), "deactivate waits for the ageing thread to end");
     }
 
+    @Test
+    void activatedTablesShareOneClockThreadThatStopsWithTheLastOne() {
+        assertEquals(0, threads(CoarseClock.THREAD), "no clock thread left over by another test");
+        MacTableImpl a = new MacTableImpl(new TestConfig(300, 8192, 0));
+        MacTableImpl b;
+        try {
+            b = new MacTableImpl(new TestConfig(300, 8192, 0));
+            try {
+                assertEquals(1, threads(CoarseClock.THREAD), "one clock thread for all tables");
+                assertEquals(LearnResult.LEARNED, a.learn(0, 0, 0x0200_0000_0001L, PortId.of(1)));
+                assertEquals(PortId.of(1), a.lookup(0, 0, 0x0200_0000_0001L));
+                long t0 = CoarseClock.now();
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (CoarseClock.now() == t0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                assertTrue(CoarseClock.now() - t0 > 0, "the clock ticks");
+            } finally {
+                b.deactivate();
+            }
+            assertEquals(1, threads(CoarseClock.THREAD), "still running for the other table");
+        } finally {
+            a.deactivate();
+            a.deactivate();     // a second deactivate must not release the shared clock twice
+        }
+        assertEquals(0, threads(CoarseClock.THREAD), "deactivate of the last table stops the clock thread");
+        assertThrows(IllegalArgumentException.class, () -> new MacTableImpl(new TestConfig(300, 5, 0)));
+        assertEquals(0, threads(CoarseClock.THREAD), "a rejected configuration starts no clock thread");
+    }
+
     private static boolean ageingThreadRunning() {
+        return threads(MacTableImpl.AGEING_THREAD) > 0;
+    }
+
+    private static long threads(String name) {
         return Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(th -> th.isAlive() && th.getName().equals(MacTableImpl.AGEING_THREAD));
+                .filter(th -> th.isAlive() && th.getName().equals(name)).count();
     }
 }

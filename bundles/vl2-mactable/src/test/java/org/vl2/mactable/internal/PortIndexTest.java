@@ -17,7 +17,7 @@ class PortIndexTest {
     private final NetworkTable table = new NetworkTable(0);
 
     private Entry entry(int n, PortId port) {
-        return new Entry(Entry.key(0, 0x0200_0000_0000L + n), table, port, false, 0);
+        return new Entry(Entry.key(0, 0x0200_0000_0000L + n), table, port, false);
     }
 
     @Test
