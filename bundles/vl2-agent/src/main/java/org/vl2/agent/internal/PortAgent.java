@@ -1648,7 +1648,8 @@ public final class PortAgent implements AgentService {
         long lastCheck = System.currentTimeMillis();
         boolean refused = false; // what was last logged about ICMP port unreachable
         String loggedJoinProblem = null;
-        long wakeAt = Long.MAX_VALUE;
+        // vl2: the first JOIN (handshake) goes out at once, not after the first tick (that cost every start ~1 s)
+        long wakeAt = vl2 ? System.currentTimeMillis() : Long.MAX_VALUE;
         while (running) {
             synchronized (lock) {
                 long wait = Math.min(timing.tickMillis(), wakeAt - System.currentTimeMillis());
