@@ -27,9 +27,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.vl2.api.MacAddress;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.Identity;
 import org.vl2.ipam.Ipv4Pool;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Keepalive;
+import org.vl2.protocol.KeyReply;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.ProtocolException;
 import org.vl2.protocol.Welcome;
@@ -312,7 +314,7 @@ class SwitchCoreFuzzTest {
                 && f[l3 + 9] == 17 && b.getShort(l3 + 20) == 67 && f[f.length - 1] == (byte) 255;
     }
 
-    /** WELCOME, ERROR or KEEPALIVE-ACK, each decodable; a WELCOME's session is noted for later FRAMEs. */
+    /** WELCOME, ERROR, KEEPALIVE-ACK or KEY-REPLY, each decodable; a WELCOME's session is noted for later FRAMEs. */
     private void control(Recorder.Sent s) {
         ByteBuffer b = ByteBuffer.wrap(s.bytes());
         try {
@@ -326,7 +328,9 @@ class SwitchCoreFuzzTest {
                 }
                 case Wire.ERROR -> assertNotNull(ProtocolError.decode(b));
                 case Wire.KEEPALIVE_ACK -> assertTrue(Keepalive.decode(b).ack());
-                default -> fail("the switch sent a JOIN, KEEPALIVE or LEAVE: " + hex(s.bytes()));
+                // the answer to a KEY-REQUEST: the switch's own public key, nothing else
+                case Wire.KEY_REPLY -> assertEquals(sw.publicKey(), Identity.fingerprint(KeyReply.decode(b).publicKey()));
+                default -> fail("the switch sent a JOIN, KEEPALIVE, LEAVE or KEY-REQUEST: " + hex(s.bytes()));
             }
         } catch (ProtocolException e) {
             throw new AssertionError("the switch sent a malformed message: " + hex(s.bytes()), e);
