@@ -30,6 +30,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
 RUNS=1
 LOAD_SECS=5
 DIST=""
@@ -102,13 +104,6 @@ BG=()
 
 put() { printf '%s\t%s\n' "$1" "$2" >>"$RES"; }
 get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done; }
-kill_tree() { local pids; pids="$(descendants "$2" | tr '\n' ' ') $2"; kill -"$1" $pids 2>/dev/null || true; }
-wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done; ! kill -0 "$2" 2>/dev/null; }
-wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 sample_rss() { local r k; for r in h1 h2; do [ -n "${JVM[$r]:-}" ] || continue; k=$(rss_kib "${JVM[$r]}"); [ "${k:-0}" -gt "${RSS_MAX[$r]:-0}" ] && RSS_MAX[$r]=$k; done; return 0; }
 
 STOP_SECONDS=""
@@ -199,8 +194,6 @@ if [ -z "$HOME_DIR" ]; then
   tar -xzf "$DIST" -C "$VL2" --strip-components=1
 fi
 
-jvm_of() { local c; for c in $(descendants "$1"); do [ "$(cat "/proc/$c/comm" 2>/dev/null)" = java ] && { echo "$c"; return 0; }; done; return 1; }
-find_jvm() { local i pid; for i in $(seq 300); do pid=$(jvm_of "${LAUNCHER[$1]}") && { JVM[$1]=$pid; return 0; }; sleep 0.1; done; fail "no JVM below the $1 launcher"; }
 
 SWITCH_KEY=""
 start_agent() { # h data-dir out-file
@@ -209,27 +202,6 @@ start_agent() { # h data-dir out-file
   EXTRA_JAVA_OPTS="$opts" ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UL_SW:$VL2_PORT" --switch-key "$SWITCH_KEY" \
     --address "${!ov_var}/24" --mac "02:00:5e:47:00:0$h" --ssh-port "$SSH_PORT" --data "$2" </dev/null >"$3" 2>&1 &
   LAUNCHER[h$h]=$!
-}
-# polls ping h1 -> h2 across vl2 (0.2 s per try); the TAP device's ARP retransmit time goes down to 100 ms as
-# soon as it exists, so ARP's 1 s retry timer does not round the result up to whole seconds
-ping_across_poll() { # limit
-  local end tuned=false
-  end=$(($(date +%s) + $1))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    if ! $tuned && ip -n "$H1" link show vl2tap0 >/dev/null 2>&1; then
-      ip netns exec "$H1" sysctl -qw net.ipv4.neigh.vl2tap0.retrans_time_ms=100 2>/dev/null && tuned=true
-    fi
-    ip netns exec "$H1" ping -n -c1 -W0.2 "$OV_H2" >/dev/null 2>&1 && return 0
-    kill -0 "${LAUNCHER[h1]}" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-agent_up() { grep -q "Port agent up" "$1"; }
-logged_after() { # t0 file: seconds from t0 to the time stamp of its "Port agent up" line
-  local ts
-  ts=$(grep -m1 "Port agent up" "$2" | awk '{ print $1 }' | tr 'T,' ' .') || true
-  [ -n "$ts" ] && awk -v a="$1" -v b="$(date -d "$ts" +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { awk -v k="$1" 'BEGIN { if (k == "" || k == 0) print "–"; else printf "%.0f", k / 1024 }'; }

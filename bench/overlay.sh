@@ -27,6 +27,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
 SECS=5
 PINGS=500
 DIST=""
@@ -98,20 +100,6 @@ declare -A JVM=()        # role -> pid of its java process
 BG=()                    # other background pids (iperf3 servers)
 
 put() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }   # section key value
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-
-descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done; }
-kill_tree() { # signal pid: the process and everything it started
-  local pids
-  pids="$(descendants "$2" | tr '\n' ' ') $2"
-  # shellcheck disable=SC2086
-  kill -"$1" $pids 2>/dev/null || true
-}
-# wait_gone seconds pid: true when pid is gone within the time
-wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done; ! kill -0 "$2" 2>/dev/null; }
-# wait_for seconds command...: polls every 0.1 s; false on timeout
-wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 # stop_role role grace: SIGTERM to the launcher (which stops Karaf cleanly: the agent deletes its TAP), SIGKILL
 # to the whole tree after grace seconds; sets STOP_SECONDS to the time it took
@@ -175,7 +163,6 @@ done
 # --- measurement helpers ---------------------------------------------------------------------------------------
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
 jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 TICKS=$(getconf CLK_TCK)
 NCPU=$(nproc)
 declare -A RSS_MAX=()
@@ -339,21 +326,6 @@ say "Unpacking $(basename "$DIST")"
 mkdir -p "$VL2"
 tar -xzf "$DIST" -C "$VL2" --strip-components=1
 
-jvm_of() { # launcher pid: the java process below it (bin/karaf execs java)
-  local c
-  for c in $(descendants "$1"); do
-    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = java ] && { echo "$c"; return 0; }
-  done
-  return 1
-}
-find_jvm() { # role
-  local i pid
-  for i in $(seq 300); do
-    pid=$(jvm_of "${LAUNCHER[$1]}") && { JVM[$1]=$pid; return 0; }
-    sleep 0.1
-  done
-  fail "no JVM below the $1 launcher"
-}
 SWITCH_KEY=""
 start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITCH_KEY is set
   local h=$1 ns=$P-h$1 ov_var=OV_H$1 mac_var=MAC_H$1 how
@@ -365,28 +337,6 @@ start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITC
   ip netns exec "$ns" "$VL2/bin/vl2-agent" "${how[@]}" ${AGENT_FLAGS[@]+"${AGENT_FLAGS[@]}"} --address "${!ov_var}/24" \
     --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >"$2" 2>&1 &
   LAUNCHER[h$h]=$!
-}
-# Polls ping h1 -> h2 across vl2 (0.2 s per try). When the TAP device appears, its ARP retransmit time goes
-# from 1 s to 100 ms (in this namespace only), so ARP's retry timer does not round the result up to seconds.
-ping_across_poll() { # limit
-  local end tuned=false
-  end=$(($(date +%s) + $1))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    if ! $tuned && ip -n "$H1" link show vl2tap0 >/dev/null 2>&1; then
-      ip netns exec "$H1" sysctl -qw net.ipv4.neigh.vl2tap0.retrans_time_ms=100 2>/dev/null && tuned=true
-    fi
-    ip netns exec "$H1" ping -n -c1 -W0.2 "$OV_H2" >/dev/null 2>&1 && return 0
-    kill -0 "${LAUNCHER[h1]}" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-agent_up() { grep -q "Port agent up" "$1"; }
-# logged_after t0 file: seconds from t0 to the time stamp of the "Port agent up" line (ISO8601, local time)
-logged_after() {
-  local ts
-  ts=$(grep -m1 "Port agent up" "$2" | awk '{ print $1 }' | tr 'T,' ' .') || true
-  [ -n "$ts" ] && awk -v a="$1" -v b="$(date -d "$ts" +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
 
 put vl2 load_boot "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,59 @@
+# Shared by bench/overlay.sh and bench/agent-footprint.sh (sourced, not run): process trees, bounded waits, RSS,
+# and the vl2 agents' boot milestones. Expects the sourcing script to define fail, LAUNCHER and JVM (associative
+# arrays: role -> launcher pid / java pid), H1 (namespace of agent h1) and OV_H2 (agent h2's overlay address).
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done; }
+kill_tree() { # signal pid: the process and everything it started
+  local pids
+  pids="$(descendants "$2" | tr '\n' ' ') $2"
+  # shellcheck disable=SC2086
+  kill -"$1" $pids 2>/dev/null || true
+}
+# wait_gone seconds pid: true when pid is gone within the time
+wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done; ! kill -0 "$2" 2>/dev/null; }
+# wait_for seconds command...: polls every 0.1 s; false on timeout
+wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+jvm_of() { # launcher pid: the java process below it (bin/karaf execs java)
+  local c
+  for c in $(descendants "$1"); do
+    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = java ] && { echo "$c"; return 0; }
+  done
+  return 1
+}
+find_jvm() { # role: sets JVM[role] to the java process below LAUNCHER[role]
+  local i pid
+  for i in $(seq 300); do
+    pid=$(jvm_of "${LAUNCHER[$1]}") && { JVM[$1]=$pid; return 0; }
+    sleep 0.1
+  done
+  fail "no JVM below the $1 launcher"
+}
+
+# Polls ping h1 -> h2 across vl2 (0.2 s per try). When the TAP device appears, its ARP retransmit time goes
+# from 1 s to 100 ms (in this namespace only), so ARP's retry timer does not round the result up to seconds.
+ping_across_poll() { # limit
+  local end tuned=false
+  end=$(($(date +%s) + $1))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    if ! $tuned && ip -n "$H1" link show vl2tap0 >/dev/null 2>&1; then
+      ip netns exec "$H1" sysctl -qw net.ipv4.neigh.vl2tap0.retrans_time_ms=100 2>/dev/null && tuned=true
+    fi
+    ip netns exec "$H1" ping -n -c1 -W0.2 "$OV_H2" >/dev/null 2>&1 && return 0
+    kill -0 "${LAUNCHER[h1]}" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+agent_up() { grep -q "Port agent up" "$1"; }
+# logged_after t0 file: seconds from t0 to the time stamp of the "Port agent up" line (ISO8601, local time)
+logged_after() {
+  local ts
+  ts=$(grep -m1 "Port agent up" "$2" | awk '{ print $1 }' | tr 'T,' ' .') || true
+  [ -n "$ts" ] && awk -v a="$1" -v b="$(date -d "$ts" +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+}
