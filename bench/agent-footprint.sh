@@ -166,28 +166,10 @@ if $LOCK_WAIT; then
 fi
 
 # namespaces of earlier runs that were killed with SIGKILL (vl2af<pid>-* whose script no longer runs)
-for ns in $(ip netns list | awk '{ print $1 }' | grep -E '^vl2af[0-9]+-(sw|h1|h2)$' || true); do
-  owner=${ns#vl2af}; owner=${owner%%-*}
-  if ! tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | grep -q agent-footprint; then
-    note "removing namespace $ns left behind by an earlier run"
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-    ip netns del "$ns" 2>/dev/null || true
-  fi
-done
+reap_stale_namespaces vl2af agent-footprint
 
 # --- hosts ---------------------------------------------------------------------------------------------------------
-for ns in "${NSS[@]}"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip -n "$SW" link add ul0 type bridge
-ip -n "$SW" addr add "$UL_SW/24" dev ul0
-ip -n "$SW" link set ul0 up
-for h in 1 2; do
-  ns=$P-h$h; addr_var=UL_H$h
-  ip -n "$SW" link add "u$h" type veth peer name eth0 netns "$ns"
-  ip -n "$SW" link set "u$h" master ul0 up
-  ip -n "$ns" addr add "${!addr_var}/24" dev eth0
-  ip -n "$ns" link set eth0 up
-done
-wait_for 10 ip netns exec "$H1" ping -c1 -W1 "$UL_H2" || fail "the underlay does not work (h1 -> h2 $UL_H2)"
+build_underlay
 
 if [ -z "$HOME_DIR" ]; then
   mkdir -p "$VL2"

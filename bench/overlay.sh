@@ -151,14 +151,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Namespaces of earlier runs that were killed with SIGKILL (vl2ov<pid>-* whose script no longer runs)
-for ns in $(ip netns list | awk '{ print $1 }' | grep -E '^vl2ov[0-9]+-(sw|h1|h2)$' || true); do
-  owner=${ns#vl2ov}; owner=${owner%%-*}
-  if ! tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | grep -q overlay.sh; then
-    note "removing namespace $ns left behind by an earlier run"
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-    ip netns del "$ns" 2>/dev/null || true
-  fi
-done
+reap_stale_namespaces vl2ov overlay.sh
 
 # --- measurement helpers ---------------------------------------------------------------------------------------
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
@@ -278,18 +271,7 @@ note "distribution: $DIST; results: $OUT; load: $(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- test hosts --------------------------------------------------------------------------------------------------
 say "Namespaces $SW, $H1, $H2: underlay 10.78.0.0/24 on a bridge in $SW"
-for ns in "${NSS[@]}"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip -n "$SW" link add ul0 type bridge
-ip -n "$SW" addr add "$UL_SW/24" dev ul0
-ip -n "$SW" link set ul0 up
-for h in 1 2; do
-  ns=$P-h$h; addr_var=UL_H$h
-  ip -n "$SW" link add "u$h" type veth peer name eth0 netns "$ns"
-  ip -n "$SW" link set "u$h" master ul0 up
-  ip -n "$ns" addr add "${!addr_var}/24" dev eth0
-  ip -n "$ns" link set eth0 up
-done
-wait_for 10 ip netns exec "$H1" ping -c1 -W1 "$UL_H2" || fail "the underlay does not work (h1 -> h2 $UL_H2)"
+build_underlay
 
 # --- path 1: the underlay ----------------------------------------------------------------------------------------
 measure_path underlay "$UL_H2"

@@ -57,3 +57,35 @@ logged_after() {
   ts=$(grep -m1 "Port agent up" "$2" | awk '{ print $1 }' | tr 'T,' ' .') || true
   [ -n "$ts" ] && awk -v a="$1" -v b="$(date -d "$ts" +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
+
+# reap_stale_namespaces prefix script: removes namespaces <prefix><pid>-(sw|h1|h2) whose script (pid) no longer
+# runs, i.e. those of earlier runs killed with SIGKILL, and the processes still in them
+reap_stale_namespaces() {
+  local ns owner p
+  for ns in $(ip netns list | awk '{ print $1 }' | grep -E "^$1[0-9]+-(sw|h1|h2)\$" || true); do
+    owner=${ns#"$1"}; owner=${owner%%-*}
+    if ! tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | grep -q "$2"; then
+      note "removing namespace $ns left behind by an earlier run"
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
+      ip netns del "$ns" 2>/dev/null || true
+    fi
+  done
+}
+
+# build_underlay: namespaces NSS (SW, and h1/h2 named $P-h1, $P-h2) with loopback up, a bridge ul0 with UL_SW in
+# SW, and h1 (UL_H1) and h2 (UL_H2) on it by veth (eth0 inside them); fails unless h1 pings h2 within 10 s
+build_underlay() {
+  local ns h addr_var
+  for ns in "${NSS[@]}"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+  ip -n "$SW" link add ul0 type bridge
+  ip -n "$SW" addr add "$UL_SW/24" dev ul0
+  ip -n "$SW" link set ul0 up
+  for h in 1 2; do
+    ns=$P-h$h; addr_var=UL_H$h
+    ip -n "$SW" link add "u$h" type veth peer name eth0 netns "$ns"
+    ip -n "$SW" link set "u$h" master ul0 up
+    ip -n "$ns" addr add "${!addr_var}/24" dev eth0
+    ip -n "$ns" link set eth0 up
+  done
+  wait_for 10 ip netns exec "$H1" ping -c1 -W1 "$UL_H2" || fail "the underlay does not work (h1 -> h2 $UL_H2)"
+}
