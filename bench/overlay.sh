@@ -2,6 +2,7 @@
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
 #   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted] [--agent-flag F]...
+#                         [--switch-io-batch N]
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -15,6 +16,7 @@
 #             ChaCha20-Poly1305 per frame), pinned to the switch's key from its log; TAP MTU from the network (1400).
 #             Left out with --no-encrypted. --agent-flag F (repeatable) adds F to both agents' command lines
 #             in both vl2 paths, e.g. --agent-flag --no-offload to compare without TAP offload.
+#             --switch-io-batch N sets the switch's io.batch (datagrams per system call; 0: one each).
 # For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average and p99), iperf3 TCP 1 and 4
 # streams, iperf3 UDP with 18-byte payloads (64-byte frames) at -b 0 (received frames/s and loss), each
 # --seconds long; CPU use and drop counters per test. For vl2 also: switch boot, agent boot-to-forwarding (cold:
@@ -35,9 +37,10 @@ DIST=""
 RESTART=true
 ENCRYPTED=true
 AGENT_FLAGS=()
+SWITCH_IO_BATCH=""
 ARGS="$*"
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
     --no-restart) RESTART=false; shift ;;
     --no-encrypted) ENCRYPTED=false; shift ;;
     --agent-flag) AGENT_FLAGS+=("$2"); shift 2 ;;
+    --switch-io-batch) SWITCH_IO_BATCH=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -307,6 +311,9 @@ fi
 say "Unpacking $(basename "$DIST")"
 mkdir -p "$VL2"
 tar -xzf "$DIST" -C "$VL2" --strip-components=1
+if [ -n "$SWITCH_IO_BATCH" ]; then
+  for pid in org.vl2.transport.udp org.vl2.transport.vl2; do echo "io.batch = $SWITCH_IO_BATCH" >>"$VL2/etc/$pid.cfg"; done
+fi
 
 SWITCH_KEY=""
 start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITCH_KEY is set

@@ -2,7 +2,8 @@
 # Frame rate of the vl2 switch distribution over UDP on loopback, measured with bench/loadgen.
 #
 #   bench/switch-frame-rate.sh [--ports "2 16 256"] [--sizes "64 1514"] [--seconds 5] [--warmup 1]
-#                              [--senders 1] [--rate 0] [--jfr 16x64] [--pin] [--keep] [--rebuild]
+#                              [--senders 1] [--rate 0] [--jfr 16x64] [--pin] [--io-batch 64] [--loadgen-batch 32]
+#                              [--no-offload] [--keep] [--rebuild]
 #
 # Builds vl2 if needed (mvn -B -q -DskipTests install, when the distribution or the LoadGen jar is missing;
 # --rebuild forces it), unpacks the distribution into a temporary directory, starts the switch (bin/karaf
@@ -11,6 +12,9 @@
 # offered and forwarded frames/s, loss and where it happened, CPU of the switch and of LoadGen, the switch JVM's
 # RSS. --jfr PORTSxSIZE adds a profiling run with a JFR recording of the switch and prints its hot spots.
 # --pin puts the switch JVM on CPU 0 and LoadGen on the other CPUs (taskset), so they do not share a core.
+# --io-batch N sets the switch's io.batch (datagrams per recvmmsg/sendmmsg; 0: one system call per datagram),
+# --loadgen-batch N LoadGen's --batch (frames per system call; 0: one each, as the switch's NIO path).
+# --no-offload turns UDP GSO/GRO off in both (io.offload = false, LoadGen --offload false).
 # The switch is stopped and the directory removed at the end (also on failure or Ctrl-C); results, logs and
 # recordings stay in bench/target/frame-rate-<time>/.
 #
@@ -28,8 +32,11 @@ JFR_RUN=""
 KEEP=false
 REBUILD=false
 PIN=false
+IO_BATCH=""
+LOADGEN_BATCH=32
+OFFLOAD=true
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --ports) PORTS_LIST=$2; shift 2 ;;
@@ -41,6 +48,9 @@ while [ $# -gt 0 ]; do
     --jfr) JFR_RUN=$2; shift 2 ;;
     --keep) KEEP=true; shift ;;
     --pin) PIN=true; shift ;;
+    --io-batch) IO_BATCH=$2; shift 2 ;;
+    --loadgen-batch) LOADGEN_BATCH=$2; shift 2 ;;
+    --no-offload) OFFLOAD=false; shift ;;
     --rebuild) REBUILD=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "switch-frame-rate: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -64,7 +74,7 @@ JFR=${JAVA_HOME:+$JAVA_HOME/bin/}jfr
 # --- build if needed ---------------------------------------------------------------------------------------
 LOADGEN=$ROOT/bench/loadgen/target/vl2-bench-loadgen.jar
 DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-if $REBUILD || [ -z "$DIST" ] || [ ! -f "$LOADGEN" ]; then
+if $REBUILD || [ -z "$DIST" ] || [ ! -f "$LOADGEN" ] || [ ! -d "$ROOT/bench/loadgen/target/lib" ]; then
   say "Building vl2: mvn -B -q -DskipTests install"
   (cd "$ROOT" && mvn -B -q -DskipTests install)
   DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz | head -1)
@@ -116,6 +126,8 @@ port = $UDP_PORT
 receive.buffer.bytes = $BUFFER
 send.buffer.bytes = $BUFFER
 EOF
+[ -n "$IO_BATCH" ] && echo "io.batch = $IO_BATCH" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
+echo "io.offload = $OFFLOAD" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
 sed -i "s/^sshPort *=.*/sshPort = $SSH_PORT/" "$WORK/switch/etc/org.apache.karaf.shell.cfg"
 sed -i -e "s/^rmiRegistryPort *=.*/rmiRegistryPort = $RMI_REGISTRY_PORT/" \
   -e "s/^rmiServerPort *=.*/rmiServerPort = $RMI_SERVER_PORT/" "$WORK/switch/etc/org.apache.karaf.management.cfg"
@@ -211,16 +223,33 @@ jfr_summary() { # file.jfr forwarded-frames-per-second
   echo '```'
 }
 
+# The switch's own counters (vl2:stats through bin/client); empty if the shell does not answer.
+switch_stats() { echo "vl2:stats" | timeout 60 "$WORK/switch/bin/client" -u karaf -p karaf -r 5 -b 2>/dev/null | tr -d '\r' || true; }
+stat_of() { # stats-text name -> value (digits only), or empty
+  echo "$1" | awk -F'|' -v k="$2" '{ n = $1; gsub(/^ +| +$/, "", n); v = $2; gsub(/[^0-9]/, "", v) } n == k { print v; exit }'
+}
+delta() { # name: the change of a switch counter between STATS_PREV and STATS_NOW, or empty
+  local a b
+  a=$(stat_of "$STATS_PREV" "$1"); b=$(stat_of "$STATS_NOW" "$1")
+  if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); fi
+}
+STATS_PREV=""
+
 # One LoadGen run against the switch; sets ROW (a table row). With jfr_file set, records a JFR meanwhile.
+# Where frames were lost comes from the switch's counters (frames, not packets: with UDP GRO one kernel packet,
+# and one drop in /proc/net/udp, can hold 64 frames): before the switch = sent - taken in (its socket was full),
+# in the switch = taken in but not forwarded (its drops and TX errors), after = forwarded - received by LoadGen.
 run_loadgen() { # ports size [jfr_file]
   local ports=$1 size=$2 jfr_file=${3:-} log ticks0 ticks1 t0 t1 rss_run r result sw_cores mbps jfr_seconds
   jfr_seconds=$(awk -v s="$SECONDS_EACH" 'BEGIN { d = int(s) - 1; print (d < 1 ? 1 : d) }')
   say "LoadGen: $ports ports, $size-byte frames, ${SECONDS_EACH} s (+${WARMUP} s warm-up)"
   log=$OUT/loadgen-${ports}x${size}${jfr_file:+-jfr}.txt
+  [ -n "$STATS_PREV" ] || STATS_PREV=$(switch_stats)
   ticks0=$(cpu_ticks "$SWITCH_PID")
   t0=$(date +%s.%N)
   ${LOADGEN_CPUS:+taskset -c "$LOADGEN_CPUS"} "$JAVA" -Xms64m -Xmx256m -jar "$LOADGEN" --switch "127.0.0.1:$UDP_PORT" --ports "$ports" --size "$size" \
-    --seconds "$SECONDS_EACH" --warmup "$WARMUP" --senders "$SENDERS" --rate "$RATE" >"$log" 2>&1 &
+    --seconds "$SECONDS_EACH" --warmup "$WARMUP" --senders "$SENDERS" --rate "$RATE" \
+    --batch "$LOADGEN_BATCH" --offload "$OFFLOAD" >"$log" 2>&1 &
   LOADGEN_PID=$!
   rss_run=0
   if [ -n "$jfr_file" ]; then
@@ -246,7 +275,19 @@ run_loadgen() { # ports size [jfr_file]
   sw_cores=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$TICKS" -v t0="$t0" -v t1="$t1" \
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
   mbps=$(awk -v f="$(get forwarded_fps)" -v s="$size" 'BEGIN { printf "%.0f", f * s * 8 / 1e6 }')
-  ROW="| $ports | $size | $(printf "%'d" "$(get offered_fps)") | $(printf "%'d" "$(get forwarded_fps)") | $mbps | $(get loss_pct) | $(get switch_sock_drops) | $(get loadgen_sock_drops) | $(get other_loss) | $(get unexpected) | $sw_cores | $(get loadgen_cpu_cores) | $(mib "$rss_run") |"
+  STATS_NOW=$(switch_stats)
+  local d_rx d_uni d_flood d_txerr before inside after
+  d_rx=$(delta "RX frames"); d_uni=$(delta "Unicast"); d_flood=$(delta "Flooded"); d_txerr=$(delta "TX errors")
+  if [ -n "$d_rx" ] && [ -n "$d_uni" ] && [ -n "$d_flood" ] && [ -n "$d_txerr" ]; then
+    # floods are the ports' announcements (not in LoadGen's sent count)
+    before=$(( $(get sent) - (d_rx - d_flood) ))
+    inside=$(( d_rx - d_uni - d_flood + d_txerr ))
+    after=$(( d_uni - d_txerr - $(get received) ))
+  else
+    before="?" inside="?" after="?"
+  fi
+  STATS_PREV=$STATS_NOW
+  ROW="| $ports | $size | $(printf "%'d" "$(get offered_fps)") | $(printf "%'d" "$(get forwarded_fps)") | $mbps | $(get loss_pct) | $before | $inside | $after | $(get unexpected) | $sw_cores | $(get loadgen_cpu_cores) | $(mib "$rss_run") |"
   if [ -n "$jfr_file" ]; then
     for _ in $(seq 100); do [ -s "$jfr_file" ] && break; sleep 0.2; done
     [ -s "$jfr_file" ] || { cat "$OUT/jcmd.out" >&2; fail "no JFR recording in $jfr_file"; }
@@ -276,17 +317,18 @@ if [ -n "$JFR_RUN" ]; then
 fi
 
 # --- the switch's own counters ---------------------------------------------------------------------------------
-STATS=$(echo "vl2:stats" | timeout 60 "$WORK/switch/bin/client" -u karaf -p karaf -r 5 -b 2>/dev/null || true)
+STATS=$(switch_stats)
 
 # --- report -----------------------------------------------------------------------------------------------------
 {
   echo "## Switch frame rate ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg))"
   echo
-  echo "LoadGen: ${SECONDS_EACH} s per run after ${WARMUP} s warm-up, $SENDERS sender thread(s), rate $([ "$RATE" = 0 ] && echo max || echo "$RATE frames/s");"
+  echo "LoadGen: ${SECONDS_EACH} s per run after ${WARMUP} s warm-up, $SENDERS sender thread(s), rate $([ "$RATE" = 0 ] && echo max || echo "$RATE frames/s"), --batch $LOADGEN_BATCH;"
+  echo "switch: io.batch ${IO_BATCH:-default (64)}, io.offload $OFFLOAD (LoadGen --offload $OFFLOAD);"
   $PIN && echo "Pinned: switch JVM on CPU 0, LoadGen on CPUs $LOADGEN_CPUS."
   echo "switch: UDP on 127.0.0.1, SO_RCVBUF/SO_SNDBUF $BUFFER asked (kernel caps at $RMEM_MAX/$WMEM_MAX), boot to listening ${BOOT_SECONDS} s."
   echo
-  echo "| ports | frame B | offered fr/s | forwarded fr/s | fwd Mbit/s | loss % | drop: switch sock | drop: loadgen socks | lost in switch | flooded (unknown dst) | switch CPU cores | loadgen CPU cores | switch RSS MiB |"
+  echo "| ports | frame B | offered fr/s | forwarded fr/s | fwd Mbit/s | loss % | lost before switch | lost in switch | lost after switch | flooded (unknown dst) | switch CPU cores | loadgen CPU cores | switch RSS MiB |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
   echo
@@ -305,7 +347,7 @@ STATS=$(echo "vl2:stats" | timeout 60 "$WORK/switch/bin/client" -u karaf -p kara
     echo
     echo "Profiling run (JFR recording, 1 ms sampling: slower than the same row above):"
     echo
-    echo "| ports | frame B | offered fr/s | forwarded fr/s | fwd Mbit/s | loss % | drop: switch sock | drop: loadgen socks | lost in switch | flooded (unknown dst) | switch CPU cores | loadgen CPU cores | switch RSS MiB |"
+    echo "| ports | frame B | offered fr/s | forwarded fr/s | fwd Mbit/s | loss % | lost before switch | lost in switch | lost after switch | flooded (unknown dst) | switch CPU cores | loadgen CPU cores | switch RSS MiB |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     echo "$JFR_ROW"
     echo

@@ -18,16 +18,22 @@ import org.vl2.netio.internal.SockAddr;
 import org.vl2.netio.internal.Sys;
 
 /**
- * A UDP socket that moves up to {@link #batchSize()} datagrams per system call: {@code recvmmsg} fills a ring of
+ * A UDP socket that moves up to {@link #batchSize()} messages per system call: {@code recvmmsg} fills a ring of
  * receive slots, and datagrams {@linkplain #queue queued} for sending leave together with one {@code sendmmsg} at
  * {@link #flush()}. On loopback and fast links the per-datagram cost of a Java socket is mostly the system call
  * itself; batching shares it.
  *
- * <p>Threads: {@link #receive}, {@link #datagram}, {@link #source}, {@link #queue} and {@link #flush} belong to one
- * thread, the socket's owner (typically its receive loop, which forwards what it received and flushes once per
- * batch). {@link #send} (one datagram, one {@code sendto}) and {@link #wakeup} may be called from any thread.
- * Nothing is allocated per datagram: slots, headers and addresses live in native memory allocated once, and
- * source addresses come from a cache.
+ * <p>With {@code offload} (Linux UDP GSO and GRO), consecutive queued datagrams to the same destination whose sizes
+ * allow it (equal, the last one may be shorter) leave as one message that the kernel carries as one packet as far as
+ * it can and cuts into datagrams only where it must ({@code UDP_SEGMENT}); and a burst of such datagrams from one
+ * peer arrives as one message that is cut here ({@code UDP_GRO}). The datagrams on the wire are the same either way.
+ *
+ * <p>Threads: the receive side ({@link #receive}, {@link #datagram}, {@link #source}) belongs to one thread and the
+ * batch-send side ({@link #queue}, {@link #queued}, {@link #flush}) to one thread, the same (a switch's receive loop
+ * forwards what it received and flushes once per batch) or another (a load generator's sender); the two sides
+ * share no memory. {@link #send} (one datagram, one {@code sendto}) and {@link #wakeup} may be called from any
+ * thread. Nothing is allocated per datagram: slots, headers and addresses live in native memory allocated once,
+ * and source addresses come from a cache.
  *
  * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere, so callers can fall back to NIO.
  */
@@ -37,15 +43,22 @@ public final class UdpBatchSocket implements AutoCloseable {
     public static final int MAX_DATAGRAM = 65_507;
     /** Upper bound of {@link #batchSize()} (the kernel's UIO_MAXIOV). */
     public static final int MAX_BATCH = 1024;
+    /** Most datagrams in one offloaded message (the kernel's UDP_MAX_SEGMENTS and UDP_GRO_CNT_MAX). */
+    public static final int MAX_SEGMENTS = 64;
 
     private static final int SLOT = 65_536;
     private static final int MMSGHDR = 64;    // struct mmsghdr: msghdr (56) + msg_len + padding
     private static final int IOVEC = 16;
+    private static final int CMSG = 32;       // CMSG_SPACE(int) = 24, rounded up
     private static final int MSG_NAME = 0;
     private static final int MSG_NAMELEN = 8;
     private static final int MSG_IOV = 16;
     private static final int MSG_IOVLEN = 24;
+    private static final int MSG_CONTROL = 32;
+    private static final int MSG_CONTROLLEN = 40;
     private static final int MSG_LEN = 56;
+    private static final int CMSG_LEN_U16 = 18;  // CMSG_LEN(sizeof(uint16_t))
+    private static final int CMSG_SPACE_U16 = 24;
     private static final int POLL_TIMEOUT_MAX = 60_000;
 
     private static final String UNAVAILABLE = probe();
@@ -55,26 +68,46 @@ public final class UdpBatchSocket implements AutoCloseable {
     private final int family;
     private final int batch;
     private final InetSocketAddress local;
+    private final boolean gro;
+    private volatile boolean gso;
 
-    // Native memory: control (headers, iovecs, addresses, pollfds) and the data slots. Kept reachable for the
-    // socket's life and never freed explicitly, so a late caller can never touch freed memory.
+    // Native memory: control (headers, iovecs, addresses, cmsgs, pollfds) and the data slots. Kept reachable for
+    // the socket's life and never freed explicitly, so a late caller can never touch freed memory.
     private final Memory ctlMemory;
     private final Memory dataMemory;
     private final ByteBuffer ctl;
     private final long rxHdr;
     private final long rxNames;
+    private final long rxCmsg;
     private final long txHdr;
+    private final long txIov;
     private final long txNames;
+    private final long txCmsg;
     private final long pollFds;
     private final long scratch;
     private final Pointer rxHdrPointer;
     private final Pointer[] txHdrAt;
     private final Pointer pollPointer;
     private final Pointer scratchPointer;
-    private final ByteBuffer[] rxSlots;
     private final ByteBuffer[] txSlots;
+    private final ByteBuffer rxData;
+    /** Receive side: a view per datagram (created on first use), its source, and how many there are. */
+    private final ByteBuffer[] views;
     private final InetSocketAddress[] sources;
     private final SockAddr sourceCache = new SockAddr();
+    private int messages;   // messages in the receive slots
+    private int received;   // datagrams in them
+
+    // Send side, per queued message: destination length, total bytes, datagrams, size of the first
+    private final int[] txNameLength;
+    private final int[] txBytes;
+    private final int[] txCount;
+    private final int[] txSegment;
+    private int queued;     // messages waiting in the send slots
+    private int queuedDatagrams;
+    private long gsoFallbacks;
+    /** Largest datagram GSO takes: lowered when the kernel refuses a segment size (e.g. larger than the MTU). */
+    private int gsoLimit = MAX_DATAGRAM;
 
     // send(): a slot of its own, used under the lock
     private final Object sendLock = new Object();
@@ -83,17 +116,17 @@ public final class UdpBatchSocket implements AutoCloseable {
     private final ByteBuffer oneSlot;
     private final Pointer oneSlotPointer;
 
-    private int received;   // datagrams in the receive slots
-    private int queued;     // datagrams waiting in the send slots
     private volatile boolean closed;
 
-    private UdpBatchSocket(int fd, int wakeFd, int family, int batch) throws IOException {
+    private UdpBatchSocket(int fd, int wakeFd, int family, int batch, boolean gso, boolean gro) throws IOException {
         this.fd = fd;
         this.wakeFd = wakeFd;
         this.family = family;
         this.batch = batch;
-        long hdrBytes = (long) batch * (MMSGHDR + IOVEC + SockAddr.SIZE);
-        long ctlBytes = 2 * hdrBytes + 16 + 64 + SockAddr.SIZE;
+        this.gso = gso;
+        this.gro = gro;
+        long side = (long) batch * (MMSGHDR + IOVEC + SockAddr.SIZE + CMSG);
+        long ctlBytes = 2 * side + 16 + 64 + SockAddr.SIZE;
         ctlMemory = new Memory(ctlBytes);
         ctlMemory.clear();
         ctl = ctlMemory.getByteBuffer(0, ctlBytes).order(ByteOrder.nativeOrder());
@@ -102,27 +135,45 @@ public final class UdpBatchSocket implements AutoCloseable {
         rxHdr = 0;
         long rxIov = rxHdr + (long) batch * MMSGHDR;
         rxNames = rxIov + (long) batch * IOVEC;
-        txHdr = rxNames + (long) batch * SockAddr.SIZE;
-        long txIov = txHdr + (long) batch * MMSGHDR;
+        rxCmsg = rxNames + (long) batch * SockAddr.SIZE;
+        txHdr = rxCmsg + (long) batch * CMSG;
+        txIov = txHdr + (long) batch * MMSGHDR;
         txNames = txIov + (long) batch * IOVEC;
-        pollFds = txNames + (long) batch * SockAddr.SIZE;
+        txCmsg = txNames + (long) batch * SockAddr.SIZE;
+        pollFds = txCmsg + (long) batch * CMSG;
         scratch = pollFds + 16;
         oneName = scratch + 64;
         long base = Pointer.nativeValue(ctlMemory);
         long dataBase = Pointer.nativeValue(dataMemory);
-        rxSlots = new ByteBuffer[batch];
+        // JNA hands out native-order views; datagrams are network data, read big-endian like any ByteBuffer
+        rxData = dataMemory.getByteBuffer(0, (long) batch * SLOT).order(ByteOrder.BIG_ENDIAN);
         txSlots = new ByteBuffer[batch];
-        sources = new InetSocketAddress[batch];
+        views = new ByteBuffer[batch * (gro ? MAX_SEGMENTS : 1)];
+        sources = new InetSocketAddress[views.length];
         txHdrAt = new Pointer[batch];
+        txNameLength = new int[batch];
+        txBytes = new int[batch];
+        txCount = new int[batch];
+        txSegment = new int[batch];
         for (int i = 0; i < batch; i++) {
-            long rxData = (long) i * SLOT;
-            long txData = (long) (batch + i) * SLOT;
-            rxSlots[i] = dataMemory.getByteBuffer(rxData, SLOT);
-            txSlots[i] = dataMemory.getByteBuffer(txData, SLOT);
+            long rxAt = (long) i * SLOT;
+            long txAt = (long) (batch + i) * SLOT;
+            txSlots[i] = dataMemory.getByteBuffer(txAt, SLOT).order(ByteOrder.BIG_ENDIAN);
             header(rxHdr + (long) i * MMSGHDR, base + rxNames + (long) i * SockAddr.SIZE, SockAddr.SIZE,
-                    base + rxIov + (long) i * IOVEC, dataBase + rxData, SLOT);
+                    rxIov + (long) i * IOVEC, dataBase + rxAt, SLOT);
             header(txHdr + (long) i * MMSGHDR, base + txNames + (long) i * SockAddr.SIZE, 0,
-                    base + txIov + (long) i * IOVEC, dataBase + txData, 0);
+                    txIov + (long) i * IOVEC, dataBase + txAt, 0);
+            int rh = (int) (rxHdr + (long) i * MMSGHDR);
+            if (gro) {
+                ctl.putLong(rh + MSG_CONTROL, base + rxCmsg + (long) i * CMSG);
+                ctl.putLong(rh + MSG_CONTROLLEN, CMSG);
+            }
+            // the send cmsg is always UDP_SEGMENT; msg_controllen says whether a message carries it
+            int cm = (int) (txCmsg + (long) i * CMSG);
+            ctl.putLong(cm, CMSG_LEN_U16);
+            ctl.putInt(cm + 8, Sys.SOL_UDP);
+            ctl.putInt(cm + 12, Sys.UDP_SEGMENT);
+            ctl.putLong((int) (txHdr + (long) i * MMSGHDR) + MSG_CONTROL, base + cm);
             txHdrAt[i] = ctlMemory.share(txHdr + (long) i * MMSGHDR);
         }
         rxHdrPointer = ctlMemory.share(rxHdr);
@@ -142,10 +193,10 @@ public final class UdpBatchSocket implements AutoCloseable {
         int h = (int) at;
         ctl.putLong(h + MSG_NAME, name);
         ctl.putInt(h + MSG_NAMELEN, nameLength);
-        ctl.putLong(h + MSG_IOV, iov);
+        ctl.putLong(h + MSG_IOV, Pointer.nativeValue(ctlMemory) + iov);
         ctl.putLong(h + MSG_IOVLEN, 1);
-        ctl.putLong((int) (iov - Pointer.nativeValue(ctlMemory)), data);
-        ctl.putLong((int) (iov - Pointer.nativeValue(ctlMemory)) + 8, dataLength);
+        ctl.putLong((int) iov, data);
+        ctl.putLong((int) iov + 8, dataLength);
     }
 
     /** Null when batched sockets work here; otherwise why not (for a log line before falling back). */
@@ -168,15 +219,22 @@ public final class UdpBatchSocket implements AutoCloseable {
         }
     }
 
+    /** {@link #open(InetSocketAddress, int, int, int, boolean)} without UDP segmentation offload. */
+    public static UdpBatchSocket open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch)
+            throws IOException {
+        return open(bind, receiveBufferBytes, sendBufferBytes, batch, false);
+    }
+
     /**
      * Opens a non-blocking UDP socket bound to {@code bind} (an IPv6 wildcard also takes IPv4), with the given
-     * socket buffer sizes (the kernel caps them at net.core.rmem_max/wmem_max) and batch size.
+     * socket buffer sizes (the kernel caps them at net.core.rmem_max/wmem_max) and batch size; with
+     * {@code offload}, UDP GSO and GRO where the kernel has them (see {@link #offload()}).
      *
      * @throws BindException if the address is in use or not local; {@link SocketException} for other failures
      * @throws IllegalStateException if {@link #unavailableReason()} is not null
      */
-    public static UdpBatchSocket open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch)
-            throws IOException {
+    public static UdpBatchSocket open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
+                                      boolean offload) throws IOException {
         if (UNAVAILABLE != null) {
             throw new IllegalStateException(UNAVAILABLE);
         }
@@ -199,6 +257,9 @@ public final class UdpBatchSocket implements AutoCloseable {
             }
             option(fd, m, Sys.SOL_SOCKET, Sys.SO_RCVBUF, receiveBufferBytes, "SO_RCVBUF");
             option(fd, m, Sys.SOL_SOCKET, Sys.SO_SNDBUF, sendBufferBytes, "SO_SNDBUF");
+            // Offload where the kernel has it (4.18+ GSO, 5.0+ GRO): a refused option only means without.
+            boolean gso = offload && tryOption(fd, m, Sys.SOL_UDP, Sys.UDP_SEGMENT, 0);
+            boolean gro = offload && tryOption(fd, m, Sys.SOL_UDP, Sys.UDP_GRO, 1);
             int length = SockAddr.encode(b, 0, bind, family);
             if (Sys.bind(fd, m, length) != 0) {
                 int e = Native.getLastError();
@@ -208,7 +269,7 @@ public final class UdpBatchSocket implements AutoCloseable {
             if (wakeFd < 0) {
                 throw new SocketException("eventfd: " + error(Native.getLastError()));
             }
-            return new UdpBatchSocket(fd, wakeFd, family, batch);
+            return new UdpBatchSocket(fd, wakeFd, family, batch, gso, gro);
         } catch (IOException | RuntimeException | Error e) {
             Sys.close(fd);
             if (wakeFd >= 0) {
@@ -219,10 +280,14 @@ public final class UdpBatchSocket implements AutoCloseable {
     }
 
     private static void option(int fd, Memory m, int level, int name, int value, String what) throws SocketException {
-        m.setInt(0, value);
-        if (Sys.setsockopt(fd, level, name, m, 4) != 0) {
+        if (!tryOption(fd, m, level, name, value)) {
             throw new SocketException("setsockopt " + what + ": " + error(Native.getLastError()));
         }
+    }
+
+    private static boolean tryOption(int fd, Memory m, int level, int name, int value) {
+        m.setInt(0, value);
+        return Sys.setsockopt(fd, level, name, m, 4) == 0;
     }
 
     private static InetSocketAddress localAddress(int fd) throws SocketException {
@@ -255,6 +320,20 @@ public final class UdpBatchSocket implements AutoCloseable {
         return batch;
     }
 
+    /**
+     * What offload is on: "gso+gro", "gso", "gro" or "none" (not asked, or the kernel refused; GSO also goes off
+     * when the kernel refuses an offloaded message, e.g. a route through a device without checksum offload).
+     */
+    public String offload() {
+        boolean s = gso;
+        return s && gro ? "gso+gro" : s ? "gso" : gro ? "gro" : "none";
+    }
+
+    /** Offloaded messages the kernel refused, whose datagrams were then sent one by one. */
+    public long offloadFallbacks() {
+        return gsoFallbacks;
+    }
+
     /** Sets SO_RCVBUF and SO_SNDBUF in place (a configuration change that keeps the address). */
     public void setBufferSizes(int receiveBufferBytes, int sendBufferBytes) throws SocketException {
         synchronized (sendLock) {
@@ -267,15 +346,21 @@ public final class UdpBatchSocket implements AutoCloseable {
     }
 
     /**
-     * Receives what is queued, up to the batch size; when nothing is, waits up to {@code timeoutMillis} (0: do not
-     * wait) for a datagram or {@link #wakeup()}. Returns how many datagrams arrived (0 after a timeout or a
-     * wake-up); they are {@link #datagram(int)} and {@link #source(int)} until the next call.
+     * Receives what is queued, up to the batch size in messages; when nothing is, waits up to {@code timeoutMillis}
+     * (0: do not wait) for a datagram or {@link #wakeup()}. Returns how many datagrams arrived (0 after a timeout or
+     * a wake-up; with GRO a message may hold many); they are {@link #datagram(int)} and {@link #source(int)} until
+     * the next call.
      */
     public int receive(int timeoutMillis) throws IOException {
         ByteBuffer c = ctl;
-        for (int i = 0; i < received; i++) {
-            c.putInt((int) rxHdr + i * MMSGHDR + MSG_NAMELEN, SockAddr.SIZE); // the kernel wrote the actual length
+        for (int i = 0; i < messages; i++) {
+            int h = (int) rxHdr + i * MMSGHDR;
+            c.putInt(h + MSG_NAMELEN, SockAddr.SIZE); // the kernel wrote the actual lengths
+            if (gro) {
+                c.putLong(h + MSG_CONTROLLEN, CMSG);
+            }
         }
+        messages = 0;
         received = 0;
         boolean waited = false;
         while (true) {
@@ -284,13 +369,9 @@ public final class UdpBatchSocket implements AutoCloseable {
             }
             int n = Sys.recvmmsg(fd, rxHdrPointer, batch, 0, null);
             if (n > 0) {
-                for (int i = 0; i < n; i++) {
-                    int h = (int) rxHdr + i * MMSGHDR;
-                    rxSlots[i].clear().limit(c.getInt(h + MSG_LEN));
-                    sources[i] = sourceCache.decode(c, (int) rxNames + i * SockAddr.SIZE);
-                }
-                received = n;
-                return n;
+                messages = n;
+                received = split(c, n);
+                return received;
             }
             int e = Native.getLastError();
             if (n == 0 || e == Sys.EINTR) {
@@ -317,9 +398,47 @@ public final class UdpBatchSocket implements AutoCloseable {
         }
     }
 
-    /** Datagram {@code i} of the last {@link #receive}, between position 0 and its length; reused afterwards. */
+    /** Turns {@code n} received messages into datagram views (a GRO message into its segments). */
+    private int split(ByteBuffer c, int n) {
+        int d = 0;
+        for (int i = 0; i < n; i++) {
+            int h = (int) rxHdr + i * MMSGHDR;
+            int length = c.getInt(h + MSG_LEN);
+            InetSocketAddress from = sourceCache.decode(c, (int) rxNames + i * SockAddr.SIZE);
+            int segment = length;
+            if (gro && c.getLong(h + MSG_CONTROLLEN) >= 20) {
+                int cm = (int) rxCmsg + i * CMSG;
+                if (c.getInt(cm + 8) == Sys.SOL_UDP && c.getInt(cm + 12) == Sys.UDP_GRO) {
+                    int size = c.getInt(cm + 16);
+                    if (size > 0) {
+                        segment = size;
+                    }
+                }
+            }
+            int at = i * SLOT;
+            int end = at + length;
+            do {
+                ByteBuffer v = views[d];
+                if (v == null) {
+                    v = rxData.duplicate();
+                    views[d] = v;
+                }
+                int stop = Math.min(end, at + segment);
+                v.limit(stop).position(at);
+                sources[d] = from;
+                d++;
+                at = stop;
+            } while (at < end && d < views.length);
+        }
+        return d;
+    }
+
+    /**
+     * Datagram {@code i} of the last {@link #receive}, between its position and limit, in network (big-endian) byte
+     * order; reused afterwards.
+     */
     public ByteBuffer datagram(int i) {
-        return rxSlots[i];
+        return views[i];
     }
 
     /** Where datagram {@code i} of the last {@link #receive} came from. */
@@ -338,8 +457,10 @@ public final class UdpBatchSocket implements AutoCloseable {
     }
 
     /**
-     * Copies {@code data} (position to limit, unchanged on return) into a send slot for {@code to}; it leaves at the
-     * next {@link #flush()}, or now if the slots are full. Owner thread only.
+     * Copies {@code data} (position to limit, unchanged on return) for {@code to}; it leaves at the next
+     * {@link #flush()}, or now if the slots are full. With GSO it joins the previous message when that one goes to
+     * the same destination and it fits (same size as the message's datagrams so far, or shorter as the last one).
+     * Send-side thread only.
      *
      * @return false if {@code to} is not reachable from this socket (wrong family, unresolved) or the datagram is
      *         larger than {@link #MAX_DATAGRAM}; nothing was queued
@@ -349,44 +470,82 @@ public final class UdpBatchSocket implements AutoCloseable {
         if (length > MAX_DATAGRAM) {
             return false;
         }
+        ByteBuffer c = ctl;
         if (queued == batch) {
             flush();
         }
         int i = queued;
-        ByteBuffer c = ctl;
-        int h = (int) txHdr + i * MMSGHDR;
-        int nameLength = SockAddr.encode(c, (int) txNames + i * SockAddr.SIZE, to, family);
+        int name = (int) txNames + i * SockAddr.SIZE;
+        int nameLength = SockAddr.encode(c, name, to, family);
         if (nameLength < 0) {
             return false;
         }
+        if (i > 0 && gso && append(c, i - 1, name, nameLength, data, length)) {
+            queuedDatagrams++;
+            return true;
+        }
+        int h = (int) txHdr + i * MMSGHDR;
         c.putInt(h + MSG_NAMELEN, nameLength);
-        c.putLong((int) txHdr + batch * MMSGHDR + i * IOVEC + 8, length);
-        ByteBuffer slot = txSlots[i];
-        slot.clear();
-        slot.put(0, data, data.position(), length);
+        c.putLong(h + MSG_CONTROLLEN, 0);
+        c.putLong((int) txIov + i * IOVEC + 8, length);
+        txSlots[i].put(0, data, data.position(), length);
+        txNameLength[i] = nameLength;
+        txBytes[i] = length;
+        txCount[i] = 1;
+        txSegment[i] = length;
         queued = i + 1;
+        queuedDatagrams++;
+        return true;
+    }
+
+    /** GSO: adds the datagram to message {@code m} if it goes where m goes and m's segments stay equal. */
+    private boolean append(ByteBuffer c, int m, int name, int nameLength, ByteBuffer data, int length) {
+        int segment = txSegment[m];
+        int bytes = txBytes[m];
+        if (length > segment || length == 0 || segment > gsoLimit || bytes != segment * txCount[m]
+                || txCount[m] >= MAX_SEGMENTS
+                || bytes + length > MAX_DATAGRAM || nameLength != txNameLength[m]) {
+            return false;
+        }
+        int other = (int) txNames + m * SockAddr.SIZE;
+        for (int k = 0; k < nameLength; k += 4) {
+            if (c.getInt(name + k) != c.getInt(other + k)) {
+                return false;
+            }
+        }
+        txSlots[m].put(bytes, data, data.position(), length);
+        txBytes[m] = bytes + length;
+        if (txCount[m]++ == 1) {
+            int cm = (int) txCmsg + m * CMSG;
+            c.putShort(cm + 16, (short) segment);
+            c.putLong((int) txHdr + m * MMSGHDR + MSG_CONTROLLEN, CMSG_SPACE_U16);
+        }
+        c.putLong((int) txIov + m * IOVEC + 8, bytes + length);
         return true;
     }
 
     /** Datagrams queued and not yet flushed. */
     public int queued() {
-        return queued;
+        return queuedDatagrams;
     }
 
     /**
      * Sends every queued datagram ({@code sendmmsg}). A datagram the kernel refuses is dropped and the rest still go;
-     * when the socket's send buffer is full the remaining ones are dropped, as a congested port drops them.
+     * when the socket's send buffer is full the remaining ones are dropped, as a congested port drops them. An
+     * offloaded message the kernel refuses goes again datagram by datagram (and GSO stays off if the kernel cannot
+     * do it at all).
      *
      * @return how many queued datagrams were dropped
      */
     public int flush() {
         int count = queued;
         queued = 0;
+        queuedDatagrams = 0;
         int dropped = 0;
         int at = 0;
         while (at < count) {
             if (closed) {
-                return dropped + count - at;
+                return dropped + datagrams(at, count);
             }
             int sent = Sys.sendmmsg(fd, txHdrAt[at], count - at, 0);
             if (sent > 0) {
@@ -398,12 +557,45 @@ public final class UdpBatchSocket implements AutoCloseable {
                 continue;
             }
             if (e == Sys.EAGAIN) {
-                return dropped + count - at;
+                return dropped + datagrams(at, count);
             }
-            dropped++;      // this one cannot go (e.g. no route to its destination): skip it
+            if (txCount[at] > 1) {
+                dropped += sendSegments(at, e);
+            } else {
+                dropped++;      // this one cannot go (e.g. no route to its destination): skip it
+            }
             at++;
         }
         return dropped;
+    }
+
+    private int datagrams(int from, int to) {
+        int n = 0;
+        for (int m = from; m < to; m++) {
+            n += txCount[m];
+        }
+        return n;
+    }
+
+    /** An offloaded message the kernel refused: its datagrams one by one. Returns how many of them failed. */
+    private int sendSegments(int m, int errno) {
+        gsoFallbacks++;
+        if (errno == Sys.EIO) {
+            gso = false; // the route's device cannot take it (no checksum offload): never again on this socket
+        } else {
+            // EINVAL: typically a segment larger than the path MTU, which only IP fragmentation can carry
+            gsoLimit = Math.min(gsoLimit, txSegment[m] - 1);
+        }
+        long name = Pointer.nativeValue(ctlMemory) + txNames + (long) m * SockAddr.SIZE;
+        long data = ctl.getLong((int) txIov + m * IOVEC);
+        int failed = 0;
+        for (int off = 0; off < txBytes[m]; off += txSegment[m]) {
+            int length = Math.min(txSegment[m], txBytes[m] - off);
+            if (Sys.sendto(fd, new Pointer(data + off), length, 0, new Pointer(name), txNameLength[m]) < 0) {
+                failed++;
+            }
+        }
+        return failed;
     }
 
     /**
@@ -438,6 +630,11 @@ public final class UdpBatchSocket implements AutoCloseable {
         }
     }
 
+    /** The file descriptor, for tests that set socket options this class does not offer. */
+    int fd() {
+        return fd;
+    }
+
     public boolean isOpen() {
         return !closed;
     }
@@ -449,8 +646,8 @@ public final class UdpBatchSocket implements AutoCloseable {
     }
 
     /**
-     * Closes the socket. The owner thread must have stopped using it (or be about to: its next call fails with
-     * {@link ClosedChannelException}); call {@link #wakeup()} and join it first.
+     * Closes the socket. The threads using it must have stopped (or be about to: their next call fails with
+     * {@link ClosedChannelException}); call {@link #wakeup()} and join them first.
      */
     @Override
     public void close() {
@@ -466,6 +663,7 @@ public final class UdpBatchSocket implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "UdpBatchSocket[" + local + ", batch " + batch + (closed ? ", closed" : "") + "]";
+        return "UdpBatchSocket[" + local + ", batch " + batch + ", offload " + offload() + (closed ? ", closed" : "")
+                + "]";
     }
 }

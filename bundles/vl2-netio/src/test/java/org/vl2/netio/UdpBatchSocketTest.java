@@ -14,6 +14,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
@@ -24,6 +25,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.vl2.netio.internal.Sys;
+
+import com.sun.jna.Memory;
 
 class UdpBatchSocketTest {
 
@@ -65,6 +69,7 @@ class UdpBatchSocketTest {
             int n = s.receive(200);
             for (int i = 0; i < n; i++) {
                 ByteBuffer d = s.datagram(i);
+                assertEquals(ByteOrder.BIG_ENDIAN, d.order(), "network byte order, as the switch's frame views need");
                 ByteBuffer copy = ByteBuffer.allocate(d.remaining());
                 copy.put(d).flip();
                 got.add(copy);
@@ -199,5 +204,78 @@ class UdpBatchSocketTest {
         assertThrows(ClosedChannelException.class, () -> s.receive(0));
         assertFalse(s.send(self, payload(1, 8)));
         s.wakeup(); // harmless
+    }
+
+    private UdpBatchSocket offloaded(int batch) throws IOException {
+        UdpBatchSocket s = UdpBatchSocket.open(LOOPBACK, 1 << 20, 1 << 20, batch, true);
+        open.add(s);
+        assertEquals("gso+gro", s.offload(), "this kernel has UDP GSO and GRO");
+        return s;
+    }
+
+    @Test
+    void anOffloadedBurstReachesAPlainSocketAsTheSameDatagrams() throws IOException {
+        UdpBatchSocket a = offloaded(8);
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(LOOPBACK);
+            InetSocketAddress peer = (InetSocketAddress) ch.getLocalAddress();
+            int[] sizes = {100, 100, 100, 40, 100, 100, 60, 60, 70};  // -> [100x3 + 40] [100x2] [60x2] [70]
+            for (int n = 0; n < sizes.length; n++) {
+                assertTrue(a.queue(peer, payload(n, sizes[n])));
+            }
+            assertEquals(sizes.length, a.queued());
+            assertEquals(0, a.flush());
+            ch.configureBlocking(true);
+            for (int n = 0; n < sizes.length; n++) {
+                ByteBuffer in = ByteBuffer.allocate(2000);
+                assertEquals(a.localAddress(), ch.receive(in));
+                assertEquals(payload(n, sizes[n]), in.flip(), "datagram " + n);
+            }
+        }
+        assertEquals(0, a.offloadFallbacks());
+    }
+
+    @Test
+    void aBurstBetweenOffloadedSocketsIsCutBackIntoItsDatagrams() throws IOException {
+        UdpBatchSocket a = offloaded(4);
+        UdpBatchSocket b = offloaded(4);
+        UdpBatchSocket c = offloaded(4);
+        int count = 150; // more than one message holds (64), and interleaved with another destination
+        for (int n = 0; n < count; n++) {
+            assertTrue(a.queue(b.localAddress(), payload(n, 64)));
+            if (n % 50 == 0) {
+                assertTrue(a.queue(c.localAddress(), payload(n, 64)));
+            }
+        }
+        assertEquals(0, a.flush());
+        List<InetSocketAddress> from = new ArrayList<>();
+        List<ByteBuffer> got = receiveAll(b, count, from);
+        assertEquals(count, got.size());
+        for (int n = 0; n < count; n++) {
+            assertEquals(payload(n, 64), got.get(n), "datagram " + n);
+            assertEquals(a.localAddress(), from.get(n));
+        }
+        assertEquals(3, receiveAll(c, 3, new ArrayList<>()).size());
+    }
+
+    @Test
+    void offloadedDatagramsTheKernelRefusesGoOneByOneAndThatSizeIsNotOffloadedAgain() throws IOException {
+        UdpBatchSocket a = offloaded(4);
+        UdpBatchSocket b = offloaded(4);
+        // SO_NO_CHECK (no UDP checksums) makes the kernel refuse every GSO message with EINVAL, as it does for
+        // segments larger than the path MTU
+        try (Memory one = new Memory(4)) {
+            one.setInt(0, 1);
+            assertEquals(0, Sys.setsockopt(a.fd(), Sys.SOL_SOCKET, 11 /* SO_NO_CHECK */, one, 4));
+        }
+        for (int round = 0; round < 2; round++) {
+            for (int n = 0; n < 3; n++) {
+                assertTrue(a.queue(b.localAddress(), payload(n, 1000)));
+            }
+            assertEquals(0, a.flush());
+            assertEquals(List.of(payload(0, 1000), payload(1, 1000), payload(2, 1000)),
+                    receiveAll(b, 3, new ArrayList<>()), "round " + round);
+            assertEquals(1, a.offloadFallbacks(), "refused once, then 1000-byte datagrams go without GSO");
+        }
     }
 }

@@ -46,6 +46,15 @@ public interface FrameReceiver {
         return null;
     }
 
+    /**
+     * Frames that a transport accepted from {@link Transport#send} (which returned true) but could not put on the
+     * wire after all, e.g. a batch the kernel refused when it was flushed: counted as transmit errors. Called from
+     * the transport's receive thread.
+     */
+    default void transmitFailed(Transport transport, int frames) {
+        // receivers without counters (tools, tests) ignore it
+    }
+
     /** Removes a port added with {@link #attachPort} (its MAC entries are flushed); false if there is none. */
     default boolean detachPort(Transport transport, SocketAddress remote, long network) {
         return false;

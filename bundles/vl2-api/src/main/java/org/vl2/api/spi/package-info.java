@@ -3,7 +3,7 @@
  * core offers them ({@link org.vl2.api.spi.FrameReceiver}).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.vl2.api.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * {@code struct sockaddr_in}/{@code sockaddr_in6} to and from {@link InetSocketAddress}, without allocating in
@@ -25,6 +26,8 @@ public final class SockAddr {
     public static final int IN6_SIZE = 28;
 
     private static final boolean HASH_IS_ADDRESS = hashIsAddress();
+    /** The control buffers are in native order; network-order fields are read whole and swapped where needed. */
+    private static final boolean SWAP = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private static final int CACHE = 4096;
     private final long[] k0 = new long[CACHE];
@@ -85,7 +88,7 @@ public final class SockAddr {
     /** The address at {@code at} in {@code b}, from the cache when it was seen before; null for other families. */
     public InetSocketAddress decode(ByteBuffer b, int at) {
         int family = b.getShort(at) & 0xffff;
-        int port = ((b.get(at + 2) & 0xff) << 8) | (b.get(at + 3) & 0xff);
+        int port = getPort(b, at + 2);
         long a0;
         long a1;
         long scope;
@@ -143,12 +146,7 @@ public final class SockAddr {
     }
 
     private static boolean isMapped(ByteBuffer b, int addr) {
-        for (int i = 8; i < 10; i++) {
-            if (b.get(addr + i) != 0) {
-                return false;
-            }
-        }
-        return (b.get(addr + 10) & 0xff) == 0xff && (b.get(addr + 11) & 0xff) == 0xff;
+        return getInt32BigEndian(b, addr + 8) == 0x0000_ffff;
     }
 
     private static long mix(long x, long y) {
@@ -157,20 +155,22 @@ public final class SockAddr {
     }
 
     private static void putPort(ByteBuffer b, int at, int port) {
-        b.put(at, (byte) (port >>> 8));
-        b.put(at + 1, (byte) port);
+        short p = (short) port;
+        b.putShort(at, SWAP ? Short.reverseBytes(p) : p);
+    }
+
+    private static int getPort(ByteBuffer b, int at) {
+        short p = b.getShort(at);
+        return (SWAP ? Short.reverseBytes(p) : p) & 0xffff;
     }
 
     private static void putInt32BigEndian(ByteBuffer b, int at, int v) {
-        b.put(at, (byte) (v >>> 24));
-        b.put(at + 1, (byte) (v >>> 16));
-        b.put(at + 2, (byte) (v >>> 8));
-        b.put(at + 3, (byte) v);
+        b.putInt(at, SWAP ? Integer.reverseBytes(v) : v);
     }
 
     private static int getInt32BigEndian(ByteBuffer b, int at) {
-        return (b.get(at) & 0xff) << 24 | (b.get(at + 1) & 0xff) << 16 | (b.get(at + 2) & 0xff) << 8
-                | (b.get(at + 3) & 0xff);
+        int v = b.getInt(at);
+        return SWAP ? Integer.reverseBytes(v) : v;
     }
 
     private static int toInt(byte[] a, int at) {

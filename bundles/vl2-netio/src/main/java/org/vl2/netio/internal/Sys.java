@@ -25,6 +25,11 @@ public final class Sys {
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
     public static final int IPPROTO_IPV6 = 41;
+    public static final int SOL_UDP = 17;
+    /** UDP generic segmentation offload: a cmsg with the segment size (u16) on send. */
+    public static final int UDP_SEGMENT = 103;
+    /** UDP generic receive offload: socket option, and the cmsg with the segment size (int) on receive. */
+    public static final int UDP_GRO = 104;
     public static final int IPV6_V6ONLY = 26;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_TRUNC = 0x20;
@@ -37,6 +42,7 @@ public final class Sys {
     public static final int EAGAIN = 11;
     public static final int EBADF = 9;
     public static final int EADDRINUSE = 98;
+    public static final int EIO = 5;
 
     private Sys() {
     }

@@ -833,6 +833,11 @@ public final class SwitchCore implements SwitchService, FrameReceiver {
     // ---- port registry ------------------------------------------------------------------------------------
 
     @Override
+    public void transmitFailed(Transport transport, int frames) {
+        txErrors.add(frames);
+    }
+
+    @Override
     public PortId attachPort(Transport transport, SocketAddress remote, long network) {
         TransportSlot slot = slots.computeIfAbsent(transport.name(), TransportSlot::new);
         Network n = networks.get(network);

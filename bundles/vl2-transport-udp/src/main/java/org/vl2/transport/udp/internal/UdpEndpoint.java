@@ -22,12 +22,16 @@ import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.netio.UdpBatchSocket;
 
 /**
- * A UDP socket that carries the switch's datagrams: one receive thread per transport reads into one direct
- * buffer and hands each datagram to the switch on that thread; the switch sends on the same non-blocking
- * channel. Nothing is allocated or logged per datagram. A configuration change is applied in place (see
- * {@link #reconfigure}), so the switch keeps its ports. The two components on top differ only in name, PID,
+ * A UDP socket that carries the switch's datagrams: one receive thread per transport hands each datagram to the
+ * switch on that thread. With {@code io.batch} N (the default) the socket is a {@link UdpBatchSocket}: one
+ * {@code recvmmsg} takes up to N datagrams, what the switch sends while handling them is queued and leaves with one
+ * {@code sendmmsg} when the batch is done, so a system call is shared by many frames; sends from other threads go
+ * at once. With {@code io.batch = 0}, or where JNA or Linux is missing, it is a non-blocking NIO channel, one
+ * system call per datagram. Nothing is allocated or logged per datagram. A configuration change is applied in
+ * place (see {@link #reconfigure}), so the switch keeps its ports. The two components on top differ only in name, PID,
  * default port and what their datagrams are: {@link UdpTransport} (raw frames) and {@link Vl2Transport} (vl2
  * protocol messages).
  */
@@ -37,12 +41,32 @@ abstract class UdpEndpoint implements Transport {
     static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(UdpEndpoint.class);
 
+    /** Default of {@code io.batch}: datagrams per system call (measured in bench/RESULTS.md). */
+    static final int DEFAULT_BATCH = 64;
+
     /** The socket settings of a configuration, whichever component it belongs to. */
-    record Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes) {
+    record Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes, int batch,
+                  boolean offload) {
     }
 
-    /** The socket, its selector and its printable address: replaced together when the configuration changes. */
-    private record Socket(DatagramChannel channel, Selector selector, InetSocketAddress bound, String local) {
+    /**
+     * The socket (a batched one, or a channel and its selector) and its printable address: replaced together when
+     * the configuration changes.
+     */
+    private record Socket(UdpBatchSocket batch, DatagramChannel channel, Selector selector, InetSocketAddress bound,
+                          String local, boolean offloadAsked) {
+        boolean isOpen() {
+            return batch != null ? batch.isOpen() : channel.isOpen();
+        }
+
+        int batchSize() {
+            return batch != null ? batch.batchSize() : 0;
+        }
+
+        /** The offload this socket was opened with (what the kernel granted may be less). */
+        boolean offload() {
+            return batch != null && offloadAsked;
+        }
     }
 
     private final String pid;
@@ -56,6 +80,11 @@ abstract class UdpEndpoint implements Transport {
     private Thread receiveThread;
     private volatile FrameReceiver receiver;
     private volatile boolean running;
+    /** The receive thread of a batched socket: its sends are queued, everyone else's go at once. */
+    private volatile Thread batchOwner;
+    private final LongAdder batchDrops = new LongAdder();
+    private volatile long batchDropsLogged;
+    private long lastDropLog;
 
     UdpEndpoint(String pid, String name, String mode, Params params) {
         this.pid = pid;
@@ -67,7 +96,12 @@ abstract class UdpEndpoint implements Transport {
             LOG.error("{}; the {} transport does not start until this is fixed", e.getMessage(), name);
             throw e;
         }
-        LOG.info("Started {} transport on UDP {} ({} mode)", name, socket.local(), mode);
+        LOG.info("Started {} transport on UDP {} ({} mode, {})", name, socket.local(), mode, io(socket));
+    }
+
+    private static String io(Socket s) {
+        return s.batch() != null ? "up to " + s.batchSize() + " messages per system call, UDP offload "
+                + s.batch().offload() : "one datagram per system call";
     }
 
     /**
@@ -84,30 +118,75 @@ abstract class UdpEndpoint implements Transport {
         }
         synchronized (lifecycle) {
             Socket old = socket;
-            if (bind.equals(old.bound())) {
+            if (bind.equals(old.bound()) && effectiveBatch(config) == old.batchSize()
+                    && (effectiveBatch(config) > 0 && config.offload()) == old.offload()) {
                 try {
-                    old.channel().setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
-                    old.channel().setOption(StandardSocketOptions.SO_SNDBUF, config.sendBufferBytes());
+                    setBuffers(old, config);
                 } catch (IOException e) {
                     LOG.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(), e.getMessage());
                 }
                 return;
             }
-            Socket next;
-            try {
-                next = open(bind, config);
-            } catch (IllegalStateException e) {
-                LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), old.local());
-                return;
-            }
             FrameReceiver r = receiver;
-            stop();
-            socket = next;
-            close(old.channel(), old.selector());
+            Socket next;
+            if (bind.equals(old.bound())) {
+                // Only the I/O mode changes: the address cannot be bound twice, so close first, then reopen (the
+                // kernel drops what arrives in between, a few datagrams at most).
+                stop();
+                close(old);
+                try {
+                    next = open(bind, config);
+                } catch (IllegalStateException e) {
+                    LOG.error("{}; reopening with the previous configuration", e.getMessage());
+                    try {
+                        next = open(bind, new Params(config.bindAddress(), config.port(),
+                                config.receiveBufferBytes(), config.sendBufferBytes(), old.batchSize(),
+                                old.offload()));
+                    } catch (IllegalStateException again) {
+                        LOG.error("{}; the {} transport is down until its configuration changes", again.getMessage(),
+                                name);
+                        return;
+                    }
+                }
+                socket = next;
+            } else {
+                try {
+                    next = open(bind, config);
+                } catch (IllegalStateException e) {
+                    LOG.error("{}; keeping the previous configuration (listening on {})", e.getMessage(), old.local());
+                    return;
+                }
+                stop();
+                socket = next;
+                close(old);
+            }
             if (r != null) {
                 start(r);
             }
-            LOG.info("{} transport moved from {} to {}", name, old.local(), next.local());
+            LOG.info("{} transport now on {} ({}), was {} ({})", name, next.local(), io(next), old.local(), io(old));
+        }
+    }
+
+    private static void setBuffers(Socket s, Params config) throws IOException {
+        if (s.batch() != null) {
+            s.batch().setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
+        } else {
+            s.channel().setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
+            s.channel().setOption(StandardSocketOptions.SO_SNDBUF, config.sendBufferBytes());
+        }
+    }
+
+    /** The batch size a configuration gets here: 0 (NIO) where batched sockets do not work. */
+    private int effectiveBatch(Params config) {
+        return config.batch() == 0 || batchUnavailable() != null ? 0 : config.batch();
+    }
+
+    /** Null if batched sockets work here, else why not. */
+    private static String batchUnavailable() {
+        try {
+            return UdpBatchSocket.unavailableReason();
+        } catch (LinkageError e) {
+            return "vl2-netio is not usable: " + e;
         }
     }
 
@@ -115,6 +194,10 @@ abstract class UdpEndpoint implements Transport {
     private InetSocketAddress validate(Params config) {
         if (config.port() < 1 || config.port() > 65535) {
             throw invalid("port=" + config.port() + " (must be 1..65535)");
+        }
+        if (config.batch() < 0 || config.batch() > UdpBatchSocket.MAX_BATCH) {
+            throw invalid("io.batch=" + config.batch() + " (must be 0..." + UdpBatchSocket.MAX_BATCH
+                    + "; 0: one datagram per system call)");
         }
         if (config.receiveBufferBytes() < 65536 || config.sendBufferBytes() < 65536) {
             throw invalid("receive.buffer.bytes=" + config.receiveBufferBytes() + ", send.buffer.bytes="
@@ -133,6 +216,15 @@ abstract class UdpEndpoint implements Transport {
     }
 
     private Socket open(InetSocketAddress bind, Params config) {
+        int batch = config.batch();
+        if (batch > 0) {
+            String why = batchUnavailable();
+            if (why == null) {
+                return openBatch(bind, config);
+            }
+            LOG.warn("{} transport: {}; using one datagram per system call (io.batch={} in {} has no effect)", name,
+                    why, batch, pid);
+        }
         DatagramChannel ch = null;
         Selector sel = null;
         try {
@@ -145,13 +237,26 @@ abstract class UdpEndpoint implements Transport {
             ch.configureBlocking(false);
             sel = Selector.open();
             ch.register(sel, SelectionKey.OP_READ);
-            return new Socket(ch, sel, bind, Endpoints.format((InetSocketAddress) ch.getLocalAddress()));
+            return new Socket(null, ch, sel, bind, Endpoints.format((InetSocketAddress) ch.getLocalAddress()), false);
         } catch (BindException e) {
             close(ch, sel);
             throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
                     + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
         } catch (IOException e) {
             close(ch, sel);
+            throw failed("cannot open UDP socket on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Socket openBatch(InetSocketAddress bind, Params config) {
+        try {
+            UdpBatchSocket b = UdpBatchSocket.open(bind, config.receiveBufferBytes(), config.sendBufferBytes(),
+                    config.batch(), config.offload());
+            return new Socket(b, null, null, bind, Endpoints.format(b.localAddress()), config.offload());
+        } catch (BindException e) {
+            throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
+                    + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
+        } catch (IOException e) {
             throw failed("cannot open UDP socket on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
         }
     }
@@ -167,8 +272,16 @@ abstract class UdpEndpoint implements Transport {
     void close() {
         stop();
         Socket s = socket;
-        close(s.channel(), s.selector());
+        close(s);
         LOG.info("Stopped {} transport on UDP {}", name, s.local());
+    }
+
+    private static void close(Socket s) {
+        if (s.batch() != null) {
+            s.batch().close();
+        } else {
+            close(s.channel(), s.selector());
+        }
     }
 
     @Override
@@ -188,15 +301,25 @@ abstract class UdpEndpoint implements Transport {
 
     /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
     int boundPort() {
+        Socket s = socket;
+        if (s.batch() != null) {
+            return s.batch().localAddress().getPort();
+        }
         try {
-            return ((InetSocketAddress) socket.channel().getLocalAddress()).getPort();
+            return ((InetSocketAddress) s.channel().getLocalAddress()).getPort();
         } catch (IOException e) {
             return -1;
         }
     }
 
+    /** Datagrams per system call now: 0 when the socket is a plain NIO channel. */
+    int batchSize() {
+        return socket.batchSize();
+    }
+
+    /** Sends refused at once plus queued datagrams the kernel refused when the batch was flushed. */
     long sendFailures() {
-        return sendFailures.sum();
+        return sendFailures.sum() + batchDrops.sum();
     }
 
     @Override
@@ -207,12 +330,16 @@ abstract class UdpEndpoint implements Transport {
             }
             stop();
             Socket s = socket;
-            if (!s.channel().isOpen()) {
+            if (!s.isOpen()) {
                 throw new IllegalStateException(name + " transport on " + s.local() + " is closed");
             }
             receiver = frameReceiver;
             running = true;
-            receiveThread = new Thread(() -> receiveLoop(s), "vl2-" + name + "-rx-" + s.local());
+            Runnable loop = s.batch() != null ? () -> batchLoop(s) : () -> receiveLoop(s);
+            receiveThread = new Thread(loop, "vl2-" + name + "-rx-" + s.local());
+            if (s.batch() != null) {
+                batchOwner = receiveThread;
+            }
             receiveThread.setDaemon(true);
             receiveThread.start();
         }
@@ -226,7 +353,12 @@ abstract class UdpEndpoint implements Transport {
                 return;
             }
             running = false;
-            socket.selector().wakeup();
+            Socket s = socket;
+            if (s.batch() != null) {
+                s.batch().wakeup();
+            } else {
+                s.selector().wakeup();
+            }
             try {
                 t.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
@@ -236,6 +368,7 @@ abstract class UdpEndpoint implements Transport {
                 LOG.warn("{} receive thread on {} did not stop within 5 s", name, socket.local());
             }
             receiveThread = null;
+            batchOwner = null;
             receiver = null;
         }
     }
@@ -271,12 +404,76 @@ abstract class UdpEndpoint implements Transport {
         }
     }
 
+    /**
+     * The receive loop of a batched socket: takes up to a batch of datagrams, hands each to the switch, then sends
+     * in one go what the switch queued meanwhile (its sends on this thread are queued, see {@link #send}).
+     */
+    private void batchLoop(Socket s) {
+        final FrameReceiver rx = receiver;
+        final UdpBatchSocket socket = s.batch();
+        final String local = s.local();
+        while (running) {
+            int n;
+            try {
+                n = socket.receive(500);
+            } catch (ClosedChannelException e) {
+                break;
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warn("{} receive on {} failed: {}", name, local, e.getMessage());
+                }
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                try {
+                    rx.receive(this, socket.source(i), socket.datagram(i));
+                } catch (RuntimeException e) {
+                    LOG.error("Datagram handling failed on {} ({})", local, name, e);
+                }
+            }
+            if (socket.queued() > 0) {
+                int dropped = socket.flush();
+                if (dropped > 0) {
+                    droppedAtFlush(rx, dropped, local);
+                }
+            }
+        }
+    }
+
+    /** Counts datagrams the kernel refused at flush, tells the switch (TX errors), and says so at most once a minute. */
+    private void droppedAtFlush(FrameReceiver rx, int dropped, String local) {
+        batchDrops.add(dropped);
+        rx.transmitFailed(this, dropped);
+        long now = System.nanoTime();
+        if (now - lastDropLog > TimeUnit.MINUTES.toNanos(1) || lastDropLog == 0) {
+            long total = batchDrops.sum();
+            LOG.warn("{} transport on {}: {} datagrams dropped on send since the last report (socket send buffer "
+                    + "full or destination unreachable; send.buffer.bytes in {})", name, local,
+                    total - batchDropsLogged, pid);
+            batchDropsLogged = total;
+            lastDropLog = now;
+        }
+    }
+
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
+        Socket s = socket;
+        UdpBatchSocket batch = s.batch();
+        if (batch != null) {
+            if (!(remote instanceof InetSocketAddress to)) {
+                sendFailures.increment();
+                return false;
+            }
+            boolean ok = Thread.currentThread() == batchOwner ? batch.queue(to, frame) : batch.send(to, frame);
+            if (!ok) {
+                sendFailures.increment();
+            }
+            return ok;
+        }
         final int position = frame.position();
         try {
             // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
-            return socket.channel().send(frame, remote) > 0;
+            return s.channel().send(frame, remote) > 0;
         } catch (IOException | RuntimeException e) {
             sendFailures.increment();
             return false;

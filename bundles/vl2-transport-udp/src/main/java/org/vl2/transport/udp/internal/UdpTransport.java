@@ -63,6 +63,6 @@ public final class UdpTransport extends UdpEndpoint {
                     + Vl2Transport.DEFAULT_PORT + ")");
         }
         return new Params(config.bind_address(), config.port(), config.receive_buffer_bytes(),
-                config.send_buffer_bytes());
+                config.send_buffer_bytes(), config.io_batch(), config.io_offload());
     }
 }

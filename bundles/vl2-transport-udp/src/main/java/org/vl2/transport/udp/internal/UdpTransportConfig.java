@@ -26,4 +26,14 @@ public @interface UdpTransportConfig {
     @AttributeDefinition(name = "Socket send buffer (bytes)",
             description = "SO_SNDBUF; the kernel caps it at net.core.wmem_max", min = "65536")
     int send_buffer_bytes() default 4 * 1024 * 1024;
+
+    @AttributeDefinition(name = "Datagrams per system call",
+            description = "Up to this many datagrams are received with one recvmmsg and sent with one sendmmsg "
+                    + "(Linux, through JNA); 0: one datagram per system call (Java NIO)", min = "0", max = "1024")
+    int io_batch() default UdpEndpoint.DEFAULT_BATCH;
+
+    @AttributeDefinition(name = "UDP offload",
+            description = "With io.batch: consecutive datagrams to one port leave as one UDP GSO message and bursts "
+                    + "from one peer arrive as one GRO message (Linux 5.0+; the datagrams on the wire are the same)")
+    boolean io_offload() default true;
 }

@@ -39,6 +39,6 @@ public final class Vl2Transport extends UdpEndpoint {
 
     private static Params params(Vl2TransportConfig config) {
         return new Params(config.bind_address(), config.port(), config.receive_buffer_bytes(),
-                config.send_buffer_bytes());
+                config.send_buffer_bytes(), config.io_batch(), config.io_offload());
     }
 }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
-/** Runs the transport on real loopback sockets. */
+/** Runs the transport on real loopback sockets, with batched I/O (and, in {@link NioUdpTransportTest}, without). */
 class UdpTransportTest {
 
     private record Received(Transport transport, SocketAddress source, byte[] frame) {
@@ -40,7 +40,16 @@ class UdpTransportTest {
     private UdpTransport transport;
     private DatagramChannel peer;
 
-    static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf) {
+    /** Datagrams per system call in this run of the tests: {@link NioUdpTransportTest} runs them with 0. */
+    int ioBatch() {
+        return UdpEndpoint.DEFAULT_BATCH;
+    }
+
+    UdpTransportConfig config(String bind, int port, String mode, int rcvbuf) {
+        return config(bind, port, mode, rcvbuf, ioBatch());
+    }
+
+    static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf, int batch) {
         return new UdpTransportConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -70,6 +79,16 @@ class UdpTransportTest {
             @Override
             public int send_buffer_bytes() {
                 return 1 << 20;
+            }
+
+            @Override
+            public int io_batch() {
+                return batch;
+            }
+
+            @Override
+            public boolean io_offload() {
+                return true;
             }
         };
     }
@@ -280,5 +299,87 @@ class UdpTransportTest {
         } finally {
             v6.deactivate();
         }
+    }
+
+    @Test
+    void reportsItsIoMode() {
+        assertEquals(ioBatch(), transport.batchSize());
+    }
+
+    @Test
+    void framesSentWhileHandlingABatchAllLeave() throws Exception {
+        // An echo port: everything the switch sends from its receive thread is queued and flushed per batch.
+        FrameReceiver echo = (t, source, frame) -> assertTrue(t.send(source, frame));
+        transport.start(echo);
+        int count = 200; // fits the peer's default receive buffer (about 256 small datagrams), and seeds stay distinct
+        for (int i = 0; i < count; i++) {
+            peer.send(ByteBuffer.wrap(frame(100, i)), switchAddress());
+        }
+        ByteBuffer in = ByteBuffer.allocate(2000);
+        peer.configureBlocking(false);
+        int got = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (got < count && System.nanoTime() < deadline) {
+            in.clear();
+            if (peer.receive(in) != null) {
+                in.flip();
+                byte[] f = new byte[in.remaining()];
+                in.get(f);
+                assertArrayEquals(frame(100, got), f, "echo " + got + " in order");
+                got++;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        assertEquals(count, got);
+        assertEquals(0, transport.sendFailures());
+    }
+
+    @Test
+    void aFrameTheKernelRefusesAtFlushIsATransmitError() throws Exception {
+        BlockingQueue<Integer> failed = new LinkedBlockingQueue<>();
+        InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 0); // port 0: the kernel says EINVAL
+        transport.start(new FrameReceiver() {
+            @Override
+            public void receive(Transport t, SocketAddress source, ByteBuffer frame) {
+                t.send(nowhere, frame);
+                t.send(source, frame);
+            }
+
+            @Override
+            public void transmitFailed(Transport t, int frames) {
+                failed.add(frames);
+            }
+        });
+        peer.send(ByteBuffer.wrap(frame(60, 1)), switchAddress());
+        ByteBuffer in = ByteBuffer.allocate(2000);
+        assertEquals(switchAddress(), peer.receive(in), "the other frame of the batch still leaves");
+        if (ioBatch() > 0) {
+            assertEquals(1, failed.poll(5, TimeUnit.SECONDS));
+        }
+        assertEquals(1, transport.sendFailures());
+    }
+
+    @Test
+    void theIoModeChangesInPlace() throws Exception {
+        transport.start(receiver);
+        int port = transport.boundPort();
+        int other = ioBatch() == 0 ? 16 : 0;
+        transport.modified(config("127.0.0.1", port, "raw", 1 << 20, other));
+        assertEquals(other, transport.batchSize());
+        assertEquals(port, transport.boundPort());
+        peer.send(ByteBuffer.wrap(frame(60, 8)), switchAddress());
+        Received r = received.poll(5, TimeUnit.SECONDS);
+        assertNotNull(r, "delivery goes on after the change");
+        assertArrayEquals(frame(60, 8), r.frame());
+        transport.modified(config("127.0.0.1", port, "raw", 1 << 20, 5000));
+        assertEquals(other, transport.batchSize(), "an invalid batch size is refused");
+    }
+
+    @Test
+    void anInvalidBatchSizeNamesTheProperty() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("127.0.0.1", 9990, "raw", 1 << 20, -1)));
+        assertTrue(e.getMessage().contains("io.batch=-1"), e.getMessage());
     }
 }
