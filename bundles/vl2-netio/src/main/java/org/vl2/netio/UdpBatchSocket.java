@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.locks.ReentrantLock;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -31,9 +33,11 @@ import org.vl2.netio.internal.Sys;
  * <p>Threads: the receive side ({@link #receive}, {@link #datagram}, {@link #source}) belongs to one thread and the
  * batch-send side ({@link #queue}, {@link #queued}, {@link #flush}) to one thread, the same (a switch's receive loop
  * forwards what it received and flushes once per batch) or another (a load generator's sender); the two sides
- * share no memory. {@link #send} (one datagram, one {@code sendto}) and {@link #wakeup} may be called from any
- * thread. Nothing is allocated per datagram: slots, headers and addresses live in native memory allocated once,
- * and source addresses come from a cache.
+ * share no memory. {@link #send} (one datagram, one {@code sendto}), {@link #wakeup} and {@link #close} may be called
+ * from any thread: closing wakes a waiting receive and waits for the calls in progress, so the descriptor is never
+ * released while a call could still use it (its number would be reused by the next socket). Nothing is allocated
+ * per datagram: slots, headers and addresses live in native memory allocated once, and source addresses come from
+ * a cache.
  *
  * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere, so callers can fall back to NIO.
  */
@@ -67,7 +71,7 @@ public final class UdpBatchSocket implements AutoCloseable {
     private final int wakeFd;
     private final int family;
     private final int batch;
-    private final InetSocketAddress local;
+    private volatile InetSocketAddress local;
     private final boolean gro;
     private volatile boolean gso;
 
@@ -117,6 +121,9 @@ public final class UdpBatchSocket implements AutoCloseable {
     private final Pointer oneSlotPointer;
 
     private volatile boolean closed;
+    /** Held by the receive side and the batch-send side while they use the descriptor; close() takes both. */
+    private final ReentrantLock rxGate = new ReentrantLock();
+    private final ReentrantLock txGate = new ReentrantLock();
 
     private UdpBatchSocket(int fd, int wakeFd, int family, int batch, boolean gso, boolean gro) throws IOException {
         this.fd = fd;
@@ -311,6 +318,29 @@ public final class UdpBatchSocket implements AutoCloseable {
         return (s == null ? "error" : s) + " (errno " + errno + ")";
     }
 
+    /**
+     * Connects the socket to {@code remote} (it still sends where {@link #queue} and {@link #send} say): it then takes
+     * datagrams only from there, and an ICMP port unreachable from there makes the next {@link #receive} throw
+     * {@link PortUnreachableException}, as a connected {@code DatagramChannel} does. The local address becomes the
+     * one the route chose.
+     */
+    public void connect(InetSocketAddress remote) throws IOException {
+        synchronized (sendLock) {
+            ensureOpen();
+            try (Memory m = new Memory(SockAddr.SIZE)) {
+                ByteBuffer b = m.getByteBuffer(0, SockAddr.SIZE).order(ByteOrder.nativeOrder());
+                int length = SockAddr.encode(b, 0, remote, family);
+                if (length < 0) {
+                    throw new SocketException("cannot connect to " + remote + " from " + local);
+                }
+                if (Sys.connect(fd, m, length) != 0) {
+                    throw new SocketException("connect " + remote + ": " + error(Native.getLastError()));
+                }
+            }
+            local = localAddress(fd);
+        }
+    }
+
     /** The address actually bound (the port the kernel picked when 0 was asked). */
     public InetSocketAddress localAddress() {
         return local;
@@ -352,6 +382,15 @@ public final class UdpBatchSocket implements AutoCloseable {
      * the next call.
      */
     public int receive(int timeoutMillis) throws IOException {
+        rxGate.lock();
+        try {
+            return receiveLocked(timeoutMillis);
+        } finally {
+            rxGate.unlock();
+        }
+    }
+
+    private int receiveLocked(int timeoutMillis) throws IOException {
         ByteBuffer c = ctl;
         for (int i = 0; i < messages; i++) {
             int h = (int) rxHdr + i * MMSGHDR;
@@ -376,6 +415,9 @@ public final class UdpBatchSocket implements AutoCloseable {
             int e = Native.getLastError();
             if (n == 0 || e == Sys.EINTR) {
                 continue;
+            }
+            if (e == Sys.ECONNREFUSED) {
+                throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");
             }
             if (e != Sys.EAGAIN) {
                 if (closed) {
@@ -538,6 +580,25 @@ public final class UdpBatchSocket implements AutoCloseable {
      * @return how many queued datagrams were dropped
      */
     public int flush() {
+        return flush(0);
+    }
+
+    /**
+     * {@link #flush()}, but when the send buffer is full it waits up to {@code waitMillis} in all for room (as a
+     * blocking socket would) before it drops what is left: for a sender whose datagrams carry TCP, where a drop
+     * costs a retransmission.
+     */
+    public int flush(int waitMillis) {
+        txGate.lock();
+        try {
+            return flushLocked(waitMillis);
+        } finally {
+            txGate.unlock();
+        }
+    }
+
+    private int flushLocked(int waitMillis) {
+        long deadline = waitMillis > 0 ? System.nanoTime() + waitMillis * 1_000_000L : 0;
         int count = queued;
         queued = 0;
         queuedDatagrams = 0;
@@ -557,7 +618,14 @@ public final class UdpBatchSocket implements AutoCloseable {
                 continue;
             }
             if (e == Sys.EAGAIN) {
+                long left = deadline - System.nanoTime();
+                if (deadline != 0 && left > 0 && awaitWritable((int) Math.max(1, left / 1_000_000L))) {
+                    continue;
+                }
                 return dropped + datagrams(at, count);
+            }
+            if (e == Sys.EBADF) {
+                return dropped + datagrams(at, count); // closed meanwhile
             }
             if (txCount[at] > 1) {
                 dropped += sendSegments(at, e);
@@ -567,6 +635,15 @@ public final class UdpBatchSocket implements AutoCloseable {
             at++;
         }
         return dropped;
+    }
+
+    /** Waits until the send buffer has room (poll POLLOUT), at most {@code millis}; false on timeout. */
+    private boolean awaitWritable(int millis) {
+        int p = (int) scratch + 16;
+        ctl.putInt(p, fd);
+        ctl.putShort(p + 4, Sys.POLLOUT);
+        ctl.putShort(p + 6, (short) 0);
+        return Sys.poll(ctlMemory.share(scratch + 16), 1, millis) > 0;
     }
 
     private int datagrams(int from, int to) {
@@ -646,8 +723,8 @@ public final class UdpBatchSocket implements AutoCloseable {
     }
 
     /**
-     * Closes the socket. The threads using it must have stopped (or be about to: their next call fails with
-     * {@link ClosedChannelException}); call {@link #wakeup()} and join them first.
+     * Closes the socket, from any thread: a waiting {@link #receive} returns at once, calls in progress end first,
+     * and later receives fail with {@link ClosedChannelException} (sends return false, flushes drop).
      */
     @Override
     public void close() {
@@ -656,8 +733,19 @@ public final class UdpBatchSocket implements AutoCloseable {
                 return;
             }
             closed = true;
-            Sys.close(fd);
-            Sys.close(wakeFd);
+            ctlMemory.setLong(scratch + 8, 1L);
+            Sys.write(wakeFd, ctlMemory.share(scratch + 8), 8); // a waiting receive returns now
+        }
+        rxGate.lock();
+        txGate.lock();
+        try {
+            synchronized (sendLock) {
+                Sys.close(fd);
+                Sys.close(wakeFd);
+            }
+        } finally {
+            txGate.unlock();
+            rxGate.unlock();
         }
     }
 

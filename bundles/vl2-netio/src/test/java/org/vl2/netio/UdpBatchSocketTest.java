@@ -13,6 +13,7 @@ import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
@@ -277,5 +278,42 @@ class UdpBatchSocketTest {
                     receiveAll(b, 3, new ArrayList<>()), "round " + round);
             assertEquals(1, a.offloadFallbacks(), "refused once, then 1000-byte datagrams go without GSO");
         }
+    }
+
+    @Test
+    void closingFromAnotherThreadEndsAWaitingReceive() throws Exception {
+        UdpBatchSocket s = UdpBatchSocket.open(LOOPBACK, 1 << 16, 1 << 16, 2);
+        CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                while (true) {
+                    s.receive(30_000);
+                }
+            } catch (IOException e) {
+                return e;
+            }
+        });
+        Thread.sleep(50);
+        s.close();
+        assertInstanceOf(ClosedChannelException.class, waiting.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aConnectedSocketHearsThatItsPeerIsGone() throws Exception {
+        UdpBatchSocket s = socket(LOOPBACK, 2);
+        InetSocketAddress gone;
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(LOOPBACK);
+            gone = (InetSocketAddress) ch.getLocalAddress();
+        }
+        s.connect(gone);
+        assertEquals(InetAddress.getLoopbackAddress(), s.localAddress().getAddress(), "the route's address");
+        assertTrue(s.send(gone, payload(1, 10)));
+        // loopback answers with ICMP port unreachable at once
+        assertThrows(PortUnreachableException.class, () -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (System.nanoTime() < deadline) {
+                s.receive(100);
+            }
+        });
     }
 }

@@ -59,6 +59,7 @@ import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
 import org.vl2.crypto.Session;
+import org.vl2.netio.UdpBatchSocket;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
@@ -196,6 +197,10 @@ public final class PortAgent implements AgentService {
     static final int SEGMENT_AT = HEADER;
     /** A non-blocking send that finds the socket's buffer full retries this often, this far apart, then drops. */
     static final int SEND_RETRIES = 100;
+    /** Batched link: how long a flush waits for room in a full send buffer (about SEND_RETRIES' 2 ms). */
+    static final int SEND_WAIT_MILLIS = 2;
+    /** Batched link: messages per recvmmsg/sendmmsg. */
+    static final int LINK_BATCH = 64;
     static final long SEND_RETRY_NANOS = 20_000;
     /** vl2 mode: the longest frame one datagram can carry behind its header. */
     static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
@@ -311,6 +316,13 @@ public final class PortAgent implements AgentService {
                         + " A kernel that refuses offload gets plain frames (with a WARN).")
         boolean tap_offload() default true;
 
+        @AttributeDefinition(name = "UDP offload", required = false,
+                description = "true (the default), with TAP offload on Linux: the socket to the switch sends a"
+                        + " superframe's datagrams with one system call as one UDP GSO message (the kernel cuts it"
+                        + " into the same datagrams only where it must) and takes the switch's bursts as GRO"
+                        + " messages; false: one datagram per system call (Java NIO).")
+        boolean udp_offload() default true;
+
         @AttributeDefinition(name = "Keepalive interval (s)", required = false, min = "0", max = "3600",
                 description = "Raw and vxlan modes: when the TAP has sent nothing for this long, send the switch a"
                         + " frame addressed to this port's own MAC (the switch refreshes the port and, by split"
@@ -368,7 +380,7 @@ public final class PortAgent implements AgentService {
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
-                    byte[] switchKey, boolean trustOnFirstUse) {
+                    byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -407,8 +419,42 @@ public final class PortAgent implements AgentService {
         }
     }
 
-    /** The socket to the switch and its endpoints, replaced as a whole when the agent reconnects. */
-    private record Link(DatagramChannel channel, InetSocketAddress remote, InetSocketAddress local) {
+    /**
+     * The socket to the switch and its endpoints, replaced as a whole when the agent reconnects. With TAP offload
+     * on Linux the socket is a {@link UdpBatchSocket} ({@code batch}, and {@code channel} is null): a superframe's
+     * segments leave with one system call as one UDP GSO message, and the switch's bursts arrive as one GRO
+     * message. Otherwise a {@link DatagramChannel}.
+     */
+    private record Link(DatagramChannel channel, UdpBatchSocket batch, InetSocketAddress remote,
+                        InetSocketAddress local) {
+
+        /** Sends one message now (control messages, keepalives): bytes sent, 0 if the send buffer is full. */
+        int send(ByteBuffer b) throws IOException {
+            if (batch != null) {
+                int n = b.remaining();
+                if (!batch.isOpen()) {
+                    throw new ClosedChannelException();
+                }
+                if (!batch.send(remote, b)) {
+                    return 0;
+                }
+                b.position(b.limit());
+                return n;
+            }
+            return channel.isConnected() ? channel.write(b) : channel.send(b, remote);
+        }
+
+        void close() {
+            if (batch != null) {
+                batch.close();
+                return;
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing: nothing left to do
+            }
+        }
     }
 
     /**
@@ -822,7 +868,7 @@ public final class PortAgent implements AgentService {
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
                 name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
-                encryption && switchKey == null && config.trust_on_first_use());
+                encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload());
     }
 
     /**
@@ -956,7 +1002,7 @@ public final class PortAgent implements AgentService {
                 new Leave(s.port(), s.token()).encode(b);
                 b.flip();
             }
-            l.channel().write(b);
+            l.send(b);
             controlSent.incrementAndGet();
         } catch (CryptoException | IOException | RuntimeException e) {
             LOG.debug("Port agent: LEAVE not sent: {}", e.toString());
@@ -1026,6 +1072,7 @@ public final class PortAgent implements AgentService {
             }
             if (!offload) {
                 sendFrame(buf, readAt, n);
+                flushFrames();
                 continue;
             }
             TsoSegmenter seg = segmenter;
@@ -1040,6 +1087,24 @@ public final class PortAgent implements AgentService {
             } else if (!r.delivered()) {
                 drops.incrementAndGet(); // a superframe the kernel should not have made (counted, never sent)
             }
+            flushFrames();
+        }
+    }
+
+    /**
+     * Batched link: sends what {@link #sendFrame} queued for this TAP read (a superframe's segments: one system
+     * call, one GSO message). Waits up to 2 ms for room in a full send buffer before it drops, as the
+     * non-blocking channel's retries do.
+     */
+    private void flushFrames() {
+        Link l = link;
+        if (l == null || l.batch() == null || l.batch().queued() == 0) {
+            return;
+        }
+        int dropped = l.batch().flush(SEND_WAIT_MILLIS);
+        if (dropped > 0) {
+            drops.addAndGet(dropped);
+            tapRxFrames.addAndGet(-dropped);
         }
     }
 
@@ -1079,6 +1144,17 @@ public final class PortAgent implements AgentService {
             buf.limit(frameAt + n).position(base);
         } else {
             buf.limit(frameAt + n).position(frameAt);
+        }
+        UdpBatchSocket batch = l.batch();
+        if (batch != null) {
+            // queued: flushFrames() sends the TAP read's frames together
+            if (batch.queue(l.remote(), buf)) {
+                tapRxFrames.incrementAndGet();
+                tapRxBytes.addAndGet(n);
+            } else {
+                drops.incrementAndGet();
+            }
+            return;
         }
         try {
             int sent = 0;
@@ -1120,6 +1196,10 @@ public final class PortAgent implements AgentService {
                 awaitLink();
                 continue;
             }
+            if (l.batch() != null) {
+                receiveBatch(l, buf);
+                continue;
+            }
             buf.clear();
             int n;
             SocketAddress from = null;
@@ -1157,24 +1237,7 @@ public final class PortAgent implements AgentService {
                 continue;
             }
             buf.flip();
-            if (vl2 || vxlan) {
-                try {
-                    if (vl2) {
-                        received(buf, n);
-                    } else {
-                        receivedVxlan(buf, n, from, l);
-                    }
-                } catch (RuntimeException e) {
-                    malformed(); // whatever it was, it must not end the loop
-                }
-                continue;
-            }
-            lastFromSwitch = System.currentTimeMillis();
-            if (n >= buf.capacity() || n < EthernetFrame.HEADER_LENGTH) {
-                drops.incrementAndGet(); // longer than the TAP's MTU allows, or a runt
-                continue;
-            }
-            writeToTap(buf, n);
+            fromSwitch(buf, n, from, l);
         }
         Selector sel = rxSelector;
         if (sel != null) {
@@ -1183,6 +1246,69 @@ public final class PortAgent implements AgentService {
             } catch (IOException ignored) {
                 // stopping: nothing left to do
             }
+        }
+    }
+
+    /** One datagram from the switch in {@code buf}, between position 0 and limit {@code n}: whatever the mode. */
+    private void fromSwitch(ByteBuffer buf, int n, SocketAddress from, Link l) {
+        if (vl2 || vxlan) {
+            try {
+                if (vl2) {
+                    received(buf, n);
+                } else {
+                    receivedVxlan(buf, n, from, l);
+                }
+            } catch (RuntimeException e) {
+                malformed(); // whatever it was, it must not end the loop
+            }
+            return;
+        }
+        lastFromSwitch = System.currentTimeMillis();
+        if (n >= buf.capacity() || n < EthernetFrame.HEADER_LENGTH) {
+            drops.incrementAndGet(); // longer than the TAP's MTU allows, or a runt
+            return;
+        }
+        writeToTap(buf, n);
+    }
+
+    /**
+     * Batched link: takes what is queued (up to a batch of messages, a GRO message cut into its datagrams) and
+     * handles each datagram as the channel path does, from a copy at position 0 of {@code buf}. With nothing
+     * queued it first writes what the coalescer holds (a segment must never wait for the next one), then waits.
+     */
+    private void receiveBatch(Link l, ByteBuffer buf) {
+        UdpBatchSocket b = l.batch();
+        int count;
+        try {
+            count = b.receive(0);
+            if (count == 0) {
+                flushCoalesced();
+                count = b.receive((int) timing.tickMillis());
+            }
+        } catch (PortUnreachableException e) {
+            lastUnreachable = System.currentTimeMillis();
+            return;
+        } catch (ClosedChannelException e) {
+            if (running && link == l) {
+                pause(10); // closed but not yet replaced: the control thread is reconnecting
+            }
+            return;
+        } catch (IOException e) {
+            if (running) {
+                pause(100); // an unexpected socket error: do not spin on it
+            }
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            ByteBuffer d = b.datagram(i);
+            int n = d.remaining();
+            if (n > buf.capacity()) {
+                drops.incrementAndGet(); // longer than anything this agent takes
+                continue;
+            }
+            buf.clear();
+            buf.put(d).flip();
+            fromSwitch(buf, n, b.source(i), l);
         }
     }
 
@@ -1592,11 +1718,7 @@ public final class PortAgent implements AgentService {
         } else if (now - keepaliveIdleSince >= interval) {
             keepaliveIdleSince = now;
             try {
-                if (vxlan) {
-                    l.channel().send(keepalive.clear(), l.remote());
-                } else {
-                    l.channel().write(keepalive.clear());
-                }
+                l.send(keepalive.clear());
                 keepalives.incrementAndGet();
             } catch (IOException e) {
                 checkWanted = true; // the link looks broken: let the next round check it
@@ -1973,7 +2095,7 @@ public final class PortAgent implements AgentService {
                 return false;
             }
             try {
-                if (l.channel().write(message) == 0) {
+                if (l.send(message) == 0) {
                     return false; // offload's non-blocking socket, its send buffer full: the next round retries
                 }
                 controlSent.incrementAndGet();
@@ -2373,8 +2495,10 @@ public final class PortAgent implements AgentService {
             close(old);
             try {
                 next = vxlan ? openVxlan(target) : open(target, localPort);
-                // offload: the receive loop must see when nothing is queued, to write a pending superframe
-                next.channel().configureBlocking(!settings.tap().offload());
+                if (next.channel() != null) {
+                    // offload: the receive loop must see when nothing is queued, to write a pending superframe
+                    next.channel().configureBlocking(!settings.tap().offload());
+                }
             } catch (IOException | RuntimeException e) {
                 String problem = (vxlan && e instanceof BindException ? e.getMessage()
                         : "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e + "): is the network"
@@ -2400,9 +2524,34 @@ public final class PortAgent implements AgentService {
         }
     }
 
-    /** A blocking UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */
-    private static Link open(InetSocketAddress remote, int localPort) throws IOException {
+    /** True if this agent's link is a batched socket: TAP offload on, and vl2-netio works here. */
+    private boolean batchedLink() {
+        return settings.tap().offload() && settings.udpOffload() && UdpBatchSocket.unavailableReason() == null;
+    }
+
+    /**
+     * A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any): batched (see
+     * {@link Link}) or a blocking channel.
+     */
+    private Link open(InetSocketAddress remote, int localPort) throws IOException {
         boolean v6 = remote.getAddress() instanceof Inet6Address;
+        if (batchedLink()) {
+            InetAddress any = InetAddress.getByAddress(new byte[v6 ? 16 : 4]);
+            UdpBatchSocket b = null;
+            if (localPort > 0) {
+                b = openBatchWithin(new InetSocketAddress(any, localPort), 100);
+            }
+            if (b == null) {
+                b = openBatch(new InetSocketAddress(any, 0));
+            }
+            try {
+                b.connect(remote);
+            } catch (IOException | RuntimeException e) {
+                b.close();
+                throw e;
+            }
+            return new Link(null, b, remote, b.localAddress());
+        }
         ProtocolFamily family = v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
         DatagramChannel ch = DatagramChannel.open(family);
         try {
@@ -2415,7 +2564,7 @@ public final class PortAgent implements AgentService {
                 ch.bind(new InetSocketAddress(any, 0));
             }
             ch.connect(remote);
-            return new Link(ch, remote, (InetSocketAddress) ch.getLocalAddress());
+            return new Link(ch, null, remote, (InetSocketAddress) ch.getLocalAddress());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -2428,7 +2577,7 @@ public final class PortAgent implements AgentService {
      * ports of its choosing; a connected socket would drop those datagrams. The specific address (not the
      * wildcard) lets the agent share a port number with a switch on another address of this host (tests do).
      */
-    private static Link openVxlan(InetSocketAddress remote) throws IOException {
+    private Link openVxlan(InetSocketAddress remote) throws IOException {
         ProtocolFamily family = remote.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
                 : StandardProtocolFamily.INET;
         InetAddress source;
@@ -2437,20 +2586,50 @@ public final class PortAgent implements AgentService {
             source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
         }
         InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
+        if (batchedLink()) {
+            UdpBatchSocket b = openBatchWithin(local, 100);
+            if (b == null) {
+                throw vxlanPortInUse(local, remote);
+            }
+            return new Link(null, b, remote, b.localAddress());
+        }
         DatagramChannel ch = DatagramChannel.open(family);
         try {
             ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             if (!bindWithin(ch, local, 100)) {
-                throw new BindException("cannot receive VXLAN on UDP " + Endpoints.format(local) + ": the port is"
-                        + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
-                        + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
-                        + " switch or another agent using it on this host?");
+                throw vxlanPortInUse(local, remote);
             }
-            return new Link(ch, remote, (InetSocketAddress) ch.getLocalAddress());
+            return new Link(ch, null, remote, (InetSocketAddress) ch.getLocalAddress());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
+        }
+    }
+
+    private static BindException vxlanPortInUse(InetSocketAddress local, InetSocketAddress remote) {
+        return new BindException("cannot receive VXLAN on UDP " + Endpoints.format(local) + ": the port is"
+                + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
+                + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
+                + " switch or another agent using it on this host?");
+    }
+
+    private static UdpBatchSocket openBatch(InetSocketAddress bind) throws IOException {
+        return UdpBatchSocket.open(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES, LINK_BATCH, true);
+    }
+
+    /** {@link #openBatch}, retrying for up to {@code millis} while the address is in use; null if it stays so. */
+    private static UdpBatchSocket openBatchWithin(InetSocketAddress bind, long millis) throws IOException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            try {
+                return openBatch(bind);
+            } catch (BindException e) {
+                if (System.nanoTime() > deadline) {
+                    return null; // taken by someone else meanwhile
+                }
+                pause(5);
+            }
         }
     }
 
@@ -2488,11 +2667,7 @@ public final class PortAgent implements AgentService {
 
     private static void close(Link l) {
         if (l != null) {
-            try {
-                l.channel().close();
-            } catch (IOException ignored) {
-                // closing: nothing left to do
-            }
+            l.close();
         }
     }
 
@@ -2637,6 +2812,9 @@ public final class PortAgent implements AgentService {
                 sb.append(", at ").append(Endpoints.format(l.remote()));
             }
             sb.append(", from ").append(Endpoints.format(l.local()));
+            if (l.batch() != null) {
+                sb.append(", UDP offload ").append(l.batch().offload());
+            }
         } else {
             sb.append("; not connected yet: ").append(linkProblem);
         }

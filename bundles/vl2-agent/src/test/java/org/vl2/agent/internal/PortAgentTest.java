@@ -36,6 +36,11 @@ import org.vl2.tap.TapException;
  */
 class PortAgentTest {
 
+    /** Whether the agents use the batched socket (UDP offload); NioPortAgentTest runs these tests without. */
+    boolean udpOffload() {
+        return true;
+    }
+
     /**
      * Short timers: retry 100 ms, silence 300 ms, port-unreachable hold 500 ms, tick 20 ms; vl2: JOIN every
      * 100 ms, slow retry 600 ms, re-join at most every 200 ms, a protocol second is 100 ms.
@@ -59,7 +64,7 @@ class PortAgentTest {
     }
 
     private PortAgent agent(TestConfig config, SwitchAddress.Resolver resolver) {
-        PortAgent a = new PortAgent(factory, config, resolver, FAST);
+        PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), resolver, FAST);
         agents.add(a);
         return a;
     }

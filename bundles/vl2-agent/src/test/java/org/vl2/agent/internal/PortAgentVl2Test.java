@@ -53,6 +53,11 @@ import org.vl2.tap.Cidr;
  */
 class PortAgentVl2Test {
 
+    /** Whether the agents use the batched socket (UDP offload); NioPortAgentVl2Test runs these tests without. */
+    boolean udpOffload() {
+        return true;
+    }
+
     private static final long INTERVAL = 200;
 
     @TempDir
@@ -89,7 +94,7 @@ class PortAgentVl2Test {
     }
 
     private PortAgent agent(TestConfig config) {
-        PortAgent a = new PortAgent(factory, config, InetAddress::getByName, FAST);
+        PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), InetAddress::getByName, FAST);
         agents.add(a);
         return a;
     }

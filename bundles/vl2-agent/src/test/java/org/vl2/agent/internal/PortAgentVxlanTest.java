@@ -31,6 +31,11 @@ import org.vl2.api.MacAddress;
  */
 class PortAgentVxlanTest {
 
+    /** Whether the agents use the batched socket (UDP offload); NioPortAgentVxlanTest runs these tests without. */
+    boolean udpOffload() {
+        return true;
+    }
+
     private final FakeTap.Factory factory = new FakeTap.Factory();
     private final List<PortAgent> agents = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -48,7 +53,7 @@ class PortAgentVxlanTest {
     }
 
     private PortAgent agent(TestConfig config) {
-        PortAgent a = new PortAgent(factory, config, InetAddress::getByName, FAST);
+        PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), InetAddress::getByName, FAST);
         agents.add(a);
         return a;
     }

@@ -22,6 +22,7 @@ final class TestConfig implements PortAgent.Config {
     String switchKey = "";
     boolean trustOnFirstUse = false;
     boolean tapOffload = true;
+    boolean udpOffload = true;
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -45,6 +46,11 @@ final class TestConfig implements PortAgent.Config {
 
     TestConfig tapOffload(boolean v) {
         tapOffload = v;
+        return this;
+    }
+
+    TestConfig udpOffload(boolean v) {
+        udpOffload = v;
         return this;
     }
 
@@ -206,6 +212,11 @@ final class TestConfig implements PortAgent.Config {
     @Override
     public boolean tap_offload() {
         return tapOffload;
+    }
+
+    @Override
+    public boolean udp_offload() {
+        return udpOffload;
     }
 
     @Override

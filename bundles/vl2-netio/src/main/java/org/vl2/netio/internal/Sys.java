@@ -37,12 +37,14 @@ public final class Sys {
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
     public static final short POLLIN = 0x1;
+    public static final short POLLOUT = 0x4;
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EBADF = 9;
     public static final int EADDRINUSE = 98;
     public static final int EIO = 5;
+    public static final int ECONNREFUSED = 111;
 
     private Sys() {
     }
@@ -54,6 +56,8 @@ public final class Sys {
     public static native int getsockopt(int fd, int level, int name, Pointer value, Pointer length);
 
     public static native int bind(int fd, Pointer address, int length);
+
+    public static native int connect(int fd, Pointer address, int length);
 
     public static native int getsockname(int fd, Pointer address, Pointer length);
 
