@@ -199,8 +199,17 @@ public final class PortAgent implements AgentService {
     static final int SEND_RETRIES = 100;
     /** Batched link: how long a flush waits for room in a full send buffer (about SEND_RETRIES' 2 ms). */
     static final int SEND_WAIT_MILLIS = 2;
-    /** Batched link: messages per recvmmsg/sendmmsg. */
-    static final int LINK_BATCH = 64;
+    /**
+     * Batched link: messages per recvmmsg/sendmmsg. A message is up to 64 datagrams with GRO/GSO, and a TAP read
+     * makes one or two; each slot is 64 KiB of native memory that becomes resident once a message fills it, so
+     * few slots keep the agent small (8: at most 1 MiB).
+     */
+    static final int LINK_BATCH = 8;
+    /**
+     * Batched link: SO_RCVBUF/SO_SNDBUF (capped by net.core.rmem_max/wmem_max). Kernel memory, not the agent's: a
+     * GRO message of 64 datagrams takes about 100 KiB of it, so 1 MiB held only ten of the switch's bursts.
+     */
+    static final int LINK_SOCKET_BUFFER_BYTES = 4 << 20;
     static final long SEND_RETRY_NANOS = 20_000;
     /** vl2 mode: the longest frame one datagram can carry behind its header. */
     static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
@@ -2615,7 +2624,7 @@ public final class PortAgent implements AgentService {
     }
 
     private static UdpBatchSocket openBatch(InetSocketAddress bind) throws IOException {
-        return UdpBatchSocket.open(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES, LINK_BATCH, true);
+        return UdpBatchSocket.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH, true);
     }
 
     /** {@link #openBatch}, retrying for up to {@code millis} while the address is in use; null if it stays so. */
