@@ -11,7 +11,7 @@
 #   - cold start (fresh --data) of h1 -> "Port agent up" logged, and -> first ping h1 -> h2 across vl2
 #   - RSS (VmRSS) of both agent JVMs 2 s after boot, and the maximum (sampled every 0.25 s) under load:
 #     ping at 10 ms + iperf3 TCP h1 -> h2 for --load-seconds (iperf3's Gbit/s is reported: a JIT option that
-#     slows forwarding shows there)
+#     slows forwarding shows there), and h1's RSS settled: 25 s after its cold start, after the load
 #   - the agent's shell: bin/client -a 8103 -u karaf -p karaf vl2:agent in h1 (ok / FAILED)
 #   - warm restart of h1 (SIGTERM, same --data) -> first ping across, and RSS after it
 #   --runs N repeats the h1 cold start (a new fresh --data each time) and warm restart N times (medians printed).
@@ -212,12 +212,14 @@ put h2.cold.up "$(logged_after "$T0" "$OUT/agent-h2.out")"
 find_jvm h2
 
 COLD_UP="" COLD_FWD="" WARM_FWD="" STOPS="" RSS_BOOT="" RSS_WARM="" RSS_LOAD="" RSS_BOOT_H2="" RSS_LOAD_H2="" GBPS=""
+RSS_SETTLED=""
 SHELL_OK=""
 for run in $(seq "$RUNS"); do
   note "run $run/$RUNS: agent in $H1, cold (fresh --data), timed until a ping h1 -> h2 succeeds"
   [ ! -f "$WORK/h1/data/log/karaf.log" ] || cp "$WORK/h1/data/log/karaf.log" "$OUT/karaf-h1-run$((run - 1)).log"
   rm -rf "$WORK/h1"
   T0=$(now)
+  T_COLD=$T0
   start_agent 1 "$WORK/h1" "$OUT/agent-h1-cold$run.out"
   ping_across_poll 120 || { tail -20 "$OUT/agent-h1-cold$run.out" >&2; fail "no ping across vl2 within 120 s of starting the agent in $H1"; }
   COLD_FWD="$COLD_FWD $(since "$T0")"
@@ -246,6 +248,9 @@ for run in $(seq "$RUNS"); do
   g=$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i ~ /^Gbits/) print $(i - 1) }' "$OUT/iperf3-client$run.txt" | tail -1)
   GBPS="$GBPS ${g:-0}"
   put "ping.$run" "$(grep -o '[0-9]* received, [0-9.]*% packet loss' "$OUT/ping$run.txt" || echo '?')"
+  # settled: 25 s after the cold start and after the load (what a long-running agent keeps)
+  while awk -v s="$(since "$T_COLD")" 'BEGIN { exit !(s < 25) }'; do sleep 0.5; done
+  RSS_SETTLED="$RSS_SETTLED $(rss_kib "${JVM[h1]}")"
 
   if [ "$run" = 1 ]; then
     # the agent's shell
@@ -296,6 +301,7 @@ list_mib() { local out="" k; for k in $1; do out="$out $(mib "$k")"; done; list 
   echo "| SIGTERM -> stopped (s) | $(echo "$STOPS" | median) | $(list "$STOPS") |"
   echo "| **RSS 2 s after cold boot (MiB)** | **$(mib "$(echo "$RSS_BOOT" | median)")** | $(list_mib "$RSS_BOOT") |"
   echo "| **RSS under load, max (MiB)** | **$(mib "$(echo "$RSS_LOAD" | median)")** | $(list_mib "$RSS_LOAD") |"
+  echo "| **RSS settled: 25 s after the cold start, after the load (MiB)** | **$(mib "$(echo "$RSS_SETTLED" | median)")** | $(list_mib "$RSS_SETTLED") |"
   echo "| RSS 2 s after warm restart (MiB) | $(mib "$(echo "$RSS_WARM" | median)") | $(list_mib "$RSS_WARM") |"
   echo "| peer agent h2: RSS after h1's boot / under load (MiB) | $(mib "$(echo "$RSS_BOOT_H2" | median)") / $(mib "$(echo "$RSS_LOAD_H2" | median)") | |"
   echo "| iperf3 TCP h1 -> h2 under load (Gbit/s) | $(echo "$GBPS" | median) | $(list "$GBPS") |"
