@@ -108,6 +108,8 @@ public final class UdpBatchSocket implements AutoCloseable {
     private final int[] txCount;
     private final int[] txSegment;
     private int queued;     // messages waiting in the send slots
+    private int autoFlushWaitMillis;
+    private int autoFlushDropped;
     private int queuedDatagrams;
     private long gsoFallbacks;
     /** Largest datagram GSO takes: lowered when the kernel refuses a segment size (e.g. larger than the MTU). */
@@ -514,7 +516,7 @@ public final class UdpBatchSocket implements AutoCloseable {
         }
         ByteBuffer c = ctl;
         if (queued == batch) {
-            flush();
+            autoFlushDropped += flush(autoFlushWaitMillis);
         }
         int i = queued;
         int name = (int) txNames + i * SockAddr.SIZE;
@@ -564,6 +566,24 @@ public final class UdpBatchSocket implements AutoCloseable {
         }
         c.putLong((int) txIov + m * IOVEC + 8, bytes + length);
         return true;
+    }
+
+    /**
+     * How long the flush that {@link #queue} does when every slot is taken waits for room in a full send buffer (as
+     * {@link #flush(int)}); 0 (the default) drops at once. Send-side thread only.
+     */
+    public void setAutoFlushWait(int millis) {
+        autoFlushWaitMillis = Math.max(0, millis);
+    }
+
+    /**
+     * Datagrams dropped by the flushes that {@link #queue} did by itself since the last call (they are not in any
+     * {@link #flush()}'s count); resets it. Send-side thread only.
+     */
+    public int takeAutoFlushDropped() {
+        int d = autoFlushDropped;
+        autoFlushDropped = 0;
+        return d;
     }
 
     /** Datagrams queued and not yet flushed. */

@@ -90,6 +90,7 @@ class UdpBatchSocketTest {
             assertEquals(0, p.position(), "position unchanged");
         }
         assertEquals(4, a.queued());
+        assertEquals(0, a.takeAutoFlushDropped(), "the two flushes queue() did sent everything");
         assertEquals(0, a.flush());
         assertEquals(0, a.queued());
         List<InetSocketAddress> from = new ArrayList<>();

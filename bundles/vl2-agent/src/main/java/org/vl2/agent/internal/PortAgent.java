@@ -205,6 +205,8 @@ public final class PortAgent implements AgentService {
      * few slots keep the agent small (8: at most 1 MiB).
      */
     static final int LINK_BATCH = 8;
+    /** Batched link: most TAP reads whose frames leave together (a bound on the latency a burst adds). */
+    static final int TAP_DRAIN = 32;
     /**
      * Batched link: SO_RCVBUF/SO_SNDBUF (capped by net.core.rmem_max/wmem_max). Kernel memory, not the agent's: a
      * GRO message of 64 datagrams takes about 100 KiB of it, so 1 MiB held only ten of the switch's bursts.
@@ -1049,6 +1051,7 @@ public final class PortAgent implements AgentService {
      */
     private void tapToSwitch() {
         final ByteBuffer buf = tapRxBuffer;
+        int pending = 0; // batched link: TAP reads queued since the last flush
         while (running) {
             TapDevice t = tap;
             boolean offload = t.offload();
@@ -1058,13 +1061,18 @@ public final class PortAgent implements AgentService {
             buf.clear().limit(readAt + longest + 1).position(readAt);
             int n;
             try {
-                n = t.read(buf);
+                // with frames queued for the switch, take only what the TAP already holds, then send them all
+                n = pending > 0 ? t.read(buf, 0) : t.read(buf);
             } catch (TapException e) {
                 if (running && tap == t) {
                     tapFailed("Reading from", t, e);
                     return;
                 }
                 continue; // replaced meanwhile, or stopping
+            }
+            if (n <= 0 && pending > 0) {
+                flushFrames();
+                pending = 0;
             }
             if (n < 0) {
                 if (!awaitOtherTap(t)) {
@@ -1081,7 +1089,7 @@ public final class PortAgent implements AgentService {
             }
             if (!offload) {
                 sendFrame(buf, readAt, n);
-                flushFrames();
+                pending = flushUnlessDraining(pending);
                 continue;
             }
             TsoSegmenter seg = segmenter;
@@ -1096,8 +1104,22 @@ public final class PortAgent implements AgentService {
             } else if (!r.delivered()) {
                 drops.incrementAndGet(); // a superframe the kernel should not have made (counted, never sent)
             }
-            flushFrames();
+            pending = flushUnlessDraining(pending);
         }
+    }
+
+    /**
+     * After a TAP read: on a batched link, keep what was queued and read on while the TAP holds more (up to
+     * {@link #TAP_DRAIN} reads, so a burst of small frames leaves with one system call, as one GSO message when the
+     * frames are of one size); otherwise send now. Returns the new count of reads waiting for the flush.
+     */
+    private int flushUnlessDraining(int pending) {
+        Link l = link;
+        if (l != null && l.batch() != null && pending + 1 < TAP_DRAIN) {
+            return pending + 1;
+        }
+        flushFrames();
+        return 0;
     }
 
     /**
@@ -1110,7 +1132,7 @@ public final class PortAgent implements AgentService {
         if (l == null || l.batch() == null || l.batch().queued() == 0) {
             return;
         }
-        int dropped = l.batch().flush(SEND_WAIT_MILLIS);
+        int dropped = l.batch().flush(SEND_WAIT_MILLIS) + l.batch().takeAutoFlushDropped();
         if (dropped > 0) {
             drops.addAndGet(dropped);
             tapRxFrames.addAndGet(-dropped);
@@ -2624,7 +2646,10 @@ public final class PortAgent implements AgentService {
     }
 
     private static UdpBatchSocket openBatch(InetSocketAddress bind) throws IOException {
-        return UdpBatchSocket.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH, true);
+        UdpBatchSocket b = UdpBatchSocket.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH,
+                true);
+        b.setAutoFlushWait(SEND_WAIT_MILLIS); // a burst that fills every slot waits for room like flushFrames()
+        return b;
     }
 
     /** {@link #openBatch}, retrying for up to {@code millis} while the address is in use; null if it stays so. */
