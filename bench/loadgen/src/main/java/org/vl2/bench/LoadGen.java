@@ -428,14 +428,7 @@ public final class LoadGen {
                     sent.lazySet(count);        // a plain store: cheap next to a system call per frame
                     full.lazySet(fullCount);
                     if (perThreadRate > 0) {
-                        long due = start + (long) (count * 1e9 / perThreadRate);
-                        long wait = due - System.nanoTime();
-                        if (wait > 200_000) {
-                            LockSupport.parkNanos(wait - 100_000);
-                        }
-                        while (System.nanoTime() < due && sending) {
-                            Thread.onSpinWait();
-                        }
+                        pace(start, count, perThreadRate);
                     }
                 }
             } catch (IOException e) {
@@ -480,6 +473,7 @@ public final class LoadGen {
         };
     }
 
+    /** Waits until {@code frames} are due at {@code rate} frames/s since {@code start}: parks, then spins. */
     private void pace(long start, long frames, double rate) {
         long due = start + (long) (frames * 1e9 / rate);
         long wait = due - System.nanoTime();

@@ -1250,18 +1250,8 @@ public final class PortAgent implements AgentService {
                     awaitDatagram(l.channel());
                     continue;
                 }
-            } catch (PortUnreachableException e) {
-                lastUnreachable = System.currentTimeMillis();
-                continue;
-            } catch (ClosedChannelException e) {
-                if (running && link == l) {
-                    pause(10); // closed but not yet replaced: the control thread is reconnecting
-                }
-                continue;
             } catch (IOException e) {
-                if (running) {
-                    pause(100); // an unexpected socket error: do not spin on it
-                }
+                receiveFailed(e, l);
                 continue;
             }
             if (n < 0) {
@@ -1277,6 +1267,19 @@ public final class PortAgent implements AgentService {
             } catch (IOException ignored) {
                 // stopping: nothing left to do
             }
+        }
+    }
+
+    /** What the receive loops do when a receive from {@code l} fails. */
+    private void receiveFailed(IOException e, Link l) {
+        if (e instanceof PortUnreachableException) {
+            lastUnreachable = System.currentTimeMillis(); // an ICMP error for an earlier datagram
+        } else if (e instanceof ClosedChannelException) {
+            if (running && link == l) {
+                pause(10); // closed but not yet replaced: the control thread is reconnecting
+            }
+        } else if (running) {
+            pause(100); // an unexpected socket error: do not spin on it
         }
     }
 
@@ -1316,18 +1319,8 @@ public final class PortAgent implements AgentService {
                 flushCoalesced();
                 count = b.receive((int) timing.tickMillis());
             }
-        } catch (PortUnreachableException e) {
-            lastUnreachable = System.currentTimeMillis();
-            return;
-        } catch (ClosedChannelException e) {
-            if (running && link == l) {
-                pause(10); // closed but not yet replaced: the control thread is reconnecting
-            }
-            return;
         } catch (IOException e) {
-            if (running) {
-                pause(100); // an unexpected socket error: do not spin on it
-            }
+            receiveFailed(e, l);
             return;
         }
         for (int i = 0; i < count; i++) {
