@@ -407,9 +407,7 @@ public final class LoadGen {
         }
         Port[] ring = mine.toArray(new Port[0]);
         double perThreadRate = o.rate() / (double) o.senders();
-        if (o.batch() > 0) {
-            return batchSender(ring, perThreadRate, sent, full);
-        }
+        int burst = Math.max(1, o.batch());
         return () -> {
             long count = 0;
             long fullCount = 0;
@@ -417,19 +415,15 @@ public final class LoadGen {
             try {
                 while (sending) {
                     for (Port p : ring) {
-                        ByteBuffer f = p.frame;
-                        f.clear();
-                        if (p.channel.write(f) > 0) {
-                            count++;
-                        } else {
-                            fullCount++;
+                        int ok = sendBurst(p, burst);
+                        count += ok;
+                        fullCount += burst - ok;
+                        if (perThreadRate > 0) {
+                            pace(start, count + fullCount, perThreadRate);
                         }
                     }
-                    sent.lazySet(count);        // a plain store: cheap next to a system call per frame
+                    sent.lazySet(count);        // a plain store: cheap next to a system call
                     full.lazySet(fullCount);
-                    if (perThreadRate > 0) {
-                        pace(start, count, perThreadRate);
-                    }
                 }
             } catch (IOException e) {
                 System.err.println("LoadGen: send failed: " + e);
@@ -440,37 +434,21 @@ public final class LoadGen {
         };
     }
 
-    /** A burst of --batch frames per port and system call; paced per burst when --rate is set. */
-    private Runnable batchSender(Port[] ring, double perThreadRate, AtomicLong sent, AtomicLong full) {
-        InetSocketAddress to = o.target();
-        int burst = o.batch();
-        return () -> {
-            long count = 0;
-            long fullCount = 0;
-            long start = System.nanoTime();
-            try {
-                while (sending) {
-                    for (Port p : ring) {
-                        ByteBuffer f = p.frame;
-                        f.clear();
-                        for (int k = 0; k < burst; k++) {
-                            p.batch.queue(to, f);
-                        }
-                        int dropped = p.batch.flush();
-                        count += burst - dropped;
-                        fullCount += dropped;
-                        if (perThreadRate > 0) {
-                            pace(start, count + fullCount, perThreadRate);
-                        }
-                    }
-                    sent.lazySet(count);
-                    full.lazySet(fullCount);
-                }
-            } finally {
-                sent.set(count);
-                full.set(fullCount);
-            }
-        };
+    /**
+     * Sends {@code burst} copies of the port's frame (one system call: a {@code write}, or with --batch a
+     * {@code sendmmsg}, one GSO message with --offload); returns how many the socket took (the rest found its send
+     * buffer full).
+     */
+    private int sendBurst(Port p, int burst) throws IOException {
+        ByteBuffer f = p.frame;
+        f.clear();
+        if (p.batch == null) {
+            return p.channel.write(f) > 0 ? 1 : 0;
+        }
+        for (int k = 0; k < burst; k++) {
+            p.batch.queue(o.target(), f); // copies: position and limit stay
+        }
+        return burst - p.batch.flush();
     }
 
     /** Waits until {@code frames} are due at {@code rate} frames/s since {@code start}: parks, then spins. */
