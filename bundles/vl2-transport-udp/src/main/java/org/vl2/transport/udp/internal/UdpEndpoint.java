@@ -41,7 +41,7 @@ abstract class UdpEndpoint implements Transport {
     static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(UdpEndpoint.class);
 
-    /** Default of {@code io.batch}: datagrams per system call (measured in bench/RESULTS.md). */
+    /** Default of {@code io.batch}: messages per system call (measured in bench/RESULTS.md). */
     static final int DEFAULT_BATCH = 64;
 
     /** The socket settings of a configuration, whichever component it belongs to. */
@@ -196,7 +196,7 @@ abstract class UdpEndpoint implements Transport {
             throw invalid("port=" + config.port() + " (must be 1..65535)");
         }
         if (config.batch() < 0 || config.batch() > UdpBatchSocket.MAX_BATCH) {
-            throw invalid("io.batch=" + config.batch() + " (must be 0..." + UdpBatchSocket.MAX_BATCH
+            throw invalid("io.batch=" + config.batch() + " (must be 0.." + UdpBatchSocket.MAX_BATCH
                     + "; 0: one datagram per system call)");
         }
         if (config.receiveBufferBytes() < 65536 || config.sendBufferBytes() < 65536) {
