@@ -463,63 +463,96 @@ public final class LoadGen {
         }
     }
 
-    private Runnable receiver(int t) throws IOException {
-        AtomicLong received = new AtomicLong();
-        AtomicLong broadcasts = new AtomicLong();
-        AtomicLong unexpected = new AtomicLong();
-        receivedBy.add(received);
-        broadcastBy.add(broadcasts);
-        unexpectedBy.add(unexpected);
-        if (o.batch() > 0) {
-            return batchReceiver(t, received, broadcasts, unexpected);
-        }
-        Selector selector = Selector.open();
-        for (Port p : ports) {
-            if (p.index % o.receivers() == t) {
-                p.channel.register(selector, SelectionKey.OP_READ, p);
+    /** What one receiver thread counted, published to the main thread with plain stores. */
+    private static final class Tally {
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong broadcasts = new AtomicLong();
+        final AtomicLong unexpected = new AtomicLong();
+        long count;
+        long bcast;
+        long other;
+
+        /** Counts one datagram by what {@link #classify} said of it. */
+        void add(int kind) {
+            switch (kind) {
+                case 0 -> count++;
+                case 1 -> bcast++;
+                default -> other++;
             }
         }
+
+        void publish() {
+            received.lazySet(count);
+            broadcasts.lazySet(bcast);
+            unexpected.lazySet(other);
+        }
+    }
+
+    /** One pass of a receiver over its ports: takes what is queued (or waits a little) and counts it. */
+    private interface Pass {
+        void run(Tally tally) throws IOException;
+    }
+
+    private Runnable receiver(int t) throws IOException {
+        Tally tally = new Tally();
+        receivedBy.add(tally.received);
+        broadcastBy.add(tally.broadcasts);
+        unexpectedBy.add(tally.unexpected);
+        List<Port> mine = new ArrayList<>();
+        for (Port p : ports) {
+            if (p.index % o.receivers() == t) {
+                mine.add(p);
+            }
+        }
+        if (o.batch() > 0) {
+            return receiveLoop(tally, batchPass(mine.toArray(new Port[0])), () -> { });
+        }
+        Selector selector = Selector.open();
+        for (Port p : mine) {
+            p.channel.register(selector, SelectionKey.OP_READ, p);
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+        Pass pass = tally1 -> {
+            if (selector.select(20) == 0) {
+                return;
+            }
+            Set<SelectionKey> keys = selector.selectedKeys();
+            for (SelectionKey key : keys) {
+                Port p = (Port) key.attachment();
+                for (int i = 0; i < 64; i++) {     // bounded, so busy ports do not starve the others
+                    buf.clear();
+                    if (p.channel.read(buf) <= 0) {
+                        break;
+                    }
+                    tally1.add(classify(buf, p));
+                }
+            }
+            keys.clear();
+        };
+        return receiveLoop(tally, pass, () -> {
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // stopping: nothing left to do
+            }
+        });
+    }
+
+    /** Runs {@code pass} until receiving stops, publishing the counts after each pass and at the end. */
+    private Runnable receiveLoop(Tally tally, Pass pass, Runnable atExit) {
         return () -> {
-            ByteBuffer buf = ByteBuffer.allocateDirect(65536);
-            long count = 0;
-            long bcast = 0;
-            long other = 0;
-            try (selector) {
+            try {
                 while (receiving) {
-                    if (selector.select(20) == 0) {
-                        continue;
-                    }
-                    Set<SelectionKey> keys = selector.selectedKeys();
-                    for (SelectionKey k : keys) {
-                        Port p = (Port) k.attachment();
-                        DatagramChannel ch = p.channel;
-                        for (int i = 0; i < 64; i++) {     // bounded, so busy ports do not starve the others
-                            buf.clear();
-                            int len = ch.read(buf);
-                            if (len <= 0) {
-                                break;
-                            }
-                            switch (classify(buf, p)) {
-                                case 0 -> count++;
-                                case 1 -> bcast++;
-                                default -> other++;
-                            }
-                        }
-                        received.lazySet(count);
-                    }
-                    keys.clear();
-                    received.lazySet(count);
-                    broadcasts.lazySet(bcast);
-                    unexpected.lazySet(other);
+                    pass.run(tally);
+                    tally.publish();
                 }
             } catch (IOException e) {
                 if (receiving) {
                     System.err.println("LoadGen: receive failed: " + e);
                 }
             } finally {
-                received.set(count);
-                broadcasts.set(bcast);
-                unexpected.set(other);
+                tally.publish();
+                atExit.run();
             }
         };
     }
@@ -542,50 +575,21 @@ public final class LoadGen {
     }
 
     /**
-     * Takes what each of its ports has queued (a recvmmsg each, without waiting); a pass that finds nothing
-     * pauses 20 µs rather than spin on empty sockets.
+     * --batch: takes what each port has queued (a recvmmsg each, without waiting); a pass that finds nothing pauses
+     * 20 µs rather than spin on empty sockets.
      */
-    private Runnable batchReceiver(int t, AtomicLong received, AtomicLong broadcasts, AtomicLong unexpected) {
-        List<Port> mine = new ArrayList<>();
-        for (Port p : ports) {
-            if (p.index % o.receivers() == t) {
-                mine.add(p);
+    private Pass batchPass(Port[] watched) {
+        return tally -> {
+            int seen = 0;
+            for (Port p : watched) {
+                int n = p.batch.receive(0);
+                seen += n;
+                for (int i = 0; i < n; i++) {
+                    tally.add(classify(p.batch.datagram(i), p));
+                }
             }
-        }
-        Port[] watched = mine.toArray(new Port[0]);
-        return () -> {
-            long count = 0;
-            long bcast = 0;
-            long other = 0;
-            try {
-                while (receiving) {
-                    int pass = 0;
-                    for (Port p : watched) {
-                        int n = p.batch.receive(0);
-                        pass += n;
-                        for (int i = 0; i < n; i++) {
-                            switch (classify(p.batch.datagram(i), p)) {
-                                case 0 -> count++;
-                                case 1 -> bcast++;
-                                default -> other++;
-                            }
-                        }
-                    }
-                    received.lazySet(count);
-                    broadcasts.lazySet(bcast);
-                    unexpected.lazySet(other);
-                    if (pass == 0) {
-                        LockSupport.parkNanos(20_000);
-                    }
-                }
-            } catch (IOException e) {
-                if (receiving) {
-                    System.err.println("LoadGen: receive failed: " + e);
-                }
-            } finally {
-                received.set(count);
-                broadcasts.set(bcast);
-                unexpected.set(other);
+            if (seen == 0) {
+                LockSupport.parkNanos(20_000);
             }
         };
     }
