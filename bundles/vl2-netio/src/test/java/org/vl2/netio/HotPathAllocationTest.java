@@ -25,8 +25,8 @@ class HotPathAllocationTest {
     @Test
     void receivingQueueingAndFlushingAllocateNothingPerDatagram() throws Exception {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (UdpBatchSocket sw = UdpBatchSocket.open(LOOPBACK, 4 << 20, 4 << 20, 32, true);
-             UdpBatchSocket sink = UdpBatchSocket.open(LOOPBACK, 4 << 20, 4 << 20, 32, true);
+        try (DatagramEndpoint sw = UdpBatchSocket.open(LOOPBACK, 4 << 20, 4 << 20, 32, true);
+             DatagramEndpoint sink = UdpBatchSocket.open(LOOPBACK, 4 << 20, 4 << 20, 32, true);
              DatagramChannel peer = DatagramChannel.open()) {
             peer.bind(LOOPBACK);
             ByteBuffer frame = ByteBuffer.allocateDirect(64);
@@ -44,7 +44,7 @@ class HotPathAllocationTest {
      * Another thread sends {@code count} datagrams from the peer, never more than 128 ahead of what was received (so
      * no socket buffer overflows); this thread receives them and forwards each to the sink.
      */
-    private static int forward(UdpBatchSocket sw, UdpBatchSocket sink, DatagramChannel peer, ByteBuffer frame,
+    private static int forward(DatagramEndpoint sw, DatagramEndpoint sink, DatagramChannel peer, ByteBuffer frame,
                                int count) throws Exception {
         AtomicInteger got = new AtomicInteger();
         InetSocketAddress target = sw.localAddress();

@@ -1,0 +1,182 @@
+package org.vl2.netio.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/**
+ * The receive half of a batched socket: a ring of message headers over 64 KiB data slots that one {@code recvmmsg}
+ * fills, and the datagram views the caller reads in place. A GRO message (a burst of one peer's datagrams, all of
+ * the size its cmsg says but the last) is cut into one view per datagram. Native memory is allocated once and kept
+ * reachable for the socket's life (never freed explicitly, so a late call cannot touch freed memory); views and
+ * source addresses are reused, so nothing is allocated per datagram. One thread at a time (the owner serialises).
+ */
+public final class BatchReceiver {
+
+    private static final int POLL_TIMEOUT_MAX = 60_000;
+    private static final int MAX_SEGMENTS = 64;
+
+    private final Descriptor socket;
+    private final int batch;
+    private final boolean gro;
+    private final Memory ctlMemory;
+    private final ByteBuffer ctl;
+    private final Memory dataMemory;
+    private final long names;
+    private final long cmsgs;
+    private final long pollFds;
+    private final long scratch;
+    private final Pointer headers;
+    private final Pointer pollPointer;
+    private final Pointer scratchPointer;
+    private final ByteBuffer data;
+    private final ByteBuffer[] views;
+    private final InetSocketAddress[] sources;
+    private final SockAddr sourceCache = new SockAddr();
+    private int messages;   // messages in the slots
+    private int received;   // datagrams in them
+
+    public BatchReceiver(Descriptor socket, int batch, boolean gro) {
+        this.socket = socket;
+        this.batch = batch;
+        this.gro = gro;
+        long iovs = (long) batch * MsgHdr.SIZE;
+        names = iovs + (long) batch * MsgHdr.IOVEC;
+        cmsgs = names + (long) batch * SockAddr.SIZE;
+        pollFds = cmsgs + (long) batch * MsgHdr.CMSG;
+        scratch = pollFds + 16;
+        long ctlBytes = scratch + 8;
+        ctlMemory = new Memory(ctlBytes);
+        ctlMemory.clear();
+        ctl = ctlMemory.getByteBuffer(0, ctlBytes).order(ByteOrder.nativeOrder());
+        // Untouched pages cost no RSS, so 64 KiB slots are cheap when datagrams are small.
+        dataMemory = new Memory((long) batch * MsgHdr.SLOT);
+        long base = Pointer.nativeValue(ctlMemory);
+        long dataBase = Pointer.nativeValue(dataMemory);
+        // JNA hands out native-order views; datagrams are network data, read big-endian like any ByteBuffer
+        data = dataMemory.getByteBuffer(0, (long) batch * MsgHdr.SLOT).order(ByteOrder.BIG_ENDIAN);
+        views = new ByteBuffer[batch * (gro ? MAX_SEGMENTS : 1)];
+        sources = new InetSocketAddress[views.length];
+        for (int i = 0; i < batch; i++) {
+            long h = (long) i * MsgHdr.SIZE;
+            MsgHdr.write(ctl, base, h, base + names + (long) i * SockAddr.SIZE, SockAddr.SIZE,
+                    iovs + (long) i * MsgHdr.IOVEC, dataBase + (long) i * MsgHdr.SLOT, MsgHdr.SLOT);
+            if (gro) {
+                ctl.putLong((int) h + MsgHdr.CONTROL, base + cmsgs + (long) i * MsgHdr.CMSG);
+                ctl.putLong((int) h + MsgHdr.CONTROLLEN, MsgHdr.CMSG);
+            }
+        }
+        headers = ctlMemory.share(0);
+        pollPointer = ctlMemory.share(pollFds);
+        scratchPointer = ctlMemory.share(scratch);
+        ctl.putInt((int) pollFds, socket.fd);
+        ctl.putShort((int) pollFds + 4, Sys.POLLIN);
+        ctl.putInt((int) pollFds + 8, socket.wakeFd);
+        ctl.putShort((int) pollFds + 12, Sys.POLLIN);
+    }
+
+    /**
+     * Receives up to a batch of messages; with nothing queued waits up to {@code timeoutMillis} (0: not at all) for
+     * a datagram or the wake-up eventfd. Returns the datagrams received (0 after a timeout or wake-up).
+     */
+    public int receive(int timeoutMillis, InetSocketAddress local) throws IOException {
+        ByteBuffer c = ctl;
+        for (int i = 0; i < messages; i++) {
+            int h = i * MsgHdr.SIZE;
+            c.putInt(h + MsgHdr.NAMELEN, SockAddr.SIZE); // the kernel wrote the actual lengths
+            if (gro) {
+                c.putLong(h + MsgHdr.CONTROLLEN, MsgHdr.CMSG);
+            }
+        }
+        messages = 0;
+        received = 0;
+        boolean waited = false;
+        while (true) {
+            if (socket.closed()) {
+                throw new ClosedChannelException();
+            }
+            int n = Sys.recvmmsg(socket.fd, headers, batch, 0, null);
+            if (n > 0) {
+                messages = n;
+                received = split(c, n);
+                return received;
+            }
+            int e = Native.getLastError();
+            if (n == 0 || e == Sys.EINTR) {
+                continue;
+            }
+            if (e == Sys.ECONNREFUSED) {
+                throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");
+            }
+            if (e != Sys.EAGAIN) {
+                if (socket.closed()) {
+                    throw new ClosedChannelException();
+                }
+                throw new SocketException("recvmmsg: " + Descriptor.error(e));
+            }
+            if (timeoutMillis == 0 || waited) {
+                return 0;
+            }
+            int r = Sys.poll(pollPointer, 2, Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
+            if (r <= 0) {
+                return 0; // timeout, or EINTR: the caller loops anyway
+            }
+            if ((c.getShort((int) pollFds + 8 + 6) & Sys.POLLIN) != 0) {
+                Sys.read(socket.wakeFd, scratchPointer, 8); // drain the wake-up
+                return 0;
+            }
+            waited = true;
+        }
+    }
+
+    /** Turns {@code n} received messages into datagram views (a GRO message into its segments). */
+    private int split(ByteBuffer c, int n) {
+        int d = 0;
+        for (int i = 0; i < n; i++) {
+            int h = i * MsgHdr.SIZE;
+            int length = c.getInt(h + MsgHdr.LEN);
+            InetSocketAddress from = sourceCache.decode(c, (int) names + i * SockAddr.SIZE);
+            int segment = length;
+            if (gro && c.getLong(h + MsgHdr.CONTROLLEN) >= 20) {
+                int cm = (int) cmsgs + i * MsgHdr.CMSG;
+                if (c.getInt(cm + MsgHdr.CMSG_LEVEL) == Sys.SOL_UDP && c.getInt(cm + MsgHdr.CMSG_TYPE) == Sys.UDP_GRO) {
+                    int size = c.getInt(cm + MsgHdr.CMSG_DATA);
+                    if (size > 0) {
+                        segment = size;
+                    }
+                }
+            }
+            int at = i * MsgHdr.SLOT;
+            int end = at + length;
+            do {
+                ByteBuffer v = views[d];
+                if (v == null) {
+                    v = data.duplicate();
+                    views[d] = v;
+                }
+                int stop = Math.min(end, at + segment);
+                v.limit(stop).position(at);
+                sources[d] = from;
+                d++;
+                at = stop;
+            } while (at < end && d < views.length);
+        }
+        return d;
+    }
+
+    public ByteBuffer datagram(int i) {
+        return views[i];
+    }
+
+    public InetSocketAddress source(int i) {
+        return sources[i];
+    }
+}
