@@ -3,7 +3,7 @@
  * offers (MAC table read/admin, switch status). Implementations live in their own bundles.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -33,7 +33,7 @@ import org.vl2.bench.Stations;
 import org.vl2.mactable.internal.BenchMacTables;
 
 /**
- * The forwarding decision end to end: {@link SwitchCore#receive} as the UDP transport's receive thread calls
+ * The forwarding decision end to end: {@link Ingress#receive} as the UDP transport's receive thread calls
  * it (validate, learn the source, learning policy, send), with the real MAC table and an in-memory transport
  * whose {@code send} does nothing. The ports' frames go round a ring (port i to port i+1) of 2 or 16 ports:
  * <ul>
@@ -100,6 +100,8 @@ public class SwitchCoreBench {
         public int ports;
 
         SwitchCore core;
+        /** Where the transport delivers: the switch's ingress. */
+        org.vl2.api.spi.FrameReceiver rx;
         NullTransport transport;
         InetSocketAddress[] endpoints;
         byte[] loopback;
@@ -109,7 +111,8 @@ public class SwitchCoreBench {
         @Setup(Level.Trial)
         public void start() {
             LongSupplier clock = newClock();
-            core = new SwitchCore(BenchMacTables.create(8192, clock), null, config(), clock, false);
+            core = new SwitchCore(BenchMacTables.create(8192, clock), config(), clock, false);
+            rx = core.ingress();
             core.bindPolicy(new LearningPolicy());
             transport = new NullTransport();
             core.attach(transport);
@@ -124,10 +127,10 @@ public class SwitchCoreBench {
             }
             // every port announces itself (opens the port, learns its MAC), then one round of unicast must forward
             for (int i = 0; i < ports; i++) {
-                core.receive(transport, endpoints[i], broadcast[i].clear());
+                rx.receive(transport, endpoints[i], broadcast[i].clear());
             }
             for (int i = 0; i < ports; i++) {
-                core.receive(transport, endpoints[i], unicast[i].clear());
+                rx.receive(transport, endpoints[i], unicast[i].clear());
             }
             SwitchStatistics s = core.statistics();
             if (s.ports() != ports || s.unicast() != ports || s.flooded() != ports || s.drops() != 0
@@ -199,33 +202,33 @@ public class SwitchCoreBench {
     @Benchmark
     public void knownUnicast(Switch s, Ring r) {
         int k = r.next(s);
-        s.core.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
+        s.rx.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
     }
 
     @Benchmark
     public void broadcastFlood(Switch s, Ring r) {
         int k = r.next(s);
-        s.core.receive(s.transport, s.endpoints[k], r.broadcast[k].clear());
+        s.rx.receive(s.transport, s.endpoints[k], r.broadcast[k].clear());
     }
 
     @Benchmark
     public void knownUnicastFreshSource(Switch s, Ring r) throws UnknownHostException {
         int k = r.next(s);
         SocketAddress from = new InetSocketAddress(InetAddress.getByAddress(s.loopback), BASE_UDP_PORT + k);
-        s.core.receive(s.transport, from, r.unicast[k].clear());
+        s.rx.receive(s.transport, from, r.unicast[k].clear());
     }
 
     @Benchmark
     public void knownUnicastCoarseClock(CoarseClockSwitch s, Ring r) {
         int k = r.next(s);
-        s.core.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
+        s.rx.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
     }
 
     @Benchmark
     @Threads(2)
     public void knownUnicast2t(Switch s, Ring r) {
         int k = r.next(s);
-        s.core.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
+        s.rx.receive(s.transport, s.endpoints[k], r.unicast[k].clear());
     }
 
     static SwitchConfig config() {

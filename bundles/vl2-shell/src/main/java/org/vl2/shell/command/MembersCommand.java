@@ -16,6 +16,7 @@ import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
+import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
 
 /**
@@ -31,6 +32,9 @@ public class MembersCommand implements Action {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
+
+    @Reference(optional = true) // see Services
+    SwitchAdminService switchAdmin;
 
     @Argument(index = 0, name = "network", description = "The network (up to 16 hex digits); all when left out",
             required = false)
@@ -68,11 +72,12 @@ public class MembersCommand implements Action {
             if (id == null) {
                 throw Args.error("name the network: vl2:members " + (authorize != null ? "-a " : "-d ") + "MEMBER NETWORK");
             }
+            Services.require(switchAdmin, Services.NO_SWITCH);
             try {
                 if (authorize != null) {
-                    switchService.authorize(id, authorize);
+                    switchAdmin.authorize(id, authorize);
                     out.println("Authorized " + authorize.trim() + " on network " + Networks.format(id));
-                } else if (switchService.deauthorize(id, deauthorize)) {
+                } else if (switchAdmin.deauthorize(id, deauthorize)) {
                     out.println("Deauthorized " + deauthorize.trim() + " on network " + Networks.format(id));
                 } else {
                     out.println(deauthorize.trim() + " was not authorized on network " + Networks.format(id));

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
+import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
 
 /** {@code vl2:policy [name]}: shows or selects the forwarding policy. */
@@ -22,6 +23,9 @@ public class PolicyCommand implements Action {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
+
+    @Reference(optional = true) // see Services
+    SwitchAdminService switchAdmin;
 
     @Argument(index = 0, name = "name", required = false, description = "The policy to use, e.g. learning or hub")
     @Completion(PolicyCompleter.class)
@@ -53,8 +57,9 @@ public class PolicyCommand implements Action {
         if (!available.contains(wanted)) {
             throw unknown(wanted, available);
         }
+        Services.require(switchAdmin, Services.NO_SWITCH);
         try {
-            switchService.setPolicy(wanted);
+            switchAdmin.setPolicy(wanted);
         } catch (IllegalArgumentException e) {
             // unregistered between the check and the call
             throw unknown(wanted, new TreeSet<>(switchService.policies()));

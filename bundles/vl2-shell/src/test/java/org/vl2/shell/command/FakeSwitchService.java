@@ -9,11 +9,12 @@ import java.util.Set;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
 import org.vl2.api.SwitchStatistics;
 
 /** A switch whose state the test sets directly. */
-class FakeSwitchService implements SwitchService {
+class FakeSwitchService implements SwitchService, SwitchAdminService {
 
     final List<PortInfo> ports = new ArrayList<>();
     final List<NetworkInfo> networks = new ArrayList<>(List.of(new NetworkInfo(0, "default", 1400, "learning", null,

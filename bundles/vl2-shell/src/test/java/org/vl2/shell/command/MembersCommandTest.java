@@ -26,6 +26,7 @@ class MembersCommandTest {
                 true, PortId.of(3), "10.2.0.1", "h1", true));
         switchService.members.add(new MemberInfo(0xb2, "00000000000000bb", null, true, null, null, null, false));
         command.switchService = switchService;
+        command.switchAdmin = switchService;
     }
 
     @Test

@@ -22,6 +22,7 @@ class PolicyCommandTest {
     @BeforeEach
     void setUp() {
         command.switchService = switchService;
+        command.switchAdmin = switchService;
     }
 
     @Test
@@ -66,7 +67,7 @@ class PolicyCommandTest {
     @Test
     void policyThatVanishesBeforeTheCallIsStillAClearError() {
         // policies() still lists it, but setPolicy refuses, as when the policy bundle stops in between
-        SwitchService racing = new FakeSwitchService() {
+        FakeSwitchService racing = new FakeSwitchService() {
             @Override
             public void setPolicy(String name) {
                 policies.remove(name);
@@ -74,6 +75,7 @@ class PolicyCommandTest {
             }
         };
         command.switchService = racing;
+        command.switchAdmin = racing;
         command.name = "hub";
 
         assertEquals("Error: unknown forwarding policy 'hub' (available: learning)",

@@ -13,28 +13,40 @@ import org.vl2.ipam.LeaseTable;
  * A network as the switch runs it: a flood domain with its own MAC table space, policy, members and address
  * leases. Frames never leave their network. Flooding iterates a copy-on-write array: no lock and no iterator
  * per frame; ports come and go rarely compared to frames.
+ *
+ * <p>What a configuration decides (settings, the policy they resolve to, leases, DHCP) is one immutable
+ * {@link State}, published with one volatile write: readers never see settings without their DHCP server or
+ * policy, and a network is only ever created with its first complete state (see {@link NetworkDirectory}).
  */
-final class Network {
+public final class Network {
 
     private static final SwitchPort[] NONE = new SwitchPort[0];
 
-    final long id;
-    volatile NetworkSettings settings;
-    /** The policy this network uses now, resolved by the core whenever policies or settings change. */
-    volatile ForwardingPolicy policy;
+    /**
+     * One configuration of the network, complete.
+     *
+     * @param policy the policy the network uses now (its own or the switch's); null while it is not registered
+     * @param leases null without an IPv4 pool
+     * @param dhcp   null unless DHCP is on
+     */
+    public record State(NetworkSettings settings, ForwardingPolicy policy, LeaseTable leases, DhcpServer dhcp) {
+
+        State withPolicy(ForwardingPolicy next) {
+            return new State(settings, next, leases, dhcp);
+        }
+    }
+
+    public final long id;
+    private volatile State state;
     private volatile SwitchPort[] ports = NONE;
     /** vl2-protocol ports by member id. */
     final Map<Long, SwitchPort> members = new ConcurrentHashMap<>();
-    /** Null without an IPv4 pool. */
-    volatile LeaseTable leases;
-    /** Null unless DHCP is on. */
-    volatile DhcpServer dhcp;
     /** The MAC the switch answers DHCP and ARP from on this network (locally administered, from the id). */
-    final long serverMac;
+    public final long serverMac;
 
-    Network(NetworkSettings settings) {
-        this.id = settings.id();
-        this.settings = settings;
+    Network(State first) {
+        this.id = first.settings().id();
+        this.state = first;
         this.serverMac = serverMac(id);
     }
 
@@ -48,7 +60,29 @@ final class Network {
         return MacAddress.of(serverMac);
     }
 
-    SwitchPort[] ports() {
+    public State state() {
+        return state;
+    }
+
+    /** Replaces the whole configuration at once. */
+    void publish(State next) {
+        state = next;
+    }
+
+    public NetworkSettings settings() {
+        return state.settings();
+    }
+
+    public LeaseTable leases() {
+        return state.leases();
+    }
+
+    /** The vl2 port of a member, or null. */
+    public SwitchPort member(long member) {
+        return members.get(member);
+    }
+
+    public SwitchPort[] ports() {
         return ports;
     }
 

@@ -7,8 +7,6 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.vl2.api.Networks;
 
 /**
@@ -23,7 +21,6 @@ import org.vl2.api.Networks;
 public final class NetworkDefinition {
 
     static final String FACTORY_PID = "org.vl2.network";
-    private static final Logger LOG = LoggerFactory.getLogger(NetworkDefinition.class);
 
     private final String pid;
     /** The configuration's PID as ConfigAdmin knows it (for updates by vl2:members); null in tests. */
@@ -40,7 +37,7 @@ public final class NetworkDefinition {
         try {
             this.settings = NetworkSettings.from(config, pid);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; this network is not created until this is fixed", e.getMessage());
+            SwitchCore.FATAL.error("{}; this network is not created until this is fixed", e.getMessage());
             throw e;
         }
     }
@@ -58,12 +55,12 @@ public final class NetworkDefinition {
         try {
             next = NetworkSettings.from(config, pid);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; keeping the previous configuration of network {}", e.getMessage(),
+            SwitchCore.FATAL.error("{}; keeping the previous configuration of network {}", e.getMessage(),
                     settings.describe());
             return;
         }
         if (next.id() != settings.id()) {
-            LOG.error("Invalid configuration {}: id={} (a network's id cannot change; delete this configuration and "
+            SwitchCore.FATAL.error("Invalid configuration {}: id={} (a network's id cannot change; delete this configuration and "
                     + "create one for network {}); keeping network {}", pid, Networks.format(next.id()),
                     Networks.format(next.id()), settings.describe());
             return;

@@ -20,7 +20,7 @@ import org.vl2.ipam.Ipv4Pool;
  * @param pool   IPv4 pool, or null
  * @param ipv6   the /64 prefix (host bits zero), or null
  */
-record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
+public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
                        boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns,
                        boolean privateNetwork, java.util.Set<String> members) {
 
@@ -28,7 +28,7 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
     private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,62}");
 
-    NetworkSettings {
+    public NetworkSettings {
         dns = List.copyOf(dns);
         members = java.util.Set.copyOf(members);
     }
@@ -181,8 +181,18 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
         }
     }
 
+    /** Whether a member may be on this network: any member of a public network; listed ones of a private one. */
+    public boolean authorizes(byte[] key, long member) {
+        if (!privateNetwork) {
+            return true;
+        }
+        // a plaintext join proves nothing about who sends it: never on a private network
+        return key != null && (members.contains(org.vl2.crypto.Identity.fingerprint(key))
+                || members.contains(org.vl2.crypto.Identity.formatMemberId(member)));
+    }
+
     /** The member's IPv6 address: prefix + 64-bit member id; null without a prefix. */
-    Inet6Address ipv6For(long member) {
+    public Inet6Address ipv6For(long member) {
         if (ipv6 == null) {
             return null;
         }
@@ -197,7 +207,7 @@ record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool po
         }
     }
 
-    String describe() {
+    public String describe() {
         return Networks.format(id) + " '" + name + "' (mtu " + mtu + (policy == null ? "" : ", policy " + policy)
                 + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
                 + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + (privateNetwork ? ", private, "

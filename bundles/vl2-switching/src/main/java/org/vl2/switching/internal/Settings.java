@@ -3,7 +3,7 @@ package org.vl2.switching.internal;
 import java.util.regex.Pattern;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
-record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
+public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
                 int stormControlPps, boolean allowPlaintext) {
 
     static final int MIN_FRAME = 64;
@@ -38,18 +38,13 @@ record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int 
                 c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext());
     }
 
-    Settings withPolicy(String name) {
-        return new Settings(name, maxFrameSize, portIdleTimeoutNanos, maxPorts, keepaliveSeconds, stormControlPps,
-                allowPlaintext);
-    }
-
     /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
     long stormCostNanos() {
         return stormControlPps == 0 ? 0 : 1_000_000_000L / stormControlPps;
     }
 
     /** A vl2-protocol port silent for this long is expired: three keepalive intervals. */
-    long sessionTimeoutNanos() {
+    public long sessionTimeoutNanos() {
         return 3L * keepaliveSeconds * 1_000_000_000L;
     }
 

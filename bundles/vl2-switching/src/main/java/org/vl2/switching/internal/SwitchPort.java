@@ -12,10 +12,10 @@ import org.vl2.api.PortInfo;
 import org.vl2.crypto.Session;
 
 /** A port of the switch: a remote endpoint reached through a transport, member of one network. */
-final class SwitchPort {
+public final class SwitchPort {
 
     /** How frames are carried to the port. */
-    enum Kind {
+    public enum Kind {
         /** One frame per datagram, no header (seed format); the port is its source address. */
         RAW,
         /** vl2 protocol: FRAME messages; the port is a member's session, wherever it sends from. */
@@ -24,40 +24,42 @@ final class SwitchPort {
         ENCAP
     }
 
-    final PortId id;
-    final Kind kind;
-    final Network network;
-    final TransportSlot slot;
+    public final PortId id;
+    public final Kind kind;
+    /** How a frame is put on the wire for this port (raw, encapsulated by the transport, vl2 plain or sealed). */
+    public final PortFraming framing;
+    public final Network network;
+    public final TransportSlot slot;
     /** Key in the slot's port map (RAW, ENCAP); null for VL2 ports. */
-    final PortKey key;
-    final Instant created;
+    public final PortKey key;
+    public final Instant created;
     /** Configured (a static VTEP): never expires. A learned port becomes permanent when it is configured. */
-    volatile boolean permanent;
+    public volatile boolean permanent;
 
     /** vl2 ports: the member id, session token, name and assigned address. */
-    final long member;
+    public final long member;
     /** Joined through the encrypted handshake: only sealed messages count, and frames to it are sealed. */
-    volatile boolean sealed;
+    public volatile boolean sealed;
     /** The member's authenticated public key (sealed ports). */
-    volatile byte[] publicKey;
+    public volatile byte[] publicKey;
     /** The newest session (sends and receives) and the one before it (receives until it expires, so a rekey loses nothing). */
-    volatile Session session;
-    volatile Session pending;
-    volatile Session previous;
+    public volatile Session session;
+    public volatile Session pending;
+    public volatile Session previous;
     private int generation;
-    volatile long token;
-    volatile String name;
-    volatile Inet4Address address;
+    public volatile long token;
+    public volatile String name;
+    public volatile Inet4Address address;
 
     /** Where frames go; changes only for vl2 ports (NAT rebinding, roaming). */
-    volatile SocketAddress remote;
+    public volatile SocketAddress remote;
 
-    final LongAdder rxFrames = new LongAdder();
-    final LongAdder rxBytes = new LongAdder();
-    final LongAdder rxDrops = new LongAdder();
-    final LongAdder txFrames = new LongAdder();
-    final LongAdder txBytes = new LongAdder();
-    final LongAdder txDrops = new LongAdder();
+    public final LongAdder rxFrames = new LongAdder();
+    public final LongAdder rxBytes = new LongAdder();
+    public final LongAdder rxDrops = new LongAdder();
+    public final LongAdder txFrames = new LongAdder();
+    public final LongAdder txBytes = new LongAdder();
+    public final LongAdder txDrops = new LongAdder();
 
     /**
      * Storm control: flood credit in nanoseconds (one second's worth at most) and when it was last topped up.
@@ -67,13 +69,14 @@ final class SwitchPort {
     long stormRefilled;
 
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
-    volatile long lastSeenNanos;
+    public volatile long lastSeenNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */
-    volatile boolean removed;
+    public volatile boolean removed;
 
-    SwitchPort(PortId id, Kind kind, Network network, TransportSlot slot, PortKey key, SocketAddress remote,
-               long member, boolean permanent, long nowNanos, Instant created) {
+    SwitchPort(PortId id, Kind kind, PortFraming framing, Network network, TransportSlot slot, PortKey key,
+               SocketAddress remote, long member, boolean permanent, long nowNanos, Instant created) {
         this.id = id;
+        this.framing = framing;
         this.kind = kind;
         this.network = network;
         this.slot = slot;
@@ -89,7 +92,7 @@ final class SwitchPort {
      * The switch's index for this port's next session: the port number and a generation byte, so the receive path
      * finds port and session from the index alone (old and new sessions of a rekey stay apart).
      */
-    synchronized int nextSessionIndex() {
+    public synchronized int nextSessionIndex() {
         generation = (generation + 1) & 0xff;
         return (id.number() << 8) | generation;
     }
@@ -99,7 +102,7 @@ final class SwitchPort {
      * until a message opens with it (the agent has the keys then), so frames sealed for it never reach an agent
      * still on the old keys. The old one keeps opening until it expires.
      */
-    synchronized void install(Session next) {
+    public synchronized void install(Session next) {
         if (session == null) {
             session = next;
         } else {
@@ -108,7 +111,7 @@ final class SwitchPort {
     }
 
     /** A message opened with the pending session: it becomes the one frames are sealed with. */
-    synchronized void confirm(Session s) {
+    public synchronized void confirm(Session s) {
         if (pending == s) {
             previous = session;
             session = s;
@@ -117,7 +120,7 @@ final class SwitchPort {
     }
 
     /** The session with this (switch-side) index, or null. */
-    Session sessionFor(int index) {
+    public Session sessionFor(int index) {
         Session s = session;
         if (s != null && s.localIndex() == index) {
             return s;
@@ -138,8 +141,13 @@ final class SwitchPort {
         String mode = slot.transport == null ? "detached" : sealed ? slot.mode + "/encrypted" : slot.mode;
         return new PortInfo(id, network.id, slot.name, mode,
                 Endpoints.format(remote), c, created, lastSeen,
-                kind == Kind.VL2 ? Vl2Control.member(member) : null, name,
+                kind == Kind.VL2 ? memberId(member) : null, name,
                 a == null ? null : a.getHostAddress());
+    }
+
+    /** A member id as operators see it: 16 hex digits. */
+    public static String memberId(long member) {
+        return org.vl2.crypto.Identity.formatMemberId(member);
     }
 
     @Override

@@ -11,11 +11,11 @@ import org.vl2.api.spi.Transport;
  * transport of the same name that comes back takes them over — so a transport swap loses neither the ports nor
  * the MAC table. Detached ports that stay silent expire like any other.
  */
-final class TransportSlot {
+public final class TransportSlot {
 
-    final String name;
+    public final String name;
     /** The transport serving the slot now; null while detached. */
-    volatile Transport transport;
+    public volatile Transport transport;
     /** Service ranking of that transport: a registered transport of the same name and higher rank takes over. */
     volatile int ranking;
     /** Its mode when last attached, for display while detached and to choose how datagrams are read. */

@@ -33,6 +33,7 @@ import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Welcome;
 import org.vl2.protocol.Wire;
+import org.vl2.switching.internal.vl2.HandshakeGate;
 import org.vl2.switching.internal.Fakes.FakeTransport;
 import org.vl2.switching.internal.Fakes.MapMacTable;
 
@@ -58,7 +59,7 @@ class EncryptedProtocolTest {
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new MapMacTable(), null, Fakes.config("learning", 1522, 300, 1024, 1000, false),
+        sw = new SwitchCore(new MapMacTable(), Fakes.config("learning", 1522, 300, 1024, 1000, false),
                 clock::get, false, stateDir, switchIdentity);
         sw.bindPolicy(new LearningPolicy());
         sw.attach(vl2);
@@ -409,8 +410,8 @@ class EncryptedProtocolTest {
 
     @Test
     void theSwitchKeepsItsKeyPairAcrossRestarts() throws Exception {
-        SwitchCore first = new SwitchCore(new MapMacTable(), null, Fakes.defaults(), clock::get, false, stateDir, null);
-        SwitchCore second = new SwitchCore(new MapMacTable(), null, Fakes.defaults(), clock::get, false, stateDir, null);
+        SwitchCore first = new SwitchCore(new MapMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
+        SwitchCore second = new SwitchCore(new MapMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
         assertEquals(first.publicKey(), second.publicKey());
         assertTrue(java.nio.file.Files.getPosixFilePermissions(stateDir.resolve("switch-identity")).stream()
                 .noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")), "owner only");

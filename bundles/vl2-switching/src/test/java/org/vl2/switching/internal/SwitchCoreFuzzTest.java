@@ -73,7 +73,7 @@ class SwitchCoreFuzzTest {
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
     private final Recorder raw = new Recorder("udp", "raw");
-    private final Recorder vl2 = new Recorder("vl2", SwitchCore.MODE_VL2);
+    private final Recorder vl2 = new Recorder("vl2", Transports.MODE_VL2);
     private final Recorder vxlan = new Recorder("vxlan", "vxlan");
     /** Sessions the switch handed out (WELCOME), in order: what members would put in their FRAMEs. */
     private final List<long[]> sessions = new ArrayList<>();
@@ -136,7 +136,7 @@ class SwitchCoreFuzzTest {
     }
 
     private SwitchCore newSwitch() throws Exception {
-        SwitchCore s = new SwitchCore(new Fakes.MapMacTable(), null,
+        SwitchCore s = new SwitchCore(new Fakes.MapMacTable(),
                 Fakes.config("learning", MAX_FRAME, 300, MAX_PORTS), clock::get, false, SCRATCH);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
@@ -177,7 +177,7 @@ class SwitchCoreFuzzTest {
             if ((op & 3) == 3) {
                 clock.addAndGet(n * 100_000_000L);
                 sw.expireIdlePorts();
-                sw.control.expireLeases();
+                sw.expireLeases();
                 checkTables();
                 continue;
             }
@@ -195,7 +195,7 @@ class SwitchCoreFuzzTest {
 
     private void fromRawPort(SocketAddress source, byte[] d) {
         clearSent();
-        sw.receive(raw, source, ByteBuffer.wrap(d));
+        sw.ingress().receive(raw, source, ByteBuffer.wrap(d));
         checkSent(raw, source, d.length, 0L);
     }
 
@@ -208,7 +208,7 @@ class SwitchCoreFuzzTest {
         SwitchPort in = Wire.type(b) == Wire.FRAME && Wire.version(b) == Wire.VERSION
                 && (Wire.flags(b) & Wire.FLAG_SEALED) == 0 ? live(FrameHeader.port(b), FrameHeader.token(b)) : null;
         clearSent();
-        sw.receive(vl2, source, b);
+        sw.ingress().receive(vl2, source, b);
         checkSent(vl2, source, d.length, in == null ? null : in.network.id);
         if (in != null && d.length >= FrameHeader.LENGTH + 14) {
             assertEquals(source, in.remote, "a member's port follows its FRAMEs (NAT rebinding)");
@@ -217,13 +217,13 @@ class SwitchCoreFuzzTest {
 
     private void fromVtep(SocketAddress vtep, long network, byte[] d) {
         clearSent();
-        sw.receiveFrame(vxlan, vtep, network, ByteBuffer.wrap(d));
+        sw.ingress().receiveFrame(vxlan, vtep, network, ByteBuffer.wrap(d));
         checkSent(vxlan, vtep, d.length, network);
     }
 
     /** The live vl2 port of a session, or null. */
     private SwitchPort live(int port, long token) {
-        SwitchPort p = sw.sessions.get(port);
+        SwitchPort p = sw.registry.session(port);
         return p != null && p.token == token && !p.removed && p.kind == Kind.VL2 ? p : null;
     }
 
@@ -287,7 +287,7 @@ class SwitchCoreFuzzTest {
     }
 
     private SwitchPort portAt(Kind kind, SocketAddress remote, long network) {
-        for (SwitchPort p : sw.ports.values()) {
+        for (SwitchPort p : sw.registry.all()) {
             if (p.kind == kind && p.remote.equals(remote) && p.network.id == network) {
                 return p;
             }
@@ -339,19 +339,19 @@ class SwitchCoreFuzzTest {
 
     /** At most max.ports ports; ports, sessions, members and networks agree. */
     private void checkTables() {
-        assertTrue(sw.ports.size() <= MAX_PORTS, sw.ports.size() + " ports");
-        for (SwitchPort p : sw.ports.values()) {
+        assertTrue(sw.registry.size() <= MAX_PORTS, sw.registry.size() + " ports");
+        for (SwitchPort p : sw.registry.all()) {
             assertFalse(p.removed, "a removed port in the table");
             assertSame(p.network, sw.networks.get(p.network.id), "a port of a network the switch lacks");
             assertTrue(Arrays.asList(p.network.ports()).contains(p), "a port missing from its network");
             if (p.kind == Kind.VL2) {
-                assertSame(p, sw.sessions.get(p.id.number()), "a member without its session");
+                assertSame(p, sw.registry.session(p.id.number()), "a member without its session");
                 assertSame(p, p.network.members.get(p.member), "a member missing from its network");
             }
         }
-        for (var n : sw.networks.values()) {
+        for (var n : sw.networks.all()) {
             for (SwitchPort p : n.ports()) {
-                assertSame(p, sw.ports.get(p.id), "a network's port the switch does not have");
+                assertSame(p, sw.registry.get(p.id), "a network's port the switch does not have");
             }
         }
     }

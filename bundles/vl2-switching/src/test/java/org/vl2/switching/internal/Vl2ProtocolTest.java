@@ -65,7 +65,7 @@ class Vl2ProtocolTest {
     private SwitchCore newSwitch() {
         vl2 = new FakeTransport("vl2", "vl2");
         udp = new FakeTransport("udp");
-        SwitchCore s = new SwitchCore(fdb, null, Fakes.defaults(), clock::get, false, leaseDir, IDENTITY);
+        SwitchCore s = new SwitchCore(fdb, Fakes.defaults(), clock::get, false, leaseDir, IDENTITY);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
         s.attach(vl2);
@@ -400,9 +400,9 @@ class Vl2ProtocolTest {
             vl2.inject(m.address, l.flip());
         }
         assertEquals(1, sw.ports().size());
-        assertEquals(16, sw.sessions.capacity(), "the table follows the live ports, not the numbers handed out");
+        assertEquals(16, sw.registry.sessionCapacity(), "the table follows the live ports, not the numbers handed out");
         keeper.send(BCAST);
-        assertNotNull(sw.sessions.get(keeper.welcome.port()), "the live one is still found");
+        assertNotNull(sw.registry.session(keeper.welcome.port()), "the live one is still found");
     }
 
     @Test
@@ -432,18 +432,18 @@ class Vl2ProtocolTest {
         FakeTransport vxlan = new FakeTransport("vxlan", "vxlan");
         sw.attach(vxlan);
         SocketAddress vtep = Fakes.endpoint(4789);
-        assertNotNull(sw.attachPort(vxlan, vtep, NET_A), "a static VTEP");
-        assertNull(sw.attachPort(vxlan, vtep, 0xeeL), "not for a network the switch lacks");
-        sw.receiveFrame(vxlan, vtep, NET_B, Fakes.frame(BCAST, "02:00:00:00:00:0b", -1, 46));
+        assertNotNull(sw.ingress().attachPort(vxlan, vtep, NET_A), "a static VTEP");
+        assertNull(sw.ingress().attachPort(vxlan, vtep, 0xeeL), "not for a network the switch lacks");
+        sw.ingress().receiveFrame(vxlan, vtep, NET_B, Fakes.frame(BCAST, "02:00:00:00:00:0b", -1, 46));
         assertEquals(2, sw.ports().size(), "one VTEP, two networks: two ports");
-        sw.receiveFrame(vxlan, vtep, 0xeeL, Fakes.frame(BCAST, "02:00:00:00:00:0e", -1, 46));
+        sw.ingress().receiveFrame(vxlan, vtep, 0xeeL, Fakes.frame(BCAST, "02:00:00:00:00:0e", -1, 46));
         assertEquals(1, sw.statistics().dropUnknownNetwork());
-        sw.receiveFrame(vxlan, Fakes.endpoint(4790), NET_A, Fakes.frame(BCAST, "02:00:00:00:00:0c", -1, 46));
+        sw.ingress().receiveFrame(vxlan, Fakes.endpoint(4790), NET_A, Fakes.frame(BCAST, "02:00:00:00:00:0c", -1, 46));
         assertEquals(1, vxlan.sentTo(vtep), "a flood reaches the static VTEP before it said anything");
         clock.addAndGet(400 * SECOND);
         sw.expireIdlePorts();
         assertEquals(1, sw.ports().size(), "the static VTEP stays, learned ones expire");
-        assertTrue(sw.detachPort(vxlan, vtep, NET_A));
+        assertTrue(sw.ingress().detachPort(vxlan, vtep, NET_A));
         assertTrue(sw.ports().isEmpty());
     }
 }

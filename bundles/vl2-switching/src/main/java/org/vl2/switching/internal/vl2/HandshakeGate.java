@@ -1,4 +1,4 @@
-package org.vl2.switching.internal;
+package org.vl2.switching.internal.vl2;
 
 import java.net.InetAddress;
 import java.util.HashMap;
@@ -19,7 +19,7 @@ import org.vl2.crypto.CookieChecker;
  *
  * <p>Fixed one-second windows; the control path is rare, so a lock and a small map are fine here.
  */
-final class HandshakeGate {
+public final class HandshakeGate {
 
     /** What to do with an initiation. */
     enum Decision {
@@ -29,9 +29,9 @@ final class HandshakeGate {
     /** Handshakes (two X25519 each, about 0.3 ms) per second in total. */
     static final int HANDSHAKES_PER_SECOND = 200;
     /** Initiations per second (that passed mac1) above which cookies are required. */
-    static final int LOAD_THRESHOLD = HANDSHAKES_PER_SECOND / 2;
+    public static final int LOAD_THRESHOLD = HANDSHAKES_PER_SECOND / 2;
     /** Handshakes per second per source address under load. */
-    static final int PER_SOURCE = 5;
+    public static final int PER_SOURCE = 5;
     /** Source addresses counted per second under load; beyond, new ones wait for the next second. */
     static final int MAX_SOURCES = 4_096;
 

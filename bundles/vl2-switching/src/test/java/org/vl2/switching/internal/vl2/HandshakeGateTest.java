@@ -1,13 +1,13 @@
-package org.vl2.switching.internal;
+package org.vl2.switching.internal.vl2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.vl2.crypto.CookieChecker.Check.MAC2_MISSING;
 import static org.vl2.crypto.CookieChecker.Check.MAC2_VALID;
-import static org.vl2.switching.internal.HandshakeGate.Decision.COOKIE_REPLY;
-import static org.vl2.switching.internal.HandshakeGate.Decision.DROP;
-import static org.vl2.switching.internal.HandshakeGate.Decision.HANDSHAKE;
+import static org.vl2.switching.internal.vl2.HandshakeGate.Decision.COOKIE_REPLY;
+import static org.vl2.switching.internal.vl2.HandshakeGate.Decision.DROP;
+import static org.vl2.switching.internal.vl2.HandshakeGate.Decision.HANDSHAKE;
 
 import java.net.InetAddress;
 import java.util.EnumMap;

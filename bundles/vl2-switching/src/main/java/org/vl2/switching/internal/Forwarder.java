@@ -1,0 +1,169 @@
+package org.vl2.switching.internal;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.vl2.api.EthernetFrame;
+import org.vl2.api.MacAddress;
+import org.vl2.api.MacTableAdminService;
+import org.vl2.api.PortId;
+import org.vl2.api.spi.ForwardingPolicy;
+import org.vl2.api.spi.Transport;
+
+/**
+ * The per-frame datapath once a frame has an ingress port: validate, learn the source, let the switch's own
+ * station answer (DHCP, ARP), ask the network's policy, storm control for floods, then hand the frame to each
+ * egress port's framing. It knows no wire format: ingress (raw, encapsulated, vl2) strips it before, the port's
+ * {@link PortFraming} adds it after. Counters count what the transports accepted (see {@link SwitchCounters}).
+ *
+ * <p>Hot path: no locks, no logging, no allocation.
+ */
+public final class Forwarder {
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private final MacTableAdminService fdb;
+    private final PortRegistry registry;
+    private final PolicyRegistry policies;
+    private final Addressing station;
+    private final SwitchCounters counters;
+    private final Supplier<Settings> settings;
+    private final LongSupplier nanoClock;
+
+    Forwarder(MacTableAdminService fdb, PortRegistry registry, PolicyRegistry policies, Addressing station,
+              SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock) {
+        this.fdb = fdb;
+        this.registry = registry;
+        this.policies = policies;
+        this.station = station;
+        this.counters = counters;
+        this.settings = settings;
+        this.nanoClock = nanoClock;
+    }
+
+    /** Runt, oversize and multicast-source frames are dropped, counted (on {@code in} too, if known). */
+    public boolean valid(EthernetFrame view, int length, SwitchPort in) {
+        if (view.isRunt()) {
+            drop(counters.dropRunt, in);
+            return false;
+        }
+        if (length > settings.get().maxFrameSize()) {
+            drop(counters.dropOversize, in);
+            return false;
+        }
+        if (MacAddress.isMulticast(view.sourceBits())) {
+            drop(counters.dropSourceMulticast, in);
+            return false;
+        }
+        return true;
+    }
+
+    /** Learns the source and sends the frame where the network's policy says. The frame is valid. */
+    public void forward(SwitchPort in, ByteBuffer frame, EthernetFrame view, Egress e) {
+        final int length = frame.remaining();
+        in.lastSeenNanos = nanoClock.getAsLong();
+        in.rxFrames.increment();
+        in.rxBytes.add(length);
+
+        final Network net = in.network;
+        fdb.learn(net.id, view.vlanId(), view.sourceBits(), in.id);
+        if (in.removed) {
+            fdb.flushPort(in.id); // lost a race with port removal: do not leave entries behind
+            return;
+        }
+        ByteBuffer answer = station.answer(net, frame, view, e);
+        if (answer != null) {
+            transmit(in, null, answer, answer.remaining(), e);
+        }
+        if (station.forSwitch(net, view)) {
+            return; // addressed to the switch itself
+        }
+
+        ForwardingPolicy p = net.state().policy();
+        if (p == null) {
+            counters.dropNoPolicy.increment();
+            policies.missing(net);
+            return;
+        }
+        PortId out = p.egress(net.id, in.id, view, fdb);
+        if (out == null) {
+            counters.dropPolicy.increment();
+        } else if (out.isFlood()) {
+            if (stormed(in, net, view)) {
+                drop(counters.dropStorm, in);
+                return;
+            }
+            counters.flooded.increment();
+            for (SwitchPort o : net.ports()) {
+                if (o != in) {
+                    transmit(o, in, frame, length, e);
+                }
+            }
+        } else if (out.equals(in.id)) {
+            counters.filtered.increment(); // the destination sits behind the ingress port: it has the frame already
+        } else {
+            SwitchPort o = registry.get(out);
+            if (o == null || o.network != net) {
+                counters.dropPolicy.increment();
+            } else {
+                counters.unicast.increment();
+                transmit(o, in, frame, length, e);
+            }
+        }
+    }
+
+    /**
+     * Storm control: whether this flood exceeds the ingress port's budget for broadcast, multicast and unknown
+     * unicast. A hub policy floods known unicast too; that is not a storm, so it is not charged.
+     */
+    private boolean stormed(SwitchPort in, Network net, EthernetFrame view) {
+        long cost = settings.get().stormCostNanos();
+        if (cost == 0) {
+            return false;
+        }
+        long dst = view.destinationBits();
+        if (!MacAddress.isMulticast(dst) && fdb.lookup(net.id, view.vlanId(), dst) != null) {
+            return false; // known unicast flooded by a hub policy
+        }
+        long now = nanoClock.getAsLong();
+        long credit = in.stormCredit;
+        if (credit == Long.MAX_VALUE) {
+            credit = SECOND; // a new port starts with a full second's burst
+        } else {
+            credit = Math.min(SECOND, credit + (now - in.stormRefilled));
+        }
+        in.stormRefilled = now;
+        if (credit < cost) {
+            in.stormCredit = credit;
+            return true;
+        }
+        in.stormCredit = credit - cost;
+        return false;
+    }
+
+    /**
+     * Sends a frame to a port in the port's own framing; counted sent if the transport took it, else a TX error.
+     * {@code in} may be null (the switch's own frames).
+     */
+    void transmit(SwitchPort out, SwitchPort in, ByteBuffer frame, int length, Egress e) {
+        Transport t = out.slot.transport;
+        if (t != null && out.framing.send(t, out, in, frame, length, e)) {
+            out.txFrames.increment();
+            out.txBytes.add(length);
+            counters.txFrames.increment();
+            counters.txBytes.add(length);
+        } else {
+            out.txDrops.increment();
+            counters.txErrors.increment();
+        }
+    }
+
+    private static void drop(LongAdder reason, SwitchPort in) {
+        reason.increment();
+        if (in != null) {
+            in.rxDrops.increment();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package org.vl2.switching.internal;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
+import org.vl2.api.EthernetFrame;
+import org.vl2.api.Networks;
+import org.vl2.api.PortId;
+import org.vl2.api.spi.FrameReceiver;
+import org.vl2.api.spi.Transport;
+import org.vl2.switching.internal.SwitchPort.Kind;
+import org.vl2.switching.internal.vl2.Vl2Ingress;
+
+/**
+ * Where every datagram enters the switch: the {@link FrameReceiver} all transports deliver to. One path per
+ * datagram, each step entered once:
+ * <pre>
+ *  Transport ──receive(datagram)──▶ Ingress ── slot of the transport? (else ignored)
+ *     │                               ├─ mode vl2 ──▶ vl2.Vl2Ingress ─┬─ control (join, handshake, leave, key):
+ *     │                               │                               │     vl2.Admission ─▶ PortRegistry, vl2.Replies
+ *     │                               │                               └─ FRAME (plain or opened) ─┐
+ *     │                               └─ mode raw ─── port by (source, network 0) ────────────────┤
+ *     └──receiveFrame(network,frame)─▶ Ingress (VXLAN: decapsulated) ─ port by (remote, network) ──┤
+ *                                   unknown source: valid frame? ─▶ PortRegistry.open               │
+ *                                                                                                   ▼
+ *    Forwarder: valid ─▶ learn (MAC table) ─▶ Addressing (DHCP/ARP answer, frame for the switch?) ─▶ policy
+ *               ─▶ storm control (floods) ─▶ for each egress port: its PortFraming (RAW | ENCAP | vl2.Vl2Framing)
+ *               ─▶ Transport.send / sendFrame ─▶ counted sent if accepted (a refused batch: transmitFailed)
+ * </pre>
+ * Hot path: no locks, no logging, no allocation once a port exists.
+ */
+final class Ingress implements FrameReceiver {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Ingress.class);
+
+    private final PortRegistry registry;
+    private final NetworkDirectory networks;
+    private final Forwarder forwarder;
+    private final Vl2Ingress vl2;
+    private final SwitchCounters counters;
+    private final ThreadLocal<Egress> egress = ThreadLocal.withInitial(Egress::new);
+
+    Ingress(PortRegistry registry, NetworkDirectory networks, Forwarder forwarder, Vl2Ingress vl2,
+            SwitchCounters counters) {
+        this.registry = registry;
+        this.networks = networks;
+        this.forwarder = forwarder;
+        this.vl2 = vl2;
+        this.counters = counters;
+    }
+
+    @Override
+    public void receive(Transport transport, SocketAddress source, ByteBuffer datagram) {
+        counters.rxFrames.increment();
+        counters.rxBytes.add(datagram.remaining());
+        TransportSlot slot = registry.slot(transport.name());
+        if (slot == null || slot.transport != transport) {
+            return; // a transport we are not (or no longer) attached to
+        }
+        Egress e = egress.get();
+        e.reset();
+        if (slot.vl2) {
+            vl2.receive(transport, slot, source, datagram, e);
+            return;
+        }
+        SwitchPort in = slot.ports.get(e.probe.set(source, Networks.DEFAULT));
+        frame(slot, in, source, networks.defaultNetwork, Kind.RAW, datagram, e);
+    }
+
+    @Override
+    public void receiveFrame(Transport transport, SocketAddress remote, long network, ByteBuffer frame) {
+        counters.rxFrames.increment();
+        counters.rxBytes.add(frame.remaining());
+        TransportSlot slot = registry.slot(transport.name());
+        if (slot == null || slot.transport != transport) {
+            return;
+        }
+        Egress e = egress.get();
+        e.reset();
+        SwitchPort in = slot.ports.get(e.probe.set(remote, network));
+        Network n = in != null ? in.network : networks.get(network);
+        if (n == null) {
+            counters.dropUnknownNetwork.increment();
+            return;
+        }
+        frame(slot, in, remote, n, Kind.ENCAP, frame, e);
+    }
+
+    /** A frame from a RAW or ENCAP port: validated before an unknown sender becomes a port. */
+    private void frame(TransportSlot slot, SwitchPort in, SocketAddress source, Network network, Kind kind,
+                       ByteBuffer frame, Egress e) {
+        EthernetFrame view = e.view.wrap(frame);
+        if (!forwarder.valid(view, frame.remaining(), in)) {
+            return;
+        }
+        if (in == null) {
+            in = registry.open(slot, kind, source, network, false);
+            if (in == null) {
+                counters.dropPortLimit.increment();
+                return;
+            }
+        }
+        forwarder.forward(in, frame, view, e);
+    }
+
+    @Override
+    public void transmitFailed(Transport transport, int frames) {
+        counters.transmitFailed(frames);
+    }
+
+    @Override
+    public PortId attachPort(Transport transport, SocketAddress remote, long network) {
+        TransportSlot slot = registry.slotFor(transport.name());
+        Network n = networks.get(network);
+        if (n == null) {
+            LOG.warn("Transport {}: remote {} is for network {}, which this switch does not host (define it with a "
+                    + "{} configuration); not attached", transport.name(), Endpoints.format(remote),
+                    Networks.format(network), NetworkDefinition.FACTORY_PID);
+            return null;
+        }
+        return registry.attach(slot, remote, n);
+    }
+
+    @Override
+    public boolean detachPort(Transport transport, SocketAddress remote, long network) {
+        return registry.detach(registry.slot(transport.name()), remote, network, transport.name());
+    }
+}

@@ -1,0 +1,264 @@
+package org.vl2.switching.internal;
+
+import java.net.SocketAddress;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
+import org.vl2.api.MacTableAdminService;
+import org.vl2.api.Networks;
+import org.vl2.api.PortId;
+import org.vl2.switching.internal.SwitchPort.Kind;
+
+/**
+ * The only place ports are created and removed: raw and encapsulated ports for a source (learned on their first
+ * valid frame, or attached by a transport), vl2 ports once admission accepted a member, expiry of silent ports,
+ * cut-off of members a private network no longer authorizes, the port limit and port ids. Lookups (by id, by
+ * (source, network) in a transport's slot, by session number) take no lock; changes are serialised on the
+ * registry's lock, which admission also holds while it decides ({@link #exclusive}).
+ */
+public final class PortRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PortRegistry.class);
+
+    private final MacTableAdminService fdb;
+    private final Addressing addressing;
+    private final Supplier<Settings> settings;
+    private final LongSupplier nanoClock;
+    private final Object lock = new Object();
+
+    private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
+    /** By transport name: the slots (and their ports) outlive the transport services. */
+    private final Map<String, TransportSlot> slots = new ConcurrentHashMap<>();
+    private final SessionTable sessions = new SessionTable();
+    private final AtomicInteger nextPortNumber = new AtomicInteger(1);
+    private final AtomicBoolean portLimitWarned = new AtomicBoolean();
+    /** Told about every member cut off (admission forgets its handshake state). */
+    private volatile Consumer<SwitchPort> cutOffListener = p -> { };
+
+    PortRegistry(MacTableAdminService fdb, Addressing addressing, Supplier<Settings> settings, LongSupplier nanoClock) {
+        this.fdb = fdb;
+        this.addressing = addressing;
+        this.settings = settings;
+        this.nanoClock = nanoClock;
+    }
+
+    void onCutOff(Consumer<SwitchPort> listener) {
+        this.cutOffListener = listener;
+    }
+
+    // ---- lookups (no lock) ----------------------------------------------------------------------------------
+
+    public SwitchPort get(PortId id) {
+        return ports.get(id);
+    }
+
+    Collection<SwitchPort> all() {
+        return ports.values();
+    }
+
+    int size() {
+        return ports.size();
+    }
+
+    /** The vl2 port with this port number, or null. */
+    public SwitchPort session(int number) {
+        return sessions.get(number);
+    }
+
+    /** Slots of the session table now (it follows the live ports). */
+    int sessionCapacity() {
+        return sessions.capacity();
+    }
+
+    TransportSlot slot(String transport) {
+        return slots.get(transport);
+    }
+
+    TransportSlot slotFor(String transport) {
+        return slots.computeIfAbsent(transport, TransportSlot::new);
+    }
+
+    Collection<TransportSlot> slots() {
+        return slots.values();
+    }
+
+    int portCount(TransportSlot slot) {
+        int n = 0;
+        for (SwitchPort p : ports.values()) {
+            if (p.slot == slot) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    // ---- changes ----------------------------------------------------------------------------------------
+
+    /** Runs a decision that must see the ports unchanged while it runs (admission, network changes). */
+    public <T> T exclusive(Supplier<T> change) {
+        synchronized (lock) {
+            return change.get();
+        }
+    }
+
+    /** Whether another port fits; warns once when the limit is reached. Call it inside {@link #exclusive}. */
+    public boolean hasRoom() {
+        if (ports.size() >= settings.get().maxPorts()) {
+            if (portLimitWarned.compareAndSet(false, true)) {
+                LOG.warn("Port limit reached ({} ports, max.ports in {}): new endpoints are refused", ports.size(),
+                        SwitchCore.PID);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** A RAW or ENCAP port for (source, network), the existing one if any; null if the switch is full. */
+    SwitchPort open(TransportSlot slot, Kind kind, SocketAddress source, Network network, boolean permanent) {
+        SwitchPort port;
+        PortKey key = new PortKey(source, network.id);
+        synchronized (lock) {
+            port = slot.ports.get(key);
+            if (port != null) {
+                return port;
+            }
+            if (!hasRoom()) {
+                return null;
+            }
+            port = new SwitchPort(nextPortId(), kind, kind == Kind.RAW ? PortFraming.RAW : PortFraming.ENCAP,
+                    network, slot, key, source, 0, permanent, nanoClock.getAsLong(), Instant.now());
+            ports.put(port.id, port);
+            slot.ports.put(key, port);
+            network.add(port);
+        }
+        LOG.info("Port {} up: {} {} {}{}{}", port.id, slot.name, slot.mode, Endpoints.format(source),
+                network.id == Networks.DEFAULT ? "" : " in network " + Networks.format(network.id),
+                permanent ? " (static)" : "");
+        return port;
+    }
+
+    /** A permanent ENCAP port (a configured remote VTEP); an existing learned one becomes permanent. */
+    PortId attach(TransportSlot slot, SocketAddress remote, Network network) {
+        SwitchPort p = slot.ports.get(new PortKey(remote, network.id));
+        if (p != null) {
+            p.permanent = true; // it sent before it was configured: from now on it is configured
+            return p.id;
+        }
+        p = open(slot, Kind.ENCAP, remote, network, true);
+        return p == null ? null : p.id;
+    }
+
+    boolean detach(TransportSlot slot, SocketAddress remote, long network, String transport) {
+        SwitchPort p = slot == null ? null : slot.ports.get(new PortKey(remote, network));
+        if (p == null) {
+            return false;
+        }
+        remove(p, "detached by transport " + transport, true);
+        return true;
+    }
+
+    /**
+     * A vl2 port for an admitted member, with its framing, registered under its session number. Call it inside
+     * {@link #exclusive}, after {@link #hasRoom}.
+     */
+    public SwitchPort openMember(TransportSlot slot, PortFraming framing, SocketAddress source, Network network,
+                                 long member, Consumer<SwitchPort> setUp) {
+        SwitchPort port = new SwitchPort(nextPortId(), Kind.VL2, framing, network, slot, null, source, member, false,
+                nanoClock.getAsLong(), Instant.now());
+        setUp.accept(port);
+        ports.put(port.id, port);
+        sessions.put(port);
+        network.members.put(member, port);
+        network.add(port);
+        return port;
+    }
+
+    /** NAT rebinding or roaming: a member's session (authenticated) now comes from another address. */
+    public void move(SwitchPort p, SocketAddress source) {
+        SocketAddress old;
+        synchronized (lock) {
+            old = p.remote;
+            if (source.equals(old)) {
+                return;
+            }
+            p.remote = source;
+        }
+        LOG.info("Port {} (member {}) moved from {} to {}", p.id, SwitchPort.memberId(p.member),
+                Endpoints.format(old), Endpoints.format(source));
+    }
+
+    private PortId nextPortId() {
+        return PortId.of(nextPortNumber.getAndIncrement());
+    }
+
+    /**
+     * Removes a port: MAC entries flushed. {@code releaseLease}: a vl2 member's address is freed (the port
+     * expired); otherwise it is kept (the switch stops, the member left, the network went).
+     */
+    public void remove(SwitchPort port, String why, boolean releaseLease) {
+        synchronized (lock) {
+            if (port.removed) {
+                return;
+            }
+            port.removed = true;
+            ports.remove(port.id, port);
+            if (port.key != null) {
+                port.slot.ports.remove(port.key, port);
+            }
+            if (port.kind == Kind.VL2) {
+                sessions.remove(port);
+                port.network.members.remove(port.member, port);
+            }
+            port.network.remove(port);
+            portLimitWarned.set(false);
+        }
+        int flushed = fdb.flushPort(port.id);
+        if (port.kind == Kind.VL2) {
+            addressing.portGone(port, releaseLease);
+        }
+        LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,
+                Endpoints.format(port.remote), why, flushed);
+    }
+
+    /** Removes ports silent for longer than their timeout. */
+    void expireIdle() {
+        Settings s = settings.get();
+        long now = nanoClock.getAsLong();
+        for (SwitchPort p : ports.values()) {
+            long timeout = p.permanent ? 0 : p.kind == Kind.VL2 ? s.sessionTimeoutNanos() : s.portIdleTimeoutNanos();
+            long idle = now - p.lastSeenNanos;
+            if (timeout > 0 && idle > timeout) {
+                remove(p, "silent for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s", true);
+            }
+        }
+    }
+
+    /**
+     * Removes the vl2 ports of a private network that {@code s} does not authorize: their next frame finds no
+     * session and is dropped. Inside {@link #exclusive}, before the settings are published, so that a member
+     * shown as no longer authorized has no port left.
+     */
+    void cutOffUnauthorized(Network n, NetworkSettings s) {
+        if (!s.privateNetwork()) {
+            return;
+        }
+        for (SwitchPort p : n.ports()) {
+            if (p.kind == Kind.VL2 && !s.authorizes(p.publicKey, p.member)) {
+                cutOffListener.accept(p);
+                remove(p, "member " + SwitchPort.memberId(p.member) + " is not authorized on private network "
+                        + Networks.format(n.id) + " (any more)", true);
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.vl2.switching.internal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Dictionary;
+import java.util.HashSet;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Networks;
+import org.vl2.api.PortId;
+import org.vl2.api.SwitchAdminService;
+
+/**
+ * The operator's changes to the switch, and the only component that writes the switch's configuration: the
+ * policy ({@value SwitchCore#PID}) and the members of a network ({@value NetworkDefinition#FACTORY_PID}). The switch
+ * applies them when ConfigurationAdmin delivers them, as it applies an edited file; each change here returns once
+ * the switch shows it (bounded wait), so a command's effect is visible when the command returns.
+ */
+@Component(service = SwitchAdminService.class)
+public final class SwitchAdmin implements SwitchAdminService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SwitchAdmin.class);
+    /** How long a change may take to come back from ConfigurationAdmin (it takes milliseconds). */
+    private static final long APPLY_MILLIS = 10_000;
+
+    private final SwitchCore core;
+    private final ConfigurationAdmin configAdmin;
+    private final long applyMillis;
+
+    @Activate
+    public SwitchAdmin(@Reference SwitchCore core, @Reference ConfigurationAdmin configAdmin) {
+        this(core, configAdmin, APPLY_MILLIS);
+    }
+
+    SwitchAdmin(SwitchCore core, ConfigurationAdmin configAdmin, long applyMillis) {
+        this.core = core;
+        this.configAdmin = configAdmin;
+        this.applyMillis = applyMillis;
+    }
+
+    @Override
+    public void setPolicy(String name) {
+        String wanted = name == null ? "" : name.trim();
+        if (!core.policies().contains(wanted)) {
+            throw new IllegalArgumentException("unknown forwarding policy '" + name + "' (available: "
+                    + String.join(", ", core.policies()) + ")");
+        }
+        try {
+            Configuration c = configAdmin.getConfiguration(SwitchCore.PID, "?");
+            Dictionary<String, Object> props = c.getProperties();
+            if (props == null) {
+                props = new Hashtable<>();
+            }
+            if (!wanted.equals(props.get("policy"))) {
+                props.put("policy", wanted);
+                c.update(props);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("policy " + wanted + " could not be saved in " + SwitchCore.PID + ": "
+                    + e.getMessage(), e);
+        }
+        awaitApplied("policy " + wanted + " (" + SwitchCore.PID + ")", () -> wanted.equals(core.policy()));
+    }
+
+    @Override
+    public void authorize(long network, String member) {
+        if (editMembers(network, member, true)) {
+            LOG.info("Member {} authorized on network {}", member.trim(), Networks.format(network));
+        }
+    }
+
+    @Override
+    public boolean deauthorize(long network, String member) {
+        boolean was = editMembers(network, member, false);
+        if (was) {
+            LOG.info("Member {} deauthorized on network {}", member.trim(), Networks.format(network));
+        }
+        return was;
+    }
+
+    @Override
+    public boolean removePort(PortId id) {
+        return core.removePort(id);
+    }
+
+    /**
+     * Adds or removes a member in the network's configuration and waits until the switch uses the new list (a
+     * member cut off has no port by then); whether the list changed.
+     */
+    private boolean editMembers(long network, String member, boolean add) {
+        String normalised = NetworkSettings.member(NetworkDefinition.FACTORY_PID, member == null ? "" : member.trim());
+        String pid = core.configurationOf(network);
+        if (pid == null) {
+            throw new IllegalArgumentException("network " + Networks.format(network) + " has no configuration to "
+                    + "keep members in: create one (" + NetworkDefinition.FACTORY_PID + ", e.g. etc/"
+                    + NetworkDefinition.FACTORY_PID + "-NAME.cfg with id and private = true)");
+        }
+        Set<String> expected = new HashSet<>();
+        try {
+            Configuration c = configAdmin.getConfiguration(pid, "?");
+            Dictionary<String, Object> props = c.getProperties();
+            List<String> list = new ArrayList<>();
+            Object current = props == null ? null : props.get("members");
+            if (current instanceof String[] a) {
+                list.addAll(Arrays.asList(a));
+            } else if (current instanceof Collection<?> col) {
+                col.forEach(o -> list.add(String.valueOf(o)));
+            } else if (current != null) {
+                list.addAll(Arrays.asList(String.valueOf(current).split("[,\\s]+")));
+            }
+            list.removeIf(String::isBlank);
+            boolean present = list.stream().anyMatch(m -> normalised.equals(normalise(m)));
+            if (add == present) {
+                return false;
+            }
+            if (add) {
+                list.add(normalised);
+            } else {
+                list.removeIf(m -> normalised.equals(normalise(m)));
+            }
+            list.forEach(m -> expected.add(normalise(m)));
+            props.put("members", list.toArray(new String[0]));
+            c.update(props);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot update the members of network " + Networks.format(network) + ": "
+                    + e.getMessage(), e);
+        }
+        awaitApplied("the members of network " + Networks.format(network) + " (" + pid + ")",
+                () -> expected.equals(core.authorizedMembers(network)));
+        return true;
+    }
+
+    private static String normalise(String member) {
+        return NetworkSettings.member(NetworkDefinition.FACTORY_PID, member.trim());
+    }
+
+    /** Waits (bounded) until the switch shows a change written to its configuration. */
+    private void awaitApplied(String what, BooleanSupplier applied) {
+        long deadline = System.nanoTime() + applyMillis * 1_000_000L;
+        while (!applied.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(what + " is saved, but the switch has not applied it within "
+                        + applyMillis / 1000 + " s (see its log)");
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while " + what + " was being applied", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package org.vl2.switching.internal;
+
+import java.util.concurrent.atomic.LongAdder;
+
+import org.vl2.api.SwitchStatistics;
+
+/**
+ * The switch-wide counters. TX counts what the transports really took: a frame is counted sent when the transport
+ * accepted it, and when a batched transport reports later that it could not put some of those on the wire after
+ * all ({@link #transmitFailed}), they move from sent to TX errors, so sent + errors = frames handed to transports.
+ */
+public final class SwitchCounters {
+
+    final LongAdder rxFrames = new LongAdder();
+    final LongAdder rxBytes = new LongAdder();
+    final LongAdder txFrames = new LongAdder();
+    final LongAdder txBytes = new LongAdder();
+    final LongAdder unicast = new LongAdder();
+    final LongAdder flooded = new LongAdder();
+    final LongAdder filtered = new LongAdder();
+    final LongAdder dropRunt = new LongAdder();
+    final LongAdder dropOversize = new LongAdder();
+    final LongAdder dropSourceMulticast = new LongAdder();
+    final LongAdder dropNoPolicy = new LongAdder();
+    final LongAdder dropPolicy = new LongAdder();
+    final LongAdder dropPortLimit = new LongAdder();
+    final LongAdder dropStorm = new LongAdder();
+    final LongAdder dropUnknownNetwork = new LongAdder();
+    /** vl2 datagrams that are not a well-formed message. */
+    public final LongAdder malformed = new LongAdder();
+    /** vl2 datagrams for no session, a wrong token, or that do not open. */
+    public final LongAdder badSession = new LongAdder();
+    final LongAdder txErrors = new LongAdder();
+
+    /** Frames a transport accepted earlier and then failed to send (a refused batch). */
+    void transmitFailed(int frames) {
+        txFrames.add(-frames);
+        txErrors.add(frames);
+    }
+
+    SwitchStatistics snapshot(int ports) {
+        return new SwitchStatistics(ports, rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
+                unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
+                dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
+                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum());
+    }
+}

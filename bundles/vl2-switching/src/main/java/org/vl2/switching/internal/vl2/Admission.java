@@ -1,0 +1,306 @@
+package org.vl2.switching.internal.vl2;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
+import org.vl2.api.Networks;
+import org.vl2.api.spi.Transport;
+import org.vl2.crypto.CookieChecker;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Responder;
+import org.vl2.crypto.TimestampGuard;
+import org.vl2.ipam.AddressConflictException;
+import org.vl2.ipam.LeaseTable;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Leave;
+import org.vl2.protocol.ProtocolException;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.switching.internal.Addressing;
+import org.vl2.switching.internal.Egress;
+import org.vl2.switching.internal.Network;
+import org.vl2.switching.internal.NetworkSettings;
+import org.vl2.switching.internal.PortRegistry;
+import org.vl2.switching.internal.Settings;
+import org.vl2.switching.internal.SwitchCounters;
+import org.vl2.switching.internal.SwitchPort;
+import org.vl2.switching.internal.SwitchPort.Kind;
+import org.vl2.switching.internal.TransportSlot;
+
+/**
+ * Who becomes a member: plaintext JOIN (where allowed), the encrypted handshake (INITIATION: cookies under load
+ * through {@link HandshakeGate}, replay guard, then the JOIN it carries), LEAVE. Admission checks network,
+ * authorization, frame size, room and address, then asks the {@link PortRegistry} for the member's port, all on
+ * the registry's lock. Everything here is rare next to frames, so it may allocate.
+ */
+final class Admission {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+    /** Between two warnings about a handshake flood. */
+    private static final long FLOOD_LOG_NANOS = 60_000_000_000L;
+
+    private final PortRegistry registry;
+    private final LongFunction<Network> networks;
+    private final Addressing addressing;
+    private final Replies replies;
+    private final SwitchCounters counters;
+    private final Supplier<Settings> settings;
+    private final LongSupplier nanoClock;
+    private final Identity identity;
+    /** Newest answered initiation timestamp per member key: replayed initiations are refused. */
+    private final TimestampGuard guard = new TimestampGuard();
+    /** mac1 and mac2 of initiations, and the cookies the switch hands out under load. */
+    private final CookieChecker cookies;
+    private final HandshakeGate gate = new HandshakeGate();
+    private final SecureRandom random = new SecureRandom();
+    private long floodLoggedAt = Long.MIN_VALUE;
+
+    Admission(PortRegistry registry, LongFunction<Network> networks, Addressing addressing, Replies replies,
+              SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock, Identity identity) {
+        this.registry = registry;
+        this.networks = networks;
+        this.addressing = addressing;
+        this.replies = replies;
+        this.counters = counters;
+        this.settings = settings;
+        this.nanoClock = nanoClock;
+        this.identity = identity;
+        this.cookies = new CookieChecker(identity);
+    }
+
+    /** A plaintext JOIN: only where the switch allows plaintext, and never for a private network. */
+    void join(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
+        Join j;
+        try {
+            j = Join.decode(d);
+        } catch (ProtocolException ex) {
+            counters.malformed.increment();
+            return;
+        }
+        int requestLength = d.remaining();
+        if (!settings.get().allowPlaintext()) {
+            replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(),
+                    "encrypted joins only (agent: switch.key)", requestLength, e);
+            return;
+        }
+        Admitted a = admit(transport, slot, source, j, j.member(), null, requestLength, e);
+        if (a == null) {
+            return;
+        }
+        replies.welcome(transport, source, a.welcome, requestLength, e);
+        LOG.info(a.log);
+    }
+
+    /**
+     * An INITIATION (docs/crypto.md): authenticates the member, admits it like a JOIN (its payload is the JOIN),
+     * answers a RESPONSE carrying the WELCOME and gives the port the new session. Unauthenticated or unauthorized
+     * initiations get at most an ERROR no longer than themselves, and leave no state.
+     */
+    void initiation(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
+        int requestLength = d.remaining();
+        if (!(source instanceof InetSocketAddress from) || from.isUnresolved()) {
+            counters.malformed.increment();
+            return;
+        }
+        CookieChecker.Check check = cookies.check(d, from);
+        if (check == CookieChecker.Check.MALFORMED || check == CookieChecker.Check.BAD_MAC1) {
+            counters.badSession.increment(); // not for this switch's key: one HMAC spent, nothing answered
+            return;
+        }
+        long now = nanoClock.getAsLong();
+        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now);
+        if (decision != HandshakeGate.Decision.HANDSHAKE) {
+            if (decision == HandshakeGate.Decision.COOKIE_REPLY) {
+                transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
+            }
+            counters.badSession.increment();
+            if (now - floodLoggedAt > FLOOD_LOG_NANOS || floodLoggedAt == Long.MIN_VALUE) {
+                floodLoggedAt = now;
+                LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations without"
+                        + " a valid cookie get a COOKIE-REPLY instead of a handshake, and each source address at most"
+                        + " {} handshakes per second (docs/crypto.md)", HandshakeGate.LOAD_THRESHOLD,
+                        HandshakeGate.PER_SOURCE);
+            }
+            return;
+        }
+        Responder r;
+        Join j;
+        try {
+            r = Responder.consume(identity, d, guard);
+            j = Join.decode(ByteBuffer.wrap(r.payload()));
+        } catch (CryptoException | ProtocolException ex) {
+            counters.badSession.increment();
+            return;
+        }
+        byte[] key = r.initiatorPublicKey();
+        long member = r.initiatorMemberId();
+        Admitted a = admit(transport, slot, source, j, member, key, requestLength, e);
+        if (a == null) {
+            return;
+        }
+        ByteBuffer w = ByteBuffer.allocate(Wire.WELCOME_LENGTH);
+        a.welcome.encode(w);
+        Responder.Reply reply;
+        try {
+            reply = r.respond(a.port.nextSessionIndex(), w.array());
+        } catch (CryptoException ex) {
+            counters.badSession.increment(); // a copy of this initiation was answered a moment ago
+            return;
+        }
+        a.port.install(reply.session());
+        transport.send(source, ByteBuffer.wrap(reply.response()));
+        LOG.info(a.log + " (encrypted)");
+    }
+
+    /** A member admitted: its port and the WELCOME to send, and what to log. */
+    private record Admitted(SwitchPort port, Welcome welcome, String log) {
+    }
+
+    /**
+     * Admission, shared by JOIN and INITIATION: network, authorization, room, address; then the member's port,
+     * new or kept (a re-join keeps port, address and MAC entries). {@code key} is the member's authenticated
+     * public key, null for a plaintext JOIN. Sends the ERROR and returns null when the member is refused.
+     */
+    private Admitted admit(Transport transport, TransportSlot slot, SocketAddress source, Join j, long member,
+                           byte[] key, int requestLength, Egress e) {
+        return registry.exclusive(() -> {
+            Network n = networks.apply(j.network());
+            if (n == null) {
+                replies.error(transport, source, ErrorCode.UNKNOWN_NETWORK, 0, j.nonce(),
+                        "no network " + Networks.format(j.network()) + " on this switch", requestLength, e);
+                return null;
+            }
+            Network.State state = n.state();
+            NetworkSettings s = state.settings();
+            if (!s.authorizes(key, member)) {
+                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), key == null
+                        ? "private network: encrypted joins only" : "member " + SwitchPort.memberId(member)
+                        + " is not authorized on network " + Networks.format(n.id), requestLength, e);
+                LOG.info("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
+                        Endpoints.format(source), Networks.format(n.id));
+                return null;
+            }
+            if (j.maxFrameSize() < 64) {
+                replies.error(transport, source, ErrorCode.BAD_REQUEST, 0, j.nonce(),
+                        "max frame size " + j.maxFrameSize() + " < 64", requestLength, e);
+                return null;
+            }
+            SwitchPort port = n.member(member);
+            if (port != null && (port.slot != slot || port.sealed != (key != null))) {
+                registry.remove(port, "member " + SwitchPort.memberId(member) + " re-joined " + (port.slot != slot
+                        ? "through transport " + slot.name : key != null ? "encrypted" : "in plaintext"), false);
+                port = null;
+            }
+            if (port == null && !registry.hasRoom()) {
+                replies.error(transport, source, ErrorCode.PORT_LIMIT, 0, j.nonce(), "the switch has no free port",
+                        requestLength, e);
+                return null;
+            }
+            Inet4Address address;
+            int prefix = 0;
+            LeaseTable leases = state.leases();
+            if (leases != null) {
+                try {
+                    address = leases.lease(Addressing.memberKey(member), j.requestedIpv4(), null);
+                    prefix = leases.pool().prefixLength();
+                } catch (AddressConflictException ex) {
+                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), ex.getMessage(),
+                            requestLength, e);
+                    return null;
+                }
+            } else {
+                address = j.requestedIpv4();
+                SwitchPort holder = address == null ? null : holderOf(n, address, member);
+                if (holder != null) {
+                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), address.getHostAddress()
+                            + " is in use by member " + SwitchPort.memberId(holder.member), requestLength, e);
+                    return null;
+                }
+            }
+            long token = key == null ? random.nextLong() : 0;
+            String joined;
+            if (port == null) {
+                port = registry.openMember(slot, key != null ? Vl2Framing.SEALED : Vl2Framing.PLAIN, source, n,
+                        member, p -> {
+                            p.sealed = key != null;
+                            p.publicKey = key;
+                            p.token = token;
+                            p.name = j.name();
+                            p.address = address;
+                        });
+                joined = "up";
+            } else {
+                port.token = token;
+                port.name = j.name();
+                port.address = address;
+                port.lastSeenNanos = nanoClock.getAsLong();
+                if (!source.equals(port.remote)) {
+                    port.remote = source;
+                }
+                joined = "re-joined";
+            }
+            Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) != 0 ? s.ipv6For(member) : null;
+            Welcome welcome = new Welcome(n.id, j.nonce(), port.id.number(), token, s.mtu(),
+                    settings.get().keepaliveSeconds(), leases != null ? address : null, prefix, ipv6,
+                    ipv6 == null ? 0 : 64);
+            String log = "Port " + port.id + " " + joined + ": vl2 " + Endpoints.format(source) + " member "
+                    + SwitchPort.memberId(member) + (j.name().isEmpty() ? "" : " '" + j.name() + "'") + " in network "
+                    + Networks.format(n.id) + (address == null ? "" : ", address " + address.getHostAddress())
+                    + (ipv6 == null ? "" : ", " + Endpoints.format(ipv6));
+            return new Admitted(port, welcome, log);
+        });
+    }
+
+    /** The vl2 port (other than {@code member}'s) that holds {@code address} in a network without a pool. */
+    private static SwitchPort holderOf(Network n, Inet4Address address, long member) {
+        for (SwitchPort p : n.ports()) {
+            if (p.kind == Kind.VL2 && p.member != member && address.equals(p.address)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** A plain LEAVE: the port number and token must match a plaintext session of this transport. */
+    void leave(TransportSlot slot, ByteBuffer d) {
+        Leave l;
+        try {
+            l = Leave.decode(d);
+        } catch (ProtocolException ex) {
+            counters.malformed.increment();
+            return;
+        }
+        SwitchPort p = registry.session(l.port());
+        if (p == null || p.slot != slot || p.sealed || p.token != l.token()) {
+            counters.badSession.increment();
+            return;
+        }
+        left(p);
+    }
+
+    /** A member said goodbye (plain LEAVE with its token, or a sealed LEAVE that opened). */
+    void left(SwitchPort p) {
+        registry.remove(p, "member " + SwitchPort.memberId(p.member) + " left", false);
+        addressing.left(p);
+    }
+
+    /** A member cut off: its next initiation is a new one, whatever its timestamp. */
+    void forget(SwitchPort p) {
+        byte[] key = p.publicKey;
+        if (key != null) {
+            guard.forget(key);
+        }
+    }
+}

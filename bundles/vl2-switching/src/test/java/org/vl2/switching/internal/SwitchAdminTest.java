@@ -1,0 +1,136 @@
+package org.vl2.switching.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vl2.api.MacAddress;
+import org.vl2.api.PortId;
+import org.vl2.switching.internal.Fakes.FakeTransport;
+import org.vl2.switching.internal.Fakes.MapMacTable;
+
+/**
+ * The operator's changes go through the configuration: SwitchAdmin writes it, the switch applies what comes back
+ * (here delivered synchronously, as ConfigAdmin would deliver it), and a change returns once the switch shows it.
+ */
+class SwitchAdminTest {
+
+    private static final String NETWORK_PID = "org.vl2.network.6d1a";
+    private static final String ALICE = "0000000000000a11";
+    private static final String BOB = "0000000000000b0b";
+
+    private final AtomicLong clock = new AtomicLong();
+    private final MapMacTable fdb = new MapMacTable();
+    private final FakeConfigAdmin cm = new FakeConfigAdmin();
+    private SwitchCore sw;
+    private SwitchAdmin admin;
+    private NetworkDefinition network;
+
+    @BeforeEach
+    void setUp() {
+        sw = new SwitchCore(fdb, Fakes.defaults(), clock::get, false);
+        sw.bindPolicy(new LearningPolicy());
+        sw.bindPolicy(new HubPolicy());
+        network = new NetworkDefinition(FakeConfigAdmin.annotation(NetworkConfig.class,
+                Map.of("id", "6d1a", "private", "true", "members", new String[] {ALICE})),
+                Map.of("service.pid", NETWORK_PID));
+        cm.put(NETWORK_PID, Map.of("id", "6d1a", "private", "true", "members", new String[] {ALICE}));
+        sw.bindNetwork(network);
+        cm.deliver = (pid, props) -> {
+            if (pid.equals(SwitchCore.PID)) {
+                Settings s = sw.settings();
+                Hashtable<String, Object> all = new Hashtable<>(Map.of("max.frame.size", s.maxFrameSize(),
+                        "max.ports", s.maxPorts(), "allow.plaintext", s.allowPlaintext()));
+                all.putAll(props);
+                sw.modified(FakeConfigAdmin.annotation(SwitchConfig.class, all));
+            } else if (pid.equals(NETWORK_PID)) {
+                network.modified(FakeConfigAdmin.annotation(NetworkConfig.class, props));
+                sw.updatedNetwork(network);
+            }
+        };
+        admin = new SwitchAdmin(sw, cm.admin(), 2_000);
+    }
+
+    @Test
+    void aPolicyIsWrittenToTheConfigurationAndInUseWhenSetPolicyReturns() {
+        admin.setPolicy("hub");
+        assertEquals("hub", sw.policy());
+        assertTrue(sw.policyActive());
+        assertEquals("hub", cm.properties(SwitchCore.PID).get("policy"));
+        admin.setPolicy(" learning ");
+        assertEquals("learning", sw.policy());
+        assertEquals(List.of("hub", "learning"), cm.updates.stream().map(u -> u.getValue().get("policy")).toList(),
+                "one write each, in order: the switch applies them as they come back, the newest last");
+        admin.setPolicy("learning");
+        assertEquals(2, cm.updates.size(), "nothing to write when the configuration says so already");
+        sw.modified(Fakes.config("hub", 1522, 300, 1024)); // an operator's own edit of the file applies as usual
+        assertEquals("hub", sw.policy());
+    }
+
+    @Test
+    void anUnknownPolicyIsRefusedAndNothingIsWritten() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> admin.setPolicy("nope"));
+        assertEquals("unknown forwarding policy 'nope' (available: hub, learning)", e.getMessage());
+        assertTrue(cm.updates.isEmpty());
+        assertEquals("learning", sw.policy());
+    }
+
+    @Test
+    void aChangeTheSwitchDoesNotApplyIsReportedNotHidden() {
+        cm.deliver = (pid, props) -> { }; // the configuration is saved but never comes back
+        SwitchAdmin impatient = new SwitchAdmin(sw, cm.admin(), 20);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> impatient.setPolicy("hub"));
+        assertTrue(e.getMessage().contains("policy hub (org.vl2.switching) is saved, but the switch has not applied"),
+                e.getMessage());
+        assertEquals("learning", sw.policy(), "the switch changes only with its configuration");
+    }
+
+    @Test
+    void authorizingAndDeauthorizingEditTheNetworksConfiguration() {
+        admin.authorize(0x6d1a, BOB.toUpperCase());
+        assertEquals(List.of(ALICE, BOB), Arrays.asList((String[]) cm.properties(NETWORK_PID).get("members")));
+        assertTrue(sw.members(0x6d1a).stream().allMatch(m -> m.authorized()));
+        assertEquals(2, sw.members(0x6d1a).size());
+        admin.authorize(0x6d1a, BOB);
+        assertEquals(1, cm.updates.size(), "already authorized: nothing written");
+
+        assertTrue(admin.deauthorize(0x6d1a, ALICE));
+        assertEquals(List.of(BOB), Arrays.asList((String[]) cm.properties(NETWORK_PID).get("members")));
+        assertEquals(List.of(BOB), sw.members(0x6d1a).stream().map(m -> m.member()).toList());
+        assertFalse(admin.deauthorize(0x6d1a, ALICE), "not authorized any more");
+        assertEquals(2, cm.updates.size());
+    }
+
+    @Test
+    void membersNeedANetworkConfigurationAndAWellFormedMember() {
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> admin.authorize(0, ALICE));
+        assertTrue(none.getMessage().contains("has no configuration to keep members in"), none.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> admin.authorize(0x6d1a, "not-a-key"));
+        assertTrue(bad.getMessage().contains("members='not-a-key'"), bad.getMessage());
+        assertTrue(cm.updates.isEmpty());
+    }
+
+    @Test
+    void removingAPortFlushesItsEntries() {
+        FakeTransport udp = new FakeTransport("udp");
+        sw.attach(udp);
+        udp.inject(Fakes.endpoint(5001), Fakes.frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:0a", -1, 46));
+        PortId id = sw.ports().get(0).id();
+        assertTrue(admin.removePort(id));
+        assertFalse(admin.removePort(id));
+        assertTrue(sw.ports().isEmpty());
+        assertNull(fdb.lookup(0, 0, MacAddress.valueOf("02:00:00:00:00:0a").toLong()));
+    }
+}
