@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
+import org.vl2.api.test.FakeAgentService;
 
 class AgentCommandTest {
 

@@ -1,14 +1,16 @@
 package org.vl2.shell.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.vl2.shell.command.FakeMacTable.dynamic;
-import static org.vl2.shell.command.FakeMacTable.fixed;
+import static org.vl2.api.test.FakeMacTable.dynamic;
+import static org.vl2.api.test.FakeMacTable.fixed;
 
 import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeSwitchService;
 
 class CompletersTest {
 

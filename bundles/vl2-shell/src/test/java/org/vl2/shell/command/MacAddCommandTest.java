@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacEntry;
 import org.vl2.api.PortId;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeSwitchService;
 
 class MacAddCommandTest {
 

@@ -2,11 +2,12 @@ package org.vl2.shell.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.vl2.shell.command.FakeMacTable.dynamic;
-import static org.vl2.shell.command.FakeMacTable.fixed;
+import static org.vl2.api.test.FakeMacTable.dynamic;
+import static org.vl2.api.test.FakeMacTable.fixed;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.test.FakeMacTable;
 
 class MacFlushCommandTest {
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.vl2.shell.command.FakeMacTable.dynamic;
-import static org.vl2.shell.command.FakeMacTable.fixed;
+import static org.vl2.api.test.FakeMacTable.dynamic;
+import static org.vl2.api.test.FakeMacTable.fixed;
 
 import java.util.List;
 import java.util.Map;
@@ -13,6 +13,7 @@ import java.util.Map;
 import org.apache.karaf.shell.support.CommandException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.test.FakeMacTable;
 
 class MacTableCommandTest {
 

@@ -12,10 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.PortId;
+import org.vl2.api.test.FakeSwitchAdminService;
+import org.vl2.api.test.FakeSwitchService;
 
 class MembersCommandTest {
 
     private final FakeSwitchService switchService = new FakeSwitchService();
+    private final FakeSwitchAdminService switchAdmin = new FakeSwitchAdminService(switchService);
     private final MembersCommand command = new MembersCommand();
     private final Out out = new Out();
 
@@ -26,7 +29,8 @@ class MembersCommandTest {
                 true, PortId.of(3), "10.2.0.1", "h1", true));
         switchService.members.add(new MemberInfo(0xb2, "00000000000000bb", null, true, null, null, null, false));
         command.switchService = switchService;
-        command.switchAdmin = switchService;
+        command.switchAdmin = switchAdmin;
+        switchAdmin.authorized.add(0xb2 + " 00000000000000bb");
     }
 
     @Test
@@ -50,12 +54,12 @@ class MembersCommandTest {
         command.authorize = null;
         command.deauthorize = "00000000000000bb";
         command.execute(out.stream);
-        command.deauthorize = "unknown";
+        command.deauthorize = "00000000000000dd";
         command.execute(out.stream);
-        assertEquals(List.of("+178 00000000000000cc", "-178 00000000000000bb", "-178 unknown"),
-                switchService.authorizeCalls);
+        assertEquals(List.of("+178 00000000000000cc", "-178 00000000000000bb", "-178 00000000000000dd"),
+                switchAdmin.memberCalls);
         assertTrue(out.text().contains("Authorized 00000000000000cc on network 00000000000000b2"), out.text());
-        assertTrue(out.text().contains("unknown was not authorized"), out.text());
+        assertTrue(out.text().contains("00000000000000dd was not authorized"), out.text());
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.support.CommandException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.NetworkInfo;
+import org.vl2.api.test.FakeSwitchService;
 
 class NetworksCommandTest {
 

@@ -9,20 +9,22 @@ import java.util.Set;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.vl2.api.SwitchService;
+import org.vl2.api.test.FakeSwitchAdminService;
+import org.vl2.api.test.FakeSwitchService;
 
 class PolicyCommandTest {
 
     private static final String NL = System.lineSeparator();
 
     private final FakeSwitchService switchService = new FakeSwitchService();
+    private final FakeSwitchAdminService switchAdmin = new FakeSwitchAdminService(switchService);
     private final PolicyCommand command = new PolicyCommand();
     private final Out out = new Out();
 
     @BeforeEach
     void setUp() {
         command.switchService = switchService;
-        command.switchAdmin = switchService;
+        command.switchAdmin = switchAdmin;
     }
 
     @Test
@@ -30,7 +32,7 @@ class PolicyCommandTest {
         command.execute(out.stream);
 
         assertEquals("Policy:    learning (active)" + NL + "Available: hub, learning" + NL, out.text());
-        assertEquals(List.of(), switchService.policyCalls);
+        assertEquals(List.of(), switchAdmin.policyCalls);
     }
 
     @Test
@@ -50,7 +52,7 @@ class PolicyCommandTest {
         command.execute(out.stream);
 
         assertEquals("Forwarding policy set to hub" + NL, out.text());
-        assertEquals(List.of("hub"), switchService.policyCalls);
+        assertEquals(List.of("hub"), switchAdmin.policyCalls);
         assertEquals("hub", switchService.policy);
     }
 
@@ -60,21 +62,20 @@ class PolicyCommandTest {
 
         assertEquals("Error: unknown forwarding policy 'flood' (available: hub, learning)",
                 assertThrows(Exception.class, () -> command.execute(out.stream)).getMessage());
-        assertEquals(List.of(), switchService.policyCalls);
+        assertEquals(List.of(), switchAdmin.policyCalls);
         assertEquals("", out.text());
     }
 
     @Test
     void policyThatVanishesBeforeTheCallIsStillAClearError() {
         // policies() still lists it, but setPolicy refuses, as when the policy bundle stops in between
-        FakeSwitchService racing = new FakeSwitchService() {
+        FakeSwitchAdminService racing = new FakeSwitchAdminService(switchService) {
             @Override
             public void setPolicy(String name) {
-                policies.remove(name);
+                switchService.policies.remove(name);
                 throw new IllegalArgumentException("no forwarding policy named " + name);
             }
         };
-        command.switchService = racing;
         command.switchAdmin = racing;
         command.name = "hub";
 

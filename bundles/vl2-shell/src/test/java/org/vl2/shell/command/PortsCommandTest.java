@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
+import org.vl2.api.test.FakeSwitchService;
 
 class PortsCommandTest {
 

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.MacTableStatistics;
 import org.vl2.api.SwitchStatistics;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeSwitchService;
 
 class StatsCommandTest {
 

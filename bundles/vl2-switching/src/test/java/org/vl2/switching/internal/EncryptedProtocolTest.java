@@ -21,6 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.MemberInfo;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
@@ -34,8 +37,6 @@ import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Welcome;
 import org.vl2.protocol.Wire;
 import org.vl2.switching.internal.vl2.HandshakeGate;
-import org.vl2.switching.internal.Fakes.FakeTransport;
-import org.vl2.switching.internal.Fakes.MapMacTable;
 
 /** The encrypted vl2 protocol on the switch (docs/crypto.md): handshake, sealed messages, private networks. */
 class EncryptedProtocolTest {
@@ -59,7 +60,7 @@ class EncryptedProtocolTest {
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new MapMacTable(), Fakes.config("learning", 1522, 300, 1024, 1000, false),
+        sw = new SwitchCore(new FakeMacTable(), Fakes.config("learning", 1522, 300, 1024, 1000, false),
                 clock::get, false, stateDir, switchIdentity);
         sw.bindPolicy(new LearningPolicy());
         sw.attach(vl2);
@@ -86,7 +87,7 @@ class EncryptedProtocolTest {
 
         Agent(Identity identity, int port, String mac) {
             this.identity = identity;
-            this.address = Fakes.endpoint(port);
+            this.address = TestFrames.endpoint(port);
             this.mac = mac;
         }
 
@@ -132,7 +133,7 @@ class EncryptedProtocolTest {
         }
 
         void send(String dst) throws Exception {
-            ByteBuffer f = Fakes.frame(dst, mac, -1, 46);
+            ByteBuffer f = TestFrames.frame(dst, mac, -1, 46);
             byte[] frame = new byte[f.remaining()];
             f.get(frame);
             vl2.inject(address, ByteBuffer.wrap(seal(Wire.FRAME, frame)));
@@ -156,7 +157,7 @@ class EncryptedProtocolTest {
     void plaintextJoinsAreRefusedUnlessAllowed() throws Exception {
         ByteBuffer b = ByteBuffer.allocate(64);
         new Join(PUB, 1, 5, 1518, 0, null, "").encode(b);
-        SocketAddress from = Fakes.endpoint(40000);
+        SocketAddress from = TestFrames.endpoint(40000);
         vl2.inject(from, b.flip());
         ProtocolError e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(from)));
         assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
@@ -214,7 +215,7 @@ class EncryptedProtocolTest {
 
     @Test
     void aKeyRequestGetsTheSwitchKeyInAShorterReplyAndNothingElse() throws Exception {
-        SocketAddress from = Fakes.endpoint(40000);
+        SocketAddress from = TestFrames.endpoint(40000);
         ByteBuffer request = ByteBuffer.allocate(Wire.KEY_REQUEST_LENGTH);
         new KeyRequest().encode(request);
         vl2.inject(from, request.flip());
@@ -236,7 +237,7 @@ class EncryptedProtocolTest {
         vl2.clear();
         int answered = 0;
         for (int i = 0; i < 500; i++) {
-            SocketAddress spoofed = Fakes.endpoint(41000 + i);
+            SocketAddress spoofed = TestFrames.endpoint(41000 + i);
             vl2.inject(spoofed, ByteBuffer.wrap(request.array()));
             if (vl2.last(spoofed) != null) {
                 answered++;
@@ -265,7 +266,7 @@ class EncryptedProtocolTest {
         vl2.clear();
         a.send(BCAST);
         byte[] expected = new byte[60];
-        Fakes.frame(BCAST, a.mac, -1, 46).get(expected);
+        TestFrames.frame(BCAST, a.mac, -1, 46).get(expected);
         byte[] onTheWire = vl2.last(b.address);
         assertFalse(indexOf(onTheWire, Arrays.copyOfRange(expected, 6, 12)) >= 0, "the source MAC is not in the clear");
         assertArrayEquals(expected, b.lastOpened(Wire.FRAME));
@@ -280,7 +281,7 @@ class EncryptedProtocolTest {
         Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
         a.join(PUB);
         b.join(PUB);
-        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        ByteBuffer f = TestFrames.frame(BCAST, a.mac, -1, 46);
         byte[] frame = new byte[f.remaining()];
         f.get(frame);
         byte[] sealed = a.seal(Wire.FRAME, frame);
@@ -351,8 +352,8 @@ class EncryptedProtocolTest {
         Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
         a.join(PUB);
         b.join(PUB);
-        SocketAddress natted = Fakes.endpoint(41001);
-        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        SocketAddress natted = TestFrames.endpoint(41001);
+        ByteBuffer f = TestFrames.frame(BCAST, a.mac, -1, 46);
         byte[] frame = new byte[f.remaining()];
         f.get(frame);
         vl2.inject(natted, ByteBuffer.wrap(a.seal(Wire.FRAME, frame)));
@@ -369,7 +370,7 @@ class EncryptedProtocolTest {
         int port = a.join(PUB).port();
         b.join(PUB);
         Session old = a.session;
-        ByteBuffer f = Fakes.frame(BCAST, a.mac, -1, 46);
+        ByteBuffer f = TestFrames.frame(BCAST, a.mac, -1, 46);
         byte[] frame = new byte[f.remaining()];
         f.get(frame);
         byte[] sealedWithOld = a.seal(Wire.FRAME, frame);
@@ -396,8 +397,8 @@ class EncryptedProtocolTest {
         Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
         a.join(PUB);
         vl2.clear();
-        vl2.inject(Fakes.endpoint(40009), ByteBuffer.wrap(a.lastInitiation));
-        assertNull(vl2.last(Fakes.endpoint(40009)));
+        vl2.inject(TestFrames.endpoint(40009), ByteBuffer.wrap(a.lastInitiation));
+        assertNull(vl2.last(TestFrames.endpoint(40009)));
     }
 
     @Test
@@ -410,8 +411,8 @@ class EncryptedProtocolTest {
 
     @Test
     void theSwitchKeepsItsKeyPairAcrossRestarts() throws Exception {
-        SwitchCore first = new SwitchCore(new MapMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
-        SwitchCore second = new SwitchCore(new MapMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
+        SwitchCore first = new SwitchCore(new FakeMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
+        SwitchCore second = new SwitchCore(new FakeMacTable(), Fakes.defaults(), clock::get, false, stateDir, null);
         assertEquals(first.publicKey(), second.publicKey());
         assertTrue(java.nio.file.Files.getPosixFilePermissions(stateDir.resolve("switch-identity")).stream()
                 .noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")), "owner only");

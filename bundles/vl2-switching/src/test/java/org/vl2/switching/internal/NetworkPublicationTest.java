@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.NetworkInfo;
+import org.vl2.api.test.FakeMacTable;
 import org.vl2.ipam.Ipv4Pool;
 
 /**
@@ -38,7 +39,7 @@ class NetworkPublicationTest {
         Path fifo = leases.resolve("00000000000000a1.leases");
         assumeTrue(mkfifo(fifo), "mkfifo is needed to hold the switch inside the configuration");
         AtomicLong clock = new AtomicLong();
-        SwitchCore sw = new SwitchCore(new Fakes.MapMacTable(), Fakes.defaults(), clock::get, false, state);
+        SwitchCore sw = new SwitchCore(new FakeMacTable(), Fakes.defaults(), clock::get, false, state);
         sw.bindPolicy(new LearningPolicy());
         NetworkDefinition definition = new NetworkDefinition(new NetworkSettings(NET, "lab", 1400, null,
                 Ipv4Pool.parse("10.147.17.0/24", null), null, true, Duration.ofHours(1), null, List.of()));

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.MacAddress;
 import org.vl2.api.PortId;
-import org.vl2.switching.internal.Fakes.FakeTransport;
-import org.vl2.switching.internal.Fakes.MapMacTable;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
 
 /**
  * The operator's changes go through the configuration: SwitchAdmin writes it, the switch applies what comes back
@@ -30,7 +31,7 @@ class SwitchAdminTest {
     private static final String BOB = "0000000000000b0b";
 
     private final AtomicLong clock = new AtomicLong();
-    private final MapMacTable fdb = new MapMacTable();
+    private final FakeMacTable fdb = new FakeMacTable();
     private final FakeConfigAdmin cm = new FakeConfigAdmin();
     private SwitchCore sw;
     private SwitchAdmin admin;
@@ -126,7 +127,7 @@ class SwitchAdminTest {
     void removingAPortFlushesItsEntries() {
         FakeTransport udp = new FakeTransport("udp");
         sw.attach(udp);
-        udp.inject(Fakes.endpoint(5001), Fakes.frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:0a", -1, 46));
+        udp.inject(TestFrames.endpoint(5001), TestFrames.frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:0a", -1, 46));
         PortId id = sw.ports().get(0).id();
         assertTrue(admin.removePort(id));
         assertFalse(admin.removePort(id));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -23,10 +22,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 import org.vl2.api.MacAddress;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
 import org.vl2.crypto.Identity;
 import org.vl2.ipam.Ipv4Pool;
 import org.vl2.protocol.FrameHeader;
@@ -72,71 +76,15 @@ class SwitchCoreFuzzTest {
     private static final Path SCRATCH = scratch();
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
-    private final Recorder raw = new Recorder("udp", "raw");
-    private final Recorder vl2 = new Recorder("vl2", Transports.MODE_VL2);
-    private final Recorder vxlan = new Recorder("vxlan", "vxlan");
+    private final FakeTransport raw = new FakeTransport("udp", "raw");
+    private final FakeTransport vl2 = new FakeTransport("vl2", Transports.MODE_VL2);
+    private final FakeTransport vxlan = new FakeTransport("vxlan", "vxlan");
     /** Sessions the switch handed out (WELCOME), in order: what members would put in their FRAMEs. */
     private final List<long[]> sessions = new ArrayList<>();
     private SwitchCore sw;
 
-    /** A transport that records what the switch sends through it. */
-    static final class Recorder implements Transport {
-        /** {@code network} is null for {@link #send}. */
-        record Sent(SocketAddress to, Long network, byte[] bytes) {
-        }
-
-        final String name;
-        final String mode;
-        final List<Sent> sent = new ArrayList<>();
-
-        Recorder(String name, String mode) {
-            this.name = name;
-            this.mode = mode;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public String mode() {
-            return mode;
-        }
-
-        @Override
-        public String localAddress() {
-            return "fuzz";
-        }
-
-        @Override
-        public void start(FrameReceiver receiver) {
-        }
-
-        @Override
-        public void stop() {
-        }
-
-        @Override
-        public boolean send(SocketAddress remote, ByteBuffer frame) {
-            return record(remote, null, frame);
-        }
-
-        @Override
-        public boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame) {
-            return record(remote, network, frame);
-        }
-
-        private boolean record(SocketAddress remote, Long network, ByteBuffer frame) {
-            byte[] copy = new byte[frame.remaining()];
-            frame.duplicate().get(copy);
-            sent.add(new Sent(remote, network, copy));
-            return true;
-        }
-    }
-
     private SwitchCore newSwitch() throws Exception {
-        SwitchCore s = new SwitchCore(new Fakes.MapMacTable(),
+        SwitchCore s = new SwitchCore(new FakeMacTable(),
                 Fakes.config("learning", MAX_FRAME, 300, MAX_PORTS), clock::get, false, SCRATCH);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
@@ -185,9 +133,9 @@ class SwitchCoreFuzzTest {
             byte[] d = Arrays.copyOfRange(input, i, i + n);
             i += n;
             switch (op & 3) {
-                case 0 -> fromRawPort(Fakes.endpoint(50000 + ((op >> 2) & 7)), d);
-                case 1 -> fromMember(Fakes.endpoint(40000 + ((op >> 2) & 7)), (op & 0x20) != 0, op >> 6, d);
-                default -> fromVtep(Fakes.endpoint(4789 + ((op >> 2) & 3)), ENCAP_NETWORKS[(op >> 4) & 3], d);
+                case 0 -> fromRawPort(TestFrames.endpoint(50000 + ((op >> 2) & 7)), d);
+                case 1 -> fromMember(TestFrames.endpoint(40000 + ((op >> 2) & 7)), (op & 0x20) != 0, op >> 6, d);
+                default -> fromVtep(TestFrames.endpoint(4789 + ((op >> 2) & 3)), ENCAP_NETWORKS[(op >> 4) & 3], d);
             }
             checkTables();
         }
@@ -228,9 +176,9 @@ class SwitchCoreFuzzTest {
     }
 
     private void clearSent() {
-        raw.sent.clear();
-        vl2.sent.clear();
-        vxlan.sent.clear();
+        raw.clear();
+        vl2.clear();
+        vxlan.clear();
     }
 
     /**
@@ -238,9 +186,9 @@ class SwitchCoreFuzzTest {
      * only within {@code network} (null: none may be forwarded at all), well-formed, and no answer to the source
      * longer than the datagram.
      */
-    private void checkSent(Recorder in, SocketAddress source, int length, Long network) {
-        for (Recorder t : List.of(raw, vl2, vxlan)) {
-            for (Recorder.Sent s : t.sent) {
+    private void checkSent(FakeTransport in, SocketAddress source, int length, Long network) {
+        for (FakeTransport t : List.of(raw, vl2, vxlan)) {
+            for (FakeTransport.Sent s : t.log) {
                 if (t == in && s.to().equals(source) && s.bytes().length > length) {
                     // Known and reported, not fixable in the DHCP server alone: a DHCP request shorter than the
                     // server's reply needs for its options (a BOOTP message under 300 bytes; clients send 300) gets
@@ -315,7 +263,7 @@ class SwitchCoreFuzzTest {
     }
 
     /** WELCOME, ERROR, KEEPALIVE-ACK or KEY-REPLY, each decodable; a WELCOME's session is noted for later FRAMEs. */
-    private void control(Recorder.Sent s) {
+    private void control(FakeTransport.Sent s) {
         ByteBuffer b = ByteBuffer.wrap(s.bytes());
         try {
             switch (Wire.type(b)) {

@@ -17,8 +17,9 @@ import org.vl2.api.MacAddress;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchStatistics;
-import org.vl2.switching.internal.Fakes.FakeTransport;
-import org.vl2.switching.internal.Fakes.MapMacTable;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
 
 class SwitchCoreTest {
 
@@ -28,18 +29,18 @@ class SwitchCoreTest {
     private static final String BCAST = "ff:ff:ff:ff:ff:ff";
     private static final long SECOND = 1_000_000_000L;
 
-    private final SocketAddress a = Fakes.endpoint(40001);
-    private final SocketAddress b = Fakes.endpoint(40002);
-    private final SocketAddress c = Fakes.endpoint(40003);
+    private final SocketAddress a = TestFrames.endpoint(40001);
+    private final SocketAddress b = TestFrames.endpoint(40002);
+    private final SocketAddress c = TestFrames.endpoint(40003);
 
     private final AtomicLong clock = new AtomicLong(1_000 * SECOND);
-    private MapMacTable fdb;
+    private FakeMacTable fdb;
     private FakeTransport udp;
     private SwitchCore sw;
 
     @BeforeEach
     void setUp() {
-        fdb = new MapMacTable();
+        fdb = new FakeMacTable();
         udp = new FakeTransport("udp");
         sw = newSwitch(Fakes.defaults());
     }
@@ -54,16 +55,16 @@ class SwitchCoreTest {
 
     /** Each of a, b, c announces itself with a broadcast, so all three ports exist and are learned. */
     private void threeHosts() {
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
-        udp.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46));
-        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame(BCAST, B_MAC, -1, 46));
+        udp.inject(c, TestFrames.frame(BCAST, C_MAC, -1, 46));
         udp.clear();
     }
 
     @Test
     void broadcastIsFloodedToEveryOtherPortButNeverBackToTheSender() {
         threeHosts();
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(0, udp.sentTo(a));
         assertEquals(1, udp.sentTo(b));
         assertEquals(1, udp.sentTo(c));
@@ -86,7 +87,7 @@ class SwitchCoreTest {
         threeHosts();
         long txBefore = sw.ports().get(0).counters().txFrames(); // the floods of b's and c's broadcasts
         long txBytesBefore = sw.ports().get(0).counters().txBytes();
-        ByteBuffer f = Fakes.frame(A_MAC, B_MAC, -1, 100);
+        ByteBuffer f = TestFrames.frame(A_MAC, B_MAC, -1, 100);
         udp.inject(b, f);
         assertEquals(1, udp.sentTo(a));
         assertEquals(0, udp.sentTo(c));
@@ -102,12 +103,12 @@ class SwitchCoreTest {
     @Test
     void unknownUnicastAndMulticastAreFlooded() {
         threeHosts();
-        udp.inject(b, Fakes.frame("02:00:00:00:00:99", B_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame("02:00:00:00:00:99", B_MAC, -1, 46));
         assertEquals(1, udp.sentTo(a));
         assertEquals(1, udp.sentTo(c));
         assertEquals(0, udp.sentTo(b));
         udp.clear();
-        udp.inject(b, Fakes.frame("33:33:ff:00:00:01", B_MAC, -1, 46)); // IPv6 solicited-node multicast
+        udp.inject(b, TestFrames.frame("33:33:ff:00:00:01", B_MAC, -1, 46)); // IPv6 solicited-node multicast
         assertEquals(1, udp.sentTo(a));
         assertEquals(1, udp.sentTo(c));
         assertEquals(0, udp.sentTo(b));
@@ -116,9 +117,9 @@ class SwitchCoreTest {
     @Test
     void aDestinationBehindTheIngressPortIsFilteredNotSentBack() {
         threeHosts();
-        udp.inject(a, Fakes.frame(B_MAC, "02:00:00:00:00:aa", -1, 46)); // second host behind port a
+        udp.inject(a, TestFrames.frame(B_MAC, "02:00:00:00:00:aa", -1, 46)); // second host behind port a
         udp.clear();
-        udp.inject(a, Fakes.frame("02:00:00:00:00:aa", A_MAC, -1, 46));
+        udp.inject(a, TestFrames.frame("02:00:00:00:00:aa", A_MAC, -1, 46));
         assertEquals(0, udp.sentTotal());
         assertEquals(1, sw.statistics().filtered());
     }
@@ -126,9 +127,9 @@ class SwitchCoreTest {
     @Test
     void aStationMovingToAnotherPortIsFollowed() {
         threeHosts();
-        udp.inject(c, Fakes.frame(BCAST, A_MAC, -1, 46)); // A now speaks from c
+        udp.inject(c, TestFrames.frame(BCAST, A_MAC, -1, 46)); // A now speaks from c
         udp.clear();
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, udp.sentTo(c));
         assertEquals(0, udp.sentTo(a));
     }
@@ -136,15 +137,15 @@ class SwitchCoreTest {
     @Test
     void vlansAreLearnedSeparatelyAndTagsArriveIntact() {
         threeHosts();
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, 10, 46));
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, 10, 46));
         udp.clear();
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, 10, 46));
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, 10, 46));
         assertEquals(1, udp.sentTo(a));
         byte[] got = udp.sent.get(a).get(0);
         assertEquals((byte) 0x81, got[12]);
         assertEquals(10, got[15]);
         udp.clear();
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, 20, 46)); // A unknown on VLAN 20: flooded
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, 20, 46)); // A unknown on VLAN 20: flooded
         assertEquals(2, udp.sentTotal());
     }
 
@@ -153,11 +154,11 @@ class SwitchCoreTest {
         threeHosts();
         ByteBuffer runt = ByteBuffer.allocateDirect(13);
         udp.inject(a, runt);
-        ByteBuffer taggedRunt = Fakes.frame(B_MAC, A_MAC, 5, 0).limit(16);
+        ByteBuffer taggedRunt = TestFrames.frame(B_MAC, A_MAC, 5, 0).limit(16);
         udp.inject(a, taggedRunt);
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 1509)); // 1523 bytes > 1522
-        udp.inject(a, Fakes.frame(B_MAC, "03:00:00:00:00:01", -1, 46)); // group bit in source
-        udp.inject(a, Fakes.frame(B_MAC, BCAST, -1, 46));
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 1509)); // 1523 bytes > 1522
+        udp.inject(a, TestFrames.frame(B_MAC, "03:00:00:00:00:01", -1, 46)); // group bit in source
+        udp.inject(a, TestFrames.frame(B_MAC, BCAST, -1, 46));
         assertEquals(0, udp.sentTotal());
         SwitchStatistics st = sw.statistics();
         assertEquals(2, st.dropRunt());
@@ -167,14 +168,14 @@ class SwitchCoreTest {
         assertEquals(5, sw.ports().get(0).counters().rxDrops());
         assertNull(fdb.lookup(0, 0, MacAddress.BROADCAST.toLong()));
 
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 1508)); // exactly 1522: fine
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 1508)); // exactly 1522: fine
         assertEquals(1, udp.sentTo(b));
     }
 
     @Test
     void anInvalidFirstDatagramDoesNotCreateAPort() {
         udp.inject(a, ByteBuffer.allocateDirect(3));
-        udp.inject(a, Fakes.frame(BCAST, BCAST, -1, 46));
+        udp.inject(a, TestFrames.frame(BCAST, BCAST, -1, 46));
         assertTrue(sw.ports().isEmpty());
         assertEquals(0, fdb.learnCalls);
     }
@@ -183,9 +184,9 @@ class SwitchCoreTest {
     void jumboFramesPassWhenConfigured() {
         sw = newSwitch(Fakes.config("learning", 9216, 300, 1024));
         threeHosts();
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9000));
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 9000));
         assertEquals(1, udp.sentTo(b));
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9203)); // 9217
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 9203)); // 9217
         assertEquals(1, sw.statistics().dropOversize());
     }
 
@@ -194,14 +195,14 @@ class SwitchCoreTest {
         threeHosts();
         sw.modified(Fakes.config("hub", 1522, 300, 1024));
         assertEquals("hub", sw.policy());
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, udp.sentTo(a));
         assertEquals(1, udp.sentTo(c)); // hub floods known unicast too
         udp.clear();
         sw.modified(Fakes.config("learning", 1522, 300, 1024));
         assertEquals(3, sw.ports().size());
         assertEquals(3, fdb.size());
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, udp.sentTo(a));
         assertEquals(0, udp.sentTo(c));
     }
@@ -237,7 +238,7 @@ class SwitchCoreTest {
         sw.modified(Fakes.config("learning", 99999, 60, 10)); // invalid frame size: whole change refused
         assertEquals("hub", sw.policy());
         threeHosts();
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 9000)); // 9216 still in force
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 9000)); // 9216 still in force
         assertEquals(0, sw.statistics().dropOversize());
     }
 
@@ -248,14 +249,14 @@ class SwitchCoreTest {
         s.attach(t);
         s.bindPolicy(new HubPolicy());
         assertFalse(s.policyActive());
-        t.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
-        t.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46));
+        t.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
+        t.inject(b, TestFrames.frame(BCAST, B_MAC, -1, 46));
         assertEquals(2, s.statistics().dropNoPolicy());
         assertEquals(0, t.sentTotal());
         LearningPolicy learning = new LearningPolicy();
         s.bindPolicy(learning);
         assertTrue(s.policyActive());
-        t.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        t.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(1, t.sentTo(b));
         s.unbindPolicy(learning);
         assertFalse(s.policyActive());
@@ -266,7 +267,7 @@ class SwitchCoreTest {
         sw = newSwitch(Fakes.config("learning", 1522, 30, 1024));
         threeHosts();
         clock.addAndGet(20 * SECOND);
-        udp.inject(b, Fakes.frame(BCAST, B_MAC, -1, 46)); // b stays alive
+        udp.inject(b, TestFrames.frame(BCAST, B_MAC, -1, 46)); // b stays alive
         clock.addAndGet(11 * SECOND);
         sw.expireIdlePorts();
         List<PortInfo> ports = sw.ports();
@@ -275,7 +276,7 @@ class SwitchCoreTest {
         assertNull(fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
         assertEquals(1, fdb.size());
         // a comes back: a new port, learned again
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(2, sw.ports().size());
         assertEquals(4, sw.ports().get(1).id().number());
     }
@@ -296,7 +297,7 @@ class SwitchCoreTest {
         assertEquals(2, sw.ports().size());
         assertEquals(1, sw.statistics().dropPortLimit());
         assertTrue(sw.removePort(sw.ports().get(0).id()));
-        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        udp.inject(c, TestFrames.frame(BCAST, C_MAC, -1, 46));
         assertEquals(2, sw.ports().size());
     }
 
@@ -305,7 +306,7 @@ class SwitchCoreTest {
         FakeTransport other = new FakeTransport("udp2");
         sw.attach(other);
         threeHosts();
-        other.inject(Fakes.endpoint(50000), Fakes.frame(BCAST, "02:00:00:00:00:0d", -1, 46));
+        other.inject(TestFrames.endpoint(50000), TestFrames.frame(BCAST, "02:00:00:00:00:0d", -1, 46));
         assertEquals(1, udp.sentTo(a)); // flooded across transports: one flood domain
         assertEquals(4, sw.ports().size());
 
@@ -314,19 +315,19 @@ class SwitchCoreTest {
         assertEquals(4, sw.ports().size(), "ports are kept");
         assertEquals("detached", sw.ports().get(0).mode());
         assertEquals(4, fdb.size(), "and so is the MAC table");
-        other.inject(Fakes.endpoint(50000), Fakes.frame(A_MAC, "02:00:00:00:00:0d", -1, 46));
+        other.inject(TestFrames.endpoint(50000), TestFrames.frame(A_MAC, "02:00:00:00:00:0d", -1, 46));
         assertEquals(1, sw.statistics().txErrors(), "a frame for a detached port is a transmit error");
 
         FakeTransport successor = new FakeTransport("udp"); // the restarted bundle's new service
         sw.attach(successor);
         assertEquals("raw", sw.ports().get(0).mode());
-        successor.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        successor.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, successor.sentTo(a), "known unicast goes out through the successor");
         assertEquals(4, sw.ports().size(), "no new port for a known endpoint");
         int oldSent = udp.sentTotal();
         long rx = sw.ports().get(1).counters().rxFrames();
         udp.receiver = sw.ingress();
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46)); // a late frame of the old instance: ignored
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46)); // a late frame of the old instance: ignored
         assertEquals(oldSent, udp.sentTotal(), "nothing sent through the old one");
         assertEquals(1, successor.sentTo(a));
         assertEquals(rx, sw.ports().get(1).counters().rxFrames(), "nor counted");
@@ -356,13 +357,13 @@ class SwitchCoreTest {
                 org.osgi.framework.Constants.SERVICE_ID, 1000L));
         assertEquals(1, udp.stops, "the outranked transport is stopped");
         assertEquals(1, better.starts);
-        better.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        better.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, better.sentTo(a), "the ports (and MAC table) are served by the better one");
         assertEquals(3, sw.ports().size());
 
         sw.unbindTransport(better);
         assertEquals(2, udp.starts, "the next best (the first, by registration order) serves again");
-        udp.inject(b, Fakes.frame(A_MAC, B_MAC, -1, 46));
+        udp.inject(b, TestFrames.frame(A_MAC, B_MAC, -1, 46));
         assertEquals(1, udp.sentTo(a));
         sw.unbindTransport(sameRank); // an idle candidate going changes nothing
         assertEquals(2, udp.starts);
@@ -373,21 +374,21 @@ class SwitchCoreTest {
         sw = newSwitch(Fakes.config("learning", 1522, 300, 1024, 100)); // 100 floods/s, bursts of 100
         threeHosts(); // 3 broadcasts, one per port: well within budget
         for (int i = 0; i < 150; i++) {
-            udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+            udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         }
         assertEquals(99, udp.sentTo(b), "the burst left after a's first broadcast, then nothing");
         assertEquals(51, sw.statistics().dropStorm());
         for (int i = 0; i < 50; i++) {
-            udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 46)); // known unicast is never charged
+            udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 46)); // known unicast is never charged
         }
         assertEquals(149, udp.sentTo(b));
         clock.addAndGet(SECOND / 10); // 0.1 s refills 10 floods
         for (int i = 0; i < 20; i++) {
-            udp.inject(a, Fakes.frame("02:00:00:00:99:99", A_MAC, -1, 46)); // unknown unicast is
+            udp.inject(a, TestFrames.frame("02:00:00:00:99:99", A_MAC, -1, 46)); // unknown unicast is
         }
         assertEquals(159, udp.sentTo(b));
         assertEquals(61, sw.statistics().dropStorm());
-        udp.inject(c, Fakes.frame(BCAST, C_MAC, -1, 46));
+        udp.inject(c, TestFrames.frame(BCAST, C_MAC, -1, 46));
         assertEquals(160, udp.sentTo(b), "another port's budget is its own");
         assertEquals(61, sw.ports().get(0).counters().rxDrops(), "counted on the storming port");
     }
@@ -396,7 +397,7 @@ class SwitchCoreTest {
     void failedSendsAreCountedAsTransmitErrors() {
         threeHosts();
         udp.failSends = true;
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46));
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(2, sw.statistics().txErrors());
         assertEquals(1, sw.ports().get(1).counters().txDrops());
     }
@@ -405,13 +406,17 @@ class SwitchCoreTest {
     void framesABatchedTransportAcceptedButCouldNotSendCountAsErrorsNotAsSent() {
         threeHosts();
         SwitchStatistics before = sw.statistics();
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46)); // accepted for b and c (queued by a batched transport)
-        udp.receiver.transmitFailed(udp, 2);                // then both refused when the batch was flushed
+        udp.batched = true;
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46)); // accepted for b and c: queued
+        assertEquals(2, udp.queued());
+        assertEquals(2, udp.flush(2), "the kernel refuses both when the batch goes out");
         SwitchStatistics after = sw.statistics();
         assertEquals(before.txFrames(), after.txFrames(), "nothing was sent");
         assertEquals(before.txErrors() + 2, after.txErrors());
         assertEquals(before.flooded() + 1, after.flooded());
-        udp.inject(a, Fakes.frame(BCAST, A_MAC, -1, 46)); // the next flush works
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
+        assertEquals(0, udp.flush(0));
+        assertEquals(2, udp.sentTotal());
         assertEquals(before.txFrames() + 2, sw.statistics().txFrames(), "sent + errors = frames handed over");
     }
 
@@ -428,7 +433,7 @@ class SwitchCoreTest {
     @Test
     void countersAddUp() {
         threeHosts();
-        udp.inject(a, Fakes.frame(B_MAC, A_MAC, -1, 86)); // 100 bytes
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 86)); // 100 bytes
         SwitchStatistics st = sw.statistics();
         assertEquals(4, st.rxFrames());
         assertEquals(3 * 60 + 100, st.rxBytes());

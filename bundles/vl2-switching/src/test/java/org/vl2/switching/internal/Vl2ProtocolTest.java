@@ -24,6 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.PortInfo;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
 import org.vl2.ipam.Ipv4Pool;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.FrameHeader;
@@ -33,8 +36,6 @@ import org.vl2.protocol.Leave;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Welcome;
 import org.vl2.protocol.Wire;
-import org.vl2.switching.internal.Fakes.FakeTransport;
-import org.vl2.switching.internal.Fakes.MapMacTable;
 
 /** The switch side of the vl2 protocol (docs/protocol.md), networks and leases, through the core's receive path. */
 class Vl2ProtocolTest {
@@ -49,14 +50,14 @@ class Vl2ProtocolTest {
     Path leaseDir;
 
     private final AtomicLong clock = new AtomicLong(1_000 * SECOND);
-    private MapMacTable fdb;
+    private FakeMacTable fdb;
     private FakeTransport vl2;
     private FakeTransport udp;
     private SwitchCore sw;
 
     @BeforeEach
     void setUp() throws Exception {
-        fdb = new MapMacTable();
+        fdb = new FakeMacTable();
         sw = newSwitch();
         sw.bindNetwork(new NetworkDefinition(network(NET_A, "10.147.17.0/24", "fd00:a1::")));
         sw.bindNetwork(new NetworkDefinition(network(NET_B, "10.147.18.0/24", null)));
@@ -88,7 +89,7 @@ class Vl2ProtocolTest {
         Welcome welcome;
 
         Member(int udpPort, long id, String mac) {
-            this.address = Fakes.endpoint(udpPort);
+            this.address = TestFrames.endpoint(udpPort);
             this.id = id;
             this.mac = mac;
         }
@@ -123,7 +124,7 @@ class Vl2ProtocolTest {
         }
 
         void send(String dst, SocketAddress from) {
-            ByteBuffer f = Fakes.frame(dst, mac, -1, 46);
+            ByteBuffer f = TestFrames.frame(dst, mac, -1, 46);
             ByteBuffer d = ByteBuffer.allocateDirect(FrameHeader.LENGTH + f.remaining());
             FrameHeader.write(d, 0, welcome.port(), welcome.token());
             d.position(FrameHeader.LENGTH);
@@ -185,7 +186,7 @@ class Vl2ProtocolTest {
         b.join(NET_A);
         a.send(BCAST);
         byte[] expected = new byte[60];
-        Fakes.frame(BCAST, a.mac, -1, 46).get(expected);
+        TestFrames.frame(BCAST, a.mac, -1, 46).get(expected);
         assertArrayEquals(expected, b.lastFrame());
         assertNull(vl2.last(a.address), "never back to the ingress port");
         vl2.clear();
@@ -198,8 +199,8 @@ class Vl2ProtocolTest {
     void rawPortsAndVl2MembersShareTheDefaultNetwork() throws Exception {
         Member m = new Member(40001, 1, "02:00:00:00:00:01");
         m.join(0);
-        SocketAddress raw = Fakes.endpoint(50000);
-        udp.inject(raw, Fakes.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
+        SocketAddress raw = TestFrames.endpoint(50000);
+        udp.inject(raw, TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
         assertNotNull(m.lastFrame(), "the raw broadcast reaches the member in a FRAME");
         m.send("02:00:00:00:00:aa");
         byte[] got = udp.last(raw);
@@ -248,7 +249,7 @@ class Vl2ProtocolTest {
 
     @Test
     void aFrameOrKeepaliveForAnUnknownSessionGetsUnknownPortNoLongerThanItself() throws Exception {
-        SocketAddress stranger = Fakes.endpoint(40009);
+        SocketAddress stranger = TestFrames.endpoint(40009);
         ByteBuffer ka = ByteBuffer.allocate(24);
         new Keepalive(false, 42, 1234, 1).encode(ka);
         vl2.inject(stranger, ka.flip());
@@ -293,7 +294,7 @@ class Vl2ProtocolTest {
         a.join(NET_A);
         b.join(NET_A);
         a.send(BCAST);
-        SocketAddress natted = Fakes.endpoint(41001);
+        SocketAddress natted = TestFrames.endpoint(41001);
         a.send(BCAST, natted);
         assertEquals(1, sw.ports().stream().filter(p -> p.remote().equals("127.0.0.1:41001")).count());
         assertEquals(2, sw.ports().size(), "no new port");
@@ -374,7 +375,7 @@ class Vl2ProtocolTest {
 
     @Test
     void theSwitchAnswersArpForItsDhcpAddress() throws Exception {
-        SocketAddress raw = Fakes.endpoint(50000);
+        SocketAddress raw = TestFrames.endpoint(50000);
         sw.bindNetwork(new NetworkDefinition(network(0, "10.0.0.0/24", null))); // configures the default network
         ByteBuffer arp = ByteBuffer.allocateDirect(42);
         arp.put(new byte[] {-1, -1, -1, -1, -1, -1, 2, 0, 0, 0, 0, (byte) 0xaa, 8, 6});
@@ -408,7 +409,7 @@ class Vl2ProtocolTest {
     @Test
     void garbageOnTheVl2PortIsCountedAndNeverThrows() {
         Random r = new Random(7);
-        SocketAddress from = Fakes.endpoint(40000);
+        SocketAddress from = TestFrames.endpoint(40000);
         for (int i = 0; i < 20_000; i++) {
             byte[] junk = new byte[r.nextInt(100)];
             r.nextBytes(junk);
@@ -431,14 +432,14 @@ class Vl2ProtocolTest {
     void encapsulatedPortsAreKeyedByRemoteAndNetwork() {
         FakeTransport vxlan = new FakeTransport("vxlan", "vxlan");
         sw.attach(vxlan);
-        SocketAddress vtep = Fakes.endpoint(4789);
+        SocketAddress vtep = TestFrames.endpoint(4789);
         assertNotNull(sw.ingress().attachPort(vxlan, vtep, NET_A), "a static VTEP");
         assertNull(sw.ingress().attachPort(vxlan, vtep, 0xeeL), "not for a network the switch lacks");
-        sw.ingress().receiveFrame(vxlan, vtep, NET_B, Fakes.frame(BCAST, "02:00:00:00:00:0b", -1, 46));
+        sw.ingress().receiveFrame(vxlan, vtep, NET_B, TestFrames.frame(BCAST, "02:00:00:00:00:0b", -1, 46));
         assertEquals(2, sw.ports().size(), "one VTEP, two networks: two ports");
-        sw.ingress().receiveFrame(vxlan, vtep, 0xeeL, Fakes.frame(BCAST, "02:00:00:00:00:0e", -1, 46));
+        sw.ingress().receiveFrame(vxlan, vtep, 0xeeL, TestFrames.frame(BCAST, "02:00:00:00:00:0e", -1, 46));
         assertEquals(1, sw.statistics().dropUnknownNetwork());
-        sw.ingress().receiveFrame(vxlan, Fakes.endpoint(4790), NET_A, Fakes.frame(BCAST, "02:00:00:00:00:0c", -1, 46));
+        sw.ingress().receiveFrame(vxlan, TestFrames.endpoint(4790), NET_A, TestFrames.frame(BCAST, "02:00:00:00:00:0c", -1, 46));
         assertEquals(1, vxlan.sentTo(vtep), "a flood reaches the static VTEP before it said anything");
         clock.addAndGet(400 * SECOND);
         sw.expireIdlePorts();
