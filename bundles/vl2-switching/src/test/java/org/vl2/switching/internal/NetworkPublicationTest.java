@@ -34,6 +34,7 @@ class NetworkPublicationTest {
     Path state;
 
     @Test
+    @SuppressWarnings("try") // the writer is only opened (and closed): that is what moves the switch on
     void aNetworkIsVisibleOnlyOnceItsSettingsApply() throws Exception {
         Path leases = Files.createDirectories(state.resolve("leases"));
         Path fifo = leases.resolve("00000000000000a1.leases");
