@@ -24,12 +24,12 @@ class PortAgentConfigTest {
     private static final String PREFIX = "Invalid configuration org.vl2.agent: ";
 
     private static String error(TestConfig config) {
-        return assertThrows(IllegalArgumentException.class, () -> PortAgent.validate(config)).getMessage();
+        return assertThrows(IllegalArgumentException.class, () -> AgentConfig.validate(config)).getMessage();
     }
 
     @Test
     void defaultsAreTheAnnotationDefaults() throws Exception {
-        Class<PortAgent.Config> c = PortAgent.Config.class;
+        Class<AgentConfig.Config> c = AgentConfig.Config.class;
         assertNull(c.getMethod("switch_address").getDefaultValue(), "switch.address is required: no default");
         assertEquals("vl2tap0", c.getMethod("tap_name").getDefaultValue());
         assertEquals(0, c.getMethod("mtu").getDefaultValue(), "automatic");
@@ -57,17 +57,17 @@ class PortAgentConfigTest {
 
     @Test
     void defaultMtuFitsATaggedFrameInOne1500ByteIpv4Datagram() {
-        assertEquals(1500 - 20 - 8 - 14 - 4, PortAgent.DEFAULT_MTU);
-        assertEquals(1454, PortAgent.DEFAULT_MTU);
-        int taggedFrame = PortAgent.DEFAULT_MTU + 14 + 4;
+        assertEquals(1500 - 20 - 8 - 14 - 4, AgentConfig.DEFAULT_MTU);
+        assertEquals(1454, AgentConfig.DEFAULT_MTU);
+        int taggedFrame = AgentConfig.DEFAULT_MTU + 14 + 4;
         assertEquals(1500, taggedFrame + 8 + 20, "IPv4 + UDP + frame with one 802.1Q tag");
         // and the largest allowed MTU still fits its longest frame (two tags) into one UDP datagram
-        assertEquals(65_507, PortAgent.MAX_MTU + 22);
+        assertEquals(65_507, AgentConfig.MAX_MTU + 22);
     }
 
     @Test
     void validConfiguration() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().raw().switchAddress(" 203.0.113.7:9990 ")
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().raw().switchAddress(" 203.0.113.7:9990 ")
                 .tapName("vl2p%d").mtu(1400).mac("02:00:5e:10:00:01").address("10.1.1.101/24")
                 .address6("fd00:1::101/64").bridge("br0"));
 
@@ -88,7 +88,7 @@ class PortAgentConfigTest {
 
     @Test
     void validVl2Configuration() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress("sw.example.org").network(
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().switchAddress("sw.example.org").network(
                 "0x8056C2E21C000001").name("höst-1").identityFile("/var/lib/vl2/id").address("10.1.1.101/24"));
 
         assertTrue(s.vl2());
@@ -100,14 +100,14 @@ class PortAgentConfigTest {
         assertFalse(s.mtuConfigured());
         assertEquals(1454, s.tap().mtu(), "provisional until the WELCOME says the network's MTU");
 
-        assertEquals(1500, PortAgent.validate(new TestConfig().mtu(1500)).tap().mtu());
-        assertTrue(PortAgent.validate(new TestConfig().mtu(1500)).mtuConfigured());
-        assertEquals(5L, PortAgent.validate(new TestConfig().network(" 5 ")).network());
+        assertEquals(1500, AgentConfig.validate(new TestConfig().mtu(1500)).tap().mtu());
+        assertTrue(AgentConfig.validate(new TestConfig().mtu(1500)).mtuConfigured());
+        assertEquals(5L, AgentConfig.validate(new TestConfig().network(" 5 ")).network());
     }
 
     @Test
     void emptyOptionalsMeanNone() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().network("").identityFile(" "));
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().network("").identityFile(" "));
 
         assertEquals("vl2tap0", s.tap().name());
         assertEquals(1454, s.tap().mtu());
@@ -122,11 +122,11 @@ class PortAgentConfigTest {
 
     @Test
     void switchAddressWithoutPortTakesTheModesPort() {
-        assertEquals(9991, PortAgent.validate(new TestConfig().switchAddress("foo")).switchAddress().port());
-        assertEquals(9990, PortAgent.validate(new TestConfig().raw().switchAddress("foo")).switchAddress().port());
-        SwitchAddress v6 = PortAgent.validate(new TestConfig().switchAddress("[2001:db8::7]")).switchAddress();
+        assertEquals(9991, AgentConfig.validate(new TestConfig().switchAddress("foo")).switchAddress().port());
+        assertEquals(9990, AgentConfig.validate(new TestConfig().raw().switchAddress("foo")).switchAddress().port());
+        SwitchAddress v6 = AgentConfig.validate(new TestConfig().switchAddress("[2001:db8::7]")).switchAddress();
         assertEquals("[2001:db8::7]:9991", v6.toString());
-        SwitchAddress v4 = PortAgent.validate(new TestConfig().raw().switchAddress("203.0.113.7")).switchAddress();
+        SwitchAddress v4 = AgentConfig.validate(new TestConfig().raw().switchAddress("203.0.113.7")).switchAddress();
         assertEquals("203.0.113.7:9990", v4.toString());
         assertFalse(v4.isName());
     }
@@ -161,7 +161,7 @@ class PortAgentConfigTest {
     @Test
     void validationDoesNoDns() {
         // a name that cannot resolve is valid configuration: it is resolved (and retried) when the agent runs
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchAddress("no-such-host.invalid:9990"));
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().switchAddress("no-such-host.invalid:9990"));
         assertTrue(s.switchAddress().isName());
     }
 
@@ -223,7 +223,7 @@ class PortAgentConfigTest {
 
     @Test
     void validVxlanConfiguration() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().vxlan(42).switchAddress("203.0.113.7")
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().vxlan(42).switchAddress("203.0.113.7")
                 .address("10.1.1.101/24"));
 
         assertTrue(s.vxlan());
@@ -231,7 +231,7 @@ class PortAgentConfigTest {
         assertEquals("vxlan", s.mode());
         assertEquals(42, s.vni());
         assertEquals(4789, s.switchAddress().port(), "the IANA VXLAN port when none is given");
-        assertEquals("[2001:db8::7]:4789", PortAgent.validate(new TestConfig().vxlan(42)
+        assertEquals("[2001:db8::7]:4789", AgentConfig.validate(new TestConfig().vxlan(42)
                 .switchAddress("[2001:db8::7]")).switchAddress().toString());
         assertEquals(1450, s.tap().mtu(), "1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet, as a Linux vxlan device");
         assertFalse(s.mtuConfigured());
@@ -239,22 +239,22 @@ class PortAgentConfigTest {
         assertEquals(25_000, s.keepaliveMillis());
 
         // the extremes of 24 bits
-        assertEquals(1, PortAgent.validate(new TestConfig().vxlan(1)).vni());
-        assertEquals(16_777_215, PortAgent.validate(new TestConfig().vxlan(16_777_215)).vni());
+        assertEquals(1, AgentConfig.validate(new TestConfig().vxlan(1)).vni());
+        assertEquals(16_777_215, AgentConfig.validate(new TestConfig().vxlan(16_777_215)).vni());
         // a configured vni wins over the network, whatever the network
-        assertEquals(7, PortAgent.validate(new TestConfig().vxlan(7).network("8056c2e21c000001")).vni());
+        assertEquals(7, AgentConfig.validate(new TestConfig().vxlan(7).network("8056c2e21c000001")).vni());
         // the other modes have no VNI
-        assertEquals(0, PortAgent.validate(new TestConfig().vni(42)).vni());
-        assertEquals(0, PortAgent.validate(new TestConfig().raw().vni(42)).vni());
+        assertEquals(0, AgentConfig.validate(new TestConfig().vni(42)).vni());
+        assertEquals(0, AgentConfig.validate(new TestConfig().raw().vni(42)).vni());
     }
 
     @Test
     void vxlanVniDefaultsToTheNetworkId() {
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().vxlan(0).network("2a"));
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().vxlan(0).network("2a"));
         assertEquals(42, s.vni());
         assertEquals(42L, s.network());
-        assertEquals(0xff_ffff, PortAgent.validate(new TestConfig().vxlan(0).network("0xFFFFFF")).vni());
-        assertEquals(1, PortAgent.validate(new TestConfig().vxlan(0).network("0000000000000001")).vni());
+        assertEquals(0xff_ffff, AgentConfig.validate(new TestConfig().vxlan(0).network("0xFFFFFF")).vni());
+        assertEquals(1, AgentConfig.validate(new TestConfig().vxlan(0).network("0000000000000001")).vni());
     }
 
     @Test
@@ -281,8 +281,8 @@ class PortAgentConfigTest {
         String mtu = "allowed: 0 (automatic: 1450) or 68..65477, so that the longest frame, MTU + 22 + the 8-byte VXLAN"
                 + " header, fits one UDP datagram)";
         assertEquals(PREFIX + "mtu=65478 (" + mtu, error(new TestConfig().vxlan(42).mtu(65478)));
-        assertEquals(65477, PortAgent.validate(new TestConfig().vxlan(42).mtu(65477)).tap().mtu());
-        assertEquals(65_507, PortAgent.MAX_VXLAN_MTU + 22 + 8);
+        assertEquals(65477, AgentConfig.validate(new TestConfig().vxlan(42).mtu(65477)).tap().mtu());
+        assertEquals(65_507, AgentConfig.MAX_VXLAN_MTU + 22 + 8);
     }
 
     @Test
@@ -301,7 +301,7 @@ class PortAgentConfigTest {
         String umlauts = "ä".repeat(14);
         assertEquals(PREFIX + "name=" + umlauts + " (28 bytes of UTF-8; the JOIN carries at most 27)",
                 error(new TestConfig().name(umlauts)));
-        PortAgent.validate(new TestConfig().name("ä".repeat(13) + "x"));
+        AgentConfig.validate(new TestConfig().name("ä".repeat(13) + "x"));
     }
 
     @Test
@@ -361,46 +361,46 @@ class PortAgentConfigTest {
         assertEquals(PREFIX + "mtu=67 (" + raw, error(new TestConfig().raw().mtu(67)));
         assertEquals(PREFIX + "mtu=65486 (" + raw, error(new TestConfig().raw().mtu(65486)));
         assertEquals(PREFIX + "mtu=-1 (" + raw, error(new TestConfig().raw().mtu(-1)));
-        PortAgent.validate(new TestConfig().raw().mtu(68));
-        PortAgent.validate(new TestConfig().raw().mtu(65485));
-        assertEquals(1454, PortAgent.validate(new TestConfig().raw().mtu(0)).tap().mtu());
+        AgentConfig.validate(new TestConfig().raw().mtu(68));
+        AgentConfig.validate(new TestConfig().raw().mtu(65485));
+        assertEquals(1454, AgentConfig.validate(new TestConfig().raw().mtu(0)).tap().mtu());
 
         // vl2: the 16-byte header takes room too
         String vl2 = "allowed: 0 (automatic: the network's MTU) or 68..65469, so that the longest frame, MTU + 22 +"
                 + " the 16-byte header, fits one UDP datagram)";
         assertEquals(PREFIX + "mtu=65470 (" + vl2, error(new TestConfig().plaintext().mtu(65470)));
         assertEquals(PREFIX + "mtu=67 (" + vl2, error(new TestConfig().plaintext().mtu(67)));
-        PortAgent.validate(new TestConfig().plaintext().mtu(65469));
-        assertEquals(65_507, PortAgent.MAX_VL2_MTU + 22 + 16);
+        AgentConfig.validate(new TestConfig().plaintext().mtu(65469));
+        assertEquals(65_507, AgentConfig.MAX_VL2_MTU + 22 + 16);
 
         // encrypted: and the 16-byte tag
         String sealed = "allowed: 0 (automatic: the network's MTU) or 68..65453, so that the longest frame, MTU + 22"
                 + " + the 16-byte header + the 16-byte tag, fits one UDP datagram)";
         assertEquals(PREFIX + "mtu=65454 (" + sealed, error(new TestConfig().mtu(65454)));
         assertEquals(PREFIX + "mtu=67 (" + sealed, error(new TestConfig().mtu(67)));
-        PortAgent.validate(new TestConfig().mtu(65453));
-        assertEquals(65_507, PortAgent.MAX_SEALED_MTU + 22 + 16 + 16);
-        assertEquals(65_507, PortAgent.MAX_SEALED_FRAME + 16 + 16);
+        AgentConfig.validate(new TestConfig().mtu(65453));
+        assertEquals(65_507, AgentConfig.MAX_SEALED_MTU + 22 + 16 + 16);
+        assertEquals(65_507, AgentConfig.MAX_SEALED_FRAME + 16 + 16);
     }
 
     @Test
     void encryptionIsOnByDefaultAndTakesTheSwitchKeyInBase64OrHex() {
         String key = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="; // RFC 7748's Alice, as docs/crypto.md shows it
-        PortAgent.Settings s = PortAgent.validate(new TestConfig().switchKey(" " + key + " "));
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().switchKey(" " + key + " "));
         assertTrue(s.encrypted());
         assertEquals(key, Identity.fingerprint(s.switchKey()));
         String hex = HexFormat.of().formatHex(Base64.getDecoder().decode(key));
-        assertArrayEquals(s.switchKey(), PortAgent.validate(new TestConfig().switchKey(hex.toUpperCase())).switchKey());
+        assertArrayEquals(s.switchKey(), AgentConfig.validate(new TestConfig().switchKey(hex.toUpperCase())).switchKey());
 
         // without a key validate passes: the agent says what to do when it starts (PortAgentEncryptedTest)
-        assertTrue(PortAgent.validate(new TestConfig()).encrypted());
-        assertNull(PortAgent.validate(new TestConfig()).switchKey());
+        assertTrue(AgentConfig.validate(new TestConfig()).encrypted());
+        assertNull(AgentConfig.validate(new TestConfig()).switchKey());
 
         // plaintext, raw and vxlan modes: no encryption, the key is not even looked at
-        assertFalse(PortAgent.validate(new TestConfig().plaintext().switchKey("junk")).encrypted());
-        assertNull(PortAgent.validate(new TestConfig().plaintext().switchKey(key)).switchKey());
-        assertFalse(PortAgent.validate(new TestConfig().raw().switchKey("junk")).encrypted());
-        assertFalse(PortAgent.validate(new TestConfig().vxlan(42).switchKey("junk")).encrypted());
+        assertFalse(AgentConfig.validate(new TestConfig().plaintext().switchKey("junk")).encrypted());
+        assertNull(AgentConfig.validate(new TestConfig().plaintext().switchKey(key)).switchKey());
+        assertFalse(AgentConfig.validate(new TestConfig().raw().switchKey("junk")).encrypted());
+        assertFalse(AgentConfig.validate(new TestConfig().vxlan(42).switchKey("junk")).encrypted());
     }
 
     @ParameterizedTest

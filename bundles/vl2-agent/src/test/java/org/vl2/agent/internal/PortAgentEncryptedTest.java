@@ -186,7 +186,7 @@ class PortAgentEncryptedTest {
         assertEquals(65_475, join.maxFrameSize(), "a datagram's worth, less the header and the tag");
         assertEquals(Join.CAP_IPV6, join.capabilities());
         assertNull(join.requestedIpv4());
-        assertEquals(new Join(0, 0, 0, 64, 0, null, PortAgent.hostName()).name(), join.name());
+        assertEquals(new Join(0, 0, 0, 64, 0, null, AgentConfig.hostName()).name(), join.name());
         assertFalse(contains(initiation.data(), Arrays.copyOfRange(ByteBuffer.allocate(8).putLong(join.nonce())
                 .array(), 0, 8)), "the JOIN travels encrypted");
 

@@ -84,7 +84,7 @@ class PortAgentKernelTest {
         assertEquals(AgentState.RUNNING, s.state());
         assertEquals(name, s.tapName());
         assertEquals(tapMac, s.tapMac());
-        assertEquals(PortAgent.DEFAULT_MTU, s.mtu());
+        assertEquals(AgentConfig.DEFAULT_MTU, s.mtu());
         String link = Kernel.exec("ip", "-o", "link", "show", "dev", name).output();
         assertTrue(link.contains(" mtu 1454 ") && link.contains("link/ether " + tapMac + " "), link);
         assertTrue(Kernel.exec("ip", "-o", "-4", "addr", "show", "dev", name).output().contains(" " + net + "1/24 "));

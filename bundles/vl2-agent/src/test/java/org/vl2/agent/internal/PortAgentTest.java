@@ -459,7 +459,7 @@ class PortAgentTest {
     @Test
     void keepaliveIntervalIsValidated() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> PortAgent.validate(new TestConfig().raw().keepaliveSeconds(-1)));
+                () -> AgentConfig.validate(new TestConfig().raw().keepaliveSeconds(-1)));
         assertTrue(e.getMessage().contains("keepalive.seconds=-1"), e.getMessage());
     }
 }

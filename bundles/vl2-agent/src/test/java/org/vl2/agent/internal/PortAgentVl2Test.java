@@ -145,7 +145,7 @@ class PortAgentVl2Test {
         assertEquals(65_491, join.maxFrameSize(), "automatic MTU: as large a frame as a datagram can carry");
         assertEquals(Join.CAP_IPV6, join.capabilities(), "no address6 configured: asks for IPv6");
         assertNull(join.requestedIpv4(), "no address configured: one from the pool");
-        assertEquals(new Join(0, 0, 0, 64, 0, null, PortAgent.hostName()).name(), join.name());
+        assertEquals(new Join(0, 0, 0, 64, 0, null, AgentConfig.hostName()).name(), join.name());
 
         assertTrue(await(3_000, () -> agent.status().mtu() == 1400 && agent.status().state() == AgentState.RUNNING),
                 agent.status().toString());

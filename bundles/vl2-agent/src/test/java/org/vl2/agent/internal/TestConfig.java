@@ -2,18 +2,18 @@ package org.vl2.agent.internal;
 
 import java.lang.annotation.Annotation;
 
-/** A {@link PortAgent.Config} with the annotation's defaults, changed field by field. */
-final class TestConfig implements PortAgent.Config {
+/** A {@link AgentConfig.Config} with the annotation's defaults, changed field by field. */
+final class TestConfig implements AgentConfig.Config {
 
     String switchAddress = "127.0.0.1:9990";
-    String tapName = PortAgent.DEFAULT_TAP_NAME;
+    String tapName = AgentConfig.DEFAULT_TAP_NAME;
     int mtu = 0;
     String mac = "";
     String address = "";
     String address6 = "";
     String bridge = "";
-    String mode = PortAgent.MODE_VL2;
-    int keepaliveSeconds = PortAgent.DEFAULT_KEEPALIVE_SECONDS;
+    String mode = AgentConfig.MODE_VL2;
+    int keepaliveSeconds = AgentConfig.DEFAULT_KEEPALIVE_SECONDS;
     String network = "0";
     String name = "";
     String identityFile = MemberIdentity.DEFAULT_FILE;
@@ -26,12 +26,12 @@ final class TestConfig implements PortAgent.Config {
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
-        return mode(PortAgent.MODE_RAW);
+        return mode(AgentConfig.MODE_RAW);
     }
 
     /** vxlan mode with this VNI. */
     TestConfig vxlan(int v) {
-        return mode(PortAgent.MODE_VXLAN).vni(v);
+        return mode(AgentConfig.MODE_VXLAN).vni(v);
     }
 
     /** vl2 mode in plaintext (the JOIN in the clear, no sealed frames), as before encryption. */
@@ -131,7 +131,7 @@ final class TestConfig implements PortAgent.Config {
 
     @Override
     public Class<? extends Annotation> annotationType() {
-        return PortAgent.Config.class;
+        return AgentConfig.Config.class;
     }
 
     @Override
