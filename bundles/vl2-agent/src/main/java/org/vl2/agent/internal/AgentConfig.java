@@ -52,26 +52,6 @@ final class AgentConfig {
     static final int MAX_MTU = MAX_UDP_PAYLOAD - TapDevice.FRAME_OVERHEAD;
     /** vl2 mode: the FRAME header in front of each frame. */
     static final int HEADER = FrameHeader.LENGTH;
-    /** Offload: where segments are built in {@link #segmentBuffer}, room for any protocol header in front. */
-    static final int SEGMENT_AT = HEADER;
-    /** A non-blocking send that finds the socket's buffer full retries this often, this far apart, then drops. */
-    static final int SEND_RETRIES = 100;
-    /** Batched link: how long a flush waits for room in a full send buffer (about SEND_RETRIES' 2 ms). */
-    static final int SEND_WAIT_MILLIS = 2;
-    /**
-     * Batched link: messages per recvmmsg/sendmmsg. A message is up to 64 datagrams with GRO/GSO, and a TAP read
-     * makes one or two; each slot is 64 KiB of native memory that becomes resident once a message fills it, so
-     * few slots keep the agent small (8: at most 1 MiB).
-     */
-    static final int LINK_BATCH = 8;
-    /** Batched link: most TAP reads whose frames leave together (a bound on the latency a burst adds). */
-    static final int TAP_DRAIN = 32;
-    /**
-     * Batched link: SO_RCVBUF/SO_SNDBUF (capped by net.core.rmem_max/wmem_max). Kernel memory, not the agent's: a
-     * GRO message of 64 datagrams takes about 100 KiB of it, so 1 MiB held only ten of the switch's bursts.
-     */
-    static final int LINK_SOCKET_BUFFER_BYTES = 4 << 20;
-    static final long SEND_RETRY_NANOS = 20_000;
     /** vl2 mode: the longest frame one datagram can carry behind its header. */
     static final int MAX_VL2_FRAME = MAX_UDP_PAYLOAD - HEADER;
     /** vl2 mode: the largest MTU whose longest frame still fits one datagram with its header. */
@@ -89,9 +69,6 @@ final class AgentConfig {
     static final String NO_SWITCH_KEY = "Port agent not started: set switch.key to the switch's public key (the switch"
             + " logs it at start: 'Switch public key ...', and vl2:members shows it), or set trust.on.first.use to pin"
             + " the key the switch presents on first contact";
-    /** Encrypted vl2 mode: a sealed KEEPALIVE (header, sequence, tag) and a sealed LEAVE (header, tag). */
-    static final int SEALED_KEEPALIVE_LENGTH = HEADER + 8 + TAG;
-    static final int SEALED_LEAVE_LENGTH = HEADER + TAG;
     /**
      * vxlan mode: 1500 - 20 IPv4 - 8 UDP - 8 VXLAN - 14 Ethernet = 1450, the MTU of a Linux vxlan device over a
      * 1500-byte underlay (a frame with an 802.1Q tag then exceeds 1500 by 4 and is fragmented, as the kernel's).
@@ -100,10 +77,8 @@ final class AgentConfig {
     /** vxlan mode: the largest MTU whose longest frame still fits one datagram behind the VXLAN header. */
     static final int MAX_VXLAN_MTU = MAX_UDP_PAYLOAD - VxlanHeader.LENGTH - TapDevice.FRAME_OVERHEAD;
     static final String DEFAULT_TAP_NAME = "vl2tap0";
-    static final int SOCKET_BUFFER_BYTES = 1 << 20;
     /** The JOIN carries the name in this many UTF-8 bytes at most. */
     static final int MAX_NAME_BYTES = 27;
-
 
     /** Configuration of the port agent, PID {@value AgentConfig#PID}. */
     @ObjectClassDefinition(name = "vl2 port agent",

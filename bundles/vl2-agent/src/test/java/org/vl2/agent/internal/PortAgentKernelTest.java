@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.vl2.agent.internal.PortAgentTest.await;
+import static org.vl2.agent.internal.AgentTestBase.await;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -137,7 +137,7 @@ class PortAgentKernelTest {
         // (c) stop: the device is gone, the threads have ended
         agent.deactivate();
         assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
         s = agent.status();
         assertEquals(AgentState.STOPPED, s.state());
         assertNull(s.localAddress());
@@ -206,7 +206,7 @@ class PortAgentKernelTest {
         agent.deactivate();
         assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no LEAVE");
         assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
     }
 
     /**
@@ -265,7 +265,7 @@ class PortAgentKernelTest {
         agent.deactivate();
         assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no sealed LEAVE");
         assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
     }
 
     @Test
@@ -280,7 +280,7 @@ class PortAgentKernelTest {
         assertTrue(await(3_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
         String problem = agent.status().problem();
         assertTrue(problem.startsWith("Reading from TAP device " + name + " failed: "), problem);
-        assertTrue(await(3_000, () -> !agent.threadsAlive()), "threads still running");
+        assertTrue(await(3_000, () -> !agent.diagnostics.threadsAlive()), "threads still running");
         agent.deactivate();
         assertEquals(AgentState.STOPPED, agent.status().state());
     }

@@ -10,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.vl2.agent.internal.PortAgentTest.FAST;
-import static org.vl2.agent.internal.PortAgentTest.await;
-import static org.vl2.agent.internal.PortAgentTest.frame;
 
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -28,9 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
@@ -51,52 +46,12 @@ import org.vl2.tap.Cidr;
  * are {@link PortAgentTest#FAST}: JOIN every 100 ms, slow retry 600 ms, and the test switch's keepalive interval
  * of 2 "seconds" is 200 ms (3 silent intervals: 600 ms).
  */
-class PortAgentVl2Test {
-
-    /** Whether the agents use the batched socket (UDP offload); NioPortAgentVl2Test runs these tests without. */
-    boolean udpOffload() {
-        return true;
-    }
+class PortAgentVl2Test extends AgentTestBase {
 
     private static final long INTERVAL = 200;
 
-    @TempDir
-    Path dir;
-
-    private final FakeTap.Factory factory = new FakeTap.Factory();
-    private final List<PortAgent> agents = new ArrayList<>();
-    private final List<TestSwitch> switches = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws IOException {
-        for (PortAgent a : agents) {
-            if (a.status().state() != AgentState.STOPPED) {
-                a.deactivate();
-            }
-        }
-        for (TestSwitch s : switches) {
-            s.close();
-        }
-    }
-
-    private TestSwitch vl2Switch() throws IOException {
-        TestSwitch s = TestSwitch.vl2OnLoopback();
-        switches.add(s);
-        return s;
-    }
-
-    private Path identityFile() {
-        return dir.resolve("data/vl2/agent-identity");
-    }
-
     private TestConfig config(TestSwitch sw) throws IOException {
         return new TestConfig().plaintext().switchAddress(sw.address()).identityFile(identityFile().toString());
-    }
-
-    private PortAgent agent(TestConfig config) {
-        PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), InetAddress::getByName, FAST);
-        agents.add(a);
-        return a;
     }
 
     /** An agent that has joined and whose TAP device has the WELCOME's MTU (1400 unless configured). */
@@ -342,8 +297,8 @@ class PortAgentVl2Test {
 
         assertEquals(61, tap.toKernel.poll(2, TimeUnit.SECONDS).length, "the valid frame after them");
         assertTrue(await(1_000, () -> agent.status().drops() == drops + 9), agent.status().toString());
-        assertEquals(2, agent.foreignDrops());
-        assertEquals(7, agent.malformedDrops());
+        assertEquals(2, counters(agent).foreign.get());
+        assertEquals(7, counters(agent).malformed.get());
         assertTrue(tap.toKernel.isEmpty());
         assertEquals(AgentState.RUNNING, agent.status().state());
         assertEquals(port.port(), agent.status().portId());
@@ -367,13 +322,13 @@ class PortAgentVl2Test {
         TestSwitch sw = vl2Switch();
         PortAgent agent = joined(config(sw));
         TestSwitch.Session port = sw.sessionOf(member());
-        long malformed = agent.malformedDrops();
+        long malformed = counters(agent).malformed.get();
 
         ByteBuffer b = ByteBuffer.allocate(64);
         new Welcome(0, 12345, 999, 42, 1280, 2, null, 0, null, 0).encode(b);
         sw.sendRaw(port, b.array());
 
-        assertTrue(await(1_000, () -> agent.malformedDrops() == malformed + 1));
+        assertTrue(await(1_000, () -> counters(agent).malformed.get() == malformed + 1));
         assertEquals(port.port(), agent.status().portId());
         assertEquals(1400, agent.status().mtu());
         sw.sendFrame(port, frame(60, 1));
@@ -415,7 +370,8 @@ class PortAgentVl2Test {
             }
         }
         // the agent counts a keepalive once its send returned, which may be after the switch got it
-        assertTrue(await(1_000, () -> agent.keepalivesSent() >= ks.size()), agent.keepalivesSent() + " < " + ks.size());
+        assertTrue(await(1_000, () -> counters(agent).keepalives.get() >= ks.size()),
+                counters(agent).keepalives.get() + " < " + ks.size());
 
         assertNotNull(agent.status().switchRtt(), "the ACKs give the round trip");
         assertTrue(agent.status().switchRtt().toMillis() < 500, agent.status().switchRtt().toString());
@@ -513,7 +469,7 @@ class PortAgentVl2Test {
         sw.joins.clear();
         assertTrue(await(2_000, () -> sw.joins.size() >= 3), "JOINs while silent: " + sw.joins.size());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
-        assertEquals(1, agent.joinProblemsLogged(), "logged once, not per JOIN");
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per JOIN");
 
         sw.silent = false;
         assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
@@ -543,7 +499,7 @@ class PortAgentVl2Test {
         assertNotNull(b, "no retry");
         long gap = TimeUnit.NANOSECONDS.toMillis(b.nanos() - a.nanos());
         assertTrue(gap >= 550, "retried after " + gap + " ms, not slowly");
-        assertEquals(1, agent.joinProblemsLogged(), "logged once, not per retry");
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per retry");
         assertEquals(0, agent.status().portId());
 
         sw.networks.add(5L);
@@ -566,7 +522,7 @@ class PortAgentVl2Test {
         sw.joinError = new ProtocolError(ErrorCode.PORT_LIMIT, 0, 0, "");
         assertTrue(await(2_000, () -> agent.status().problem().contains("(port-limit): the switch has no free port")),
                 agent.status().toString());
-        assertEquals(2, agent.joinProblemsLogged(), "a new problem is logged again");
+        assertEquals(2, counters(agent).joinProblemsLogged.get(), "a new problem is logged again");
     }
 
     @Test
@@ -583,7 +539,7 @@ class PortAgentVl2Test {
         assertNull(next(sw, Wire.JOIN, 400), "no more JOINs");
         agent.deactivate();
         assertEquals(AgentState.STOPPED, agent.status().state());
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
     }
 
     @Test
@@ -628,7 +584,7 @@ class PortAgentVl2Test {
         assertTrue(await(2_000, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertEquals(0, agent.status().portId());
-        assertTrue(agent.joinsSent() >= 3);
+        assertTrue(counters(agent).joins.get() >= 3);
 
         // answering at last: running
         sw.silent = false;
@@ -638,7 +594,7 @@ class PortAgentVl2Test {
     @Test
     void aRawSwitchIsRecognisedByWhatItSends() throws Exception {
         TestSwitch raw = TestSwitch.onLoopback(); // does not speak vl2: the JOIN is just a datagram to it
-        switches.add(raw);
+        closeLater(raw);
         PortAgent agent = agent(config(raw));
         TestSwitch.Datagram join = raw.receive(2_000);
         assertNotNull(join);
@@ -684,7 +640,7 @@ class PortAgentVl2Test {
         assertEquals(port.token(), leave.token());
         assertTrue(await(1_000, () -> sw.sessionOf(port.member()) == null), "the switch removed the port");
         assertFalse(tap.isOpen());
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
         assertEquals(AgentState.STOPPED, agent.status().state());
         assertNotNull(next(sw, Wire.LEAVE, 1_000));
         assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "nothing after the LEAVE");

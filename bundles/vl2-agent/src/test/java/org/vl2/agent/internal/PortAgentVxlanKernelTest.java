@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.vl2.agent.internal.PortAgentTest.await;
+import static org.vl2.agent.internal.AgentTestBase.await;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -109,7 +109,7 @@ class PortAgentVxlanKernelTest {
 
         agent.deactivate();
         assertTrue(await(2_000, () -> !Kernel.exists(tapName)), "TAP device " + tapName + " still exists after stop");
-        assertFalse(agent.threadsAlive());
+        assertFalse(agent.diagnostics.threadsAlive());
     }
 
     private static void ok(String... cmd) {

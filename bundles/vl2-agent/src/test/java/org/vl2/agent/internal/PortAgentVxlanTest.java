@@ -5,20 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.vl2.agent.internal.PortAgentTest.FAST;
-import static org.vl2.agent.internal.PortAgentTest.await;
-import static org.vl2.agent.internal.PortAgentTest.frame;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
@@ -29,40 +22,7 @@ import org.vl2.api.MacAddress;
  * vxlan mode against a {@link VxlanTestSwitch} on loopback (127.0.0.2) with an in-memory TAP device: frames both
  * ways behind the RFC 7348 header, what is dropped and how it is counted, the keepalive, the VXLAN port in use.
  */
-class PortAgentVxlanTest {
-
-    /** Whether the agents use the batched socket (UDP offload); NioPortAgentVxlanTest runs these tests without. */
-    boolean udpOffload() {
-        return true;
-    }
-
-    private final FakeTap.Factory factory = new FakeTap.Factory();
-    private final List<PortAgent> agents = new ArrayList<>();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (PortAgent a : agents) {
-            if (a.status().state() != AgentState.STOPPED) {
-                a.deactivate();
-            }
-        }
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-    }
-
-    private PortAgent agent(TestConfig config) {
-        PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), InetAddress::getByName, FAST);
-        agents.add(a);
-        return a;
-    }
-
-    private VxlanTestSwitch vxlanSwitch() throws IOException {
-        VxlanTestSwitch s = VxlanTestSwitch.start();
-        closeables.add(s);
-        return s;
-    }
+class PortAgentVxlanTest extends AgentTestBase {
 
     @Test
     void forwardsFramesBothWaysBehindTheVxlanHeader() throws Exception {
@@ -152,8 +112,8 @@ class PortAgentVxlanTest {
 
         assertEquals(70, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
         assertTrue(await(1_000, () -> agent.status().drops() == 10), agent.status().toString());
-        assertEquals(3, agent.foreignDrops(), "two other VNIs and the stranger");
-        assertEquals(5, agent.malformedDrops(), "two without the I flag, no frame, a runt, no header");
+        assertEquals(3, counters(agent).foreign.get(), "two other VNIs and the stranger");
+        assertEquals(5, counters(agent).malformed.get(), "two without the I flag, no frame, a runt, no header");
         // the frame reaches the TAP device a moment before the agent counts it
         assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 1 && agent.status().tapTxBytes() == 70),
                 agent.status().toString());
@@ -174,7 +134,7 @@ class PortAgentVxlanTest {
         PortAgent agent = agent(new TestConfig().vxlan(42).switchAddress(sw.address()));
 
         sw.send(sw.stranger, VxlanTestSwitch.encapsulate(0x08, 42, frame(64, 1)));
-        assertTrue(await(1_000, () -> agent.foreignDrops() == 1), agent.status().toString());
+        assertTrue(await(1_000, () -> counters(agent).foreign.get() == 1), agent.status().toString());
         assertNull(agent.status().lastFromSwitch());
         assertEquals(0, agent.status().tapTxFrames());
     }
@@ -195,7 +155,8 @@ class PortAgentVxlanTest {
         assertArrayEquals(mac, Arrays.copyOfRange(f, 0, 6), "to its own MAC: the switch filters it");
         assertArrayEquals(mac, Arrays.copyOfRange(f, 6, 12));
         assertEquals(0x88b5, ((f[12] & 0xff) << 8) | (f[13] & 0xff));
-        assertTrue(agent.keepalivesSent() >= 1);
+        // counted once its send returned, which may be after the switch got it
+        assertTrue(await(1_000, () -> counters(agent).keepalives.get() >= 1));
         assertEquals(0, agent.status().tapRxFrames(), "keepalives are not counted as TAP traffic");
     }
 
@@ -215,20 +176,21 @@ class PortAgentVxlanTest {
             assertNotNull(d, "frame " + seq + " did not arrive");
             assertArrayEquals(f, d.frame(), "frame " + seq + " (a keepalive in between?)");
         }
-        assertEquals(0, agent.keepalivesSent());
+        assertEquals(0, counters(agent).keepalives.get());
 
         // silence: now it comes
         VxlanTestSwitch.Datagram keepalive = sw.receive(3_000);
         assertNotNull(keepalive, "no keepalive after the traffic stopped");
         assertArrayEquals(Arrays.copyOfRange(keepalive.frame(), 0, 6), Arrays.copyOfRange(keepalive.frame(), 6, 12));
-        assertTrue(agent.keepalivesSent() >= 1);
+        // counted once its send returned, which may be after the switch got it
+        assertTrue(await(1_000, () -> counters(agent).keepalives.get() >= 1));
     }
 
     @Test
     void theVxlanPortInUseIsReportedAndRetried() throws Exception {
         VxlanTestSwitch sw = vxlanSwitch();
         DatagramChannel squatter = DatagramChannel.open();
-        closeables.add(squatter);
+        closeLater(squatter);
         squatter.bind(sw.agent());
 
         PortAgent agent = agent(new TestConfig().vxlan(42).switchAddress(sw.address()));

@@ -1,0 +1,86 @@
+package org.vl2.agent.internal;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What one port agent counted: frames and bytes each way (the status shows them), drops and why, control messages.
+ * Every thread adds to it; the status, the keepalive timers (which compare counters instead of stamping times on
+ * the data path) and tests read it. Plain atomics: no lock, no allocation per frame.
+ */
+final class Counters {
+
+    /** Frames (bytes) read from the TAP device and sent to the switch. */
+    final AtomicLong tapRxFrames = new AtomicLong();
+    final AtomicLong tapRxBytes = new AtomicLong();
+    /** Frames (bytes) from the switch written to the TAP device. */
+    final AtomicLong tapTxFrames = new AtomicLong();
+    final AtomicLong tapTxBytes = new AtomicLong();
+    /** Everything not delivered, either way, whatever the reason (the parts below included). */
+    final AtomicLong drops = new AtomicLong();
+    /** vl2 and vxlan modes: datagrams for another port id, token, session or VNI, or from another address. */
+    final AtomicLong foreign = new AtomicLong();
+    /** Datagrams that are not valid messages for this agent. */
+    final AtomicLong malformed = new AtomicLong();
+    /** Encrypted: sealed messages and handshake responses that did not open (forged, modified, replayed, expired). */
+    final AtomicLong unopened = new AtomicLong();
+    /** Encrypted: handshakes completed (the first join, re-joins and rekeys). */
+    final AtomicLong handshakes = new AtomicLong();
+    /** Encrypted: COOKIE-REPLYs that opened. */
+    final AtomicLong cookieReplies = new AtomicLong();
+    /** vl2 mode: JOIN (handshake), KEY-REQUEST, KEEPALIVE and LEAVE messages sent. */
+    final AtomicLong controlSent = new AtomicLong();
+    /** Keepalives sent: raw or VXLAN keepalive frames, vl2 KEEPALIVE messages. */
+    final AtomicLong keepalives = new AtomicLong();
+    /** vl2 mode: JOINs sent (encrypted: handshakes, each carrying one). */
+    final AtomicLong joins = new AtomicLong();
+    /** WARN lines logged about join problems: once per change, not per retry. */
+    final AtomicLong joinProblemsLogged = new AtomicLong();
+    /** Offload: superframes read from the TAP device and cut into frames, and superframes written to it. */
+    final AtomicLong superframesIn = new AtomicLong();
+    final AtomicLong superframesOut = new AtomicLong();
+
+    /** A frame sent to the switch. */
+    void sent(int bytes) {
+        tapRxFrames.incrementAndGet();
+        tapRxBytes.addAndGet(bytes);
+    }
+
+    /** {@code frames} frames of {@code bytes} in all written to the TAP device. */
+    void delivered(int frames, int bytes) {
+        tapTxFrames.addAndGet(frames);
+        tapTxBytes.addAndGet(bytes);
+    }
+
+    void drop() {
+        drops.incrementAndGet();
+    }
+
+    /** Not for this agent (another port, session, VNI or address): a drop. */
+    void foreign() {
+        foreign.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** Not a valid message for this agent: a drop. */
+    void malformed() {
+        malformed.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** Sealed, but it did not open: a drop. */
+    void unopened() {
+        unopened.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** Frames a batched send counted as sent and then refused: they are drops after all. */
+    void refused(int frames) {
+        drops.addAndGet(frames);
+        tapRxFrames.addAndGet(-frames);
+    }
+
+    /** What the agent sent to the switch in all (frames and control messages): the keepalive timers compare it. */
+    long sentToSwitch() {
+        return tapRxFrames.get() + controlSent.get();
+    }
+}

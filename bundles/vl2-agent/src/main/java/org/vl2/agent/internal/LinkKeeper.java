@@ -1,0 +1,401 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.PortUnreachableException;
+import java.net.ProtocolFamily;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
+
+/**
+ * Keeps the agent's {@link LinkEndpoint} to the switch: resolves the switch's address, opens the socket, replaces it
+ * when the address changed or the socket's local address left this host (reusing the local port), and tells a
+ * switch that answers with ICMP port unreachable from one that is merely silent. The pumps only use the current
+ * link and report what they saw ({@link #heard}, {@link #unreachable}, {@link #wantCheck}).
+ *
+ * <p><b>Connected.</b> In raw and vl2 modes the socket is connected to the switch's address, so the kernel accepts
+ * datagrams only from there (nobody else writes frames into this host's TAP device) and reports ICMP port
+ * unreachable as an error on the next receive or send. In vxlan mode it cannot be: like every VTEP, the switch sends
+ * to the agent's address at the VXLAN port from source ports it picks per flow, so the socket is bound to that port
+ * on the local address of the route to the switch, and the vxlan codec checks the source address.
+ *
+ * <p><b>When.</b> The control thread calls {@link #checkIfDue}: the link is checked when nothing came from the
+ * switch for the silence time, when a send failed for another reason than port unreachable, and every retry
+ * interval while there is no socket. A DNS name is resolved again each time; the socket is replaced only if the
+ * address changed or its local address left this host (a new DHCP lease, another Wi-Fi), and the new one reuses the
+ * old local port when it is free. In vl2 mode a new local endpoint costs nothing (the switch moves a port whose
+ * token arrives, or whose sealed message opens, from a new address); a new switch answers {@code unknown-port} and
+ * the agent re-joins.
+ *
+ * <p>The cost of a connected socket: the switch must answer from the address the agent sends to. A switch host with
+ * several addresses whose transport listens on the wildcard address may answer from another one, whose datagrams
+ * the kernel then drops; bind the switch's transport to the address the agents use.
+ */
+final class LinkKeeper {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LinkKeeper.class);
+
+    private final SwitchAddress switchAddress;
+    private final SwitchAddress.Resolver resolver;
+    private final Timing timing;
+    private final Lifecycle life;
+    private final Counters counters;
+    private final boolean vxlan;
+    /** Batched sockets: TAP offload on, udp.offload on, and vl2-netio works here. */
+    private final boolean batched;
+    /** NIO channels block unless TAP offload is on (the receive pump must then see when nothing is queued). */
+    private final boolean blocking;
+    /** A received datagram that fills this was truncated. */
+    private final int receiveRoom;
+    private final long sinceMillis;
+
+    /** The socket, or null while the name does not resolve or no socket could be opened. */
+    private volatile LinkEndpoint link;
+    /** The last resolved address (kept while reconnecting fails), for the status. */
+    private volatile InetSocketAddress resolved;
+    /** Why there is no link, or why the last check failed; null if it did not. */
+    private volatile String linkProblem;
+    /** Wall-clock millis of the last datagram from the switch (vl2: the last vl2 message), 0 if none. */
+    private volatile long lastFromSwitch;
+    /** Wall-clock millis of the last ICMP port unreachable, 0 if none. */
+    private volatile long lastUnreachable;
+    /** A send failed for another reason than port unreachable: the control thread should check the link. */
+    private volatile boolean checkWanted;
+
+    // control thread only
+    /** The local port of the last socket, for the next one when reconnecting failed in between. */
+    private int lastLocalPort;
+    private long lastCheck;
+    /** What was last logged about ICMP port unreachable. */
+    private boolean refused;
+
+    LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
+               Counters counters, int receiveRoom) {
+        this.switchAddress = settings.switchAddress();
+        this.resolver = resolver;
+        this.timing = timing;
+        this.life = life;
+        this.counters = counters;
+        this.vxlan = settings.vxlan();
+        this.batched = settings.tap().offload() && settings.udpOffload() && BatchLinkEndpoint.available();
+        this.blocking = !settings.tap().offload();
+        this.receiveRoom = receiveRoom;
+        this.sinceMillis = System.currentTimeMillis();
+        this.lastCheck = sinceMillis;
+    }
+
+    /** The current socket, or null. */
+    LinkEndpoint link() {
+        return link;
+    }
+
+    InetSocketAddress resolved() {
+        return resolved;
+    }
+
+    String linkProblem() {
+        return linkProblem;
+    }
+
+    long lastFromSwitch() {
+        return lastFromSwitch;
+    }
+
+    /** Something came from the switch (a valid datagram of the link's kind). */
+    void heard(long now) {
+        lastFromSwitch = now;
+    }
+
+    /** An ICMP port unreachable: the switch's port is closed. */
+    void unreachable() {
+        lastUnreachable = System.currentTimeMillis();
+    }
+
+    /** A send failed for another reason (e.g. network unreachable): check the link at the next retry. */
+    void wantCheck() {
+        checkWanted = true;
+    }
+
+    boolean checkWanted() {
+        return checkWanted;
+    }
+
+    /** An ICMP port unreachable within the hold time, and nothing from the switch since. */
+    boolean unreachableAt(long now) {
+        long u = lastUnreachable;
+        return u != 0 && u >= lastFromSwitch && now - u < timing.unreachableHoldMillis();
+    }
+
+    /** Why the switch is unreachable while the link is up: the ICMP error's text. */
+    static String unreachableProblem(LinkEndpoint l) {
+        return "ICMP port unreachable from " + Endpoints.format(l.remote()) + ": is the vl2 switch running there and"
+                + " listening on UDP port " + l.remote().getPort() + "?";
+    }
+
+    /**
+     * Control thread: checks the link when it is due (silent switch, a failed send, no socket).
+     */
+    void checkIfDue(long now) {
+        boolean due;
+        if (link == null || checkWanted) {
+            due = now - lastCheck >= timing.retryMillis();
+        } else {
+            due = now - lastCheck >= timing.silenceMillis()
+                    && now - Math.max(lastFromSwitch, sinceMillis) >= timing.silenceMillis();
+        }
+        if (due) {
+            lastCheck = now;
+            checkWanted = false;
+            check(false);
+        }
+    }
+
+    /**
+     * Control thread: logs a change of reachability, the switch's answers: port unreachable, and the recovery from
+     * it (problems resolving and opening are logged by {@link #check}).
+     */
+    void logReachability() {
+        LinkEndpoint l = link;
+        boolean unreachable = l != null && unreachableAt(System.currentTimeMillis());
+        if (unreachable != refused && life.running()) {
+            if (unreachable) {
+                LOG.warn("Port agent: switch {} unreachable: {}", switchAddress, unreachableProblem(l));
+            } else {
+                LOG.info("Port agent: switch {} reachable again ({})", switchAddress,
+                        lastFromSwitch >= lastUnreachable ? "it answers"
+                                : "no port unreachable for " + Lifecycle.duration(timing.unreachableHoldMillis()));
+            }
+            refused = unreachable;
+        }
+    }
+
+    /** Receive pump: waits up to a tick for a link while there is none. */
+    void awaitLink() {
+        synchronized (life.lock) {
+            if (life.running() && link == null) {
+                try {
+                    life.lock.wait(timing.tickMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    life.stopRunning();
+                }
+            }
+        }
+    }
+
+    /** Sends one control message unless the agent is stopping (then the LEAVE must be the last word). */
+    boolean sendControl(ByteBuffer message) {
+        synchronized (life.lock) {
+            LinkEndpoint l = link;
+            if (!life.running() || l == null) {
+                return false;
+            }
+            try {
+                if (l.send(message) == 0) {
+                    return false; // a non-blocking socket, its send buffer full: the next round retries
+                }
+                counters.controlSent.incrementAndGet();
+                return true;
+            } catch (PortUnreachableException e) {
+                unreachable();
+            } catch (ClosedChannelException e) {
+                // replaced by a reconnect: the next round sends again
+            } catch (IOException e) {
+                checkWanted = true; // e.g. network unreachable: let the next round check the link
+            }
+            return false;
+        }
+    }
+
+    /** Stopping: under the lock, stops the threads and takes the link away (for a last LEAVE, then closing). */
+    LinkEndpoint stop() {
+        synchronized (life.lock) {
+            life.stopRunning(); // under the lock: no JOIN or keepalive can follow the LEAVE
+            LinkEndpoint l = link;
+            link = null;
+            life.lock.notifyAll();
+            return l;
+        }
+    }
+
+    /**
+     * Resolves the switch's address and (re)connects if there is no socket, if the address changed, or if the
+     * socket's local address is gone from this host. Logs only changes.
+     */
+    void check(boolean first) {
+        InetSocketAddress target;
+        try {
+            target = switchAddress.resolve(resolver);
+        } catch (UnknownHostException | RuntimeException e) {
+            String problem = "cannot resolve " + switchAddress.host() + " (" + e.getMessage()
+                    + "): check the name and this host's DNS; retrying every "
+                    + Lifecycle.duration(timing.retryMillis());
+            if (!first && !problem.equals(linkProblem)) {
+                LOG.warn("Port agent: {}", problem); // at start, the "Port agent up" line says it
+            }
+            linkProblem = problem;
+            return;
+        }
+        LinkEndpoint old = link;
+        if (old != null && old.remote().equals(target) && localAddressExists(old.local())) {
+            linkProblem = null;
+            return;
+        }
+        LinkEndpoint next;
+        synchronized (life.lock) {
+            if (!life.running()) {
+                return;
+            }
+            int localPort = old == null ? lastLocalPort : old.local().getPort();
+            // Close the old socket first, so the new one can take over its local port (the switch then sees the
+            // same endpoint if this host's address did not change).
+            link = null;
+            if (old != null) {
+                old.close();
+            }
+            try {
+                next = vxlan ? openVxlan(target) : open(target, localPort);
+            } catch (IOException | RuntimeException e) {
+                String problem = (vxlan && e instanceof BindException ? e.getMessage()
+                        : "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e + "): is the network"
+                        + " up?") + " retrying every " + Lifecycle.duration(timing.retryMillis());
+                if (!first && !problem.equals(linkProblem)) {
+                    LOG.warn("Port agent: {}", problem);
+                }
+                linkProblem = problem;
+                resolved = target;
+                lastLocalPort = localPort;
+                return;
+            }
+            resolved = target;
+            linkProblem = null;
+            link = next;
+            life.lock.notifyAll();
+        }
+        if (!first) {
+            LOG.info("Port agent: switch {} at {}, sending from {}{}", switchAddress, Endpoints.format(target),
+                    Endpoints.format(next.local()), old == null ? ""
+                            : " (was " + Endpoints.format(old.remote()) + " from "
+                            + Endpoints.format(old.local()) + ")");
+        }
+    }
+
+    /** A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */
+    private LinkEndpoint open(InetSocketAddress remote, int localPort) throws IOException {
+        InetAddress any = InetAddress.getByAddress(new byte[remote.getAddress() instanceof Inet6Address ? 16 : 4]);
+        if (batched) {
+            var b = localPort > 0 ? BatchLinkEndpoint.openWithin(new InetSocketAddress(any, localPort), 100) : null;
+            if (b == null) {
+                b = BatchLinkEndpoint.open(new InetSocketAddress(any, 0));
+            }
+            try {
+                b.connect(remote);
+            } catch (IOException | RuntimeException e) {
+                b.close();
+                throw e;
+            }
+            return new BatchLinkEndpoint(b, remote);
+        }
+        DatagramChannel ch = NioLinkEndpoint.open(remote);
+        try {
+            if (localPort > 0 && bindWithin(ch, new InetSocketAddress(any, localPort), 100)) {
+                // kept the old port
+            } else {
+                ch.bind(new InetSocketAddress(any, 0));
+            }
+            ch.connect(remote);
+            return new NioLinkEndpoint(ch, remote, blocking, receiveRoom);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * vxlan mode: a UDP socket bound to the switch's VXLAN port on the local address of the route to the switch, not
+     * connected. The switch sends to (that address, its VXLAN port), as to every VTEP, from source ports of its
+     * choosing; a connected socket would drop those datagrams. The specific address (not the wildcard) lets the
+     * agent share a port number with a switch on another address of this host (tests do).
+     */
+    private LinkEndpoint openVxlan(InetSocketAddress remote) throws IOException {
+        InetAddress source;
+        try (DatagramChannel probe = DatagramChannel.open(family(remote))) {
+            probe.connect(remote); // sends nothing: the kernel picks the route and its source address
+            source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
+        }
+        InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
+        if (batched) {
+            var b = BatchLinkEndpoint.openWithin(local, 100);
+            if (b == null) {
+                throw vxlanPortInUse(local, remote);
+            }
+            return new BatchLinkEndpoint(b, remote);
+        }
+        DatagramChannel ch = NioLinkEndpoint.open(remote);
+        try {
+            if (!bindWithin(ch, local, 100)) {
+                throw vxlanPortInUse(local, remote);
+            }
+            return new NioLinkEndpoint(ch, remote, blocking, receiveRoom);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    static ProtocolFamily family(InetSocketAddress remote) {
+        return remote.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
+                : StandardProtocolFamily.INET;
+    }
+
+    private static BindException vxlanPortInUse(InetSocketAddress local, InetSocketAddress remote) {
+        return new BindException("cannot receive VXLAN on UDP " + Endpoints.format(local) + ": the port is"
+                + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
+                + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
+                + " switch or another agent using it on this host?");
+    }
+
+    /**
+     * Binds to {@code address}, retrying for up to {@code millis}: a socket just closed while another thread was
+     * blocked receiving on it releases its port only when that receive has returned.
+     */
+    private static boolean bindWithin(DatagramChannel ch, InetSocketAddress address, long millis) throws IOException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            try {
+                ch.bind(address);
+                return true;
+            } catch (BindException e) {
+                if (System.nanoTime() > deadline) {
+                    return false; // taken by someone else meanwhile
+                }
+                Lifecycle.pause(5);
+            }
+        }
+    }
+
+    /** False when {@code local} is a specific address that no interface of this host has any more. */
+    private static boolean localAddressExists(InetSocketAddress local) {
+        InetAddress a = local.getAddress();
+        if (a.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return NetworkInterface.getByInetAddress(a) != null;
+        } catch (SocketException e) {
+            return true; // cannot tell: keep the socket
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.vl2.agent.internal;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+import org.vl2.api.EthernetFrame;
+
+/**
+ * Raw mode, the seed VPort's wire format: every datagram carries exactly one Ethernet frame (no FCS) and nothing
+ * else, both ways. No header, no identity: the switch learns the port from its first datagram.
+ */
+final class RawCodec implements FrameCodec {
+
+    /** IEEE 802 local experimental EtherType 1: what the keepalive frame carries. */
+    static final int KEEPALIVE_ETHERTYPE = 0x88B5;
+
+    private final Counters counters;
+    private final LinkKeeper links;
+    /** A datagram that fills the receive buffer was truncated. */
+    private final int room;
+
+    RawCodec(Counters counters, LinkKeeper links, int room) {
+        this.counters = counters;
+        this.links = links;
+        this.room = room;
+    }
+
+    @Override
+    public int headroom() {
+        return 0;
+    }
+
+    @Override
+    public int tailroom() {
+        return 0;
+    }
+
+    @Override
+    public boolean encode(ByteBuffer buf, int frameAt, int length) {
+        buf.limit(frameAt + length).position(frameAt);
+        return true;
+    }
+
+    @Override
+    public int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, LinkEndpoint link) {
+        links.heard(System.currentTimeMillis());
+        if (length >= room || length < EthernetFrame.HEADER_LENGTH) {
+            counters.drop(); // longer than the TAP's MTU allows, or a runt
+            return -1;
+        }
+        buf.limit(at + length).position(at);
+        return length;
+    }
+
+    @Override
+    public ByteBuffer keepalive(byte[] mac) {
+        return keepaliveFrame(mac);
+    }
+
+    /** A minimum-size frame from this port's MAC to itself: the switch learns it and filters it (split horizon). */
+    static ByteBuffer keepaliveFrame(byte[] mac) {
+        ByteBuffer f = ByteBuffer.allocate(60);
+        f.put(mac).put(mac).putShort((short) KEEPALIVE_ETHERTYPE);
+        f.put("vl2 keepalive".getBytes(StandardCharsets.US_ASCII));
+        return f.clear();
+    }
+}

@@ -1,0 +1,123 @@
+package org.vl2.agent.internal;
+
+import java.nio.ByteBuffer;
+
+import org.vl2.api.EthernetFrame;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Session;
+import org.vl2.protocol.SealedHeader;
+import org.vl2.protocol.Wire;
+
+/**
+ * vl2 mode encrypted (docs/crypto.md): each frame sealed in place with ChaCha20-Poly1305 behind a
+ * {@link SealedHeader} (the switch's session index, the counter) and followed by the tag. From the switch only
+ * sealed FRAMEs and KEEPALIVE-ACKs that open under this agent's session index (current keys, or the previous ones
+ * until they expire) are taken, plus the handshake answers and ERRORs for the control thread; anything else,
+ * plaintext WELCOMEs included (the WELCOME comes inside the RESPONSE), is a counted drop.
+ */
+final class SealedCodec extends Vl2Framing {
+
+    static final int TAG = Session.TAG_LENGTH;
+
+    SealedCodec(Counters counters, LinkKeeper links, Vl2Session session, TapPort tap, int room) {
+        super(counters, links, session, tap, room);
+    }
+
+    @Override
+    public int tailroom() {
+        return TAG;
+    }
+
+    @Override
+    public boolean encode(ByteBuffer buf, int frameAt, int length) {
+        Vl2Session.Joined s = session.joined();
+        if (s == null) {
+            return false; // not joined yet
+        }
+        Session keys = s.keys();
+        int base = frameAt - HEADER;
+        buf.limit(frameAt + length + TAG);
+        SealedHeader.write(buf, base, Wire.FRAME, keys.remoteIndex());
+        buf.position(base);
+        try {
+            keys.seal(buf, base, HEADER, length, System.nanoTime());
+        } catch (CryptoException e) {
+            return false; // the keys expired and no new handshake succeeded yet
+        }
+        return true;
+    }
+
+    /** A RESPONSE or COOKIE-REPLY (rare: one or two per handshake) goes to the control thread, which verifies it. */
+    @Override
+    void notVl2(ByteBuffer buf, int at, int n) {
+        int handshakeType = Handshake.type(buf);
+        if (handshakeType != Handshake.RESPONSE && handshakeType != Handshake.COOKIE_REPLY) {
+            counters.malformed(); // not a vl2 message (a raw frame from a raw-mode switch?)
+            return;
+        }
+        links.heard(System.currentTimeMillis());
+        byte[] copy = new byte[n];
+        buf.get(at, copy);
+        if (!session.offer(new ControlMessage.HandshakeAnswer(copy))) {
+            counters.malformed(); // more than the control thread can keep up with: not a switch behaving
+        }
+    }
+
+    @Override
+    int message(ByteBuffer buf, int at, int n, int type) {
+        if (type == Wire.ERROR) {
+            control(buf, type);
+            return -1;
+        }
+        if (SealedHeader.isSealed(buf, at) && (type == Wire.FRAME || type == Wire.KEEPALIVE_ACK)) {
+            return sealed(buf, at, n, type);
+        }
+        counters.malformed(); // plaintext FRAMEs, KEEPALIVE-ACKs and WELCOMEs are refused
+        return -1;
+    }
+
+    /**
+     * A sealed FRAME or KEEPALIVE-ACK. Its receiver index says which keys: the current ones or, after a rekey, the
+     * previous ones until they expire. Opened in place; what does not open (another session's, forged, modified,
+     * replayed, expired) is a counted drop.
+     */
+    private int sealed(ByteBuffer buf, int at, int n, int type) {
+        if (n - HEADER - TAG < 0 || n >= room) {
+            counters.malformed(); // shorter than header and tag, or longer than any frame the TAP device takes
+            return -1;
+        }
+        int receiver = SealedHeader.receiverIndex(buf, at);
+        Vl2Session.Joined s = session.joined();
+        Session keys = s == null ? null : s.keys();
+        if (keys == null || keys.localIndex() != receiver) {
+            keys = session.previousKeys();
+            if (keys == null || keys.localIndex() != receiver) {
+                counters.foreign(); // keys this agent no longer (or never) had
+                return -1;
+            }
+        }
+        int length;
+        try {
+            length = keys.open(buf, at, HEADER, n - HEADER, System.nanoTime());
+        } catch (CryptoException e) {
+            counters.unopened();
+            return -1;
+        }
+        session.authentic(System.currentTimeMillis());
+        if (type == Wire.KEEPALIVE_ACK) {
+            if (length == 8) {
+                session.acknowledged(buf.getLong(at + HEADER));
+            } else {
+                counters.malformed();
+            }
+            return -1;
+        }
+        if (length < EthernetFrame.HEADER_LENGTH || length > tap.device().maxFrameLength()) {
+            counters.malformed(); // a runt, or longer than the TAP's MTU allows
+            return -1;
+        }
+        buf.position(at + HEADER).limit(at + HEADER + length);
+        return length;
+    }
+}

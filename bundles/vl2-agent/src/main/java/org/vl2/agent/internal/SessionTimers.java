@@ -1,0 +1,104 @@
+package org.vl2.agent.internal;
+
+/**
+ * vl2 mode: every timer of the session in one place (wireguard-go's timers.go), run by the control thread through
+ * {@link #tick}, which returns when it wants to run next.
+ *
+ * <ul>
+ *   <li>joining: a JOIN (handshake) every {@code joinRetryMillis}, every {@code slowRetryMillis} after a retryable
+ *   ERROR; three unanswered make a join problem;</li>
+ *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's);
+ *   three silent intervals and the agent re-joins;</li>
+ *   <li>encrypted: a rekey (new handshake, the current keys carrying frames meanwhile) when the keys are old; the
+ *   previous keys dropped when they expire; a finished round's handshakes forgotten after their grace.</li>
+ * </ul>
+ * Nothing here touches the data path: what was sent is read from the counters.
+ */
+final class SessionTimers {
+
+    private final Vl2Session session;
+    private final Timing timing;
+    private final Counters counters;
+
+    /** The counters' sum of what was sent at the last look, and when it last changed. */
+    private long sentSeen = -1;
+    private long lastSentAt;
+    private long lastKeepaliveAt;
+
+    SessionTimers(Vl2Session session, Timing timing, Counters counters) {
+        this.session = session;
+        this.timing = timing;
+        this.counters = counters;
+    }
+
+    /** A join round ended with a WELCOME: the keepalive timers start over. */
+    void joined(long now) {
+        sentSeen = -1;
+        lastKeepaliveAt = now;
+    }
+
+    /** Sends what is due (JOIN or handshake, KEEPALIVE), re-joins or rekeys; returns when it wants to run next. */
+    long tick(long now) {
+        long nanos = System.nanoTime();
+        session.expirePrevious(nanos);
+        session.round.expire(now, session.joining);
+        if (session.joining) {
+            if (now >= session.nextJoinAt) {
+                session.sendJoinAttempt();
+                session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());
+            }
+            // a rekey that goes unanswered is a problem only once the current keys have expired
+            session.noAnswerYet(nanos);
+            if (!session.rekeying) {
+                return session.nextJoinAt;
+            }
+            // a rekey: the current keys still carry frames, and keepalives keep the port alive meanwhile
+            Vl2Session.Joined s = session.joined();
+            return Math.min(session.nextJoinAt, keepAlive(now, s, heard(s)));
+        }
+        Vl2Session.Joined s = session.joined();
+        long interval = s.keepaliveMillis();
+        long heard = heard(s);
+        if (now - heard >= 3 * interval) {
+            session.startJoin(now, "the switch has been silent for " + Lifecycle.duration(3 * interval) + " (3"
+                    + " keepalive intervals): re-joining");
+            return now;
+        }
+        if (s.keys() != null && s.keys().needsRekey(nanos)) {
+            session.startRekey(now);
+            return now;
+        }
+        return keepAlive(now, s, heard);
+    }
+
+    /**
+     * When the switch was last heard in this session. Encrypted, only what opened counts: anybody can send
+     * plaintext datagrams from the switch's address.
+     */
+    private long heard(Vl2Session.Joined s) {
+        return Math.max(s.keys() != null ? session.lastAuthentic() : session.lastFromSwitch(), s.since());
+    }
+
+    /**
+     * Sends a KEEPALIVE when nothing was sent, or nothing was received, for one interval; returns when it wants to
+     * run next.
+     */
+    private long keepAlive(long now, Vl2Session.Joined s, long heard) {
+        long interval = s.keepaliveMillis();
+        long sent = counters.sentToSwitch(); // comparing counters costs the data path nothing
+        if (sent != sentSeen) {
+            sentSeen = sent;
+            lastSentAt = now;
+        }
+        boolean quietOut = now - lastSentAt >= interval;
+        boolean quietIn = now - heard >= interval && now - lastKeepaliveAt >= interval;
+        if (quietOut || quietIn) {
+            session.sendKeepalive(s);
+            lastKeepaliveAt = now;
+            lastSentAt = now;
+            sentSeen = counters.sentToSwitch();
+        }
+        long next = Math.min(lastSentAt + interval, heard + 3 * interval);
+        return Math.min(next, Math.max(heard, lastKeepaliveAt) + interval);
+    }
+}

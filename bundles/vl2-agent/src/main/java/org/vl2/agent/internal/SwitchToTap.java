@@ -1,0 +1,183 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.net.PortUnreachableException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+
+import org.vl2.tap.TapDevice;
+import org.vl2.tap.TapException;
+import org.vl2.tap.TcpCoalescer;
+import org.vl2.tap.VirtioNetHeader;
+
+/**
+ * The receive pump, thread {@code vl2-agent-udp-rx}: datagrams from the switch to the kernel.
+ *
+ * <pre>
+ *   LinkEndpoint.receive (a batch; batched: GRO messages cut into datagrams, each left where it lies in its slot)
+ *     -> FrameCodec.decode in place: a frame (offset, length), or a control message for the session, or a drop
+ *     -> offload: TcpCoalescer joins consecutive TCP segments into one superframe; others go behind a plain virtio
+ *        header (in place when the datagram has room in front of the frame)
+ *     -> TAP write; what the coalescer holds is written before the pump waits (a segment never waits for the next)
+ * </pre>
+ *
+ * Nothing allocated or logged per datagram (the sealed codec copies the rare handshake answers).
+ */
+final class SwitchToTap implements Runnable {
+
+    private final TapPort tap;
+    private final LinkKeeper links;
+    private final FrameCodec codec;
+    private final Counters counters;
+    private final Lifecycle life;
+    private final int tickMillis;
+    /** The longest datagram this agent takes, plus one. */
+    private final int room;
+    /** Offload: consecutive TCP segments become one superframe; plain frames get a header, here if not in place. */
+    private final TcpCoalescer coalescer;
+    private final ByteBuffer plainTx;
+
+    SwitchToTap(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life, long tickMillis,
+                int room, boolean offload) {
+        this.tap = tap;
+        this.links = links;
+        this.codec = codec;
+        this.counters = counters;
+        this.life = life;
+        this.tickMillis = (int) tickMillis;
+        this.room = room;
+        this.coalescer = offload ? new TcpCoalescer() : null;
+        this.plainTx = offload ? ByteBuffer.allocateDirect(VirtioNetHeader.LENGTH + room) : null;
+    }
+
+    @Override
+    public void run() {
+        while (life.running()) {
+            LinkEndpoint l = links.link();
+            if (l == null) {
+                links.awaitLink();
+                continue;
+            }
+            int count;
+            try {
+                count = l.receive(0);
+                if (count == 0) {
+                    flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
+                    count = l.receive(tickMillis);
+                }
+            } catch (IOException e) {
+                receiveFailed(e, l);
+                continue;
+            }
+            for (int i = 0; i < count; i++) {
+                ByteBuffer d = l.datagram(i);
+                int at = d.position();
+                int n = d.remaining();
+                if (n > room) {
+                    counters.drop(); // longer than anything this agent takes
+                    continue;
+                }
+                int length;
+                try {
+                    length = codec.decode(d, at, n, l.source(i), l);
+                } catch (RuntimeException e) {
+                    counters.malformed(); // whatever it was, it must not end the loop
+                    continue;
+                }
+                if (length >= 0) {
+                    write(d, length, at);
+                }
+            }
+        }
+    }
+
+    /** What the loop does when a receive from {@code l} fails. */
+    private void receiveFailed(IOException e, LinkEndpoint l) {
+        if (e instanceof PortUnreachableException) {
+            links.unreachable(); // an ICMP error for an earlier datagram
+        } else if (e instanceof ClosedChannelException) {
+            if (life.running() && links.link() == l) {
+                Lifecycle.pause(10); // closed but not yet replaced: the control thread is reconnecting
+            }
+        } else if (life.running()) {
+            Lifecycle.pause(100); // an unexpected socket error: do not spin on it
+        }
+    }
+
+    /** The frame between position and limit of {@code buf}, whose datagram starts at {@code datagramAt}. */
+    private void write(ByteBuffer buf, int length, int datagramAt) {
+        TapDevice t = tap.device();
+        if (t.offload()) {
+            writeCoalesced(t, buf, length, datagramAt);
+            return;
+        }
+        try {
+            t.write(buf);
+            counters.delivered(1, length);
+        } catch (TapException e) {
+            counters.drop(); // e.g. the link is down (EIO), or the device is being re-created
+        }
+    }
+
+    /**
+     * Offload: the frame joins the pending superframe if it continues its TCP flow; otherwise the pending one is
+     * written first, and a frame that cannot join any goes out alone behind a plain virtio header.
+     */
+    private void writeCoalesced(TapDevice t, ByteBuffer buf, int length, int datagramAt) {
+        TcpCoalescer c = coalescer;
+        TcpCoalescer.Result r = c.offer(buf);
+        if (r == TcpCoalescer.Result.FLUSH_FIRST) {
+            flushCoalesced();
+            r = c.offer(buf);
+        }
+        if (r == TcpCoalescer.Result.NOT_ELIGIBLE) {
+            flushCoalesced();
+            writePlain(t, buf, length, datagramAt);
+        } else if (c.isComplete()) {
+            flushCoalesced();
+        }
+    }
+
+    /** Offload: writes the pending superframe (or single segment), if any. */
+    private void flushCoalesced() {
+        TcpCoalescer c = coalescer;
+        if (c == null || !c.hasPending()) {
+            return;
+        }
+        int segments = c.pendingSegments();
+        int bytes = c.pending().remaining() - VirtioNetHeader.LENGTH;
+        try {
+            tap.device().write(c.pending());
+            counters.delivered(segments, bytes);
+            if (segments > 1) {
+                counters.superframesOut.incrementAndGet();
+            }
+        } catch (TapException e) {
+            counters.drops.addAndGet(segments); // e.g. the link is down (EIO), or the device is being re-created
+        } finally {
+            c.reset();
+        }
+    }
+
+    /**
+     * Offload: one frame behind a zero virtio header: in place when its datagram has room in front of the frame (the
+     * protocol header, done with), else copied.
+     */
+    private void writePlain(TapDevice t, ByteBuffer buf, int length, int datagramAt) {
+        ByteBuffer out = buf;
+        int at = buf.position() - VirtioNetHeader.LENGTH;
+        if (at < datagramAt) {
+            out = plainTx.clear();
+            at = 0;
+            out.put(VirtioNetHeader.LENGTH, buf, buf.position(), length);
+        }
+        VirtioNetHeader.putPlain(out, at);
+        out.limit(at + VirtioNetHeader.LENGTH + length).position(at);
+        try {
+            t.write(out);
+            counters.delivered(1, length);
+        } catch (TapException e) {
+            counters.drop();
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.net.PortUnreachableException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.tap.TapDevice;
+import org.vl2.tap.TapException;
+import org.vl2.tap.TapSettings;
+import org.vl2.tap.TsoSegmenter;
+import org.vl2.tap.VirtioNetHeader;
+
+/**
+ * The send pump, thread {@code vl2-agent-tap-rx}: frames from the kernel to the switch.
+ *
+ * <pre>
+ *   TAP read (the frame lands headroom bytes into the buffer; offload: behind a virtio header, maybe a superframe)
+ *     -> offload: TsoSegmenter cuts a superframe into MTU-sized frames (or passes a frame on in place)
+ *     -> send: FrameCodec.encode writes the header in front (seals in place, tag behind)
+ *     -> LinkEndpoint.queue (batched: queued; NIO: sent now)
+ *     -> flush when the TAP holds nothing more (batched: up to 32 reads leave with one sendmmsg)
+ * </pre>
+ *
+ * One preallocated direct buffer; nothing allocated or logged per frame. A failing TAP device stops the agent.
+ */
+final class TapToSwitch implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TapToSwitch.class);
+    /** Batched link: most TAP reads whose frames leave together (a bound on the latency a burst adds). */
+    static final int TAP_DRAIN = 32;
+    /** Offload: where segments are built in {@link #segmentBuffer}, room for any protocol header in front. */
+    static final int SEGMENT_AT = Vl2Framing.HEADER;
+
+    private final TapPort tap;
+    private final LinkKeeper links;
+    private final FrameCodec codec;
+    private final Counters counters;
+    private final Lifecycle life;
+    private final Lifecycle.Halt halt;
+    private final long tickMillis;
+    private final ByteBuffer buffer;
+    /** Bytes in front of each frame for the protocol header. */
+    private final int headroom;
+    /** Offload: where superframes are cut; the sink that sends each frame is a field (a lambda per call allocates). */
+    private final ByteBuffer segmentBuffer;
+    private final TsoSegmenter.SegmentSink<RuntimeException> segmentSink = this::send;
+    private TsoSegmenter segmenter;
+    private TapDevice segmenterTap;
+
+    /** {@code room}: the longest datagram plus one (a frame that fills the buffer was truncated). */
+    TapToSwitch(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life,
+                Lifecycle.Halt halt, long tickMillis, int room, boolean offload) {
+        this.tap = tap;
+        this.links = links;
+        this.codec = codec;
+        this.counters = counters;
+        this.life = life;
+        this.halt = halt;
+        this.tickMillis = tickMillis;
+        this.headroom = codec.headroom();
+        // offload: a 64 KiB superframe after its virtio header, read where the frame lands headroom bytes in
+        this.buffer = ByteBuffer.allocateDirect(offload ? Math.max(room, Math.max(headroom, VirtioNetHeader.LENGTH)
+                + TapDevice.MAX_OFFLOAD_READ_LENGTH + SealedCodec.TAG + 1) : room);
+        this.segmentBuffer = offload ? ByteBuffer.allocateDirect(SEGMENT_AT + TapDevice.FRAME_OVERHEAD
+                + TapSettings.MAX_MTU + SealedCodec.TAG + 1) : null;
+    }
+
+    @Override
+    public void run() {
+        final ByteBuffer buf = buffer;
+        int pending = 0; // batched link: TAP reads queued since the last flush
+        while (life.running()) {
+            TapDevice t = tap.device();
+            boolean offload = t.offload();
+            int longest = offload ? t.maxReadLength() : t.maxFrameLength();
+            // offload: the frame behind the 10-byte virtio header lands headroom (or 10) bytes in
+            int readAt = offload ? Math.max(0, headroom - VirtioNetHeader.LENGTH) : headroom;
+            buf.clear().limit(readAt + longest + 1).position(readAt);
+            int n;
+            try {
+                // with frames queued for the switch, take only what the TAP already holds, then send them all
+                n = pending > 0 ? t.read(buf, 0) : t.read(buf);
+            } catch (TapException e) {
+                if (life.running() && tap.device() == t) {
+                    halt.halt("Reading from TAP device " + t.name() + " failed: " + e.getMessage() + "; no frames"
+                            + " flow any more: restart the agent (or change its configuration) to recreate the"
+                            + " device", LOG);
+                    return;
+                }
+                continue; // replaced meanwhile, or stopping
+            }
+            if (n <= 0 && pending > 0) {
+                flush();
+                pending = 0;
+            }
+            if (n < 0) {
+                if (!tap.awaitOther(t, tickMillis)) {
+                    return; // closed: stopping
+                }
+                continue; // replaced: read the new device
+            }
+            if (n == 0) {
+                continue;
+            }
+            if (n > longest) {
+                counters.drop(); // truncated: longer than the TAP's MTU allows
+                continue;
+            }
+            if (!offload) {
+                send(buf, readAt, n);
+                pending = flushUnlessDraining(pending);
+                continue;
+            }
+            TsoSegmenter seg = segmenter;
+            if (segmenterTap != t) {
+                seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
+                segmenter = seg;
+                segmenterTap = t;
+            }
+            TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
+            if (r == TsoSegmenter.Result.SEGMENTED) {
+                counters.superframesIn.incrementAndGet();
+            } else if (!r.delivered()) {
+                counters.drop(); // a superframe the kernel should not have made (counted, never sent)
+            }
+            pending = flushUnlessDraining(pending);
+        }
+    }
+
+    /**
+     * Sends the frame at {@code frameAt} ({@code n} bytes) of {@code buf} to the switch: the codec puts the header in
+     * the headroom in front of it (the tag behind it), the link queues or sends it.
+     */
+    private void send(ByteBuffer buf, int frameAt, int n) {
+        LinkEndpoint l = links.link();
+        if (l == null) {
+            counters.drop(); // no socket (name does not resolve yet, or reconnecting)
+            return;
+        }
+        if (!codec.encode(buf, frameAt, n)) {
+            counters.drop(); // not joined yet, or the keys expired
+            return;
+        }
+        try {
+            if (l.queue(buf)) {
+                counters.sent(n);
+            } else {
+                counters.drop();
+            }
+        } catch (PortUnreachableException e) {
+            // An ICMP error for an earlier datagram; the kernel dropped this one.
+            links.unreachable();
+            counters.drop();
+        } catch (ClosedChannelException e) {
+            counters.drop(); // replaced by a reconnect, or stopping
+        } catch (IOException e) {
+            counters.drop(); // e.g. network unreachable: let the control thread look
+            links.wantCheck();
+        }
+    }
+
+    /**
+     * After a TAP read: on a batched link, keep what was queued and read on while the TAP holds more (up to
+     * {@link #TAP_DRAIN} reads, so a burst of small frames leaves with one system call, as one GSO message when the
+     * frames are of one size); otherwise send now. Returns the new count of reads waiting for the flush.
+     */
+    private int flushUnlessDraining(int pending) {
+        LinkEndpoint l = links.link();
+        if (l != null && l.batched() && pending + 1 < TAP_DRAIN) {
+            return pending + 1;
+        }
+        flush();
+        return 0;
+    }
+
+    /**
+     * Batched link: sends what {@link #send} queued (a superframe's segments: one system call, one GSO message);
+     * what the socket refuses was counted as sent and is a drop after all.
+     */
+    private void flush() {
+        LinkEndpoint l = links.link();
+        if (l == null) {
+            return;
+        }
+        int dropped = l.flush();
+        if (dropped > 0) {
+            counters.refused(dropped);
+        }
+    }
+}

@@ -1,0 +1,551 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
+import org.vl2.api.Networks;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Handshake;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Initiator;
+import org.vl2.crypto.Session;
+import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.ProtocolException;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+import org.vl2.tap.TapException;
+
+/**
+ * vl2 mode: this agent's membership of its network (docs/protocol.md, docs/crypto.md).
+ *
+ * <pre>
+ *   control thread:  start round -> JOIN (encrypted: inside a handshake INITIATION) every retry
+ *                      <- WELCOME (encrypted: inside the RESPONSE, which gives the keys)   -> joined, TAP configured
+ *                      <- ERROR: retry slowly, re-join (unknown-port) or stop for good
+ *                      <- COOKIE-REPLY: retry at once with the cookie
+ *                    KEY-REQUEST -> KEY-REPLY: trust on first use, or say which key the switch holds
+ *   receive pump:    decodes; control messages come here through {@link #offer}, acknowledgements through
+ *                    {@link #acknowledged}
+ *   timers:          {@link SessionTimers}: JOIN retries, keepalives, silence, rekey
+ * </pre>
+ *
+ * The data path reads {@link #joined()} once per frame: port, token or keys of the current session, replaced as a
+ * whole. Everything else runs on the control thread.
+ */
+final class Vl2Session implements ControlMessage.Handler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Vl2Session.class);
+    static final String NO_ANSWER = "no answer from the switch";
+
+    /**
+     * What a WELCOME gave; replaced as a whole (the data path reads it once per frame). Encrypted, the token is 0
+     * and {@code keys} the handshake's session, which seals everything sent; plaintext, keys is null.
+     */
+    record Joined(int port, long token, long keepaliveMillis, long since, List<String> assigned, Session keys) {
+    }
+
+    private final AgentConfig.Settings settings;
+    private final boolean encrypted;
+    private final SwitchTrust trust;
+    private final Timing timing;
+    private final Lifecycle life;
+    private final Lifecycle.Halt halt;
+    private final Counters counters;
+    private final LinkKeeper links;
+    private final TapPort tap;
+    final SessionTimers timers;
+
+    // shared with the receive pump and the status
+    /** The current session, null before the first WELCOME. */
+    private volatile Joined joined;
+    /**
+     * Encrypted: the keys the current ones replaced (a rekey or re-join), still accepted for receiving until they
+     * expire, because the switch sends with them until it has opened a message under the new ones; null if none.
+     */
+    private volatile Session previous;
+    /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
+    private volatile String joinProblem;
+    /**
+     * Encrypted: wall-clock millis of the last message that proved to come from the switch (opened, or a RESPONSE
+     * that verified), 0 if none: what tells a live switch from a silent one, since anyone on the path can send
+     * plaintext datagrams.
+     */
+    private volatile long lastAuthentic;
+    /** Control messages from the receive pump to the control thread; bounded against a flood. */
+    private final BlockingQueue<ControlMessage> inbox = new ArrayBlockingQueue<>(64);
+
+    // control thread only
+    final JoinRound round = new JoinRound();
+    private final Vl2Messages send;
+    boolean joining;
+    /** After a retryable ERROR: JOIN every slowRetryMillis until the switch says otherwise. */
+    boolean backingOff;
+    /** Encrypted: the current round replaces keys that still work (a rekey), rather than re-joining. */
+    boolean rekeying;
+    long nextJoinAt;
+    int joinAttempts;
+    private long roundMalformed;
+    private long lastUnknownPortRejoin;
+    private String loggedJoinProblem;
+
+    Vl2Session(AgentConfig.Settings settings, SwitchTrust trust, String joinName, int maxFrame, Timing timing,
+               Lifecycle life, Lifecycle.Halt halt, Counters counters, LinkKeeper links, TapPort tap) {
+        this.settings = settings;
+        this.encrypted = settings.encrypted();
+        this.trust = trust;
+        this.timing = timing;
+        this.life = life;
+        this.halt = halt;
+        this.counters = counters;
+        this.links = links;
+        this.tap = tap;
+        this.timers = new SessionTimers(this, timing, counters);
+        this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Read by the receive pump and the status
+
+    Joined joined() {
+        return joined;
+    }
+
+    Session previousKeys() {
+        return previous;
+    }
+
+    String joinProblem() {
+        return joinProblem;
+    }
+
+    long rttNanos() {
+        return send.rttNanos();
+    }
+
+    long member() {
+        return send.member();
+    }
+
+    SwitchTrust trust() {
+        return trust;
+    }
+
+    boolean keyRequested() {
+        return send.keyRequested();
+    }
+
+    long lastAuthentic() {
+        return lastAuthentic;
+    }
+
+    /** When the link last heard anything from the switch (plaintext: what counts as alive). */
+    long lastFromSwitch() {
+        return links.lastFromSwitch();
+    }
+
+    /** Encrypted: a message opened (or a RESPONSE verified): the switch is alive. */
+    void authentic(long now) {
+        lastAuthentic = now;
+    }
+
+    /** Receive pump: a control message for the control thread; false if the inbox is full (a flood). */
+    boolean offer(ControlMessage m) {
+        if (!inbox.offer(m)) {
+            return false;
+        }
+        life.signal();
+        return true;
+    }
+
+    /** True if control messages wait. */
+    boolean hasMail() {
+        return !inbox.isEmpty();
+    }
+
+    /** Receive pump: a KEEPALIVE-ACK for keepalive {@code seq}: the round trip. */
+    void acknowledged(long seq) {
+        send.acknowledged(seq);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Control thread
+
+    /**
+     * Takes the waiting control messages, then runs the timers; returns when it wants to run next. Logs a join
+     * problem once per change, not per retry.
+     */
+    long run(long now) {
+        long wakeAt;
+        try {
+            for (ControlMessage m; (m = inbox.poll()) != null && life.running(); ) {
+                m.deliverTo(this, System.currentTimeMillis());
+            }
+            wakeAt = life.running() ? timers.tick(System.currentTimeMillis()) : Long.MAX_VALUE;
+        } catch (RuntimeException e) {
+            LOG.warn("Port agent: unexpected error, carrying on", e); // never lose the control thread
+            wakeAt = now + timing.tickMillis();
+        }
+        String jp = joinProblem;
+        if (life.running() && jp != null && !jp.equals(loggedJoinProblem)) {
+            LOG.warn("Port agent: {}", jp);
+            counters.joinProblemsLogged.incrementAndGet();
+        }
+        loggedJoinProblem = jp;
+        return wakeAt;
+    }
+
+    /** Starts a join round now; {@code problem} is what the status says meanwhile (null: nothing). */
+    void startJoin(long now, String problem) {
+        joining = true;
+        rekeying = false;
+        backingOff = false;
+        joinAttempts = 0;
+        nextJoinAt = now;
+        round.start();
+        roundMalformed = counters.malformed.get();
+        joinProblem = problem;
+    }
+
+    /** A new handshake while the current keys carry frames until its RESPONSE arrives. */
+    void startRekey(long now) {
+        startJoin(now, null);
+        rekeying = true;
+    }
+
+    /** Timers: the old keys expired: the switch cannot send with them any more either. */
+    void expirePrevious(long nanos) {
+        Session old = previous;
+        if (old != null && old.isExpired(nanos)) {
+            previous = null;
+        }
+    }
+
+    /** Timers: sends the round's next JOIN (or, waiting for the switch's key, a KEY-REQUEST). */
+    void sendJoinAttempt() {
+        byte[] key = trust.switchKey();
+        if (encrypted && key == null ? send.keyRequest() : sendJoin()) {
+            joinAttempts++; // unsent ones (no socket) are the link's problem, which the status shows
+            if (encrypted && key != null && joinAttempts % 3 == 0) {
+                // unanswered handshakes: ask which key the switch holds, to say so if it is another one
+                send.keyRequest();
+            }
+        }
+    }
+
+    /** Timers: the round went unanswered for three attempts; a rekey only once the current keys have expired. */
+    void noAnswerYet(long nanos) {
+        if (!backingOff && joinAttempts >= 3 && (joinProblem == null || joinProblem.startsWith(NO_ANSWER))
+                && (!rekeying || joined.keys().isExpired(nanos))) {
+            joinProblem = noAnswer();
+        }
+    }
+
+    private String noAnswer() {
+        LinkEndpoint l = links.link();
+        String at = l != null ? Endpoints.format(l.remote()) : settings.switchAddress().toString();
+        byte[] key = trust.switchKey();
+        String p = NO_ANSWER + " to " + (!encrypted ? "JOIN" : key != null ? "the handshake" : "KEY-REQUEST (trust on"
+                + " first use: the agent asks for the switch's key before its first handshake)") + " (network "
+                + Networks.format(settings.network()) + "): is a vl2 switch listening at " + at + "? (its vl2"
+                + " transport listens on UDP " + AgentConfig.VL2_PORT + " by default)";
+        if (encrypted && key != null) {
+            p += "; is switch.key (" + Identity.fingerprint(key) + ") the switch's public key? A switch"
+                    + " ignores handshakes made for another key (it logs its key at start, and vl2:members shows"
+                    + " it)";
+        }
+        if (counters.malformed.get() > roundMalformed) {
+            p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
+        }
+        return p + "; retrying every " + Lifecycle.duration(timing.joinRetryMillis());
+    }
+
+    /** A JOIN (encrypted: a handshake); a switch key that cannot be used stops the agent. */
+    private boolean sendJoin() {
+        Joined s = joined;
+        try {
+            return send.join(s == null ? null : s.keys(), previous);
+        } catch (IllegalArgumentException e) {
+            fatal("switch.key " + Identity.fingerprint(trust.switchKey()) + " cannot be used (" + e.getMessage()
+                    + "): set switch.key to the switch's public key (the switch logs it at start: 'Switch public"
+                    + " key ...', and vl2:members shows it), then restart the agent");
+            return false;
+        }
+    }
+
+    /** A KEEPALIVE in session {@code s}. */
+    void sendKeepalive(Joined s) {
+        send.keepalive(s);
+    }
+
+    /** Stopping: a LEAVE, if joined. */
+    void sendLeave(LinkEndpoint l) {
+        Joined s = joined;
+        if (l != null && s != null) {
+            send.leave(l, s);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Control messages from the switch
+
+    @Override
+    public void foreignVersion(int version) {
+        if (joining) {
+            fatal("the switch at " + settings.switchAddress() + " answered in vl2 protocol version " + version
+                    + "; this agent speaks version " + Wire.VERSION + ": upgrade the agent or the switch so that"
+                    + " they speak the same version, then restart the agent");
+        }
+    }
+
+    @Override
+    public void keyReply(byte[] key, long now) {
+        send.keyAnswered();
+        SwitchTrust.Outcome outcome;
+        try {
+            outcome = trust.offered(key, joining);
+        } catch (IOException | RuntimeException e) {
+            fatal("the switch's key " + Identity.fingerprint(key) + " cannot be pinned in " + trust.knownSwitches()
+                    + " (" + e + "): make its directory writable, or set switch.key instead of trust.on.first.use");
+            return;
+        }
+        if (outcome == SwitchTrust.Outcome.PINNED) {
+            joinAttempts = 0;
+            nextJoinAt = now;
+            joinProblem = null;
+        } else if (outcome == SwitchTrust.Outcome.MISMATCH) {
+            joinProblem = trust.mismatch();
+            LOG.error("Port agent: {}", joinProblem);
+        }
+    }
+
+    /**
+     * Encrypted: a RESPONSE. It must answer one of the current round's handshakes (by its receiver index, before
+     * any Diffie-Hellman), verify, and carry the WELCOME for that handshake's JOIN. The first one that does ends the
+     * round. When the switch was slower than the retry interval it answers two handshakes of the round, and, as
+     * with two WELCOMEs, the later one holds the keys it sends with: for a short while after the round, a RESPONSE
+     * to a handshake sent after the one in use replaces its keys; one to an earlier handshake is stale.
+     */
+    @Override
+    public void handshakeAnswer(byte[] datagram, long now) {
+        ByteBuffer d = ByteBuffer.wrap(datagram);
+        int receiver;
+        try {
+            receiver = Handshake.receiverIndex(d);
+        } catch (CryptoException e) {
+            counters.malformed();
+            return;
+        }
+        int slot = round.answered(receiver);
+        if (slot < 0) {
+            counters.malformed(); // stale: an answer to an earlier round or handshake, or no handshake under way
+            return;
+        }
+        if (Handshake.type(d) == Handshake.COOKIE_REPLY) {
+            cookieReply(round.initiator(slot), d, now);
+            return;
+        }
+        Initiator.Completion done;
+        try {
+            done = round.initiator(slot).consume(d, timing.sessionLimits());
+        } catch (CryptoException e) {
+            counters.unopened(); // forged, modified, or a copy of one already consumed
+            return;
+        }
+        lastAuthentic = now;
+        Welcome w;
+        try {
+            w = Welcome.decode(ByteBuffer.wrap(done.payload()));
+        } catch (ProtocolException | RuntimeException e) {
+            counters.malformed(); // verified, but not a WELCOME: the next handshake of the round may do better
+            return;
+        }
+        if (w.nonce() != round.nonce(slot) || w.network() != settings.network()) {
+            counters.malformed(); // verified, but not the WELCOME for this JOIN
+            return;
+        }
+        round.use(slot, now, timing.joinRetryMillis());
+        welcome(w, now, done.session());
+    }
+
+    /**
+     * Encrypted: a COOKIE-REPLY: the switch is under a handshake flood and answers only initiations that prove their
+     * source address with a cookie (mac2, docs/crypto.md). Keep the cookie and send the next handshake with it at
+     * once (the switch limits its cookie replies, so this cannot loop faster than it allows).
+     */
+    private void cookieReply(Initiator handshake, ByteBuffer d, long now) {
+        byte[] c;
+        try {
+            c = handshake.consumeCookieReply(d);
+        } catch (CryptoException e) {
+            counters.unopened(); // forged, or for another key
+            return;
+        }
+        if (round.cookie(c)) {
+            LOG.info("Port agent: the switch is under a handshake flood and asked for a cookie: retrying with it");
+        }
+        counters.cookieReplies.incrementAndGet();
+        if (joining) {
+            nextJoinAt = now;
+        }
+    }
+
+    @Override
+    public void welcome(Welcome w, long now) {
+        welcome(w, now, null);
+    }
+
+    /**
+     * An answer to a JOIN of the current round: plaintext, a WELCOME; encrypted, the WELCOME of a verified RESPONSE
+     * and the session {@code keys} it gave. Every JOIN the switch receives gives a fresh token, so when two JOINs of
+     * a round were answered the later WELCOME holds the token the switch keeps: it replaces the earlier one until
+     * the next round starts.
+     */
+    private void welcome(Welcome w, long now, Session keys) {
+        if (!round.contains(w.nonce()) || w.network() != settings.network()) {
+            counters.malformed(); // stale: an answer to an earlier round
+            return;
+        }
+        Joined old = joined;
+        boolean wasJoining = joining;
+        boolean wasRekey = rekeying;
+        long keepaliveMillis = (w.keepaliveSeconds() == 0 ? AgentConfig.DEFAULT_KEEPALIVE_SECONDS
+                : w.keepaliveSeconds()) * timing.secondMillis();
+        List<String> assigned = new ArrayList<>(2);
+        if (w.ipv4() != null) {
+            assigned.add(Endpoints.format(w.ipv4()) + "/" + w.ipv4Prefix());
+        }
+        if (w.ipv6() != null) {
+            assigned.add(Endpoints.format(w.ipv6()) + "/" + w.ipv6Prefix());
+        }
+        Joined s = new Joined(w.port(), keys == null ? w.token() : 0, keepaliveMillis, now, List.copyOf(assigned),
+                keys);
+        if (keys != null) {
+            // the switch sends with the old keys until it has opened a message under the new ones
+            previous = old == null ? null : old.keys();
+            counters.handshakes.incrementAndGet();
+        }
+        joined = s; // frames flow with the new token (keys) from here on
+        joining = false;
+        rekeying = false;
+        backingOff = false;
+        joinProblem = null;
+        if (wasJoining) {
+            timers.joined(now);
+        }
+        String change;
+        try {
+            change = tap.configure(w, old == null, settings.tap(), settings.mtuConfigured(),
+                    encrypted ? AgentConfig.MAX_SEALED_MTU : AgentConfig.MAX_VL2_MTU);
+        } catch (TapException e) {
+            halt.halt(e.getMessage(), LOG);
+            return; // re-creating the TAP device failed
+        }
+        if (keys != null) {
+            sendKeepalive(s); // the first message under the new keys confirms them at the switch
+        }
+        if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
+                || change != null)) {
+            LOG.info("Port agent joined network {} as port {} (member {}, {}): {}, MTU {}, keepalive {}{}",
+                    Networks.format(settings.network()), Integer.toUnsignedString(s.port()),
+                    MemberIdentity.format(send.member()), keys != null ? AgentConfig.ENCRYPTED : AgentConfig.PLAINTEXT,
+                    assigned.isEmpty() ? "no address from the switch" : String.join(", ", assigned),
+                    tap.device().mtu(), Lifecycle.duration(keepaliveMillis), change == null ? "" : "; TAP " + change);
+        } else if (wasRekey) {
+            LOG.debug("Port agent: new session keys for port {} (rekey)", Integer.toUnsignedString(s.port()));
+        } else if (wasJoining) {
+            LOG.info("Port agent re-joined network {} as port {}", Networks.format(settings.network()),
+                    Integer.toUnsignedString(s.port()));
+        }
+    }
+
+    @Override
+    public void error(ProtocolError e, long now) {
+        if (e.code() == ErrorCode.UNKNOWN_PORT) {
+            unknownPort(e, now);
+            return;
+        }
+        if (!joining || !round.contains(e.nonce())) {
+            counters.malformed(); // stale, or not about a JOIN
+            return;
+        }
+        String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + printable(e.message()));
+        if (!e.code().retryable()) {
+            fatal(e.code() == ErrorCode.UNSUPPORTED_VERSION
+                    ? "the switch at " + settings.switchAddress() + " does not speak vl2 protocol version "
+                            + Wire.VERSION + " (" + text + "): upgrade the agent or the switch so that they speak the"
+                            + " same version, then restart the agent"
+                    : "the switch at " + settings.switchAddress() + " refused the JOIN as malformed (" + text + "):"
+                            + " check mtu (the JOIN offers frames up to " + send.maxFrame() + " bytes) and name, then"
+                            + " restart the agent");
+            return;
+        }
+        backingOff = true;
+        nextJoinAt = now + timing.slowRetryMillis();
+        joinProblem = "the switch refused to let member " + MemberIdentity.format(send.member()) + " join network "
+                + Networks.format(settings.network()) + " (" + text + ")" + hint(e.code()) + "; retrying every "
+                + Lifecycle.duration(timing.slowRetryMillis());
+    }
+
+    /** The switch does not know this port (session): it restarted or expired it. Re-join, at most every rejoin. */
+    private void unknownPort(ProtocolError e, long now) {
+        Joined s = joined;
+        // encrypted, the port field names the switch's session index the agent sent to
+        if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())) {
+            counters.malformed(); // about a port (session) this agent does not have (any more)
+            return;
+        }
+        if (joining && !rekeying || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
+            return; // already re-joining; and at most one round per rejoinMillis
+        }
+        lastUnknownPortRejoin = now;
+        if (s.keys() != null) {
+            LOG.info("Port agent: the switch does not know the session of port {} (it restarted, expired the"
+                    + " port, or no longer authorizes this member): new handshake",
+                    Integer.toUnsignedString(s.port()));
+        } else {
+            LOG.info("Port agent: the switch does not know port {} (it restarted, or expired the port):"
+                    + " re-joining", Integer.toUnsignedString(s.port()));
+        }
+        startJoin(now, null);
+    }
+
+    private String hint(ErrorCode code) {
+        switch (code) {
+            case UNKNOWN_NETWORK:
+                return ": check network (or create the network on the switch)";
+            case NOT_AUTHORIZED:
+                return encrypted ? ": authorize this agent's public key " + trust.identity().fingerprint() + " on"
+                        + " the switch (vl2:members)"
+                        : ": authorize the member on the switch (a switch that does not allow plaintext agents"
+                        + " refuses them: set switch.key and encryption = true)";
+            case ADDRESS_CONFLICT:
+                return ": address " + settings.tap().ipv4() + " is in use or outside the network's pool; change"
+                        + " address, or leave it empty to get one from the pool";
+            case PORT_LIMIT:
+                return ": the switch has no free port (max.ports)";
+            default:
+                return "";
+        }
+    }
+
+    /** The switch refused this agent for good: stop, on the fatal logger. */
+    private void fatal(String message) {
+        joining = false;
+        halt.halt(message, PortAgent.FATAL);
+    }
+
+    /** The switch's text without control characters, for the log and the status. */
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return sb.toString();
+    }
+}
