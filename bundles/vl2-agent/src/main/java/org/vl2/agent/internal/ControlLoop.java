@@ -1,6 +1,5 @@
 package org.vl2.agent.internal;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -40,7 +39,8 @@ final class ControlLoop implements Runnable {
         while (life.running()) {
             synchronized (life.lock) {
                 long wait = Math.min(timing.tickMillis(), wakeAt - System.currentTimeMillis());
-                if (life.running() && !links.checkWanted() && (session == null || !session.hasMail()) && wait > 0) {
+                // a wanted link check waits for its retry interval like any other (checking the flag here spun)
+                if (life.running() && (session == null || !session.hasMail()) && wait > 0) {
                     try {
                         life.lock.wait(wait);
                     } catch (InterruptedException e) {
@@ -65,7 +65,7 @@ final class ControlLoop implements Runnable {
 
     /** Raw and vxlan modes: sends the keepalive frame when nothing went from the TAP to the switch for the interval. */
     private void keepAlive(long now) {
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         if (keepaliveMillis <= 0 || l == null) {
             return;
         }
@@ -75,12 +75,10 @@ final class ControlLoop implements Runnable {
             keepaliveIdleSince = now;
         } else if (now - keepaliveIdleSince >= keepaliveMillis) {
             keepaliveIdleSince = now;
-            try {
-                l.send(keepalive.clear());
-                counters.keepalives.incrementAndGet();
-            } catch (IOException e) {
-                links.wantCheck(); // the link looks broken: let the next round check it
+            if (!l.send(keepalive.clear())) {
+                links.wantCheck(); // the link may be broken: let the next round check it
             }
+            counters.keepalives.incrementAndGet();
         }
     }
 }

@@ -51,7 +51,7 @@ final class Diagnostics {
     AgentStatus status() {
         long now = System.currentTimeMillis();
         AgentState state = stateAt(now);
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         InetSocketAddress r = l != null ? l.remote() : links.resolved();
         long last = links.lastFromSwitch();
         TapDevice t = tap.device();
@@ -115,7 +115,7 @@ final class Diagnostics {
         if (state != AgentState.SWITCH_UNREACHABLE) {
             return null;
         }
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         if (l == null) {
             String p = links.linkProblem();
             return p != null ? p : "no socket to the switch yet";
@@ -133,7 +133,7 @@ final class Diagnostics {
      */
     String describeSwitch() {
         StringBuilder sb = new StringBuilder(settings.switchAddress().toString());
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         sb.append(" (").append(settings.mode());
         if (session != null) {
             SwitchTrust trust = session.trust();

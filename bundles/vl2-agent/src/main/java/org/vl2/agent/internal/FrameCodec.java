@@ -34,7 +34,7 @@ interface FrameCodec {
      * {@code link}: for a frame, position and limit then bound it and the frame's length is returned; anything else
      * (a control message passed on, an acknowledgement taken, a counted drop) returns -1.
      */
-    int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, LinkEndpoint link);
+    int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, Link link);
 
     /** Raw and vxlan modes: the keepalive datagram of a port with this MAC; vl2 mode has its own KEEPALIVE: null. */
     default ByteBuffer keepalive(byte[] mac) {

@@ -6,21 +6,20 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
-import java.net.PortUnreachableException;
-import java.net.ProtocolFamily;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
+import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.DatagramEndpoints;
 
 /**
- * Keeps the agent's {@link LinkEndpoint} to the switch: resolves the switch's address, opens the socket, replaces it
+ * Keeps the agent's {@link Link} to the switch: resolves the switch's address, opens the socket, replaces it
  * when the address changed or the socket's local address left this host (reusing the local port), and tells a
  * switch that answers with ICMP port unreachable from one that is merely silent. The pumps only use the current
  * link and report what they saw ({@link #heard}, {@link #unreachable}, {@link #wantCheck}).
@@ -46,6 +45,19 @@ import org.vl2.api.Endpoints;
 final class LinkKeeper {
 
     private static final Logger LOG = LoggerFactory.getLogger(LinkKeeper.class);
+    /**
+     * Batched link: messages per recvmmsg/sendmmsg. A message is up to 64 datagrams with GRO/GSO, and a TAP read
+     * makes one or two; each slot is 64 KiB of native memory that becomes resident once a message fills it, so few
+     * slots keep the agent small (8: at most 1 MiB).
+     */
+    static final int LINK_BATCH = 8;
+    /**
+     * Batched link: SO_RCVBUF/SO_SNDBUF (capped by net.core.rmem_max/wmem_max). Kernel memory, not the agent's: a GRO
+     * message of 64 datagrams takes about 100 KiB of it, so 1 MiB held only ten of the switch's bursts.
+     */
+    static final int LINK_SOCKET_BUFFER_BYTES = 4 << 20;
+    /** NIO link: SO_RCVBUF/SO_SNDBUF. */
+    static final int SOCKET_BUFFER_BYTES = 1 << 20;
 
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
@@ -55,14 +67,10 @@ final class LinkKeeper {
     private final boolean vxlan;
     /** Batched sockets: TAP offload on, udp.offload on, and vl2-netio works here. */
     private final boolean batched;
-    /** NIO channels block unless TAP offload is on (the receive pump must then see when nothing is queued). */
-    private final boolean blocking;
-    /** A received datagram that fills this was truncated. */
-    private final int receiveRoom;
     private final long sinceMillis;
 
     /** The socket, or null while the name does not resolve or no socket could be opened. */
-    private volatile LinkEndpoint link;
+    private volatile Link link;
     /** The last resolved address (kept while reconnecting fails), for the status. */
     private volatile InetSocketAddress resolved;
     /** Why there is no link, or why the last check failed; null if it did not. */
@@ -82,22 +90,21 @@ final class LinkKeeper {
     private boolean refused;
 
     LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
-               Counters counters, int receiveRoom) {
+               Counters counters) {
         this.switchAddress = settings.switchAddress();
         this.resolver = resolver;
         this.timing = timing;
         this.life = life;
         this.counters = counters;
         this.vxlan = settings.vxlan();
-        this.batched = settings.tap().offload() && settings.udpOffload() && BatchLinkEndpoint.available();
-        this.blocking = !settings.tap().offload();
-        this.receiveRoom = receiveRoom;
+        this.batched = settings.tap().offload() && settings.udpOffload()
+                && DatagramEndpoints.batchedUnavailableReason() == null;
         this.sinceMillis = System.currentTimeMillis();
         this.lastCheck = sinceMillis;
     }
 
     /** The current socket, or null. */
-    LinkEndpoint link() {
+    Link link() {
         return link;
     }
 
@@ -128,10 +135,6 @@ final class LinkKeeper {
         checkWanted = true;
     }
 
-    boolean checkWanted() {
-        return checkWanted;
-    }
-
     /** An ICMP port unreachable within the hold time, and nothing from the switch since. */
     boolean unreachableAt(long now) {
         long u = lastUnreachable;
@@ -139,7 +142,7 @@ final class LinkKeeper {
     }
 
     /** Why the switch is unreachable while the link is up: the ICMP error's text. */
-    static String unreachableProblem(LinkEndpoint l) {
+    static String unreachableProblem(Link l) {
         return "ICMP port unreachable from " + Endpoints.format(l.remote()) + ": is the vl2 switch running there and"
                 + " listening on UDP port " + l.remote().getPort() + "?";
     }
@@ -167,7 +170,7 @@ final class LinkKeeper {
      * it (problems resolving and opening are logged by {@link #check}).
      */
     void logReachability() {
-        LinkEndpoint l = link;
+        Link l = link;
         boolean unreachable = l != null && unreachableAt(System.currentTimeMillis());
         if (unreachable != refused && life.running()) {
             if (unreachable) {
@@ -198,32 +201,25 @@ final class LinkKeeper {
     /** Sends one control message unless the agent is stopping (then the LEAVE must be the last word). */
     boolean sendControl(ByteBuffer message) {
         synchronized (life.lock) {
-            LinkEndpoint l = link;
+            Link l = link;
             if (!life.running() || l == null) {
                 return false;
             }
-            try {
-                if (l.send(message) == 0) {
-                    return false; // a non-blocking socket, its send buffer full: the next round retries
-                }
-                counters.controlSent.incrementAndGet();
-                return true;
-            } catch (PortUnreachableException e) {
-                unreachable();
-            } catch (ClosedChannelException e) {
-                // replaced by a reconnect: the next round sends again
-            } catch (IOException e) {
-                checkWanted = true; // e.g. network unreachable: let the next round check the link
+            if (!l.send(message)) {
+                // a full send buffer (the next round retries), or e.g. network unreachable: check the link soon
+                checkWanted = true;
+                return false;
             }
-            return false;
+            counters.controlSent.incrementAndGet();
+            return true;
         }
     }
 
     /** Stopping: under the lock, stops the threads and takes the link away (for a last LEAVE, then closing). */
-    LinkEndpoint stop() {
+    Link stop() {
         synchronized (life.lock) {
             life.stopRunning(); // under the lock: no JOIN or keepalive can follow the LEAVE
-            LinkEndpoint l = link;
+            Link l = link;
             link = null;
             life.lock.notifyAll();
             return l;
@@ -248,12 +244,12 @@ final class LinkKeeper {
             linkProblem = problem;
             return;
         }
-        LinkEndpoint old = link;
+        Link old = link;
         if (old != null && old.remote().equals(target) && localAddressExists(old.local())) {
             linkProblem = null;
             return;
         }
-        LinkEndpoint next;
+        Link next;
         synchronized (life.lock) {
             if (!life.running()) {
                 return;
@@ -293,34 +289,19 @@ final class LinkKeeper {
     }
 
     /** A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */
-    private LinkEndpoint open(InetSocketAddress remote, int localPort) throws IOException {
+    private Link open(InetSocketAddress remote, int localPort) throws IOException {
         InetAddress any = InetAddress.getByAddress(new byte[remote.getAddress() instanceof Inet6Address ? 16 : 4]);
-        if (batched) {
-            var b = localPort > 0 ? BatchLinkEndpoint.openWithin(new InetSocketAddress(any, localPort), 100) : null;
-            if (b == null) {
-                b = BatchLinkEndpoint.open(new InetSocketAddress(any, 0));
-            }
-            try {
-                b.connect(remote);
-            } catch (IOException | RuntimeException e) {
-                b.close();
-                throw e;
-            }
-            return new BatchLinkEndpoint(b, remote);
+        DatagramEndpoint e = localPort > 0 ? openWithin(new InetSocketAddress(any, localPort), 100) : null;
+        if (e == null) {
+            e = openEndpoint(new InetSocketAddress(any, 0));
         }
-        DatagramChannel ch = NioLinkEndpoint.open(remote);
         try {
-            if (localPort > 0 && bindWithin(ch, new InetSocketAddress(any, localPort), 100)) {
-                // kept the old port
-            } else {
-                ch.bind(new InetSocketAddress(any, 0));
-            }
-            ch.connect(remote);
-            return new NioLinkEndpoint(ch, remote, blocking, receiveRoom);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
+            e.connect(remote);
+        } catch (IOException | RuntimeException x) {
+            e.close();
+            throw x;
         }
+        return new Link(e, remote);
     }
 
     /**
@@ -329,35 +310,48 @@ final class LinkKeeper {
      * choosing; a connected socket would drop those datagrams. The specific address (not the wildcard) lets the
      * agent share a port number with a switch on another address of this host (tests do).
      */
-    private LinkEndpoint openVxlan(InetSocketAddress remote) throws IOException {
+    private Link openVxlan(InetSocketAddress remote) throws IOException {
         InetAddress source;
-        try (DatagramChannel probe = DatagramChannel.open(family(remote))) {
+        try (DatagramChannel probe = DatagramChannel.open(remote.getAddress() instanceof Inet6Address
+                ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET)) {
             probe.connect(remote); // sends nothing: the kernel picks the route and its source address
             source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
         }
         InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
-        if (batched) {
-            var b = BatchLinkEndpoint.openWithin(local, 100);
-            if (b == null) {
-                throw vxlanPortInUse(local, remote);
-            }
-            return new BatchLinkEndpoint(b, remote);
+        DatagramEndpoint e = openWithin(local, 100);
+        if (e == null) {
+            throw vxlanPortInUse(local, remote);
         }
-        DatagramChannel ch = NioLinkEndpoint.open(remote);
-        try {
-            if (!bindWithin(ch, local, 100)) {
-                throw vxlanPortInUse(local, remote);
+        return new Link(e, remote);
+    }
+
+    /**
+     * A socket bound to {@code bind}, retrying for up to {@code millis} while the address is in use (a socket just
+     * closed while another thread was receiving on it releases its port only when that receive has returned); null
+     * if it stays in use.
+     */
+    private DatagramEndpoint openWithin(InetSocketAddress bind, long millis) throws IOException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            try {
+                return openEndpoint(bind);
+            } catch (BindException e) {
+                if (System.nanoTime() > deadline) {
+                    return null; // taken by someone else meanwhile
+                }
+                Lifecycle.pause(5);
             }
-            return new NioLinkEndpoint(ch, remote, blocking, receiveRoom);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
         }
     }
 
-    static ProtocolFamily family(InetSocketAddress remote) {
-        return remote.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
-                : StandardProtocolFamily.INET;
+    /**
+     * With TAP offload and udp.offload on Linux, a batched socket: a TAP read's frames leave with one sendmmsg, as
+     * one UDP GSO message when they are of one size, and the switch's bursts arrive as GRO messages. Otherwise one
+     * on Java NIO, one datagram per system call.
+     */
+    private DatagramEndpoint openEndpoint(InetSocketAddress bind) throws IOException {
+        return batched ? DatagramEndpoints.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH,
+                true) : DatagramEndpoints.openNio(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);
     }
 
     private static BindException vxlanPortInUse(InetSocketAddress local, InetSocketAddress remote) {
@@ -365,25 +359,6 @@ final class LinkKeeper {
                 + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
                 + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
                 + " switch or another agent using it on this host?");
-    }
-
-    /**
-     * Binds to {@code address}, retrying for up to {@code millis}: a socket just closed while another thread was
-     * blocked receiving on it releases its port only when that receive has returned.
-     */
-    private static boolean bindWithin(DatagramChannel ch, InetSocketAddress address, long millis) throws IOException {
-        long deadline = System.nanoTime() + millis * 1_000_000L;
-        while (true) {
-            try {
-                ch.bind(address);
-                return true;
-            } catch (BindException e) {
-                if (System.nanoTime() > deadline) {
-                    return false; // taken by someone else meanwhile
-                }
-                Lifecycle.pause(5);
-            }
-        }
     }
 
     /** False when {@code local} is a specific address that no interface of this host has any more. */

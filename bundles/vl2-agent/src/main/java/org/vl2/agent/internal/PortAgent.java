@@ -62,7 +62,7 @@ import org.vl2.tap.TapFactory;
  *
  * <p><b>Structure</b> (one concern per class, as wireguard-go's device/): this class is the DS component only and
  * wires one agent: {@link AgentConfig} (schema, validation), {@link SwitchTrust} (identity, pinned switch key),
- * {@link TapPort} (the TAP device), {@link LinkKeeper} (the socket to the switch, a {@link LinkEndpoint}), a
+ * {@link TapPort} (the TAP device), {@link LinkKeeper} (the socket to the switch, a {@link Link}), a
  * {@link FrameCodec} for the mode, the two pumps {@link TapToSwitch} ({@code vl2-agent-tap-rx}) and
  * {@link SwitchToTap} ({@code vl2-agent-udp-rx}), which neither allocate nor log per frame, the
  * {@link ControlLoop} ({@code vl2-agent-control}: everything slow) with, in vl2 mode, the {@link Vl2Session} and its
@@ -155,7 +155,7 @@ public final class PortAgent implements AgentService {
             int headroom = vl2 ? Vl2Framing.HEADER : settings.vxlan() ? VxlanHeader.LENGTH : 0;
             int tailroom = encrypted ? SealedCodec.TAG : 0;
             int room = headroom + (vl2 ? maxFrame : tap.device().maxFrameLength()) + tailroom + 1;
-            links = new LinkKeeper(settings, resolver, timing, life, counters, room);
+            links = new LinkKeeper(settings, resolver, timing, life, counters);
             if (vl2) {
                 session = new Vl2Session(settings, trust, settings.name() != null ? settings.name()
                         : AgentConfig.hostName(), maxFrame, timing, life, this::halt, counters, links, tap);
@@ -215,7 +215,7 @@ public final class PortAgent implements AgentService {
      * bounded time for the threads.
      */
     private void shutdown() {
-        LinkEndpoint l = links == null ? null : links.stop();
+        Link l = links == null ? null : links.stop();
         if (links == null) {
             synchronized (life.lock) {
                 life.stopRunning();
@@ -234,7 +234,7 @@ public final class PortAgent implements AgentService {
         log.error("Port agent: {}", message);
     }
 
-    private void leaveAndClose(LinkEndpoint l) {
+    private void leaveAndClose(Link l) {
         if (l == null) {
             return;
         }

@@ -43,7 +43,7 @@ final class RawCodec implements FrameCodec {
     }
 
     @Override
-    public int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, LinkEndpoint link) {
+    public int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, Link link) {
         links.heard(System.currentTimeMillis());
         if (length >= room || length < EthernetFrame.HEADER_LENGTH) {
             counters.drop(); // longer than the TAP's MTU allows, or a runt

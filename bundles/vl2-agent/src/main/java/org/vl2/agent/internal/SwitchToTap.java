@@ -14,7 +14,7 @@ import org.vl2.tap.VirtioNetHeader;
  * The receive pump, thread {@code vl2-agent-udp-rx}: datagrams from the switch to the kernel.
  *
  * <pre>
- *   LinkEndpoint.receive (a batch; batched: GRO messages cut into datagrams, each left where it lies in its slot)
+ *   Link.receive (a batch; batched: GRO messages cut into datagrams, each left where it lies in its slot)
  *     -> FrameCodec.decode in place: a frame (offset, length), or a control message for the session, or a drop
  *     -> offload: TcpCoalescer joins consecutive TCP segments into one superframe; others go behind a plain virtio
  *        header (in place when the datagram has room in front of the frame)
@@ -53,7 +53,7 @@ final class SwitchToTap implements Runnable {
     @Override
     public void run() {
         while (life.running()) {
-            LinkEndpoint l = links.link();
+            Link l = links.link();
             if (l == null) {
                 links.awaitLink();
                 continue;
@@ -92,7 +92,7 @@ final class SwitchToTap implements Runnable {
     }
 
     /** What the loop does when a receive from {@code l} fails. */
-    private void receiveFailed(IOException e, LinkEndpoint l) {
+    private void receiveFailed(IOException e, Link l) {
         if (e instanceof PortUnreachableException) {
             links.unreachable(); // an ICMP error for an earlier datagram
         } else if (e instanceof ClosedChannelException) {

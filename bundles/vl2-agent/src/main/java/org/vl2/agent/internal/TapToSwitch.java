@@ -1,9 +1,6 @@
 package org.vl2.agent.internal;
 
-import java.io.IOException;
-import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +17,7 @@ import org.vl2.tap.VirtioNetHeader;
  *   TAP read (the frame lands headroom bytes into the buffer; offload: behind a virtio header, maybe a superframe)
  *     -> offload: TsoSegmenter cuts a superframe into MTU-sized frames (or passes a frame on in place)
  *     -> send: FrameCodec.encode writes the header in front (seals in place, tag behind)
- *     -> LinkEndpoint.queue (batched: queued; NIO: sent now)
+ *     -> Link.queue (batched: queued; NIO: sent now)
  *     -> flush when the TAP holds nothing more (batched: up to 32 reads leave with one sendmmsg)
  * </pre>
  *
@@ -135,7 +132,7 @@ final class TapToSwitch implements Runnable {
      * the headroom in front of it (the tag behind it), the link queues or sends it.
      */
     private void send(ByteBuffer buf, int frameAt, int n) {
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         if (l == null) {
             counters.drop(); // no socket (name does not resolve yet, or reconnecting)
             return;
@@ -144,21 +141,10 @@ final class TapToSwitch implements Runnable {
             counters.drop(); // not joined yet, or the keys expired
             return;
         }
-        try {
-            if (l.queue(buf)) {
-                counters.sent(n);
-            } else {
-                counters.drop();
-            }
-        } catch (PortUnreachableException e) {
-            // An ICMP error for an earlier datagram; the kernel dropped this one.
-            links.unreachable();
-            counters.drop();
-        } catch (ClosedChannelException e) {
-            counters.drop(); // replaced by a reconnect, or stopping
-        } catch (IOException e) {
-            counters.drop(); // e.g. network unreachable: let the control thread look
-            links.wantCheck();
+        if (l.queue(buf)) {
+            counters.sent(n);
+        } else {
+            counters.drop(); // the send buffer stayed full, or the socket is being replaced
         }
     }
 
@@ -168,7 +154,7 @@ final class TapToSwitch implements Runnable {
      * frames are of one size); otherwise send now. Returns the new count of reads waiting for the flush.
      */
     private int flushUnlessDraining(int pending) {
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         if (l != null && l.batched() && pending + 1 < TAP_DRAIN) {
             return pending + 1;
         }
@@ -181,7 +167,7 @@ final class TapToSwitch implements Runnable {
      * what the socket refuses was counted as sent and is a drop after all.
      */
     private void flush() {
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         if (l == null) {
             return;
         }

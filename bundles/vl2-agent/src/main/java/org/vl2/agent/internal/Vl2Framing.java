@@ -41,7 +41,7 @@ abstract class Vl2Framing implements FrameCodec {
     }
 
     @Override
-    public final int decode(ByteBuffer buf, int at, int n, InetSocketAddress from, LinkEndpoint link) {
+    public final int decode(ByteBuffer buf, int at, int n, InetSocketAddress from, Link link) {
         buf.limit(at + n).position(at);
         int type = Wire.type(buf);
         if (type < 0) {

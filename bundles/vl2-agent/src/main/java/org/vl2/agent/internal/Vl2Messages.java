@@ -1,6 +1,5 @@
 package org.vl2.agent.internal;
 
-import java.io.IOException;
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -178,7 +177,7 @@ final class Vl2Messages {
      * Stopping: the switch forgets the port at once rather than after 3 silent intervals. No answer, so no waiting.
      * Encrypted, the LEAVE is sealed (an empty body: header and tag), so nobody else can end the port.
      */
-    void leave(LinkEndpoint l, Vl2Session.Joined s) {
+    void leave(Link l, Vl2Session.Joined s) {
         ByteBuffer b;
         try {
             if (s.keys() != null) {
@@ -192,7 +191,7 @@ final class Vl2Messages {
             }
             l.send(b);
             counters.controlSent.incrementAndGet();
-        } catch (CryptoException | IOException | RuntimeException e) {
+        } catch (CryptoException | RuntimeException e) {
             LOG.debug("Port agent: LEAVE not sent: {}", e.toString());
         }
     }

@@ -249,7 +249,7 @@ final class Vl2Session implements ControlMessage.Handler {
     }
 
     private String noAnswer() {
-        LinkEndpoint l = links.link();
+        Link l = links.link();
         String at = l != null ? Endpoints.format(l.remote()) : settings.switchAddress().toString();
         byte[] key = trust.switchKey();
         String p = NO_ANSWER + " to " + (!encrypted ? "JOIN" : key != null ? "the handshake" : "KEY-REQUEST (trust on"
@@ -286,7 +286,7 @@ final class Vl2Session implements ControlMessage.Handler {
     }
 
     /** Stopping: a LEAVE, if joined. */
-    void sendLeave(LinkEndpoint l) {
+    void sendLeave(Link l) {
         Joined s = joined;
         if (l != null && s != null) {
             send.leave(l, s);

@@ -45,7 +45,7 @@ final class VxlanCodec implements FrameCodec {
     }
 
     @Override
-    public int decode(ByteBuffer buf, int at, int n, InetSocketAddress from, LinkEndpoint link) {
+    public int decode(ByteBuffer buf, int at, int n, InetSocketAddress from, Link link) {
         if (from == null || !from.getAddress().equals(link.remote().getAddress())) {
             counters.foreign(); // not the switch: VXLAN has no identity, the source address is all there is
             return -1;

@@ -1,0 +1,86 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+import org.vl2.netio.DatagramEndpoint;
+
+/**
+ * The agent's socket to the switch: a {@link DatagramEndpoint} (batched, recvmmsg/sendmmsg with UDP GSO/GRO, or Java
+ * NIO: the pumps do not care) and the switch's endpoint it sends to. The {@link LinkKeeper} opens one and replaces it
+ * as a whole when the agent reconnects; the pumps and the session only use it. A TCP link (issue 16) would be
+ * another {@link DatagramEndpoint} behind this class.
+ */
+final class Link {
+
+    /** How long a flush (or a queue that sends at once) waits for room in a full send buffer before it drops. */
+    static final int SEND_WAIT_MILLIS = 2;
+
+    private final DatagramEndpoint endpoint;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+
+    Link(DatagramEndpoint endpoint, InetSocketAddress remote) {
+        this.endpoint = endpoint;
+        this.remote = remote;
+        this.local = endpoint.localAddress();
+        endpoint.setAutoFlushWait(SEND_WAIT_MILLIS); // a burst that fills every slot waits for room like flush()
+    }
+
+    /** The switch's endpoint this socket sends to. */
+    InetSocketAddress remote() {
+        return remote;
+    }
+
+    /** This socket's local endpoint. */
+    InetSocketAddress local() {
+        return local;
+    }
+
+    /** True when {@link #queue} only queues and {@link #flush} sends (more than one datagram per system call). */
+    boolean batched() {
+        return endpoint.batchSize() > 1;
+    }
+
+    /** Sends the datagram between position and limit now (control messages); false if it was not sent. */
+    boolean send(ByteBuffer datagram) {
+        return endpoint.send(remote, datagram);
+    }
+
+    /** Data path: queues the datagram for the next {@link #flush} (or sends it now); false if it was dropped. */
+    boolean queue(ByteBuffer datagram) {
+        return endpoint.queue(remote, datagram);
+    }
+
+    /** Sends what was queued: the number of datagrams dropped after all (counted as sent when queued). */
+    int flush() {
+        if (endpoint.queued() == 0) {
+            return 0;
+        }
+        return endpoint.flush(SEND_WAIT_MILLIS) + endpoint.takeAutoFlushDropped();
+    }
+
+    /** Up to a batch of datagrams, waiting up to {@code timeoutMillis} when none is there (0: do not wait). */
+    int receive(int timeoutMillis) throws IOException {
+        return endpoint.receive(timeoutMillis);
+    }
+
+    /** Datagram {@code i} of the last receive, between its position and limit, where it lies in its slot. */
+    ByteBuffer datagram(int i) {
+        return endpoint.datagram(i);
+    }
+
+    InetSocketAddress source(int i) {
+        return endpoint.source(i);
+    }
+
+    /** What the agent's start line says about this socket beyond its endpoints ({@code , UDP offload gso+gro}). */
+    String describe() {
+        return batched() ? ", UDP offload " + endpoint.offload() : "";
+    }
+
+    void close() {
+        endpoint.close();
+    }
+}
