@@ -160,10 +160,9 @@ public final class PortAgent implements AgentService {
                 session = new Vl2Session(settings, trust, settings.name() != null ? settings.name()
                         : AgentConfig.hostName(), maxFrame, timing, life, this::halt, counters, links, tap);
             }
-            FrameCodec codec = encrypted ? new SealedCodec(counters, links, session, tap, room)
-                    : vl2 ? new Vl2Codec(counters, links, session, tap, room)
-                    : settings.vxlan() ? new VxlanCodec(settings.vni(), counters, links, tap, room)
-                    : new RawCodec(counters, links, room);
+            CodecContext context = new CodecContext(counters, links, tap, room);
+            FrameCodec codec = encrypted ? new SealedCodec(context, session) : vl2 ? new Vl2Codec(context, session)
+                    : settings.vxlan() ? new VxlanCodec(settings.vni(), context) : new RawCodec(context);
             boolean offload = settings.tap().offload();
             life.run();
             links.check(true);

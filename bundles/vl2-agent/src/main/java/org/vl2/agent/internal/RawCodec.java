@@ -15,15 +15,10 @@ final class RawCodec implements FrameCodec {
     /** IEEE 802 local experimental EtherType 1: what the keepalive frame carries. */
     static final int KEEPALIVE_ETHERTYPE = 0x88B5;
 
-    private final Counters counters;
-    private final LinkKeeper links;
-    /** A datagram that fills the receive buffer was truncated. */
-    private final int room;
+    private final CodecContext c;
 
-    RawCodec(Counters counters, LinkKeeper links, int room) {
-        this.counters = counters;
-        this.links = links;
-        this.room = room;
+    RawCodec(CodecContext context) {
+        this.c = context;
     }
 
     @Override
@@ -44,9 +39,9 @@ final class RawCodec implements FrameCodec {
 
     @Override
     public int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, Link link) {
-        links.heard(System.currentTimeMillis());
-        if (length >= room || length < EthernetFrame.HEADER_LENGTH) {
-            counters.drop(); // longer than the TAP's MTU allows, or a runt
+        c.links().heard(System.currentTimeMillis());
+        if (length >= c.room() || length < EthernetFrame.HEADER_LENGTH) {
+            c.counters().drop(); // longer than the TAP's MTU allows, or a runt
             return -1;
         }
         buf.limit(at + length).position(at);

@@ -20,8 +20,8 @@ final class SealedCodec extends Vl2Framing {
 
     static final int TAG = Session.TAG_LENGTH;
 
-    SealedCodec(Counters counters, LinkKeeper links, Vl2Session session, TapPort tap, int room) {
-        super(counters, links, session, tap, room);
+    SealedCodec(CodecContext context, Vl2Session session) {
+        super(context, session);
     }
 
     @Override

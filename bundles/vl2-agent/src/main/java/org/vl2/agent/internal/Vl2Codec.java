@@ -16,8 +16,8 @@ import org.vl2.protocol.Wire;
  */
 final class Vl2Codec extends Vl2Framing {
 
-    Vl2Codec(Counters counters, LinkKeeper links, Vl2Session session, TapPort tap, int room) {
-        super(counters, links, session, tap, room);
+    Vl2Codec(CodecContext context, Vl2Session session) {
+        super(context, session);
     }
 
     @Override

@@ -27,12 +27,12 @@ abstract class Vl2Framing implements FrameCodec {
     /** A datagram that fills the receive buffer was truncated. */
     final int room;
 
-    Vl2Framing(Counters counters, LinkKeeper links, Vl2Session session, TapPort tap, int room) {
-        this.counters = counters;
-        this.links = links;
+    Vl2Framing(CodecContext context, Vl2Session session) {
+        this.counters = context.counters();
+        this.links = context.links();
         this.session = session;
-        this.tap = tap;
-        this.room = room;
+        this.tap = context.tap();
+        this.room = context.room();
     }
 
     @Override

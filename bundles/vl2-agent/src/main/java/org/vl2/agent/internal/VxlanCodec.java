@@ -13,17 +13,11 @@ import org.vl2.api.EthernetFrame;
 final class VxlanCodec implements FrameCodec {
 
     private final int vni;
-    private final Counters counters;
-    private final LinkKeeper links;
-    private final TapPort tap;
-    private final int room;
+    private final CodecContext c;
 
-    VxlanCodec(int vni, Counters counters, LinkKeeper links, TapPort tap, int room) {
+    VxlanCodec(int vni, CodecContext context) {
         this.vni = vni;
-        this.counters = counters;
-        this.links = links;
-        this.tap = tap;
-        this.room = room;
+        this.c = context;
     }
 
     @Override
@@ -47,21 +41,21 @@ final class VxlanCodec implements FrameCodec {
     @Override
     public int decode(ByteBuffer buf, int at, int n, InetSocketAddress from, Link link) {
         if (from == null || !from.getAddress().equals(link.remote().getAddress())) {
-            counters.foreign(); // not the switch: VXLAN has no identity, the source address is all there is
+            c.counters().foreign(); // not the switch: VXLAN has no identity, the source address is all there is
             return -1;
         }
-        links.heard(System.currentTimeMillis());
+        c.links().heard(System.currentTimeMillis());
         int length = n - VxlanHeader.LENGTH;
         if (length < EthernetFrame.HEADER_LENGTH || !VxlanHeader.hasVni(buf, at)) {
-            counters.malformed(); // no frame behind the header, or not VXLAN (the I flag must be set)
+            c.counters().malformed(); // no frame behind the header, or not VXLAN (the I flag must be set)
             return -1;
         }
         if (VxlanHeader.vni(buf, at) != vni) {
-            counters.foreign(); // another VNI: another network's frame
+            c.counters().foreign(); // another VNI: another network's frame
             return -1;
         }
-        if (length > tap.device().maxFrameLength() || n >= room) {
-            counters.drop(); // longer than the TAP's MTU allows
+        if (length > c.tap().device().maxFrameLength() || n >= c.room()) {
+            c.counters().drop(); // longer than the TAP's MTU allows
             return -1;
         }
         buf.limit(at + n).position(at + VxlanHeader.LENGTH);
