@@ -92,6 +92,8 @@ public final class MacTableImpl implements MacTableAdminService {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(MacTableImpl.class);
+    /** Contract with the launchers: the one ERROR saying why this component does not start (docs/operating.md). */
+    private static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
     private static final int VLAN_MASK = 0xFFF;
     /** A refresh rewrites the last-seen time only when it is older than this (1 ms). */
     static final long REFRESH_GRANULARITY_NANOS = 1_000_000L;
@@ -170,7 +172,7 @@ public final class MacTableImpl implements MacTableAdminService {
         try {
             return Settings.of(config);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; the MAC table does not start", e.getMessage());
+            FATAL.error("{}; the MAC table does not start", e.getMessage());
             throw e;
         }
     }

@@ -40,6 +40,8 @@ abstract class UdpEndpoint implements Transport {
     /** Largest UDP payload over IPv4: nothing a peer sends is ever truncated, so oversize frames are seen. */
     static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(UdpEndpoint.class);
+    /** Contract with the launchers: the one ERROR saying why a transport does not start (docs/operating.md). */
+    static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
 
     /** Default of {@code io.batch}: messages per system call (measured in bench/RESULTS.md). */
     static final int DEFAULT_BATCH = 64;
@@ -93,7 +95,7 @@ abstract class UdpEndpoint implements Transport {
         try {
             this.socket = open(validate(params), params);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            LOG.error("{}; the {} transport does not start until this is fixed", e.getMessage(), name);
+            FATAL.error("{}; the {} transport does not start until this is fixed", e.getMessage(), name);
             throw e;
         }
         LOG.info("Started {} transport on UDP {} ({} mode, {})", name, socket.local(), mode, io(socket));
@@ -123,7 +125,7 @@ abstract class UdpEndpoint implements Transport {
                 try {
                     setBuffers(old, config);
                 } catch (IOException e) {
-                    LOG.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(), e.getMessage());
+                    FATAL.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(), e.getMessage());
                 }
                 return;
             }

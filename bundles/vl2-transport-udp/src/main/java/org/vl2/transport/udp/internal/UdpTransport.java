@@ -33,7 +33,7 @@ public final class UdpTransport extends UdpEndpoint {
         try {
             return params(config);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
+            FATAL.error("{}; the UDP transport does not start until this is fixed", e.getMessage());
             throw e;
         }
     }

@@ -56,6 +56,8 @@ public final class VxlanTransport implements Transport {
     /** Largest UDP payload over IPv4: nothing a VTEP sends is truncated, so the switch sees oversize frames. */
     static final int MAX_DATAGRAM = 65_507;
     private static final Logger LOG = LoggerFactory.getLogger(VxlanTransport.class);
+    /** Contract with the launchers: the one ERROR saying why this component does not start (docs/operating.md). */
+    private static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
 
     /**
      * The receive socket with its selector, and the send sockets: {@code senders[i]} is bound to
@@ -112,7 +114,7 @@ public final class VxlanTransport implements Transport {
             settings = VxlanSettings.of(config);
             this.state = new State(settings, open(settings, null));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            LOG.error("{}; the VXLAN transport does not start until this is fixed", e.getMessage());
+            FATAL.error("{}; the VXLAN transport does not start until this is fixed", e.getMessage());
             throw e;
         }
         LOG.info("Started VXLAN transport on {}: {}", state.sockets().local(), settings.describe());
