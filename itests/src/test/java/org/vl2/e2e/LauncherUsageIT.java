@@ -4,6 +4,11 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +22,9 @@ import org.vl2.e2e.Lab.Result;
 
 /**
  * The distribution's launchers, {@code bin/vl2-agent} and {@code bin/vl2-switch}: {@code --help} and usage
- * errors (exit 2, a one-line reason, never a stack trace, nothing written). Needs no root: nothing starts.
+ * errors (exit 2, a one-line reason, never a stack trace, nothing written), checked before Karaf boots; and one
+ * switch that boots and cannot start (its UDP port is taken), which ends with the component's fatal line. Needs no
+ * root: the switch listens on loopback only.
  */
 public class LauncherUsageIT {
 
@@ -52,6 +59,10 @@ public class LauncherUsageIT {
                 "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
                 "org.vl2.transport.vxlan.cfg")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
+        }
+        for (Result r : List.of(agent, sw)) {
+            assertTrue("points to the option texts:\n" + r.out(), r.out().contains("docs/configuration.md"));
+            assertFalse("no literal \\n:\n" + r.out(), r.out().contains("\\n"));
         }
     }
 
@@ -104,6 +115,107 @@ public class LauncherUsageIT {
         bad("vl2-switch", "unknown option '--switch'", "--switch", "sw:9990");
         bad("vl2-switch", "unexpected argument 'start'", "start");
         assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
+    }
+
+    /** What the switch checks in --network and --member is checked before Karaf boots, with the switch's words. */
+    @Test
+    public void switchChecksNetworksBeforeKarafBoots() {
+        bad("vl2-switch", "--network id=2a: pool=10.0.0.0/33: not an IPv4 CIDR: '10.0.0.0/33'", "--network",
+                "id=2a,pool=10.0.0.0/33");
+        bad("vl2-switch", "pool=10.0.0.1/24 has host bits set (expected the network address: 10.0.0.0/24)",
+                "--network", "id=2a,pool=10.0.0.1/24");
+        bad("vl2-switch", "prefix length /31 is not supported", "--network", "id=2a,pool=10.0.0.0/31");
+        bad("vl2-switch", "10.0.1.1 is not a host address of 10.0.0.0/24", "--network",
+                "id=2a,pool=10.0.0.0/24,range=10.0.0.5-10.0.1.1");
+        bad("vl2-switch", "range=10.0.0.9-10.0.0.5 is reversed", "--network",
+                "id=2a,pool=10.0.0.0/24,range=10.0.0.9-10.0.0.5");
+        bad("vl2-switch", "range=10.0.0.1-10.0.0.2 needs pool=CIDR", "--network", "id=2a,range=10.0.0.1-10.0.0.2");
+        bad("vl2-switch", "gateway=10.0.1.1 must be an address inside pool 10.0.0.0/24", "--network",
+                "id=2a,pool=10.0.0.0/24,gateway=10.0.1.1");
+        bad("vl2-switch", "--network id=2a: mtu must be between 576 and 9000, got '100'", "--network",
+                "id=2a,mtu=100");
+        bad("vl2-switch", "--network id=2a: dhcp must be true or false, got 'yes'", "--network", "id=2a,dhcp=yes");
+        bad("vl2-switch", "--network id=2a: ipv6 must be an IPv6 /64 prefix", "--network", "id=2a,ipv6=fd00::/48");
+        bad("vl2-switch", "--network id=2a: dns must be an IPv4 address", "--network", "id=2a,dns=10.0.0.256");
+        bad("vl2-switch", "--network id=2a: policy must be a policy name", "--network", "id=2a,policy=Hub");
+        // '&' and '|' reach no sed replacement: the name is refused as given
+        bad("vl2-switch", "--network id=2a: name must be letters, digits, '.', '_' or '-' (up to 63, starting with a "
+                + "letter or digit), got 'a&b'", "--network", "id=2a,name=a&b");
+        bad("vl2-switch", "got 'lab|x'", "--network", "id=2a,name=lab|x");
+        // one spelling of a network id: 0X2A, 0x002a and 2a are the same network
+        bad("vl2-switch", "--network: network 2a is given twice", "--network", "id=0X2A", "--network", "id=0x002a");
+        bad("vl2-switch", "--member 2b=x: network 2b is not defined by a --network flag", "--network", "id=2a",
+                "--member", "2b=x");
+        bad("vl2-switch", "'abc' is not a member: a public key", "--network", "id=0X2A", "--member", "2a=abc");
+        bad("vl2-agent", "--address must be an IPv4 address with a prefix length", "--switch", "sw:9990", "--address",
+                "10.1.1.300/24");
+        assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
+    }
+
+    /** set -f: a value is taken as given, never expanded to the file names of the working directory. */
+    @Test
+    public void optionValuesDoNotGlob() {
+        Result r = Lab.run(Duration.ofSeconds(30), null, List.of("sh", "-c",
+                "cd \"$0\" && exec bin/vl2-switch \"$@\"", dist.toString(), "--network", "id=2a,*"),
+                Map.of("JAVA_HOME", System.getProperty("java.home")));
+        assertEquals(r.out(), 2, r.exit());
+        assertTrue(r.out(), r.out().contains("unknown or malformed item '*' in 'id=2a,*'"));
+    }
+
+    /**
+     * A start that fails for a reason only the switch can see (its raw UDP port is taken): the component's ERROR on
+     * the logger org.vl2.fatal stops the instance, and the launcher's last line names that cause. The console has
+     * vl2's lines only (no Karaf warnings, no Felix SCR echoes, no stack trace), and without JAVA_HOME no "JAVA_HOME
+     * not set" either. The network id is written in its one spelling (0X2A: org.vl2.network-2a.cfg, id = 2a).
+     */
+    @Test
+    public void aSwitchThatCannotStartEndsWithTheFatalLine() throws Exception {
+        Path data = dist.getParent().resolve("usage-fatal-switch");
+        Lab.deleteTree(data);
+        String key = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            int port = taken.getLocalPort();
+            String javaBin = Path.of(System.getProperty("java.home"), "bin").toString();
+            Result r = Lab.run(Duration.ofSeconds(180), null, List.of("env", "-u", "JAVA_HOME",
+                    "PATH=" + javaBin + ":/usr/sbin:/usr/bin:/sbin:/bin", dist.resolve("bin/vl2-switch").toString(),
+                    "--listen", "127.0.0.1:" + port, "--vl2-listen", "127.0.0.1:" + freeUdpPort(), "--ssh-port",
+                    String.valueOf(freeTcpPort()), "--data", data.toString(), "--network",
+                    "id=0X2A,name=lab,pool=10.0.0.0/24", "--member", "0x002a=" + key), null);
+            String[] lines = r.out().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertEquals("exit status 1:\n" + r.out(), 1, r.exit());
+            assertTrue("the last line names the cause:\n" + r.out(), last.startsWith(
+                    "vl2-switch: did not start: udp transport: cannot listen on UDP 127.0.0.1:" + port));
+            assertTrue("the component's ERROR on the console:\n" + r.out(),
+                    r.out().matches("(?s).*ERROR .*fatal: udp transport: cannot listen.*"));
+            for (String noise : List.of("JAVA_HOME not set", "Exception", "\tat ", "FrameworkEvent", "bundle org.vl2",
+                    "JMX")) {
+                assertFalse("no '" + noise + "' on the console:\n" + r.out(), r.out().contains(noise));
+            }
+            assertEquals("the fatal file has the cause", last.substring("vl2-switch: did not start: ".length()),
+                    Files.readAllLines(data.resolve("data/log/vl2-fatal.log")).get(0));
+        }
+        Path cfg = data.resolve("etc/org.vl2.network-2a.cfg");
+        assertTrue("the network file has the normalised id: " + cfg, Files.isRegularFile(cfg));
+        List<String> lines = Files.readAllLines(cfg);
+        assertTrue(String.join("\n", lines), lines.contains("id = 2a") && lines.contains("members = " + key)
+                && lines.contains("name = lab"));
+        try (var files = Files.list(data.resolve("etc"))) {
+            assertFalse("no other spelling", files.anyMatch(f -> f.getFileName().toString().contains("0X2A")
+                    || f.getFileName().toString().contains("002a")));
+        }
+    }
+
+    private static int freeUdpPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static int freeTcpPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private static void bad(String launcher, String reason, String... args) {
