@@ -5,7 +5,8 @@
 #
 #   sudo ./demo.sh
 #
-# Builds vl2 if needed, unpacks the distribution once, starts the switch in namespace <p>-sw and one agent in
+# Installs the tools it needs when they are missing (Debian/Ubuntu: apt-get; Java 17, Maven, iproute2, ping), builds
+# vl2 if needed, unpacks the distribution once, starts the switch in namespace <p>-sw and one agent in
 # each of <p>-h1 and <p>-h2 (each with its own instance directory, --data), which reach the switch over an
 # underlay bridge. Then: ping across the virtual LAN, show vl2:networks, vl2:mactable, vl2:ports and vl2:agent,
 # stop one agent (it leaves the network, its TAP device goes away), and tear everything down (also on Ctrl-C or
@@ -41,13 +42,35 @@ trap 'exit 130' INT TERM
 
 # --- preconditions --------------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "run as root (network namespaces and TAP devices need CAP_NET_ADMIN): sudo $0"
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null || true
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ping java; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping openjdk-17-jdk-headless)"
-done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+
+# The tools the demo uses; on Debian/Ubuntu the missing ones are installed (Java 17: Karaf 4.4 needs it).
+java17() { ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -1; }
+have_dist() { ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz >/dev/null 2>&1; }
+missing=()
+command -v ip >/dev/null || missing+=(iproute2)
+command -v ss >/dev/null || missing+=(iproute2)
+command -v ping >/dev/null || missing+=(iputils-ping)
+command -v pkill >/dev/null || missing+=(procps)
+command -v tar >/dev/null || missing+=(tar)
+[ -n "$(java17)" ] || [ -n "${JAVA_HOME:-}" ] || missing+=(openjdk-17-jdk-headless)
+have_dist || command -v mvn >/dev/null || missing+=(maven)
+if [ ${#missing[@]} -gt 0 ]; then
+  missing=($(printf '%s\n' "${missing[@]}" | sort -u))
+  command -v apt-get >/dev/null \
+    || fail "missing: ${missing[*]} (the Debian package names; install them with your system's package manager)"
+  say "Installing what the demo needs: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || fail "apt-get install ${missing[*]} failed (see above)"
 fi
+if [ -z "${JAVA_HOME:-}" ]; then
+  JAVA_HOME=$(java17)
+  [ -n "$JAVA_HOME" ] || fail "no Java 17 in /usr/lib/jvm: install one (openjdk-17-jdk-headless) or set JAVA_HOME"
+  export JAVA_HOME
+fi
+export PATH="$JAVA_HOME/bin:$PATH"
 
 # --- build if needed -------------------------------------------------------------------------------------
 DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)

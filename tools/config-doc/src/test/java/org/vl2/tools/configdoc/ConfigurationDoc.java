@@ -129,10 +129,11 @@ final class ConfigurationDoc {
                 + "\n\n");
         md.append("Every vl2 component has one configuration PID. Put `key = value` lines into `etc/<pid>.cfg` (a"
                 + " factory PID: one file per instance, `etc/<pid>-<name>.cfg`), or use `config:edit <pid>`,"
-                + " `config:property-set` and `config:update` in the shell; `config:meta -p <pid>` shows the same"
-                + " texts as this page. Changes apply at runtime. An invalid value is refused with an ERROR naming the"
-                + " key and what is allowed: the component keeps its last good configuration or, at start, does not"
-                + " start. The launchers `bin/vl2-switch` and `bin/vl2-agent` write these files from their flags"
+                + " `config:property-set` and `config:update` in the shell; `config:meta <pid>` shows the same"
+                + " texts as this page. Changes apply at runtime (the port agent applies one by re-creating its TAP"
+                + " device). An invalid value is refused with an ERROR naming the key and what is allowed: the"
+                + " component keeps its last good configuration (or, at start, does not start), never a half-applied"
+                + " one. The launchers `bin/vl2-switch` and `bin/vl2-agent` write these files from their flags"
                 + " ([operating.md](operating.md#what-the-launchers-write)).\n\n");
         for (Pid p : pids) {
             md.append("- [`").append(p.pid()).append("`](#").append(anchor(p)).append(") — ").append(p.name())
