@@ -16,6 +16,7 @@ import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.KeyReply;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Welcome;
+import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 import org.vl2.switching.internal.Egress;
 import org.vl2.switching.internal.SwitchCounters;
@@ -88,11 +89,11 @@ final class Replies {
         }
         ByteBuffer out = e.control;
         out.clear();
-        out.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) Wire.KEEPALIVE_ACK)
-                .put(3, (byte) Wire.FLAG_SEALED).putInt(4, s.remoteIndex()).putLong(16, d.getLong(sequenceAt));
-        out.limit(Vl2Framing.SEALED_HEADER + 8 + Session.TAG_LENGTH);
+        SealedHeader.write(out, 0, Wire.KEEPALIVE_ACK, s.remoteIndex());
+        out.putLong(SealedHeader.LENGTH, d.getLong(sequenceAt));
+        out.limit(SealedHeader.LENGTH + 8 + Session.TAG_LENGTH);
         try {
-            s.seal(out, 0, Vl2Framing.SEALED_HEADER, 8, System.nanoTime());
+            s.seal(out, 0, SealedHeader.LENGTH, 8, System.nanoTime());
         } catch (CryptoException ex) {
             return;
         }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 import org.vl2.switching.internal.Egress;
 import org.vl2.switching.internal.PortFraming;
@@ -18,9 +19,6 @@ import org.vl2.api.spi.Transport;
  * port's {@link PortFraming}; it is the only place vl2 framing is written.
  */
 final class Vl2Framing implements PortFraming {
-
-    /** Header of a sealed message: magic, version, type, flags, receiver index, counter. */
-    static final int SEALED_HEADER = 16;
 
     static final Vl2Framing PLAIN = new Vl2Framing(false);
     static final Vl2Framing SEALED = new Vl2Framing(true);
@@ -71,12 +69,11 @@ final class Vl2Framing implements PortFraming {
         }
         ByteBuffer b = e.sealed;
         b.clear();
-        b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) Wire.FRAME)
-                .put(3, (byte) Wire.FLAG_SEALED).putInt(4, s.remoteIndex());
-        b.put(SEALED_HEADER, frame, frame.position(), length);
-        b.limit(SEALED_HEADER + length + Session.TAG_LENGTH);
+        SealedHeader.write(b, 0, Wire.FRAME, s.remoteIndex());
+        b.put(SealedHeader.LENGTH, frame, frame.position(), length);
+        b.limit(SealedHeader.LENGTH + length + Session.TAG_LENGTH);
         try {
-            s.seal(b, 0, SEALED_HEADER, length, System.nanoTime());
+            s.seal(b, 0, SealedHeader.LENGTH, length, System.nanoTime());
         } catch (CryptoException ex) {
             return false; // the session expired: the agent re-keys or re-joins
         }

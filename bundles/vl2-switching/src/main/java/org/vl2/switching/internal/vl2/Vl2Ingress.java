@@ -15,6 +15,7 @@ import org.vl2.crypto.Session;
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.ProtocolException;
+import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 import org.vl2.switching.internal.Addressing;
 import org.vl2.switching.internal.Egress;
@@ -137,12 +138,12 @@ public final class Vl2Ingress {
                                Egress e) {
         final int at = d.position();
         final int length = d.remaining();
-        final int header = Vl2Framing.SEALED_HEADER;
+        final int header = SealedHeader.LENGTH;
         if (length < header + Session.TAG_LENGTH) {
             counters.malformed.increment();
             return;
         }
-        int index = d.getInt(at + 4);
+        int index = SealedHeader.receiverIndex(d, at);
         SwitchPort p = registry.session(index >>> 8);
         Session s = p == null || p.slot != slot || p.removed ? null : p.sessionFor(index);
         if (s == null) {
