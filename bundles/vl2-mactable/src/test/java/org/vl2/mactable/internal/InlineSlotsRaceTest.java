@@ -128,7 +128,7 @@ class InlineSlotsRaceTest {
                     if (refreshedAt.get() == clock.getAsLong()) {
                         clock.advanceMillis(300);
                     }
-                    t.sweep(clock.getAsLong());
+                    t.ageing.sweep(clock.getAsLong());
                 }
                 return null;
             });

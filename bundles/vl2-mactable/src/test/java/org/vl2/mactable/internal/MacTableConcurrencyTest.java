@@ -110,7 +110,7 @@ class MacTableConcurrencyTest {
 
     private void checkInvariants() {
         assertTrue(table.check().isEmpty(), () -> "inconsistent: " + table.check());
-        table.sweep(clock.getAsLong());
+        table.ageing.sweep(clock.getAsLong());
         assertTrue(table.check().isEmpty(), () -> "inconsistent after sweep: " + table.check());
 
         MacTableStatistics s = table.statistics();
@@ -193,9 +193,9 @@ class MacTableConcurrencyTest {
     private Void sweeper() {
         for (int i = 0; i < SWEEPS; i++) {
             if (i % 2 == 0) {
-                table.sweep(clock.getAsLong());
+                table.ageing.sweep(clock.getAsLong());
             } else {
-                table.expire();
+                table.ageing.expire();
             }
         }
         return null;

@@ -197,7 +197,7 @@ class MacTableImplTest {
 
         clock.advanceNanos(ageing - 1);
         assertEquals(P1, t.lookup(NET, 5, mac(1)));
-        assertEquals(0, t.sweep(clock.getAsLong()));
+        assertEquals(0, t.ageing.sweep(clock.getAsLong()));
         assertEquals(1, t.size());
 
         clock.advanceNanos(1);
@@ -206,7 +206,7 @@ class MacTableImplTest {
         assertTrue(t.entry(NET, 5, macAddress(1)).isEmpty());
         assertTrue(t.entries().isEmpty());
         assertEquals(1, t.size(), "lookups do not remove");
-        assertEquals(1, t.sweep(clock.getAsLong()));
+        assertEquals(1, t.ageing.sweep(clock.getAsLong()));
         assertEquals(0, t.size());
         assertEquals(1, t.statistics().aged());
         assertEquals(List.of(new MacEvent(MacEvent.Type.AGED, NET, 5, macAddress(1), P1, null)),
@@ -224,11 +224,11 @@ class MacTableImplTest {
         clock.advanceSeconds(6);
         assertEquals(P1, t.lookup(NET, 0, mac(1)));
         assertNull(t.lookup(NET, 0, mac(2)));
-        assertEquals(1, t.sweep(clock.getAsLong()));
+        assertEquals(1, t.ageing.sweep(clock.getAsLong()));
         assertEquals(P1, t.lookup(NET, 0, mac(1)));
         clock.advanceSeconds(4);
         assertNull(t.lookup(NET, 0, mac(1)));
-        assertEquals(1, t.sweep(clock.getAsLong()));
+        assertEquals(1, t.ageing.sweep(clock.getAsLong()));
         assertEquals(0, t.size());
         assertConsistent(t);
     }
@@ -237,16 +237,16 @@ class MacTableImplTest {
     void periodicExpirySkipsScansUntilSomethingCanExpire() {
         MacTableImpl t = table(10, 8192, 0);
         t.learn(NET, 0, mac(1), P1);
-        t.expire();
+        t.ageing.expire();
         clock.advanceSeconds(5);
         t.learn(NET, 0, mac(2), P1);
-        t.expire();                 // nothing can expire before +10 s: no scan
+        t.ageing.expire();                 // nothing can expire before +10 s: no scan
         clock.advanceSeconds(5);
-        t.expire();
+        t.ageing.expire();
         assertEquals(1, t.size());
         assertNull(t.lookup(NET, 0, mac(1)));
         clock.advanceSeconds(5);
-        t.expire();
+        t.ageing.expire();
         assertEquals(0, t.size());
         assertEquals(2, t.statistics().aged());
     }
@@ -274,8 +274,8 @@ class MacTableImplTest {
         t.learn(NET, 0, mac(1), P1);
         clock.advanceSeconds(3_000_000);
         assertEquals(P1, t.lookup(NET, 0, mac(1)));
-        assertEquals(0, t.sweep(clock.getAsLong()));
-        t.expire();
+        assertEquals(0, t.ageing.sweep(clock.getAsLong()));
+        t.ageing.expire();
         assertEquals(1, t.size());
         assertEquals(REFRESHED, t.learn(NET, 0, mac(1), P1));
         assertEquals(0, t.statistics().ageingSeconds());
@@ -283,9 +283,9 @@ class MacTableImplTest {
 
     @Test
     void sweepPeriodFollowsTheAgeingTime() {
-        assertEquals(1_000_000_000L, MacTableImpl.sweepPeriodNanos(300_000_000_000L));
-        assertEquals(500_000_000L, MacTableImpl.sweepPeriodNanos(5_000_000_000L));
-        assertEquals(100_000_000L, MacTableImpl.sweepPeriodNanos(1_000_000_000L));
+        assertEquals(1_000_000_000L, Ageing.sweepPeriodNanos(300_000_000_000L));
+        assertEquals(500_000_000L, Ageing.sweepPeriodNanos(5_000_000_000L));
+        assertEquals(100_000_000L, Ageing.sweepPeriodNanos(1_000_000_000L));
     }
 
     // ------------------------------------------------------------------------------------------ capacity
@@ -417,7 +417,7 @@ class MacTableImplTest {
 
         clock.advanceSeconds(100_000);
         assertEquals(P2, t.lookup(NET, 0, mac(1)), "static entries never age");
-        assertEquals(0, t.sweep(clock.getAsLong()));
+        assertEquals(0, t.ageing.sweep(clock.getAsLong()));
         MacEntry e = t.entry(NET, 0, macAddress(1)).orElseThrow();
         assertTrue(e.isStatic());
         assertEquals(0, e.ageMillis());
@@ -524,7 +524,7 @@ class MacTableImplTest {
         }
         t.learn(NET, 9, mac(17), P2);   // full: evicts from P1
         clock.advanceSeconds(10);
-        t.sweep(clock.getAsLong());
+        t.ageing.sweep(clock.getAsLong());
 
         assertEquals(17, events.of(MacEvent.Type.LEARNED).size());
         assertEquals(new MacEvent(MacEvent.Type.LEARNED, NET, 9, macAddress(1), P1, null), events.events.get(0));
@@ -621,13 +621,13 @@ class MacTableImplTest {
     void shorterAgeingAppliesAtOnce() {
         MacTableImpl t = table(300, 8192, 0);
         t.learn(NET, 0, mac(1), P1);
-        t.expire();
+        t.ageing.expire();
         clock.advanceSeconds(60);
-        t.expire();
+        t.ageing.expire();
         assertEquals(P1, t.lookup(NET, 0, mac(1)));
         t.reconfigure(new Settings(30, 8192, 0));
         assertNull(t.lookup(NET, 0, mac(1)));
-        t.expire();
+        t.ageing.expire();
         assertEquals(0, t.size());
     }
 

@@ -109,7 +109,7 @@ class MacTableLifecycleTest {
     }
 
     private static boolean ageingThreadRunning() {
-        return threads(MacTableImpl.AGEING_THREAD) > 0;
+        return threads(Ageing.THREAD) > 0;
     }
 
     private static long threads(String name) {
