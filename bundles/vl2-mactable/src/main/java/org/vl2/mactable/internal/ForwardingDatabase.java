@@ -67,7 +67,7 @@ abstract sealed class ForwardingDatabase implements MacTableAdminService permits
     final LongAdder evicted = new LongAdder();
     final LongAdder refused = new LongAdder();
 
-    /** Time from {@code nanoClock} (nanoseconds, monotonic; read on every learn and every lookup of a dynamic entry). */
+    /** Time from {@code nanoClock}: nanoseconds, monotonic; read on every learn and every lookup of a dynamic entry. */
     ForwardingDatabase(Settings settings, LongSupplier nanoClock) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(nanoClock, "nanoClock");
@@ -381,10 +381,7 @@ abstract sealed class ForwardingDatabase implements MacTableAdminService permits
         }
     }
 
-    /**
-     * Applies a new (valid) configuration: lowering the per-port limit trims the ports above it, lowering the
-     * capacity evicts fairly down to it. Static entries are kept even if they alone exceed the capacity.
-     */
+    /** Applies a new (valid) configuration at once: ageing rescans, {@link Eviction#trim} fits the table to it. */
     void reconfigure(Settings next) {
         List<MacEvent> batch = events.newBatch();
         lock.lock();
