@@ -39,7 +39,7 @@ public interface DatagramEndpoint extends AutoCloseable {
     /** Most datagrams in one offloaded message (the kernel's UDP_MAX_SEGMENTS and UDP_GRO_CNT_MAX). */
     int MAX_SEGMENTS = 64;
 
-    /** The address actually bound (the port the kernel picked when 0 was asked; after {@link #connect}, the route's). */
+    /** The address actually bound (the port the kernel picked when 0 was asked; after {@link #connect} the route's). */
     InetSocketAddress localAddress();
 
     /** Messages per receive or flush system call: 1 for an endpoint that moves one datagram per call. */

@@ -2,18 +2,11 @@ package org.vl2.transport.udp.internal;
 
 import java.io.IOException;
 import java.net.BindException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,23 +15,25 @@ import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
-import org.vl2.netio.UdpBatchSocket;
+import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.DatagramEndpoints;
+import org.vl2.netio.ReceiveLoop;
 
 /**
- * A UDP socket that carries the switch's datagrams: one receive thread per transport hands each datagram to the
- * switch on that thread. With {@code io.batch} N (the default) the socket is a {@link UdpBatchSocket}: one
- * {@code recvmmsg} takes up to N datagrams, what the switch sends while handling them is queued and leaves with one
- * {@code sendmmsg} when the batch is done, so a system call is shared by many frames; sends from other threads go
- * at once. With {@code io.batch = 0}, or where JNA or Linux is missing, it is a non-blocking NIO channel, one
- * system call per datagram. Nothing is allocated or logged per datagram. A configuration change is applied in
- * place (see {@link #reconfigure}), so the switch keeps its ports. The two components on top differ only in name, PID,
- * default port and what their datagrams are: {@link UdpTransport} (raw frames) and {@link Vl2Transport} (vl2
+ * A UDP socket that carries the switch's datagrams: one receive thread per transport ({@link ReceiveLoop}) hands
+ * each datagram to the switch on that thread. The socket is a {@link DatagramEndpoint}: with {@code io.batch} N (the
+ * default) a batched one, where one {@code recvmmsg} takes up to N datagrams, what the switch sends while handling
+ * them is queued and leaves with one {@code sendmmsg} when the batch is done, so a system call is shared by many
+ * frames; sends from other threads go at once. With {@code io.batch = 0}, or where JNA or Linux is missing, one on
+ * NIO, one system call per datagram. Nothing is allocated or logged per datagram. A configuration change is applied
+ * in place (see {@link #reconfigure}), so the switch keeps its ports. The two components on top differ only in name,
+ * PID, default port and what their datagrams are: {@link UdpTransport} (raw frames) and {@link Vl2Transport} (vl2
  * protocol messages).
  */
 abstract class UdpEndpoint implements Transport {
 
     /** Largest UDP payload over IPv4: nothing a peer sends is ever truncated, so oversize frames are seen. */
-    static final int MAX_DATAGRAM = 65_507;
+    static final int MAX_DATAGRAM = DatagramEndpoint.MAX_DATAGRAM;
     private static final Logger LOG = LoggerFactory.getLogger(UdpEndpoint.class);
     /** Contract with the launchers: the one ERROR saying why a transport does not start (docs/operating.md). */
     static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
@@ -52,38 +47,24 @@ abstract class UdpEndpoint implements Transport {
     }
 
     /**
-     * The socket (a batched one, or a channel and its selector) and its printable address: replaced together when
-     * the configuration changes.
+     * The endpoint and its printable address, replaced together when the configuration changes; {@code batch} is
+     * the batch size it was opened with (0: NIO), {@code offloadAsked} whether offload was asked for (what the kernel
+     * granted may be less).
      */
-    private record Socket(UdpBatchSocket batch, DatagramChannel channel, Selector selector, InetSocketAddress bound,
-                          String local, boolean offloadAsked) {
-        boolean isOpen() {
-            return batch != null ? batch.isOpen() : channel.isOpen();
-        }
-
-        int batchSize() {
-            return batch != null ? batch.batchSize() : 0;
-        }
-
-        /** The offload this socket was opened with (what the kernel granted may be less). */
-        boolean offload() {
-            return batch != null && offloadAsked;
-        }
+    private record Socket(DatagramEndpoint endpoint, InetSocketAddress bound, String local, int batch,
+                          boolean offloadAsked) {
     }
 
     private final String pid;
     private final String name;
     private final String mode;
-    private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
     private final LongAdder sendFailures = new LongAdder();
 
     private final Object lifecycle = new Object();
     private volatile Socket socket;
-    private Thread receiveThread;
     private volatile FrameReceiver receiver;
-    private volatile boolean running;
-    /** The receive thread of a batched socket: its sends are queued, everyone else's go at once. */
-    private volatile Thread batchOwner;
+    /** The receive loop; on its thread sends are queued (flushed when the batch is done), elsewhere they go at once. */
+    private volatile ReceiveLoop loop;
     private final LongAdder batchDrops = new LongAdder();
     private volatile long batchDropsLogged;
     private long lastDropLog;
@@ -102,8 +83,8 @@ abstract class UdpEndpoint implements Transport {
     }
 
     private static String io(Socket s) {
-        return s.batch() != null ? "up to " + s.batchSize() + " messages per system call, UDP offload "
-                + s.batch().offload() : "one datagram per system call";
+        return s.batch() > 0 ? "up to " + s.batch() + " messages per system call, UDP offload "
+                + s.endpoint().offload() : "one datagram per system call";
     }
 
     /**
@@ -120,12 +101,14 @@ abstract class UdpEndpoint implements Transport {
         }
         synchronized (lifecycle) {
             Socket old = socket;
-            if (bind.equals(old.bound()) && effectiveBatch(config) == old.batchSize()
-                    && (effectiveBatch(config) > 0 && config.offload()) == old.offload()) {
+            int batch = effectiveBatch(config);
+            if (bind.equals(old.bound()) && batch == old.batch()
+                    && (batch > 0 && config.offload()) == old.offloadAsked()) {
                 try {
-                    setBuffers(old, config);
+                    old.endpoint().setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
                 } catch (IOException e) {
-                    FATAL.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(), e.getMessage());
+                    FATAL.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(),
+                            e.getMessage());
                 }
                 return;
             }
@@ -135,15 +118,15 @@ abstract class UdpEndpoint implements Transport {
                 // Only the I/O mode changes: the address cannot be bound twice, so close first, then reopen (the
                 // kernel drops what arrives in between, a few datagrams at most).
                 stop();
-                close(old);
+                old.endpoint().close();
                 try {
                     next = open(bind, config);
                 } catch (IllegalStateException e) {
                     LOG.error("{}; reopening with the previous configuration", e.getMessage());
                     try {
                         next = open(bind, new Params(config.bindAddress(), config.port(),
-                                config.receiveBufferBytes(), config.sendBufferBytes(), old.batchSize(),
-                                old.offload()));
+                                config.receiveBufferBytes(), config.sendBufferBytes(), old.batch(),
+                                old.offloadAsked()));
                     } catch (IllegalStateException again) {
                         LOG.error("{}; the {} transport is down until its configuration changes", again.getMessage(),
                                 name);
@@ -160,7 +143,7 @@ abstract class UdpEndpoint implements Transport {
                 }
                 stop();
                 socket = next;
-                close(old);
+                old.endpoint().close();
             }
             if (r != null) {
                 start(r);
@@ -169,27 +152,9 @@ abstract class UdpEndpoint implements Transport {
         }
     }
 
-    private static void setBuffers(Socket s, Params config) throws IOException {
-        if (s.batch() != null) {
-            s.batch().setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
-        } else {
-            s.channel().setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
-            s.channel().setOption(StandardSocketOptions.SO_SNDBUF, config.sendBufferBytes());
-        }
-    }
-
-    /** The batch size a configuration gets here: 0 (NIO) where batched sockets do not work. */
-    private int effectiveBatch(Params config) {
-        return config.batch() == 0 || batchUnavailable() != null ? 0 : config.batch();
-    }
-
-    /** Null if batched sockets work here, else why not. */
-    private static String batchUnavailable() {
-        try {
-            return UdpBatchSocket.unavailableReason();
-        } catch (LinkageError e) {
-            return "vl2-netio is not usable: " + e;
-        }
+    /** The batch size a configuration gets here: 0 (NIO) where batched endpoints do not work. */
+    private static int effectiveBatch(Params config) {
+        return config.batch() == 0 || DatagramEndpoints.batchedUnavailableReason() != null ? 0 : config.batch();
     }
 
     /** Checks everything but the socket itself; returns the address to bind. */
@@ -197,8 +162,8 @@ abstract class UdpEndpoint implements Transport {
         if (config.port() < 1 || config.port() > 65535) {
             throw invalid("port=" + config.port() + " (must be 1..65535)");
         }
-        if (config.batch() < 0 || config.batch() > UdpBatchSocket.MAX_BATCH) {
-            throw invalid("io.batch=" + config.batch() + " (must be 0.." + UdpBatchSocket.MAX_BATCH
+        if (config.batch() < 0 || config.batch() > DatagramEndpoint.MAX_BATCH) {
+            throw invalid("io.batch=" + config.batch() + " (must be 0.." + DatagramEndpoint.MAX_BATCH
                     + "; 0: one datagram per system call)");
         }
         if (config.receiveBufferBytes() < 65536 || config.sendBufferBytes() < 65536) {
@@ -218,43 +183,16 @@ abstract class UdpEndpoint implements Transport {
     }
 
     private Socket open(InetSocketAddress bind, Params config) {
-        int batch = config.batch();
-        if (batch > 0) {
-            String why = batchUnavailable();
-            if (why == null) {
-                return openBatch(bind, config);
-            }
+        int batch = effectiveBatch(config);
+        if (config.batch() > 0 && batch == 0) {
             LOG.warn("{} transport: {}; using one datagram per system call (io.batch={} in {} has no effect)", name,
-                    why, batch, pid);
+                    DatagramEndpoints.batchedUnavailableReason(), config.batch(), pid);
         }
-        DatagramChannel ch = null;
-        Selector sel = null;
         try {
             // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
-            ch = DatagramChannel.open(bind.getAddress() instanceof Inet4Address
-                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
-            ch.setOption(StandardSocketOptions.SO_SNDBUF, config.sendBufferBytes());
-            ch.bind(bind);
-            ch.configureBlocking(false);
-            sel = Selector.open();
-            ch.register(sel, SelectionKey.OP_READ);
-            return new Socket(null, ch, sel, bind, Endpoints.format((InetSocketAddress) ch.getLocalAddress()), false);
-        } catch (BindException e) {
-            close(ch, sel);
-            throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
-                    + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
-        } catch (IOException e) {
-            close(ch, sel);
-            throw failed("cannot open UDP socket on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private Socket openBatch(InetSocketAddress bind, Params config) {
-        try {
-            UdpBatchSocket b = UdpBatchSocket.open(bind, config.receiveBufferBytes(), config.sendBufferBytes(),
-                    config.batch(), config.offload());
-            return new Socket(b, null, null, bind, Endpoints.format(b.localAddress()), config.offload());
+            DatagramEndpoint ep = DatagramEndpoints.open(bind, config.receiveBufferBytes(),
+                    config.sendBufferBytes(), batch, config.offload());
+            return new Socket(ep, bind, Endpoints.format(ep.localAddress()), batch, batch > 0 && config.offload());
         } catch (BindException e) {
             throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
                     + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
@@ -274,16 +212,8 @@ abstract class UdpEndpoint implements Transport {
     void close() {
         stop();
         Socket s = socket;
-        close(s);
+        s.endpoint().close();
         LOG.info("Stopped {} transport on UDP {}", name, s.local());
-    }
-
-    private static void close(Socket s) {
-        if (s.batch() != null) {
-            s.batch().close();
-        } else {
-            close(s.channel(), s.selector());
-        }
     }
 
     @Override
@@ -303,20 +233,12 @@ abstract class UdpEndpoint implements Transport {
 
     /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
     int boundPort() {
-        Socket s = socket;
-        if (s.batch() != null) {
-            return s.batch().localAddress().getPort();
-        }
-        try {
-            return ((InetSocketAddress) s.channel().getLocalAddress()).getPort();
-        } catch (IOException e) {
-            return -1;
-        }
+        return socket.endpoint().localAddress().getPort();
     }
 
-    /** Datagrams per system call now: 0 when the socket is a plain NIO channel. */
+    /** Datagrams per system call now: 0 when the socket is on NIO. */
     int batchSize() {
-        return socket.batchSize();
+        return socket.batch();
     }
 
     /** Sends refused at once plus queued datagrams the kernel refused when the batch was flushed. */
@@ -327,118 +249,74 @@ abstract class UdpEndpoint implements Transport {
     @Override
     public void start(FrameReceiver frameReceiver) {
         synchronized (lifecycle) {
-            if (running && receiver == frameReceiver) {
+            if (loop != null && receiver == frameReceiver) {
                 return;
             }
             stop();
             Socket s = socket;
-            if (!s.isOpen()) {
+            if (!s.endpoint().isOpen()) {
                 throw new IllegalStateException(name + " transport on " + s.local() + " is closed");
             }
             receiver = frameReceiver;
-            running = true;
-            Runnable loop = s.batch() != null ? () -> batchLoop(s) : () -> receiveLoop(s);
-            receiveThread = new Thread(loop, "vl2-" + name + "-rx-" + s.local());
-            if (s.batch() != null) {
-                batchOwner = receiveThread;
-            }
-            receiveThread.setDaemon(true);
-            receiveThread.start();
+            loop = ReceiveLoop.start(s.endpoint(), "vl2-" + name + "-rx-" + s.local(),
+                    new Delivery(s, frameReceiver));
         }
     }
 
     @Override
     public void stop() {
         synchronized (lifecycle) {
-            Thread t = receiveThread;
-            if (t == null) {
+            ReceiveLoop l = loop;
+            if (l == null) {
                 return;
             }
-            running = false;
-            Socket s = socket;
-            if (s.batch() != null) {
-                s.batch().wakeup();
-            } else {
-                s.selector().wakeup();
-            }
-            try {
-                t.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
+            if (!l.stop(TimeUnit.SECONDS.toMillis(5))) {
                 LOG.warn("{} receive thread on {} did not stop within 5 s", name, socket.local());
             }
-            receiveThread = null;
-            batchOwner = null;
+            loop = null;
             receiver = null;
         }
     }
 
-    private void receiveLoop(Socket s) {
-        final ByteBuffer buf = rxBuffer;
-        final FrameReceiver rx = receiver;
-        final DatagramChannel channel = s.channel();
-        final Selector selector = s.selector();
-        final String local = s.local();
-        while (running) {
-            try {
-                buf.clear();
-                SocketAddress source = channel.receive(buf);
-                if (source == null) {
-                    // Nothing queued: wait for the socket, but wake up now and then to notice stop().
-                    selector.select(500);
-                    selector.selectedKeys().clear();
-                    continue;
-                }
-                buf.flip();
-                rx.receive(this, source, buf);
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (running) {
-                    LOG.warn("{} receive on {} failed: {}", name, local, e.toString());
-                }
-            } catch (RuntimeException e) {
-                // A bug in a receiver must not kill the port: log it (rarely) and go on with the next frame.
-                LOG.error("Datagram handling failed on {} ({})", local, name, e);
-            }
-        }
-    }
-
     /**
-     * The receive loop of a batched socket: takes up to a batch of datagrams, hands each to the switch, then sends
-     * in one go what the switch queued meanwhile (its sends on this thread are queued, see {@link #send}).
+     * The receive loop's handler: hands each datagram to the switch, then sends in one go what the switch queued
+     * meanwhile (its sends on this thread are queued, see {@link #send}).
      */
-    private void batchLoop(Socket s) {
-        final FrameReceiver rx = receiver;
-        final UdpBatchSocket socket = s.batch();
-        final String local = s.local();
-        while (running) {
-            int n;
-            try {
-                n = socket.receive(500);
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (running) {
-                    LOG.warn("{} receive on {} failed: {}", name, local, e.getMessage());
-                }
-                continue;
-            }
-            for (int i = 0; i < n; i++) {
-                try {
-                    rx.receive(this, socket.source(i), socket.datagram(i));
-                } catch (RuntimeException e) {
-                    LOG.error("Datagram handling failed on {} ({})", local, name, e);
-                }
-            }
-            if (socket.queued() > 0) {
-                int dropped = socket.flush();
+    private final class Delivery implements ReceiveLoop.Handler {
+        private final DatagramEndpoint endpoint;
+        private final String local;
+        private final FrameReceiver rx;
+
+        Delivery(Socket s, FrameReceiver rx) {
+            this.endpoint = s.endpoint();
+            this.local = s.local();
+            this.rx = rx;
+        }
+
+        @Override
+        public void datagram(InetSocketAddress source, ByteBuffer datagram) {
+            rx.receive(UdpEndpoint.this, source, datagram);
+        }
+
+        @Override
+        public void batchDone() {
+            if (endpoint.queued() > 0) {
+                int dropped = endpoint.flush();
                 if (dropped > 0) {
                     droppedAtFlush(rx, dropped, local);
                 }
             }
+        }
+
+        @Override
+        public void receiveFailed(IOException e) {
+            LOG.warn("{} receive on {} failed: {}", name, local, e.toString());
+        }
+
+        @Override
+        public void handlingFailed(RuntimeException e) {
+            // A bug in a receiver must not kill the port: log it and go on with the next frame.
+            LOG.error("Datagram handling failed on {} ({})", local, name, e);
         }
     }
 
@@ -457,47 +335,22 @@ abstract class UdpEndpoint implements Transport {
         }
     }
 
+    /**
+     * Sends a datagram: queued when called on the receive loop's thread (it leaves when the batch is done), at once
+     * from any other thread. Position and limit are unchanged.
+     */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
-        Socket s = socket;
-        UdpBatchSocket batch = s.batch();
-        if (batch != null) {
-            if (!(remote instanceof InetSocketAddress to)) {
-                sendFailures.increment();
-                return false;
-            }
-            boolean ok = Thread.currentThread() == batchOwner ? batch.queue(to, frame) : batch.send(to, frame);
-            if (!ok) {
-                sendFailures.increment();
-            }
-            return ok;
-        }
-        final int position = frame.position();
-        try {
-            // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
-            return s.channel().send(frame, remote) > 0;
-        } catch (IOException | RuntimeException e) {
+        if (!(remote instanceof InetSocketAddress to)) {
             sendFailures.increment();
             return false;
-        } finally {
-            frame.position(position);
         }
-    }
-
-    private static void close(DatagramChannel ch, Selector sel) {
-        try {
-            if (sel != null) {
-                sel.close();
-            }
-        } catch (IOException ignored) {
-            // closing: nothing left to do
+        DatagramEndpoint ep = socket.endpoint();
+        ReceiveLoop l = loop;
+        boolean ok = l != null && l.onLoopThread() ? ep.queue(to, frame) : ep.send(to, frame);
+        if (!ok) {
+            sendFailures.increment();
         }
-        try {
-            if (ch != null) {
-                ch.close();
-            }
-        } catch (IOException ignored) {
-            // closing: nothing left to do
-        }
+        return ok;
     }
 }
