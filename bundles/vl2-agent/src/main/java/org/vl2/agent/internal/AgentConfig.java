@@ -15,6 +15,7 @@ import org.vl2.api.Networks;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.FrameHeader;
+import org.vl2.protocol.VxlanHeader;
 import org.vl2.protocol.Wire;
 import org.vl2.tap.TapDevice;
 import org.vl2.tap.TapSettings;

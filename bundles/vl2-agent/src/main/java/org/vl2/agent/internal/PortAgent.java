@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Networks;
+import org.vl2.protocol.VxlanHeader;
 import org.vl2.tap.TapDevice;
 import org.vl2.tap.TapException;
 import org.vl2.tap.TapFactory;

@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.vl2.api.EthernetFrame;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * vxlan mode (RFC 7348), as a Linux vxlan device: each frame behind the 8-byte VXLAN header with the I flag and this

@@ -17,6 +17,7 @@ import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Endpoints;
 import org.vl2.api.MacAddress;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * vxlan mode against a {@link VxlanTestSwitch} on loopback (127.0.0.2) with an in-memory TAP device: frames both

@@ -10,6 +10,7 @@ import java.nio.channels.DatagramChannel;
 import java.util.function.Predicate;
 
 import org.vl2.api.Endpoints;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * A VXLAN switch end in tests, as the vl2 vxlan transport behaves on the wire: it listens on its VXLAN port at

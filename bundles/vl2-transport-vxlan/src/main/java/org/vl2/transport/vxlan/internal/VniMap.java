@@ -3,6 +3,7 @@ package org.vl2.transport.vxlan.internal;
 import java.util.Arrays;
 
 import org.vl2.api.Networks;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * VNI <-> network, one-to-one and immutable: either the identity (VNI n is network n, for n in 1..2^24-1) or an

@@ -15,6 +15,7 @@ import java.util.Set;
 
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * A validated {@link VxlanTransportConfig}: everything but the sockets is checked here, so an invalid configuration

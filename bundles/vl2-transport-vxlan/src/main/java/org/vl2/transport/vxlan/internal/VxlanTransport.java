@@ -30,6 +30,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.protocol.VxlanHeader;
 import org.vl2.transport.vxlan.internal.VxlanSettings.Remote;
 
 /**

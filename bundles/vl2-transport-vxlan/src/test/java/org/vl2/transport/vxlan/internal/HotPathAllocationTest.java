@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.protocol.VxlanHeader;
 
 /** Decapsulating a frame of a known VTEP and encapsulating one must not allocate: both run once per frame. */
 class HotPathAllocationTest {

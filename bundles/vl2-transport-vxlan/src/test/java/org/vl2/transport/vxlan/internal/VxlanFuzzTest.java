@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.protocol.VxlanHeader;
 
 /**
  * The VXLAN transport's receive path on any datagram ({@link VxlanTransport#deliver}, which checks the header with

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.protocol.VxlanHeader;
 
 /** Runs the transport on real loopback sockets, against a fake switch. */
 class VxlanTransportTest {
