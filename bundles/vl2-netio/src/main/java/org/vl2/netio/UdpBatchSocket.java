@@ -46,7 +46,8 @@ public final class UdpBatchSocket implements DatagramEndpoint {
     private final int batch;
     private final boolean gro;
     private volatile InetSocketAddress local;
-    private final BatchReceiver rx;
+    /** Created by the first receive: an endpoint that only sends (a VXLAN source port) needs no receive slots. */
+    private BatchReceiver rx;
     private final BatchSender tx;
     private final BatchSender.Flusher flusher = this::flush;
 
@@ -67,7 +68,6 @@ public final class UdpBatchSocket implements DatagramEndpoint {
         this.socket = socket;
         this.batch = batch;
         this.gro = gro;
-        this.rx = new BatchReceiver(socket, batch, gro);
         this.tx = new BatchSender(socket, batch, gso);
         oneMemory = new Memory(SockAddr.SIZE + 8 + MAX_DATAGRAM);
         oneMemory.clear(SockAddr.SIZE + 8);
@@ -235,6 +235,9 @@ public final class UdpBatchSocket implements DatagramEndpoint {
     public int receive(int timeoutMillis) throws IOException {
         rxGate.lock();
         try {
+            if (rx == null) {
+                rx = new BatchReceiver(socket, batch, gro);
+            }
             return rx.receive(timeoutMillis, local);
         } finally {
             rxGate.unlock();

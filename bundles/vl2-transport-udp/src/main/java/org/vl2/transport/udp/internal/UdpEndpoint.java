@@ -17,6 +17,7 @@ import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.DatagramEndpoint;
 import org.vl2.netio.DatagramEndpoints;
+import org.vl2.netio.FlushDrops;
 import org.vl2.netio.ReceiveLoop;
 
 /**
@@ -65,9 +66,8 @@ abstract class UdpEndpoint implements Transport {
     private volatile FrameReceiver receiver;
     /** The receive loop; on its thread sends are queued (flushed when the batch is done), elsewhere they go at once. */
     private volatile ReceiveLoop loop;
-    private final LongAdder batchDrops = new LongAdder();
-    private volatile long batchDropsLogged;
-    private long lastDropLog;
+    /** Queued datagrams the kernel refused when the batch was flushed. */
+    private final FlushDrops flushDrops = new FlushDrops();
 
     UdpEndpoint(String pid, String name, String mode, Params params) {
         this.pid = pid;
@@ -243,7 +243,7 @@ abstract class UdpEndpoint implements Transport {
 
     /** Sends refused at once plus queued datagrams the kernel refused when the batch was flushed. */
     long sendFailures() {
-        return sendFailures.sum() + batchDrops.sum();
+        return sendFailures.sum() + flushDrops.total();
     }
 
     @Override
@@ -300,11 +300,12 @@ abstract class UdpEndpoint implements Transport {
 
         @Override
         public void batchDone() {
+            int dropped = endpoint.takeAutoFlushDropped();
             if (endpoint.queued() > 0) {
-                int dropped = endpoint.flush();
-                if (dropped > 0) {
-                    droppedAtFlush(rx, dropped, local);
-                }
+                dropped += endpoint.flush();
+            }
+            if (dropped > 0) {
+                droppedAtFlush(rx, dropped, local);
             }
         }
 
@@ -322,16 +323,12 @@ abstract class UdpEndpoint implements Transport {
 
     /** Counts datagrams the kernel refused at flush, tells the switch (TX errors), and says so at most once a minute. */
     private void droppedAtFlush(FrameReceiver rx, int dropped, String local) {
-        batchDrops.add(dropped);
+        flushDrops.add(dropped);
         rx.transmitFailed(this, dropped);
-        long now = System.nanoTime();
-        if (now - lastDropLog > TimeUnit.MINUTES.toNanos(1) || lastDropLog == 0) {
-            long total = batchDrops.sum();
+        long report = flushDrops.due();
+        if (report > 0) {
             LOG.warn("{} transport on {}: {} datagrams dropped on send since the last report (socket send buffer "
-                    + "full or destination unreachable; send.buffer.bytes in {})", name, local,
-                    total - batchDropsLogged, pid);
-            batchDropsLogged = total;
-            lastDropLog = now;
+                    + "full or destination unreachable; send.buffer.bytes in {})", name, local, report, pid);
         }
     }
 

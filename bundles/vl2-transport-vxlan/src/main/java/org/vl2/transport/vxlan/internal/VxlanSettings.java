@@ -15,6 +15,7 @@ import java.util.Set;
 
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
+import org.vl2.netio.DatagramEndpoint;
 import org.vl2.protocol.VxlanHeader;
 
 /**
@@ -25,10 +26,12 @@ import org.vl2.protocol.VxlanHeader;
  * @param vnis       VNI <-> network
  * @param remotes    static remote VTEPs, in configuration order
  * @param staticVtep the static remotes' addresses by IP (a VTEP has one port), for {@link VtepCache}
+ * @param batch      datagrams per system call ({@code io.batch}; 0: one, through Java NIO)
+ * @param offload    UDP GSO/GRO with batches ({@code io.offload})
  */
 record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
                      Map<InetAddress, InetSocketAddress> staticVtep, int sourcePortMin, int sourcePortMax,
-                     int receiveBufferBytes, int sendBufferBytes) {
+                     int receiveBufferBytes, int sendBufferBytes, int batch, boolean offload) {
 
     static final int MAX_SOURCE_PORTS = 64;
 
@@ -46,7 +49,8 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
 
     /** Whether the sockets of {@code other} can be kept as they are for these settings. */
     boolean sameSockets(VxlanSettings other) {
-        return bind.equals(other.bind) && sourcePortMin == other.sourcePortMin && sourcePortMax == other.sourcePortMax;
+        return bind.equals(other.bind) && sourcePortMin == other.sourcePortMin && sourcePortMax == other.sourcePortMax
+                && batch == other.batch && offload == other.offload;
     }
 
     static VxlanSettings of(VxlanTransportConfig config) {
@@ -58,6 +62,10 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
         }
         if (config.send_buffer_bytes() < 65536) {
             throw invalid("send.buffer.bytes=" + config.send_buffer_bytes() + " (must be at least 65536)");
+        }
+        if (config.io_batch() < 0 || config.io_batch() > DatagramEndpoint.MAX_BATCH) {
+            throw invalid("io.batch=" + config.io_batch() + " (must be 0.." + DatagramEndpoint.MAX_BATCH
+                    + "; 0: one datagram per system call)");
         }
         InetSocketAddress bind = new InetSocketAddress(bindAddress(config.bind_address()), config.port());
         int[] range = sourcePortRange(config.source_port_range(), config.port());
@@ -73,7 +81,7 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
             }
         }
         return new VxlanSettings(bind, vnis, List.copyOf(remotes), Map.copyOf(byIp), range[0], range[1],
-                config.receive_buffer_bytes(), config.send_buffer_bytes());
+                config.receive_buffer_bytes(), config.send_buffer_bytes(), config.io_batch(), config.io_offload());
     }
 
     private static InetAddress bindAddress(String text) {

@@ -1,18 +1,9 @@
 package org.vl2.transport.vxlan.internal;
 
 import java.io.IOException;
-import java.net.BindException;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +21,9 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.FlushDrops;
+import org.vl2.netio.ReceiveLoop;
 import org.vl2.protocol.VxlanHeader;
 import org.vl2.transport.vxlan.internal.VxlanSettings.Remote;
 
@@ -39,11 +33,14 @@ import org.vl2.transport.vxlan.internal.VxlanSettings.Remote;
  * {@link VniMap}); a VTEP is identified by its IP address and the configured VXLAN port, never by the datagram's
  * source port, which a VTEP varies per flow.
  *
- * <p>One receive thread reads the VXLAN port into one direct buffer and hands each decapsulated frame to the switch
- * on that thread. Frames go out through a small pool of send sockets bound to {@code source.port.range}, picked
- * by a hash of the inner flow ({@link FlowHash}), from a per-thread direct buffer. Nothing is allocated (beyond
- * the sender address the JDK creates per received datagram) or logged per frame. A configuration change is applied
- * in place (see {@link #modified}), so the switch keeps its ports.
+ * <p>One receive thread ({@link ReceiveLoop}) takes up to {@code io.batch} datagrams from the VXLAN port per system
+ * call and hands each decapsulated frame to the switch on that thread, in place. Frames go out through a small pool
+ * of send sockets bound to {@code source.port.range}, picked by a hash of the inner flow ({@link FlowHash}),
+ * encapsulated in a per-thread direct buffer: what the switch sends while it handles a received batch is queued
+ * and leaves with one system call per send socket when the batch is done (UDP GSO where frames of a flow follow
+ * each other), sends from other threads go at once. All sockets are {@link DatagramEndpoint}s: batched, or on NIO
+ * with {@code io.batch = 0}. Nothing is allocated or logged per frame. A configuration change is applied in place
+ * (see {@link #modified}), so the switch keeps its ports.
  */
 @Component(service = Transport.class, configurationPid = VxlanTransport.PID, immediate = true,
         property = Transport.PROPERTY + "=" + VxlanTransport.NAME)
@@ -53,33 +50,19 @@ public final class VxlanTransport implements Transport {
     static final String PID = "org.vl2.transport.vxlan";
     static final String NAME = "vxlan";
     static final String MODE = "vxlan";
-    static final int DEFAULT_PORT = 4789;
+    static final int DEFAULT_PORT = VxlanHeader.DEFAULT_PORT;
+    /** Default of {@code io.batch}, as the UDP transports'. */
+    static final int DEFAULT_BATCH = 64;
     /** Largest UDP payload over IPv4: nothing a VTEP sends is truncated, so the switch sees oversize frames. */
-    static final int MAX_DATAGRAM = 65_507;
+    static final int MAX_DATAGRAM = DatagramEndpoint.MAX_DATAGRAM;
     private static final Logger LOG = LoggerFactory.getLogger(VxlanTransport.class);
     /** Contract with the launchers: the one ERROR saying why this component does not start (docs/operating.md). */
     private static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
 
-    /**
-     * The receive socket with its selector, and the send sockets: {@code senders[i]} is bound to
-     * {@code sourcePortMin + i} on the bind address.
-     */
-    private record Sockets(InetSocketAddress bind, DatagramChannel main, Selector selector, String local,
-                           int sourcePortMin, DatagramChannel[] senders) {
-
-        boolean holds(int port) {
-            return port == bind.getPort() || sends(port);
-        }
-
-        boolean sends(int port) {
-            return port >= sourcePortMin && port < sourcePortMin + senders.length;
-        }
-    }
-
     /** What the hot paths read, replaced as a whole by {@link #modified}. */
-    private record State(VxlanSettings settings, Sockets sockets, VtepCache vteps) {
+    private record State(VxlanSettings settings, VxlanSockets sockets, VtepCache vteps) {
 
-        State(VxlanSettings settings, Sockets sockets) {
+        State(VxlanSettings settings, VxlanSockets sockets) {
             this(settings, sockets, new VtepCache(settings.port(), settings.staticVtep()));
         }
     }
@@ -88,7 +71,6 @@ public final class VxlanTransport implements Transport {
     private record PortKey(InetSocketAddress remote, long network) {
     }
 
-    private final ByteBuffer rxBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
     /** Send is called from other transports' receive threads: one encapsulation buffer per thread. */
     private final ThreadLocal<ByteBuffer> txBuffer =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_DATAGRAM));
@@ -96,6 +78,8 @@ public final class VxlanTransport implements Transport {
     private final LongAdder badFlags = new LongAdder();
     private final LongAdder unmappedVni = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
+    /** Queued datagrams the kernel refused when a batch was flushed. */
+    private final FlushDrops flushDrops = new FlushDrops();
     private volatile boolean warnedMalformed;
     private volatile boolean warnedBadFlags;
     private volatile boolean warnedUnmapped;
@@ -104,21 +88,22 @@ public final class VxlanTransport implements Transport {
     private volatile State state;
     /** The receiver between start and stop (guarded by lifecycle). */
     private FrameReceiver receiver;
-    /** The running receive thread; it ends when this no longer names it. */
-    private volatile Thread receiveThread;
-    private Sockets threadSockets;
+    /** The receive loop and its handler; on the loop's thread sends are queued until the batch is done. */
+    private volatile ReceiveLoop loop;
+    private volatile Delivery delivery;
 
     @Activate
     public VxlanTransport(VxlanTransportConfig config) {
         VxlanSettings settings;
         try {
             settings = VxlanSettings.of(config);
-            this.state = new State(settings, open(settings, null));
+            this.state = new State(settings, VxlanSockets.open(settings, null));
         } catch (IllegalArgumentException | IllegalStateException e) {
             FATAL.error("{}; the VXLAN transport does not start until this is fixed", e.getMessage());
             throw e;
         }
-        LOG.info("Started VXLAN transport on {}: {}", state.sockets().local(), settings.describe());
+        LOG.info("Started VXLAN transport on {}: {}; {}", state.sockets().local(), settings.describe(),
+                state.sockets().io());
     }
 
     /**
@@ -138,37 +123,38 @@ public final class VxlanTransport implements Transport {
         synchronized (lifecycle) {
             State old = state;
             FrameReceiver r = receiver;
-            Sockets sockets = old.sockets();
+            VxlanSockets sockets = old.sockets();
             if (next.equals(old.settings()) && sockets.main().isOpen()) {
                 return; // e.g. the same file saved again: nothing to do, nothing to log
             }
             if (next.sameSockets(old.settings()) && sockets.main().isOpen()) {
-                applyBuffers(sockets, next);
+                sockets.applyBuffers(next);
                 state = new State(next, sockets);
-            } else if (!conflicts(sockets, next)) {
+            } else if (!sockets.conflicts(next)) {
                 try {
-                    sockets = open(next, old.sockets());
+                    sockets = VxlanSockets.open(next, old.sockets());
                 } catch (IllegalStateException e) {
                     LOG.error("{}; keeping the previous configuration ({})", e.getMessage(), old.sockets().local());
                     return;
                 }
-                applyBuffers(sockets, next);
+                sockets.applyBuffers(next);
                 boolean newMain = sockets.main() != old.sockets().main();
                 if (newMain) {
                     stopThread();
                 }
                 state = new State(next, sockets);
-                closeUnused(old.sockets(), sockets);
+                old.sockets().closeUnused(sockets);
                 if (newMain && r != null) {
                     startThread(sockets, r);
                 }
             } else {
-                // The new sockets need ports the old ones hold on another address (0.0.0.0:4789 -> 192.0.2.1:4789):
-                // they cannot be bound first, so close, bind, and on failure bind the old configuration again.
+                // The new sockets need ports the old ones hold on another address (0.0.0.0:4789 -> 192.0.2.1:4789)
+                // or of another kind (io.batch, io.offload): they cannot be bound first, so close, bind, and on
+                // failure bind the old configuration again.
                 stopThread();
-                close(old.sockets());
+                old.sockets().close();
                 try {
-                    sockets = open(next, null);
+                    sockets = VxlanSockets.open(next, null);
                 } catch (IllegalStateException e) {
                     rollBack(old, r, e);
                     return;
@@ -185,13 +171,13 @@ public final class VxlanTransport implements Transport {
             if (r != null) {
                 reconcile(r, old.settings().remotes(), next.remotes());
             }
-            LOG.info("VXLAN transport reconfigured on {}: {}", sockets.local(), next.describe());
+            LOG.info("VXLAN transport reconfigured on {}: {}; {}", sockets.local(), next.describe(), sockets.io());
         }
     }
 
     private void rollBack(State old, FrameReceiver r, IllegalStateException cause) {
         try {
-            Sockets back = open(old.settings(), null);
+            VxlanSockets back = VxlanSockets.open(old.settings(), null);
             state = new State(old.settings(), back);
             if (r != null) {
                 startThread(back, r);
@@ -202,24 +188,6 @@ public final class VxlanTransport implements Transport {
             LOG.error("{}; and the previous configuration cannot be bound again either ({}): the VXLAN transport "
                     + "has no socket until its configuration is fixed", cause.getMessage(), e.getMessage());
         }
-    }
-
-    /** Whether {@code next} needs a port that {@code old} holds and that {@link #open} would not reuse. */
-    private static boolean conflicts(Sockets old, VxlanSettings next) {
-        if (!old.main().isOpen()) {
-            return false;
-        }
-        boolean sameAddress = old.bind().getAddress().equals(next.bind().getAddress());
-        if (old.holds(next.port()) && !(sameAddress && old.bind().getPort() == next.port())) {
-            return true;
-        }
-        for (int p = next.sourcePortMin(); p <= next.sourcePortMax(); p++) {
-            boolean reused = sameAddress && old.sends(p);
-            if (old.holds(p) && !reused) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Attaches the static remotes that are new and detaches those that are gone, by port identity. */
@@ -255,97 +223,12 @@ public final class VxlanTransport implements Transport {
         }
     }
 
-    /**
-     * Binds the receive socket and the send sockets of {@code settings}, keeping those of {@code reuse} (may be null)
-     * that are bound to the same address and port. On failure closes what it opened and throws a message that says
-     * which port and why.
-     */
-    private static Sockets open(VxlanSettings settings, Sockets reuse) {
-        List<AutoCloseable> opened = new ArrayList<>();
-        InetSocketAddress bind = settings.bind();
-        boolean sameAddress = reuse != null && reuse.main().isOpen()
-                && reuse.bind().getAddress().equals(bind.getAddress());
-        StandardProtocolFamily family = bind.getAddress() instanceof Inet4Address
-                // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
-                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
-        try {
-            DatagramChannel main;
-            Selector selector;
-            if (sameAddress && reuse.bind().getPort() == bind.getPort()) {
-                main = reuse.main();
-                selector = reuse.selector();
-            } else {
-                try {
-                    main = DatagramChannel.open(family);
-                    opened.add(main);
-                    main.setOption(StandardSocketOptions.SO_RCVBUF, settings.receiveBufferBytes());
-                    main.setOption(StandardSocketOptions.SO_SNDBUF, settings.sendBufferBytes());
-                    main.bind(bind);
-                    main.configureBlocking(false);
-                    selector = Selector.open();
-                    opened.add(selector);
-                    main.register(selector, SelectionKey.OP_READ);
-                } catch (BindException e) {
-                    throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
-                            + " (is a kernel vxlan device or another switch using this port? set 'port' or "
-                            + "'bind.address' in " + PID + ")", e);
-                }
-            }
-            DatagramChannel[] senders = new DatagramChannel[settings.sourcePorts()];
-            for (int i = 0; i < senders.length; i++) {
-                int port = settings.sourcePortMin() + i;
-                if (sameAddress && reuse.sends(port)) {
-                    senders[i] = reuse.senders()[port - reuse.sourcePortMin()];
-                    continue;
-                }
-                InetSocketAddress at = new InetSocketAddress(bind.getAddress(), port);
-                try {
-                    DatagramChannel ch = DatagramChannel.open(family);
-                    opened.add(ch);
-                    ch.setOption(StandardSocketOptions.SO_SNDBUF, settings.sendBufferBytes());
-                    ch.bind(at);
-                    // Non-blocking: a full socket buffer drops the frame (as a congested switch port would).
-                    ch.configureBlocking(false);
-                    senders[i] = ch;
-                } catch (BindException e) {
-                    throw failed("cannot bind source port " + Endpoints.format(at) + " of source.port.range="
-                            + settings.sourcePortMin() + "-" + settings.sourcePortMax() + ": " + e.getMessage()
-                            + " (choose a free range for 'source.port.range' in " + PID + ")", e);
-                }
-            }
-            return new Sockets(bind, main, selector, Endpoints.format((InetSocketAddress) main.getLocalAddress()),
-                    settings.sourcePortMin(), senders);
-        } catch (IllegalStateException e) {
-            closeAll(opened);
-            throw e;
-        } catch (IOException e) {
-            closeAll(opened);
-            throw failed("cannot open UDP sockets on " + Endpoints.format(bind) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void applyBuffers(Sockets s, VxlanSettings settings) {
-        try {
-            s.main().setOption(StandardSocketOptions.SO_RCVBUF, settings.receiveBufferBytes());
-            s.main().setOption(StandardSocketOptions.SO_SNDBUF, settings.sendBufferBytes());
-            for (DatagramChannel ch : s.senders()) {
-                ch.setOption(StandardSocketOptions.SO_SNDBUF, settings.sendBufferBytes());
-            }
-        } catch (IOException e) {
-            LOG.error("VXLAN transport: cannot set socket buffers on {}: {}", s.local(), e.getMessage());
-        }
-    }
-
-    private static IllegalStateException failed(String what, Exception cause) {
-        return new IllegalStateException("VXLAN transport: " + what, cause);
-    }
-
     @Deactivate
     void deactivate() {
         synchronized (lifecycle) {
             stopThread();
             receiver = null;
-            close(state.sockets());
+            state.sockets().close();
         }
         LOG.info("Stopped VXLAN transport on {}", state.sockets().local());
     }
@@ -372,7 +255,7 @@ public final class VxlanTransport implements Transport {
     @Override
     public void start(FrameReceiver frameReceiver) {
         synchronized (lifecycle) {
-            if (receiver == frameReceiver && receiveThread != null) {
+            if (receiver == frameReceiver && loop != null) {
                 return;
             }
             stop();
@@ -397,59 +280,101 @@ public final class VxlanTransport implements Transport {
         }
     }
 
-    private void startThread(Sockets s, FrameReceiver r) {
-        Thread t = new Thread(() -> receiveLoop(s, r), "vl2-vxlan-rx-" + s.local());
-        t.setDaemon(true);
-        threadSockets = s;
-        receiveThread = t;
-        t.start();
+    private void startThread(VxlanSockets s, FrameReceiver r) {
+        Delivery d = new Delivery(s, r);
+        delivery = d;
+        loop = ReceiveLoop.start(s.main(), "vl2-vxlan-rx-" + s.local(), d);
     }
 
     private void stopThread() {
-        Thread t = receiveThread;
-        if (t == null) {
+        ReceiveLoop l = loop;
+        if (l == null) {
             return;
         }
-        receiveThread = null;
-        threadSockets.selector().wakeup();
-        try {
-            t.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!l.stop(TimeUnit.SECONDS.toMillis(5))) {
+            LOG.warn("VXLAN receive thread on {} did not stop within 5 s", delivery.local);
         }
-        if (t.isAlive()) {
-            LOG.warn("VXLAN receive thread on {} did not stop within 5 s", threadSockets.local());
-        }
-        threadSockets = null;
+        loop = null;
+        delivery = null;
     }
 
-    private void receiveLoop(Sockets s, FrameReceiver rx) {
-        final Thread self = Thread.currentThread();
-        final ByteBuffer buf = rxBuffer;
-        final DatagramChannel channel = s.main();
-        final Selector selector = s.selector();
-        while (receiveThread == self) {
-            try {
-                buf.clear();
-                SocketAddress source = channel.receive(buf);
-                if (source == null) {
-                    // Nothing queued: wait for the socket, but wake up now and then to notice stop().
-                    selector.select(500);
-                    selector.selectedKeys().clear();
-                    continue;
-                }
-                buf.flip();
-                deliver(rx, (InetSocketAddress) source, buf);
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (receiveThread == self) {
-                    LOG.warn("VXLAN receive on {} failed: {}", s.local(), e.toString());
-                }
-            } catch (RuntimeException e) {
-                // A bug in a receiver must not kill the transport: log it (rarely) and go on with the next frame.
-                LOG.error("Frame handling failed on {}", s.local(), e);
+    /**
+     * The receive loop's handler: decapsulates each datagram for the switch, then flushes the send sockets that the
+     * switch queued frames on meanwhile (see {@link #transmit}). Its fields belong to the loop's thread.
+     */
+    private final class Delivery implements ReceiveLoop.Handler {
+        private final DatagramEndpoint main;
+        private final String local;
+        private final FrameReceiver rx;
+        /** Endpoints with queued datagrams since the last batch: the send sockets of up to two configurations. */
+        private final DatagramEndpoint[] pending = new DatagramEndpoint[2 * VxlanSettings.MAX_SOURCE_PORTS + 1];
+        private int pendingCount;
+
+        Delivery(VxlanSockets s, FrameReceiver rx) {
+            this.main = s.main();
+            this.local = s.local();
+            this.rx = rx;
+        }
+
+        @Override
+        public void datagram(InetSocketAddress source, ByteBuffer datagram) {
+            deliver(rx, source, datagram);
+        }
+
+        /** Notes that {@code e} has datagrams queued (it has exactly one right after its first). */
+        void queued(DatagramEndpoint e) {
+            if (e.queued() != 1) {
+                return;
             }
+            for (int i = 0; i < pendingCount; i++) {
+                if (pending[i] == e) {
+                    return;
+                }
+            }
+            if (pendingCount == pending.length) {
+                flushed(e.flush()); // not expected (a third configuration within one batch): flush it now
+                return;
+            }
+            pending[pendingCount++] = e;
+        }
+
+        @Override
+        public void batchDone() {
+            int dropped = main.takeAutoFlushDropped() + main.flush();
+            for (int i = 0; i < pendingCount; i++) {
+                DatagramEndpoint e = pending[i];
+                pending[i] = null;
+                if (e != main) {
+                    dropped += e.takeAutoFlushDropped() + e.flush();
+                }
+            }
+            pendingCount = 0;
+            flushed(dropped);
+        }
+
+        /** Counts datagrams the kernel refused at flush, tells the switch (TX errors), says so once a minute. */
+        private void flushed(int dropped) {
+            if (dropped == 0) {
+                return;
+            }
+            flushDrops.add(dropped);
+            rx.transmitFailed(VxlanTransport.this, dropped);
+            long report = flushDrops.due();
+            if (report > 0) {
+                LOG.warn("VXLAN transport on {}: {} datagrams dropped on send since the last report (socket send "
+                        + "buffer full or VTEP unreachable; send.buffer.bytes in {})", local, report, PID);
+            }
+        }
+
+        @Override
+        public void receiveFailed(IOException e) {
+            LOG.warn("VXLAN receive on {} failed: {}", local, e.toString());
+        }
+
+        @Override
+        public void handlingFailed(RuntimeException e) {
+            // A bug in a receiver must not kill the transport: log it and go on with the next frame.
+            LOG.error("Frame handling failed on {}", local, e);
         }
     }
 
@@ -500,15 +425,11 @@ public final class VxlanTransport implements Transport {
     /** Sends a datagram as it is, from the VXLAN port. */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer datagram) {
-        final int position = datagram.position();
-        try {
-            return state.sockets().main().send(datagram, remote) > 0;
-        } catch (IOException | RuntimeException e) {
+        if (!(remote instanceof InetSocketAddress to)) {
             sendFailures.increment();
             return false;
-        } finally {
-            datagram.position(position);
         }
+        return transmit(state.sockets().main(), to, datagram);
     }
 
     /**
@@ -523,7 +444,7 @@ public final class VxlanTransport implements Transport {
             return false;
         }
         final int length = frame.remaining();
-        if (length > MAX_DATAGRAM - VxlanHeader.LENGTH) {
+        if (length > MAX_DATAGRAM - VxlanHeader.LENGTH || !(remote instanceof InetSocketAddress to)) {
             sendFailures.increment();
             return false;
         }
@@ -532,53 +453,40 @@ public final class VxlanTransport implements Transport {
         VxlanHeader.write(out, 0, vni);
         out.put(VxlanHeader.LENGTH, frame, frame.position(), length); // absolute: frame's position stays
         out.limit(VxlanHeader.LENGTH + length).position(0);
-        final DatagramChannel[] senders = st.sockets().senders();
+        final DatagramEndpoint[] senders = st.sockets().senders();
         final int flow = FlowHash.of(out, VxlanHeader.LENGTH, length);
-        final DatagramChannel ch = senders[FlowHash.index(flow, senders.length)];
-        try {
-            return ch.send(out, remote) > 0;
-        } catch (IOException | RuntimeException e) {
+        return transmit(senders[FlowHash.index(flow, senders.length)], to, out);
+    }
+
+    /**
+     * On the receive loop's thread queues the datagram (it leaves when the batch is done), on any other sends it now.
+     */
+    private boolean transmit(DatagramEndpoint endpoint, InetSocketAddress to, ByteBuffer datagram) {
+        final ReceiveLoop l = loop;
+        final Delivery d = delivery;
+        boolean ok;
+        if (l != null && d != null && l.onLoopThread()) {
+            ok = endpoint.queue(to, datagram);
+            if (ok) {
+                d.queued(endpoint);
+            }
+        } else {
+            ok = endpoint.send(to, datagram);
+        }
+        if (!ok) {
             sendFailures.increment();
-            return false;
         }
-    }
-
-    private static void closeUnused(Sockets old, Sockets next) {
-        if (old.main() != next.main()) {
-            closeAll(List.of(old.selector(), old.main()));
-        }
-        List<AutoCloseable> unused = new ArrayList<>();
-        for (DatagramChannel ch : old.senders()) {
-            if (!List.of(next.senders()).contains(ch)) {
-                unused.add(ch);
-            }
-        }
-        closeAll(unused);
-    }
-
-    private static void close(Sockets s) {
-        List<AutoCloseable> all = new ArrayList<>(List.of(s.selector(), s.main()));
-        all.addAll(List.of(s.senders()));
-        closeAll(all);
-    }
-
-    private static void closeAll(List<? extends AutoCloseable> resources) {
-        for (AutoCloseable c : resources) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing: nothing left to do
-            }
-        }
+        return ok;
     }
 
     /** The VXLAN port actually bound. */
     int boundPort() {
-        try {
-            return ((InetSocketAddress) state.sockets().main().getLocalAddress()).getPort();
-        } catch (IOException e) {
-            return -1;
-        }
+        return state.sockets().main().localAddress().getPort();
+    }
+
+    /** Datagrams per system call now: 0 when the sockets are on NIO. */
+    int batchSize() {
+        return state.sockets().batch();
     }
 
     long malformedDrops() {
@@ -593,7 +501,8 @@ public final class VxlanTransport implements Transport {
         return unmappedVni.sum();
     }
 
+    /** Sends refused at once plus queued datagrams the kernel refused when a batch was flushed. */
     long sendFailures() {
-        return sendFailures.sum();
+        return sendFailures.sum() + flushDrops.total();
     }
 }

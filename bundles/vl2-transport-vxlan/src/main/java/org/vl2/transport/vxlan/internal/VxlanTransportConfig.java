@@ -42,4 +42,16 @@ public @interface VxlanTransportConfig {
     @AttributeDefinition(name = "Socket send buffer (bytes)",
             description = "SO_SNDBUF of each send socket; the kernel caps it at net.core.wmem_max", min = "65536")
     int send_buffer_bytes() default 4 * 1024 * 1024;
+
+    @AttributeDefinition(name = "Datagrams per system call",
+            description = "Up to this many datagrams are received with one recvmmsg and sent with one sendmmsg per "
+                    + "socket (Linux, through JNA); 0: one datagram per system call (Java NIO)", min = "0",
+            max = "1024")
+    int io_batch() default VxlanTransport.DEFAULT_BATCH;
+
+    @AttributeDefinition(name = "UDP offload",
+            description = "With io.batch: consecutive frames of one flow to one VTEP leave as one UDP GSO message and "
+                    + "bursts from one VTEP arrive as one GRO message (Linux 5.0+; the VXLAN datagrams on the wire are "
+                    + "the same, so any VTEP interoperates)")
+    boolean io_offload() default true;
 }

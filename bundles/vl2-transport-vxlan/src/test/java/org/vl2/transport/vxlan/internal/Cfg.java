@@ -12,6 +12,8 @@ final class Cfg implements VxlanTransportConfig {
     String sourcePortRange = "49152-49167";
     int receiveBufferBytes = 1 << 20;
     int sendBufferBytes = 1 << 20;
+    int ioBatch = VxlanTransport.DEFAULT_BATCH;
+    boolean ioOffload = true;
 
     Cfg bind(String address) {
         bindAddress = address;
@@ -45,6 +47,12 @@ final class Cfg implements VxlanTransportConfig {
     Cfg buffers(int receive, int send) {
         receiveBufferBytes = receive;
         sendBufferBytes = send;
+        return this;
+    }
+
+    Cfg io(int batch, boolean offload) {
+        ioBatch = batch;
+        ioOffload = offload;
         return this;
     }
 
@@ -86,5 +94,15 @@ final class Cfg implements VxlanTransportConfig {
     @Override
     public int send_buffer_bytes() {
         return sendBufferBytes;
+    }
+
+    @Override
+    public int io_batch() {
+        return ioBatch;
+    }
+
+    @Override
+    public boolean io_offload() {
+        return ioOffload;
     }
 }

@@ -146,5 +146,18 @@ class VxlanSettingsTest {
         assertTrue(!a.sameSockets(VxlanSettings.of(new Cfg().port(4790))));
         assertTrue(!a.sameSockets(VxlanSettings.of(new Cfg().bind("127.0.0.1"))));
         assertTrue(!a.sameSockets(VxlanSettings.of(new Cfg().range("49152-49153"))));
+        assertTrue(!a.sameSockets(VxlanSettings.of(new Cfg().io(0, true))), "another I/O mode");
+        assertTrue(!a.sameSockets(VxlanSettings.of(new Cfg().io(VxlanTransport.DEFAULT_BATCH, false))));
+    }
+
+    @Test
+    void theBatchSizeIsChecked() {
+        assertEquals(0, VxlanSettings.of(new Cfg().io(0, true)).batch());
+        assertEquals(1024, VxlanSettings.of(new Cfg().io(1024, false)).batch());
+        for (int bad : new int[] {-1, 1025}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> VxlanSettings.of(new Cfg().io(bad, true)));
+            assertTrue(e.getMessage().contains("io.batch=" + bad + " (must be 0..1024"), e.getMessage());
+        }
     }
 }

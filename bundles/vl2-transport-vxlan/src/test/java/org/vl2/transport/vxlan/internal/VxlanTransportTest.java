@@ -127,8 +127,13 @@ class VxlanTransportTest {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
+    /** Datagrams per system call in this run of the tests: {@link NioVxlanTransportTest} runs them with 0. */
+    int ioBatch() {
+        return VxlanTransport.DEFAULT_BATCH;
+    }
+
     private Cfg config() {
-        return new Cfg().bind("127.0.0.1").port(port).range(rangeMin, rangeMin + 3);
+        return new Cfg().bind("127.0.0.1").port(port).range(rangeMin, rangeMin + 3).io(ioBatch(), true);
     }
 
     @BeforeEach
@@ -526,7 +531,8 @@ class VxlanTransportTest {
     void ipv6VtepsWork() throws Exception {
         int p6 = freePort();
         int base = freeRange(2);
-        VxlanTransport v6 = new VxlanTransport(new Cfg().bind("::1").port(p6).range(base, base + 1));
+        VxlanTransport v6 = new VxlanTransport(new Cfg().bind("::1").port(p6).range(base, base + 1)
+                .io(ioBatch(), true));
         try (DatagramSocket peer6 = new DatagramSocket(new InetSocketAddress("::1", 0))) {
             peer6.setSoTimeout(5000);
             v6.start(sw);
@@ -542,5 +548,92 @@ class VxlanTransportTest {
         } finally {
             v6.deactivate();
         }
+    }
+
+    @Test
+    void reportsItsIoMode() {
+        assertEquals(ioBatch(), transport.batchSize());
+    }
+
+    /** {@code count} frames of one TCP flow, all of one size, numbered in their payload. */
+    private static List<byte[]> oneFlow(int count) {
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ByteBuffer f = Frames.ipv4(Frames.DST, Frames.SRC, -1, 0x0A01_0101, 0x0A01_0102, 6, 40000, 80, i, 64, 0,
+                    200);
+            byte[] b = new byte[f.remaining()];
+            f.get(b);
+            frames.add(b);
+        }
+        return frames;
+    }
+
+    @Test
+    void framesForwardedWhileHandlingABatchAllLeaveInOrderFromTheirFlowsSourcePort() throws Exception {
+        // A switch that sends every frame to the peer again: from the receive thread, so queued and flushed per
+        // batch, where same-sized frames of one flow to one VTEP leave as one UDP GSO message.
+        SocketAddress to = peer.getLocalSocketAddress();
+        transport.start(new FakeSwitch() {
+            @Override
+            public void receiveFrame(Transport t, SocketAddress remote, long network, ByteBuffer frame) {
+                assertTrue(t.sendFrame(to, network, frame));
+            }
+        });
+        List<byte[]> frames = oneFlow(150); // fits the peer's receive buffer
+        int expected = rangeMin + FlowHash.index(Frames.hash(ByteBuffer.wrap(frames.get(0))), 4);
+        try (DatagramSocket vtep = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            for (byte[] f : frames) {
+                byte[] d = vxlan(0x08, 42, f);
+                vtep.send(new DatagramPacket(d, d.length, loopback(port)));
+            }
+        }
+        for (int i = 0; i < frames.size(); i++) {
+            DatagramPacket p = peerReceives(5000);
+            assertNotNull(p, "frame " + i + " not forwarded within 5 s");
+            assertArrayEquals(vxlan(0x08, 42, frames.get(i)), payload(p), "frame " + i + " in order, one datagram");
+            assertEquals(expected, p.getPort(), "the flow's source port");
+        }
+        assertEquals(0, transport.sendFailures());
+    }
+
+    @Test
+    void aFrameTheKernelRefusesAtFlushIsATransmitError() throws Exception {
+        BlockingQueue<Integer> failed = new LinkedBlockingQueue<>();
+        InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 0); // port 0: the kernel says EINVAL
+        SocketAddress to = peer.getLocalSocketAddress();
+        transport.start(new FakeSwitch() {
+            @Override
+            public void receiveFrame(Transport t, SocketAddress remote, long network, ByteBuffer frame) {
+                t.sendFrame(nowhere, network, frame);
+                t.sendFrame(to, network, frame);
+            }
+
+            @Override
+            public void transmitFailed(Transport t, int frames) {
+                failed.add(frames);
+            }
+        });
+        peerSends(vxlan(0x08, 42, frame(60, 1)), port);
+        assertNotNull(peerReceives(5000), "the other frame of the batch still leaves");
+        if (ioBatch() > 0) {
+            assertEquals(1, failed.poll(5, TimeUnit.SECONDS));
+        }
+        assertEquals(1, transport.sendFailures());
+    }
+
+    @Test
+    void theIoModeChangesInPlace() throws Exception {
+        transport.start(sw);
+        int other = ioBatch() == 0 ? 16 : 0;
+        transport.modified(config().io(other, true));
+        assertEquals(other, transport.batchSize());
+        assertEquals(port, transport.boundPort());
+        peerSends(vxlan(0x08, 42, frame(60, 8)), port);
+        assertArrayEquals(frame(60, 8), nextFrame().frame(), "delivery goes on after the change");
+        assertTrue(transport.sendFrame(peer.getLocalSocketAddress(), 42, ByteBuffer.wrap(frame(60, 9))));
+        int from = peerReceives(5000).getPort();
+        assertTrue(from >= rangeMin && from <= rangeMin + 3, "source port " + from);
+        transport.modified(config().io(5000, true));
+        assertEquals(other, transport.batchSize(), "an invalid batch size is refused");
     }
 }
