@@ -12,6 +12,8 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
+import org.vl2.netio.DatagramEndpoint;
+
 /**
  * The receive half of a batched socket: a ring of message headers over 64 KiB data slots that one {@code recvmmsg}
  * fills, and the datagram views the caller reads in place. A GRO message (a burst of one peer's datagrams, all of
@@ -22,7 +24,6 @@ import com.sun.jna.Pointer;
 public final class BatchReceiver {
 
     private static final int POLL_TIMEOUT_MAX = 60_000;
-    private static final int MAX_SEGMENTS = 64;
 
     private final Descriptor socket;
     private final int batch;
@@ -63,7 +64,7 @@ public final class BatchReceiver {
         long dataBase = Pointer.nativeValue(dataMemory);
         // JNA hands out native-order views; datagrams are network data, read big-endian like any ByteBuffer
         data = dataMemory.getByteBuffer(0, (long) batch * MsgHdr.SLOT).order(ByteOrder.BIG_ENDIAN);
-        views = new ByteBuffer[batch * (gro ? MAX_SEGMENTS : 1)];
+        views = new ByteBuffer[batch * (gro ? DatagramEndpoint.MAX_SEGMENTS : 1)];
         sources = new InetSocketAddress[views.length];
         for (int i = 0; i < batch; i++) {
             long h = (long) i * MsgHdr.SIZE;

@@ -8,6 +8,8 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
+import org.vl2.netio.DatagramEndpoint;
+
 /**
  * The send half of a batched socket: datagrams are copied into send slots and leave together with one
  * {@code sendmmsg} at {@link #flush}. With GSO, consecutive datagrams to one destination whose sizes allow it (equal,
@@ -18,8 +20,6 @@ import com.sun.jna.Pointer;
  */
 public final class BatchSender {
 
-    private static final int MAX_DATAGRAM = 65_507;
-    private static final int MAX_SEGMENTS = 64;
 
     private final Descriptor socket;
     private final int batch;
@@ -46,7 +46,7 @@ public final class BatchSender {
     private volatile boolean gso;
     private volatile long gsoFallbacks;
     /** Largest datagram GSO takes: lowered when the kernel refuses a segment size (e.g. larger than the MTU). */
-    private int gsoLimit = MAX_DATAGRAM;
+    private int gsoLimit = DatagramEndpoint.MAX_DATAGRAM;
 
     public BatchSender(Descriptor socket, int batch, boolean gso) {
         this.socket = socket;
@@ -114,7 +114,7 @@ public final class BatchSender {
      */
     public boolean queue(InetSocketAddress to, ByteBuffer data, Flusher flusher) {
         int length = data.remaining();
-        if (length > MAX_DATAGRAM) {
+        if (length > DatagramEndpoint.MAX_DATAGRAM) {
             return false;
         }
         ByteBuffer c = ctl;
@@ -156,7 +156,8 @@ public final class BatchSender {
         int size = segment[m];
         int total = bytes[m];
         if (length > size || length == 0 || size > gsoLimit || total != size * count[m]
-                || count[m] >= MAX_SEGMENTS || total + length > MAX_DATAGRAM || nameBytes != nameLength[m]) {
+                || count[m] >= DatagramEndpoint.MAX_SEGMENTS || total + length > DatagramEndpoint.MAX_DATAGRAM
+                || nameBytes != nameLength[m]) {
             return false;
         }
         int other = (int) names + m * SockAddr.SIZE;
