@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
@@ -17,9 +16,9 @@ import org.vl2.netio.DatagramEndpoint;
 /**
  * The receive half of a batched socket: a ring of message headers over 64 KiB data slots that one {@code recvmmsg}
  * fills, and the datagram views the caller reads in place. A GRO message (a burst of one peer's datagrams, all of
- * the size its cmsg says but the last) is cut into one view per datagram. Native memory is allocated once and kept
- * reachable for the socket's life (never freed explicitly, so a late call cannot touch freed memory); views and
- * source addresses are reused, so nothing is allocated per datagram. One thread at a time (the owner serialises).
+ * the size its cmsg says but the last) is cut into one view per datagram. Native memory ({@link MsgHdr.Batch}) is
+ * allocated once; views and source addresses are reused, so nothing is allocated per datagram. One thread at a
+ * time (the owner serialises).
  */
 public final class BatchReceiver {
 
@@ -28,9 +27,8 @@ public final class BatchReceiver {
     private final Descriptor socket;
     private final int batch;
     private final boolean gro;
-    private final Memory ctlMemory;
+    private final MsgHdr.Batch memory;
     private final ByteBuffer ctl;
-    private final Memory dataMemory;
     private final long names;
     private final long cmsgs;
     private final long pollFds;
@@ -49,35 +47,27 @@ public final class BatchReceiver {
         this.socket = socket;
         this.batch = batch;
         this.gro = gro;
-        long iovs = (long) batch * MsgHdr.SIZE;
-        names = iovs + (long) batch * MsgHdr.IOVEC;
-        cmsgs = names + (long) batch * SockAddr.SIZE;
-        pollFds = cmsgs + (long) batch * MsgHdr.CMSG;
+        memory = new MsgHdr.Batch(batch, 16 + 8);
+        ctl = memory.ctl;
+        names = memory.names;
+        cmsgs = memory.cmsgs;
+        pollFds = memory.extra;
         scratch = pollFds + 16;
-        long ctlBytes = scratch + 8;
-        ctlMemory = new Memory(ctlBytes);
-        ctlMemory.clear();
-        ctl = ctlMemory.getByteBuffer(0, ctlBytes).order(ByteOrder.nativeOrder());
-        // Untouched pages cost no RSS, so 64 KiB slots are cheap when datagrams are small.
-        dataMemory = new Memory((long) batch * MsgHdr.SLOT);
-        long base = Pointer.nativeValue(ctlMemory);
-        long dataBase = Pointer.nativeValue(dataMemory);
         // JNA hands out native-order views; datagrams are network data, read big-endian like any ByteBuffer
-        data = dataMemory.getByteBuffer(0, (long) batch * MsgHdr.SLOT).order(ByteOrder.BIG_ENDIAN);
+        data = memory.dataMemory.getByteBuffer(0, (long) batch * MsgHdr.SLOT).order(ByteOrder.BIG_ENDIAN);
         views = new ByteBuffer[batch * (gro ? DatagramEndpoint.MAX_SEGMENTS : 1)];
         sources = new InetSocketAddress[views.length];
         for (int i = 0; i < batch; i++) {
             long h = (long) i * MsgHdr.SIZE;
-            MsgHdr.write(ctl, base, h, base + names + (long) i * SockAddr.SIZE, SockAddr.SIZE,
-                    iovs + (long) i * MsgHdr.IOVEC, dataBase + (long) i * MsgHdr.SLOT, MsgHdr.SLOT);
+            memory.header(i, SockAddr.SIZE, MsgHdr.SLOT);
             if (gro) {
-                ctl.putLong((int) h + MsgHdr.CONTROL, base + cmsgs + (long) i * MsgHdr.CMSG);
+                ctl.putLong((int) h + MsgHdr.CONTROL, memory.base + cmsgs + (long) i * MsgHdr.CMSG);
                 ctl.putLong((int) h + MsgHdr.CONTROLLEN, MsgHdr.CMSG);
             }
         }
-        headers = ctlMemory.share(0);
-        pollPointer = ctlMemory.share(pollFds);
-        scratchPointer = ctlMemory.share(scratch);
+        headers = memory.ctlMemory.share(0);
+        pollPointer = memory.ctlMemory.share(pollFds);
+        scratchPointer = memory.ctlMemory.share(scratch);
         ctl.putInt((int) pollFds, socket.fd);
         ctl.putShort((int) pollFds + 4, Sys.POLLIN);
         ctl.putInt((int) pollFds + 8, socket.wakeFd);

@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
@@ -23,8 +22,7 @@ public final class BatchSender {
 
     private final Descriptor socket;
     private final int batch;
-    private final Memory ctlMemory;
-    private final Memory dataMemory;
+    private final MsgHdr.Batch memory;
     private final ByteBuffer ctl;
     private final long iovs;
     private final long names;
@@ -52,17 +50,12 @@ public final class BatchSender {
         this.socket = socket;
         this.batch = batch;
         this.gso = gso;
-        iovs = (long) batch * MsgHdr.SIZE;
-        names = iovs + (long) batch * MsgHdr.IOVEC;
-        cmsgs = names + (long) batch * SockAddr.SIZE;
-        pollFd = cmsgs + (long) batch * MsgHdr.CMSG;
-        long ctlBytes = pollFd + 8;
-        ctlMemory = new Memory(ctlBytes);
-        ctlMemory.clear();
-        ctl = ctlMemory.getByteBuffer(0, ctlBytes).order(ByteOrder.nativeOrder());
-        dataMemory = new Memory((long) batch * MsgHdr.SLOT);
-        long base = Pointer.nativeValue(ctlMemory);
-        long dataBase = Pointer.nativeValue(dataMemory);
+        memory = new MsgHdr.Batch(batch, 8);
+        ctl = memory.ctl;
+        iovs = memory.iovs;
+        names = memory.names;
+        cmsgs = memory.cmsgs;
+        pollFd = memory.extra;
         slots = new ByteBuffer[batch];
         headerAt = new Pointer[batch];
         nameLength = new int[batch];
@@ -71,18 +64,18 @@ public final class BatchSender {
         segment = new int[batch];
         for (int i = 0; i < batch; i++) {
             long h = (long) i * MsgHdr.SIZE;
-            slots[i] = dataMemory.getByteBuffer((long) i * MsgHdr.SLOT, MsgHdr.SLOT).order(ByteOrder.BIG_ENDIAN);
-            MsgHdr.write(ctl, base, h, base + names + (long) i * SockAddr.SIZE, 0, iovs + (long) i * MsgHdr.IOVEC,
-                    dataBase + (long) i * MsgHdr.SLOT, 0);
+            slots[i] = memory.dataMemory.getByteBuffer((long) i * MsgHdr.SLOT, MsgHdr.SLOT)
+                    .order(ByteOrder.BIG_ENDIAN);
+            memory.header(i, 0, 0);
             // the cmsg is always UDP_SEGMENT; msg_controllen says whether a message carries it
             int cm = (int) (cmsgs + (long) i * MsgHdr.CMSG);
             ctl.putLong(cm, MsgHdr.CMSG_LEN_U16);
             ctl.putInt(cm + MsgHdr.CMSG_LEVEL, Sys.SOL_UDP);
             ctl.putInt(cm + MsgHdr.CMSG_TYPE, Sys.UDP_SEGMENT);
-            ctl.putLong((int) h + MsgHdr.CONTROL, base + cm);
-            headerAt[i] = ctlMemory.share(h);
+            ctl.putLong((int) h + MsgHdr.CONTROL, memory.base + cm);
+            headerAt[i] = memory.ctlMemory.share(h);
         }
-        pollPointer = ctlMemory.share(pollFd);
+        pollPointer = memory.ctlMemory.share(pollFd);
     }
 
     public boolean gso() {
@@ -247,8 +240,8 @@ public final class BatchSender {
             // EINVAL: typically a segment larger than the path MTU, which only IP fragmentation can carry
             gsoLimit = Math.min(gsoLimit, segment[m] - 1);
         }
-        long name = Pointer.nativeValue(ctlMemory) + names + (long) m * SockAddr.SIZE;
-        long data = Pointer.nativeValue(dataMemory) + (long) m * MsgHdr.SLOT;
+        long name = memory.base + names + (long) m * SockAddr.SIZE;
+        long data = memory.dataBase + (long) m * MsgHdr.SLOT;
         int failed = 0;
         for (int off = 0; off < bytes[m]; off += segment[m]) {
             int length = Math.min(segment[m], bytes[m] - off);

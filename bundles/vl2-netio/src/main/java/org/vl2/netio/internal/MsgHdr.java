@@ -1,6 +1,10 @@
 package org.vl2.netio.internal;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 
 /**
  * The layout of {@code struct mmsghdr} (a {@code msghdr} plus the kernel's {@code msg_len}), {@code struct iovec}
@@ -49,5 +53,45 @@ public final class MsgHdr {
         ctl.putLong(h + IOVLEN, 1);
         ctl.putLong((int) iov, data);
         ctl.putLong((int) iov + 8, dataLength);
+    }
+
+    /**
+     * The native memory of one batch: in {@code ctl} (native order) the message headers, then as many iovecs,
+     * addresses and cmsgs, then {@code extraBytes} for the owner; and one data slot per message. Allocated once and
+     * kept reachable for the socket's life (never freed explicitly, so a late call cannot touch freed memory);
+     * untouched pages cost no RSS, so 64 KiB slots are cheap when datagrams are small.
+     */
+    public static final class Batch {
+        public final Memory ctlMemory;
+        public final Memory dataMemory;
+        public final ByteBuffer ctl;
+        /** Offsets in {@code ctl}: the iovecs, the addresses, the cmsgs, the owner's extra bytes. */
+        public final long iovs;
+        public final long names;
+        public final long cmsgs;
+        public final long extra;
+        /** Native addresses of {@code ctl} and of the first data slot. */
+        public final long base;
+        public final long dataBase;
+
+        public Batch(int batch, int extraBytes) {
+            iovs = (long) batch * SIZE;
+            names = iovs + (long) batch * IOVEC;
+            cmsgs = names + (long) batch * SockAddr.SIZE;
+            extra = cmsgs + (long) batch * CMSG;
+            long ctlBytes = extra + extraBytes;
+            ctlMemory = new Memory(ctlBytes);
+            ctlMemory.clear();
+            ctl = ctlMemory.getByteBuffer(0, ctlBytes).order(ByteOrder.nativeOrder());
+            dataMemory = new Memory((long) batch * SLOT);
+            base = Pointer.nativeValue(ctlMemory);
+            dataBase = Pointer.nativeValue(dataMemory);
+        }
+
+        /** Message {@code i}'s header over its own address and data slot; address and data lengths as given. */
+        public void header(int i, int nameLength, int dataLength) {
+            write(ctl, base, (long) i * SIZE, base + names + (long) i * SockAddr.SIZE, nameLength,
+                    iovs + (long) i * IOVEC, dataBase + (long) i * SLOT, dataLength);
+        }
     }
 }
