@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
-import org.vl2.netio.UdpBatchSocket;
+import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.DatagramEndpoints;
 
 /**
  * A frame-rate load generator for a vl2 switch in raw UDP mode (one Ethernet frame per datagram), on loopback.
@@ -38,7 +39,7 @@ import org.vl2.netio.UdpBatchSocket;
  * known-unicast frames round a ring (port i to port i+1) as fast as they can, or at {@code --rate} frames/s,
  * while receiver threads (a {@link Selector} each) count the frames arriving on every socket.
  *
- * <p>With {@code --batch N} (default 32) each port's socket is a {@link UdpBatchSocket} (vl2-netio): a sender
+ * <p>With {@code --batch N} (default 32) each port's socket is a batched {@link DatagramEndpoint} (vl2-netio): a sender
  * hands N frames of a port to one {@code sendmmsg}, a receiver takes up to N with one {@code recvmmsg}, so the
  * generator costs far less CPU per frame than a switch that forwards them; {@code --batch 0} uses one
  * {@link DatagramChannel} system call per frame, as the generator did before. On a small machine the generator still
@@ -69,13 +70,13 @@ public final class LoadGen {
         final long mac;
         /** One of the two: a NIO channel (--batch 0, connected to the switch) or a batched socket. */
         final DatagramChannel channel;
-        final UdpBatchSocket batch;
+        final DatagramEndpoint batch;
         final int localPort;
         /** The unicast frame this port sends to the next one in the ring. */
         final ByteBuffer frame;
         final ByteBuffer announce;
 
-        Port(int index, long mac, DatagramChannel channel, UdpBatchSocket batch, ByteBuffer frame, ByteBuffer announce)
+        Port(int index, long mac, DatagramChannel channel, DatagramEndpoint batch, ByteBuffer frame, ByteBuffer announce)
                 throws IOException {
             this.index = index;
             this.mac = mac;
@@ -200,11 +201,11 @@ public final class LoadGen {
                 intIn(a, "senders", 1, 1, 4),
                 intIn(a, "receivers", 1, 1, 4),
                 intIn(a, "socket-buffer", 4 << 20, 65536, 1 << 30),
-                intIn(a, "batch", 32, 0, UdpBatchSocket.MAX_BATCH),
+                intIn(a, "batch", 32, 0, DatagramEndpoint.MAX_BATCH),
                 bool(a, "offload", true),
                 quiet);
-        if (o.batch() > 0 && UdpBatchSocket.unavailableReason() != null) {
-            throw new IllegalArgumentException("--batch " + o.batch() + ": " + UdpBatchSocket.unavailableReason()
+        if (o.batch() > 0 && DatagramEndpoints.batchedUnavailableReason() != null) {
+            throw new IllegalArgumentException("--batch " + o.batch() + ": " + DatagramEndpoints.batchedUnavailableReason()
                     + " (use --batch 0)");
         }
         if (o.senders() > o.ports() || o.receivers() > o.ports()) {
@@ -318,9 +319,9 @@ public final class LoadGen {
         for (int i = 0; i < n; i++) {
             long mac = MAC_BASE | i;
             if (o.batch() > 0) {
-                UdpBatchSocket b;
+                DatagramEndpoint b;
                 try {
-                    b = UdpBatchSocket.open(new InetSocketAddress(local, 0), o.socketBuffer(), o.socketBuffer(),
+                    b = DatagramEndpoints.open(new InetSocketAddress(local, 0), o.socketBuffer(), o.socketBuffer(),
                             o.batch(), o.offload());
                 } catch (IOException e) {
                     throw new IOException("cannot open port socket " + i + " of " + n + ": " + e.getMessage()
