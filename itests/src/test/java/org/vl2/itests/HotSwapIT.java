@@ -7,14 +7,9 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,31 +23,24 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
-import javax.inject.Inject;
-
 import org.junit.After;
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.ops4j.pax.exam.util.Filter;
+import org.ops4j.pax.exam.spi.reactors.PerSuite;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacEntry;
-import org.vl2.api.MacTableService;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
-import org.vl2.api.SwitchService;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
@@ -62,87 +50,41 @@ import org.vl2.api.spi.Transport;
  * with a higher service ranking taking the udp ports over and handing them back, and a policy change keeping the
  * MAC table. The traffic-level proof (ping gaps, iperf3 across restarts) is {@code org.vl2.e2e.HotSwapE2EIT}.
  *
- * <p>The VXLAN transport is configured (before the container starts) on 127.0.0.1 with a free port and source port
- * range, VNI 1 mapped to the default network 0 (where raw ports live) and one static remote VTEP, 127.0.0.2 on the
- * same port: the test's own VTEP socket, bound there like a kernel VTEP on another host.
+ * <p>The VXLAN transport is configured (before the container starts, {@link Vl2TestSupport}) on 127.0.0.1 with a
+ * free port and source port range, VNI 1 mapped to the default network 0 (where raw ports live) and one static
+ * remote VTEP, 127.0.0.2 on the same port: the test's own VTEP socket, bound there like a kernel VTEP on another
+ * host.
  */
 @RunWith(PaxExam.class)
-@ExamReactorStrategy(PerClass.class)
+@ExamReactorStrategy(PerSuite.class)
 public class HotSwapIT extends Vl2TestSupport {
 
-    private static final String VXLAN_PID = "org.vl2.transport.vxlan";
+    // In the suite's one container (PerSuite): what these tests change is global, so each test puts it back and
+    // cleanUp() checks it did. The feature is uninstalled and the bundles are then those found before the test;
+    // the transports it registers are unregistered; the policy is set back to learning and saved. The VXLAN port
+    // that stays detached after the uninstall is removed with every other port before the next test.
+
     private static final String VXLAN_FEATURE = "vl2-transport-vxlan";
     private static final String VXLAN_BUNDLE = "org.vl2.vl2-transport-vxlan";
-    private static final String BROADCAST = "ff:ff:ff:ff:ff:ff";
-    private static final String VTEP_IP = "127.0.0.2";
-    private static final int VNI = 1;
-    private static final int SOURCE_PORTS = 4;
-    private static final long WAIT = 5_000;
-    private static final AtomicInteger HOSTS = new AtomicInteger(0x40);
-
-    @Inject
-    @Filter(timeout = 30_000)
-    private SwitchService switchService;
-
-    @Inject
-    @Filter(timeout = 30_000)
-    private MacTableService macTable;
 
     private final List<AutoCloseable> opened = new ArrayList<>();
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Container configuration (test JVM)
-
-    @Override
-    protected Option[] additionalOptions() {
-        int port = freeVxlanPort();
-        int range = freeUdpRange(SOURCE_PORTS, port);
-        return options(
-                pidConfig(VXLAN_PID, "bind.address", "127.0.0.1"),
-                pidConfig(VXLAN_PID, "port", port),
-                pidConfig(VXLAN_PID, "source.port.range", range + "-" + (range + SOURCE_PORTS - 1)),
-                pidConfig(VXLAN_PID, "vni", VNI + "=0"),
-                pidConfig(VXLAN_PID, "remotes", VNI + "=" + VTEP_IP));
-    }
-
-    /** A UDP port free on 127.0.0.1 (for the transport) and on 127.0.0.2 (for the test's VTEP, same port). */
-    private static int freeVxlanPort() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port = freeUdpPort();
-            try (DatagramSocket vtep = new DatagramSocket(new InetSocketAddress(VTEP_IP, port))) {
-                return port;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no UDP port free on both 127.0.0.1 and " + VTEP_IP);
-    }
-
-    /** The first of {@code n} consecutive UDP ports free on 127.0.0.1, none of them {@code except}. */
-    private static int freeUdpRange(int n, int except) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
-            if (except >= base && except < base + n) {
-                continue;
-            }
-            List<DatagramSocket> held = new ArrayList<>();
-            try {
-                for (int i = 0; i < n; i++) {
-                    held.add(new DatagramSocket(new InetSocketAddress("127.0.0.1", base + i)));
-                }
-                return base;
-            } catch (IOException taken) {
-                // try another base
-            } finally {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new UncheckedIOException(new IOException("no " + n + " consecutive free UDP ports on 127.0.0.1"));
-    }
+    private Set<String> bundlesFound;
 
     // ---------------------------------------------------------------------------------------------------------
     // Helpers (container)
+
+    @Before
+    public void noteTheBundles() {
+        bundlesFound = bundles();
+    }
+
+    /** Every installed bundle: symbolic name, version, state. */
+    private Set<String> bundles() {
+        return Arrays.stream(bundleContext.getBundles())
+                .map(b -> b.getSymbolicName() + " " + b.getVersion() + " " + b.getState())
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
 
     @After
     public void cleanUp() throws Exception {
@@ -161,24 +103,7 @@ public class HotSwapIT extends Vl2TestSupport {
         if (isFeatureInstalled(VXLAN_FEATURE)) {
             featuresService.uninstallFeature(VXLAN_FEATURE);
         }
-    }
-
-    /** A new raw port on the udp transport with a fresh MAC, announced with a broadcast and learned. */
-    private RawPort port() throws Exception {
-        int n = HOSTS.getAndIncrement();
-        String mac = String.format("02:00:00:00:%02x:%02x", n >> 8 & 0xff, n & 0xff);
-        RawPort p = new RawPort(mac, udpTransportPort());
-        opened.add(p);
-        p.send(BROADCAST, "hello from " + mac);
-        awaitCondition("MAC " + mac + " learned", () -> macTable.entries().stream()
-                .anyMatch(e -> e.mac().toString().equals(mac)));
-        return p;
-    }
-
-    private PortId portOf(RawPort p) throws Exception {
-        String remote = "127.0.0.1:" + p.localPort();
-        return switchService.ports().stream().filter(i -> i.remote().equals(remote)).map(PortInfo::id).findFirst()
-                .orElseThrow(() -> new AssertionError("no switch port for " + remote));
+        awaitCondition("the bundles are those found before the test", () -> bundles().equals(bundlesFound));
     }
 
     private static void drainAll(RawPort... ports) throws Exception {
@@ -264,8 +189,8 @@ public class HotSwapIT extends Vl2TestSupport {
     public void vxlanFeatureInstallsAndUninstallsAtRuntimeWhileUdpPortsForward() throws Exception {
         assertFalse("vl2-transport-vxlan is not a boot feature", isFeatureInstalled(VXLAN_FEATURE));
         assertNull("no VXLAN bundle before the install", bundle(VXLAN_BUNDLE));
-        RawPort a = port();
-        RawPort b = port();
+        RawPort a = rawPort();
+        RawPort b = rawPort();
         drainAll(a, b);
         PortId pa = portOf(a);
         PortId pb = portOf(b);
@@ -354,8 +279,8 @@ public class HotSwapIT extends Vl2TestSupport {
 
     @Test
     public void higherRankedTransportOfTheSameNameTakesOverAndHandsBack() throws Exception {
-        RawPort a = port();
-        RawPort b = port();
+        RawPort a = rawPort();
+        RawPort b = rawPort();
         drainAll(a, b);
         PortId pa = portOf(a);
         PortId pb = portOf(b);
@@ -467,9 +392,9 @@ public class HotSwapIT extends Vl2TestSupport {
 
     @Test
     public void policyHubThenLearningKeepsTheMacTable() throws Exception {
-        RawPort a = port();
-        RawPort b = port();
-        RawPort c = port();
+        RawPort a = rawPort();
+        RawPort b = rawPort();
+        RawPort c = rawPort();
         drainAll(a, b, c);
         Map<String, String> before = tableSnapshot();
         List<PortInfo> portsBefore = switchService.ports();
@@ -505,7 +430,7 @@ public class HotSwapIT extends Vl2TestSupport {
     // ---------------------------------------------------------------------------------------------------------
 
     /** A VXLAN tunnel endpoint as a kernel vxlan device is one: a UDP socket on its own address and the VXLAN port. */
-    static final class Vtep implements AutoCloseable {
+    static final class Vtep extends UdpPeer {
 
         record Datagram(SocketAddress source, byte[] bytes) {
             int vni() {
@@ -517,17 +442,11 @@ public class HotSwapIT extends Vl2TestSupport {
             }
         }
 
-        private final DatagramChannel channel;
-        private final Selector selector;
         private final InetSocketAddress peer;
-        private final ByteBuffer rx = ByteBuffer.allocate(65536);
 
         Vtep(InetSocketAddress local, InetSocketAddress peer) throws IOException {
+            super(local);
             this.peer = peer;
-            this.channel = DatagramChannel.open().bind(local);
-            channel.configureBlocking(false);
-            this.selector = Selector.open();
-            channel.register(selector, SelectionKey.OP_READ);
         }
 
         void send(int vni, byte[] frame) throws IOException {
@@ -541,29 +460,15 @@ public class HotSwapIT extends Vl2TestSupport {
         Datagram receiveTagged(String tag, long millis) throws IOException {
             long deadline = System.currentTimeMillis() + millis;
             while (true) {
-                rx.clear();
-                SocketAddress source = channel.receive(rx);
-                if (source != null) {
-                    rx.flip();
-                    Datagram d = new Datagram(source, Arrays.copyOf(rx.array(), rx.limit()));
-                    if (d.bytes().length >= 22 && tag.equals(Frames.tag(d.frame()))) {
-                        return d;
-                    }
-                    continue;
-                }
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
+                byte[] bytes = receiveDatagram(Math.max(0, deadline - System.currentTimeMillis()));
+                if (bytes == null) {
                     return null;
                 }
-                selector.select(left);
-                selector.selectedKeys().clear();
+                Datagram d = new Datagram(lastSource(), bytes);
+                if (bytes.length >= 22 && tag.equals(Frames.tag(d.frame()))) {
+                    return d;
+                }
             }
-        }
-
-        @Override
-        public void close() throws IOException {
-            selector.close();
-            channel.close();
         }
     }
 }

@@ -3,34 +3,20 @@ package org.vl2.itests;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.Arrays;
 
 /**
  * A raw-mode port as the seed VPort is one: a UDP socket on loopback that sends and receives one Ethernet frame
  * per datagram, no header. Every receive is bounded by a timeout.
  */
-final class RawPort implements AutoCloseable {
+final class RawPort extends UdpPeer {
 
     final String mac;
-    private final DatagramChannel channel;
-    private final Selector selector;
     private final InetSocketAddress switchAddress;
-    private final ByteBuffer rx = ByteBuffer.allocate(65536);
 
     RawPort(String mac, int switchPort) throws IOException {
+        super(new InetSocketAddress("127.0.0.1", 0));
         this.mac = mac;
         this.switchAddress = new InetSocketAddress("127.0.0.1", switchPort);
-        this.channel = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-        channel.configureBlocking(false);
-        this.selector = Selector.open();
-        channel.register(selector, SelectionKey.OP_READ);
-    }
-
-    int localPort() throws IOException {
-        return ((InetSocketAddress) channel.getLocalAddress()).getPort();
     }
 
     /** Sends a frame from this port's MAC. */
@@ -44,20 +30,7 @@ final class RawPort implements AutoCloseable {
 
     /** The next frame, or null if none arrives within {@code millis}. */
     byte[] receive(long millis) throws IOException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (true) {
-            rx.clear();
-            if (channel.receive(rx) != null) {
-                rx.flip();
-                return Arrays.copyOf(rx.array(), rx.limit());
-            }
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                return null;
-            }
-            selector.select(left);
-            selector.selectedKeys().clear();
-        }
+        return receiveDatagram(millis);
     }
 
     /**
@@ -93,16 +66,13 @@ final class RawPort implements AutoCloseable {
         }
     }
 
-    /** Throws away whatever is queued (bounded). */
+    /**
+     * Throws away what is queued now, without waiting: what a test expects is awaited where it is expected, and
+     * {@code Vl2TestSupport.rawPort()} already took the new ports' broadcasts off the queues.
+     */
     void drain() throws IOException {
-        while (receive(50) != null) {
+        while (receive(0) != null) {
             // discard
         }
-    }
-
-    @Override
-    public void close() throws IOException {
-        selector.close();
-        channel.close();
     }
 }

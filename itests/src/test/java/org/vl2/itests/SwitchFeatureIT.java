@@ -13,18 +13,12 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
-import javax.inject.Inject;
-
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.ops4j.pax.exam.util.Filter;
+import org.ops4j.pax.exam.spi.reactors.PerSuite;
 import org.osgi.framework.Bundle;
-import org.vl2.api.MacTableAdminService;
-import org.vl2.api.MacTableService;
-import org.vl2.api.SwitchService;
 import org.vl2.api.spi.Transport;
 
 /**
@@ -32,7 +26,7 @@ import org.vl2.api.spi.Transport;
  * registered, the UDP transport listens on the port the test gave it and the {@code vl2:*} commands run.
  */
 @RunWith(PaxExam.class)
-@ExamReactorStrategy(PerClass.class)
+@ExamReactorStrategy(PerSuite.class)
 public class SwitchFeatureIT extends Vl2TestSupport {
 
     /** Every bundle of the vl2-switch feature (shell included: the distribution has the shell feature). */
@@ -42,18 +36,6 @@ public class SwitchFeatureIT extends Vl2TestSupport {
             "org.vl2.vl2-switching",
             "org.vl2.vl2-transport-udp",
             "org.vl2.vl2-shell");
-
-    @Inject
-    @Filter(timeout = 30_000)
-    private MacTableService macTableService;
-
-    @Inject
-    @Filter(timeout = 30_000)
-    private MacTableAdminService macTableAdminService;
-
-    @Inject
-    @Filter(timeout = 30_000)
-    private SwitchService switchService;
 
     @Test
     public void switchFeatureIsInstalled() throws Exception {
@@ -76,13 +58,14 @@ public class SwitchFeatureIT extends Vl2TestSupport {
 
     @Test
     public void servicesAreRegistered() {
-        assertNotNull(macTableService);
-        assertNotNull(macTableAdminService);
+        assertNotNull(macTable);
+        assertNotNull(macTableAdmin);
         assertNotNull(switchService);
-        // a fresh switch: no MAC learnt, nothing thrown by the read paths
-        assertEquals(0, macTableService.size());
-        assertNotNull(macTableService.entries());
-        assertNotNull(switchService.ports());
+        // a switch without ports (each test starts from one, see Vl2TestSupport): no MAC learnt, nothing thrown by
+        // the read paths
+        assertEquals(0, macTable.size());
+        assertEquals(List.of(), macTable.entries());
+        assertEquals(List.of(), switchService.ports());
     }
 
     @Test

@@ -4,10 +4,9 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import org.vl2.protocol.FrameHeader;
 import org.vl2.protocol.Join;
@@ -20,25 +19,24 @@ import org.vl2.protocol.Wire;
  * A vl2-protocol member as an agent is one, without a TAP: a UDP socket on loopback that joins a network and
  * sends and receives FRAME messages. Every receive is bounded by a timeout.
  */
-final class Vl2Member implements AutoCloseable {
+final class Vl2Member extends UdpPeer {
 
     final String mac;
     final long member;
     Welcome welcome;
     ProtocolError error;
-    private final DatagramChannel channel;
-    private final Selector selector;
     private final InetSocketAddress switchAddress;
-    private final ByteBuffer rx = ByteBuffer.allocate(65536);
 
     Vl2Member(long member, String mac, int switchPort) throws IOException {
+        super(new InetSocketAddress("127.0.0.1", 0));
         this.member = member;
         this.mac = mac;
         this.switchAddress = new InetSocketAddress("127.0.0.1", switchPort);
-        this.channel = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-        channel.configureBlocking(false);
-        this.selector = Selector.open();
-        channel.register(selector, SelectionKey.OP_READ);
+    }
+
+    /** This member's address as the switch's ports show it ({@code 127.0.0.1:port}). */
+    String address() throws IOException {
+        return "127.0.0.1:" + localPort();
     }
 
     /** The encrypted session after {@link #joinEncrypted}, else null (plaintext). */
@@ -127,6 +125,37 @@ final class Vl2Member implements AutoCloseable {
     byte[] receiveTagged(String tag, long millis) throws IOException {
         long deadline = System.currentTimeMillis() + millis;
         while (true) {
+            byte[] frame = receiveFrame(deadline - System.currentTimeMillis());
+            if (frame == null || tag.equals(Frames.tag(frame))) {
+                return frame;
+            }
+        }
+    }
+
+    /**
+     * The frames this member gets before the one tagged {@code marker} (exclusive), waiting at most {@code millis}
+     * for it: a negative check without sleeping, as {@link RawPort#receiveUntil} is.
+     */
+    List<byte[]> receiveUntil(String marker, long millis) throws IOException {
+        List<byte[]> before = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
+            byte[] frame = receiveFrame(deadline - System.currentTimeMillis());
+            if (frame == null) {
+                throw new AssertionError("member " + Long.toHexString(member) + ": marker '" + marker
+                        + "' not received within " + millis + " ms; got " + before.size() + " frames before");
+            }
+            if (marker.equals(Frames.tag(frame))) {
+                return before;
+            }
+            before.add(frame);
+        }
+    }
+
+    /** The Ethernet frame of the next FRAME for this member's session within {@code millis}, or null. */
+    private byte[] receiveFrame(long millis) throws IOException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
             long left = deadline - System.currentTimeMillis();
             byte[] d = left > 0 ? receiveDatagram(left) : null;
             if (d == null) {
@@ -136,10 +165,7 @@ final class Vl2Member implements AutoCloseable {
             if (session != null && Wire.type(b) == Wire.FRAME && (Wire.flags(b) & Wire.FLAG_SEALED) != 0) {
                 try {
                     int n = session.open(b, 0, 16, d.length - 16, System.nanoTime());
-                    byte[] frame = Arrays.copyOfRange(d, 16, 16 + n);
-                    if (tag.equals(Frames.tag(frame))) {
-                        return frame;
-                    }
+                    return Arrays.copyOfRange(d, 16, 16 + n);
                 } catch (org.vl2.crypto.CryptoException ignored) {
                     // not for this session: skip it
                 }
@@ -147,34 +173,8 @@ final class Vl2Member implements AutoCloseable {
             }
             if (Wire.type(b) == Wire.FRAME && FrameHeader.port(b) == welcome.port()
                     && FrameHeader.token(b) == welcome.token()) {
-                byte[] frame = Arrays.copyOfRange(d, FrameHeader.LENGTH, d.length);
-                if (tag.equals(Frames.tag(frame))) {
-                    return frame;
-                }
+                return Arrays.copyOfRange(d, FrameHeader.LENGTH, d.length);
             }
         }
-    }
-
-    private byte[] receiveDatagram(long millis) throws IOException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (true) {
-            rx.clear();
-            if (channel.receive(rx) != null) {
-                rx.flip();
-                return Arrays.copyOf(rx.array(), rx.limit());
-            }
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                return null;
-            }
-            selector.select(left);
-            selector.selectedKeys().clear();
-        }
-    }
-
-    @Override
-    public void close() throws IOException {
-        selector.close();
-        channel.close();
     }
 }

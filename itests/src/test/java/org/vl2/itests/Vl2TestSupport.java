@@ -14,20 +14,26 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.inject.Inject;
 
@@ -36,18 +42,27 @@ import org.apache.karaf.features.Feature;
 import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.After;
+import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.ProbeBuilder;
 import org.ops4j.pax.exam.TestProbeBuilder;
 import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.options.extra.VMOption;
+import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
+import org.vl2.api.MacEntry;
+import org.vl2.api.MacTableAdminService;
+import org.vl2.api.MacTableService;
+import org.vl2.api.PortId;
+import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchService;
 
 /**
  * Base class of the vl2 Pax Exam integration tests: boots <em>our</em> distribution (karaf-assembly, with
@@ -56,29 +71,35 @@ import org.osgi.util.tracker.ServiceTracker;
  * <h2>How a test class looks</h2>
  * <pre>{@code
  * @RunWith(PaxExam.class)
- * @ExamReactorStrategy(PerClass.class)       // one container per class: a boot costs ~10-15 s
+ * @ExamReactorStrategy(PerSuite.class)       // one container for every Pax Exam class of the run
  * public class ForwardingIT extends Vl2TestSupport {
- *
- *     @Override
- *     protected Option[] additionalOptions() {                // test JVM: written to etc/ before the container starts
- *         return options(pidConfig("org.vl2.transport.udp", "port", freeUdpPort()));
- *     }
- *
- *     @Inject @Filter(timeout = 30_000)                        // container: waits for the DS component
- *     SwitchService switchService;
  *
  *     @Test
  *     public void ...() throws Exception {
- *         int port = Integer.parseInt(String.valueOf(configProperty("org.vl2.transport.udp", "port")));
- *         ... send frames to 127.0.0.1:port ...
+ *         RawPort a = rawPort();                // a raw port, announced and learnt; closed after the test
+ *         ... a.send(...), a.receiveTagged(...) ...
  *         awaitCondition("port learnt", () -> switchService.ports().size() == 1);
  *         String out = executeCommand("vl2:ports --no-format");
  *     }
  * }
  * }</pre>
  *
+ * <h2>One container for the suite</h2>
+ * A boot costs 11-15 s on 2 cores, so every class runs {@code PerSuite}: the container boots once, when the first
+ * class starts, and stops after the last one. Pax Exam uses the {@link #config()} of whichever class runs first,
+ * so the configuration is the same for all classes (no per-class options: what one class needs, such as the
+ * VXLAN transport's settings or plaintext joins, is set here for all). Test order does not matter because each
+ * test starts from the same state and puts back what it changes:
+ * <ul>
+ * <li>before each test, {@link #startFromAnEmptySwitch()} removes every port and static MAC entry (after a barrier
+ * frame, so that nothing an earlier test sent is still queued), and marks the log for {@link #awaitLog};</li>
+ * <li>a test that changes a configuration restores what it found ({@link #configSnapshot},
+ * {@link #restoreConfig}) and waits until the component has applied it; one that creates networks deletes them
+ * and waits until they are gone; one that installs a feature or registers a service removes it.</li>
+ * </ul>
+ *
  * <h2>Two JVMs</h2>
- * {@link #config()} and {@link #additionalOptions()} run in the test JVM (failsafe) before the container starts;
+ * {@link #config()} runs in the test JVM (failsafe) before the container starts;
  * the {@code @Test} methods run inside the container, on another instance of the class loaded by another class
  * loader: fields, even static ones, are NOT shared. Hand values computed in the test JVM (a free port) over
  * through a configuration ({@link #pidConfig}) and read them back in the container ({@link #configProperty}).
@@ -106,8 +127,23 @@ public abstract class Vl2TestSupport {
     protected static final String UDP_TRANSPORT_PID = "org.vl2.transport.udp";
     protected static final String VL2_TRANSPORT_PID = "org.vl2.transport.vl2";
 
+    /** The VXLAN transport (feature vl2-transport-vxlan, installed by HotSwapIT only): see {@link #baseOptions}. */
+    protected static final String VXLAN_PID = "org.vl2.transport.vxlan";
+    /** The remote VTEP of the VXLAN transport's configuration: HotSwapIT's own socket on this address. */
+    protected static final String VTEP_IP = "127.0.0.2";
+    /** VNI of the VXLAN transport's configuration, mapped to the default network 0. */
+    protected static final int VNI = 1;
+    protected static final int VXLAN_SOURCE_PORTS = 4;
+
+    protected static final String BROADCAST = "ff:ff:ff:ff:ff:ff";
+    /** How long a test waits for a frame it expects. */
+    protected static final long WAIT = 5_000;
+
     /** Poll interval of {@link #awaitCondition}. */
     private static final long POLL_MILLIS = 100;
+
+    /** Host numbers of the raw ports' MACs (02:00:00:00:xx:xx), one counter for every class in the container. */
+    private static final AtomicInteger HOSTS = new AtomicInteger(0x10);
 
     @Inject
     protected BundleContext bundleContext;
@@ -125,6 +161,24 @@ public abstract class Vl2TestSupport {
     @Inject
     protected BootFinished bootFinished;
 
+    @Inject
+    @Filter(timeout = 30_000)
+    protected SwitchService switchService;
+
+    @Inject
+    @Filter(timeout = 30_000)
+    protected MacTableService macTable;
+
+    @Inject
+    @Filter(timeout = 30_000)
+    protected MacTableAdminService macTableAdmin;
+
+    /** The raw ports this test opened ({@link #rawPort()}), closed after it. */
+    private final List<RawPort> rawPorts = new ArrayList<>();
+
+    /** Length of karaf.log when the test started: {@link #awaitLog} looks only at what was logged after it. */
+    private long logMark;
+
     // ---------------------------------------------------------------------------------------------------------
     // Container configuration (test JVM)
     // ---------------------------------------------------------------------------------------------------------
@@ -136,20 +190,13 @@ public abstract class Vl2TestSupport {
         return probe;
     }
 
-    /** Pax Exam entry point: {@link #baseOptions()} plus the subclass's {@link #additionalOptions()}. */
-    @Configuration
-    public Option[] config() {
-        List<Option> all = new ArrayList<>(baseOptions());
-        all.addAll(Arrays.asList(additionalOptions()));
-        return all.toArray(new Option[0]);
-    }
-
     /**
-     * Options of a subclass, applied after the base ones (so a later {@code editConfigurationFilePut} wins).
-     * Typically {@link #pidConfig} entries; runs in the test JVM before the container starts.
+     * Pax Exam entry point. Final: with {@code PerSuite} the first class's configuration is the one the container
+     * boots with, so a class cannot have options of its own (see the class comment).
      */
-    protected Option[] additionalOptions() {
-        return new Option[0];
+    @Configuration
+    public final Option[] config() {
+        return baseOptions().toArray(new Option[0]);
     }
 
     /**
@@ -161,13 +208,8 @@ public abstract class Vl2TestSupport {
         return editConfigurationFilePut("etc/" + pid + ".cfg", key, String.valueOf(value));
     }
 
-    /** Varargs to array, for {@link #additionalOptions()}. */
-    protected static Option[] options(Option... options) {
-        return options;
-    }
-
     /** Everything needed to boot the vl2 distribution under Pax Exam on Java 17, offline, on free ports. */
-    protected List<Option> baseOptions() {
+    private static List<Option> baseOptions() {
         String karafVersion = System.getProperty("karaf.version", "4.4.10");
         String localRepository = System.getProperty("vl2.itest.localRepository",
                 System.getProperty("user.home") + "/.m2/repository");
@@ -198,6 +240,19 @@ public abstract class Vl2TestSupport {
         options.add(pidConfig(UDP_TRANSPORT_PID, "port", freeUdpPort()));
         options.add(pidConfig(VL2_TRANSPORT_PID, "bind.address", "127.0.0.1"));
         options.add(pidConfig(VL2_TRANSPORT_PID, "port", freeUdpPort()));
+        // NetworksIT drives the plaintext protocol (MembersIT the encrypted one, which does not depend on this:
+        // a private network never admits a plaintext JOIN).
+        options.add(pidConfig("org.vl2.switching", "allow.plaintext", "true"));
+        // The VXLAN transport, for HotSwapIT's feature:install (not a boot feature: inert until then): 127.0.0.1 on
+        // a free port and source port range, VNI 1 = the default network 0, one static remote VTEP at 127.0.0.2 on
+        // the same port (HotSwapIT's own socket, bound there like a kernel VTEP on another host).
+        int vxlanPort = freeVxlanPort();
+        int range = freeUdpRange(VXLAN_SOURCE_PORTS, vxlanPort);
+        options.add(pidConfig(VXLAN_PID, "bind.address", "127.0.0.1"));
+        options.add(pidConfig(VXLAN_PID, "port", vxlanPort));
+        options.add(pidConfig(VXLAN_PID, "source.port.range", range + "-" + (range + VXLAN_SOURCE_PORTS - 1)));
+        options.add(pidConfig(VXLAN_PID, "vni", VNI + "=0"));
+        options.add(pidConfig(VXLAN_PID, "remotes", VNI + "=" + VTEP_IP));
 
         // Offline: mvn: URLs come from system/ (the distribution) and the local repository, never from a remote one.
         options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
@@ -263,6 +318,41 @@ public abstract class Vl2TestSupport {
         }
     }
 
+    /** A UDP port free on 127.0.0.1 (for the VXLAN transport) and on {@link #VTEP_IP} (for the test's VTEP). */
+    private static int freeVxlanPort() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int port = freeUdpPort();
+            try (DatagramSocket vtep = new DatagramSocket(new InetSocketAddress(VTEP_IP, port))) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no UDP port free on both 127.0.0.1 and " + VTEP_IP);
+    }
+
+    /** The first of {@code n} consecutive UDP ports free on 127.0.0.1, none of them {@code except}. */
+    private static int freeUdpRange(int n, int except) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+            if (except >= base && except < base + n) {
+                continue;
+            }
+            List<DatagramSocket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    held.add(new DatagramSocket(new InetSocketAddress("127.0.0.1", base + i)));
+                }
+                return base;
+            } catch (IOException taken) {
+                // try another base
+            } finally {
+                held.forEach(DatagramSocket::close);
+            }
+        }
+        throw new UncheckedIOException(new IOException("no " + n + " consecutive free UDP ports on 127.0.0.1"));
+    }
+
     /** A UDP port free on the loopback interface right now (for a transport or a test peer). */
     protected static int freeUdpPort() {
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
@@ -273,8 +363,82 @@ public abstract class Vl2TestSupport {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Every test starts from an empty switch (container)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Removes every port and every static MAC entry, whatever ran before (another test, another class): the
+     * switch as it boots. First a barrier: a frame through the raw transport, handled after every datagram queued
+     * before it (one socket, handled in order), so that nothing an earlier test sent can re-create a port
+     * afterwards. Also marks the log for {@link #awaitLog}.
+     */
+    @Before
+    public void startFromAnEmptySwitch() throws Exception {
+        logMark = logLength();
+        String mac = nextMac();
+        try (RawPort barrier = new RawPort(mac, udpTransportPort())) {
+            barrier.send(BROADCAST, "barrier");
+            awaitCondition("barrier frame from " + mac + " learnt", () -> macTable.entries().stream()
+                    .anyMatch(e -> e.mac().toString().equals(mac)));
+        }
+        awaitCondition("a switch without ports and MAC entries", () -> {
+            for (PortInfo p : switchService.ports()) {
+                switchService.removePort(p.id());
+            }
+            for (MacEntry e : macTable.entries()) {
+                if (e.isStatic()) {
+                    macTableAdmin.remove(e.network(), e.vlan(), e.mac());
+                }
+            }
+            return switchService.ports().isEmpty() && macTable.size() == 0;
+        });
+    }
+
+    @After
+    public void closeRawPorts() throws IOException {
+        for (RawPort p : rawPorts) {
+            p.close();
+        }
+        rawPorts.clear();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Helpers for the tests (container)
     // ---------------------------------------------------------------------------------------------------------
+
+    /** A fresh locally administered MAC, 02:00:00:00:xx:xx. */
+    protected static String nextMac() {
+        int n = HOSTS.getAndIncrement();
+        return String.format("02:00:00:00:%02x:%02x", n >> 8 & 0xff, n & 0xff);
+    }
+
+    /**
+     * A new raw port on the UDP transport with a fresh MAC, announced with a broadcast and learnt. The broadcast
+     * is flooded to the raw ports opened before it: it is taken off their queues here, so that no flood is still
+     * on its way to a port when the test starts sending. Closed after the test.
+     */
+    protected RawPort rawPort() throws Exception {
+        String mac = nextMac();
+        RawPort p = new RawPort(mac, udpTransportPort());
+        String hello = "hello from " + mac;
+        p.send(BROADCAST, hello);
+        awaitCondition("MAC " + mac + " learned", () -> macTable.entries().stream()
+                .anyMatch(e -> e.mac().toString().equals(mac)));
+        for (RawPort other : rawPorts) {
+            if (other.receiveTagged(hello, WAIT) == null) {
+                throw new AssertionError(other.mac + " did not get the broadcast of the new port " + mac);
+            }
+        }
+        rawPorts.add(p);
+        return p;
+    }
+
+    /** The switch port of a raw port (by its address). */
+    protected PortId portOf(RawPort p) throws Exception {
+        String remote = "127.0.0.1:" + p.localPort();
+        return switchService.ports().stream().filter(i -> i.remote().equals(remote)).map(PortInfo::id).findFirst()
+                .orElseThrow(() -> new AssertionError("no switch port for " + remote));
+    }
 
     /** A condition for {@link #awaitCondition}; may throw (counts as "not yet"). */
     @FunctionalInterface
@@ -428,11 +592,54 @@ public abstract class Vl2TestSupport {
         c.update(props);
     }
 
-    /** Waits until the container's {@code data/log/karaf.log} contains {@code text} (container side). */
-    protected static void awaitLog(String text) {
-        java.nio.file.Path log = java.nio.file.Path.of(System.getProperty("karaf.data"), "log", "karaf.log");
-        awaitCondition("'" + text + "' in " + log, () -> java.nio.file.Files.isRegularFile(log)
-                && java.nio.file.Files.readString(log, StandardCharsets.UTF_8).contains(text));
+    /**
+     * Waits until the container's {@code data/log/karaf.log} contains {@code text} in what was logged since the
+     * test started (not what an earlier test made it log).
+     */
+    protected void awaitLog(String text) {
+        awaitLogSince(logMark, text);
+    }
+
+    /** Waits until {@code text} is in what karaf.log got after its first {@code mark} bytes ({@link #logLength}). */
+    protected static void awaitLogSince(long mark, String text) {
+        awaitCondition("'" + text + "' in " + karafLog() + " (after byte " + mark + ")", () -> {
+            byte[] all = Files.isRegularFile(karafLog()) ? Files.readAllBytes(karafLog()) : new byte[0];
+            int from = (int) Math.min(mark, all.length);
+            return new String(all, from, all.length - from, StandardCharsets.UTF_8).contains(text);
+        });
+    }
+
+    /** The current length of karaf.log, a mark for {@link #awaitLogSince}. */
+    protected static long logLength() throws IOException {
+        return Files.isRegularFile(karafLog()) ? Files.size(karafLog()) : 0;
+    }
+
+    private static Path karafLog() {
+        return Path.of(System.getProperty("karaf.data"), "log", "karaf.log");
+    }
+
+    /** A copy of the properties of configuration {@code pid} now, for {@link #restoreConfig}. */
+    protected Dictionary<String, Object> configSnapshot(String pid) throws IOException {
+        Dictionary<String, Object> props = configurationAdmin.getConfiguration(pid, "?").getProperties();
+        Hashtable<String, Object> copy = new Hashtable<>();
+        if (props != null) {
+            for (Enumeration<String> keys = props.keys(); keys.hasMoreElements(); ) {
+                String key = keys.nextElement();
+                copy.put(key, props.get(key));
+            }
+        }
+        return copy;
+    }
+
+    /**
+     * Puts back the properties a test found ({@link #configSnapshot}) and waits until the component logged
+     * {@code applied} (e.g. "vl2 switch reconfigured"), so that the next test does not run with the test's values
+     * still in force. An update, never a delete: deleting a configuration would restart the component.
+     */
+    protected void restoreConfig(String pid, Dictionary<String, Object> snapshot, String applied) throws IOException {
+        long mark = logLength();
+        configurationAdmin.getConfiguration(pid, "?").update(snapshot);
+        awaitLogSince(mark, applied);
     }
 
     /** Waits until {@code scope:name} (or a bare {@code name}) is a registered shell command. */
