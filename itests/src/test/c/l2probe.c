@@ -3,14 +3,18 @@
  *
  *   l2probe send IFACE COUNT TAG [--vlan VID] [--to MAC]
  *       sends COUNT frames from IFACE's MAC to MAC (default ff:ff:ff:ff:ff:ff), EtherType 0x88b5 ("local
- *       experimental"), payload "vl2e2e:TAG:<n>"; with --vlan, 802.1Q-tagged with VID
+ *       experimental"), payload "vl2e2e:TAG:<n>", then one more, "vl2e2e:TAG:end", that ends the round; with
+ *       --vlan, 802.1Q-tagged with VID
  *   l2probe recv IFACE SECONDS TAG [--vlan VID]
- *       prints "ready" once listening, then counts for SECONDS the frames carrying TAG that arrive on IFACE
- *       (incoming only: not the ones this host sends), untagged ones or, with --vlan, ones tagged VID; then
- *       prints "count <n>"
+ *       prints "ready" once listening, then counts the frames carrying TAG that arrive on IFACE (incoming only:
+ *       not the ones this host sends), untagged ones or, with --vlan, ones tagged VID, until the round's end frame
+ *       arrives, SIGTERM comes or SECONDS (a bound, not a window) have passed; then prints "count <n>"
  *
  * The marker makes the counts exact: the kernel's own traffic (ARP, IPv6 neighbour discovery) is ignored, so
- * "every other port received COUNT, the sender 0" is deterministic. Tagged frames need no 802.1Q support in
+ * "every other port received COUNT, the sender 0" is deterministic. So does the end frame: the switch forwards a
+ * sender's frames in order, so a receiver that has the end frame has every frame of the round that was sent to it,
+ * however slow the machine (a receiver that gets none of the round, the end frame included, is stopped with
+ * SIGTERM once the others are done). Tagged frames need no 802.1Q support in
  * the kernel (no VLAN devices): the tag is written into the frame and read back from the packet socket's
  * auxiliary data. Needs CAP_NET_RAW.
  */
@@ -21,6 +25,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +46,13 @@ static void usage(void) {
     fprintf(stderr, "usage: l2probe send IFACE COUNT TAG [--vlan VID] [--to MAC]\n"
                     "       l2probe recv IFACE SECONDS TAG [--vlan VID]\n");
     exit(2);
+}
+
+static volatile sig_atomic_t stopped;
+
+static void on_term(int sig) {
+    (void) sig;
+    stopped = 1;
 }
 
 static double now(void) {
@@ -90,7 +102,7 @@ int main(int argc, char **argv) {
 
     if (sending) {
         int count = atoi(argv[3]);
-        for (int n = 0; n < count; n++) {
+        for (int n = 0; n <= count; n++) { /* n == count: the end frame */
             unsigned char frame[128];
             memset(frame, 0, sizeof frame);
             memcpy(frame, to, 6);
@@ -104,7 +116,8 @@ int main(int argc, char **argv) {
             }
             frame[off++] = ETHERTYPE_PROBE >> 8;
             frame[off++] = ETHERTYPE_PROBE & 0xff;
-            int len = off + snprintf((char *) frame + off, sizeof frame - (size_t) off, "%s%d", marker, n);
+            int len = off + (n < count ? snprintf((char *) frame + off, sizeof frame - (size_t) off, "%s%d", marker, n)
+                                       : snprintf((char *) frame + off, sizeof frame - (size_t) off, "%send", marker));
             if (len < 60) len = 60;
             struct sockaddr_ll dst;
             memset(&dst, 0, sizeof dst);
@@ -119,15 +132,20 @@ int main(int argc, char **argv) {
         return 0;
     }
 
+    struct sigaction term;
+    memset(&term, 0, sizeof term);
+    term.sa_handler = on_term; /* no SA_RESTART: poll() returns with EINTR */
+    sigaction(SIGTERM, &term, NULL);
     int on = 1;
     if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on) < 0) die("PACKET_AUXDATA");
     double end = now() + atof(argv[3]);
     printf("ready\n");
     fflush(stdout);
     int count = 0;
-    for (;;) {
+    while (!stopped) {
         double left = end - now();
         if (left <= 0) break;
+        if (left > 0.1) left = 0.1; /* a SIGTERM just before poll() is seen within 100 ms */
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r = poll(&p, 1, (int) (left * 1000) + 1);
         if (r < 0 && errno != EINTR) die("poll");
@@ -163,7 +181,10 @@ int main(int argc, char **argv) {
         if (((frame[off] << 8) | frame[off + 1]) != ETHERTYPE_PROBE) continue;
         off += 2;
         if (tag != vid) continue;
-        if (n >= off + markerLen && memcmp(frame + off, marker, (size_t) markerLen) == 0) count++;
+        if (n >= off + markerLen && memcmp(frame + off, marker, (size_t) markerLen) == 0) {
+            if (n >= off + markerLen + 3 && memcmp(frame + off + markerLen, "end", 3) == 0) break;
+            count++;
+        }
     }
     printf("count %d\n", count);
     return 0;

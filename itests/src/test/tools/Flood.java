@@ -21,7 +21,8 @@ import javax.crypto.spec.SecretKeySpec;
  * (the 5th argument, base64) and random everything else: what anyone who knows the switch's public key can send.
  * Each passes mac1, so without cookies it would cost the switch two X25519 (docs/crypto.md, "Under load").</li>
  * </ul>
- * Fixed seed, so a failure can be replayed.
+ * Fixed seed, so a failure can be replayed. Stopped early (SIGTERM), it prints how many it had sent by then, so a
+ * test can flood "until it is done" with a COUNT it never reaches.
  */
 public class Flood {
 
@@ -51,8 +52,12 @@ public class Flood {
             mac1.init(new SecretKeySpec(key, "HmacSHA256"));
         }
         long t0 = System.nanoTime();
+        long[] sent = {0};
+        Thread report = new Thread(() -> System.out.println("sent " + sent[0] + " in "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms"));
+        Runtime.getRuntime().addShutdownHook(report);
         try (DatagramChannel channel = DatagramChannel.open()) {
-            for (long i = 0; i < count; i++) {
+            for (long i = 0; i < count; i++, sent[0] = i) {
                 b.clear();
                 if (mode.equals("macs")) {
                     b.put(new byte[] {-1, -1, -1, -1, -1, -1});
@@ -86,6 +91,6 @@ public class Flood {
                 channel.send(b, targets[(int) (i % targets.length)]);
             }
         }
-        System.out.println("sent " + count + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        // the shutdown hook prints the count
     }
 }

@@ -26,14 +26,11 @@ import org.junit.BeforeClass;
 import org.junit.FixMethodOrder;
 import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.RuleChain;
 import org.junit.rules.TestRule;
-import org.junit.rules.TestWatcher;
-import org.junit.rules.Timeout;
-import org.junit.runner.Description;
 import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
 import org.vl2.e2e.Lab.Result;
+import org.vl2.e2e.LabKit.Probe;
 
 /**
  * End to end: the vl2 distribution, started the way users start it ({@code bin/vl2-switch}, {@code bin/vl2-agent}),
@@ -50,7 +47,8 @@ import org.vl2.e2e.Lab.Result;
  *   &lt;p&gt;-v1  seed VPort (tools/seed-vport/vport.c), TAP vl2tap0 10.1.1.121/24        10.77.0.21
  * </pre>
  *
- * One unpacked distribution, one instance directory per host ({@code --data}). Everything boots once, in
+ * Built on {@link LabKit} (folder {@code agent}). One unpacked distribution, one instance directory per host
+ * ({@code --data}). Everything boots once, in
  * {@link #setUp()}; the tests run in name order because the last one stops an agent and shortens the switch's
  * port idle timeout. Skipped (with the reason) unless root with {@code /dev/net/tun}, {@code ip}, {@code ping},
  * {@code iperf3}; the tests that need {@code gcc} (broadcast probe, VLAN on kernels without 802.1Q, seed VPort)
@@ -64,16 +62,15 @@ import org.vl2.e2e.Lab.Result;
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class AgentE2EIT {
 
-    private static final String SWITCH_IP = "10.77.0.1";
+    private static final String SWITCH_IP = LabKit.SWITCH_IP;
     private static final int SWITCH_PORT = 9990;
     private static final String SWITCH = SWITCH_IP + ":" + SWITCH_PORT;
     /** The vl2-protocol endpoint agents join by default (vl2 mode). */
     private static final String SWITCH_VL2 = SWITCH_IP + ":9991";
-    private static final int SWITCH_SSH = 8102;
     private static final int AGENT_SSH = 8103;
     private static final int IDLE_TIMEOUT = 600;
-    private static final Duration BOOT = Duration.ofSeconds(150);
-    private static final Duration CMD = Duration.ofSeconds(30);
+    private static final Duration BOOT = LabKit.BOOT;
+    private static final Duration CMD = LabKit.CMD;
 
     /** A port host and its agent (or VPort). */
     static final class Host {
@@ -102,11 +99,8 @@ public class AgentE2EIT {
         }
     }
 
-    private static Lab lab;
-    private static Path dist;
-    private static Path tools;
+    private static LabKit kit;
     private static boolean haveGcc;
-    private static String sw;
     private static Bg switchProcess;
     private static Host h1;
     private static Host h2;
@@ -119,128 +113,41 @@ public class AgentE2EIT {
     private static final Map<String, String> results = new LinkedHashMap<>();
     private static long firstPingMillis = -1;
 
-    private final TestWatcher diagnostics = new TestWatcher() {
-        @Override
-        protected void failed(Throwable e, Description description) {
-            System.err.println("[e2e] " + description.getMethodName() + " failed: " + e);
-            dumpDiagnostics();
-        }
-    };
-
     @Rule
-    public final TestRule rules = RuleChain.outerRule(diagnostics).around(Timeout.seconds(120));
+    public final TestRule rules = LabKit.rules("AgentE2EIT", () -> kit);
 
     // ---------------------------------------------------------------------------------------------------------
     // Set-up and tear-down
 
     @BeforeClass
     public static void setUp() throws Exception {
-        skipUnlessPossible();
-        Path workRoot = Path.of(System.getProperty("vl2.e2e.workDir", "target/e2e")).toAbsolutePath();
-        lab = new Lab(workRoot);
-        try {
-            build(workRoot);
+        LabKit.setUp("AgentE2EIT", "agent", SWITCH_IP, null, results, k -> {
+            kit = k;
+            haveGcc = kit.compileTools();
             network();
             start();
-        } catch (Throwable t) {
-            System.err.println("[e2e] set-up failed: " + t);
-            dumpDiagnostics();
-            lab.close();
-            throw t;
-        }
+        }, "ip", "ping", "iperf3", "tar", "ss");
     }
 
     @AfterClass
     public static void tearDown() {
-        if (lab == null) {
+        if (kit == null) {
             return;
         }
-        try {
-            for (Host h : hosts) {
-                if (h.process != null && h.process.alive()) {
-                    results.put("RSS " + h.name + " (" + (h == v1 ? "C VPort" : "agent") + ")", rss(h.process.javaPid()));
-                }
+        for (Host h : hosts) {
+            if (h.process != null && h.process.alive()) {
+                results.put("RSS " + h.name + " (" + (h == v1 ? "C VPort" : "agent") + ")",
+                        LabKit.rss(h.process.javaPid()));
             }
-            if (switchProcess != null && switchProcess.alive()) {
-                results.put("RSS switch", rss(switchProcess.javaPid()));
-            }
-            lab.close();
-            List<String> left = new ArrayList<>();
-            for (String ns : lab.namespaces()) {
-                if (Lab.run(Lab.SHORT, "ip", "netns", "list").out().contains(ns)) {
-                    left.add(ns);
-                }
-            }
-            assertTrue("namespaces left behind: " + left, left.isEmpty());
-        } finally {
-            System.out.println("[e2e] ---- summary (" + lab.prefix + ") ----");
-            results.forEach((k, v) -> System.out.println("[e2e] " + k + ": " + v));
         }
+        if (switchProcess != null && switchProcess.alive()) {
+            results.put("RSS switch", LabKit.rss(switchProcess.javaPid()));
+        }
+        kit.close("AgentE2EIT", results);
     }
 
-    private static void skipUnlessPossible() {
-        String why = null;
-        Result id = Lab.run(Lab.SHORT, "id", "-u");
-        if (!id.ok() || !id.out().trim().equals("0")) {
-            why = "not running as root (network namespaces and TAP devices need CAP_NET_ADMIN)";
-        } else if (!Files.exists(Path.of("/dev/net/tun"))) {
-            why = "/dev/net/tun is missing (modprobe tun)";
-        } else {
-            for (String tool : List.of("ip", "ping", "iperf3", "tar", "ss")) {
-                if (!Lab.onPath(tool)) {
-                    why = "'" + tool + "' is not installed (Debian: apt-get install iproute2 iputils-ping iperf3)";
-                    break;
-                }
-            }
-        }
-        if (why == null) {
-            String probe = "vl2e-probe-" + ProcessHandle.current().pid();
-            Result add = Lab.run(Lab.SHORT, "ip", "netns", "add", probe);
-            Lab.run(Lab.SHORT, "ip", "netns", "del", probe);
-            if (!add.ok()) {
-                why = "cannot create network namespaces here: " + add.out().trim();
-            }
-        }
-        if (why != null) {
-            System.err.println("[e2e] SKIPPED AgentE2EIT: " + why);
-        }
-        Assume.assumeTrue("end-to-end tests skipped: " + why, why == null);
-    }
-
-    /** Unpacks the distribution, compiles the C tools. */
-    private static void build(Path workRoot) throws IOException {
-        Path tarball = Path.of(System.getProperty("vl2.assembly", "../karaf-assembly/target/vl2-karaf.tar.gz"));
-        assertTrue("the distribution is missing: " + tarball + " (build karaf-assembly first)", Files.isRegularFile(tarball));
-        dist = workRoot.resolve("dist");
-        Lab.deleteTree(dist);
-        Files.createDirectories(dist);
-        Lab.run(Duration.ofSeconds(120), "tar", "-xzf", tarball.toString(), "-C", dist.toString(),
-                "--strip-components=1").check();
-        assertTrue("bin/vl2-agent is not executable in the distribution", Files.isExecutable(dist.resolve("bin/vl2-agent")));
-        assertTrue("bin/vl2-switch is not executable in the distribution", Files.isExecutable(dist.resolve("bin/vl2-switch")));
-
-        tools = lab.work.resolve("bin");
-        Files.createDirectories(tools);
-        haveGcc = Lab.onPath("gcc");
-        if (haveGcc) {
-            Path vport = Path.of(System.getProperty("vl2.e2e.vportSource", "../tools/seed-vport/vport.c"));
-            Path probe = Path.of(System.getProperty("vl2.e2e.probeSource", "src/test/c/l2probe.c"));
-            Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-pthread", "-o", tools.resolve("vport").toString(),
-                    vport.toString()).check();
-            Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-o", tools.resolve("l2probe").toString(),
-                    probe.toString()).check();
-        } else {
-            System.err.println("[e2e] gcc is not installed: the broadcast and seed VPort tests will be skipped");
-        }
-    }
-
-    /** The namespaces, the underlay bridge, the Linux bridge on h3 and the hosts behind it. */
+    /** The namespaces on the underlay bridge, the Linux bridge on h3 and the hosts behind it. */
     private static void network() {
-        sw = lab.namespace("sw");
-        Lab.ip("-n", sw, "link", "add", "ul0", "type", "bridge");
-        Lab.ip("-n", sw, "addr", "add", SWITCH_IP + "/24", "dev", "ul0");
-        Lab.ip("-n", sw, "link", "set", "ul0", "up");
-
         h1 = host("h1", "vl2tap0", "02:76:6c:32:00:01", "10.1.1.101", "10.77.0.11");
         h2 = host("h2", "vl2tap0", "02:76:6c:32:00:02", "10.1.1.102", "10.77.0.12");
         h3 = host("h3", "vl2tap0", "02:76:6c:32:00:03", "10.1.1.103", "10.77.0.13");
@@ -258,19 +165,13 @@ public class AgentE2EIT {
     }
 
     private static Host host(String name, String tap, String mac, String address, String underlay) {
-        String ns = lab.namespace(name);
-        // created inside the switch's namespace, the peer moved straight into the host's: no name in the root one
-        Lab.ip("-n", sw, "link", "add", "u-" + name, "type", "veth", "peer", "name", "eth0", "netns", ns);
-        Lab.ip("-n", sw, "link", "set", "u-" + name, "master", "ul0", "up");
-        Lab.ip("-n", ns, "addr", "add", underlay + "/24", "dev", "eth0");
-        Lab.ip("-n", ns, "link", "set", "eth0", "up");
-        Host h = new Host(name, ns, tap, mac, address, underlay);
+        Host h = new Host(name, kit.host(name, underlay), tap, mac, address, underlay);
         hosts.add(h);
         return h;
     }
 
     private static String behindBridge(String name, String address) {
-        String ns = lab.namespace(name);
+        String ns = kit.lab.namespace(name);
         Lab.ip("-n", h3.ns, "link", "add", "v-" + name, "type", "veth", "peer", "name", "eth0", "netns", ns);
         Lab.ip("-n", h3.ns, "link", "set", "v-" + name, "master", "br0", "up");
         Lab.ip("-n", ns, "addr", "add", address + "/24", "dev", "eth0");
@@ -280,23 +181,19 @@ public class AgentE2EIT {
 
     /** The switch, the agents and the VPort, all at once, as users start them; waits until all are up. */
     private static void start() {
-        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"));
-        switchProcess = lab.start("switch", env, Lab.netnsExec(sw, dist.resolve("bin/vl2-switch").toString(),
-                "--listen", SWITCH, "--idle-timeout", String.valueOf(IDLE_TIMEOUT),
-                "--data", lab.work.resolve("sw").toString()));
-        h1.process = agent(h1, env, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64");
-        h2.process = agent(h2, env, "--address", h2.address + "/24", "--mac", h2.mac, "--address6", "fd00:1::102/64");
+        switchProcess = kit.startSwitch("--listen", SWITCH, "--idle-timeout", String.valueOf(IDLE_TIMEOUT));
+        h1.process = agent(h1, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64");
+        h2.process = agent(h2, "--address", h2.address + "/24", "--mac", h2.mac, "--address6", "fd00:1::102/64");
         // h3 in raw mode: raw ports and vl2 members share the default network
-        h3.process = agent(h3, env, "--mode", "raw", "--bridge", "br0", "--mac", h3.mac);
-        h4.process = agent(h4, env, "--address", h4.address + "/24", "--mac", h4.mac, "--tap", h4.tap,
-                "--mtu", "1300");
+        h3.process = agent(h3, "--mode", "raw", "--bridge", "br0", "--mac", h3.mac);
+        h4.process = agent(h4, "--address", h4.address + "/24", "--mac", h4.mac, "--tap", h4.tap, "--mtu", "1300");
         if (v1 != null) {
-            v1.process = lab.start("v1", null, Lab.netnsExec(v1.ns, tools.resolve("vport").toString(), SWITCH_IP,
-                    String.valueOf(SWITCH_PORT), v1.tap));
+            v1.process = kit.lab.start("v1", null, Lab.netnsExec(v1.ns, kit.tools.resolve("vport").toString(),
+                    SWITCH_IP, String.valueOf(SWITCH_PORT), v1.tap));
         }
 
-        assertNotNull("the switch did not start listening on " + SWITCH,
-                switchProcess.awaitOutput(Pattern.compile("Transport udp .* on " + Pattern.quote(SWITCH) + " attached"), BOOT));
+        LabKit.await(switchProcess, "listening on " + SWITCH,
+                Pattern.compile("Transport udp .* on " + Pattern.quote(SWITCH) + " attached"));
         results.put("switch boot to listening", (System.nanoTime() - switchProcess.startNanos) / 1_000_000 + " ms");
         for (Host h : hosts) {
             boolean up = Lab.await(BOOT, () -> tapExists(h) || !h.process.alive());
@@ -307,30 +204,24 @@ public class AgentE2EIT {
                 Lab.ip("-n", v1.ns, "link", "set", v1.tap, "up");
                 continue;
             }
-            assertNotNull(h + ": no 'Port agent up' line", h.process.awaitOutput(Pattern.compile("Port agent up"), BOOT));
+            LabKit.await(h.process, "'Port agent up'", Pattern.compile("Port agent up"));
             h.agentUpMillis = (System.nanoTime() - h.process.startNanos) / 1_000_000;
             results.put("agent " + h.name + " boot to TAP up / to 'Port agent up'",
                     h.tapUpMillis + " ms / " + h.agentUpMillis + " ms");
         }
         // boot to forwarding: from the start of the processes to the first ping that went through
-        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < end) {
-            if (Lab.in(h1.ns, CMD, "ping", "-c", "1", "-W", "1", h2.address).ok()) {
-                firstPingMillis = (System.nanoTime() - h2.process.startNanos) / 1_000_000;
-                break;
-            }
+        if (LabKit.awaitPing(h1.ns, h2.address, Duration.ofSeconds(30))) {
+            firstPingMillis = (System.nanoTime() - h2.process.startNanos) / 1_000_000;
         }
         results.put("boot to first ping h1 -> h2 (all JVMs booting at once on " + Runtime.getRuntime().availableProcessors()
                 + " cores)", firstPingMillis + " ms");
         assertTrue("h1 cannot ping h2 within 30 s of all agents being up", firstPingMillis > 0);
     }
 
-    private static Bg agent(Host h, Map<String, String> env, String... flags) {
-        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP,
-                "--data", lab.work.resolve(h.name).toString()));
-        cmd.addAll(List.of(flags));
-        cmd.addAll(Lab.keyFlags(Lab.switchKey(lab.work.resolve("sw")), List.of(flags)));
-        return lab.start(h.name, env, Lab.netnsExec(h.ns, cmd.toArray(new String[0])));
+    private static Bg agent(Host h, String... flags) {
+        List<String> all = new ArrayList<>(List.of("--switch", SWITCH_IP));
+        all.addAll(List.of(flags));
+        return kit.startAgent(h.name, h.ns, all.toArray(new String[0]));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -357,14 +248,14 @@ public class AgentE2EIT {
         // an agent runs no switch: nothing listens on UDP in its namespace
         String udp = Lab.in(h1.ns, CMD, "ss", "-Hlun").check().out();
         assertFalse("the agent listens on UDP:\n" + udp, udp.contains(":" + SWITCH_PORT) || udp.contains(":9991"));
-        assertTrue("the switch got --idle-timeout " + IDLE_TIMEOUT + ":\n" + switchProcess.output(),
-                switchProcess.output().contains("port.idle.timeout.seconds=" + IDLE_TIMEOUT));
+        assertNotNull("the switch got --idle-timeout " + IDLE_TIMEOUT + ":\n" + switchProcess.output(),
+                switchProcess.awaitOutput(Pattern.compile("port\\.idle\\.timeout\\.seconds=" + IDLE_TIMEOUT + "\\b"), CMD));
 
         // JNA's native part comes from the bundle (unpacked by the framework into the instance), not ~/.cache
         String maps = Files.readString(Path.of("/proc/" + h1.process.javaPid() + "/maps"));
         String jni = maps.lines().filter(l -> l.contains("jnidispatch")).findFirst().orElse("(not loaded)");
         assertTrue("libjnidispatch is loaded from the instance's bundle cache: " + jni,
-                jni.contains(lab.work.resolve("h1").resolve("data/cache").toString()));
+                jni.contains(kit.lab.work.resolve("h1").resolve("data/cache").toString()));
     }
 
     @Test
@@ -390,29 +281,18 @@ public class AgentE2EIT {
                 ping(h.ns, h1.address, 1);
             }
         }
-        String tag = "b" + System.nanoTime() % 1_000_000;
         int count = 5;
-        Map<String, Bg> receivers = new LinkedHashMap<>();
-        receivers.put("h1 (sender) vl2tap0", probe(h1.ns, "vl2tap0", tag, "rx-h1"));
-        receivers.put("h2 vl2tap0", probe(h2.ns, "vl2tap0", tag, "rx-h2"));
-        receivers.put("h3 br0", probe(h3.ns, "br0", tag, "rx-h3"));
-        receivers.put("b1 eth0 (behind h3's bridge)", probe(b1, "eth0", tag, "rx-b1"));
-        receivers.put("b2 eth0 (behind h3's bridge)", probe(b2, "eth0", tag, "rx-b2"));
+        Map<String, Probe> receivers = new LinkedHashMap<>();
+        receivers.put("h1 (sender) vl2tap0", new Probe(h1.ns, "vl2tap0", null, false));
+        receivers.put("h2 vl2tap0", new Probe(h2.ns, "vl2tap0", null, true));
+        receivers.put("h3 br0", new Probe(h3.ns, "br0", null, true));
+        receivers.put("b1 eth0 (behind h3's bridge)", new Probe(b1, "eth0", null, true));
+        receivers.put("b2 eth0 (behind h3's bridge)", new Probe(b2, "eth0", null, true));
         if (h4.process.alive()) {
-            receivers.put("h4 lan0", probe(h4.ns, h4.tap, tag, "rx-h4"));
+            receivers.put("h4 lan0", new Probe(h4.ns, h4.tap, null, true));
         }
-        receivers.put("v1 vl2tap0 (seed VPort)", probe(v1.ns, "vl2tap0", tag, "rx-v1"));
-        for (Map.Entry<String, Bg> r : receivers.entrySet()) {
-            assertNotNull(r.getKey() + ": probe not ready:\n" + r.getValue().output(),
-                    r.getValue().awaitOutput(Pattern.compile("ready"), CMD));
-        }
-        Lab.in(h1.ns, CMD, tools.resolve("l2probe").toString(), "send", "vl2tap0", String.valueOf(count), tag).check();
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (Map.Entry<String, Bg> r : receivers.entrySet()) {
-            Matcher m = r.getValue().awaitOutput(Pattern.compile("count (\\d+)"), CMD);
-            assertNotNull(r.getKey() + ": no count:\n" + r.getValue().output(), m);
-            counts.put(r.getKey(), Integer.parseInt(m.group(1)));
-        }
+        receivers.put("v1 vl2tap0 (seed VPort)", new Probe(v1.ns, "vl2tap0", null, true));
+        Map<String, Integer> counts = kit.probeRound(h1.ns, "vl2tap0", count, -1, null, receivers);
         results.put("broadcast frames received (" + count + " sent by h1)", counts.toString());
         counts.forEach((where, n) -> assertEquals(where + " (all: " + counts + ")",
                 where.startsWith("h1") ? 0 : count, n.intValue()));
@@ -420,11 +300,9 @@ public class AgentE2EIT {
 
     @Test
     public void t04Ipv6LinkLocalPing() {
-        String ll2 = linkLocal(h2.ns, "vl2tap0");
-        linkLocal(h1.ns, "vl2tap0");
-        Result r = retry(3, () -> Lab.in(h1.ns, CMD, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", ll2 + "%vl2tap0"),
-                res -> res.out().contains(" 3 received"));
-        assertTrue("IPv6 link-local ping h1 -> h2 (" + ll2 + "):\n" + r.out(), r.out().contains(" 3 received"));
+        String ll2 = LabKit.linkLocal(h2.ns, "vl2tap0");
+        LabKit.linkLocal(h1.ns, "vl2tap0");
+        LabKit.ping(h1.ns, ll2 + "%vl2tap0", 3, "-6"); // IPv6 link-local ping h1 -> h2
         String neigh = Lab.in(h1.ns, CMD, "ip", "-6", "neigh", "show", ll2, "dev", "vl2tap0").check().out();
         assertTrue("neighbour discovery found h2's MAC: " + neigh, neigh.toLowerCase(Locale.ROOT).contains(h2.mac));
         // and the global addresses of --address6 (after duplicate address detection)
@@ -459,15 +337,15 @@ public class AgentE2EIT {
                 System.out.println("[e2e] no 802.1Q devices in this kernel (" + vlan.out().trim()
                         + "): VLAN 42 tested with tagged frames");
                 // h2 -> broadcast in VLAN 42: h1 gets them tagged 42 (and none untagged); the switch learns h2 in 42
-                Map<String, Integer> first = probeRound(h2.ns, "vl2tap0", 3, 42, null, Map.of(
-                        "h1 vl2tap0, VLAN 42", new String[] {h1.ns, "vl2tap0", "42"},
-                        "h1 vl2tap0, untagged", new String[] {h1.ns, "vl2tap0", null}));
+                Map<String, Integer> first = kit.probeRound(h2.ns, "vl2tap0", 3, 42, null, Map.of(
+                        "h1 vl2tap0, VLAN 42", new Probe(h1.ns, "vl2tap0", "42", true),
+                        "h1 vl2tap0, untagged", new Probe(h1.ns, "vl2tap0", null, false)));
                 assertEquals("h2's tagged broadcast at h1: " + first, Map.of("h1 vl2tap0, VLAN 42", 3,
                         "h1 vl2tap0, untagged", 0), first);
                 // h1 -> h2's MAC in VLAN 42: known unicast, only h2's port gets it, tagged
-                Map<String, Integer> second = probeRound(h1.ns, "vl2tap0", 3, 42, h2.mac, Map.of(
-                        "h2 vl2tap0, VLAN 42", new String[] {h2.ns, "vl2tap0", "42"},
-                        "b1 eth0 (other port), VLAN 42", new String[] {b1, "eth0", "42"}));
+                Map<String, Integer> second = kit.probeRound(h1.ns, "vl2tap0", 3, 42, h2.mac, Map.of(
+                        "h2 vl2tap0, VLAN 42", new Probe(h2.ns, "vl2tap0", "42", true),
+                        "b1 eth0 (other port), VLAN 42", new Probe(b1, "eth0", "42", false)));
                 assertEquals("h1's tagged unicast to h2: " + second, Map.of("h2 vl2tap0, VLAN 42", 3,
                         "b1 eth0 (other port), VLAN 42", 0), second);
                 results.put("VLAN 42", "tagged frames (no 802.1Q in this kernel): " + first + " " + second);
@@ -496,9 +374,9 @@ public class AgentE2EIT {
         ping(b2, h2.address, 2);
         ping(h2.ns, b1Ip, 2);
 
-        String br0 = mac(h3.ns, "br0");
-        String mb1 = mac(b1, "eth0");
-        String mb2 = mac(b2, "eth0");
+        String br0 = LabKit.mac(h3.ns, "br0");
+        String mb1 = LabKit.mac(b1, "eth0");
+        String mb2 = LabKit.mac(b2, "eth0");
         String port = portOf(h3);
         String table = switchCommand("vl2:mactable --no-format",
                 out -> macsOnPort(out, port).containsAll(Set.of(br0, mb1, mb2)));
@@ -510,7 +388,7 @@ public class AgentE2EIT {
 
     @Test
     public void t07Iperf3TcpTransferCompletes() {
-        Bg server = lab.start("iperf3-server", null, Lab.netnsExec(h2.ns, "iperf3", "-s", "-1", "-B", h2.address,
+        Bg server = kit.lab.start("iperf3-server", null, Lab.netnsExec(h2.ns, "iperf3", "-s", "-1", "-B", h2.address,
                 "-p", "5201"));
         try {
             assertTrue("iperf3 server listening", Lab.await(CMD,
@@ -531,7 +409,7 @@ public class AgentE2EIT {
 
     @Test
     public void t08AgentCommandShowsTheAgent() {
-        String out = clientUntil(h1.ns, AGENT_SSH, "vl2:agent", o -> o.contains("RUNNING"));
+        String out = kit.command(h1.ns, AGENT_SSH, "vl2:agent", o -> o.contains("RUNNING"));
         assertTrue("vl2:agent on h1 shows it RUNNING with its TAP and switch:\n" + out,
                 out.contains("RUNNING") && out.contains("vl2tap0") && out.contains(SWITCH_VL2) && out.contains(h1.mac)
                         && out.contains("0000000000000000"));
@@ -543,10 +421,7 @@ public class AgentE2EIT {
      */
     @Test
     public void t09AgentThatCannotCreateItsTapSaysWhy() {
-        Bg bad = lab.start("h1-taken", Map.of("JAVA_HOME", System.getProperty("java.home")), Lab.netnsExec(h1.ns,
-                dist.resolve("bin/vl2-agent").toString(), "--switch", SWITCH_IP, "--switch-key",
-                Lab.switchKey(lab.work.resolve("sw")), "--tap", "vl2tap0", "--ssh-port", "8105",
-                "--data", lab.work.resolve("h1-taken").toString()));
+        Bg bad = kit.startAgent("h1-taken", h1.ns, "--switch", SWITCH_IP, "--tap", "vl2tap0", "--ssh-port", "8105");
         try {
             Matcher error = bad.awaitOutput(Pattern.compile("ERROR .*Port agent not started: (.*)"), BOOT);
             assertNotNull("an ERROR line saying why:\n" + bad.output(), error);
@@ -554,22 +429,13 @@ public class AgentE2EIT {
             assertTrue("it names the device and the fix: " + error.group(1),
                     error.group(1).contains("vl2tap0") && error.group(1).contains("exists"));
             assertFalse("no stack trace on the console:\n" + bad.output(), bad.output().contains("\tat "));
-            assertTrue("the launcher stops by itself:\n" + bad.output(), awaitExit(bad, Duration.ofSeconds(60)));
+            assertTrue("the launcher stops by itself:\n" + bad.output(), LabKit.awaitExit(bad, Duration.ofSeconds(60)));
             assertEquals("exit status 1:\n" + bad.output(), 1, bad.process.exitValue());
         } finally {
             bad.stop(Duration.ofSeconds(30));
         }
         assertTrue("h1's TAP device is still there", tapExists(h1));
         ping(h1.ns, h2.address, 1);
-    }
-
-    private static boolean awaitExit(Bg bg, Duration timeout) {
-        try {
-            return bg.process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     /** Raw-mode compatibility: a seed-design VPort and a vl2 agent on one switch. */
@@ -603,99 +469,20 @@ public class AgentE2EIT {
         assertFalse("h4's port " + port + " is gone (it left):\n" + ports, ports.contains(h4.underlay + ":"));
         String table = switchCommand("vl2:mactable --no-format", out -> !out.contains(h4.mac));
         assertFalse("h4's MAC left the switch's table:\n" + table, table.contains(h4.mac));
-        assertTrue("the switch logged the LEAVE:\n" + switchProcess.output(),
-                switchProcess.output().contains("Port " + port + " down") && switchProcess.output().contains("left"));
+        // the line is logged when the port is removed, a moment after vl2:ports stops showing it: awaited
+        assertNotNull("the switch logged the LEAVE:\n" + switchProcess.output(), switchProcess.awaitOutput(
+                Pattern.compile("Port " + Pattern.quote(port) + " down.*left"), CMD));
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Helpers
 
-    /** Pings until all {@code count} replies come back (3 attempts); returns the rtt summary. */
     private static String ping(String ns, String target, int count) {
-        String want = " " + count + " received";
-        Result r = retry(3, () -> Lab.in(ns, CMD, "ping", "-c", String.valueOf(count), "-i", "0.2", "-W", "2", target),
-                res -> res.out().contains(want));
-        assertTrue(ns + " -> " + target + ": " + count + " replies expected:\n" + r.out(), r.out().contains(want));
-        Matcher m = Pattern.compile("= ([\\d./]+) ms").matcher(r.out());
-        return m.find() ? m.group(1) + " ms" : "?";
-    }
-
-    private static Result retry(int attempts, java.util.function.Supplier<Result> action, Predicate<Result> good) {
-        Result r = null;
-        for (int i = 0; i < attempts; i++) {
-            r = action.get();
-            if (good.test(r)) {
-                return r;
-            }
-        }
-        return r;
+        return LabKit.ping(ns, target, count);
     }
 
     private static boolean tapExists(Host h) {
-        return Lab.run(Lab.SHORT, "ip", "-n", h.ns, "link", "show", h.tap).ok();
-    }
-
-    private static String mac(String ns, String dev) {
-        String out = Lab.in(ns, CMD, "ip", "-o", "link", "show", dev).check().out();
-        Matcher m = Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(out);
-        assertTrue("no MAC for " + dev + " in " + ns + ": " + out, m.find());
-        return m.group(1);
-    }
-
-    /** The IPv6 link-local address of {@code dev}, once duplicate address detection is done. */
-    private static String linkLocal(String ns, String dev) {
-        Pattern p = Pattern.compile("inet6 (fe80::[0-9a-f:]+)/64 scope link(?! tentative)");
-        String[] found = new String[1];
-        Lab.await(Duration.ofSeconds(10), () -> {
-            Matcher m = p.matcher(Lab.in(ns, CMD, "ip", "-o", "-6", "addr", "show", "dev", dev).out());
-            return m.find() && (found[0] = m.group(1)) != null;
-        });
-        assertNotNull("no usable IPv6 link-local address on " + dev + " in " + ns + ":\n"
-                + Lab.in(ns, CMD, "ip", "-6", "addr", "show", "dev", dev).out(), found[0]);
-        return found[0];
-    }
-
-    /** Starts an l2probe receiver (3 s window) on {@code dev}. */
-    private static Bg probe(String ns, String dev, String tag, String name) {
-        return lab.start(name, null, Lab.netnsExec(ns, tools.resolve("l2probe").toString(), "recv", dev, "3", tag));
-    }
-
-    /**
-     * One l2probe round: starts the receivers (name -> {namespace, device, VLAN ID or null for untagged}),
-     * sends {@code count} frames from {@code dev} in {@code ns} (tagged {@code vid}, to {@code to} or broadcast)
-     * and returns what each receiver counted in its 3-second window.
-     */
-    private static Map<String, Integer> probeRound(String ns, String dev, int count, int vid, String to,
-                                                   Map<String, String[]> receivers) {
-        String tag = "r" + System.nanoTime() % 1_000_000;
-        Map<String, Bg> started = new LinkedHashMap<>();
-        int i = 0;
-        for (Map.Entry<String, String[]> r : new java.util.TreeMap<>(receivers).entrySet()) {
-            List<String> cmd = new ArrayList<>(List.of(tools.resolve("l2probe").toString(), "recv", r.getValue()[1],
-                    "3", tag));
-            if (r.getValue()[2] != null) {
-                cmd.addAll(List.of("--vlan", r.getValue()[2]));
-            }
-            started.put(r.getKey(), lab.start("rx-" + tag + "-" + i++, null,
-                    Lab.netnsExec(r.getValue()[0], cmd.toArray(new String[0]))));
-        }
-        for (Map.Entry<String, Bg> r : started.entrySet()) {
-            assertNotNull(r.getKey() + ": probe not ready:\n" + r.getValue().output(),
-                    r.getValue().awaitOutput(Pattern.compile("ready"), CMD));
-        }
-        List<String> send = new ArrayList<>(List.of(tools.resolve("l2probe").toString(), "send", dev,
-                String.valueOf(count), tag, "--vlan", String.valueOf(vid)));
-        if (to != null) {
-            send.addAll(List.of("--to", to));
-        }
-        Lab.in(ns, CMD, send.toArray(new String[0])).check();
-        Map<String, Integer> counts = new java.util.TreeMap<>();
-        for (Map.Entry<String, Bg> r : started.entrySet()) {
-            Matcher m = r.getValue().awaitOutput(Pattern.compile("count (\\d+)"), CMD);
-            assertNotNull(r.getKey() + ": no count:\n" + r.getValue().output(), m);
-            counts.put(r.getKey(), Integer.parseInt(m.group(1)));
-        }
-        return counts;
+        return LabKit.linkExists(h.ns, h.tap);
     }
 
     /** The switch's port id of {@code h} (from vl2:ports, by its underlay address). */
@@ -723,78 +510,6 @@ public class AgentE2EIT {
     }
 
     private static String switchCommand(String command, Predicate<String> until) {
-        return clientUntil(sw, SWITCH_SSH, command, until);
-    }
-
-    /**
-     * Runs a shell command through the instance's ssh port, with bin/client inside {@code ns}, repeating it until
-     * it succeeds and its output satisfies {@code until} (commands register asynchronously; tables change). 45 s
-     * at most; then fails with the last output.
-     */
-    private static String clientUntil(String ns, int sshPort, String command, Predicate<String> until) {
-        long end = System.nanoTime() + Duration.ofSeconds(45).toNanos();
-        Result r;
-        do {
-            r = client(ns, sshPort, command);
-            if (r.ok() && !r.out().contains("Command not found") && until.test(r.out())) {
-                return r.out();
-            }
-        } while (System.nanoTime() < end);
-        throw new AssertionError("'" + command + "' on " + ns + ":" + sshPort + " did not give the expected output"
-                + " within 45 s; last (exit " + r.exit() + "):\n" + r.out());
-    }
-
-    private static Result client(String ns, int sshPort, String command) {
-        return Lab.run(CMD, command + "\n", Lab.netnsExec(ns, dist.resolve("bin/client").toString(), "-h", "127.0.0.1",
-                "-a", String.valueOf(sshPort), "-u", "karaf", "-p", "karaf", "-b"),
-                Map.of("JAVA_HOME", System.getProperty("java.home")));
-    }
-
-    private static String rss(long pid) {
-        try {
-            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
-                    .filter(l -> l.startsWith("VmRSS:")).map(l -> l.substring(6).trim()).findFirst().orElse("?");
-        } catch (IOException e) {
-            return "?";
-        }
-    }
-
-    /** On failure: each instance's console and karaf.log (tails), the namespaces' addresses, the switch's ports. */
-    private static void dumpDiagnostics() {
-        if (lab == null) {
-            return;
-        }
-        StringBuilder sb = new StringBuilder("\n[e2e] ======== diagnostics (" + lab.prefix + ", " + lab.work + ") ========\n");
-        for (Bg bg : lab.processes()) {
-            sb.append("---- ").append(bg.name).append(" (pid ").append(bg.pid()).append(bg.alive() ? ", running" : ", exited")
-                    .append(") console, last 60 lines:\n").append(tail(bg.output(), 60));
-            Path karafLog = lab.work.resolve(bg.name.equals("switch") ? "sw" : bg.name).resolve("data/log/karaf.log");
-            if (Files.exists(karafLog)) {
-                try {
-                    sb.append("---- ").append(karafLog).append(", last 40 lines:\n")
-                            .append(tail(Files.readString(karafLog), 40));
-                } catch (IOException e) {
-                    sb.append("(cannot read ").append(karafLog).append(")\n");
-                }
-            }
-        }
-        for (String ns : lab.namespaces()) {
-            sb.append("---- ip -n ").append(ns).append(" -br addr:\n")
-                    .append(Lab.run(Lab.SHORT, "ip", "-n", ns, "-br", "addr").out());
-        }
-        if (switchProcess != null && switchProcess.alive()) {
-            sb.append("---- vl2:ports:\n").append(client(sw, SWITCH_SSH, "vl2:ports").out());
-            sb.append("---- vl2:mactable:\n").append(client(sw, SWITCH_SSH, "vl2:mactable").out());
-        }
-        System.err.println(sb);
-    }
-
-    private static String tail(String text, int lines) {
-        String[] all = text.split("\n");
-        StringBuilder sb = new StringBuilder();
-        for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
-            sb.append(all[i]).append('\n');
-        }
-        return sb.toString();
+        return kit.switchCommand(command, until);
     }
 }

@@ -17,16 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.FixMethodOrder;
 import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.RuleChain;
 import org.junit.rules.TestRule;
-import org.junit.rules.TestWatcher;
-import org.junit.rules.Timeout;
-import org.junit.runner.Description;
 import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
 import org.vl2.e2e.Lab.Result;
@@ -73,31 +68,13 @@ public class HotSwapE2EIT {
     private static Bg steadyPing;
     private static final Map<String, String> results = new LinkedHashMap<>();
 
-    private final TestWatcher diagnostics = new TestWatcher() {
-        @Override
-        protected void failed(Throwable e, Description description) {
-            System.err.println("[e2e] HotSwapE2EIT." + description.getMethodName() + " failed: " + e);
-            if (kit != null) {
-                if (steadyPing != null) {
-                    System.err.println("---- steady ping, last 40 lines:\n" + LabKit.tail(steadyPing.output(), 40));
-                }
-                kit.dumpDiagnostics("HotSwapE2EIT");
-            }
-        }
-    };
-
     @Rule
-    public final TestRule rules = RuleChain.outerRule(diagnostics).around(Timeout.seconds(150));
+    public final TestRule rules = LabKit.rules("HotSwapE2EIT", () -> kit);
 
     @BeforeClass
     public static void setUp() throws Exception {
-        String why = LabKit.whyNot("ip", "ping", "iperf3", "tar", "ss");
-        if (why != null) {
-            System.err.println("[e2e] SKIPPED HotSwapE2EIT: " + why);
-        }
-        Assume.assumeTrue("hot-swap end-to-end tests skipped: " + why, why == null);
-        kit = LabKit.create("hotswap");
-        try {
+        LabKit.setUp("HotSwapE2EIT", "hotswap", SWITCH_IP, null, results, k -> {
+            kit = k;
             h1 = kit.host("h1", "10.77.0.11");
             h2 = kit.host("h2", "10.77.0.12");
             Bg sw = kit.startSwitch("--listen", SWITCH_IP + ":9990", "--vl2-listen", SWITCH_IP + ":9991");
@@ -108,16 +85,11 @@ public class HotSwapE2EIT {
             LabKit.await(agent2, "agent h2 up", Pattern.compile("Port agent up"));
             LabKit.ping(h1, H2_IP, 3);
             steadyPing = kit.lab.start("steady-ping", null, Lab.netnsExec(h1, "ping", "-D", "-O", "-i", "0.05", H2_IP));
+            kit.moreDiagnostics.put("steady ping, last 40 lines", () -> LabKit.tail(steadyPing.output(), 40));
             double t0 = now();
             assertTrue("the steady ping gets replies:\n" + steadyPing.output(),
                     Lab.await(Duration.ofSeconds(10), () -> PingLog.parse(steadyPing.output()).lastReplyAfter(t0 + 1)));
-        } catch (Throwable t) {
-            System.err.println("[e2e] HotSwapE2EIT set-up failed: " + t);
-            kit.dumpDiagnostics("HotSwapE2EIT");
-            kit.close("HotSwapE2EIT", results);
-            kit = null;
-            throw t;
-        }
+        }, "ip", "ping", "iperf3", "tar", "ss");
     }
 
     @AfterClass

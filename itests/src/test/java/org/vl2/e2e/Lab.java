@@ -14,6 +14,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,6 +38,8 @@ final class Lab implements AutoCloseable {
 
     static final Duration SHORT = Duration.ofSeconds(15);
     private static final Pattern PREFIX = Pattern.compile("vl2e[0-9a-f]{4}");
+    /** The prefixes of this JVM's labs (a lab creates its namespaces only after it got its prefix). */
+    private static final Set<String> CLAIMED = ConcurrentHashMap.newKeySet();
 
     final String prefix;
     final Path work;
@@ -45,14 +49,30 @@ final class Lab implements AutoCloseable {
     private final Thread hook;
 
     Lab(Path workRoot) throws IOException {
-        byte[] random = new byte[2];
-        new SecureRandom().nextBytes(random);
-        this.prefix = "vl2e" + HexFormat.of().formatHex(random);
         removeLeftovers(workRoot);
+        this.prefix = unusedPrefix();
         this.work = workRoot.resolve(prefix);
         Files.createDirectories(work);
         this.hook = new Thread(this::closeQuietly, "vl2-e2e-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * A random prefix that no existing namespace starts with: test classes of one run, and runs of other checkouts
+     * on this machine, never share a namespace (nor remove one another's).
+     */
+    private static String unusedPrefix() {
+        SecureRandom random = new SecureRandom();
+        String existing = run(SHORT, "ip", "netns", "list").out();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            byte[] bytes = new byte[2];
+            random.nextBytes(bytes);
+            String prefix = "vl2e" + HexFormat.of().formatHex(bytes);
+            if (!existing.contains(prefix + "-") && CLAIMED.add(prefix)) {
+                return prefix;
+            }
+        }
+        throw new IllegalStateException("no unused namespace prefix vl2eXXXX left:\n" + existing);
     }
 
     // ---------------------------------------------------------------------------------------------------------

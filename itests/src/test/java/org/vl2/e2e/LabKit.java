@@ -7,39 +7,69 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.Assume;
+import org.junit.rules.RuleChain;
+import org.junit.rules.TestRule;
+import org.junit.rules.TestWatcher;
+import org.junit.rules.Timeout;
+import org.junit.runner.Description;
 import org.vl2.e2e.Lab.Bg;
 import org.vl2.e2e.Lab.Result;
 
 /**
- * What the end-to-end tests VxlanE2EIT and HotSwapE2EIT share: the skip check, the unpacked distribution, a
- * switch and agents started with the launchers in namespaces on one underlay bridge, shell commands through
- * {@code bin/client}, pings, and the diagnostics printed on failure. One instance per test class; each class works
- * in its own folder under {@code vl2.e2e.workDir} (so its {@link Lab} never removes another class's run).
+ * What every end-to-end test class (AgentE2EIT, NetworkE2EIT, VxlanE2EIT, HotSwapE2EIT) builds on: the skip check,
+ * the unpacked distribution, a switch and agents started with the launchers in namespaces on one underlay bridge,
+ * shell commands through {@code bin/client}, pings, the C tools, and the diagnostics printed on failure. One
+ * instance per test class; each class works in its own folder under {@code vl2.e2e.workDir} (so its {@link Lab}
+ * never removes another class's run), and {@link Lab} lists its namespaces in {@code <folder>/<run>/namespaces}
+ * for {@code .ci/run}.
+ *
+ * <p>Nothing here waits for a fixed time: every wait polls its condition and has a bound.
  */
 final class LabKit {
 
-    static final Duration BOOT = Duration.ofSeconds(150);
+    /**
+     * How long a launcher may take to start (a bound, not a wait: a start is awaited on its log line). Generous: a
+     * class boots up to nine JVMs at once, on a machine that other builds may load.
+     */
+    static final Duration BOOT = Duration.ofSeconds(300);
     static final Duration CMD = Duration.ofSeconds(30);
+    /** How long a shell command is repeated until its output is the expected one (a bin/client JVM each time). */
+    static final Duration COMMAND_UNTIL = Duration.ofSeconds(90);
+    /** The time limit of one test (a bound against a hang; the tests wait on conditions, each bounded itself). */
+    static final int TEST_SECONDS = 300;
+    /** The default underlay address of the switch (bridge ul0 in its namespace). */
     static final String SWITCH_IP = "10.77.0.1";
     static final int SWITCH_SSH = 8102;
+    private static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d,\\d{3})");
 
     final Lab lab;
     final Path dist;
     final String sw;
+    final String switchIp;
     final Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"));
     Bg switchProcess;
+    /** The compiled C tools ({@link #compileTools}), null without gcc. */
+    Path tools;
 
-    private LabKit(Lab lab, Path dist, String sw) {
+    private LabKit(Lab lab, Path dist, String sw, String switchIp) {
         this.lab = lab;
         this.dist = dist;
         this.sw = sw;
+        this.switchIp = switchIp;
     }
 
     /**
@@ -67,11 +97,72 @@ final class LabKit {
         return null;
     }
 
+    /** What an end-to-end class builds on its lab in its {@code @BeforeClass}: namespaces, switch, agents. */
+    @FunctionalInterface
+    interface Build {
+        void on(LabKit kit) throws Exception;
+    }
+
+    /**
+     * The {@code @BeforeClass} of an end-to-end class: skipped (a JUnit assumption, the reason printed) unless this
+     * machine can run it ({@link #whyNot} with {@code tools}, then {@code alsoNeeded}, which may be null and gives
+     * a reason or null); then a lab in {@code folder} with the switch's underlay on {@code switchIp}, and
+     * {@code build} on it. A build that fails prints the diagnostics and removes everything (printing
+     * {@code results}) before the failure is rethrown.
+     */
+    static LabKit setUp(String title, String folder, String switchIp, Supplier<String> alsoNeeded,
+                        Map<String, String> results, Build build, String... tools) throws Exception {
+        String why = whyNot(tools);
+        if (why == null && alsoNeeded != null) {
+            why = alsoNeeded.get();
+        }
+        if (why != null) {
+            System.err.println("[e2e] SKIPPED " + title + ": " + why);
+        }
+        Assume.assumeTrue(title + " skipped: " + why, why == null);
+        LabKit kit = create(folder, switchIp);
+        try {
+            build.on(kit);
+            return kit;
+        } catch (Exception | Error e) {
+            System.err.println("[e2e] " + title + " set-up failed: " + e);
+            kit.dumpDiagnostics(title);
+            kit.close(title, results);
+            throw e;
+        }
+    }
+
+    /**
+     * The rules of an end-to-end class's tests: on a failure, the diagnostics of its lab ({@code kit} may give
+     * null: set-up skipped or failed); around each test, a time limit of {@link #TEST_SECONDS}.
+     */
+    static TestRule rules(String title, Supplier<LabKit> kit) {
+        TestWatcher diagnostics = new TestWatcher() {
+            @Override
+            protected void failed(Throwable e, Description description) {
+                System.err.println("[e2e] " + title + "." + description.getMethodName() + " failed: " + e);
+                LabKit k = kit.get();
+                if (k != null) {
+                    k.dumpDiagnostics(title);
+                }
+            }
+        };
+        return RuleChain.outerRule(diagnostics).around(Timeout.seconds(TEST_SECONDS));
+    }
+
+    /** More for {@link #dumpDiagnostics} to print (a test's own processes), each under its title. */
+    final Map<String, Supplier<String>> moreDiagnostics = new LinkedHashMap<>();
+
+    /** {@link #create(String, String)} with the switch on {@link #SWITCH_IP}. */
+    static LabKit create(String folder) throws IOException {
+        return create(folder, SWITCH_IP);
+    }
+
     /**
      * A lab in {@code <vl2.e2e.workDir>/<folder>}, the distribution unpacked there, and the switch's namespace
-     * {@code <prefix>-sw} with the underlay bridge {@code ul0} (10.77.0.1/24).
+     * {@code <prefix>-sw} with the underlay bridge {@code ul0} ({@code switchIp}/24).
      */
-    static LabKit create(String folder) throws IOException {
+    static LabKit create(String folder, String switchIp) throws IOException {
         Path workRoot = Path.of(System.getProperty("vl2.e2e.workDir", "target/e2e")).toAbsolutePath().resolve(folder);
         Files.createDirectories(workRoot);
         Lab lab = new Lab(workRoot);
@@ -84,11 +175,14 @@ final class LabKit {
             Files.createDirectories(dist);
             Lab.run(Duration.ofSeconds(120), "tar", "-xzf", tarball.toString(), "-C", dist.toString(),
                     "--strip-components=1").check();
+            for (String launcher : List.of("bin/vl2-agent", "bin/vl2-switch")) {
+                assertTrue(launcher + " is not executable in the distribution", Files.isExecutable(dist.resolve(launcher)));
+            }
             String sw = lab.namespace("sw");
             Lab.ip("-n", sw, "link", "add", "ul0", "type", "bridge");
-            Lab.ip("-n", sw, "addr", "add", SWITCH_IP + "/24", "dev", "ul0");
+            Lab.ip("-n", sw, "addr", "add", switchIp + "/24", "dev", "ul0");
             Lab.ip("-n", sw, "link", "set", "ul0", "up");
-            return new LabKit(lab, dist, sw);
+            return new LabKit(lab, dist, sw, switchIp);
         } catch (IOException | RuntimeException | Error e) {
             lab.close();
             throw e;
@@ -106,16 +200,42 @@ final class LabKit {
         return ns;
     }
 
+    /**
+     * Compiles the C tools (the seed VPort, tools/seed-vport/vport.c, and the frame probe, src/test/c/l2probe.c)
+     * into {@code <work>/bin}; false (and {@link #tools} null) without gcc: the tests that need them are skipped.
+     */
+    boolean compileTools() throws IOException {
+        if (!Lab.onPath("gcc")) {
+            System.err.println("[e2e] gcc is not installed: the tests that need the C tools will be skipped");
+            return false;
+        }
+        Path bin = lab.work.resolve("bin");
+        Files.createDirectories(bin);
+        Path vport = Path.of(System.getProperty("vl2.e2e.vportSource", "../tools/seed-vport/vport.c"));
+        Path probe = Path.of(System.getProperty("vl2.e2e.probeSource", "src/test/c/l2probe.c"));
+        Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-pthread", "-o", bin.resolve("vport").toString(),
+                vport.toString()).check();
+        Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-o", bin.resolve("l2probe").toString(), probe.toString())
+                .check();
+        tools = bin;
+        return true;
+    }
+
     /** The switch's public key, which the agents pin (created before the switch starts). */
     String switchKey;
 
     /** Starts bin/vl2-switch in the switch's namespace (instance directory {@code <work>/sw}). */
     Bg startSwitch(String... flags) {
+        return startSwitchAs("switch", flags);
+    }
+
+    /** {@link #startSwitch(String...)} as process {@code name} (its console in {@code <work>/<name>.out}). */
+    Bg startSwitchAs(String name, String... flags) {
         switchKey = Lab.switchKey(lab.work.resolve("sw"));
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-switch").toString(),
                 "--data", lab.work.resolve("sw").toString()));
         cmd.addAll(List.of(flags));
-        switchProcess = lab.start("switch", env, Lab.netnsExec(sw, cmd.toArray(new String[0])));
+        switchProcess = lab.start(name, env, Lab.netnsExec(sw, cmd.toArray(new String[0])));
         return switchProcess;
     }
 
@@ -171,31 +291,83 @@ final class LabKit {
         return found[0];
     }
 
-    /** {@code bin/client} in the switch's namespace: one shell command on the switch (as user karaf). */
-    Result client(String command) {
-        return Lab.run(CMD, command + "\n", Lab.netnsExec(sw, dist.resolve("bin/client").toString(), "-h", "127.0.0.1",
-                "-a", String.valueOf(SWITCH_SSH), "-u", "karaf", "-p", "karaf", "-b"), env);
+    /** The switch's karaf.log as it is now, "" if it does not exist yet. */
+    String switchLogText() {
+        return readSwitchLog();
     }
 
     /**
-     * Runs a switch command until it succeeds and its output satisfies {@code until} (commands register
-     * asynchronously; tables change); 45 s at most, then fails with the last output.
+     * The time (epoch milliseconds) of the first karaf.log line after the first {@code from} characters that
+     * matches {@code pattern}, waiting for it as {@link #awaitSwitchLog} does.
      */
+    long switchLogTime(int from, Pattern pattern) {
+        Matcher m = awaitSwitchLog(from, Pattern.compile("(?m)^.*" + pattern.pattern() + ".*$"));
+        Matcher time = LOG_TIME.matcher(m.group());
+        assertTrue("no time stamp on the switch's log line: " + m.group(), time.find());
+        return LocalDateTime.parse(time.group(1).replace(',', '.')).atZone(ZoneId.systemDefault()).toInstant()
+                .toEpochMilli();
+    }
+
+    /** {@code bin/client} in the switch's namespace: one shell command on the switch (as user karaf). */
+    Result client(String command) {
+        return client(sw, SWITCH_SSH, command);
+    }
+
+    /** {@code bin/client} in {@code ns}: one shell command on the instance whose ssh port is {@code sshPort}. */
+    Result client(String ns, int sshPort, String command) {
+        return Lab.run(CMD, command + "\n", Lab.netnsExec(ns, dist.resolve("bin/client").toString(), "-h",
+                "127.0.0.1", "-a", String.valueOf(sshPort), "-u", "karaf", "-p", "karaf", "-b"), env);
+    }
+
+    /** {@link #command} on the switch. */
     String switchCommand(String command, Predicate<String> until) {
-        long end = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+        return command(sw, SWITCH_SSH, command, until);
+    }
+
+    /**
+     * Runs a shell command on the instance at {@code ns}:{@code sshPort} until it succeeds and its output satisfies
+     * {@code until} (commands register asynchronously; tables change); {@link #COMMAND_UNTIL} at most, then fails
+     * with the last output.
+     */
+    String command(String ns, int sshPort, String command, Predicate<String> until) {
+        long end = System.nanoTime() + COMMAND_UNTIL.toNanos();
         Result r;
         do {
-            r = client(command);
+            r = client(ns, sshPort, command);
             if (r.ok() && !r.out().contains("Command not found") && until.test(r.out())) {
                 return r.out();
             }
         } while (System.nanoTime() < end);
-        throw new AssertionError("'" + command + "' on the switch did not give the expected output within 45 s; "
-                + "last (exit " + r.exit() + "):\n" + r.out());
+        throw new AssertionError("'" + command + "' on " + ns + ":" + sshPort + " did not give the expected output"
+                + " within " + COMMAND_UNTIL.toSeconds() + " s; last (exit " + r.exit() + "):\n" + r.out());
     }
 
-    /** Pings until all {@code count} replies come back (3 attempts); returns the rtt summary "min/avg/max/mdev ms". */
+    /**
+     * Pings {@code target} from {@code ns} once a second until a reply comes back, for at most {@code timeout}:
+     * whether one did. For "reachable yet?" and for timing how long until it is.
+     */
+    static boolean awaitPing(String ns, String target, Duration timeout, String... options) {
+        List<String> cmd = new ArrayList<>(List.of("ping"));
+        cmd.addAll(List.of(options));
+        cmd.addAll(List.of("-c", "1", "-W", "1", target));
+        long end = System.nanoTime() + timeout.toNanos();
+        do {
+            if (Lab.in(ns, CMD, cmd.toArray(new String[0])).ok()) {
+                return true;
+            }
+        } while (System.nanoTime() < end);
+        return false;
+    }
+
+    /**
+     * Pings until all {@code count} replies come back (3 attempts); returns the rtt summary "min/avg/max/mdev ms".
+     * First waits (30 s at most) until {@code target} answers at all: the first packet to a neighbour not resolved
+     * yet (ARP, neighbour discovery through a port the switch has not learnt) may be lost, and is not what the count
+     * is about.
+     */
     static String ping(String ns, String target, int count, String... options) {
+        assertTrue(ns + " -> " + target + ": no reply within 30 s", awaitPing(ns, target, Duration.ofSeconds(30),
+                options));
         String want = " " + count + " received";
         List<String> cmd = new ArrayList<>(List.of("ping"));
         cmd.addAll(List.of(options));
@@ -210,6 +382,92 @@ final class LabKit {
         assertTrue(ns + " -> " + target + ": " + count + " replies expected:\n" + r.out(), r.out().contains(want));
         Matcher m = Pattern.compile("= ([\\d./]+) ms").matcher(r.out());
         return m.find() ? m.group(1) + " ms" : "?";
+    }
+
+    /** Whether network device {@code dev} exists in {@code ns}. */
+    static boolean linkExists(String ns, String dev) {
+        return Lab.run(Lab.SHORT, "ip", "-n", ns, "link", "show", dev).ok();
+    }
+
+    /** Waits (up to {@code timeout}) until {@code bg} has exited; whether it has. */
+    static boolean awaitExit(Bg bg, Duration timeout) {
+        try {
+            return bg.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * The IPv4 address matching {@code pattern} (group 1) on {@code dev} in {@code ns}, once there (60 s at most;
+     * then fails with {@code owner}'s console).
+     */
+    static String awaitAddress(String ns, String dev, Pattern pattern, Bg owner) {
+        String[] found = new String[1];
+        boolean ok = Lab.await(Duration.ofSeconds(60), () -> {
+            Matcher m = pattern.matcher(Lab.in(ns, CMD, "ip", "-o", "-4", "addr", "show", "dev", dev).out());
+            return m.find() && (found[0] = m.group(1)) != null;
+        });
+        assertTrue(ns + ": no address /" + pattern + "/ on " + dev + ":\n" + (owner == null ? "" : owner.output()), ok);
+        return found[0];
+    }
+
+    /**
+     * One l2probe round (needs {@link #compileTools}): starts a receiver per entry (its namespace and device,
+     * {@link Probe}), sends {@code count} frames from {@code dev} in {@code ns} (tagged {@code vid} unless it is
+     * negative, to {@code to} or broadcast) and returns what each receiver counted. The receivers that expect
+     * frames stop at the round's end frame (so their counts are exact however slow the machine); those that expect
+     * none are stopped once all the others are done.
+     */
+    Map<String, Integer> probeRound(String ns, String dev, int count, int vid, String to, Map<String, Probe> receivers) {
+        String tag = "r" + System.nanoTime() % 1_000_000;
+        Map<String, Bg> started = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<String, Probe> r : receivers.entrySet()) {
+            List<String> cmd = new ArrayList<>(List.of(tools.resolve("l2probe").toString(), "recv", r.getValue().dev,
+                    String.valueOf(CMD.toSeconds()), tag));
+            if (r.getValue().vlan != null) {
+                cmd.addAll(List.of("--vlan", r.getValue().vlan));
+            }
+            started.put(r.getKey(), lab.start("rx-" + tag + "-" + i++, null,
+                    Lab.netnsExec(r.getValue().ns, cmd.toArray(new String[0]))));
+        }
+        for (Map.Entry<String, Bg> r : started.entrySet()) {
+            assertNotNull(r.getKey() + ": probe not ready:\n" + r.getValue().output(),
+                    r.getValue().awaitOutput(Pattern.compile("ready"), CMD));
+        }
+        List<String> send = new ArrayList<>(List.of(tools.resolve("l2probe").toString(), "send", dev,
+                String.valueOf(count), tag));
+        if (vid >= 0) {
+            send.addAll(List.of("--vlan", String.valueOf(vid)));
+        }
+        if (to != null) {
+            send.addAll(List.of("--to", to));
+        }
+        Lab.in(ns, CMD, send.toArray(new String[0])).check();
+        Map<String, Integer> counted = new HashMap<>();
+        Pattern done = Pattern.compile("count (\\d+)");
+        for (boolean expecting : new boolean[] {true, false}) {
+            for (Map.Entry<String, Bg> r : started.entrySet()) {
+                if (receivers.get(r.getKey()).expectsFrames != expecting) {
+                    continue;
+                }
+                if (!expecting) {
+                    r.getValue().process.destroy(); // SIGTERM: it prints its count
+                }
+                Matcher m = r.getValue().awaitOutput(done, CMD);
+                assertNotNull(r.getKey() + ": no count:\n" + r.getValue().output(), m);
+                counted.put(r.getKey(), Integer.parseInt(m.group(1)));
+            }
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        receivers.keySet().forEach(name -> counts.put(name, counted.get(name)));
+        return counts;
+    }
+
+    /** An l2probe receiver: where, which frames (VLAN ID, null for untagged), and whether the round sends it any. */
+    record Probe(String ns, String dev, String vlan, boolean expectsFrames) {
     }
 
     /** The MAC address of {@code dev} in {@code ns}. */
@@ -264,6 +522,7 @@ final class LabKit {
             sb.append("---- ip -n ").append(ns).append(" -br addr:\n")
                     .append(Lab.run(Lab.SHORT, "ip", "-n", ns, "-br", "addr").out());
         }
+        moreDiagnostics.forEach((what, text) -> sb.append("---- ").append(what).append(":\n").append(text.get()));
         if (switchProcess != null && switchProcess.alive()) {
             sb.append("---- vl2:ports:\n").append(client("vl2:ports").out());
             sb.append("---- vl2:mactable:\n").append(client("vl2:mactable").out());

@@ -13,16 +13,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.FixMethodOrder;
 import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.RuleChain;
 import org.junit.rules.TestRule;
-import org.junit.rules.TestWatcher;
-import org.junit.rules.Timeout;
-import org.junit.runner.Description;
 import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
 
@@ -70,40 +65,16 @@ public class VxlanE2EIT {
     private static Bg agent;
     private static final Map<String, String> results = new LinkedHashMap<>();
 
-    private final TestWatcher diagnostics = new TestWatcher() {
-        @Override
-        protected void failed(Throwable e, Description description) {
-            System.err.println("[e2e] VxlanE2EIT." + description.getMethodName() + " failed: " + e);
-            if (kit != null) {
-                kit.dumpDiagnostics("VxlanE2EIT");
-            }
-        }
-    };
-
     @Rule
-    public final TestRule rules = RuleChain.outerRule(diagnostics).around(Timeout.seconds(120));
+    public final TestRule rules = LabKit.rules("VxlanE2EIT", () -> kit);
 
     @BeforeClass
     public static void setUp() throws Exception {
-        String why = LabKit.whyNot("ip", "ping", "tar", "ss");
-        if (why == null) {
-            why = probeVxlan();
-        }
-        if (why != null) {
-            System.err.println("[e2e] SKIPPED VxlanE2EIT: " + why);
-        }
-        Assume.assumeTrue("VXLAN end-to-end tests skipped: " + why, why == null);
-        kit = LabKit.create("vxlan");
-        try {
+        LabKit.setUp("VxlanE2EIT", "vxlan", SWITCH_IP, VxlanE2EIT::probeVxlan, results, k -> {
+            kit = k;
             network();
             start();
-        } catch (Throwable t) {
-            System.err.println("[e2e] VxlanE2EIT set-up failed: " + t);
-            kit.dumpDiagnostics("VxlanE2EIT");
-            kit.close("VxlanE2EIT", results);
-            kit = null;
-            throw t;
-        }
+        }, "ip", "ping", "tar", "ss");
     }
 
     /** Whether the kernel can create a vxlan device at all (tried in a scratch namespace); null if it can. */
