@@ -150,6 +150,8 @@ final class LabKit {
         return RuleChain.outerRule(diagnostics).around(Timeout.seconds(TEST_SECONDS));
     }
 
+    private boolean closed;
+
     /** More for {@link #dumpDiagnostics} to print (a test's own processes), each under its title. */
     final Map<String, Supplier<String>> moreDiagnostics = new LinkedHashMap<>();
 
@@ -544,6 +546,10 @@ final class LabKit {
      * in any case.
      */
     void close(String title, Map<String, String> results) {
+        if (closed) {
+            return; // a set-up that failed closed it already; its @AfterClass comes here again
+        }
+        closed = true;
         try {
             lab.close();
             List<String> left = new ArrayList<>();
