@@ -62,6 +62,7 @@ import org.vl2.api.MacTableAdminService;
 import org.vl2.api.MacTableService;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
 
 /**
@@ -164,6 +165,10 @@ public abstract class Vl2TestSupport {
     @Inject
     @Filter(timeout = 30_000)
     protected SwitchService switchService;
+
+    @Inject
+    @Filter(timeout = 30_000)
+    protected SwitchAdminService switchAdmin;
 
     @Inject
     @Filter(timeout = 30_000)
@@ -383,7 +388,7 @@ public abstract class Vl2TestSupport {
         }
         awaitCondition("a switch without ports and MAC entries", () -> {
             for (PortInfo p : switchService.ports()) {
-                switchService.removePort(p.id());
+                switchAdmin.removePort(p.id());
             }
             for (MacEntry e : macTable.entries()) {
                 if (e.isStatic()) {
