@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long fuzzing runs of the decoders: every fuzz target (each *FuzzTest class under bundles/, see README "Tests") for
+# Long fuzzing runs of the decoders: every fuzz target (each *FuzzTest class under bundles/, see docs/testing.md) for
 # DURATION, one after the other, each in a JVM of its own, going on past findings. mvn verify fuzzes each for
 # 15 s; this is the same test for longer. The corpus a run grows stays in the module's target/jazzer/.cifuzz-corpus
 # and is where the next run (and mvn verify) starts; findings are written to target/jazzer/crash-* (timeout-* for a
