@@ -129,6 +129,8 @@ final class TestSwitch implements AutoCloseable {
     }
 
     private final DatagramChannel channel;
+    /** When the switch last sent anything, stamped just before the send: the agent cannot have heard it earlier. */
+    volatile long lastSentNanos;
     private final ByteBuffer buffer = ByteBuffer.allocate(65_536);
 
     // vl2 mode
@@ -183,6 +185,11 @@ final class TestSwitch implements AutoCloseable {
     volatile boolean answerKeyRequests = true;
     /** Encrypted: handshakes answered with a RESPONSE. */
     final AtomicInteger handshakes = new AtomicInteger();
+    /**
+     * Encrypted: INITIATIONs the switch has finished with (answered, refused, rejected or dropped): once it equals the
+     * handshakes the agent sent, no RESPONSE is still to come.
+     */
+    final AtomicInteger initiations = new AtomicInteger();
     /** Encrypted: initiations that did not verify (another key, modified, replayed). */
     final AtomicInteger rejectedInitiations = new AtomicInteger();
     /** Encrypted: sealed messages with a known index that did not open. */
@@ -260,7 +267,13 @@ final class TestSwitch implements AutoCloseable {
     }
 
     void send(byte[] datagram, SocketAddress to) throws IOException {
-        channel.send(ByteBuffer.wrap(datagram), to);
+        sendOut(ByteBuffer.wrap(datagram), to);
+    }
+
+    /** Sends, stamping {@link #lastSentNanos} first. */
+    private void sendOut(ByteBuffer datagram, SocketAddress to) throws IOException {
+        lastSentNanos = System.nanoTime();
+        channel.send(datagram, to);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -314,7 +327,7 @@ final class TestSwitch implements AutoCloseable {
         ByteBuffer b = ByteBuffer.allocate(FrameHeader.LENGTH + frame.length);
         FrameHeader.write(b, 0, port, token);
         b.position(FrameHeader.LENGTH).put(frame).flip();
-        channel.send(b, s.endpoint());
+        sendOut(b, s.endpoint());
     }
 
     void sendFrame(Session s, byte[] frame) throws IOException {
@@ -323,7 +336,7 @@ final class TestSwitch implements AutoCloseable {
 
     /** Sends any bytes to the session's endpoint. */
     void sendRaw(Session s, byte[] datagram) throws IOException {
-        channel.send(ByteBuffer.wrap(datagram), s.endpoint());
+        sendOut(ByteBuffer.wrap(datagram), s.endpoint());
     }
 
     /** Encrypted: the port of {@code member}, or null. */
@@ -352,7 +365,7 @@ final class TestSwitch implements AutoCloseable {
 
     /** Encrypted: sends any bytes to the port's endpoint. */
     void sendRaw(SecurePort p, byte[] datagram) throws IOException {
-        channel.send(ByteBuffer.wrap(datagram), p.endpoint);
+        sendOut(ByteBuffer.wrap(datagram), p.endpoint);
     }
 
     private void respond() {
@@ -381,7 +394,11 @@ final class TestSwitch implements AutoCloseable {
 
     private void handle(ByteBuffer in, InetSocketAddress from) throws ProtocolException, IOException {
         if (Handshake.type(in) == Handshake.INITIATION) {
-            initiation(in, from);
+            try {
+                initiation(in, from);
+            } finally {
+                initiations.incrementAndGet(); // after the RESPONSE went out
+            }
             return;
         }
         if (Wire.type(in) > 0 && (Wire.flags(in) & Wire.FLAG_SEALED) != 0) {
@@ -397,7 +414,7 @@ final class TestSwitch implements AutoCloseable {
                 if (self != null && !silent && answerKeyRequests) {
                     ByteBuffer b = ByteBuffer.allocate(Wire.KEY_REPLY_LENGTH);
                     new KeyReply(self.publicKey()).encode(b);
-                    channel.send(b.flip(), from);
+                    sendOut(b.flip(), from);
                 }
             }
             case Wire.FRAME -> {
@@ -428,11 +445,11 @@ final class TestSwitch implements AutoCloseable {
             }
             case Wire.LEAVE -> {
                 Leave l = Leave.decode(in);
-                leaves.add(l);
                 Session s = sessions.get(l.port());
                 if (s != null && s.token() == l.token()) {
                     sessions.remove(l.port());
                 }
+                leaves.add(l); // after the port is gone: a test that has the LEAVE finds the port removed
             }
             default -> {
                 // not for a switch
@@ -467,7 +484,7 @@ final class TestSwitch implements AutoCloseable {
         }
         ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
         new ProtocolError(e.code(), 0, j.nonce(), e.message()).encode(b, Wire.JOIN_LENGTH);
-        channel.send(b.flip(), from);
+        sendOut(b.flip(), from);
         return true;
     }
 
@@ -503,7 +520,7 @@ final class TestSwitch implements AutoCloseable {
             CookieChecker.Check check = checker.check(in, from);
             if (check == CookieChecker.Check.MAC2_MISSING) {
                 cookieReplies.incrementAndGet();
-                channel.send(ByteBuffer.wrap(checker.cookieReply(in, from)), from);
+                sendOut(ByteBuffer.wrap(checker.cookieReply(in, from)), from);
                 return;
             }
         }
@@ -523,7 +540,7 @@ final class TestSwitch implements AutoCloseable {
             ByteBuffer b = ByteBuffer.allocate(Wire.JOIN_LENGTH);
             new ProtocolError(ErrorCode.BAD_REQUEST, 0, j.nonce(), "member id is not the key's").encode(b,
                     Wire.JOIN_LENGTH);
-            channel.send(b.flip(), from);
+            sendOut(b.flip(), from);
             return;
         }
         if (refused(j, from)) {
@@ -550,7 +567,7 @@ final class TestSwitch implements AutoCloseable {
         if (holdResponses) {
             held.add(new Datagram(reply.response(), from));
         } else {
-            channel.send(ByteBuffer.wrap(reply.response()), from);
+            sendOut(ByteBuffer.wrap(reply.response()), from);
         }
         responses.add(reply.response());
         if (forgetful) {
@@ -609,8 +626,8 @@ final class TestSwitch implements AutoCloseable {
                 }
             }
             case Wire.LEAVE -> {
-                leaves.add(new Leave(p.port, index));
                 forget(p);
+                leaves.add(new Leave(p.port, index)); // after the port is gone, as for plaintext
             }
             default -> {
                 // not for a switch
@@ -624,7 +641,7 @@ final class TestSwitch implements AutoCloseable {
         }
         ByteBuffer b = ByteBuffer.allocate(Wire.ERROR_HEADER_LENGTH + 64);
         new ProtocolError(ErrorCode.UNKNOWN_PORT, port, 0, "no port " + port).encode(b, requestLength);
-        channel.send(b.flip(), to);
+        sendOut(b.flip(), to);
     }
 
     private void answer(Object message, InetSocketAddress to) throws IOException {
@@ -634,7 +651,7 @@ final class TestSwitch implements AutoCloseable {
         } else if (message instanceof Keepalive k) {
             k.encode(b);
         }
-        channel.send(b.flip(), to);
+        sendOut(b.flip(), to);
     }
 
     @Override
