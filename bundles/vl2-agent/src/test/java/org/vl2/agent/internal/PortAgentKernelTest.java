@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vl2.agent.internal.AgentTestBase.WAIT;
 import static org.vl2.agent.internal.AgentTestBase.await;
 
 import java.io.IOException;
@@ -94,7 +95,7 @@ class PortAgentKernelTest {
             byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
             probe.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(peerIp, 9)));
         }
-        TestSwitch.Datagram arp = receive(3_000, f -> etherType(f) == ETH_ARP && u16(f, 20) == 1
+        TestSwitch.Datagram arp = receive(WAIT, f -> etherType(f) == ETH_ARP && u16(f, 20) == 1
                 && Arrays.equals(Arrays.copyOfRange(f, 38, 42), peerIp.getAddress()));
         assertNotNull(arp, "no ARP request for " + peerIp.getHostAddress() + " reached the switch");
         byte[] request = arp.data();
@@ -108,10 +109,10 @@ class PortAgentKernelTest {
         // (b) frames from the switch reach the kernel: answer the ARP request...
         byte[] reply = arpReply(peerMac, peerIp, tapMac, tapIp);
         sw.send(reply, agentEnd);
-        assertTrue(await(3_000, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
+        assertTrue(await(WAIT, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
                 .contains("lladdr " + peerMac)), Kernel.exec("ip", "neigh", "show", "dev", name).output());
         // ...which releases the datagram the kernel held back for it
-        TestSwitch.Datagram udp = receive(3_000, f -> etherType(f) == ETH_IPV4 && (f[14 + 9] & 0xFF) == 17
+        TestSwitch.Datagram udp = receive(WAIT, f -> etherType(f) == ETH_IPV4 && (f[14 + 9] & 0xFF) == 17
                 && u16(f, 14 + 20 + 2) == 9);
         assertNotNull(udp, "the queued UDP datagram did not come out after the ARP reply");
         assertEquals(peerMac, mac(udp.data(), 0));
@@ -119,7 +120,7 @@ class PortAgentKernelTest {
         // ...and a ping built by hand is answered through the agent
         byte[] echo = icmpEchoRequest(peerMac, peerIp, tapMac, tapIp, 0x7632, 1);
         sw.send(echo, agentEnd);
-        TestSwitch.Datagram pong = receive(3_000, f -> etherType(f) == ETH_IPV4 && (f[14 + 9] & 0xFF) == 1
+        TestSwitch.Datagram pong = receive(WAIT, f -> etherType(f) == ETH_IPV4 && (f[14 + 9] & 0xFF) == 1
                 && (f[34] & 0xFF) == 0 && u16(f, 38) == 0x7632 && u16(f, 40) == 1);
         assertNotNull(pong, "no ICMP echo reply came back through the agent");
         assertEquals(peerMac, mac(pong.data(), 0));
@@ -127,7 +128,7 @@ class PortAgentKernelTest {
         assertEquals(echo.length, pong.data().length);
 
         // the kernel may answer before the agent's write returns and counts it
-        assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 2), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().tapTxFrames() == 2), agent.status().toString());
         s = agent.status();
         assertEquals(AgentState.RUNNING, s.state());
         assertEquals(2, s.tapTxFrames());
@@ -136,7 +137,7 @@ class PortAgentKernelTest {
 
         // (c) stop: the device is gone, the threads have ended
         agent.deactivate();
-        assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
+        assertTrue(await(WAIT, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
         assertFalse(agent.diagnostics.threadsAlive());
         s = agent.status();
         assertEquals(AgentState.STOPPED, s.state());
@@ -171,7 +172,7 @@ class PortAgentKernelTest {
         agent = new PortAgent(new LinuxTapFactory(), new TestConfig().plaintext().switchAddress(sw.address())
                 .tapName(name).mac(tapMac.toString()).identityFile(data.resolve("agent-identity").toString()));
 
-        assertTrue(await(5_000, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
                 agent.status().toString());
         String link = Kernel.exec("ip", "-o", "link", "show", "dev", name).output();
         assertTrue(link.contains(" mtu 1400 ") && link.contains("link/ether " + tapMac + " "), link);
@@ -185,7 +186,7 @@ class PortAgentKernelTest {
             probe.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(peerIp, 9)));
         }
         TestSwitch.Frame arp = null;
-        long deadline = System.nanoTime() + 3_000_000_000L;
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(WAIT);
         while (arp == null && System.nanoTime() < deadline) {
             TestSwitch.Frame f = sw.frames.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
             if (f != null && etherType(f.frame()) == ETH_ARP
@@ -200,12 +201,12 @@ class PortAgentKernelTest {
 
         // the answer, behind the header, reaches the kernel
         sw.sendFrame(port, arpReply(peerMac, peerIp, tapMac, tapIp));
-        assertTrue(await(3_000, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
+        assertTrue(await(WAIT, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
                 .contains("lladdr " + peerMac)), Kernel.exec("ip", "neigh", "show", "dev", name).output());
 
         agent.deactivate();
-        assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no LEAVE");
-        assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
+        assertNotNull(sw.leaves.poll(WAIT, java.util.concurrent.TimeUnit.MILLISECONDS), "no LEAVE");
+        assertTrue(await(WAIT, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
         assertFalse(agent.diagnostics.threadsAlive());
     }
 
@@ -230,13 +231,13 @@ class PortAgentKernelTest {
                 .switchKey(sw.publicKey()).tapName(name).mac(tapMac.toString())
                 .identityFile(data.resolve("agent-identity").toString()));
 
-        assertTrue(await(5_000, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING && agent.status().mtu() == 1400),
                 agent.status().toString());
         assertTrue(agent.status().encrypted());
         String link = Kernel.exec("ip", "-o", "link", "show", "dev", name).output();
         assertTrue(link.contains(" mtu 1400 ") && link.contains("link/ether " + tapMac + " "), link);
         assertTrue(Kernel.exec("ip", "-o", "-4", "addr", "show", "dev", name).output().contains(" " + net + "1/24 "));
-        assertTrue(await(2_000, () -> !sw.securePorts.isEmpty()
+        assertTrue(await(WAIT, () -> !sw.securePorts.isEmpty()
                 && sw.securePorts.values().iterator().next().confirmed() != null), "no sealed message opened");
         TestSwitch.SecurePort port = sw.securePorts.values().iterator().next();
 
@@ -245,7 +246,7 @@ class PortAgentKernelTest {
             probe.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(peerIp, 9)));
         }
         TestSwitch.Frame arp = null;
-        long deadline = System.nanoTime() + 3_000_000_000L;
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(WAIT);
         while (arp == null && System.nanoTime() < deadline) {
             TestSwitch.Frame f = sw.frames.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
             if (f != null && etherType(f.frame()) == ETH_ARP
@@ -259,12 +260,12 @@ class PortAgentKernelTest {
         assertTrue(sw.datagrams.stream().noneMatch(d -> d.type() == Wire.FRAME && !d.sealed()), "a plaintext FRAME");
 
         sw.sendSealedFrame(port, arpReply(peerMac, peerIp, tapMac, tapIp));
-        assertTrue(await(3_000, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
+        assertTrue(await(WAIT, () -> Kernel.exec("ip", "neigh", "show", peerIp.getHostAddress(), "dev", name).output()
                 .contains("lladdr " + peerMac)), Kernel.exec("ip", "neigh", "show", "dev", name).output());
 
         agent.deactivate();
-        assertNotNull(sw.leaves.poll(2, java.util.concurrent.TimeUnit.SECONDS), "no sealed LEAVE");
-        assertTrue(await(2_000, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
+        assertNotNull(sw.leaves.poll(WAIT, java.util.concurrent.TimeUnit.MILLISECONDS), "no sealed LEAVE");
+        assertTrue(await(WAIT, () -> !Kernel.exists(name)), "TAP device " + name + " still exists after stop");
         assertFalse(agent.diagnostics.threadsAlive());
     }
 
@@ -277,10 +278,10 @@ class PortAgentKernelTest {
 
         Kernel.exec("ip", "link", "del", name);
 
-        assertTrue(await(3_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
         String problem = agent.status().problem();
         assertTrue(problem.startsWith("Reading from TAP device " + name + " failed: "), problem);
-        assertTrue(await(3_000, () -> !agent.diagnostics.threadsAlive()), "threads still running");
+        assertTrue(await(WAIT, () -> !agent.diagnostics.threadsAlive()), "threads still running");
         agent.deactivate();
         assertEquals(AgentState.STOPPED, agent.status().state());
     }

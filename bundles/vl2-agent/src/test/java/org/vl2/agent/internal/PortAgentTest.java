@@ -73,7 +73,7 @@ class PortAgentTest extends AgentTestBase {
         // kernel -> switch: one frame, one datagram, no header, from the agent's socket
         byte[] out = frame(60, 1);
         tap.fromKernel.add(out);
-        TestSwitch.Datagram d = sw.receive(2_000);
+        TestSwitch.Datagram d = sw.receive(WAIT);
         assertNotNull(d, "the switch got nothing");
         assertArrayEquals(out, d.data());
         assertEquals(s.localAddress(), Endpoints.format(d.source()));
@@ -81,18 +81,18 @@ class PortAgentTest extends AgentTestBase {
         // switch -> kernel
         byte[] in = frame(1000, 2);
         sw.send(in, d.source());
-        byte[] written = tap.toKernel.poll(2, TimeUnit.SECONDS);
+        byte[] written = tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS);
         assertArrayEquals(in, written);
 
         // the longest frame the TAP allows passes both ways: MTU + 14 + 2 tags
         byte[] longest = frame(1454 + 22, 3);
         tap.fromKernel.add(longest);
-        assertArrayEquals(longest, sw.receive(2_000).data());
+        assertArrayEquals(longest, sw.receive(WAIT).data());
         sw.send(longest, d.source());
-        assertArrayEquals(longest, tap.toKernel.poll(2, TimeUnit.SECONDS));
+        assertArrayEquals(longest, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS));
 
         // counted right after the send and the write return: the peer may be faster
-        assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 2 && agent.status().tapRxFrames() == 2),
+        assertTrue(await(WAIT, () -> agent.status().tapTxFrames() == 2 && agent.status().tapRxFrames() == 2),
                 agent.status().toString());
         s = agent.status();
         assertEquals(2, s.tapRxFrames());
@@ -124,10 +124,10 @@ class PortAgentTest extends AgentTestBase {
         assertEquals(sw.address(), s.switchResolved());
         assertTrue(s.localAddress().startsWith("[::1]:"), s.localAddress());
         tap.fromKernel.add(frame(60, 1));
-        TestSwitch.Datagram d = sw.receive(2_000);
+        TestSwitch.Datagram d = sw.receive(WAIT);
         assertEquals(s.localAddress(), Endpoints.format(d.source()));
         sw.send(frame(61, 2), d.source());
-        assertEquals(61, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
+        assertEquals(61, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
     }
 
     @Test
@@ -138,20 +138,20 @@ class PortAgentTest extends AgentTestBase {
         int longest = 1280 + 22;
 
         tap.fromKernel.add(frame(60, 0)); // lets the test learn the agent's endpoint
-        InetSocketAddress agentEnd = sw.receive(2_000).source();
+        InetSocketAddress agentEnd = sw.receive(WAIT).source();
 
         tap.fromKernel.add(frame(longest + 1, 1)); // fills the read buffer: longer than the MTU allows
         tap.fromKernel.add(frame(longest + 500, 2)); // truncated by the read: also dropped
         tap.fromKernel.add(frame(100, 3));
-        TestSwitch.Datagram d = sw.receive(2_000);
+        TestSwitch.Datagram d = sw.receive(WAIT);
         assertEquals(100, d.data().length, "only the frame that fits was sent");
 
         sw.send(frame(longest + 1, 4), agentEnd);
         sw.send(frame(9000, 5), agentEnd);
         sw.send(frame(13, 6), agentEnd); // runt: shorter than an Ethernet header
         sw.send(frame(64, 7), agentEnd);
-        assertEquals(64, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
-        assertTrue(await(1_000, () -> agent.status().drops() == 5 && agent.status().tapTxFrames() == 1
+        assertEquals(64, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
+        assertTrue(await(WAIT, () -> agent.status().drops() == 5 && agent.status().tapTxFrames() == 1
                 && agent.status().tapRxFrames() == 2),
                 agent.status().toString());
 
@@ -171,12 +171,14 @@ class PortAgentTest extends AgentTestBase {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
         } // closed: nothing listens on this port now
-        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
+        // an ICMP error makes the switch unreachable for 5 s: longer than the test's checks below take
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName,
+                new Timing(100, 300, 5_000, 20, 2_000, 100, 600, 200, 100));
         FakeTap tap = factory.last;
         assertEquals(AgentState.RUNNING, agent.status().state(), "nothing sent yet, nothing known");
 
         tap.fromKernel.add(frame(60, 1));
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
                 "state: " + agent.status());
         AgentStatus s = agent.status();
         assertEquals("ICMP port unreachable from 127.0.0.1:" + port + ": is the vl2 switch running there and"
@@ -185,7 +187,7 @@ class PortAgentTest extends AgentTestBase {
         for (int i = 2; i <= 5; i++) {
             tap.fromKernel.add(frame(60, i));
         }
-        assertTrue(await(2_000, () -> agent.status().tapRxFrames() + agent.status().drops() == 5), agent.status()
+        assertTrue(await(WAIT, () -> agent.status().tapRxFrames() + agent.status().drops() == 5), agent.status()
                 .toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
 
@@ -194,15 +196,15 @@ class PortAgentTest extends AgentTestBase {
         TestSwitch sw = new TestSwitch(InetAddress.getLoopbackAddress(), port);
         closeLater(sw);
         sw.send(frame(64, 9), agentEnd);
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertNull(agent.status().problem());
         assertNotNull(agent.status().lastFromSwitch());
-        assertTrue(await(1_000, () -> agent.status().tapTxFrames() == 1), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().tapTxFrames() == 1), agent.status().toString());
         // Frames 1..5 were sent, or queued for a flush, while nothing listened; one may reach the switch now (a batched
         // flush that ran late, a datagram the loaded kernel delivered late). Drain those: only they may come first.
         tap.fromKernel.add(frame(70, 10));
         while (true) {
-            TestSwitch.Datagram d = sw.receive(2_000);
+            TestSwitch.Datagram d = sw.receive(WAIT);
             assertNotNull(d, "the 70-byte frame never reached the switch");
             if (d.data().length == 70) {
                 assertArrayEquals(frame(70, 10), d.data());
@@ -221,11 +223,13 @@ class PortAgentTest extends AgentTestBase {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
         }
-        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName);
+        // held 3 s: long enough for the test to see the state before it expires
+        PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName,
+                new Timing(100, 300, 3_000, 20, 2_000, 100, 600, 200, 100));
         factory.last.fromKernel.add(frame(60, 1));
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE));
-        // no traffic, no new error: after the hold time (500 ms here, 30 s by default) the agent stops claiming it
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE));
+        // no traffic, no new error: after the hold time (3 s here, 30 s by default) the agent stops claiming it
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
     }
 
     @Test
@@ -248,23 +252,23 @@ class PortAgentTest extends AgentTestBase {
         assertEquals("switch.test:" + port, s.switchAddress());
         assertEquals("127.0.0.1:" + port, s.switchResolved());
         tap.fromKernel.add(frame(60, 1));
-        assertNotNull(first.receive(2_000));
+        assertNotNull(first.receive(WAIT));
         InetSocketAddress before = local(agent);
 
         // the name moves; the switch is silent, so the agent looks again after the silence time (300 ms here)
         dns.set(InetAddress.getByName("127.0.0.2"));
-        assertTrue(await(3_000, () -> ("127.0.0.2:" + port).equals(agent.status().switchResolved())),
+        assertTrue(await(WAIT, () -> ("127.0.0.2:" + port).equals(agent.status().switchResolved())),
                 agent.status().toString());
         assertEquals(AgentState.RUNNING, agent.status().state());
         assertEquals(before.getPort(), local(agent).getPort(), "the new socket keeps the local port");
 
         tap.fromKernel.add(frame(61, 2));
-        TestSwitch.Datagram d = second.receive(2_000);
+        TestSwitch.Datagram d = second.receive(WAIT);
         assertNotNull(d, "nothing reached the new address");
         assertEquals(61, d.data().length);
         assertNull(first.receive(50));
         second.send(frame(62, 3), d.source());
-        assertEquals(62, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
+        assertEquals(62, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
         synchronized (lookups) {
             assertTrue(lookups.stream().allMatch("switch.test"::equals), lookups.toString());
         }
@@ -281,14 +285,14 @@ class PortAgentTest extends AgentTestBase {
             return InetAddress.getLoopbackAddress();
         });
         InetSocketAddress before = local(agent);
-        assertTrue(await(3_000, () -> {
+        assertTrue(await(WAIT, () -> {
             synchronized (lookups) {
                 return lookups.size() >= 3; // the first at start, then every silence period
             }
         }));
         assertEquals(before, local(agent));
         factory.last.fromKernel.add(frame(60, 1));
-        assertEquals(before, sw.receive(2_000).source());
+        assertEquals(before, sw.receive(WAIT).source());
     }
 
     @Test
@@ -311,16 +315,16 @@ class PortAgentTest extends AgentTestBase {
         assertNull(s.switchResolved());
         assertNull(s.localAddress());
         tap.fromKernel.add(frame(60, 1));
-        assertTrue(await(2_000, () -> agent.status().drops() == 1));
+        assertTrue(await(WAIT, () -> agent.status().drops() == 1));
 
         dns.set(InetAddress.getLoopbackAddress());
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertEquals(sw.address(), agent.status().switchResolved());
         tap.fromKernel.add(frame(61, 2));
-        TestSwitch.Datagram d = sw.receive(2_000);
+        TestSwitch.Datagram d = sw.receive(WAIT);
         assertEquals(61, d.data().length);
         sw.send(frame(62, 3), d.source());
-        assertEquals(62, tap.toKernel.poll(2, TimeUnit.SECONDS).length);
+        assertEquals(62, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
     }
 
     @Test
@@ -329,11 +333,11 @@ class PortAgentTest extends AgentTestBase {
         PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()), InetAddress::getByName);
         factory.last.readFailure = new TapException("TAP device vl2tap0 was deleted (ip link del?)", 19);
 
-        assertTrue(await(2_000, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
         assertEquals("Reading from TAP device vl2tap0 failed: TAP device vl2tap0 was deleted (ip link del?); no"
                 + " frames flow any more: restart the agent (or change its configuration) to recreate the device",
                 agent.status().problem());
-        assertTrue(await(2_000, () -> !agent.diagnostics.threadsAlive()), "threads still running");
+        assertTrue(await(WAIT, () -> !agent.diagnostics.threadsAlive()), "threads still running");
 
         agent.deactivate();
         assertEquals(AgentState.STOPPED, agent.status().state());
@@ -382,7 +386,7 @@ class PortAgentTest extends AgentTestBase {
         TestSwitch sw = loopbackSwitch();
         PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).mac("02:76:6c:32:00:07")
                 .keepaliveSeconds(1), InetAddress::getByName);
-        TestSwitch.Datagram d = sw.receive(5_000);
+        TestSwitch.Datagram d = sw.receive(WAIT);
         assertNotNull(d, "no keepalive within 5 s");
         byte[] f = d.data();
         assertEquals(60, f.length);
@@ -391,7 +395,7 @@ class PortAgentTest extends AgentTestBase {
         assertArrayEquals(mac, java.util.Arrays.copyOfRange(f, 6, 12));
         assertEquals(0x88b5, ((f[12] & 0xff) << 8) | (f[13] & 0xff));
         // counted once its send returned, which may be after the switch got it
-        assertTrue(await(1_000, () -> counters(agent).keepalives.get() >= 1));
+        assertTrue(await(WAIT, () -> counters(agent).keepalives.get() >= 1));
         assertEquals(0, agent.status().tapRxFrames(), "keepalives are not counted as TAP traffic");
     }
 

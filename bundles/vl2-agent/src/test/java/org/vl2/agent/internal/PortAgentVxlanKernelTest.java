@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.vl2.agent.internal.AgentTestBase.WAIT;
 import static org.vl2.agent.internal.AgentTestBase.await;
 
 import java.io.IOException;
@@ -108,7 +109,7 @@ class PortAgentVxlanKernelTest {
         assertTrue(s.tapRxFrames() >= 3 && s.tapTxFrames() >= 3, s.toString());
 
         agent.deactivate();
-        assertTrue(await(2_000, () -> !Kernel.exists(tapName)), "TAP device " + tapName + " still exists after stop");
+        assertTrue(await(WAIT, () -> !Kernel.exists(tapName)), "TAP device " + tapName + " still exists after stop");
         assertFalse(agent.diagnostics.threadsAlive());
     }
 
