@@ -31,6 +31,13 @@ abstract class AgentTestBase {
     static final Timing FAST = new Timing(100, 300, 500, 20, 2_000, 100, 600, 200, 100);
 
     /**
+     * {@link #FAST} with a JOIN (handshake) retried only after 5 s: a round has one JOIN, answered long before, so
+     * the switch never answers a retry after the test has read the session (its later WELCOME would give the agent
+     * another token, or keys).
+     */
+    static final Timing NO_RETRY = new Timing(100, 300, 500, 20, 2_000, 5_000, 600, 200, 100);
+
+    /**
      * How long a test waits, in milliseconds, for what must happen: generous, so that only something really wrong
      * fails it, never a machine busy with other work (what must not happen is checked with short waits instead).
      */

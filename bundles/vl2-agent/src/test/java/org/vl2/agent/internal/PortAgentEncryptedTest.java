@@ -68,9 +68,6 @@ class PortAgentEncryptedTest extends AgentTestBase {
         return Identity.load(identityFile());
     }
 
-    /** A handshake is retried only after 5 s: every round here has one handshake, answered long before. */
-    private static final Timing NO_RETRY = new Timing(100, 300, 500, 20, 2_000, 5_000, 600, 200, 100);
-
     /** The agent's port on the switch, once the agent's keys are settled and confirmed: see below. */
     private TestSwitch.SecurePort confirmedPort(TestSwitch sw, PortAgent agent) throws IOException {
         return confirmedPort(sw, agent, 0, 0);

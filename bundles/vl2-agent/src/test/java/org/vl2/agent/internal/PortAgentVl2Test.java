@@ -55,9 +55,12 @@ class PortAgentVl2Test extends AgentTestBase {
         return new TestConfig().plaintext().switchAddress(sw.address()).identityFile(identityFile().toString());
     }
 
-    /** An agent that has joined and whose TAP device has the WELCOME's MTU (1400 unless configured). */
+    /**
+     * An agent that has joined and whose TAP device has the WELCOME's MTU (1400 unless configured); it does not retry
+     * its JOIN ({@link #NO_RETRY}), so the session the switch holds is the one the agent uses.
+     */
     private PortAgent joined(TestConfig config) {
-        return joined(agent(config), config.mtu != 0 ? config.mtu : 1400);
+        return joined(agent(config, NO_RETRY), config.mtu != 0 ? config.mtu : 1400);
     }
 
     private static PortAgent joined(PortAgent a, int mtu) {
@@ -439,9 +442,7 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void rejoinsForUnknownPortAtMostOncePerInterval() throws Exception {
         TestSwitch sw = vl2Switch();
-        // a JOIN is retried only after 5 s: every JOIN here starts a re-join (its WELCOME comes long before)
-        Timing noRetry = new Timing(100, 300, 500, 20, 2_000, 5_000, 600, 200, 100);
-        PortAgent agent = joined(agent(config(sw), noRetry), 1400);
+        PortAgent agent = joined(config(sw)); // no retries: every JOIN here starts a re-join
         FakeTap tap = factory.last;
         sw.forgetful = true; // every port is forgotten right after its WELCOME
         sw.restart();
@@ -465,7 +466,7 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void aSilentSwitchIsDeclaredUnreachableAfterThreeIntervalsAndRejoined() throws Exception {
         TestSwitch sw = vl2Switch();
-        PortAgent agent = joined(config(sw));
+        PortAgent agent = joined(agent(config(sw)), 1400); // JOINs retried every 100 ms while silent
         FakeTap tap = factory.last;
         long port = agent.status().portId();
 
