@@ -98,12 +98,13 @@ class PortAgentEncryptedTest extends AgentTestBase {
 
     /**
      * True once every handshake the agent sent has been answered (or refused) by the switch and the agent has taken
-     * or dropped every answer: a stale one counts as malformed, as does what the test sent itself
-     * ({@code otherMalformed}). The agent's count is read first: a handshake it sends later is not waited for.
+     * or dropped every answer that went out (not those the switch holds back): a stale one counts as malformed, as
+     * does what the test sent itself ({@code otherMalformed}). The agent's count is read first: a handshake it sends
+     * later is not waited for; the held ones after the switch's count, which goes up first.
      */
     private static boolean settled(TestSwitch sw, PortAgent agent, long otherMalformed) {
         long sent = counters(agent).joins.get();
-        long answered = sw.handshakes.get();
+        long answered = sw.handshakes.get() - sw.held.size();
         return sw.initiations.get() == sent && counters(agent).handshakes.get() + counters(agent).malformed.get()
                 - otherMalformed == answered;
     }
@@ -689,9 +690,11 @@ class PortAgentEncryptedTest extends AgentTestBase {
         sw.limits = limits;
         PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
         FakeTap tap = factory.last;
+        confirmedPort(sw, agent);
+        sw.holdResponses = true; // from now on the switch verifies handshakes but its answers get lost
+        // a rekey may have been answered before the switch began to hold its answers: the keys in use after that
         TestSwitch.SecurePort port = confirmedPort(sw, agent);
         Session keys = port.confirmed();
-        sw.holdResponses = true; // from now on the switch verifies handshakes but its answers get lost
         sw.keepalives.clear();
 
         assertTrue(await(WAIT, () -> sw.held.size() >= 3), "no rekey handshakes");
