@@ -1,9 +1,12 @@
 /**
  * vl2 contracts: value types (MAC addresses, Ethernet frame views, ports) and the services the switch
- * offers (MAC table read/admin, switch status). Implementations live in their own bundles.
+ * offers (MAC table read/admin, switch read/admin). Implementations live in their own bundles.
+ *
+ * <p>2.0.0: SwitchService is read-only; what changes the switch moved to SwitchAdminService (a breaking change for
+ * callers, hence the major version).
  */
 @Export
-@Version("1.2.0")
+@Version("2.0.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;
