@@ -97,6 +97,63 @@ public class LauncherUsageIT {
         assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
     }
 
+    /** Several networks in one agent: --network repeated, as an id or a spec with its own TAP settings. */
+    @Test
+    public void agentNetworkSpecsAreCheckedBeforeKarafBoots() {
+        String key = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+        bad("vl2-agent", "--network: unknown or malformed item 'color=red' in 'id=2a,color=red' (keys: id, tap,"
+                + " address, address6, mac, mtu, bridge, vni)", "--switch", "sw", "--switch-key", key, "--network",
+                "id=2a,color=red");
+        bad("vl2-agent", "--network needs id=1 to 16 hex digits", "--switch", "sw", "--switch-key", key, "--network",
+                "tap=vl2a");
+        bad("vl2-agent", "--network: network 2a is given twice", "--switch", "sw", "--switch-key", key, "--network",
+                "2a", "--network", "id=0X2A,tap=x");
+        bad("vl2-agent", "--network id=2b: TAP name vl2a is given twice", "--switch", "sw", "--switch-key", key,
+                "--network", "id=2a,tap=vl2a", "--network", "id=2b,tap=vl2a");
+        bad("vl2-agent", "--tap is for one network: with several --network flags give tap= in each", "--switch", "sw",
+                "--switch-key", key, "--network", "2a", "--network", "2b", "--tap", "vl2a");
+        bad("vl2-agent", "--address is for one network", "--switch", "sw", "--switch-key", key, "--network", "2a",
+                "--network", "2b", "--address", "10.1.1.1/24");
+        bad("vl2-agent", "--network id=2b: mtu must be between 68 and 65485, got '9'", "--switch", "sw",
+                "--switch-key", key, "--network", "2a", "--network", "id=2b,mtu=9");
+        bad("vl2-agent", "--network id=2a: address must be an IPv4 address with a prefix length", "--switch", "sw",
+                "--switch-key", key, "--network", "id=2a,address=10.1.1.1");
+        bad("vl2-agent", "--mode vxlan takes one --network: one agent process has one VXLAN endpoint", "--switch",
+                "sw", "--mode", "vxlan", "--network", "2a", "--network", "2b");
+        bad("vl2-agent", "--network needs --mode vl2 or vxlan", "--switch", "sw", "--mode", "raw", "--network",
+                "id=2a,tap=x");
+        assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
+    }
+
+    /**
+     * One factory configuration per network, org.vl2.agent-ID.cfg, with the network's own TAP settings (the start
+     * then ends at once: JAVA_HOME has no java, after the files are written).
+     */
+    @Test
+    public void agentWritesOneFactoryConfigurationPerNetwork() throws Exception {
+        Path data = dist.getParent().resolve("usage-agent-networks");
+        Lab.deleteTree(data);
+        Result r = Lab.run(Duration.ofSeconds(30), null, List.of(dist.resolve("bin/vl2-agent").toString(), "--switch",
+                "203.0.113.7", "--no-encryption", "--mtu", "1400", "--network",
+                "id=0X2A,tap=vl2a,address=10.42.0.13/24",
+                "--network", "2b", "--data", data.toString()), Map.of("JAVA_HOME", "/nonexistent"));
+        assertEquals(r.out(), 1, r.exit());
+        assertTrue(r.out(), r.out().contains("JAVA_HOME=/nonexistent has no bin/java"));
+        List<String> a = Files.readAllLines(data.resolve("etc/org.vl2.agent-2a.cfg"));
+        assertTrue(String.join("\n", a), a.containsAll(List.of("switch.address = 203.0.113.7:9991",
+                "encryption = false",
+                "network = 2a", "tap.name = vl2a", "address = 10.42.0.13/24", "mtu = 1400")));
+        List<String> b = Files.readAllLines(data.resolve("etc/org.vl2.agent-2b.cfg"));
+        assertTrue(String.join("\n", b), b.containsAll(List.of("network = 2b", "tap.name = vl2-2b", "mtu = 1400")));
+        assertFalse(String.join("\n", b), b.stream().anyMatch(l -> l.startsWith("address")));
+        assertFalse("no plain configuration", Files.exists(data.resolve("etc/org.vl2.agent.cfg")));
+        // one network: the TAP device stays vl2tap0, as before
+        r = Lab.run(Duration.ofSeconds(30), null, List.of(dist.resolve("bin/vl2-agent").toString(), "--switch",
+                "203.0.113.7", "--no-encryption", "--data", data.toString()), Map.of("JAVA_HOME", "/nonexistent"));
+        assertEquals(r.out(), 1, r.exit());
+        assertTrue(Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).contains("tap.name = vl2tap0"));
+    }
+
     @Test
     public void switchUsageErrorsExitTwoWithTheReason() {
         bad("vl2-switch", "--listen must be HOST:PORT", "--listen", "9990");

@@ -84,7 +84,10 @@ final class AgentConfig {
     /** Configuration of the port agent, PID {@value AgentConfig#PID}. */
     @ObjectClassDefinition(name = "vl2 port agent",
             description = "Connects this host's kernel, through a TAP device, to a vl2 switch over UDP (vl2"
-                    + " protocol; raw mode: one Ethernet frame per datagram; or VXLAN). Runs only when configured.")
+                    + " protocol; raw mode: one Ethernet frame per datagram; or VXLAN). Runs only when configured:"
+                    + " one instance per factory configuration org.vl2.agent-NAME (one TAP device and one session"
+                    + " each: one process in several networks), or one for a plain org.vl2.agent configuration"
+                    + " (not both kinds at once).")
     public @interface Config {
 
         @AttributeDefinition(name = "Switch address",
@@ -119,7 +122,8 @@ final class AgentConfig {
 
         @AttributeDefinition(name = "TAP name", required = false,
                 description = "Name of the TAP interface to create (1 to 15 characters; one %d lets the kernel"
-                        + " number it). It must not exist yet; it is deleted when the agent stops.")
+                        + " number it). It must not exist yet; it is deleted when the agent stops. Not set in a"
+                        + " factory configuration: vl2tap%d. Two instances of one process cannot share a name.")
         String tap_name() default DEFAULT_TAP_NAME;
 
         @AttributeDefinition(name = "MTU", required = false, min = "0", max = "" + MAX_MTU,
@@ -185,7 +189,8 @@ final class AgentConfig {
                         + " owner-only (0600) on first start and reused afterwards, so the switch recognises this"
                         + " host (same port, same address, and on private networks its authorized public key); the"
                         + " member id derives from the public key. Delete it to become a new member. A file of an"
-                        + " older agent (a member id of 16 hex digits only) is refused, not replaced.")
+                        + " older agent (a member id of 16 hex digits only) is refused, not replaced. The instances of"
+                        + " one process share the default file: one member identity per host, in every network.")
         String identity_file() default MemberIdentity.DEFAULT_FILE;
 
         @AttributeDefinition(name = "Encryption", required = false,
@@ -238,6 +243,12 @@ final class AgentConfig {
 
         boolean vxlan() {
             return MODE_VXLAN.equals(mode);
+        }
+
+        /** The same settings with another TAP device name (a factory instance's default). */
+        Settings withTapName(String name) {
+            return new Settings(switchAddress, tap.toBuilder().name(name).build(), mode, keepaliveMillis, network,
+                    mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload);
         }
     }
     /**

@@ -1,11 +1,14 @@
 package org.vl2.agent.internal;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,11 +69,22 @@ final class KnownSwitches {
 
     /**
      * Pins {@code key} for {@code address}: rewrites the file (owner-only, atomically, so a crash never leaves a
-     * half-written file) with this line added.
+     * half-written file) with this line added. The read-modify-write holds an exclusive lock on
+     * {@code known-switches.lock}, so that agents of other processes sharing the file (one identity.file) lose no
+     * line; the instances of one process call this under {@link AgentInstances#files}.
      *
      * @throws IOException if the file cannot be written
      */
     static void remember(Path file, String address, byte[] key) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        try (FileChannel lock = FileChannel.open(dir.resolve(FILE_NAME + ".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            rewrite(file, dir, address, key);
+        }
+    }
+
+    private static void rewrite(Path file, Path dir, String address, byte[] key) throws IOException {
         List<String> keep = new ArrayList<>();
         if (Files.exists(file)) {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -85,8 +99,6 @@ final class KnownSwitches {
         for (String line : keep) {
             text.append(line).append('\n');
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, FILE_NAME, ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {

@@ -24,10 +24,25 @@ final class Lifecycle {
     private volatile String failure;
 
     private final java.util.List<Thread> threads = new java.util.ArrayList<>(3);
+    /**
+     * Which agent instance of the process this is: empty for the one of a plain {@code org.vl2.agent} configuration,
+     * else the factory configuration's name (the launcher names them after the network).
+     */
+    final String instance;
+    /** What the instance's log lines start with: {@code [2a] } (with the blank), empty for the plain one. */
+    final String tag;
 
-    /** Starts one of the agent's threads (daemon: they never keep the JVM up). */
-    void start(Runnable loop, String name) {
-        Thread t = new Thread(loop, name);
+    Lifecycle(String instance) {
+        this.instance = instance;
+        this.tag = instance.isEmpty() ? "" : "[" + instance + "] ";
+    }
+
+    /**
+     * Starts one of the agent's threads (daemon: they never keep the JVM up), {@code vl2-agent-<role>}, with the
+     * instance in the name when there is one: {@code vl2-agent-2a-tap-rx}.
+     */
+    void start(Runnable loop, String role) {
+        Thread t = new Thread(loop, "vl2-agent-" + (instance.isEmpty() ? "" : instance + "-") + role);
         t.setDaemon(true);
         threads.add(t);
         t.start();
@@ -52,7 +67,7 @@ final class Lifecycle {
                 break;
             }
             if (t.isAlive()) {
-                LOG.warn("Port agent: thread {} did not stop within {} ms", t.getName(), millis);
+                LOG.warn("{}Port agent: thread {} did not stop within {} ms", tag, t.getName(), millis);
             }
         }
     }

@@ -174,9 +174,9 @@ final class LinkKeeper {
         boolean unreachable = l != null && unreachableAt(System.currentTimeMillis());
         if (unreachable != refused && life.running()) {
             if (unreachable) {
-                LOG.warn("Port agent: switch {} unreachable: {}", switchAddress, unreachableProblem(l));
+                LOG.warn("{}Port agent: switch {} unreachable: {}", life.tag, switchAddress, unreachableProblem(l));
             } else {
-                LOG.info("Port agent: switch {} reachable again ({})", switchAddress,
+                LOG.info("{}Port agent: switch {} reachable again ({})", life.tag, switchAddress,
                         lastFromSwitch >= lastUnreachable ? "it answers"
                                 : "no port unreachable for " + Lifecycle.duration(timing.unreachableHoldMillis()));
             }
@@ -239,7 +239,7 @@ final class LinkKeeper {
                     + "): check the name and this host's DNS; retrying every "
                     + Lifecycle.duration(timing.retryMillis());
             if (!first && !problem.equals(linkProblem)) {
-                LOG.warn("Port agent: {}", problem); // at start, the "Port agent up" line says it
+                LOG.warn("{}Port agent: {}", life.tag, problem); // at start, the "Port agent up" line says it
             }
             linkProblem = problem;
             return;
@@ -268,7 +268,7 @@ final class LinkKeeper {
                         : "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e + "): is the network"
                         + " up?") + " retrying every " + Lifecycle.duration(timing.retryMillis());
                 if (!first && !problem.equals(linkProblem)) {
-                    LOG.warn("Port agent: {}", problem);
+                    LOG.warn("{}Port agent: {}", life.tag, problem);
                 }
                 linkProblem = problem;
                 resolved = target;
@@ -281,7 +281,8 @@ final class LinkKeeper {
             life.lock.notifyAll();
         }
         if (!first) {
-            LOG.info("Port agent: switch {} at {}, sending from {}{}", switchAddress, Endpoints.format(target),
+            LOG.info("{}Port agent: switch {} at {}, sending from {}{}", life.tag, switchAddress,
+                    Endpoints.format(target),
                     Endpoints.format(next.local()), old == null ? ""
                             : " (was " + Endpoints.format(old.remote()) + " from "
                             + Endpoints.format(old.local()) + ")");

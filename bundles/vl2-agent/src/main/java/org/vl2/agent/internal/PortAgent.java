@@ -1,6 +1,7 @@
 package org.vl2.agent.internal;
 
 import java.net.InetAddress;
+import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -80,7 +81,7 @@ import org.vl2.tap.TapFactory;
 
 @Component(service = AgentService.class, configurationPid = AgentConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = AgentConfig.Config.class)
+@Designate(ocd = AgentConfig.Config.class, factory = true)
 public final class PortAgent implements AgentService {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortAgent.class);
@@ -89,64 +90,103 @@ public final class PortAgent implements AgentService {
      * launchers route this logger to a file and stop on it (docs/operating.md).
      */
     static final Logger FATAL = LoggerFactory.getLogger("org.vl2.fatal");
+    /** What a factory instance whose configuration names no TAP device gets: the kernel numbers it. */
+    static final String FACTORY_TAP_NAME = "vl2tap%d";
 
     private final AgentConfig.Settings settings;
     private final Timing timing;
-    private final Lifecycle life = new Lifecycle();
+    private final Lifecycle life;
     private final TapPort tap;
     private final LinkKeeper links;
     /** vl2 mode; null in raw and vxlan modes. */
     private final Vl2Session session;
+    /** What this instance holds among the process's instances (TAP name, VXLAN port). */
+    private final AgentInstances.Claim claim;
     /** Status, counters and threads of this agent (tests read them here). */
     final Diagnostics diagnostics;
 
+    /**
+     * One instance per configuration: the plain {@code org.vl2.agent} (one network, as before factory
+     * configurations), or each factory configuration {@code org.vl2.agent~NAME} (etc/org.vl2.agent-NAME.cfg), whose
+     * NAME tags its log lines and threads. A factory instance without tap.name gets {@value #FACTORY_TAP_NAME}.
+     */
     @Activate
-    public PortAgent(@Reference TapFactory tapFactory, AgentConfig.Config config) {
+    public PortAgent(@Reference TapFactory tapFactory, @Reference AgentInstances instances, AgentConfig.Config config,
+                     Map<String, Object> properties) {
+        this(tapFactory, instances, instanceName(properties),
+                properties.get("service.factoryPid") != null && properties.get("tap.name") == null, config,
+                InetAddress::getByName, Timing.DEFAULT);
+    }
+
+    /** The instance of a plain configuration, alone in its process. */
+    public PortAgent(TapFactory tapFactory, AgentConfig.Config config) {
         this(tapFactory, config, InetAddress::getByName, Timing.DEFAULT);
     }
 
     PortAgent(TapFactory tapFactory, AgentConfig.Config config, SwitchAddress.Resolver resolver, Timing timing) {
+        this(tapFactory, new AgentInstances(), "", false, config, resolver, timing);
+    }
+
+    PortAgent(TapFactory tapFactory, AgentInstances instances, String instance, boolean numberedTap,
+              AgentConfig.Config config, SwitchAddress.Resolver resolver, Timing timing) {
+        this.life = new Lifecycle(instance);
+        String tag = life.tag;
+        AgentConfig.Settings valid;
         try {
-            this.settings = AgentConfig.validate(config);
+            valid = AgentConfig.validate(config);
         } catch (IllegalArgumentException e) {
-            FATAL.error("{}; the port agent does not start until this is fixed", e.getMessage());
+            FATAL.error("{}{}; the port agent does not start until this is fixed", tag, e.getMessage());
             throw e;
         }
+        this.settings = numberedTap ? valid.withTapName(FACTORY_TAP_NAME) : valid;
         this.timing = timing;
         boolean vl2 = settings.vl2();
         boolean encrypted = settings.encrypted();
         if (!settings.vxlan() && config.vni() != 0) {
-            LOG.info("Port agent: vni {} ignored in {} mode (it is for mode vxlan)", config.vni(), settings.mode());
+            LOG.info("{}Port agent: vni {} ignored in {} mode (it is for mode vxlan)", tag, config.vni(),
+                    settings.mode());
         }
         if (encrypted && settings.switchKey() == null && !settings.trustOnFirstUse()) {
-            FATAL.error(AgentConfig.NO_SWITCH_KEY);
+            FATAL.error("{}{}", tag, AgentConfig.NO_SWITCH_KEY);
             throw new IllegalStateException(AgentConfig.NO_SWITCH_KEY);
         }
         if (settings.switchKey() != null && config.trust_on_first_use()) {
-            LOG.info("Port agent: trust.on.first.use ignored: switch.key pins the switch's key");
+            LOG.info("{}Port agent: trust.on.first.use ignored: switch.key pins the switch's key", tag);
         }
         if (!encrypted && config.switch_key() != null && !config.switch_key().isBlank()) {
-            LOG.info("Port agent: switch.key ignored ({})", vl2 ? "encryption is off" : settings.mode() + " mode is"
-                    + " plaintext");
+            LOG.info("{}Port agent: switch.key ignored ({})", tag, vl2 ? "encryption is off" : settings.mode()
+                    + " mode is plaintext");
+        }
+        try {
+            this.claim = instances.claim(instance, settings);
+        } catch (IllegalStateException e) {
+            FATAL.error("{}{}", tag, e.getMessage());
+            throw e;
         }
         SwitchTrust trust = null;
         int maxFrame = 0;
-        if (vl2) {
-            trust = SwitchTrust.load(settings);
-            maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD
-                    : encrypted ? AgentConfig.MAX_SEALED_FRAME : AgentConfig.MAX_VL2_FRAME;
-        } else if (!settings.vxlan() && settings.network() != Networks.DEFAULT) {
-            LOG.info("Port agent: network {} ignored in raw mode (raw ports are in the default network)",
-                    Networks.format(settings.network()));
-        }
+        TapPort tapPort = null;
         try {
-            this.tap = new TapPort(tapFactory, settings.tap(), life);
+            if (vl2) {
+                trust = SwitchTrust.load(settings, tag, instances);
+                maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD
+                        : encrypted ? AgentConfig.MAX_SEALED_FRAME : AgentConfig.MAX_VL2_FRAME;
+            } else if (!settings.vxlan() && settings.network() != Networks.DEFAULT) {
+                LOG.info("{}Port agent: network {} ignored in raw mode (raw ports are in the default network)", tag,
+                        Networks.format(settings.network()));
+            }
+            tapPort = new TapPort(tapFactory, settings.tap(), life);
         } catch (TapException e) {
+            claim.release();
             // The user-facing message of the standalone agent: the cause and the fix, in one line.
             String message = "Port agent not started: " + e.getMessage();
-            FATAL.error(message);
+            FATAL.error("{}{}", tag, message);
             throw new IllegalStateException(message, e);
+        } catch (RuntimeException e) {
+            claim.release();
+            throw e;
         }
+        this.tap = tapPort;
         Counters counters = new Counters();
         LinkKeeper links = null;
         Vl2Session session = null;
@@ -171,11 +211,11 @@ public final class PortAgent implements AgentService {
                 session.startJoin(System.currentTimeMillis(), null);
             }
             life.start(new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(), room,
-                    offload), "vl2-agent-tap-rx");
+                    offload), "tap-rx");
             life.start(new SwitchToTap(tap, links, codec, counters, life, timing.tickMillis(), room, offload),
-                    "vl2-agent-udp-rx");
+                    "udp-rx");
             life.start(new ControlLoop(life, timing, links, session, counters,
-                    codec.keepalive(tap.device().mac().toBytes()), settings.keepaliveMillis()), "vl2-agent-control");
+                    codec.keepalive(tap.device().mac().toBytes()), settings.keepaliveMillis()), "control");
             life.markStarted();
         } catch (RuntimeException | Error e) {
             this.links = links;
@@ -187,7 +227,7 @@ public final class PortAgent implements AgentService {
         this.links = links;
         this.session = session;
         this.diagnostics = new Diagnostics(settings, life, counters, tap, links, session);
-        String up = "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
+        String up = tag + "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
                 + (vl2 ? ": joining" : "");
         if (links.link() != null) {
             LOG.info(up);
@@ -205,8 +245,8 @@ public final class PortAgent implements AgentService {
     void deactivate() {
         shutdown();
         Counters c = diagnostics.counters();
-        LOG.info("Port agent down: TAP {} removed, switch {} (frames to the switch: {}, from it: {}, dropped: {})",
-                tap.device().name(), settings.switchAddress(), c.tapRxFrames.get(), c.tapTxFrames.get(),
+        LOG.info("{}Port agent down: TAP {} removed, switch {} (frames to the switch: {}, from it: {}, dropped: {})",
+                life.tag, tap.device().name(), settings.switchAddress(), c.tapRxFrames.get(), c.tapTxFrames.get(),
                 c.drops.get());
     }
 
@@ -224,14 +264,29 @@ public final class PortAgent implements AgentService {
         leaveAndClose(l);
         tap.close(); // wakes the send pump (read returns -1) and deletes the interface
         life.joinThreads(timing.joinMillis());
+        claim.release();
         life.markStopped();
+    }
+
+    /**
+     * The instance's name: a factory configuration's NAME ({@code org.vl2.agent~NAME}, as Karaf names the
+     * configuration of etc/org.vl2.agent-NAME.cfg), or its whole PID if it has none; empty for the plain
+     * configuration.
+     */
+    static String instanceName(Map<String, Object> properties) {
+        if (properties.get("service.factoryPid") == null) {
+            return "";
+        }
+        String pid = String.valueOf(properties.get("service.pid"));
+        int tilde = pid.indexOf('~');
+        return tilde >= 0 ? pid.substring(tilde + 1) : pid;
     }
 
     /** Stops the data path for good (FAILED): the reason goes into the status and onto {@code log}. */
     private void halt(String message, Logger log) {
         life.fail(message);
         leaveAndClose(links.stop()); // stops the receive pump; the send pump stops at its next frame or at stop
-        log.error("Port agent: {}", message);
+        log.error("{}Port agent: {}", life.tag, message);
     }
 
     private void leaveAndClose(Link l) {

@@ -30,6 +30,10 @@ final class SwitchTrust {
 
     private final Identity identity;
     private final String switchAddress;
+    /** The instance's log prefix ({@link Lifecycle#tag}). */
+    private final String tag;
+    /** The files this trust reads and writes are shared by the process's agent instances: written under this. */
+    private final AgentInstances instances;
     /** Trust on first use: the file of pinned switch keys; null otherwise. */
     private final Path knownSwitches;
     /**
@@ -41,47 +45,52 @@ final class SwitchTrust {
     private byte[] mismatchSaid;
     private String mismatch;
 
-    private SwitchTrust(Identity identity, String switchAddress, Path knownSwitches, byte[] switchKey) {
+    private SwitchTrust(Identity identity, String switchAddress, Path knownSwitches, byte[] switchKey, String tag,
+                        AgentInstances instances) {
         this.identity = identity;
         this.switchAddress = switchAddress;
+        this.tag = tag;
+        this.instances = instances;
         this.knownSwitches = knownSwitches;
         this.switchKey = switchKey;
     }
 
     /**
-     * Loads (or creates) the identity and, with trust on first use, the pinned key.
+     * Loads (or creates) the identity and, with trust on first use, the pinned key. The process's instances share
+     * the identity file (one member identity per process, as a ZeroTier node has) unless identity.file says otherwise:
+     * whichever starts first creates it, under {@link AgentInstances#files}, and the others read it.
      *
      * @throws IllegalStateException {@code Port agent not started: ...}, logged on {@link PortAgent#FATAL}
      */
-    static SwitchTrust load(AgentConfig.Settings settings) {
+    static SwitchTrust load(AgentConfig.Settings settings, String tag, AgentInstances instances) {
         Path file = MemberIdentity.resolve(settings.identityFile(), System.getProperty(MemberIdentity.KARAF_DATA));
         Identity identity;
-        try {
-            identity = MemberIdentity.loadOrCreate(file);
-        } catch (IllegalStateException e) {
-            throw notStarted(e);
-        }
         String address = settings.switchAddress().toString();
-        if (!settings.trustOnFirstUse()) {
-            return new SwitchTrust(identity, address, null, settings.switchKey());
+        Path known = settings.trustOnFirstUse() ? KnownSwitches.beside(file) : null;
+        byte[] key = null;
+        synchronized (instances.files) {
+            try {
+                identity = MemberIdentity.loadOrCreate(file);
+                if (known != null) {
+                    key = KnownSwitches.lookup(known, address);
+                }
+            } catch (IllegalStateException e) {
+                throw notStarted(e, tag);
+            }
         }
-        Path known = KnownSwitches.beside(file);
-        byte[] key;
-        try {
-            key = KnownSwitches.lookup(known, address);
-        } catch (IllegalStateException e) {
-            throw notStarted(e);
+        if (known == null) {
+            return new SwitchTrust(identity, address, null, settings.switchKey(), tag, instances);
         }
         if (key != null) {
-            LOG.info("Port agent: switch {} has key {}, pinned on first use in {}", address,
+            LOG.info("{}Port agent: switch {} has key {}, pinned on first use in {}", tag, address,
                     Identity.fingerprint(key), known);
         }
-        return new SwitchTrust(identity, address, known, key);
+        return new SwitchTrust(identity, address, known, key, tag, instances);
     }
 
-    private static IllegalStateException notStarted(IllegalStateException e) {
+    private static IllegalStateException notStarted(IllegalStateException e, String tag) {
         String message = "Port agent not started: " + e.getMessage();
-        PortAgent.FATAL.error(message);
+        PortAgent.FATAL.error("{}{}", tag, message);
         return new IllegalStateException(message, e);
     }
 
@@ -121,12 +130,14 @@ final class SwitchTrust {
             if (!joining || knownSwitches == null) {
                 return Outcome.NONE;
             }
-            KnownSwitches.remember(knownSwitches, switchAddress, key);
+            synchronized (instances.files) { // another instance may pin its switch at the same moment
+                KnownSwitches.remember(knownSwitches, switchAddress, key);
+            }
             switchKey = key;
-            LOG.warn("Port agent: trusting switch {} with public key {} on first use, NOT verified: an attacker on"
+            LOG.warn("{}Port agent: trusting switch {} with public key {} on first use, NOT verified: an attacker on"
                     + " the path at this moment could have answered with its own key. Compare it with the switch's"
                     + " log ('Switch public key ...') or vl2:members. Pinned in {}: later starts refuse any other"
-                    + " key", switchAddress, Identity.fingerprint(key), knownSwitches);
+                    + " key", tag, switchAddress, Identity.fingerprint(key), knownSwitches);
             return Outcome.PINNED;
         }
         if (Arrays.equals(pinned, key) || Arrays.equals(mismatchSaid, key)) {

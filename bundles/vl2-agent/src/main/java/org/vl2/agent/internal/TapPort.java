@@ -77,11 +77,12 @@ final class TapPort {
             if (w.mtu() >= TapSettings.MIN_MTU && w.mtu() <= maxMtu) {
                 mtu = w.mtu();
             } else {
-                LOG.warn("Port agent: ignoring the network MTU {} from the switch (allowed: {}..{}), keeping {}",
+                LOG.warn("{}Port agent: ignoring the network MTU {} from the switch (allowed: {}..{}), keeping {}",
+                        life.tag,
                         w.mtu(), TapSettings.MIN_MTU, maxMtu, mtu);
             }
         } else if (first && w.mtu() != 0 && w.mtu() != mtu) {
-            LOG.info("Port agent: mtu {} is configured; the network's MTU is {}", mtu, w.mtu());
+            LOG.info("{}Port agent: mtu {} is configured; the network's MTU is {}", life.tag, mtu, w.mtu());
         }
         Cidr ipv4 = configured.ipv4();
         if (ipv4 == null && w.ipv4() != null) {
@@ -92,7 +93,7 @@ final class TapPort {
             ipv6 = cidr(w.ipv6(), w.ipv6Prefix());
         }
         if (ipv6 != null && mtu < TapSettings.IPV6_MIN_MTU) {
-            LOG.warn("Port agent: no IPv6 address {} on the TAP device: its MTU {} is below {}", ipv6, mtu,
+            LOG.warn("{}Port agent: no IPv6 address {} on the TAP device: its MTU {} is below {}", life.tag, ipv6, mtu,
                     TapSettings.IPV6_MIN_MTU);
             ipv6 = null;
         }
@@ -118,11 +119,12 @@ final class TapPort {
     }
 
     /** An address the kernel can take, or null (with a WARN) for one it cannot. */
-    private static Cidr cidr(InetAddress address, int prefix) {
+    private Cidr cidr(InetAddress address, int prefix) {
         try {
             return Cidr.of(address, prefix);
         } catch (IllegalArgumentException e) {
-            LOG.warn("Port agent: ignoring the address {}/{} from the switch: {}", Endpoints.format(address), prefix,
+            LOG.warn("{}Port agent: ignoring the address {}/{} from the switch: {}", life.tag,
+                    Endpoints.format(address), prefix,
                     e.getMessage());
             return null;
         }

@@ -190,12 +190,12 @@ final class Vl2Session implements ControlMessage.Handler {
             }
             wakeAt = life.running() ? timers.tick(System.currentTimeMillis()) : Long.MAX_VALUE;
         } catch (RuntimeException e) {
-            LOG.warn("Port agent: unexpected error, carrying on", e); // never lose the control thread
+            LOG.warn("{}Port agent: unexpected error, carrying on", life.tag, e); // never lose the control thread
             wakeAt = now + timing.tickMillis();
         }
         String jp = joinProblem;
         if (life.running() && jp != null && !jp.equals(loggedJoinProblem)) {
-            LOG.warn("Port agent: {}", jp);
+            LOG.warn("{}Port agent: {}", life.tag, jp);
             counters.joinProblemsLogged.incrementAndGet();
         }
         loggedJoinProblem = jp;
@@ -322,7 +322,7 @@ final class Vl2Session implements ControlMessage.Handler {
             joinProblem = null;
         } else if (outcome == SwitchTrust.Outcome.MISMATCH) {
             joinProblem = trust.mismatch();
-            LOG.error("Port agent: {}", joinProblem);
+            LOG.error("{}Port agent: {}", life.tag, joinProblem);
         }
     }
 
@@ -389,7 +389,8 @@ final class Vl2Session implements ControlMessage.Handler {
             return;
         }
         if (round.cookie(c)) {
-            LOG.info("Port agent: the switch is under a handshake flood and asked for a cookie: retrying with it");
+            LOG.info("{}Port agent: the switch is under a handshake flood and asked for a cookie: retrying with it",
+                    life.tag);
         }
         counters.cookieReplies.incrementAndGet();
         if (joining) {
@@ -453,15 +454,16 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
                 || change != null)) {
-            LOG.info("Port agent joined network {} as port {} (member {}, {}): {}, MTU {}, keepalive {}{}",
+            LOG.info("{}Port agent joined network {} as port {} (member {}, {}): {}, MTU {}, keepalive {}{}", life.tag,
                     Networks.format(settings.network()), Integer.toUnsignedString(s.port()),
                     MemberIdentity.format(send.member()), keys != null ? AgentConfig.ENCRYPTED : AgentConfig.PLAINTEXT,
                     assigned.isEmpty() ? "no address from the switch" : String.join(", ", assigned),
                     tap.device().mtu(), Lifecycle.duration(keepaliveMillis), change == null ? "" : "; TAP " + change);
         } else if (wasRekey) {
-            LOG.debug("Port agent: new session keys for port {} (rekey)", Integer.toUnsignedString(s.port()));
+            LOG.debug("{}Port agent: new session keys for port {} (rekey)", life.tag,
+                    Integer.toUnsignedString(s.port()));
         } else if (wasJoining) {
-            LOG.info("Port agent re-joined network {} as port {}", Networks.format(settings.network()),
+            LOG.info("{}Port agent re-joined network {} as port {}", life.tag, Networks.format(settings.network()),
                     Integer.toUnsignedString(s.port()));
         }
     }
@@ -507,12 +509,12 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         lastUnknownPortRejoin = now;
         if (s.keys() != null) {
-            LOG.info("Port agent: the switch does not know the session of port {} (it restarted, expired the"
-                    + " port, or no longer authorizes this member): new handshake",
+            LOG.info("{}Port agent: the switch does not know the session of port {} (it restarted, expired the"
+                    + " port, or no longer authorizes this member): new handshake", life.tag,
                     Integer.toUnsignedString(s.port()));
         } else {
-            LOG.info("Port agent: the switch does not know port {} (it restarted, or expired the port):"
-                    + " re-joining", Integer.toUnsignedString(s.port()));
+            LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
+                    + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
         }
         startJoin(now, null);
     }

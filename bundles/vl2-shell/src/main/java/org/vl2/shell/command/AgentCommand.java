@@ -5,28 +5,34 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
+import org.vl2.api.Networks;
 
 /**
- * {@code vl2:agent}: the port agent's TAP device, switch, state and counters, whether its traffic is encrypted, in
- * vl2 mode its network, member id and public key, port, assigned addresses, the switch's pinned key and round trip
- * time, in vxlan mode its VNI. The agent service exists only where an agent is configured, so this command exists
- * only there too.
+ * {@code vl2:agent}: every port agent instance of this process (one per network it is in: a table each, sorted by
+ * network and TAP name, a blank line between them; {@code --network} shows one), with its TAP device, switch, state
+ * and counters, whether its traffic is encrypted, in vl2 mode its network, member id and public key, port, assigned
+ * addresses, the switch's pinned key and round trip time, in vxlan mode its VNI. The agent service exists only where
+ * an agent is configured; elsewhere the command says so.
  */
 @Service
-@Command(scope = "vl2", name = "agent", description = "Shows the port agent: its TAP device, the switch it"
-        + " connects to (in vl2 mode: network, member, public key, port, assigned addresses, the switch's key, round"
-        + " trip time; in vxlan mode: the VNI), whether it is encrypted, its state and its frame counters.")
+@Command(scope = "vl2", name = "agent", description = "Shows the port agent, a table per network it is in: its"
+        + " TAP device, the switch it connects to (in vl2 mode: network, member, public key, port, assigned"
+        + " addresses, the switch's key, round trip time; in vxlan mode: the VNI), whether it is encrypted, its state"
+        + " and its frame counters.")
 public class AgentCommand implements Action {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
@@ -38,7 +44,12 @@ public class AgentCommand implements Action {
     static final String PLAINTEXT = "plaintext";
 
     @Reference(optional = true) // see Services
-    AgentService agent;
+    List<AgentService> agents;
+
+    @Option(name = "-n", aliases = "--network",
+            description = "Only the instance in this network (up to 16 hex digits)")
+    @Completion(AgentNetworkCompleter.class)
+    String network;
 
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
     boolean noFormat;
@@ -48,18 +59,53 @@ public class AgentCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        Services.require(agent, Services.NO_AGENT);
-        execute(System.out, Instant.now());
+        Services.require(agents == null || agents.isEmpty() ? null : agents, Services.NO_AGENT);
+        List<AgentStatus> all = sorted(agents);
+        if (network != null) {
+            String n = Networks.format(Args.network(network));
+            all.removeIf(s -> !n.equals(s.network()));
+            if (all.isEmpty()) {
+                throw Args.error("no port agent of this process is in network " + n + " (see vl2:agent)");
+            }
+        }
+        print(all, System.out, Instant.now());
         return null;
     }
 
     void execute(PrintStream out, Instant now) {
-        AgentStatus s = agent.status();
+        print(sorted(agents), out, now);
+    }
+
+    /**
+     * One instance: its table, or its JSON object, as always. Several: the tables one after the other (a blank
+     * line between them), or a JSON array of the objects.
+     */
+    private void print(List<AgentStatus> all, PrintStream out, Instant now) {
         if (json) {
-            out.println(json(s, now));
-        } else {
-            render(s, now, out, !noFormat);
+            if (all.size() == 1) {
+                out.println(json(all.get(0), now));
+            } else {
+                out.println(all.stream().map(s -> json(s, now)).collect(Collectors.joining(",", "[", "]")));
+            }
+            return;
         }
+        for (int i = 0; i < all.size(); i++) {
+            if (i > 0) {
+                out.println();
+            }
+            render(all.get(i), now, out, !noFormat);
+        }
+    }
+
+    /** The instances' statuses by network, then TAP name (raw mode, without a network, first). */
+    static List<AgentStatus> sorted(List<AgentService> agents) {
+        List<AgentStatus> all = new ArrayList<>();
+        for (AgentService a : agents) {
+            all.add(a.status());
+        }
+        all.sort(Comparator.comparing((AgentStatus s) -> s.network() == null ? "" : s.network())
+                .thenComparing(s -> s.tapName() == null ? "" : s.tapName()));
+        return all;
     }
 
     /**

@@ -11,7 +11,8 @@ final class Services {
     static final String NO_SWITCH = "no vl2 switch runs in this instance (this command needs the feature"
             + " vl2-switch; a port agent has vl2:agent)";
     static final String NO_AGENT = "no port agent runs in this instance: it needs the feature vl2-agent and the"
-            + " configuration org.vl2.agent (etc/org.vl2.agent.cfg, at least switch.address = HOST:PORT); if both"
+            + " configuration org.vl2.agent (etc/org.vl2.agent.cfg, or one etc/org.vl2.agent-NAME.cfg per network, at"
+            + " least switch.address = HOST:PORT); if both"
             + " are there, the log says why it did not start";
 
     private Services() {

@@ -59,7 +59,7 @@ class AgentCommandTest {
     @BeforeEach
     void setUp() {
         agent.status = RUNNING;
-        command.agent = agent;
+        command.agents = List.of(agent);
     }
 
     @Test
