@@ -3,7 +3,7 @@
 #
 #   bench/switch-frame-rate.sh [--ports "2 16 256"] [--sizes "64 1514"] [--seconds 5] [--warmup 1]
 #                              [--senders 1] [--rate 0] [--jfr 16x64] [--pin] [--io-batch 64] [--loadgen-batch 32]
-#                              [--no-offload] [--keep] [--rebuild]
+#                              [--no-offload] [--dist FILE] [--keep] [--rebuild]
 #
 # Builds vl2 if needed (mvn -B -q -DskipTests install, when the distribution or the LoadGen jar is missing;
 # --rebuild forces it), unpacks the distribution into a temporary directory, starts the switch (bin/karaf
@@ -15,6 +15,7 @@
 # --io-batch N sets the switch's io.batch (datagrams per recvmmsg/sendmmsg; 0: one system call per datagram),
 # --loadgen-batch N LoadGen's --batch (frames per system call; 0: one each, as the switch's NIO path).
 # --no-offload turns UDP GSO/GRO off in both (io.offload = false, LoadGen --offload false).
+# --dist FILE runs that distribution (e.g. one built elsewhere for an A/B run) instead of karaf-assembly/target's.
 # The switch is stopped and the directory removed at the end (also on failure or Ctrl-C); results, logs and
 # recordings stay in bench/target/frame-rate-<time>/.
 #
@@ -35,8 +36,9 @@ PIN=false
 IO_BATCH=""
 LOADGEN_BATCH=32
 OFFLOAD=true
+DIST_ARG=""
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --ports) PORTS_LIST=$2; shift 2 ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --io-batch) IO_BATCH=$2; shift 2 ;;
     --loadgen-batch) LOADGEN_BATCH=$2; shift 2 ;;
     --no-offload) OFFLOAD=false; shift ;;
+    --dist) DIST_ARG=$2; shift 2 ;;
     --rebuild) REBUILD=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "switch-frame-rate: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -73,11 +76,15 @@ JFR=${JAVA_HOME:+$JAVA_HOME/bin/}jfr
 
 # --- build if needed ---------------------------------------------------------------------------------------
 LOADGEN=$ROOT/bench/loadgen/target/vl2-bench-loadgen.jar
-DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
+DIST=${DIST_ARG:-$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)}
 if $REBUILD || [ -z "$DIST" ] || [ ! -f "$LOADGEN" ] || [ ! -d "$ROOT/bench/loadgen/target/lib" ]; then
   say "Building vl2: mvn -B -q -DskipTests install"
   (cd "$ROOT" && mvn -B -q -DskipTests install)
   DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz | head -1)
+fi
+if [ -n "$DIST_ARG" ]; then
+  [ -f "$DIST_ARG" ] || fail "no distribution at $DIST_ARG"
+  DIST=$DIST_ARG
 fi
 
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -326,6 +333,7 @@ STATS=$(switch_stats)
   echo "LoadGen: ${SECONDS_EACH} s per run after ${WARMUP} s warm-up, $SENDERS sender thread(s), rate $([ "$RATE" = 0 ] && echo max || echo "$RATE frames/s"), --batch $LOADGEN_BATCH;"
   echo "switch: io.batch ${IO_BATCH:-default (64)}, io.offload $OFFLOAD (LoadGen --offload $OFFLOAD);"
   $PIN && echo "Pinned: switch JVM on CPU 0, LoadGen on CPUs $LOADGEN_CPUS."
+  echo "Distribution: $(basename "$DIST"), sha256 $(sha256sum "$DIST" | cut -c1-12)."
   echo "switch: UDP on 127.0.0.1, SO_RCVBUF/SO_SNDBUF $BUFFER asked (kernel caps at $RMEM_MAX/$WMEM_MAX), boot to listening ${BOOT_SECONDS} s."
   echo
   echo "| ports | frame B | offered fr/s | forwarded fr/s | fwd Mbit/s | loss % | lost before switch | lost in switch | lost after switch | flooded (unknown dst) | switch CPU cores | loadgen CPU cores | switch RSS MiB |"
