@@ -160,7 +160,12 @@ LOADGEN_CPUS=""
 if $PIN; then
   command -v taskset >/dev/null || fail "--pin needs taskset (util-linux)"
   [ "$(nproc)" -ge 2 ] || fail "--pin needs at least 2 CPUs"
-  taskset -a -p -c 0 "$SWITCH_PID" >/dev/null
+  # -a walks the JVM's threads; one that ends meanwhile fails the walk, so try again (new threads inherit it)
+  for try in 1 2 3 4 5; do
+    taskset -a -p -c 0 "$SWITCH_PID" >/dev/null 2>&1 && break
+    [ "$try" = 5 ] && fail "cannot pin the switch JVM (taskset -a -p -c 0 $SWITCH_PID)"
+    sleep 0.2
+  done
   LOADGEN_CPUS=1-$(($(nproc) - 1))
   echo "pinned: switch JVM on CPU 0, LoadGen on CPUs $LOADGEN_CPUS" >&2
 fi
