@@ -12,7 +12,7 @@ import org.vl2.protocol.Wire;
 /**
  * vl2 mode encrypted (docs/crypto.md): each frame sealed in place with ChaCha20-Poly1305 behind a
  * {@link SealedHeader} (the switch's session index, the counter) and followed by the tag. From the switch only
- * sealed FRAMEs and KEEPALIVE-ACKs that open under this agent's session index (current keys, or the previous ones
+ * sealed FRAMEs and KEEPALIVE-ACKs that open under this agent's session index (current keys, or the replaced ones
  * until they expire) are taken, plus the handshake answers and ERRORs for the control thread; anything else,
  * plaintext WELCOMEs included (the WELCOME comes inside the RESPONSE), is a counted drop.
  */
@@ -93,8 +93,11 @@ final class SealedCodec extends Vl2Framing {
         if (keys == null || keys.localIndex() != receiver) {
             keys = session.previousKeys();
             if (keys == null || keys.localIndex() != receiver) {
-                counters.foreign(); // keys this agent no longer (or never) had
-                return -1;
+                keys = session.olderKeys();
+                if (keys == null || keys.localIndex() != receiver) {
+                    counters.foreign(); // keys this agent no longer (or never) had
+                    return -1;
+                }
             }
         }
         int length;

@@ -86,11 +86,11 @@ final class Vl2Messages {
     /**
      * Sends a JOIN with a fresh nonce; encrypted, inside a new handshake (new index, ephemeral key and timestamp: the
      * switch answers an initiation only once), whose RESPONSE any later round of this one may still complete.
-     * {@code current} and {@code previous} are the keys whose indices a new handshake must not reuse.
+     * {@code inUse} are the keys (current and replaced ones) whose indices a new handshake must not reuse.
      *
      * @throws IllegalArgumentException if the switch's key cannot be used (the agent stops)
      */
-    boolean join(Session current, Session previous) {
+    boolean join(Session... inUse) {
         long nonce = random.nextLong();
         int slot = round.add(nonce);
         Cidr v4 = settings.tap().ipv4();
@@ -103,7 +103,7 @@ final class Vl2Messages {
         if (encrypted) {
             byte[] payload = new byte[message.remaining()]; // the whole 64-byte JOIN
             message.get(payload);
-            Initiator handshake = Initiator.create(trust.identity(), trust.switchKey(), newIndex(current, previous),
+            Initiator handshake = Initiator.create(trust.identity(), trust.switchKey(), newIndex(inUse),
                     payload, round.freshCookie());
             round.handshake(slot, handshake);
             message = ByteBuffer.wrap(handshake.initiation());
@@ -116,14 +116,16 @@ final class Vl2Messages {
     }
 
     /**
-     * Encrypted: a random non-zero session index, unlike the current and previous keys' and the round's others, so
+     * Encrypted: a random non-zero session index, unlike the keys' in use and the round's others, so
      * that the receive path tells them apart by the index alone.
      */
-    private int newIndex(Session current, Session previous) {
+    private int newIndex(Session... inUse) {
         while (true) {
             int index = random.nextInt();
-            boolean taken = index == 0 || current != null && current.localIndex() == index
-                    || previous != null && previous.localIndex() == index || round.usesIndex(index);
+            boolean taken = index == 0 || round.usesIndex(index);
+            for (Session s : inUse) {
+                taken |= s != null && s.localIndex() == index;
+            }
             if (!taken) {
                 return index;
             }

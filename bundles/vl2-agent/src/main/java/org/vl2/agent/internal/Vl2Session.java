@@ -71,6 +71,13 @@ final class Vl2Session implements ControlMessage.Handler {
      * expire, because the switch sends with them until it has opened a message under the new ones; null if none.
      */
     private volatile Session previous;
+    /**
+     * Encrypted: the keys {@link #previous} replaced, accepted for receiving until they expire too. When both
+     * handshakes of one round are answered, the switch keeps only the newer one pending and goes on sealing with its
+     * current keys (or with the first answer's, had it already opened a message under them) until it opens one under
+     * the newer keys: the agent cannot know which, so it keeps both replaced sets rather than drop the older one.
+     */
+    private volatile Session older;
     /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
     private volatile String joinProblem;
     /**
@@ -120,6 +127,10 @@ final class Vl2Session implements ControlMessage.Handler {
 
     Session previousKeys() {
         return previous;
+    }
+
+    Session olderKeys() {
+        return older;
     }
 
     String joinProblem() {
@@ -222,7 +233,11 @@ final class Vl2Session implements ControlMessage.Handler {
 
     /** Timers: the old keys expired: the switch cannot send with them any more either. */
     void expirePrevious(long nanos) {
-        Session old = previous;
+        Session old = older;
+        if (old != null && old.isExpired(nanos)) {
+            older = null;
+        }
+        old = previous;
         if (old != null && old.isExpired(nanos)) {
             previous = null;
         }
@@ -271,7 +286,7 @@ final class Vl2Session implements ControlMessage.Handler {
     private boolean sendJoin() {
         Joined s = joined;
         try {
-            return send.join(s == null ? null : s.keys(), previous);
+            return send.join(s == null ? null : s.keys(), previous, older);
         } catch (IllegalArgumentException e) {
             fatal("switch.key " + Identity.fingerprint(trust.switchKey()) + " cannot be used (" + e.getMessage()
                     + "): set switch.key to the switch's public key (the switch logs it at start: 'Switch public"
@@ -430,7 +445,10 @@ final class Vl2Session implements ControlMessage.Handler {
                 keys);
         if (keys != null) {
             // the switch sends with the old keys until it has opened a message under the new ones
-            previous = old == null ? null : old.keys();
+            if (old != null && old.keys() != null) {
+                older = previous;
+                previous = old.keys();
+            }
             counters.handshakes.incrementAndGet();
         }
         joined = s; // frames flow with the new token (keys) from here on

@@ -734,6 +734,37 @@ class PortAgentEncryptedTest extends AgentTestBase {
     }
 
     @Test
+    void whenTheSwitchAnsweredTwoHandshakesOfARekeyFramesUnderTheKeysBeforeStillOpen() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        // a rekey at 4 s, keys valid for a minute; retries every 2 s, so the second answer of the round is in its
+        // grace (3 retries) however slowly the test goes, and the next rekey is 4 s after the later keys
+        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(4_000), Duration.ofMillis(60_000));
+        sw.limits = limits;
+        PortAgent agent = joined(agent(config(sw),
+                new Timing(100, 300, 500, 20, 2_000, 2_000, 600, 200, 100).withSessionLimits(limits)));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        Session before = port.confirmed();
+        long handshakes = counters(agent).handshakes.get();
+        int held = sw.held.size();
+        sw.holdResponses = true; // the rekey's answers wait: the agent retries, so the switch answers two handshakes
+        assertTrue(await(WAIT + 6_000, () -> sw.held.size() >= held + 2), "no rekey, or no retry of it");
+        TestSwitch.Datagram first = sw.held.get(held);
+        TestSwitch.Datagram second = sw.held.get(held + 1);
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, first.source());
+
+        sw.sendRaw(to, first.data());
+        assertTrue(await(WAIT, () -> counters(agent).handshakes.get() == handshakes + 1));
+        sw.sendRaw(to, second.data()); // the switch keeps only this one pending, and seals with the old keys
+        assertTrue(await(WAIT, () -> counters(agent).handshakes.get() == handshakes + 2));
+
+        // until it opens a message under the newest keys, the switch still seals with the keys before the rekey
+        sw.sendRaw(port, TestSwitch.seal(before, Wire.FRAME, frame(73, 1)));
+        assertEquals(73, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length,
+                "the keys before the rekey still open after both answers of the round");
+    }
+
+    @Test
     void framesUnderTheKeysBeforeARekeyStillOpenUntilTheyExpire() throws Exception {
         TestSwitch sw = encryptedSwitch();
         // a rekey at 3 s, the keys expire at 4.5 s, the next rekey comes at 6 s: 1.5 s for the test's steps between
