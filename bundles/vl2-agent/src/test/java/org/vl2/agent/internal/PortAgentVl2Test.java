@@ -382,6 +382,11 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void trafficBothWaysNeedsNoKeepalivesButOneWayTrafficDoes() throws Exception {
         TestSwitch sw = vl2Switch();
+        // 1 s intervals (10 protocol seconds of 100 ms), not the class's 200 ms: the one-way phase hears nothing
+        // but keepalive ACKs, and 3 intervals without one (a loaded machine delays them) would make the agent
+        // re-join and drop a frame the test waits for
+        long interval = 1_000;
+        sw.keepaliveSeconds = 10;
         PortAgent agent = joined(config(sw));
         FakeTap tap = factory.last;
         TestSwitch.Session port = sw.sessionOf(member());
@@ -389,8 +394,8 @@ class PortAgentVl2Test extends AgentTestBase {
         // 5 intervals of frames both ways, one round trip at a time: a keepalive only when nothing went one way for
         // an interval, which round trips of a few milliseconds never leave; one may have been under way already
         long keepalives = counters(agent).keepalives.get();
-        RoundTrips trips = new RoundTrips(INTERVAL);
-        for (int i = 0; trips.elapsedMillis() < 5 * INTERVAL; i++) {
+        RoundTrips trips = new RoundTrips(interval);
+        for (int i = 0; trips.elapsedMillis() < 5 * interval; i++) {
             trips.starting();
             tap.fromKernel.add(frame(60, i));
             assertNotNull(sw.frames.poll(WAIT, TimeUnit.MILLISECONDS));
