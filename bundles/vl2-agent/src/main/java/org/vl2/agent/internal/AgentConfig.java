@@ -66,7 +66,7 @@ final class AgentConfig {
     /** How the status and the log name the encryption of sealed messages. */
     static final String ENCRYPTED = "encrypted (ChaCha20-Poly1305)";
     static final String PLAINTEXT = "plaintext";
-    /** What an agent without switch.key logs (and the launcher's FATAL_PATTERN catches) when encryption is on. */
+    /** What an agent without switch.key logs on the org.vl2.fatal logger (the launcher watches it), encrypted. */
     static final String NO_SWITCH_KEY = "Port agent not started: set switch.key to the switch's public key (the switch"
             + " logs it at start: 'Switch public key ...', and vl2:members shows it), or set trust.on.first.use to pin"
             + " the key the switch presents on first contact";
