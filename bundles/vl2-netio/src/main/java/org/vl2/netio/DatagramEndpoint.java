@@ -9,7 +9,7 @@ import java.nio.channels.ClosedChannelException;
 /**
  * A bound UDP socket that receives and sends datagrams in batches, the one shape every vl2 datagram path (the
  * switch's UDP and VXLAN transports, the agent's link) is written against; modelled on wireguard-go's
- * {@code conn.Bind}. {@link DatagramEndpoints} opens one: {@link UdpBatchSocket} (Linux, {@code recvmmsg}/
+ * {@code conn.Bind}. {@link DatagramEndpoints} opens one: {@link org.vl2.netio.internal.UdpBatchSocket} (Linux, {@code recvmmsg}/
  * {@code sendmmsg}, optionally UDP GSO/GRO) or one on Java NIO (one datagram per system call).
  *
  * <pre>

@@ -5,6 +5,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 
 import org.vl2.netio.internal.NioDatagramEndpoint;
+import org.vl2.netio.internal.UdpBatchSocket;
 
 /**
  * Opens {@link DatagramEndpoint}s: the batched one ({@link UdpBatchSocket}) where it works, else the one on Java NIO.

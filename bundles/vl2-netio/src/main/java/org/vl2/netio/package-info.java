@@ -1,11 +1,11 @@
 /**
  * UDP datagram endpoints: {@link org.vl2.netio.DatagramEndpoint} receives and sends datagrams in batches, opened by
- * {@link org.vl2.netio.DatagramEndpoints} as a {@link org.vl2.netio.UdpBatchSocket} (many datagrams per system call,
+ * {@link org.vl2.netio.DatagramEndpoints} as a {@link org.vl2.netio.internal.UdpBatchSocket} (many datagrams per system call,
  * {@code recvmmsg}/{@code sendmmsg} through JNA, UDP GSO/GRO) or on Java NIO, for the switch's transports and the
  * port agent.
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package org.vl2.netio;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,5 +1,6 @@
 package org.vl2.netio;
 
+import org.vl2.netio.internal.UdpBatchSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -16,6 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.vl2.netio.internal.Sys;
+import org.vl2.netio.internal.UdpBatchSocket;
 
 import com.sun.jna.Memory;
 

@@ -1,4 +1,4 @@
-package org.vl2.netio;
+package org.vl2.netio.internal;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -14,11 +14,8 @@ import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 
-import org.vl2.netio.internal.BatchReceiver;
-import org.vl2.netio.internal.BatchSender;
-import org.vl2.netio.internal.Descriptor;
-import org.vl2.netio.internal.SockAddr;
-import org.vl2.netio.internal.Sys;
+import org.vl2.netio.DatagramEndpoint;
+
 
 /**
  * The batched {@link DatagramEndpoint}: a UDP socket that moves up to {@link #batchSize()} messages per system call.
@@ -35,7 +32,7 @@ import org.vl2.netio.internal.Sys;
  * wakes a waiting receive and waits for the calls in progress, so the descriptor is never released while a call
  * could still use it (its number would be reused by the next socket). Nothing is allocated per datagram.
  *
- * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere; {@link DatagramEndpoints} then opens an
+ * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere; {@link org.vl2.netio.DatagramEndpoints} then opens an
  * NIO endpoint instead.
  */
 public final class UdpBatchSocket implements DatagramEndpoint {
@@ -333,7 +330,7 @@ public final class UdpBatchSocket implements DatagramEndpoint {
     }
 
     /** The file descriptor, for tests that set socket options this class does not offer. */
-    int fd() {
+    public int fd() {
         return socket.fd;
     }
 
