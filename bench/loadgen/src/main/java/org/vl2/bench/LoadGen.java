@@ -10,10 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,11 +55,6 @@ public final class LoadGen {
     static final long MAC_BASE = 0x024C_4700_0000L;   // 02:4c:47:00:00:00, locally administered unicast
     static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
     static final int ETHER_TYPE = 0x88B5;              // IEEE local experimental
-    static final int MAX_PORTS = 65_535;
-
-    record Options(InetSocketAddress target, int ports, int size, double seconds, double warmup, long rate,
-                   int senders, int receivers, int socketBuffer, int batch, boolean offload, boolean quiet) {
-    }
 
     /** One simulated port. */
     static final class Port {
@@ -110,15 +102,15 @@ public final class LoadGen {
     public static void main(String[] args) {
         Options o;
         try {
-            o = parse(args);
+            o = Options.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("LoadGen: " + e.getMessage());
-            System.err.println(usage());
+            System.err.println(Options.usage());
             System.exit(2);
             return;
         }
         if (o == null) {
-            System.out.println(usage());
+            System.out.println(Options.usage());
             return;
         }
         try {
@@ -130,120 +122,6 @@ public final class LoadGen {
             Thread.currentThread().interrupt();
             System.exit(130);
         }
-    }
-
-    static String usage() {
-        return String.join("\n",
-                "usage: LoadGen --switch HOST:PORT --ports N --size BYTES --seconds S [options]",
-                "  --switch HOST:PORT  the switch's UDP endpoint; must be a loopback address (default 127.0.0.1:9990)",
-                "  --ports N           simulated ports, 2..65535 (default 2)",
-                "  --size BYTES        Ethernet frame size without FCS, 60..9216, e.g. 64 or 1514 (default 64)",
-                "  --seconds S         measured time (default 5)",
-                "  --rate R            offered frames/s over all ports; 0 = as fast as possible (default 0)",
-                "  --warmup S          traffic before the measurement starts, not counted in the rates (default 1)",
-                "  --senders T         sender threads, 1..4 (default 1)",
-                "  --receivers T       receiver threads, 1..4 (default 1)",
-                "  --socket-buffer B   SO_RCVBUF/SO_SNDBUF of each port's socket (default 4194304; capped by the",
-                "                      kernel at net.core.rmem_max / wmem_max)",
-                "  --batch N           frames per sendmmsg/recvmmsg, 1..1024; 0 = one system call per frame",
-                "                      (Java NIO) (default 32)",
-                "  --offload B         with --batch: a port's burst leaves as one UDP GSO message and arrives",
-                "                      by GRO, true/false (default true)",
-                "  --quiet             only the final RESULT line");
-    }
-
-    static Options parse(String[] args) {
-        Map<String, String> a = new HashMap<>();
-        boolean quiet = false;
-        for (int i = 0; i < args.length; i++) {
-            String k = args[i];
-            if (k.equals("-h") || k.equals("--help")) {
-                return null;
-            }
-            if (k.equals("--quiet")) {
-                quiet = true;
-                continue;
-            }
-            if (!k.startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("bad argument '" + k + "'");
-            }
-            a.put(k.substring(2), args[++i]);
-        }
-        Set<String> known = Set.of("switch", "ports", "size", "seconds", "rate", "warmup", "senders", "receivers",
-                "socket-buffer", "batch", "offload");
-        for (String k : a.keySet()) {
-            if (!known.contains(k)) {
-                throw new IllegalArgumentException("unknown option --" + k);
-            }
-        }
-        String sw = a.getOrDefault("switch", "127.0.0.1:9990");
-        int colon = sw.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--switch must be HOST:PORT, got '" + sw + "'");
-        }
-        InetSocketAddress target;
-        try {
-            String host = sw.substring(0, colon).replace("[", "").replace("]", "");
-            target = new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(sw.substring(colon + 1)));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--switch " + sw + ": " + e.getMessage());
-        }
-        if (!target.getAddress().isLoopbackAddress()) {
-            throw new IllegalArgumentException("--switch " + sw + " is not a loopback address: LoadGen only floods "
-                    + "this host");
-        }
-        Options o = new Options(target,
-                intIn(a, "ports", 2, 2, MAX_PORTS),
-                intIn(a, "size", 64, 60, 9216),
-                doubleIn(a, "seconds", 5, 0.1, 3600),
-                doubleIn(a, "warmup", 1, 0, 600),
-                (long) doubleIn(a, "rate", 0, 0, 1e9),
-                intIn(a, "senders", 1, 1, 4),
-                intIn(a, "receivers", 1, 1, 4),
-                intIn(a, "socket-buffer", 4 << 20, 65536, 1 << 30),
-                intIn(a, "batch", 32, 0, DatagramEndpoint.MAX_BATCH),
-                bool(a, "offload", true),
-                quiet);
-        if (o.batch() > 0 && DatagramEndpoints.batchedUnavailableReason() != null) {
-            throw new IllegalArgumentException("--batch " + o.batch() + ": " + DatagramEndpoints.batchedUnavailableReason()
-                    + " (use --batch 0)");
-        }
-        if (o.senders() > o.ports() || o.receivers() > o.ports()) {
-            throw new IllegalArgumentException("more threads than ports");
-        }
-        return o;
-    }
-
-    private static boolean bool(Map<String, String> a, String k, boolean def) {
-        String v = a.get(k);
-        if (v == null) {
-            return def;
-        }
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException("--" + k + " " + v + " must be true or false");
-        }
-        return Boolean.parseBoolean(v);
-    }
-
-    private static int intIn(Map<String, String> a, String k, int def, int min, int max) {
-        return (int) doubleIn(a, k, def, min, max);
-    }
-
-    private static double doubleIn(Map<String, String> a, String k, double def, double min, double max) {
-        String v = a.get(k);
-        if (v == null) {
-            return def;
-        }
-        double d;
-        try {
-            d = Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + k + " " + v + " is not a number");
-        }
-        if (d < min || d > max) {
-            throw new IllegalArgumentException("--" + k + " " + v + " out of range " + min + ".." + max);
-        }
-        return d;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -258,7 +136,7 @@ public final class LoadGen {
                     num(o.warmup()), o.rate() == 0 ? "max" : o.rate() + " frames/s", o.senders(), o.receivers(),
                     o.batch() == 0 ? "one system call per frame" : "up to " + o.batch() + " frames per system call"
                             + (o.offload() ? " (UDP offload " + ports.get(0).batch.offload() + ")" : "")));
-            Map<Integer, Long> dropsBefore = socketDrops();
+            Map<Integer, Long> dropsBefore = SocketDrops.socketDrops();
 
             List<Thread> receivers = new ArrayList<>();
             for (int t = 0; t < o.receivers(); t++) {
@@ -301,7 +179,7 @@ public final class LoadGen {
             for (Thread t : receivers) {
                 t.join();
             }
-            Map<Integer, Long> dropsAfter = socketDrops();
+            Map<Integer, Long> dropsAfter = SocketDrops.socketDrops();
             report(t1 - t0, s1 - s0, r1 - r0, cpu0 < 0 ? -1 : cpu1 - cpu0, dropsBefore, dropsAfter);
         } finally {
             for (Port p : ports) {
@@ -617,11 +495,11 @@ public final class LoadGen {
         double forwarded = receivedWindow / secs;
         double loss = sent == 0 ? 0 : 100.0 * (sent - received) / sent;
         int switchPort = o.target().getPort();
-        long switchDrops = delta(before, after, switchPort);
+        long switchDrops = SocketDrops.delta(before, after, switchPort);
         long ourDrops = 0;
         boolean procOk = !after.isEmpty();
         for (Port p : ports) {
-            ourDrops += delta(before, after, p.localPort);
+            ourDrops += SocketDrops.delta(before, after, p.localPort);
         }
         long rest = sent - received - switchDrops - ourDrops;
         double bitsPerFrame = 8.0 * o.size();
@@ -654,45 +532,6 @@ public final class LoadGen {
                         + "other_loss=%d unexpected=%d send_full=%d loadgen_cpu_cores=%.2f", ports.size(), o.size(), num(o.seconds()),
                 o.rate(), sent, received, offered, forwarded, loss, procOk ? switchDrops : -1,
                 procOk ? ourDrops : -1, procOk ? rest : -1, unexpected, full, cores));
-    }
-
-    private static long delta(Map<Integer, Long> before, Map<Integer, Long> after, int port) {
-        Long a = after.get(port);
-        if (a == null) {
-            return 0;
-        }
-        return a - before.getOrDefault(port, 0L);
-    }
-
-    /**
-     * Receive-buffer drops per local UDP port, from /proc/net/udp and udp6 (this network namespace; the last
-     * column). Empty if not on Linux.
-     */
-    static Map<Integer, Long> socketDrops() {
-        Map<Integer, Long> drops = new HashMap<>();
-        for (String file : new String[] {"/proc/net/udp", "/proc/net/udp6"}) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(Path.of(file));
-            } catch (IOException | RuntimeException e) {
-                continue;
-            }
-            for (int i = 1; i < lines.size(); i++) {
-                String[] f = lines.get(i).trim().split("\\s+");
-                if (f.length < 13) {
-                    continue;
-                }
-                try {
-                    String local = f[1];
-                    int port = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
-                    long d = Long.parseLong(f[f.length - 1]);
-                    drops.merge(port, d, Long::sum);
-                } catch (RuntimeException e) {
-                    // not a socket line
-                }
-            }
-        }
-        return drops;
     }
 
     private static Thread start(String name, Runnable r) {
