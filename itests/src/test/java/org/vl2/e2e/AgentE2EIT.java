@@ -6,10 +6,14 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -182,7 +186,9 @@ public class AgentE2EIT {
     /** The switch, the agents and the VPort, all at once, as users start them; waits until all are up. */
     private static void start() {
         switchProcess = kit.startSwitch("--listen", SWITCH, "--idle-timeout", String.valueOf(IDLE_TIMEOUT));
-        h1.process = agent(h1, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64");
+        // h1 with its shell (agents have none unless asked: h2 to h4 listen on no TCP port)
+        h1.process = agent(h1, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64",
+                "--ssh-port", String.valueOf(AGENT_SSH));
         h2.process = agent(h2, "--address", h2.address + "/24", "--mac", h2.mac, "--address6", "fd00:1::102/64");
         // h3 in raw mode: raw ports and vl2 members share the default network
         h3.process = agent(h3, "--mode", "raw", "--bridge", "br0", "--mac", h3.mac);
@@ -409,7 +415,7 @@ public class AgentE2EIT {
 
     @Test
     public void t08AgentCommandShowsTheAgent() {
-        String out = kit.command(h1.ns, AGENT_SSH, "vl2:agent", o -> o.contains("RUNNING"));
+        String out = kit.command(h1.ns, h1.name, "vl2:agent", o -> o.contains("RUNNING"));
         assertTrue("vl2:agent on h1 shows it RUNNING with its TAP and switch:\n" + out,
                 out.contains("RUNNING") && out.contains("vl2tap0") && out.contains(SWITCH_VL2) && out.contains(h1.mac)
                         && out.contains("0000000000000000"));
@@ -421,7 +427,7 @@ public class AgentE2EIT {
      */
     @Test
     public void t09AgentThatCannotCreateItsTapSaysWhy() {
-        Bg bad = kit.startAgent("h1-taken", h1.ns, "--switch", SWITCH_IP, "--tap", "vl2tap0", "--ssh-port", "8105");
+        Bg bad = kit.startAgent("h1-taken", h1.ns, "--switch", SWITCH_IP, "--tap", "vl2tap0");
         try {
             Matcher error = bad.awaitOutput(Pattern.compile("ERROR .*Port agent not started: (.*)"), BOOT);
             assertNotNull("an ERROR line saying why:\n" + bad.output(), error);
@@ -472,6 +478,83 @@ public class AgentE2EIT {
         // the line is logged when the port is removed, a moment after vl2:ports stops showing it: awaited
         assertNotNull("the switch logged the LEAVE:\n" + switchProcess.output(), switchProcess.awaitOutput(
                 Pattern.compile("Port " + Pattern.quote(port) + " down.*left"), CMD));
+    }
+
+    /**
+     * No well-known login (docs/security.md, "Local access and credentials"): karaf/karaf is refused by the switch's
+     * shell and by h1's (an agent started with --ssh-port), while bin/vl2-client (root, with the password the
+     * instance generated) gets in; that password is stored 0600 and users.properties (0600, also the installation's)
+     * holds its SHA-256 only, no plaintext; an agent without --ssh-port listens on no TCP port, and the switch and
+     * h1 on their loopback shell only (no JMX, RMI or shutdown port).
+     */
+    @Test
+    public void t12NoWellKnownLoginAndNoListenerUnlessAsked() throws Exception {
+        String token = "vl2-login-" + System.nanoTime();
+        for (String[] shell : List.of(new String[] {kit.sw, "sw", String.valueOf(LabKit.SWITCH_SSH)},
+                new String[] {h1.ns, h1.name, String.valueOf(AGENT_SSH)})) {
+            String ns = shell[0];
+            // the documented way in works: a refusal below is the password's, not a shell that is down
+            kit.command(ns, shell[1], "shell:echo " + token, o -> o.contains(token));
+            Result refused = Lab.run(CMD, "shell:echo " + token + "\n", Lab.netnsExec(ns,
+                    kit.dist.resolve("bin/client").toString(), "-h", "127.0.0.1", "-a", shell[2], "-u", "karaf", "-p",
+                    "karaf", "-b"), kit.env);
+            assertTrue(shell[1] + ": karaf/karaf is refused (exit " + refused.exit() + "):\n" + refused.out(),
+                    refused.exit() != 0 && !refused.out().contains(token));
+            results.put("bin/client -u karaf -p karaf on " + shell[1], "refused: "
+                    + refused.out().lines().filter(l -> l.contains("authentication")).findFirst().orElse("exit "
+                    + refused.exit()));
+            String tcp = Lab.in(ns, CMD, "ss", "-Htln").check().out().strip();
+            assertTrue(shell[1] + " listens on its loopback shell only:\n" + tcp, tcp.lines().count() == 1
+                    && tcp.matches("(?s).*127\\.0\\.0\\.1\\]?:" + shell[2] + "\\s.*"));
+        }
+        for (Host h : List.of(h2, h3)) {
+            String tcp = Lab.in(h.ns, CMD, "ss", "-Htln").check().out().strip();
+            assertEquals(h + ": an agent without --ssh-port listens on no TCP port:\n" + tcp, "", tcp);
+        }
+        Result noShell = Lab.run(CMD, "", Lab.netnsExec(h2.ns, kit.dist.resolve("bin/vl2-client").toString(),
+                "--data", kit.lab.work.resolve(h2.name).toString(), "-b"), kit.env);
+        assertEquals(noShell.out(), 1, noShell.exit());
+        assertTrue(noShell.out(), noShell.out().contains("runs without a shell: start it with --ssh-port N"));
+
+        for (String instance : List.of("sw", h1.name, h2.name)) {
+            Path dir = kit.lab.work.resolve(instance);
+            Path secret = dir.resolve("client/users.properties");
+            Path users = dir.resolve("etc/users.properties");
+            for (Path p : List.of(secret, users, dir.resolve("etc/keys.properties"))) {
+                assertEquals(p + " is the instance user's only", "rw-------", perms(p));
+            }
+            for (Path p : List.of(dir.resolve("client"), dir.resolve("etc"))) {
+                assertEquals(p + " is the instance user's only", "rwx------", perms(p));
+            }
+            Matcher password = Pattern.compile("(?m)^karaf = ([0-9a-f]{48})$").matcher(Files.readString(secret));
+            assertTrue("a generated password in " + secret, password.find());
+            String text = Files.readString(users);
+            assertFalse(users + " does not hold the password", text.contains(password.group(1)));
+            String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(password.group(1).getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(users + " holds its SHA-256:\n" + text, text.contains("karaf = {CRYPT}" + sha256 + "{CRYPT},"));
+            assertNoPlaintextPassword(users);
+        }
+        Path installed = kit.dist.resolve("etc/users.properties");
+        assertEquals("the installation's " + installed, "rw-------", perms(installed));
+        assertFalse("the installation ships no user:\n" + Files.readString(installed),
+                Pattern.compile("(?m)^[ \\t]*[^#!_ \\t\\r\\n]").matcher(Files.readString(installed)).find());
+    }
+
+    /** Every user line of a users.properties holds a hashed password ({CRYPT}...{CRYPT}), none in plaintext. */
+    private static void assertNoPlaintextPassword(Path users) throws IOException {
+        for (String line : Files.readAllLines(users)) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("#") || l.startsWith("!") || l.startsWith("_g_")) {
+                continue;
+            }
+            assertTrue(users + ": a hashed password only: " + l.replaceAll("=.*", "= ..."),
+                    l.matches("[^=:]+[=:]\\s*\\{CRYPT\\}[0-9A-Fa-f]{64}\\{CRYPT\\}(,.*)?"));
+        }
+    }
+
+    private static String perms(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
     // ---------------------------------------------------------------------------------------------------------

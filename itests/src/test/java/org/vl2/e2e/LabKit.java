@@ -310,37 +310,40 @@ final class LabKit {
                 .toEpochMilli();
     }
 
-    /** {@code bin/client} in the switch's namespace: one shell command on the switch (as user karaf). */
+    /** {@code bin/vl2-client} in the switch's namespace: one shell command on the switch (as its own user). */
     Result client(String command) {
-        return client(sw, SWITCH_SSH, command);
+        return client(sw, "sw", command);
     }
 
-    /** {@code bin/client} in {@code ns}: one shell command on the instance whose ssh port is {@code sshPort}. */
-    Result client(String ns, int sshPort, String command) {
-        return Lab.run(CMD, command + "\n", Lab.netnsExec(ns, dist.resolve("bin/client").toString(), "-h",
-                "127.0.0.1", "-a", String.valueOf(sshPort), "-u", "karaf", "-p", "karaf", "-b"), env);
+    /**
+     * {@code bin/vl2-client} in {@code ns}: one shell command on the instance in {@code <work>/<instance>} (its
+     * --data), logged in with the password that instance generated (the documented way for root).
+     */
+    Result client(String ns, String instance, String command) {
+        return Lab.run(CMD, command + "\n", Lab.netnsExec(ns, dist.resolve("bin/vl2-client").toString(), "--data",
+                lab.work.resolve(instance).toString(), "-b"), env);
     }
 
     /** {@link #command} on the switch. */
     String switchCommand(String command, Predicate<String> until) {
-        return command(sw, SWITCH_SSH, command, until);
+        return command(sw, "sw", command, until);
     }
 
     /**
-     * Runs a shell command on the instance at {@code ns}:{@code sshPort} until it succeeds and its output satisfies
-     * {@code until} (commands register asynchronously; tables change); {@link #COMMAND_UNTIL} at most, then fails
-     * with the last output.
+     * Runs a shell command on the instance in {@code <work>/<instance>} (in namespace {@code ns}) until it succeeds
+     * and its output satisfies {@code until} (commands register asynchronously; tables change);
+     * {@link #COMMAND_UNTIL} at most, then fails with the last output.
      */
-    String command(String ns, int sshPort, String command, Predicate<String> until) {
+    String command(String ns, String instance, String command, Predicate<String> until) {
         long end = System.nanoTime() + COMMAND_UNTIL.toNanos();
         Result r;
         do {
-            r = client(ns, sshPort, command);
+            r = client(ns, instance, command);
             if (r.ok() && !r.out().contains("Command not found") && until.test(r.out())) {
                 return r.out();
             }
         } while (System.nanoTime() < end);
-        throw new AssertionError("'" + command + "' on " + ns + ":" + sshPort + " did not give the expected output"
+        throw new AssertionError("'" + command + "' on " + ns + " (" + instance + ") did not give the expected output"
                 + " within " + COMMAND_UNTIL.toSeconds() + " s; last (exit " + r.exit() + "):\n" + r.out());
     }
 

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,6 +153,61 @@ public class LauncherUsageIT {
                 "203.0.113.7", "--no-encryption", "--data", data.toString()), Map.of("JAVA_HOME", "/nonexistent"));
         assertEquals(r.out(), 1, r.exit());
         assertTrue(Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).contains("tap.name = vl2tap0"));
+    }
+
+    /**
+     * The instance's login (docs/security.md, "Local access and credentials"): the first start generates its password
+     * (0600; users.properties gets the SHA-256 only) and keeps it; an agent without --ssh-port turns Karaf's ssh server
+     * off, with it bin/vl2-client finds the port; bin/vl2-client's usage errors (exit 2) and the instances it cannot
+     * open (exit 1, the reason). The starts end at once: JAVA_HOME has no java, after the files are written.
+     */
+    @Test
+    public void instancesHaveTheirOwnLoginAndTheClientFindsIt() throws Exception {
+        Result help = launch("vl2-client", "--help");
+        assertEquals(help.out(), 0, help.exit());
+        assertTrue(help.out(), help.out().contains("Usage: vl2-client [--data DIR | --agent]")
+                && help.out().contains("--ssh-port N"));
+        bad("vl2-client", "option --data needs a value", "--data");
+        Result none = launch("vl2-client", "--data", dist.resolve("nonexistent").toString(), "vl2:ports");
+        assertEquals(none.out(), 1, none.exit());
+        assertTrue(none.out(), none.out().contains("vl2-client: no instance directory " + dist.resolve("nonexistent")));
+
+        Path data = dist.getParent().resolve("usage-agent-login");
+        Lab.deleteTree(data);
+        List<String> agent = List.of(dist.resolve("bin/vl2-agent").toString(), "--switch", "203.0.113.7",
+                "--no-encryption", "--data", data.toString());
+        Result r = Lab.run(Duration.ofSeconds(30), null, agent, Map.of("JAVA_HOME", "/nonexistent"));
+        assertEquals(r.out(), 1, r.exit());
+        assertTrue(r.out(), r.out().contains("vl2-agent: generated the shell password of user karaf: " + data
+                + "/client/users.properties"));
+        Path secret = data.resolve("client/users.properties");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+        String password = Files.readAllLines(secret).stream().filter(l -> l.startsWith("karaf = ")).findFirst()
+                .orElseThrow().substring("karaf = ".length());
+        List<String> users = Files.readAllLines(data.resolve("etc/users.properties"));
+        assertTrue(String.join("\n", users), users.stream().anyMatch(l -> l.matches(
+                "karaf = \\{CRYPT\\}[0-9a-f]{64}\\{CRYPT\\},_g_:admingroup"))
+                && users.stream().noneMatch(l -> l.contains(password)));
+        assertTrue(Files.readAllLines(data.resolve("etc/org.apache.karaf.jaas.cfg")).contains("encryption.enabled = true"));
+        assertTrue("no ssh server", Files.readAllLines(data.resolve("etc/system.properties"))
+                .contains("karaf.override.karaf.startRemoteShell = false"));
+        assertTrue("no shutdown port", Files.readAllLines(data.resolve("etc/config.properties"))
+                .contains("karaf.shutdown.port = -1"));
+        Result noShell = launch("vl2-client", "--data", data.toString(), "vl2:agent");
+        assertEquals(noShell.out(), 1, noShell.exit());
+        assertTrue(noShell.out(), noShell.out().contains("runs without a shell: start it with --ssh-port N"));
+
+        // again, with a shell: the same password; the client's copy of the shell settings
+        List<String> withShell = new ArrayList<>(agent);
+        withShell.addAll(List.of("--ssh-port", "18103"));
+        r = Lab.run(Duration.ofSeconds(30), null, withShell, Map.of("JAVA_HOME", "/nonexistent"));
+        assertEquals(r.out(), 1, r.exit());
+        assertFalse(r.out(), r.out().contains("generated"));
+        assertTrue("kept", Files.readAllLines(secret).contains("karaf = " + password));
+        assertTrue(Files.readAllLines(data.resolve("client/org.apache.karaf.shell.cfg"))
+                .containsAll(List.of("sshPort = 18103", "sshHost = 127.0.0.1")));
+        assertFalse(Files.readString(data.resolve("etc/system.properties")).contains("startRemoteShell"));
+        bad("vl2-agent", "--ssh-port must be a number, got 'on'", "--switch", "sw:9990", "--ssh-port", "on");
     }
 
     @Test

@@ -44,6 +44,7 @@ public class MultiNetworkAgentE2EIT {
     private static final String D_IP_B = "10.43.0.13";
     private static final String NET_A = "000000000000002a";
     private static final String NET_B = "000000000000002b";
+    /** The shell of agent d (agents have none unless asked). */
     private static final int AGENT_SSH = 8103;
     private static final Duration CMD = LabKit.CMD;
 
@@ -76,7 +77,8 @@ public class MultiNetworkAgentE2EIT {
         agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--network", "2a", "--address", A_IP + "/24");
         agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--network", "2b", "--address", B_IP + "/24");
         dual = kit.startAgent("d", d, "--switch", LabKit.SWITCH_IP, "--network",
-                "id=2a,tap=vl2a,address=" + D_IP_A + "/24", "--network", "id=2b,tap=vl2b,address=" + D_IP_B + "/24");
+                "id=2a,tap=vl2a,address=" + D_IP_A + "/24", "--network", "id=2b,tap=vl2b,address=" + D_IP_B + "/24",
+                "--ssh-port", String.valueOf(AGENT_SSH));
         // each wait has its own bound: a loaded machine boots the switch after the agents
         LabKit.await(sw, "the switch's vl2 transport attached", Pattern.compile("Transport vl2 .* on "
                 + Pattern.quote(LabKit.SWITCH_IP + ":9991") + " attached"));
@@ -161,12 +163,12 @@ public class MultiNetworkAgentE2EIT {
     /** vl2:agent in the dual agent shows a table per network, both RUNNING. */
     @Test
     public void t04AgentCommandShowsBothInstances() {
-        String out = kit.command(d, AGENT_SSH, "vl2:agent --no-format",
+        String out = kit.command(d, "d", "vl2:agent --no-format",
                 o -> o.contains(NET_A) && o.contains(NET_B) && o.split("RUNNING", -1).length == 3);
         for (String tap : List.of("vl2a", "vl2b")) { // --no-format: name (padded), tab, value
             assertTrue(out, out.lines().anyMatch(l -> l.matches("TAP\\s*\\t" + tap + "\\s*")));
         }
-        String one = kit.command(d, AGENT_SSH, "vl2:agent --no-format --network 2b", o -> o.contains(NET_B));
+        String one = kit.command(d, "d", "vl2:agent --no-format --network 2b", o -> o.contains(NET_B));
         assertFalse(one, one.contains(NET_A));
     }
 

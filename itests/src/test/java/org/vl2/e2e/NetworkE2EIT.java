@@ -410,7 +410,7 @@ public class NetworkE2EIT {
                     () -> kit.switchLogText().contains("Handshake flood")));
             long t0 = System.nanoTime();
             late = kit.startAgent("late", ns.get("n3"), "--switch", SWITCH_IP, "--switch-key", key, "--network", "b2",
-                    "--tap", "vl2tap1", "--ssh-port", "8119");
+                    "--tap", "vl2tap1");
             assertNotNull("an agent started during the flood joins:\n" + late.output(),
                     late.awaitOutput(Pattern.compile("Port agent joined network"), BOOT));
             long millis = (System.nanoTime() - t0) / 1_000_000;
