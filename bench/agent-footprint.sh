@@ -12,7 +12,7 @@
 #   - RSS (VmRSS) of both agent JVMs 2 s after boot, and the maximum (sampled every 0.25 s) under load:
 #     ping at 10 ms + iperf3 TCP h1 -> h2 for --load-seconds (iperf3's Gbit/s is reported: a JIT option that
 #     slows forwarding shows there), and h1's RSS settled: 25 s after its cold start, after the load
-#   - the agent's shell: bin/client -a 8103 -u karaf -p karaf vl2:agent in h1 (ok / FAILED)
+#   - the agent's shell (the agents run with --ssh-port 8103): bin/vl2-client --data DIR vl2:agent in h1 (ok / FAILED)
 #   - warm restart of h1 (SIGTERM, same --data) -> first ping across, and RSS after it
 #   --runs N repeats the h1 cold start (a new fresh --data each time) and warm restart N times (medians printed).
 #   --nmt adds -XX:NativeMemoryTracking=summary to the agents and prints h1's `jcmd PID VM.native_memory summary`
@@ -254,7 +254,7 @@ for run in $(seq "$RUNS"); do
 
   if [ "$run" = 1 ]; then
     # the agent's shell
-    if echo "vl2:agent" | ip netns exec "$H1" timeout 30 "$VL2/bin/client" -h 127.0.0.1 -a "$SSH_PORT" -u karaf -p karaf -b \
+    if echo "vl2:agent" | ip netns exec "$H1" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/h1" -b \
         >"$OUT/client-vl2-agent.txt" 2>&1 && grep -qi 'switch' "$OUT/client-vl2-agent.txt"; then
       SHELL_OK=ok
     else

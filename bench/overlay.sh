@@ -365,7 +365,7 @@ for r in sw h1 h2; do put vl2 "rss.boot.$r" "$(rss_kib "${JVM[$r]}")"; done
 RSS_MAX=()
 measure_path vl2 "$OV_H2"
 for r in sw h1 h2; do put vl2 "rss.load.$r" "${RSS_MAX[$r]:-0}"; done
-put vl2 stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/client" -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null \
+put vl2 stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/sw" -b 2>/dev/null \
   | tr -d '\r' | tr '\n' ' ' | tr -s ' ' || true)"
 
 if $RESTART; then
@@ -407,7 +407,7 @@ if $ENCRYPTED; then
     grep -h "Port agent up" "$OUT/agent-h1-enc.out" "$OUT/agent-h2-enc.out" >&2 || true
     put vl2enc mtu "$(ip -n "$H1" -o link show vl2tap0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2 || true)"
     measure_path vl2enc "$OV_H2"
-    put vl2enc stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/client" -h 127.0.0.1 -a 8102 -u karaf -p karaf -b 2>/dev/null \
+    put vl2enc stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/sw" -b 2>/dev/null \
       | tr -d '\r' | tr '\n' ' ' | tr -s ' ' || true)"
   fi
 fi

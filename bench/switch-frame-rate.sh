@@ -136,6 +136,13 @@ EOF
 [ -n "$IO_BATCH" ] && echo "io.batch = $IO_BATCH" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
 echo "io.offload = $OFFLOAD" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
 sed -i "s/^sshPort *=.*/sshPort = $SSH_PORT/" "$WORK/switch/etc/org.apache.karaf.shell.cfg"
+# The distribution ships no login: a user of this run with a random password, its SHA-256 in etc/users.properties
+# and the password itself where bin/client reads it ($WORK/client/users.properties, 0600; KARAF_ETC, see switch_stats)
+mkdir -m 700 "$WORK/client"
+BENCH_PW=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+(umask 077 && echo "bench = $BENCH_PW" >"$WORK/client/users.properties")
+cp "$WORK/switch/etc/org.apache.karaf.shell.cfg" "$WORK/client/"
+echo "bench = {CRYPT}$(printf %s "$BENCH_PW" | sha256sum | cut -c1-64){CRYPT},_g_:admingroup" >>"$WORK/switch/etc/users.properties"
 sed -i -e "s/^rmiRegistryPort *=.*/rmiRegistryPort = $RMI_REGISTRY_PORT/" \
   -e "s/^rmiServerPort *=.*/rmiServerPort = $RMI_SERVER_PORT/" "$WORK/switch/etc/org.apache.karaf.management.cfg"
 
@@ -236,7 +243,7 @@ jfr_summary() { # file.jfr forwarded-frames-per-second
 }
 
 # The switch's own counters (vl2:stats through bin/client); empty if the shell does not answer.
-switch_stats() { echo "vl2:stats" | timeout 60 "$WORK/switch/bin/client" -u karaf -p karaf -r 5 -b 2>/dev/null | tr -d '\r' || true; }
+switch_stats() { echo "vl2:stats" | KARAF_ETC=$WORK/client timeout 60 "$WORK/switch/bin/client" -r 5 -b 2>/dev/null | tr -d '\r' || true; }
 stat_of() { # stats-text name -> value (digits only), or empty
   echo "$1" | awk -F'|' -v k="$2" '{ n = $1; gsub(/^ +| +$/, "", n); v = $2; gsub(/[^0-9]/, "", v) } n == k { print v; exit }'
 }
