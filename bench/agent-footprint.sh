@@ -308,7 +308,7 @@ list_mib() { local out="" k; for k in $1; do out="$out $(mib "$k")"; done; list 
   echo "| ping at 10 ms during the load | | $(for r in $(seq "$RUNS"); do printf '%s; ' "$(get "ping.$r")"; done) |"
   echo "| h2 cold start -> \`Port agent up\` (s) / switch start -> UDP $VL2_PORT listening (s) | | $(get h2.cold.up) / $(get switch.boot) |"
   echo "| threads of the h1 JVM after boot | | $(get threads.h1) |"
-  echo "| \`bin/client -a $SSH_PORT vl2:agent\` on h1 | | $SHELL_OK |"
+  echo "| \`bin/vl2-client --data DIR vl2:agent\` on h1 | | $SHELL_OK |"
   echo "| heap limit | | $XMX |"
   echo
   rss_all=$(for k in $RSS_BOOT $RSS_LOAD $RSS_WARM; do echo "$k"; done | sort -n | tail -1)

@@ -208,6 +208,20 @@ public class LauncherUsageIT {
                 .containsAll(List.of("sshPort = 18103", "sshHost = 127.0.0.1")));
         assertFalse(Files.readString(data.resolve("etc/system.properties")).contains("startRemoteShell"));
         bad("vl2-agent", "--ssh-port must be a number, got 'on'", "--switch", "sw:9990", "--ssh-port", "on");
+
+        // a plaintext password in the installation's users.properties: a warning (the instance's copy gets hashed)
+        Path installed = dist.resolve("etc/users.properties");
+        String shipped = Files.readString(installed);
+        try {
+            Files.writeString(installed, shipped + "alice = chosen,_g_:admingroup\n");
+            r = Lab.run(Duration.ofSeconds(30), null, agent, Map.of("JAVA_HOME", "/nonexistent"));
+            assertTrue(r.out(), r.out().contains("vl2-agent: warning: " + installed
+                    + " holds a plaintext password (user alice): write its SHA-256 instead"));
+        } finally {
+            Files.writeString(installed, shipped);
+        }
+        assertEquals("the installation's users.properties is made 0600", "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(installed)));
     }
 
     @Test
