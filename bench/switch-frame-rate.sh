@@ -135,6 +135,11 @@ send.buffer.bytes = $BUFFER
 EOF
 [ -n "$IO_BATCH" ] && echo "io.batch = $IO_BATCH" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
 echo "io.offload = $OFFLOAD" >>"$WORK/switch/etc/org.vl2.transport.udp.cfg"
+# LoadGen's ports all send from 127.0.0.1: lift the quotas of unauthenticated ports (docs/security.md)
+cat >>"$WORK/switch/etc/org.vl2.switching.cfg" <<EOF
+ports.per.address = 0
+ports.per.transport = 0
+EOF
 sed -i "s/^sshPort *=.*/sshPort = $SSH_PORT/" "$WORK/switch/etc/org.apache.karaf.shell.cfg"
 # The distribution ships no login: a user of this run with a random password, its SHA-256 in etc/users.properties
 # and the password itself where bin/client reads it ($WORK/client/users.properties, 0600; KARAF_ETC, see switch_stats)

@@ -22,16 +22,28 @@ package org.vl2.api;
  * @param malformed          vl2-protocol datagrams that are not well-formed messages (wrong magic, truncated, ...)
  * @param badSession         vl2-protocol messages naming an unknown port or carrying a wrong session token
  * @param dropStorm          broadcast, multicast and unknown-unicast frames over their port's storm-control budget
+ * @param dropPortQuota      datagrams from new unauthenticated endpoints (raw, VXLAN, plaintext vl2) refused by a
+ *                           quota: per source address, per transport, or the room reserved for encrypted members
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
                                long txErrors, long dropUnknownNetwork, long malformed, long badSession,
-                               long dropStorm) {
+                               long dropStorm, long dropPortQuota) {
+
+    /** Without {@code dropPortQuota} (0): the statistics before quotas existed. */
+    public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                            long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
+                            long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
+                            long dropUnknownNetwork, long malformed, long badSession, long dropStorm) {
+        this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
+                dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
+                badSession, dropStorm, 0);
+    }
 
     /** All drops together. */
     public long drops() {
         return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
-                + dropUnknownNetwork + malformed + badSession + dropStorm;
+                + dropUnknownNetwork + malformed + badSession + dropStorm + dropPortQuota;
     }
 }

@@ -3,10 +3,10 @@
  * offers (MAC table read/admin, switch read/admin). Implementations live in their own bundles.
  *
  * <p>2.0.0: SwitchService is read-only; what changes the switch moved to SwitchAdminService (a breaking change for
- * callers, hence the major version).
+ * callers, hence the major version). 2.1.0: SwitchStatistics.dropPortQuota.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

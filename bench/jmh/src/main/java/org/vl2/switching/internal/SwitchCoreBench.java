@@ -259,6 +259,26 @@ public class SwitchCoreBench {
             }
 
             @Override
+            public int ports_per_address() {
+                return 0; // the benchmark's ports all come from 127.0.0.1
+            }
+
+            @Override
+            public int ports_per_transport() {
+                return 0;
+            }
+
+            @Override
+            public int ports_reserved_percent() {
+                return 0;
+            }
+
+            @Override
+            public long port_probation_seconds() {
+                return 30;
+            }
+
+            @Override
             public int keepalive_seconds() {
                 return 10;
             }

@@ -66,6 +66,7 @@ public class StatsCommand implements Action {
         row(sw, "Drops: no policy", s.dropNoPolicy());
         row(sw, "Drops: by policy", s.dropPolicy());
         row(sw, "Drops: port limit", s.dropPortLimit());
+        row(sw, "Drops: port quota", s.dropPortQuota());
         row(sw, "Drops: unknown network", s.dropUnknownNetwork());
         row(sw, "Drops: malformed message", s.malformed());
         row(sw, "Drops: bad session", s.badSession());
@@ -108,6 +109,7 @@ public class StatsCommand implements Action {
                 .field("dropNoPolicy", s.dropNoPolicy())
                 .field("dropPolicy", s.dropPolicy())
                 .field("dropPortLimit", s.dropPortLimit())
+                .field("dropPortQuota", s.dropPortQuota())
                 .field("dropUnknownNetwork", s.dropUnknownNetwork())
                 .field("malformed", s.malformed())
                 .field("badSession", s.badSession())

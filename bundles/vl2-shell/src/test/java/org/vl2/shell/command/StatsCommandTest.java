@@ -17,7 +17,7 @@ import org.vl2.api.test.FakeSwitchService;
 class StatsCommandTest {
 
     private static final SwitchStatistics SWITCH = new SwitchStatistics(2, 1000, 150_000, 1800, 270_000, 700, 290,
-            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11);
+            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 12);
     private static final MacTableStatistics MACS = new MacTableStatistics(12, 2, 4096, 0, 300, 30, 5, 16, 1, 0);
 
     private final FakeSwitchService switchService = new FakeSwitchService();
@@ -54,15 +54,16 @@ class StatsCommandTest {
                 List.of("Drops: no policy", "40"),
                 List.of("Drops: by policy", "50"),
                 List.of("Drops: port limit", "6"),
+                List.of("Drops: port quota", "12"),
                 List.of("Drops: unknown network", "8"),
                 List.of("Drops: malformed message", "9"),
                 List.of("Drops: bad session", "10"),
                 List.of("Drops: storm control", "11"),
-                List.of("Drops: total", "140"),
+                List.of("Drops: total", "152"),
                 List.of("TX errors", "7")),
-                lines.subList(2, 22).stream().map(Out::tableCells).toList());
-        assertEquals("", lines.get(22));
-        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(23)));
+                lines.subList(2, 23).stream().map(Out::tableCells).toList());
+        assertEquals("", lines.get(23));
+        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(24)));
         assertEquals(List.of(
                 List.of("Entries", "12"),
                 List.of("Static entries", "2"),
@@ -74,7 +75,7 @@ class StatsCommandTest {
                 List.of("Aged", "16"),
                 List.of("Evicted", "1"),
                 List.of("Refused", "0")),
-                lines.subList(25, lines.size()).stream().map(Out::tableCells).toList());
+                lines.subList(26, lines.size()).stream().map(Out::tableCells).toList());
     }
 
     @Test
@@ -103,9 +104,9 @@ class StatsCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(20 + 10, lines.size());
-        assertEquals(List.of("Drops: total", "140"), Out.cells(lines.get(18)));
-        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(29)));
+        assertEquals(21 + 10, lines.size());
+        assertEquals(List.of("Drops: total", "152"), Out.cells(lines.get(19)));
+        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(30)));
     }
 
     @Test
@@ -121,8 +122,9 @@ class StatsCommandTest {
         assertEquals(List.of("switch", "macTable"), List.copyOf(json.keySet()));
         assertEquals(List.of("ports", "rxFrames", "rxBytes", "txFrames", "txBytes", "unicast", "flooded", "filtered",
                 "dropRunt", "dropOversize", "dropSourceMulticast", "dropNoPolicy", "dropPolicy", "dropPortLimit",
-                "dropUnknownNetwork", "malformed", "badSession", "dropStorm", "drops", "txErrors"), List.copyOf(sw.keySet()));
-        assertEquals(140L, sw.get("drops"));
+                "dropPortQuota", "dropUnknownNetwork", "malformed", "badSession", "dropStorm", "drops", "txErrors"), List.copyOf(sw.keySet()));
+        assertEquals(152L, sw.get("drops"));
+        assertEquals(12L, sw.get("dropPortQuota"));
         assertEquals(10L, sw.get("badSession"));
         assertEquals(6L, sw.get("dropPortLimit"));
         assertEquals(7L, sw.get("txErrors"));

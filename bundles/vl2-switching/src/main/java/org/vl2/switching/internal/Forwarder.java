@@ -109,6 +109,9 @@ public final class Forwarder {
                 counters.dropPolicy.increment();
             } else {
                 counters.unicast.increment();
+                if (!o.proven) {
+                    o.proven = true; // a station answered it: its address is real and receives (ends probation)
+                }
                 transmit(o, in, frame, length, e);
             }
         }

@@ -99,8 +99,7 @@ final class Ingress implements FrameReceiver {
         if (in == null) {
             in = registry.open(slot, kind, source, network, false);
             if (in == null) {
-                counters.dropPortLimit.increment();
-                return;
+                return; // no room, or over a quota of unauthenticated ports: counted by the registry
             }
         }
         forwarder.forward(in, frame, view, e);

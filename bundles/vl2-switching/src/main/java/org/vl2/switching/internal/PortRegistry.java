@@ -23,19 +23,28 @@ import org.vl2.switching.internal.SwitchPort.Kind;
 /**
  * The only place ports are created and removed: raw and encapsulated ports for a source (learned on their first
  * valid frame, or attached by a transport), vl2 ports once admission accepted a member, expiry of silent ports,
- * cut-off of members a private network no longer authorizes, the port limit and port ids. Lookups (by id, by
+ * cut-off of members a private network no longer authorizes, the port limit, the quotas of unauthenticated ports
+ * ({@link PortQuotas}: per source address and transport, room reserved for encrypted members, probation of ports
+ * that never proved they receive) and port ids. Lookups (by id, by
  * (source, network) in a transport's slot, by session number) take no lock; changes are serialised on the
  * registry's lock, which admission also holds while it decides ({@link #exclusive}).
  */
 public final class PortRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortRegistry.class);
+    /** Between two warnings about refused unauthenticated ports. */
+    private static final long QUOTA_LOG_NANOS = 60_000_000_000L;
 
     private final MacTableAdminService fdb;
     private final Addressing addressing;
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
+    private final SwitchCounters counters;
     private final Object lock = new Object();
+    /** On the lock. */
+    private final PortQuotas quotas = new PortQuotas();
+    private long quotaWarnedAt;
+    private boolean quotaWarned;
 
     private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
     /** By transport name: the slots (and their ports) outlive the transport services. */
@@ -46,11 +55,13 @@ public final class PortRegistry {
     /** Told about every member cut off (admission forgets its handshake state). */
     private volatile Consumer<SwitchPort> cutOffListener = p -> { };
 
-    PortRegistry(MacTableAdminService fdb, Addressing addressing, Supplier<Settings> settings, LongSupplier nanoClock) {
+    PortRegistry(MacTableAdminService fdb, Addressing addressing, Supplier<Settings> settings, LongSupplier nanoClock,
+                 SwitchCounters counters) {
         this.fdb = fdb;
         this.addressing = addressing;
         this.settings = settings;
         this.nanoClock = nanoClock;
+        this.counters = counters;
     }
 
     void onCutOff(Consumer<SwitchPort> listener) {
@@ -112,19 +123,57 @@ public final class PortRegistry {
         }
     }
 
-    /** Whether another port fits; warns once when the limit is reached. Call it inside {@link #exclusive}. */
-    public boolean hasRoom() {
-        if (ports.size() >= settings.get().maxPorts()) {
+    /**
+     * Whether another port fits for {@code source} on {@code slot}: below max.ports and, unless it is an encrypted
+     * member ({@code authenticated}), within the quotas of unauthenticated ports. A refusal is counted and warned
+     * about (rate-limited). Call it inside {@link #exclusive}.
+     */
+    public boolean hasRoom(TransportSlot slot, SocketAddress source, boolean authenticated) {
+        PortQuotas.Refusal r = quotas.check(settings.get(), ports.size(), slot, source, !authenticated);
+        if (r == null) {
+            return true;
+        }
+        refused(r, slot, source);
+        return false;
+    }
+
+    /** Counts a refusal; warns about it (quotas: at most once a minute). */
+    private void refused(PortQuotas.Refusal r, TransportSlot slot, SocketAddress source) {
+        if (r == PortQuotas.Refusal.PORT_LIMIT) {
+            counters.dropPortLimit.increment();
             if (portLimitWarned.compareAndSet(false, true)) {
                 LOG.warn("Port limit reached ({} ports, max.ports in {}): new endpoints are refused", ports.size(),
                         SwitchCore.PID);
             }
-            return false;
+        } else {
+            counters.dropPortQuota.increment();
+            long now = nanoClock.getAsLong();
+            if (!quotaWarned || now - quotaWarnedAt > QUOTA_LOG_NANOS) {
+                quotaWarned = true;
+                quotaWarnedAt = now;
+                LOG.warn("Unauthenticated port refused for {} on transport {}: {} reached ({} in {}; {} unauthenticated "
+                        + "ports, {} at this address); source addresses of raw, VXLAN and plaintext ports are only "
+                        + "claimed, so forged ones are bounded. Further refusals are counted (vl2:stats, port quota) "
+                        + "and warned about at most once a minute", Endpoints.format(source), slot.name, r.property,
+                        quotaValue(r), SwitchCore.PID, quotas.total(), quotas.atAddress(source));
+            }
         }
-        return true;
     }
 
-    /** A RAW or ENCAP port for (source, network), the existing one if any; null if the switch is full. */
+    private int quotaValue(PortQuotas.Refusal r) {
+        Settings s = settings.get();
+        return switch (r) {
+            case RESERVED -> s.quotas().reservedPercent();
+            case TRANSPORT -> s.quotas().perTransport();
+            case ADDRESS -> s.quotas().perAddress();
+            case PORT_LIMIT -> s.maxPorts();
+        };
+    }
+
+    /**
+     * A RAW or ENCAP port for (source, network), the existing one if any; null if it does not fit (counted). A
+     * {@code permanent} port (a configured VTEP) is not bound by the quotas of unauthenticated ports.
+     */
     SwitchPort open(TransportSlot slot, Kind kind, SocketAddress source, Network network, boolean permanent) {
         SwitchPort port;
         PortKey key = new PortKey(source, network.id);
@@ -133,7 +182,7 @@ public final class PortRegistry {
             if (port != null) {
                 return port;
             }
-            if (!hasRoom()) {
+            if (!hasRoom(slot, source, permanent)) {
                 return null;
             }
             port = new SwitchPort(nextPortId(), kind, kind == Kind.RAW ? PortFraming.RAW : PortFraming.ENCAP,
@@ -141,6 +190,7 @@ public final class PortRegistry {
             ports.put(port.id, port);
             slot.ports.put(key, port);
             network.add(port);
+            quotas.add(port);
         }
         LOG.info("Port {} up: {} {} {}{}{}", port.id, slot.name, slot.mode, Endpoints.format(source),
                 network.id == Networks.DEFAULT ? "" : " in network " + Networks.format(network.id),
@@ -152,7 +202,10 @@ public final class PortRegistry {
     PortId attach(TransportSlot slot, SocketAddress remote, Network network) {
         SwitchPort p = slot.ports.get(new PortKey(remote, network.id));
         if (p != null) {
-            p.permanent = true; // it sent before it was configured: from now on it is configured
+            synchronized (lock) {
+                p.permanent = true; // it sent before it was configured: from now on it is configured
+                quotas.release(p);
+            }
             return p.id;
         }
         p = open(slot, Kind.ENCAP, remote, network, true);
@@ -170,7 +223,7 @@ public final class PortRegistry {
 
     /**
      * A vl2 port for an admitted member, with its framing, registered under its session number. Call it inside
-     * {@link #exclusive}, after {@link #hasRoom}.
+     * {@link #exclusive}, after {@link #hasRoom} (the port's {@code sealed} is set in {@code setUp}).
      */
     public SwitchPort openMember(TransportSlot slot, PortFraming framing, SocketAddress source, Network network,
                                  long member, Consumer<SwitchPort> setUp) {
@@ -181,18 +234,28 @@ public final class PortRegistry {
         sessions.put(port);
         network.members.put(member, port);
         network.add(port);
+        quotas.add(port);
         return port;
     }
 
-    /** NAT rebinding or roaming: a member's session (authenticated) now comes from another address. */
+    /**
+     * NAT rebinding or roaming: a member's session now comes from another address. An unauthenticated (plaintext)
+     * member does not move to an address whose quota is full: whoever holds its token could otherwise point any
+     * number of ports at one victim. Its frames still count; it stays where it was.
+     */
     public void move(SwitchPort p, SocketAddress source) {
         SocketAddress old;
         synchronized (lock) {
             old = p.remote;
-            if (source.equals(old)) {
+            if (source.equals(old) || p.removed) {
+                return;
+            }
+            if (!quotas.mayMove(settings.get(), p, source)) {
+                refused(PortQuotas.Refusal.ADDRESS, p.slot, source);
                 return;
             }
             p.remote = source;
+            quotas.moved(p, source);
         }
         LOG.info("Port {} (member {}) moved from {} to {}", p.id, SwitchPort.memberId(p.member),
                 Endpoints.format(old), Endpoints.format(source));
@@ -221,6 +284,7 @@ public final class PortRegistry {
                 port.network.members.remove(port.member, port);
             }
             port.network.remove(port);
+            quotas.release(port);
             portLimitWarned.set(false);
         }
         int flushed = fdb.flushPort(port.id);
@@ -231,16 +295,53 @@ public final class PortRegistry {
                 Endpoints.format(port.remote), why, flushed);
     }
 
-    /** Removes ports silent for longer than their timeout. */
+    /**
+     * Removes ports silent for longer than their timeout: vl2 members after three keepalive intervals; raw and
+     * learned VXLAN ports after the idle timeout, or the (shorter) probation timeout while no unicast was ever
+     * forwarded to them: a forged port only ever sends, so it holds its quota briefly once the forger stops.
+     */
     void expireIdle() {
         Settings s = settings.get();
         long now = nanoClock.getAsLong();
         for (SwitchPort p : ports.values()) {
-            long timeout = p.permanent ? 0 : p.kind == Kind.VL2 ? s.sessionTimeoutNanos() : s.portIdleTimeoutNanos();
+            long timeout = timeout(p, s);
             long idle = now - p.lastSeenNanos;
             if (timeout > 0 && idle > timeout) {
-                remove(p, "silent for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s", true);
+                remove(p, "silent for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s"
+                        + (onProbation(p, s) ? " (on probation: no unicast was ever forwarded to it)" : ""), true);
             }
+        }
+    }
+
+    private static long timeout(SwitchPort p, Settings s) {
+        if (p.permanent) {
+            return 0;
+        }
+        if (p.kind == Kind.VL2) {
+            return s.sessionTimeoutNanos();
+        }
+        long idle = s.portIdleTimeoutNanos();
+        if (onProbation(p, s)) {
+            long probation = s.quotas().probationNanos();
+            return idle == 0 ? probation : Math.min(idle, probation);
+        }
+        return idle;
+    }
+
+    private static boolean onProbation(SwitchPort p, Settings s) {
+        return p.kind != Kind.VL2 && !p.permanent && !p.proven && s.quotas().probationNanos() > 0;
+    }
+
+    /** Unauthenticated ports now, and at an address (tests). */
+    int unauthenticated() {
+        synchronized (lock) {
+            return quotas.total();
+        }
+    }
+
+    int unauthenticatedAt(SocketAddress source) {
+        synchronized (lock) {
+            return quotas.atAddress(source);
         }
     }
 

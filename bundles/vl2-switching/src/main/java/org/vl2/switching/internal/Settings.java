@@ -4,7 +4,23 @@ import java.util.regex.Pattern;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
 public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
-                int stormControlPps, boolean allowPlaintext) {
+                int stormControlPps, boolean allowPlaintext, Quotas quotas) {
+
+    /**
+     * Bounds on unauthenticated ports (see {@link PortRegistry}): per source address (IPv6: /64) and per transport,
+     * the share of max.ports kept for encrypted members, and how long a port that never proved it receives may stay
+     * silent. 0 = no limit / no probation.
+     */
+    public record Quotas(int perAddress, int perTransport, int reservedPercent, long probationNanos) {
+
+        /** No bounds: what the switch did before quotas (tests and benchmarks that need many ports per address). */
+        public static final Quotas NONE = new Quotas(0, 0, 0, 0);
+
+        /** Unauthenticated ports that fit beside the reserve. */
+        int unauthenticatedRoom(int maxPorts) {
+            return maxPorts - (int) ((long) maxPorts * reservedPercent / 100);
+        }
+    }
 
     static final int MIN_FRAME = 64;
     static final int MAX_FRAME = 9216;
@@ -34,8 +50,22 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
         if (c.storm_control_pps() < 0 || c.storm_control_pps() > 10_000_000) {
             throw invalid("storm.control.pps", c.storm_control_pps(), "0 (no limit) .. 10000000 frames/s");
         }
+        if (c.ports_per_address() < 0 || c.ports_per_address() > 65535) {
+            throw invalid("ports.per.address", c.ports_per_address(), "0 (no limit) .. 65535");
+        }
+        if (c.ports_per_transport() < 0 || c.ports_per_transport() > 65535) {
+            throw invalid("ports.per.transport", c.ports_per_transport(), "0 (no limit) .. 65535");
+        }
+        if (c.ports_reserved_percent() < 0 || c.ports_reserved_percent() > 100) {
+            throw invalid("ports.reserved.percent", c.ports_reserved_percent(), "0..100");
+        }
+        if (c.port_probation_seconds() < 0 || c.port_probation_seconds() > 31_536_000L) {
+            throw invalid("port.probation.seconds", c.port_probation_seconds(), "0 (no probation) .. 31536000 seconds");
+        }
+        Quotas quotas = new Quotas(c.ports_per_address(), c.ports_per_transport(), c.ports_reserved_percent(),
+                c.port_probation_seconds() * 1_000_000_000L);
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
-                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext());
+                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext(), quotas);
     }
 
     /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
@@ -57,6 +87,8 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
     public String toString() {
         return "policy=" + policy + ", max.frame.size=" + maxFrameSize + ", port.idle.timeout.seconds="
                 + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds + ", storm.control.pps="
-                + stormControlPps + ", allow.plaintext=" + allowPlaintext;
+                + stormControlPps + ", allow.plaintext=" + allowPlaintext + ", ports.per.address=" + quotas.perAddress
+                + ", ports.per.transport=" + quotas.perTransport + ", ports.reserved.percent=" + quotas.reservedPercent
+                + ", port.probation.seconds=" + quotas.probationNanos / 1_000_000_000L;
     }
 }

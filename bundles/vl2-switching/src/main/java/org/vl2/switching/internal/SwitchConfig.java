@@ -28,6 +28,35 @@ public @interface SwitchConfig {
             min = "1", max = "65535")
     int max_ports() default 1024;
 
+    @AttributeDefinition(name = "Unauthenticated ports per address",
+            description = "Unauthenticated ports (raw, learned VXLAN, plaintext vl2) one source address may hold: "
+                    + "an IPv4 address, or an IPv6 /64, over all transports and networks. A source address is only "
+                    + "claimed, so this also bounds the copies one flooded frame can send toward one address (the "
+                    + "amplification forged sources can get). Encrypted members and configured VTEPs are not "
+                    + "counted. Datagrams from further endpoints of the address are dropped and counted. "
+                    + "0 = no limit.", min = "0", max = "65535")
+    int ports_per_address() default 8;
+
+    @AttributeDefinition(name = "Unauthenticated ports per transport",
+            description = "Unauthenticated ports (raw, learned VXLAN, plaintext vl2) one transport may hold, so that "
+                    + "a flood of forged sources on one listener leaves room for the others. 0 = no limit.",
+            min = "0", max = "65535")
+    int ports_per_transport() default 512;
+
+    @AttributeDefinition(name = "Ports reserved for encrypted members (%)",
+            description = "Share of max.ports that only encrypted (authenticated) vl2 members may take: "
+                    + "unauthenticated ports are refused once max.ports minus this share is in use, so a flood of "
+                    + "them never stops a member from joining.", min = "0", max = "100")
+    int ports_reserved_percent() default 25;
+
+    @AttributeDefinition(name = "Probation timeout (s)",
+            description = "A raw or learned VXLAN port on probation (no unicast frame was ever forwarded to it, so "
+                    + "nothing shows that its source address is real and receives) is removed after this long "
+                    + "silent, instead of port.idle.timeout.seconds; a port that answered (a station sent it unicast) "
+                    + "gets the full idle timeout. Applies also when port.idle.timeout.seconds is 0. 0 = no probation.",
+            min = "0")
+    long port_probation_seconds() default 30;
+
     @AttributeDefinition(name = "Keepalive interval (s)",
             description = "Interval vl2-protocol agents keep to (sent in WELCOME): they send a keepalive whenever "
                     + "they have been idle this long, which holds NAT mappings open; a port silent for 3 intervals "

@@ -122,7 +122,7 @@ public final class SwitchCore implements SwitchService {
         this.identity = identity;
         this.policies = new PolicyRegistry(settings.policy());
         this.addressing = new Addressing(stateDir == null ? null : stateDir.resolve("leases"), this::settings);
-        this.registry = new PortRegistry(fdb, addressing, this::settings, nanoClock);
+        this.registry = new PortRegistry(fdb, addressing, this::settings, nanoClock, counters);
         this.networks = new NetworkDirectory(registry, addressing, policies);
         Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, counters, this::settings, nanoClock);
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,

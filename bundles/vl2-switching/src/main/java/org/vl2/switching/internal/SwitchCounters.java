@@ -24,6 +24,8 @@ public final class SwitchCounters {
     final LongAdder dropNoPolicy = new LongAdder();
     final LongAdder dropPolicy = new LongAdder();
     final LongAdder dropPortLimit = new LongAdder();
+    /** New unauthenticated endpoints refused by a quota (per address, per transport, the members' reserve). */
+    final LongAdder dropPortQuota = new LongAdder();
     final LongAdder dropStorm = new LongAdder();
     final LongAdder dropUnknownNetwork = new LongAdder();
     /** vl2 datagrams that are not a well-formed message. */
@@ -42,6 +44,6 @@ public final class SwitchCounters {
         return new SwitchStatistics(ports, rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
-                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum());
+                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum());
     }
 }

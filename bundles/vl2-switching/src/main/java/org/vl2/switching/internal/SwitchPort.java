@@ -68,6 +68,19 @@ public final class SwitchPort {
     long stormCredit = Long.MAX_VALUE;
     long stormRefilled;
 
+    /**
+     * The remote showed that it receives at its address: a unicast frame was forwarded to it (a station answered
+     * it). A raw or learned VXLAN port that never did is on probation: its source address is only claimed, so it
+     * expires after {@code port.probation.seconds} of silence instead of the idle timeout. Set once, by egress.
+     */
+    public volatile boolean proven;
+    /**
+     * Counted against the quotas of unauthenticated ports under {@link #quotaAddress}; written under the
+     * registry's lock (see {@link PortRegistry}).
+     */
+    boolean quota;
+    long quotaAddress;
+
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     public volatile long lastSeenNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */
@@ -86,6 +99,15 @@ public final class SwitchPort {
         this.permanent = permanent;
         this.lastSeenNanos = nowNanos;
         this.created = created;
+    }
+
+    /**
+     * Whether the port is an encrypted vl2 member: it joined through the handshake, so its key is authenticated
+     * and only messages that open with its session count. Raw, VXLAN and plaintext vl2 ports are not: their
+     * source address (and plaintext member id) is only claimed.
+     */
+    public boolean authenticated() {
+        return kind == Kind.VL2 && sealed;
     }
 
     /**

@@ -18,6 +18,19 @@ final class Fakes {
 
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
                                boolean allowPlaintext) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, stormPps, allowPlaintext, 8, 512, 25, 30);
+    }
+
+    /** With the quotas of unauthenticated ports (defaults: 8 per address, 512 per transport, 25 % reserved, 30 s). */
+    static SwitchConfig quotas(int maxPorts, int perAddress, int perTransport, int reservedPercent,
+                               long probationSeconds) {
+        return config("learning", 1522, 300, maxPorts, 1000, true, perAddress, perTransport, reservedPercent,
+                probationSeconds);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
+                               boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
+                               long probationSeconds) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -42,6 +55,26 @@ final class Fakes {
             @Override
             public int max_ports() {
                 return maxPorts;
+            }
+
+            @Override
+            public int ports_per_address() {
+                return perAddress;
+            }
+
+            @Override
+            public int ports_per_transport() {
+                return perTransport;
+            }
+
+            @Override
+            public int ports_reserved_percent() {
+                return reservedPercent;
+            }
+
+            @Override
+            public long port_probation_seconds() {
+                return probationSeconds;
             }
 
             @Override

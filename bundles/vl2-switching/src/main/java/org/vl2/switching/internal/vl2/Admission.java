@@ -203,7 +203,7 @@ final class Admission {
                         ? "through transport " + slot.name : key != null ? "encrypted" : "in plaintext"), false);
                 port = null;
             }
-            if (port == null && !registry.hasRoom()) {
+            if (port == null && !registry.hasRoom(slot, source, key != null)) {
                 replies.error(transport, source, ErrorCode.PORT_LIMIT, 0, j.nonce(), "the switch has no free port",
                         requestLength, e);
                 return null;
@@ -247,7 +247,7 @@ final class Admission {
                 port.address = address;
                 port.lastSeenNanos = nanoClock.getAsLong();
                 if (!source.equals(port.remote)) {
-                    port.remote = source;
+                    registry.move(port, source); // within the quota of the new address, if it is unauthenticated
                 }
                 joined = "re-joined";
             }

@@ -1,0 +1,140 @@
+package org.vl2.switching.internal;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * How many unauthenticated ports (raw, learned VXLAN, plaintext vl2: {@link SwitchPort#authenticated()} false,
+ * not configured) each source address and each transport holds, and all of them together. A source address of such
+ * a port is only claimed: anyone can send a datagram "from" a victim, so without these bounds K forged ports at one
+ * address turn one broadcast into K copies toward it, and one host can fill max.ports so that no member can join.
+ *
+ * <p>IPv6 addresses are grouped by /64: one host usually has a whole /64 to choose source addresses from. Only the
+ * registry uses this, on its lock (port creation and removal, never per frame of a known port).
+ */
+final class PortQuotas {
+
+    /** Why an endpoint gets no port. */
+    enum Refusal {
+        /** max.ports are in use. */
+        PORT_LIMIT("max.ports"),
+        /** Only the share reserved for encrypted members is left. */
+        RESERVED("ports.reserved.percent"),
+        /** The transport holds its quota of unauthenticated ports. */
+        TRANSPORT("ports.per.transport"),
+        /** The source address (IPv6 /64) holds its quota. */
+        ADDRESS("ports.per.address");
+
+        /** The property that sets the bound, for the log. */
+        final String property;
+
+        Refusal(String property) {
+            this.property = property;
+        }
+    }
+
+    private final Map<Long, Integer> perAddress = new HashMap<>();
+    private final Map<TransportSlot, Integer> perTransport = new IdentityHashMap<>();
+    private int total;
+
+    /**
+     * Whether one more port fits for {@code source} on {@code slot}; null if it does. {@code counted}: it would be an
+     * unauthenticated port (encrypted members and configured VTEPs only need room below max.ports).
+     */
+    Refusal check(Settings s, int ports, TransportSlot slot, SocketAddress source, boolean counted) {
+        if (ports >= s.maxPorts()) {
+            return Refusal.PORT_LIMIT;
+        }
+        if (!counted) {
+            return null;
+        }
+        Settings.Quotas q = s.quotas();
+        if (total >= q.unauthenticatedRoom(s.maxPorts())) {
+            return Refusal.RESERVED;
+        }
+        if (q.perTransport() > 0 && perTransport.getOrDefault(slot, 0) >= q.perTransport()) {
+            return Refusal.TRANSPORT;
+        }
+        if (q.perAddress() > 0 && perAddress.getOrDefault(addressKey(source), 0) >= q.perAddress()) {
+            return Refusal.ADDRESS;
+        }
+        return null;
+    }
+
+    /** Whether an unauthenticated port may move to {@code to} (a different address): its quota is not full. */
+    boolean mayMove(Settings s, SwitchPort p, SocketAddress to) {
+        int perAddress = s.quotas().perAddress();
+        long key = addressKey(to);
+        return !p.quota || perAddress == 0 || key == p.quotaAddress || this.perAddress.getOrDefault(key, 0) < perAddress;
+    }
+
+    /** Counts a new port if it is unauthenticated and not configured. */
+    void add(SwitchPort p) {
+        if (p.authenticated() || p.permanent) {
+            return;
+        }
+        p.quota = true;
+        p.quotaAddress = addressKey(p.remote);
+        perAddress.merge(p.quotaAddress, 1, Integer::sum);
+        perTransport.merge(p.slot, 1, Integer::sum);
+        total++;
+    }
+
+    /** A port gone, or configured now (a static VTEP that sent before it was configured). */
+    void release(SwitchPort p) {
+        if (!p.quota) {
+            return;
+        }
+        p.quota = false;
+        perAddress.computeIfPresent(p.quotaAddress, (k, n) -> n == 1 ? null : n - 1);
+        perTransport.computeIfPresent(p.slot, (k, n) -> n == 1 ? null : n - 1);
+        total--;
+    }
+
+    /** A plaintext member moved (NAT rebinding, re-join): it counts for its new address from now on. */
+    void moved(SwitchPort p, SocketAddress to) {
+        if (p.quota) {
+            release(p);
+            p.quota = true;
+            p.quotaAddress = addressKey(to);
+            perAddress.merge(p.quotaAddress, 1, Integer::sum);
+            perTransport.merge(p.slot, 1, Integer::sum);
+            total++;
+        }
+    }
+
+    /** Unauthenticated ports now (tests, log). */
+    int total() {
+        return total;
+    }
+
+    /** Unauthenticated ports of the address (IPv6: its /64) now. */
+    int atAddress(SocketAddress source) {
+        return perAddress.getOrDefault(addressKey(source), 0);
+    }
+
+    /**
+     * The quota key of a source: the IPv4 address, or the /64 of an IPv6 address (the IPv4 keys have the top bits
+     * set, a range of the IPv6 space, ffff::/16, that is reserved). Other address types: their hash.
+     */
+    static long addressKey(SocketAddress source) {
+        if (source instanceof InetSocketAddress i && i.getAddress() != null) {
+            InetAddress a = i.getAddress();
+            if (a instanceof Inet4Address) {
+                return 0xffff_ffff_0000_0000L | (a.hashCode() & 0xffff_ffffL); // Inet4Address's hash is the address
+            }
+            byte[] b = a.getAddress();
+            long prefix = 0;
+            for (int k = 0; k < 8; k++) {
+                prefix = prefix << 8 | (b[k] & 0xff);
+            }
+            return prefix;
+        }
+        return source.hashCode();
+    }
+}

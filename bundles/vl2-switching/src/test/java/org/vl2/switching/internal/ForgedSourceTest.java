@@ -1,0 +1,258 @@
+package org.vl2.switching.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.PortInfo;
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.api.test.TestFrames;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Initiator;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Welcome;
+
+/**
+ * Forged sources (docs/security.md, "Forged sources"): a raw, VXLAN or plaintext port's source address is only
+ * claimed, so the switch bounds what forged ones can do: ports per source address (IPv6 /64) and per transport,
+ * room reserved for encrypted members, probation for ports that never received a unicast, and so at most
+ * {@code ports.per.address} copies of one flooded frame toward one address.
+ */
+class ForgedSourceTest {
+
+    private static final long SECOND = 1_000_000_000L;
+    private static final long PUB = 0xa1L;
+    private static final String BCAST = "ff:ff:ff:ff:ff:ff";
+
+    @TempDir
+    Path stateDir;
+
+    private final AtomicLong clock = new AtomicLong(1_000 * SECOND);
+    private final Identity switchIdentity = Identity.generate();
+    private final FakeTransport udp = new FakeTransport("udp");
+    private final FakeTransport vl2 = new FakeTransport("vl2", "vl2");
+    private SwitchCore sw;
+
+    private SwitchCore start(SwitchConfig config) throws Exception {
+        sw = new SwitchCore(new FakeMacTable(), config, clock::get, false, stateDir, switchIdentity);
+        sw.bindPolicy(new LearningPolicy());
+        sw.attach(udp);
+        sw.attach(vl2);
+        sw.bindNetwork(new NetworkDefinition(Vl2ProtocolTest.network(PUB, "10.1.0.0/24", null)));
+        return sw;
+    }
+
+    private static SocketAddress at(String ip, int port) throws Exception {
+        return new InetSocketAddress(InetAddress.getByName(ip), port);
+    }
+
+    private static String mac(int n) {
+        return String.format("02:00:00:%02x:%02x:%02x", n >> 16 & 0xff, n >> 8 & 0xff, n & 0xff);
+    }
+
+    /** K raw ports claiming to be {@code victim} (distinct UDP ports, distinct MACs), each announced once. */
+    private void forge(FakeTransport t, String victim, int k) throws Exception {
+        for (int i = 0; i < k; i++) {
+            t.inject(at(victim, 10_000 + i), TestFrames.frame(BCAST, mac(0x100000 + i), -1, 46));
+        }
+    }
+
+    /** Datagrams the transport sent to any port of {@code ip}. */
+    private static int copiesTo(FakeTransport t, Predicate<InetAddress> ip) {
+        int n = 0;
+        for (Map.Entry<SocketAddress, List<byte[]>> e : t.sent.entrySet()) {
+            if (e.getKey() instanceof InetSocketAddress a && ip.test(a.getAddress())) {
+                n += e.getValue().size();
+            }
+        }
+        return n;
+    }
+
+    private static Predicate<InetAddress> is(String ip) throws Exception {
+        InetAddress a = InetAddress.getByName(ip);
+        return a::equals;
+    }
+
+    @Test
+    void kForgedPortsAtOneVictimGetAtMostTheQuotaOfCopiesOfABroadcast() throws Exception {
+        start(Fakes.quotas(1024, 8, 512, 25, 30));
+        forge(udp, "192.0.2.7", 100);
+        assertEquals(8, sw.ports().size(), "8 ports for the victim's address, not 100");
+        assertEquals(92, sw.statistics().dropPortQuota());
+        assertEquals(0, sw.statistics().dropPortLimit());
+        assertEquals(92, sw.statistics().drops(), "counted among the drops");
+
+        udp.clear();
+        SocketAddress attacker = at("198.51.100.1", 4000);
+        udp.inject(attacker, TestFrames.frame(BCAST, mac(1), -1, 46));
+        assertEquals(8, copiesTo(udp, is("192.0.2.7")), "one broadcast: at most ports.per.address copies");
+
+        // other addresses are not affected
+        SocketAddress real = at("198.51.100.2", 5000);
+        udp.inject(real, TestFrames.frame(BCAST, mac(2), -1, 46));
+        assertEquals(10, sw.ports().size());
+    }
+
+    @Test
+    void ipv6SourcesAreGroupedBySlash64() throws Exception {
+        start(Fakes.quotas(1024, 4, 512, 25, 30));
+        for (int i = 1; i <= 20; i++) {
+            udp.inject(at("2001:db8:1:2::" + Integer.toHexString(i), 9990), TestFrames.frame(BCAST, mac(i), -1, 46));
+        }
+        assertEquals(4, sw.ports().size(), "one /64 holds at most ports.per.address ports, whatever its hosts");
+        udp.inject(at("2001:db8:1:3::1", 9990), TestFrames.frame(BCAST, mac(99), -1, 46));
+        assertEquals(5, sw.ports().size(), "the next /64 is another address");
+    }
+
+    @Test
+    void eachTransportHoldsAtMostItsQuota() throws Exception {
+        start(Fakes.quotas(1024, 0, 6, 0, 30));
+        FakeTransport other = new FakeTransport("udp2");
+        sw.attach(other);
+        for (int i = 1; i <= 50; i++) {
+            udp.inject(at("203.0.113." + i, 9990), TestFrames.frame(BCAST, mac(i), -1, 46));
+        }
+        assertEquals(6, sw.ports().size());
+        assertEquals(44, sw.statistics().dropPortQuota());
+        other.inject(at("203.0.113.200", 4789), TestFrames.frame(BCAST, mac(200), -1, 46));
+        assertEquals(7, sw.ports().size(), "a flood on one listener leaves the others their room");
+    }
+
+    @Test
+    void aFloodOfUnauthenticatedPortsNeverBlocksAnEncryptedMember() throws Exception {
+        int maxPorts = 64;
+        start(Fakes.quotas(maxPorts, 8, 0, 25, 30)); // no per-transport quota: only the reserve protects members
+        // the attacker tries for every port of the switch and more, from as many (forged) addresses
+        for (int i = 0; i < 2 * maxPorts; i++) {
+            udp.inject(at("10." + (i >> 8) + "." + (i & 0xff) + ".1", 9990), TestFrames.frame(BCAST, mac(i), -1, 46));
+        }
+        assertEquals(48, sw.ports().size(), "75 % of max.ports for unauthenticated ports");
+        assertEquals(2 * maxPorts - 48, sw.statistics().dropPortQuota());
+        assertEquals(0, sw.statistics().dropPortLimit());
+
+        Welcome w = encryptedJoin(Identity.generate(), at("192.0.2.50", 40000));
+        assertNotNull(w, "an encrypted member still joins");
+        assertEquals(49, sw.ports().size());
+        assertEquals(1, sw.registry.all().stream().filter(SwitchPort::authenticated).count());
+        assertEquals(48, sw.registry.unauthenticated());
+    }
+
+    @Test
+    void encryptedMembersAreNotCountedAgainstTheQuotasAndFillTheSwitch() throws Exception {
+        start(Fakes.quotas(8, 1, 1, 50, 30));
+        for (int i = 0; i < 8; i++) {
+            assertNotNull(encryptedJoin(Identity.generate(), at("192.0.2.60", 40000 + i)),
+                    "members behind one NAT address: not bound by ports.per.address");
+        }
+        assertEquals(8, sw.ports().size());
+        assertNull(encryptedJoin(Identity.generate(), at("192.0.2.61", 40000)), "max.ports is the only bound");
+        assertEquals(1, sw.statistics().dropPortLimit());
+        udp.inject(at("192.0.2.62", 9990), TestFrames.frame(BCAST, mac(1), -1, 46));
+        assertEquals(8, sw.ports().size());
+    }
+
+    @Test
+    void aPortThatNeverReceivedAUnicastExpiresAfterTheProbationTimeout() throws Exception {
+        start(Fakes.quotas(1024, 8, 512, 25, 30));
+        SocketAddress forged = at("192.0.2.7", 10_000);
+        SocketAddress real = at("198.51.100.5", 9990);
+        SocketAddress peer = at("198.51.100.6", 9990);
+        udp.inject(forged, TestFrames.frame(BCAST, mac(1), -1, 46));
+        udp.inject(real, TestFrames.frame(BCAST, mac(2), -1, 46));
+        udp.inject(peer, TestFrames.frame(BCAST, mac(3), -1, 46));
+        udp.inject(peer, TestFrames.frame(mac(2), mac(3), -1, 46)); // a station answers the real port: it receives
+        udp.inject(real, TestFrames.frame(mac(3), mac(2), -1, 46)); // and the peer
+
+        clock.addAndGet(29 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(3, sw.ports().size(), "within the probation timeout");
+        clock.addAndGet(2 * SECOND);
+        sw.expireIdlePorts();
+        List<PortInfo> ports = sw.ports();
+        assertEquals(2, ports.size(), "the port that only ever sent is gone after 30 s silent: " + ports);
+        assertFalse(ports.stream().anyMatch(p -> p.remote().startsWith("192.0.2.7")));
+        assertEquals(0, sw.registry.unauthenticatedAt(forged), "and its quota is free again");
+
+        clock.addAndGet(250 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(2, sw.ports().size(), "ports that received keep the idle timeout (300 s)");
+        clock.addAndGet(20 * SECOND);
+        sw.expireIdlePorts();
+        assertTrue(sw.ports().isEmpty());
+        assertEquals(0, sw.registry.unauthenticated());
+    }
+
+    @Test
+    void aShorterIdleTimeoutStillWinsAndProbationZeroIsOff() throws Exception {
+        start(Fakes.config("learning", 1522, 10, 1024, 1000, true, 8, 512, 25, 30));
+        udp.inject(at("192.0.2.7", 1), TestFrames.frame(BCAST, mac(1), -1, 46));
+        clock.addAndGet(11 * SECOND);
+        sw.expireIdlePorts();
+        assertTrue(sw.ports().isEmpty(), "min(idle, probation)");
+
+        start(Fakes.config("learning", 1522, 300, 1024, 1000, true, 8, 512, 25, 0));
+        udp.inject(at("192.0.2.7", 1), TestFrames.frame(BCAST, mac(1), -1, 46));
+        clock.addAndGet(299 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(1, sw.ports().size(), "no probation: the idle timeout only");
+    }
+
+    @Test
+    void aStaticVtepIsNotBoundByTheQuotas() throws Exception {
+        start(Fakes.quotas(1024, 1, 512, 25, 30));
+        SocketAddress vtep = at("192.0.2.9", 4789);
+        udp.inject(at("192.0.2.9", 1), TestFrames.frame(BCAST, mac(1), -1, 46)); // fills the address's quota
+        assertEquals(1, sw.registry.unauthenticatedAt(vtep));
+        assertNotNull(sw.ingress().attachPort(udp, vtep, 0), "configured by the operator: not refused");
+        assertEquals(2, sw.ports().size());
+        assertEquals(1, sw.registry.unauthenticatedAt(vtep), "nor counted");
+        clock.addAndGet(1_000 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(1, sw.ports().size(), "and it never expires");
+    }
+
+    @Test
+    void quotaSettingsAreValidated() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Settings.from(Fakes.quotas(1024, -1, 512, 25, 30)));
+        assertTrue(e.getMessage().contains("ports.per.address=-1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.from(Fakes.quotas(1024, 8, 512, 101, 30)));
+        assertTrue(e.getMessage().contains("ports.reserved.percent=101"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.from(Fakes.quotas(1024, 8, 70000, 25, 30)));
+        assertTrue(e.getMessage().contains("ports.per.transport=70000"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.from(Fakes.quotas(1024, 8, 512, 25, -1)));
+        assertTrue(e.getMessage().contains("port.probation.seconds=-1"), e.getMessage());
+        assertEquals(768, Settings.from(Fakes.quotas(1024, 8, 512, 25, 30)).quotas().unauthenticatedRoom(1024));
+        assertEquals(0, Settings.from(Fakes.quotas(1024, 8, 512, 100, 30)).quotas().unauthenticatedRoom(1024));
+    }
+
+    /** The encrypted handshake of a new member from {@code from}; its WELCOME, or null if refused. */
+    private Welcome encryptedJoin(Identity member, SocketAddress from) throws Exception {
+        ByteBuffer join = ByteBuffer.allocate(64);
+        new Join(PUB, member.memberId(), 99, 1518, 0, null, "agent").encode(join);
+        Initiator i = Initiator.create(member, switchIdentity.publicKey(), 0x1000, join.array(), null);
+        vl2.clear();
+        vl2.inject(from, ByteBuffer.wrap(i.initiation()));
+        byte[] answer = vl2.last(from);
+        if (answer == null || answer[2] != 9) {
+            return null;
+        }
+        return Welcome.decode(ByteBuffer.wrap(i.consume(ByteBuffer.wrap(answer)).payload()));
+    }
+}
