@@ -28,9 +28,11 @@ final class PortQuotas {
         /** The transport holds its quota of unauthenticated ports. */
         TRANSPORT("ports.per.transport"),
         /** The source address (IPv6 /64) holds its quota. */
-        ADDRESS("ports.per.address");
+        ADDRESS("ports.per.address"),
+        /** The source is one of this switch's own listeners: a port there would send the switch its own floods. */
+        OWN_LISTENER("-");
 
-        /** The property that sets the bound, for the log. */
+        /** The property that sets the bound, for the log ("-": none). */
         final String property;
 
         Refusal(String property) {

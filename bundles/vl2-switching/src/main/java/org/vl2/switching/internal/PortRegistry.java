@@ -1,6 +1,10 @@
 package org.vl2.switching.internal;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
@@ -18,6 +22,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.MacTableAdminService;
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
+import org.vl2.api.spi.Transport;
 import org.vl2.switching.internal.SwitchPort.Kind;
 
 /**
@@ -151,23 +156,67 @@ public final class PortRegistry {
             if (!quotaWarned || now - quotaWarnedAt > QUOTA_LOG_NANOS) {
                 quotaWarned = true;
                 quotaWarnedAt = now;
-                LOG.warn("Unauthenticated port refused for {} on transport {}: {} reached ({} in {}; {} unauthenticated "
-                        + "ports, {} at this address); source addresses of raw, VXLAN and plaintext ports are only "
-                        + "claimed, so forged ones are bounded. Further refusals are counted (vl2:stats, port quota) "
-                        + "and warned about at most once a minute", Endpoints.format(source), slot.name, r.property,
-                        quotaValue(r), SwitchCore.PID, quotas.total(), quotas.atAddress(source));
+                LOG.warn("Unauthenticated port refused for {} on transport {}: {}. Source addresses of raw, VXLAN and "
+                        + "plaintext ports are only claimed, so the switch bounds them (docs/security.md); further "
+                        + "refusals are counted (vl2:stats, port quota) and warned about at most once a minute",
+                        Endpoints.format(source), slot.name, reason(r));
             }
         }
     }
 
-    private int quotaValue(PortQuotas.Refusal r) {
-        Settings s = settings.get();
+    private String reason(PortQuotas.Refusal r) {
+        Settings.Quotas q = settings.get().quotas();
         return switch (r) {
-            case RESERVED -> s.quotas().reservedPercent();
-            case TRANSPORT -> s.quotas().perTransport();
-            case ADDRESS -> s.quotas().perAddress();
-            case PORT_LIMIT -> s.maxPorts();
+            case RESERVED -> "only the share of max.ports reserved for encrypted members is left ("
+                    + r.property + "=" + q.reservedPercent() + " in " + SwitchCore.PID + ")";
+            case TRANSPORT -> "the transport holds its " + r.property + "=" + q.perTransport() + " unauthenticated ports"
+                    + " (" + SwitchCore.PID + ")";
+            case ADDRESS -> "its address (IPv6: its /64) holds its " + r.property + "=" + q.perAddress()
+                    + " unauthenticated ports (" + SwitchCore.PID + ")";
+            case OWN_LISTENER -> "it is one of this switch's own listeners, so it is forged (a port there would loop "
+                    + "floods back into the switch)";
+            case PORT_LIMIT -> r.property;
         };
+    }
+
+    /**
+     * Whether {@code source} is where one of this switch's transports listens (same UDP port, an address of this
+     * host). Such a source is forged: a port for it would send the switch its own floods, and with two listeners a
+     * pair of such ports forwards one broadcast between them forever. Only for new endpoints (not per frame).
+     */
+    private boolean ownListener(SocketAddress source) {
+        if (!(source instanceof InetSocketAddress s) || s.getAddress() == null) {
+            return false;
+        }
+        for (TransportSlot t : slots.values()) {
+            Transport transport = t.transport;
+            if (transport == null || listenerPort(transport.localAddress()) != s.getPort()) {
+                continue;
+            }
+            InetAddress a = s.getAddress();
+            if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
+                return true;
+            }
+            try {
+                return NetworkInterface.getByInetAddress(a) != null;
+            } catch (SocketException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** The port of a transport's {@code ip:port} (IPv6 in brackets); -1 if it has none. */
+    static int listenerPort(String local) {
+        int colon = local == null ? -1 : local.lastIndexOf(':');
+        if (colon < 0 || local.indexOf(']', colon) >= 0) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(local.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
@@ -183,6 +232,10 @@ public final class PortRegistry {
                 return port;
             }
             if (!hasRoom(slot, source, permanent)) {
+                return null;
+            }
+            if (!permanent && ownListener(source)) {
+                refused(PortQuotas.Refusal.OWN_LISTENER, slot, source);
                 return null;
             }
             port = new SwitchPort(nextPortId(), kind, kind == Kind.RAW ? PortFraming.RAW : PortFraming.ENCAP,

@@ -136,21 +136,32 @@ class ForgedSourceTest {
 
     @Test
     void aFloodOfUnauthenticatedPortsNeverBlocksAnEncryptedMember() throws Exception {
-        int maxPorts = 64;
-        start(Fakes.quotas(maxPorts, 8, 0, 25, 30)); // no per-transport quota: only the reserve protects members
-        // the attacker tries for every port of the switch and more, from as many (forged) addresses
-        for (int i = 0; i < 2 * maxPorts; i++) {
-            udp.inject(at("10." + (i >> 8) + "." + (i & 0xff) + ".1", 9990), TestFrames.frame(BCAST, mac(i), -1, 46));
+        int maxPorts = 1024;
+        start(Fakes.quotas(maxPorts, 8, 512, 25, 30)); // the defaults
+        FakeTransport second = new FakeTransport("udp2");
+        sw.attach(second);
+        // the attacker tries for every port of the switch and more, on two listeners, from as many (forged)
+        // addresses, so that neither ports.per.address nor ports.per.transport alone stops it
+        int attempts = 2 * maxPorts;
+        for (int i = 0; i < attempts; i++) {
+            (i % 2 == 0 ? udp : second).inject(at("10." + (i >> 16) + "." + (i >> 8 & 0xff) + "." + (i & 0xff), 9990),
+                    TestFrames.frame(BCAST, mac(i), -1, 46));
         }
-        assertEquals(48, sw.ports().size(), "75 % of max.ports for unauthenticated ports");
-        assertEquals(2 * maxPorts - 48, sw.statistics().dropPortQuota());
+        assertEquals(768, sw.ports().size(), "75 % of max.ports for unauthenticated ports");
+        assertEquals(attempts - 768, sw.statistics().dropPortQuota());
         assertEquals(0, sw.statistics().dropPortLimit());
 
-        Welcome w = encryptedJoin(Identity.generate(), at("192.0.2.50", 40000));
-        assertNotNull(w, "an encrypted member still joins");
-        assertEquals(49, sw.ports().size());
-        assertEquals(1, sw.registry.all().stream().filter(SwitchPort::authenticated).count());
-        assertEquals(48, sw.registry.unauthenticated());
+        int members = 0;
+        for (int i = 0; i < 10; i++) {
+            assertNotNull(encryptedJoin(Identity.generate(), at("192.0.2.50", 40000 + i)), "members still join");
+            members++;
+        }
+        assertEquals(768 + members, sw.ports().size());
+        assertEquals(members, sw.registry.all().stream().filter(SwitchPort::authenticated).count());
+        assertEquals(768, sw.registry.unauthenticated());
+        System.out.printf("port-table exhaustion: %d forged endpoints (max.ports=%d) took %d ports and were refused "
+                + "%d times; %d encrypted members joined after them%n", attempts, maxPorts, sw.registry.unauthenticated(),
+                sw.statistics().dropPortQuota(), members);
     }
 
     @Test
@@ -225,6 +236,86 @@ class ForgedSourceTest {
         clock.addAndGet(1_000 * SECOND);
         sw.expireIdlePorts();
         assertEquals(1, sw.ports().size(), "and it never expires");
+    }
+
+    /** A raw transport listening where a real one would (the fakes say "test"). */
+    private static FakeTransport listeningOn(String name, String local) {
+        return new FakeTransport(name) {
+            @Override
+            public String localAddress() {
+                return local;
+            }
+        };
+    }
+
+    @Test
+    void theSwitchsOwnListenersAreNeverLearnedAsPorts() throws Exception {
+        start(Fakes.quotas(1024, 0, 0, 0, 30));
+        FakeTransport raw1 = listeningOn("raw1", "0.0.0.0:9990");
+        FakeTransport raw2 = listeningOn("raw2", "127.0.0.1:9991");
+        sw.attach(raw1);
+        sw.attach(raw2);
+        // the loop: a port on raw1 for raw2's listener and one on raw2 for raw1's; each flood would come back
+        raw1.inject(at("127.0.0.1", 9991), TestFrames.frame(BCAST, mac(1), -1, 46));
+        raw2.inject(at("127.0.0.1", 9990), TestFrames.frame(BCAST, mac(2), -1, 46));
+        raw2.inject(at("0.0.0.0", 9990), TestFrames.frame(BCAST, mac(3), -1, 46));
+        assertTrue(sw.ports().isEmpty(), "no port for the switch's own listeners: " + sw.ports());
+        assertEquals(3, sw.statistics().dropPortQuota());
+
+        raw1.inject(at("127.0.0.1", 40000), TestFrames.frame(BCAST, mac(4), -1, 46)); // a VPort on this host
+        raw1.inject(at("192.0.2.1", 9991), TestFrames.frame(BCAST, mac(5), -1, 46)); // another host's port 9991
+        assertEquals(2, sw.ports().size());
+        assertEquals(-1, PortRegistry.listenerPort("test"));
+        assertEquals(4789, PortRegistry.listenerPort("[::]:4789"));
+        assertEquals(-1, PortRegistry.listenerPort("[::1]"));
+    }
+
+    /**
+     * The measurement for docs/security.md (printed, not timed): the worst case a forged-source flood reaches,
+     * with the default quotas and without them. The attacker forges as many ports at the victim's address as the
+     * switch takes (on two transports), then sends broadcasts from one port of its own: the factor is datagrams
+     * (and bytes) toward the victim per datagram the attacker sends.
+     */
+    @Test
+    void worstCaseAmplificationFactor() throws Exception {
+        double bounded = amplification(Fakes.quotas(1024, 8, 512, 25, 30), 1000);
+        assertEquals(8.0, bounded, 0.0, "at most ports.per.address copies per frame");
+        double unbounded = amplification(Fakes.quotas(1024, 0, 0, 0, 0), 1000);
+        assertEquals(1000.0, unbounded, 0.0, "without quotas: one copy per forged port");
+        System.out.printf("forged-source amplification: %.1f datagrams (and bytes) toward one address per "
+                + "datagram sent with the default quotas (ports.per.address=8); %.1f without quotas (1000 forged "
+                + "ports)%n", bounded, unbounded);
+    }
+
+    private double amplification(SwitchConfig config, int forged) throws Exception {
+        FakeTransport second = new FakeTransport("udp2");
+        start(config);
+        sw.attach(second);
+        forge(udp, "192.0.2.7", forged / 2);
+        forge(second, "192.0.2.7", forged - forged / 2);
+        udp.clear();
+        second.clear();
+        SocketAddress attacker = at("198.51.100.1", 4000);
+        int sent = 100; // within storm control's burst (1000 floods/s)
+        long bytes = 0;
+        for (int i = 0; i < sent; i++) {
+            ByteBuffer f = TestFrames.frame(BCAST, mac(1), -1, 46);
+            bytes += f.remaining();
+            udp.inject(attacker, f);
+        }
+        int copies = copiesTo(udp, is("192.0.2.7")) + copiesTo(second, is("192.0.2.7"));
+        long copyBytes = 0;
+        for (FakeTransport t : List.of(udp, second)) {
+            for (Map.Entry<SocketAddress, List<byte[]>> e : t.sent.entrySet()) {
+                if (((InetSocketAddress) e.getKey()).getAddress().equals(InetAddress.getByName("192.0.2.7"))) {
+                    for (byte[] d : e.getValue()) {
+                        copyBytes += d.length;
+                    }
+                }
+            }
+        }
+        assertEquals((double) copies / sent, (double) copyBytes / bytes, 0.0, "raw copies are as long as the frame");
+        return (double) copies / sent;
     }
 
     @Test
