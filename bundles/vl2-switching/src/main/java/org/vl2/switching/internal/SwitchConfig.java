@@ -52,8 +52,8 @@ public @interface SwitchConfig {
     @AttributeDefinition(name = "Probation timeout (s)",
             description = "A raw or learned VXLAN port on probation (no unicast frame was ever forwarded to it, so "
                     + "nothing shows that its source address is real and receives) is removed after this long "
-                    + "silent, instead of port.idle.timeout.seconds; a port that answered (a station sent it unicast) "
-                    + "gets the full idle timeout. Applies also when port.idle.timeout.seconds is 0. 0 = no probation.",
+                    + "silent, instead of port.idle.timeout.seconds; once a station has sent it unicast it gets the "
+                    + "full idle timeout. Applies also when port.idle.timeout.seconds is 0. 0 = no probation.",
             min = "0")
     long port_probation_seconds() default 30;
 
