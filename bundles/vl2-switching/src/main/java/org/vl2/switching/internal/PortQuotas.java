@@ -14,6 +14,11 @@ import java.util.Map;
  * a port is only claimed: anyone can send a datagram "from" a victim, so without these bounds K forged ports at one
  * address turn one broadcast into K copies toward it, and one host can fill max.ports so that no member can join.
  *
+ * <p>An encrypted member that has not yet sent a message that opens counts for its source address too (only there):
+ * its initiation proved the key, not the address, so forged initiations could otherwise point any number of ports
+ * at one victim. Its first opened message proves the address (the member derived the keys from the RESPONSE sent
+ * there) and ends that.
+ *
  * <p>IPv6 addresses are grouped by /64: one host usually has a whole /64 to choose source addresses from. Only the
  * registry uses this, on its lock (port creation and removal, never per frame of a known port).
  */
@@ -40,22 +45,31 @@ final class PortQuotas {
         }
     }
 
+    /** What a port is counted as ({@link SwitchPort#quota}). */
+    static final int NONE = 0;
+    static final int UNAUTHENTICATED = 1;
+    static final int UNCONFIRMED = 2;
+
     private final Map<Long, Integer> perAddress = new HashMap<>();
     private final Map<TransportSlot, Integer> perTransport = new IdentityHashMap<>();
     private int total;
 
     /**
-     * Whether one more port fits for {@code source} on {@code slot}; null if it does. {@code counted}: it would be an
-     * unauthenticated port (encrypted members and configured VTEPs only need room below max.ports).
+     * Whether one more port fits for {@code source} on {@code slot}; null if it does. {@code as}: what the port would
+     * be counted as: {@link #NONE} (a configured VTEP) needs room below max.ports only, {@link #UNCONFIRMED} (an
+     * encrypted member) also room at its address, {@link #UNAUTHENTICATED} every quota.
      */
-    Refusal check(Settings s, int ports, TransportSlot slot, SocketAddress source, boolean counted) {
+    Refusal check(Settings s, int ports, TransportSlot slot, SocketAddress source, int as) {
         if (ports >= s.maxPorts()) {
             return Refusal.PORT_LIMIT;
         }
-        if (!counted) {
+        Settings.Quotas q = s.quotas();
+        if (as == UNCONFIRMED && q.perAddress() > 0 && perAddress.getOrDefault(addressKey(source), 0) >= q.perAddress()) {
+            return Refusal.ADDRESS;
+        }
+        if (as != UNAUTHENTICATED) {
             return null;
         }
-        Settings.Quotas q = s.quotas();
         if (total >= q.unauthenticatedRoom(s.maxPorts())) {
             return Refusal.RESERVED;
         }
@@ -72,41 +86,59 @@ final class PortQuotas {
     boolean mayMove(Settings s, SwitchPort p, SocketAddress to) {
         int perAddress = s.quotas().perAddress();
         long key = addressKey(to);
-        return !p.quota || perAddress == 0 || key == p.quotaAddress || this.perAddress.getOrDefault(key, 0) < perAddress;
+        return p.quota == NONE || perAddress == 0 || key == p.quotaAddress
+                || this.perAddress.getOrDefault(key, 0) < perAddress;
     }
 
-    /** Counts a new port if it is unauthenticated and not configured. */
+    /** What a new port counts as: nothing if configured or a confirmed member. */
+    static int countsAs(SwitchPort p) {
+        if (p.permanent) {
+            return NONE;
+        }
+        if (p.authenticated()) {
+            return p.proven ? NONE : UNCONFIRMED;
+        }
+        return UNAUTHENTICATED;
+    }
+
+    /** Counts a new port (see {@link #countsAs}). */
     void add(SwitchPort p) {
-        if (p.authenticated() || p.permanent) {
-            return;
-        }
-        p.quota = true;
-        p.quotaAddress = addressKey(p.remote);
-        perAddress.merge(p.quotaAddress, 1, Integer::sum);
-        perTransport.merge(p.slot, 1, Integer::sum);
-        total++;
+        count(p, countsAs(p), addressKey(p.remote));
     }
 
-    /** A port gone, or configured now (a static VTEP that sent before it was configured). */
-    void release(SwitchPort p) {
-        if (!p.quota) {
+    private void count(SwitchPort p, int as, long address) {
+        p.quota = as;
+        if (as == NONE) {
             return;
         }
-        p.quota = false;
+        p.quotaAddress = address;
+        perAddress.merge(address, 1, Integer::sum);
+        if (as == UNAUTHENTICATED) {
+            perTransport.merge(p.slot, 1, Integer::sum);
+            total++;
+        }
+    }
+
+    /** A port gone, configured now (a static VTEP that sent before), or a member whose message opened. */
+    void release(SwitchPort p) {
+        int as = p.quota;
+        if (as == NONE) {
+            return;
+        }
+        p.quota = NONE;
         perAddress.computeIfPresent(p.quotaAddress, (k, n) -> n == 1 ? null : n - 1);
-        perTransport.computeIfPresent(p.slot, (k, n) -> n == 1 ? null : n - 1);
-        total--;
+        if (as == UNAUTHENTICATED) {
+            perTransport.computeIfPresent(p.slot, (k, n) -> n == 1 ? null : n - 1);
+            total--;
+        }
     }
 
     /** A plaintext member moved (NAT rebinding, re-join): it counts for its new address from now on. */
     void moved(SwitchPort p, SocketAddress to) {
-        if (p.quota) {
+        int as = p.quota;
+        if (as != NONE) {
             release(p);
-            p.quota = true;
-            p.quotaAddress = addressKey(to);
-            perAddress.merge(p.quotaAddress, 1, Integer::sum);
-            perTransport.merge(p.slot, 1, Integer::sum);
-            total++;
+            count(p, as, addressKey(to));
         }
     }
 

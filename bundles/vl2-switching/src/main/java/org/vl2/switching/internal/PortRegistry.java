@@ -129,12 +129,17 @@ public final class PortRegistry {
     }
 
     /**
-     * Whether another port fits for {@code source} on {@code slot}: below max.ports and, unless it is an encrypted
-     * member ({@code authenticated}), within the quotas of unauthenticated ports. A refusal is counted and warned
-     * about (rate-limited). Call it inside {@link #exclusive}.
+     * Whether another port fits for {@code source} on {@code slot}: below max.ports; an encrypted member
+     * ({@code authenticated}) also within the quota of its source address (until its first message opens, see
+     * {@link PortQuotas}), any other port within every quota of unauthenticated ports. A refusal is counted and
+     * warned about (rate-limited). Call it inside {@link #exclusive}.
      */
     public boolean hasRoom(TransportSlot slot, SocketAddress source, boolean authenticated) {
-        PortQuotas.Refusal r = quotas.check(settings.get(), ports.size(), slot, source, !authenticated);
+        return hasRoom(slot, source, authenticated ? PortQuotas.UNCONFIRMED : PortQuotas.UNAUTHENTICATED);
+    }
+
+    private boolean hasRoom(TransportSlot slot, SocketAddress source, int as) {
+        PortQuotas.Refusal r = quotas.check(settings.get(), ports.size(), slot, source, as);
         if (r == null) {
             return true;
         }
@@ -156,9 +161,10 @@ public final class PortRegistry {
             if (!quotaWarned || now - quotaWarnedAt > QUOTA_LOG_NANOS) {
                 quotaWarned = true;
                 quotaWarnedAt = now;
-                LOG.warn("Unauthenticated port refused for {} on transport {}: {}. Source addresses of raw, VXLAN and "
-                        + "plaintext ports are only claimed, so the switch bounds them (docs/security.md); further "
-                        + "refusals are counted (vl2:stats, port quota) and warned about at most once a minute",
+                LOG.warn("Port refused for {} on transport {}: {}. Source addresses of raw, VXLAN and plaintext ports, "
+                        + "and of encrypted members before their first message, are only claimed, so the switch bounds "
+                        + "them (docs/security.md); further refusals are counted (vl2:stats, port quota) and warned "
+                        + "about at most once a minute",
                         Endpoints.format(source), slot.name, reason(r));
             }
         }
@@ -172,7 +178,7 @@ public final class PortRegistry {
             case TRANSPORT -> "the transport holds its " + r.property + "=" + q.perTransport() + " unauthenticated ports"
                     + " (" + SwitchCore.PID + ")";
             case ADDRESS -> "its address (IPv6: its /64) holds its " + r.property + "=" + q.perAddress()
-                    + " unauthenticated ports (" + SwitchCore.PID + ")";
+                    + " unauthenticated (or not yet confirmed encrypted) ports (" + SwitchCore.PID + ")";
             case OWN_LISTENER -> "it is one of this switch's own listeners, so it is forged (a port there would loop "
                     + "floods back into the switch)";
             case PORT_LIMIT -> r.property;
@@ -231,7 +237,7 @@ public final class PortRegistry {
             if (port != null) {
                 return port;
             }
-            if (!hasRoom(slot, source, permanent)) {
+            if (!hasRoom(slot, source, permanent ? PortQuotas.NONE : PortQuotas.UNAUTHENTICATED)) {
                 return null;
             }
             if (!permanent && ownListener(source)) {
@@ -289,6 +295,20 @@ public final class PortRegistry {
         network.add(port);
         quotas.add(port);
         return port;
+    }
+
+    /**
+     * A message of an encrypted member opened for the first time: it holds the session keys, so its address
+     * receives, and it no longer counts for that address ({@link PortQuotas}). Once per port (the caller checks
+     * {@link SwitchPort#proven} first), so the lock is not taken per frame.
+     */
+    public void proven(SwitchPort p) {
+        synchronized (lock) {
+            p.proven = true;
+            if (p.quota == PortQuotas.UNCONFIRMED) {
+                quotas.release(p);
+            }
+        }
     }
 
     /**

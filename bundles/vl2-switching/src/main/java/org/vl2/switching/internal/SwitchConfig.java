@@ -32,8 +32,9 @@ public @interface SwitchConfig {
             description = "Unauthenticated ports (raw, learned VXLAN, plaintext vl2) one source address may hold: "
                     + "an IPv4 address, or an IPv6 /64, over all transports and networks. A source address is only "
                     + "claimed, so this also bounds the copies one flooded frame can send toward one address (the "
-                    + "amplification forged sources can get). Encrypted members and configured VTEPs are not "
-                    + "counted. Datagrams from further endpoints of the address are dropped and counted. "
+                    + "amplification forged sources can get). An encrypted member counts only until its first message "
+                    + "opens (which proves that it receives at its address); configured VTEPs never count. Datagrams "
+                    + "from further endpoints of the address are dropped and counted. "
                     + "0 = no limit.", min = "0", max = "65535")
     int ports_per_address() default 8;
 

@@ -69,16 +69,17 @@ public final class SwitchPort {
     long stormRefilled;
 
     /**
-     * The remote showed that it receives at its address: a unicast frame was forwarded to it (a station answered
-     * it). A raw or learned VXLAN port that never did is on probation: its source address is only claimed, so it
-     * expires after {@code port.probation.seconds} of silence instead of the idle timeout. Set once, by egress.
+     * The remote showed that it receives at its address. A raw or learned VXLAN port: a unicast frame was forwarded
+     * to it (a station answered it); one that never was is on probation: its source address is only claimed, so it
+     * expires after {@code port.probation.seconds} of silence instead of the idle timeout. An encrypted member: a
+     * message of its member opened (it derived the keys from the RESPONSE sent to its address). Set once.
      */
     public volatile boolean proven;
     /**
-     * Counted against the quotas of unauthenticated ports under {@link #quotaAddress}; written under the
-     * registry's lock (see {@link PortRegistry}).
+     * What the port counts as in {@link PortQuotas} (none, unauthenticated, unconfirmed member) and under which
+     * address; written under the registry's lock.
      */
-    boolean quota;
+    int quota;
     long quotaAddress;
 
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */

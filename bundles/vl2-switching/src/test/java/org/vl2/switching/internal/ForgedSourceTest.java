@@ -26,7 +26,9 @@ import org.vl2.api.test.TestFrames;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
 import org.vl2.protocol.Join;
+import org.vl2.crypto.Session;
 import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
 
 /**
  * Forged sources (docs/security.md, "Forged sources"): a raw, VXLAN or plaintext port's source address is only
@@ -153,7 +155,9 @@ class ForgedSourceTest {
 
         int members = 0;
         for (int i = 0; i < 10; i++) {
-            assertNotNull(encryptedJoin(Identity.generate(), at("192.0.2.50", 40000 + i)), "members still join");
+            Member m = member(Identity.generate(), at("192.0.2.50", 40000 + i));
+            assertNotNull(m, "members still join");
+            confirm(m);
             members++;
         }
         assertEquals(768 + members, sw.ports().size());
@@ -165,17 +169,52 @@ class ForgedSourceTest {
     }
 
     @Test
-    void encryptedMembersAreNotCountedAgainstTheQuotasAndFillTheSwitch() throws Exception {
-        start(Fakes.quotas(8, 1, 1, 50, 30));
-        for (int i = 0; i < 8; i++) {
-            assertNotNull(encryptedJoin(Identity.generate(), at("192.0.2.60", 40000 + i)),
-                    "members behind one NAT address: not bound by ports.per.address");
+    void encryptedMembersCountForTheirAddressOnlyUntilTheirFirstMessageOpens() throws Exception {
+        start(Fakes.quotas(8, 2, 1, 50, 30));
+        SocketAddress nat = at("192.0.2.60", 40000);
+        Member first = member(Identity.generate(), nat);
+        Member second = member(Identity.generate(), at("192.0.2.60", 40001));
+        assertNotNull(first);
+        assertNotNull(second);
+        assertNull(encryptedJoin(Identity.generate(), at("192.0.2.60", 40002)),
+                "a third unconfirmed member at one address: its initiation proved a key, not the address");
+        assertEquals(1, sw.statistics().dropPortQuota());
+        confirm(first);
+        confirm(second);
+        assertEquals(0, sw.registry.unauthenticatedAt(nat), "their first sealed message proved the address");
+        for (int i = 2; i < 8; i++) {
+            Member m = member(Identity.generate(), at("192.0.2.60", 40000 + i));
+            assertNotNull(m, "members behind one NAT address: bound by max.ports only, once they talk");
+            confirm(m);
         }
         assertEquals(8, sw.ports().size());
-        assertNull(encryptedJoin(Identity.generate(), at("192.0.2.61", 40000)), "max.ports is the only bound");
+        assertNull(encryptedJoin(Identity.generate(), at("192.0.2.61", 40000)), "max.ports");
         assertEquals(1, sw.statistics().dropPortLimit());
         udp.inject(at("192.0.2.62", 9990), TestFrames.frame(BCAST, mac(1), -1, 46));
         assertEquals(8, sw.ports().size());
+    }
+
+    @Test
+    void forgedEncryptedJoinsAtAVictimGetAtMostTheQuotaOfCopies() throws Exception {
+        start(Fakes.quotas(1024, 8, 512, 25, 30));
+        String victim = "192.0.2.7";
+        int joined = 0;
+        for (int i = 0; i < 50; i++) { // below the handshake gate's load threshold: no cookie asked
+            if (encryptedJoin(Identity.generate(), at(victim, 20_000 + i)) != null) {
+                joined++;
+            }
+        }
+        assertEquals(8, joined, "fresh keys, forged source: they never send a message that opens");
+        forge(udp, victim, 10);
+        assertEquals(8, sw.ports().size(), "and raw ports share the address's quota");
+
+        Member real = member(Identity.generate(), at("198.51.100.9", 40000));
+        confirm(real);
+        vl2.clear();
+        udp.clear();
+        send(real, Wire.FRAME, TestFrames.frame(BCAST, mac(77), -1, 46));
+        assertEquals(8, copiesTo(vl2, is(victim)) + copiesTo(udp, is(victim)),
+                "one broadcast: at most ports.per.address copies toward the victim");
     }
 
     @Test
@@ -333,8 +372,17 @@ class ForgedSourceTest {
         assertEquals(0, Settings.from(Fakes.quotas(1024, 8, 512, 100, 30)).quotas().unauthenticatedRoom(1024));
     }
 
+    /** An encrypted member as the switch sees it: its WELCOME and session. */
+    private record Member(Welcome welcome, Session session, SocketAddress from) {
+    }
+
     /** The encrypted handshake of a new member from {@code from}; its WELCOME, or null if refused. */
     private Welcome encryptedJoin(Identity member, SocketAddress from) throws Exception {
+        Member m = member(member, from);
+        return m == null ? null : m.welcome;
+    }
+
+    private Member member(Identity member, SocketAddress from) throws Exception {
         ByteBuffer join = ByteBuffer.allocate(64);
         new Join(PUB, member.memberId(), 99, 1518, 0, null, "agent").encode(join);
         Initiator i = Initiator.create(member, switchIdentity.publicKey(), 0x1000, join.array(), null);
@@ -344,6 +392,22 @@ class ForgedSourceTest {
         if (answer == null || answer[2] != 9) {
             return null;
         }
-        return Welcome.decode(ByteBuffer.wrap(i.consume(ByteBuffer.wrap(answer)).payload()));
+        Initiator.Completion c = i.consume(ByteBuffer.wrap(answer));
+        return new Member(Welcome.decode(ByteBuffer.wrap(c.payload())), c.session(), from);
+    }
+
+    /** The member's first sealed message (a KEEPALIVE): it holds the keys, so its address receives. */
+    private void confirm(Member m) throws Exception {
+        send(m, Wire.KEEPALIVE, ByteBuffer.allocate(8));
+    }
+
+    /** A sealed message of the member: header, body sealed in place, tag. */
+    private void send(Member m, int type, ByteBuffer body) throws Exception {
+        int n = body.remaining();
+        ByteBuffer b = ByteBuffer.allocate(16 + n + 16);
+        b.put(0, (byte) Wire.MAGIC).put(1, (byte) Wire.VERSION).put(2, (byte) type).put(3, (byte) Wire.FLAG_SEALED)
+                .putInt(4, m.session.remoteIndex()).put(16, body, body.position(), n);
+        m.session.seal(b, 0, 16, n, System.nanoTime());
+        vl2.inject(m.from, b);
     }
 }

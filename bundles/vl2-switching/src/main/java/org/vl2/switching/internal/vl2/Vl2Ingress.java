@@ -159,6 +159,9 @@ public final class Vl2Ingress {
             p.rxDrops.increment();
             return;
         }
+        if (!p.proven) {
+            registry.proven(p); // the member has the keys: its address is real (quotas, docs/security.md)
+        }
         if (s == p.pending) {
             p.confirm(s);
         }
