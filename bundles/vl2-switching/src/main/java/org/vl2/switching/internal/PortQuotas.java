@@ -142,6 +142,21 @@ final class PortQuotas {
         }
     }
 
+    /**
+     * Whether the quotas {@code p} counts in are under pressure: its address holds its full quota, or the
+     * unauthenticated ports hold more than half of what their transport or the switch allows them. Then a port
+     * that never proved it receives is likely forged and gives its room back after the probation timeout.
+     */
+    boolean underPressure(Settings s, SwitchPort p) {
+        if (p.quota != UNAUTHENTICATED) {
+            return false;
+        }
+        Settings.Quotas q = s.quotas();
+        return q.perAddress() > 0 && perAddress.getOrDefault(p.quotaAddress, 0) >= q.perAddress()
+                || q.perTransport() > 0 && 2 * perTransport.getOrDefault(p.slot, 0) > q.perTransport()
+                || 2 * total > q.unauthenticatedRoom(s.maxPorts());
+    }
+
     /** Unauthenticated ports now (tests, log). */
     int total() {
         return total;

@@ -377,16 +377,18 @@ public final class PortRegistry {
         Settings s = settings.get();
         long now = nanoClock.getAsLong();
         for (SwitchPort p : ports.values()) {
-            long timeout = timeout(p, s);
+            boolean probation = onProbation(p, s);
+            long timeout = timeout(p, s, probation);
             long idle = now - p.lastSeenNanos;
             if (timeout > 0 && idle > timeout) {
                 remove(p, "silent for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s"
-                        + (onProbation(p, s) ? " (on probation: no unicast was ever forwarded to it)" : ""), true);
+                        + (probation ? " (on probation: no unicast was ever forwarded to it, and the quotas of "
+                        + "unauthenticated ports are under pressure)" : ""), true);
             }
         }
     }
 
-    private static long timeout(SwitchPort p, Settings s) {
+    private static long timeout(SwitchPort p, Settings s, boolean probation) {
         if (p.permanent) {
             return 0;
         }
@@ -394,15 +396,25 @@ public final class PortRegistry {
             return s.sessionTimeoutNanos();
         }
         long idle = s.portIdleTimeoutNanos();
-        if (onProbation(p, s)) {
-            long probation = s.quotas().probationNanos();
-            return idle == 0 ? probation : Math.min(idle, probation);
+        if (probation) {
+            long probationNanos = s.quotas().probationNanos();
+            return idle == 0 ? probationNanos : Math.min(idle, probationNanos);
         }
         return idle;
     }
 
-    private static boolean onProbation(SwitchPort p, Settings s) {
-        return p.kind != Kind.VL2 && !p.permanent && !p.proven && s.quotas().probationNanos() > 0;
+    /**
+     * A raw or learned VXLAN port that never got a unicast frame, while the quotas it counts in are under pressure
+     * ({@link PortQuotas#underPressure}): then it expires after the probation timeout. Without pressure it keeps
+     * the idle timeout, so a seed VPort whose host stays quiet until someone calls on it is not dropped meanwhile.
+     */
+    private boolean onProbation(SwitchPort p, Settings s) {
+        if (p.kind == Kind.VL2 || p.permanent || p.proven || s.quotas().probationNanos() == 0) {
+            return false;
+        }
+        synchronized (lock) {
+            return quotas.underPressure(s, p);
+        }
     }
 
     /** Unauthenticated ports now, and at an address (tests). */

@@ -53,8 +53,10 @@ public @interface SwitchConfig {
     @AttributeDefinition(name = "Probation timeout (s)",
             description = "A raw or learned VXLAN port on probation (no unicast frame was ever forwarded to it, so "
                     + "nothing shows that its source address is real and receives) is removed after this long "
-                    + "silent, instead of port.idle.timeout.seconds; once a station has sent it unicast it gets the "
-                    + "full idle timeout. Applies also when port.idle.timeout.seconds is 0. 0 = no probation.",
+                    + "silent, instead of port.idle.timeout.seconds, while the quotas are under pressure: its "
+                    + "address holds its full ports.per.address, or unauthenticated ports hold more than half of "
+                    + "ports.per.transport or of the room beside the reserve. Once a station has sent it unicast it "
+                    + "keeps the idle timeout. Applies also when port.idle.timeout.seconds is 0. 0 = no probation.",
             min = "0")
     long port_probation_seconds() default 30;
 

@@ -218,8 +218,8 @@ class ForgedSourceTest {
     }
 
     @Test
-    void aPortThatNeverReceivedAUnicastExpiresAfterTheProbationTimeout() throws Exception {
-        start(Fakes.quotas(1024, 8, 512, 25, 30));
+    void underPressureAPortThatNeverReceivedAUnicastExpiresAfterTheProbationTimeout() throws Exception {
+        start(Fakes.quotas(1024, 1, 512, 25, 30)); // one port per address: every address is at its quota
         SocketAddress forged = at("192.0.2.7", 10_000);
         SocketAddress real = at("198.51.100.5", 9990);
         SocketAddress peer = at("198.51.100.6", 9990);
@@ -250,17 +250,36 @@ class ForgedSourceTest {
 
     @Test
     void aShorterIdleTimeoutStillWinsAndProbationZeroIsOff() throws Exception {
-        start(Fakes.config("learning", 1522, 10, 1024, 1000, true, 8, 512, 25, 30));
+        start(Fakes.config("learning", 1522, 10, 1024, 1000, true, 1, 512, 25, 30));
         udp.inject(at("192.0.2.7", 1), TestFrames.frame(BCAST, mac(1), -1, 46));
         clock.addAndGet(11 * SECOND);
         sw.expireIdlePorts();
         assertTrue(sw.ports().isEmpty(), "min(idle, probation)");
 
-        start(Fakes.config("learning", 1522, 300, 1024, 1000, true, 8, 512, 25, 0));
+        start(Fakes.config("learning", 1522, 300, 1024, 1000, true, 1, 512, 25, 0));
         udp.inject(at("192.0.2.7", 1), TestFrames.frame(BCAST, mac(1), -1, 46));
         clock.addAndGet(299 * SECOND);
         sw.expireIdlePorts();
         assertEquals(1, sw.ports().size(), "no probation: the idle timeout only");
+    }
+
+    @Test
+    void withoutPressureAQuietSeedVPortKeepsTheIdleTimeout() throws Exception {
+        start(Fakes.quotas(1024, 8, 4, 25, 30));
+        udp.inject(at("192.0.2.20", 40000), TestFrames.frame(BCAST, mac(1), -1, 46)); // announces itself, then waits
+        udp.inject(at("192.0.2.21", 40000), TestFrames.frame(BCAST, mac(2), -1, 46));
+        clock.addAndGet(31 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(2, sw.ports().size(), "2 of ports.per.transport=4: no pressure, no probation");
+
+        udp.inject(at("192.0.2.22", 40000), TestFrames.frame(BCAST, mac(3), -1, 46)); // 3 of 4: pressure
+        clock.addAndGet(SECOND);
+        sw.expireIdlePorts();
+        assertEquals(2, sw.ports().size(), "one quiet port gave its room back, which ended the pressure");
+        assertTrue(sw.ports().stream().anyMatch(p -> p.remote().startsWith("192.0.2.22")));
+        clock.addAndGet(30 * SECOND);
+        sw.expireIdlePorts();
+        assertEquals(2, sw.ports().size(), "2 of 4: no pressure, the idle timeout applies");
     }
 
     @Test
