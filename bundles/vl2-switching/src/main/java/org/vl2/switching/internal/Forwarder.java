@@ -109,7 +109,7 @@ public final class Forwarder {
                 counters.dropPolicy.increment();
             } else {
                 counters.unicast.increment();
-                if (!o.proven) {
+                if (!o.proven && o.kind != SwitchPort.Kind.VL2) {
                     o.proven = true; // a station answered it: its address is real and receives (ends probation)
                 }
                 transmit(o, in, frame, length, e);
