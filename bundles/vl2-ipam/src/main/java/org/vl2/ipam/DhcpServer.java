@@ -13,6 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.MacAddress;
 
+import static org.vl2.ipam.DhcpFrames.u16;
+import static org.vl2.ipam.DhcpFrames.u32;
+
 /**
  * A DHCPv4 server (RFC 2131/2132) for one network, answering from a {@link LeaseTable}, and the ARP responder
  * for its own address ({@link Ipv4Pool#serverAddress()}).
@@ -22,7 +25,7 @@ import org.vl2.api.MacAddress;
  * {@code handle} keeps no state between calls but the counters and the lease table.
  *
  * <p>DHCP clients are keyed {@code mac:<chaddr>} in the lease table (the client identifier, option 61, is not
- * used). An offer reserves its address for {@value #OFFER_HOLD_SECONDS} s so that two clients discovering at
+ * used), and chaddr must be the frame's source MAC ({@link #REFUSED}): a lease belongs to the station that asked. An offer reserves its address for {@value #OFFER_HOLD_SECONDS} s so that two clients discovering at
  * once are not offered the same one; the ACK leases it for the full lease time.
  */
 public final class DhcpServer {
@@ -33,6 +36,12 @@ public final class DhcpServer {
     public static final int REPLY = 1;
     /** The frame was for the server (or a DHCP message for another server's offer) and needs no reply. */
     public static final int CONSUMED = 2;
+    /**
+     * A DHCP request whose client hardware address (chaddr) is not the frame's source MAC: refused, counted
+     * ({@link #spoofed()}); drop the frame. A client asks for itself; a request naming another MAC would let one
+     * host take (or release, or decline) the leases of others, or exhaust the pool with invented MACs.
+     */
+    public static final int REFUSED = 3;
 
     /** Smallest {@code out} buffer {@link #handle} accepts: the largest reply it writes, rounded up. */
     public static final int MIN_OUT_CAPACITY = 512;
@@ -91,6 +100,7 @@ public final class DhcpServer {
     private final LongAdder acks = new LongAdder();
     private final LongAdder naks = new LongAdder();
     private final LongAdder malformed = new LongAdder();
+    private final LongAdder spoofed = new LongAdder();
     private final AtomicLong lastExhaustedLog = new AtomicLong();
 
     /**
@@ -163,8 +173,9 @@ public final class DhcpServer {
      *              the tag); position and limit are left unchanged
      * @param out   where a reply frame is written: cleared, filled from 0, flipped; at least
      *              {@link #MIN_OUT_CAPACITY} bytes
-     * @return {@link #REPLY} (send {@code out} back to the sender), {@link #CONSUMED} (drop the frame) or
-     *         {@link #NOT_MINE} (everything else, including malformed DHCP); never throws for any frame content
+     * @return {@link #REPLY} (send {@code out} back to the sender), {@link #CONSUMED} (drop the frame),
+     *         {@link #REFUSED} (drop the frame: chaddr is not its source) or {@link #NOT_MINE} (everything else,
+     *         including malformed DHCP); never throws for any frame content
      * @throws IllegalArgumentException if a reply is due and {@code out} is too small (a caller bug)
      */
     public int handle(ByteBuffer frame, ByteBuffer out) {
@@ -186,16 +197,8 @@ public final class DhcpServer {
         if (type == ETH_ARP) {
             return arp(f, base, l3, lim, out);
         }
-        if (type != ETH_IPV4 || lim - l3 < 28 || (f.get(l3 + 9) & 0xFF) != 17) {
-            return NOT_MINE;
-        }
-        int vihl = f.get(l3) & 0xFF;
-        int ihl = (vihl & 0x0F) * 4;
-        if ((vihl >>> 4) != 4 || ihl < 20 || (u16(f, l3 + 6) & 0x3FFF) != 0) {
-            return NOT_MINE; // not IPv4, or a fragment: a DHCP request is never fragmented
-        }
-        int l4 = l3 + ihl;
-        if (lim - l4 < 8 || u16(f, l4 + 2) != SERVER_PORT) {
+        int l4 = type == ETH_IPV4 ? DhcpFrames.toServerPort(f, l3, lim) : -1;
+        if (l4 < 0) {
             return NOT_MINE;
         }
         int dst = u32(f, l3 + 16);
@@ -235,6 +238,10 @@ public final class DhcpServer {
         if (msgType != DISCOVER && msgType != REQUEST && msgType != DECLINE && msgType != RELEASE
                 && msgType != INFORM) {
             return NOT_MINE; // a server message (another server on the network) or an extension we don't serve
+        }
+        if (mac != (((u32(f, base + 6) & 0xFFFF_FFFFL) << 16) | u16(f, base + 10))) {
+            spoofed.increment();
+            return REFUSED; // asks for another station: see REFUSED
         }
         int req = option(f, bp, end, overloaded, OPT_REQUESTED_IP, 4);
         int sid = option(f, bp, end, overloaded, OPT_SERVER_ID, 4);
@@ -469,6 +476,11 @@ public final class DhcpServer {
         return malformed.sum();
     }
 
+    /** DHCP requests refused because their client hardware address is not the frame's source MAC. */
+    public long spoofed() {
+        return spoofed.sum();
+    }
+
     public LeaseTable leases() {
         return leases;
     }
@@ -543,14 +555,6 @@ public final class DhcpServer {
     }
 
     // Byte-wise access, so that the callers' buffer byte order does not matter.
-
-    private static int u16(ByteBuffer b, int i) {
-        return ((b.get(i) & 0xFF) << 8) | (b.get(i + 1) & 0xFF);
-    }
-
-    private static int u32(ByteBuffer b, int i) {
-        return (u16(b, i) << 16) | u16(b, i + 2);
-    }
 
     private static void putU16At(ByteBuffer b, int i, int v) {
         b.put(i, (byte) (v >>> 8)).put(i + 1, (byte) v);

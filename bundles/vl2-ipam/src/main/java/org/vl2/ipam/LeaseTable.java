@@ -20,13 +20,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The IPv4 leases of one network. Thread-safe: one lock, since leases change rarely (a join, a DHCP exchange).
- * Every change is written to one text file, atomically, before the call returns.
+ * Every change is written to one text file, atomically, by the table's writer: before the call returns by default,
+ * or on a {@link LeaseWriter}'s thread, so that a switch's receive thread never waits for the disk. Changes made
+ * while a write is queued are coalesced into it; {@link #flush()} writes what is pending at once.
  *
  * <p>File format, one lease a line: {@code key address expiresEpochMillis}, or {@code -} instead of the time for
  * a lease held until released; lines starting with {@code #} are comments.
@@ -45,7 +49,17 @@ public final class LeaseTable {
     private final Ipv4Pool pool;
     private final Path file;
     private final Clock clock;
+    /** Runs {@link #flush()}: in place (synchronous) or on a writer thread. */
+    private final Executor writes;
     private final Object lock = new Object();
+    /** Orders file writes: a snapshot older than the one on disk is not written (see {@link #flush()}). */
+    private final Object writeLock = new Object();
+    // guarded by lock
+    private boolean dirty;
+    private boolean flushQueued;
+    private long snapshots;
+    // guarded by writeLock
+    private long written;
     private final Map<String, Entry> byKey = new HashMap<>();
     /** By address as an unsigned value, so that iteration is in address order. */
     private final TreeMap<Long, Entry> byAddress = new TreeMap<>();
@@ -70,10 +84,11 @@ public final class LeaseTable {
         }
     }
 
-    private LeaseTable(Ipv4Pool pool, Path file, Clock clock) {
+    private LeaseTable(Ipv4Pool pool, Path file, Clock clock, Executor writes) {
         this.pool = pool;
         this.file = file;
         this.clock = clock;
+        this.writes = writes;
     }
 
     /**
@@ -87,6 +102,19 @@ public final class LeaseTable {
      * @throws IOException only if the file exists but cannot be read
      */
     public static LeaseTable load(Ipv4Pool pool, Path file, Clock clock, Duration orphanGrace) throws IOException {
+        return load(pool, file, clock, orphanGrace, Runnable::run);
+    }
+
+    /**
+     * {@link #load(Ipv4Pool, Path, Clock, Duration)} with the file written by {@code writes} (usually a
+     * {@link LeaseWriter}): a change only marks the table dirty and queues one write; a write the executor refuses
+     * (it was closed) happens in place. Call {@link #flush()} before the table is dropped.
+     */
+    public static LeaseTable load(Ipv4Pool pool, Path file, Clock clock, Duration orphanGrace, Executor writes)
+            throws IOException {
+        if (writes == null) {
+            throw new IllegalArgumentException("lease writer is missing");
+        }
         if (pool == null) {
             throw new IllegalArgumentException("pool is missing");
         }
@@ -94,7 +122,7 @@ public final class LeaseTable {
             throw new IllegalArgumentException("clock is missing");
         }
         checkDuration("orphanGrace", orphanGrace, true);
-        LeaseTable table = new LeaseTable(pool, file, clock);
+        LeaseTable table = new LeaseTable(pool, file, clock, writes);
         if (file != null && Files.exists(file)) {
             byte[] bytes = Files.readAllBytes(file);
             // Decoding replaces bad bytes rather than failing: a damaged file must not stop the network.
@@ -171,7 +199,7 @@ public final class LeaseTable {
      * The address for {@code key}: its current lease if it has one and {@code requested} is null or equal to it;
      * else {@code requested} if it is a host of the subnet, not the server address and free (a key holding another
      * address moves to it); else, with no {@code requested}, the lowest free address of the range. Expired leases
-     * count as free. Persists before returning.
+     * count as free. Persists (see the class comment).
      *
      * @param key       who holds the lease, such as {@code member:0123456789abcdef} or {@code mac:02:00:00:00:00:01}
      * @param requested a static address, or null for any
@@ -385,15 +413,53 @@ public final class LeaseTable {
         byAddress.remove(unsigned(e.address));
     }
 
-    /**
-     * Writes every recorded lease (expired ones too: their keys may come back) to a temporary file and moves it
-     * over the old one, so a crash leaves either file whole. A failure is logged, not thrown: the network goes on
-     * with the leases in memory, only a restart would lose them.
-     */
+    /** Marks the table changed and queues a write unless one is queued already. Called with the lock held. */
     private void persist() {
         if (file == null) {
             return;
         }
+        dirty = true;
+        if (flushQueued) {
+            return; // the queued write takes this change too
+        }
+        flushQueued = true;
+        try {
+            writes.execute(this::flush);
+        } catch (RejectedExecutionException e) {
+            flush(); // the writer is closed (the switch stops): nothing is lost, this caller writes
+        }
+    }
+
+    /**
+     * Writes the pending changes now, if there are any, on the calling thread. Every recorded lease (expired ones
+     * too: their keys may come back) goes to a temporary file that is moved over the old one, so a crash leaves
+     * either file whole. The snapshot is taken under the table's lock, the file written outside it, so changes go
+     * on while the disk is slow; a snapshot older than the last one written is skipped. A failure is logged, not
+     * thrown: the network goes on with the leases in memory, only a restart would lose them.
+     */
+    public void flush() {
+        byte[] bytes;
+        long snapshot;
+        synchronized (lock) {
+            flushQueued = false;
+            if (!dirty || file == null) {
+                return;
+            }
+            dirty = false;
+            bytes = render();
+            snapshot = ++snapshots;
+        }
+        synchronized (writeLock) {
+            if (snapshot <= written) {
+                return; // a newer snapshot is on disk already
+            }
+            if (write(bytes)) {
+                written = snapshot;
+            }
+        }
+    }
+
+    private byte[] render() {
         StringBuilder sb = new StringBuilder(64 + 48 * byAddress.size());
         sb.append("# vl2 IPv4 leases of ").append(pool).append('\n');
         sb.append("# key address expiresEpochMillis (- = held until released)\n");
@@ -401,7 +467,10 @@ public final class LeaseTable {
             sb.append(e.key).append(' ').append(Ipv4Pool.format(e.address)).append(' ')
                     .append(e.expires == HELD ? "-" : Long.toString(e.expires)).append('\n');
         }
-        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private boolean write(byte[] bytes) {
         Path target = file.toAbsolutePath();
         Path tmp = null;
         try {
@@ -421,9 +490,11 @@ public final class LeaseTable {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
+            return true;
         } catch (IOException | RuntimeException e) {
             LOG.warn("Could not write the leases of {} to {}: {}; they are kept in memory only until the next write",
                     pool.cidr(), file, e.toString());
+            return false;
         } finally {
             if (tmp != null) {
                 try {

@@ -84,8 +84,8 @@ class DhcpServerFuzzTest {
         int limit = frame.limit();
         s.out().position(7).limit(100);   // handle clears it
         int result = s.server().handle(frame, s.out());
-        assertTrue(result == DhcpServer.NOT_MINE || result == DhcpServer.REPLY || result == DhcpServer.CONSUMED,
-                "result " + result);
+        assertTrue(result == DhcpServer.NOT_MINE || result == DhcpServer.REPLY || result == DhcpServer.CONSUMED
+                || result == DhcpServer.REFUSED, "result " + result);
         assertEquals(position, frame.position(), "frame position moved");
         assertEquals(limit, frame.limit(), "frame limit moved");
         for (int j = 0; j < content.length; j++) {

@@ -580,7 +580,8 @@ class DhcpServerTest {
             int result = s.handle(f, out);
             assertEquals(pos, f.position());
             assertEquals(lim, f.limit());
-            assertTrue(result == DhcpServer.NOT_MINE || result == DhcpServer.REPLY || result == DhcpServer.CONSUMED);
+            assertTrue(result == DhcpServer.NOT_MINE || result == DhcpServer.REPLY || result == DhcpServer.CONSUMED
+                    || result == DhcpServer.REFUSED);
             if (result == DhcpServer.REPLY) {
                 replies++;
                 if (out.getShort(12) != 0x0806 && !(out.getShort(12) == (short) 0x8100 && out.getShort(16) == 0x0806)) {

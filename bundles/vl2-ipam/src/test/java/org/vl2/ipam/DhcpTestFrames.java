@@ -23,6 +23,7 @@ final class DhcpTestFrames {
     /** A DHCP client message; set what differs from a plain broadcast DISCOVER and call {@link #build()}. */
     static final class Client {
         long mac;
+        long ethSrc = -1;          // -1: the frame comes from mac (chaddr)
         int type = DISCOVER;
         int xid = 0x1234_5678;
         int vlanTci = -1;          // -1: untagged
@@ -84,7 +85,7 @@ final class DhcpTestFrames {
             }
             bootp.position(236);
             bootp.putInt(0x63825363).put(o);
-            return ipv4Udp(mac, vlanTci, ipSrc, ipDst, 68, 67, bootp.array());
+            return ipv4Udp(ethSrc < 0 ? mac : ethSrc, vlanTci, ipSrc, ipDst, 68, 67, bootp.array());
         }
     }
 
