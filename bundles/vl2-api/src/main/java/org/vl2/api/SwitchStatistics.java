@@ -24,14 +24,19 @@ package org.vl2.api;
  * @param dropStorm          broadcast, multicast and unknown-unicast frames over their port's storm-control budget
  * @param dropPortQuota      datagrams from new unauthenticated endpoints (raw, VXLAN, plaintext vl2) refused by a
  *                           quota: per source address, per transport, or the room reserved for encrypted members
+ * @param dropMacLimit       frames from a station the MAC table refused: its port is at its MAC limit per port
+ * @param dropDhcpSpoofed    DHCP requests to the switch whose client MAC (chaddr) is not the frame's source MAC
+ * @param dropDhcpRate       DHCP messages to the switch over their port's DHCP rate
+ * @param dropIpGuard        IPv4 and ARP frames from an address not assigned to their port (network ip.guard)
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
                                long txErrors, long dropUnknownNetwork, long malformed, long badSession,
-                               long dropStorm, long dropPortQuota) {
+                               long dropStorm, long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed,
+                               long dropDhcpRate, long dropIpGuard) {
 
-    /** Without {@code dropPortQuota} (0): the statistics before quotas existed. */
+    /** Without {@code dropPortQuota} and the per-port hygiene drops (0): the statistics before they existed. */
     public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                             long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
                             long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
@@ -41,9 +46,21 @@ public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFr
                 badSession, dropStorm, 0);
     }
 
+    /** Without the per-port hygiene drops (0). */
+    public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                            long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
+                            long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
+                            long dropUnknownNetwork, long malformed, long badSession, long dropStorm,
+                            long dropPortQuota) {
+        this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
+                dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
+                badSession, dropStorm, dropPortQuota, 0, 0, 0, 0);
+    }
+
     /** All drops together. */
     public long drops() {
         return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
-                + dropUnknownNetwork + malformed + badSession + dropStorm + dropPortQuota;
+                + dropUnknownNetwork + malformed + badSession + dropStorm + dropPortQuota + dropMacLimit
+                + dropDhcpSpoofed + dropDhcpRate + dropIpGuard;
     }
 }

@@ -35,6 +35,10 @@ class ValueTypesTest {
     void statisticsSumTheDrops() {
         SwitchStatistics s = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         assertEquals(59, s.drops());
+        SwitchStatistics hygiene = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                13, 14, 15, 16);
+        assertEquals(59 + 12 + 13 + 14 + 15 + 16, hygiene.drops(), "the quota and per-port hygiene drops count too");
+        assertEquals(0, s.dropIpGuard(), "zero in counters from before them");
     }
 
     @Test

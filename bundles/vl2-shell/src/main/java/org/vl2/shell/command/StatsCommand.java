@@ -71,6 +71,10 @@ public class StatsCommand implements Action {
         row(sw, "Drops: malformed message", s.malformed());
         row(sw, "Drops: bad session", s.badSession());
         row(sw, "Drops: storm control", s.dropStorm());
+        row(sw, "Drops: MAC limit", s.dropMacLimit());
+        row(sw, "Drops: DHCP client MAC", s.dropDhcpSpoofed());
+        row(sw, "Drops: DHCP rate", s.dropDhcpRate());
+        row(sw, "Drops: IP guard", s.dropIpGuard());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
         sw.print(out, format);
@@ -114,6 +118,10 @@ public class StatsCommand implements Action {
                 .field("malformed", s.malformed())
                 .field("badSession", s.badSession())
                 .field("dropStorm", s.dropStorm())
+                .field("dropMacLimit", s.dropMacLimit())
+                .field("dropDhcpSpoofed", s.dropDhcpSpoofed())
+                .field("dropDhcpRate", s.dropDhcpRate())
+                .field("dropIpGuard", s.dropIpGuard())
                 .field("drops", s.drops())
                 .field("txErrors", s.txErrors())
                 .endObject()

@@ -7,7 +7,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -16,26 +18,44 @@ import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacAddress;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
+import org.vl2.ipam.DhcpFrames;
 import org.vl2.ipam.DhcpServer;
 import org.vl2.ipam.Lease;
 import org.vl2.ipam.LeaseTable;
+import org.vl2.ipam.LeaseWriter;
 
 /**
  * The switch as a station on each network: address leases (members' and DHCP clients'), the DHCP server and the
  * ARP answers for the switch's own address. The forwarder consults it for each frame ({@link #answer},
  * {@link #forSwitch}); it never forwards anything itself. Lease tables are kept in {@code leases/} of the
- * switch's state directory.
+ * switch's state directory, written by one writer thread (never a receive thread) and flushed by {@link #close}.
+ * DHCP to the switch is charged to the ingress port's budget and only served for the station that sends it
+ * ({@link PortHygiene}).
  */
 public final class Addressing {
 
     private static final Logger LOG = LoggerFactory.getLogger(Addressing.class);
 
+    /** {@link #answer}: nothing for the switch to send; the frame goes on. */
+    static final int NONE = 0;
+    /** {@link #answer}: send {@code Egress.dhcp} back to the ingress port; the frame goes on (or is for the switch). */
+    static final int REPLY = 1;
+    /** {@link #answer}: the frame is dropped (counted): over its port's DHCP rate, or DHCP for another station. */
+    static final int DROP = 2;
+
     private final Path leaseDir;
     private final Supplier<Settings> settings;
+    private final SwitchCounters counters;
+    private final PortHygiene hygiene;
+    private final LeaseWriter writer = new LeaseWriter("vl2-lease-writer");
+    /** The newest lease table of each network, for the flush at {@link #close}. */
+    private final Map<Long, LeaseTable> tables = new ConcurrentHashMap<>();
 
-    Addressing(Path leaseDir, Supplier<Settings> settings) {
+    Addressing(Path leaseDir, Supplier<Settings> settings, SwitchCounters counters, PortHygiene hygiene) {
         this.leaseDir = leaseDir;
         this.settings = settings;
+        this.counters = counters;
+        this.hygiene = hygiene;
     }
 
     /** How a member's lease is keyed in a lease table. */
@@ -46,25 +66,45 @@ public final class Addressing {
     // ---- per frame --------------------------------------------------------------------------------------
 
     /**
-     * The switch's answer to a frame on {@code net} (DHCP, ARP for its address), to go back to the ingress port,
-     * or null. Only broadcast frames and frames to the switch's MAC on a network with DHCP are looked at. Never
-     * more bytes back than came in: a short (unpadded) DHCP request from a spoofable raw or VXLAN source must
-     * not make the switch an amplifier; real clients pad their requests to 300 bytes, so they get answers.
+     * The switch's answer to a frame from {@code in} (DHCP, ARP for its address): {@link #REPLY} with the answer in
+     * {@code e.dhcp}, to go back to the ingress port; {@link #DROP}; or {@link #NONE}. Only broadcast frames and
+     * frames to the switch's MAC on a network with DHCP are looked at. Never more bytes back than came in: a short
+     * (unpadded) DHCP request from a spoofable raw or VXLAN source must not make the switch an amplifier; real
+     * clients pad their requests to 300 bytes, so they get answers.
      */
-    ByteBuffer answer(Network net, ByteBuffer frame, EthernetFrame view, Egress e) {
-        DhcpServer dhcp = net.state().dhcp();
+    int answer(SwitchPort in, ByteBuffer frame, EthernetFrame view, Egress e) {
+        Network net = in.network;
+        Network.State state = net.state();
+        DhcpServer dhcp = state.dhcp();
         if (dhcp == null) {
-            return null;
+            return NONE;
         }
         long dst = view.destinationBits();
         if (dst != MacAddress.MASK && dst != net.serverMac) {
-            return null;
+            return NONE;
+        }
+        if (DhcpFrames.isToServerPort(frame) && !hygiene.dhcpAllowed(in, state.settings().hygiene())) {
+            return DROP;
         }
         int result;
         synchronized (dhcp) {
             result = dhcp.handle(frame, e.dhcp);
         }
-        return result == DhcpServer.REPLY && e.dhcp.remaining() <= frame.remaining() ? e.dhcp : null;
+        if (result == DhcpServer.REFUSED) {
+            counters.dropDhcpSpoofed.increment();
+            in.rxDrops.increment();
+            return DROP;
+        }
+        if (result != DhcpServer.REPLY || e.dhcp.remaining() > frame.remaining()) {
+            return NONE;
+        }
+        if (state.settings().hygiene().ipGuard()) {
+            int acked = DhcpFrames.ackedAddress(e.dhcp);
+            if (acked != 0) {
+                hygiene.bound(net, in, acked);
+            }
+        }
+        return REPLY;
     }
 
     /** Whether the frame is addressed to the switch itself on a network where it is a station (nothing to forward). */
@@ -86,10 +126,15 @@ public final class Addressing {
                 && Objects.equals(String.valueOf(previous.settings().pool()), String.valueOf(s.pool()))) {
             return previous.leases();
         }
+        if (previous != null && previous.leases() != null) {
+            previous.leases().flush(); // its queued write must not land after the new table read the file
+        }
         Path file = leaseDir == null ? null : leaseDir.resolve(Networks.format(id) + ".leases");
         Duration grace = Duration.ofNanos(settings.get().sessionTimeoutNanos());
         try {
-            return LeaseTable.load(s.pool(), file, Clock.systemUTC(), grace);
+            LeaseTable table = LeaseTable.load(s.pool(), file, Clock.systemUTC(), grace, writer);
+            tables.put(id, table);
+            return table;
         } catch (IOException | RuntimeException ex) {
             LOG.error("Network {}: cannot read its leases from {} ({}); addresses are assigned from scratch and "
                     + "not saved until this is fixed", Networks.format(id), file, ex.getMessage());
@@ -128,6 +173,9 @@ public final class Addressing {
 
     void expireLeases(Iterable<Network> networks) {
         for (Network n : networks) {
+            if (n.settings().hygiene().ipGuard()) {
+                PortHygiene.prune(n);
+            }
             LeaseTable leases = n.leases();
             if (leases != null) {
                 int freed = leases.removeExpired();
@@ -135,6 +183,19 @@ public final class Addressing {
                     LOG.info("Network {}: {} expired leases freed", Networks.format(n.id), freed);
                 }
             }
+        }
+    }
+
+    /**
+     * The switch stops: waits for the queued lease writes and writes what is still pending, so no lease is lost.
+     * A change after this is written by the thread making it.
+     */
+    void close() {
+        if (!writer.close(Duration.ofSeconds(10))) {
+            LOG.warn("Lease writes did not finish in time; writing the pending leases now");
+        }
+        for (LeaseTable t : tables.values()) {
+            t.flush();
         }
     }
 

@@ -8,13 +8,15 @@ import java.util.function.Supplier;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacTableAdminService;
+import org.vl2.api.MacTableAdminService.LearnResult;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.api.spi.Transport;
 
 /**
- * The per-frame datapath once a frame has an ingress port: validate, learn the source, let the switch's own
- * station answer (DHCP, ARP), ask the network's policy, storm control for floods, then hand the frame to each
+ * The per-frame datapath once a frame has an ingress port: validate, check the port's IPv4 source (ip.guard),
+ * learn the source (within the port's MAC limit), let the switch's own station answer (DHCP, ARP), ask the
+ * network's policy, storm control for floods, then hand the frame to each
  * egress port's framing. It knows no wire format: ingress (raw, encapsulated, vl2) strips it before, the port's
  * {@link PortFraming} adds it after. Counters count what the transports accepted (see {@link SwitchCounters}).
  *
@@ -28,16 +30,18 @@ public final class Forwarder {
     private final PortRegistry registry;
     private final PolicyRegistry policies;
     private final Addressing station;
+    private final PortHygiene hygiene;
     private final SwitchCounters counters;
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
 
     Forwarder(MacTableAdminService fdb, PortRegistry registry, PolicyRegistry policies, Addressing station,
-              SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock) {
+              PortHygiene hygiene, SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock) {
         this.fdb = fdb;
         this.registry = registry;
         this.policies = policies;
         this.station = station;
+        this.hygiene = hygiene;
         this.counters = counters;
         this.settings = settings;
         this.nanoClock = nanoClock;
@@ -68,14 +72,24 @@ public final class Forwarder {
         in.rxBytes.add(length);
 
         final Network net = in.network;
-        fdb.learn(net.id, view.vlanId(), view.sourceBits(), in.id);
+        if (!hygiene.sourceAllowed(in, net, frame, view)) {
+            return; // an IPv4 source not assigned to the port (ip.guard): the table does not learn it either
+        }
+        LearnResult learned = fdb.learn(net.id, view.vlanId(), view.sourceBits(), in.id);
         if (in.removed) {
             fdb.flushPort(in.id); // lost a race with port removal: do not leave entries behind
             return;
         }
-        ByteBuffer answer = station.answer(net, frame, view, e);
-        if (answer != null) {
-            transmit(in, null, answer, answer.remaining(), e);
+        if (learned == LearnResult.REFUSED) {
+            // the port is at its MAC limit: forwarding it anyway would flood every answer to it as unknown unicast
+            hygiene.macRefused(in, view);
+            return;
+        }
+        int answer = station.answer(in, frame, view, e);
+        if (answer == Addressing.REPLY) {
+            transmit(in, null, e.dhcp, e.dhcp.remaining(), e);
+        } else if (answer == Addressing.DROP) {
+            return;
         }
         if (station.forSwitch(net, view)) {
             return; // addressed to the switch itself

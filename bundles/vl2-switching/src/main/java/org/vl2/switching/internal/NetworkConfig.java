@@ -74,4 +74,19 @@ public @interface NetworkConfig {
             description = "Addresses given to DHCP clients (option 6), comma separated; empty = none.",
             required = false)
     String[] dns() default {};
+
+    @AttributeDefinition(name = "DHCP messages per port (per second)",
+            description = "Most DHCP messages one port may send to the switch's DHCP server per second (token "
+                    + "bucket, bursts up to one second's worth); the excess is dropped and counted (vl2:stats "
+                    + "'DHCP rate'). 20 lets a bridge with 40 hosts booting at once get all its leases within a few "
+                    + "seconds (clients retransmit). 0 = no limit.", min = "0", max = "100000")
+    int dhcp_rate_per_port() default HygieneSettings.DEFAULT_DHCP_RATE;
+
+    @AttributeDefinition(name = "IPv4 source guard",
+            description = "A port may only send IPv4 from, and ARP for, the addresses the switch gave it: its "
+                    + "member's address (leased or --address) and the DHCP leases acknowledged through it; "
+                    + "0.0.0.0 (DHCP, ARP probes) is allowed. Other IPv4 and ARP frames are dropped and counted "
+                    + "(vl2:stats 'IP guard'). Needs ipv4.pool. Off by default: hosts with static addresses behind a "
+                    + "bridged port would be cut off (see docs/security.md).")
+    boolean ip_guard() default false;
 }

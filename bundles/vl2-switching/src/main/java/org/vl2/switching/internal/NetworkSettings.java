@@ -19,10 +19,11 @@ import org.vl2.ipam.Ipv4Pool;
  * @param policy forwarding policy name, or null for the switch's
  * @param pool   IPv4 pool, or null
  * @param ipv6   the /64 prefix (host bits zero), or null
+ * @param hygiene per-port DHCP rate and IPv4 source guard
  */
 public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
                        boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns,
-                       boolean privateNetwork, java.util.Set<String> members) {
+                       boolean privateNetwork, java.util.Set<String> members, HygieneSettings hygiene) {
 
     static final int DEFAULT_MTU = 1400;
     private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -36,18 +37,19 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
     /** A public network (tests). */
     NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
                     Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns) {
-        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of());
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of(),
+                HygieneSettings.DEFAULTS);
     }
 
     NetworkSettings withMembers(java.util.Set<String> next) {
         return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
-                next);
+                next, hygiene);
     }
 
     /** The default network before (or without) a configuration for id 0. */
     static NetworkSettings builtInDefault() {
         return new NetworkSettings(Networks.DEFAULT, "default", DEFAULT_MTU, null, null, null, false,
-                Duration.ofHours(1), null, List.of(), false, java.util.Set.of());
+                Duration.ofHours(1), null, List.of(), false, java.util.Set.of(), HygieneSettings.DEFAULTS);
     }
 
     /**
@@ -123,7 +125,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         }
         return new NetworkSettings(id, name, c.mtu(), policy.isEmpty() ? null : policy, pool, ipv6,
                 c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns, c.private$(),
-                members);
+                members, HygieneSettings.from(c, pid, pool != null));
     }
 
     /**
@@ -211,7 +213,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         return Networks.format(id) + " '" + name + "' (mtu " + mtu + (policy == null ? "" : ", policy " + policy)
                 + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
                 + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + (privateNetwork ? ", private, "
-                + members.size() + " members" : "") + ")";
+                + members.size() + " members" : "") + (hygiene.ipGuard() ? ", ip guard" : "") + ")";
     }
 
     private static String trim(String s) {

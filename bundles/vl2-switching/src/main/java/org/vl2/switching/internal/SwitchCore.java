@@ -121,10 +121,13 @@ public final class SwitchCore implements SwitchService {
         }
         this.identity = identity;
         this.policies = new PolicyRegistry(settings.policy());
-        this.addressing = new Addressing(stateDir == null ? null : stateDir.resolve("leases"), this::settings);
+        PortHygiene hygiene = new PortHygiene(fdb, counters, nanoClock);
+        this.addressing = new Addressing(stateDir == null ? null : stateDir.resolve("leases"), this::settings,
+                counters, hygiene);
         this.registry = new PortRegistry(fdb, addressing, this::settings, nanoClock, counters);
         this.networks = new NetworkDirectory(registry, addressing, policies);
-        Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, counters, this::settings, nanoClock);
+        Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, hygiene, counters, this::settings,
+                nanoClock);
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
                 nanoClock, identity);
         registry.onCutOff(vl2::cutOff);
@@ -194,6 +197,7 @@ public final class SwitchCore implements SwitchService {
             // their port numbers mean nothing to the next switch instance; leases stay for the members' re-join
             registry.remove(p, "the switch stops", false);
         }
+        addressing.close();
         LOG.info("Stopped vl2 switch");
     }
 

@@ -28,6 +28,11 @@ public final class SwitchCounters {
     final LongAdder dropPortQuota = new LongAdder();
     final LongAdder dropStorm = new LongAdder();
     final LongAdder dropUnknownNetwork = new LongAdder();
+    /** Per-port hygiene (see {@link PortHygiene}). */
+    final LongAdder dropMacLimit = new LongAdder();
+    final LongAdder dropDhcpSpoofed = new LongAdder();
+    final LongAdder dropDhcpRate = new LongAdder();
+    final LongAdder dropIpGuard = new LongAdder();
     /** vl2 datagrams that are not a well-formed message. */
     public final LongAdder malformed = new LongAdder();
     /** vl2 datagrams for no session, a wrong token, or that do not open. */
@@ -44,6 +49,7 @@ public final class SwitchCounters {
         return new SwitchStatistics(ports, rxFrames.sum(), rxBytes.sum(), txFrames.sum(), txBytes.sum(),
                 unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
-                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum());
+                dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum(),
+                dropMacLimit.sum(), dropDhcpSpoofed.sum(), dropDhcpRate.sum(), dropIpGuard.sum());
     }
 }

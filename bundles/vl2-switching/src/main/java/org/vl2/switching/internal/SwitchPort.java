@@ -67,6 +67,8 @@ public final class SwitchPort {
      */
     long stormCredit = Long.MAX_VALUE;
     long stormRefilled;
+    /** Per-port hygiene: DHCP budget, MAC limit reports, addresses bound by DHCP (see {@link PortHygiene}). */
+    final PortGuard guard = new PortGuard();
 
     /**
      * The remote showed that it receives at its address. A raw or learned VXLAN port: a unicast frame was forwarded

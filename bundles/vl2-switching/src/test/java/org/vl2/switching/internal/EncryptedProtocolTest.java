@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,11 @@ class EncryptedProtocolTest {
     private SwitchCore sw;
     private NetworkDefinition privateNet;
 
+    @AfterEach
+    void stopSwitch() {
+        sw.deactivate(); // waits for its lease writes before the state directory is deleted
+    }
+
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
@@ -72,7 +78,7 @@ class EncryptedProtocolTest {
 
     private static NetworkSettings privateSettings(Set<String> members) throws Exception {
         return new NetworkSettings(PRIV, "secret", 1400, null, Ipv4Pool.parse("10.2.0.0/24", null), null, true,
-                Duration.ofHours(1), null, List.of(), true, members);
+                Duration.ofHours(1), null, List.of(), true, members, HygieneSettings.DEFAULTS);
     }
 
     /** An encrypted agent as the switch sees it. */

@@ -82,6 +82,8 @@ class SwitchCoreFuzzTest {
     /** Sessions the switch handed out (WELCOME), in order: what members would put in their FRAMEs. */
     private final List<long[]> sessions = new ArrayList<>();
     private SwitchCore sw;
+    /** The previous input's switch (whatever test instance ran it), stopped before its state is removed. */
+    private static SwitchCore running;
 
     private SwitchCore newSwitch() throws Exception {
         SwitchCore s = new SwitchCore(new FakeMacTable(),
@@ -114,8 +116,10 @@ class SwitchCoreFuzzTest {
 
     @FuzzTest
     void datagrams(byte[] input) throws Exception {
+        stopRunning();    // its lease writes are done once this returns
         forgetLeases();   // each input starts a switch from scratch
         sw = newSwitch();
+        running = sw;
         sessions.clear();
         int i = 0;
         while (i + 3 <= input.length) {
@@ -333,8 +337,16 @@ class SwitchCoreFuzzTest {
         }
     }
 
+    private static void stopRunning() {
+        if (running != null) {
+            running.deactivate();
+            running = null;
+        }
+    }
+
     @AfterAll
     static void removeScratch() throws IOException {
+        stopRunning();
         try (Stream<Path> s = Files.walk(SCRATCH)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +55,11 @@ class Vl2ProtocolTest {
     private FakeTransport vl2;
     private FakeTransport udp;
     private SwitchCore sw;
+
+    @AfterEach
+    void stopSwitch() {
+        sw.deactivate(); // waits for its lease writes before the state directory is deleted
+    }
 
     @BeforeEach
     void setUp() throws Exception {
