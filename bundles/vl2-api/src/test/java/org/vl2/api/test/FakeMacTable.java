@@ -25,6 +25,8 @@ public class FakeMacTable implements MacTableAdminService {
     public volatile boolean full;
     /** Calls of {@link #learn}. */
     public int learnCalls;
+    /** As the real table's per-port limit: a port holding this many dynamic entries learns no other; 0 = none. */
+    public volatile int perPortLimit;
 
     public static MacEntry dynamic(long network, int vlan, String mac, int port, long ageMillis, long moves) {
         return new MacEntry(network, vlan, MacAddress.valueOf(mac), PortId.of(port), false, ageMillis, moves);
@@ -58,7 +60,7 @@ public class FakeMacTable implements MacTableAdminService {
     @Override
     public synchronized MacTableStatistics statistics() {
         MacTableStatistics s = statistics;
-        return s != null ? s : new MacTableStatistics(entries.size(), 0, 8192, 0, 300, 0, 0, 0, 0, 0);
+        return s != null ? s : new MacTableStatistics(entries.size(), 0, 8192, perPortLimit, 300, 0, 0, 0, 0, 0);
     }
 
     @Override
@@ -67,6 +69,11 @@ public class FakeMacTable implements MacTableAdminService {
         MacEntry e = find(network, vlan, mac);
         if (e != null && e.isStatic()) {
             return LearnResult.STATIC;
+        }
+        boolean onPort = e != null && e.port().equals(port);
+        if (!onPort && perPortLimit > 0
+                && entries.stream().filter(x -> !x.isStatic() && x.port().equals(port)).count() >= perPortLimit) {
+            return LearnResult.REFUSED;
         }
         if (e != null) {
             entries.remove(e);

@@ -63,7 +63,9 @@ public final class MacTableImpl extends ForwardingDatabase {
 
         @AttributeDefinition(name = "Per-port limit", min = "0",
                 description = "Maximum dynamic entries a single port may hold; 0 = no limit. Stations beyond it "
-                        + "are not learned.")
+                        + "are not learned, and the switch drops their frames (counted in vl2:stats 'MAC limit', one "
+                        + "WARN a minute per port). Default 256: a bridge with a few dozen hosts behind one port fits, "
+                        + "and no port can fill the table.")
         int per_port_limit() default Settings.DEFAULT_PER_PORT_LIMIT;
     }
 

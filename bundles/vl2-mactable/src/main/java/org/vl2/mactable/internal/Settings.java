@@ -9,7 +9,12 @@ final class Settings {
 
     static final long DEFAULT_AGEING_SECONDS = 300;
     static final int DEFAULT_CAPACITY = 8192;
-    static final int DEFAULT_PER_PORT_LIMIT = 0;
+    /**
+     * 256: a Linux bridge with a few dozen hosts, containers or VMs behind one agent's TAP fits with room to spare
+     * (a whole /24 of them), while one port can hold at most 1/32 of the default capacity, so no port fills the
+     * table and a flood of invented source MACs costs the others nothing.
+     */
+    static final int DEFAULT_PER_PORT_LIMIT = 256;
     /** Linux bridges accept up to 1,000,000 s; it also keeps the value in nanoseconds far from overflow. */
     static final long MAX_AGEING_SECONDS = 1_000_000;
     static final int MIN_CAPACITY = 16;

@@ -42,7 +42,20 @@ class MacTableLifecycleTest {
         assertEquals(0, low.ageingNanos);
         Settings high = new Settings(1_000_000, 16_777_216, Integer.MAX_VALUE);
         assertEquals(1_000_000_000_000_000L, high.ageingNanos);
-        assertEquals("ageing.seconds=300, capacity=8192, per.port.limit=0", Settings.defaults().toString());
+        assertEquals("ageing.seconds=300, capacity=8192, per.port.limit=256", Settings.defaults().toString());
+    }
+
+    @Test
+    void byDefaultOnePortCannotFillTheTableButABridgeBehindItFits() {
+        MacTableImpl t = new MacTableImpl(Settings.defaults(), () -> 1L);
+        PortId bridge = PortId.of(1);
+        for (int i = 0; i < 256; i++) { // a bridge with a /24 of hosts behind one port
+            assertEquals(LearnResult.LEARNED, t.learn(0, 0, 0x0200_0000_0000L + i, bridge));
+        }
+        assertEquals(LearnResult.REFUSED, t.learn(0, 0, 0x0200_0001_0000L, bridge), "the 257th station");
+        assertEquals(LearnResult.REFRESHED, t.learn(0, 0, 0x0200_0000_0000L, bridge), "known stations go on");
+        assertEquals(LearnResult.LEARNED, t.learn(0, 0, 0x0200_0002_0000L, PortId.of(2)), "other ports learn");
+        assertEquals(257, t.size());
     }
 
     @Test

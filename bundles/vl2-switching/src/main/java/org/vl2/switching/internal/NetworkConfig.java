@@ -83,10 +83,11 @@ public @interface NetworkConfig {
     int dhcp_rate_per_port() default HygieneSettings.DEFAULT_DHCP_RATE;
 
     @AttributeDefinition(name = "IPv4 source guard",
-            description = "A port may only send IPv4 from, and ARP for, the addresses the switch gave it: its "
-                    + "member's address (leased or --address) and the DHCP leases acknowledged through it; "
-                    + "0.0.0.0 (DHCP, ARP probes) is allowed. Other IPv4 and ARP frames are dropped and counted "
-                    + "(vl2:stats 'IP guard'). Needs ipv4.pool. Off by default: hosts with static addresses behind a "
-                    + "bridged port would be cut off (see docs/security.md).")
+            description = "A port may only send IPv4 from, and ARP for, addresses the switch assigned: its member's "
+                    + "address (from the pool, or the agent's --address) and the addresses the switch's DHCP server "
+                    + "leased to the frame's source MAC; 0.0.0.0 (DHCP, ARP probes) is allowed. Other IPv4 and ARP "
+                    + "frames, and frames with a second VLAN tag, are dropped and counted (vl2:stats 'IP guard'). "
+                    + "Needs ipv4.pool. Off by default: hosts with static addresses behind a bridged port would be "
+                    + "cut off (see docs/security.md).")
     boolean ip_guard() default false;
 }

@@ -90,18 +90,24 @@ final class PortHygiene {
      * it is spent.
      */
     boolean dhcpAllowed(SwitchPort in, HygieneSettings s) {
-        long cost = s.dhcpCostNanos();
+        if (charge(in.guard, s.dhcpCostNanos())) {
+            return true;
+        }
+        counters.dropDhcpRate.increment();
+        in.rxDrops.increment();
+        return false;
+    }
+
+    /** Takes {@code cost} from the port's address-management budget (DHCP, guard lookups); false if spent. */
+    private boolean charge(PortGuard g, long cost) {
         if (cost == 0) {
             return true;
         }
-        PortGuard g = in.guard;
         long now = nanoClock.getAsLong();
         long credit = g.dhcpCredit == Long.MAX_VALUE ? SECOND : Math.min(SECOND, g.dhcpCredit + (now - g.dhcpRefilled));
         g.dhcpRefilled = now;
         if (credit < cost) {
             g.dhcpCredit = credit;
-            counters.dropDhcpRate.increment();
-            in.rxDrops.increment();
             return false;
         }
         g.dhcpCredit = credit - cost;
@@ -115,6 +121,11 @@ final class PortHygiene {
      * address or an address bound to it; ARP (for IPv4) with such a sender address; anything else that is not
      * IPv4 or ARP (IPv6, ...). A frame with a second VLAN tag hides its payload from the guard: dropped. Dropped
      * frames are counted.
+     *
+     * <p>An address the port does not hold yet is looked up in the leases (the slow path, charged to the port's
+     * DHCP budget): if the switch's DHCP server leased it to the frame's source MAC, it is bound to the port. So a
+     * host behind a bridged port keeps its address across a switch restart or its agent's re-join, where the port
+     * is new and its bindings are gone.
      */
     boolean sourceAllowed(SwitchPort in, Network net, ByteBuffer frame, EthernetFrame view) {
         if (!net.state().settings().hygiene().ipGuard()) {
@@ -141,7 +152,22 @@ final class PortHygiene {
         } else {
             return true;
         }
-        return source == 0 || in.guard.allows(source, in.address) || refuse(in);
+        return source == 0 || in.guard.allows(source, in.address) || leasedTo(in, net, source, view)
+                || refuse(in);
+    }
+
+    /** The slow path: whether {@code source} is the live DHCP lease of the frame's source MAC; then it is bound. */
+    private boolean leasedTo(SwitchPort in, Network net, int source, EthernetFrame view) {
+        LeaseTable leases = net.leases();
+        if (leases == null || !charge(in.guard, net.settings().hygiene().dhcpCostNanos())) {
+            return false;
+        }
+        Optional<Lease> l = leases.holder(address(source));
+        if (l.isEmpty() || !l.get().key().equals("mac:" + MacAddress.toString(view.sourceBits()))) {
+            return false;
+        }
+        bound(net, in, source);
+        return true;
     }
 
     private boolean refuse(SwitchPort in) {
