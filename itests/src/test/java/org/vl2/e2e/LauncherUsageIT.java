@@ -233,6 +233,8 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--keepalive must be between 1 and 3600", "--keepalive", "0");
         bad("vl2-switch", "--network needs id=1 to 16 hex digits", "--network", "name=lab,pool=10.0.0.0/24");
         bad("vl2-switch", "unknown or malformed item 'color=red'", "--network", "id=a1,color=red");
+        bad("vl2-switch", "ip.guard=true needs pool=CIDR", "--network", "id=a1,ip.guard=true");
+        bad("vl2-switch", "ip.guard must be true or false", "--network", "id=a1,pool=10.0.0.0/24,ip.guard=yes");
         bad("vl2-switch", "--vxlan needs a port between 1 and 65535", "--vxlan", "0");
         bad("vl2-switch", "--vxlan: an IPv6 address needs brackets", "--vxlan", "2001:db8::7:4789");
         bad("vl2-switch", "--vxlan-vni and --vxlan-remote need --vxlan", "--vxlan-remote", "42=192.0.2.10");

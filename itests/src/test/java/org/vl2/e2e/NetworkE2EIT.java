@@ -148,7 +148,7 @@ public class NetworkE2EIT {
     private static Bg startSwitch(String name) {
         Bg s = kit.startSwitchAs(name, "--listen", SWITCH_IP + ":9990", "--vl2-listen", SWITCH_IP + ":9991",
                 "--keepalive", String.valueOf(KEEPALIVE),
-                "--network", "id=a1,name=lab,pool=10.88.1.0/24,ipv6=fd00:88::/64",
+                "--network", "id=a1,name=lab,pool=10.88.1.0/24,ipv6=fd00:88::/64,ip.guard=true",
                 "--network", "id=b2,name=other", "--network", "id=c3,name=private,pool=10.89.3.0/24,private=true",
                 "--member", "c3=" + agentKeys.get("p1"), "--member", "c3=" + agentKeys.get("p2"));
         LabKit.await(s, "listening", Pattern.compile("Transport vl2 .* on " + Pattern.quote(SWITCH_IP) + ":9991 attached"));
@@ -228,6 +228,27 @@ public class NetworkE2EIT {
         String mac = Lab.in(ns.get("dh"), CMD, "cat", "/sys/class/net/eth0/address").check().out().trim();
         String leases = switchCommand("vl2:networks --leases --no-format a1", out -> out.contains("mac:" + mac));
         assertTrue(leases, leases.contains(address));
+
+        // a1 has ip.guard: behind its bridged port dh may send from its lease, and from nothing else
+        String dh = ns.get("dh");
+        Lab.ip("-n", dh, "addr", "add", "10.88.1.199/32", "dev", "eth0");
+        try {
+            Result forged = Lab.in(dh, CMD, "ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", "10.88.1.199", n1Address);
+            assertTrue("a source the switch did not assign gets nothing through:\n" + forged.out(),
+                    forged.out().contains(" 0 received"));
+        } finally {
+            Lab.ip("-n", dh, "addr", "del", "10.88.1.199/32", "dev", "eth0");
+        }
+        String stats = switchCommand("vl2:stats --no-format", out -> counter(out, "Drops: IP guard") > 0);
+        results.put("ip.guard: ping from an address dh was not leased", "0 of 3 received, "
+                + counter(stats, "Drops: IP guard") + " frames dropped by the guard");
+        ping(dh, n1Address, 2); // its lease still works
+    }
+
+    /** A counter of vl2:stats --no-format, by its row name; -1 if absent. */
+    private static long counter(String stats, String row) {
+        Matcher m = Pattern.compile(Pattern.quote(row) + "\\s+(\\d+)").matcher(stats);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     @Test
@@ -298,9 +319,9 @@ public class NetworkE2EIT {
     }
 
     /**
-     * A rogue raw port floods 100k broadcast frames from random source MACs: the MAC table stays bounded, the
-     * flooding port's entries are the ones evicted (fair eviction), storm control drops most of its floods, and a
-     * ping between two agents running meanwhile loses nothing.
+     * A rogue raw port floods 100k broadcast frames from random source MACs: the MAC table stays bounded (the
+     * port's MAC limit refuses all but 256 of them, and their frames are dropped), storm control drops most of its
+     * floods, and a ping between two agents running meanwhile loses nothing.
      */
     @Test
     public void t05AMacFloodFromARoguePortLeavesOthersAlone() {
@@ -312,8 +333,11 @@ public class NetworkE2EIT {
         results.put("MAC flood 100k random source MACs from a raw port", flood.out().trim());
         assertTrue("no ping lost during the flood:\n" + pinger.output(), pinger.output().contains(" 100 received"));
         String stats = switchCommand("vl2:stats --no-format", out -> out.contains("Evicted"));
-        results.put("after the MAC flood", stats.lines().filter(l -> l.matches("(Entries|Capacity|Evicted|Drops: storm control).*"))
+        results.put("after the MAC flood", stats.lines().filter(l -> l.matches(
+                "(Entries|Capacity|Evicted|Drops: storm control|Drops: MAC limit).*"))
                 .map(l -> l.replaceAll("\\s+", " ")).reduce((x, y) -> x + "; " + y).orElse(stats));
+        assertTrue("the port's MAC limit refused the flood's stations:\n" + stats,
+                counter(stats, "Drops: MAC limit") > 0 && counter(stats, "Entries") < 1000);
         String table = switchCommand("vl2:mactable --no-format -n a1", out -> true);
         for (String host : List.of("n1", "n2")) {
             String mac = Lab.in(ns.get(host), CMD, "cat", "/sys/class/net/vl2tap0/address").check().out().trim();
