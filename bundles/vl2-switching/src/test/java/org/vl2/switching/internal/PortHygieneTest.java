@@ -179,6 +179,45 @@ class PortHygieneTest {
     }
 
     @Test
+    void theGuardAllocatesNothingForAllowedFrames() throws Exception {
+        java.lang.management.ThreadMXBean plain = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(plain instanceof com.sun.management.ThreadMXBean);
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) plain;
+        org.junit.jupiter.api.Assumptions.assumeTrue(bean.isThreadAllocatedMemorySupported()
+                && bean.isThreadAllocatedMemoryEnabled());
+        restart(new HygieneSettings(HygieneSettings.DEFAULT_DHCP_RATE, true));
+        int leased = lease(a, HOST);
+        SwitchPort p = port(a);
+        PortHygiene guard = new PortHygiene(fdb, new SwitchCounters(), clock::get);
+        ByteBuffer[] frames = {ipv4(HOST, leased, 0x0a00_0063), arp(HOST, leased), arp(HOST, 0)};
+        org.vl2.api.EthernetFrame[] views = new org.vl2.api.EthernetFrame[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            views[i] = new org.vl2.api.EthernetFrame().wrap(frames[i]);
+        }
+        Runnable work = () -> {
+            for (int i = 0; i < 300_000; i++) {
+                int k = i % frames.length;
+                if (!guard.sourceAllowed(p, p.network, frames[k], views[k])) {
+                    throw new AssertionError("refused frame " + k);
+                }
+            }
+        };
+        work.run();
+        long tid = Thread.currentThread().getId();
+        long before = bean.getThreadAllocatedBytes(tid);
+        long empty = bean.getThreadAllocatedBytes(tid) - before; // what measuring itself costs
+        long min = Long.MAX_VALUE;
+        for (int run = 0; run < 5; run++) { // as the MAC table's test: every run tiny, at least one exactly zero
+            before = bean.getThreadAllocatedBytes(tid);
+            work.run();
+            long used = bean.getThreadAllocatedBytes(tid) - before - empty;
+            assertTrue(used < 16 * 1024, used + " bytes allocated by 300,000 guarded frames");
+            min = Math.min(min, used);
+        }
+        assertEquals(0, min, "bytes allocated by 300,000 guarded frames");
+    }
+
+    @Test
     void theGuardNeedsAPool() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HygieneSettings.from(
                 FakeConfigAdmin.annotation(NetworkConfig.class, java.util.Map.of("id", "1", "ip.guard", true)),
