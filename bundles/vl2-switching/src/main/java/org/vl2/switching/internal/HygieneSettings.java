@@ -9,7 +9,7 @@ package org.vl2.switching.internal;
  */
 public record HygieneSettings(int dhcpRate, boolean ipGuard) {
 
-    /** Per port and second: a bridge with 40 hosts booting at once is through in a few seconds of retransmits. */
+    /** Per port and second: a bridge with 40 hosts booting at once has all its leases within about 10 s. */
     static final int DEFAULT_DHCP_RATE = 20;
     static final int MAX_DHCP_RATE = 100_000;
     static final HygieneSettings DEFAULTS = new HygieneSettings(DEFAULT_DHCP_RATE, false);

@@ -78,8 +78,8 @@ public @interface NetworkConfig {
     @AttributeDefinition(name = "DHCP messages per port (per second)",
             description = "Most DHCP messages one port may send to the switch's DHCP server per second (token "
                     + "bucket, bursts up to one second's worth); the excess is dropped and counted (vl2:stats "
-                    + "'DHCP rate'). 20 lets a bridge with 40 hosts booting at once get all its leases within a few "
-                    + "seconds (clients retransmit). 0 = no limit.", min = "0", max = "100000")
+                    + "'DHCP rate'). 20 lets a bridge with 40 hosts booting at once get all their leases within "
+                    + "about 10 s (clients retransmit). 0 = no limit.", min = "0", max = "100000")
     int dhcp_rate_per_port() default HygieneSettings.DEFAULT_DHCP_RATE;
 
     @AttributeDefinition(name = "IPv4 source guard",
