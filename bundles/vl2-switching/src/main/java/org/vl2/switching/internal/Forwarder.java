@@ -16,9 +16,9 @@ import org.vl2.api.spi.Transport;
 /**
  * The per-frame datapath once a frame has an ingress port: validate, check the port's IPv4 source (ip.guard),
  * learn the source (within the port's MAC limit), let the switch's own station answer (DHCP, ARP), ask the
- * network's policy, storm control for floods, then hand the frame to each
- * egress port's framing. It knows no wire format: ingress (raw, encapsulated, vl2) strips it before, the port's
- * {@link PortFraming} adds it after. Counters count what the transports accepted (see {@link SwitchCounters}).
+ * network's policy, storm control for floods, then hand the frame to each egress port's framing. It knows no wire
+ * format: ingress (raw, encapsulated, vl2) strips it before, the port's {@link PortFraming} adds it after.
+ * Counters count what the transports accepted (see {@link SwitchCounters}).
  *
  * <p>Hot path: no locks, no logging, no allocation.
  */
