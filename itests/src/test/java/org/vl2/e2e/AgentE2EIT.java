@@ -453,6 +453,50 @@ public class AgentE2EIT {
     }
 
     /**
+     * Nothing unauthenticated stops or resets an encrypted agent. From the switch's namespace, datagrams spoofed from
+     * the switch's address and vl2 port (raw socket) to h1's agent: an ERROR in protocol version 2, unsupported-version
+     * and bad-request ERRORs, and an unknown-port naming h1's session index, read off the wire as anyone on the path
+     * can. h1 is not stopped, starts no new handshake (its sealed KEEPALIVE asks the switch, whose ACK settles it)
+     * and keeps forwarding.
+     */
+    @Test
+    public void t10bForgedErrorsFromTheSwitchsAddressLeaveAnAgentForwarding() {
+        Assume.assumeTrue("gcc is not installed (needed for src/test/c/udpforge.c)", haveGcc);
+        String forge = kit.tools.resolve("udpforge").toString();
+        Bg sniff = kit.lab.start("sniff-h1", null, Lab.netnsExec(kit.sw, forge, "index", h1.underlay, "9991", "60"));
+        Matcher seen;
+        try {
+            Lab.await(Duration.ofSeconds(60), () -> {
+                Lab.in(h1.ns, CMD, "ping", "-c", "1", "-W", "1", h2.address); // traffic to read the index off
+                return !sniff.alive();
+            });
+            seen = sniff.awaitOutput(Pattern.compile("index ([0-9a-f]{8}) port (\\d+)"), Duration.ofSeconds(5));
+        } finally {
+            sniff.stop(Duration.ofSeconds(5));
+        }
+        assertNotNull("no sealed message from h1 on the wire:\n" + sniff.output(), seen);
+        String agentPort = seen.group(2);
+        int before = h1.process.output().length();
+        List<String> forged = List.of(
+                "56020700" + "0003" + "0000" + "00000000" + "0000000000000000", // ERROR in version 2
+                "56010700" + "0003" + "0000" + "00000000" + "0000000000000000", // unsupported-version
+                "56010700" + "0007" + "0000" + "00000000" + "0000000000000000", // bad-request
+                "56010700" + "0005" + "0000" + seen.group(1) + "0000000000000000"); // unknown-port, h1's session
+        for (String hex : forged) {
+            Lab.in(kit.sw, CMD, forge, "send", SWITCH_IP, "9991", h1.underlay, agentPort, hex).check();
+        }
+        // what must not happen is watched for a while: a stop, or a new handshake (before: "new handshake" at once)
+        Pattern harm = Pattern.compile("does not know the session|new handshake|re-join|Port agent down|ERROR");
+        boolean harmed = Lab.await(Duration.ofSeconds(5),
+                () -> !h1.process.alive() || harm.matcher(h1.process.output().substring(before)).find());
+        assertFalse("h1 reacted to forged datagrams:\n" + h1.process.output().substring(before), harmed);
+        ping(h1.ns, h2.address, 3);
+        ping(h2.ns, h1.address, 3);
+        results.put("forged ERRORs (version 2, unsupported-version, bad-request, unknown-port of its session) to an"
+                + " encrypted agent", "ignored: no stop, no new handshake, ping OK");
+    }
+
+    /**
      * SIGTERM stops the agent cleanly: the JVM exits, the TAP device is gone, and its LEAVE removes its port and MAC
      * entries from the switch at once (a vl2 member; a raw port would stay until its idle timeout).
      */

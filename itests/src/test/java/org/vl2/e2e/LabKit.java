@@ -219,6 +219,9 @@ final class LabKit {
                 vport.toString()).check();
         Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-o", bin.resolve("l2probe").toString(), probe.toString())
                 .check();
+        Path forge = Path.of(System.getProperty("vl2.e2e.forgeSource", "src/test/c/udpforge.c"));
+        Lab.run(Duration.ofSeconds(60), "gcc", "-O2", "-o", bin.resolve("udpforge").toString(), forge.toString())
+                .check();
         tools = bin;
         return true;
     }

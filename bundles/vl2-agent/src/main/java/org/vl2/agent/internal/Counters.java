@@ -23,6 +23,12 @@ final class Counters {
     final AtomicLong malformed = new AtomicLong();
     /** Encrypted: sealed messages and handshake responses that did not open (forged, modified, replayed, expired). */
     final AtomicLong unopened = new AtomicLong();
+    /**
+     * Encrypted: unauthenticated datagrams that, believed, would have stopped the agent or reset its session (an
+     * ERROR in another protocol version, unsupported-version, bad-request, an unknown-port that the switch's own
+     * sealed answer contradicted): counted and ignored, never acted on (docs/security.md).
+     */
+    final AtomicLong ignored = new AtomicLong();
     /** Encrypted: handshakes completed (the first join, re-joins and rekeys). */
     final AtomicLong handshakes = new AtomicLong();
     /** Encrypted: COOKIE-REPLYs that opened. */
@@ -64,6 +70,12 @@ final class Counters {
     /** Not a valid message for this agent: a drop. */
     void malformed() {
         malformed.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** Encrypted: unauthenticated, and not acted on: a drop. */
+    void ignored() {
+        ignored.incrementAndGet();
         drops.incrementAndGet();
     }
 

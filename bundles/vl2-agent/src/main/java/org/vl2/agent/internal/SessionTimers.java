@@ -64,11 +64,15 @@ final class SessionTimers {
                     + " keepalive intervals): re-joining");
             return now;
         }
+        long probe = session.probe(now);
+        if (session.joining) {
+            return now; // the switch lost the session: a new handshake
+        }
         if (s.keys() != null && s.keys().needsRekey(nanos)) {
             session.startRekey(now);
             return now;
         }
-        return keepAlive(now, s, heard);
+        return Math.min(probe, keepAlive(now, s, heard));
     }
 
     /**

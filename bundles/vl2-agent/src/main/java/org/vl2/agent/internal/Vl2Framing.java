@@ -50,10 +50,10 @@ abstract class Vl2Framing implements FrameCodec {
         }
         links.heard(System.currentTimeMillis());
         if (Wire.version(buf) != Wire.VERSION) {
-            if (type == Wire.ERROR) {
-                session.offer(new ControlMessage.ForeignVersion(Wire.version(buf)));
+            // an ERROR goes to the session, which counts it (encrypted: unauthenticated, ignored)
+            if (type != Wire.ERROR || !session.offer(new ControlMessage.ForeignVersion(Wire.version(buf)))) {
+                counters.malformed();
             }
-            counters.malformed();
             return -1;
         }
         if (type == Wire.KEY_REPLY) {

@@ -101,6 +101,15 @@ final class Vl2Session implements ControlMessage.Handler {
     int joinAttempts;
     private long roundMalformed;
     private long lastUnknownPortRejoin;
+    /**
+     * Encrypted: when an {@code unknown-port} for the current session made the agent send a sealed KEEPALIVE to ask
+     * the switch itself (0: no question open), and {@link #lastAuthentic} at that moment. Only the switch's silence
+     * under the session's keys, not the unauthenticated ERROR, starts a new handshake.
+     */
+    private long probeAt;
+    private long probeAuthentic;
+    /** Encrypted: the protocol version an unauthenticated ERROR claimed during this round (0: none), for the status. */
+    private int claimedVersion;
     private String loggedJoinProblem;
 
     Vl2Session(AgentConfig.Settings settings, SwitchTrust trust, String joinName, int maxFrame, Timing timing,
@@ -222,6 +231,8 @@ final class Vl2Session implements ControlMessage.Handler {
         nextJoinAt = now;
         round.start();
         roundMalformed = counters.malformed.get();
+        claimedVersion = 0;
+        probeAt = 0;
         joinProblem = problem;
     }
 
@@ -276,6 +287,10 @@ final class Vl2Session implements ControlMessage.Handler {
                     + " ignores handshakes made for another key (it logs its key at start, and vl2:members shows"
                     + " it)";
         }
+        if (claimedVersion != 0) {
+            p += "; an ERROR from its address (unauthenticated, so not acted on) says it speaks vl2 protocol version "
+                    + claimedVersion + ", this agent " + Wire.VERSION + ": if so, upgrade the agent or the switch";
+        }
         if (counters.malformed.get() > roundMalformed) {
             p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
         }
@@ -311,8 +326,21 @@ final class Vl2Session implements ControlMessage.Handler {
     // ---------------------------------------------------------------------------------------------------------
     // Control messages from the switch
 
+    /**
+     * An ERROR in another protocol version. Plaintext, while joining, the agent stops and says so. Encrypted, it is
+     * unauthenticated (anyone can send it from the switch's address), so it is counted and ignored: it only adds a
+     * hint to the status of a join that goes unanswered.
+     */
     @Override
     public void foreignVersion(int version) {
+        if (encrypted) {
+            counters.ignored();
+            if (joining && !rekeying) {
+                claimedVersion = version;
+            }
+            return;
+        }
+        counters.malformed();
         if (joining) {
             fatal("the switch at " + settings.switchAddress() + " answered in vl2 protocol version " + version
                     + "; this agent speaks version " + Wire.VERSION + ": upgrade the agent or the switch so that"
@@ -497,6 +525,18 @@ final class Vl2Session implements ControlMessage.Handler {
             return;
         }
         String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + printable(e.message()));
+        if (!e.code().retryable() && encrypted) {
+            // unauthenticated: never fatal for an encrypted agent; it names this handshake's JOIN, so say it and
+            // retry slowly, as for the retryable refusals
+            backingOff = true;
+            nextJoinAt = now + timing.slowRetryMillis();
+            joinProblem = "the switch at " + settings.switchAddress() + " refused the handshake (" + text + "; an"
+                    + " unauthenticated ERROR, so the agent does not stop): " + (e.code() == ErrorCode.UNSUPPORTED_VERSION
+                    ? "check that the agent and the switch speak the same vl2 protocol version (" + Wire.VERSION + ")"
+                    : "check mtu (the JOIN offers frames up to " + send.maxFrame() + " bytes) and name")
+                    + "; retrying every " + Lifecycle.duration(timing.slowRetryMillis());
+            return;
+        }
         if (!e.code().retryable()) {
             fatal(e.code() == ErrorCode.UNSUPPORTED_VERSION
                     ? "the switch at " + settings.switchAddress() + " does not speak vl2 protocol version "
@@ -514,7 +554,14 @@ final class Vl2Session implements ControlMessage.Handler {
                 + Lifecycle.duration(timing.slowRetryMillis());
     }
 
-    /** The switch does not know this port (session): it restarted or expired it. Re-join, at most every rejoin. */
+    /**
+     * The switch does not know this port (session): it restarted or expired it. Plaintext: re-join, at most every
+     * rejoinMillis. Encrypted, the ERROR is unauthenticated (the index it names is in the clear in every sealed
+     * message), so it only makes the agent ask the switch under the session's keys: a sealed KEEPALIVE, at most
+     * every rejoinMillis. A switch that still has the session answers it and the ERROR is ignored; one that stays
+     * silent under the keys for rejoinMillis gets a new handshake ({@link #probe}), while the current keys keep
+     * carrying frames.
+     */
     private void unknownPort(ProtocolError e, long now) {
         Joined s = joined;
         // encrypted, the port field names the switch's session index the agent sent to
@@ -527,14 +574,44 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         lastUnknownPortRejoin = now;
         if (s.keys() != null) {
-            LOG.info("{}Port agent: the switch does not know the session of port {} (it restarted, expired the"
-                    + " port, or no longer authorizes this member): new handshake", life.tag,
-                    Integer.toUnsignedString(s.port()));
-        } else {
-            LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
-                    + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
+            if (joining || probeAt != 0) {
+                return; // a handshake is under way, or the question is already asked
+            }
+            probeAt = now;
+            probeAuthentic = lastAuthentic;
+            sendKeepalive(s);
+            return;
         }
+        LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
+                + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
         startJoin(now, null);
+    }
+
+    /**
+     * Timers, encrypted and joined: the answer to the question an {@code unknown-port} asked. Something opened
+     * since: the switch has the session, the ERROR was not its own (counted, ignored). Nothing within rejoinMillis:
+     * the switch has lost the session (it restarted, expired the port, or no longer authorizes this member): a new
+     * handshake, the current keys carrying frames meanwhile. Returns when it wants to look again.
+     */
+    long probe(long now) {
+        if (probeAt == 0) {
+            return Long.MAX_VALUE;
+        }
+        if (lastAuthentic > probeAuthentic) {
+            probeAt = 0;
+            counters.ignored();
+            return Long.MAX_VALUE;
+        }
+        if (now - probeAt < timing.rejoinMillis()) {
+            return probeAt + timing.rejoinMillis();
+        }
+        probeAt = 0;
+        Joined s = joined;
+        LOG.info("{}Port agent: the switch does not know the session of port {} and did not answer under its keys"
+                + " (it restarted, expired the port, or no longer authorizes this member): new handshake", life.tag,
+                Integer.toUnsignedString(s.port()));
+        startRekey(now);
+        return now;
     }
 
     private String hint(ErrorCode code) {

@@ -536,7 +536,7 @@ class PortAgentEncryptedTest extends AgentTestBase {
     // New handshakes
 
     @Test
-    void unknownPortForTheSessionStartsANewHandshakeAtOnce() throws Exception {
+    void unknownPortForTheSessionStartsANewHandshakeOnceTheSwitchIsSilentUnderTheKeys() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.keepaliveSeconds = 1_000; // 100 s: nothing but the frame can trigger the new handshake in the test's time
         PortAgent agent = joined(agent(config(sw), NO_RETRY)); // one handshake per round
@@ -558,8 +558,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
         sw.restart(); // forgets every session and key: the next frame is answered unknown-port
         tap.fromKernel.add(frame(60, 1));
         assertTrue(await(WAIT, () -> counters(agent).handshakes.get() > handshakes), agent.status().toString());
-        // at once: every keepalive so far confirmed new keys (one per handshake), none went for idleness (100 s)
-        assertTrue(await(WAIT, () -> counters(agent).keepalives.get() == counters(agent).handshakes.get()),
+        // at once: one keepalive asked the switch under the keys (the ERROR is unauthenticated), the others confirmed
+        // new keys (one per handshake), none went for idleness (100 s)
+        assertTrue(await(WAIT, () -> counters(agent).keepalives.get() == counters(agent).handshakes.get() + 1),
                 counters(agent).keepalives.get() + " keepalives, " + counters(agent).handshakes.get() + " handshakes");
         assertEquals(1, sw.joins.size() - joins, "one handshake was enough");
 
@@ -579,6 +580,96 @@ class PortAgentEncryptedTest extends AgentTestBase {
         sw.sendSealedFrame(after, frame(62, 3));
         assertEquals(62, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
         assertEquals(List.of("10.1.1.5/24"), agent.status().addresses(), "the member's lease, again");
+    }
+
+    /**
+     * An unknown-port ERROR is unauthenticated, and the index it names is in the clear in every sealed message: a
+     * forged one only makes the agent ask the switch with a sealed KEEPALIVE, and the switch's ACK settles it.
+     */
+    @Test
+    void aForgedUnknownPortForTheSessionIsContradictedByTheSwitchAndChangesNothing() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.keepaliveSeconds = 1_000; // 100 s: no keepalive goes for idleness in the test's time
+        // one handshake per round; the switch has 3 s to answer the question under the keys (a loaded machine)
+        PortAgent agent = joined(agent(config(sw), new Timing(100, 300, 500, 20, 2_000, 5_000, 600, 3_000, 100)));
+        FakeTap tap = factory.last;
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        long handshakes = counters(agent).handshakes.get();
+        long keepalives = counters(agent).keepalives.get();
+        int joins = sw.joins.size();
+
+        ByteBuffer e = ByteBuffer.allocate(64);
+        new ProtocolError(ErrorCode.UNKNOWN_PORT, port.confirmed().localIndex(), 0, "").encode(e, 64);
+        sw.sendRaw(port, Arrays.copyOf(e.array(), e.position()));
+        assertTrue(await(WAIT, () -> counters(agent).ignored.get() == 1), "the switch's ACK did not settle it: "
+                + agent.status());
+        assertEquals(keepalives + 1, counters(agent).keepalives.get(), "one sealed KEEPALIVE asked the switch");
+        assertEquals(handshakes, counters(agent).handshakes.get(), "no new handshake");
+        assertEquals(joins, sw.joins.size(), "no handshake reached the switch");
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        tap.fromKernel.add(frame(61, 1));
+        TestSwitch.Frame f = sw.frames.poll(WAIT, TimeUnit.MILLISECONDS);
+        assertNotNull(f, "frames still flow");
+        assertEquals(port.confirmed().localIndex(), f.token(), "under the same keys");
+    }
+
+    /**
+     * Nothing unauthenticated stops an encrypted agent: an ERROR in another protocol version, or an
+     * unsupported-version or bad-request ERROR (forged, or even naming the JOIN's nonce), is counted, said in the
+     * status while joining, and the agent goes on; joined, it changes nothing.
+     */
+    @Test
+    void unauthenticatedFatalErrorsNeverStopAnEncryptedAgent() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw));
+        TestSwitch.Datagram initiation = next(sw, 8, WAIT);
+        assertNotNull(initiation);
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, initiation.source());
+        byte[] foreign = {0x56, 2, 7, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; // ERROR, version 2
+        sw.sendRaw(to, foreign);
+        assertTrue(await(WAIT, () -> counters(agent).ignored.get() == 1), agent.status().toString());
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() >= 4 && agent.status().problem() != null
+                        && agent.status().problem().contains("says it speaks vl2 protocol version 2")),
+                agent.status().toString());
+        assertNotEquals(AgentState.STOPPED, agent.status().state());
+
+        // the switch itself refuses with a fatal code naming the JOIN's nonce: retried slowly, with the reason
+        sw.joinError = new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, 0, 0, "this switch speaks version 1");
+        sw.silent = false;
+        assertTrue(await(WAIT, () -> agent.status().problem() != null
+                && agent.status().problem().contains("refused the handshake (unsupported-version")),
+                agent.status().toString());
+        assertNotEquals(AgentState.STOPPED, agent.status().state());
+        sw.joinError = new ProtocolError(ErrorCode.BAD_REQUEST, 0, 0, "max frame size");
+        assertTrue(await(WAIT, () -> agent.status().problem() != null
+                && agent.status().problem().contains("refused the handshake (bad-request")), agent.status().toString());
+        sw.joinError = null;
+        joined(agent);
+    }
+
+    /** Joined, forged ERRORs in another version or with a fatal code change nothing. */
+    @Test
+    void forgedFatalErrorsChangeNothingForAJoinedEncryptedAgent() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent a = joined(agent(config(sw), NO_RETRY)); // one handshake per round
+        TestSwitch.SecurePort port = confirmedPort(sw, a);
+        long handshakes = counters(a).handshakes.get();
+        byte[] foreign = {0x56, 2, 7, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; // ERROR, version 2
+        long ignored = counters(a).ignored.get();
+        long malformed = counters(a).malformed.get();
+        sw.sendRaw(port, foreign);
+        for (ErrorCode c : List.of(ErrorCode.UNSUPPORTED_VERSION, ErrorCode.BAD_REQUEST)) {
+            ByteBuffer e = ByteBuffer.allocate(64);
+            new ProtocolError(c, 0, 0, "forged").encode(e, 64);
+            sw.sendRaw(port, Arrays.copyOf(e.array(), e.position()));
+        }
+        assertTrue(await(WAIT, () -> counters(a).ignored.get() == ignored + 1
+                && counters(a).malformed.get() == malformed + 2), counters(a).ignored + " ignored");
+        assertEquals(AgentState.RUNNING, a.status().state());
+        assertEquals(handshakes, counters(a).handshakes.get());
+        sw.sendSealedFrame(port, frame(62, 3));
+        assertEquals(62, factory.last.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length, "frames still flow");
     }
 
     @Test
