@@ -256,6 +256,22 @@ public final class Identity {
         }
     }
 
+    /**
+     * Whether {@code key} can be a peer's public key: 32 bytes, canonical (bit 255 clear, below 2^255 - 19) and not a
+     * low-order point. Costs one Diffie-Hellman: for keys that arrive unauthenticated and rarely (a KEY-REPLY).
+     */
+    public static boolean isUsablePublicKey(byte[] key) {
+        if (key == null || key.length != KEY_LENGTH || !X25519.canonical(key, 0)) {
+            return false;
+        }
+        try {
+            X25519.dh(X25519.generate().getPrivate(), key, 0);
+            return true;
+        } catch (CryptoException e) {
+            return false;
+        }
+    }
+
     /** A member id as the project shows ids: 16 lowercase hex digits. */
     public static String formatMemberId(long memberId) {
         return String.format(Locale.ROOT, "%016x", memberId);
@@ -280,6 +296,11 @@ public final class Identity {
      */
     public static byte[] parsePublicKey(String text) {
         byte[] key = text == null ? null : decodeKey(text.strip());
+        if (key != null && !X25519.canonical(key, 0)) {
+            throw new IllegalArgumentException("not an X25519 public key: '" + shorten(text) + "' is not canonical"
+                    + " (its last byte has bit 7 set, or it is at or above 2^255 - 19); vl2 and WireGuard never make"
+                    + " such keys");
+        }
         if (key == null) {
             throw new IllegalArgumentException("not an X25519 public key: '" + shorten(text) + "'; expected 44"
                     + " characters of base64 (as vl2 shows fingerprints) or 64 hex digits");

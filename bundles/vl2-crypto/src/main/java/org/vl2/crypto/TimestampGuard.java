@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The responder's memory of the newest initiation timestamp it answered per initiator static key: an initiation
@@ -11,9 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>{@link Responder#consume} only checks; {@link Responder#respond} records (atomically: of two copies of one
  * initiation, only one is answered). So only initiators the switch chose to answer take memory, never a flood of
- * unauthorized keys. Bounded: when full, recording a new key forgets an arbitrary other one, whose old initiations
- * could then be answered again; such a response gives the replayer nothing (it lacks the initiator's ephemeral
- * key) and the session it makes is never confirmed (docs/crypto.md). Thread-safe.
+ * unauthorized keys. Bounded: when full, recording a new key forgets an arbitrary other one that the owner does not
+ * protect ({@code keep}: the switch protects members it authorizes or that hold a port, so that keys of an open
+ * network's passers-by can never push theirs out), whose old initiations could then be answered again; such a
+ * response gives the replayer nothing (it lacks the initiator's ephemeral key) and the session it makes is never
+ * confirmed (docs/crypto.md). Protected keys may take the guard beyond its capacity. Thread-safe.
  */
 public final class TimestampGuard {
 
@@ -22,6 +25,8 @@ public final class TimestampGuard {
     /** Keyed by the public key's bytes (ByteBuffer equality is by content); values are 12-byte TAI64N. */
     private final ConcurrentHashMap<ByteBuffer, byte[]> newest = new ConcurrentHashMap<>();
     private final int capacity;
+    /** Keys never forgotten to make room (only by {@link #forget}). */
+    private final Predicate<byte[]> keep;
 
     public TimestampGuard() {
         this(DEFAULT_CAPACITY);
@@ -29,10 +34,20 @@ public final class TimestampGuard {
 
     /** @throws IllegalArgumentException if capacity is below 1 */
     public TimestampGuard(int capacity) {
+        this(capacity, key -> false);
+    }
+
+    /**
+     * @param keep keys (32 bytes, not to be modified) that are never forgotten to make room; called only when the
+     *             guard is full, from the thread recording, and must not block
+     * @throws IllegalArgumentException if capacity is below 1
+     */
+    public TimestampGuard(int capacity, Predicate<byte[]> keep) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
         }
         this.capacity = capacity;
+        this.keep = keep;
     }
 
     /** Whether {@code timestamp} is newer than any recorded for the key. */
@@ -54,7 +69,8 @@ public final class TimestampGuard {
         });
         if (recorded[0] && newest.size() > capacity) {
             for (Iterator<ByteBuffer> it = newest.keySet().iterator(); it.hasNext() && newest.size() > capacity;) {
-                if (!it.next().equals(key)) {
+                ByteBuffer other = it.next();
+                if (!other.equals(key) && !keep.test(other.array())) {
                     it.remove();
                 }
             }

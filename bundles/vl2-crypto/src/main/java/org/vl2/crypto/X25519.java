@@ -81,19 +81,38 @@ final class X25519 {
     }
 
     /**
-     * X25519(private, peer[off..off+32)): the shared secret.
-     *
-     * @throws CryptoException ({@link CryptoException.Reason#BAD_KEY}) if the peer's key is a low-order point,
-     *                         so the result would be all zeros and say nothing about the key holders
+     * Whether peer[off..off+32) is the one encoding of its point: bit 255 clear and the value below p. RFC 7748
+     * masks bit 255 and reduces modulo p, so without this check two byte strings (different fingerprints and member
+     * ids) would be one key: a member could appear under two identities, and a key deauthorized by its fingerprint
+     * come back under the other.
      */
-    static byte[] dh(PrivateKey key, byte[] peer, int off) throws CryptoException {
-        // RFC 7748 5: the most significant bit of the u-coordinate is ignored (masked), and non-canonical values
-        // (p..2^255-1) are taken modulo p
+    static boolean canonical(byte[] peer, int off) {
+        if ((peer[off + KEY_LENGTH - 1] & 0x80) != 0) {
+            return false;
+        }
         byte[] be = new byte[KEY_LENGTH];
         for (int i = 0; i < KEY_LENGTH; i++) {
             be[i] = peer[off + KEY_LENGTH - 1 - i];
         }
-        be[0] &= 0x7F;
+        return new BigInteger(1, be).compareTo(P) < 0;
+    }
+
+    /**
+     * X25519(private, peer[off..off+32)): the shared secret.
+     *
+     * @throws CryptoException ({@link CryptoException.Reason#BAD_KEY}) if the peer's key is a low-order point,
+     *                         so the result would be all zeros and say nothing about the key holders, or not
+     *                         canonical ({@link #canonical})
+     */
+    static byte[] dh(PrivateKey key, byte[] peer, int off) throws CryptoException {
+        if (!canonical(peer, off)) {
+            throw new CryptoException(CryptoException.Reason.BAD_KEY, "public key is not canonical (bit 255 set, or"
+                    + " at or above 2^255 - 19)");
+        }
+        byte[] be = new byte[KEY_LENGTH];
+        for (int i = 0; i < KEY_LENGTH; i++) {
+            be[i] = peer[off + KEY_LENGTH - 1 - i];
+        }
         try {
             KeyAgreement ka = KeyAgreement.getInstance("XDH");
             ka.init(key);

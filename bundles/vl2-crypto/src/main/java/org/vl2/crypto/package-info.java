@@ -12,7 +12,7 @@
  * as another exception. Multi-byte integers on the wire are big-endian, as in {@code docs/protocol.md}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.vl2.crypto;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,6 +2,8 @@ package org.vl2.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.vl2.crypto.Fixtures.hex;
 
@@ -85,5 +87,31 @@ class PrimitivesTest {
             CryptoException e = assertThrows(CryptoException.class, () -> X25519.dh(me.privateKey(), point, 0));
             assertEquals(CryptoException.Reason.BAD_KEY, e.reason());
         }
+    }
+
+    /**
+     * RFC 7748 masks bit 255 and reduces modulo p, so a key with bit 255 set (or at or above p) is another byte
+     * string, hence another fingerprint and member id, for the same point: refused wherever a key enters (the
+     * handshake, configuration, a KEY-REPLY).
+     */
+    @Test
+    void nonCanonicalPublicKeysAreRefused() throws Exception {
+        Identity me = Identity.generate();
+        Identity peer = Identity.generate();
+        byte[] alias = peer.publicKey().clone();
+        alias[31] |= (byte) 0x80;
+        assertFalse(X25519.canonical(alias, 0));
+        assertTrue(X25519.canonical(peer.publicKey(), 0));
+        X25519.dh(me.privateKey(), peer.publicKey(), 0); // the key itself works
+        CryptoException e = assertThrows(CryptoException.class, () -> X25519.dh(me.privateKey(), alias, 0));
+        assertEquals(CryptoException.Reason.BAD_KEY, e.reason());
+        byte[] aboveP = hex("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"); // p + 1, = 1
+        assertFalse(X25519.canonical(aboveP, 0));
+        assertThrows(IllegalArgumentException.class, () -> Identity.parsePublicKey(Identity.fingerprint(alias)));
+        assertThrows(IllegalArgumentException.class, () -> Identity.parsePublicKey(hex(alias)));
+        assertArrayEquals(peer.publicKey(), Identity.parsePublicKey(Identity.fingerprint(peer.publicKey())));
+        assertFalse(Identity.isUsablePublicKey(alias));
+        assertFalse(Identity.isUsablePublicKey(new byte[32]), "low order");
+        assertTrue(Identity.isUsablePublicKey(peer.publicKey()));
     }
 }

@@ -111,7 +111,31 @@ final class Codec {
     static String utf8(ByteBuffer b, int at, int length) {
         byte[] bytes = new byte[length];
         b.get(at, bytes, 0, length);
-        return new String(bytes, StandardCharsets.UTF_8);   // replaces malformed input, never throws
+        return printable(new String(bytes, StandardCharsets.UTF_8)); // replaces malformed input, never throws
+    }
+
+    /**
+     * A peer's text as it may be logged or printed: control characters (C0, DEL, C1: line breaks, escape sequences
+     * that would forge log lines or drive a terminal), format characters (bidirectional overrides, zero-width
+     * characters that make one name look like another) and line or paragraph separators become {@code '?'}.
+     */
+    static String printable(String s) {
+        boolean clean = true;
+        for (int i = 0; i < s.length() && clean; i++) {
+            clean = !unprintable(s.charAt(i));
+        }
+        if (clean) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> sb.appendCodePoint(unprintable(c) ? '?' : c));
+        return sb.toString();
+    }
+
+    private static boolean unprintable(int c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
     }
 
     /**

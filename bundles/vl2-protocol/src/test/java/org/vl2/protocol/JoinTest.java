@@ -115,4 +115,16 @@ class JoinTest {
         assertEquals("ok\uFFFD", join.name());
         assertEquals(5, join.name().getBytes(StandardCharsets.UTF_8).length);
     }
+
+    /**
+     * A name is a peer's text that the switch logs and prints: control characters (line breaks that forge log lines,
+     * terminal escapes), bidirectional overrides and zero-width characters arrive as '?'.
+     */
+    @Test
+    void controlAndFormatCharactersInANameArriveAsQuestionMarks() throws Exception {
+        Join j = roundTrip(new Join(0, 1, 2, 1518, 0, null, "a\nb\u001b[2Jc\u202ed\u200be\u0085f"));
+        assertEquals("a?b?[2Jc?d?e?f", j.name());
+        assertEquals("h\u00e4st-1 \ud83d\ude00", roundTrip(new Join(0, 1, 2, 1518, 0, null, "h\u00e4st-1 \ud83d\ude00")).name(),
+                "printable text is left alone");
+    }
 }

@@ -112,4 +112,11 @@ class ProtocolErrorTest {
         bytes[21] = (byte) 0xFF;
         assertEquals("f\uFFFDll", decode(bytes, ProtocolError::decode).message());
     }
+
+    @Test
+    void controlCharactersInAMessageArriveAsQuestionMarks() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(64);
+        new ProtocolError(ErrorCode.NOT_AUTHORIZED, 0, 1, "no\r\nFATAL forged line").encode(b, 64);
+        assertEquals("no??FATAL forged line", ProtocolError.decode(b.flip()).message());
+    }
 }

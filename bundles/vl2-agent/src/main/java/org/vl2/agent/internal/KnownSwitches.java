@@ -4,16 +4,14 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.vl2.crypto.Identity;
+import org.vl2.crypto.OwnerOnlyFile;
 
 /**
  * Switch keys pinned on first use ({@code trust.on.first.use}), like ssh's known_hosts: one line per switch
@@ -80,11 +78,11 @@ final class KnownSwitches {
         Files.createDirectories(dir);
         try (FileChannel lock = FileChannel.open(dir.resolve(FILE_NAME + ".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock held = lock.lock()) {
-            rewrite(file, dir, address, key);
+            rewrite(file, address, key);
         }
     }
 
-    private static void rewrite(Path file, Path dir, String address, byte[] key) throws IOException {
+    private static void rewrite(Path file, String address, byte[] key) throws IOException {
         List<String> keep = new ArrayList<>();
         if (Files.exists(file)) {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -99,17 +97,6 @@ final class KnownSwitches {
         for (String line : keep) {
             text.append(line).append('\n');
         }
-        Path tmp = Files.createTempFile(dir, FILE_NAME, ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        OwnerOnlyFile.write(file, text.toString());
     }
 }

@@ -1,11 +1,13 @@
 package org.vl2.agent.internal;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.Endpoints;
 import org.vl2.crypto.Identity;
 
 /**
@@ -112,6 +114,35 @@ final class SwitchTrust {
         return knownSwitches;
     }
 
+    /**
+     * Trust on first use, still without a key: the key pinned for the switch's resolved address, which another
+     * spelling of the same switch ({@code --switch} by name, by address, with or without the port) pinned. Pins are
+     * kept under both the configured text and the resolved address, so neither a new spelling nor a name that now
+     * resolves elsewhere starts trust on first use again. True if a key was found (now {@link #switchKey}).
+     */
+    boolean pinnedAt(InetSocketAddress resolved) {
+        if (switchKey != null || knownSwitches == null || resolved == null || resolved.getAddress() == null) {
+            return switchKey != null;
+        }
+        String at = Endpoints.format(resolved);
+        byte[] key;
+        synchronized (instances.files) {
+            try {
+                key = KnownSwitches.lookup(knownSwitches, at);
+            } catch (IllegalStateException e) {
+                LOG.error("{}Port agent: {}", tag, e.getMessage());
+                return false;
+            }
+        }
+        if (key == null) {
+            return false;
+        }
+        switchKey = key;
+        LOG.info("{}Port agent: switch {} ({}) has key {}, pinned on first use in {}", tag, switchAddress, at,
+                Identity.fingerprint(key), knownSwitches);
+        return true;
+    }
+
     /** After {@link Outcome#MISMATCH}: what the status and the log say. */
     String mismatch() {
         return mismatch;
@@ -124,7 +155,7 @@ final class SwitchTrust {
      *
      * @throws IOException if the key cannot be pinned (the caller stops the agent)
      */
-    Outcome offered(byte[] key, boolean joining) throws IOException {
+    Outcome offered(byte[] key, boolean joining, InetSocketAddress resolved) throws IOException {
         byte[] pinned = switchKey;
         if (pinned == null) {
             if (!joining || knownSwitches == null) {
@@ -132,6 +163,10 @@ final class SwitchTrust {
             }
             synchronized (instances.files) { // another instance may pin its switch at the same moment
                 KnownSwitches.remember(knownSwitches, switchAddress, key);
+                String at = resolved == null || resolved.getAddress() == null ? null : Endpoints.format(resolved);
+                if (at != null && !at.equals(switchAddress)) {
+                    KnownSwitches.remember(knownSwitches, at, key); // what the switch is, whatever it is called
+                }
             }
             switchKey = key;
             LOG.warn("{}Port agent: trusting switch {} with public key {} on first use, NOT verified: an attacker on"

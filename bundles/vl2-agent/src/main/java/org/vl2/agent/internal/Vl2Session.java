@@ -257,6 +257,10 @@ final class Vl2Session implements ControlMessage.Handler {
     /** Timers: sends the round's next JOIN (or, waiting for the switch's key, a KEY-REQUEST). */
     void sendJoinAttempt() {
         byte[] key = trust.switchKey();
+        Link l = links.link();
+        if (encrypted && key == null && l != null && trust.pinnedAt(l.remote())) {
+            key = trust.switchKey(); // pinned on first use under the switch's address, by another spelling
+        }
         if (encrypted && key == null ? send.keyRequest() : sendJoin()) {
             joinAttempts++; // unsent ones (no socket) are the link's problem, which the status shows
             if (encrypted && key != null && joinAttempts % 3 == 0) {
@@ -350,10 +354,16 @@ final class Vl2Session implements ControlMessage.Handler {
 
     @Override
     public void keyReply(byte[] key, long now) {
+        if (!Identity.isUsablePublicKey(key)) {
+            // not canonical, or a low-order point: no switch has such a key, and pinned it would stop the agent
+            counters.ignored();
+            return;
+        }
         send.keyAnswered();
         SwitchTrust.Outcome outcome;
         try {
-            outcome = trust.offered(key, joining);
+            Link l = links.link();
+            outcome = trust.offered(key, joining, l == null ? null : l.remote());
         } catch (IOException | RuntimeException e) {
             fatal("the switch's key " + Identity.fingerprint(key) + " cannot be pinned in " + trust.knownSwitches()
                     + " (" + e + "): make its directory writable, or set switch.key instead of trust.on.first.use");

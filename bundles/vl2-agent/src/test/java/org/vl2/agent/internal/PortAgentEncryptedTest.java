@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -244,6 +245,37 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertEquals(sw.publicKey(), second.status().switchKey());
         assertEquals(asked, sw.keyRequests.get());
         assertEquals(lines, Files.readAllLines(known).stream().filter(l -> !l.startsWith("#")).toList());
+    }
+
+    /**
+     * A pin is kept under what the switch is (its resolved address) as well as the configured text: another spelling
+     * of the same switch finds it, instead of trusting on first use again.
+     */
+    @Test
+    void aKeyPinnedOnFirstUseIsFoundUnderTheSwitchsAddressWhateverItIsCalled() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        int port = Integer.parseInt(sw.address().substring(sw.address().lastIndexOf(':') + 1));
+        SwitchAddress.Resolver dns = host -> host.endsWith(".test") ? InetAddress.getByName("127.0.0.1")
+                : InetAddress.getByName(host);
+        PortAgent byName = joined(agent(config(sw).switchAddress("switch.test:" + port).switchKey("")
+                .trustOnFirstUse(true), dns));
+        assertEquals(sw.publicKey(), byName.status().switchKey());
+        Path known = dir.resolve("data/vl2/known-switches");
+        assertEquals(List.of("switch.test:" + port + " " + sw.publicKey(), "127.0.0.1:" + port + " " + sw.publicKey()),
+                Files.readAllLines(known).stream().filter(l -> !l.startsWith("#")).toList());
+        int asked = sw.keyRequests.get();
+        byName.deactivate();
+
+        PortAgent byAddress = joined(agent(config(sw).switchKey("").trustOnFirstUse(true)));
+        assertEquals(sw.publicKey(), byAddress.status().switchKey());
+        assertEquals(asked, sw.keyRequests.get(), "the pin was found: no question asked");
+        byAddress.deactivate();
+
+        // a name never used before, for the same switch: found under the resolved address once the link is up
+        PortAgent byOtherName = joined(agent(config(sw).switchAddress("other.test:" + port).switchKey("")
+                .trustOnFirstUse(true), dns));
+        assertEquals(sw.publicKey(), byOtherName.status().switchKey());
+        assertEquals(asked, sw.keyRequests.get(), "the pin was found: no question asked");
     }
 
     @Test
