@@ -95,11 +95,16 @@ public class NetworksIT extends Vl2TestSupport {
         Vl2Member m = member(0x101);
         assertTrue("joins", m.join(0xa1, null, WAIT));
         assertEquals("10.147.17.1", m.welcome.ipv4().getHostAddress());
-        assertEquals(InetAddress.getByName("fd00:147::101"), m.welcome.ipv6());
+        // a plaintext member's interface id is a hash of the id it claims (docs/protocol.md), never the id itself
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update("vl2 plaintext member ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        byte[] ipv6 = InetAddress.getByName("fd00:147::").getAddress();
+        System.arraycopy(sha.digest(java.nio.ByteBuffer.allocate(8).putLong(0x101).array()), 0, ipv6, 8, 8);
+        assertEquals(InetAddress.getByAddress(ipv6), m.welcome.ipv6());
         String ports = executeCommand("vl2:ports --network a1 --no-format");
         assertTrue(ports, ports.contains("it-101") && ports.contains("10.147.17.1"));
         String leases = executeCommand("vl2:networks --leases --no-format a1");
-        assertTrue(leases, leases.matches("(?s).*10\\.147\\.17\\.1\\s+member:0000000000000101\\s+with port.*"));
+        assertTrue(leases, leases.matches("(?s).*10\\.147\\.17\\.1\\s+plaintext:0000000000000101\\s+with port.*"));
 
         c.delete();
         awaitCondition("network a1 gone", () -> switchService.network(0xa1).isEmpty());

@@ -58,9 +58,17 @@ public final class Addressing {
         this.hygiene = hygiene;
     }
 
-    /** How a member's lease is keyed in a lease table. */
+    /** How a sealed (authenticated) member's lease is keyed in a lease table. */
     public static String memberKey(long member) {
-        return "member:" + SwitchPort.memberId(member);
+        return memberKey(member, true);
+    }
+
+    /**
+     * How a member's lease is keyed: a plaintext JOIN only claims its member id, so its leases live apart from the
+     * authenticated members' and can never be a sealed member's.
+     */
+    public static String memberKey(long member, boolean sealed) {
+        return (sealed ? "member:" : "plaintext:") + SwitchPort.memberId(member);
     }
 
     // ---- per frame --------------------------------------------------------------------------------------
@@ -157,7 +165,7 @@ public final class Addressing {
     /** A vl2 port went: its member's address is freed if the port expired, else kept. */
     void portGone(SwitchPort port, boolean releaseLease) {
         LeaseTable leases = port.network.leases();
-        if (releaseLease && leases != null && leases.release(memberKey(port.member))) {
+        if (releaseLease && leases != null && leases.release(memberKey(port.member, port.sealed))) {
             LOG.info("Lease of member {} ({}) released", SwitchPort.memberId(port.member),
                     port.address == null ? "-" : port.address.getHostAddress());
         }
@@ -167,7 +175,7 @@ public final class Addressing {
     public void left(SwitchPort p) {
         LeaseTable leases = p.network.leases();
         if (leases != null) {
-            leases.expireIn(memberKey(p.member), Duration.ofNanos(settings.get().sessionTimeoutNanos()));
+            leases.expireIn(memberKey(p.member, p.sealed), Duration.ofNanos(settings.get().sessionTimeoutNanos()));
         }
     }
 

@@ -24,12 +24,15 @@ final class NetworkDirectory {
     private final PortRegistry registry;
     private final Addressing addressing;
     private final PolicyRegistry policies;
+    /** Members deauthorized in the shell: they win over a configuration that lists them. */
+    private final Revocations revocations;
     private final Map<Long, Network> networks = new ConcurrentHashMap<>();
     private final Map<NetworkDefinition, Long> definitions = new ConcurrentHashMap<>();
     final Network defaultNetwork;
 
-    NetworkDirectory(PortRegistry registry, Addressing addressing, PolicyRegistry policies) {
+    NetworkDirectory(PortRegistry registry, Addressing addressing, PolicyRegistry policies, Revocations revocations) {
         this.registry = registry;
+        this.revocations = revocations;
         this.addressing = addressing;
         this.policies = policies;
         NetworkSettings builtIn = NetworkSettings.builtInDefault();
@@ -56,7 +59,7 @@ final class NetworkDirectory {
     }
 
     void bind(NetworkDefinition definition) {
-        NetworkSettings s = definition.settings();
+        NetworkSettings s = revocations.apply(definition.settings(), definition.pid());
         boolean added = registry.exclusive(() -> {
             Long owner = s.id();
             for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
@@ -87,11 +90,32 @@ final class NetworkDirectory {
             if (n == null) {
                 return false;
             }
-            apply(n, definition.settings());
+            apply(n, revocations.apply(definition.settings(), definition.pid()));
             return true;
         });
         if (applied) {
             LOG.info("Network {} reconfigured", definition.settings().describe());
+        }
+    }
+
+    /** Whether a private network lists this member's key (or the member id derived from it). */
+    boolean lists(byte[] key) {
+        long member = org.vl2.crypto.Identity.memberId(key);
+        for (Network n : networks.values()) {
+            NetworkSettings s = n.settings();
+            if (s.privateNetwork() && s.authorizes(key, member)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The revocations of network {@code id} changed: its configuration applies again. */
+    void refresh(long id) {
+        for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
+            if (e.getValue() == id) {
+                updated(e.getKey());
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
@@ -13,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -23,6 +26,7 @@ import org.vl2.api.MacTableAdminService;
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.Session;
 import org.vl2.switching.internal.SwitchPort.Kind;
 
 /**
@@ -54,7 +58,11 @@ public final class PortRegistry {
     private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
     /** By transport name: the slots (and their ports) outlive the transport services. */
     private final Map<String, TransportSlot> slots = new ConcurrentHashMap<>();
+    /** Plaintext vl2 sessions by port number (the number and token in their header). */
     private final SessionTable sessions = new SessionTable();
+    /** Sealed sessions by the switch's session index: random 32-bit, unlike any other live one. */
+    private final SessionTable sealedSessions = new SessionTable();
+    private final SecureRandom random = new SecureRandom();
     private final AtomicInteger nextPortNumber = new AtomicInteger(1);
     private final AtomicBoolean portLimitWarned = new AtomicBoolean();
     /** Told about every member cut off (admission forgets its handshake state). */
@@ -92,9 +100,56 @@ public final class PortRegistry {
         return sessions.get(number);
     }
 
+    /** Whether a sealed member with this public key holds a port now (rare: when the replay guard is full). */
+    public boolean holdsSealedPort(byte[] key) {
+        for (SwitchPort p : ports.values()) {
+            if (p.sealed && java.util.Arrays.equals(p.publicKey, key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The vl2 port with a sealed session under this (switch-side) index, or null; the port says which session. */
+    public SwitchPort sealedSession(int index) {
+        return sealedSessions.get(index);
+    }
+
     /** Slots of the session table now (it follows the live ports). */
     int sessionCapacity() {
         return sessions.capacity();
+    }
+
+    /** Sealed session indices held now (current, pending and previous sessions of the live ports). */
+    int sealedSessionCount() {
+        return sealedSessions.size();
+    }
+
+    /**
+     * A new sealed session for {@code p}: a fresh random index (no live session has it), {@code respond} builds the
+     * handshake's answer with it (null: refused), and its session is installed; indices of sessions the port no
+     * longer holds (a replaced pending one) are released. Returns what respond returned.
+     */
+    public <T> T newSession(SwitchPort p, IntFunction<T> respond, Function<T, Session> session) {
+        synchronized (p) {
+            int index = sealedSessions.allocate(p, random);
+            T answer = respond.apply(index);
+            if (answer != null) {
+                p.install(session.apply(answer));
+            }
+            sessionsChanged(p);
+            return answer;
+        }
+    }
+
+    /**
+     * The sessions of {@code p} changed (a pending one confirmed, the previous one dropped): releases the indices it
+     * no longer holds, all of them once it is removed. Rare (once per handshake), so it may rebuild the table.
+     */
+    public void sessionsChanged(SwitchPort p) {
+        synchronized (p) {
+            sealedSessions.retain(p, k -> !p.removed && p.sessionFor(k) != null);
+        }
     }
 
     TransportSlot slot(String transport) {
@@ -290,7 +345,7 @@ public final class PortRegistry {
                 nanoClock.getAsLong(), Instant.now());
         setUp.accept(port);
         ports.put(port.id, port);
-        sessions.put(port);
+        sessions.put(port.id.number(), port);
         network.members.put(member, port);
         network.add(port);
         quotas.add(port);
@@ -353,7 +408,7 @@ public final class PortRegistry {
                 port.slot.ports.remove(port.key, port);
             }
             if (port.kind == Kind.VL2) {
-                sessions.remove(port);
+                sessions.remove(port.id.number(), port);
                 port.network.members.remove(port.member, port);
             }
             port.network.remove(port);
@@ -362,6 +417,7 @@ public final class PortRegistry {
         }
         int flushed = fdb.flushPort(port.id);
         if (port.kind == Kind.VL2) {
+            sessionsChanged(port); // removed: every index goes
             addressing.portGone(port, releaseLease);
         }
         LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,

@@ -74,20 +74,43 @@ public final class SwitchAdmin implements SwitchAdminService {
         awaitApplied("policy " + wanted + " (" + SwitchCore.PID + ")", () -> wanted.equals(core.policy()));
     }
 
+    /**
+     * Authorizes a member: lifts a revocation made in the shell (which wins over the configuration, see
+     * {@link Revocations}), then lists it in the network's configuration.
+     */
     @Override
     public void authorize(long network, String member) {
-        if (editMembers(network, member, true)) {
-            LOG.info("Member {} authorized on network {}", member.trim(), Networks.format(network));
+        String normalised = normalised(member);
+        boolean lifted = core.liftRevocation(network, normalised);
+        if (editMembers(network, member, true) || lifted) {
+            LOG.info("Member {} authorized on network {}", normalised, Networks.format(network));
+        }
+        if (lifted) {
+            awaitApplied("the members of network " + Networks.format(network), () -> {
+                Set<String> now = core.authorizedMembers(network);
+                return now != null && now.stream().anyMatch(m -> Revocations.sameMember(normalised, m));
+            });
         }
     }
 
+    /**
+     * Deauthorizes a member (its key and the member id derived from it, whichever is named): removed from the
+     * network's configuration, and revoked in the instance, so that a configuration rewritten at restart
+     * ({@code bin/vl2-switch --member}) does not silently authorize it again.
+     */
     @Override
     public boolean deauthorize(long network, String member) {
+        String normalised = normalised(member);
         boolean was = editMembers(network, member, false);
         if (was) {
-            LOG.info("Member {} deauthorized on network {}", member.trim(), Networks.format(network));
+            core.revoke(network, normalised);
+            LOG.info("Member {} deauthorized on network {}", normalised, Networks.format(network));
         }
         return was;
+    }
+
+    private static String normalised(String member) {
+        return NetworkSettings.member(NetworkDefinition.FACTORY_PID, member == null ? "" : member.trim());
     }
 
     @Override
@@ -121,14 +144,17 @@ public final class SwitchAdmin implements SwitchAdminService {
                 list.addAll(Arrays.asList(String.valueOf(current).split("[,\\s]+")));
             }
             list.removeIf(String::isBlank);
-            boolean present = list.stream().anyMatch(m -> normalised.equals(normalise(m)));
+            // deauthorizing takes every entry naming that member: a key and the member id derived from it are one
+            // member, whichever the operator names (authorizing adds only what was named)
+            boolean present = list.stream().anyMatch(m -> add ? normalised.equals(normalise(m))
+                    : Revocations.sameMember(normalised, normalise(m)));
             if (add == present) {
                 return false;
             }
             if (add) {
                 list.add(normalised);
             } else {
-                list.removeIf(m -> normalised.equals(normalise(m)));
+                list.removeIf(m -> Revocations.sameMember(normalised, normalise(m)));
             }
             list.forEach(m -> expected.add(normalise(m)));
             props.put("members", list.toArray(new String[0]));

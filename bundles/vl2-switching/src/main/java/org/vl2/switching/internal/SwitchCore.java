@@ -72,6 +72,7 @@ public final class SwitchCore implements SwitchService {
     private final Addressing addressing;
     final PortRegistry registry;
     final NetworkDirectory networks;
+    private final Revocations revocations;
     private final Ingress ingress;
     private final Transports transports;
 
@@ -125,11 +126,12 @@ public final class SwitchCore implements SwitchService {
         this.addressing = new Addressing(stateDir == null ? null : stateDir.resolve("leases"), this::settings,
                 counters, hygiene);
         this.registry = new PortRegistry(fdb, addressing, this::settings, nanoClock, counters);
-        this.networks = new NetworkDirectory(registry, addressing, policies);
+        this.revocations = new Revocations(stateDir == null ? null : stateDir.resolve(Revocations.FILE_NAME));
+        this.networks = new NetworkDirectory(registry, addressing, policies, revocations);
         Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, hygiene, counters, this::settings,
                 nanoClock);
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
-                nanoClock, identity);
+                nanoClock, identity, networks::lists);
         registry.onCutOff(vl2::cutOff);
         this.ingress = new Ingress(registry, networks, forwarder, vl2, counters);
         this.transports = new Transports(registry, ingress);
@@ -273,6 +275,21 @@ public final class SwitchCore implements SwitchService {
     }
 
     // ---- for SwitchAdmin ------------------------------------------------------------------------------------
+
+    /** Deauthorized in the shell: kept in the instance, it wins over the network's configuration. */
+    void revoke(long network, String member) {
+        revocations.revoke(network, member);
+    }
+
+    /** Authorized in the shell: a revocation of the member goes, and the network's configuration applies again. */
+    boolean liftRevocation(long network, String member) {
+        if (!revocations.revoked(network, member)) {
+            return false;
+        }
+        revocations.lift(network, member);
+        networks.refresh(network);
+        return true;
+    }
 
     /** The configuration PID that defines network {@code id}, or null. */
     String configurationOf(long network) {

@@ -46,7 +46,6 @@ public final class SwitchPort {
     public volatile Session session;
     public volatile Session pending;
     public volatile Session previous;
-    private int generation;
     public volatile long token;
     public volatile String name;
     public volatile Inet4Address address;
@@ -111,15 +110,6 @@ public final class SwitchPort {
      */
     public boolean authenticated() {
         return kind == Kind.VL2 && sealed;
-    }
-
-    /**
-     * The switch's index for this port's next session: the port number and a generation byte, so the receive path
-     * finds port and session from the index alone (old and new sessions of a rekey stay apart).
-     */
-    public synchronized int nextSessionIndex() {
-        generation = (generation + 1) & 0xff;
-        return (id.number() << 8) | generation;
     }
 
     /**

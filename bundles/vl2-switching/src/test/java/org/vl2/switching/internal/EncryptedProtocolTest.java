@@ -3,6 +3,7 @@ package org.vl2.switching.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -396,6 +398,106 @@ class EncryptedProtocolTest {
         vl2.clear();
         b.send(a.mac);
         assertNotNull(a.lastOpened(Wire.FRAME), "then they use the new session");
+    }
+
+    /**
+     * The switch's session index is random 32-bit (not the port number and a generation byte, which an attacker could
+     * guess and which wrapped after 2^24 ports), and each handshake's index is released with its session: a member
+     * rekeying in a loop holds at most three (current, pending, previous), and none once it left.
+     */
+    @Test
+    void sessionIndicesAreRandomAndReleasedWithTheirSessions() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        int port = a.join(PUB).port();
+        Set<Integer> indices = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            assertEquals(port, a.join(PUB).port());
+            int index = a.session.remoteIndex();
+            assertTrue(indices.add(index), "index " + index + " handed out twice");
+            if (i % 2 == 0) {
+                vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, new byte[8]))); // confirms it
+            }
+            assertTrue(sw.registry.sealedSessionCount() <= 3, sw.registry.sealedSessionCount() + " indices held");
+        }
+        assertTrue(indices.stream().filter(i -> i >>> 8 == port).count() <= 1, "not the port number: " + indices);
+        vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.LEAVE, new byte[0])));
+        assertTrue(sw.ports().isEmpty());
+        assertEquals(0, sw.registry.sealedSessionCount(), "released with the port");
+    }
+
+    /**
+     * Member ids are no secret: a plaintext JOIN that claims a sealed member's id gets a generic refusal and touches
+     * neither its port nor, once the member is gone, its lease or IPv6 address.
+     */
+    @Test
+    void aPlaintextJoinClaimingASealedMembersIdTouchesNeitherItsPortNorItsAddresses() throws Exception {
+        sw.modified(Fakes.config("learning", 1522, 300, 1024, 1000, true)); // plaintext allowed
+        sw.bindNetwork(new NetworkDefinition(Vl2ProtocolTest.network(0xc6L, "10.6.0.0/24", "fd00:6::")));
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        ByteBuffer join = ByteBuffer.allocate(64);
+        new Join(0xc6L, alice.memberId(), 99, 1518, Join.CAP_IPV6, null, "agent").encode(join);
+        Initiator i = Initiator.create(alice, switchIdentity.publicKey(), 77, join.array(), null);
+        vl2.inject(a.address, ByteBuffer.wrap(i.initiation()));
+        Initiator.Completion c = i.consume(ByteBuffer.wrap(vl2.last(a.address)));
+        a.session = c.session();
+        Welcome hers = Welcome.decode(ByteBuffer.wrap(c.payload()));
+
+        SocketAddress mallory = TestFrames.endpoint(40066);
+        ByteBuffer claim = ByteBuffer.allocate(64);
+        new Join(0xc6L, alice.memberId(), 5, 1518, Join.CAP_IPV6, hers.ipv4(), "mallory").encode(claim);
+        vl2.inject(mallory, claim.flip());
+        ProtocolError e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(mallory)));
+        assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+        assertEquals("not authorized", e.message(), "generic: it names nobody");
+        assertEquals(1, sw.ports().size());
+        assertEquals("127.0.0.1:40001", sw.ports().get(0).remote(), "her port stays hers");
+
+        vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.LEAVE, new byte[0]))); // she leaves; her lease is kept
+        assertTrue(sw.ports().isEmpty());
+        claim.clear();
+        new Join(0xc6L, alice.memberId(), 6, 1518, Join.CAP_IPV6, null, "mallory").encode(claim);
+        vl2.inject(mallory, claim.flip());
+        Welcome his = Welcome.decode(ByteBuffer.wrap(vl2.last(mallory)));
+        assertNotEquals(hers.ipv4(), his.ipv4(), "not her lease");
+        assertNotNull(his.ipv6());
+        assertNotEquals(hers.ipv6(), his.ipv6(), "not her IPv6 address");
+        claim.clear();
+        new Join(0xc6L, alice.memberId(), 7, 1518, 0, hers.ipv4(), "mallory").encode(claim);
+        vl2.inject(mallory, claim.flip());
+        e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(mallory)));
+        assertEquals(ErrorCode.ADDRESS_CONFLICT, e.code(), "her address stays leased to her");
+        assertFalse(e.message().contains(Identity.formatMemberId(alice.memberId())), e.message());
+    }
+
+    /**
+     * An initiation is authentic but may be a replay (a switch restart, a guard that forgot): a handshake from a new
+     * address does not move the member's port; only a message that opens under the new session does.
+     */
+    @Test
+    void aNewHandshakeFromAnotherAddressMovesThePortOnlyOnceItsSessionIsConfirmed() throws Exception {
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        int port = a.join(PUB).port();
+        b.join(PUB);
+        Agent elsewhere = new Agent(alice, 40099, a.mac);
+        assertEquals(port, elsewhere.join(PUB).port());
+        assertTrue(sw.ports().stream().anyMatch(p -> p.remote().equals("127.0.0.1:40001")), "not moved yet");
+        vl2.clear();
+        b.send(a.mac);
+        assertNotNull(a.lastOpened(Wire.FRAME), "frames still go to the confirmed session's address");
+        vl2.inject(elsewhere.address, ByteBuffer.wrap(elsewhere.seal(Wire.KEEPALIVE, new byte[8])));
+        assertTrue(sw.ports().stream().anyMatch(p -> p.remote().equals("127.0.0.1:40099")), "moved once it opened");
+    }
+
+    /** Refusals before authentication say nothing about other members. */
+    @Test
+    void unauthenticatedRefusalsAreGeneric() throws Exception {
+        Agent m = new Agent(mallory, 40003, "02:00:00:00:00:03");
+        assertNull(m.join(PRIV));
+        assertEquals("not authorized", m.error().message());
+        assertNull(m.join(0x7777L));
+        assertEquals(ErrorCode.UNKNOWN_NETWORK, m.error().code());
+        assertEquals("no such network", m.error().message());
     }
 
     @Test

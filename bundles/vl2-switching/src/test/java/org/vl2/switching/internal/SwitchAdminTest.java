@@ -6,19 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.MacAddress;
 import org.vl2.api.PortId;
 import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeTransport;
 import org.vl2.api.test.TestFrames;
+import org.vl2.crypto.Identity;
 
 /**
  * The operator's changes go through the configuration: SwitchAdmin writes it, the switch applies what comes back
@@ -133,5 +139,62 @@ class SwitchAdminTest {
         assertFalse(admin.removePort(id));
         assertTrue(sw.ports().isEmpty());
         assertNull(fdb.lookup(0, 0, MacAddress.valueOf("02:00:00:00:00:0a").toLong()));
+    }
+
+    /** Resets the network's configuration as bin/vl2-switch does at a restart (its --member flags), and applies it. */
+    private void configured(String... members) {
+        Map<String, Object> props = Map.of("id", "6d1a", "private", "true", "members", members);
+        cm.put(NETWORK_PID, props);
+        network.modified(FakeConfigAdmin.annotation(NetworkConfig.class, props));
+        sw.updatedNetwork(network);
+    }
+
+    @Test
+    void deauthorizingAKeyAlsoRemovesItsMemberIdAndTheReverse() {
+        Identity carol = Identity.generate();
+        String key = carol.fingerprint();
+        String id = Identity.formatMemberId(carol.memberId());
+        configured(key, id, BOB);
+        assertTrue(admin.deauthorize(0x6d1a, key));
+        assertEquals(List.of(BOB), Arrays.asList((String[]) cm.properties(NETWORK_PID).get("members")));
+
+        configured(key, id, BOB);
+        assertTrue(admin.deauthorize(0x6d1a, id.toUpperCase()));
+        assertEquals(List.of(BOB), Arrays.asList((String[]) cm.properties(NETWORK_PID).get("members")),
+                "the member id takes the key that derives it");
+        assertFalse(sw.networks.get(0x6d1a).settings().authorizes(carol.publicKey(), carol.memberId()));
+    }
+
+    /**
+     * A member deauthorized in the shell stays deauthorized when a restart writes it back into the configuration
+     * (bin/vl2-switch --member): the revocation, kept in the instance, wins (with a WARN); authorizing it in the
+     * shell lifts it.
+     */
+    @Test
+    void aRevocationInTheShellWinsOverTheConfigurationUntilTheMemberIsAuthorizedAgain() {
+        assertTrue(admin.deauthorize(0x6d1a, ALICE));
+        configured(ALICE, BOB); // the launcher's --member flags at the next start
+        assertEquals(Set.of(BOB), sw.authorizedMembers(0x6d1a), "alice stays deauthorized");
+        assertFalse(sw.networks.get(0x6d1a).settings().authorizes(null, 0xa11L));
+
+        admin.authorize(0x6d1a, ALICE);
+        assertEquals(Set.of(ALICE, BOB), sw.authorizedMembers(0x6d1a), "authorized again in the shell");
+        configured(ALICE, BOB);
+        assertEquals(Set.of(ALICE, BOB), sw.authorizedMembers(0x6d1a), "and no longer revoked");
+    }
+
+    @Test
+    void revocationsAreKeptInTheInstanceAcrossRestarts(@TempDir Path data) throws Exception {
+        Path file = data.resolve(Revocations.FILE_NAME);
+        Identity carol = Identity.generate();
+        Revocations r = new Revocations(file);
+        r.revoke(0x6d1a, carol.fingerprint());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        Revocations again = new Revocations(file);
+        assertTrue(again.revoked(0x6d1a, carol.fingerprint()));
+        assertTrue(again.revoked(0x6d1a, Identity.formatMemberId(carol.memberId())), "its member id too");
+        assertFalse(again.revoked(0x6d1b, carol.fingerprint()), "on that network only");
+        again.lift(0x6d1a, Identity.formatMemberId(carol.memberId()));
+        assertFalse(new Revocations(file).revoked(0x6d1a, carol.fingerprint()));
     }
 }

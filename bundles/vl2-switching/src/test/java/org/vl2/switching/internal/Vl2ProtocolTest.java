@@ -168,7 +168,15 @@ class Vl2ProtocolTest {
         assertEquals(77, w.nonce());
         assertEquals("10.147.17.1", w.ipv4().getHostAddress());
         assertEquals(24, w.ipv4Prefix());
-        assertEquals(InetAddress.getByName("fd00:a1::1111"), w.ipv6(), "IPv6 = prefix + member id");
+        // a plaintext member only claims its id: its interface id is a hash of it, never an authenticated member's
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update("vl2 plaintext member ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long iid = java.nio.ByteBuffer.wrap(sha.digest(java.nio.ByteBuffer.allocate(8).putLong(0x1111L).array()))
+                .getLong(); // docs/protocol.md
+        byte[] expected = InetAddress.getByName("fd00:a1::").getAddress();
+        java.nio.ByteBuffer.wrap(expected).putLong(8, iid);
+        assertEquals(InetAddress.getByAddress(expected), w.ipv6(), "IPv6 = prefix + hash of the member id");
+        assertNotEquals(InetAddress.getByName("fd00:a1::1111"), w.ipv6());
         assertEquals(64, w.ipv6Prefix());
         assertEquals(1400, w.mtu());
         assertEquals(10, w.keepaliveSeconds());
@@ -181,7 +189,7 @@ class Vl2ProtocolTest {
         assertEquals("10.147.17.1", p.address());
         NetworkInfo n = sw.network(NET_A).orElseThrow();
         assertEquals(1, n.ports());
-        assertEquals(List.of(new NetworkInfo.Lease("member:0000000000001111", "10.147.17.1", null)), n.leases());
+        assertEquals(List.of(new NetworkInfo.Lease("plaintext:0000000000001111", "10.147.17.1", null)), n.leases());
     }
 
     @Test
@@ -237,7 +245,7 @@ class Vl2ProtocolTest {
         ProtocolError e = m.joinRefused(0xdeadL, null);
         assertEquals(ErrorCode.UNKNOWN_NETWORK, e.code());
         assertEquals(78, e.nonce());
-        assertTrue(e.message().contains("000000000000dead"), e.message());
+        assertEquals("no such network", e.message(), "generic: an unauthenticated answer names nothing");
 
         new Member(40002, 2, "02:00:00:00:00:02").join(NET_A, "10.147.17.50");
         e = m.joinRefused(NET_A, "10.147.17.50");

@@ -5,9 +5,13 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -50,6 +54,9 @@ final class Admission {
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
     /** Between two warnings about a handshake flood. */
     private static final long FLOOD_LOG_NANOS = 60_000_000_000L;
+    static final int COOKIE_REPLIES_PER_SOURCE = 10;
+    /** What an unauthenticated ERROR says about an address: nobody's member id, nobody's address. */
+    static final String ADDRESS_TAKEN = "address in use or outside the network";
 
     private final PortRegistry registry;
     private final LongFunction<Network> networks;
@@ -59,16 +66,29 @@ final class Admission {
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
     private final Identity identity;
-    /** Newest answered initiation timestamp per member key: replayed initiations are refused. */
-    private final TimestampGuard guard = new TimestampGuard();
+    /**
+     * Newest answered initiation timestamp per member key: replayed initiations are refused. When full it forgets
+     * only keys that neither hold a port nor are listed by a private network: no passer-by pushes a member out.
+     */
+    private final TimestampGuard guard;
     /** mac1 and mac2 of initiations, and the cookies the switch hands out under load. */
     private final CookieChecker cookies;
     private final HandshakeGate gate = new HandshakeGate();
+    /**
+     * Cookie replies per source (IPv4 address, IPv6 /64) and second: an honest agent asks once a second, a flood
+     * forging one victim's address draws at most this many 52-byte replies toward it.
+     */
+    private final SourceBudget cookieBudget = new SourceBudget(COOKIE_REPLIES_PER_SOURCE);
     private final SecureRandom random = new SecureRandom();
     private long floodLoggedAt = Long.MIN_VALUE;
+    /** Between two refusals logged. */
+    private static final long REFUSAL_LOG_NANOS = 1_000_000_000L;
+    private long refusalLoggedAt = Long.MIN_VALUE;
+    private long refusalsNotLogged;
 
     Admission(PortRegistry registry, LongFunction<Network> networks, Addressing addressing, Replies replies,
-              SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock, Identity identity) {
+              SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock, Identity identity,
+              Predicate<byte[]> listed) {
         this.registry = registry;
         this.networks = networks;
         this.addressing = addressing;
@@ -78,6 +98,8 @@ final class Admission {
         this.nanoClock = nanoClock;
         this.identity = identity;
         this.cookies = new CookieChecker(identity);
+        this.guard = new TimestampGuard(TimestampGuard.DEFAULT_CAPACITY,
+                key -> listed.test(key) || registry.holdsSealedPort(key));
     }
 
     /** A plaintext JOIN: only where the switch allows plaintext, and never for a private network. */
@@ -122,7 +144,7 @@ final class Admission {
         long now = nanoClock.getAsLong();
         HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now);
         if (decision != HandshakeGate.Decision.HANDSHAKE) {
-            if (decision == HandshakeGate.Decision.COOKIE_REPLY) {
+            if (decision == HandshakeGate.Decision.COOKIE_REPLY && cookieBudget.allow(source, now)) {
                 transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
             }
             counters.badSession.increment();
@@ -152,14 +174,17 @@ final class Admission {
         }
         ByteBuffer w = ByteBuffer.allocate(Wire.WELCOME_LENGTH);
         a.welcome.encode(w);
-        Responder.Reply reply;
-        try {
-            reply = r.respond(a.port.nextSessionIndex(), w.array());
-        } catch (CryptoException ex) {
-            counters.badSession.increment(); // a copy of this initiation was answered a moment ago
+        Responder.Reply reply = registry.newSession(a.port, index -> {
+            try {
+                return r.respond(index, w.array());
+            } catch (CryptoException ex) {
+                return null; // a copy of this initiation was answered a moment ago
+            }
+        }, Responder.Reply::session);
+        if (reply == null) {
+            counters.badSession.increment();
             return;
         }
-        a.port.install(reply.session());
         transport.send(source, ByteBuffer.wrap(reply.response()));
         LOG.info(a.log + " (encrypted)");
     }
@@ -178,17 +203,17 @@ final class Admission {
         return registry.exclusive(() -> {
             Network n = networks.apply(j.network());
             if (n == null) {
-                replies.error(transport, source, ErrorCode.UNKNOWN_NETWORK, 0, j.nonce(),
-                        "no network " + Networks.format(j.network()) + " on this switch", requestLength, e);
+                replies.error(transport, source, ErrorCode.UNKNOWN_NETWORK, 0, j.nonce(), "no such network",
+                        requestLength, e);
                 return null;
             }
             Network.State state = n.state();
             NetworkSettings s = state.settings();
             if (!s.authorizes(key, member)) {
-                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), key == null
-                        ? "private network: encrypted joins only" : "member " + SwitchPort.memberId(member)
-                        + " is not authorized on network " + Networks.format(n.id), requestLength, e);
-                LOG.info("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
+                // unauthenticated answer (plaintext ERROR): generic, it names nobody; the log says who
+                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), "not authorized",
+                        requestLength, e);
+                refused("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
                         Endpoints.format(source), Networks.format(n.id));
                 return null;
             }
@@ -198,6 +223,15 @@ final class Admission {
                 return null;
             }
             SwitchPort port = n.member(member);
+            if (port != null && port.sealed && key == null) {
+                // a member id is no secret: a plaintext JOIN claiming an authenticated member's never touches its
+                // port, lease or address
+                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), "not authorized",
+                        requestLength, e);
+                refused("Refused a plaintext JOIN from {} claiming member {} on network {}: the member is joined"
+                        + " encrypted", Endpoints.format(source), SwitchPort.memberId(member), Networks.format(n.id));
+                return null;
+            }
             if (port != null && (port.slot != slot || port.sealed != (key != null))) {
                 registry.remove(port, "member " + SwitchPort.memberId(member) + " re-joined " + (port.slot != slot
                         ? "through transport " + slot.name : key != null ? "encrypted" : "in plaintext"), false);
@@ -213,19 +247,24 @@ final class Admission {
             LeaseTable leases = state.leases();
             if (leases != null) {
                 try {
-                    address = leases.lease(Addressing.memberKey(member), j.requestedIpv4(), null);
+                    address = leases.lease(Addressing.memberKey(member, key != null), j.requestedIpv4(), null);
                     prefix = leases.pool().prefixLength();
                 } catch (AddressConflictException ex) {
-                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), ex.getMessage(),
+                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), ADDRESS_TAKEN,
                             requestLength, e);
+                    refused("Refused member {} ({}) on network {}: {}", SwitchPort.memberId(member),
+                            Endpoints.format(source), Networks.format(n.id), ex.getMessage());
                     return null;
                 }
             } else {
                 address = j.requestedIpv4();
                 SwitchPort holder = address == null ? null : holderOf(n, address, member);
                 if (holder != null) {
-                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), address.getHostAddress()
-                            + " is in use by member " + SwitchPort.memberId(holder.member), requestLength, e);
+                    replies.error(transport, source, ErrorCode.ADDRESS_CONFLICT, 0, j.nonce(), ADDRESS_TAKEN,
+                            requestLength, e);
+                    refused("Refused member {} ({}) on network {}: {} is in use by member {}",
+                            SwitchPort.memberId(member), Endpoints.format(source), Networks.format(n.id),
+                            address.getHostAddress(), SwitchPort.memberId(holder.member));
                     return null;
                 }
             }
@@ -245,13 +284,20 @@ final class Admission {
                 port.token = token;
                 port.name = j.name();
                 port.address = address;
-                port.lastSeenNanos = nanoClock.getAsLong();
-                if (!source.equals(port.remote)) {
-                    registry.move(port, source); // within the quota of the new address, if it is unauthenticated
+                if (key == null) {
+                    port.lastSeenNanos = nanoClock.getAsLong();
+                    if (!source.equals(port.remote)) {
+                        // plaintext: the token is the proof, and the JOIN gives a new one; within the quota of the
+                        // new address
+                        registry.move(port, source);
+                    }
                 }
+                // sealed: an initiation may be a replay (after a restart, or once the guard forgot it): the port
+                // moves, and counts as alive, only when a message opens under the new session
                 joined = "re-joined";
             }
-            Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) != 0 ? s.ipv6For(member) : null;
+            Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) == 0 ? null
+                    : s.ipv6For(key != null ? member : plaintextInterfaceId(member));
             Welcome welcome = new Welcome(n.id, j.nonce(), port.id.number(), token, s.mtu(),
                     settings.get().keepaliveSeconds(), leases != null ? address : null, prefix, ipv6,
                     ipv6 == null ? 0 : 64);
@@ -261,6 +307,41 @@ final class Admission {
                     + (ipv6 == null ? "" : ", " + Endpoints.format(ipv6));
             return new Admitted(port, welcome, log);
         });
+    }
+
+    /**
+     * The IPv6 interface id of a plaintext member: a hash of the member id it claims, so that no plaintext JOIN is
+     * given an authenticated member's address (those use the member id itself, which is derived from the key).
+     */
+    static long plaintextInterfaceId(long member) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update("vl2 plaintext member ".getBytes(StandardCharsets.US_ASCII));
+            byte[] h = sha.digest(ByteBuffer.allocate(8).putLong(member).array());
+            return ByteBuffer.wrap(h).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /**
+     * Logs a refusal (who and why, which the ERROR does not say) at most once a second: refusals answer
+     * unauthenticated datagrams, which must not flood the log. The next line says how many were not logged.
+     */
+    private synchronized void refused(String format, Object... args) {
+        long now = nanoClock.getAsLong();
+        if (refusalLoggedAt != Long.MIN_VALUE && now - refusalLoggedAt < REFUSAL_LOG_NANOS) {
+            refusalsNotLogged++;
+            return;
+        }
+        refusalLoggedAt = now;
+        if (refusalsNotLogged > 0) {
+            format += " ({} more refusals in the last second not logged)";
+            args = java.util.Arrays.copyOf(args, args.length + 1);
+            args[args.length - 1] = refusalsNotLogged;
+            refusalsNotLogged = 0;
+        }
+        LOG.info(format, args);
     }
 
     /** The vl2 port (other than {@code member}'s) that holds {@code address} in a network without a pool. */

@@ -32,6 +32,9 @@ final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     /** Unauthenticated answers (errors, key replies) allowed per second in total. */
     private static final int ERRORS_PER_SECOND = 50;
+    /** ... and per source (an IPv4 address, an IPv6 /64): a forged source cannot draw the whole budget at a victim. */
+    static final int ERRORS_PER_SOURCE = 5;
+    private final SourceBudget perSource = new SourceBudget(ERRORS_PER_SOURCE);
 
     private final Identity identity;
     private final SwitchCounters counters;
@@ -61,7 +64,7 @@ final class Replies {
      * of unauthenticated answers. Agents that trust on first use pin it; others compare it with theirs.
      */
     void keyReply(Transport transport, SocketAddress source, Egress e) {
-        if (!allowError()) {
+        if (!allowError(source)) {
             return;
         }
         ByteBuffer out = e.control;
@@ -114,7 +117,7 @@ final class Replies {
     /** An ERROR no longer than the request, within the budget; nothing if the request is shorter than its header. */
     void error(Transport transport, SocketAddress source, ErrorCode code, int port, long nonce, String message,
                int requestLength, Egress e) {
-        if (requestLength < Wire.ERROR_HEADER_LENGTH || !allowError()) {
+        if (requestLength < Wire.ERROR_HEADER_LENGTH || !allowError(source)) {
             return;
         }
         ByteBuffer out = e.control;
@@ -128,7 +131,12 @@ final class Replies {
         }
     }
 
-    private synchronized boolean allowError() {
+    /** Within the source's budget and the global one; a refused source does not use up the global one. */
+    private boolean allowError(SocketAddress source) {
+        return perSource.allow(source, nanoClock.getAsLong()) && allowGlobal();
+    }
+
+    private synchronized boolean allowGlobal() {
         long now = nanoClock.getAsLong();
         if (now - errorWindowStart > 1_000_000_000L) {
             errorWindowStart = now;

@@ -4,6 +4,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.vl2.api.EthernetFrame;
@@ -53,14 +54,14 @@ public final class Vl2Ingress {
 
     public Vl2Ingress(PortRegistry registry, LongFunction<Network> networks, Forwarder forwarder,
                       Addressing addressing, SwitchCounters counters, Supplier<Settings> settings,
-                      LongSupplier nanoClock, Identity identity) {
+                      LongSupplier nanoClock, Identity identity, Predicate<byte[]> listed) {
         this.registry = registry;
         this.forwarder = forwarder;
         this.counters = counters;
         this.nanoClock = nanoClock;
         this.replies = new Replies(identity, counters, nanoClock);
         this.admission = new Admission(registry, networks, addressing, replies, counters, settings, nanoClock,
-                identity);
+                identity, listed);
     }
 
     /** A member cut off by a configuration change: admission forgets its handshake state. */
@@ -144,7 +145,7 @@ public final class Vl2Ingress {
             return;
         }
         int index = SealedHeader.receiverIndex(d, at);
-        SwitchPort p = registry.session(index >>> 8);
+        SwitchPort p = registry.sealedSession(index);
         Session s = p == null || p.slot != slot || p.removed ? null : p.sessionFor(index);
         if (s == null) {
             counters.badSession.increment();
@@ -164,6 +165,7 @@ public final class Vl2Ingress {
         }
         if (s == p.pending) {
             p.confirm(s);
+            registry.sessionsChanged(p); // the index of the session it replaced goes (rare: once per handshake)
         }
         if (!source.equals(p.remote)) {
             registry.move(p, source);
