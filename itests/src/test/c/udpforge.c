@@ -2,10 +2,10 @@
  * udpforge: forged vl2 datagrams for the vl2 end-to-end tests (org.vl2.e2e): what an attacker on the underlay
  * who can spoof the switch's address sends an agent.
  *
- *   udpforge index FROM_IP TO_PORT SECONDS
- *       waits (at most SECONDS) for the first sealed vl2 FRAME or KEEPALIVE that FROM_IP sends to UDP TO_PORT on
- *       this host and prints "index <receiver index, 8 hex digits> port <its source port>": what anyone on the
- *       path sees in the clear
+ *   udpforge index FROM_IP TO_PORT SECONDS [TYPE]
+ *       prints "ready" once listening, then waits (at most SECONDS) for the first sealed vl2 FRAME or KEEPALIVE
+ *       (only TYPE, 3 or 4, if given) that FROM_IP sends to UDP TO_PORT on this host and prints "index <receiver
+ *       index, 8 hex digits> port <its source port>": what anyone on the path sees in the clear
  *   udpforge send SRC_IP SRC_PORT DST_IP DST_PORT HEX
  *       sends one UDP datagram with payload HEX from SRC_IP:SRC_PORT (spoofed: any address, a port someone else
  *       is bound to) to DST_IP:DST_PORT
@@ -39,11 +39,13 @@ static in_addr_t address(const char *s) {
     return a.s_addr;
 }
 
-static int sniff(const char *from, int to_port, int seconds) {
+static int sniff(const char *from, int to_port, int seconds, int type) {
     int s = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
     if (s < 0) {
         die("socket");
     }
+    printf("ready\n");
+    fflush(stdout);
     in_addr_t src = address(from);
     time_t end = time(NULL) + seconds;
     unsigned char b[65536];
@@ -64,7 +66,8 @@ static int sniff(const char *from, int to_port, int seconds) {
         struct udphdr *udp = (struct udphdr *) (b + ihl);
         unsigned char *m = b + ihl + 8;
         /* magic 0x56, version 1, FRAME (3) or KEEPALIVE (4), flags SEALED */
-        if (ntohs(udp->dest) != to_port || m[0] != 0x56 || m[1] != 1 || (m[2] != 3 && m[2] != 4) || !(m[3] & 1)) {
+        if (ntohs(udp->dest) != to_port || m[0] != 0x56 || m[1] != 1 || (m[2] != 3 && m[2] != 4) || !(m[3] & 1)
+                || (type != 0 && m[2] != type)) {
             continue;
         }
         printf("index %02x%02x%02x%02x port %d\n", m[4], m[5], m[6], m[7], ntohs(udp->source));
@@ -149,12 +152,12 @@ static int forge(const char *src, int sport, const char *dst, int dport, const c
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "index") == 0) {
-        return sniff(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "index") == 0) {
+        return sniff(argv[2], atoi(argv[3]), atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
     }
     if (argc == 7 && strcmp(argv[1], "send") == 0) {
         return forge(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), argv[6]);
     }
-    fprintf(stderr, "usage: udpforge index FROM_IP TO_PORT SECONDS | udpforge send SRC_IP SRC_PORT DST_IP DST_PORT HEX\n");
+    fprintf(stderr, "usage: udpforge index FROM_IP TO_PORT SECONDS [TYPE] | udpforge send SRC_IP SRC_PORT DST_IP DST_PORT HEX\n");
     return 2;
 }

@@ -456,8 +456,8 @@ public class AgentE2EIT {
      * Nothing unauthenticated stops or resets an encrypted agent. From the switch's namespace, datagrams spoofed from
      * the switch's address and vl2 port (raw socket) to h1's agent: an ERROR in protocol version 2, unsupported-version
      * and bad-request ERRORs, and an unknown-port naming h1's session index, read off the wire as anyone on the path
-     * can. h1 is not stopped, starts no new handshake (its sealed KEEPALIVE asks the switch, whose ACK settles it)
-     * and keeps forwarding.
+     * can. h1 is not stopped, starts no new handshake (its sealed KEEPALIVE asks the switch, whose ACK settles it;
+     * the test sees that KEEPALIVE, so the spoofed datagrams did reach h1) and keeps forwarding.
      */
     @Test
     public void t10bForgedErrorsFromTheSwitchsAddressLeaveAnAgentForwarding() {
@@ -482,8 +482,20 @@ public class AgentE2EIT {
                 "56010700" + "0003" + "0000" + "00000000" + "0000000000000000", // unsupported-version
                 "56010700" + "0007" + "0000" + "00000000" + "0000000000000000", // bad-request
                 "56010700" + "0005" + "0000" + seen.group(1) + "0000000000000000"); // unknown-port, h1's session
-        for (String hex : forged) {
-            Lab.in(kit.sw, CMD, forge, "send", SWITCH_IP, "9991", h1.underlay, agentPort, hex).check();
+        // the agent answers the forged unknown-port with a sealed KEEPALIVE to the switch (the proof that the spoofed
+        // datagrams reach it): watch for it from the moment they go
+        Bg keepalive = kit.lab.start("sniff-h1-keepalive", null,
+                Lab.netnsExec(kit.sw, forge, "index", h1.underlay, "9991", "30", "4"));
+        try {
+            assertNotNull("the sniffer did not start:\n" + keepalive.output(),
+                    keepalive.awaitOutput(Pattern.compile("ready"), CMD));
+            for (String hex : forged) {
+                Lab.in(kit.sw, CMD, forge, "send", SWITCH_IP, "9991", h1.underlay, agentPort, hex).check();
+            }
+            assertNotNull("h1 sent no sealed KEEPALIVE after the forged unknown-port:\n" + keepalive.output(),
+                    keepalive.awaitOutput(Pattern.compile("index [0-9a-f]{8} port " + agentPort), CMD));
+        } finally {
+            keepalive.stop(Duration.ofSeconds(5));
         }
         // what must not happen is watched for a while: a stop, or a new handshake (before: "new handshake" at once)
         Pattern harm = Pattern.compile("does not know the session|new handshake|re-join|Port agent down|ERROR");
