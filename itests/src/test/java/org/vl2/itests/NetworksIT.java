@@ -155,7 +155,7 @@ public class NetworksIT extends Vl2TestSupport {
     }
 
     @Test
-    public void aStaticAddressIsGrantedOnceAndAConflictIsRefusedWithTheReason() throws Exception {
+    public void aStaticAddressIsGrantedOnceAndAConflictIsRefusedWithAGenericReason() throws Exception {
         network("id", "c1", "ipv4.pool", "10.3.0.0/24");
         awaitCondition("network up", () -> switchService.network(0xc1).isPresent());
         Inet4Address wanted = (Inet4Address) InetAddress.getByName("10.3.0.77");
@@ -165,7 +165,8 @@ public class NetworksIT extends Vl2TestSupport {
         Vl2Member b = member(0x302);
         assertFalse(b.join(0xc1, wanted, WAIT));
         assertEquals(ErrorCode.ADDRESS_CONFLICT, b.error.code());
-        assertTrue(b.error.message(), b.error.message().contains("10.3.0.77"));
+        // an unauthenticated answer names neither the address nor its holder (the switch's log says both)
+        assertEquals("address in use or outside the network", b.error.message());
     }
 
     @Test
