@@ -15,12 +15,26 @@ import java.util.List;
  * @param dhcp       whether the switch answers DHCPv4 on it
  * @param ports      how many ports it has now
  * @param leases     the IPv4 leases (members and DHCP clients), ordered by address
+ * @param access     who may be a port: {@value #SEALED}, {@value #PLAINTEXT} or {@value #PRIVATE}
  */
 public record NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
-                          boolean dhcp, int ports, List<Lease> leases) {
+                          boolean dhcp, int ports, List<Lease> leases, String access) {
+
+    /** Encrypted vl2 members only (the default). */
+    public static final String SEALED = "sealed";
+    /** Also raw ports, VXLAN VTEPs and plaintext vl2 joins (network property {@code plaintext}). */
+    public static final String PLAINTEXT = "plaintext";
+    /** Encrypted vl2 members that the network lists only. */
+    public static final String PRIVATE = "private";
 
     public NetworkInfo {
         leases = List.copyOf(leases);
+    }
+
+    /** A sealed network. */
+    public NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
+                       boolean dhcp, int ports, List<Lease> leases) {
+        this(id, name, mtu, policy, ipv4Pool, ipv6Prefix, dhcp, ports, leases, SEALED);
     }
 
     /**

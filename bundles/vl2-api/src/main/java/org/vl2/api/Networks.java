@@ -3,8 +3,18 @@ package org.vl2.api;
 /** Network ids. A network is a flood domain with its own MAC table space; frames never cross networks. */
 public final class Networks {
 
-    /** The network of raw-mode ports and of everything when no networks are configured. */
+    /**
+     * The default network: where vl2 agents join when they name none. Sealed (encrypted members only) unless a
+     * configuration opens it to plaintext.
+     */
     public static final long DEFAULT = 0L;
+
+    /**
+     * The built-in network raw-mode ports land in unless the raw transport names another ({@code network} in
+     * {@code org.vl2.transport.udp}): open to plaintext, apart from the encrypted members of every other network.
+     * A network configuration with this id replaces its built-in settings.
+     */
+    public static final long RAW = 0xffffffffffffffffL;
 
     private Networks() {
     }

@@ -28,13 +28,14 @@ package org.vl2.api;
  * @param dropDhcpSpoofed    DHCP requests to the switch whose client MAC (chaddr) is not the frame's source MAC
  * @param dropDhcpRate       DHCP messages to the switch over their port's DHCP rate
  * @param dropIpGuard        IPv4 and ARP frames from an address not assigned to their port (network ip.guard)
+ * @param dropSealed         frames of ports without an identity (raw, VXLAN) for a network not open to plaintext
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
                                long txErrors, long dropUnknownNetwork, long malformed, long badSession,
                                long dropStorm, long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed,
-                               long dropDhcpRate, long dropIpGuard) {
+                               long dropDhcpRate, long dropIpGuard, long dropSealed) {
 
     /** Without {@code dropPortQuota} and the per-port hygiene drops (0): the statistics before they existed. */
     public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
@@ -54,13 +55,25 @@ public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFr
                             long dropPortQuota) {
         this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
                 dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
-                badSession, dropStorm, dropPortQuota, 0, 0, 0, 0);
+                badSession, dropStorm, dropPortQuota, 0, 0, 0, 0, 0);
+    }
+
+    /** Without {@code dropSealed} (0): the statistics before sealed networks. */
+    public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                            long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
+                            long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
+                            long dropUnknownNetwork, long malformed, long badSession, long dropStorm,
+                            long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed, long dropDhcpRate,
+                            long dropIpGuard) {
+        this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
+                dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
+                badSession, dropStorm, dropPortQuota, dropMacLimit, dropDhcpSpoofed, dropDhcpRate, dropIpGuard, 0);
     }
 
     /** All drops together. */
     public long drops() {
         return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
                 + dropUnknownNetwork + malformed + badSession + dropStorm + dropPortQuota + dropMacLimit
-                + dropDhcpSpoofed + dropDhcpRate + dropIpGuard;
+                + dropDhcpSpoofed + dropDhcpRate + dropIpGuard + dropSealed;
     }
 }

@@ -3,8 +3,9 @@
  * offers (MAC table read/admin, switch read/admin). Implementations live in their own bundles.
  *
  * <p>2.0.0: SwitchService is read-only; what changes the switch moved to SwitchAdminService (a breaking change for
- * callers, hence the major version). 2.1.0: SwitchStatistics.dropPortQuota and the per-port hygiene drops (MAC
- * limit, DHCP client MAC, DHCP rate, IPv4 source guard).
+ * callers, hence the major version). 2.1.0: SwitchStatistics.dropPortQuota, the per-port hygiene drops (MAC
+ * limit, DHCP client MAC, DHCP rate, IPv4 source guard) and dropSealed; NetworkInfo says who may be a port (access:
+ * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports.
  */
 @Export
 @Version("2.1.0")

@@ -16,6 +16,13 @@ public interface Transport {
     /** Service property naming the transport. */
     String PROPERTY = "vl2.transport";
 
+    /**
+     * Service property of a transport whose datagrams name no network (raw mode): the network (1 to 16 hex digits)
+     * its ports land in. Without it they land in {@link org.vl2.api.Networks#RAW}. The switch admits them only if
+     * that network is open to plaintext.
+     */
+    String NETWORK = "network";
+
     /** Short name, e.g. {@code udp}; unique among the registered transports. */
     String name();
 

@@ -75,6 +75,7 @@ public class StatsCommand implements Action {
         row(sw, "Drops: DHCP client MAC", s.dropDhcpSpoofed());
         row(sw, "Drops: DHCP rate", s.dropDhcpRate());
         row(sw, "Drops: IP guard", s.dropIpGuard());
+        row(sw, "Drops: sealed network", s.dropSealed());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
         sw.print(out, format);
@@ -122,6 +123,7 @@ public class StatsCommand implements Action {
                 .field("dropDhcpSpoofed", s.dropDhcpSpoofed())
                 .field("dropDhcpRate", s.dropDhcpRate())
                 .field("dropIpGuard", s.dropIpGuard())
+                .field("dropSealed", s.dropSealed())
                 .field("drops", s.drops())
                 .field("txErrors", s.txErrors())
                 .endObject()

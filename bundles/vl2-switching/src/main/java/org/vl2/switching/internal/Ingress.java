@@ -22,14 +22,18 @@ import org.vl2.switching.internal.vl2.Vl2Ingress;
  *     │                               ├─ mode vl2 ──▶ vl2.Vl2Ingress ─┬─ control (join, handshake, leave, key):
  *     │                               │                               │     vl2.Admission ─▶ PortRegistry, vl2.Replies
  *     │                               │                               └─ FRAME (plain or opened) ─┐
- *     │                               └─ mode raw ─── port by (source, network 0) ────────────────┤
+ *     │                               └─ mode raw ─── port by (source, the slot's raw network) ───┤
  *     └──receiveFrame(network,frame)─▶ Ingress (VXLAN: decapsulated) ─ port by (remote, network) ──┤
- *                                   unknown source: valid frame? ─▶ PortRegistry.open               │
+ *                        network open to plaintext? (else dropSealed) ─ unknown source: valid frame? │
+ *                                                                     ─▶ PortRegistry.open          │
  *                                                                                                   ▼
  *    Forwarder: valid ─▶ learn (MAC table) ─▶ Addressing (DHCP/ARP answer, frame for the switch?) ─▶ policy
  *               ─▶ storm control (floods) ─▶ for each egress port: its PortFraming (RAW | ENCAP | vl2.Vl2Framing)
  *               ─▶ Transport.send / sendFrame ─▶ counted sent if accepted (a refused batch: transmitFailed)
  * </pre>
+ * Raw and VXLAN ports carry no identity: they are admitted only to a network open to plaintext
+ * ({@link NetworkSettings#openToPlaintext}), checked on every frame (a network closed meanwhile also cuts them off,
+ * {@link PortRegistry#cutOffUnauthorized}).
  * Hot path: no locks, no logging, no allocation once a port exists.
  */
 final class Ingress implements FrameReceiver {
@@ -66,8 +70,14 @@ final class Ingress implements FrameReceiver {
             vl2.receive(transport, slot, source, datagram, e);
             return;
         }
-        SwitchPort in = slot.ports.get(e.probe.set(source, Networks.DEFAULT));
-        frame(slot, in, source, networks.defaultNetwork, Kind.RAW, datagram, e);
+        long network = slot.network;
+        SwitchPort in = slot.ports.get(e.probe.set(source, network));
+        Network n = in != null ? in.network : networks.get(network);
+        if (n == null) {
+            counters.dropUnknownNetwork.increment(); // said once by Transports.checkRawNetworks
+            return;
+        }
+        frame(slot, in, source, n, Kind.RAW, datagram, e);
     }
 
     @Override
@@ -92,6 +102,17 @@ final class Ingress implements FrameReceiver {
     /** A frame from a RAW or ENCAP port: validated before an unknown sender becomes a port. */
     private void frame(TransportSlot slot, SwitchPort in, SocketAddress source, Network network, Kind kind,
                        ByteBuffer frame, Egress e) {
+        if (!network.settings().openToPlaintext()) {
+            counters.dropSealed.increment();
+            if (!slot.sealedDropSaid) {
+                slot.sealedDropSaid = true; // once per transport slot until the networks change
+                LOG.warn("Transport {}: dropping frames from {} for network {}: it is {} (only encrypted vl2 members); "
+                        + "plaintext=true in its {} configuration opens it to raw and VXLAN ports; further drops are "
+                        + "only counted (vl2:stats)", slot.name, Endpoints.format(source), Networks.format(network.id),
+                        network.settings().access(), NetworkDefinition.FACTORY_PID);
+            }
+            return;
+        }
         EthernetFrame view = e.view.wrap(frame);
         if (!forwarder.valid(view, frame.remaining(), in)) {
             return;
@@ -118,6 +139,12 @@ final class Ingress implements FrameReceiver {
             LOG.warn("Transport {}: remote {} is for network {}, which this switch does not host (define it with a "
                     + "{} configuration); not attached", transport.name(), Endpoints.format(remote),
                     Networks.format(network), NetworkDefinition.FACTORY_PID);
+            return null;
+        }
+        if (!n.settings().openToPlaintext()) {
+            LOG.warn("Transport {}: remote {} is for network {}, which is {} (only encrypted vl2 members; plaintext=true "
+                    + "in its {} configuration opens it); not attached", transport.name(), Endpoints.format(remote),
+                    Networks.format(network), n.settings().access(), NetworkDefinition.FACTORY_PID);
             return null;
         }
         return registry.attach(slot, remote, n);

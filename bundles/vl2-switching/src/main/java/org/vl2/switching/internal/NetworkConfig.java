@@ -14,7 +14,7 @@ public @interface NetworkConfig {
 
     @AttributeDefinition(name = "Network id",
             description = "64-bit network id, 1 to 16 hex digits (like ZeroTier). 0 configures the default network "
-                    + "(the one raw-mode ports are in).")
+                    + "(where agents join that name none); ffffffffffffffff the built-in network of raw-mode ports.")
     String id();
 
     @AttributeDefinition(name = "Name", description = "A name for people; defaults to the id.", required = false)
@@ -62,6 +62,12 @@ public @interface NetworkConfig {
             description = "Admit only the members listed in 'members', through the encrypted handshake. A public "
                     + "network admits any agent.")
     boolean private$() default false; // "$" is dropped from the property name: "private"
+
+    @AttributeDefinition(name = "Open to plaintext",
+            description = "Also admit ports that carry no identity: raw-mode ports (org.vl2.transport.udp), VXLAN "
+                    + "VTEPs (org.vl2.transport.vxlan) and vl2 agents that join without encryption. Off: the network "
+                    + "is sealed, only encrypted vl2 members. A private network is never open to plaintext.")
+    boolean plaintext() default false;
 
     @AttributeDefinition(name = "Authorized members",
             description = "Members of a private network: public keys (44-character base64, as agents and vl2:members "

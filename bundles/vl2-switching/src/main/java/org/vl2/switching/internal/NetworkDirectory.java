@@ -11,11 +11,13 @@ import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.ipam.LeaseTable;
 
 /**
- * The networks the switch hosts: the default one and one per {@link NetworkDefinition}. A configuration becomes a
+ * The networks the switch hosts: the built-in ones (the default network, sealed, and the raw network, open to
+ * plaintext) and one per {@link NetworkDefinition}. A configuration becomes a
  * {@link Network.State} (settings, policy, leases, DHCP) that is complete before anyone sees it: a new network is
  * put into the directory only with its first state, a changed one swaps its state in one write. Changes run on
  * the port registry's lock, so admission never sees a network half changed, and members a private network no
- * longer authorizes are cut off before the new member list shows.
+ * longer authorizes (and ports without an identity in a network no longer open to plaintext) are cut off before the
+ * new settings show.
  */
 final class NetworkDirectory {
 
@@ -28,16 +30,21 @@ final class NetworkDirectory {
     private final Revocations revocations;
     private final Map<Long, Network> networks = new ConcurrentHashMap<>();
     private final Map<NetworkDefinition, Long> definitions = new ConcurrentHashMap<>();
-    final Network defaultNetwork;
+    /** Called after a network's settings changed (or it came or went), outside the registry's lock. */
+    private volatile Runnable changed = () -> { };
 
     NetworkDirectory(PortRegistry registry, Addressing addressing, PolicyRegistry policies, Revocations revocations) {
         this.registry = registry;
         this.revocations = revocations;
         this.addressing = addressing;
         this.policies = policies;
-        NetworkSettings builtIn = NetworkSettings.builtInDefault();
-        this.defaultNetwork = new Network(state(Networks.DEFAULT, null, builtIn));
-        networks.put(defaultNetwork.id, defaultNetwork);
+        for (long id : new long[] {Networks.DEFAULT, Networks.RAW}) {
+            networks.put(id, new Network(state(id, null, NetworkSettings.builtIn(id))));
+        }
+    }
+
+    void onChange(Runnable listener) {
+        this.changed = listener;
     }
 
     public Network get(long id) {
@@ -80,6 +87,7 @@ final class NetworkDirectory {
         });
         if (added) {
             LOG.info("Network {} is up", s.describe());
+            changed.run();
         }
     }
 
@@ -95,6 +103,7 @@ final class NetworkDirectory {
         });
         if (applied) {
             LOG.info("Network {} reconfigured", definition.settings().describe());
+            changed.run();
         }
     }
 
@@ -126,8 +135,8 @@ final class NetworkDirectory {
             if (gone == null) {
                 return null;
             }
-            if (gone == defaultNetwork) {
-                apply(gone, NetworkSettings.builtInDefault());
+            if (NetworkSettings.hasBuiltIn(gone.id)) {
+                apply(gone, NetworkSettings.builtIn(gone.id));
                 LOG.info("Network {} back to its built-in settings", gone.settings().describe());
                 return null;
             }
@@ -135,6 +144,7 @@ final class NetworkDirectory {
             return gone;
         });
         if (n == null) {
+            changed.run(); // a built-in network back to its settings (or nothing to do)
             return;
         }
         int removed = 0;
@@ -143,6 +153,7 @@ final class NetworkDirectory {
             removed++;
         }
         LOG.info("Network {} removed ({} ports removed)", n.settings().describe(), removed);
+        changed.run();
     }
 
     /** Policies came, went, or the switch's choice changed: every network resolves its policy again. */

@@ -13,17 +13,20 @@ import org.vl2.api.Networks;
 import org.vl2.ipam.Ipv4Pool;
 
 /**
- * A validated network definition. The default network (id 0) has built-in settings until a configuration
- * with id 0 replaces them.
+ * A validated network definition. The default network (id 0, sealed) and the raw network
+ * ({@link Networks#RAW}, open to plaintext) have built-in settings until a configuration with their id replaces
+ * them.
  *
  * @param policy forwarding policy name, or null for the switch's
  * @param pool   IPv4 pool, or null
  * @param ipv6   the /64 prefix (host bits zero), or null
  * @param hygiene per-port DHCP rate and IPv4 source guard
+ * @param plaintext configured open to plaintext (raw, VXLAN, plaintext joins); see {@link #openToPlaintext}
  */
 public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
                        boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns,
-                       boolean privateNetwork, java.util.Set<String> members, HygieneSettings hygiene) {
+                       boolean privateNetwork, java.util.Set<String> members, HygieneSettings hygiene,
+                       boolean plaintext) {
 
     static final int DEFAULT_MTU = 1400;
     private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -34,22 +37,61 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         members = java.util.Set.copyOf(members);
     }
 
-    /** A public network (tests). */
+    /** A public sealed network (tests). */
     NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
                     Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns) {
-        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of(),
-                HygieneSettings.DEFAULTS);
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, false, java.util.Set.of());
+    }
+
+    /** A sealed network (tests). */
+    NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
+                    Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns, boolean privateNetwork,
+                    java.util.Set<String> members) {
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork, members,
+                HygieneSettings.DEFAULTS, false);
+    }
+
+    /** A sealed network with its hygiene settings (tests). */
+    NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
+                    Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns, boolean privateNetwork,
+                    java.util.Set<String> members, HygieneSettings hygiene) {
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork, members, hygiene, false);
     }
 
     NetworkSettings withMembers(java.util.Set<String> next) {
         return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
-                next, hygiene);
+                next, hygiene, plaintext);
     }
 
-    /** The default network before (or without) a configuration for id 0. */
-    static NetworkSettings builtInDefault() {
-        return new NetworkSettings(Networks.DEFAULT, "default", DEFAULT_MTU, null, null, null, false,
-                Duration.ofHours(1), null, List.of(), false, java.util.Set.of(), HygieneSettings.DEFAULTS);
+    NetworkSettings withPlaintext(boolean open) {
+        return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
+                members, hygiene, open);
+    }
+
+    /** The built-in settings of network {@code id}: the default network (sealed) or the raw network (plaintext). */
+    static NetworkSettings builtIn(long id) {
+        boolean raw = id == Networks.RAW;
+        return new NetworkSettings(id, raw ? "raw" : "default", DEFAULT_MTU, null, null, null, false,
+                Duration.ofHours(1), null, List.of(), false, java.util.Set.of(), HygieneSettings.DEFAULTS, raw);
+    }
+
+    /** Whether {@code id} has built-in settings (a network that exists without a configuration). */
+    static boolean hasBuiltIn(long id) {
+        return id == Networks.DEFAULT || id == Networks.RAW;
+    }
+
+    /**
+     * Whether ports without an identity may be in this network: raw ports, VXLAN VTEPs, plaintext vl2 joins. Only
+     * when configured {@code plaintext} and not private: a private network admits listed encrypted members only.
+     */
+    public boolean openToPlaintext() {
+        return plaintext && !privateNetwork;
+    }
+
+    /** How operators see who may be a port: sealed, plaintext or private (vl2:networks). */
+    String access() {
+        return privateNetwork ? org.vl2.api.NetworkInfo.PRIVATE : plaintext ? org.vl2.api.NetworkInfo.PLAINTEXT
+                : org.vl2.api.NetworkInfo.SEALED;
     }
 
     /**
@@ -68,7 +110,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         }
         String name = trim(c.name());
         if (name.isEmpty()) {
-            name = id == Networks.DEFAULT ? "default" : Networks.format(id);
+            name = hasBuiltIn(id) ? builtIn(id).name() : Networks.format(id);
         } else if (!NAME.matcher(name).matches()) {
             throw invalid(pid, "name", quote(c.name()), "letters, digits, space, '.', '_' or '-', up to 63");
         }
@@ -123,9 +165,13 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
                 }
             }
         }
+        if (c.private$() && c.plaintext()) {
+            throw invalid(pid, "plaintext", true, "false on a private network: ports without an identity cannot be "
+                    + "authorized; set private=false to open the network to plaintext");
+        }
         return new NetworkSettings(id, name, c.mtu(), policy.isEmpty() ? null : policy, pool, ipv6,
                 c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns, c.private$(),
-                members, HygieneSettings.from(c, pid, pool != null));
+                members, HygieneSettings.from(c, pid, pool != null), c.plaintext());
     }
 
     /**
@@ -213,7 +259,8 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         return Networks.format(id) + " '" + name + "' (mtu " + mtu + (policy == null ? "" : ", policy " + policy)
                 + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
                 + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + (privateNetwork ? ", private, "
-                + members.size() + " members" : "") + (hygiene.ipGuard() ? ", ip guard" : "") + ")";
+                + members.size() + " members" : plaintext ? ", plaintext" : ", sealed") + (hygiene.ipGuard() ? ", ip guard"
+                : "") + ")";
     }
 
     private static String trim(String s) {

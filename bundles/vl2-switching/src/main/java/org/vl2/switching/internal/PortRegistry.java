@@ -164,6 +164,15 @@ public final class PortRegistry {
         return slots.values();
     }
 
+    /** Removes the raw ports of {@code slot} that are not in {@code network} (the transport feeds another one now). */
+    void moveRaw(TransportSlot slot, long network, String why) {
+        for (SwitchPort p : ports.values()) {
+            if (p.slot == slot && p.kind == Kind.RAW && p.network.id != network) {
+                remove(p, why, false);
+            }
+        }
+    }
+
     int portCount(TransportSlot slot) {
         int n = 0;
         for (SwitchPort p : ports.values()) {
@@ -487,19 +496,24 @@ public final class PortRegistry {
     }
 
     /**
-     * Removes the vl2 ports of a private network that {@code s} does not authorize: their next frame finds no
-     * session and is dropped. Inside {@link #exclusive}, before the settings are published, so that a member
-     * shown as no longer authorized has no port left.
+     * Removes the ports {@code s} no longer admits: vl2 members a private network does not authorize, and every port
+     * without an identity (raw, VXLAN, plaintext vl2 joins) once the network is not open to plaintext. Their next
+     * frame finds no port (or session) and is dropped. Inside {@link #exclusive}, before the settings are published,
+     * so that a network shown as sealed or private has no such port left.
      */
     void cutOffUnauthorized(Network n, NetworkSettings s) {
-        if (!s.privateNetwork()) {
-            return;
-        }
+        boolean plaintext = s.openToPlaintext();
         for (SwitchPort p : n.ports()) {
-            if (p.kind == Kind.VL2 && !s.authorizes(p.publicKey, p.member)) {
+            if (p.kind != Kind.VL2) {
+                if (!plaintext) {
+                    remove(p, "network " + Networks.format(n.id) + " is " + s.access() + " (not open to plaintext: "
+                            + "raw and VXLAN ports are not admitted)", false);
+                }
+            } else if (!p.sealed && !plaintext || s.privateNetwork() && !s.authorizes(p.publicKey, p.member)) {
                 cutOffListener.accept(p);
-                remove(p, "member " + SwitchPort.memberId(p.member) + " is not authorized on private network "
-                        + Networks.format(n.id) + " (any more)", true);
+                remove(p, "member " + SwitchPort.memberId(p.member) + " is not authorized on " + s.access()
+                        + " network " + Networks.format(n.id) + (p.sealed ? " (any more)" : " (it joined in plaintext)"),
+                        true);
             }
         }
     }

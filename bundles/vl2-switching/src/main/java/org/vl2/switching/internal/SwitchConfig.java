@@ -72,9 +72,9 @@ public @interface SwitchConfig {
                     + "0 = no limit.", min = "0", max = "10000000")
     int storm_control_pps() default 1000;
 
-    @AttributeDefinition(name = "Allow plaintext joins",
-            description = "Accept vl2 agents that join without the encrypted handshake (encryption = false on the "
-                    + "agent) on public networks. Off by default: vl2-protocol traffic is encrypted. Private networks "
-                    + "never accept plaintext joins.")
+    @AttributeDefinition(name = "Allow plaintext joins (deprecated)",
+            description = "Deprecated, no effect (a WARN says so when set): plaintext joins, raw-mode ports and VXLAN "
+                    + "VTEPs are admitted only by networks configured with plaintext = true (org.vl2.network); every "
+                    + "other network is sealed.")
     boolean allow_plaintext() default false;
 }

@@ -134,7 +134,8 @@ public final class SwitchCore implements SwitchService {
                 nanoClock, identity, networks::lists);
         registry.onCutOff(vl2::cutOff);
         this.ingress = new Ingress(registry, networks, forwarder, vl2, counters);
-        this.transports = new Transports(registry, ingress);
+        this.transports = new Transports(registry, ingress, networks::get);
+        networks.onChange(transports::checkRawNetworks);
         if (housekeep) {
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "vl2-switch-housekeeping");
@@ -147,6 +148,7 @@ public final class SwitchCore implements SwitchService {
             housekeeping = null;
         }
         LOG.info("Started vl2 switch ({})", settings);
+        warnDeprecated(settings);
         LOG.info("Switch public key {} (agents pin it: switch.key, bin/vl2-agent --switch-key)", identity.fingerprint());
     }
 
@@ -187,6 +189,16 @@ public final class SwitchCore implements SwitchService {
         networks.policiesChanged();
         settings = next; // published once its policy is in place: a reader of policy() sees it in use
         LOG.info("vl2 switch reconfigured ({})", next);
+        warnDeprecated(next);
+    }
+
+    /** allow.plaintext opened every public network to plaintext joins; networks say so themselves now. */
+    private static void warnDeprecated(Settings s) {
+        if (s.allowPlaintext()) {
+            LOG.warn("allow.plaintext in {} is deprecated and opens nothing: a network admits plaintext joins (and raw "
+                    + "and VXLAN ports) only with plaintext=true in its {} configuration (bin/vl2-switch --network "
+                    + "id=ID,plaintext=true); every other network is sealed", PID, NetworkDefinition.FACTORY_PID);
+        }
     }
 
     @Deactivate
@@ -207,11 +219,34 @@ public final class SwitchCore implements SwitchService {
 
     /** Every transport is a candidate for its name; see {@link Transports}. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindTransport")
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindTransport", updated = "updatedTransport")
     void bindTransport(Transport transport, Map<String, Object> properties) {
         Object r = properties.get(Constants.SERVICE_RANKING);
         Object id = properties.get(Constants.SERVICE_ID);
-        transports.add(transport, r instanceof Integer i ? i : 0, id instanceof Long l ? l : Long.MAX_VALUE);
+        transports.add(transport, r instanceof Integer i ? i : 0, id instanceof Long l ? l : Long.MAX_VALUE,
+                rawNetwork(transport, properties, Networks.RAW));
+    }
+
+    void updatedTransport(Transport transport, Map<String, Object> properties) {
+        Object r = properties.get(Constants.SERVICE_RANKING);
+        Object id = properties.get(Constants.SERVICE_ID);
+        transports.update(transport, r instanceof Integer i ? i : 0, id instanceof Long l ? l : Long.MAX_VALUE,
+                rawNetwork(transport, properties, transports.networkOf(transport, Networks.RAW)));
+    }
+
+    /** The {@value Transport#NETWORK} property: the raw network; {@code fallback} if absent or invalid (said once). */
+    private static long rawNetwork(Transport transport, Map<String, Object> properties, long fallback) {
+        Object v = properties.get(Transport.NETWORK);
+        if (v == null || v.toString().isBlank()) {
+            return Networks.RAW;
+        }
+        try {
+            return Networks.parse(v.toString());
+        } catch (IllegalArgumentException e) {
+            FATAL.error("Transport {}: invalid network={} ({}); its raw ports land in network {}", transport.name(), v,
+                    e.getMessage(), Networks.format(fallback));
+            return fallback;
+        }
     }
 
     /**
@@ -220,6 +255,12 @@ public final class SwitchCore implements SwitchService {
      */
     void attach(Transport transport) {
         bindTransport(transport, Map.of(Constants.SERVICE_ID, testServiceIds.incrementAndGet()));
+    }
+
+    /** For tests: a raw transport whose ports land in {@code network}. */
+    void attach(Transport transport, long network) {
+        bindTransport(transport, Map.of(Constants.SERVICE_ID, testServiceIds.incrementAndGet(), Transport.NETWORK,
+                Networks.format(network)));
     }
 
     void unbindTransport(Transport transport) {
@@ -355,7 +396,7 @@ public final class SwitchCore implements SwitchService {
         return new NetworkInfo(n.id, s.name(), s.mtu(), s.policy() != null ? s.policy() : settings.policy(),
                 s.pool() == null ? null : s.pool().toString(),
                 s.ipv6() == null ? null : Endpoints.format(s.ipv6()) + "/64",
-                state.dhcp() != null, n.ports().length, Addressing.leases(state));
+                state.dhcp() != null, n.ports().length, Addressing.leases(state), s.access());
     }
 
     @Override

@@ -33,6 +33,8 @@ public final class SwitchCounters {
     final LongAdder dropDhcpSpoofed = new LongAdder();
     final LongAdder dropDhcpRate = new LongAdder();
     final LongAdder dropIpGuard = new LongAdder();
+    /** Frames of raw and VXLAN ports for a network not open to plaintext (sealed or private). */
+    final LongAdder dropSealed = new LongAdder();
     /** vl2 datagrams that are not a well-formed message. */
     public final LongAdder malformed = new LongAdder();
     /** vl2 datagrams for no session, a wrong token, or that do not open. */
@@ -50,6 +52,7 @@ public final class SwitchCounters {
                 unicast.sum(), flooded.sum(), filtered.sum(), dropRunt.sum(), dropOversize.sum(),
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
                 dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum(),
-                dropMacLimit.sum(), dropDhcpSpoofed.sum(), dropDhcpRate.sum(), dropIpGuard.sum());
+                dropMacLimit.sum(), dropDhcpSpoofed.sum(), dropDhcpRate.sum(), dropIpGuard.sum(),
+                dropSealed.sum());
     }
 }

@@ -22,6 +22,15 @@ public final class TransportSlot {
     volatile String mode;
     /** Whether datagrams are vl2-protocol messages (mode {@code vl2}); else raw frames. */
     volatile boolean vl2;
+    /**
+     * The network raw frames of this slot land in: the transport's {@value org.vl2.api.spi.Transport#NETWORK} service
+     * property, {@link org.vl2.api.Networks#RAW} without one.
+     */
+    volatile long network = org.vl2.api.Networks.RAW;
+    /** What was last said about the raw network (missing, sealed), so it is said once per change, not per frame. */
+    volatile String networkProblem;
+    /** Whether a drop for a sealed network was logged (once, then only counted; reset when networks change). */
+    volatile boolean sealedDropSaid;
     /** RAW and ENCAP ports by (remote, network); vl2 ports are found by session instead. */
     final Map<PortKey, SwitchPort> ports = new ConcurrentHashMap<>();
 

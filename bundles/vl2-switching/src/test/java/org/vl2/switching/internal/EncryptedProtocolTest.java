@@ -59,6 +59,7 @@ class EncryptedProtocolTest {
     private FakeTransport vl2;
     private SwitchCore sw;
     private NetworkDefinition privateNet;
+    private NetworkDefinition publicNet;
 
     @AfterEach
     void stopSwitch() {
@@ -72,7 +73,8 @@ class EncryptedProtocolTest {
                 clock::get, false, stateDir, switchIdentity);
         sw.bindPolicy(new LearningPolicy());
         sw.attach(vl2);
-        sw.bindNetwork(new NetworkDefinition(Vl2ProtocolTest.network(PUB, "10.1.0.0/24", null)));
+        publicNet = new NetworkDefinition(Vl2ProtocolTest.network(PUB, "10.1.0.0/24", null).withPlaintext(false));
+        sw.bindNetwork(publicNet);
         privateNet = new NetworkDefinition(privateSettings(Set.of(Identity.fingerprint(alice.publicKey()),
                 Identity.formatMemberId(bob.memberId()))));
         sw.bindNetwork(privateNet);
@@ -162,15 +164,52 @@ class EncryptedProtocolTest {
     }
 
     @Test
-    void plaintextJoinsAreRefusedUnlessAllowed() throws Exception {
-        ByteBuffer b = ByteBuffer.allocate(64);
-        new Join(PUB, 1, 5, 1518, 0, null, "").encode(b);
-        SocketAddress from = TestFrames.endpoint(40000);
-        vl2.inject(from, b.flip());
-        ProtocolError e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(from)));
-        assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
-        assertTrue(e.message().contains("switch.key"), e.message());
+    void plaintextJoinsAreRefusedBySealedAndPrivateNetworksAlike() throws Exception {
+        for (long network : new long[] {PUB, PRIV, 0L}) {
+            ByteBuffer b = ByteBuffer.allocate(64);
+            new Join(network, 1, 5, 1518, 0, null, "").encode(b);
+            SocketAddress from = TestFrames.endpoint(40000);
+            vl2.clear();
+            vl2.inject(from, b.flip());
+            ProtocolError e = ProtocolError.decode(ByteBuffer.wrap(vl2.last(from)));
+            assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+            assertEquals("encrypted joins only (agent: switch.key)", e.message(), "the same text for every network");
+        }
         assertTrue(sw.ports().isEmpty());
+    }
+
+    @Test
+    void closingANetworkToPlaintextCutsOffEveryPortWithoutAnIdentityAndKeepsTheEncryptedOnes() throws Exception {
+        publicNet.replace(publicNet.settings().withPlaintext(true));
+        sw.updatedNetwork(publicNet);
+        FakeTransport raw = new FakeTransport("udp");
+        FakeTransport vxlan = new FakeTransport("vxlan", "vxlan");
+        sw.attach(raw, PUB);
+        sw.attach(vxlan);
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        a.join(PUB);
+        ByteBuffer b = ByteBuffer.allocate(64);
+        new Join(PUB, 7, 5, 1518, 0, null, "").encode(b);
+        SocketAddress plain = TestFrames.endpoint(40007);
+        vl2.inject(plain, b.flip());
+        assertEquals(Wire.WELCOME, vl2.last(plain)[2], "a plaintext join while the network is open");
+        raw.inject(TestFrames.endpoint(50000), TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
+        sw.ingress().receiveFrame(vxlan, TestFrames.endpoint(4789), PUB,
+                TestFrames.frame(BCAST, "02:00:00:00:00:bb", -1, 46));
+        assertEquals(4, sw.ports().size());
+
+        publicNet.replace(publicNet.settings().withPlaintext(false));
+        sw.updatedNetwork(publicNet);
+        assertEquals(1, sw.ports().size(), "only the encrypted member is left");
+        assertEquals("vl2/encrypted", sw.ports().get(0).mode());
+        vl2.clear();
+        raw.clear();
+        a.send(BCAST);
+        assertEquals(0, raw.sentTotal() + vxlan.sentTotal(), "her broadcast reaches no plaintext port");
+        raw.inject(TestFrames.endpoint(50000), TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
+        assertNull(vl2.last(a.address), "and raw frames no longer reach her");
+        assertEquals(1, sw.statistics().dropSealed());
+        assertEquals(1, sw.ports().size());
     }
 
     @Test

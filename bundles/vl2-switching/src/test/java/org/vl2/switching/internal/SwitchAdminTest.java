@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.MacAddress;
+import org.vl2.api.Networks;
 import org.vl2.api.PortId;
 import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeTransport;
@@ -135,10 +136,12 @@ class SwitchAdminTest {
         sw.attach(udp);
         udp.inject(TestFrames.endpoint(5001), TestFrames.frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:0a", -1, 46));
         PortId id = sw.ports().get(0).id();
+        assertEquals(id, fdb.lookup(Networks.RAW, 0, MacAddress.valueOf("02:00:00:00:00:0a").toLong()),
+                "learned in the raw network");
         assertTrue(admin.removePort(id));
         assertFalse(admin.removePort(id));
         assertTrue(sw.ports().isEmpty());
-        assertNull(fdb.lookup(0, 0, MacAddress.valueOf("02:00:00:00:00:0a").toLong()));
+        assertNull(fdb.lookup(Networks.RAW, 0, MacAddress.valueOf("02:00:00:00:00:0a").toLong()));
     }
 
     /** Resets the network's configuration as bin/vl2-switch does at a restart (its --member flags), and applies it. */

@@ -90,7 +90,7 @@ class SwitchCoreFuzzTest {
                 Fakes.config("learning", MAX_FRAME, 300, MAX_PORTS), clock::get, false, SCRATCH);
         s.bindPolicy(new LearningPolicy());
         s.bindPolicy(new HubPolicy());
-        s.attach(raw);
+        s.attach(raw, 0L); // the operator's choice: raw ports in network 0, opened to plaintext below
         s.attach(vl2);
         s.attach(vxlan);
         s.bindNetwork(new NetworkDefinition(network(0L, null, "10.0.0.0/24", null, true, "10.0.0.1",
@@ -111,7 +111,8 @@ class SwitchCoreFuzzTest {
         return new NetworkSettings(id, "net-" + Long.toHexString(id), 1400, policy,
                 pool == null ? null : Ipv4Pool.parse(pool, null),
                 ipv6 == null ? null : (Inet6Address) InetAddress.getByName(ipv6), dhcp, Duration.ofHours(1),
-                gateway == null ? null : (Inet4Address) InetAddress.getByName(gateway), servers);
+                gateway == null ? null : (Inet4Address) InetAddress.getByName(gateway), servers)
+                .withPlaintext(true); // the seeds drive raw ports, VTEPs and plaintext joins in every network
     }
 
     @FuzzTest

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.MacAddress;
+import org.vl2.api.Networks;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchStatistics;
@@ -78,8 +79,8 @@ class SwitchCoreTest {
         assertEquals("127.0.0.1:40001", ports.get(0).remote());
         assertEquals("udp", ports.get(0).transport());
         assertEquals("raw", ports.get(0).mode());
-        assertEquals(ports.get(0).id(), fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
-        assertEquals(ports.get(2).id(), fdb.lookup(0, 0, MacAddress.valueOf(C_MAC).toLong()));
+        assertEquals(ports.get(0).id(), fdb.lookup(Networks.RAW, 0, MacAddress.valueOf(A_MAC).toLong()));
+        assertEquals(ports.get(2).id(), fdb.lookup(Networks.RAW, 0, MacAddress.valueOf(C_MAC).toLong()));
     }
 
     @Test
@@ -166,7 +167,7 @@ class SwitchCoreTest {
         assertEquals(2, st.dropSourceMulticast());
         assertEquals(5, st.drops());
         assertEquals(5, sw.ports().get(0).counters().rxDrops());
-        assertNull(fdb.lookup(0, 0, MacAddress.BROADCAST.toLong()));
+        assertNull(fdb.lookup(Networks.RAW, 0, MacAddress.BROADCAST.toLong()));
 
         udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 1508)); // exactly 1522: fine
         assertEquals(1, udp.sentTo(b));
@@ -273,7 +274,7 @@ class SwitchCoreTest {
         List<PortInfo> ports = sw.ports();
         assertEquals(1, ports.size());
         assertEquals("127.0.0.1:40002", ports.get(0).remote());
-        assertNull(fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
+        assertNull(fdb.lookup(Networks.RAW, 0, MacAddress.valueOf(A_MAC).toLong()));
         assertEquals(1, fdb.size());
         // a comes back: a new port, learned again
         udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
@@ -427,7 +428,7 @@ class SwitchCoreTest {
         assertTrue(sw.removePort(first));
         assertFalse(sw.removePort(first));
         assertTrue(sw.port(first).isEmpty());
-        assertNull(fdb.lookup(0, 0, MacAddress.valueOf(A_MAC).toLong()));
+        assertNull(fdb.lookup(Networks.RAW, 0, MacAddress.valueOf(A_MAC).toLong()));
     }
 
     @Test

@@ -84,7 +84,7 @@ class Vl2ProtocolTest {
         return new NetworkSettings(id, "net-" + Long.toHexString(id), 1400, null,
                 pool == null ? null : Ipv4Pool.parse(pool, null),
                 ipv6 == null ? null : (Inet6Address) InetAddress.getByName(ipv6), pool != null,
-                Duration.ofHours(1), null, List.of());
+                Duration.ofHours(1), null, List.of()).withPlaintext(true); // these tests drive plaintext joins
     }
 
     /** A simulated vl2 agent: joins, sends and reads what the switch sent it. */
@@ -210,15 +210,30 @@ class Vl2ProtocolTest {
     }
 
     @Test
-    void rawPortsAndVl2MembersShareTheDefaultNetwork() throws Exception {
+    void rawPortsAndPlaintextMembersShareANetworkOnlyWhereTheOperatorSaysSo() throws Exception {
+        FakeTransport raw = new FakeTransport("udp2");
+        sw.attach(raw, NET_A); // network=a1 in the raw transport's configuration; a1 is open to plaintext
         Member m = new Member(40001, 1, "02:00:00:00:00:01");
-        m.join(0);
-        SocketAddress raw = TestFrames.endpoint(50000);
-        udp.inject(raw, TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
+        m.join(NET_A);
+        SocketAddress port = TestFrames.endpoint(50000);
+        raw.inject(port, TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
         assertNotNull(m.lastFrame(), "the raw broadcast reaches the member in a FRAME");
         m.send("02:00:00:00:00:aa");
-        byte[] got = udp.last(raw);
+        byte[] got = raw.last(port);
         assertEquals(60, got.length, "and the member's unicast reaches the raw port as a bare frame");
+    }
+
+    @Test
+    void theDefaultNetworkIsSealedAndRawPortsHaveTheirOwn() throws Exception {
+        assertEquals(ErrorCode.NOT_AUTHORIZED, new Member(40001, 1, "02:00:00:00:00:01").joinRefused(0, null).code(),
+                "no plaintext join into the default network");
+        SocketAddress port = TestFrames.endpoint(50000);
+        udp.inject(port, TestFrames.frame(BCAST, "02:00:00:00:00:aa", -1, 46));
+        assertEquals(org.vl2.api.Networks.RAW, sw.ports().get(0).network(), "a raw port lands in the raw network");
+        NetworkInfo rawNet = sw.network(org.vl2.api.Networks.RAW).orElseThrow();
+        assertEquals("raw", rawNet.name());
+        assertEquals(NetworkInfo.PLAINTEXT, rawNet.access());
+        assertEquals(NetworkInfo.SEALED, sw.network(0).orElseThrow().access());
     }
 
     @Test
@@ -390,7 +405,9 @@ class Vl2ProtocolTest {
     @Test
     void theSwitchAnswersArpForItsDhcpAddress() throws Exception {
         SocketAddress raw = TestFrames.endpoint(50000);
-        sw.bindNetwork(new NetworkDefinition(network(0, "10.0.0.0/24", null))); // configures the default network
+        sw.bindNetwork(new NetworkDefinition(network(0, "10.0.0.0/24", null))); // the default network, plaintext
+        FakeTransport udp = new FakeTransport("udp0");
+        sw.attach(udp, 0L); // network=0 in the raw transport's configuration
         ByteBuffer arp = ByteBuffer.allocateDirect(42);
         arp.put(new byte[] {-1, -1, -1, -1, -1, -1, 2, 0, 0, 0, 0, (byte) 0xaa, 8, 6});
         arp.put(new byte[] {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, (byte) 0xaa, 10, 0, 0, 7, 0, 0, 0, 0, 0, 0,

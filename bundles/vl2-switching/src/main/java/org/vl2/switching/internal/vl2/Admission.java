@@ -102,7 +102,7 @@ final class Admission {
                 key -> listed.test(key) || registry.holdsSealedPort(key));
     }
 
-    /** A plaintext JOIN: only where the switch allows plaintext, and never for a private network. */
+    /** A plaintext JOIN: only for a network open to plaintext (never a sealed or private one). */
     void join(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
         Join j;
         try {
@@ -112,7 +112,9 @@ final class Admission {
             return;
         }
         int requestLength = d.remaining();
-        if (!settings.get().allowPlaintext()) {
+        Network target = networks.apply(j.network());
+        if (target != null && !target.settings().openToPlaintext()) {
+            // the same answer for sealed and private: an unauthenticated sender learns nothing about the network
             replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(),
                     "encrypted joins only (agent: switch.key)", requestLength, e);
             return;
@@ -209,6 +211,11 @@ final class Admission {
             }
             Network.State state = n.state();
             NetworkSettings s = state.settings();
+            if (key == null && !s.openToPlaintext()) { // closed since join() looked: decided under the lock
+                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(),
+                        "encrypted joins only (agent: switch.key)", requestLength, e);
+                return null;
+            }
             if (!s.authorizes(key, member)) {
                 // unauthenticated answer (plaintext ERROR): generic, it names nobody; the log says who
                 replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), "not authorized",
