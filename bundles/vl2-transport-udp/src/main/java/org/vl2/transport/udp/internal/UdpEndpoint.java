@@ -231,6 +231,11 @@ abstract class UdpEndpoint implements Transport {
         return socket.local();
     }
 
+    /** Whether only this host can reach the socket (bound to a loopback address). */
+    boolean loopbackOnly() {
+        return socket.bound().getAddress().isLoopbackAddress();
+    }
+
     /** The port actually bound (differs from the configured one only when 0 was asked in tests). */
     int boundPort() {
         return socket.endpoint().localAddress().getPort();

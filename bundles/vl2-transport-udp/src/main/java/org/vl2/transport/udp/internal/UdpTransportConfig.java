@@ -9,11 +9,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public @interface UdpTransportConfig {
 
     @AttributeDefinition(name = "Bind address",
-            description = "Local address to listen on: 0.0.0.0 (all IPv4), :: (all IPv4 and IPv6), or one address")
-    String bind_address() default "0.0.0.0";
+            description = "Local address to listen on: 127.0.0.1 (this host only, the default), 0.0.0.0 (all IPv4), "
+                    + ":: (all IPv4 and IPv6), or one address. Raw mode is plaintext and unauthenticated: whoever can "
+                    + "send to it is a port of 'network'")
+    String bind_address() default "127.0.0.1";
 
     @AttributeDefinition(name = "UDP port", description = "Local UDP port of the switch", min = "1", max = "65535")
     int port() default UdpTransport.DEFAULT_PORT;
+
+    @AttributeDefinition(name = "Network",
+            description = "The network raw-mode ports land in (1 to 16 hex digits); empty: the built-in network 'raw' "
+                    + "(ffffffffffffffff), apart from every other network. The network must be open to plaintext "
+                    + "(plaintext = true in its org.vl2.network configuration; 'raw' is by default), else the frames "
+                    + "are dropped and counted. Never the default network 0 unless set here and opened there",
+            required = false)
+    String network() default "";
 
     @AttributeDefinition(name = "Mode",
             description = "raw: one Ethernet frame per datagram, no header (compatible with the seed VSwitch/VPort)")

@@ -50,6 +50,10 @@ class UdpTransportTest {
     }
 
     static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf, int batch) {
+        return config(bind, port, mode, rcvbuf, batch, "");
+    }
+
+    static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf, int batch, String network) {
         return new UdpTransportConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -69,6 +73,11 @@ class UdpTransportTest {
             @Override
             public String mode() {
                 return mode;
+            }
+
+            @Override
+            public String network() {
+                return network;
             }
 
             @Override
@@ -222,6 +231,19 @@ class UdpTransportTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> new UdpTransport(config("127.0.0.1", 9990, "raw", 10)));
         assertTrue(e.getMessage().contains("receive.buffer.bytes=10"), e.getMessage());
+    }
+
+    @Test
+    void rawPortsLandInTheirOwnNetworkOnLoopbackUnlessConfiguredOtherwise() throws Exception {
+        assertEquals("127.0.0.1", UdpTransportConfig.class.getMethod("bind_address").getDefaultValue(),
+                "a stock installation exposes no plaintext listener beyond this host");
+        assertEquals("", UdpTransportConfig.class.getMethod("network").getDefaultValue());
+        assertEquals(org.vl2.api.Networks.RAW, UdpTransport.network(config("127.0.0.1", 9990, "raw", 1 << 20, 0, " ")));
+        assertEquals(0x2aL, UdpTransport.network(config("127.0.0.1", 9990, "raw", 1 << 20, 0, "2a")));
+        assertTrue(transport.loopbackOnly());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new UdpTransport(config("127.0.0.1", 9990, "raw", 1 << 20, 0, "lab")));
+        assertTrue(e.getMessage().contains("network=lab"), e.getMessage());
     }
 
     @Test
