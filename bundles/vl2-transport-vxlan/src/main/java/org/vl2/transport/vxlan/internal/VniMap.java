@@ -3,17 +3,17 @@ package org.vl2.transport.vxlan.internal;
 import java.util.Arrays;
 
 import org.vl2.api.Networks;
-import org.vl2.protocol.VxlanHeader;
 
 /**
- * VNI <-> network, one-to-one and immutable: either the identity (VNI n is network n, for n in 1..2^24-1) or an
- * explicit list. Lookups are binary searches over primitive arrays: no boxing, no allocation on the hot path.
+ * VNI <-> network, one-to-one and immutable: an explicit list, or none (nothing is accepted). There is no implicit
+ * mapping: a VXLAN datagram names its VNI without any proof of who sent it, so a VNI reaches only the network an
+ * operator mapped it to (which the switch admits only if it is open to plaintext). Lookups are binary searches over
+ * primitive arrays: no boxing, no allocation on the hot path.
  */
 final class VniMap {
 
-    private static final VniMap IDENTITY = new VniMap(new int[0], new long[0]);
+    private static final VniMap NONE = new VniMap(new int[0], new long[0]);
 
-    private final boolean identity;
     /** Sorted VNIs and the network of each. */
     private final int[] vnis;
     private final long[] networkOfVni;
@@ -22,7 +22,6 @@ final class VniMap {
     private final int[] vniOfNetwork;
 
     private VniMap(int[] vnis, long[] networks) {
-        this.identity = vnis.length == 0;
         int n = vnis.length;
         Integer[] byVni = new Integer[n];
         Integer[] byNetwork = new Integer[n];
@@ -44,8 +43,9 @@ final class VniMap {
         }
     }
 
-    static VniMap identity() {
-        return IDENTITY;
+    /** No VNI mapped: every VXLAN frame is dropped (counted). */
+    static VniMap none() {
+        return NONE;
     }
 
     /**
@@ -54,7 +54,7 @@ final class VniMap {
      */
     static VniMap of(int[] vnis, long[] networks) {
         if (vnis.length == 0) {
-            return IDENTITY;
+            return NONE;
         }
         if (vnis.length != networks.length) {
             throw new IllegalArgumentException("as many VNIs as networks expected");
@@ -68,23 +68,17 @@ final class VniMap {
         return m;
     }
 
-    boolean isIdentity() {
-        return identity;
+    boolean isEmpty() {
+        return vnis.length == 0;
     }
 
     /** Whether frames of this VNI are accepted. */
     boolean mapsVni(int vni) {
-        if (identity) {
-            return vni >= VxlanHeader.MIN_VNI && vni <= VxlanHeader.MAX_VNI;
-        }
         return Arrays.binarySearch(vnis, vni) >= 0;
     }
 
     /** The network of a VNI for which {@link #mapsVni} is true. */
     long network(int vni) {
-        if (identity) {
-            return vni;
-        }
         int i = Arrays.binarySearch(vnis, vni);
         if (i < 0) {
             throw new IllegalArgumentException("VNI " + vni + " is not mapped");
@@ -94,16 +88,13 @@ final class VniMap {
 
     /** The VNI of a network, or -1 when the network has none (its frames are not sent over VXLAN). */
     int vni(long network) {
-        if (identity) {
-            return network >= VxlanHeader.MIN_VNI && network <= VxlanHeader.MAX_VNI ? (int) network : -1;
-        }
         int i = Arrays.binarySearch(networks, network);
         return i < 0 ? -1 : vniOfNetwork[i];
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof VniMap && identity == ((VniMap) o).identity && Arrays.equals(vnis, ((VniMap) o).vnis)
+        return o instanceof VniMap && Arrays.equals(vnis, ((VniMap) o).vnis)
                 && Arrays.equals(networkOfVni, ((VniMap) o).networkOfVni);
     }
 
@@ -112,11 +103,11 @@ final class VniMap {
         return Arrays.hashCode(vnis) * 31 + Arrays.hashCode(networkOfVni);
     }
 
-    /** For logs: {@code identity (VNI n = network n)} or {@code 42=000000000000002a, ...}. */
+    /** For logs: {@code none} or {@code 42=000000000000002a, ...}. */
     @Override
     public String toString() {
-        if (identity) {
-            return "identity (VNI n = network n)";
+        if (vnis.length == 0) {
+            return "none";
         }
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < vnis.length; i++) {

@@ -26,11 +26,13 @@ import org.vl2.protocol.VxlanHeader;
  * @param vnis       VNI <-> network
  * @param remotes    static remote VTEPs, in configuration order
  * @param staticVtep the static remotes' addresses by IP (a VTEP has one port), for {@link VtepCache}
+ * @param allowedVteps source addresses accepted ({@code allowed.vteps} and the static remotes); empty: any
  * @param batch      datagrams per system call ({@code io.batch}; 0: one, through Java NIO)
  * @param offload    UDP GSO/GRO with batches ({@code io.offload})
  */
 record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
-                     Map<InetAddress, InetSocketAddress> staticVtep, int sourcePortMin, int sourcePortMax,
+                     Map<InetAddress, InetSocketAddress> staticVtep, Set<InetAddress> allowedVteps,
+                     int sourcePortMin, int sourcePortMax,
                      int receiveBufferBytes, int sendBufferBytes, int batch, boolean offload) {
 
     static final int MAX_SOURCE_PORTS = 64;
@@ -80,8 +82,35 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
                         + " (a VTEP has one VXLAN port: use the same for all its VNIs)");
             }
         }
-        return new VxlanSettings(bind, vnis, List.copyOf(remotes), Map.copyOf(byIp), range[0], range[1],
+        Set<InetAddress> allowed = new HashSet<>();
+        for (String entry : entries(config.allowed_vteps())) {
+            allowed.add(vtepAddress(entry));
+        }
+        if (!allowed.isEmpty()) {
+            allowed.addAll(byIp.keySet()); // a configured remote is trusted by configuration already
+        }
+        return new VxlanSettings(bind, vnis, List.copyOf(remotes), Map.copyOf(byIp), Set.copyOf(allowed), range[0],
+                range[1],
                 config.receive_buffer_bytes(), config.send_buffer_bytes(), config.io_batch(), config.io_offload());
+    }
+
+    /** An entry of allowed.vteps: one unicast address (IPv6 with or without brackets). */
+    private static InetAddress vtepAddress(String entry) {
+        String host = entry.startsWith("[") && entry.endsWith("]") ? entry.substring(1, entry.length() - 1) : entry;
+        String what = "allowed.vteps=" + entry;
+        if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !(host.indexOf(':') >= 0 && host.matches("[0-9A-Fa-f:.]+"))) {
+            throw invalid(what + " (expected an IPv4 or IPv6 address, e.g. 192.0.2.10)");
+        }
+        InetAddress ip;
+        try {
+            ip = InetAddress.getByName(host); // a literal: no name lookup
+        } catch (UnknownHostException | RuntimeException e) {
+            throw invalid(what + " (expected an IPv4 or IPv6 address, e.g. 192.0.2.10)");
+        }
+        if (ip.isAnyLocalAddress() || ip.isMulticastAddress()) {
+            throw invalid(what + " (a VTEP has a unicast address)");
+        }
+        return ip;
     }
 
     private static InetAddress bindAddress(String text) {
@@ -138,7 +167,7 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
     private static VniMap vniMap(String[] values) {
         List<String> entries = entries(values);
         if (entries.isEmpty()) {
-            return VniMap.identity();
+            return VniMap.none();
         }
         Map<Integer, String> vniSeen = new HashMap<>();
         Map<Long, String> networkSeen = new LinkedHashMap<>();
@@ -271,6 +300,14 @@ record VxlanSettings(InetSocketAddress bind, VniMap vnis, List<Remote> remotes,
     /** For logs. */
     String describe() {
         StringBuilder sb = new StringBuilder("VNIs ").append(vnis).append("; ");
+        if (!allowedVteps.isEmpty()) {
+            List<String> ips = new ArrayList<>();
+            for (InetAddress a : allowedVteps) {
+                ips.add(Endpoints.format(a));
+            }
+            java.util.Collections.sort(ips);
+            sb.append("VTEPs only from ").append(String.join(", ", ips)).append("; ");
+        }
         if (remotes.isEmpty()) {
             sb.append("no static remotes");
         } else {

@@ -29,9 +29,10 @@ import org.vl2.transport.vxlan.internal.VxlanSettings.Remote;
 
 /**
  * VXLAN transport (RFC 7348): remote VTEPs, e.g. Linux {@code ip link add vx0 type vxlan id 42 remote SWITCH
- * dstport 4789}, are ports of the switch, one per (VTEP, network). The VNI selects the network (see
- * {@link VniMap}); a VTEP is identified by its IP address and the configured VXLAN port, never by the datagram's
- * source port, which a VTEP varies per flow.
+ * dstport 4789}, are ports of the switch, one per (VTEP, network). The VNI selects the network through the
+ * configured list only (see {@link VniMap}: no VNI is a network implicitly), and {@code allowed.vteps} may narrow who
+ * may send; the switch admits VTEPs only into networks open to plaintext. A VTEP is identified by its IP address and
+ * the configured VXLAN port, never by the datagram's source port, which a VTEP varies per flow.
  *
  * <p>One receive thread ({@link ReceiveLoop}) takes up to {@code io.batch} datagrams from the VXLAN port per system
  * call and hands each decapsulated frame to the switch on that thread, in place. Frames go out through a small pool
@@ -77,12 +78,14 @@ public final class VxlanTransport implements Transport {
     private final LongAdder malformed = new LongAdder();
     private final LongAdder badFlags = new LongAdder();
     private final LongAdder unmappedVni = new LongAdder();
+    private final LongAdder refusedVtep = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     /** Queued datagrams the kernel refused when a batch was flushed. */
     private final FlushDrops flushDrops = new FlushDrops();
     private volatile boolean warnedMalformed;
     private volatile boolean warnedBadFlags;
     private volatile boolean warnedUnmapped;
+    private volatile boolean warnedRefused;
 
     private final Object lifecycle = new Object();
     private volatile State state;
@@ -104,6 +107,16 @@ public final class VxlanTransport implements Transport {
         }
         LOG.info("Started VXLAN transport on {}: {}; {}", state.sockets().local(), settings.describe(),
                 state.sockets().io());
+        warnIfNothingMapped(settings);
+    }
+
+    /** No VNI mapped: every frame is dropped. Said at start and on change, since it used to mean "VNI n = network n". */
+    private static void warnIfNothingMapped(VxlanSettings settings) {
+        if (settings.vnis().isEmpty()) {
+            LOG.warn("VXLAN transport: no VNI is mapped ('vni' in {} is empty), so every VXLAN frame is dropped: a VNI is"
+                    + " no longer network n implicitly. Map VNI=NETWORK (bin/vl2-switch --vxlan-vni 42=2a) for a "
+                    + "network with plaintext=true (--network id=2a,plaintext=true)", PID);
+        }
     }
 
     /**
@@ -168,10 +181,12 @@ public final class VxlanTransport implements Transport {
             warnedMalformed = false;
             warnedBadFlags = false;
             warnedUnmapped = false;
+            warnedRefused = false;
             if (r != null) {
                 reconcile(r, old.settings().remotes(), next.remotes());
             }
             LOG.info("VXLAN transport reconfigured on {}: {}; {}", sockets.local(), next.describe(), sockets.io());
+            warnIfNothingMapped(next);
         }
     }
 
@@ -404,6 +419,16 @@ public final class VxlanTransport implements Transport {
             default:
                 break;
         }
+        final java.util.Set<java.net.InetAddress> allowed = st.settings().allowedVteps();
+        if (!allowed.isEmpty() && !allowed.contains(source.getAddress())) {
+            refusedVtep.increment();
+            if (!warnedRefused) {
+                warnedRefused = true;
+                LOG.warn("VXLAN transport on {}: dropping datagrams from {}: not in 'allowed.vteps' of {}; further ones "
+                        + "are only counted", st.sockets().local(), Endpoints.format(source), PID);
+            }
+            return;
+        }
         final int vni = VxlanHeader.vni(datagram, at);
         final VniMap map = st.settings().vnis();
         if (!map.mapsVni(vni)) {
@@ -499,6 +524,10 @@ public final class VxlanTransport implements Transport {
 
     long unmappedVniDrops() {
         return unmappedVni.sum();
+    }
+
+    long refusedVtepDrops() {
+        return refusedVtep.sum();
     }
 
     /** Sends refused at once plus queued datagrams the kernel refused when a batch was flushed. */

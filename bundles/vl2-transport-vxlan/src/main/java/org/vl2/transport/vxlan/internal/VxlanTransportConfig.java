@@ -20,8 +20,9 @@ public @interface VxlanTransportConfig {
 
     @AttributeDefinition(name = "VNI mapping",
             description = "VNI=NETWORK entries (VNI 1..16777215 decimal, NETWORK 1 to 16 hex digits), one-to-one; "
-                    + "entries may also be separated by commas. Empty: VNI n is network n. Otherwise only the listed "
-                    + "VNIs are accepted")
+                    + "entries may also be separated by commas. Only the listed VNIs are accepted (empty: none, every "
+                    + "VXLAN frame is dropped); a VNI is never a network implicitly. The switch admits VTEPs only into "
+                    + "networks open to plaintext (plaintext = true in org.vl2.network, never a private one)")
     String[] vni() default {};
 
     @AttributeDefinition(name = "Static remote VTEPs",
@@ -29,6 +30,12 @@ public @interface VxlanTransportConfig {
                     + "of the VNI's network before they have sent anything; the port defaults to 'port'; "
                     + "entries may also be separated by commas")
     String[] remotes() default {};
+
+    @AttributeDefinition(name = "Allowed VTEPs",
+            description = "Source addresses VXLAN datagrams are accepted from (IPv4 or IPv6 addresses, entries may "
+                    + "also be separated by commas); the static remotes are always allowed. Empty: any source. Others "
+                    + "are dropped and counted", required = false)
+    String[] allowed_vteps() default {};
 
     @AttributeDefinition(name = "Source port range",
             description = "MIN-MAX: the outer UDP source ports, chosen per inner flow (RFC 7348); at most 64 ports, "

@@ -9,6 +9,7 @@ final class Cfg implements VxlanTransportConfig {
     int port = VxlanTransport.DEFAULT_PORT;
     String[] vni = {};
     String[] remotes = {};
+    String[] allowedVteps = {};
     String sourcePortRange = "49152-49167";
     int receiveBufferBytes = 1 << 20;
     int sendBufferBytes = 1 << 20;
@@ -32,6 +33,11 @@ final class Cfg implements VxlanTransportConfig {
 
     Cfg remotes(String... entries) {
         remotes = entries;
+        return this;
+    }
+
+    Cfg allowed(String... entries) {
+        allowedVteps = entries;
         return this;
     }
 
@@ -79,6 +85,11 @@ final class Cfg implements VxlanTransportConfig {
     @Override
     public String[] remotes() {
         return remotes;
+    }
+
+    @Override
+    public String[] allowed_vteps() {
+        return allowedVteps;
     }
 
     @Override

@@ -75,7 +75,7 @@ class HotPathAllocationTest {
         int port = VxlanTransportTest.freePort();
         int base = VxlanTransportTest.freeRange(2);
         VxlanTransport t = new VxlanTransport(new Cfg().bind("127.0.0.1").port(port).range(base, base + 1)
-                .vni("42=2a", "43=2b"));
+                .vni("42=2a", "43=2b").allowed(sourcesAllowed())); // the source check is on the hot path
         try {
             Counting rx = new Counting();
             // a new address object per datagram, as DatagramChannel.receive hands them out
@@ -107,7 +107,8 @@ class HotPathAllocationTest {
     void encapsulationAllocatesNothing() throws Exception {
         int port = VxlanTransportTest.freePort();
         int base = VxlanTransportTest.freeRange(4);
-        VxlanTransport t = new VxlanTransport(new Cfg().bind("127.0.0.1").port(port).range(base, base + 3));
+        VxlanTransport t = new VxlanTransport(new Cfg().bind("127.0.0.1").port(port).range(base, base + 3)
+                .vni("42=2a"));
         try (DatagramChannel sink = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
             sink.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 16); // fills up: sends that fail must not allocate
             SocketAddress to = sink.getLocalAddress();
@@ -126,5 +127,14 @@ class HotPathAllocationTest {
         } finally {
             t.deactivate();
         }
+    }
+
+    /** The 64 sources of the decapsulation run: 10.0.0.1 .. 10.0.0.64. */
+    private static String[] sourcesAllowed() {
+        String[] a = new String[64];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = "10.0.0." + (i + 1);
+        }
+        return a;
     }
 }

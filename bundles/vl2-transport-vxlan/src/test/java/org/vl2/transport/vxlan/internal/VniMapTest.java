@@ -10,29 +10,22 @@ import org.junit.jupiter.api.Test;
 class VniMapTest {
 
     @Test
-    void identityMapsVniNToNetworkNBothWays() {
-        VniMap m = VniMap.identity();
-        for (int vni : new int[] {1, 42, 4096, 0xFF_FFFF}) {
-            assertTrue(m.mapsVni(vni));
-            assertEquals(vni, m.network(vni));
-            assertEquals(vni, m.vni(vni));
+    void withoutAListNoVniIsANetwork() {
+        VniMap m = VniMap.none();
+        assertTrue(m.isEmpty());
+        for (int vni : new int[] {0, 1, 42, 4096, 0xFF_FFFF}) {
+            assertFalse(m.mapsVni(vni), "no implicit VNI n = network n");
+            assertEquals(-1, m.vni(vni));
         }
-    }
-
-    @Test
-    void identityHasNoVniForNetworksOutsideTheVniRange() {
-        VniMap m = VniMap.identity();
-        assertFalse(m.mapsVni(0));
-        assertEquals(-1, m.vni(0L)); // the default (raw) network
-        assertEquals(-1, m.vni(0x100_0000L));
+        assertEquals(-1, m.vni(0L));
         assertEquals(-1, m.vni(-1L));
-        assertEquals(-1, m.vni(Long.MIN_VALUE));
+        assertEquals(m, VniMap.of(new int[0], new long[0]));
     }
 
     @Test
     void explicitMappingWorksBothWaysAndAcceptsOnlyItsVnis() {
         VniMap m = VniMap.of(new int[] {42, 7, 0xFF_FFFF, 100}, new long[] {0x2a, 0, -1L, 0x1234_5678_9abc_def0L});
-        assertFalse(m.isIdentity());
+        assertFalse(m.isEmpty());
         assertEquals(0x2a, m.network(42));
         assertEquals(0, m.network(7));
         assertEquals(-1L, m.network(0xFF_FFFF));
@@ -42,7 +35,7 @@ class VniMapTest {
         assertEquals(0xFF_FFFF, m.vni(-1L));
         assertEquals(100, m.vni(0x1234_5678_9abc_def0L));
         assertFalse(m.mapsVni(43));
-        assertFalse(m.mapsVni(1)); // no identity fallback
+        assertFalse(m.mapsVni(1)); // no implicit fallback
         assertEquals(-1, m.vni(43));
         assertEquals(-1, m.vni(1));
         assertThrows(IllegalArgumentException.class, () -> m.network(43));
@@ -56,7 +49,7 @@ class VniMapTest {
 
     @Test
     void describesItselfForTheLog() {
-        assertEquals("identity (VNI n = network n)", VniMap.identity().toString());
+        assertEquals("none", VniMap.none().toString());
         assertEquals("7=0000000000000000, 42=000000000000002a",
                 VniMap.of(new int[] {42, 7}, new long[] {0x2a, 0}).toString());
     }

@@ -25,7 +25,8 @@ class VxlanSettingsTest {
     void theDefaultsAreValid() throws Exception {
         VxlanSettings s = VxlanSettings.of(new Cfg());
         assertEquals(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 4789), s.bind());
-        assertTrue(s.vnis().isIdentity());
+        assertTrue(s.vnis().isEmpty(), "no VNI is accepted until one is mapped");
+        assertTrue(s.allowedVteps().isEmpty(), "any source");
         assertEquals(List.of(), s.remotes());
         assertEquals(49152, s.sourcePortMin());
         assertEquals(49167, s.sourcePortMax());
@@ -95,7 +96,7 @@ class VxlanSettingsTest {
         assertEquals(0x2b, m.network(43));
         assertEquals(-1L, m.network(100));
         assertEquals(100, m.vni(-1L));
-        assertTrue(VxlanSettings.of(new Cfg().vni("", " ")).vnis().isIdentity());
+        assertTrue(VxlanSettings.of(new Cfg().vni("", " ")).vnis().isEmpty());
     }
 
     @Test
@@ -103,18 +104,18 @@ class VxlanSettingsTest {
         refused(new Cfg().remotes("192.0.2.1"), "remotes=192.0.2.1 (expected VNI=host[:port]");
         refused(new Cfg().remotes("0=192.0.2.1"), "remotes=0=192.0.2.1 (VNI must be");
         refused(new Cfg().vni("42=1").remotes("7=192.0.2.1"), "remotes=7=192.0.2.1 (VNI 7 is not mapped");
-        refused(new Cfg().remotes("42=192.0.2.1:99999"), "remotes=42=192.0.2.1:99999 (port must be 1..65535)");
-        refused(new Cfg().remotes("42=192.0.2.1:"), "remotes=42=192.0.2.1: (port must be");
-        refused(new Cfg().remotes("42=no-such-host.invalid"), "remotes=42=no-such-host.invalid (unknown host");
-        refused(new Cfg().remotes("42="), "remotes=42= (no host)");
-        refused(new Cfg().remotes("42=[2001:db8::1"), "remotes=42=[2001:db8::1 (missing ']')");
-        refused(new Cfg().remotes("42=[2001:db8::1]4789"), "remotes=42=[2001:db8::1]4789 (expected ':port'");
-        refused(new Cfg().remotes("42=0.0.0.0"), "remotes=42=0.0.0.0 (a remote VTEP needs a unicast address)");
-        refused(new Cfg().remotes("42=239.1.1.1"), "remotes=42=239.1.1.1 (a remote VTEP needs a unicast");
-        refused(new Cfg().remotes("42=[2001:db8::1]"), "remotes=42=[2001:db8::1] (an IPv6 VTEP needs an IPv6");
-        refused(new Cfg().bind("::1").remotes("42=192.0.2.1"), "remotes=42=192.0.2.1 (an IPv4 VTEP needs");
-        refused(new Cfg().remotes("42=192.0.2.1", "42=192.0.2.1:4789"), "remotes=42=192.0.2.1:4789 (listed twice)");
-        refused(new Cfg().remotes("42=192.0.2.1:5000", "43=192.0.2.1"),
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=192.0.2.1:99999"), "remotes=42=192.0.2.1:99999 (port must be 1..65535)");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=192.0.2.1:"), "remotes=42=192.0.2.1: (port must be");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=no-such-host.invalid"), "remotes=42=no-such-host.invalid (unknown host");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42="), "remotes=42= (no host)");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=[2001:db8::1"), "remotes=42=[2001:db8::1 (missing ']')");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=[2001:db8::1]4789"), "remotes=42=[2001:db8::1]4789 (expected ':port'");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=0.0.0.0"), "remotes=42=0.0.0.0 (a remote VTEP needs a unicast address)");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=239.1.1.1"), "remotes=42=239.1.1.1 (a remote VTEP needs a unicast");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=[2001:db8::1]"), "remotes=42=[2001:db8::1] (an IPv6 VTEP needs an IPv6");
+        refused(new Cfg().bind("::1").vni("42=1").remotes("42=192.0.2.1"), "remotes=42=192.0.2.1 (an IPv4 VTEP needs");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=192.0.2.1", "42=192.0.2.1:4789"), "remotes=42=192.0.2.1:4789 (listed twice)");
+        refused(new Cfg().vni("42=1", "43=2").remotes("42=192.0.2.1:5000", "43=192.0.2.1"),
                 "remotes: 192.0.2.1 is given with ports 5000 and 4789");
     }
 
@@ -134,9 +135,26 @@ class VxlanSettingsTest {
     }
 
     @Test
-    void identityMappedRemotesUseTheVniAsNetwork() {
-        VxlanSettings s = VxlanSettings.of(new Cfg().remotes("42=192.0.2.1"));
-        assertEquals(42, s.remotes().get(0).network());
+    void aRemoteNeedsAMappedVni() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VxlanSettings.of(new Cfg().remotes("42=192.0.2.1")));
+        assertTrue(e.getMessage().contains("VNI 42 is not mapped"), e.getMessage());
+    }
+
+    @Test
+    void allowedVtepsAreAddressesAndIncludeTheStaticRemotes() throws Exception {
+        VxlanSettings s = VxlanSettings.of(new Cfg().vni("42=2a").remotes("42=192.0.2.1")
+                .allowed("192.0.2.7, [2001:db8::7]", "2001:db8::8"));
+        assertEquals(java.util.Set.of(InetAddress.getByName("192.0.2.7"), InetAddress.getByName("2001:db8::7"),
+                InetAddress.getByName("2001:db8::8"), InetAddress.getByName("192.0.2.1")), s.allowedVteps());
+        assertTrue(s.describe().contains("VTEPs only from 192.0.2.1, 192.0.2.7"), s.describe());
+        assertTrue(VxlanSettings.of(new Cfg().vni("42=2a").remotes("42=192.0.2.1")).allowedVteps().isEmpty(),
+                "without a list: any source");
+        for (String bad : new String[] {"vtep.example", "0.0.0.0", "224.0.0.1", "192.0.2", "deadbeef.cafe"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> VxlanSettings.of(new Cfg().allowed(bad)));
+            assertTrue(e.getMessage().contains("allowed.vteps=" + bad), e.getMessage());
+        }
     }
 
     @Test

@@ -132,8 +132,10 @@ class VxlanTransportTest {
         return VxlanTransport.DEFAULT_BATCH;
     }
 
+    /** VNIs 7, 9, 42 (2a), 43 (2b) and 44 (2c) mapped: no VNI is a network without a mapping. */
     private Cfg config() {
-        return new Cfg().bind("127.0.0.1").port(port).range(rangeMin, rangeMin + 3).io(ioBatch(), true);
+        return new Cfg().bind("127.0.0.1").port(port).range(rangeMin, rangeMin + 3).io(ioBatch(), true)
+                .vni("7=7", "9=9", "42=2a", "43=2b", "44=2c");
     }
 
     @BeforeEach
@@ -209,7 +211,7 @@ class VxlanTransportTest {
         peerSends(vxlan(0x08, 42, f), port);
         Got g = nextFrame();
         assertArrayEquals(f, g.frame());
-        assertEquals(42, g.network()); // identity mapping
+        assertEquals(42, g.network()); // 42=2a
         assertEquals(loopback(port), g.remote());
         assertNotEquals(port, peer.getLocalPort());
         assertEquals(transport, g.transport());
@@ -237,7 +239,7 @@ class VxlanTransportTest {
         peerSends(new byte[3], port);
         peerSends(vxlan(0x00, 42, frame(60, 2)), port); // I flag missing
         peerSends(vxlan(0xF7, 42, frame(60, 2)), port); // everything but the I flag
-        peerSends(vxlan(0x08, 0, frame(60, 3)), port); // VNI 0: not mapped by the identity
+        peerSends(vxlan(0x08, 0, frame(60, 3)), port); // VNI 0: never mapped
         for (int i = 0; i < 3; i++) {
             peerSends(vxlan(0x08, 0, frame(60, 3)), port); // counted each time, warned once
         }
@@ -253,12 +255,48 @@ class VxlanTransportTest {
         assertEquals(4, transport.unmappedVniDrops());
     }
 
+    /** Waits (up to 5 s) until a counter reaches {@code n}. */
+    private static void awaitCount(java.util.function.LongSupplier counter, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (counter.getAsLong() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(n, counter.getAsLong(), "counted within 5 s");
+    }
+
+    @Test
+    void onlyAllowedVtepsAreHeardAndTheRestIsCounted() throws Exception {
+        transport.start(sw);
+        transport.modified(config().allowed("192.0.2.7"));
+        peerSends(vxlan(0x08, 42, frame(60, 1)), port); // from 127.0.0.1: not allowed
+        peerSends(vxlan(0x08, 42, frame(60, 2)), port);
+        awaitCount(transport::refusedVtepDrops, 2); // handled before the list changes again
+        transport.modified(config().allowed("192.0.2.7", "127.0.0.1"));
+        peerSends(vxlan(0x08, 42, frame(60, 3)), port);
+        assertArrayEquals(frame(60, 3), nextFrame().frame(), "the refused ones never reached the switch");
+        assertEquals(2, transport.refusedVtepDrops());
+        assertEquals(0, transport.unmappedVniDrops());
+    }
+
+    @Test
+    void withoutAMappingEveryVniIsDropped() throws Exception {
+        transport.start(sw);
+        transport.modified(config().vni(new String[0]));
+        peerSends(vxlan(0x08, 42, frame(60, 1)), port);
+        peerSends(vxlan(0x08, 1, frame(60, 2)), port);
+        awaitCount(transport::unmappedVniDrops, 2); // handled before the mapping comes back
+        transport.modified(config());
+        peerSends(vxlan(0x08, 7, frame(60, 3)), port);
+        assertArrayEquals(frame(60, 3), nextFrame().frame());
+        assertEquals(2, transport.unmappedVniDrops());
+    }
+
     @Test
     void anExplicitMappingAcceptsOnlyItsVnisAndAppliesInPlace() throws Exception {
         transport.start(sw);
         transport.modified(config().vni("100=abc", "200=0"));
         peerSends(vxlan(0x08, 100, frame(60, 1)), port);
-        peerSends(vxlan(0x08, 42, frame(60, 2)), port); // was accepted under the identity, no longer
+        peerSends(vxlan(0x08, 42, frame(60, 2)), port); // was mapped, no longer
         peerSends(vxlan(0x08, 200, frame(60, 3)), port);
         assertEquals(0xabc, nextFrame().network());
         Got g = nextFrame();
@@ -299,7 +337,7 @@ class VxlanTransportTest {
     @Test
     void aNetworkWithoutVniIsNotSent() throws Exception {
         ByteBuffer f = ByteBuffer.wrap(frame(60, 1));
-        assertFalse(transport.sendFrame(peer.getLocalSocketAddress(), 0, f)); // identity: the default network
+        assertFalse(transport.sendFrame(peer.getLocalSocketAddress(), 0, f)); // the default network: no VNI
         assertFalse(transport.sendFrame(peer.getLocalSocketAddress(), 1L << 24, f));
         transport.modified(config().vni("5=abc"));
         assertFalse(transport.sendFrame(peer.getLocalSocketAddress(), 5, f));
@@ -425,7 +463,7 @@ class VxlanTransportTest {
         transport.modified(config().range("1-100"));
         assertEquals(port, transport.boundPort());
         peerSends(vxlan(0x08, 42, frame(60, 1)), port);
-        assertEquals(42, nextFrame().network()); // still the identity
+        assertEquals(42, nextFrame().network()); // still 42=2a
     }
 
     @Test
@@ -532,7 +570,7 @@ class VxlanTransportTest {
         int p6 = freePort();
         int base = freeRange(2);
         VxlanTransport v6 = new VxlanTransport(new Cfg().bind("::1").port(p6).range(base, base + 1)
-                .io(ioBatch(), true));
+                .io(ioBatch(), true).vni("42=2a"));
         try (DatagramSocket peer6 = new DatagramSocket(new InetSocketAddress("::1", 0))) {
             peer6.setSoTimeout(5000);
             v6.start(sw);
