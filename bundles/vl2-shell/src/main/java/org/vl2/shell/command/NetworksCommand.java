@@ -20,8 +20,9 @@ import org.vl2.api.SwitchService;
 /** {@code vl2:networks}: the networks of the switch, or the address leases of one or all. */
 @Service
 @Command(scope = "vl2", name = "networks",
-        description = "Lists the networks of the switch (id, MTU, policy, ports, address pool), or with --leases "
-                + "their address leases. Networks are defined by org.vl2.network-*.cfg files.")
+        description = "Lists the networks of the switch (id, who may be a port: sealed, plaintext or private, MTU, "
+                + "policy, ports, address pool), or with --leases their address leases. Networks are defined by "
+                + "org.vl2.network-*.cfg files; 'default' and 'raw' exist without one.")
 public class NetworksCommand implements Action {
 
     @Reference(optional = true) // see Services
@@ -70,6 +71,7 @@ public class NetworksCommand implements Action {
         ShellTable table = new ShellTable().emptyTableText("No networks");
         table.column("Network");
         table.column("Name");
+        table.column("Access");
         table.column("MTU").alignRight();
         table.column("Policy");
         table.column("Ports").alignRight();
@@ -78,7 +80,7 @@ public class NetworksCommand implements Action {
         table.column("IPv6 prefix");
         table.column("DHCP");
         for (NetworkInfo n : networks) {
-            table.addRow().addContent(Networks.format(n.id()), n.name(), n.mtu(), n.policy(), n.ports(),
+            table.addRow().addContent(Networks.format(n.id()), n.name(), n.access(), n.mtu(), n.policy(), n.ports(),
                     Formats.orNone(n.ipv4Pool()), n.ipv4Pool() == null ? Formats.NONE : n.leases().size(),
                     Formats.orNone(n.ipv6Prefix()), n.dhcp() ? "on" : "off");
         }
@@ -114,6 +116,7 @@ public class NetworksCommand implements Action {
             w.beginObject()
                     .field("network", Networks.format(n.id()))
                     .field("name", n.name())
+                    .field("access", n.access())
                     .field("mtu", n.mtu())
                     .field("policy", n.policy())
                     .field("ports", n.ports())

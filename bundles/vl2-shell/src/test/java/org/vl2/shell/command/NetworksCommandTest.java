@@ -25,7 +25,8 @@ class NetworksCommandTest {
         switchService.networks.add(new NetworkInfo(0x8056c2e21c000001L, "lab", 1400, "hub",
                 "10.147.17.0/24 (range 10.147.17.1-10.147.17.253)", "fd00:147::/64", true, 2,
                 List.of(new NetworkInfo.Lease("member:00000000000000aa", "10.147.17.1", null),
-                        new NetworkInfo.Lease("mac:02:00:00:00:00:07", "10.147.17.2", NOW.plusSeconds(3000)))));
+                        new NetworkInfo.Lease("mac:02:00:00:00:00:07", "10.147.17.2", NOW.plusSeconds(3000))),
+                NetworkInfo.PLAINTEXT));
         command.switchService = switchService;
     }
 
@@ -33,11 +34,11 @@ class NetworksCommandTest {
     void tableListsEveryNetwork() throws Exception {
         command.execute(out.stream, NOW);
         List<String> lines = out.lines();
-        assertEquals(List.of("Network", "Name", "MTU", "Policy", "Ports", "IPv4 pool", "Leases", "IPv6 prefix", "DHCP"),
+        assertEquals(List.of("Network", "Name", "Access", "MTU", "Policy", "Ports", "IPv4 pool", "Leases", "IPv6 prefix", "DHCP"),
                 Out.tableCells(lines.get(0)));
-        assertEquals(List.of("0000000000000000", "default", "1400", "learning", "0", "-", "-", "-", "off"),
+        assertEquals(List.of("0000000000000000", "default", "sealed", "1400", "learning", "0", "-", "-", "-", "off"),
                 Out.tableCells(lines.get(2)));
-        assertEquals(List.of("8056c2e21c000001", "lab", "1400", "hub", "2",
+        assertEquals(List.of("8056c2e21c000001", "lab", "plaintext", "1400", "hub", "2",
                 "10.147.17.0/24 (range 10.147.17.1-10.147.17.253)", "2", "fd00:147::/64", "on"),
                 Out.tableCells(lines.get(3)));
     }
@@ -73,6 +74,7 @@ class NetworksCommandTest {
         Map<String, Object> lab = networks.get(1);
         assertEquals("8056c2e21c000001", lab.get("network"));
         assertEquals(1400L, lab.get("mtu"));
+        assertEquals("plaintext", lab.get("access"));
         assertEquals(true, lab.get("dhcp"));
         assertTrue(out.text().contains("\"leases\":[{\"address\":\"10.147.17.1\",\"holder\":\"member:00000000000000aa\","
                 + "\"expires\":null},"), out.text());
