@@ -75,7 +75,7 @@ final class Diagnostics {
 
     /**
      * vl2 mode: the network joined. vxlan mode: the configured network, if any (the switch decides by the VNI; its
-     * default mapping makes them the same). Raw mode: none.
+     * mapping, --vxlan-vni, usually makes them the same). Raw mode: none.
      */
     private String statusNetwork() {
         if (settings.vl2() || settings.vxlan() && settings.network() != Networks.DEFAULT) {

@@ -55,8 +55,8 @@ import org.vl2.tap.TapFactory;
  * first of them registers the port.
  *
  * <p><b>vxlan mode</b> speaks RFC 7348 to the switch's vxlan transport (UDP 4789), as a Linux vxlan device
- * would: each frame travels behind the 8-byte VXLAN header (the I flag and the configured {@code vni}; by the
- * switch's default mapping VNI n is network n). There is no handshake, no address assignment and no identity:
+ * would: each frame travels behind the 8-byte VXLAN header (the I flag and the configured {@code vni}, which the
+ * switch maps to a network by its vni list). There is no handshake, no address assignment and no identity:
  * the switch learns the agent as a port from its traffic (by its IP address and the switch's VXLAN port) and
  * expires it after its port idle timeout, so the agent sends the raw-mode keepalive frame, encapsulated, when
  * it has sent nothing for {@code keepalive.seconds}. Plaintext, and anyone who can send datagrams with the
@@ -172,7 +172,8 @@ public final class PortAgent implements AgentService {
                 maxFrame = settings.mtuConfigured() ? settings.tap().mtu() + TapDevice.FRAME_OVERHEAD
                         : encrypted ? AgentConfig.MAX_SEALED_FRAME : AgentConfig.MAX_VL2_FRAME;
             } else if (!settings.vxlan() && settings.network() != Networks.DEFAULT) {
-                LOG.info("{}Port agent: network {} ignored in raw mode (raw ports are in the default network)", tag,
+                LOG.info("{}Port agent: network {} ignored in raw mode (the switch puts raw ports into the network its "
+                        + "raw transport feeds: bin/vl2-switch --raw-network)", tag,
                         Networks.format(settings.network()));
             }
             tapPort = new TapPort(tapFactory, settings.tap(), life);
