@@ -32,8 +32,8 @@ import org.vl2.protocol.ErrorCode;
 @ExamReactorStrategy(PerSuite.class)
 public class NetworksIT extends Vl2TestSupport {
 
-    // These tests drive the plaintext protocol (MembersIT the encrypted one): allow.plaintext=true is set for the
-    // suite's container in Vl2TestSupport. The networks a test creates are gone before the next test starts.
+    // These tests drive the plaintext protocol (MembersIT the encrypted one): the networks they create are open to
+    // plaintext (network() adds plaintext=true). The networks a test creates are gone before the next test starts.
 
     private final List<Vl2Member> members = new ArrayList<>();
     private final List<Configuration> configurations = new ArrayList<>();
@@ -65,6 +65,7 @@ public class NetworksIT extends Vl2TestSupport {
     private Configuration network(String... keyValues) throws Exception {
         Configuration c = configurationAdmin.createFactoryConfiguration("org.vl2.network", "?");
         Dictionary<String, Object> props = new Hashtable<>();
+        props.put("plaintext", "true");
         for (int i = 0; i < keyValues.length; i += 2) {
             props.put(keyValues[i], keyValues[i + 1]);
         }
@@ -90,7 +91,9 @@ public class NetworksIT extends Vl2TestSupport {
         assertEquals(1400, n.mtu());
         assertTrue(n.dhcp());
         String table = executeCommand("vl2:networks --no-format");
-        assertTrue(table, table.matches("(?s).*00000000000000a1\\s+lab\\s+1400\\s+learning\\s+0\\s+10\\.147\\.17\\.0/24.*"));
+        assertTrue(table, table.matches("(?s).*00000000000000a1\\s+lab\\s+plaintext\\s+1400\\s+learning\\s+0\\s+10\\.147\\.17\\.0/24.*"));
+        assertTrue("the built-in network of raw ports:\n" + table,
+                table.matches("(?s).*ffffffffffffffff\\s+raw\\s+plaintext\\s+1400.*"));
 
         Vl2Member m = member(0x101);
         assertTrue("joins", m.join(0xa1, null, WAIT));
@@ -112,6 +115,23 @@ public class NetworksIT extends Vl2TestSupport {
                 .noneMatch(p -> p.network() == 0xa1));
         assertFalse(m.join(0xa1, null, WAIT));
         assertEquals(ErrorCode.UNKNOWN_NETWORK, m.error.code());
+    }
+
+    @Test
+    public void closingANetworkToPlaintextCutsItsPlaintextMembersOffAndRefusesThemFromThenOn() throws Exception {
+        Configuration c = network("id", "e1");
+        awaitCondition("network e1 up", () -> switchService.network(0xe1).isPresent());
+        assertEquals(NetworkInfo.PLAINTEXT, switchService.network(0xe1).get().access());
+        Vl2Member m = member(0x501);
+        assertTrue(m.join(0xe1, null, WAIT));
+        Dictionary<String, Object> props = c.getProperties();
+        props.put("plaintext", "false");
+        c.update(props);
+        awaitCondition("e1 sealed and its plaintext member cut off", () -> NetworkInfo.SEALED.equals(
+                switchService.network(0xe1).get().access()) && switchService.ports().stream()
+                .noneMatch(p -> p.network() == 0xe1));
+        assertFalse(m.join(0xe1, null, WAIT));
+        assertEquals(ErrorCode.NOT_AUTHORIZED, m.error.code());
     }
 
     @Test

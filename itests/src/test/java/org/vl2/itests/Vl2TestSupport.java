@@ -245,9 +245,12 @@ public abstract class Vl2TestSupport {
         options.add(pidConfig(UDP_TRANSPORT_PID, "port", freeUdpPort()));
         options.add(pidConfig(VL2_TRANSPORT_PID, "bind.address", "127.0.0.1"));
         options.add(pidConfig(VL2_TRANSPORT_PID, "port", freeUdpPort()));
-        // NetworksIT drives the plaintext protocol (MembersIT the encrypted one, which does not depend on this:
-        // a private network never admits a plaintext JOIN).
-        options.add(pidConfig("org.vl2.switching", "allow.plaintext", "true"));
+        // The tests drive the switch through raw sockets and plaintext joins (MembersIT the encrypted protocol): the
+        // operator's choice that mixes them, spelled out. Raw ports land in network 0 (not the built-in 'raw'), and
+        // network 0 is opened to plaintext; every other network stays sealed unless a test says plaintext=true.
+        options.add(pidConfig(UDP_TRANSPORT_PID, "network", "0"));
+        options.add(editConfigurationFilePut("etc/org.vl2.network-default.cfg", "id", "0"));
+        options.add(editConfigurationFilePut("etc/org.vl2.network-default.cfg", "plaintext", "true"));
         // The VXLAN transport, for HotSwapIT's feature:install (not a boot feature: inert until then): 127.0.0.1 on
         // a free port and source port range, VNI 1 = the default network 0, one static remote VTEP at 127.0.0.2 on
         // the same port (HotSwapIT's own socket, bound there like a kernel VTEP on another host).
