@@ -42,7 +42,7 @@ import org.vl2.e2e.LabKit.Probe;
  *
  * <pre>
  *                       underlay 10.77.0.0/24: bridge ul0 in &lt;p&gt;-sw
- *   &lt;p&gt;-sw  vl2-switch --listen 10.77.0.1:9990            (ssh 8102)
+ *   &lt;p&gt;-sw  vl2-switch --listen 10.77.0.1:9990 --raw-network 0 --network id=0,plaintext=true   (ssh 8102)
  *   &lt;p&gt;-h1  vl2-agent, TAP vl2tap0 10.1.1.101/24         underlay 10.77.0.11
  *   &lt;p&gt;-h2  vl2-agent, TAP vl2tap0 10.1.1.102/24         underlay 10.77.0.12
  *   &lt;p&gt;-h3  vl2-agent, TAP vl2tap0 in bridge br0 (10.1.1.103/24), behind it
@@ -185,12 +185,15 @@ public class AgentE2EIT {
 
     /** The switch, the agents and the VPort, all at once, as users start them; waits until all are up. */
     private static void start() {
-        switchProcess = kit.startSwitch("--listen", SWITCH, "--idle-timeout", String.valueOf(IDLE_TIMEOUT));
+        // the documented step for raw ports (h3, the seed VPort v1) on the encrypted agents' LAN: open the raw listener,
+        // point it at the default network and open that network to plaintext (docs/operating.md#raw-mode)
+        switchProcess = kit.startSwitch("--listen", SWITCH, "--raw-network", "0", "--network", "id=0,plaintext=true",
+                "--idle-timeout", String.valueOf(IDLE_TIMEOUT));
         // h1 with its shell (agents have none unless asked: h2 to h4 listen on no TCP port)
         h1.process = agent(h1, "--address", h1.address + "/24", "--mac", h1.mac, "--address6", "fd00:1::101/64",
                 "--ssh-port", String.valueOf(AGENT_SSH));
         h2.process = agent(h2, "--address", h2.address + "/24", "--mac", h2.mac, "--address6", "fd00:1::102/64");
-        // h3 in raw mode: raw ports and vl2 members share the default network
+        // h3 in raw mode: raw ports and vl2 members share the default network (opened to plaintext above)
         h3.process = agent(h3, "--mode", "raw", "--bridge", "br0", "--mac", h3.mac);
         h4.process = agent(h4, "--address", h4.address + "/24", "--mac", h4.mac, "--tap", h4.tap, "--mtu", "1300");
         if (v1 != null) {

@@ -28,7 +28,8 @@ import org.vl2.e2e.Lab.Bg;
  *
  * <pre>
  *                       underlay 10.77.0.0/24: bridge ul0 in &lt;p&gt;-sw
- *   &lt;p&gt;-sw  vl2-switch --vxlan 10.77.0.1:4789 --network id=2a --network id=2b --vxlan-remote 43=10.77.0.32
+ *   &lt;p&gt;-sw  vl2-switch --vxlan 10.77.0.1:4789 --network id=2a,plaintext=true --network id=2b,plaintext=true
+ *           --vxlan-vni 42=2a --vxlan-vni 43=2b --vxlan-remote 43=10.77.0.32
  *   &lt;p&gt;-k1  vx0: kernel VTEP, VNI 42 (= network 2a), 10.42.0.31/24, mtu 1400    underlay 10.77.0.31
  *           vx1: kernel VTEP, VNI 43 (= network 2b), 10.43.0.31/24, mtu 1400
  *   &lt;p&gt;-k2  vx1: kernel VTEP, VNI 43 (= network 2b), 10.43.0.32/24, mtu 1400    underlay 10.77.0.32
@@ -36,8 +37,8 @@ import org.vl2.e2e.Lab.Bg;
  * </pre>
  *
  * Network 2a: a kernel VTEP and a vl2 agent (ping both ways, ARP, IPv6 link-local). Network 2b: two kernel VTEPs
- * and no vl2 agent at all, k2 a static remote (--vxlan-remote). VNIs map to networks by identity (VNI 42 = network
- * 0x2a). Each kernel VTEP is {@code ip link add vxN type vxlan id VNI remote 10.77.0.1 local IP dstport 4789 dev
+ * and no vl2 agent at all, k2 a static remote (--vxlan-remote). VNIs map to networks by --vxlan-vni (VNI 42 =
+ * network 0x2a): no VNI is a network implicitly, and both networks are opened to plaintext (VTEPs carry no identity). Each kernel VTEP is {@code ip link add vxN type vxlan id VNI remote 10.77.0.1 local IP dstport 4789 dev
  * eth0}: everything it does not know goes to the switch.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
@@ -121,7 +122,8 @@ public class VxlanE2EIT {
 
     private static void start() {
         Bg sw = kit.startSwitch("--vxlan", SWITCH_IP + ":" + VXLAN_PORT, "--listen", SWITCH_IP + ":9990",
-                "--vl2-listen", SWITCH_IP + ":9991", "--network", "id=2a,name=vx42", "--network", "id=2b,name=vx43",
+                "--vl2-listen", SWITCH_IP + ":9991", "--network", "id=2a,name=vx42,plaintext=true", "--network",
+                "id=2b,name=vx43,plaintext=true", "--vxlan-vni", "42=2a", "--vxlan-vni", "43=2b",
                 "--vxlan-remote", "43=" + K2_UNDERLAY);
         agent = kit.startAgent("a1", a1, "--switch", SWITCH_IP, "--network", "2a", "--address", A1_IP + "/24",
                 "--mac", A1_MAC);
@@ -143,7 +145,7 @@ public class VxlanE2EIT {
         Path etc = kit.lab.work.resolve("sw/etc");
         String cfg = Files.readString(etc.resolve("org.vl2.transport.vxlan.cfg"));
         assertTrue(cfg, cfg.contains("bind.address = " + SWITCH_IP) && cfg.contains("port = " + VXLAN_PORT)
-                && cfg.contains("remotes = 43=" + K2_UNDERLAY));
+                && cfg.contains("remotes = 43=" + K2_UNDERLAY) && cfg.contains("vni = 42=2a,43=2b"));
         String features = Files.readString(etc.resolve("org.apache.karaf.features.cfg"));
         assertTrue(features, features.contains("vl2-transport-vxlan/"));
         String udp = Lab.in(kit.sw, CMD, "ss", "-Hlun").check().out();
