@@ -58,7 +58,8 @@ public class LauncherUsageIT {
                 "--network SPEC", "--keepalive S", "--idle-timeout S", "--data DIR", "org.vl2.transport.udp.cfg",
                 "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg",
                 "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
-                "org.vl2.transport.vxlan.cfg")) {
+                "org.vl2.transport.vxlan.cfg", "--raw-network ID", "--vxlan-allow ADDR", "plaintext",
+                "default 127.0.0.1:9990")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
         for (Result r : List.of(agent, sw)) {
@@ -238,6 +239,12 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--vxlan needs a port between 1 and 65535", "--vxlan", "0");
         bad("vl2-switch", "--vxlan: an IPv6 address needs brackets", "--vxlan", "2001:db8::7:4789");
         bad("vl2-switch", "--vxlan-vni and --vxlan-remote need --vxlan", "--vxlan-remote", "42=192.0.2.10");
+        bad("vl2-switch", "(so does --vxlan-allow)", "--vxlan-allow", "192.0.2.10");
+        bad("vl2-switch", "--vxlan-allow needs an IPv4 or IPv6 address", "--vxlan", "4789", "--vxlan-allow", "vtep-1");
+        bad("vl2-switch", "--raw-network must be 1 to 16 hex digits", "--raw-network", "raw");
+        bad("vl2-switch", "private=true and plaintext=true exclude each other", "--network",
+                "id=c3,private=true,plaintext=true");
+        bad("vl2-switch", "--network id=2a: plaintext must be true or false", "--network", "id=2a,plaintext=yes");
         bad("vl2-switch", "the VNI must be 1..16777215", "--vxlan", "4789", "--vxlan-vni", "0=2a");
         bad("vl2-switch", "need VNI=VALUE", "--vxlan", ":4789", "--vxlan-remote", "42");
         bad("vl2-switch", "--ssh-port must be between 1 and 65535", "--ssh-port", "70000");
