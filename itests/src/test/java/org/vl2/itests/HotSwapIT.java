@@ -335,6 +335,9 @@ public class HotSwapIT extends Vl2TestSupport {
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(Transport.PROPERTY, t.name());
         props.put(Constants.SERVICE_RANKING, ranking);
+        // like the real udp transport of this suite (network = 0): a transport feeding another network would take
+        // the slot's raw ports out of network 0
+        props.put(Transport.NETWORK, "0");
         ServiceRegistration<Transport> r = bundleContext.registerService(Transport.class, t, props);
         registrations.add(r);
         return r;
