@@ -71,8 +71,9 @@ public final class UdpTransport extends UdpEndpoint {
         String what = "raw-mode UDP " + localAddress() + " is PLAINTEXT and UNAUTHENTICATED: every sender is a port of "
                 + "network " + Networks.format(n) + (n == Networks.RAW ? " ('raw', the built-in network of raw ports)"
                 : n == Networks.DEFAULT ? " (the default network: it must have plaintext=true)" : "")
-                + "; raw ports are never in a sealed network (encrypted vl2 members only): to mix them with vl2 agents, "
-                + "set network here and plaintext=true on that network";
+                + "; raw ports are no longer in the default network with the vl2 agents: to mix them, set 'network' in "
+                + PID + " (bin/vl2-switch --raw-network 0) and plaintext=true on that network (--network "
+                + "id=0,plaintext=true)";
         if (loopbackOnly()) {
             LOG.info("{} (this host only)", what);
         } else {
