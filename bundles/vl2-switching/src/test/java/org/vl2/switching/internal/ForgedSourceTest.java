@@ -288,7 +288,7 @@ class ForgedSourceTest {
         SocketAddress vtep = at("192.0.2.9", 4789);
         udp.inject(at("192.0.2.9", 1), TestFrames.frame(BCAST, mac(1), -1, 46)); // fills the address's quota
         assertEquals(1, sw.registry.unauthenticatedAt(vtep));
-        assertNotNull(sw.ingress().attachPort(udp, vtep, 0), "configured by the operator: not refused");
+        assertNotNull(sw.ingress().attachPort(udp, vtep, PUB), "configured by the operator: not refused"); // PUB: plaintext
         assertEquals(2, sw.ports().size());
         assertEquals(1, sw.registry.unauthenticatedAt(vtep), "nor counted");
         clock.addAndGet(1_000 * SECOND);
