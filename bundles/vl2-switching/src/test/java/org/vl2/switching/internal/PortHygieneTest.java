@@ -61,10 +61,10 @@ class PortHygieneTest {
     private SwitchCore newSwitch(HygieneSettings hygiene) throws Exception {
         SwitchCore s = new SwitchCore(fdb, Fakes.defaults(), clock::get, false, state);
         s.bindPolicy(new LearningPolicy());
-        s.attach(udp);
+        s.attach(udp, Networks.DEFAULT); // raw ports in network 0, opened to plaintext: the operator's choice
         s.bindNetwork(new NetworkDefinition(new NetworkSettings(Networks.DEFAULT, "default", 1400, null,
                 Ipv4Pool.parse("10.0.0.0/24", null), null, true, Duration.ofHours(1), null, List.of(), false, Set.of(),
-                hygiene)));
+                hygiene, true)));
         return s;
     }
 

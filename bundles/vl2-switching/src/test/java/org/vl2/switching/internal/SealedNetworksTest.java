@@ -59,7 +59,7 @@ class SealedNetworksTest {
 
     private static NetworkSettings settings(long id, boolean priv, boolean plaintext) {
         return new NetworkSettings(id, "n" + id, 1400, null, null, null, false, Duration.ofHours(1), null, List.of(),
-                priv, Set.of(), plaintext);
+                priv, Set.of(), HygieneSettings.DEFAULTS, plaintext);
     }
 
     private static ByteBuffer bcast(String src) {
