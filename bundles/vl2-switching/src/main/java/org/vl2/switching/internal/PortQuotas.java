@@ -53,6 +53,8 @@ final class PortQuotas {
     private final Map<Long, Integer> perAddress = new HashMap<>();
     private final Map<TransportSlot, Integer> perTransport = new IdentityHashMap<>();
     private int total;
+    /** Encrypted members counted as {@link #UNCONFIRMED}. */
+    private int unconfirmed;
 
     /**
      * Whether one more port fits for {@code source} on {@code slot}; null if it does. {@code as}: what the port would
@@ -116,6 +118,8 @@ final class PortQuotas {
         if (as == UNAUTHENTICATED) {
             perTransport.merge(p.slot, 1, Integer::sum);
             total++;
+        } else {
+            unconfirmed++;
         }
     }
 
@@ -130,6 +134,8 @@ final class PortQuotas {
         if (as == UNAUTHENTICATED) {
             perTransport.computeIfPresent(p.slot, (k, n) -> n == 1 ? null : n - 1);
             total--;
+        } else {
+            unconfirmed--;
         }
     }
 
@@ -155,6 +161,21 @@ final class PortQuotas {
         return q.perAddress() > 0 && perAddress.getOrDefault(p.quotaAddress, 0) >= q.perAddress()
                 || q.perTransport() > 0 && 2 * perTransport.getOrDefault(p.slot, 0) > q.perTransport()
                 || 2 * total > q.unauthenticatedRoom(s.maxPorts());
+    }
+
+    /**
+     * Whether ports that proved no address (unauthenticated ones and encrypted members whose first message has not
+     * opened yet) fill the room beside the reserve. An initiation proves a key, not its source address, so spoofed
+     * initiations from many addresses could otherwise take the reserve too: from here on the switch asks every
+     * initiation for a cookie, which only an address that receives can return.
+     */
+    boolean addressProofRequired(Settings s) {
+        return total + unconfirmed >= s.quotas().unauthenticatedRoom(s.maxPorts());
+    }
+
+    /** Encrypted members whose first sealed message has not opened yet (tests). */
+    int unconfirmed() {
+        return unconfirmed;
     }
 
     /** Unauthenticated ports now (tests, log). */

@@ -482,6 +482,24 @@ public final class PortRegistry {
         }
     }
 
+    /**
+     * Whether a handshake needs an initiation whose cookie proves its source address: ports that proved none fill
+     * the room beside the reserve ({@link PortQuotas#addressProofRequired}).
+     */
+    public boolean addressProofRequired() {
+        Settings s = settings.get();
+        synchronized (lock) {
+            return quotas.addressProofRequired(s);
+        }
+    }
+
+    /** Encrypted members not confirmed yet (tests). */
+    int unconfirmed() {
+        synchronized (lock) {
+            return quotas.unconfirmed();
+        }
+    }
+
     /** Unauthenticated ports now, and at an address (tests). */
     int unauthenticated() {
         synchronized (lock) {

@@ -23,6 +23,7 @@ import org.vl2.api.PortInfo;
 import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeTransport;
 import org.vl2.api.test.TestFrames;
+import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
 import org.vl2.protocol.Join;
@@ -155,7 +156,8 @@ class ForgedSourceTest {
 
         int members = 0;
         for (int i = 0; i < 10; i++) {
-            Member m = member(Identity.generate(), at("192.0.2.50", 40000 + i));
+            // the room beside the reserve is full: like an agent, a member answers the COOKIE-REPLY it gets
+            Member m = agent(Identity.generate(), at("192.0.2.50", 40000 + i));
             assertNotNull(m, "members still join");
             confirm(m);
             members++;
@@ -215,6 +217,29 @@ class ForgedSourceTest {
         send(real, Wire.FRAME, TestFrames.frame(BCAST, mac(77), -1, 46));
         assertEquals(8, copiesTo(vl2, is(victim)) + copiesTo(udp, is(victim)),
                 "one broadcast: at most ports.per.address copies toward the victim");
+    }
+
+    @Test
+    void spoofedInitiationsFromManyAddressesNeverTakeTheReserve() throws Exception {
+        start(Fakes.quotas(16, 8, 512, 25, 30)); // 12 ports beside the reserve of 4
+        int joined = 0;
+        for (int i = 1; i <= 40; i++) { // one per address, slower than the handshake gate's load threshold
+            if (encryptedJoin(Identity.generate(), at("203.0.113." + i, 20_000)) != null) {
+                joined++;
+            }
+        }
+        assertEquals(12, joined, "unconfirmed members fill the room beside the reserve, then cookies are asked");
+        assertEquals(12, sw.registry.unconfirmed());
+        assertTrue(sw.registry.addressProofRequired());
+
+        // an agent whose address receives: a COOKIE-REPLY first, then with the cookie its handshake, in the reserve
+        SocketAddress home = at("198.51.100.20", 40000);
+        assertNull(member(Identity.generate(), home), "without a cookie: a COOKIE-REPLY, no state");
+        assertEquals(Handshake.COOKIE_REPLY, vl2.last(home)[2]);
+        assertEquals(12, sw.ports().size());
+        confirm(agent(Identity.generate(), home));
+        assertEquals(13, sw.ports().size());
+        assertEquals(12, sw.registry.unconfirmed());
     }
 
     @Test
@@ -413,6 +438,29 @@ class ForgedSourceTest {
         }
         Initiator.Completion c = i.consume(ByteBuffer.wrap(answer));
         return new Member(Welcome.decode(ByteBuffer.wrap(c.payload())), c.session(), from);
+    }
+
+    /** Like an agent: the handshake, once more with the cookie if the switch answered a COOKIE-REPLY; or null. */
+    private Member agent(Identity member, SocketAddress from) throws Exception {
+        ByteBuffer join = ByteBuffer.allocate(64);
+        new Join(PUB, member.memberId(), 99, 1518, 0, null, "agent").encode(join);
+        byte[] cookie = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Initiator i = Initiator.create(member, switchIdentity.publicKey(), 0x3000 + attempt, join.array(), cookie);
+            vl2.clear();
+            vl2.inject(from, ByteBuffer.wrap(i.initiation()));
+            byte[] answer = vl2.last(from);
+            if (answer != null && answer[2] == Handshake.COOKIE_REPLY && cookie == null) {
+                cookie = i.consumeCookieReply(ByteBuffer.wrap(answer));
+                continue;
+            }
+            if (answer == null || answer[2] != 9) {
+                return null;
+            }
+            Initiator.Completion c = i.consume(ByteBuffer.wrap(answer));
+            return new Member(Welcome.decode(ByteBuffer.wrap(c.payload())), c.session(), from);
+        }
+        return null;
     }
 
     /** The member's first sealed message (a KEEPALIVE): it holds the keys, so its address receives. */

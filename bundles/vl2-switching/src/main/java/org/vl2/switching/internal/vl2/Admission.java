@@ -144,7 +144,8 @@ final class Admission {
             return;
         }
         long now = nanoClock.getAsLong();
-        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now);
+        boolean addressProof = check != CookieChecker.Check.MAC2_VALID && registry.addressProofRequired();
+        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now, addressProof);
         if (decision != HandshakeGate.Decision.HANDSHAKE) {
             if (decision == HandshakeGate.Decision.COOKIE_REPLY && cookieBudget.allow(source, now)) {
                 transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
@@ -152,10 +153,16 @@ final class Admission {
             counters.badSession.increment();
             if (now - floodLoggedAt > FLOOD_LOG_NANOS || floodLoggedAt == Long.MIN_VALUE) {
                 floodLoggedAt = now;
-                LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations without"
-                        + " a valid cookie get a COOKIE-REPLY instead of a handshake, and each source address at most"
-                        + " {} handshakes per second (docs/crypto.md)", HandshakeGate.LOAD_THRESHOLD,
-                        HandshakeGate.PER_SOURCE);
+                if (addressProof) {
+                    LOG.warn("Ports that proved no source address fill the room beside the reserve for encrypted "
+                            + "members (ports.reserved.percent in org.vl2.switching): until they go, initiations "
+                            + "without a valid cookie get a COOKIE-REPLY instead of a handshake (docs/security.md)");
+                } else {
+                    LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations "
+                            + "without a valid cookie get a COOKIE-REPLY instead of a handshake, and each source "
+                            + "address at most {} handshakes per second (docs/crypto.md)", HandshakeGate.LOAD_THRESHOLD,
+                            HandshakeGate.PER_SOURCE);
+                }
             }
             return;
         }
