@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.PortInfo;
@@ -51,6 +52,13 @@ class ForgedSourceTest {
     private final FakeTransport udp = new FakeTransport("udp");
     private final FakeTransport vl2 = new FakeTransport("vl2", "vl2");
     private SwitchCore sw;
+
+    @AfterEach
+    void stopSwitch() {
+        if (sw != null) {
+            sw.deactivate(); // waits for its lease writes before the state directory is deleted
+        }
+    }
 
     private SwitchCore start(SwitchConfig config) throws Exception {
         sw = new SwitchCore(new FakeMacTable(), config, clock::get, false, stateDir, switchIdentity);
