@@ -42,7 +42,7 @@ import java.util.List;
  * @param since          when the agent started
  * @param lastFromSwitch when the last datagram from the switch arrived, {@code null} if none yet
  * @param network        vl2 mode: the network joined (or being joined), 16 hex digits; vxlan mode: the network
- *                       configured (whose id is the VNI by the switch's default mapping), {@code null} if none;
+ *                       configured (its id is the VNI unless one is configured), {@code null} if none;
  *                       {@code null} in raw mode
  * @param memberId       vl2 mode: the agent's member id, 16 hex digits; {@code null} in raw mode
  * @param portId         vl2 mode: the agent's port on the switch (as {@code vl2:ports} shows it), from the last

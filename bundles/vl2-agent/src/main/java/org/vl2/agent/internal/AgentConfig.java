@@ -111,8 +111,9 @@ final class AgentConfig {
 
         @AttributeDefinition(name = "Network", required = false,
                 description = "vl2 mode: the network to join, 1 to 16 hex digits (0 = the default network). Raw"
-                        + " ports are always in the default network. vxlan mode: the network whose id is the VNI"
-                        + " when vni is 0 (the switch maps VNI n to network n by default).")
+                        + " ports land where the switch's raw transport says (its network key; by default the"
+                        + " built-in network 'raw'). vxlan mode: the VNI is this id when vni is 0; the switch must"
+                        + " map that VNI to a network open to plaintext (its vni list).")
         String network() default "0";
 
         @AttributeDefinition(name = "VNI", required = false, min = "0", max = "" + VxlanHeader.MAX_VNI,
@@ -367,8 +368,8 @@ final class AgentConfig {
     }
 
     /**
-     * The VNI of vxlan mode: the configured one, else the network id if it is one (the switch's vxlan transport
-     * maps VNI n to network n unless told otherwise); 0 in the other modes. The range is checked in every mode.
+     * The VNI of vxlan mode: the configured one, else the network id if it is one (the switch must list the VNI
+     * in its vni key); 0 in the other modes. The range is checked in every mode.
      */
     private static int vni(int configured, boolean vxlan, long network) {
         if (configured < 0 || configured > VxlanHeader.MAX_VNI) {

@@ -60,7 +60,7 @@ public @interface NetworkConfig {
 
     @AttributeDefinition(name = "Private",
             description = "Admit only the members listed in 'members', through the encrypted handshake. A public "
-                    + "network admits any agent.")
+                    + "network admits any encrypted agent (and plaintext ones if it is open to plaintext).")
     boolean private$() default false; // "$" is dropped from the property name: "private"
 
     @AttributeDefinition(name = "Open to plaintext",
