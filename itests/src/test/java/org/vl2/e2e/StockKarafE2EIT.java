@@ -120,8 +120,8 @@ public class StockKarafE2EIT {
                         install.ok() && !install.out().contains("Error"));
                 assertTrue("vl2:ports did not answer within " + INSTALL.toSeconds() + " s:\n" + last.out(),
                         Lab.await(INSTALL, () -> portsAnswer(client("vl2:ports"))));
-                assertTrue("the raw transport is not listening on 127.0.0.1:" + rawPort + ":\n" + listeners(rawPort),
-                        Lab.await(INSTALL, () -> listeners(rawPort).contains("127.0.0.1:" + rawPort)));
+                assertTrue("the raw transport is not listening on UDP port " + rawPort,
+                        Lab.await(INSTALL, () -> !listeners(rawPort).isEmpty()));
                 List<String> bound = listeners(rawPort);
                 assertEquals("the raw transport listens on a non-loopback address (ss -uln)",
                         List.of("127.0.0.1:" + rawPort), bound);
