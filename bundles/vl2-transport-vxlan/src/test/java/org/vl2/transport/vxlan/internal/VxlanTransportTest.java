@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.vl2.api.PortId;
-import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.api.test.RecordingFrameReceiver;
+import org.vl2.api.test.RecordingFrameReceiver.PortCall;
+import org.vl2.api.test.RecordingFrameReceiver.Received;
 import org.vl2.protocol.VxlanHeader;
 
 /** Runs the transport on real loopback sockets, against a fake switch. */
@@ -41,47 +42,21 @@ class VxlanTransportTest {
 
     private static final Random RANDOM = new Random();
 
-    /** A decapsulated frame as the switch got it. */
-    private record Got(Transport transport, SocketAddress remote, long network, byte[] frame) {
-    }
-
-    /** An attachPort or detachPort call. */
-    private record PortCall(String op, SocketAddress remote, long network) {
-    }
-
-    /** The switch: records what the transport calls. */
-    private static class FakeSwitch implements FrameReceiver {
-        final BlockingQueue<Got> frames = new LinkedBlockingQueue<>();
-        final BlockingQueue<PortCall> ports = new LinkedBlockingQueue<>();
+    /**
+     * The switch: the api test-jar's recorder (frames, attach/detach calls), counting raw receive calls (VXLAN
+     * decapsulates itself: there must be none) and handing out the port calls one batch at a time.
+     */
+    private static class FakeSwitch extends RecordingFrameReceiver {
         final AtomicInteger rawCalls = new AtomicInteger();
 
         @Override
         public void receive(Transport transport, SocketAddress source, ByteBuffer frame) {
-            rawCalls.incrementAndGet(); // VXLAN decapsulates itself: never a raw frame
-        }
-
-        @Override
-        public void receiveFrame(Transport transport, SocketAddress remote, long network, ByteBuffer frame) {
-            byte[] copy = new byte[frame.remaining()];
-            frame.get(copy); // moves the position: allowed for receivers
-            frames.add(new Got(transport, remote, network, copy));
-        }
-
-        @Override
-        public PortId attachPort(Transport transport, SocketAddress remote, long network) {
-            ports.add(new PortCall("attach", remote, network));
-            return PortId.of(ports.size());
-        }
-
-        @Override
-        public boolean detachPort(Transport transport, SocketAddress remote, long network) {
-            ports.add(new PortCall("detach", remote, network));
-            return true;
+            rawCalls.incrementAndGet();
         }
 
         List<PortCall> drainPorts() {
-            List<PortCall> out = new ArrayList<>();
-            ports.drainTo(out);
+            List<PortCall> out = new ArrayList<>(portCalls);
+            portCalls.subList(0, out.size()).clear();
             return out;
         }
     }
@@ -190,8 +165,8 @@ class VxlanTransportTest {
         return b;
     }
 
-    private Got nextFrame() throws InterruptedException {
-        Got g = sw.frames.poll(5, TimeUnit.SECONDS);
+    private Received nextFrame() throws InterruptedException {
+        Received g = sw.frames.poll(5, TimeUnit.SECONDS);
         assertNotNull(g, "frame not delivered within 5 s");
         return g;
     }
@@ -209,10 +184,10 @@ class VxlanTransportTest {
         transport.start(sw);
         byte[] f = frame(60, 1);
         peerSends(vxlan(0x08, 42, f), port);
-        Got g = nextFrame();
+        Received g = nextFrame();
         assertArrayEquals(f, g.frame());
-        assertEquals(42, g.network()); // 42=2a
-        assertEquals(loopback(port), g.remote());
+        assertEquals(42L, g.network()); // 42=2a
+        assertEquals(loopback(port), g.source());
         assertNotEquals(port, peer.getLocalPort());
         assertEquals(transport, g.transport());
         // a kernel VTEP sends each flow from another source port: still the same port of the switch
@@ -220,7 +195,7 @@ class VxlanTransportTest {
             byte[] d = vxlan(0x08, 42, frame(100, 2));
             other.send(new DatagramPacket(d, d.length, loopback(port)));
         }
-        assertEquals(g.remote(), nextFrame().remote());
+        assertEquals(g.source(), nextFrame().source());
         assertEquals(0, sw.rawCalls.get());
     }
 
@@ -246,9 +221,9 @@ class VxlanTransportTest {
         byte[] good = frame(60, 4);
         peerSends(vxlan(0x88, 7, good), port); // reserved bits ignored
         // one thread handles datagrams in order: once the good one is here, the others have been counted
-        Got g = nextFrame();
+        Received g = nextFrame();
         assertArrayEquals(good, g.frame());
-        assertEquals(7, g.network());
+        assertEquals(7L, g.network());
         assertNull(sw.frames.poll(200, TimeUnit.MILLISECONDS));
         assertEquals(2, transport.malformedDrops());
         assertEquals(2, transport.badFlagsDrops());
@@ -298,9 +273,9 @@ class VxlanTransportTest {
         peerSends(vxlan(0x08, 100, frame(60, 1)), port);
         peerSends(vxlan(0x08, 42, frame(60, 2)), port); // was mapped, no longer
         peerSends(vxlan(0x08, 200, frame(60, 3)), port);
-        assertEquals(0xabc, nextFrame().network());
-        Got g = nextFrame();
-        assertEquals(0, g.network()); // VNI 200 is the default network
+        assertEquals(0xabcL, nextFrame().network());
+        Received g = nextFrame();
+        assertEquals(0L, g.network()); // VNI 200 is the default network
         assertArrayEquals(frame(60, 3), g.frame());
         assertEquals(1, transport.unmappedVniDrops());
         assertEquals(port, transport.boundPort()); // same socket
@@ -381,8 +356,8 @@ class VxlanTransportTest {
         assertTrue(sw.drainPorts().isEmpty()); // not started: nobody to attach to yet
         transport.start(sw);
         assertEquals(List.of(
-                new PortCall("attach", new InetSocketAddress("127.0.0.2", port), 0x2a),
-                new PortCall("attach", new InetSocketAddress("127.0.0.3", 5555), 0x2b)), sw.drainPorts());
+                new PortCall(true, new InetSocketAddress("127.0.0.2", port), 0x2a),
+                new PortCall(true, new InetSocketAddress("127.0.0.3", 5555), 0x2b)), sw.drainPorts());
         transport.start(sw); // idempotent
         transport.stop();
         assertEquals(List.of(), sw.drainPorts());
@@ -396,8 +371,8 @@ class VxlanTransportTest {
         transport.modified(config().remotes("42=127.0.0.1:" + vtepPort));
         transport.start(sw);
         peerSends(vxlan(0x08, 42, frame(60, 1)), port);
-        assertEquals(new InetSocketAddress("127.0.0.1", vtepPort), nextFrame().remote());
-        assertEquals(List.of(new PortCall("attach", new InetSocketAddress("127.0.0.1", vtepPort), 42)),
+        assertEquals(new InetSocketAddress("127.0.0.1", vtepPort), nextFrame().source());
+        assertEquals(List.of(new PortCall(true, new InetSocketAddress("127.0.0.1", vtepPort), 42)),
                 sw.drainPorts());
     }
 
@@ -408,13 +383,13 @@ class VxlanTransportTest {
         sw.drainPorts();
         transport.modified(config().remotes("43=127.0.0.3", "44=127.0.0.4"));
         assertEquals(List.of(
-                new PortCall("detach", new InetSocketAddress("127.0.0.2", port), 42),
-                new PortCall("attach", new InetSocketAddress("127.0.0.4", port), 44)), sw.drainPorts());
+                new PortCall(false, new InetSocketAddress("127.0.0.2", port), 42),
+                new PortCall(true, new InetSocketAddress("127.0.0.4", port), 44)), sw.drainPorts());
         // a remote whose VNI now maps to another network is another port
         transport.modified(config().vni("43=99", "44=2c").remotes("43=127.0.0.3", "44=127.0.0.4"));
         assertEquals(List.of(
-                new PortCall("detach", new InetSocketAddress("127.0.0.3", port), 43),
-                new PortCall("attach", new InetSocketAddress("127.0.0.3", port), 0x99)), sw.drainPorts());
+                new PortCall(false, new InetSocketAddress("127.0.0.3", port), 43),
+                new PortCall(true, new InetSocketAddress("127.0.0.3", port), 0x99)), sw.drainPorts());
     }
 
     @Test
@@ -427,12 +402,12 @@ class VxlanTransportTest {
         assertEquals(next, transport.boundPort());
         assertEquals("127.0.0.1:" + next, transport.localAddress());
         assertEquals(List.of(
-                new PortCall("detach", new InetSocketAddress("127.0.0.2", port), 42),
-                new PortCall("attach", new InetSocketAddress("127.0.0.2", next), 42)), sw.drainPorts());
+                new PortCall(false, new InetSocketAddress("127.0.0.2", port), 42),
+                new PortCall(true, new InetSocketAddress("127.0.0.2", next), 42)), sw.drainPorts());
         peerSends(vxlan(0x08, 42, frame(60, 5)), next);
-        Got g = nextFrame();
+        Received g = nextFrame();
         assertArrayEquals(frame(60, 5), g.frame());
-        assertEquals(loopback(next), g.remote());
+        assertEquals(loopback(next), g.source());
         // the old port is free again
         try (DatagramChannel ch = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", port))) {
             assertTrue(ch.isOpen());
@@ -463,7 +438,7 @@ class VxlanTransportTest {
         transport.modified(config().range("1-100"));
         assertEquals(port, transport.boundPort());
         peerSends(vxlan(0x08, 42, frame(60, 1)), port);
-        assertEquals(42, nextFrame().network()); // still 42=2a
+        assertEquals(42L, nextFrame().network()); // still 42=2a
     }
 
     @Test
@@ -576,8 +551,8 @@ class VxlanTransportTest {
             v6.start(sw);
             byte[] d = vxlan(0x08, 42, frame(60, 4));
             peer6.send(new DatagramPacket(d, d.length, new InetSocketAddress("::1", p6)));
-            Got g = nextFrame();
-            assertEquals(new InetSocketAddress("::1", p6), g.remote());
+            Received g = nextFrame();
+            assertEquals(new InetSocketAddress("::1", p6), g.source());
             assertTrue(v6.sendFrame(peer6.getLocalSocketAddress(), 42, ByteBuffer.wrap(frame(60, 5))));
             DatagramPacket p = new DatagramPacket(new byte[2000], 2000);
             peer6.receive(p);
