@@ -92,6 +92,7 @@ final class Vl2Session implements ControlMessage.Handler {
     // control thread only
     final JoinRound round = new JoinRound();
     private final Vl2Messages send;
+    private final JoinProblems problems;
     boolean joining;
     /** After a retryable ERROR: JOIN every slowRetryMillis until the switch says otherwise. */
     boolean backingOff;
@@ -125,6 +126,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.tap = tap;
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
+        this.problems = new JoinProblems(settings, trust, timing, links);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -274,31 +276,8 @@ final class Vl2Session implements ControlMessage.Handler {
     void noAnswerYet(long nanos) {
         if (!backingOff && joinAttempts >= 3 && (joinProblem == null || joinProblem.startsWith(NO_ANSWER))
                 && (!rekeying || joined.keys().isExpired(nanos))) {
-            joinProblem = noAnswer();
+            joinProblem = problems.noAnswer(claimedVersion, counters.malformed.get() > roundMalformed);
         }
-    }
-
-    private String noAnswer() {
-        Link l = links.link();
-        String at = l != null ? Endpoints.format(l.remote()) : settings.switchAddress().toString();
-        byte[] key = trust.switchKey();
-        String p = NO_ANSWER + " to " + (!encrypted ? "JOIN" : key != null ? "the handshake" : "KEY-REQUEST (trust on"
-                + " first use: the agent asks for the switch's key before its first handshake)") + " (network "
-                + Networks.format(settings.network()) + "): is a vl2 switch listening at " + at + "? (its vl2"
-                + " transport listens on UDP " + AgentConfig.VL2_PORT + " by default)";
-        if (encrypted && key != null) {
-            p += "; is switch.key (" + Identity.fingerprint(key) + ") the switch's public key? A switch"
-                    + " ignores handshakes made for another key (it logs its key at start, and vl2:members shows"
-                    + " it)";
-        }
-        if (claimedVersion != 0) {
-            p += "; an ERROR from its address (unauthenticated, so not acted on) says it speaks vl2 protocol version "
-                    + claimedVersion + ", this agent " + Wire.VERSION + ": if so, upgrade the agent or the switch";
-        }
-        if (counters.malformed.get() > roundMalformed) {
-            p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
-        }
-        return p + "; retrying every " + Lifecycle.duration(timing.joinRetryMillis());
     }
 
     /** A JOIN (encrypted: a handshake); a switch key that cannot be used stops the agent. */
@@ -560,7 +539,7 @@ final class Vl2Session implements ControlMessage.Handler {
         backingOff = true;
         nextJoinAt = now + timing.slowRetryMillis();
         joinProblem = "the switch refused to let member " + MemberIdentity.format(send.member()) + " join network "
-                + Networks.format(settings.network()) + " (" + text + ")" + hint(e.code()) + "; retrying every "
+                + Networks.format(settings.network()) + " (" + text + ")" + problems.hint(e.code()) + "; retrying every "
                 + Lifecycle.duration(timing.slowRetryMillis());
     }
 
@@ -622,25 +601,6 @@ final class Vl2Session implements ControlMessage.Handler {
                 Integer.toUnsignedString(s.port()));
         startRekey(now);
         return now;
-    }
-
-    private String hint(ErrorCode code) {
-        switch (code) {
-            case UNKNOWN_NETWORK:
-                return ": check network (or create the network on the switch)";
-            case NOT_AUTHORIZED:
-                return encrypted ? ": authorize this agent's public key " + trust.identity().fingerprint() + " on"
-                        + " the switch (vl2:members)"
-                        : ": authorize the member on the switch (a switch that does not allow plaintext agents"
-                        + " refuses them: set switch.key and encryption = true)";
-            case ADDRESS_CONFLICT:
-                return ": address " + settings.tap().ipv4() + " is in use or outside the network's pool; change"
-                        + " address, or leave it empty to get one from the pool";
-            case PORT_LIMIT:
-                return ": the switch has no free port (max.ports)";
-            default:
-                return "";
-        }
     }
 
     /** The switch refused this agent for good: stop, on the fatal logger. */
