@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -591,8 +592,9 @@ final class Vl2Session implements ControlMessage.Handler {
             counters.ignored();
             return Long.MAX_VALUE;
         }
-        if (now - probeAt < timing.rejoinMillis()) {
-            return probeAt + timing.rejoinMillis();
+        long wait = probeWaitMillis();
+        if (now - probeAt < wait) {
+            return probeAt + wait;
         }
         probeAt = 0;
         Joined s = joined;
@@ -601,6 +603,15 @@ final class Vl2Session implements ControlMessage.Handler {
                 Integer.toUnsignedString(s.port()));
         startRekey(now);
         return now;
+    }
+
+    /**
+     * How long the question an {@code unknown-port} asked may go unanswered: rejoinMillis, or four of the last
+     * measured round trips if longer, so that a switch (or host) slowed by load is not taken for one that lost
+     * the session: an answer that is only late must not cost a handshake.
+     */
+    private long probeWaitMillis() {
+        return Math.max(timing.rejoinMillis(), 4 * TimeUnit.NANOSECONDS.toMillis(send.rttNanos()));
     }
 
     /** The switch refused this agent for good: stop, on the fatal logger. */
