@@ -514,7 +514,8 @@ final class Vl2Session implements ControlMessage.Handler {
             counters.malformed(); // stale, or not about a JOIN
             return;
         }
-        String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + printable(e.message()));
+        // ProtocolError.decode already turned control and format characters into '?' (Codec.utf8)
+        String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + e.message());
         if (!e.code().retryable() && encrypted) {
             // unauthenticated: never fatal for an encrypted agent; it names this handshake's JOIN, so say it and
             // retry slowly, as for the retryable refusals
@@ -618,12 +619,5 @@ final class Vl2Session implements ControlMessage.Handler {
     private void fatal(String message) {
         joining = false;
         halt.halt(message, PortAgent.FATAL);
-    }
-
-    /** The switch's text without control characters, for the log and the status. */
-    private static String printable(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        s.codePoints().forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return sb.toString();
     }
 }
