@@ -22,7 +22,7 @@ import java.util.Map;
  * <p>IPv6 addresses are grouped by /64: one host usually has a whole /64 to choose source addresses from. Only the
  * registry uses this, on its lock (port creation and removal, never per frame of a known port).
  */
-final class PortQuotas {
+public final class PortQuotas {
 
     /** Why an endpoint gets no port. */
     enum Refusal {
@@ -192,7 +192,7 @@ final class PortQuotas {
      * The quota key of a source: the IPv4 address, or the /64 of an IPv6 address (the IPv4 keys have the top bits
      * set, a range of the IPv6 space, ffff::/16, that is reserved). Other address types: their hash.
      */
-    static long addressKey(SocketAddress source) {
+    public static long addressKey(SocketAddress source) {
         if (source instanceof InetSocketAddress i && i.getAddress() != null) {
             InetAddress a = i.getAddress();
             if (a instanceof Inet4Address) {

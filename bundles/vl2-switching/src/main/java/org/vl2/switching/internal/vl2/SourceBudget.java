@@ -1,11 +1,11 @@
 package org.vl2.switching.internal.vl2;
 
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.Map;
+
+import org.vl2.switching.internal.PortQuotas;
 
 /**
  * How many unauthenticated answers (ERROR, KEY-REPLY, COOKIE-REPLY) one source gets per second. Their source
@@ -22,8 +22,8 @@ final class SourceBudget {
     private static final long SECOND = 1_000_000_000L;
 
     private final int perSecond;
-    private final Map<Long, int[]> v4 = new HashMap<>();
-    private final Map<Long, int[]> v6 = new HashMap<>();
+    /** By {@link PortQuotas#addressKey}: IPv4 and IPv6 keys never collide. */
+    private final Map<Long, int[]> sources = new HashMap<>();
     private long windowStart;
     private boolean started;
 
@@ -39,22 +39,15 @@ final class SourceBudget {
         if (!started || now - windowStart >= SECOND) {
             started = true;
             windowStart = now;
-            v4.clear();
-            v6.clear();
+            sources.clear();
         }
-        InetAddress a = s.getAddress();
-        byte[] b = a.getAddress();
-        long key = 0;
-        for (int i = 0; i < Math.min(8, b.length); i++) { // IPv4: the address; IPv6: its /64
-            key = key << 8 | (b[i] & 0xff);
-        }
-        Map<Long, int[]> counts = a instanceof Inet6Address ? v6 : v4;
-        int[] n = counts.get(key);
+        long key = PortQuotas.addressKey(s); // IPv4: the address; IPv6: its /64
+        int[] n = sources.get(key);
         if (n == null) {
-            if (v4.size() + v6.size() >= MAX_SOURCES) {
+            if (sources.size() >= MAX_SOURCES) {
                 return false;
             }
-            counts.put(key, new int[] {1});
+            sources.put(key, new int[] {1});
             return true;
         }
         return ++n[0] <= perSecond;
@@ -62,6 +55,6 @@ final class SourceBudget {
 
     /** Sources counted in this second (tests). */
     synchronized int sources() {
-        return v4.size() + v6.size();
+        return sources.size();
     }
 }
