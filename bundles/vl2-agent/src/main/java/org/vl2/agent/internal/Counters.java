@@ -31,6 +31,8 @@ final class Counters {
     final AtomicLong ignored = new AtomicLong();
     /** Encrypted: handshakes completed (the first join, re-joins and rekeys). */
     final AtomicLong handshakes = new AtomicLong();
+    /** Encrypted: sessions the switch did not confirm within an interval (a new handshake followed). */
+    final AtomicLong unconfirmedSessions = new AtomicLong();
     /** Encrypted: COOKIE-REPLYs that opened. */
     final AtomicLong cookieReplies = new AtomicLong();
     /** vl2 mode: JOIN (handshake), KEY-REQUEST, KEEPALIVE and LEAVE messages sent. */

@@ -107,7 +107,7 @@ final class SealedCodec extends Vl2Framing {
             counters.unopened();
             return -1;
         }
-        session.authentic(System.currentTimeMillis());
+        session.authentic(System.currentTimeMillis(), keys);
         if (type == Wire.KEEPALIVE_ACK) {
             if (length == 8) {
                 session.acknowledged(buf.getLong(at + HEADER));

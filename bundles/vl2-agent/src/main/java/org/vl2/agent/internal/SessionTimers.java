@@ -10,7 +10,8 @@ package org.vl2.agent.internal;
  *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's);
  *   three silent intervals and the agent re-joins;</li>
  *   <li>encrypted: a rekey (new handshake, the current keys carrying frames meanwhile) when the keys are old; the
- *   previous keys dropped when they expire; a finished round's handshakes forgotten after their grace.</li>
+ *   previous keys dropped when they expire; a finished round's handshakes forgotten after their grace, once a
+ *   message from the switch opened under the keys in use; a new handshake when none did within an interval.</li>
  * </ul>
  * Nothing here touches the data path: what was sent is read from the counters.
  */
@@ -41,7 +42,8 @@ final class SessionTimers {
     long tick(long now) {
         long nanos = System.nanoTime();
         session.expirePrevious(nanos);
-        session.round.expire(now, session.joining);
+        // the round stays answerable until the switch confirms the keys in use: it may hold a later handshake's
+        session.round.expire(now, session.joining || session.check.unconfirmed());
         if (session.joining) {
             if (now >= session.nextJoinAt) {
                 session.sendJoinAttempt();
@@ -64,7 +66,10 @@ final class SessionTimers {
                     + " keepalive intervals): re-joining");
             return now;
         }
-        long probe = session.probe(now);
+        if (session.check.confirmationOverdue(now)) {
+            return now;
+        }
+        long probe = session.check.probe(now);
         if (session.joining) {
             return now; // the switch lost the session: a new handshake
         }

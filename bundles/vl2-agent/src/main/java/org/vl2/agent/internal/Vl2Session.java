@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +62,7 @@ final class Vl2Session implements ControlMessage.Handler {
     private final LinkKeeper links;
     private final TapPort tap;
     final SessionTimers timers;
+    final SessionCheck check;
 
     // shared with the receive pump and the status
     /** The current session, null before the first WELCOME. */
@@ -103,13 +103,6 @@ final class Vl2Session implements ControlMessage.Handler {
     int joinAttempts;
     private long roundMalformed;
     private long lastUnknownPortRejoin;
-    /**
-     * Encrypted: when an {@code unknown-port} for the current session made the agent send a sealed KEEPALIVE to ask
-     * the switch itself (0: no question open), and {@link #lastAuthentic} at that moment. Only the switch's silence
-     * under the session's keys, not the unauthenticated ERROR, starts a new handshake.
-     */
-    private long probeAt;
-    private long probeAuthentic;
     /** Encrypted: the protocol version an unauthenticated ERROR claimed during this round (0: none), for the status. */
     private int claimedVersion;
     private String loggedJoinProblem;
@@ -125,6 +118,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.counters = counters;
         this.links = links;
         this.tap = tap;
+        this.check = new SessionCheck(this, timing, counters, life);
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
         this.problems = new JoinProblems(settings, trust, timing, links);
@@ -174,9 +168,10 @@ final class Vl2Session implements ControlMessage.Handler {
         return links.lastFromSwitch();
     }
 
-    /** Encrypted: a message opened (or a RESPONSE verified): the switch is alive. */
-    void authentic(long now) {
+    /** Encrypted: a message opened under {@code keys}: the switch is alive, and holds them if they are current. */
+    void authentic(long now, Session keys) {
         lastAuthentic = now;
+        check.opened(keys);
     }
 
     /** Receive pump: a control message for the control thread; false if the inbox is full (a flood). */
@@ -235,7 +230,7 @@ final class Vl2Session implements ControlMessage.Handler {
         round.start();
         roundMalformed = counters.malformed.get();
         claimedVersion = 0;
-        probeAt = 0;
+        check.reset();
         joinProblem = problem;
     }
 
@@ -550,8 +545,8 @@ final class Vl2Session implements ControlMessage.Handler {
      * rejoinMillis. Encrypted, the ERROR is unauthenticated (the index it names is in the clear in every sealed
      * message), so it only makes the agent ask the switch under the session's keys: a sealed KEEPALIVE, at most
      * every rejoinMillis. A switch that still has the session answers it and the ERROR is ignored; one that stays
-     * silent under the keys for rejoinMillis gets a new handshake ({@link #probe}), while the current keys keep
-     * carrying frames.
+     * silent under the keys for rejoinMillis gets a new handshake ({@link SessionCheck#probe}), while the current keys
+     * keep carrying frames.
      */
     private void unknownPort(ProtocolError e, long now) {
         Joined s = joined;
@@ -565,54 +560,14 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         lastUnknownPortRejoin = now;
         if (s.keys() != null) {
-            if (joining || probeAt != 0) {
-                return; // a handshake is under way, or the question is already asked
+            if (!joining) {
+                check.ask(now, s); // unless a handshake is under way
             }
-            probeAt = now;
-            probeAuthentic = lastAuthentic;
-            sendKeepalive(s);
             return;
         }
         LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
                 + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
         startJoin(now, null);
-    }
-
-    /**
-     * Timers, encrypted and joined: the answer to the question an {@code unknown-port} asked. Something opened
-     * since: the switch has the session, the ERROR was not its own (counted, ignored). Nothing within rejoinMillis:
-     * the switch has lost the session (it restarted, expired the port, or no longer authorizes this member): a new
-     * handshake, the current keys carrying frames meanwhile. Returns when it wants to look again.
-     */
-    long probe(long now) {
-        if (probeAt == 0) {
-            return Long.MAX_VALUE;
-        }
-        if (lastAuthentic > probeAuthentic) {
-            probeAt = 0;
-            counters.ignored();
-            return Long.MAX_VALUE;
-        }
-        long wait = probeWaitMillis();
-        if (now - probeAt < wait) {
-            return probeAt + wait;
-        }
-        probeAt = 0;
-        Joined s = joined;
-        LOG.info("{}Port agent: the switch does not know the session of port {} and did not answer under its keys"
-                + " (it restarted, expired the port, or no longer authorizes this member): new handshake", life.tag,
-                Integer.toUnsignedString(s.port()));
-        startRekey(now);
-        return now;
-    }
-
-    /**
-     * How long the question an {@code unknown-port} asked may go unanswered: rejoinMillis, or four of the last
-     * measured round trips if longer, so that a switch (or host) slowed by load is not taken for one that lost
-     * the session: an answer that is only late must not cost a handshake.
-     */
-    private long probeWaitMillis() {
-        return Math.max(timing.rejoinMillis(), 4 * TimeUnit.NANOSECONDS.toMillis(send.rttNanos()));
     }
 
     /** The switch refused this agent for good: stop, on the fatal logger. */

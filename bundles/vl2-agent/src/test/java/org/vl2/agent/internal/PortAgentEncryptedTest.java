@@ -746,6 +746,64 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertEquals(2, counters(agent).handshakes.get());
     }
 
+    /**
+     * A loaded switch answers a backlog of the round's handshakes late, each replacing its pending session: the agent
+     * took the first answer, whose keys the switch has dropped. The round stays answerable until the switch confirms
+     * the keys in use, so the answer to the last handshake, however late, gives the keys the switch holds, with no
+     * new handshake (issue 13: such a member was silent for the switch until its port expired).
+     */
+    @Test
+    void aLateAnswerToALaterHandshakeCountsUntilTheSwitchConfirmsTheKeys() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.holdResponses = true;
+        sw.replacePending = true;
+        sw.answerUnknownSessions = false; // only the agent's own timers can tell
+        sw.keepaliveSeconds = 30; // keys unconfirmed for 3 s (30 x 100 ms) start a new handshake
+        PortAgent agent = agent(config(sw), FAST); // retry every 100 ms: the round's grace is 300 ms
+        assertTrue(await(WAIT, () -> sw.held.size() >= 3), "the agent did not retry");
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, sw.held.get(0).source());
+        TestSwitch.SecurePort port = sw.securePort(identity().memberId());
+
+        sw.sendRaw(to, sw.held.get(0).data()); // the first answer: keys the switch has replaced since
+        // the agent's first message under them; every handshake it sent before is at the switch by then (one socket)
+        assertTrue(await(WAIT, () -> sw.unknownSessions.get() >= 1), agent.status().toString());
+        int handshakes = sw.handshakes.get();
+        TestSwitch.Datagram last = sw.held.get(sw.held.size() - 1);
+        Session kept = port.keys.get(port.keys.size() - 1);
+        assertEquals(1, port.keys.size(), "the switch holds the last handshake's keys only");
+        Thread.sleep(2 * JoinRound.GRACE_RETRIES * FAST.joinRetryMillis()); // time passes beyond the round's grace
+
+        sw.sendRaw(to, last.data());
+        assertTrue(await(WAIT, kept::isConfirmed), "the agent took the switch's keys; " + agent.status());
+        assertEquals(handshakes, sw.handshakes.get(), "no new handshake was needed");
+        assertEquals(0, counters(agent).unconfirmedSessions.get());
+        sw.sendSealedFrame(port, frame(61, 2));
+        assertEquals(61, factory.last.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
+    }
+
+    /** Keys the switch never confirms (its answer to a later handshake was lost): a new handshake within an interval. */
+    @Test
+    void keysTheSwitchNeverConfirmsStartANewHandshakeWithinAnInterval() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.holdResponses = true;
+        sw.replacePending = true;
+        sw.answerUnknownSessions = false;
+        sw.keepaliveSeconds = 10; // 1 s: unconfirmed keys start a new handshake after 1 s, silence re-joins after 3
+        PortAgent agent = agent(config(sw), FAST);
+        assertTrue(await(WAIT, () -> sw.held.size() >= 2), "the agent did not retry");
+        TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, sw.held.get(0).source());
+        sw.sendRaw(to, sw.held.get(0).data());
+        assertTrue(await(WAIT, () -> sw.unknownSessions.get() >= 1), agent.status().toString());
+        sw.holdResponses = false; // the later answers are lost; the next handshake's is not
+
+        assertTrue(await(WAIT, () -> counters(agent).unconfirmedSessions.get() == 1), agent.status().toString());
+        TestSwitch.SecurePort port = sw.securePort(identity().memberId());
+        assertTrue(await(WAIT, () -> port.confirmed() != null), "joined again; " + agent.status());
+        sw.sendSealedFrame(port, frame(62, 3));
+        assertEquals(62, factory.last.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
+        assertEquals(AgentState.RUNNING, agent.status().state());
+    }
+
     @Test
     void aLateAnswerToAnEarlierHandshakeOfTheRoundIsStale() throws Exception {
         TestSwitch sw = encryptedSwitch();
@@ -923,6 +981,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
         TestSwitch sw = encryptedSwitch();
         PortAgent agent = joined(config(sw));
         long port = agent.status().portId();
+        // silent once the keys worked both ways (a KEEPALIVE-ACK opened: the round trip is measured); silent before
+        // that is keysTheSwitchNeverConfirmsStartANewHandshakeWithinAnInterval
+        assertTrue(await(WAIT, () -> agent.status().switchRtt() != null), agent.status().toString());
 
         sw.silent = true;
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),

@@ -201,6 +201,16 @@ final class TestSwitch implements AutoCloseable {
      * to deliver late, in any order: a switch slower than the agent's retry interval.
      */
     volatile boolean holdResponses;
+    /**
+     * Encrypted: as the real switch, a new handshake of a member replaces its keys that no message has opened under
+     * yet (its pending session), so a late answer to an earlier handshake leaves the agent with keys the switch
+     * dropped.
+     */
+    volatile boolean replacePending;
+    /** False: sealed messages under keys the switch does not have go unanswered (its ERROR budget spent). */
+    volatile boolean answerUnknownSessions = true;
+    /** Encrypted: sealed messages under keys the switch does not have. */
+    final AtomicInteger unknownSessions = new AtomicInteger();
     final List<Datagram> held = new CopyOnWriteArrayList<>();
 
     TestSwitch(InetAddress address, int port) throws IOException {
@@ -561,6 +571,9 @@ final class TestSwitch implements AutoCloseable {
             rejectedInitiations.incrementAndGet(); // another copy was answered first
             return;
         }
+        if (replacePending) {
+            p.keys.removeIf(k -> !k.isConfirmed());
+        }
         p.keys.add(reply.session());
         byIndex.put(index, p);
         handshakes.incrementAndGet();
@@ -599,7 +612,10 @@ final class TestSwitch implements AutoCloseable {
             }
         }
         if (keys == null) {
-            unknownPort(index, from, n);
+            unknownSessions.incrementAndGet();
+            if (answerUnknownSessions) {
+                unknownPort(index, from, n);
+            }
             return;
         }
         int length;
