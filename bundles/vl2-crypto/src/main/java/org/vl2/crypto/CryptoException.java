@@ -33,7 +33,12 @@ public final class CryptoException extends Exception {
         /** The session is older than its reject-after time: rekey. */
         EXPIRED,
         /** The session's message counter reached {@link Session#REJECT_AFTER_MESSAGES}: rekey. */
-        EXHAUSTED
+        EXHAUSTED,
+        /**
+         * A verified response seals with a cipher this initiator did not offer: a switch from before cipher
+         * negotiation (ChaCha20-Poly1305) answering an initiator pinned to another (docs/crypto.md).
+         */
+        CIPHER_MISMATCH
     }
 
     private final Reason reason;

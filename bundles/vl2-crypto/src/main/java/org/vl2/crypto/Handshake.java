@@ -17,7 +17,9 @@ import javax.crypto.Mac;
  *  4   4  sender index        the initiator's index for the session (chosen at random)
  *  8  32  ephemeral           the initiator's ephemeral X25519 public key, in clear
  * 40  48  static              AEAD(the initiator's static public key)                    after es
- * 88   n  body                AEAD(timestamp 12 | payload length 2 | payload | zero pad)  after ss
+ * 88   n  body                AEAD(timestamp 12 | payload length 2 | payload | offer | zero pad)  after ss
+ *                             offer: count 1 | cipher ids (CipherSuite wire ids, best first); absent (zero
+ *                             pad) from initiators before cipher negotiation
  * L-32 16 mac1                HMAC-SHA256(SHA-256("vl2 mac1" | responder's public key), bytes 0..L-32), first 16
  * L-16 16 mac2                HMAC-SHA256(cookie, bytes 0..L-16), first 16; zeros without a cookie
  *
@@ -26,7 +28,8 @@ import javax.crypto.Mac;
  *  4   4  sender index        the responder's index for the session
  *  8   4  receiver index      the initiation's sender index
  * 12  32  ephemeral           the responder's ephemeral X25519 public key, in clear
- * 44   n  body                AEAD(payload length 2 | payload)                            after ee, se
+ * 44   n  body                AEAD(payload length 2 | payload | choice)                   after ee, se
+ *                             choice: 1 byte, the chosen cipher's wire id; only when the initiation offered
  *
  * COOKIE REPLY, type 10 (switch -&gt; agent), 52 bytes, instead of a response when the switch is under load:
  *  0   4  header
@@ -49,8 +52,10 @@ public final class Handshake {
     public static final int RESPONSE = 9;
     /** Message type of the cookie reply ({@link CookieChecker#cookieReply}). */
     public static final int COOKIE_REPLY = 10;
-    /** Largest payload either message carries. */
+    /** Largest payload either message carries (with the cipher offer or choice). */
     public static final int MAX_PAYLOAD = 1024;
+    /** Most cipher suites one offer may name. */
+    static final int MAX_OFFER = 8;
     /**
      * Initiations are padded to at least this, so that a response with up to
      * {@code MIN_INITIATION_LENGTH - RESPONSE_OVERHEAD} bytes of payload is never larger than what it answers.

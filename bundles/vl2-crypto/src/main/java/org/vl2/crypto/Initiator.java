@@ -3,6 +3,7 @@ package org.vl2.crypto;
 import java.nio.ByteBuffer;
 import java.security.PrivateKey;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The initiator's side of the handshake (an agent): it knows the responder's static public key (pinned in its
@@ -23,24 +24,27 @@ import java.util.Arrays;
  */
 public final class Initiator {
 
-    /** What a verified response gives: the responder's payload and the session. */
+    /** What a verified response gives: the responder's payload and the session (its {@link Session#cipher()}). */
     public record Completion(byte[] payload, Session session) {
     }
 
     private final Identity self;
     private final byte[] responderPublic;
     private final int senderIndex;
+    /** The ciphers offered, best first; empty: none (an initiation as before negotiation, ChaCha20 only). */
+    private final List<CipherSuite> offer;
     /** Dropped when the handshake completes: forward secrecy needs it gone (the JDK cannot wipe it). */
     private PrivateKey ephemeral;
     private final byte[] initiation;
     /** The symmetric state after the initiation; consume works on copies until a response verifies. */
     private SymmetricState state;
 
-    private Initiator(Identity self, byte[] responderPublic, int senderIndex, PrivateKey ephemeral,
-                      byte[] initiation, SymmetricState state) {
+    private Initiator(Identity self, byte[] responderPublic, int senderIndex, List<CipherSuite> offer,
+                      PrivateKey ephemeral, byte[] initiation, SymmetricState state) {
         this.self = self;
         this.responderPublic = responderPublic;
         this.senderIndex = senderIndex;
+        this.offer = offer;
         this.ephemeral = ephemeral;
         this.initiation = initiation;
         this.state = state;
@@ -49,6 +53,12 @@ public final class Initiator {
     /** {@link #create(Identity, byte[], int, byte[], byte[])} without a cookie: mac2 is zeros. */
     public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload) {
         return create(self, responderPublic, senderIndex, payload, null);
+    }
+
+    /** {@link #create(Identity, byte[], int, byte[], byte[], List)} offering {@link CipherPolicy#auto()}'s. */
+    public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload,
+                                   byte[] cookie) {
+        return create(self, responderPublic, senderIndex, payload, cookie, CipherPolicy.auto().offer());
     }
 
     /**
@@ -62,11 +72,15 @@ public final class Initiator {
      * @param cookie          null, or the 16-byte cookie of the switch's last COOKIE REPLY to this source, if
      *                        received less than {@link Cookies#COOKIE_USE_SECONDS} ago: proves the source address
      *                        to a switch under load (mac2)
+     * @param offer           the transport ciphers this side accepts, best first ({@link CipherPolicy#offer()}),
+     *                        sealed behind the payload; empty: offer nothing, as initiators before negotiation
+     *                        did (the responder then uses ChaCha20-Poly1305)
      * @throws IllegalArgumentException if the responder's key is not 32 bytes or is a low-order point, the
-     *                                  payload is too long, or the cookie is not 16 bytes
+     *                                  payload (with the offer) is too long, the offer repeats a suite, or the
+     *                                  cookie is not 16 bytes
      */
     public static Initiator create(Identity self, byte[] responderPublic, int senderIndex, byte[] payload,
-                                   byte[] cookie) {
+                                   byte[] cookie, List<CipherSuite> offer) {
         if (cookie != null && cookie.length != Cookies.COOKIE_LENGTH) {
             throw new IllegalArgumentException("a cookie is " + Cookies.COOKIE_LENGTH + " bytes, got " + cookie.length);
         }
@@ -74,12 +88,18 @@ public final class Initiator {
             throw new IllegalArgumentException("the responder's public key is 32 bytes, got "
                     + responderPublic.length);
         }
-        if (payload.length > Handshake.MAX_PAYLOAD) {
+        List<CipherSuite> suites = List.copyOf(offer);
+        if (suites.stream().distinct().count() != suites.size() || suites.size() > Handshake.MAX_OFFER) {
+            throw new IllegalArgumentException("a cipher offer names each suite once, at most " + Handshake.MAX_OFFER
+                    + ": " + suites);
+        }
+        int extension = suites.isEmpty() ? 0 : 1 + suites.size();
+        if (payload.length + extension > Handshake.MAX_PAYLOAD) {
             throw new IllegalArgumentException("handshake payload of " + payload.length + " bytes; at most "
-                    + Handshake.MAX_PAYLOAD);
+                    + (Handshake.MAX_PAYLOAD - extension) + (extension == 0 ? "" : " beside the cipher offer"));
         }
         byte[] rs = responderPublic.clone();
-        int len = Handshake.initiationLength(payload.length);
+        int len = Handshake.initiationLength(payload.length + extension);
         byte[] msg = new byte[len];
         Handshake.putHeader(msg, Handshake.INITIATION);
         Handshake.putInt(msg, Handshake.I_SENDER, senderIndex);
@@ -100,7 +120,15 @@ public final class Initiator {
             System.arraycopy(Tai64n.now(), 0, body, 0, Tai64n.LENGTH);
             body[Tai64n.LENGTH] = (byte) (payload.length >>> 8);
             body[Tai64n.LENGTH + 1] = (byte) payload.length;
-            System.arraycopy(payload, 0, body, Handshake.I_BODY_PREFIX, payload.length); // the rest: zero pad
+            System.arraycopy(payload, 0, body, Handshake.I_BODY_PREFIX, payload.length);
+            // the offer behind the payload, sealed and hashed into the transcript like it; the rest: zero pad
+            int at = Handshake.I_BODY_PREFIX + payload.length;
+            if (!suites.isEmpty()) {
+                body[at++] = (byte) suites.size();
+                for (CipherSuite cs : suites) {
+                    body[at++] = (byte) cs.wireId();
+                }
+            }
             c = s.encryptAndHash(k, body);
             System.arraycopy(c, 0, msg, Handshake.I_BODY, c.length);
         } catch (CryptoException lowOrder) {
@@ -113,7 +141,7 @@ public final class Initiator {
             int mac2At = Handshake.mac2Offset(len);
             System.arraycopy(Handshake.mac(cookie, msg, mac2At), 0, msg, mac2At, Handshake.MAC_LENGTH);
         }
-        return new Initiator(self, rs, senderIndex, pair.getPrivate(), msg, s);
+        return new Initiator(self, rs, senderIndex, suites, pair.getPrivate(), msg, s);
     }
 
     /** The initiation datagram (a copy). */
@@ -123,6 +151,11 @@ public final class Initiator {
 
     public int senderIndex() {
         return senderIndex;
+    }
+
+    /** The ciphers this initiation offers, best first (empty: none, as before negotiation). */
+    public List<CipherSuite> offer() {
+        return offer;
     }
 
     /**
@@ -175,7 +208,9 @@ public final class Initiator {
      *
      * @throws CryptoException naming the reason: not a response of a possible length, another receiver index,
      *                         a low-order ephemeral key, a tag that does not verify (another responder key,
-     *                         modified bytes), or a handshake that is already complete (a replayed response)
+     *                         modified bytes), a handshake that is already complete (a replayed response), or a
+     *                         verified response that chose no offered cipher (CIPHER_MISMATCH: a responder from
+     *                         before negotiation, which seals with ChaCha20-Poly1305, and an offer without it)
      */
     public synchronized Completion consume(ByteBuffer response, Session.Limits limits) throws CryptoException {
         int len = response.limit() - response.position();
@@ -198,16 +233,26 @@ public final class Initiator {
         byte[] k = s.mixKey(X25519.dh(self.privateKey(), e, 0)); // se
         byte[] body = s.decryptAndHash(k, msg, Handshake.R_BODY, len - Handshake.R_BODY);
         int payloadLength = (body[0] & 0xFF) << 8 | body[1] & 0xFF;
-        if (payloadLength != body.length - 2) {
+        // with an offer, one byte names the choice behind the payload; without (or from an older responder) none
+        int choiceBytes = body.length - 2 - payloadLength;
+        if (choiceBytes != 0 && (choiceBytes != 1 || offer.isEmpty())) {
             throw new CryptoException(CryptoException.Reason.MALFORMED, "response payload length " + payloadLength
                     + " does not match its " + (body.length - 2) + " bytes");
         }
-        byte[][] keys = s.split();
+        CipherSuite suite = choiceBytes == 0 ? CipherSuite.CHACHA20_POLY1305
+                : CipherSuite.ofWireId(body[body.length - 1] & 0xFF);
+        if (!offer.isEmpty() && !offer.contains(suite)) {
+            throw new CryptoException(CryptoException.Reason.CIPHER_MISMATCH, choiceBytes == 0
+                    ? "the switch does not negotiate ciphers (an older version) and seals with "
+                            + CipherSuite.CHACHA20_POLY1305.configName() + "; this side offered " + offer
+                    : "the switch chose cipher id " + (body[body.length - 1] & 0xFF) + ", not one of " + offer);
+        }
+        byte[][] keys = s.split(suite);
         state.wipe();
         state = null;
         ephemeral = null;
-        Session session = new Session(true, senderIndex, Handshake.getInt(msg, Handshake.R_SENDER), keys[0],
+        Session session = new Session(true, suite, senderIndex, Handshake.getInt(msg, Handshake.R_SENDER), keys[0],
                 keys[1], responderPublic, limits);
-        return new Completion(Arrays.copyOfRange(body, 2, body.length), session);
+        return new Completion(Arrays.copyOfRange(body, 2, 2 + payloadLength), session);
     }
 }

@@ -1,7 +1,9 @@
 package org.vl2.crypto;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,11 +33,16 @@ public final class Responder {
     private final byte[] initiatorStatic;
     private final byte[] timestamp;
     private final byte[] payload;
+    /**
+     * The initiator's cipher offer that this version knows, best first; null: none (an initiator from before
+     * negotiation); empty: only suites this version does not know (a mismatch, unlike no offer).
+     */
+    private final List<CipherSuite> offer;
     private SymmetricState state;
 
     private Responder(TimestampGuard guard, int initiationLength, int initiatorIndex,
                       byte[] initiatorEphemeral, byte[] initiatorStatic, byte[] timestamp, byte[] payload,
-                      SymmetricState state) {
+                      List<CipherSuite> offer, SymmetricState state) {
         this.guard = guard;
         this.initiationLength = initiationLength;
         this.initiatorIndex = initiatorIndex;
@@ -43,6 +50,7 @@ public final class Responder {
         this.initiatorStatic = initiatorStatic;
         this.timestamp = timestamp;
         this.payload = payload;
+        this.offer = offer;
         this.state = state;
     }
 
@@ -91,8 +99,32 @@ public final class Responder {
                     + " last one answered for member " + Identity.formatMemberId(Identity.memberId(initiatorStatic)));
         }
         byte[] payload = Arrays.copyOfRange(body, Handshake.I_BODY_PREFIX, Handshake.I_BODY_PREFIX + payloadLength);
+        List<CipherSuite> offer = parseOffer(body, Handshake.I_BODY_PREFIX + payloadLength);
         return new Responder(guard, len, Handshake.getInt(msg, Handshake.I_SENDER), e, initiatorStatic,
-                timestamp, payload, s);
+                timestamp, payload, offer, s);
+    }
+
+    /**
+     * The cipher offer behind the payload: a count, then that many suite ids. A zero count (the padding of an
+     * initiator from before negotiation) or no room for it is no offer; ids this version does not know are
+     * skipped (a later version may offer more), so an offer of unknown suites only is a mismatch, not no offer.
+     */
+    static List<CipherSuite> parseOffer(byte[] body, int at) throws CryptoException {
+        int count = at < body.length ? body[at] & 0xFF : 0;
+        if (count == 0) {
+            return null;
+        }
+        if (count > Handshake.MAX_OFFER || at + 1 + count > body.length) {
+            throw new CryptoException(CryptoException.Reason.MALFORMED, "cipher offer of " + count + " suites");
+        }
+        List<CipherSuite> suites = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            CipherSuite s = CipherSuite.ofWireId(body[at + 1 + i] & 0xFF);
+            if (s != null && !suites.contains(s)) {
+                suites.add(s);
+            }
+        }
+        return List.copyOf(suites);
     }
 
     /** The initiator's static public key, authenticated (a copy): what authorization checks. */
@@ -110,14 +142,36 @@ public final class Responder {
         return payload.clone();
     }
 
+    /**
+     * The ciphers the initiator offered that this version knows, best first; empty if it offered none (an initiator
+     * from before cipher negotiation, which can only use ChaCha20-Poly1305: {@link CipherPolicy#choose} treats it
+     * so). {@link #offered()} tells an empty offer from none.
+     */
+    public List<CipherSuite> offer() {
+        return offer == null ? List.of() : offer;
+    }
+
+    /** Whether the initiation carried a cipher offer (false: an initiator from before negotiation). */
+    public boolean offered() {
+        return offer != null;
+    }
+
+    /**
+     * The cipher {@code policy} picks for this initiation, or null when the two sides have none in common (refuse:
+     * the caller answers with an error naming both sides' ciphers).
+     */
+    public CipherSuite choose(CipherPolicy policy) {
+        return offer == null ? policy.choose(List.of()) : offer.isEmpty() ? null : policy.choose(offer);
+    }
+
     /** The initiator's index for the session: the receiver index of the response and of its frames to it. */
     public int initiatorIndex() {
         return initiatorIndex;
     }
 
-    /** The largest response payload that keeps the response no larger than this initiation. */
+    /** The largest response payload that keeps the response no larger than this initiation (with the choice). */
     public int maxResponsePayload() {
-        return Math.min(Handshake.MAX_PAYLOAD, initiationLength - Handshake.RESPONSE_OVERHEAD);
+        return Math.min(Handshake.MAX_PAYLOAD, initiationLength - Handshake.RESPONSE_OVERHEAD) - (offered() ? 1 : 0);
     }
 
     /** {@link #respond(int, byte[], Session.Limits)} with {@link Session.Limits#DEFAULT}. */
@@ -126,17 +180,49 @@ public final class Responder {
     }
 
     /**
-     * Builds the response (ee, se, payload sealed), derives the session and records the initiation's timestamp.
+     * {@link #respond(int, byte[], Session.Limits, CipherSuite)} with the cipher {@link CipherPolicy#auto()} picks.
+     *
+     * @throws CryptoException CIPHER_MISMATCH if the offer has no cipher this side accepts
+     */
+    public Reply respond(int senderIndex, byte[] payload, Session.Limits limits) throws CryptoException {
+        CipherSuite suite = choose(CipherPolicy.auto());
+        if (suite == null) {
+            throw new CryptoException(CryptoException.Reason.CIPHER_MISMATCH, "no common cipher in " + offer());
+        }
+        return respond(senderIndex, payload, limits, suite);
+    }
+
+    /**
+     * Builds the response (ee, se, payload and the cipher choice sealed), derives the session and records the
+     * initiation's timestamp.
      *
      * @param senderIndex this side's index for the session (random, unique among this side's sessions)
+     * @param suite       the session's cipher, one of {@link #offer()} ({@link #choose}); ChaCha20-Poly1305 for an
+     *                    initiator that offered none (its response then carries no choice, as before negotiation)
      * @throws CryptoException          ({@link CryptoException.Reason#REPLAYED}) if the guard has meanwhile
      *                                  recorded a timestamp as new (another copy of this initiation was answered)
-     * @throws IllegalArgumentException if the payload exceeds {@link #maxResponsePayload()}
+     * @throws IllegalArgumentException if the payload exceeds {@link #maxResponsePayload()}, or the initiator did not
+     *                                  offer {@code suite}
      * @throws IllegalStateException    if called twice
      */
-    public synchronized Reply respond(int senderIndex, byte[] payload, Session.Limits limits) throws CryptoException {
+    public Reply respond(int senderIndex, byte[] payload, Session.Limits limits, CipherSuite suite)
+            throws CryptoException {
+        return respond(senderIndex, payload, limits, suite, offered());
+    }
+
+    /** Tests: what a responder from before negotiation sends (no choice byte, ChaCha20-Poly1305), to any initiator. */
+    Reply respondAsBeforeNegotiation(int senderIndex, byte[] payload) throws CryptoException {
+        return respond(senderIndex, payload, Session.Limits.DEFAULT, CipherSuite.CHACHA20_POLY1305, false);
+    }
+
+    private synchronized Reply respond(int senderIndex, byte[] payload, Session.Limits limits, CipherSuite suite,
+                                       boolean withChoice) throws CryptoException {
         if (state == null) {
             throw new IllegalStateException("this initiation has been answered");
+        }
+        if (withChoice ? !offer.contains(suite) : suite != CipherSuite.CHACHA20_POLY1305) {
+            throw new IllegalArgumentException("cipher " + suite + " was not offered (" + (offered() ? offer
+                    : "an initiator from before negotiation: chacha20-poly1305 only") + ")");
         }
         if (payload.length > maxResponsePayload()) {
             throw new IllegalArgumentException("response payload of " + payload.length + " bytes; at most "
@@ -144,7 +230,8 @@ public final class Responder {
         }
         SymmetricState s = state;
         state = null;
-        byte[] msg = new byte[Handshake.RESPONSE_OVERHEAD + payload.length];
+        int choice = withChoice ? 1 : 0;
+        byte[] msg = new byte[Handshake.RESPONSE_OVERHEAD + payload.length + choice];
         Handshake.putHeader(msg, Handshake.RESPONSE);
         Handshake.putInt(msg, Handshake.R_SENDER, senderIndex);
         Handshake.putInt(msg, Handshake.R_RECEIVER, initiatorIndex);
@@ -158,20 +245,24 @@ public final class Responder {
         s.mixChain(ee);
         Arrays.fill(ee, (byte) 0);
         byte[] k = s.mixKey(X25519.dh(pair.getPrivate(), initiatorStatic, 0)); // se
-        byte[] body = new byte[2 + payload.length];
+        byte[] body = new byte[2 + payload.length + choice];
         body[0] = (byte) (payload.length >>> 8);
         body[1] = (byte) payload.length;
         System.arraycopy(payload, 0, body, 2, payload.length);
+        if (choice == 1) {
+            body[body.length - 1] = (byte) suite.wireId(); // sealed and in the transcript, as the offer
+        }
         byte[] c = s.encryptAndHash(k, body);
         System.arraycopy(c, 0, msg, Handshake.R_BODY, c.length);
-        byte[][] keys = s.split();
+        byte[][] keys = s.split(suite);
         if (!guard.record(initiatorStatic, timestamp)) {
             Arrays.fill(keys[0], (byte) 0);
             Arrays.fill(keys[1], (byte) 0);
             throw new CryptoException(CryptoException.Reason.REPLAYED, "another copy of this initiation was"
                     + " answered first");
         }
-        Session session = new Session(false, senderIndex, initiatorIndex, keys[1], keys[0], initiatorStatic, limits);
+        Session session = new Session(false, suite, senderIndex, initiatorIndex, keys[1], keys[0], initiatorStatic,
+                limits);
         return new Reply(msg, session);
     }
 }

@@ -3,13 +3,13 @@ package org.vl2.crypto;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
+import java.security.spec.AlgorithmParameterSpec;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -20,8 +20,11 @@ import javax.crypto.spec.SecretKeySpec;
  *  0                 headerLength &gt;= 16   header, authenticated (associated data), not encrypted;
  *                                           bytes 8..16 are the counter, written by seal
  *  headerLength      n                     payload, encrypted in place
- *  headerLength + n  16                    Poly1305 tag, appended by seal
+ *  headerLength + n  16                    tag (Poly1305 or GHASH), appended by seal
  * </pre>
+ *
+ * <p>The AEAD is the {@link CipherSuite} the handshake negotiated ({@link #cipher()}): ChaCha20-Poly1305 or
+ * AES-256-GCM. Both take the same 96-bit nonce and 16-byte tag, so nothing else depends on the choice.
  *
  * <p>The nonce is 4 zero bytes followed by the 8-byte big-endian counter, i.e. exactly the header's bytes 8..16
  * after the zeros. Each direction has its own key, so the counters of the two directions never meet. Counters
@@ -34,10 +37,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p><b>Allocation.</b> Ciphers and scratch space are per thread (holding JDK types only, so that a thread that
  * outlives this bundle does not pin its class loader). What the JDK 17 still allocates per message: the
- * IvParameterSpec and its copy of the nonce, a copy of the key and the Poly1305 key set-up in Cipher.init (about
- * 1.3 KB a seal), and on opening its buffer of the whole ciphertext, which it holds until the tag is verified
- * (about 6.5 KB for a 1400-byte frame). Direct buffers are copied through the per-thread scratch array rather
- * than given to the Cipher, which would allocate temporary arrays for them.
+ * nonce's parameter spec and its copy of the nonce, and inside Cipher.init a copy of the key and the Poly1305 key
+ * set-up (ChaCha20) or the GCM engine and GHASH state (AES-GCM; the JDK cannot re-use a GCM Cipher without an
+ * init per nonce), and on opening its buffer of the whole ciphertext, which it holds until the tag is verified.
+ * docs/crypto.md has the measured bytes. Direct buffers are copied through the per-thread scratch array rather
+ * than given to the Cipher: the JDK 17 copies direct buffers into temporary arrays itself (measured: about 3x the
+ * allocation for AES-GCM, no faster).
  *
  * <p>All times are {@link System#nanoTime()} values.
  */
@@ -95,20 +100,16 @@ public final class Session {
     private static final CryptoException AUTH_FAILED = new CryptoException(CryptoException.Reason.AUTH_FAILED,
             "tag mismatch: another key, or modified");
 
-    /**
-     * Separate Ciphers for sealing and opening: the JDK refuses to initialise a ChaCha20 Cipher with the key and
-     * nonce of its previous initialisation, which a thread that seals for one side and opens for the other (a
-     * test, a loopback) would otherwise do.
-     */
-    private static final ThreadLocal<Cipher> SEAL = ThreadLocal.withInitial(Session::newCipher);
-    private static final ThreadLocal<Cipher> OPEN = ThreadLocal.withInitial(Session::newCipher);
+    /** Per thread, a sealing and an opening Cipher per suite, made when first used ({@link #cipher}). */
+    private static final ThreadLocal<Cipher[]> CIPHERS = ThreadLocal.withInitial(
+            () -> new Cipher[2 * CipherSuite.values().length]);
     private static final ThreadLocal<byte[]> NONCE = ThreadLocal.withInitial(() -> new byte[12]);
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[2048]);
     /** Never a real nonce (counters stay below 2^60): re-initialises the open Cipher away from a failed nonce. */
-    private static final IvParameterSpec RESET_NONCE = new IvParameterSpec(new byte[] {0, 0, 0, 0, -1, -1, -1, -1,
-            -1, -1, -1, -1});
+    private static final byte[] RESET_NONCE = {0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
 
     private final boolean initiator;
+    private final CipherSuite suite;
     private final int localIndex;
     private final int remoteIndex;
     private final SecretKeySpec sendKey;
@@ -122,13 +123,14 @@ public final class Session {
     private final ReplayWindow window = new ReplayWindow();
     private volatile boolean confirmed;
 
-    Session(boolean initiator, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
+    Session(boolean initiator, CipherSuite suite, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
             byte[] remotePublicKey, Limits limits) {
         this.initiator = initiator;
+        this.suite = suite;
         this.localIndex = localIndex;
         this.remoteIndex = remoteIndex;
-        this.sendKey = new SecretKeySpec(sendKey, "ChaCha20");
-        this.receiveKey = new SecretKeySpec(receiveKey, "ChaCha20");
+        this.sendKey = new SecretKeySpec(sendKey, suite.keyAlgorithm);
+        this.receiveKey = new SecretKeySpec(receiveKey, suite.keyAlgorithm);
         Arrays.fill(sendKey, (byte) 0);
         Arrays.fill(receiveKey, (byte) 0);
         this.remotePublicKey = remotePublicKey.clone();
@@ -169,7 +171,7 @@ public final class Session {
         for (int i = 0; i < 8; i++) {
             packet.put(offset + COUNTER_OFFSET + i, (byte) (counter >>> (56 - 8 * i)));
         }
-        Cipher c = SEAL.get();
+        Cipher c = cipher(false);
         try {
             c.init(Cipher.ENCRYPT_MODE, sendKey, nonce(counter));
             if (packet.hasArray()) {
@@ -186,7 +188,7 @@ public final class Session {
             }
         } catch (GeneralSecurityException e) {
             // includes the JDK's refusal to reuse a key and nonce: a counter that repeated would be a bug here
-            throw new IllegalStateException("ChaCha20-Poly1305 failed to seal", e);
+            throw new IllegalStateException(suite.displayName() + " failed to seal", e);
         }
         return headerLength + payloadLength + TAG_LENGTH;
     }
@@ -227,15 +229,15 @@ public final class Session {
             default:
                 throw EXHAUSTED;
         }
-        Cipher c = OPEN.get();
+        Cipher c = cipher(true);
         try {
-            IvParameterSpec nonce = nonce(counter);
+            AlgorithmParameterSpec nonce = nonce(counter);
             try {
                 c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
             } catch (InvalidKeyException sameKeyAndNonce) {
-                // the last open on this thread used this key and counter and failed (else the window would have
-                // rejected the counter): step away from it, then initialise again
-                c.init(Cipher.DECRYPT_MODE, receiveKey, RESET_NONCE);
+                // ChaCha20: the last open on this thread used this key and counter and failed (else the window
+                // would have rejected the counter): step away from it, then initialise again
+                c.init(Cipher.DECRYPT_MODE, receiveKey, suite.nonceSpec(RESET_NONCE));
                 c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
             }
             if (packet.hasArray()) {
@@ -253,7 +255,7 @@ public final class Session {
         } catch (AEADBadTagException e) {
             throw AUTH_FAILED;
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ChaCha20-Poly1305 failed to open", e);
+            throw new IllegalStateException(suite.displayName() + " failed to open", e);
         }
         window.accept(counter);
         if (!confirmed) {
@@ -282,6 +284,11 @@ public final class Session {
      */
     public boolean isConfirmed() {
         return confirmed;
+    }
+
+    /** The AEAD this session seals and opens with, as the handshake negotiated it. */
+    public CipherSuite cipher() {
+        return suite;
     }
 
     public boolean isInitiator() {
@@ -323,7 +330,7 @@ public final class Session {
 
     @Override
     public String toString() {
-        return "Session[" + (initiator ? "initiator" : "responder") + ", local " + Integer.toUnsignedString(localIndex)
+        return "Session[" + (initiator ? "initiator" : "responder") + ", " + suite + ", local " + Integer.toUnsignedString(localIndex)
                 + ", remote " + Integer.toUnsignedString(remoteIndex) + ", peer " + Identity.fingerprint(remotePublicKey)
                 + "]";
     }
@@ -333,12 +340,30 @@ public final class Session {
         sendCounter.set(counter);
     }
 
-    private static IvParameterSpec nonce(long counter) {
+    /** 4 zero bytes and the 8-byte counter: 96 bits, unique per key while counters stay below 2^60. */
+    private AlgorithmParameterSpec nonce(long counter) {
         byte[] n = NONCE.get();
         for (int i = 0; i < 8; i++) {
             n[4 + i] = (byte) (counter >>> (56 - 8 * i));
         }
-        return new IvParameterSpec(n); // copies the array
+        return suite.nonceSpec(n); // copies the array
+    }
+
+    /**
+     * This thread's sealing or opening Cipher of this session's suite. Separate for sealing and opening: the JDK
+     * refuses to initialise a ChaCha20 Cipher with the key and nonce of its previous initialisation (and a GCM one
+     * for encryption), which a thread that seals for one side and opens for the other (a test, a loopback) would
+     * otherwise do.
+     */
+    private Cipher cipher(boolean open) {
+        Cipher[] ciphers = CIPHERS.get();
+        int i = 2 * suite.ordinal() + (open ? 1 : 0);
+        Cipher c = ciphers[i];
+        if (c == null) {
+            c = newCipher(suite);
+            ciphers[i] = c;
+        }
+        return c;
     }
 
     private static byte[] scratch(int length) {
@@ -350,11 +375,11 @@ public final class Session {
         return s;
     }
 
-    private static Cipher newCipher() {
+    private static Cipher newCipher(CipherSuite suite) {
         try {
-            return Cipher.getInstance(Aead.TRANSFORMATION);
+            return Cipher.getInstance(suite.transformation);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK has no ChaCha20-Poly1305 (Java 11+ always has)", e);
+            throw new IllegalStateException("this JDK has no " + suite.displayName() + " (Java 11+ has both)", e);
         }
     }
 }

@@ -85,9 +85,16 @@ final class SymmetricState {
         }
     }
 
-    /** Noise's Split(): (k1, k2) = HKDF(ck, "", 2); the initiator sends with k1, the responder with k2. */
-    byte[][] split() {
-        byte[] out = kdf(new byte[0], 2);
+    /**
+     * Noise's Split(): (k1, k2) = HKDF(ck, "", 2) for ChaCha20-Poly1305 (as before negotiation), HKDF(ck,
+     * "vl2 transport " + suite name, 2) for another suite, so that a key never serves two algorithms and two
+     * sides that disagreed on the suite could not even open each other's frames. The initiator sends with k1, the
+     * responder with k2.
+     */
+    byte[][] split(CipherSuite suite) {
+        byte[] ikm = suite == CipherSuite.CHACHA20_POLY1305 ? new byte[0]
+                : ("vl2 transport " + suite.configName()).getBytes(StandardCharsets.US_ASCII);
+        byte[] out = kdf(ikm, 2);
         byte[][] keys = {Arrays.copyOfRange(out, 0, 32), Arrays.copyOfRange(out, 32, 64)};
         Arrays.fill(out, (byte) 0);
         wipe();

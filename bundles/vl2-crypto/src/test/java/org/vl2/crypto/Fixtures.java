@@ -2,6 +2,7 @@ package org.vl2.crypto;
 
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
+import java.util.List;
 
 /** Shared test helpers: hex, identities, a completed handshake. */
 final class Fixtures {
@@ -24,12 +25,18 @@ final class Fixtures {
     record Pair(Session agent, Session sw, byte[] initiation, byte[] response) {
     }
 
+    /** ChaCha20-Poly1305 sessions, as before negotiation. */
     static Pair handshake() throws CryptoException {
         return handshake(Session.Limits.DEFAULT);
     }
 
     static Pair handshake(Session.Limits limits) throws CryptoException {
-        Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), 0x1111, new byte[] {1, 2, 3});
+        return handshake(limits, CipherSuite.CHACHA20_POLY1305);
+    }
+
+    /** A handshake whose sessions use {@code suite} (the only one offered). */
+    static Pair handshake(Session.Limits limits, CipherSuite suite) throws CryptoException {
+        Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), 0x1111, new byte[] {1, 2, 3}, null, List.of(suite));
         byte[] initiation = i.initiation();
         Responder r = Responder.consume(SWITCH, ByteBuffer.wrap(initiation), new TimestampGuard());
         Responder.Reply reply = r.respond(0x2222, new byte[] {4, 5}, limits);

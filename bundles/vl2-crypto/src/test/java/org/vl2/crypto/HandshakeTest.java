@@ -11,6 +11,7 @@ import static org.vl2.crypto.Fixtures.SWITCH;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class HandshakeTest {
 
         byte[] welcome = "port 7, 10.1.1.5/24".getBytes();
         Responder.Reply reply = r.respond(0xBEEF0002, welcome);
-        assertEquals(Handshake.RESPONSE_OVERHEAD + welcome.length, reply.response().length);
+        assertEquals(Handshake.RESPONSE_OVERHEAD + welcome.length + 1, reply.response().length, "and the cipher choice");
         assertEquals(Handshake.RESPONSE, Handshake.type(ByteBuffer.wrap(reply.response())));
         assertEquals(0xCAFE0001, Handshake.receiverIndex(ByteBuffer.wrap(reply.response())));
 
@@ -64,13 +65,23 @@ class HandshakeTest {
 
     @Test
     void emptyAndLargestPayloads() throws CryptoException {
-        // 106 = 256 - 150: the largest payload of a minimum-length initiation
-        for (int n : new int[] {0, 1, 105, 106, 107, 500, Handshake.MAX_PAYLOAD}) {
+        // without an offer (as before negotiation) and with the largest this version makes
+        for (List<CipherSuite> offer : List.of(List.<CipherSuite>of(), CipherPolicy.auto().offer())) {
+            emptyAndLargestPayloads(offer);
+        }
+    }
+
+    private static void emptyAndLargestPayloads(List<CipherSuite> offer) throws CryptoException {
+        int extension = offer.isEmpty() ? 0 : 1 + offer.size();
+        // 106 = 256 - 150: the largest payload (with the offer) of a minimum-length initiation
+        for (int n : new int[] {0, 1, 105 - extension, 106 - extension, 107 - extension, 500,
+                Handshake.MAX_PAYLOAD - extension}) {
             byte[] payload = new byte[n];
             Arrays.fill(payload, (byte) n);
-            Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), n, payload);
+            Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), n, payload, null, offer);
             byte[] initiation = i.initiation();
-            assertEquals(Math.max(256, (Handshake.INITIATION_OVERHEAD + n + 15) / 16 * 16), initiation.length);
+            assertEquals(Math.max(256, (Handshake.INITIATION_OVERHEAD + n + extension + 15) / 16 * 16),
+                    initiation.length);
             assertTrue(initiation.length <= Handshake.MAX_INITIATION_LENGTH);
             assertEquals(0, initiation.length % 16);
             Responder r = Responder.consume(SWITCH, ByteBuffer.wrap(initiation), new TimestampGuard());
@@ -80,14 +91,15 @@ class HandshakeTest {
             assertTrue(reply.response().length <= initiation.length, "no amplification");
             assertArrayEquals(answer, i.consume(ByteBuffer.wrap(reply.response())).payload());
         }
-        assertThrows(IllegalArgumentException.class,
-                () -> Initiator.create(AGENT, SWITCH.publicKey(), 1, new byte[Handshake.MAX_PAYLOAD + 1]));
+        assertThrows(IllegalArgumentException.class, () -> Initiator.create(AGENT, SWITCH.publicKey(), 1,
+                new byte[Handshake.MAX_PAYLOAD - extension + 1], null, offer));
     }
 
     @Test
     void responseLargerThanTheInitiationIsRefused() throws CryptoException {
         Responder r = Responder.consume(SWITCH, ByteBuffer.wrap(initiation(1)), guard);
-        assertEquals(Handshake.MIN_INITIATION_LENGTH - Handshake.RESPONSE_OVERHEAD, r.maxResponsePayload());
+        assertEquals(Handshake.MIN_INITIATION_LENGTH - Handshake.RESPONSE_OVERHEAD - 1, r.maxResponsePayload(),
+                "the cipher choice takes one byte");
         assertThrows(IllegalArgumentException.class, () -> r.respond(2, new byte[r.maxResponsePayload() + 1]));
         assertEquals(0, guard.size(), "a refused answer records nothing");
         r.respond(2, new byte[r.maxResponsePayload()]);

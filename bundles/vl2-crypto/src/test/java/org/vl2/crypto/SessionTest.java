@@ -22,15 +22,22 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.vl2.crypto.CryptoException.Reason;
 
+/** Sealing, opening, the window and the limits, with ChaCha20-Poly1305; {@link AesGcmSessionTest}: the same with AES. */
 class SessionTest {
 
     private Session agent;
     private Session sw;
     private long now;
 
+    /** The suite the sessions of every test use. */
+    CipherSuite suite() {
+        return CipherSuite.CHACHA20_POLY1305;
+    }
+
     @BeforeEach
     void handshake() throws CryptoException {
-        Fixtures.Pair p = Fixtures.handshake();
+        Fixtures.Pair p = Fixtures.handshake(Session.Limits.DEFAULT, suite());
+        assertEquals(suite(), p.agent().cipher());
         agent = p.agent();
         sw = p.sw();
         now = System.nanoTime();
@@ -203,7 +210,8 @@ class SessionTest {
         ByteBuffer buf = Fixtures.frame(ByteBuffer.allocate(64), 1, new byte[8]);
         assertReason(Reason.EXPIRED, () -> agent.seal(buf, 0, 16, 8, created + Duration.ofSeconds(180).toNanos()));
 
-        Fixtures.Pair p = Fixtures.handshake(new Session.Limits(3, Duration.ofSeconds(10), Duration.ofSeconds(20)));
+        Fixtures.Pair p = Fixtures.handshake(new Session.Limits(3, Duration.ofSeconds(10), Duration.ofSeconds(20)),
+                suite());
         long t = p.agent().createdNanos();
         sealOne(p.agent(), 0);
         sealOne(p.agent(), 1);
