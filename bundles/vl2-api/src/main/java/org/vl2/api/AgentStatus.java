@@ -61,17 +61,32 @@ import java.util.List;
  *                       raw and vxlan mode
  * @param switchKey      encrypted vl2 mode: the switch's public key the agent pinned (its fingerprint);
  *                       {@code null} otherwise
+ * @param cipher         encrypted vl2 mode: the AEAD the current session seals with, as the handshake negotiated
+ *                       it ({@code AES-256-GCM}, {@code ChaCha20-Poly1305}); {@code null} before the first
+ *                       handshake completes and in the other modes
  */
 public record AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
                           String switchAddress, String switchResolved, String localAddress, String mode,
                           AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
                           long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
                           String memberId, long portId, List<String> assignedAddresses, Duration switchRtt,
-                          int vni, String publicKey, boolean encrypted, String switchKey) {
+                          int vni, String publicKey, boolean encrypted, String switchKey, String cipher) {
 
     public AgentStatus {
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
         assignedAddresses = assignedAddresses == null ? List.of() : List.copyOf(assignedAddresses);
+    }
+
+    /** A status without the cipher: the fields before cipher negotiation. */
+    public AgentStatus(String tapName, MacAddress tapMac, int mtu, List<String> addresses, String bridge,
+                       String switchAddress, String switchResolved, String localAddress, String mode,
+                       AgentState state, String problem, long tapRxFrames, long tapRxBytes, long tapTxFrames,
+                       long tapTxBytes, long drops, Instant since, Instant lastFromSwitch, String network,
+                       String memberId, long portId, List<String> assignedAddresses, Duration switchRtt,
+                       int vni, String publicKey, boolean encrypted, String switchKey) {
+        this(tapName, tapMac, mtu, addresses, bridge, switchAddress, switchResolved, localAddress, mode, state,
+                problem, tapRxFrames, tapRxBytes, tapTxFrames, tapTxBytes, drops, since, lastFromSwitch, network,
+                memberId, portId, assignedAddresses, switchRtt, vni, publicKey, encrypted, switchKey, null);
     }
 
     /** A status without keys (plaintext): the fields before encrypted vl2 sessions. */

@@ -11,7 +11,15 @@ package org.vl2.api;
  * @param address    the IPv4 address assigned to it, null if none
  * @param name       the name it gave when it joined, null if none
  * @param encrypted  whether its port uses the encrypted protocol (false: plaintext join, or no port)
+ * @param cipher     the AEAD its port's current session seals with, as negotiated in the handshake
+ *                   ({@code AES-256-GCM}, {@code ChaCha20-Poly1305}); null if not encrypted or no session
  */
 public record MemberInfo(long network, String member, String publicKey, boolean authorized, PortId port,
-                         String address, String name, boolean encrypted) {
+                         String address, String name, boolean encrypted, String cipher) {
+
+    /** Without the cipher: the fields before cipher negotiation. */
+    public MemberInfo(long network, String member, String publicKey, boolean authorized, PortId port,
+                      String address, String name, boolean encrypted) {
+        this(network, member, publicKey, authorized, port, address, name, encrypted, null);
+    }
 }

@@ -8,7 +8,7 @@
  * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -8,9 +8,14 @@ public enum ErrorCode {
     ADDRESS_CONFLICT(4, "address-conflict"),
     UNKNOWN_PORT(5, "unknown-port"),
     PORT_LIMIT(6, "port-limit"),
-    BAD_REQUEST(7, "bad-request");
+    BAD_REQUEST(7, "bad-request"),
+    /**
+     * The agent's cipher offer and the switch's cipher setting have no AEAD in common (docs/crypto.md); the message
+     * names the switch's setting. Sent only to agents that made an offer: older ones get bad-request.
+     */
+    CIPHER_MISMATCH(8, "cipher-mismatch");
 
-    private static final ErrorCode[] BY_CODE = new ErrorCode[8];
+    private static final ErrorCode[] BY_CODE = new ErrorCode[9];
 
     static {
         for (ErrorCode c : values()) {
@@ -43,7 +48,7 @@ public enum ErrorCode {
 
     /**
      * Whether an agent keeps trying after this error. True for the codes it retries slowly (unknown-network,
-     * not-authorized, address-conflict, port-limit) and for unknown-port, which means re-join at once; false
+     * not-authorized, address-conflict, port-limit, cipher-mismatch) and for unknown-port, which means re-join at once; false
      * for the fatal ones (unsupported-version, bad-request), on which the agent stops and says why.
      */
     public boolean retryable() {

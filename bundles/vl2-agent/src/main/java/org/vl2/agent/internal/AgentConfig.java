@@ -12,6 +12,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.Networks;
+import org.vl2.crypto.CipherPolicy;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.FrameHeader;
@@ -215,6 +216,14 @@ final class AgentConfig {
                         + " pinned key with the switch's log). Later starts use the pinned key and refuse a switch"
                         + " presenting another one. Off by default: pin switch.key instead.")
         boolean trust_on_first_use() default false;
+
+        @AttributeDefinition(name = "Cipher", required = false,
+                description = "vl2 mode with encryption: the AEAD of the session, negotiated in each handshake"
+                        + " (docs/crypto.md). 'auto' (the default) offers AES-256-GCM first when this host has AES"
+                        + " instructions, else ChaCha20-Poly1305 first, and takes what the switch chooses; 'aes-256-gcm'"
+                        + " or 'chacha20-poly1305' offer that one only: a switch pinned to the other refuses the"
+                        + " agent (its status and log name both sides' ciphers).")
+        String cipher() default CipherPolicy.AUTO;
     }
 
     /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
@@ -231,7 +240,7 @@ final class AgentConfig {
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
-                    byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload) {
+                    byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload, CipherPolicy cipher) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -249,7 +258,8 @@ final class AgentConfig {
         /** The same settings with another TAP device name (a factory instance's default). */
         Settings withTapName(String name) {
             return new Settings(switchAddress, tap.toBuilder().name(name).build(), mode, keepaliveMillis, network,
-                    mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload);
+                    mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload,
+                    cipher);
         }
     }
     /**
@@ -303,6 +313,12 @@ final class AgentConfig {
                         + " key, 44 characters of base64 or 64 hex digits, as the switch logs it at start ('Switch"
                         + " public key ...') and vl2:members shows it");
             }
+        }
+        CipherPolicy cipher;
+        try {
+            cipher = CipherPolicy.parse(config.cipher());
+        } catch (IllegalArgumentException e) {
+            throw invalid("cipher", config.cipher(), "allowed: " + CipherPolicy.VALUES);
         }
         int maxMtu = vl2 ? (encryption ? MAX_SEALED_MTU : MAX_VL2_MTU) : vxlan ? MAX_VXLAN_MTU : MAX_MTU;
         int automaticMtu = vxlan ? VXLAN_DEFAULT_MTU : DEFAULT_MTU;
@@ -364,7 +380,7 @@ final class AgentConfig {
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
                 name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
-                encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload());
+                encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload(), cipher);
     }
 
     /**

@@ -70,7 +70,8 @@ final class Diagnostics {
                 s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
                 rtt < 0 ? null : Duration.ofNanos(rtt), settings.vni(),
                 trust == null ? null : trust.identity().fingerprint(), settings.encrypted(),
-                settings.encrypted() && switchKey != null ? Identity.fingerprint(switchKey) : null);
+                settings.encrypted() && switchKey != null ? Identity.fingerprint(switchKey) : null,
+                s == null || s.keys() == null ? null : s.keys().cipher().displayName());
     }
 
     /**

@@ -2,6 +2,7 @@ package org.vl2.agent.internal;
 
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
+import org.vl2.crypto.CipherSuite;
 import org.vl2.crypto.Identity;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.Wire;
@@ -53,6 +54,18 @@ final class JoinProblems {
         return p + "; retrying every " + Lifecycle.duration(timing.joinRetryMillis());
     }
 
+    /**
+     * A verified RESPONSE from a switch that does not negotiate ciphers (a version from before negotiation), which
+     * seals with ChaCha20-Poly1305, while this agent is pinned to another cipher.
+     */
+    String cipherOfAnOlderSwitch() {
+        return "the switch at " + settings.switchAddress() + " does not negotiate ciphers (a version from before"
+                + " cipher negotiation) and seals with " + CipherSuite.CHACHA20_POLY1305.configName() + "; this agent's"
+                + " cipher is " + settings.cipher().describe() + " (cipher, --cipher): set it to auto or "
+                + CipherSuite.CHACHA20_POLY1305.configName() + ", or upgrade the switch; retrying every "
+                + Lifecycle.duration(timing.slowRetryMillis());
+    }
+
     /** What to do about a refusal, appended to the switch's text. */
     String hint(ErrorCode code) {
         switch (code) {
@@ -68,6 +81,9 @@ final class JoinProblems {
                         + " address, or leave it empty to get one from the pool";
             case PORT_LIMIT:
                 return ": the switch has no free port (max.ports)";
+            case CIPHER_MISMATCH:
+                return ": this agent's cipher is " + settings.cipher().describe() + " (cipher, --cipher): pin both"
+                        + " sides to the same cipher, or set one of them to auto";
             default:
                 return "";
         }

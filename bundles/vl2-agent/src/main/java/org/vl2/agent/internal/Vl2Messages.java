@@ -104,7 +104,7 @@ final class Vl2Messages {
             byte[] payload = new byte[message.remaining()]; // the whole 64-byte JOIN
             message.get(payload);
             Initiator handshake = Initiator.create(trust.identity(), trust.switchKey(), newIndex(inUse),
-                    payload, round.freshCookie());
+                    payload, round.freshCookie(), settings.cipher().offer());
             round.handshake(slot, handshake);
             message = ByteBuffer.wrap(handshake.initiation());
         }

@@ -384,6 +384,12 @@ final class Vl2Session implements ControlMessage.Handler {
         try {
             done = round.initiator(slot).consume(d, timing.sessionLimits());
         } catch (CryptoException e) {
+            if (e.reason() == CryptoException.Reason.CIPHER_MISMATCH) { // authenticated: an older switch, ChaCha20
+                backingOff = true;
+                nextJoinAt = now + timing.slowRetryMillis();
+                joinProblem = problems.cipherOfAnOlderSwitch();
+                return;
+            }
             counters.unopened(); // forged, modified, or a copy of one already consumed
             return;
         }

@@ -420,6 +420,14 @@ class PortAgentConfigTest {
     }
 
     @Test
+    void theCipherIsAutoOrOneOfTheTwo() {
+        assertEquals("auto", AgentConfig.validate(new TestConfig()).cipher().configValue());
+        assertEquals("aes-256-gcm", AgentConfig.validate(new TestConfig().cipher("aes-256-gcm")).cipher().configValue());
+        assertEquals(PREFIX + "cipher=aes-128-gcm (allowed: auto, aes-256-gcm or chacha20-poly1305)",
+                error(new TestConfig().cipher("aes-128-gcm")));
+    }
+
+    @Test
     void badTapNameAndBridge() {
         String m = error(new TestConfig().tapName("a-name-too-long-for-linux"));
         assertTrue(m.startsWith(PREFIX + "tap.name=a-name-too-long-for-linux ('a-name-too-long-for-linux' is too long"),

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
+import org.vl2.crypto.CipherPolicy;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.ErrorCode;
@@ -426,6 +427,27 @@ class PortAgentEncryptedTest extends AgentTestBase {
 
         sw.joinError = null; // authorized
         joined(agent);
+        assertNull(agent.status().problem());
+    }
+
+    @Test
+    void theNegotiatedCipherIsInTheStatusAndAMismatchNamesBothSides() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        sw.cipher = CipherPolicy.parse("chacha20-poly1305");
+        PortAgent agent = agent(config(sw).cipher("aes-256-gcm"));
+        Identity id = identity();
+        String expected = "the switch refused to let member " + MemberIdentity.format(id.memberId()) + " join network"
+                + " 0000000000000000 (cipher-mismatch: the switch accepts chacha20-poly1305 only (its cipher setting)):"
+                + " this agent's cipher is aes-256-gcm (pinned) (cipher, --cipher): pin both sides to the same cipher,"
+                + " or set one of them to auto; retrying every 600 ms";
+        assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+        assertNull(agent.status().cipher());
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once");
+
+        sw.cipher = CipherPolicy.parse("aes-256-gcm");
+        joined(agent);
+        assertEquals("AES-256-GCM", agent.status().cipher());
         assertNull(agent.status().problem());
     }
 

@@ -23,6 +23,7 @@ final class TestConfig implements AgentConfig.Config {
     boolean trustOnFirstUse = false;
     boolean tapOffload = true;
     boolean udpOffload = true;
+    String cipher = "auto";
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -32,6 +33,11 @@ final class TestConfig implements AgentConfig.Config {
     /** vxlan mode with this VNI. */
     TestConfig vxlan(int v) {
         return mode(AgentConfig.MODE_VXLAN).vni(v);
+    }
+
+    TestConfig cipher(String v) {
+        cipher = v;
+        return this;
     }
 
     /** vl2 mode in plaintext (the JOIN in the clear, no sealed frames), as before encryption. */
@@ -217,6 +223,11 @@ final class TestConfig implements AgentConfig.Config {
     @Override
     public boolean udp_offload() {
         return udpOffload;
+    }
+
+    @Override
+    public String cipher() {
+        return cipher;
     }
 
     @Override

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import org.vl2.api.Endpoints;
+import org.vl2.crypto.CipherPolicy;
+import org.vl2.crypto.CipherSuite;
 import org.vl2.crypto.CookieChecker;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
@@ -146,6 +148,8 @@ final class TestSwitch implements AutoCloseable {
     final Map<Long, Cidr> leases = new ConcurrentHashMap<>();
     /** When set, JOINs are answered with this ERROR (its nonce replaced by the JOIN's). */
     volatile ProtocolError joinError;
+    /** The switch's cipher setting: an offer it cannot meet gets cipher-mismatch, as the real switch answers. */
+    volatile CipherPolicy cipher = CipherPolicy.auto();
     /** When set, nothing is answered (the switch is "dead"); datagrams are still recorded. */
     volatile boolean silent;
     /** When set, the switch forgets each port right after its WELCOME (a switch that keeps restarting). */
@@ -556,6 +560,15 @@ final class TestSwitch implements AutoCloseable {
         if (refused(j, from)) {
             return;
         }
+        CipherPolicy policy = cipher;
+        CipherSuite suite = r.choose(policy);
+        if (suite == null) {
+            ByteBuffer b = ByteBuffer.allocate(Handshake.MIN_INITIATION_LENGTH);
+            new ProtocolError(ErrorCode.CIPHER_MISMATCH, 0, j.nonce(), "the switch accepts " + policy.configValue()
+                    + " only (its cipher setting)").encode(b, Handshake.MIN_INITIATION_LENGTH);
+            sendOut(b.flip(), from);
+            return;
+        }
         SecurePort p = securePorts.computeIfAbsent(j.member(), m -> new SecurePort(m, nextPort.getAndIncrement()));
         p.endpoint = from;
         int index;
@@ -566,7 +579,7 @@ final class TestSwitch implements AutoCloseable {
         welcome(j, p.port, 0).encode(payload);
         Responder.Reply reply;
         try {
-            reply = r.respond(index, payload.array(), limits);
+            reply = r.respond(index, payload.array(), limits, suite);
         } catch (CryptoException e) {
             rejectedInitiations.incrementAndGet(); // another copy was answered first
             return;

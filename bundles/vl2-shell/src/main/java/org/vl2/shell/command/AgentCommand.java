@@ -40,7 +40,7 @@ public class AgentCommand implements Action {
     /** What the Mode row adds for vxlan: RFC 7348 has no encryption and no notion of who a VTEP is. */
     static final String VXLAN_NOTE = "plaintext, no identity";
     /** The Encryption row: sealed frames (encrypted vl2 mode), or not (plaintext vl2, raw, vxlan). */
-    static final String ENCRYPTED = "encrypted (ChaCha20-Poly1305)";
+    static final String ENCRYPTED = "encrypted";
     static final String PLAINTEXT = "plaintext";
 
     @Reference(optional = true) // see Services
@@ -128,7 +128,8 @@ public class AgentCommand implements Action {
             }
         }
         row(table, "Mode", "vxlan".equals(s.mode()) ? s.mode() + " (" + VXLAN_NOTE + ")" : Formats.orNone(s.mode()));
-        row(table, "Encryption", s.encrypted() ? ENCRYPTED : PLAINTEXT);
+        row(table, "Encryption", !s.encrypted() ? PLAINTEXT : ENCRYPTED + " (" + (s.cipher() != null ? s.cipher()
+                : "cipher negotiated at the first handshake") + ")");
         row(table, "Network", Formats.orNone(s.network()));
         row(table, "VNI", s.vni() == 0 ? Formats.NONE : Integer.toString(s.vni()));
         row(table, "Member", Formats.orNone(s.memberId()));
@@ -177,6 +178,7 @@ public class AgentCommand implements Action {
                 .field("problem", s.problem())
                 .field("mode", s.mode())
                 .field("encrypted", s.encrypted())
+                .field("cipher", s.cipher())
                 .field("network", s.network());
         w.name("vni");
         if (s.vni() == 0) {

@@ -117,7 +117,7 @@ public class MembersCommand implements Action {
             table.addRow().addContent(Networks.format(m.network()), m.member(), Formats.orNone(m.publicKey()),
                     m.authorized() ? "yes" : "no", m.port() == null ? Formats.NONE : m.port().toString(),
                     Formats.orNone(m.address()), Formats.orNone(m.name()),
-                    m.port() == null ? Formats.NONE : m.encrypted() ? "ChaCha20-Poly1305" : "plaintext");
+                    m.port() == null ? Formats.NONE : !m.encrypted() ? "plaintext" : Formats.orNone(m.cipher()));
         }
         table.print(out, format);
     }
@@ -135,6 +135,7 @@ public class MembersCommand implements Action {
                     .field("address", m.address())
                     .field("name", m.name())
                     .field("encrypted", m.encrypted())
+                    .field("cipher", m.cipher())
                     .endObject();
         }
         return w.endArray().endObject().toString();

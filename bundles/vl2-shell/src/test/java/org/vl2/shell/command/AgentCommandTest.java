@@ -30,7 +30,7 @@ class AgentCommandTest {
             1454, List.of("10.1.1.101/24", "fd00:1::101/64"), null, "switch.example.org:9991", "203.0.113.7:9991",
             "192.0.2.5:41234", "vl2", AgentState.RUNNING, null, 1200, 180_000, 1100, 150_000, 3,
             NOW.minusSeconds(3600), NOW.minusSeconds(2), "8056c2e21c000001", "0123456789abcdef", 7,
-            List.of("10.1.1.101/24"), Duration.ofNanos(843_700), 0, PUBLIC_KEY, true, SWITCH_KEY);
+            List.of("10.1.1.101/24"), Duration.ofNanos(843_700), 0, PUBLIC_KEY, true, SWITCH_KEY, "AES-256-GCM");
 
     /** Plaintext vl2 mode (the constructor without keys). */
     private static final AgentStatus PLAINTEXT = new AgentStatus("vl2tap0", MacAddress.valueOf("02:76:6c:32:00:01"),
@@ -71,7 +71,7 @@ class AgentCommandTest {
         assertEquals(List.of(
                 List.of("State", "RUNNING"),
                 List.of("Mode", "vl2"),
-                List.of("Encryption", "encrypted (ChaCha20-Poly1305)"),
+                List.of("Encryption", "encrypted (AES-256-GCM)"),
                 List.of("Network", "8056c2e21c000001"),
                 List.of("VNI", "-"),
                 List.of("Member", "0123456789abcdef"),
@@ -167,7 +167,7 @@ class AgentCommandTest {
         List<String> lines = out.lines();
         assertEquals(26, lines.size());
         assertEquals(List.of("State", "RUNNING"), Out.cells(lines.get(0)));
-        assertEquals(List.of("Encryption", "encrypted (ChaCha20-Poly1305)"), Out.cells(lines.get(2)));
+        assertEquals(List.of("Encryption", "encrypted (AES-256-GCM)"), Out.cells(lines.get(2)));
         assertEquals(List.of("Public key", PUBLIC_KEY), Out.cells(lines.get(6)));
         assertEquals(List.of("Port", "7"), Out.cells(lines.get(7)));
         assertEquals(List.of("Switch key", SWITCH_KEY), Out.cells(lines.get(15)));
@@ -181,7 +181,7 @@ class AgentCommandTest {
         command.execute(out.stream, NOW);
 
         Map<String, Object> json = Json.object(out.text().trim());
-        assertEquals(List.of("state", "problem", "mode", "encrypted", "network", "vni", "memberId", "publicKey",
+        assertEquals(List.of("state", "problem", "mode", "encrypted", "cipher", "network", "vni", "memberId", "publicKey",
                 "portId", "tapName", "tapMac", "mtu", "addresses", "assignedAddresses", "bridge", "switchAddress",
                 "switchKey", "switchResolved", "localAddress", "switchRttMicros", "tapRxFrames", "tapRxBytes",
                 "tapTxFrames", "tapTxBytes", "drops", "since", "lastFromSwitch", "lastFromSwitchSecondsAgo"),
@@ -189,6 +189,7 @@ class AgentCommandTest {
         assertEquals("RUNNING", json.get("state"));
         assertEquals("vl2", json.get("mode"));
         assertEquals(true, json.get("encrypted"));
+        assertEquals("AES-256-GCM", json.get("cipher"));
         assertEquals(PUBLIC_KEY, json.get("publicKey"));
         assertEquals(SWITCH_KEY, json.get("switchKey"));
         assertEquals("8056c2e21c000001", json.get("network"));

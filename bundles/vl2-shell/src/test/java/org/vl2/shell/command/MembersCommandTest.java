@@ -26,7 +26,7 @@ class MembersCommandTest {
     void setUp() {
         switchService.networks.add(new NetworkInfo(0xb2, "secret", 1400, "learning", null, null, false, 1, List.of()));
         switchService.members.add(new MemberInfo(0xb2, "300c9c9603b92a4b", "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
-                true, PortId.of(3), "10.2.0.1", "h1", true));
+                true, PortId.of(3), "10.2.0.1", "h1", true, "AES-256-GCM"));
         switchService.members.add(new MemberInfo(0xb2, "00000000000000bb", null, true, null, null, null, false));
         command.switchService = switchService;
         command.switchAdmin = switchAdmin;
@@ -41,7 +41,7 @@ class MembersCommandTest {
         assertEquals(List.of("Network", "Member", "Public key", "Authorized", "Port", "Address", "Name", "Encryption"),
                 Out.tableCells(lines.get(1)));
         assertEquals(List.of("00000000000000b2", "300c9c9603b92a4b", "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
-                "yes", "3", "10.2.0.1", "h1", "ChaCha20-Poly1305"), Out.tableCells(lines.get(3)));
+                "yes", "3", "10.2.0.1", "h1", "AES-256-GCM"), Out.tableCells(lines.get(3)));
         assertEquals(List.of("00000000000000b2", "00000000000000bb", "-", "yes", "-", "-", "-", "-"),
                 Out.tableCells(lines.get(4)));
     }

@@ -72,6 +72,15 @@ public @interface SwitchConfig {
                     + "0 = no limit.", min = "0", max = "10000000")
     int storm_control_pps() default 1000;
 
+    @AttributeDefinition(name = "Cipher",
+            description = "The AEAD of encrypted vl2 sessions, negotiated in each handshake (docs/crypto.md): 'auto' "
+                    + "(the default) accepts AES-256-GCM and ChaCha20-Poly1305 and chooses AES-256-GCM when the agent "
+                    + "ranks it first and this host has AES instructions, else ChaCha20-Poly1305; 'aes-256-gcm' or "
+                    + "'chacha20-poly1305' accept that one only: an agent that offers only the other is refused with "
+                    + "an ERROR cipher-mismatch naming both (agents from before negotiation offer ChaCha20-Poly1305 "
+                    + "only). Applies to new handshakes; sessions keep theirs until their next rekey.")
+    String cipher() default "auto";
+
     @AttributeDefinition(name = "Allow plaintext joins (deprecated)",
             description = "Deprecated, no effect (a WARN says so when set): plaintext joins, raw-mode ports and VXLAN "
                     + "VTEPs are admitted only by networks configured with plaintext = true (org.vl2.network); every "

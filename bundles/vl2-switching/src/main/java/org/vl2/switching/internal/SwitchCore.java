@@ -445,8 +445,9 @@ public final class SwitchCore implements SwitchService {
             String key = p.publicKey == null ? known == null ? null : known.publicKey()
                     : Identity.fingerprint(p.publicKey);
             java.net.Inet4Address a = p.address;
+            org.vl2.crypto.Session s = p.session;
             byId.put(id, new MemberInfo(network, id, key, known != null, p.id, a == null ? null : a.getHostAddress(),
-                    p.name, p.sealed));
+                    p.name, p.sealed, s == null ? null : s.cipher().displayName()));
         }
         return List.copyOf(byId.values());
     }

@@ -31,6 +31,18 @@ final class Fakes {
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
                                boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
                                long probationSeconds) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, stormPps, allowPlaintext, perAddress, perTransport,
+                reservedPercent, probationSeconds, "auto");
+    }
+
+    /** The defaults with another cipher setting ({@code auto}, {@code aes-256-gcm}, {@code chacha20-poly1305}). */
+    static SwitchConfig cipher(String cipher) {
+        return config("learning", 1522, 300, 1024, 1000, true, 8, 512, 25, 30, cipher);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
+                               boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
+                               long probationSeconds, String cipher) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -85,6 +97,11 @@ final class Fakes {
             @Override
             public int storm_control_pps() {
                 return stormPps;
+            }
+
+            @Override
+            public String cipher() {
+                return cipher;
             }
 
             @Override

@@ -19,10 +19,13 @@ import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.Transport;
+import org.vl2.crypto.CipherPolicy;
+import org.vl2.crypto.CipherSuite;
 import org.vl2.crypto.CookieChecker;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Identity;
 import org.vl2.crypto.Responder;
+import org.vl2.crypto.Session;
 import org.vl2.crypto.TimestampGuard;
 import org.vl2.ipam.AddressConflictException;
 import org.vl2.ipam.LeaseTable;
@@ -74,6 +77,8 @@ final class Admission {
     /** mac1 and mac2 of initiations, and the cookies the switch hands out under load. */
     private final CookieChecker cookies;
     private final HandshakeGate gate = new HandshakeGate();
+    /** What agents whose cipher offer this switch cannot meet are told, and logging each such member once. */
+    private final CipherRefusals ciphers = new CipherRefusals();
     /**
      * Cookie replies per source (IPv4 address, IPv6 /64) and second: an honest agent asks once a second, a flood
      * forging one victim's address draws at most this many 52-byte replies toward it.
@@ -119,7 +124,7 @@ final class Admission {
                     "encrypted joins only (agent: switch.key)", requestLength, e);
             return;
         }
-        Admitted a = admit(transport, slot, source, j, j.member(), null, requestLength, e);
+        Admitted a = admit(transport, slot, source, j, j.member(), null, requestLength, e, null);
         if (a == null) {
             return;
         }
@@ -177,7 +182,10 @@ final class Admission {
         }
         byte[] key = r.initiatorPublicKey();
         long member = r.initiatorMemberId();
-        Admitted a = admit(transport, slot, source, j, member, key, requestLength, e);
+        CipherPolicy policy = settings.get().cipher();
+        CipherSuite suite = r.choose(policy);
+        Admitted a = admit(transport, slot, source, j, member, key, requestLength, e,
+                suite == null ? ciphers.refusal(r, policy, member, source) : null);
         if (a == null) {
             return;
         }
@@ -185,7 +193,7 @@ final class Admission {
         a.welcome.encode(w);
         Responder.Reply reply = registry.newSession(a.port, index -> {
             try {
-                return r.respond(index, w.array());
+                return r.respond(index, w.array(), Session.Limits.DEFAULT, suite);
             } catch (CryptoException ex) {
                 return null; // a copy of this initiation was answered a moment ago
             }
@@ -195,7 +203,7 @@ final class Admission {
             return;
         }
         transport.send(source, ByteBuffer.wrap(reply.response()));
-        LOG.info(a.log + " (encrypted)");
+        LOG.info(a.log + " (encrypted, " + suite.configName() + ")");
     }
 
     /** A member admitted: its port and the WELCOME to send, and what to log. */
@@ -205,10 +213,12 @@ final class Admission {
     /**
      * Admission, shared by JOIN and INITIATION: network, authorization, room, address; then the member's port,
      * new or kept (a re-join keeps port, address and MAC entries). {@code key} is the member's authenticated
-     * public key, null for a plaintext JOIN. Sends the ERROR and returns null when the member is refused.
+     * public key, null for a plaintext JOIN. {@code cipherRefusal}: the ERROR for an authorized member whose
+     * cipher offer this switch cannot meet (after authorization: an unauthorized one learns nothing of the setting),
+     * null if none. Sends the ERROR and returns null when the member is refused.
      */
     private Admitted admit(Transport transport, TransportSlot slot, SocketAddress source, Join j, long member,
-                           byte[] key, int requestLength, Egress e) {
+                           byte[] key, int requestLength, Egress e, CipherRefusals.Refusal cipherRefusal) {
         return registry.exclusive(() -> {
             Network n = networks.apply(j.network());
             if (n == null) {
@@ -229,6 +239,13 @@ final class Admission {
                         requestLength, e);
                 refused("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
                         Endpoints.format(source), Networks.format(n.id));
+                return null;
+            }
+            if (cipherRefusal != null) {
+                replies.error(transport, source, cipherRefusal.code(), 0, j.nonce(), cipherRefusal.message(),
+                        requestLength, e);
+                counters.badSession.increment();
+                ciphers.logOnce(cipherRefusal);
                 return null;
             }
             if (j.maxFrameSize() < 64) {
