@@ -2,7 +2,7 @@
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
 #   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted] [--agent-flag F]...
-#                         [--switch-io-batch N]
+#                         [--switch-io-batch N] [--cipher auto|aes-256-gcm|chacha20-poly1305]
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -13,7 +13,9 @@
 #             (and said so) when the kernel cannot create a vxlan device.
 #   vl2       bin/vl2-switch in <p>-sw, bin/vl2-agent --mode raw in h1 and h2 (TAP MTU 1454); overlay 10.1.1.0/24
 #   vl2enc    the same switch, the agents restarted in the default vl2 mode: encrypted (X25519 handshake,
-#             ChaCha20-Poly1305 per frame), pinned to the switch's key from its log; TAP MTU from the network (1400).
+#             AES-256-GCM or ChaCha20-Poly1305 per frame, as negotiated), pinned to the switch's key from its log;
+#             TAP MTU from the network (1400). --cipher C sets the switch's cipher (default auto: AES-256-GCM
+#             where both ends have AES instructions); the agents stay auto, so C decides the encrypted path's AEAD.
 #             Left out with --no-encrypted. --agent-flag F (repeatable) adds F to both agents' command lines
 #             in both vl2 paths, e.g. --agent-flag --no-offload to compare without TAP offload.
 #             --switch-io-batch N sets the switch's io.batch (datagrams per system call; 0: one each).
@@ -38,9 +40,10 @@ RESTART=true
 ENCRYPTED=true
 AGENT_FLAGS=()
 SWITCH_IO_BATCH=""
+CIPHER=auto
 ARGS="$*"
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
     --no-encrypted) ENCRYPTED=false; shift ;;
     --agent-flag) AGENT_FLAGS+=("$2"); shift 2 ;;
     --switch-io-batch) SWITCH_IO_BATCH=$2; shift 2 ;;
+    --cipher) CIPHER=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -331,7 +335,7 @@ start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITC
 put vl2 load_boot "$(cut -d' ' -f1-3 /proc/loadavg)"
 say "vl2: bin/vl2-switch --listen $UL_SW:$SWITCH_PORT in $SW"
 T0=$(now)
-ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UL_SW:$SWITCH_PORT" --data "$WORK/sw" </dev/null \
+ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UL_SW:$SWITCH_PORT" --cipher "$CIPHER" --data "$WORK/sw" </dev/null \
   >"$OUT/switch.out" 2>&1 &
 LAUNCHER[sw]=$!
 wait_for 120 sh -c "ip netns exec $SW ss -Hlun 'sport = :$SWITCH_PORT' | grep -q ." \

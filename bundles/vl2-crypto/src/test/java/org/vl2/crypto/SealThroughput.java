@@ -7,11 +7,12 @@ import java.nio.ByteBuffer;
 
 /**
  * A plain throughput measurement, not a test (no JMH, no timed assertions): seal + open of 1400-byte frames on
- * one thread, heap and direct buffers, with the bytes allocated per operation; full handshakes; what rejecting an
- * initiation and the cookie checker cost.
+ * one thread, heap and direct buffers, with the bytes allocated per operation, for each cipher suite (alternating,
+ * so that the load of a shared machine hits both alike); full handshakes; what rejecting an initiation and the
+ * cookie checker cost.
  *
  * <pre>
- * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes org.vl2.crypto.SealThroughput [seconds]
+ * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes org.vl2.crypto.SealThroughput [seconds [suites-only]]
  * </pre>
  */
 public final class SealThroughput {
@@ -23,18 +24,31 @@ public final class SealThroughput {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPUs");
-        for (boolean direct : new boolean[] {false, true}) {
-            run(direct, 1400, seconds / 2, false); // warm-up of both paths before either is measured
+        System.out.println("AES instructions (/proc/cpuinfo): " + CipherPolicy.auto().hardwareAes() + "; auto offers "
+                + CipherPolicy.auto().offer());
+        for (CipherSuite suite : CipherSuite.values()) {
+            for (boolean direct : new boolean[] {false, true}) {
+                run(suite, direct, 1400, seconds / 2, false); // warm-up of every path before any is measured
+            }
         }
-        for (boolean direct : new boolean[] {false, true, false, true}) {
-            run(direct, 1400, seconds, true);
+        for (int pair = 0; pair < 2; pair++) {
+            for (boolean direct : new boolean[] {false, true}) {
+                for (CipherSuite suite : CipherSuite.values()) {
+                    run(suite, direct, 1400, seconds, true);
+                }
+            }
         }
-        run(false, 64, seconds, true);
-        handshakes(seconds);
+        for (CipherSuite suite : CipherSuite.values()) {
+            run(suite, false, 64, seconds, true);
+        }
+        if (args.length < 2) {
+            handshakes(seconds);
+        }
     }
 
-    private static void run(boolean direct, int payload, double seconds, boolean print) throws CryptoException {
-        Fixtures.Pair p = Fixtures.handshake();
+    private static void run(CipherSuite suite, boolean direct, int payload, double seconds, boolean print)
+            throws CryptoException {
+        Fixtures.Pair p = Fixtures.handshake(Session.Limits.DEFAULT, suite);
         ByteBuffer buf = direct ? ByteBuffer.allocateDirect(2048) : ByteBuffer.allocate(2048);
         Fixtures.frame(buf, 1, new byte[payload]);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -56,9 +70,9 @@ public final class SealThroughput {
         allocated = mx.getThreadAllocatedBytes(tid) - allocated;
         if (print) {
             double total = (sealNanos + openNanos) / 1e9;
-            System.out.printf("%s %4d B: seal+open %7.1f MB/s (%6.0f k frames/s); seal %5.0f ns (%6.1f MB/s),"
+            System.out.printf("%-17s %s %4d B: seal+open %7.1f MB/s (%6.0f k frames/s); seal %5.0f ns (%6.1f MB/s),"
                             + " open %5.0f ns (%6.1f MB/s); %5d B allocated per seal+open%n",
-                    direct ? "direct" : "heap  ", payload, n * payload / total / 1e6, n / total / 1e3,
+                    suite, direct ? "direct" : "heap  ", payload, n * payload / total / 1e6, n / total / 1e3,
                     (double) sealNanos / n, n * payload / (sealNanos / 1e9) / 1e6, (double) openNanos / n,
                     n * payload / (openNanos / 1e9) / 1e6, allocated / n);
         }
