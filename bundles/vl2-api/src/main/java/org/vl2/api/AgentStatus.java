@@ -57,7 +57,7 @@ import java.util.List;
  *                       private network authorizes and from which the member id derives; {@code null} in raw and
  *                       vxlan mode
  * @param encrypted      whether the agent's frames, keepalives and LEAVE travel sealed (vl2 mode with
- *                       encryption, ChaCha20-Poly1305 after an authenticated handshake); false for plaintext vl2,
+ *                       encryption, the negotiated AEAD after an authenticated handshake); false for plaintext vl2,
  *                       raw and vxlan mode
  * @param switchKey      encrypted vl2 mode: the switch's public key the agent pinned (its fingerprint);
  *                       {@code null} otherwise

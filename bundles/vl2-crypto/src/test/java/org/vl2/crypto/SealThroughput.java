@@ -57,6 +57,7 @@ public final class SealThroughput {
         long openNanos = 0;
         long n = 0;
         long allocated = mx.getThreadAllocatedBytes(tid);
+        long cpu = mx.getCurrentThreadCpuTime(); // a loaded machine takes wall time, not the thread's CPU time
         long end = System.nanoTime() + (long) (seconds * 1e9);
         for (long t = System.nanoTime(); t < end; n++) {
             int sealed = p.agent().seal(buf, 0, 16, payload, t);
@@ -68,13 +69,14 @@ public final class SealThroughput {
             t = t2;
         }
         allocated = mx.getThreadAllocatedBytes(tid) - allocated;
+        cpu = mx.getCurrentThreadCpuTime() - cpu;
         if (print) {
             double total = (sealNanos + openNanos) / 1e9;
             System.out.printf("%-17s %s %4d B: seal+open %7.1f MB/s (%6.0f k frames/s); seal %5.0f ns (%6.1f MB/s),"
-                            + " open %5.0f ns (%6.1f MB/s); %5d B allocated per seal+open%n",
+                            + " open %5.0f ns (%6.1f MB/s); %5d B allocated per seal+open; %7.1f MB per CPU-second%n",
                     suite, direct ? "direct" : "heap  ", payload, n * payload / total / 1e6, n / total / 1e3,
                     (double) sealNanos / n, n * payload / (sealNanos / 1e9) / 1e6, (double) openNanos / n,
-                    n * payload / (openNanos / 1e9) / 1e6, allocated / n);
+                    n * payload / (openNanos / 1e9) / 1e6, allocated / n, n * payload / (cpu / 1e9) / 1e6);
         }
     }
 

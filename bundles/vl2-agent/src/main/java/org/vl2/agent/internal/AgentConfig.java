@@ -65,7 +65,7 @@ final class AgentConfig {
     /** Encrypted vl2 mode: the largest MTU whose longest frame still fits one datagram with header and tag. */
     static final int MAX_SEALED_MTU = MAX_SEALED_FRAME - TapDevice.FRAME_OVERHEAD;
     /** How the status and the log name the encryption of sealed messages. */
-    static final String ENCRYPTED = "encrypted (ChaCha20-Poly1305)";
+    static final String ENCRYPTED = "encrypted";
     static final String PLAINTEXT = "plaintext";
     /** What an agent without switch.key logs on the org.vl2.fatal logger (the launcher watches it), encrypted. */
     static final String NO_SWITCH_KEY = "Port agent not started: set switch.key to the switch's public key (the switch"
@@ -197,8 +197,8 @@ final class AgentConfig {
 
         @AttributeDefinition(name = "Encryption", required = false,
                 description = "vl2 mode: true (the default) joins with an authenticated handshake (X25519, pinned"
-                        + " switch.key) and seals every frame, keepalive and leave with ChaCha20-Poly1305"
-                        + " (docs/crypto.md); false joins in plaintext, which a switch refuses unless it allows"
+                        + " switch.key) and seals every frame, keepalive and leave with the negotiated"
+                        + " cipher (see cipher; docs/crypto.md); false joins in plaintext, which a switch refuses unless it allows"
                         + " plaintext agents. Raw and vxlan modes are always plaintext.")
         boolean encryption() default true;
 

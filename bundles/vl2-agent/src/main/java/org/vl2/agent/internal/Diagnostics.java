@@ -143,7 +143,8 @@ final class Diagnostics {
                     .append(trust.identity().fingerprint());
             if (settings.encrypted()) {
                 byte[] key = trust.switchKey();
-                sb.append(", ").append(AgentConfig.ENCRYPTED).append(key == null
+                sb.append(", ").append(AgentConfig.ENCRYPTED).append(" (cipher ").append(settings.cipher().describe())
+                        .append(")").append(key == null
                         ? " (switch key not known yet: trust on first use)"
                         : " to switch key " + Identity.fingerprint(key) + (trust.firstUse() ? " (pinned on first"
                         + " use)" : ""));

@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
  * (the sealed codec hands the rare handshake answers to the control thread as a copy).
  *
  * <p>Implementations: {@link RawCodec} (the frame alone), {@link VxlanCodec} (RFC 7348), {@link Vl2Codec} (vl2
- * plaintext: port and token in front), {@link SealedCodec} (vl2 encrypted: ChaCha20-Poly1305).
+ * plaintext: port and token in front), {@link SealedCodec} (vl2 encrypted: AES-256-GCM or ChaCha20-Poly1305).
  */
 interface FrameCodec {
 

@@ -39,7 +39,7 @@ import org.vl2.tap.TapFactory;
  * <p><b>Encrypted</b> (vl2 mode with {@code encryption}, the default; docs/crypto.md): the JOIN travels inside
  * the handshake's INITIATION (type 8), sealed to the switch's pinned public key ({@code switch.key}) and
  * authenticated with the agent's key; the RESPONSE (type 9) carries the WELCOME and gives the session keys.
- * Every FRAME, KEEPALIVE and LEAVE then goes out SEALED (ChaCha20-Poly1305): 16-byte header with the switch's
+ * Every FRAME, KEEPALIVE and LEAVE then goes out SEALED (the negotiated AEAD): 16-byte header with the switch's
  * session index and a counter, the body encrypted in place, a 16-byte tag; from the switch only sealed FRAMEs and
  * KEEPALIVE-ACKs that open under this agent's session index are accepted, anything else is a counted drop. After
  * {@link Session#needsRekey two minutes} the agent makes a new handshake while the old session keeps carrying

@@ -10,7 +10,7 @@ import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 
 /**
- * vl2 mode encrypted (docs/crypto.md): each frame sealed in place with ChaCha20-Poly1305 behind a
+ * vl2 mode encrypted (docs/crypto.md): each frame sealed in place with the session's cipher behind a
  * {@link SealedHeader} (the switch's session index, the counter) and followed by the tag. From the switch only
  * sealed FRAMEs and KEEPALIVE-ACKs that open under this agent's session index (current keys, or the replaced ones
  * until they expire) are taken, plus the handshake answers and ERRORs for the control thread; anything else,

@@ -493,7 +493,8 @@ final class Vl2Session implements ControlMessage.Handler {
                 || change != null)) {
             LOG.info("{}Port agent joined network {} as port {} (member {}, {}): {}, MTU {}, keepalive {}{}", life.tag,
                     Networks.format(settings.network()), Integer.toUnsignedString(s.port()),
-                    MemberIdentity.format(send.member()), keys != null ? AgentConfig.ENCRYPTED : AgentConfig.PLAINTEXT,
+                    MemberIdentity.format(send.member()), keys != null ? AgentConfig.ENCRYPTED + " " + keys.cipher()
+                            .displayName() : AgentConfig.PLAINTEXT,
                     assigned.isEmpty() ? "no address from the switch" : String.join(", ", assigned),
                     tap.device().mtu(), Lifecycle.duration(keepaliveMillis), change == null ? "" : "; TAP " + change);
         } else if (wasRekey) {
