@@ -198,8 +198,8 @@ final class AgentConfig {
         @AttributeDefinition(name = "Encryption", required = false,
                 description = "vl2 mode: true (the default) joins with an authenticated handshake (X25519, pinned"
                         + " switch.key) and seals every frame, keepalive and leave with the negotiated"
-                        + " cipher (see cipher; docs/crypto.md); false joins in plaintext, which a switch refuses unless it allows"
-                        + " plaintext agents. Raw and vxlan modes are always plaintext.")
+                        + " cipher (see cipher; docs/crypto.md); false joins in plaintext, which a switch refuses"
+                        + " unless it allows plaintext agents. Raw and vxlan modes are always plaintext.")
         boolean encryption() default true;
 
         @AttributeDefinition(name = "Switch public key", required = false,
