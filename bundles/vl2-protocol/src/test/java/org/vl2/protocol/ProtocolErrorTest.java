@@ -92,7 +92,7 @@ class ProtocolErrorTest {
     @Test
     void rejectsUnknownCodesAndMessagesLongerThanTheDatagram() throws Exception {
         byte[] bytes = encode(out -> FULL.encode(out, UNLIMITED));
-        for (int code : new int[] {0, 8, 255, 256, 65535}) {
+        for (int code : new int[] {0, 9, 255, 256, 65535}) {
             byte[] b = bytes.clone();
             b[4] = (byte) (code >>> 8);
             b[5] = (byte) code;
