@@ -96,6 +96,32 @@ public interface DatagramEndpoint extends AutoCloseable {
      */
     boolean queue(InetSocketAddress to, ByteBuffer data);
 
+    /**
+     * {@link #queue(InetSocketAddress, ByteBuffer)} with a {@code tag} (e.g. the switch port the datagram is for) that
+     * a later refusal reports to the {@link Refusals} set with {@link #setRefusals}; the endpoint keeps the reference
+     * until the flush, nothing is copied or allocated. With GSO only datagrams of the same tag share a message.
+     */
+    default boolean queue(InetSocketAddress to, ByteBuffer data, Object tag) {
+        return queue(to, data);
+    }
+
+    /**
+     * Where a flush reports what it dropped of what {@link #queue} took, by tag ({@code null}: queued without one),
+     * so whoever counted those datagrams as sent can correct its counters. Called on the send-side thread, from
+     * {@link #flush()} and from the flush {@link #queue} does by itself; an endpoint that sends at once never calls it
+     * (its refusals are {@link #queue}'s false). Set once, before sending.
+     */
+    default void setRefusals(Refusals refusals) {
+        // endpoints that never drop after accepting have nothing to report
+    }
+
+    /** What a flush dropped, reported by tag: see {@link #setRefusals}. */
+    @FunctionalInterface
+    interface Refusals {
+        /** {@code datagrams} datagrams of {@code bytes} bytes in all, queued with {@code tag}, were dropped. */
+        void refused(Object tag, int datagrams, int bytes);
+    }
+
     /** Datagrams taken by {@link #queue} and not yet flushed. */
     int queued();
 

@@ -59,6 +59,50 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
         assertEquals(4, receiveAll(b, 4, new ArrayList<>()).size());
     }
 
+    @Test
+    void whatAFlushDropsIsReportedByTheTagItWasQueuedWith() throws IOException {
+        DatagramEndpoint a = endpoint(LOOPBACK, 8);
+        DatagramEndpoint b = endpoint(LOOPBACK, 8);
+        List<String> refused = new ArrayList<>();
+        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        InetSocketAddress nowhere = new InetSocketAddress(LOOPBACK.getAddress(), 0); // the kernel refuses port 0
+        assertTrue(a.queue(b.localAddress(), payload(1, 64), "p1"));
+        assertTrue(a.queue(nowhere, payload(2, 70), "p2"), "a batched endpoint only copies it");
+        assertTrue(a.queue(b.localAddress(), payload(3, 80), "p1"));
+        assertTrue(a.queue(nowhere, payload(4, 90), null));
+        assertEquals(2, a.flush());
+        assertEquals(List.of("p2:1:70", "null:1:90"), refused, "only the refused ones, each with its tag and size");
+        assertEquals(List.of(payload(1, 64), payload(3, 80)), receiveAll(b, 2, new ArrayList<>()));
+    }
+
+    @Test
+    void aDroppedOffloadedMessageIsReportedWithAllItsDatagrams() throws IOException {
+        UdpBatchSocket a = offloaded(8);
+        List<String> refused = new ArrayList<>();
+        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        InetSocketAddress nowhere = new InetSocketAddress(LOOPBACK.getAddress(), 0);
+        for (int n = 0; n < 3; n++) {
+            assertTrue(a.queue(nowhere, payload(n, 100), "p7"));
+        }
+        assertTrue(a.queue(nowhere, payload(3, 100), "p8"), "another tag: another message, even to the same place");
+        assertEquals(4, a.flush());
+        int p7 = 0;
+        int p8 = 0;
+        for (String r : refused) {
+            String[] f = r.split(":");
+            int datagrams = Integer.parseInt(f[1]);
+            assertEquals(100 * datagrams, Integer.parseInt(f[2]), r);
+            if (f[0].equals("p7")) {
+                p7 += datagrams;
+            } else {
+                assertEquals("p8", f[0]);
+                p8 += datagrams;
+            }
+        }
+        assertEquals(3, p7, "the GSO message's three datagrams, whether refused whole or one by one");
+        assertEquals(1, p8);
+    }
+
     private UdpBatchSocket offloaded(int batch) throws IOException {
         UdpBatchSocket s = UdpBatchSocket.open(LOOPBACK, 1 << 20, 1 << 20, batch, true);
         open.add(s);

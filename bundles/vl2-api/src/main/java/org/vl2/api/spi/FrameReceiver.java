@@ -48,11 +48,30 @@ public interface FrameReceiver {
 
     /**
      * Frames that a transport accepted from {@link Transport#send} (which returned true) but could not put on the
-     * wire after all, e.g. a batch the kernel refused when it was flushed: counted as transmit errors. Called from
-     * the transport's receive thread.
+     * wire after all, e.g. a batch the kernel refused when it was flushed, for a transport that cannot say whose
+     * they were: the switch moves them from its TX frames to its TX errors (a port's own counters stay as they are).
+     * Called from the transport's receive thread. Transports that can say use
+     * {@link #transmitFailed(Transport, PortId, int, long)}.
      */
     default void transmitFailed(Transport transport, int frames) {
         // receivers without counters (tools, tests) ignore it
+    }
+
+    /**
+     * Datagrams that a transport accepted (a send returned true) but could not put on the wire after all, e.g.
+     * refused by the kernel when a batch was flushed: {@code frames} datagrams of {@code bytes} bytes in all that
+     * were handed over with {@code port} ({@link Transport#send(SocketAddress, ByteBuffer, PortId)},
+     * {@link Transport#sendFrame(SocketAddress, long, ByteBuffer, PortId)}). The switch moves them from the port's TX
+     * frames and bytes (and its own) to the port's TX drops and its TX errors, so TX counts what really left.
+     * {@code port} null: datagrams sent without a port (control replies), which were never counted as sent: only
+     * TX errors. {@code bytes} counts what the caller handed over (for {@code sendFrame} the frame, without the
+     * transport's own encapsulation). Called from the thread that flushed (the transport's receive thread); no
+     * allocation on the way. The default reports the count only.
+     *
+     * @since 1.4
+     */
+    default void transmitFailed(Transport transport, PortId port, int frames, long bytes) {
+        transmitFailed(transport, frames);
     }
 
     /** Removes a port added with {@link #attachPort} (its MAC entries are flushed); false if there is none. */

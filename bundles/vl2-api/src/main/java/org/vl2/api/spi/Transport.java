@@ -4,6 +4,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 
 import org.osgi.annotation.versioning.ConsumerType;
+import org.vl2.api.PortId;
 
 /**
  * Carries Ethernet frames between the switch and remote ports, e.g. over UDP. Registered as an OSGi
@@ -59,5 +60,28 @@ public interface Transport {
      */
     default boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame) {
         return send(remote, frame);
+    }
+
+    /**
+     * {@link #send(SocketAddress, ByteBuffer)} for a frame of {@code port}: the switch counts it as the port's TX
+     * when this returns true. A transport that only queues here and can still fail later (a batch the kernel
+     * refuses at flush) reports the port with {@link FrameReceiver#transmitFailed(Transport, PortId, int, long)}, so
+     * the port's counters move the frame to its TX drops. The port is a reference to keep until the flush, not to
+     * copy: nothing is allocated per frame. The default ignores the port.
+     *
+     * @since 1.4
+     */
+    default boolean send(SocketAddress remote, ByteBuffer frame, PortId port) {
+        return send(remote, frame);
+    }
+
+    /**
+     * {@link #sendFrame(SocketAddress, long, ByteBuffer)} for a frame of {@code port}; refusals after acceptance
+     * are reported as for {@link #send(SocketAddress, ByteBuffer, PortId)}. The default ignores the port.
+     *
+     * @since 1.4
+     */
+    default boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame, PortId port) {
+        return sendFrame(remote, network, frame);
     }
 }

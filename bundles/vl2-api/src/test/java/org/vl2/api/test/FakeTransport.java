@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
@@ -14,7 +15,8 @@ import org.vl2.api.spi.Transport;
  * An in-memory {@link Transport}: records what is sent through it (in order, and by destination) and lets a test
  * deliver datagrams or decapsulated frames to the receiver it was started with. {@link #failSends} makes every
  * send fail; {@link #batched} makes sends only queue (accepted) until {@link #flush}, which may refuse some of them
- * and reports those as {@link FrameReceiver#transmitFailed}, as a batched UDP socket does.
+ * and reports those by the port they were sent for as {@link FrameReceiver#transmitFailed(Transport, PortId, int,
+ * long)}, as a batched UDP socket does.
  */
 public class FakeTransport implements Transport {
 
@@ -37,6 +39,8 @@ public class FakeTransport implements Transport {
     public int starts;
     public int stops;
     private final List<Sent> queue = new ArrayList<>();
+    /** The port each queued datagram was sent for (null: none), parallel to {@link #queue}. */
+    private final List<PortId> queuedFor = new ArrayList<>();
 
     public FakeTransport(String name) {
         this(name, "raw");
@@ -76,21 +80,32 @@ public class FakeTransport implements Transport {
 
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
-        return record(remote, null, frame);
+        return record(remote, null, frame, null);
     }
 
     @Override
     public boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame) {
-        return record(remote, network, frame);
+        return record(remote, network, frame, null);
     }
 
-    private synchronized boolean record(SocketAddress remote, Long network, ByteBuffer frame) {
+    @Override
+    public boolean send(SocketAddress remote, ByteBuffer frame, PortId port) {
+        return record(remote, null, frame, port);
+    }
+
+    @Override
+    public boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame, PortId port) {
+        return record(remote, network, frame, port);
+    }
+
+    private synchronized boolean record(SocketAddress remote, Long network, ByteBuffer frame, PortId port) {
         if (failSends) {
             return false;
         }
         Sent s = new Sent(remote, network, TestFrames.bytes(frame));
         if (batched) {
             queue.add(s);
+            queuedFor.add(port);
         } else {
             wire(s);
         }
@@ -104,23 +119,31 @@ public class FakeTransport implements Transport {
 
     /**
      * Puts the queued datagrams on the wire but the last {@code refuse} of them, which are dropped and reported to
-     * the receiver as {@link FrameReceiver#transmitFailed}.
+     * the receiver one by one, with the port each was sent for and its bytes as handed over, as
+     * {@link FrameReceiver#transmitFailed(Transport, PortId, int, long)}.
      *
      * @return how many were refused
      */
     public int flush(int refuse) {
-        int refused;
+        List<Sent> dropped = new ArrayList<>();
+        List<PortId> droppedFor = new ArrayList<>();
         synchronized (this) {
-            refused = Math.min(refuse, queue.size());
-            for (int i = 0; i < queue.size() - refused; i++) {
-                wire(queue.get(i));
+            int keep = queue.size() - Math.min(refuse, queue.size());
+            for (int i = 0; i < queue.size(); i++) {
+                if (i < keep) {
+                    wire(queue.get(i));
+                } else {
+                    dropped.add(queue.get(i));
+                    droppedFor.add(queuedFor.get(i));
+                }
             }
             queue.clear();
+            queuedFor.clear();
         }
-        if (refused > 0) {
-            receiver.transmitFailed(this, refused);
+        for (int i = 0; i < dropped.size(); i++) {
+            receiver.transmitFailed(this, droppedFor.get(i), 1, dropped.get(i).bytes().length);
         }
-        return refused;
+        return dropped.size();
     }
 
     /** Datagrams waiting for {@link #flush}. */
@@ -157,5 +180,6 @@ public class FakeTransport implements Transport {
         log.clear();
         sent.clear();
         queue.clear();
+        queuedFor.clear();
     }
 }

@@ -3,6 +3,7 @@ package org.vl2.netio.internal;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -14,8 +15,10 @@ import org.vl2.netio.DatagramEndpoint;
  * {@code sendmmsg} at {@link #flush}. With GSO, consecutive datagrams to one destination whose sizes allow it (equal,
  * the last one may be shorter) share a slot and leave as one message with a UDP_SEGMENT cmsg; the kernel cuts it into
  * the same datagrams as late as it can. A message the kernel refuses goes again datagram by datagram, and GSO is
- * narrowed (that size) or turned off (the device cannot) so it does not happen again. Native memory allocated once;
- * nothing per datagram. One thread at a time (the owner serialises).
+ * narrowed (that size) or turned off (the device cannot) so it does not happen again. What a flush drops is reported
+ * by the tag it was queued with ({@link DatagramEndpoint.Refusals}), so the owner of the datagrams (the switch's port
+ * counters) can take back what it counted as sent. Native memory allocated once; nothing per datagram. One thread at
+ * a time (the owner serialises).
  */
 public final class BatchSender {
 
@@ -37,6 +40,9 @@ public final class BatchSender {
     private final int[] bytes;
     private final int[] count;
     private final int[] segment;
+    /** Per queued message: the tag its datagrams were queued with (GSO joins only datagrams of one tag). */
+    private final Object[] tags;
+    private DatagramEndpoint.Refusals refusals = (tag, datagrams, bytes) -> { };
     private int queued;     // messages waiting in the slots
     private int queuedDatagrams;
     private int autoFlushWaitMillis;
@@ -62,6 +68,7 @@ public final class BatchSender {
         bytes = new int[batch];
         count = new int[batch];
         segment = new int[batch];
+        tags = new Object[batch];
         for (int i = 0; i < batch; i++) {
             long h = (long) i * MsgHdr.SIZE;
             slots[i] = memory.dataMemory.getByteBuffer((long) i * MsgHdr.SLOT, MsgHdr.SLOT)
@@ -94,6 +101,10 @@ public final class BatchSender {
         autoFlushWaitMillis = Math.max(0, millis);
     }
 
+    public void setRefusals(DatagramEndpoint.Refusals refusals) {
+        this.refusals = refusals;
+    }
+
     public int takeAutoFlushDropped() {
         int d = autoFlushDropped;
         autoFlushDropped = 0;
@@ -103,9 +114,9 @@ public final class BatchSender {
     /**
      * Copies {@code data} (position to limit, unchanged) for {@code to}; flushes first when every slot is taken
      * (through {@code flusher}, which takes the owner's lock). False if {@code to} cannot be encoded for this socket
-     * or the datagram is too large.
+     * or the datagram is too large. {@code tag} (may be null) is what a refusal of this datagram reports.
      */
-    public boolean queue(InetSocketAddress to, ByteBuffer data, Flusher flusher) {
+    public boolean queue(InetSocketAddress to, ByteBuffer data, Object tag, Flusher flusher) {
         int length = data.remaining();
         if (length > DatagramEndpoint.MAX_DATAGRAM) {
             return false;
@@ -120,7 +131,7 @@ public final class BatchSender {
         if (nameBytes < 0) {
             return false;
         }
-        if (i > 0 && gso && append(c, i - 1, name, nameBytes, data, length)) {
+        if (i > 0 && gso && tags[i - 1] == tag && append(c, i - 1, name, nameBytes, data, length)) {
             queuedDatagrams++;
             return true;
         }
@@ -133,6 +144,7 @@ public final class BatchSender {
         bytes[i] = length;
         count[i] = 1;
         segment[i] = length;
+        tags[i] = tag;
         queued = i + 1;
         queuedDatagrams++;
         return true;
@@ -183,10 +195,11 @@ public final class BatchSender {
         int at = 0;
         while (at < messages) {
             if (socket.closed()) {
-                return dropped + datagrams(at, messages);
+                return dropped + refuse(at, messages);
             }
             int sent = Sys.sendmmsg(socket.fd, headerAt[at], messages - at, 0);
             if (sent > 0) {
+                Arrays.fill(tags, at, at + sent, null); // sent: the slots keep no reference past the flush
                 at += sent;
                 continue;
             }
@@ -199,16 +212,17 @@ public final class BatchSender {
                 if (deadline != 0 && left > 0 && awaitWritable((int) Math.max(1, left / 1_000_000L))) {
                     continue;
                 }
-                return dropped + datagrams(at, messages);
+                return dropped + refuse(at, messages);
             }
             if (e == Sys.EBADF) {
-                return dropped + datagrams(at, messages); // closed meanwhile
+                return dropped + refuse(at, messages); // closed meanwhile
             }
             if (count[at] > 1) {
                 dropped += sendSegments(at, e);
             } else {
-                dropped++;      // this one cannot go (e.g. no route to its destination): skip it
+                dropped += refuse(at, at + 1); // this one cannot go (e.g. no route to its destination): skip it
             }
+            tags[at] = null;
             at++;
         }
         return dropped;
@@ -223,10 +237,14 @@ public final class BatchSender {
         return Sys.poll(pollPointer, 1, millis) > 0;
     }
 
-    private int datagrams(int from, int to) {
+    /** Drops messages {@code from} to {@code to} (exclusive), reports them by tag; returns their datagrams. */
+    private int refuse(int from, int to) {
         int n = 0;
         for (int m = from; m < to; m++) {
             n += count[m];
+            Object tag = tags[m];
+            tags[m] = null; // the slot keeps no reference past its flush
+            refusals.refused(tag, count[m], bytes[m]);
         }
         return n;
     }
@@ -247,6 +265,7 @@ public final class BatchSender {
             int length = Math.min(segment[m], bytes[m] - off);
             if (Sys.sendto(socket.fd, new Pointer(data + off), length, 0, new Pointer(name), nameLength[m]) < 0) {
                 failed++;
+                refusals.refused(tags[m], 1, length);
             }
         }
         return failed;

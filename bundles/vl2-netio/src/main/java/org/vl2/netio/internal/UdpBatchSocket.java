@@ -268,7 +268,17 @@ public final class UdpBatchSocket implements DatagramEndpoint {
 
     @Override
     public boolean queue(InetSocketAddress to, ByteBuffer data) {
-        return tx.queue(to, data, flusher);
+        return tx.queue(to, data, null, flusher);
+    }
+
+    @Override
+    public boolean queue(InetSocketAddress to, ByteBuffer data, Object tag) {
+        return tx.queue(to, data, tag, flusher);
+    }
+
+    @Override
+    public void setRefusals(Refusals refusals) {
+        tx.setRefusals(refusals);
     }
 
     @Override

@@ -29,7 +29,8 @@ import org.vl2.switching.internal.vl2.Vl2Ingress;
  *                                                                                                   ▼
  *    Forwarder: valid ─▶ learn (MAC table) ─▶ Addressing (DHCP/ARP answer, frame for the switch?) ─▶ policy
  *               ─▶ storm control (floods) ─▶ for each egress port: its PortFraming (RAW | ENCAP | vl2.Vl2Framing)
- *               ─▶ Transport.send / sendFrame ─▶ counted sent if accepted (a refused batch: transmitFailed)
+ *               ─▶ Transport.send / sendFrame (with the port) ─▶ counted sent if accepted (a batch refused
+ *                  later: transmitFailed with the port, which moves it from the port's TX to its TX drops)
  * </pre>
  * Raw and VXLAN ports carry no identity: they are admitted only to a network open to plaintext
  * ({@link NetworkSettings#openToPlaintext}), checked on every frame (a network closed meanwhile also cuts them off,
@@ -126,9 +127,33 @@ final class Ingress implements FrameReceiver {
         forwarder.forward(in, frame, view, e);
     }
 
+    /** A transport that cannot say whose frames it refused: only the switch-wide frame count can be corrected. */
     @Override
     public void transmitFailed(Transport transport, int frames) {
-        counters.transmitFailed(frames);
+        counters.transmitFailed(frames, 0);
+    }
+
+    /**
+     * Frames a transport accepted and then could not send (a refused batch), by port: they move from the port's TX
+     * to its TX drops and from the switch's TX to its TX errors, in frame bytes (the transport counts what it was
+     * handed, the port's framing says what it added). Without a port (control replies, never counted as sent): TX
+     * errors only. A port removed in between has no counters left; the switch's move what the transport counted.
+     * On the transport's thread, no allocation; a map read per report, only when something was refused.
+     */
+    @Override
+    public void transmitFailed(Transport transport, PortId port, int frames, long bytes) {
+        if (port == null) {
+            counters.txErrors.add(frames);
+            return;
+        }
+        SwitchPort p = registry.get(port);
+        long frameBytes = p == null ? bytes : bytes - (long) frames * p.framing.overhead();
+        counters.transmitFailed(frames, frameBytes);
+        if (p != null) {
+            p.txFrames.add(-frames);
+            p.txBytes.add(-frameBytes);
+            p.txDrops.add(frames);
+        }
     }
 
     @Override

@@ -7,7 +7,9 @@ import org.vl2.api.SwitchStatistics;
 /**
  * The switch-wide counters. TX counts what the transports really took: a frame is counted sent when the transport
  * accepted it, and when a batched transport reports later that it could not put some of those on the wire after
- * all ({@link #transmitFailed}), they move from sent to TX errors, so sent + errors = frames handed to transports.
+ * all ({@link #transmitFailed}), they move from sent to TX errors, so sent + errors = frames handed to transports
+ * (the port's own counters move the same way, see {@link Ingress#transmitFailed(org.vl2.api.spi.Transport,
+ * org.vl2.api.PortId, int, long)}).
  */
 public final class SwitchCounters {
 
@@ -41,9 +43,10 @@ public final class SwitchCounters {
     public final LongAdder badSession = new LongAdder();
     final LongAdder txErrors = new LongAdder();
 
-    /** Frames a transport accepted earlier and then failed to send (a refused batch). */
-    void transmitFailed(int frames) {
+    /** Frames of {@code bytes} in all that a transport accepted earlier and then failed to send (a refused batch). */
+    void transmitFailed(int frames, long bytes) {
         txFrames.add(-frames);
+        txBytes.add(-bytes);
         txErrors.add(frames);
     }
 

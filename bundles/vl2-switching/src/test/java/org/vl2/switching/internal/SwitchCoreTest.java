@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.Endpoints;
 import org.vl2.api.MacAddress;
 import org.vl2.api.Networks;
+import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchStatistics;
@@ -419,6 +421,41 @@ class SwitchCoreTest {
         assertEquals(0, udp.flush(0));
         assertEquals(2, udp.sentTotal());
         assertEquals(before.txFrames() + 2, sw.statistics().txFrames(), "sent + errors = frames handed over");
+    }
+
+    @Test
+    void aPortsTxCountsOnlyWhatTheBatchReallySentAndItsDropsWhatWasRefused() {
+        threeHosts();
+        PortInfo pb = portAt(b);
+        PortInfo pc = portAt(c);
+        SwitchStatistics before = sw.statistics();
+        udp.batched = true;
+        udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));   // to b, then c
+        udp.inject(a, TestFrames.frame(B_MAC, A_MAC, -1, 100));  // to b
+        udp.inject(a, TestFrames.frame(C_MAC, A_MAC, -1, 200));  // to c
+        assertEquals(4, udp.queued());
+        assertEquals(2, udp.flush(2), "the two unicasts (to b, to c) are refused at the flush");
+        int flood = TestFrames.frame(BCAST, A_MAC, -1, 46).remaining();
+        PortCounters b1 = counters(pb.id());
+        PortCounters c1 = counters(pc.id());
+        assertEquals(pb.counters().txFrames() + 1, b1.txFrames(), "b got the flood only");
+        assertEquals(pb.counters().txBytes() + flood, b1.txBytes());
+        assertEquals(pb.counters().txDrops() + 1, b1.txDrops(), "its unicast was refused: a drop, not sent");
+        assertEquals(pc.counters().txFrames() + 1, c1.txFrames());
+        assertEquals(pc.counters().txBytes() + flood, c1.txBytes());
+        assertEquals(pc.counters().txDrops() + 1, c1.txDrops());
+        SwitchStatistics after = sw.statistics();
+        assertEquals(before.txFrames() + 2, after.txFrames());
+        assertEquals(before.txBytes() + 2L * flood, after.txBytes(), "the refused frames' bytes are not TX either");
+        assertEquals(before.txErrors() + 2, after.txErrors());
+    }
+
+    private PortInfo portAt(SocketAddress remote) {
+        return sw.ports().stream().filter(p -> p.remote().equals(Endpoints.format(remote))).findFirst().orElseThrow();
+    }
+
+    private PortCounters counters(PortId id) {
+        return sw.port(id).orElseThrow().counters();
     }
 
     @Test

@@ -210,6 +210,29 @@ class Vl2ProtocolTest {
     }
 
     @Test
+    void aFrameMessageRefusedAtTheFlushLeavesTheMembersTxInFrameBytes() throws Exception {
+        Member a = new Member(40001, 1, "02:00:00:00:00:01");
+        Member b = new Member(40002, 2, "02:00:00:00:00:02");
+        a.join(NET_A);
+        b.join(NET_A);
+        a.send(BCAST);     // b learns nothing yet, a is learned
+        PortInfo pb = sw.port(org.vl2.api.PortId.of(b.welcome.port())).orElseThrow();
+        long errors = sw.statistics().txErrors();
+        vl2.batched = true;
+        b.send(a.mac);     // FRAME header + 60-byte frame, queued for a
+        b.send(BCAST);     // and again to a
+        PortInfo pa = sw.port(org.vl2.api.PortId.of(a.welcome.port())).orElseThrow();
+        assertEquals(2, vl2.queued());
+        assertEquals(1, vl2.flush(1), "the second is refused at the flush");
+        org.vl2.api.PortCounters after = sw.port(pa.id()).orElseThrow().counters();
+        assertEquals(pa.counters().txFrames() - 1, after.txFrames());
+        assertEquals(pa.counters().txBytes() - 60, after.txBytes(), "the frame's bytes, not the FRAME message's");
+        assertEquals(pa.counters().txDrops() + 1, after.txDrops());
+        assertEquals(errors + 1, sw.statistics().txErrors());
+        assertEquals(pb.counters().txFrames(), sw.port(pb.id()).orElseThrow().counters().txFrames());
+    }
+
+    @Test
     void rawPortsAndPlaintextMembersShareANetworkOnlyWhereTheOperatorSaysSo() throws Exception {
         FakeTransport raw = new FakeTransport("udp2");
         sw.attach(raw, NET_A); // network=a1 in the raw transport's configuration; a1 is open to plaintext

@@ -29,6 +29,12 @@ final class Vl2Framing implements PortFraming {
         this.sealed = sealed;
     }
 
+    /** The FRAME header, and for a sealed FRAME the authentication tag behind the frame. */
+    @Override
+    public int overhead() {
+        return sealed ? SealedHeader.LENGTH + Session.TAG_LENGTH : FrameHeader.LENGTH;
+    }
+
     @Override
     public boolean send(Transport t, SwitchPort out, SwitchPort in, ByteBuffer frame, int length, Egress e) {
         return sealed ? sendSealed(t, out, frame, length, e)
@@ -55,7 +61,7 @@ final class Vl2Framing implements PortFraming {
         int position = d.position();
         d.position(at);
         try {
-            return t.send(out.remote, d);
+            return t.send(out.remote, d, out.id);
         } finally {
             d.position(position);
         }
@@ -77,6 +83,6 @@ final class Vl2Framing implements PortFraming {
         } catch (CryptoException ex) {
             return false; // the session expired: the agent re-keys or re-joins
         }
-        return t.send(out.remote, b);
+        return t.send(out.remote, b, out.id);
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.DatagramEndpoint;
@@ -68,6 +69,8 @@ abstract class UdpEndpoint implements Transport {
     private volatile ReceiveLoop loop;
     /** Queued datagrams the kernel refused when the batch was flushed. */
     private final FlushDrops flushDrops = new FlushDrops();
+    /** Where a flush reports what it dropped, by the port it was queued for (set on every endpoint opened). */
+    private final DatagramEndpoint.Refusals refusals = this::refused;
 
     UdpEndpoint(String pid, String name, String mode, Params params) {
         this.pid = pid;
@@ -192,6 +195,7 @@ abstract class UdpEndpoint implements Transport {
             // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
             DatagramEndpoint ep = DatagramEndpoints.open(bind, config.receiveBufferBytes(),
                     config.sendBufferBytes(), batch, config.offload());
+            ep.setRefusals(refusals);
             return new Socket(ep, bind, Endpoints.format(ep.localAddress()), batch, batch > 0 && config.offload());
         } catch (BindException e) {
             throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
@@ -310,7 +314,7 @@ abstract class UdpEndpoint implements Transport {
                 dropped += endpoint.flush();
             }
             if (dropped > 0) {
-                droppedAtFlush(rx, dropped, local);
+                droppedAtFlush(dropped, local);
             }
         }
 
@@ -326,10 +330,20 @@ abstract class UdpEndpoint implements Transport {
         }
     }
 
-    /** Counts datagrams the kernel refused at flush, tells the switch (TX errors), and says so at most once a minute. */
-    private void droppedAtFlush(FrameReceiver rx, int dropped, String local) {
-        flushDrops.add(dropped);
-        rx.transmitFailed(this, dropped);
+    /**
+     * Datagrams a flush dropped, by the port they were queued for (null: a control reply): the switch moves them from
+     * the port's TX to its TX drops. On the flushing (receive loop) thread; allocates nothing.
+     */
+    private void refused(Object port, int datagrams, int bytes) {
+        flushDrops.add(datagrams);
+        FrameReceiver r = receiver;
+        if (r != null) {
+            r.transmitFailed(this, (PortId) port, datagrams, bytes);
+        }
+    }
+
+    /** Says at most once a minute that the kernel refused datagrams at flush (counted by {@link #refused}). */
+    private void droppedAtFlush(int dropped, String local) {
         long report = flushDrops.due();
         if (report > 0) {
             LOG.warn("{} transport on {}: {} datagrams dropped on send since the last report (socket send buffer "
@@ -343,13 +357,19 @@ abstract class UdpEndpoint implements Transport {
      */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
+        return send(remote, frame, null);
+    }
+
+    /** {@link #send(SocketAddress, ByteBuffer)}; a queued datagram of {@code port} the flush drops is reported by it. */
+    @Override
+    public boolean send(SocketAddress remote, ByteBuffer frame, PortId port) {
         if (!(remote instanceof InetSocketAddress to)) {
             sendFailures.increment();
             return false;
         }
         DatagramEndpoint ep = socket.endpoint();
         ReceiveLoop l = loop;
-        boolean ok = l != null && l.onLoopThread() ? ep.queue(to, frame) : ep.send(to, frame);
+        boolean ok = l != null && l.onLoopThread() ? ep.queue(to, frame, port) : ep.send(to, frame);
         if (!ok) {
             sendFailures.increment();
         }

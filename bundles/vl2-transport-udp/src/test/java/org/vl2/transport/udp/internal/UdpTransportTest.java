@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
@@ -358,26 +359,27 @@ class UdpTransportTest {
     }
 
     @Test
-    void aFrameTheKernelRefusesAtFlushIsATransmitError() throws Exception {
-        BlockingQueue<Integer> failed = new LinkedBlockingQueue<>();
+    void aFrameTheKernelRefusesAtFlushIsATransmitErrorOfItsPort() throws Exception {
+        BlockingQueue<String> failed = new LinkedBlockingQueue<>();
         InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 0); // port 0: the kernel says EINVAL
+        PortId port = PortId.of(7);
         transport.start(new FrameReceiver() {
             @Override
             public void receive(Transport t, SocketAddress source, ByteBuffer frame) {
-                t.send(nowhere, frame);
-                t.send(source, frame);
+                t.send(nowhere, frame, port);
+                t.send(source, frame, PortId.of(8));
             }
 
             @Override
-            public void transmitFailed(Transport t, int frames) {
-                failed.add(frames);
+            public void transmitFailed(Transport t, PortId p, int frames, long bytes) {
+                failed.add(p + " " + frames + " " + bytes);
             }
         });
         peer.send(ByteBuffer.wrap(frame(60, 1)), switchAddress());
         ByteBuffer in = ByteBuffer.allocate(2000);
         assertEquals(switchAddress(), peer.receive(in), "the other frame of the batch still leaves");
         if (ioBatch() > 0) {
-            assertEquals(1, failed.poll(5, TimeUnit.SECONDS));
+            assertEquals(port + " 1 60", failed.poll(5, TimeUnit.SECONDS), "the port it was for, and its bytes");
         }
         assertEquals(1, transport.sendFailures());
     }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.DatagramEndpoint;
@@ -154,6 +155,8 @@ public final class VxlanTransport implements Transport {
                 boolean newMain = sockets.main() != old.sockets().main();
                 if (newMain) {
                     stopThread();
+                } else if (delivery != null) {
+                    reportRefusals(sockets, delivery); // new send sockets: before the loop thread can see them
                 }
                 state = new State(next, sockets);
                 old.sockets().closeUnused(sockets);
@@ -297,8 +300,17 @@ public final class VxlanTransport implements Transport {
 
     private void startThread(VxlanSockets s, FrameReceiver r) {
         Delivery d = new Delivery(s, r);
+        reportRefusals(s, d);
         delivery = d;
         loop = ReceiveLoop.start(s.main(), "vl2-vxlan-rx-" + s.local(), d);
+    }
+
+    /** What flushes drop on any of these sockets goes to {@code d} (and so to the switch, by port). */
+    private static void reportRefusals(VxlanSockets s, Delivery d) {
+        s.main().setRefusals(d);
+        for (DatagramEndpoint e : s.senders()) {
+            e.setRefusals(d);
+        }
     }
 
     private void stopThread() {
@@ -317,7 +329,7 @@ public final class VxlanTransport implements Transport {
      * The receive loop's handler: decapsulates each datagram for the switch, then flushes the send sockets that the
      * switch queued frames on meanwhile (see {@link #transmit}). Its fields belong to the loop's thread.
      */
-    private final class Delivery implements ReceiveLoop.Handler {
+    private final class Delivery implements ReceiveLoop.Handler, DatagramEndpoint.Refusals {
         private final DatagramEndpoint main;
         private final String local;
         private final FrameReceiver rx;
@@ -367,13 +379,22 @@ public final class VxlanTransport implements Transport {
             flushed(dropped);
         }
 
-        /** Counts datagrams the kernel refused at flush, tells the switch (TX errors), says so once a minute. */
+        /**
+         * Datagrams a flush dropped, by the port they were queued for: the switch moves them from the port's TX to
+         * its TX drops, in the frame's bytes (without the VXLAN header this transport added).
+         */
+        @Override
+        public void refused(Object port, int datagrams, int bytes) {
+            flushDrops.add(datagrams);
+            int frameBytes = port == null ? bytes : bytes - datagrams * VxlanHeader.LENGTH;
+            rx.transmitFailed(VxlanTransport.this, (PortId) port, datagrams, frameBytes);
+        }
+
+        /** Says at most once a minute that the kernel refused datagrams at flush (counted by {@link #refused}). */
         private void flushed(int dropped) {
             if (dropped == 0) {
                 return;
             }
-            flushDrops.add(dropped);
-            rx.transmitFailed(VxlanTransport.this, dropped);
             long report = flushDrops.due();
             if (report > 0) {
                 LOG.warn("VXLAN transport on {}: {} datagrams dropped on send since the last report (socket send "
@@ -454,7 +475,7 @@ public final class VxlanTransport implements Transport {
             sendFailures.increment();
             return false;
         }
-        return transmit(state.sockets().main(), to, datagram);
+        return transmit(state.sockets().main(), to, datagram, null);
     }
 
     /**
@@ -463,6 +484,12 @@ public final class VxlanTransport implements Transport {
      */
     @Override
     public boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame) {
+        return sendFrame(remote, network, frame, null);
+    }
+
+    /** {@link #sendFrame(SocketAddress, long, ByteBuffer)}; a queued frame the flush drops is reported by its port. */
+    @Override
+    public boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame, PortId port) {
         final State st = state;
         final int vni = st.settings().vnis().vni(network);
         if (vni < 0) {
@@ -480,18 +507,18 @@ public final class VxlanTransport implements Transport {
         out.limit(VxlanHeader.LENGTH + length).position(0);
         final DatagramEndpoint[] senders = st.sockets().senders();
         final int flow = FlowHash.of(out, VxlanHeader.LENGTH, length);
-        return transmit(senders[FlowHash.index(flow, senders.length)], to, out);
+        return transmit(senders[FlowHash.index(flow, senders.length)], to, out, port);
     }
 
     /**
      * On the receive loop's thread queues the datagram (it leaves when the batch is done), on any other sends it now.
      */
-    private boolean transmit(DatagramEndpoint endpoint, InetSocketAddress to, ByteBuffer datagram) {
+    private boolean transmit(DatagramEndpoint endpoint, InetSocketAddress to, ByteBuffer datagram, PortId port) {
         final ReceiveLoop l = loop;
         final Delivery d = delivery;
         boolean ok;
         if (l != null && d != null && l.onLoopThread()) {
-            ok = endpoint.queue(to, datagram);
+            ok = endpoint.queue(to, datagram, port);
             if (ok) {
                 d.queued(endpoint);
             }

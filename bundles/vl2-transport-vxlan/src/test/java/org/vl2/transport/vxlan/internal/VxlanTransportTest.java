@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.Transport;
 import org.vl2.api.test.RecordingFrameReceiver;
 import org.vl2.api.test.RecordingFrameReceiver.PortCall;
@@ -610,26 +611,28 @@ class VxlanTransportTest {
     }
 
     @Test
-    void aFrameTheKernelRefusesAtFlushIsATransmitError() throws Exception {
-        BlockingQueue<Integer> failed = new LinkedBlockingQueue<>();
+    void aFrameTheKernelRefusesAtFlushIsATransmitErrorOfItsPort() throws Exception {
+        BlockingQueue<String> failed = new LinkedBlockingQueue<>();
         InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 0); // port 0: the kernel says EINVAL
         SocketAddress to = peer.getLocalSocketAddress();
+        PortId refusedPort = PortId.of(7);
         transport.start(new FakeSwitch() {
             @Override
             public void receiveFrame(Transport t, SocketAddress remote, long network, ByteBuffer frame) {
-                t.sendFrame(nowhere, network, frame);
-                t.sendFrame(to, network, frame);
+                t.sendFrame(nowhere, network, frame, refusedPort);
+                t.sendFrame(to, network, frame, PortId.of(8));
             }
 
             @Override
-            public void transmitFailed(Transport t, int frames) {
-                failed.add(frames);
+            public void transmitFailed(Transport t, PortId p, int frames, long bytes) {
+                failed.add(p + " " + frames + " " + bytes);
             }
         });
         peerSends(vxlan(0x08, 42, frame(60, 1)), port);
         assertNotNull(peerReceives(5000), "the other frame of the batch still leaves");
         if (ioBatch() > 0) {
-            assertEquals(1, failed.poll(5, TimeUnit.SECONDS));
+            assertEquals(refusedPort + " 1 60", failed.poll(5, TimeUnit.SECONDS),
+                    "the port it was for, in frame bytes (without the VXLAN header)");
         }
         assertEquals(1, transport.sendFailures());
     }
