@@ -15,6 +15,12 @@ import org.vl2.api.MacAddress;
 
 import static org.vl2.ipam.DhcpFrames.u16;
 import static org.vl2.ipam.DhcpFrames.u32;
+import static org.vl2.ipam.DhcpOptions.BOOTP_FIXED;
+import static org.vl2.ipam.DhcpOptions.MALFORMED;
+import static org.vl2.ipam.DhcpOptions.NOT_FOUND;
+import static org.vl2.ipam.DhcpOptions.OPT_END;
+import static org.vl2.ipam.DhcpOptions.option;
+import static org.vl2.ipam.DhcpOptions.scan;
 
 /**
  * A DHCPv4 server (RFC 2131/2132) for one network, answering from a {@link LeaseTable}, and the ARP responder
@@ -57,7 +63,6 @@ public final class DhcpServer {
     private static final int ETH_IPV4 = 0x0800;
     private static final int ETH_ARP = 0x0806;
     private static final int ETH_VLAN = 0x8100;
-    private static final int BOOTP_FIXED = 236;     // op .. file, before the magic cookie
     private static final int BOOTP_MIN = 300;       // RFC 951 size that old clients and relays expect
     private static final int MAGIC_COOKIE = 0x63825363;
     private static final int SERVER_PORT = 67;
@@ -72,14 +77,10 @@ public final class DhcpServer {
     private static final int RELEASE = 7;
     private static final int INFORM = 8;
 
-    private static final int OPT_PAD = 0;
-    private static final int OPT_END = 255;
     private static final int OPT_REQUESTED_IP = 50;
     private static final int OPT_OVERLOAD = 52;
     private static final int OPT_MESSAGE_TYPE = 53;
     private static final int OPT_SERVER_ID = 54;
-    private static final int NOT_FOUND = -1;
-    private static final int MALFORMED = -2;
 
     private static final byte[] ZEROS = new byte[BOOTP_MIN];
     private static final long LOG_INTERVAL_MILLIS = 60_000;
@@ -143,7 +144,7 @@ public final class DhcpServer {
         this.leaseTime = leaseTime;
 
         long secs = leaseTime.getSeconds();
-        OptionWriter common = new OptionWriter()
+        DhcpOptions.Writer common = new DhcpOptions.Writer()
                 .u32(1, p.maskInt())
                 .u32(28, p.broadcastInt())
                 .u16(26, mtu);
@@ -154,14 +155,14 @@ public final class DhcpServer {
             common.addresses(6, dnsList);
         }
         byte[] commonBytes = common.bytes();
-        this.leaseOptions = new OptionWriter()
+        this.leaseOptions = new DhcpOptions.Writer()
                 .u32(OPT_SERVER_ID, server)
                 .u32(51, (int) secs)
                 .u32(58, (int) (secs / 2))             // T1: renew at half the lease (RFC 2131 4.4.5)
                 .u32(59, (int) (secs * 7 / 8))         // T2: rebind at 7/8
                 .raw(commonBytes).bytes();
-        this.informOptions = new OptionWriter().u32(OPT_SERVER_ID, server).raw(commonBytes).bytes();
-        this.nakOptions = new OptionWriter().u32(OPT_SERVER_ID, server).bytes();
+        this.informOptions = new DhcpOptions.Writer().u32(OPT_SERVER_ID, server).raw(commonBytes).bytes();
+        this.nakOptions = new DhcpOptions.Writer().u32(OPT_SERVER_ID, server).bytes();
     }
 
     /**
@@ -490,54 +491,6 @@ public final class DhcpServer {
         return NOT_MINE;
     }
 
-    /**
-     * The value offset of option {@code code} (of length {@code len}) in the options field, then (when option 52
-     * overloads them) in file and sname; {@link #NOT_FOUND}, or {@link #MALFORMED} if its length is wrong.
-     */
-    private static int option(ByteBuffer f, int bp, int end, int overloaded, int code, int len) {
-        int at = scan(f, bp + BOOTP_FIXED + 4, end, code);
-        if (at == NOT_FOUND && (overloaded & 1) != 0) {
-            at = scan(f, bp + 108, bp + BOOTP_FIXED, code);
-        }
-        if (at == NOT_FOUND && (overloaded & 2) != 0) {
-            at = scan(f, bp + 44, bp + 108, code);
-        }
-        if (at < 0) {
-            return at;
-        }
-        return (f.get(at) & 0xFF) == len ? at + 1 : MALFORMED;
-    }
-
-    /**
-     * Walks the options in [from, to): the offset of the length byte of the first option {@code code},
-     * {@link #NOT_FOUND} at the end option or {@code to}, {@link #MALFORMED} if an option runs past {@code to}.
-     */
-    private static int scan(ByteBuffer f, int from, int to, int code) {
-        int i = from;
-        while (i < to) {
-            int c = f.get(i) & 0xFF;
-            if (c == OPT_END) {
-                return NOT_FOUND;
-            }
-            if (c == OPT_PAD) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= to) {
-                return MALFORMED;
-            }
-            int next = i + 2 + (f.get(i + 1) & 0xFF);
-            if (next > to) {
-                return MALFORMED;
-            }
-            if (c == code) {
-                return i + 1;
-            }
-            i = next;
-        }
-        return NOT_FOUND;
-    }
-
     /** The Internet checksum (RFC 1071) of {@code len} bytes at {@code from}, starting from {@code sum}. */
     static int checksum(ByteBuffer b, int from, int len, long sum) {
         int i = from;
@@ -571,46 +524,5 @@ public final class DhcpServer {
     private static void putMac(ByteBuffer b, long mac) {
         putU16(b, (int) (mac >>> 32));
         putU32(b, (int) mac);
-    }
-
-    /** Builds the constant part of the reply options once, in the constructor. */
-    private static final class OptionWriter {
-        private final java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-
-        OptionWriter u32(int code, int v) {
-            b.write(code);
-            b.write(4);
-            b.write(v >>> 24);
-            b.write(v >>> 16);
-            b.write(v >>> 8);
-            b.write(v);
-            return this;
-        }
-
-        OptionWriter u16(int code, int v) {
-            b.write(code);
-            b.write(2);
-            b.write(v >>> 8);
-            b.write(v);
-            return this;
-        }
-
-        OptionWriter addresses(int code, List<Inet4Address> list) {
-            b.write(code);
-            b.write(4 * list.size());
-            for (Inet4Address a : list) {
-                b.writeBytes(a.getAddress());
-            }
-            return this;
-        }
-
-        OptionWriter raw(byte[] bytes) {
-            b.writeBytes(bytes);
-            return this;
-        }
-
-        byte[] bytes() {
-            return b.toByteArray();
-        }
     }
 }
