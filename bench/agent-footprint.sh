@@ -2,7 +2,7 @@
 # Port agent footprint: memory (RSS) and boot-to-forwarding of bin/vl2-agent, in ~1.5 min.
 #
 #   sudo bench/agent-footprint.sh [--runs N] [--load-seconds S] [--dist FILE | --home DIR] [--nmt]
-#                                 [--agent-opts 'JVM OPTIONS'] [--no-lock-wait]
+#                                 [--agent-opts 'JVM OPTIONS'] [--no-lock-wait] [--networks N]
 #
 # Builds hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2af<pid>): a bridge in sw, h1 and h2 on it
 # by veth (underlay 10.77.0.0/24; overlay 10.71.1.0/24 on the agents' TAP devices; all only inside these
@@ -19,6 +19,10 @@
 #     after the load (NMT itself costs a few MB of RSS).
 #   --agent-opts '...' is passed to the agents as EXTRA_JAVA_OPTS (added after bin/vl2-agent's own options), to
 #     try JVM options; JAVA_MAX_MEM in the environment reaches the agents as well.
+#   --networks N (2..9): instead, the cost of more networks: the switch hosts networks a1..aN, a peer agent in h2
+#     joins all of them (one process), and in h1, alternately --runs times, (A) N single-network agents (N JVMs,
+#     one --network each, TAP vt1..vtN) and (B) one agent process with N --network flags (N TAPs and sessions);
+#     each is measured once a ping h1 -> h2 succeeds in every network: RSS 2 s later, A summed over its JVMs.
 #   --home DIR uses an unpacked distribution as is (not removed afterwards; to try etc/ or bin/ edits),
 #     else --dist FILE (default karaf-assembly/target/vl2-karaf-*.tar.gz) is unpacked into a temporary folder.
 # Waits (up to 15 min) while /tmp/vl2-bench.lock exists (another benchmark running), then holds it while it runs;
@@ -40,9 +44,10 @@ NMT=false
 AGENT_OPTS=""
 LOCK_WAIT=true
 OWN_LOCK=false
+NETWORKS=1
 ARGS="$*"
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=${2:-}; shift 2 ;;
@@ -52,12 +57,14 @@ while [ $# -gt 0 ]; do
     --nmt) NMT=true; shift ;;
     --agent-opts) AGENT_OPTS=${2:-}; shift 2 ;;
     --no-lock-wait) LOCK_WAIT=false; shift ;;
+    --networks) NETWORKS=${2:-}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "agent-footprint: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 case "$RUNS" in ''|*[!0-9]*|0) echo "agent-footprint: --runs must be a positive integer" >&2; exit 2 ;; esac
 case "$LOAD_SECS" in ''|*[!0-9]*|0) echo "agent-footprint: --load-seconds must be a positive integer" >&2; exit 2 ;; esac
+case "$NETWORKS" in [1-9]) ;; *) echo "agent-footprint: --networks must be 1..9" >&2; exit 2 ;; esac
 
 note() { echo "agent-footprint: $*" >&2; }
 fail() { echo "agent-footprint: $*" >&2; exit 1; }
@@ -187,12 +194,21 @@ start_agent() { # h data-dir out-file
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { awk -v k="$1" 'BEGIN { if (k == "" || k == 0) print "–"; else printf "%.0f", k / 1024 }'; }
+list() { echo "$1" | awk '{ $1 = $1; print }'; }
+list_mib() { local out="" k; for k in $1; do out="$out $(mib "$k")"; done; list "$out"; }
+# the report's line about what ran where: distribution, Java, CPUs, load at the start ... (ends mid-sentence)
+run_context() {
+  echo "Distribution: ${HOME_DIR:-$(basename "$DIST")}. $(java -version 2>&1 | head -1). $(nproc) CPUs; load average"
+  echo "$(get load_start) at the start, $(get load_end) at the end."
+}
 
 # --- switch --------------------------------------------------------------------------------------------------------
 put load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 note "bin/vl2-switch in $SW"
 T0=$(now)
-ip netns exec "$SW" "$VL2/bin/vl2-switch" --data "$WORK/sw" </dev/null >"$OUT/switch.out" 2>&1 &
+SWITCH_NETS=()
+for i in $(seq "$NETWORKS"); do [ "$NETWORKS" = 1 ] || SWITCH_NETS+=(--network "id=a$i"); done
+ip netns exec "$SW" "$VL2/bin/vl2-switch" --data "$WORK/sw" "${SWITCH_NETS[@]}" </dev/null >"$OUT/switch.out" 2>&1 &
 LAUNCHER[sw]=$!
 wait_for 120 sh -c "ip netns exec $SW ss -Hlun 'sport = :$VL2_PORT' | grep -q ." \
   || { tail -20 "$OUT/switch.out" >&2; fail "the switch did not listen on UDP $VL2_PORT within 120 s"; }
@@ -202,6 +218,12 @@ wait_for 30 sh -c "grep -q 'Switch public key' '$WORK/sw/data/log/karaf.log' '$O
 SWITCH_KEY=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log" "$OUT/switch.out" 2>/dev/null \
   | head -1 | awk '{ print $4 }' || true)
 [ -n "$SWITCH_KEY" ] || fail "the switch did not log 'Switch public key ...'"
+
+if [ "$NETWORKS" -gt 1 ]; then
+  # shellcheck source=lib/agent-footprint-networks.sh
+  . "$ROOT/bench/lib/agent-footprint-networks.sh"
+  exit 0
+fi
 
 # --- agents: h2 (the peer), then h1 cold / warm, --runs times -------------------------------------------------------
 note "agent in $H2 (fresh --data)"
@@ -284,14 +306,12 @@ XMX=$(tr '\0' '\n' <"/proc/${JVM[h1]}/cmdline" | grep -E '^-Xmx' | tail -1 || ec
 JOPTS=$(tr '\0' '\n' <"/proc/${JVM[h1]}/cmdline" | grep -E '^-X|^-XX' | tr '\n' ' ')
 
 # --- report ----------------------------------------------------------------------------------------------------------
-list() { echo "$1" | awk '{ $1 = $1; print }'; }
-list_mib() { local out="" k; for k in $1; do out="$out $(mib "$k")"; done; list "$out"; }
 {
   echo "### Agent footprint ($(date -u '+%Y-%m-%d %H:%M UTC'))"
   echo
   echo "\`sudo bench/agent-footprint.sh${ARGS:+ $ARGS}\`: $RUNS run(s), ${LOAD_SECS} s of load (iperf3 TCP + ping at 10 ms)."
-  echo "Distribution: ${HOME_DIR:-$(basename "$DIST")}. $(java -version 2>&1 | head -1). $(nproc) CPUs; load average"
-  echo "$(get load_start) at the start, $(get load_end) at the end. Agent JVM options: \`$JOPTS\`"
+  run_context
+  echo "Agent JVM options: \`$JOPTS\`"
   echo
   echo "| agent h1 (vl2 mode, encrypted) | median | runs |"
   echo "|---|---:|---|"
