@@ -377,6 +377,25 @@ final class TestSwitch implements AutoCloseable {
         return d;
     }
 
+    /**
+     * Returns once the switch has handled everything sent to it before this call: a marker sent now has come round
+     * (one receive thread, in order), so a counter read afterwards no longer moves for what was already on its way.
+     */
+    void drain(long timeoutMillis) throws IOException, InterruptedException {
+        byte[] marker = ("drain " + System.nanoTime()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (DatagramChannel c = DatagramChannel.open()) {
+            c.send(ByteBuffer.wrap(marker), channel.getLocalAddress());
+        }
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (datagrams.stream().noneMatch(d -> java.util.Arrays.equals(d.data(), marker))) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("the switch did not handle a datagram within " + timeoutMillis + " ms");
+            }
+            Thread.sleep(5);
+        }
+        datagrams.removeIf(d -> java.util.Arrays.equals(d.data(), marker));
+    }
+
     /** Encrypted: sends any bytes to the port's endpoint. */
     void sendRaw(SecurePort p, byte[] datagram) throws IOException {
         sendOut(ByteBuffer.wrap(datagram), p.endpoint);
