@@ -36,4 +36,32 @@ public interface SwitchAdminService {
 
     /** Removes a port now (its dynamic MAC entries are flushed); false if there is no such port. */
     boolean removePort(PortId id);
+
+    /**
+     * The settings of a configured network as its configuration ({@code org.vl2.network}) holds them: property
+     * names as in docs/configuration.md, values as text (lists comma-separated); empty if the network has no
+     * configuration (the built-in default and raw networks until one is created for them).
+     */
+    java.util.Map<String, String> networkSettings(long network);
+
+    /**
+     * Creates a network, or changes the settings of one, through its configuration ({@code org.vl2.network}),
+     * and returns once the switch shows it. {@code settings} uses the configuration's property names
+     * ({@code name}, {@code mtu}, {@code ipv4.pool}, {@code private}, {@code members} comma-separated, ...);
+     * {@code id} need not be given. With {@code merge} the given settings replace only those properties and the
+     * rest stay; without, the configuration becomes exactly {@code settings}. Concurrent changes are applied one
+     * after the other, none is lost.
+     *
+     * @return true if the network was created, false if it existed and was changed
+     * @throws InvalidSettingException naming the first invalid setting; nothing was changed
+     */
+    boolean putNetwork(long network, java.util.Map<String, String> settings, boolean merge);
+
+    /**
+     * Deletes a network's configuration: the network and its ports go (the built-in default and raw networks
+     * return to their built-in settings).
+     *
+     * @return false if the network has no configuration
+     */
+    boolean removeNetwork(long network);
 }

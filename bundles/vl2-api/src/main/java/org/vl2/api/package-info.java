@@ -5,7 +5,9 @@
  * <p>2.0.0: SwitchService is read-only; what changes the switch moved to SwitchAdminService (a breaking change for
  * callers, hence the major version). 2.1.0: SwitchStatistics.dropPortQuota, the per-port hygiene drops (MAC
  * limit, DHCP client MAC, DHCP rate, IPv4 source guard) and dropSealed; NetworkInfo says who may be a port (access:
- * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports.
+ * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports. 2.2.0: networks created, changed and
+ * removed through SwitchAdminService (InvalidSettingException names the setting at fault); MemberInfo.refused and
+ * state (members waiting for authorization).
  */
 @Export
 @Version("2.2.0")

@@ -55,6 +55,51 @@ public class FakeSwitchAdminService implements SwitchAdminService {
         return switchService.ports.removeIf(p -> p.id().equals(id));
     }
 
+    /** Network configurations by id: what {@link #putNetwork} wrote. */
+    public final java.util.Map<Long, java.util.Map<String, String>> networkSettings = new java.util.TreeMap<>();
+
+    @Override
+    public java.util.Map<String, String> networkSettings(long network) {
+        return java.util.Map.copyOf(networkSettings.getOrDefault(network, java.util.Map.of()));
+    }
+
+    /**
+     * Keeps the settings and shows the network in the {@link FakeSwitchService} (name and mtu only); an mtu that is
+     * not 576..9000 is refused as the switch refuses it.
+     */
+    @Override
+    public synchronized boolean putNetwork(long network, java.util.Map<String, String> settings, boolean merge) {
+        java.util.Map<String, String> next = new java.util.TreeMap<>(merge
+                ? networkSettings.getOrDefault(network, java.util.Map.of()) : java.util.Map.of());
+        next.putAll(settings);
+        next.put("id", org.vl2.api.Networks.format(network));
+        int mtu;
+        try {
+            mtu = Integer.parseInt(next.getOrDefault("mtu", "1400"));
+        } catch (NumberFormatException e) {
+            mtu = -1;
+        }
+        if (mtu < 576 || mtu > 9000) {
+            throw new org.vl2.api.InvalidSettingException("mtu", "mtu=" + next.get("mtu") + " (must be 576..9000)");
+        }
+        boolean created = networkSettings.put(network, next) == null && switchService.network(network).isEmpty();
+        switchService.networks.removeIf(n -> n.id() == network);
+        switchService.networks.add(new org.vl2.api.NetworkInfo(network, next.getOrDefault("name",
+                org.vl2.api.Networks.format(network)), mtu, "learning", null, null, false, 0, List.of(),
+                Boolean.parseBoolean(next.get("private")) ? org.vl2.api.NetworkInfo.PRIVATE
+                        : org.vl2.api.NetworkInfo.SEALED));
+        return created;
+    }
+
+    @Override
+    public synchronized boolean removeNetwork(long network) {
+        if (networkSettings.remove(network) == null) {
+            return false;
+        }
+        switchService.networks.removeIf(n -> n.id() == network);
+        return true;
+    }
+
     /** A member id (16 hex digits) or a public key (44 base64 characters), as the switch accepts them. */
     private static String wellFormed(String member) {
         String m = member.trim();

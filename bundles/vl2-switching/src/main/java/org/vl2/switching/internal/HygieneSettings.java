@@ -20,11 +20,11 @@ public record HygieneSettings(int dhcpRate, boolean ipGuard) {
      */
     static HygieneSettings from(NetworkConfig c, String pid, boolean pool) {
         if (c.dhcp_rate_per_port() < 0 || c.dhcp_rate_per_port() > MAX_DHCP_RATE) {
-            throw new IllegalArgumentException("Invalid configuration " + pid + ": dhcp.rate.per.port="
+            throw new org.vl2.api.InvalidSettingException("dhcp.rate.per.port", "Invalid configuration " + pid + ": dhcp.rate.per.port="
                     + c.dhcp_rate_per_port() + " (must be 0 (no limit) .. " + MAX_DHCP_RATE + " messages/s)");
         }
         if (c.ip_guard() && !pool) {
-            throw new IllegalArgumentException("Invalid configuration " + pid + ": ip.guard=true (must be false "
+            throw new org.vl2.api.InvalidSettingException("ip.guard", "Invalid configuration " + pid + ": ip.guard=true (must be false "
                     + "unless ipv4.pool is set: the guard allows the addresses the switch assigns)");
         }
         return new HygieneSettings(c.dhcp_rate_per_port(), c.ip_guard());

@@ -41,6 +41,8 @@ public final class Network {
     private volatile SwitchPort[] ports = NONE;
     /** vl2-protocol ports by member id. */
     final Map<Long, SwitchPort> members = new ConcurrentHashMap<>();
+    /** Members this network refused that an operator may authorize (private networks). */
+    private final WaitingMembers waiting = new WaitingMembers();
     /** The MAC the switch answers DHCP and ARP from on this network (locally administered, from the id). */
     public final long serverMac;
 
@@ -58,6 +60,11 @@ public final class Network {
 
     MacAddress serverMacAddress() {
         return MacAddress.of(serverMac);
+    }
+
+    /** Members this network refused that an operator may authorize. */
+    public WaitingMembers waiting() {
+        return waiting;
     }
 
     public State state() {

@@ -65,6 +65,16 @@ final class NetworkDirectory {
         return null;
     }
 
+    /** The settings network {@code id}'s configuration holds (before revocations), or null without one. */
+    NetworkSettings configured(long id) {
+        for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
+            if (e.getValue() == id) {
+                return e.getKey().settings();
+            }
+        }
+        return null;
+    }
+
     void bind(NetworkDefinition definition) {
         NetworkSettings s = revocations.apply(definition.settings(), definition.pid());
         boolean added = registry.exclusive(() -> {

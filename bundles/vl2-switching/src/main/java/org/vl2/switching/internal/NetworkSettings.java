@@ -128,7 +128,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
             try {
                 pool = Ipv4Pool.parse(cidr, range.isEmpty() ? null : range);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("Invalid configuration " + pid + ": ipv4.pool=" + cidr
+                throw new org.vl2.api.InvalidSettingException("ipv4.pool", "Invalid configuration " + pid + ": ipv4.pool=" + cidr
                         + (range.isEmpty() ? "" : ", ipv4.range=" + range) + ": " + e.getMessage());
             }
         } else if (!range.isEmpty()) {
@@ -272,7 +272,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
     }
 
     private static IllegalArgumentException invalid(String pid, String property, Object value, String allowed) {
-        return new IllegalArgumentException("Invalid configuration " + pid + ": " + property + "=" + value
+        return new org.vl2.api.InvalidSettingException(property, "Invalid configuration " + pid + ": " + property + "=" + value
                 + " (must be " + allowed + ")");
     }
 }

@@ -7,7 +7,9 @@ import java.util.Collection;
 import java.util.Dictionary;
 import java.util.HashSet;
 import java.util.Hashtable;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -18,6 +20,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.InvalidSettingException;
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
 import org.vl2.api.SwitchAdminService;
@@ -122,7 +125,7 @@ public final class SwitchAdmin implements SwitchAdminService {
      * Adds or removes a member in the network's configuration and waits until the switch uses the new list (a
      * member cut off has no port by then); whether the list changed.
      */
-    private boolean editMembers(long network, String member, boolean add) {
+    private synchronized boolean editMembers(long network, String member, boolean add) {
         String normalised = NetworkSettings.member(NetworkDefinition.FACTORY_PID, member == null ? "" : member.trim());
         String pid = core.configurationOf(network);
         if (pid == null) {
@@ -165,6 +168,90 @@ public final class SwitchAdmin implements SwitchAdminService {
         }
         awaitApplied("the members of network " + Networks.format(network) + " (" + pid + ")",
                 () -> expected.equals(core.authorizedMembers(network)));
+        return true;
+    }
+
+    @Override
+    public Map<String, String> networkSettings(long network) {
+        String pid = core.configurationOf(network);
+        if (pid == null) {
+            return Map.of();
+        }
+        try {
+            return NetworkConfigs.text(configAdmin.getConfiguration(pid, "?").getProperties());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the configuration of network " + Networks.format(network)
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Validates the whole resulting configuration as the switch will (so an invalid one changes nothing), writes
+     * it, and waits until the switch applied it. Synchronized with the members' edits: each is a read, modify,
+     * write of the same configuration, and none may lose another's change.
+     */
+    @Override
+    public synchronized boolean putNetwork(long network, Map<String, String> settings, boolean merge) {
+        String id = Networks.format(network);
+        Map<String, String> given = new LinkedHashMap<>(settings);
+        String named = given.remove("id");
+        if (named != null && !named.isBlank()) {
+            long other;
+            try {
+                other = Networks.parse(named);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidSettingException("id", e.getMessage());
+            }
+            if (other != network) {
+                throw new InvalidSettingException("id", "id=" + named + " is not network " + id
+                        + " (a network's id cannot change)");
+            }
+        }
+        String pid = core.configurationOf(network);
+        try {
+            Configuration c = pid != null ? configAdmin.getConfiguration(pid, "?")
+                    : configAdmin.getFactoryConfiguration(NetworkDefinition.FACTORY_PID, id, "?");
+            Map<String, Object> next = new LinkedHashMap<>();
+            if (merge && c.getProperties() != null) {
+                next.putAll(NetworkConfigs.typed(NetworkConfigs.text(c.getProperties())));
+            }
+            next.putAll(NetworkConfigs.typed(given));
+            next.put("id", id);
+            NetworkSettings expected = NetworkSettings.from(NetworkConfigs.config(next), NetworkDefinition.FACTORY_PID
+                    + " of network " + id);
+            Dictionary<String, Object> props = c.getProperties();
+            if (props != null) { // keep what is not a setting (felix.fileinstall.filename: the file it came from)
+                for (String k : NetworkConfigs.properties()) {
+                    props.remove(k);
+                }
+                next.forEach(props::put);
+            } else {
+                props = NetworkConfigs.dictionary(next);
+            }
+            c.update(props);
+            LOG.info("Network {} {}", expected.describe(), pid == null ? "created" : "changed");
+            awaitApplied("network " + id, () -> expected.equals(core.configuredSettings(network)));
+            return pid == null;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot save the configuration of network " + id + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    @Override
+    public synchronized boolean removeNetwork(long network) {
+        String pid = core.configurationOf(network);
+        if (pid == null) {
+            return false;
+        }
+        try {
+            configAdmin.getConfiguration(pid, "?").delete();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot delete the configuration of network " + Networks.format(network)
+                    + ": " + e.getMessage(), e);
+        }
+        LOG.info("Network {} removed", Networks.format(network));
+        awaitApplied("the removal of network " + Networks.format(network), () -> core.configurationOf(network) == null);
         return true;
     }
 

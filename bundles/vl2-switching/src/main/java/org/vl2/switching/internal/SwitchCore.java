@@ -337,6 +337,11 @@ public final class SwitchCore implements SwitchService {
         return networks.configurationOf(network);
     }
 
+    /** The settings network {@code id}'s configuration holds and the switch applied, or null without one. */
+    NetworkSettings configuredSettings(long network) {
+        return networks.configured(network);
+    }
+
     /** The members network {@code id}'s settings in use authorize, or null without such a network. */
     Set<String> authorizedMembers(long network) {
         Network n = networks.get(network);
@@ -448,6 +453,12 @@ public final class SwitchCore implements SwitchService {
             org.vl2.crypto.Session s = p.session;
             byId.put(id, new MemberInfo(network, id, key, known != null, p.id, a == null ? null : a.getHostAddress(),
                     p.name, p.sealed, s == null ? null : s.cipher().displayName()));
+        }
+        for (WaitingMembers.Waiting w : n.waiting().all()) {
+            // refused and not authorized since (an authorized or online member shows as such)
+            byId.putIfAbsent(SwitchPort.memberId(w.member()), new MemberInfo(network, SwitchPort.memberId(w.member()),
+                    Identity.fingerprint(w.key()), false, null, null, w.name().isEmpty() ? null : w.name(), false,
+                    null, w.at()));
         }
         return List.copyOf(byId.values());
     }

@@ -200,4 +200,53 @@ class SwitchAdminTest {
         again.lift(0x6d1a, Identity.formatMemberId(carol.memberId()));
         assertFalse(new Revocations(file).revoked(0x6d1a, carol.fingerprint()));
     }
+
+    @Test
+    void aNetworkChangeIsValidatedWholeWrittenAndAppliedWhenPutNetworkReturns() {
+        assertFalse(admin.putNetwork(0x6d1a, Map.of("mtu", "1280", "name", "lab"), true), "it existed: changed");
+        assertEquals(1280, sw.network(0x6d1a).orElseThrow().mtu());
+        assertEquals("lab", sw.network(0x6d1a).orElseThrow().name());
+        Map<String, String> now = admin.networkSettings(0x6d1a);
+        assertEquals("1280", now.get("mtu"));
+        assertEquals(ALICE, now.get("members"), "a merge keeps what it does not name");
+        assertEquals("true", now.get("private"));
+    }
+
+    @Test
+    void anInvalidNetworkSettingNamesTheFieldAndChangesNothing() {
+        org.vl2.api.InvalidSettingException e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("mtu", "9999", "name", "lab"), true));
+        assertEquals("mtu", e.setting());
+        e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("mtu", "many"), true));
+        assertEquals("mtu", e.setting());
+        e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("colour", "blue"), true));
+        assertEquals("colour", e.setting());
+        e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("ipv4.pool", "10.0.0.0/33"), true));
+        assertEquals("ipv4.pool", e.setting());
+        e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("id", "6d1b"), true));
+        assertEquals("id", e.setting());
+        e = assertThrows(org.vl2.api.InvalidSettingException.class,
+                () -> admin.putNetwork(0x6d1a, Map.of("plaintext", "true"), true));
+        assertEquals("plaintext", e.setting(), "private and plaintext exclude each other, judged on the whole");
+        assertTrue(cm.updates.isEmpty(), "nothing written");
+        assertEquals(1400, sw.network(0x6d1a).orElseThrow().mtu());
+    }
+
+    @Test
+    void membersThatWereRefusedAreListedAsWaitingUntilAuthorized() {
+        WaitingMembers w = new WaitingMembers(2);
+        byte[] key = new byte[32];
+        for (int i = 0; i < 3; i++) {
+            key[0] = (byte) i;
+            w.refused(i, key, "h" + i, "192.0.2.1:1", java.time.Instant.EPOCH);
+        }
+        assertEquals(List.of(1L, 2L), w.all().stream().map(WaitingMembers.Waiting::member).toList(),
+                "bounded: the refusal longest ago goes");
+        w.admitted(1);
+        assertEquals(List.of(2L), w.all().stream().map(WaitingMembers.Waiting::member).toList());
+    }
 }

@@ -239,6 +239,9 @@ final class Admission {
                         requestLength, e);
                 refused("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
                         Endpoints.format(source), Networks.format(n.id));
+                if (key != null) { // proved its key: listed as waiting for an operator to authorize it
+                    n.waiting().refused(member, key, j.name(), Endpoints.format(source), java.time.Instant.now());
+                }
                 return null;
             }
             if (cipherRefusal != null) {
@@ -336,6 +339,7 @@ final class Admission {
                     + SwitchPort.memberId(member) + (j.name().isEmpty() ? "" : " '" + j.name() + "'") + " in network "
                     + Networks.format(n.id) + (address == null ? "" : ", address " + address.getHostAddress())
                     + (ipv6 == null ? "" : ", " + Endpoints.format(ipv6));
+            n.waiting().admitted(member);
             return new Admitted(port, welcome, log);
         });
     }
