@@ -30,6 +30,8 @@ final class NetworkDirectory {
     private final Revocations revocations;
     private final Map<Long, Network> networks = new ConcurrentHashMap<>();
     private final Map<NetworkDefinition, Long> definitions = new ConcurrentHashMap<>();
+    /** Per network with a configuration: the configured settings it was last given (see {@link #configured}). */
+    private final Map<Long, NetworkSettings> appliedSettings = new ConcurrentHashMap<>();
     /** Called after a network's settings changed (or it came or went), outside the registry's lock. */
     private volatile Runnable changed = () -> { };
 
@@ -65,14 +67,12 @@ final class NetworkDirectory {
         return null;
     }
 
-    /** The settings network {@code id}'s configuration holds (before revocations), or null without one. */
+    /**
+     * The configured settings (before revocations) network {@code id} runs with now, or null without a configuration:
+     * set once the network shows them, so a caller that waits for them sees the change in {@code networks()}.
+     */
     NetworkSettings configured(long id) {
-        for (Map.Entry<NetworkDefinition, Long> e : definitions.entrySet()) {
-            if (e.getValue() == id) {
-                return e.getKey().settings();
-            }
-        }
-        return null;
+        return appliedSettings.get(id);
     }
 
     void bind(NetworkDefinition definition) {
@@ -93,6 +93,7 @@ final class NetworkDirectory {
             } else {
                 apply(n, s);
             }
+            appliedSettings.put(owner, definition.settings());
             return true;
         });
         if (added) {
@@ -109,6 +110,7 @@ final class NetworkDirectory {
                 return false;
             }
             apply(n, revocations.apply(definition.settings(), definition.pid()));
+            appliedSettings.put(id, definition.settings());
             return true;
         });
         if (applied) {
@@ -141,6 +143,9 @@ final class NetworkDirectory {
     void unbind(NetworkDefinition definition) {
         Network n = registry.exclusive(() -> {
             Long id = definitions.remove(definition);
+            if (id != null) {
+                appliedSettings.remove(id);
+            }
             Network gone = id == null ? null : networks.get(id);
             if (gone == null) {
                 return null;
