@@ -544,7 +544,7 @@ public class AgentE2EIT {
      * shell and by h1's (an agent started with --ssh-port), while bin/vl2-client (root, with the password the
      * instance generated) gets in; that password is stored 0600 and users.properties (0600, also the installation's)
      * holds its SHA-256 only, no plaintext; an agent without --ssh-port listens on no TCP port, and the switch and
-     * h1 on their loopback shell only (no JMX, RMI or shutdown port).
+     * h1 on their loopback shell only (no JMX, RMI or shutdown port), the switch also on its loopback HTTP API.
      */
     @Test
     public void t12NoWellKnownLoginAndNoListenerUnlessAsked() throws Exception {
@@ -563,8 +563,12 @@ public class AgentE2EIT {
                     + refused.out().lines().filter(l -> l.contains("authentication")).findFirst().orElse("exit "
                     + refused.exit()));
             String tcp = Lab.in(ns, CMD, "ss", "-Htln").check().out().strip();
-            assertTrue(shell[1] + " listens on its loopback shell only:\n" + tcp, tcp.lines().count() == 1
-                    && tcp.matches("(?s).*127\\.0\\.0\\.1\\]?:" + shell[2] + "\\s.*"));
+            // the switch also runs its HTTP API by default, on loopback too (docs/api.md)
+            boolean sw = shell[1].equals("sw");
+            assertTrue(shell[1] + " listens on its loopback shell only" + (sw ? " and API" : "") + ":\n" + tcp,
+                    tcp.lines().count() == (sw ? 2 : 1)
+                    && tcp.matches("(?s).*127\\.0\\.0\\.1\\]?:" + shell[2] + "\\s.*")
+                    && (!sw || tcp.matches("(?s).*127\\.0\\.0\\.1\\]?:8181\\s.*")));
         }
         for (Host h : List.of(h2, h3)) {
             String tcp = Lab.in(h.ns, CMD, "ss", "-Htln").check().out().strip();

@@ -18,6 +18,7 @@ import org.junit.runners.Suite.SuiteClasses;
  * changes (see {@link Vl2TestSupport}).
  */
 @RunWith(Suite.class)
-@SuiteClasses({SwitchFeatureIT.class, ForwardingIT.class, NetworksIT.class, MembersIT.class, HotSwapIT.class})
+@SuiteClasses({SwitchFeatureIT.class, ForwardingIT.class, NetworksIT.class, MembersIT.class, HotSwapIT.class,
+        RestApiIT.class})
 public class SwitchSuiteIT {
 }

@@ -262,6 +262,14 @@ public abstract class Vl2TestSupport {
         options.add(pidConfig(VXLAN_PID, "vni", VNI + "=0"));
         options.add(pidConfig(VXLAN_PID, "remotes", VNI + "=" + VTEP_IP));
 
+        // The HTTP API (RestApiIT installs the feature vl2-api-rest): Pax Web on loopback on a free port, and two users
+        // of the JAAS realm (the distribution ships none): one with the admin group, one that may only read.
+        options.add(pidConfig("org.ops4j.pax.web", "org.ops4j.pax.web.listening.addresses", "127.0.0.1"));
+        options.add(pidConfig("org.ops4j.pax.web", "org.osgi.service.http.port", freeTcpPort()));
+        options.add(editConfigurationFilePut("etc/users.properties", RestApiIT.ADMIN, RestApiIT.PASSWORD
+                + ",_g_:admingroup"));
+        options.add(editConfigurationFilePut("etc/users.properties", RestApiIT.VIEWER, RestApiIT.PASSWORD + ",viewer"));
+
         // Offline: mvn: URLs come from system/ (the distribution) and the local repository, never from a remote one.
         options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
                 "org.ops4j.pax.url.mvn.localRepository", localRepository));

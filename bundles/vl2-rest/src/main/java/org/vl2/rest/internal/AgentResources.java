@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /** The port agents of this instance (one per network it joins), by their TAP device's name. */
 final class AgentResources {

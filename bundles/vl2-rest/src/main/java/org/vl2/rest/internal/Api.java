@@ -12,7 +12,7 @@ import org.vl2.api.AgentService;
 import org.vl2.api.MacTableService;
 import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /** The routes under /api: the switch's and the agents' resources, and the OpenAPI document that describes them. */
 final class Api {

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.vl2.api.Networks;
 import org.vl2.api.PortId;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /**
  * One request as a resource sees it: its path variables, query parameters and JSON body, each read with the

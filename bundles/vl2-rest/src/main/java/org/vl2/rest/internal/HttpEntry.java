@@ -30,7 +30,7 @@ import org.vl2.api.AgentService;
 import org.vl2.api.MacTableService;
 import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /**
  * The HTTP entry of the API ({@code /api/*}) and the metrics ({@code /metrics}), one servlet on the OSGi HTTP

@@ -23,7 +23,7 @@ import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /**
  * The switch's resources: the switch itself, networks, members, ports and the MAC table. Reads go to

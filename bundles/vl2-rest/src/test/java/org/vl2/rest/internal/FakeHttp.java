@@ -18,7 +18,7 @@ import javax.servlet.http.HttpServletResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /** Requests to a servlet without a container: the parts of the servlet API {@link HttpEntry} uses. */
 final class FakeHttp {

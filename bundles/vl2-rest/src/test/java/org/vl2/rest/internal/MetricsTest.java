@@ -26,7 +26,7 @@ import org.vl2.api.PortInfo;
 import org.vl2.api.test.FakeAgentService;
 import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeSwitchService;
-import org.vl2.rest.json.Views;
+import org.vl2.json.Views;
 
 /**
  * /metrics parses with the Prometheus project's own text-format parser (prometheus_client, Debian package

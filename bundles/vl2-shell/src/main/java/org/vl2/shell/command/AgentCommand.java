@@ -17,6 +17,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Networks;
@@ -173,66 +174,9 @@ public class AgentCommand implements Action {
      * the round trip as {@code switchRttMicros} ({@code null} if unknown).
      */
     static String json(AgentStatus s, Instant now) {
-        JsonWriter w = new JsonWriter().beginObject()
-                .field("state", s.state() == null ? null : s.state().name())
-                .field("problem", s.problem())
-                .field("mode", s.mode())
-                .field("encrypted", s.encrypted())
-                .field("cipher", s.cipher())
-                .field("network", s.network());
-        w.name("vni");
-        if (s.vni() == 0) {
-            w.nullValue();
-        } else {
-            w.value(s.vni());
-        }
-        w.field("memberId", s.memberId());
-        w.field("publicKey", s.publicKey());
-        w.name("portId");
-        if (s.portId() == 0) {
-            w.nullValue();
-        } else {
-            w.value(s.portId());
-        }
-        w.field("tapName", s.tapName())
-                .field("tapMac", s.tapMac() == null ? null : s.tapMac().toString())
-                .field("mtu", s.mtu());
-        array(w, "addresses", s.addresses());
-        array(w, "assignedAddresses", s.assignedAddresses());
-        w.field("bridge", s.bridge())
-                .field("switchAddress", s.switchAddress())
-                .field("switchKey", s.switchKey())
-                .field("switchResolved", s.switchResolved())
-                .field("localAddress", s.localAddress());
-        w.name("switchRttMicros");
-        if (s.switchRtt() == null) {
-            w.nullValue();
-        } else {
-            w.value(s.switchRtt().toNanos() / 1000);
-        }
-        w.field("tapRxFrames", s.tapRxFrames())
-                .field("tapRxBytes", s.tapRxBytes())
-                .field("tapTxFrames", s.tapTxFrames())
-                .field("tapTxBytes", s.tapTxBytes())
-                .field("drops", s.drops())
-                .field("since", s.since() == null ? null : s.since().toString())
-                .field("lastFromSwitch", s.lastFromSwitch() == null ? null : s.lastFromSwitch().toString());
-        w.name("lastFromSwitchSecondsAgo");
-        if (s.lastFromSwitch() == null) {
-            w.nullValue();
-        } else {
-            w.value(Math.max(0, Duration.between(s.lastFromSwitch(), now).getSeconds()));
-        }
-        return w.endObject().toString();
+        return Views.text(Views.agent(s, now));
     }
 
-    private static void array(JsonWriter w, String name, List<String> values) {
-        w.name(name).beginArray();
-        for (String v : values) {
-            w.value(v);
-        }
-        w.endArray();
-    }
 
     /** Splits {@code text} at spaces into lines of at most {@code width} characters (longer words stay whole). */
     static List<String> wrap(String text, int width) {

@@ -13,6 +13,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.MacAddress;
 import org.vl2.api.MacEntry;
 import org.vl2.api.MacTableService;
@@ -113,19 +114,7 @@ public class MacTableCommand implements Action {
 
     /** A JSON array of the entries, e.g. {@code [{"mac":"02:00:00:00:00:01","network":"0000000000000000",...}]}. */
     static String json(List<MacEntry> entries) {
-        JsonWriter w = new JsonWriter().beginArray();
-        for (MacEntry e : entries) {
-            w.beginObject()
-                    .field("mac", e.mac().toString())
-                    .field("network", Networks.format(e.network()))
-                    .field("vlan", e.vlan())
-                    .field("port", e.port().number())
-                    .field("type", type(e))
-                    .field("ageMillis", e.ageMillis())
-                    .field("moves", e.moves())
-                    .endObject();
-        }
-        return w.endArray().toString();
+        return Views.text(Views.macEntries(entries));
     }
 
     private static String type(MacEntry e) {

@@ -13,6 +13,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
@@ -123,21 +124,6 @@ public class MembersCommand implements Action {
     }
 
     static String json(String switchKey, List<MemberInfo> members) {
-        JsonWriter w = new JsonWriter().beginObject().field("switchPublicKey", switchKey);
-        w.name("members").beginArray();
-        for (MemberInfo m : members) {
-            w.beginObject()
-                    .field("network", Networks.format(m.network()))
-                    .field("member", m.member())
-                    .field("publicKey", m.publicKey())
-                    .field("authorized", m.authorized())
-                    .field("port", m.port() == null ? null : m.port().toString())
-                    .field("address", m.address())
-                    .field("name", m.name())
-                    .field("encrypted", m.encrypted())
-                    .field("cipher", m.cipher())
-                    .endObject();
-        }
-        return w.endArray().endObject().toString();
+        return Views.text(Views.members(switchKey, members));
     }
 }

@@ -13,6 +13,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.Networks;
 import org.vl2.api.SwitchService;
@@ -111,29 +112,6 @@ public class NetworksCommand implements Action {
     }
 
     static String json(List<NetworkInfo> networks) {
-        JsonWriter w = new JsonWriter().beginArray();
-        for (NetworkInfo n : networks) {
-            w.beginObject()
-                    .field("network", Networks.format(n.id()))
-                    .field("name", n.name())
-                    .field("access", n.access())
-                    .field("mtu", n.mtu())
-                    .field("policy", n.policy())
-                    .field("ports", n.ports())
-                    .field("ipv4Pool", n.ipv4Pool())
-                    .field("ipv6Prefix", n.ipv6Prefix())
-                    .field("dhcp", n.dhcp());
-            w.name("leases").beginArray();
-            for (NetworkInfo.Lease l : n.leases()) {
-                w.beginObject()
-                        .field("address", l.address())
-                        .field("holder", l.holder())
-                        .field("expires", l.expires() == null ? null : l.expires().toString())
-                        .endObject();
-            }
-            w.endArray();
-            w.endObject();
-        }
-        return w.endArray().toString();
+        return Views.text(Views.networks(networks));
     }
 }

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
+import org.vl2.json.Views;
 import org.vl2.api.SwitchAdminService;
 import org.vl2.api.SwitchService;
 
@@ -74,14 +75,11 @@ public class PolicyCommand implements Action {
     }
 
     static String json(String policy, boolean active, Set<String> available) {
-        JsonWriter w = new JsonWriter().beginObject()
-                .field("policy", policy)
-                .field("active", active)
-                .name("available").beginArray();
-        for (String p : new TreeSet<>(available)) {
-            w.value(p);
-        }
-        return w.endArray().endObject().toString();
+        com.fasterxml.jackson.databind.node.ObjectNode o = Views.MAPPER.createObjectNode()
+                .put("policy", policy)
+                .put("active", active);
+        new TreeSet<>(available).forEach(o.putArray("available")::add);
+        return Views.text(o);
     }
 
     private static CommandException unknown(String wanted, Set<String> available) {

@@ -14,6 +14,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.Networks;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortInfo;
@@ -93,35 +94,7 @@ public class PortsCommand implements Action {
      * relative to {@code now} ({@code null} if never seen).
      */
     static String json(List<PortInfo> ports, Instant now) {
-        JsonWriter w = new JsonWriter().beginArray();
-        for (PortInfo p : ports) {
-            PortCounters c = counters(p);
-            w.beginObject()
-                    .field("port", p.id().number())
-                    .field("network", Networks.format(p.network()))
-                    .field("transport", p.transport())
-                    .field("mode", p.mode())
-                    .field("remote", p.remote())
-                    .field("member", p.member())
-                    .field("name", p.name())
-                    .field("address", p.address())
-                    .field("rxFrames", c.rxFrames())
-                    .field("rxBytes", c.rxBytes())
-                    .field("txFrames", c.txFrames())
-                    .field("txBytes", c.txBytes())
-                    .field("rxDrops", c.rxDrops())
-                    .field("txDrops", c.txDrops())
-                    .field("created", p.created() == null ? null : p.created().toString())
-                    .field("lastSeen", p.lastSeen() == null ? null : p.lastSeen().toString());
-            w.name("lastSeenSecondsAgo");
-            if (p.lastSeen() == null) {
-                w.nullValue();
-            } else {
-                w.value(Math.max(0, Duration.between(p.lastSeen(), now).getSeconds()));
-            }
-            w.endObject();
-        }
-        return w.endArray().toString();
+        return Views.text(Views.ports(ports, now));
     }
 
     /** A vl2 member by its name when it gave one, else its id; "-" for ports without identity (raw, VXLAN). */

@@ -8,6 +8,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.json.Views;
 import org.vl2.api.MacTableService;
 import org.vl2.api.MacTableStatistics;
 import org.vl2.api.SwitchService;
@@ -98,48 +99,7 @@ public class StatsCommand implements Action {
 
     /** {@code {"switch":{...},"macTable":{...}}} with the records' component names; {@code drops} is the total. */
     static String json(SwitchStatistics s, MacTableStatistics m) {
-        return new JsonWriter().beginObject()
-                .name("switch").beginObject()
-                .field("ports", s.ports())
-                .field("rxFrames", s.rxFrames())
-                .field("rxBytes", s.rxBytes())
-                .field("txFrames", s.txFrames())
-                .field("txBytes", s.txBytes())
-                .field("unicast", s.unicast())
-                .field("flooded", s.flooded())
-                .field("filtered", s.filtered())
-                .field("dropRunt", s.dropRunt())
-                .field("dropOversize", s.dropOversize())
-                .field("dropSourceMulticast", s.dropSourceMulticast())
-                .field("dropNoPolicy", s.dropNoPolicy())
-                .field("dropPolicy", s.dropPolicy())
-                .field("dropPortLimit", s.dropPortLimit())
-                .field("dropPortQuota", s.dropPortQuota())
-                .field("dropUnknownNetwork", s.dropUnknownNetwork())
-                .field("malformed", s.malformed())
-                .field("badSession", s.badSession())
-                .field("dropStorm", s.dropStorm())
-                .field("dropMacLimit", s.dropMacLimit())
-                .field("dropDhcpSpoofed", s.dropDhcpSpoofed())
-                .field("dropDhcpRate", s.dropDhcpRate())
-                .field("dropIpGuard", s.dropIpGuard())
-                .field("dropSealed", s.dropSealed())
-                .field("drops", s.drops())
-                .field("txErrors", s.txErrors())
-                .endObject()
-                .name("macTable").beginObject()
-                .field("size", m.size())
-                .field("staticSize", m.staticSize())
-                .field("capacity", m.capacity())
-                .field("perPortLimit", m.perPortLimit())
-                .field("ageingSeconds", m.ageingSeconds())
-                .field("learned", m.learned())
-                .field("moved", m.moved())
-                .field("aged", m.aged())
-                .field("evicted", m.evicted())
-                .field("refused", m.refused())
-                .endObject()
-                .endObject().toString();
+        return Views.text(Views.statistics(s, m));
     }
 
     private static ShellTable table(String title) {

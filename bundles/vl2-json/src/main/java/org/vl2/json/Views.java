@@ -1,4 +1,4 @@
-package org.vl2.rest.json;
+package org.vl2.json;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -113,6 +113,7 @@ public final class Views {
                 .put("address", m.address())
                 .put("name", m.name())
                 .put("encrypted", m.encrypted())
+                .put("cipher", m.cipher())
                 .put("refused", time(m.refused()));
     }
 
@@ -187,6 +188,7 @@ public final class Views {
                 .put("problem", s.problem())
                 .put("mode", s.mode())
                 .put("encrypted", s.encrypted())
+                .put("cipher", s.cipher())
                 .put("network", s.network())
                 .put("vni", s.vni() == 0 ? null : s.vni())
                 .put("memberId", s.memberId())

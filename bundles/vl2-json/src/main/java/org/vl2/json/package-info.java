@@ -4,7 +4,7 @@
  */
 @Export
 @Version("1.0.0")
-package org.vl2.rest.json;
+package org.vl2.json;
 
 import org.osgi.annotation.bundle.Export;
 import org.osgi.annotation.versioning.Version;
