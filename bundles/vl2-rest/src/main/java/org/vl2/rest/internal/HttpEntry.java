@@ -147,7 +147,9 @@ public final class HttpEntry extends HttpServlet {
                 send(resp, x.status, answer);
             }
         } catch (HttpError e) {
-            if (e.status == 401) {
+            if (e.status == 401 && req.getHeader("X-Requested-With") == null) {
+                // not to the console's own requests (it has a login form): the challenge would make the browser
+                // open its login dialog over the page
                 resp.setHeader("WWW-Authenticate", "Basic realm=\"vl2\", charset=\"UTF-8\"");
             }
             ObjectNode o = Views.MAPPER.createObjectNode().put("status", e.status).put("error", e.getMessage());

@@ -222,16 +222,16 @@ final class Metrics {
     }
 
     private static void agentMetrics(Collection<AgentService> agents, List<MetricSnapshot> all) {
-        CounterSnapshot.Builder rxFrames = CounterSnapshot.builder().name("vl2_agent_tap_read_frames")
-                .help("Frames the agent read from its TAP device and sent to the switch.");
-        CounterSnapshot.Builder rxBytes = CounterSnapshot.builder().name("vl2_agent_tap_read_bytes")
-                .help("Bytes of those frames.");
-        CounterSnapshot.Builder txFrames = CounterSnapshot.builder().name("vl2_agent_tap_written_frames")
-                .help("Frames the agent received from the switch and wrote to its TAP device.");
-        CounterSnapshot.Builder txBytes = CounterSnapshot.builder().name("vl2_agent_tap_written_bytes")
-                .help("Bytes of those frames.");
-        CounterSnapshot.Builder drops = CounterSnapshot.builder().name("vl2_agent_dropped_frames")
-                .help("Frames the agent did not pass on, in either direction.");
+        String[][] counters = {
+            {"vl2_agent_tap_read_frames", "Frames the agent read from its TAP device and sent to the switch."},
+            {"vl2_agent_tap_read_bytes", "Bytes of the frames read from the TAP device."},
+            {"vl2_agent_tap_written_frames", "Frames the agent received from the switch and wrote to its TAP device."},
+            {"vl2_agent_tap_written_bytes", "Bytes of the frames written to the TAP device."},
+            {"vl2_agent_dropped_frames", "Frames the agent did not pass on, in either direction."}};
+        List<CounterSnapshot.Builder> builders = new ArrayList<>();
+        for (String[] c : counters) {
+            builders.add(CounterSnapshot.builder().name(c[0]).help(c[1]));
+        }
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("vl2_agent_state")
                 .help("1 for the agent's state now, 0 for the other states (one series per state).");
         GaugeSnapshot.Builder rtt = GaugeSnapshot.builder().name("vl2_agent_switch_rtt_seconds")
@@ -239,11 +239,10 @@ final class Metrics {
         for (AgentService a : agents) {
             AgentStatus s = a.status();
             Labels l = Labels.of("tap", s.tapName() == null ? "" : s.tapName());
-            rxFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l).value(s.tapRxFrames()).build());
-            rxBytes.dataPoint(CounterDataPointSnapshot.builder().labels(l).value(s.tapRxBytes()).build());
-            txFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l).value(s.tapTxFrames()).build());
-            txBytes.dataPoint(CounterDataPointSnapshot.builder().labels(l).value(s.tapTxBytes()).build());
-            drops.dataPoint(CounterDataPointSnapshot.builder().labels(l).value(s.drops()).build());
+            long[] values = {s.tapRxFrames(), s.tapRxBytes(), s.tapTxFrames(), s.tapTxBytes(), s.drops()};
+            for (int i = 0; i < values.length; i++) {
+                builders.get(i).dataPoint(CounterDataPointSnapshot.builder().labels(l).value(values[i]).build());
+            }
             for (org.vl2.api.AgentState st : org.vl2.api.AgentState.values()) {
                 state.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("state", st.name()))
                         .value(st == s.state() ? 1 : 0).build());
@@ -252,11 +251,7 @@ final class Metrics {
                 rtt.dataPoint(GaugeDataPointSnapshot.builder().labels(l).value(s.switchRtt().toNanos() / 1e9).build());
             }
         }
-        all.add(rxFrames.build());
-        all.add(rxBytes.build());
-        all.add(txFrames.build());
-        all.add(txBytes.build());
-        all.add(drops.build());
+        builders.forEach(b -> all.add(b.build()));
         all.add(state.build());
         all.add(rtt.build());
     }

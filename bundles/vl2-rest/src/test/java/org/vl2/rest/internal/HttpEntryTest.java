@@ -97,6 +97,10 @@ class HttpEntryTest {
         }
         assertError(FakeHttp.call(entry, "POST", "/api/networks", Map.of("Content-Type", "application/json"),
                 "{\"id\":\"2a\"}"), 401, null);
+        FakeHttp.Answer console = FakeHttp.call(entry, "GET", "/api/switch", Map.of("X-Requested-With", "vl2-console"),
+                null);
+        assertError(console, 401, null);
+        assertNull(console.headers().get("WWW-Authenticate"), "the console's page has its own login form");
         assertTrue(admin.networkSettings.isEmpty());
     }
 
