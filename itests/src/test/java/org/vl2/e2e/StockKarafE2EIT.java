@@ -133,12 +133,50 @@ public class StockKarafE2EIT {
                 forwardFrames(new InetSocketAddress(InetAddress.getLoopbackAddress(), rawPort));
                 String ports = client("vl2:ports").out();
                 System.err.println("[e2e] " + TITLE + ": vl2:ports after the frames:\n" + ports);
+                httpApi();
             } finally {
                 stopKaraf();
             }
         } finally {
             System.err.printf("[e2e] %s took %d s%n", TITLE, Duration.ofNanos(System.nanoTime() - start).toSeconds());
         }
+    }
+
+    /**
+     * The feature vl2-api-rest in the stock Karaf: Karaf's own http-whiteboard (Pax Web, from the stock standard
+     * features and the vl2 distribution's system/), on 127.0.0.1 and a free port; the API answers 401 without a login
+     * and the ports with the run's user, who has the admin group.
+     */
+    private void httpApi() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        client("config:edit org.ops4j.pax.web\nconfig:property-set org.osgi.service.http.port " + port
+                + "\nconfig:property-set org.ops4j.pax.web.listening.addresses 127.0.0.1\nconfig:update").check();
+        Result install = Lab.run(INSTALL, "feature:install vl2-api-rest\n", clientCommand(), clientEnv());
+        assertTrue("feature:install vl2-api-rest failed:\n" + install.out(),
+                install.ok() && !install.out().contains("Error"));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + port + "/api/ports");
+        assertTrue("the API does not answer on 127.0.0.1:" + port, Lab.await(INSTALL, () -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 401;
+            } catch (java.io.IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }));
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        ("vl2e2e:" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(r.body(), 200, r.statusCode());
+        assertTrue("the raw ports are in the API's answer: " + r.body(), r.body().contains("\"mode\":\"raw\""));
+        System.err.println("[e2e] " + TITLE + ": GET /api/ports with the run's user: " + r.body());
     }
 
     /** Null when this machine can run the test, else why not (a tool missing, the stock tarball not resolved). */
