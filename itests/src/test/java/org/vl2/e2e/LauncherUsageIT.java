@@ -59,7 +59,7 @@ public class LauncherUsageIT {
                 "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg",
                 "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
                 "org.vl2.transport.vxlan.cfg", "--raw-network ID", "--vxlan-allow ADDR", "plaintext",
-                "default 127.0.0.1:9990")) {
+                "default 127.0.0.1:9990", "--api ADDR:PORT|off")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
         for (Result r : List.of(agent, sw)) {
@@ -242,6 +242,8 @@ public class LauncherUsageIT {
         bad("vl2-switch", "(so does --vxlan-allow)", "--vxlan-allow", "192.0.2.10");
         bad("vl2-switch", "--vxlan-allow needs an IPv4 or IPv6 address", "--vxlan", "4789", "--vxlan-allow", "vtep-1");
         bad("vl2-switch", "--raw-network must be 1 to 16 hex digits", "--raw-network", "raw");
+        bad("vl2-switch", "--api must be HOST:PORT", "--api", "8181");
+        bad("vl2-switch", "--api and --ssh-port both name port 8102", "--api", "127.0.0.1:8102");
         bad("vl2-switch", "private=true and plaintext=true exclude each other", "--network",
                 "id=c3,private=true,plaintext=true");
         bad("vl2-switch", "--network id=2a: plaintext must be true or false", "--network", "id=2a,plaintext=yes");

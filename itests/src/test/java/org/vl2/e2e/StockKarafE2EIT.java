@@ -145,7 +145,7 @@ public class StockKarafE2EIT {
     /**
      * The feature vl2-api-rest in the stock Karaf: Karaf's own http-whiteboard (Pax Web, from the stock standard
      * features and the vl2 distribution's system/), on 127.0.0.1 and a free port; the API answers 401 without a login
-     * and the ports with the run's user, who has the admin group.
+     * and the switch and its ports with the run's user, who has the admin group.
      */
     private void httpApi() throws Exception {
         int port;
@@ -170,12 +170,17 @@ public class StockKarafE2EIT {
                 return false;
             }
         }));
+        String auth = "Basic " + java.util.Base64.getEncoder().encodeToString(("vl2e2e:" + password)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(uri)
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        ("vl2e2e:" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8))).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", auth).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(r.body(), 200, r.statusCode());
-        assertTrue("the raw ports are in the API's answer: " + r.body(), r.body().contains("\"mode\":\"raw\""));
+        assertTrue("a JSON array of ports: " + r.body(), r.body().startsWith("["));
+        java.net.http.HttpResponse<String> sw = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/api/switch")).header("Authorization", auth).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(sw.body(), 200, sw.statusCode());
+        assertTrue(sw.body(), sw.body().contains("\"publicKey\":"));
         System.err.println("[e2e] " + TITLE + ": GET /api/ports with the run's user: " + r.body());
     }
 
