@@ -172,7 +172,7 @@ class HttpEntryTest {
 
     @Test
     void membersByStateAuthorizedAndDeauthorized() throws Exception {
-        sw.members.add(new MemberInfo(0, "300c9c9603b92a4b", KEY, false, null, null, "bob", false,
+        sw.members.add(new MemberInfo(0, "300c9c9603b92a4b", KEY, false, null, null, "bob", false, null,
                 Instant.parse("2026-12-05T10:00:00Z")));
         sw.members.add(new MemberInfo(0, "00000000000000bb", null, true, PortId.of(3), "10.0.0.2", "alice", true));
         JsonNode j = get("/api/networks/0/members?state=waiting", ADMIN).json();

@@ -38,7 +38,7 @@ class MetricsTest {
         FakeSwitchService sw = new FakeSwitchService();
         sw.networks.add(new NetworkInfo(0x2a, "lab", 1400, "learning", null, null, false, n / 2,
                 List.of(new NetworkInfo.Lease("member:300c9c9603b92a4b", "10.0.0.2", null)), NetworkInfo.PRIVATE));
-        sw.members.add(new MemberInfo(0x2a, "300c9c9603b92a4b", null, false, null, null, null, false, Instant.EPOCH));
+        sw.members.add(new MemberInfo(0x2a, "300c9c9603b92a4b", null, false, null, null, null, false, null, Instant.EPOCH));
         for (int i = 1; i <= n; i++) {
             sw.ports.add(new PortInfo(PortId.of(i), i % 2 == 0 ? 0x2a : 0, "vl2", "vl2", "192.0.2.7:" + (40000 + i),
                     new PortCounters(i, 100L * i, 2L * i, 200L * i, i % 3, 0), Instant.EPOCH, Instant.EPOCH));
