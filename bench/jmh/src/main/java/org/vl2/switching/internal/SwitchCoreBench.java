@@ -244,6 +244,11 @@ public class SwitchCoreBench {
             }
 
             @Override
+            public String cipher() {
+                return "auto";
+            }
+
+            @Override
             public int max_frame_size() {
                 return 1522;
             }
