@@ -29,7 +29,8 @@ class ConfigurationDocTest {
                 System.getProperty("java.class.path").split(File.pathSeparator)).map(Path::of).toList());
         List<String> names = pids.stream().map(ConfigurationDoc.Pid::pid).toList();
         for (String pid : List.of("org.vl2.agent", "org.vl2.mactable", "org.vl2.network", "org.vl2.switching",
-                "org.vl2.rest", "org.vl2.transport.udp", "org.vl2.transport.vl2", "org.vl2.transport.vxlan")) {
+                "org.vl2.rest", "org.vl2.transport.udp", "org.vl2.transport.vl2", "org.vl2.transport.vxlan",
+                "org.vl2.transport.tcp")) {
             assertTrue(names.contains(pid), "the metatype of " + pid + " is on the class path: " + names);
         }
         String text = ConfigurationDoc.render(pids);

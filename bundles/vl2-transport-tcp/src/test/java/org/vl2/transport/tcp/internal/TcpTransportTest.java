@@ -1,0 +1,284 @@
+package org.vl2.transport.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.spi.FrameReceiver;
+import org.vl2.api.spi.Transport;
+import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.stream.StreamEndpoints;
+
+class TcpTransportTest {
+
+    @TempDir
+    Path data;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
+
+    record Received(SocketAddress from, String text) {
+    }
+
+    /** The switch core as the transport sees it: records each message. */
+    private final FrameReceiver core = (Transport t, SocketAddress source, ByteBuffer message) -> {
+        byte[] b = new byte[message.remaining()];
+        message.get(b);
+        received.add(new Received(source, new String(b, StandardCharsets.UTF_8)));
+    };
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+    }
+
+    private TcpTransport start(Cfg cfg) {
+        TcpTransport t = new TcpTransport(cfg, data);
+        open.add(t::deactivate);
+        t.start(core);
+        return t;
+    }
+
+    private DatagramEndpoint connect(TcpTransport t, boolean tls) throws IOException {
+        DatagramEndpoint e = StreamEndpoints.connect(new InetSocketAddress("127.0.0.1", t.boundPort()), null, tls,
+                5_000);
+        open.add(e);
+        return e;
+    }
+
+    private Socket raw(TcpTransport t) throws IOException {
+        Socket s = new Socket("127.0.0.1", t.boundPort());
+        open.add(s);
+        return s;
+    }
+
+    private static ByteBuffer text(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Reads until the switch closes the socket; false if it stays open for 20 s. */
+    private static boolean closedBySwitch(Socket s) throws IOException {
+        s.setSoTimeout(20_000);
+        InputStream in = s.getInputStream();
+        try {
+            while (in.read() >= 0) {
+                // whatever the switch says before it closes (a TLS alert)
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    private static String receive(DatagramEndpoint e) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            int n = e.receive(200);
+            if (n > 0) {
+                ByteBuffer d = e.datagram(0);
+                byte[] b = new byte[d.remaining()];
+                d.get(b);
+                return new String(b, StandardCharsets.UTF_8);
+            }
+        }
+        throw new AssertionError("nothing received");
+    }
+
+    @Test
+    void messagesBothWaysInTls() throws Exception {
+        TcpTransport t = start(new Cfg());
+        assertEquals("tcp", t.name());
+        assertEquals("vl2", t.mode());
+        DatagramEndpoint agent = connect(t, true);
+        assertTrue(agent.send(null, text("join")));
+        assertTrue(agent.queue(null, text("frame 1")));
+        assertTrue(agent.queue(null, text("frame 2")));
+        agent.flush(100);
+        Received r = received.poll(20, TimeUnit.SECONDS);
+        assertEquals("join", r.text());
+        assertEquals(agent.localAddress().getPort(), ((InetSocketAddress) r.from()).getPort(),
+                "the port is named by the connection's remote address");
+        assertEquals("frame 1", received.poll(20, TimeUnit.SECONDS).text());
+        assertEquals("frame 2", received.poll(20, TimeUnit.SECONDS).text());
+        assertTrue(t.send(r.from(), text("welcome")));
+        assertEquals("welcome", receive(agent));
+        assertFalse(t.send(new InetSocketAddress("127.0.0.1", 1), text("nobody")), "no such connection");
+        assertTrue(Files.exists(data.resolve(ServerTls.CERTIFICATE_FILE)), "certificate kept in the instance");
+    }
+
+    @Test
+    void theGeneratedCertificateIsKept() {
+        String first = ServerTls.load("", "", data, TcpTransport.PID).description();
+        String again = ServerTls.load("", "", data, TcpTransport.PID).description();
+        String fingerprint = first.substring(first.indexOf("SHA-256"));
+        assertTrue(again.endsWith(fingerprint), first + " / " + again);
+        assertTrue(first.contains("generated now"), first);
+    }
+
+    @Test
+    void configuredCertificateAndKeyAndTheirErrors() throws Exception {
+        ServerTls.load("", "", data, TcpTransport.PID); // generates the pair
+        Path cert = data.resolve(ServerTls.CERTIFICATE_FILE);
+        Path key = data.resolve(ServerTls.KEY_FILE);
+        Cfg cfg = new Cfg();
+        cfg.certificate = cert.toString();
+        cfg.key = key.toString();
+        DatagramEndpoint agent = connect(start(cfg), true);
+        assertTrue(agent.send(null, text("hello")));
+        assertEquals("hello", received.poll(20, TimeUnit.SECONDS).text());
+
+        IllegalArgumentException alone = assertThrows(IllegalArgumentException.class,
+                () -> ServerTls.load(cert.toString(), "", data, TcpTransport.PID));
+        assertTrue(alone.getMessage().contains("go together"), alone.getMessage());
+        IllegalArgumentException swapped = assertThrows(IllegalArgumentException.class,
+                () -> ServerTls.load(key.toString(), cert.toString(), data, TcpTransport.PID));
+        assertTrue(swapped.getMessage().contains("certificate"), swapped.getMessage());
+        Path other = Files.createDirectory(data.resolve("other"));
+        ServerTls.load("", "", other, TcpTransport.PID);
+        IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
+                () -> ServerTls.load(cert.toString(), other.resolve(ServerTls.KEY_FILE).toString(), data,
+                        TcpTransport.PID));
+        assertTrue(mismatch.getMessage().contains("does not belong"), mismatch.getMessage());
+    }
+
+    @Test
+    void garbageOnTheTlsPortIsClosedAndCounted() throws Exception {
+        TcpTransport t = start(new Cfg());
+        Socket s = raw(t);
+        s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(closedBySwitch(s));
+        await(() -> t.server().reports().total(Reports.Kind.HANDSHAKE_FAILED) == 1, "the failed handshake counted");
+        DatagramEndpoint agent = connect(t, true);
+        assertTrue(agent.send(null, text("still here")));
+        assertEquals("still here", received.poll(20, TimeUnit.SECONDS).text());
+    }
+
+    @Test
+    void aFourGigabyteLengthPrefixIsClosedAndCounted() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.tls = false;
+        TcpTransport t = start(cfg);
+        Socket s = raw(t);
+        s.getOutputStream().write(new byte[]{0, 2, 'o', 'k', (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        assertTrue(closedBySwitch(s));
+        assertEquals("ok", received.poll(20, TimeUnit.SECONDS).text(), "what came before the bad prefix counts");
+        await(() -> t.server().reports().total(Reports.Kind.BAD_LENGTH) == 1, "the bad prefix counted");
+        assertEquals(0, t.server().connections());
+    }
+
+    @Test
+    void aHandshakeThatNeverFinishesIsClosed() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.handshake = 1;
+        TcpTransport t = start(cfg);
+        Socket s = raw(t);
+        assertTrue(closedBySwitch(s));
+        assertEquals(1, t.server().reports().total(Reports.Kind.HANDSHAKE_TIMEOUT));
+    }
+
+    @Test
+    void anIdleConnectionIsClosed() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.idle = 5;
+        TcpTransport t = start(cfg);
+        DatagramEndpoint agent = connect(t, true);
+        await(() -> t.server().reports().total(Reports.Kind.IDLE) == 1, "the idle connection closed");
+        await(() -> t.server().connections() == 0, "the connection gone");
+        assertFalse(agent.send(null, text("too late")) && receivedWithin(agent), "the connection is closed");
+    }
+
+    private static boolean receivedWithin(DatagramEndpoint e) throws IOException {
+        return e.receive(500) > 0;
+    }
+
+    @Test
+    void connectionsPerSourceAreLimited() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.maxPerSource = 2;
+        TcpTransport t = start(cfg);
+        List<Socket> sockets = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            sockets.add(raw(t));
+        }
+        await(() -> t.server().reports().total(Reports.Kind.SOURCE_LIMIT) == 4, "4 refused");
+        assertEquals(2, t.server().connections());
+        for (Socket s : sockets) {
+            s.close();
+        }
+        await(() -> t.server().connections() == 0, "closed connections freed");
+        DatagramEndpoint agent = connect(t, true); // the per-source count went back down
+        assertTrue(agent.send(null, text("after")));
+        assertEquals("after", received.poll(20, TimeUnit.SECONDS).text());
+    }
+
+    @Test
+    void aSlowReaderCostsOnlyItsOwnMessages() throws Exception {
+        TcpTransport t = start(new Cfg());
+        DatagramEndpoint slow = connect(t, true); // never reads
+        DatagramEndpoint fast = connect(t, true);
+        slow.send(null, text("slow"));
+        fast.send(null, text("fast"));
+        SocketAddress slowAt = null;
+        SocketAddress fastAt = null;
+        for (int i = 0; i < 2; i++) {
+            Received r = received.poll(20, TimeUnit.SECONDS);
+            if (r.text().equals("slow")) {
+                slowAt = r.from();
+            } else {
+                fastAt = r.from();
+            }
+        }
+        ByteBuffer frame = ByteBuffer.allocate(1400);
+        int refused = 0;
+        for (int i = 0; i < 20_000 && refused == 0; i++) {
+            if (!t.send(slowAt, frame)) {
+                refused++;
+            }
+        }
+        assertEquals(1, refused, "the slow reader's queue filled and refused a message instead of blocking");
+        assertTrue(t.server().queueFull() >= 1);
+        assertTrue(t.send(fastAt, text("unaffected")));
+        assertEquals("unaffected", receive(fast));
+    }
+
+    @Test
+    void badConfigurationIsOneClearError() {
+        Cfg cfg = new Cfg();
+        cfg.writeQueue = 1000;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TcpTransport(cfg, data));
+        assertTrue(e.getMessage().startsWith("Invalid configuration org.vl2.transport.tcp: write.queue.bytes=1000"),
+                e.getMessage());
+    }
+}
