@@ -25,7 +25,7 @@ import javax.net.ssl.SSLException;
  * own messages and never stalls the thread that sends. Bytes already turned into TLS records are never dropped
  * (a record cut short would break the stream): they wait for the socket. Nothing is allocated per message.
  *
- * <p>The read side keeps a plaintext buffer that holds one whole message of the largest size plus what one TLS
+ * <p>The read side keeps a (direct) plaintext buffer that holds one whole message of the largest size plus what one TLS
  * record opens to; {@link #next} hands out views into it, valid until the next {@link #fill}.
  */
 public final class FramedStream implements AutoCloseable {
@@ -81,7 +81,8 @@ public final class FramedStream implements AutoCloseable {
         int opened = engine == null ? 64 * 1024 : engine.getSession().getApplicationBufferSize();
         this.packetSize = engine == null ? 0 : engine.getSession().getPacketBufferSize();
         this.netIn = ByteBuffer.allocate(engine == null ? 0 : 2 * packetSize);
-        this.appIn = ByteBuffer.allocate(LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE + opened);
+        // direct: the agent decodes messages in place and writes their frames to the TAP device through JNA
+        this.appIn = ByteBuffer.allocateDirect(LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE + opened);
         this.appOut = ByteBuffer.allocate(writeQueueBytes);
         this.netOut = ByteBuffer.allocate(engine == null ? 0 : 4 * packetSize);
         this.netOut.flip();

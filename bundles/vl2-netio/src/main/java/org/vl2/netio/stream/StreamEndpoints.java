@@ -40,6 +40,15 @@ public final class StreamEndpoints {
     }
 
     /**
+     * Why the connection of an endpoint from {@link #connect} ended (the switch closed it, a reset, a broken stream),
+     * or null while it is up and for every other endpoint. A broken endpoint receives nothing and refuses sends; open
+     * a new one.
+     */
+    public static String broken(DatagramEndpoint endpoint) {
+        return endpoint instanceof StreamClientEndpoint s ? s.broken() : null;
+    }
+
+    /**
      * Connects to {@code remote} (through {@code proxy} with HTTP CONNECT when not null) and completes the TLS
      * handshake when {@code tls}, all within {@code timeoutMillis}.
      *

@@ -66,7 +66,10 @@ public final class TcpTransport implements Transport {
             throw e;
         }
         try {
-            listener = ServerSocketChannel.open();
+            // an IPv4 bind address gets an IPv4 socket (0.0.0.0: all IPv4 addresses, not a dual-stack [::]), so the
+            // peers are IPv4 addresses too, as on the UDP transports
+            listener = ServerSocketChannel.open(bind.getAddress() instanceof java.net.Inet4Address
+                    ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             listener.bind(bind, 1024);
             local = Endpoints.format(listener.getLocalAddress());
