@@ -35,6 +35,11 @@ final class AgentConfig {
     static final String MODE_RAW = "raw";
     static final String MODE_VL2 = "vl2";
     static final String MODE_VXLAN = "vxlan";
+    static final String TRANSPORT_UDP = "udp";
+    static final String TRANSPORT_TCP = "tcp";
+    static final String TRANSPORT_AUTO = "auto";
+    /** The switch's TCP transport port when tcp.port is not set. */
+    static final int TCP_PORT = 8443;
     /** The switch's UDP port when switch.address has none. */
     static final int RAW_PORT = 9990;
     static final int VL2_PORT = Wire.DEFAULT_PORT;
@@ -224,6 +229,53 @@ final class AgentConfig {
                         + " or 'chacha20-poly1305' offer that one only: a switch pinned to the other refuses the"
                         + " agent (its status and log name both sides' ciphers).")
         String cipher() default CipherPolicy.AUTO;
+
+        @AttributeDefinition(name = "Transport", required = false,
+                description = "vl2 mode: how the agent reaches the switch. udp (the default): UDP to switch.address."
+                        + " tcp: the vl2 messages in a TCP connection to the switch's TCP transport (tcp.port), in"
+                        + " TLS 1.3, for networks that block UDP (docs/tcp.md); the same session, sealing and"
+                        + " switch key as over UDP. auto: UDP first; TCP when the switch does not answer over UDP"
+                        + " within a few seconds, probing UDP in the background and going back to it once it answers"
+                        + " (the TAP device stays; the switch needs a new handshake on the other transport).",
+                options = {@Option(label = "udp", value = TRANSPORT_UDP),
+                        @Option(label = "tcp: TCP/TLS to the switch's TCP transport", value = TRANSPORT_TCP),
+                        @Option(label = "auto: UDP, TCP/TLS when UDP gets no answer", value = TRANSPORT_AUTO)})
+        String transport() default TRANSPORT_UDP;
+
+        @AttributeDefinition(name = "TCP port", required = false, min = "1", max = "65535",
+                description = "transport tcp or auto: the switch's TCP port (its org.vl2.transport.tcp port; the"
+                        + " host is switch.address's)")
+        int tcp_port() default TCP_PORT;
+
+        @AttributeDefinition(name = "TCP TLS", required = false,
+                description = "transport tcp or auto: true (the default) wraps the connection in TLS 1.3. The agent accepts"
+                        + " any certificate: it authenticates the switch by the vl2 handshake inside (switch.key),"
+                        + " as over UDP. false only for a switch whose TCP transport has tls=false.")
+        boolean tcp_tls() default true;
+
+        @AttributeDefinition(name = "HTTP proxy", required = false,
+                description = "transport tcp or auto: connect through this HTTP proxy with CONNECT, as http://HOST:PORT or"
+                        + " HOST:PORT (corporate networks). Empty: connect directly.")
+        String proxy() default "";
+    }
+
+    /**
+     * How the agent reaches the switch: UDP; {@code tcp}: only TCP; {@code auto}: UDP, and TCP when UDP gets no
+     * answer. For TCP: the switch's TCP port, TLS or not, and the HTTP proxy to CONNECT through (null: none).
+     */
+    record LinkPath(boolean tcp, boolean auto, int tcpPort, boolean tls, SwitchAddress proxy) {
+        static final LinkPath UDP = new LinkPath(false, false, TCP_PORT, true, null);
+
+        /** What the status and the log say about it: "UDP", "TCP/TLS port 8443 via HTTP proxy ...", "auto ...". */
+        String describe() {
+            return tcp ? tcpText() : auto ? "UDP, else " + tcpText() : "UDP";
+        }
+
+        /** The TCP link: "TCP/TLS port 8443 via HTTP proxy ...". */
+        String tcpText() {
+            return (tls ? "TCP/TLS" : "TCP (no TLS)") + " port " + tcpPort
+                    + (proxy == null ? "" : " via HTTP proxy " + proxy);
+        }
     }
 
     /** Well below the switch's default port idle timeout (300 s) and common NAT UDP timeouts (30 s and up). */
@@ -240,7 +292,8 @@ final class AgentConfig {
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
-                    byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload, CipherPolicy cipher) {
+                    byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload, CipherPolicy cipher,
+                    LinkPath path) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -259,7 +312,7 @@ final class AgentConfig {
         Settings withTapName(String name) {
             return new Settings(switchAddress, tap.toBuilder().name(name).build(), mode, keepaliveMillis, network,
                     mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload,
-                    cipher);
+                    cipher, path);
         }
     }
     /**
@@ -380,7 +433,46 @@ final class AgentConfig {
         }
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
                 name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
-                encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload(), cipher);
+                encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload(), cipher,
+                path(config, mode));
+    }
+
+    /** transport, tcp.port, tcp.tls and proxy. */
+    private static LinkPath path(Config config, String mode) {
+        String transport = config.transport() == null ? "" : config.transport().trim();
+        if (transport.isEmpty() || TRANSPORT_UDP.equals(transport)) {
+            return LinkPath.UDP;
+        }
+        boolean auto = TRANSPORT_AUTO.equals(transport);
+        if (!TRANSPORT_TCP.equals(transport) && !auto) {
+            throw invalid("transport", config.transport(), "supported: udp (the default), tcp, the switch's TCP"
+                    + " transport (TLS), or auto, UDP and TCP when UDP gets no answer");
+        }
+        if (!MODE_VL2.equals(mode)) {
+            throw invalid("transport", config.transport(), transport + " needs mode vl2; " + mode
+                    + " mode is UDP only");
+        }
+        if (config.tcp_port() < 1 || config.tcp_port() > 65535) {
+            throw invalid("tcp.port", config.tcp_port(), "allowed: 1..65535");
+        }
+        String proxyText = config.proxy() == null ? "" : config.proxy().trim();
+        SwitchAddress proxy = null;
+        if (!proxyText.isEmpty()) {
+            String hostPort = proxyText.startsWith("http://") ? proxyText.substring(7) : proxyText;
+            if (hostPort.endsWith("/")) {
+                hostPort = hostPort.substring(0, hostPort.length() - 1);
+            }
+            try {
+                if (hostPort.contains("/") || hostPort.contains("@") || proxyText.contains("://")
+                        && !proxyText.startsWith("http://")) {
+                    throw new IllegalArgumentException("only http://HOST:PORT (no path, no credentials)");
+                }
+                proxy = SwitchAddress.parse(hostPort, 3128);
+            } catch (IllegalArgumentException e) {
+                throw invalid("proxy", config.proxy(), e.getMessage() + "; e.g. http://proxy.example.org:3128");
+            }
+        }
+        return new LinkPath(!auto, auto, config.tcp_port(), config.tcp_tls(), proxy);
     }
 
     /**

@@ -61,7 +61,8 @@ final class Diagnostics {
         byte[] switchKey = trust == null ? null : trust.switchKey();
         MacAddress mac = t.mac();
         return new AgentStatus(t.name(), mac, t.mtu(), TapPort.addresses(t), t.settings().bridge(),
-                settings.switchAddress().toString(), r == null ? null : Endpoints.format(r),
+                settings.switchAddress().toString(), r == null ? null : Endpoints.format(r)
+                        + (l != null && l.stream() ? " over " + l.streamKind() : ""),
                 l == null ? null : Endpoints.format(l.local()), settings.mode(), state, problemAt(state),
                 counters.tapRxFrames.get(), counters.tapRxBytes.get(), counters.tapTxFrames.get(),
                 counters.tapTxBytes.get(), counters.drops.get(), since,

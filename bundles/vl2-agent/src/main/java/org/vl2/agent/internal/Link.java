@@ -5,12 +5,13 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.stream.StreamEndpoints;
 
 /**
  * The agent's socket to the switch: a {@link DatagramEndpoint} (batched, recvmmsg/sendmmsg with UDP GSO/GRO, or Java
  * NIO: the pumps do not care) and the switch's endpoint it sends to. The {@link LinkKeeper} opens one and replaces it
- * as a whole when the agent reconnects; the pumps and the session only use it. A TCP link (issue 16) would be
- * another {@link DatagramEndpoint} behind this class.
+ * as a whole when the agent reconnects; the pumps and the session only use it. A TCP link is another
+ * {@link DatagramEndpoint} behind this class ({@link StreamEndpoints}): one vl2 message per datagram, as over UDP.
  */
 final class Link {
 
@@ -20,10 +21,18 @@ final class Link {
     private final DatagramEndpoint endpoint;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
+    /** What the start line and the status say about a TCP link; null for UDP. */
+    private final String stream;
 
     Link(DatagramEndpoint endpoint, InetSocketAddress remote) {
+        this(endpoint, remote, null);
+    }
+
+    /** A link over a TCP connection ({@code stream} says how, e.g. "TCP/TLS port 8443"). */
+    Link(DatagramEndpoint endpoint, InetSocketAddress remote, String stream) {
         this.endpoint = endpoint;
         this.remote = remote;
+        this.stream = stream;
         this.local = endpoint.localAddress();
         endpoint.setAutoFlushWait(SEND_WAIT_MILLIS); // a burst that fills every slot waits for room like flush()
     }
@@ -77,7 +86,22 @@ final class Link {
 
     /** What the agent's start line says about this socket beyond its endpoints ({@code , UDP offload gso+gro}). */
     String describe() {
-        return batched() ? ", UDP offload " + endpoint.offload() : "";
+        return stream != null ? ", " + stream : batched() ? ", UDP offload " + endpoint.offload() : "";
+    }
+
+    /** True for a TCP link. */
+    boolean stream() {
+        return stream != null;
+    }
+
+    /** How a TCP link goes ("TCP/TLS port 8443 via HTTP proxy ..."); null for UDP. */
+    String streamKind() {
+        return stream;
+    }
+
+    /** A TCP link whose connection ended: why; null while it is up, and always for UDP. */
+    String broken() {
+        return StreamEndpoints.broken(endpoint);
     }
 
     void close() {

@@ -17,6 +17,9 @@ import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.netio.DatagramEndpoint;
 import org.vl2.netio.DatagramEndpoints;
+import org.vl2.netio.stream.StreamEndpoints;
+import org.vl2.protocol.KeyRequest;
+import org.vl2.protocol.Wire;
 
 /**
  * Keeps the agent's {@link Link} to the switch: resolves the switch's address, opens the socket, replaces it
@@ -58,6 +61,10 @@ final class LinkKeeper {
     static final int LINK_SOCKET_BUFFER_BYTES = 4 << 20;
     /** NIO link: SO_RCVBUF/SO_SNDBUF. */
     static final int SOCKET_BUFFER_BYTES = 1 << 20;
+    /** TCP link: connecting (through the proxy) and the TLS handshake together take at most this long. */
+    static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** auto, on TCP: how long a UDP probe waits for the switch's answer. */
+    static final int PROBE_WAIT_MILLIS = 1_000;
 
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
@@ -65,6 +72,8 @@ final class LinkKeeper {
     private final Lifecycle life;
     private final Counters counters;
     private final boolean vxlan;
+    /** UDP, or TCP with its port, TLS and proxy. */
+    private final AgentConfig.LinkPath path;
     /** Batched sockets: TAP offload on, udp.offload on, and vl2-netio works here. */
     private final boolean batched;
     private final long sinceMillis;
@@ -88,6 +97,14 @@ final class LinkKeeper {
     private long lastCheck;
     /** What was last logged about ICMP port unreachable. */
     private boolean refused;
+    /** TCP: the lost connection last logged, so a reconnect that keeps failing says it once. */
+    private String lostLogged;
+    /** auto: the link is the TCP fallback. */
+    private boolean onTcp;
+    /** auto: when the current UDP link was opened (wall-clock millis). */
+    private long udpOpenedAt;
+    /** auto: when to try TCP next (on UDP) or to probe UDP next (on TCP). */
+    private long nextSwitch;
 
     LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
                Counters counters) {
@@ -97,6 +114,7 @@ final class LinkKeeper {
         this.life = life;
         this.counters = counters;
         this.vxlan = settings.vxlan();
+        this.path = settings.path();
         this.batched = settings.tap().offload() && settings.udpOffload()
                 && DatagramEndpoints.batchedUnavailableReason() == null;
         this.sinceMillis = System.currentTimeMillis();
@@ -152,7 +170,8 @@ final class LinkKeeper {
      */
     void checkIfDue(long now) {
         boolean due;
-        if (link == null || checkWanted) {
+        Link l = link;
+        if (l == null || checkWanted || l.broken() != null) {
             due = now - lastCheck >= timing.retryMillis();
         } else {
             due = now - lastCheck >= timing.silenceMillis()
@@ -162,6 +181,82 @@ final class LinkKeeper {
             lastCheck = now;
             checkWanted = false;
             check(false);
+        }
+        if (path.auto()) {
+            if (onTcp) {
+                probeUdpIfDue(now);
+            } else {
+                fallBackIfDue(now);
+            }
+        }
+    }
+
+    /**
+     * auto, on UDP: when the switch did not answer a new UDP link for five JOIN rounds (5 s), or an answering one
+     * went silent for the silence time, try TCP; the UDP link stays if TCP fails too.
+     */
+    private void fallBackIfDue(long now) {
+        Link l = link;
+        if (l == null || l.stream() || now < nextSwitch) {
+            return;
+        }
+        long heard = lastFromSwitch;
+        boolean answered = heard >= udpOpenedAt;
+        long quiet = now - Math.max(heard, udpOpenedAt);
+        if (quiet < (answered ? timing.silenceMillis() : 5 * timing.joinRetryMillis())) {
+            return;
+        }
+        nextSwitch = now + timing.retryMillis();
+        InetSocketAddress remote = new InetSocketAddress(l.remote().getAddress(), path.tcpPort());
+        try {
+            Link next = openStream(remote);
+            if (replace(next, l.remote())) {
+                onTcp = true;
+                nextSwitch = System.currentTimeMillis() + 2 * timing.retryMillis();
+                LOG.warn("{}Port agent: no answer from switch {} over UDP for {}: now over {} at {}, from {} (UDP is"
+                        + " tried again every {})", life.tag, switchAddress, Lifecycle.duration(quiet),
+                        path.tcpText(), Endpoints.format(remote), Endpoints.format(next.local()),
+                        Lifecycle.duration(2 * timing.retryMillis()));
+            }
+        } catch (IOException | RuntimeException e) {
+            String problem = "no answer over UDP, and TCP fails too: " + streamProblem(remote, e);
+            if (!problem.equals(linkProblem)) {
+                LOG.warn("{}Port agent: {}", life.tag, problem);
+            }
+            linkProblem = problem;
+        }
+    }
+
+    /**
+     * auto, on TCP: every two retry intervals (10 s), a KEY-REQUEST over a new UDP socket; any answer within a second
+     * means UDP works both ways, and that socket becomes the link (the TCP connection closes).
+     */
+    private void probeUdpIfDue(long now) {
+        if (now < nextSwitch) {
+            return;
+        }
+        nextSwitch = now + 2 * timing.retryMillis();
+        Link udp = null;
+        try {
+            InetSocketAddress target = switchAddress.resolve(resolver);
+            udp = open(target, 0);
+            ByteBuffer probe = ByteBuffer.allocate(Wire.KEY_REQUEST_LENGTH);
+            new KeyRequest().encode(probe);
+            probe.flip();
+            if (udp.send(probe) && udp.receive(PROBE_WAIT_MILLIS) > 0 && replace(udp, target)) {
+                udp = null;
+                onTcp = false;
+                udpOpenedAt = System.currentTimeMillis();
+                heard(udpOpenedAt); // the probe's answer: from now on UDP is an answering link (silence time applies)
+                LOG.info("{}Port agent: switch {} answers over UDP again: back to UDP at {}", life.tag,
+                        switchAddress, Endpoints.format(target));
+            }
+        } catch (IOException | RuntimeException e) {
+            // UDP still blocked (or ICMP port unreachable): stay on TCP
+        } finally {
+            if (udp != null) {
+                udp.close();
+            }
         }
     }
 
@@ -245,6 +340,10 @@ final class LinkKeeper {
             return;
         }
         Link old = link;
+        if (path.tcp() || onTcp) {
+            checkStream(first, old, new InetSocketAddress(target.getAddress(), path.tcpPort()), target);
+            return;
+        }
         if (old != null && old.remote().equals(target) && localAddressExists(old.local())) {
             linkProblem = null;
             return;
@@ -278,6 +377,7 @@ final class LinkKeeper {
             resolved = target;
             linkProblem = null;
             link = next;
+            udpOpenedAt = System.currentTimeMillis();
             life.lock.notifyAll();
         }
         if (!first) {
@@ -287,6 +387,77 @@ final class LinkKeeper {
                             : " (was " + Endpoints.format(old.remote()) + " from "
                             + Endpoints.format(old.local()) + ")");
         }
+    }
+
+    /**
+     * transport tcp: connects when there is no connection, it ended, or the switch's address changed. Connecting (up
+     * to {@link #CONNECT_TIMEOUT_MILLIS}) happens outside the lock, so the pumps and a stop never wait for it; the new
+     * link replaces the old one only once it is up.
+     */
+    private void checkStream(boolean first, Link old, InetSocketAddress remote, InetSocketAddress resolvedTarget) {
+        String lost = old == null ? null : old.broken();
+        if (old != null && lost == null && old.remote().equals(remote)) {
+            linkProblem = null;
+            return;
+        }
+        if (lost != null && !first && !("lost: " + lost).equals(lostLogged)) {
+            LOG.warn("{}Port agent: connection to switch {} at {} lost ({}); connecting again", life.tag,
+                    switchAddress, Endpoints.format(old.remote()), lost);
+            lostLogged = "lost: " + lost;
+        }
+        Link next;
+        try {
+            next = openStream(remote);
+        } catch (IOException | RuntimeException e) {
+            String problem = streamProblem(remote, e);
+            if (!first && !problem.equals(linkProblem)) {
+                LOG.warn("{}Port agent: {}", life.tag, problem);
+            }
+            linkProblem = problem;
+            resolved = resolvedTarget;
+            return;
+        }
+        if (replace(next, resolvedTarget) && !first) {
+            LOG.info("{}Port agent: switch {} at {} over {}, from {}", life.tag, switchAddress,
+                    Endpoints.format(remote), path.tcpText(), Endpoints.format(next.local()));
+        }
+    }
+
+    private String streamProblem(InetSocketAddress remote, Exception e) {
+        return "cannot connect to the switch over " + path.tcpText() + " at " + Endpoints.format(remote) + " ("
+                + (e.getMessage() == null ? e.toString() : e.getMessage()) + "): is its TCP transport running there"
+                + " (bin/vl2-switch --tcp)? retrying every " + Lifecycle.duration(timing.retryMillis());
+    }
+
+    /** A TCP link to {@code remote} (through the proxy, TLS as configured), within {@link #CONNECT_TIMEOUT_MILLIS}. */
+    private Link openStream(InetSocketAddress remote) throws IOException {
+        InetSocketAddress proxy = path.proxy() == null ? null : path.proxy().resolve(resolver);
+        return new Link(StreamEndpoints.connect(remote, proxy, path.tls(), CONNECT_TIMEOUT_MILLIS), remote,
+                path.tcpText());
+    }
+
+    /**
+     * Puts {@code next}, opened outside the lock, in place of the current link (which is closed); false, with
+     * {@code next} closed, when the agent is stopping.
+     */
+    private boolean replace(Link next, InetSocketAddress resolvedTarget) {
+        Link old;
+        synchronized (life.lock) {
+            if (!life.running()) {
+                next.close();
+                return false;
+            }
+            old = link;
+            resolved = resolvedTarget;
+            linkProblem = null;
+            link = next;
+            lostLogged = null;
+            life.lock.notifyAll();
+        }
+        if (old != null && old != next) {
+            old.close();
+        }
+        return true;
     }
 
     /** A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */

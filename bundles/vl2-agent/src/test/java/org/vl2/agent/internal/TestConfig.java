@@ -24,6 +24,23 @@ final class TestConfig implements AgentConfig.Config {
     boolean tapOffload = true;
     boolean udpOffload = true;
     String cipher = "auto";
+    String transport = AgentConfig.TRANSPORT_UDP;
+    int tcpPort = AgentConfig.TCP_PORT;
+    boolean tcpTls = true;
+    String proxy = "";
+
+    TestConfig transportNamed(String t) {
+        transport = t;
+        return this;
+    }
+
+    /** transport tcp to this port (TLS unless {@link #tcpTls} is changed), through {@code proxy} unless empty. */
+    TestConfig tcp(int port, String proxyAddress) {
+        transport = AgentConfig.TRANSPORT_TCP;
+        tcpPort = port;
+        proxy = proxyAddress;
+        return this;
+    }
 
     /** Raw mode, as the seed VPort. */
     TestConfig raw() {
@@ -233,5 +250,25 @@ final class TestConfig implements AgentConfig.Config {
     @Override
     public boolean trust_on_first_use() {
         return trustOnFirstUse;
+    }
+
+    @Override
+    public String transport() {
+        return transport;
+    }
+
+    @Override
+    public int tcp_port() {
+        return tcpPort;
+    }
+
+    @Override
+    public boolean tcp_tls() {
+        return tcpTls;
+    }
+
+    @Override
+    public String proxy() {
+        return proxy;
     }
 }
