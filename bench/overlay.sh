@@ -2,7 +2,7 @@
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
 #   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted] [--agent-flag F]...
-#                         [--switch-io-batch N] [--cipher auto|aes-256-gcm|chacha20-poly1305]
+#                         [--switch-io-batch N] [--cipher auto|aes-256-gcm|chacha20-poly1305] [--tcp]
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -19,6 +19,8 @@
 #             Left out with --no-encrypted. --agent-flag F (repeatable) adds F to both agents' command lines
 #             in both vl2 paths, e.g. --agent-flag --no-offload to compare without TAP offload.
 #             --switch-io-batch N sets the switch's io.batch (datagrams per system call; 0: one each).
+#   vl2tcp    with --tcp (and the encrypted path): the switch also runs --tcp $UL_SW:8443 and h1's agent is
+#             restarted with --transport tcp (TLS 1.3; h2 stays on UDP): the TCP fallback, TCP over TCP.
 # For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average and p99), iperf3 TCP 1 and 4
 # streams, iperf3 UDP with 18-byte payloads (64-byte frames) at -b 0 (received frames/s and loss), each
 # --seconds long; CPU use and drop counters per test. For vl2 also: switch boot, agent boot-to-forwarding (cold:
@@ -41,9 +43,10 @@ ENCRYPTED=true
 AGENT_FLAGS=()
 SWITCH_IO_BATCH=""
 CIPHER=auto
+TCP=false
 ARGS="$*"
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
     --agent-flag) AGENT_FLAGS+=("$2"); shift 2 ;;
     --switch-io-batch) SWITCH_IO_BATCH=$2; shift 2 ;;
     --cipher) CIPHER=$2; shift 2 ;;
+    --tcp) TCP=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -335,7 +339,9 @@ start_agent() { # h out-file: raw mode, or the encrypted vl2 protocol once SWITC
 put vl2 load_boot "$(cut -d' ' -f1-3 /proc/loadavg)"
 say "vl2: bin/vl2-switch --listen $UL_SW:$SWITCH_PORT in $SW"
 T0=$(now)
-ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UL_SW:$SWITCH_PORT" --cipher "$CIPHER" --data "$WORK/sw" </dev/null \
+SWITCH_TCP=()
+$TCP && SWITCH_TCP=(--tcp "$UL_SW:8443")
+ip netns exec "$SW" "$VL2/bin/vl2-switch" --listen "$UL_SW:$SWITCH_PORT" --cipher "$CIPHER" ${SWITCH_TCP[@]+"${SWITCH_TCP[@]}"} --data "$WORK/sw" </dev/null \
   >"$OUT/switch.out" 2>&1 &
 LAUNCHER[sw]=$!
 wait_for 120 sh -c "ip netns exec $SW ss -Hlun 'sport = :$SWITCH_PORT' | grep -q ." \
@@ -413,6 +419,19 @@ if $ENCRYPTED; then
     measure_path vl2enc "$OV_H2"
     put vl2enc stats "$(echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/sw" -b 2>/dev/null \
       | tr -d '\r' | tr '\n' ' ' | tr -s ' ' || true)"
+    if $TCP; then
+      say "vl2 over TCP/TLS: the agent in h1 restarted with --transport tcp (h2 stays on UDP)"
+      stop_role h1 20
+      AGENT_FLAGS+=(--transport tcp --tcp-port 8443)
+      T0=$(now)
+      start_agent 1 "$OUT/agent-h1-tcp.out"
+      ping_across_poll 120 || { tail -20 "$OUT/agent-h1-tcp.out" >&2; fail "no ping across vl2 over TCP within 120 s"; }
+      put vl2tcp restart.h1.fwd "$(since "$T0")"
+      find_jvm h1
+      grep -h "Port agent up" "$OUT/agent-h1-tcp.out" >&2 || true
+      put vl2tcp mtu "$(ip -n "$H1" -o link show vl2tap0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2 || true)"
+      measure_path vl2tcp "$OV_H2"
+    fi
   fi
 fi
 put meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -426,8 +445,9 @@ for line in open(os.path.join(out, "results.tsv")):
     sec, key, val = (line.rstrip("\n").split("\t") + ["", ""])[:3]
     res.setdefault(sec, {})[key] = val
 meta = res.get("meta", {})
-paths = ["underlay", "vxlan", "vl2", "vl2enc"]
-names = {"underlay": "underlay", "vxlan": "kernel VXLAN star", "vl2": "vl2 raw", "vl2enc": "vl2 encrypted"}
+paths = ["underlay", "vxlan", "vl2", "vl2enc"] + (["vl2tcp"] if "vl2tcp" in res else [])
+names = {"underlay": "underlay", "vxlan": "kernel VXLAN star", "vl2": "vl2 raw", "vl2enc": "vl2 encrypted",
+         "vl2tcp": "vl2 encrypted, h1 over TCP/TLS"}
 
 def load(path, test):
     f = os.path.join(out, f"{path}-{test}.json")
@@ -509,7 +529,7 @@ def snap(path, test, i):
             pass
     return d
 
-OVERLAY_DEV = {"underlay": "eth0", "vxlan": "vx0", "vl2": "vl2tap0", "vl2enc": "vl2tap0"}
+OVERLAY_DEV = {"underlay": "eth0", "vxlan": "vx0", "vl2": "vl2tap0", "vl2enc": "vl2tap0", "vl2tcp": "vl2tap0"}
 def delivered(path):
     """frames/s that h2's interface received during the UDP test (device counter: independent of iperf3's
     receiving thread keeping up)"""
