@@ -601,11 +601,13 @@ def ratio_of(vals, a, b):
     if isinstance(vals[a], (int, float)) and isinstance(vals[b], (int, float)) and vals[b]:
         return f"{vals[a] / vals[b]:.2f}x"
     return "–"
-print("| metric | underlay | kernel VXLAN star | vl2 raw | vl2 encrypted | vl2 raw / VXLAN | encrypted / VXLAN | encrypted / raw |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+ratios = [("vl2", "vxlan"), ("vl2enc", "vxlan"), ("vl2enc", "vl2")] + ([("vl2tcp", "vl2enc")] if "vl2tcp" in paths else [])
+print("| metric | " + " | ".join(names[p] for p in paths) + " | vl2 raw / VXLAN | encrypted / VXLAN | encrypted / raw"
+      + (" | TCP / encrypted" if "vl2tcp" in paths else "") + " |")
+print("|---|" + "---:|" * (len(paths) + len(ratios)))
 for label, vals, fmt, ratio in rows:
     cells = [num(vals[p], fmt) if fmt != "s" else (vals[p] or "–") for p in paths]
-    rs = [ratio_of(vals, a, b) if ratio else "–" for a, b in (("vl2", "vxlan"), ("vl2enc", "vxlan"), ("vl2enc", "vl2"))]
+    rs = [ratio_of(vals, a, b) if ratio else "–" for a, b in ratios]
     print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(rs) + " |")
 for p in paths:
     if "skipped" in res.get(p, {}):
