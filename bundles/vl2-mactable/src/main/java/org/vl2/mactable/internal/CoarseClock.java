@@ -1,6 +1,7 @@
 package org.vl2.mactable.internal;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
@@ -13,6 +14,11 @@ import org.slf4j.LoggerFactory;
  * misses of consecutive lookups no longer overlap). Ageing works in seconds and refreshes are rate-limited to
  * 1 ms anyway, so a reading that lags by a tick changes nothing visible.
  *
+ * <p>Idle, the thread sleeps: a switch without traffic must not wake a core 1000 times a second (that was most of
+ * its idle CPU). A reader marks the tick it saw ({@link #readAt}, one write per tick and reader at most); after
+ * {@value #IDLE_TICKS} ticks that nobody read, the thread parks until the next reader, which reads
+ * {@code System.nanoTime()} itself, publishes it and wakes the thread.
+ *
  * <p>Shared and reference-counted: every activated table {@link #acquire()}s it and {@link #release()}s it on
  * deactivation; the thread runs while at least one table holds it and is joined when the last one lets go.
  * Tables built by tests get their clock injected (a {@code TestClock}) and never start the thread.
@@ -21,14 +27,20 @@ final class CoarseClock {
 
     static final String THREAD = "vl2-mactable-clock";
     static final long TICK_MILLIS = 1;
+    /** Ticks in a row that no reader saw before the thread sleeps (100 ms: a burst's gaps keep it awake). */
+    static final int IDLE_TICKS = 100;
 
     private static final Logger LOG = LoggerFactory.getLogger(CoarseClock.class);
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
 
     private static volatile long now = System.nanoTime();
+    /** The last {@link #now} a reader returned. */
+    private static volatile long readAt;
+    /** True while the ticker is parked for lack of readers: {@link #now} is stale then. */
+    private static final AtomicBoolean ASLEEP = new AtomicBoolean();
     // Guarded by the class lock.
     private static int users;
-    private static Thread ticker;
+    private static volatile Thread ticker;
     private static volatile boolean running;
 
     private CoarseClock() {
@@ -36,13 +48,37 @@ final class CoarseClock {
 
     /** The last tick: {@link System#nanoTime()} at most about a millisecond ago (monotonic). */
     static long now() {
-        return now;
+        if (ASLEEP.get()) {
+            return wake();
+        }
+        long n = now;
+        if (readAt != n) {
+            readAt = n;
+        }
+        return n;
+    }
+
+    /** True while the ticker sleeps for lack of readers (tests). */
+    static boolean asleep() {
+        return ASLEEP.get();
+    }
+
+    /** The first read after an idle spell: a fresh reading, and the ticker runs again. */
+    private static long wake() {
+        long n = System.nanoTime();
+        if (ASLEEP.compareAndSet(true, false)) {
+            now = n;
+            readAt = n;
+            LockSupport.unpark(ticker);
+        }
+        return n;
     }
 
     /** Registers a user; starts the ticker thread for the first one. */
     static synchronized void acquire() {
         if (users++ == 0) {
             now = System.nanoTime();
+            ASLEEP.set(false);
             running = true;
             Thread t = new Thread(CoarseClock::tick, THREAD);
             t.setDaemon(true);
@@ -73,8 +109,19 @@ final class CoarseClock {
     }
 
     private static void tick() {
+        int unread = 0;
         while (running) {
+            long last = now;
             now = System.nanoTime();
+            unread = readAt == last ? 0 : unread + 1;
+            if (unread >= IDLE_TICKS) {
+                unread = 0;
+                ASLEEP.set(true);
+                while (running && ASLEEP.get()) {
+                    LockSupport.park(); // until a reader (wake) or release() unparks
+                }
+                continue;
+            }
             LockSupport.parkNanos(TICK_NANOS);
         }
     }

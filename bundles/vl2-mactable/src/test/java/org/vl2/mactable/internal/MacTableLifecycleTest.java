@@ -121,6 +121,40 @@ class MacTableLifecycleTest {
         assertEquals(0, threads(CoarseClock.THREAD), "a rejected configuration starts no clock thread");
     }
 
+    @Test
+    void clockThreadSleepsWithoutReadersAndTheNextReadIsFresh() throws InterruptedException {
+        assertEquals(0, threads(CoarseClock.THREAD), "no clock thread left over by another test");
+        MacTableImpl a = new MacTableImpl(new TestConfig(300, 8192, 0));
+        try {
+            // nobody reads: after IDLE_TICKS unread ticks the thread parks (an idle switch wakes no core)
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!CoarseClock.asleep() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(CoarseClock.asleep(), "the clock thread sleeps when nobody reads it");
+            Thread.sleep(20);
+            long before = System.nanoTime();
+            long read = CoarseClock.now();
+            assertTrue(read >= before, "the first read after sleeping is a fresh reading, not the stale tick");
+            assertFalse(CoarseClock.asleep(), "a read wakes the clock thread");
+            long t0 = CoarseClock.now();
+            deadline = System.nanoTime() + 5_000_000_000L;
+            while (CoarseClock.now() == t0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertTrue(CoarseClock.now() - t0 > 0, "the clock ticks again");
+            assertEquals(PortId.of(1), learnAndLookUp(a));
+        } finally {
+            a.deactivate();
+        }
+        assertEquals(0, threads(CoarseClock.THREAD), "deactivate stops the clock thread, also after it slept");
+    }
+
+    private static PortId learnAndLookUp(MacTableImpl t) {
+        t.learn(0, 0, 0x0200_0000_0001L, PortId.of(1));
+        return t.lookup(0, 0, 0x0200_0000_0001L);
+    }
+
     private static boolean ageingThreadRunning() {
         return threads(Ageing.THREAD) > 0;
     }
