@@ -126,6 +126,18 @@ public interface TapDevice extends AutoCloseable {
     int read(ByteBuffer dst, int timeoutMillis) throws TapException;
 
     /**
+     * Waits until a frame can be read, without reading it: for a reader that first takes what is queued
+     * ({@link #read(ByteBuffer, int) read(dst, 0)}) and waits only when that found nothing, so that an idle device
+     * costs one system call per wait rather than an empty read in front of every one.
+     *
+     * @param timeoutMillis how long to wait: negative without limit, 0 not at all
+     * @return 1 when a frame (or an error, which the next read reports) is there, 0 after the timeout (or an
+     *         interrupted wait), -1 if the device is closed (also when {@link #close()} is called while waiting)
+     * @throws TapException if waiting itself fails
+     */
+    int awaitReadable(int timeoutMillis) throws TapException;
+
+    /**
      * Writes one frame, the bytes between {@code frame}'s position and limit, to the kernel as if the
      * interface had received it. With {@link #offload()} those bytes are a {@link VirtioNetHeader} followed by the
      * Ethernet frame: all zero for a plain frame, or describing a coalesced superframe (of any length up to

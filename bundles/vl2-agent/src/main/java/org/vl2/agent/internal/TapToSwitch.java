@@ -18,7 +18,8 @@ import org.vl2.tap.VirtioNetHeader;
  *     -> offload: TsoSegmenter cuts a superframe into MTU-sized frames (or passes a frame on in place)
  *     -> send: FrameCodec.encode writes the header in front (seals in place, tag behind)
  *     -> Link.queue (batched: queued; NIO: sent now)
- *     -> flush when the TAP holds nothing more (batched: up to 32 reads leave with one sendmmsg)
+ *     -> flush: the first frame after a wait at once; in a burst when the TAP holds nothing more (batched: up to
+ *        32 reads leave with one sendmmsg); an empty TAP is waited for with one poll
  * </pre>
  *
  * One preallocated direct buffer; nothing allocated or logged per frame. A failing TAP device stops the agent.
@@ -68,7 +69,8 @@ final class TapToSwitch implements Runnable {
     @Override
     public void run() {
         final ByteBuffer buf = buffer;
-        int pending = 0; // batched link: TAP reads queued since the last flush
+        int pending = 0;        // batched link: TAP reads queued since the last flush
+        boolean woken = false;  // the next frame is the first after a wait: it leaves at once, nothing to batch with
         while (life.running()) {
             TapDevice t = tap.device();
             boolean offload = t.offload();
@@ -78,8 +80,20 @@ final class TapToSwitch implements Runnable {
             buf.clear().limit(readAt + longest + 1).position(readAt);
             int n;
             try {
-                // with frames queued for the switch, take only what the TAP already holds, then send them all
-                n = pending > 0 ? t.read(buf, 0) : t.read(buf);
+                // take what the TAP already holds; only when it holds nothing, send what is queued and wait (a
+                // wait is one poll, with no empty read in front of it)
+                n = t.read(buf, 0);
+                if (n == 0) {
+                    if (pending > 0) {
+                        flush();
+                        pending = 0;
+                    }
+                    n = t.awaitReadable(-1);
+                    if (n > 0) {
+                        woken = true;
+                        continue;
+                    }
+                }
             } catch (TapException e) {
                 if (life.running() && tap.device() == t) {
                     halt.halt("Reading from TAP device " + t.name() + " failed: " + e.getMessage() + "; no frames"
@@ -89,18 +103,18 @@ final class TapToSwitch implements Runnable {
                 }
                 continue; // replaced meanwhile, or stopping
             }
-            if (n <= 0 && pending > 0) {
-                flush();
-                pending = 0;
-            }
             if (n < 0) {
+                if (pending > 0) {
+                    flush();
+                    pending = 0;
+                }
                 if (!tap.awaitOther(t, tickMillis)) {
                     return; // closed: stopping
                 }
                 continue; // replaced: read the new device
             }
             if (n == 0) {
-                continue;
+                continue; // an interrupted wait
             }
             if (n > longest) {
                 counters.drop(); // truncated: longer than the TAP's MTU allows
@@ -108,22 +122,29 @@ final class TapToSwitch implements Runnable {
             }
             if (!offload) {
                 send(buf, readAt, n);
+            } else {
+                TsoSegmenter seg = segmenter;
+                if (segmenterTap != t) {
+                    seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
+                    segmenter = seg;
+                    segmenterTap = t;
+                }
+                TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
+                if (r == TsoSegmenter.Result.SEGMENTED) {
+                    counters.superframesIn.incrementAndGet();
+                } else if (!r.delivered()) {
+                    counters.drop(); // a superframe the kernel should not have made (counted, never sent)
+                }
+            }
+            if (woken) {
+                // the first frame after a wait (a ping, a TCP ACK): waiting for an empty read to find the
+                // burst's end would put a system call between it and the switch
+                woken = false;
+                flush();
+                pending = 0;
+            } else {
                 pending = flushUnlessDraining(pending);
-                continue;
             }
-            TsoSegmenter seg = segmenter;
-            if (segmenterTap != t) {
-                seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
-                segmenter = seg;
-                segmenterTap = t;
-            }
-            TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
-            if (r == TsoSegmenter.Result.SEGMENTED) {
-                counters.superframesIn.incrementAndGet();
-            } else if (!r.delivered()) {
-                counters.drop(); // a superframe the kernel should not have made (counted, never sent)
-            }
-            pending = flushUnlessDraining(pending);
         }
     }
 

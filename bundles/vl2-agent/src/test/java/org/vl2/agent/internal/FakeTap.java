@@ -130,6 +130,28 @@ final class FakeTap implements TapDevice {
     }
 
     @Override
+    public int awaitReadable(int timeoutMillis) throws TapException {
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+            if (closed) {
+                return -1;
+            }
+            if (readFailure != null || !fromKernel.isEmpty()) {
+                return 1;
+            }
+            if (System.nanoTime() > deadline) {
+                return 0;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+        }
+    }
+
+    @Override
     public void write(ByteBuffer frame) throws TapException {
         if (!frame.isDirect()) {
             throw new IllegalArgumentException("direct buffer expected");

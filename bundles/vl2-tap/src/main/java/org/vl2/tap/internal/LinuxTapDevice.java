@@ -402,6 +402,29 @@ final class LinuxTapDevice implements TapDevice {
     }
 
     @Override
+    public int awaitReadable(int timeoutMillis) throws TapException {
+        if (!enter()) {
+            return -1;
+        }
+        try {
+            int r = LibC.poll(readPollSet, 2, timeoutMillis < 0 ? -1 : timeoutMillis);
+            if (r < 0) {
+                int errno = Native.getLastError();
+                if (errno != LibC.EINTR) {
+                    throw TapErrors.read(name, errno);
+                }
+                r = 0;
+            }
+            if ((state.get() & CLOSED) != 0) {
+                return -1;
+            }
+            return r > 0 ? 1 : 0;
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
     public void write(ByteBuffer frame) throws TapException {
         if (!frame.isDirect()) {
             throw new IllegalArgumentException("TAP writes need a direct ByteBuffer (ByteBuffer.allocateDirect)");
