@@ -60,10 +60,14 @@ final class SwitchToTap implements Runnable {
             }
             int count;
             try {
-                count = l.receive(0);
-                if (count == 0) {
-                    flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
-                    count = l.receive(tickMillis);
+                if (coalescer != null && coalescer.hasPending()) {
+                    count = l.receive(0);
+                    if (count == 0) {
+                        flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
+                        count = l.receive(tickMillis);
+                    }
+                } else {
+                    count = l.receive(tickMillis); // one look at the socket, not an empty one before the wait
                 }
             } catch (IOException e) {
                 receiveFailed(e, l);
