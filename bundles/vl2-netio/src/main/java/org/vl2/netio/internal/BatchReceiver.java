@@ -77,6 +77,11 @@ public final class BatchReceiver {
     /**
      * Receives up to a batch of messages; with nothing queued waits up to {@code timeoutMillis} (0: not at all) for
      * a datagram or the wake-up eventfd. Returns the datagrams received (0 after a timeout or wake-up).
+     *
+     * <p>When the last receive took less than half a batch the socket was drained then, and most likely still is
+     * (a ping, a keepalive, a trickle): a waiting receive polls first instead of finding out with an empty
+     * {@code recvmmsg}, which saves a system call per wake-up; poll returns at once if something did arrive. After a
+     * fuller batch it reads first, as traffic is flowing.
      */
     public int receive(int timeoutMillis, InetSocketAddress local) throws IOException {
         ByteBuffer c = ctl;
@@ -87,6 +92,7 @@ public final class BatchReceiver {
                 c.putLong(h + MsgHdr.CONTROLLEN, MsgHdr.CMSG);
             }
         }
+        boolean pollFirst = timeoutMillis != 0 && messages * 2 < batch;
         messages = 0;
         received = 0;
         boolean waited = false;
@@ -94,28 +100,31 @@ public final class BatchReceiver {
             if (socket.closed()) {
                 throw new ClosedChannelException();
             }
-            int n = Sys.recvmmsg(socket.fd, headers, batch, 0, null);
-            if (n > 0) {
-                messages = n;
-                received = split(c, n);
-                return received;
-            }
-            int e = Native.getLastError();
-            if (n == 0 || e == Sys.EINTR) {
-                continue;
-            }
-            if (e == Sys.ECONNREFUSED) {
-                throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");
-            }
-            if (e != Sys.EAGAIN) {
-                if (socket.closed()) {
-                    throw new ClosedChannelException();
+            if (!pollFirst) {
+                int n = Sys.recvmmsg(socket.fd, headers, batch, 0, null);
+                if (n > 0) {
+                    messages = n;
+                    received = split(c, n);
+                    return received;
                 }
-                throw new SocketException("recvmmsg: " + Descriptor.error(e));
+                int e = Native.getLastError();
+                if (n == 0 || e == Sys.EINTR) {
+                    continue;
+                }
+                if (e == Sys.ECONNREFUSED) {
+                    throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");
+                }
+                if (e != Sys.EAGAIN) {
+                    if (socket.closed()) {
+                        throw new ClosedChannelException();
+                    }
+                    throw new SocketException("recvmmsg: " + Descriptor.error(e));
+                }
+                if (timeoutMillis == 0 || waited) {
+                    return 0;
+                }
             }
-            if (timeoutMillis == 0 || waited) {
-                return 0;
-            }
+            pollFirst = false;
             int r = Sys.poll(pollPointer, 2, Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
             if (r <= 0) {
                 return 0; // timeout, or EINTR: the caller loops anyway
