@@ -3,6 +3,7 @@ package org.vl2.mactable.internal;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>Idle, the thread sleeps: a switch without traffic must not wake a core 1000 times a second (that was most of
  * its idle CPU). A reader marks the tick it saw ({@link #readAt}, one write per tick and reader at most); after
  * {@value #IDLE_TICKS} ticks that nobody read, the thread parks until the next reader, which reads
- * {@code System.nanoTime()} itself, publishes it and wakes the thread.
+ * {@code System.nanoTime()} itself, publishes it and wakes the thread. Periodic readers off the frame path (the
+ * ageing sweep) {@link Reading#peek() peek} instead, so that they do not keep it awake.
  *
  * <p>Shared and reference-counted: every activated table {@link #acquire()}s it and {@link #release()}s it on
  * deactivation; the thread runs while at least one table holds it and is joined when the last one lets go.
@@ -43,7 +45,27 @@ final class CoarseClock {
     private static volatile Thread ticker;
     private static volatile boolean running;
 
+    /** The clock as the MAC table reads it: {@link #now()} on the frame path, {@link Reading#peek()} elsewhere. */
+    static final Reading READING = new Reading();
+
     private CoarseClock() {
+    }
+
+    /** {@link CoarseClock} as a {@link LongSupplier}, with a reading that does not wake the thread. */
+    static final class Reading implements LongSupplier {
+
+        private Reading() {
+        }
+
+        @Override
+        public long getAsLong() {
+            return now();
+        }
+
+        /** The same reading for a periodic task: {@code System.nanoTime()} while the thread sleeps, never waking it. */
+        long peek() {
+            return ASLEEP.get() ? System.nanoTime() : now;
+        }
     }
 
     /** The last tick: {@link System#nanoTime()} at most about a millisecond ago (monotonic). */

@@ -100,7 +100,7 @@ public final class MacTableImpl extends ForwardingDatabase {
     /** The shared coarse clock, acquired for a DS-activated table (released by {@link #deactivate()}). */
     private static LongSupplier clock() {
         CoarseClock.acquire();
-        return CoarseClock::now;
+        return CoarseClock.READING;
     }
 
     private static Settings validated(Config config) {
