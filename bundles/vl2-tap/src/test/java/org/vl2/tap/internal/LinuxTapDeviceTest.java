@@ -224,6 +224,31 @@ class LinuxTapDeviceTest {
     }
 
     @Test
+    void awaitReadableWaitsWithoutReading() throws Exception {
+        try (TapDevice down = create(TapSettings.builder().name(kernel.uniqueName()).up(false))) { // no frames
+            long t0 = System.nanoTime();
+            assertEquals(0, down.awaitReadable(150), "nothing queued: the timeout passes");
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(ms >= 140 && ms < 2000, "timed wait took " + ms + " ms");
+            assertEquals(0, down.awaitReadable(0));
+        }
+        int x = ThreadLocalRandom.current().nextInt(1, 255);
+        String subnet = "10.214." + x + ".";
+        TapDevice tap = create(TapSettings.builder().name(kernel.uniqueName()).ipv4(subnet + "1/24"));
+        try (DatagramSocket udp = new DatagramSocket()) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(tap.maxReadLength() + 1);
+            byte[] payload = {1};
+            udp.send(new DatagramPacket(payload, 1, InetAddress.getByName(subnet + "2"), 9)); // ARP for .2 goes out
+            assertEquals(1, tap.awaitReadable(5000), "a frame is queued");
+            assertEquals(1, tap.awaitReadable(0), "still queued: waiting did not take it");
+            assertTrue(tap.read(buf.clear(), 0) > 0, "and the read gets it");
+        } finally {
+            tap.close();
+        }
+        assertEquals(-1, tap.awaitReadable(-1), "closed");
+    }
+
+    @Test
     void closeWakesUpABlockedReader() throws Exception {
         TapDevice tap = create(TapSettings.builder().name(kernel.uniqueName()).up(false)); // down: no frames
         ByteBuffer buf = ByteBuffer.allocateDirect(tap.maxFrameLength());
