@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Overlay benchmark: vl2 against the underlay and a Linux kernel VXLAN star, measured in one run.
 #
-#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--dist FILE] [--no-restart] [--no-encrypted] [--agent-flag F]...
-#                         [--switch-io-batch N] [--cipher auto|aes-256-gcm|chacha20-poly1305] [--tcp]
+#   sudo bench/overlay.sh [--seconds 5] [--pings 500] [--ping-intervals "0.01"] [--dist FILE] [--no-restart]
+#                         [--no-encrypted] [--agent-flag F]... [--switch-io-batch N]
+#                         [--cipher auto|aes-256-gcm|chacha20-poly1305] [--tcp]
 #
 # Builds test hosts in network namespaces <p>-sw, <p>-h1, <p>-h2 (p = vl2ov<pid>): an underlay bridge in the
 # switch host, h1 and h2 on it by veth (underlay 10.78.0.0/24, only inside these namespaces). Then, one path
@@ -21,7 +22,8 @@
 #             --switch-io-batch N sets the switch's io.batch (datagrams per system call; 0: one each).
 #   vl2tcp    with --tcp (and the encrypted path): the switch also runs --tcp $UL_SW:8443 and h1's agent is
 #             restarted with --transport tcp (TLS 1.3; h2 stays on UDP): the TCP fallback, TCP over TCP.
-# For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average and p99), iperf3 TCP 1 and 4
+# For each path, after a 2 s TCP warm-up: ping RTT (--pings at 10 ms, average, p50 and p99; with --ping-intervals
+# "0.005 0.1" also p50/p99 at each of those intervals, e.g. for sparse traffic), iperf3 TCP 1 and 4
 # streams, iperf3 UDP with 18-byte payloads (64-byte frames) at -b 0 (received frames/s and loss), each
 # --seconds long; CPU use and drop counters per test. For vl2 also: switch boot, agent boot-to-forwarding (cold:
 # first start of a fresh --data; warm: restart), RSS and CPU of the JVMs. Prints Markdown tables; results,
@@ -37,6 +39,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/bench/lib/netns-bench.sh"
 SECS=5
 PINGS=500
+PING_INTERVALS=""
 DIST=""
 RESTART=true
 ENCRYPTED=true
@@ -46,11 +49,12 @@ CIPHER=auto
 TCP=false
 ARGS="$*"
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
     --pings) PINGS=$2; shift 2 ;;
+    --ping-intervals) PING_INTERVALS=$2; shift 2 ;;
     --dist) DIST=$2; shift 2 ;;
     --no-restart) RESTART=false; shift ;;
     --no-encrypted) ENCRYPTED=false; shift ;;
@@ -64,6 +68,9 @@ while [ $# -gt 0 ]; do
 done
 case "$SECS" in ''|*[!0-9]*|0) echo "overlay: --seconds must be a positive integer" >&2; exit 2 ;; esac
 case "$PINGS" in ''|*[!0-9]*|0) echo "overlay: --pings must be a positive integer" >&2; exit 2 ;; esac
+for iv in $PING_INTERVALS; do
+  case "$iv" in *[!0-9.]*|.|'') echo "overlay: --ping-intervals takes seconds like \"0.005 0.1\" (got $iv)" >&2; exit 2 ;; esac
+done
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 note() { echo "overlay: $*" >&2; }
@@ -215,6 +222,11 @@ ping_test() { # path dst
   # 10 ms apart: below 10 ms iputils ping busy-polls and takes a whole core here (measured), which would slow
   # down what it measures on 2 cores
   run_bounded $((PINGS / 50 + 20)) "$OUT/$1-ping.txt" ip netns exec "$H1" ping -n -c "$PINGS" -i 0.01 -W 1 "$2" || true
+  local iv
+  for iv in $PING_INTERVALS; do   # sparser (or denser) traffic: RTT grows when every hop has to wake up
+    run_bounded "$(awk -v n="$PINGS" -v i="$iv" 'BEGIN { printf "%d", n * i * 1.5 + 20 }')" "$OUT/$1-ping-$iv.txt" \
+      ip netns exec "$H1" ping -n -c "$PINGS" -i "$iv" -W 1 "$2" || true
+  done
 }
 
 iperf_test() { # path name dst iperf3-client-args...
@@ -278,6 +290,7 @@ put meta dist "$(basename "$DIST"), sha256 $(sha256sum "$DIST" | cut -c1-12), bu
 put meta git "source tree at run time: HEAD $GIT_HEAD, $GIT_DIRTY uncommitted files under bundles/ features/ karaf-assembly/"
 put meta seconds "$SECS"
 put meta pings "$PINGS"
+put meta ping_intervals "$PING_INTERVALS"
 put meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 note "distribution: $DIST; results: $OUT; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -476,9 +489,9 @@ def udp(path):
     except Exception:
         return None
 
-def ping(path):
+def ping(path, interval=None):
     try:
-        text = open(os.path.join(out, f"{path}-ping.txt")).read()
+        text = open(os.path.join(out, f"{path}-ping{'' if interval is None else '-' + interval}.txt")).read()
     except Exception:
         return None
     t = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", text))
@@ -576,6 +589,9 @@ row("ping RTT average (ms)", lambda p: ping(p)["avg"], ".3f")
 row("ping RTT p50 (ms)", lambda p: ping(p)["p50"], ".3f")
 row("ping RTT p99 (ms)", lambda p: ping(p)["p99"], ".3f")
 row("ping RTT max (ms)", lambda p: ping(p)["max"], ".3f")
+for iv in meta.get("ping_intervals", "").split():
+    row(f"ping RTT p50 at {iv} s intervals (ms)", lambda p, i=iv: ping(p, i)["p50"], ".3f")
+    row(f"ping RTT p99 at {iv} s intervals (ms)", lambda p, i=iv: ping(p, i)["p99"], ".3f")
 row("ping loss (%)", lambda p: ping(p)["loss"], ".1f", False)
 for test, label in (("tcp1", "TCP 1 stream"), ("tcp4", "TCP 4 streams"), ("udp64", "UDP 64 B"), ("ping", "ping")):
     row(f"CPU busy during {label}: whole machine, other builds included (cores of {meta.get('cpus', '?').split()[0]})",
