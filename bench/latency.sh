@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Round-trip latency through vl2 (h1 -> switch -> h2 and back), A/B in alternating pairs, and the CPU it costs idle.
+#
+#   sudo bench/latency.sh [--variant 'LABEL|DIST|AGENT_OPTS|SWITCH_OPTS']... [--rounds 2] [--pings 200]
+#                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10]
+#
+# The same namespaces as bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). Each
+# --variant is a distribution (default: karaf-assembly/target/vl2-karaf-*.tar.gz) plus EXTRA_JAVA_OPTS for the
+# agents and for the switch (either may be empty); without --variant, one variant "this tree". The variants run
+# one after the other, rounds times (A B A B ...), so that the load of other processes falls on each alike.
+# Per variant and round: the switch, then per mode (raw: --mode raw to 9990; enc: the default encrypted vl2 mode,
+# pinned to the switch's key) both agents; warm-up (2 s iperf3 TCP, 20 pings); `ping -c PINGS -i I` for each
+# interval (p50, p90, p99 nearest rank, average, max, loss); then the JVMs' CPU while idle (no traffic, keepalives
+# only) over --idle seconds, from /proc/PID/stat. The load average is recorded next to each ping series.
+# Output: a Markdown table on stdout; raw numbers in bench/target/latency-<time>/results.tsv.
+# Everything is removed at the end, also on failure or Ctrl-C.
+#
+# Needs: root, ip, iperf3, ping (iputils), python3, ss, Java 17, /dev/net/tun.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
+VARIANTS=()
+ROUNDS=2
+PINGS=200
+INTERVALS="0.005 0.1"
+MODES="raw enc"
+IDLE=10
+ARGS="$*"
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --variant) VARIANTS+=("$2"); shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --pings) PINGS=$2; shift 2 ;;
+    --intervals) INTERVALS=$2; shift 2 ;;
+    --modes) MODES=$2; shift 2 ;;
+    --idle) IDLE=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "latency: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for v in "$ROUNDS" "$PINGS" "$IDLE"; do
+  case "$v" in ''|*[!0-9]*) echo "latency: --rounds, --pings and --idle take whole numbers" >&2; exit 2 ;; esac
+done
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+note() { echo "latency: $*" >&2; }
+fail() { echo "latency: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN)"
+for tool in ip ss ping iperf3 python3 java tar; do command -v "$tool" >/dev/null || fail "'$tool' is not installed"; done
+if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
+if [ ${#VARIANTS[@]} = 0 ]; then
+  d=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
+  [ -n "$d" ] || fail "no distribution: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --variant"
+  VARIANTS=("this tree|$d||")
+fi
+
+P=vl2lat$$
+SW=$P-sw H1=$P-h1 H2=$P-h2
+NSS=("$SW" "$H1" "$H2")
+UL_SW=10.78.0.1 UL_H1=10.78.0.11 UL_H2=10.78.0.12
+OV_H1=10.1.1.101 OV_H2=10.1.1.102
+MAC_H1=02:00:5e:4f:00:01 MAC_H2=02:00:5e:4f:00:02
+OUT=$ROOT/bench/target/latency-$(date +%Y%m%d-%H%M%S)
+WORK=$(mktemp -d /tmp/vl2-latency.XXXXXX)
+mkdir -p "$OUT"
+RES=$OUT/results.tsv
+: >"$RES"
+declare -A LAUNCHER=() JVM=()
+TICKS=$(getconf CLK_TCK)
+
+stop_role() { # role
+  local pid=${LAUNCHER[$1]:-} tree
+  [ -n "$pid" ] || return 0
+  tree=$(descendants "$pid" | tr '\n' ' ')
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_gone 20 "$pid" || note "$1 did not stop within 20 s: killing it"
+  # shellcheck disable=SC2086
+  kill -9 "$pid" $tree 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "LAUNCHER[$1]" "JVM[$1]"
+}
+cleanup() {
+  local rc=$? ns p
+  set +e
+  trap - EXIT INT TERM
+  for r in h1 h2 sw; do stop_role "$r"; done
+  for ns in "${NSS[@]}"; do
+    if ip netns list | grep -qw "$ns"; then
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
+      ip netns del "$ns" 2>/dev/null
+    fi
+  done
+  rm -rf "$WORK"
+  echo "latency: cleaned up ($P-*, $WORK); results in $OUT" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+reap_stale_namespaces vl2lat latency.sh
+
+jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
+
+build_underlay
+
+start_agent() { # vl2-home h mode key opts
+  local home=$1 h=$2 ns=$P-h$2 ov_var=OV_H$2 mac_var=MAC_H$2 how
+  if [ "$3" = enc ]; then how=(--switch "$UL_SW:9991" --switch-key "$4"); else how=(--mode raw --switch "$UL_SW:9990"); fi
+  ip netns exec "$ns" env EXTRA_JAVA_OPTS="$5" "$home/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
+    --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
+  LAUNCHER[h$h]=$!
+}
+
+ping_series() { # label round mode interval
+  local f=$OUT/ping-$2-${1// /_}-$3-$4.txt load
+  load=$(loadavg)
+  ip netns exec "$H1" timeout $((PINGS + 30)) ping -n -c "$PINGS" -i "$4" -W 1 "$OV_H2" >"$f" 2>&1 || true
+  put ping "$1" "$2" "$3" "$4" "$load" "$f"
+}
+
+idle_cpu() { # label round mode
+  local r t0 t1 load
+  declare -A a=()
+  load=$(loadavg)
+  for r in sw h1 h2; do a[$r]=$(jvm_ticks "${JVM[$r]}"); done
+  t0=$(now); sleep "$IDLE"; t1=$(now)
+  for r in sw h1 h2; do
+    put idle "$1" "$2" "$3" "$r" "$load" "$(awk -v a="${a[$r]}" -v b="$(jvm_ticks "${JVM[$r]}")" -v hz="$TICKS" \
+      -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.2f", 100 * (b - a) / hz / (t1 - t0) }')"
+  done
+}
+
+run_variant() { # round spec
+  local round=$1 label dist aopts sopts home key mode iv
+  IFS='|' read -r label dist aopts sopts <<<"$2"
+  [ -f "$dist" ] || fail "variant $label: no distribution at $dist"
+  home=$WORK/vl2-$round
+  rm -rf "$home" "$WORK/sw" "$WORK/h1" "$WORK/h2"; mkdir -p "$home"
+  tar -xzf "$dist" -C "$home" --strip-components=1
+  say "round $round, $label: switch"
+  ip netns exec "$SW" env EXTRA_JAVA_OPTS="$sopts" "$home/bin/vl2-switch" --listen "$UL_SW:9990" --data "$WORK/sw" \
+    </dev/null >>"$OUT/switch.out" 2>&1 &
+  LAUNCHER[sw]=$!
+  wait_for 300 sh -c "ip netns exec $SW ss -Hlun 'sport = :9991' | grep -q ." || fail "the switch did not listen"
+  find_jvm sw
+  key=""
+  for mode in $MODES; do
+    if [ "$mode" = enc ] && [ -z "$key" ]; then
+      wait_for 30 sh -c "grep -qho 'Switch public key [A-Za-z0-9+/=]*' '$WORK/sw/data/log/karaf.log'" || true
+      key=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log" | head -1 | awk '{ print $4 }')
+      [ -n "$key" ] || fail "the switch did not log its public key"
+    fi
+    say "round $round, $label, $mode: agents"
+    start_agent "$home" 2 "$mode" "$key" "$aopts"
+    start_agent "$home" 1 "$mode" "$key" "$aopts"
+    if ! ping_across_poll 300; then
+      note "$label $mode: no ping across vl2 within 300 s of starting the agents: this series is left out"
+      put failed "$label" "$round" "$mode" "$(loadavg)"
+      stop_role h1; stop_role h2; rm -rf "$WORK/h1" "$WORK/h2"
+      continue
+    fi
+    find_jvm h1; find_jvm h2
+    ip netns exec "$H2" timeout 30 iperf3 -s -1 -B "$OV_H2" >/dev/null 2>&1 &
+    wait_for 10 sh -c "ip netns exec $H2 ss -Hltn 'sport = :5201' | grep -q ." || true
+    ip netns exec "$H1" timeout 20 iperf3 -c "$OV_H2" -t 2 >/dev/null 2>&1 || note "warm-up iperf3 failed"
+    ip netns exec "$H1" ping -n -q -c 20 -i 0.01 "$OV_H2" >/dev/null 2>&1 || true
+    for iv in $INTERVALS; do
+      say "round $round, $label, $mode: $PINGS pings at $iv s"
+      ping_series "$label" "$round" "$mode" "$iv"
+    done
+    say "round $round, $label, $mode: idle CPU over $IDLE s"
+    idle_cpu "$label" "$round" "$mode"
+    stop_role h1; stop_role h2
+    rm -rf "$WORK/h1" "$WORK/h2"
+  done
+  stop_role sw
+}
+
+note "variants: ${#VARIANTS[@]}, rounds: $ROUNDS, load: $(loadavg); results: $OUT"
+put meta command "sudo bench/latency.sh${ARGS:+ $ARGS}"
+put meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+put meta machine "$(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
+put meta git "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+for round in $(seq "$ROUNDS"); do
+  for spec in "${VARIANTS[@]}"; do run_variant "$round" "$spec"; done
+done
+put meta load_end "$(loadavg)"
+
+python3 - "$RES" <<'PY'
+import math, re, statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+meta = {r[1]: r[2] for r in rows if r[0] == "meta"}
+def stats(f):
+    t = open(f).read()
+    x = sorted(float(v) for v in re.findall(r"time=([0-9.]+) ms", t))
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
+    if not x or not m:
+        return None
+    q = lambda p: x[max(0, math.ceil(p * len(x)) - 1)]
+    return {"p50": q(.5), "p90": q(.9), "p99": q(.99), "avg": sum(x) / len(x), "max": x[-1],
+            "loss": 100 * (int(m[1]) - int(m[2])) / int(m[1])}
+print(f"`{meta.get('command')}` ({meta.get('date')}, {meta.get('machine')}, HEAD {meta.get('git')}); "
+      f"load average at the end {meta.get('load_end')}")
+print()
+print("| variant | mode | interval (s) | round | p50 | p90 | p99 | avg | max (ms) | loss % | load (1/5/15) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for r in rows:
+    if r[0] != "ping":
+        continue
+    s = stats(r[6])
+    if s is None:
+        print(f"| {r[1]} | {r[3]} | {r[4]} | {r[2]} | – | – | – | – | – | – | {r[5]} |")
+        continue
+    print(f"| {r[1]} | {r[3]} | {r[4]} | {r[2]} | {s['p50']:.3f} | {s['p90']:.3f} | {s['p99']:.3f} | {s['avg']:.3f} | "
+          f"{s['max']:.3f} | {s['loss']:.1f} | {r[5]} |")
+for r in rows:
+    if r[0] == "failed":
+        print(f"\n{r[1]}, {r[3]}, round {r[2]}: the agents did not forward within 300 s (load {r[4]}): no series")
+print()
+print("Idle CPU (% of one core, over the idle window after the pings; keepalives only):")
+print()
+print("| variant | mode | round | switch | agent h1 | agent h2 | load (1/5/15) |")
+print("|---|---|---:|---:|---:|---:|---|")
+idle = {}
+for r in rows:
+    if r[0] == "idle":
+        idle.setdefault((r[1], r[3], r[2], r[5]), {})[r[4]] = r[6]
+for (v, mode, rnd, load), d in idle.items():
+    print(f"| {v} | {mode} | {rnd} | {d.get('sw', '–')} | {d.get('h1', '–')} | {d.get('h2', '–')} | {load} |")
+PY
