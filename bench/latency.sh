@@ -58,12 +58,7 @@ if [ ${#VARIANTS[@]} = 0 ]; then
   VARIANTS=("this tree|$d||")
 fi
 
-P=vl2lat$$
-SW=$P-sw H1=$P-h1 H2=$P-h2
-NSS=("$SW" "$H1" "$H2")
-UL_SW=10.78.0.1 UL_H1=10.78.0.11 UL_H2=10.78.0.12
-OV_H1=10.1.1.101 OV_H2=10.1.1.102
-MAC_H1=02:00:5e:4f:00:01 MAC_H2=02:00:5e:4f:00:02
+topology_names vl2lat$$
 OUT=$ROOT/bench/target/latency-$(date +%Y%m%d-%H%M%S)
 WORK=$(mktemp -d /tmp/vl2-latency.XXXXXX)
 mkdir -p "$OUT"

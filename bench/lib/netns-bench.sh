@@ -72,6 +72,17 @@ reap_stale_namespaces() {
   done
 }
 
+# topology_names prefix: the names and addresses of the three test hosts (overlay.sh, latency.sh): namespaces
+# <prefix>-sw, -h1, -h2 (SW, H1, H2, NSS), underlay UL_SW/UL_H1/UL_H2, overlay OV_H1/OV_H2, agent MACs MAC_H1/MAC_H2
+topology_names() {
+  P=$1
+  SW=$P-sw H1=$P-h1 H2=$P-h2
+  NSS=("$SW" "$H1" "$H2")
+  UL_SW=10.78.0.1 UL_H1=10.78.0.11 UL_H2=10.78.0.12
+  OV_H1=10.1.1.101 OV_H2=10.1.1.102
+  MAC_H1=02:00:5e:4f:00:01 MAC_H2=02:00:5e:4f:00:02
+}
+
 # build_underlay: namespaces NSS (SW, and h1/h2 named $P-h1, $P-h2) with loopback up, a bridge ul0 with UL_SW in
 # SW, and h1 (UL_H1) and h2 (UL_H2) on it by veth (eth0 inside them); fails unless h1 pings h2 within 10 s
 build_underlay() {
