@@ -19,6 +19,9 @@ public final class Wire {
     /** Types 8-10 are the encrypted handshake (org.vl2.crypto.Handshake), not decoded here. */
     public static final int KEY_REQUEST = 11;
     public static final int KEY_REPLY = 12;
+    /** Managed routes (switch to agent) and their acknowledgement; sealed only (org.vl2.protocol.Routes). */
+    public static final int ROUTES = 13;
+    public static final int ROUTES_ACK = 14;
 
     /** Body encrypted and authenticated (issue 7); version 1 plaintext peers never send it. */
     public static final int FLAG_SEALED = 0x01;
@@ -36,14 +39,14 @@ public final class Wire {
     public static final int DEFAULT_PORT = 9991;
 
     private static final String[] NAMES = {null, "join", "welcome", "frame", "keepalive", "keepalive-ack", "leave",
-            "error", null, null, null, "key-request", "key-reply"};
+            "error", null, null, null, "key-request", "key-reply", "routes", "routes-ack"};
 
     private Wire() {
     }
 
     /**
      * Type of the datagram between position and limit, or -1 if it is shorter than the header, has a wrong
-     * magic or an unknown type (types 8-10 are the handshake's, see org.vl2.crypto.Handshake; 13-15 are
+     * magic or an unknown type (types 8-10 are the handshake's, see org.vl2.crypto.Handshake; 15 is
      * reserved). Absolute reads, no
      * allocation. Does not check the version: a switch answers other versions with an ERROR.
      */
@@ -53,7 +56,7 @@ public final class Wire {
             return -1;
         }
         int type = datagram.get(p + 2) & 0xFF;
-        return type >= JOIN && type <= ERROR || type == KEY_REQUEST || type == KEY_REPLY ? type : -1;
+        return type >= JOIN && type <= ERROR || type >= KEY_REQUEST && type <= ROUTES_ACK ? type : -1;
     }
 
     /** Version byte (offset 1) of the datagram, or -1 if it has fewer than 2 bytes. Absolute read. */

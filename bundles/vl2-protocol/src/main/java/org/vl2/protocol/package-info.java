@@ -9,7 +9,7 @@
  * buffer's position and advance it; reserved bytes are written as zero.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.vl2.protocol;
 
 import org.osgi.annotation.bundle.Export;

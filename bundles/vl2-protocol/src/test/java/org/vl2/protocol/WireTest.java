@@ -14,7 +14,7 @@ class WireTest {
 
     @Test
     void readsTypeVersionAndFlagsAtThePosition() {
-        for (int type : new int[] {1, 2, 3, 4, 5, 6, 7, 11, 12}) {
+        for (int type : new int[] {1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14}) {
             for (ByteBuffer b : layouts(hex(String.format("56 01 %02x 00", type)))) {
                 assertEquals(type, Wire.type(b));
                 assertEquals(1, Wire.version(b));
@@ -31,7 +31,7 @@ class WireTest {
     @Test
     void typeIsMinusOneForWhatIsNotAVl2Message() {
         for (String s : new String[] {"", "56", "56 01", "56 01 01", "57 01 01 00", "00 01 01 00", "56 01 00 00",
-                "56 01 08 00", "56 01 09 00", "56 01 0a 00", "56 01 0d 00", "56 01 0f 00", "56 01 ff 00"}) {
+                "56 01 08 00", "56 01 09 00", "56 01 0a 00", "56 01 0f 00", "56 01 ff 00"}) {
             byte[] bytes = hex(s);
             for (ByteBuffer b : layouts(bytes)) {
                 assertEquals(-1, Wire.type(b), s);
@@ -74,7 +74,9 @@ class WireTest {
         assertEquals("key-request", Wire.typeName(11));
         assertEquals("key-reply", Wire.typeName(12));
         assertEquals("unknown(9)", Wire.typeName(9));
-        assertEquals("unknown(13)", Wire.typeName(13));
+        assertEquals("routes", Wire.typeName(13));
+        assertEquals("routes-ack", Wire.typeName(14));
+        assertEquals("unknown(15)", Wire.typeName(15));
         assertEquals("unknown(255)", Wire.typeName(255));
         assertEquals("unknown(0)", Wire.typeName(0));
         assertEquals("unknown(-1)", Wire.typeName(-1));
