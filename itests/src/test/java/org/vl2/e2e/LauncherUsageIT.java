@@ -235,6 +235,12 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--network needs id=1 to 16 hex digits", "--network", "name=lab,pool=10.0.0.0/24");
         bad("vl2-switch", "unknown or malformed item 'color=red'", "--network", "id=a1,color=red");
         bad("vl2-switch", "ip.guard=true needs pool=CIDR", "--network", "id=a1,ip.guard=true");
+        bad("vl2-switch", "--network id=a1: route=10.9.0.0/16@10.0.1.5: gateway 10.0.1.5 must be an address inside"
+                + " pool 10.0.0.0/24", "--network", "id=a1,pool=10.0.0.0/24,route=10.9.0.0/16@10.0.1.5");
+        bad("vl2-switch", "route=10.9.0.1/16@10.0.0.5: '10.9.0.1/16' has host bits set", "--network",
+                "id=a1,pool=10.0.0.0/24,route=10.9.0.1/16@10.0.0.5");
+        bad("vl2-switch", "route=10.9.0.0/16: expected CIDR@GATEWAY[@METRIC]", "--network",
+                "id=a1,pool=10.0.0.0/24,route=10.9.0.0/16");
         bad("vl2-switch", "ip.guard must be true or false", "--network", "id=a1,pool=10.0.0.0/24,ip.guard=yes");
         bad("vl2-switch", "--vxlan needs a port between 1 and 65535", "--vxlan", "0");
         bad("vl2-switch", "--vxlan: an IPv6 address needs brackets", "--vxlan", "2001:db8::7:4789");

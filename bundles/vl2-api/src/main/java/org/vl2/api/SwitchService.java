@@ -43,4 +43,12 @@ public interface SwitchService {
      * @throws IllegalArgumentException if the switch has no such network
      */
     java.util.List<MemberInfo> members(long network);
+
+    /**
+     * The managed routes of every network (docs/routes.md), by network, in configured order, each with whether it is
+     * in force (its gateway is a member with a port).
+     */
+    default java.util.List<NetworkRoute> routes() {
+        return java.util.List.of();
+    }
 }

@@ -20,6 +20,7 @@ public class FakeSwitchService implements SwitchService {
     public final List<NetworkInfo> networks = new ArrayList<>(List.of(new NetworkInfo(0, "default", 1400, "learning",
             null, null, false, 0, List.of())));
     public final List<MemberInfo> members = new ArrayList<>();
+    public final List<org.vl2.api.NetworkRoute> routes = new ArrayList<>();
     public volatile SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0);
     public volatile String policy = "learning";
@@ -70,6 +71,11 @@ public class FakeSwitchService implements SwitchService {
     @Override
     public String publicKey() {
         return publicKey;
+    }
+
+    @Override
+    public List<org.vl2.api.NetworkRoute> routes() {
+        return List.copyOf(routes);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package org.vl2.switching.internal;
 
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -8,6 +11,7 @@ import org.vl2.api.MacAddress;
 import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.ipam.DhcpServer;
 import org.vl2.ipam.LeaseTable;
+import org.vl2.protocol.Route;
 
 /**
  * A network as the switch runs it: a flood domain with its own MAC table space, policy, members and address
@@ -36,8 +40,18 @@ public final class Network {
         }
     }
 
+    /**
+     * The managed routes in force for the members, and their version (docs/protocol.md, ROUTES): the switch's epoch
+     * for this network in the high 32 bits, a counter in the low ones.
+     */
+    public record RouteSet(long version, List<Route> routes) {
+    }
+
     public final long id;
     private volatile State state;
+    /** Random per network and switch start: an agent tells a restarted switch's counter from a stale message. */
+    private final long routeEpoch = (long) new SecureRandom().nextInt() << 32;
+    private volatile RouteSet routes;
     private volatile SwitchPort[] ports = NONE;
     /** vl2-protocol ports by member id. */
     final Map<Long, SwitchPort> members = new ConcurrentHashMap<>();
@@ -50,6 +64,8 @@ public final class Network {
         this.id = first.settings().id();
         this.state = first;
         this.serverMac = serverMac(id);
+        this.routes = new RouteSet(routeEpoch | 1, List.of());
+        refreshRoutes();
     }
 
     /** 02:76:6c (locally administered, "vl") + 24 bits of the network id mixed. */
@@ -74,6 +90,47 @@ public final class Network {
     /** Replaces the whole configuration at once. */
     void publish(State next) {
         state = next;
+        refreshRoutes();
+    }
+
+    /** The routes in force now and their version (read by the housekeeping thread that pushes them). */
+    public RouteSet routes() {
+        return routes;
+    }
+
+    /**
+     * Works out again which configured routes are in force: those whose gateway an encrypted member's port holds
+     * (its IPv4 address, or its IPv6 address from the prefix), in the configured order. A change gets the next
+     * version; returns whether there was one. Called when the settings change and when a member's port comes, goes
+     * or gets another address: a gateway that goes withdraws its routes, and members fall back on the next gateway.
+     */
+    public synchronized boolean refreshRoutes() {
+        NetworkSettings s = state.settings();
+        List<Route> active = new ArrayList<>();
+        for (Route r : s.routes()) {
+            if (gatewayPresent(r, s)) {
+                active.add(r);
+            }
+        }
+        RouteSet current = routes;
+        if (active.equals(current.routes())) {
+            return false;
+        }
+        routes = new RouteSet(routeEpoch | ((current.version() + 1) & 0xffffffffL), List.copyOf(active));
+        return true;
+    }
+
+    /** Only an encrypted member can bring a route into force: its address is the switch's to give, its key proven. */
+    private boolean gatewayPresent(Route r, NetworkSettings s) {
+        for (SwitchPort p : ports) {
+            if (p.removed || !p.authenticated()) {
+                continue;
+            }
+            if (r.ipv4() ? r.gateway().equals(p.address) : r.gateway().equals(s.ipv6For(p.member))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public NetworkSettings settings() {
@@ -97,6 +154,7 @@ public final class Network {
         SwitchPort[] p = Arrays.copyOf(ports, ports.length + 1);
         p[p.length - 1] = port;
         ports = p;
+        refreshRoutes();
     }
 
     synchronized void remove(SwitchPort port) {
@@ -107,6 +165,7 @@ public final class Network {
                 System.arraycopy(p, 0, q, 0, i);
                 System.arraycopy(p, i + 1, q, i, p.length - i - 1);
                 ports = q;
+                refreshRoutes();
                 return;
             }
         }

@@ -96,4 +96,13 @@ public @interface NetworkConfig {
                     + "Needs ipv4.pool. Off by default: hosts with static addresses behind a bridged port would be "
                     + "cut off (see docs/security.md).")
     boolean ip_guard() default false;
+
+    @AttributeDefinition(name = "Managed routes",
+            description = "Routes pushed to the network's encrypted members (docs/routes.md), comma separated, each "
+                    + "'CIDR via ADDRESS [metric N]', IPv4 or IPv6, e.g. '10.9.0.0/16 via 10.147.17.5, 0.0.0.0/0 via "
+                    + "10.147.17.5 metric 100'. The gateway must be inside ipv4.pool (IPv4) or ipv6.prefix (IPv6), and a "
+                    + "route is in force only while an encrypted member holds the gateway's address (gateways ordered by "
+                    + "metric, the next one takes over when a gateway's port goes). Agents install them only with "
+                    + "accept.routes (and 0.0.0.0/0, ::/0 with accept.default.route). At most 32.", required = false)
+    String[] routes() default {};
 }

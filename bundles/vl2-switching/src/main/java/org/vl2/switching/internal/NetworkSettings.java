@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 
 import org.vl2.api.Networks;
 import org.vl2.ipam.Ipv4Pool;
+import org.vl2.protocol.Route;
+import org.vl2.protocol.Routes;
 
 /**
  * A validated network definition. The default network (id 0, sealed) and the raw network
@@ -22,11 +24,12 @@ import org.vl2.ipam.Ipv4Pool;
  * @param ipv6   the /64 prefix (host bits zero), or null
  * @param hygiene per-port DHCP rate and IPv4 source guard
  * @param plaintext configured open to plaintext (raw, VXLAN, plaintext joins); see {@link #openToPlaintext}
+ * @param routes  the managed routes configured (docs/routes.md); which are in force is {@link Network#routes()}
  */
 public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6,
                        boolean dhcp, Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns,
                        boolean privateNetwork, java.util.Set<String> members, HygieneSettings hygiene,
-                       boolean plaintext) {
+                       boolean plaintext, List<Route> routes) {
 
     static final int DEFAULT_MTU = 1400;
     private static final Pattern POLICY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -35,6 +38,15 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
     public NetworkSettings {
         dns = List.copyOf(dns);
         members = java.util.Set.copyOf(members);
+        routes = List.copyOf(routes);
+    }
+
+    /** Without routes (tests). */
+    NetworkSettings(long id, String name, int mtu, String policy, Ipv4Pool pool, Inet6Address ipv6, boolean dhcp,
+                    Duration leaseTime, Inet4Address gateway, List<Inet4Address> dns, boolean privateNetwork,
+                    java.util.Set<String> members, HygieneSettings hygiene, boolean plaintext) {
+        this(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork, members, hygiene,
+                plaintext, List.of());
     }
 
     /** A public sealed network (tests). */
@@ -60,19 +72,20 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
 
     NetworkSettings withMembers(java.util.Set<String> next) {
         return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
-                next, hygiene, plaintext);
+                next, hygiene, plaintext, routes);
     }
 
     NetworkSettings withPlaintext(boolean open) {
         return new NetworkSettings(id, name, mtu, policy, pool, ipv6, dhcp, leaseTime, gateway, dns, privateNetwork,
-                members, hygiene, open);
+                members, hygiene, open, routes);
     }
 
     /** The built-in settings of network {@code id}: the default network (sealed) or the raw network (plaintext). */
     static NetworkSettings builtIn(long id) {
         boolean raw = id == Networks.RAW;
         return new NetworkSettings(id, raw ? "raw" : "default", DEFAULT_MTU, null, null, null, false,
-                Duration.ofHours(1), null, List.of(), false, java.util.Set.of(), HygieneSettings.DEFAULTS, raw);
+                Duration.ofHours(1), null, List.of(), false, java.util.Set.of(), HygieneSettings.DEFAULTS, raw,
+                List.of());
     }
 
     /** Whether {@code id} has built-in settings (a network that exists without a configuration). */
@@ -171,7 +184,57 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
         }
         return new NetworkSettings(id, name, c.mtu(), policy.isEmpty() ? null : policy, pool, ipv6,
                 c.dhcp() && pool != null, Duration.ofSeconds(c.dhcp_lease_seconds()), gateway, dns, c.private$(),
-                members, HygieneSettings.from(c, pid, pool != null), c.plaintext());
+                members, HygieneSettings.from(c, pid, pool != null), c.plaintext(),
+                routes(pid, c.routes(), pool, ipv6));
+    }
+
+    /**
+     * The {@code routes} entries: each {@value Route#SYNTAX}, the gateway inside the network (ipv4.pool's subnet,
+     * ipv6.prefix), no duplicates, at most {@value Routes#MAX_ROUTES}.
+     *
+     * @throws IllegalArgumentException naming the entry and what is wrong
+     */
+    static List<Route> routes(String pid, String[] entries, Ipv4Pool pool, Inet6Address ipv6) {
+        List<Route> routes = new ArrayList<>();
+        if (entries == null) {
+            return routes;
+        }
+        for (String entry : entries) {
+            for (String text : entry.split(",")) {
+                if (text.isBlank()) {
+                    continue;
+                }
+                Route r;
+                try {
+                    r = Route.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw invalid(pid, "routes", quote(text.trim()), Route.SYNTAX + "; " + e.getMessage());
+                }
+                String gw = r.gateway().getHostAddress();
+                if (r.ipv4() && pool == null || !r.ipv4() && ipv6 == null) {
+                    throw invalid(pid, "routes", quote(text.trim()), "a gateway inside the network: the network has no "
+                            + (r.ipv4() ? "ipv4.pool" : "ipv6.prefix") + " for " + gw);
+                }
+                if (r.ipv4() ? !pool.inSubnet((Inet4Address) r.gateway())
+                        : !Route.overlaps(r.gateway(), 128, ipv6, 64)) {
+                    throw invalid(pid, "routes", quote(text.trim()), "a gateway inside the network: " + gw
+                            + " is outside " + (r.ipv4() ? "ipv4.pool " + pool : "ipv6.prefix "
+                            + ipv6.getHostAddress() + "/64"));
+                }
+                for (Route other : routes) {
+                    if (other.destination().equals(r.destination()) && other.prefixLength() == r.prefixLength()
+                            && other.gateway().equals(r.gateway())) {
+                        throw invalid(pid, "routes", quote(text.trim()), "listed once: " + r.cidr() + " via " + gw
+                                + " is already there");
+                    }
+                }
+                routes.add(r);
+            }
+        }
+        if (routes.size() > Routes.MAX_ROUTES) {
+            throw invalid(pid, "routes", routes.size() + " routes", "at most " + Routes.MAX_ROUTES);
+        }
+        return routes;
     }
 
     /**
@@ -260,7 +323,7 @@ public record NetworkSettings(long id, String name, int mtu, String policy, Ipv4
                 + (pool == null ? "" : ", pool " + pool) + (ipv6 == null ? "" : ", ipv6 "
                 + ipv6.getHostAddress() + "/64") + (dhcp ? ", dhcp" : "") + (privateNetwork ? ", private, "
                 + members.size() + " members" : plaintext ? ", plaintext" : ", sealed") + (hygiene.ipGuard() ? ", ip guard"
-                : "") + ")";
+                : "") + (routes.isEmpty() ? "" : ", " + routes.size() + " routes") + ")";
     }
 
     private static String trim(String s) {

@@ -77,6 +77,7 @@ public final class SwitchCore implements SwitchService {
     private final Transports transports;
 
     private final ScheduledExecutorService housekeeping;
+    private final org.vl2.switching.internal.vl2.RoutePush routePush = new org.vl2.switching.internal.vl2.RoutePush();
     private final AtomicInteger ticks = new AtomicInteger();
     private final AtomicLong testServiceIds = new AtomicLong();
 
@@ -298,6 +299,7 @@ public final class SwitchCore implements SwitchService {
     private void housekeepSafely() {
         try {
             expireIdlePorts();
+            pushRoutes();
             if (ticks.incrementAndGet() % 20 == 0) {
                 expireLeases();
             }
@@ -309,6 +311,11 @@ public final class SwitchCore implements SwitchService {
     /** Removes ports silent for longer than their timeout. Package-private for tests. */
     void expireIdlePorts() {
         registry.expireIdle();
+    }
+
+    /** Managed routes to the members that do not have the version in force (docs/protocol.md, ROUTES). */
+    int pushRoutes() {
+        return routePush.tick(networks.all(), nanoClock.getAsLong());
     }
 
     void expireLeases() {
@@ -427,6 +434,21 @@ public final class SwitchCore implements SwitchService {
     @Override
     public String publicKey() {
         return identity.fingerprint();
+    }
+
+    @Override
+    public List<org.vl2.api.NetworkRoute> routes() {
+        List<org.vl2.api.NetworkRoute> list = new ArrayList<>();
+        List<Network> sorted = new ArrayList<>(networks.all());
+        sorted.sort((a, b) -> Long.compareUnsigned(a.id, b.id));
+        for (Network n : sorted) {
+            Network.RouteSet inForce = n.routes();
+            for (org.vl2.protocol.Route r : n.settings().routes()) {
+                list.add(new org.vl2.api.NetworkRoute(n.id, r.cidr(), r.gateway().getHostAddress(), r.metric(),
+                        inForce.routes().contains(r), inForce.version()));
+            }
+        }
+        return list;
     }
 
     @Override

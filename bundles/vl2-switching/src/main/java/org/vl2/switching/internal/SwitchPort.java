@@ -83,6 +83,13 @@ public final class SwitchPort {
     int quota;
     long quotaAddress;
 
+    /** The version of the network's routes the member last acknowledged (ROUTES-ACK), 0 before the first. */
+    public volatile long routesAcked;
+    /** Housekeeping only: the version last sent, when to send it again, how often it went unacknowledged. */
+    public long routesSent;
+    public long routesDueNanos;
+    public int routesTries;
+
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     public volatile long lastSeenNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */

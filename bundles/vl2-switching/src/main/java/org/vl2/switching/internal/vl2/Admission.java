@@ -318,6 +318,7 @@ final class Admission {
                 port.token = token;
                 port.name = j.name();
                 port.address = address;
+                n.refreshRoutes(); // a gateway's address may have changed
                 if (key == null) {
                     port.lastSeenNanos = nanoClock.getAsLong();
                     if (!source.equals(port.remote)) {

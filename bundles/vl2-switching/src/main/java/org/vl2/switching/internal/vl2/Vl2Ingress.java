@@ -37,8 +37,9 @@ import org.vl2.switching.internal.TransportSlot;
  *                     ├─ KEY-REQUEST ──────────── Replies.keyReply
  *                     ├─ LEAVE (plain) ────────── Admission.leave
  *                     ├─ FRAME/KEEPALIVE (plain) ─ port by number+token ┐
- *                     └─ FRAME/KEEPALIVE/LEAVE (sealed) ─ port+session  ├─ KEEPALIVE: KEEPALIVE-ACK
- *                           by receiver index, open ────────────────────┘─ FRAME: Forwarder.forward
+ *                     └─ FRAME/KEEPALIVE/LEAVE/ROUTES-ACK (sealed) ─     ├─ KEEPALIVE: KEEPALIVE-ACK
+ *                           port+session by receiver index, open ───────┘─ FRAME: Forwarder.forward
+ *                                                                         ROUTES-ACK: RoutePush.acknowledged
  * </pre>
  * Frames to vl2 ports leave through {@link Vl2Framing}. Hot path (FRAME, KEEPALIVE): no locks, no logging, no
  * allocation.
@@ -99,6 +100,13 @@ public final class Vl2Ingress {
                     receiveSealed(transport, slot, source, type, d, e);
                 } else {
                     admission.leave(slot, d);
+                }
+            }
+            case Wire.ROUTES_ACK -> {
+                if (sealed) {
+                    receiveSealed(transport, slot, source, type, d, e);
+                } else {
+                    counters.malformed.increment(); // routes exist only in sealed sessions
                 }
             }
             case Wire.JOIN -> admission.join(transport, slot, source, d, e);
@@ -182,6 +190,8 @@ public final class Vl2Ingress {
             if (plain == 8) {
                 replies.sealedKeepaliveAck(transport, source, p, d, at + header, e);
             }
+        } else if (type == Wire.ROUTES_ACK) {
+            RoutePush.acknowledged(p, d, at + header, plain);
         } else {
             admission.left(p);
         }
