@@ -7,7 +7,7 @@
  * ({@link org.vl2.tap.VirtioNetHeader} describes both).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.vl2.tap;
 
 import org.osgi.annotation.bundle.Export;

@@ -59,8 +59,10 @@ final class Errno {
         def(98, "EADDRINUSE", "Address already in use");
         def(99, "EADDRNOTAVAIL", "Cannot assign requested address");
         def(100, "ENETDOWN", "Network is down");
+        def(101, "ENETUNREACH", "Network is unreachable");
         def(105, "ENOBUFS", "No buffer space available");
         def(110, "ETIMEDOUT", "Connection timed out");
+        def(113, "EHOSTUNREACH", "No route to host");
     }
 
     private Errno() {

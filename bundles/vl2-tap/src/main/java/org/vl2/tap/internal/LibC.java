@@ -83,6 +83,15 @@ final class LibC {
 
     static native int eventfd(int initval, int flags);
 
+    /** send(2) from {@code buf} at its position (a netlink request to the kernel). */
+    static native long send(int fd, ByteBuffer buf, long len, int flags);
+
+    /** recv(2) into {@code buf} at its position. */
+    static native long recv(int fd, ByteBuffer buf, long len, int flags);
+
+    /** if_nametoindex(3): 0 if there is no such interface. */
+    static native int if_nametoindex(String name);
+
     /**
      * True if errno reaches Java: {@code close(-1)} must report EBADF. False when someone set
      * {@code jna.preserve_last_error=false}, which would make every error message wrong.

@@ -81,6 +81,18 @@ public final class LinuxTapFactory implements TapFactory {
         return unavailable;
     }
 
+    private static volatile String probedOnce;
+
+    /** {@link #probe()} once per class loader, for the other users of LibC (routes). */
+    static String probeOnce() {
+        String p = probedOnce;
+        if (p == null) {
+            p = probe();
+            probedOnce = p == null ? "" : p;
+        }
+        return p == null || p.isEmpty() ? null : p;
+    }
+
     private static String probe() {
         if (!Platform.isLinux()) {
             return "TAP devices need Linux (/dev/net/tun); this is " + System.getProperty("os.name");
