@@ -257,6 +257,29 @@ final class AgentConfig {
                 description = "transport tcp or auto: connect through this HTTP proxy with CONNECT, as http://HOST:PORT or"
                         + " HOST:PORT (corporate networks). Empty: connect directly.")
         String proxy() default "";
+
+        @AttributeDefinition(name = "Accept routes", required = false,
+                description = "Encrypted vl2 mode: install the network's managed routes the switch pushes (docs/routes.md),"
+                        + " other than default routes, through the TAP device; removed when they are withdrawn and when"
+                        + " the agent stops. Off: routes are acknowledged and shown, not installed.")
+        boolean accept_routes() default false;
+
+        @AttributeDefinition(name = "Accept default route", required = false,
+                description = "Encrypted vl2 mode: also install a pushed 0.0.0.0/0 or ::/0 (all traffic through the"
+                        + " network's gateway), as the halves 0.0.0.0/1 and 128.0.0.0/1 (::/1, 8000::/1), after pinning"
+                        + " a host route to the switch's address through the original path (docs/routes.md).")
+        boolean accept_default_route() default false;
+
+        @AttributeDefinition(name = "Gateway", required = false,
+                description = "Forward between the network and this host's other networks: IPv4 and IPv6 forwarding on"
+                        + " the TAP device (and the masquerade uplink), reverse-path filtering off on the TAP device;"
+                        + " restored when the agent stops (docs/routes.md).")
+        boolean gateway() default false;
+
+        @AttributeDefinition(name = "Masquerade uplink", required = false,
+                description = "With gateway: masquerade (source NAT) what the network sends out of this interface, in"
+                        + " an nftables table of its own (vl2_NAME), removed when the agent stops. Empty: no NAT.")
+        String masquerade() default "";
     }
 
     /**

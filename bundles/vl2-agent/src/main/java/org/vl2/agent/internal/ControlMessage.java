@@ -2,6 +2,7 @@ package org.vl2.agent.internal;
 
 import org.vl2.protocol.KeyReply;
 import org.vl2.protocol.ProtocolError;
+import org.vl2.protocol.Routes;
 import org.vl2.protocol.Welcome;
 
 /**
@@ -24,6 +25,9 @@ sealed interface ControlMessage {
 
         /** An ERROR in a protocol version this agent cannot decode: the switch does not speak version 1. */
         void foreignVersion(int version);
+
+        /** Encrypted: the network's managed routes, opened under the session (docs/routes.md). */
+        void routes(Routes routes, long now);
     }
 
     void deliverTo(Handler h, long now);
@@ -57,6 +61,14 @@ sealed interface ControlMessage {
         @Override
         public void deliverTo(Handler h, long now) {
             h.keyReply(reply.publicKey(), now);
+        }
+    }
+
+    /** A sealed ROUTES that opened: the routes in force on the network. */
+    record RoutesOffered(Routes routes) implements ControlMessage {
+        @Override
+        public void deliverTo(Handler h, long now) {
+            h.routes(routes, now);
         }
     }
 

@@ -17,6 +17,7 @@ import org.vl2.api.Networks;
 import org.vl2.protocol.VxlanHeader;
 import org.vl2.tap.TapDevice;
 import org.vl2.tap.TapException;
+import org.vl2.tap.Routing;
 import org.vl2.tap.TapFactory;
 
 
@@ -100,6 +101,8 @@ public final class PortAgent implements AgentService {
     private final LinkKeeper links;
     /** vl2 mode; null in raw and vxlan modes. */
     private final Vl2Session session;
+    /** The network's managed routes on this host (encrypted vl2 mode with a routing table); else null. */
+    private final ManagedRoutes routes;
     /** What this instance holds among the process's instances (TAP name, VXLAN port). */
     private final AgentInstances.Claim claim;
     /** Status, counters and threads of this agent (tests read them here). */
@@ -111,11 +114,11 @@ public final class PortAgent implements AgentService {
      * NAME tags its log lines and threads. A factory instance without tap.name gets {@value #FACTORY_TAP_NAME}.
      */
     @Activate
-    public PortAgent(@Reference TapFactory tapFactory, @Reference AgentInstances instances, AgentConfig.Config config,
-                     Map<String, Object> properties) {
+    public PortAgent(@Reference TapFactory tapFactory, @Reference AgentInstances instances,
+                     @Reference Routing routing, AgentConfig.Config config, Map<String, Object> properties) {
         this(tapFactory, instances, instanceName(properties),
                 properties.get("service.factoryPid") != null && properties.get("tap.name") == null, config,
-                InetAddress::getByName, Timing.DEFAULT);
+                InetAddress::getByName, Timing.DEFAULT, routing, RouteJournal.defaultFile(instanceName(properties)));
     }
 
     /** The instance of a plain configuration, alone in its process. */
@@ -129,6 +132,17 @@ public final class PortAgent implements AgentService {
 
     PortAgent(TapFactory tapFactory, AgentInstances instances, String instance, boolean numberedTap,
               AgentConfig.Config config, SwitchAddress.Resolver resolver, Timing timing) {
+        this(tapFactory, instances, instance, numberedTap, config, resolver, timing, null, null);
+    }
+
+    /**
+     * @param routing the kernel's routing table (managed routes, gateway mode); null: routes are acknowledged, not
+     *                installed
+     * @param journal where this instance records what it changes on the host (undone after a crash)
+     */
+    PortAgent(TapFactory tapFactory, AgentInstances instances, String instance, boolean numberedTap,
+              AgentConfig.Config config, SwitchAddress.Resolver resolver, Timing timing, Routing routing,
+              java.nio.file.Path journal) {
         this.life = new Lifecycle(instance);
         String tag = life.tag;
         AgentConfig.Settings valid;
@@ -163,6 +177,10 @@ public final class PortAgent implements AgentService {
             FATAL.error("{}{}", tag, e.getMessage());
             throw e;
         }
+        RouteJournal hostChanges = journal == null ? null : new RouteJournal(journal);
+        if (hostChanges != null) {
+            ManagedRoutes.cleanUp(routing, hostChanges, tag); // what a crashed predecessor left, before anything new
+        }
         SwitchTrust trust = null;
         int maxFrame = 0;
         TapPort tapPort = null;
@@ -191,6 +209,7 @@ public final class PortAgent implements AgentService {
         Counters counters = new Counters();
         LinkKeeper links = null;
         Vl2Session session = null;
+        ManagedRoutes routes = null;
         try {
             // One more byte than the longest datagram: one that fills the buffer was truncated. In vl2 mode the TAP
             // device may be re-created with another MTU, up to what the JOIN announced; encrypted, the tag follows.
@@ -201,6 +220,12 @@ public final class PortAgent implements AgentService {
             if (vl2) {
                 session = new Vl2Session(settings, trust, settings.name() != null ? settings.name()
                         : AgentConfig.hostName(), maxFrame, timing, life, this::halt, counters, links, tap);
+            }
+            if (session != null && encrypted && routing != null && hostChanges != null) {
+                LinkKeeper keeper = links;
+                routes = new ManagedRoutes(routing, config.accept_routes(), config.accept_default_route(), tap,
+                        () -> switchAddresses(keeper), hostChanges, tag);
+                session.managedRoutes(routes);
             }
             CodecContext context = new CodecContext(counters, links, tap, room);
             FrameCodec codec = encrypted ? new SealedCodec(context, session) : vl2 ? new Vl2Codec(context, session)
@@ -221,12 +246,14 @@ public final class PortAgent implements AgentService {
         } catch (RuntimeException | Error e) {
             this.links = links;
             this.session = session;
+            this.routes = routes;
             this.diagnostics = null;
             shutdown();
             throw e;
         }
         this.links = links;
         this.session = session;
+        this.routes = routes;
         this.diagnostics = new Diagnostics(settings, life, counters, tap, links, session);
         String up = tag + "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
                 + (vl2 ? ": joining" : "");
@@ -263,10 +290,20 @@ public final class PortAgent implements AgentService {
             }
         }
         leaveAndClose(l);
+        if (routes != null) {
+            routes.stop(); // before the TAP device goes: the pins are on the underlay and would stay
+        }
         tap.close(); // wakes the send pump (read returns -1) and deletes the interface
         life.joinThreads(timing.joinMillis());
         claim.release();
         life.markStopped();
+    }
+
+    /** The switch's address as the link reaches it now (what a default route must not take away). */
+    private static java.util.List<InetAddress> switchAddresses(LinkKeeper links) {
+        Link l = links.link();
+        return l == null || l.remote() == null || l.remote().getAddress() == null ? java.util.List.of()
+                : java.util.List.of(l.remote().getAddress());
     }
 
     /**
@@ -287,6 +324,9 @@ public final class PortAgent implements AgentService {
     private void halt(String message, Logger log) {
         life.fail(message);
         leaveAndClose(links.stop()); // stops the receive pump; the send pump stops at its next frame or at stop
+        if (routes != null) {
+            routes.stop(); // no route into a data path that stopped
+        }
         log.error("{}Port agent: {}", life.tag, message);
     }
 

@@ -6,6 +6,8 @@ import org.vl2.api.EthernetFrame;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Session;
+import org.vl2.protocol.ProtocolException;
+import org.vl2.protocol.Routes;
 import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 
@@ -70,15 +72,30 @@ final class SealedCodec extends Vl2Framing {
             control(buf, type);
             return -1;
         }
-        if (SealedHeader.isSealed(buf, at) && (type == Wire.FRAME || type == Wire.KEEPALIVE_ACK)) {
+        if (SealedHeader.isSealed(buf, at) && (type == Wire.FRAME || type == Wire.KEEPALIVE_ACK
+                || type == Wire.ROUTES)) {
             return sealed(buf, at, n, type);
         }
         counters.malformed(); // plaintext FRAMEs, KEEPALIVE-ACKs and WELCOMEs are refused
         return -1;
     }
 
+    /** An opened ROUTES (rare: once per change of the network's routes) goes to the control thread. */
+    private void routes(ByteBuffer buf, int at, int length) {
+        Routes r;
+        try {
+            r = Routes.decode(buf, at, length);
+        } catch (ProtocolException e) {
+            counters.malformed();
+            return;
+        }
+        if (!session.offer(new ControlMessage.RoutesOffered(r))) {
+            counters.malformed();
+        }
+    }
+
     /**
-     * A sealed FRAME or KEEPALIVE-ACK. Its receiver index says which keys: the current ones or, after a rekey, the
+     * A sealed FRAME, KEEPALIVE-ACK or ROUTES. Its receiver index says which keys: the current ones or, after a rekey, the
      * previous ones until they expire. Opened in place; what does not open (another session's, forged, modified,
      * replayed, expired) is a counted drop.
      */
@@ -108,6 +125,10 @@ final class SealedCodec extends Vl2Framing {
             return -1;
         }
         session.authentic(System.currentTimeMillis(), keys);
+        if (type == Wire.ROUTES) {
+            routes(buf, at + HEADER, length);
+            return -1;
+        }
         if (type == Wire.KEEPALIVE_ACK) {
             if (length == 8) {
                 session.acknowledged(buf.getLong(at + HEADER));

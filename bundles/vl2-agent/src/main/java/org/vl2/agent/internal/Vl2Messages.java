@@ -14,6 +14,7 @@ import org.vl2.protocol.Join;
 import org.vl2.protocol.Keepalive;
 import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.Leave;
+import org.vl2.protocol.Routes;
 import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
 import org.vl2.tap.Cidr;
@@ -173,6 +174,20 @@ final class Vl2Messages {
                 rttNanos = rtt;
             }
         }
+    }
+
+    /** Encrypted: a sealed ROUTES-ACK naming the version of {@code r} (whether or not the agent applied it). */
+    void routesAck(Vl2Session.Joined s, Routes r) {
+        buffer.clear();
+        buffer.limit(SealedHeader.LENGTH + Routes.ACK_LENGTH + SealedCodec.TAG);
+        SealedHeader.write(buffer, 0, Wire.ROUTES_ACK, s.keys().remoteIndex());
+        Routes.encodeAck(buffer, SealedHeader.LENGTH, r.network(), r.version());
+        try {
+            s.keys().seal(buffer, 0, SealedHeader.LENGTH, Routes.ACK_LENGTH, System.nanoTime());
+        } catch (CryptoException e) {
+            return; // the keys expired: the switch sends the ROUTES again under the new ones
+        }
+        links.sendControl(buffer);
     }
 
     /**

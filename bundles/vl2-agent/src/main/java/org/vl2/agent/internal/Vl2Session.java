@@ -106,6 +106,8 @@ final class Vl2Session implements ControlMessage.Handler {
     /** Encrypted: the protocol version an unauthenticated ERROR claimed during this round (0: none), for the status. */
     private int claimedVersion;
     private String loggedJoinProblem;
+    /** Encrypted, with a routing table to install into: the network's managed routes on this host; else null. */
+    private volatile ManagedRoutes managedRoutes;
 
     Vl2Session(AgentConfig.Settings settings, SwitchTrust trust, String joinName, int maxFrame, Timing timing,
                Lifecycle life, Lifecycle.Halt halt, Counters counters, LinkKeeper links, TapPort tap) {
@@ -302,8 +304,35 @@ final class Vl2Session implements ControlMessage.Handler {
         }
     }
 
+    /** Where the routes the switch pushes go (set once, before the session starts). */
+    void managedRoutes(ManagedRoutes m) {
+        managedRoutes = m;
+    }
+
+    ManagedRoutes managedRoutes() {
+        return managedRoutes;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Control messages from the switch
+
+    /**
+     * Encrypted: the network's managed routes (opened under the session, so the switch's): installed as far as this
+     * agent accepts them, and acknowledged in any case, so that the switch stops resending.
+     */
+    @Override
+    public void routes(org.vl2.protocol.Routes r, long now) {
+        Joined s = joined;
+        if (s == null || s.keys() == null || r.network() != settings.network()) {
+            counters.malformed(); // not for this session's network
+            return;
+        }
+        ManagedRoutes m = managedRoutes;
+        if (m != null) {
+            m.offer(r);
+        }
+        send.routesAck(s, r);
+    }
 
     /**
      * An ERROR in another protocol version. Plaintext, while joining, the agent stops and says so. Encrypted, it is
@@ -488,6 +517,10 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         if (keys != null) {
             sendKeepalive(s); // the first message under the new keys confirms them at the switch
+        }
+        ManagedRoutes m = managedRoutes;
+        if (change != null && old != null && m != null) {
+            m.tapRecreated(); // the routes through the old device went with it
         }
         if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
                 || change != null)) {

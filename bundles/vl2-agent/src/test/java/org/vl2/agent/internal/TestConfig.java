@@ -271,4 +271,29 @@ final class TestConfig implements AgentConfig.Config {
     public String proxy() {
         return proxy;
     }
+
+    boolean acceptRoutes = false;
+    boolean acceptDefaultRoute = false;
+    boolean gateway = false;
+    String masquerade = "";
+
+    @Override
+    public boolean accept_routes() {
+        return acceptRoutes;
+    }
+
+    @Override
+    public boolean accept_default_route() {
+        return acceptDefaultRoute;
+    }
+
+    @Override
+    public boolean gateway() {
+        return gateway;
+    }
+
+    @Override
+    public String masquerade() {
+        return masquerade;
+    }
 }

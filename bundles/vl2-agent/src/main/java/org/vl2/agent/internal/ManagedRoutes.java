@@ -1,0 +1,394 @@
+package org.vl2.agent.internal;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vl2.protocol.Route;
+import org.vl2.protocol.Routes;
+import org.vl2.tap.Cidr;
+import org.vl2.tap.KernelRoute;
+import org.vl2.tap.Routing;
+import org.vl2.tap.TapException;
+
+/**
+ * The network's managed routes on this host (docs/routes.md): what the switch pushes (ROUTES) becomes kernel routes
+ * through the TAP device, installed with rtnetlink ({@link Routing}), only as far as the agent is allowed
+ * ({@code accept.routes}, {@code accept.default.route}) and safe:
+ * <ul>
+ * <li>a default route is installed as two halves (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1), after a host route to
+ * the switch's address through the path the kernel takes to it now ("the pin", as seed 002 does by hand). The halves
+ * are more specific than any default route, so the host's own default route stays untouched (nothing to restore, no
+ * fight with a DHCP client that renews it) and the pin, a /32 or /128, is more specific still;</li>
+ * <li>refused, with the reason in the log and the status: a specific route that covers the switch's address (it
+ * would cut the agent off), one that lies inside a directly connected network of another interface (it would take
+ * over that LAN), one whose gateway is not on the TAP device's subnet;</li>
+ * <li>a route whose gateway is this agent's own address is skipped: this host is that gateway.</li>
+ * </ul>
+ * Every change is written to the {@link RouteJournal} first, so a crash leaves a record the next start undoes; a
+ * withdrawn route goes at once, and all of them when the agent stops. Runs on the control thread (and the stopping
+ * thread), synchronized.
+ */
+final class ManagedRoutes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedRoutes.class);
+    private static final int LOCAL_TABLE = 255;
+
+    private final Routing routing;
+    private final boolean acceptRoutes;
+    private final boolean acceptDefault;
+    private final TapPort tap;
+    private final Supplier<List<InetAddress>> switchAddresses;
+    private final RouteJournal journal;
+    private final String tag;
+
+    private Routes offered;
+    private long held;
+    /** Installed (or being installed), by journal line: pins first, in the order they went in. */
+    private final Map<String, KernelRoute> installed = new LinkedHashMap<>();
+    /** Which of them are pins (host routes to the switch), not routes the switch pushed. */
+    private final java.util.Set<String> pinKeys = new java.util.HashSet<>();
+    private volatile String status = "no routes from the switch yet";
+    private String logged;
+
+    ManagedRoutes(Routing routing, boolean acceptRoutes, boolean acceptDefault, TapPort tap,
+                  Supplier<List<InetAddress>> switchAddresses, RouteJournal journal, String tag) {
+        this.routing = routing;
+        this.acceptRoutes = acceptRoutes;
+        this.acceptDefault = acceptDefault;
+        this.tap = tap;
+        this.switchAddresses = switchAddresses;
+        this.journal = journal;
+        this.tag = tag;
+    }
+
+    /** One line for vl2:agent. */
+    String status() {
+        return status;
+    }
+
+    /**
+     * Undoes the routes a previous instance recorded and did not remove (it crashed or was killed): before this
+     * instance changes anything. Routes through a TAP device that is gone are gone with it (ESRCH, fine).
+     */
+    static void cleanUp(Routing routing, RouteJournal journal, String tag) {
+        List<String> left;
+        try {
+            left = journal.leftovers();
+        } catch (IOException e) {
+            LOG.warn("{}Port agent: cannot read {} ({}): routes a previous run left are not removed", tag,
+                    journal.file(), e.toString());
+            return;
+        }
+        List<String> routes = new ArrayList<>(left.stream().filter(l -> l.startsWith("route ")).toList());
+        java.util.Collections.reverse(routes); // the halves before the pins they rely on
+        int removed = 0;
+        for (String line : routes) {
+            try {
+                if (routing != null && routing.delete(parse(line))) {
+                    removed++;
+                }
+            } catch (TapException | RuntimeException e) {
+                LOG.warn("{}Port agent: cannot remove the route a previous run left ({}): {}", tag, line,
+                        e.getMessage());
+            }
+        }
+        if (!routes.isEmpty()) {
+            LOG.info("{}Port agent: removed {} of {} routes a previous run left (it did not stop cleanly)", tag,
+                    removed, routes.size());
+        }
+    }
+
+    /** A ROUTES opened under the session: applied if newer than what the agent holds. Returns whether it was. */
+    synchronized boolean offer(Routes r) {
+        if (!Routes.newer(r.version(), held)) {
+            return false;
+        }
+        held = r.version();
+        offered = r;
+        apply();
+        return true;
+    }
+
+    /** The TAP device was re-created (the kernel dropped its routes with it): install again. */
+    synchronized void tapRecreated() {
+        installed.keySet().removeIf(k -> !pinKeys.contains(k)); // the kernel removed the ones through the old device
+        if (offered != null) {
+            apply();
+        }
+    }
+
+    /** Stopping: every route removed (halves before pins), the journal emptied. */
+    synchronized void stop() {
+        offered = null;
+        withdrawAll();
+        try {
+            journal.clear();
+        } catch (IOException e) {
+            LOG.warn("{}Port agent: cannot delete {}: {}", tag, journal.file(), e.toString());
+        }
+    }
+
+    private void withdrawAll() {
+        List<String> keys = new ArrayList<>(installed.keySet());
+        java.util.Collections.reverse(keys);
+        for (String key : keys) {
+            remove(key);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void apply() {
+        List<String> notes = new ArrayList<>();
+        Map<String, KernelRoute> want = new LinkedHashMap<>();
+        int oif;
+        try {
+            oif = routing.ifindex(tap.device().name());
+        } catch (TapException e) {
+            oif = 0;
+        }
+        if (oif == 0) {
+            report(offered, List.of(), List.of("the TAP device " + tap.device().name() + " is missing"));
+            return;
+        }
+        List<KernelRoute> halves = new ArrayList<>();
+        for (Route r : offered.routes()) {
+            String why = refusal(r, oif);
+            if (why != null) {
+                notes.add(r + ": " + why);
+            } else if (r.isDefault()) {
+                for (KernelRoute half : halves(r, oif)) {
+                    halves.add(half);
+                }
+            } else {
+                KernelRoute k = KernelRoute.of(r.destination(), r.prefixLength(), r.gateway(), oif, r.metric());
+                want.put(line(k), k);
+            }
+        }
+        // the pins go in first: the switch stays reachable the way it is now, whatever the halves say
+        Map<String, KernelRoute> pins = new LinkedHashMap<>();
+        for (boolean v4 : new boolean[] {true, false}) {
+            if (halves.stream().noneMatch(h -> h.ipv4() == v4)) {
+                continue;
+            }
+            String why = pins(v4, oif, pins);
+            if (why != null) {
+                halves.removeIf(h -> h.ipv4() == v4);
+                notes.add((v4 ? "0.0.0.0/0" : "::/0") + ": " + why);
+            }
+        }
+        Map<String, KernelRoute> all = new LinkedHashMap<>(pins);
+        all.putAll(want);
+        for (KernelRoute h : halves) {
+            all.put(line(h), h);
+        }
+        List<String> keys = new ArrayList<>(installed.keySet());
+        java.util.Collections.reverse(keys);
+        for (String key : keys) {
+            if (!all.containsKey(key)) {
+                remove(key);
+            }
+        }
+        for (Map.Entry<String, KernelRoute> e : all.entrySet()) {
+            if (!installed.containsKey(e.getKey())) {
+                if (pins.containsKey(e.getKey())) {
+                    pinKeys.add(e.getKey());
+                }
+                String failed = add(e.getKey(), e.getValue());
+                if (failed != null) {
+                    pinKeys.remove(e.getKey());
+                    notes.add(e.getValue() + ": " + failed);
+                }
+            }
+        }
+        report(offered, List.copyOf(installed.values()), notes);
+    }
+
+    /** Why route {@code r} is not installed, or null if it may be. */
+    private String refusal(Route r, int oif) {
+        if (r.isDefault() ? !acceptDefault : !acceptRoutes) {
+            return "not accepted (" + (r.isDefault() ? "accept.default.route, --accept-default-route"
+                    : "accept.routes, --accept-routes") + " is off)";
+        }
+        Cidr own = r.ipv4() ? tap.device().settings().ipv4() : tap.device().settings().ipv6();
+        if (own == null) {
+            return "the TAP device has no " + (r.ipv4() ? "IPv4" : "IPv6") + " address";
+        }
+        if (own.address().equals(r.gateway())) {
+            return "this agent is the gateway";
+        }
+        if (!Route.overlaps(r.gateway(), r.ipv4() ? 32 : 128, own.address(), own.prefixLength())) {
+            return "gateway " + r.gateway().getHostAddress() + " is not on " + tap.device().name() + "'s subnet "
+                    + own;
+        }
+        if (Route.overlaps(r.destination(), r.prefixLength(), own.address(), own.prefixLength())
+                && r.prefixLength() >= own.prefixLength()) {
+            return "inside " + tap.device().name() + "'s own subnet " + own;
+        }
+        if (!r.isDefault()) {
+            for (InetAddress s : switchAddresses.get()) {
+                if (r.covers(s)) {
+                    return "it covers the switch's address " + s.getHostAddress()
+                            + ": the agent would cut itself off from the switch";
+                }
+            }
+            try {
+                for (KernelRoute k : routing.routes(r.ipv4())) {
+                    if (k.protocol() == KernelRoute.PROTO_KERNEL && k.ifindex() != oif && k.prefixLength() > 0
+                            && r.prefixLength() >= k.prefixLength()
+                            && Route.overlaps(r.destination(), r.prefixLength(), k.destination(), k.prefixLength())) {
+                        return "it conflicts with the connected route " + k.destination().getHostAddress() + "/"
+                                + k.prefixLength() + " of interface #" + k.ifindex() + " (a network this host is on)";
+                    }
+                }
+            } catch (TapException e) {
+                return "cannot read the routing table: " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** A default route as its two halves. */
+    private static List<KernelRoute> halves(Route r, int oif) {
+        try {
+            InetAddress low = r.destination();
+            InetAddress high = InetAddress.getByAddress(r.ipv4() ? new byte[] {(byte) 128, 0, 0, 0}
+                    : new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+            return List.of(KernelRoute.of(low, 1, r.gateway(), oif, r.metric()),
+                    KernelRoute.of(high, 1, r.gateway(), oif, r.metric()));
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes are always an address", e);
+        }
+    }
+
+    /**
+     * The host routes that keep the switch's addresses of one family on the path the kernel takes to them now
+     * (kept from an earlier ROUTES if already pinned); null, or why the default route cannot be installed.
+     */
+    private String pins(boolean v4, int oif, Map<String, KernelRoute> pins) {
+        for (InetAddress s : switchAddresses.get()) {
+            if (s instanceof Inet4Address != v4) {
+                continue;
+            }
+            KernelRoute kept = null;
+            for (KernelRoute k : installed.values()) {
+                if (isPin(k) && k.destination().equals(s)) {
+                    kept = k;
+                }
+            }
+            if (kept != null) {
+                pins.put(line(kept), kept);
+                continue;
+            }
+            KernelRoute now;
+            try {
+                now = routing.lookup(s);
+            } catch (TapException e) {
+                return "cannot look up the path to the switch at " + s.getHostAddress() + ": " + e.getMessage();
+            }
+            if (now == null) {
+                return "no route to the switch at " + s.getHostAddress() + " to keep";
+            }
+            if (now.ifindex() == oif) {
+                return "the path to the switch at " + s.getHostAddress() + " already goes through "
+                        + tap.device().name();
+            }
+            if (now.table() == LOCAL_TABLE) {
+                continue; // the switch is on this host: the local table wins over any route, no pin needed
+            }
+            KernelRoute pin = new KernelRoute(s, v4 ? 32 : 128, now.gateway(), now.ifindex(), 0, KernelRoute.MAIN,
+                    KernelRoute.PROTO_VL2, now.gateway() == null ? KernelRoute.SCOPE_LINK : KernelRoute.SCOPE_UNIVERSE);
+            pins.put(line(pin), pin);
+        }
+        return null;
+    }
+
+    private boolean isPin(KernelRoute k) {
+        return pinKeys.contains(line(k));
+    }
+
+    private String add(String key, KernelRoute k) {
+        try {
+            journal.add(key);
+        } catch (IOException e) {
+            return "not installed: cannot record it in " + journal.file() + " (" + e.getMessage() + ")";
+        }
+        try {
+            routing.add(k);
+            installed.put(key, k);
+            return null;
+        } catch (TapException e) {
+            try {
+                journal.remove(key);
+            } catch (IOException ignored) {
+                // the next start tries to delete a route that is not there: harmless
+            }
+            return "the kernel refused it (" + e.getMessage() + ")";
+        }
+    }
+
+    private void remove(String key) {
+        KernelRoute k = installed.get(key);
+        try {
+            routing.delete(k);
+        } catch (TapException e) {
+            LOG.warn("{}Port agent: cannot remove route {}: {}", tag, k, e.getMessage());
+            return; // stays recorded: the next start tries again
+        }
+        installed.remove(key);
+        pinKeys.remove(key);
+        try {
+            journal.remove(key);
+        } catch (IOException e) {
+            LOG.warn("{}Port agent: cannot update {}: {}", tag, journal.file(), e.toString());
+        }
+    }
+
+    private void report(Routes r, List<KernelRoute> in, List<String> notes) {
+        String version = Long.toHexString(r.version() >>> 32) + ":" + (r.version() & 0xffffffffL);
+        String text = r.routes().size() + " route(s) from the switch (version " + version + "), " + in.size()
+                + " kernel route(s) installed" + (in.isEmpty() ? "" : ": " + String.join(", ",
+                in.stream().map(KernelRoute::toString).toList())) + (notes.isEmpty() ? "" : "; not installed: "
+                + String.join("; ", notes));
+        status = text;
+        if (!text.equals(logged)) {
+            logged = text;
+            if (notes.stream().anyMatch(n -> !n.contains("not accepted") && !n.contains("is the gateway"))) {
+                LOG.warn("{}Port agent: {}", tag, text);
+            } else {
+                LOG.info("{}Port agent: {}", tag, text);
+            }
+        }
+    }
+
+    /** {@code route DST/LEN GATEWAY|- IFINDEX METRIC}: how the journal records a route. */
+    static String line(KernelRoute k) {
+        return "route " + k.destination().getHostAddress() + "/" + k.prefixLength() + " "
+                + (k.gateway() == null ? "-" : k.gateway().getHostAddress()) + " " + k.ifindex() + " " + k.metric();
+    }
+
+    static KernelRoute parse(String line) {
+        String[] w = line.trim().split("\\s+");
+        if (w.length != 5 || !w[0].equals("route")) {
+            throw new IllegalArgumentException("not a route line: " + line);
+        }
+        int slash = w[1].indexOf('/');
+        try {
+            InetAddress dst = InetAddress.getByName(w[1].substring(0, slash));
+            InetAddress gw = w[2].equals("-") ? null : InetAddress.getByName(w[2]);
+            return KernelRoute.of(dst, Integer.parseInt(w[1].substring(slash + 1)), gw, Integer.parseInt(w[3]),
+                    Integer.parseInt(w[4]));
+        } catch (UnknownHostException | NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("not a route line: " + line, e);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.vl2.agent.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.protocol.Route;
+import org.vl2.protocol.Routes;
+import org.vl2.tap.Cidr;
+import org.vl2.tap.KernelRoute;
+import org.vl2.tap.Routing;
+import org.vl2.tap.TapException;
+import org.vl2.tap.TapSettings;
+
+/** What the agent makes of the routes the switch pushes (docs/routes.md), against a recorded routing table. */
+class ManagedRoutesTest {
+
+    private static final int TAP = 7;
+    private static final int ETH = 2;
+
+    @TempDir
+    Path dir;
+
+    /** A routing table: eth0 192.168.1.0/24 (connected) with the default via 192.168.1.1, and what vl2 adds. */
+    static final class Table implements Routing {
+        final Set<KernelRoute> routes = new LinkedHashSet<>();
+        final List<String> log = new ArrayList<>();
+
+        Table() throws Exception {
+            routes.add(new KernelRoute(a("192.168.1.0"), 24, null, ETH, 0, KernelRoute.MAIN, KernelRoute.PROTO_KERNEL,
+                    KernelRoute.SCOPE_LINK));
+            routes.add(new KernelRoute(a("0.0.0.0"), 0, a("192.168.1.1"), ETH, 100, KernelRoute.MAIN, 3, 0));
+        }
+
+        @Override
+        public void add(KernelRoute route) throws TapException {
+            if (!routes.add(route)) {
+                throw new TapException("errno 17 EEXIST: File exists", 17);
+            }
+            log.add("add " + ManagedRoutes.line(route));
+        }
+
+        @Override
+        public boolean delete(KernelRoute route) {
+            log.add("del " + ManagedRoutes.line(route));
+            return routes.remove(route);
+        }
+
+        @Override
+        public KernelRoute lookup(InetAddress destination) {
+            // the switch at 198.51.100.7 is reached through the default route
+            return new KernelRoute(destination, 32, a("192.168.1.1"), ETH, 0, KernelRoute.MAIN, 3, 0);
+        }
+
+        @Override
+        public List<KernelRoute> routes(boolean ipv4) {
+            return routes.stream().filter(r -> r.ipv4() == ipv4).toList();
+        }
+
+        @Override
+        public int ifindex(String name) {
+            return name.equals("vl2tap0") ? TAP : 0;
+        }
+
+        List<String> vl2() {
+            return routes.stream().filter(r -> r.protocol() == KernelRoute.PROTO_VL2).map(ManagedRoutes::line)
+                    .toList();
+        }
+    }
+
+    static InetAddress a(String s) {
+        try {
+            return InetAddress.getByName(s);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private ManagedRoutes managed(Table t, boolean routes, boolean defaults, RouteJournal journal) throws Exception {
+        TapSettings s = TapSettings.defaults().toBuilder().name("vl2tap0").ipv4(Cidr.parse("10.1.0.3/24")).build();
+        TapPort tap = new TapPort(new FakeTap.Factory(), s, new Lifecycle(""));
+        return new ManagedRoutes(t, routes, defaults, tap, () -> List.of(a("198.51.100.7")), journal, "");
+    }
+
+    private static Routes routes(long version, String... routes) {
+        return new Routes(0x2a, (5L << 32) | version, Stream.of(routes).map(Route::parse).toList());
+    }
+
+    @Test
+    void installsWhatIsAcceptedAndSaysWhyTheRestIsNot() throws Exception {
+        Table t = new Table();
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        ManagedRoutes m = managed(t, true, false, journal);
+        assertTrue(m.offer(routes(1, "10.9.0.0/16 via 10.1.0.5 metric 10", "0.0.0.0/0 via 10.1.0.5",
+                "192.168.1.128/25 via 10.1.0.5", "198.51.0.0/16 via 10.1.0.5", "10.20.0.0/16 via 10.2.0.5",
+                "10.1.0.0/25 via 10.1.0.5", "10.30.0.0/16 via 10.1.0.3")));
+        assertEquals(List.of("route 10.9.0.0/16 10.1.0.5 7 10"), t.vl2());
+        String status = m.status();
+        assertTrue(status.contains("0.0.0.0/0 via 10.1.0.5: not accepted (accept.default.route"), status);
+        assertTrue(status.contains("192.168.1.128/25 via 10.1.0.5: it conflicts with the connected route "
+                + "192.168.1.0/24"), status);
+        assertTrue(status.contains("198.51.0.0/16 via 10.1.0.5: it covers the switch's address 198.51.100.7"), status);
+        assertTrue(status.contains("10.20.0.0/16 via 10.2.0.5: gateway 10.2.0.5 is not on vl2tap0's subnet"), status);
+        assertTrue(status.contains("10.1.0.0/25 via 10.1.0.5: inside vl2tap0's own subnet"), status);
+        assertTrue(status.contains("10.30.0.0/16 via 10.1.0.3: this agent is the gateway"), status);
+        assertEquals(List.of("route 10.9.0.0/16 10.1.0.5 7 10"), Files.readAllLines(journal.file()));
+
+        assertTrue(!m.offer(routes(1, "10.8.0.0/16 via 10.1.0.5")), "the same version again: nothing to do");
+        assertTrue(m.offer(routes(2)), "withdrawn");
+        assertEquals(List.of(), t.vl2());
+        assertTrue(Files.notExists(journal.file()), "nothing recorded: nothing to undo");
+    }
+
+    @Test
+    void aDefaultRouteIsTwoHalvesAfterAPinToTheSwitchAndStopRestoresTheTable() throws Exception {
+        Table t = new Table();
+        Set<KernelRoute> before = new LinkedHashSet<>(t.routes);
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        ManagedRoutes m = managed(t, false, true, journal);
+        m.offer(routes(1, "0.0.0.0/0 via 10.1.0.5 metric 100", "0.0.0.0/0 via 10.1.0.6 metric 200"));
+        assertEquals(List.of("add route 198.51.100.7/32 192.168.1.1 2 0", "add route 0.0.0.0/1 10.1.0.5 7 100",
+                "add route 128.0.0.0/1 10.1.0.5 7 100", "add route 0.0.0.0/1 10.1.0.6 7 200",
+                "add route 128.0.0.0/1 10.1.0.6 7 200"), t.log, "the pin first");
+        t.log.clear();
+        m.offer(routes(2, "0.0.0.0/0 via 10.1.0.6 metric 200"));
+        assertEquals(List.of("del route 128.0.0.0/1 10.1.0.5 7 100", "del route 0.0.0.0/1 10.1.0.5 7 100"), t.log,
+                "the preferred gateway went: its halves go, the pin stays");
+        t.log.clear();
+        m.stop();
+        assertEquals(List.of("del route 128.0.0.0/1 10.1.0.6 7 200", "del route 0.0.0.0/1 10.1.0.6 7 200",
+                "del route 198.51.100.7/32 192.168.1.1 2 0"), t.log, "the pin last");
+        assertEquals(before, t.routes, "the table as it was");
+        assertTrue(Files.notExists(journal.file()));
+    }
+
+    @Test
+    void theNextStartRemovesWhatACrashedRunLeft() throws Exception {
+        Table t = new Table();
+        Set<KernelRoute> before = new LinkedHashSet<>(t.routes);
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        managed(t, true, true, journal).offer(routes(1, "0.0.0.0/0 via 10.1.0.5", "10.9.0.0/16 via 10.1.0.5"));
+        assertEquals(4, t.vl2().size());
+        // killed: nothing removed; the next start reads the journal
+        ManagedRoutes.cleanUp(t, new RouteJournal(dir.resolve("host-changes")), "");
+        assertEquals(before, t.routes);
+    }
+}
