@@ -108,6 +108,11 @@ public class LauncherUsageIT {
                 "id=2a,color=red");
         bad("vl2-agent", "--network needs id=1 to 16 hex digits", "--switch", "sw", "--switch-key", key, "--network",
                 "tap=vl2a");
+        bad("vl2-agent", "--masquerade needs --gateway", "--switch", "sw", "--switch-key", key, "--masquerade", "lo");
+        bad("vl2-agent", "--masquerade: there is no interface nosuchif9 on this host", "--switch", "sw",
+                "--switch-key", key, "--gateway", "--masquerade", "nosuchif9");
+        bad("vl2-agent", "--accept-routes and --accept-default-route need encrypted vl2 mode", "--switch", "sw",
+                "--no-encryption", "--accept-routes");
         bad("vl2-agent", "--network: network 2a is given twice", "--switch", "sw", "--switch-key", key, "--network",
                 "2a", "--network", "id=0X2A,tap=x");
         bad("vl2-agent", "--network id=2b: TAP name vl2a is given twice", "--switch", "sw", "--switch-key", key,

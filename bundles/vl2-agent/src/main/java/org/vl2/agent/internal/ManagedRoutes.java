@@ -105,6 +105,12 @@ final class ManagedRoutes {
             LOG.info("{}Port agent: removed {} of {} routes a previous run left (it did not stop cleanly)", tag,
                     removed, routes.size());
         }
+        GatewayMode.undo(left, journal, tag); // its sysctls and nftables table
+        try {
+            journal.clear();
+        } catch (IOException e) {
+            LOG.warn("{}Port agent: cannot delete {}: {}", tag, journal.file(), e.toString());
+        }
     }
 
     /** A ROUTES opened under the session: applied if newer than what the agent holds. Returns whether it was. */

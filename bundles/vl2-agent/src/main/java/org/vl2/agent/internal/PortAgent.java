@@ -103,6 +103,8 @@ public final class PortAgent implements AgentService {
     private final Vl2Session session;
     /** The network's managed routes on this host (encrypted vl2 mode with a routing table); else null. */
     private final ManagedRoutes routes;
+    /** Gateway mode (forwarding, masquerade); null when off. */
+    private final GatewayMode gateway;
     /** What this instance holds among the process's instances (TAP name, VXLAN port). */
     private final AgentInstances.Claim claim;
     /** Status, counters and threads of this agent (tests read them here). */
@@ -178,9 +180,20 @@ public final class PortAgent implements AgentService {
             throw e;
         }
         RouteJournal hostChanges = journal == null ? null : new RouteJournal(journal);
+        String uplink = config.masquerade() == null ? "" : config.masquerade().trim();
+        String gatewayProblem = !uplink.isEmpty() && !config.gateway()
+                ? "Invalid configuration org.vl2.agent: masquerade=" + uplink + " (needs gateway=true, --gateway)"
+                : config.gateway() && hostChanges == null ? "gateway mode needs the agent's data directory"
+                : config.gateway() ? GatewayMode.check(uplink) : null;
+        if (gatewayProblem != null) {
+            claim.release();
+            FATAL.error("{}{}; the port agent does not start until this is fixed", tag, gatewayProblem);
+            throw new IllegalStateException(gatewayProblem);
+        }
         if (hostChanges != null) {
             ManagedRoutes.cleanUp(routing, hostChanges, tag); // what a crashed predecessor left, before anything new
         }
+        this.gateway = config.gateway() ? new GatewayMode(uplink, hostChanges, tag) : null;
         SwitchTrust trust = null;
         int maxFrame = 0;
         TapPort tapPort = null;
@@ -226,6 +239,19 @@ public final class PortAgent implements AgentService {
                 routes = new ManagedRoutes(routing, config.accept_routes(), config.accept_default_route(), tap,
                         () -> switchAddresses(keeper), hostChanges, tag);
                 session.managedRoutes(routes);
+            }
+            if (gateway != null) {
+                try {
+                    gateway.start(tap.device().name());
+                } catch (java.io.IOException e) {
+                    String message = "Port agent not started: gateway mode: " + e.getMessage();
+                    FATAL.error("{}{}", tag, message);
+                    throw new IllegalStateException(message, e);
+                }
+            }
+            if (session != null) {
+                ManagedRoutes r = routes;
+                session.onTapRecreated(() -> tapRecreated(r));
             }
             CodecContext context = new CodecContext(counters, links, tap, room);
             FrameCodec codec = encrypted ? new SealedCodec(context, session) : vl2 ? new Vl2Codec(context, session)
@@ -293,10 +319,28 @@ public final class PortAgent implements AgentService {
         if (routes != null) {
             routes.stop(); // before the TAP device goes: the pins are on the underlay and would stay
         }
+        if (gateway != null) {
+            gateway.stop();
+        }
         tap.close(); // wakes the send pump (read returns -1) and deletes the interface
         life.joinThreads(timing.joinMillis());
         claim.release();
         life.markStopped();
+    }
+
+    /** A WELCOME re-created the TAP device: routes and gateway sysctls again on the new one. */
+    private void tapRecreated(ManagedRoutes r) {
+        if (r != null) {
+            r.tapRecreated();
+        }
+        if (gateway != null) {
+            try {
+                gateway.start(tap.device().name());
+            } catch (java.io.IOException e) {
+                LOG.warn("{}Port agent: gateway mode on the re-created {}: {}", life.tag, tap.device().name(),
+                        e.getMessage());
+            }
+        }
     }
 
     /** The switch's address as the link reaches it now (what a default route must not take away). */

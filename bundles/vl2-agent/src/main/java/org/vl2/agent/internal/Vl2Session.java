@@ -108,6 +108,7 @@ final class Vl2Session implements ControlMessage.Handler {
     private String loggedJoinProblem;
     /** Encrypted, with a routing table to install into: the network's managed routes on this host; else null. */
     private volatile ManagedRoutes managedRoutes;
+    private volatile Runnable tapRecreated;
 
     Vl2Session(AgentConfig.Settings settings, SwitchTrust trust, String joinName, int maxFrame, Timing timing,
                Lifecycle life, Lifecycle.Halt halt, Counters counters, LinkKeeper links, TapPort tap) {
@@ -307,6 +308,11 @@ final class Vl2Session implements ControlMessage.Handler {
     /** Where the routes the switch pushes go (set once, before the session starts). */
     void managedRoutes(ManagedRoutes m) {
         managedRoutes = m;
+    }
+
+    /** What runs on the control thread after a WELCOME re-created the TAP device (set once, before the start). */
+    void onTapRecreated(Runnable r) {
+        tapRecreated = r;
     }
 
     ManagedRoutes managedRoutes() {
@@ -518,9 +524,9 @@ final class Vl2Session implements ControlMessage.Handler {
         if (keys != null) {
             sendKeepalive(s); // the first message under the new keys confirms them at the switch
         }
-        ManagedRoutes m = managedRoutes;
-        if (change != null && old != null && m != null) {
-            m.tapRecreated(); // the routes through the old device went with it
+        Runnable r = tapRecreated;
+        if (change != null && old != null && r != null) {
+            r.run(); // the routes through the old device (and its sysctls) went with it
         }
         if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
                 || change != null)) {
