@@ -32,7 +32,8 @@ import org.vl2.e2e.Lab.Result;
  *   &lt;p&gt;-h1  vl2-agent --accept-routes --accept-default-route         vl2tap0 10.50.0.11   underlay 10.77.0.11
  *   &lt;p&gt;-g1  vl2-agent --gateway --masquerade up0                     vl2tap0 10.50.0.5    underlay 10.77.0.15
  *             lan0 192.168.60.1/24 ── &lt;p&gt;-c  eth1 192.168.60.2 (route back: 10.50.0.0/24 via 192.168.60.1)
- *             up0  203.0.113.1/24  ── &lt;p&gt;-i  eth1 203.0.113.2, lo 198.51.100.9 (the "internet": no route back)
+ *             up0  203.0.113.1/24  ── &lt;p&gt;-i  eth1 203.0.113.2, lo 198.51.100.9 (the "internet": no route back);
+ *             g1's default route via 203.0.113.2, g2's via 203.0.114.2
  *   &lt;p&gt;-g2  vl2-agent --gateway --masquerade up0                     vl2tap0 10.50.0.6    underlay 10.77.0.16
  *             up0  203.0.114.1/24  ── &lt;p&gt;-i  eth2 203.0.114.2
  * </pre>
@@ -86,6 +87,9 @@ public class RoutesE2EIT {
         wire(g1, "up0", "203.0.113.1/24", inet, "eth1", "203.0.113.2/24");
         wire(g2, "up0", "203.0.114.1/24", inet, "eth2", "203.0.114.2/24");
         Lab.in(inet, CMD, "ip", "addr", "add", INTERNET + "/32", "dev", "lo").check();
+        // the gateways' own way to the internet: their uplinks
+        Lab.in(g1, CMD, "ip", "route", "add", "default", "via", "203.0.113.2").check();
+        Lab.in(g2, CMD, "ip", "route", "add", "default", "via", "203.0.114.2").check();
         tablesBefore = tables(h1);
         Bg sw = kit.startSwitch("--vl2-listen", LabKit.SWITCH_IP + ":9991", "--network",
                 "id=5a,pool=10.50.0.0/24,route=192.168.60.0/24@" + G1 + ",route=0.0.0.0/0@" + G1
@@ -102,6 +106,8 @@ public class RoutesE2EIT {
         }
         LabKit.await(agentH1, "h1 joined", Pattern.compile("Port agent joined network " + NET));
         awaitRoutes(h1, "192.168.60.0/24 via " + G1, "0.0.0.0/1 via " + G1, "128.0.0.0/1 via " + G1);
+        // g1 is the gateway of the LAN route: forwarding on lan0 too (C's replies come in there)
+        assertTrue("g1 forwards on lan0", Lab.await(ROUTES, () -> "1".equals(forwarding(g1, "lan0"))));
         results.put("h1 boot to routes installed", (System.nanoTime() - agentH1.startNanos) / 1_000_000 + " ms");
     }
 
@@ -119,10 +125,18 @@ public class RoutesE2EIT {
         Lab.ip("-n", b, "link", "set", bDev, "up");
     }
 
-    /** Every routing table of both families, as {@code ip route show table all} prints them. */
+    /**
+     * Every route of every table of both families, as {@code ip route show table all} prints them, sorted: the
+     * kernel lists a table's routes in an order that may change when other routes come and go.
+     */
     private static String tables(String ns) {
-        return Lab.in(ns, CMD, "ip", "route", "show", "table", "all").check().out()
+        String all = Lab.in(ns, CMD, "ip", "route", "show", "table", "all").check().out()
                 + Lab.in(ns, CMD, "ip", "-6", "route", "show", "table", "all").check().out();
+        return String.join("\n", all.lines().sorted().toList());
+    }
+
+    private static String forwarding(String ns, String dev) {
+        return Lab.in(ns, CMD, "cat", "/proc/sys/net/ipv4/conf/" + dev + "/forwarding").out().trim();
     }
 
     private static String vl2Routes(String ns) {
@@ -183,8 +197,10 @@ public class RoutesE2EIT {
         assertTrue("the switch stays on the underlay: " + toSwitch, toSwitch.contains("dev eth0"));
         String nat = Lab.in(g1, CMD, "nft", "list", "table", "ip", "vl2_gw_vl2tap0").check().out();
         assertTrue(nat, nat.contains("masquerade"));
-        assertEquals("1", Lab.in(g1, CMD, "cat", "/proc/sys/net/ipv4/conf/vl2tap0/forwarding").check().out().trim());
-        assertEquals("0", Lab.in(g1, CMD, "cat", "/proc/sys/net/ipv4/conf/lan0/forwarding").check().out().trim());
+        assertEquals("1", forwarding(g1, "vl2tap0"));
+        assertEquals("1", forwarding(g1, "up0"));
+        assertEquals("forwarding for the gateway's interfaces only", "0", forwarding(g1, "eth0"));
+        assertEquals("0", forwarding(g1, "all"));
     }
 
     /** Two gateways: the preferred one stops, h1's traffic to the internet moves to the second; measured. */
@@ -202,7 +218,8 @@ public class RoutesE2EIT {
         assertFalse("g1's routes were withdrawn", vl2Routes(h1).contains(G1));
         // g1 undid what it changed on its host
         assertFalse(Lab.in(g1, CMD, "nft", "list", "tables").out().contains("vl2_gw"));
-        assertEquals("0", Lab.in(g1, CMD, "cat", "/proc/sys/net/ipv4/conf/up0/forwarding").check().out().trim());
+        assertEquals("0", forwarding(g1, "up0"));
+        assertEquals("0", forwarding(g1, "lan0"));
     }
 
     /**

@@ -83,6 +83,38 @@ final class GatewayMode {
                 : " with " + uplink + ", masquerading out of " + uplink + " (nftables table ip " + table + ")");
     }
 
+    /**
+     * Forwarding also on interface {@code name}: the way to a network this agent is the gateway of (packets coming
+     * back from there are forwarded only if the interface they come in on allows it).
+     */
+    synchronized void forwardOn(String name) {
+        try {
+            Path p = SYS.resolve(name).resolve("forwarding");
+            if (!"1".equals(read(p))) {
+                set(p, "1");
+                LOG.info("{}Port agent: gateway mode: forwarding on {} too (a network this agent is the gateway of is"
+                        + " reached through it)", tag, name);
+            }
+        } catch (IOException e) {
+            LOG.warn("{}Port agent: gateway mode: cannot turn on forwarding on {}: {}", tag, name, e.getMessage());
+        }
+    }
+
+    /** The name of interface {@code index} ({@code /sys/class/net/NAME/ifindex}), or null. */
+    static String ifname(int index) {
+        try (java.util.stream.Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
+            for (Path l : (Iterable<Path>) links::iterator) {
+                String i = read(l.resolve("ifindex"));
+                if (String.valueOf(index).equals(i)) {
+                    return l.getFileName().toString();
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
+    }
+
     /** Stopping: every change undone, in reverse. */
     synchronized void stop() {
         undo(journal.entries(), journal, tag);

@@ -49,6 +49,8 @@ final class ManagedRoutes {
     private final Supplier<List<InetAddress>> switchAddresses;
     private final RouteJournal journal;
     private final String tag;
+    /** Gateway mode: forwarding on the interface a route this agent is the gateway of leaves through; else null. */
+    private final java.util.function.Consumer<String> forwardOn;
 
     private Routes offered;
     private long held;
@@ -61,6 +63,13 @@ final class ManagedRoutes {
 
     ManagedRoutes(Routing routing, boolean acceptRoutes, boolean acceptDefault, TapPort tap,
                   Supplier<List<InetAddress>> switchAddresses, RouteJournal journal, String tag) {
+        this(routing, acceptRoutes, acceptDefault, tap, switchAddresses, journal, tag, null);
+    }
+
+    ManagedRoutes(Routing routing, boolean acceptRoutes, boolean acceptDefault, TapPort tap,
+                  Supplier<List<InetAddress>> switchAddresses, RouteJournal journal, String tag,
+                  java.util.function.Consumer<String> forwardOn) {
+        this.forwardOn = forwardOn;
         this.routing = routing;
         this.acceptRoutes = acceptRoutes;
         this.acceptDefault = acceptDefault;
@@ -168,6 +177,10 @@ final class ManagedRoutes {
         }
         List<KernelRoute> halves = new ArrayList<>();
         for (Route r : offered.routes()) {
+            Cidr own = r.ipv4() ? tap.device().settings().ipv4() : tap.device().settings().ipv6();
+            if (own != null && own.address().equals(r.gateway())) {
+                served(r, oif);
+            }
             String why = refusal(r, oif);
             if (why != null) {
                 notes.add(r + ": " + why);
@@ -219,18 +232,50 @@ final class ManagedRoutes {
         report(offered, List.copyOf(installed.values()), notes);
     }
 
+    /**
+     * This agent is the gateway of {@code r}: in gateway mode, forwarding also on the interface {@code r}'s
+     * destination is reached through here (the LAN of seed 004: the replies come in there), found as the kernel
+     * routes it now (for a default route, the host's own default route).
+     */
+    private void served(Route r, int oif) {
+        if (forwardOn == null) {
+            return;
+        }
+        try {
+            int out = 0;
+            if (r.isDefault()) {
+                int best = Integer.MAX_VALUE;
+                for (KernelRoute k : routing.routes(r.ipv4())) {
+                    if (k.prefixLength() == 0 && k.protocol() != KernelRoute.PROTO_VL2 && k.metric() < best) {
+                        best = k.metric();
+                        out = k.ifindex();
+                    }
+                }
+            } else {
+                KernelRoute k = routing.lookup(r.destination());
+                out = k == null ? 0 : k.ifindex();
+            }
+            String name = out == 0 || out == oif ? null : GatewayMode.ifname(out);
+            if (name != null) {
+                forwardOn.accept(name);
+            }
+        } catch (TapException e) {
+            LOG.warn("{}Port agent: cannot find where {} leaves this host: {}", tag, r.cidr(), e.getMessage());
+        }
+    }
+
     /** Why route {@code r} is not installed, or null if it may be. */
     private String refusal(Route r, int oif) {
+        Cidr own = r.ipv4() ? tap.device().settings().ipv4() : tap.device().settings().ipv6();
+        if (own != null && own.address().equals(r.gateway())) {
+            return "this agent is the gateway";
+        }
         if (r.isDefault() ? !acceptDefault : !acceptRoutes) {
             return "not accepted (" + (r.isDefault() ? "accept.default.route, --accept-default-route"
                     : "accept.routes, --accept-routes") + " is off)";
         }
-        Cidr own = r.ipv4() ? tap.device().settings().ipv4() : tap.device().settings().ipv6();
         if (own == null) {
             return "the TAP device has no " + (r.ipv4() ? "IPv4" : "IPv6") + " address";
-        }
-        if (own.address().equals(r.gateway())) {
-            return "this agent is the gateway";
         }
         if (!Route.overlaps(r.gateway(), r.ipv4() ? 32 : 128, own.address(), own.prefixLength())) {
             return "gateway " + r.gateway().getHostAddress() + " is not on " + tap.device().name() + "'s subnet "

@@ -236,8 +236,9 @@ public final class PortAgent implements AgentService {
             }
             if (session != null && encrypted && routing != null && hostChanges != null) {
                 LinkKeeper keeper = links;
+                GatewayMode g = gateway;
                 routes = new ManagedRoutes(routing, config.accept_routes(), config.accept_default_route(), tap,
-                        () -> switchAddresses(keeper), hostChanges, tag);
+                        () -> switchAddresses(keeper), hostChanges, tag, g == null ? null : g::forwardOn);
                 session.managedRoutes(routes);
             }
             if (gateway != null) {

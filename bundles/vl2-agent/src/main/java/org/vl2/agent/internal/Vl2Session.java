@@ -525,8 +525,8 @@ final class Vl2Session implements ControlMessage.Handler {
             sendKeepalive(s); // the first message under the new keys confirms them at the switch
         }
         Runnable r = tapRecreated;
-        if (change != null && old != null && r != null) {
-            r.run(); // the routes through the old device (and its sysctls) went with it
+        if (change != null && r != null) {
+            r.run(); // the routes through the old device (and its sysctls) went with it; also the first WELCOME's
         }
         if (old == null || wasJoining && (old.port() != s.port() || !old.assigned().equals(s.assigned())
                 || change != null)) {

@@ -138,6 +138,7 @@ public final class SwitchPort {
             previous = session;
             session = s;
             pending = null;
+            routesAcked = 0; // maybe another agent instance (a restart): it gets the routes again, under these keys
         }
     }
 

@@ -199,6 +199,23 @@ class RoutePushTest {
     }
 
     @Test
+    void aMemberThatJoinsAgainGetsTheRoutesAgain() throws Exception {
+        Member g1 = new Member(40002);
+        g1.join("10.1.0.5");
+        sw.pushRoutes();
+        Routes r = g1.routes();
+        g1.ack(r);
+        clock.addAndGet(60_000_000_000L);
+        vl2.clear();
+        assertEquals(0, sw.pushRoutes());
+        g1.join("10.1.0.5"); // the agent restarted (SIGKILL): the same member, its port back, a new session
+        clock.addAndGet(1_000_000L);
+        vl2.clear();
+        assertEquals(1, sw.pushRoutes(), "the new instance holds no routes yet");
+        assertEquals(r.routes(), g1.routes().routes(), "sealed under the new session");
+    }
+
+    @Test
     void aPlaintextRoutesAckIsMalformedAndChangesNothing() throws Exception {
         Member g1 = new Member(40002);
         g1.join("10.1.0.5");
