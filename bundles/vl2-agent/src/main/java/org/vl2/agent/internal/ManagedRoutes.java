@@ -135,21 +135,25 @@ final class ManagedRoutes {
 
     /** The TAP device was re-created (the kernel dropped its routes with it): install again. */
     synchronized void tapRecreated() {
-        installed.keySet().removeIf(k -> !pinKeys.contains(k)); // the kernel removed the ones through the old device
+        for (String key : new ArrayList<>(installed.keySet())) {
+            if (!pinKeys.contains(key)) {
+                installed.remove(key); // the kernel removed the ones through the old device
+                try {
+                    journal.remove(key);
+                } catch (IOException e) {
+                    LOG.warn("{}Port agent: cannot update {}: {}", tag, journal.file(), e.toString());
+                }
+            }
+        }
         if (offered != null) {
             apply();
         }
     }
 
-    /** Stopping: every route removed (halves before pins), the journal emptied. */
+    /** Stopping: every route removed (halves before pins), each struck from the journal (gateway mode has its own). */
     synchronized void stop() {
         offered = null;
         withdrawAll();
-        try {
-            journal.clear();
-        } catch (IOException e) {
-            LOG.warn("{}Port agent: cannot delete {}: {}", tag, journal.file(), e.toString());
-        }
     }
 
     private void withdrawAll() {
