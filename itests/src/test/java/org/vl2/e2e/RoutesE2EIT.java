@@ -90,6 +90,9 @@ public class RoutesE2EIT {
         // the gateways' own way to the internet: their uplinks
         Lab.in(g1, CMD, "ip", "route", "add", "default", "via", "203.0.113.2").check();
         Lab.in(g2, CMD, "ip", "route", "add", "default", "via", "203.0.114.2").check();
+        // the snapshot once eth0's IPv6 link-local address (and its local route) is there: it comes after DAD
+        String ll = LabKit.linkLocal(h1, "eth0");
+        assertTrue(Lab.await(CMD, () -> tables(h1).contains("local " + ll + " dev eth0")));
         tablesBefore = tables(h1);
         Bg sw = kit.startSwitch("--vl2-listen", LabKit.SWITCH_IP + ":9991", "--network",
                 "id=5a,pool=10.50.0.0/24,route=192.168.60.0/24@" + G1 + ",route=0.0.0.0/0@" + G1
