@@ -271,9 +271,10 @@ final class AgentConfig {
         boolean accept_default_route() default false;
 
         @AttributeDefinition(name = "Gateway", required = false,
-                description = "Forward between the network and this host's other networks: IPv4 and IPv6 forwarding on"
-                        + " the TAP device (and the masquerade uplink), reverse-path filtering off on the TAP device;"
-                        + " restored when the agent stops (docs/routes.md).")
+                description = "Forward between the network and this host's other networks: IPv4 forwarding on the TAP"
+                        + " device, the masquerade uplink and the interfaces of the networks this agent is the gateway"
+                        + " of, reverse-path filtering off on the TAP device; restored when the agent stops"
+                        + " (docs/routes.md).")
         boolean gateway() default false;
 
         @AttributeDefinition(name = "Masquerade uplink", required = false,
