@@ -360,8 +360,16 @@ class EncryptedProtocolTest {
         assertNotNull(new Agent(alice, 40001, "02:00:00:00:00:01").join(PRIV), "authorized by key");
         assertNotNull(new Agent(bob, 40002, "02:00:00:00:00:02").join(PRIV), "authorized by member id");
         List<MemberInfo> members = sw.members(PRIV);
-        assertEquals(2, members.size());
-        assertTrue(members.stream().allMatch(i -> i.authorized() && i.port() != null && i.encrypted()));
+        List<MemberInfo> online = members.stream().filter(i -> MemberInfo.ONLINE.equals(i.state())).toList();
+        assertEquals(2, online.size(), members.toString());
+        assertTrue(online.stream().allMatch(i -> i.authorized() && i.port() != null && i.encrypted()));
+        // mallory proved its key and was refused: listed as waiting for an operator, with no port
+        List<MemberInfo> waiting = members.stream().filter(i -> MemberInfo.WAITING.equals(i.state())).toList();
+        assertEquals(1, waiting.size(), members.toString());
+        assertFalse(waiting.get(0).authorized());
+        assertNull(waiting.get(0).port());
+        assertNotNull(waiting.get(0).refused());
+        assertEquals(3, members.size(), members.toString());
     }
 
     @Test
