@@ -386,8 +386,12 @@ public class NetworkE2EIT {
         assertTrue("the members' ports are encrypted:\n" + ports, ports.contains("vl2/encrypted"));
         assertFalse("u1 has no address", Lab.in(ns.get("u1"), CMD, "ip", "-o", "-4", "addr", "show", "dev",
                 "vl2tap0").out().contains("10.89.3."));
-        String members = switchCommand("vl2:members --no-format c3", out -> out.contains(agentKeys.get("p1")));
-        assertFalse("u1 is not a member:\n" + members, members.contains(agentKeys.get("u1")));
+        String members = switchCommand("vl2:members --no-format c3",
+                out -> out.contains(agentKeys.get("p1")) && out.contains(agentKeys.get("u1")));
+        // u1 proved its key and was refused: listed only as waiting for an operator (not authorized, no port)
+        String[] u1 = members.lines().filter(l -> l.contains(agentKeys.get("u1"))).findFirst().orElse("").split("\t");
+        assertTrue("u1 is listed as waiting, not authorized and without a port:\n" + members,
+                u1.length > 4 && u1[3].trim().equals("no") && u1[4].trim().equals("-"));
     }
 
     /** vl2:members -d cuts a member off: the last reply of a running ping comes within 1 s of the command. */
