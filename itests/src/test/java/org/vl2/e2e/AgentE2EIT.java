@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -206,7 +207,10 @@ public class AgentE2EIT {
         results.put("switch boot to listening", (System.nanoTime() - switchProcess.startNanos) / 1_000_000 + " ms");
         for (Host h : hosts) {
             boolean up = Lab.await(BOOT, () -> tapExists(h) || !h.process.alive());
-            assertTrue(h + ": TAP " + h.tap + " did not appear within " + BOOT.toSeconds() + " s", up && tapExists(h));
+            if (!(up && tapExists(h))) {
+                fail(h + ": TAP " + h.tap + " did not appear within " + BOOT.toSeconds() + " s (" + h.process.state()
+                        + ")");
+            }
             h.tapUpMillis = (System.nanoTime() - h.process.startNanos) / 1_000_000;
             if (h == v1) {
                 Lab.ip("-n", v1.ns, "addr", "add", v1.address + "/24", "dev", v1.tap);

@@ -274,13 +274,51 @@ final class Lab implements AutoCloseable {
                     found[0] = m;
                     return true;
                 }
-                return !process.isAlive() && pattern.matcher(output()).find();
+                if (process.isAlive()) {
+                    return false;
+                }
+                // exited: what it printed last is all there will be (no need to wait out the timeout)
+                Matcher last = pattern.matcher(output());
+                found[0] = last.find() ? last : null;
+                return true;
             });
             return found[0];
         }
 
         boolean alive() {
             return process.isAlive();
+        }
+
+        /**
+         * For a failure's first line (CI summaries show only that): "running" plus the JVM's threads waiting in vl2
+         * code when it is still up (the full thread dump goes to stderr), or how it exited and its last output line.
+         */
+        String state() {
+            if (process.isAlive()) {
+                String dump = threadDump();
+                System.err.println("[e2e] " + name + " threads:\n" + dump);
+                String vl2 = Arrays.stream(dump.split("\n")).filter(l -> l.contains("at org.vl2."))
+                        .map(String::trim).distinct().limit(6).collect(Collectors.joining("; "));
+                return "running" + (vl2.isEmpty() ? "" : ", in " + vl2);
+            }
+            String[] lines = output().strip().split("\n");
+            return "exited with status " + process.exitValue() + ", last line: " + lines[lines.length - 1];
+        }
+
+        private String threadDump() {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            try {
+                Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(javaPid()), "Thread.print")
+                        .redirectErrorStream(true).start();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                p.waitFor(30, TimeUnit.SECONDS);
+                return text;
+            } catch (IOException e) {
+                return "(no thread dump: " + e + ")";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "(no thread dump: interrupted)";
+            }
         }
 
         long pid() {

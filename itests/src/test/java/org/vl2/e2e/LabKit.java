@@ -256,8 +256,10 @@ final class LabKit {
     /** Waits for {@code pattern} in a process's console output (up to {@link #BOOT}); fails with the output. */
     static Matcher await(Bg bg, String what, Pattern pattern) {
         Matcher m = bg.awaitOutput(pattern, BOOT);
-        assertNotNull(bg.name + ": " + what + " (no /" + pattern + "/ within " + BOOT.toSeconds() + " s):\n"
-                + bg.output(), m);
+        if (m == null) {
+            throw new AssertionError(bg.name + ": " + what + " (no /" + pattern + "/ within " + BOOT.toSeconds()
+                    + " s; " + bg.state() + "):\n" + bg.output());
+        }
         return m;
     }
 
