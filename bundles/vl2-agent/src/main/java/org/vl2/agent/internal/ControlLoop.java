@@ -5,7 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * The control thread, {@code vl2-agent-control}: everything slow, one round per tick or whenever woken (a control
  * message, a failed send). Each round checks the link when due, runs the vl2 session (its messages and timers) or,
- * in raw and vxlan modes, sends the keepalive frame of an idle port, then logs a change of reachability.
+ * in raw and vxlan modes, sends the keepalive frame of an idle port, then logs a change of reachability. With managed
+ * routes it has them re-pinned when the link's underlay peers changed.
  */
 final class ControlLoop implements Runnable {
 
@@ -55,6 +56,10 @@ final class ControlLoop implements Runnable {
             links.checkIfDue(now);
             if (session != null) {
                 wakeAt = session.run(now);
+                ManagedRoutes routes = session.managedRoutes();
+                if (routes != null) {
+                    routes.recheck(); // the link moved (another address, a proxy): pin its new peers
+                }
             } else {
                 keepAlive(now);
                 wakeAt = Long.MAX_VALUE; // every tick

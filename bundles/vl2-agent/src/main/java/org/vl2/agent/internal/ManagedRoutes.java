@@ -54,6 +54,8 @@ final class ManagedRoutes {
 
     private Routes offered;
     private long held;
+    /** The underlay peers the last {@link #apply} pinned for (what {@link #recheck} compares with). */
+    private List<InetAddress> peers = List.of();
     /** Installed (or being installed), by journal line: pins first, in the order they went in. */
     private final Map<String, KernelRoute> installed = new LinkedHashMap<>();
     /** Which of them are pins (host routes to the switch), not routes the switch pushed. */
@@ -133,6 +135,19 @@ final class ManagedRoutes {
         return true;
     }
 
+    /**
+     * Control thread, each tick: when the underlay peers changed (the link moved to another address of the switch,
+     * to TCP through a proxy, or back), the routes are applied again: a default route through the overlay pins the
+     * new peers (through the path the host had to them) and drops the pins it no longer needs.
+     */
+    synchronized void recheck() {
+        List<InetAddress> now = switchAddresses.get();
+        // none (between two sockets): the pins stay as they are until there is a peer to compare
+        if (offered != null && !now.isEmpty() && !now.equals(peers)) {
+            apply();
+        }
+    }
+
     /** The TAP device was re-created (the kernel dropped its routes with it): install again. */
     synchronized void tapRecreated() {
         for (String key : new ArrayList<>(installed.keySet())) {
@@ -167,6 +182,7 @@ final class ManagedRoutes {
     // ---------------------------------------------------------------------------------------------------------
 
     private void apply() {
+        peers = List.copyOf(switchAddresses.get());
         List<String> notes = new ArrayList<>();
         Map<String, KernelRoute> want = new LinkedHashMap<>();
         int oif;
@@ -290,7 +306,7 @@ final class ManagedRoutes {
             return "inside " + tap.device().name() + "'s own subnet " + own;
         }
         if (!r.isDefault()) {
-            for (InetAddress s : switchAddresses.get()) {
+            for (InetAddress s : peers) {
                 if (r.covers(s)) {
                     return "it covers the switch's address " + s.getHostAddress()
                             + ": the agent would cut itself off from the switch";
@@ -330,7 +346,7 @@ final class ManagedRoutes {
      * (kept from an earlier ROUTES if already pinned); null, or why the default route cannot be installed.
      */
     private String pins(boolean v4, int oif, Map<String, KernelRoute> pins) {
-        for (InetAddress s : switchAddresses.get()) {
+        for (InetAddress s : peers) {
             if (s instanceof Inet4Address != v4) {
                 continue;
             }
@@ -346,7 +362,7 @@ final class ManagedRoutes {
             }
             KernelRoute now;
             try {
-                now = routing.lookup(s);
+                now = underlay(s, oif);
             } catch (TapException e) {
                 return "cannot look up the path to the switch at " + s.getHostAddress() + ": " + e.getMessage();
             }
@@ -365,6 +381,31 @@ final class ManagedRoutes {
             pins.put(line(pin), pin);
         }
         return null;
+    }
+
+    /**
+     * The path to underlay peer {@code s} as the host has it: what the kernel takes now, unless that is the TAP
+     * device because of vl2's own routes (the halves of a default route already in force when the peer changed);
+     * then the longest match, lowest metric, among the host's other routes of the main table, as the kernel would
+     * take it without them.
+     */
+    private KernelRoute underlay(InetAddress s, int oif) throws TapException {
+        KernelRoute now = routing.lookup(s);
+        if (now == null || now.ifindex() != oif || now.table() == LOCAL_TABLE) {
+            return now;
+        }
+        KernelRoute best = null;
+        for (KernelRoute k : routing.routes(s instanceof Inet4Address)) {
+            if (k.ifindex() == oif || k.protocol() == KernelRoute.PROTO_VL2 || k.table() != KernelRoute.MAIN
+                    || !Route.overlaps(s, s instanceof Inet4Address ? 32 : 128, k.destination(), k.prefixLength())) {
+                continue;
+            }
+            if (best == null || k.prefixLength() > best.prefixLength()
+                    || k.prefixLength() == best.prefixLength() && k.metric() < best.metric()) {
+                best = k;
+            }
+        }
+        return best == null ? now : best;
     }
 
     private boolean isPin(KernelRoute k) {

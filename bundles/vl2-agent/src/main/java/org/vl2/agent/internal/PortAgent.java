@@ -238,7 +238,8 @@ public final class PortAgent implements AgentService {
                 LinkKeeper keeper = links;
                 GatewayMode g = gateway;
                 routes = new ManagedRoutes(routing, config.accept_routes(), config.accept_default_route(), tap,
-                        () -> switchAddresses(keeper), hostChanges, tag, g == null ? null : g::forwardOn);
+                        new UnderlayPeers(keeper, settings.path().proxy(), resolver), hostChanges, tag,
+                        g == null ? null : g::forwardOn);
                 session.managedRoutes(routes);
             }
             if (gateway != null) {
@@ -342,13 +343,6 @@ public final class PortAgent implements AgentService {
                         e.getMessage());
             }
         }
-    }
-
-    /** The switch's address as the link reaches it now (what a default route must not take away). */
-    private static java.util.List<InetAddress> switchAddresses(LinkKeeper links) {
-        Link l = links.link();
-        return l == null || l.remote() == null || l.remote().getAddress() == null ? java.util.List.of()
-                : java.util.List.of(l.remote().getAddress());
     }
 
     /**

@@ -40,6 +40,9 @@ class ManagedRoutesTest {
             routes.add(new KernelRoute(a("192.168.1.0"), 24, null, ETH, 0, KernelRoute.MAIN, KernelRoute.PROTO_KERNEL,
                     KernelRoute.SCOPE_LINK));
             routes.add(new KernelRoute(a("0.0.0.0"), 0, a("192.168.1.1"), ETH, 100, KernelRoute.MAIN, 3, 0));
+            routes.add(new KernelRoute(a("2001:db8:1::"), 64, null, ETH, 256, KernelRoute.MAIN,
+                    KernelRoute.PROTO_KERNEL, KernelRoute.SCOPE_UNIVERSE));
+            routes.add(new KernelRoute(a("::"), 0, a("fe80::1"), ETH, 1024, KernelRoute.MAIN, 3, 0));
         }
 
         @Override
@@ -56,10 +59,20 @@ class ManagedRoutesTest {
             return routes.remove(route);
         }
 
+        /** As the kernel answers: the longest match (vl2's routes included), then the lowest metric. */
         @Override
         public KernelRoute lookup(InetAddress destination) {
-            // the switch at 198.51.100.7 is reached through the default route
-            return new KernelRoute(destination, 32, a("192.168.1.1"), ETH, 0, KernelRoute.MAIN, 3, 0);
+            KernelRoute best = null;
+            int full = destination instanceof java.net.Inet4Address ? 32 : 128;
+            for (KernelRoute k : routes) {
+                if (Route.overlaps(destination, full, k.destination(), k.prefixLength()) && (best == null
+                        || k.prefixLength() > best.prefixLength()
+                        || k.prefixLength() == best.prefixLength() && k.metric() < best.metric())) {
+                    best = k;
+                }
+            }
+            return best == null ? null : new KernelRoute(destination, full, best.gateway(), best.ifindex(), 0,
+                    KernelRoute.MAIN, best.protocol(), best.scope());
         }
 
         @Override
@@ -87,9 +100,15 @@ class ManagedRoutesTest {
     }
 
     private ManagedRoutes managed(Table t, boolean routes, boolean defaults, RouteJournal journal) throws Exception {
-        TapSettings s = TapSettings.defaults().toBuilder().name("vl2tap0").ipv4(Cidr.parse("10.1.0.3/24")).build();
+        return managed(t, routes, defaults, journal, () -> List.of(a("198.51.100.7")));
+    }
+
+    private ManagedRoutes managed(Table t, boolean routes, boolean defaults, RouteJournal journal,
+                                  java.util.function.Supplier<List<InetAddress>> peers) throws Exception {
+        TapSettings s = TapSettings.defaults().toBuilder().name("vl2tap0").ipv4(Cidr.parse("10.1.0.3/24"))
+                .ipv6(Cidr.parse("fd50::3/64")).build();
         TapPort tap = new TapPort(new FakeTap.Factory(), s, new Lifecycle(""));
-        return new ManagedRoutes(t, routes, defaults, tap, () -> List.of(a("198.51.100.7")), journal, "");
+        return new ManagedRoutes(t, routes, defaults, tap, peers, journal, "");
     }
 
     private static Routes routes(long version, String... routes) {
@@ -153,5 +172,80 @@ class ManagedRoutesTest {
         // killed: nothing removed; the next start reads the journal
         ManagedRoutes.cleanUp(t, new RouteJournal(dir.resolve("host-changes")), "");
         assertEquals(before, t.routes);
+    }
+
+    /**
+     * IPv6: a specific route and ::/0 as its two halves ::/1 and 8000::/1; with the switch reached over IPv4 there is
+     * no IPv6 address to pin; a route inside a connected IPv6 network is refused; stop leaves the table as it was.
+     */
+    @Test
+    void ipv6RoutesAndTheDefaultRouteAsTwoHalves() throws Exception {
+        Table t = new Table();
+        Set<KernelRoute> before = new LinkedHashSet<>(t.routes);
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        ManagedRoutes m = managed(t, true, true, journal);
+        m.offer(routes(1, "fd60::/64 via fd50::5", "::/0 via fd50::5 metric 100", "2001:db8:1:0:8000::/65 via fd50::5",
+                "fd70::/64 via fd51::5"));
+        assertEquals(List.of("route fd60:0:0:0:0:0:0:0/64 fd50:0:0:0:0:0:0:5 7 0",
+                "route 0:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 100",
+                "route 8000:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 100"), t.vl2());
+        String status = m.status();
+        assertTrue(status.contains("2001:db8:1:0:8000:0:0:0/65 via fd50:0:0:0:0:0:0:5: it conflicts with the connected"
+                + " route 2001:db8:1:0:0:0:0:0/64"), status);
+        assertTrue(status.contains("gateway fd51:0:0:0:0:0:0:5 is not on vl2tap0's subnet"), status);
+        m.stop();
+        assertEquals(before, t.routes);
+        assertTrue(Files.notExists(journal.file()));
+    }
+
+    /** A switch reached over IPv6: ::/0 goes in after a /128 pin to it through the host's IPv6 default route. */
+    @Test
+    void anIpv6SwitchIsPinnedWithAHostRoute() throws Exception {
+        Table t = new Table();
+        ManagedRoutes m = managed(t, false, true, new RouteJournal(dir.resolve("host-changes")),
+                () -> List.of(a("2001:db8:9::7")));
+        m.offer(routes(1, "::/0 via fd50::5"));
+        assertEquals(List.of("add route 2001:db8:9:0:0:0:0:7/128 fe80:0:0:0:0:0:0:1 2 0",
+                "add route 0:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 0",
+                "add route 8000:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 0"), t.log, "the pin first");
+    }
+
+    /**
+     * The link moves while a default route through the overlay is in force (to TCP through an HTTP proxy, then to
+     * another address of the switch): each new peer is pinned through the path the host had to it, not through the
+     * TAP device the halves now send everything to, and pins no longer needed go; the halves stay.
+     */
+    @Test
+    void newUnderlayPeersArePinnedThroughTheHostsOwnPath() throws Exception {
+        Table t = new Table();
+        Set<KernelRoute> before = new LinkedHashSet<>(t.routes);
+        List<InetAddress> peers = new ArrayList<>(List.of(a("198.51.100.7")));
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        ManagedRoutes m = managed(t, false, true, journal, () -> List.copyOf(peers));
+        m.offer(routes(1, "0.0.0.0/0 via 10.1.0.5"));
+        t.log.clear();
+        m.recheck();
+        assertEquals(List.of(), t.log, "the same peers: nothing to do");
+
+        peers.add(a("192.168.1.50")); // a proxy on the LAN: on-link
+        m.recheck();
+        assertEquals(List.of("add route 192.168.1.50/32 - 2 0"), t.log);
+        t.log.clear();
+
+        peers.clear();
+        peers.add(a("203.0.113.9")); // the switch's name now resolves elsewhere: the halves cover it
+        m.recheck();
+        assertEquals(List.of("del route 192.168.1.50/32 - 2 0", "del route 198.51.100.7/32 192.168.1.1 2 0",
+                "add route 203.0.113.9/32 192.168.1.1 2 0"), t.log);
+        assertEquals(Set.of("route 203.0.113.9/32 192.168.1.1 2 0", "route 0.0.0.0/1 10.1.0.5 7 0",
+                "route 128.0.0.0/1 10.1.0.5 7 0"), Set.copyOf(t.vl2()), "the halves stay");
+        t.log.clear();
+
+        peers.clear(); // between two sockets: nothing to compare, the pins stay
+        m.recheck();
+        assertEquals(List.of(), t.log);
+        m.stop();
+        assertEquals(before, t.routes);
+        assertTrue(Files.notExists(journal.file()));
     }
 }
