@@ -12,4 +12,12 @@ public interface AgentService {
 
     /** A snapshot of the agent: its TAP device, the switch it talks to, its state and its counters. */
     AgentStatus status();
+
+    /**
+     * The agent's managed routes and gateway mode (docs/routes.md); {@code null} where it has neither (raw, vxlan
+     * and plaintext vl2 mode, which get no routes, and agents without a routing table).
+     */
+    default AgentRoutes routes() {
+        return null;
+    }
 }

@@ -7,10 +7,11 @@
  * limit, DHCP client MAC, DHCP rate, IPv4 source guard) and dropSealed; NetworkInfo says who may be a port (access:
  * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports. 2.2.0: networks created, changed and
  * removed through SwitchAdminService (InvalidSettingException names the setting at fault); MemberInfo.refused and
- * state (members waiting for authorization).
+ * state (members waiting for authorization). 2.3.0: AgentService.routes() (AgentRoutes: an agent's managed routes and
+ * gateway mode).
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.vl2.api.AgentRoutes;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacEntry;
 import org.vl2.api.MacTableStatistics;
@@ -215,6 +216,27 @@ public final class Views {
                 .put("since", time(s.since()))
                 .put("lastFromSwitch", time(s.lastFromSwitch()))
                 .put("lastFromSwitchSecondsAgo", secondsAgo(s.lastFromSwitch(), now));
+    }
+
+    /**
+     * An agent's managed routes and gateway mode ({@link AgentRoutes}, docs/routes.md): {@code acceptRoutes},
+     * {@code acceptDefaultRoute}, {@code gateway} (null when off), {@code version} (null before the first routes),
+     * {@code offered} (objects {@code route}, {@code installed}, {@code reason}) and {@code installed} (strings).
+     */
+    public static ObjectNode agentRoutes(AgentRoutes r) {
+        ObjectNode o = NODES.objectNode()
+                .put("acceptRoutes", r.acceptRoutes())
+                .put("acceptDefaultRoute", r.acceptDefaultRoute())
+                .put("gateway", r.gateway())
+                .put("version", r.version());
+        ArrayNode offered = o.putArray("offered");
+        for (AgentRoutes.Offered each : r.offered()) {
+            offered.addObject().put("route", each.route()).put("installed", each.installed())
+                    .put("reason", each.reason());
+        }
+        ArrayNode installed = o.putArray("installed");
+        r.installed().forEach(installed::add);
+        return o;
     }
 
     private static String time(Instant t) {

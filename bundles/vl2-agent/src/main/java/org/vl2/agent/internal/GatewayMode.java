@@ -36,6 +36,8 @@ final class GatewayMode {
     private final RouteJournal journal;
     private final String tag;
     private String table;
+    /** The interfaces it turned forwarding on for (or found on), TAP device first: what vl2:agent shows. */
+    private final java.util.Set<String> forwarding = new java.util.LinkedHashSet<>();
 
     GatewayMode(String uplink, RouteJournal journal, String tag) {
         this.uplink = uplink == null || uplink.isBlank() ? null : uplink.trim();
@@ -61,6 +63,7 @@ final class GatewayMode {
     synchronized void start(String tap) throws IOException {
         set(SYS.resolve(tap).resolve("forwarding"), "1");
         set(SYS.resolve(tap).resolve("rp_filter"), "0");
+        forwarding.add(tap);
         String all = read(SYS.resolve("all").resolve("rp_filter"));
         if (all != null && !all.equals("0")) {
             LOG.warn("{}Port agent: net.ipv4.conf.all.rp_filter is {}, which overrides {}'s 0: replies that come back"
@@ -69,6 +72,7 @@ final class GatewayMode {
         }
         if (uplink != null) {
             set(SYS.resolve(uplink).resolve("forwarding"), "1");
+            forwarding.add(uplink);
             if (table == null) {
                 table = "vl2_gw_" + tap.replaceAll("[^A-Za-z0-9_]", "_");
                 journal.add("nft " + table);
@@ -90,6 +94,7 @@ final class GatewayMode {
     synchronized void forwardOn(String name) {
         try {
             Path p = SYS.resolve(name).resolve("forwarding");
+            forwarding.add(name);
             if (!"1".equals(read(p))) {
                 set(p, "1");
                 LOG.info("{}Port agent: gateway mode: forwarding on {} too (a network this agent is the gateway of is"
@@ -119,6 +124,19 @@ final class GatewayMode {
     synchronized void stop() {
         undo(journal.entries(), journal, tag);
         table = null;
+        forwarding.clear();
+    }
+
+    /**
+     * As vl2:agent shows it: {@code forwarding on vl2tap0, up0, lan0; masquerade out of up0 (nftables table ip
+     * vl2_gw_vl2tap0)}, or {@code off (stopped)}.
+     */
+    synchronized String describe() {
+        if (forwarding.isEmpty()) {
+            return "off (stopped)";
+        }
+        return "IPv4 forwarding on " + String.join(", ", forwarding) + (uplink == null ? "; no masquerade"
+                : "; masquerade out of " + uplink + (table == null ? "" : " (nftables table ip " + table + ")"));
     }
 
     /** Undoes the {@code sysctl} and {@code nft} entries of {@code entries} (newest first). */

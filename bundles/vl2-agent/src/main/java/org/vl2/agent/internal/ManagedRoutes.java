@@ -5,6 +5,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +14,7 @@ import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.AgentRoutes;
 import org.vl2.protocol.Route;
 import org.vl2.protocol.Routes;
 import org.vl2.tap.Cidr;
@@ -61,6 +64,7 @@ final class ManagedRoutes {
     /** Which of them are pins (host routes to the switch), not routes the switch pushed. */
     private final java.util.Set<String> pinKeys = new java.util.HashSet<>();
     private volatile String status = "no routes from the switch yet";
+    private volatile View view;
     private String logged;
 
     ManagedRoutes(Routing routing, boolean acceptRoutes, boolean acceptDefault, TapPort tap,
@@ -169,6 +173,8 @@ final class ManagedRoutes {
     synchronized void stop() {
         offered = null;
         withdrawAll();
+        view = null;
+        status = "stopped: its routes removed";
     }
 
     private void withdrawAll() {
@@ -183,8 +189,8 @@ final class ManagedRoutes {
 
     private void apply() {
         peers = List.copyOf(switchAddresses.get());
-        List<String> notes = new ArrayList<>();
-        Map<String, KernelRoute> want = new LinkedHashMap<>();
+        // why each route the switch pushed is not in the kernel (identity: the same route may come twice)
+        Map<Route, String> why = new IdentityHashMap<>();
         int oif;
         try {
             oif = routing.ifindex(tap.device().name());
@@ -192,25 +198,33 @@ final class ManagedRoutes {
             oif = 0;
         }
         if (oif == 0) {
-            report(offered, List.of(), List.of("the TAP device " + tap.device().name() + " is missing"));
+            for (Route r : offered.routes()) {
+                why.put(r, "the TAP device " + tap.device().name() + " is missing");
+            }
+            report(oif, why);
             return;
         }
+        Map<String, KernelRoute> want = new LinkedHashMap<>();
+        // which pushed route each kernel route comes from
+        Map<String, Route> origin = new HashMap<>();
         List<KernelRoute> halves = new ArrayList<>();
         for (Route r : offered.routes()) {
             Cidr own = r.ipv4() ? tap.device().settings().ipv4() : tap.device().settings().ipv6();
             if (own != null && own.address().equals(r.gateway())) {
                 served(r, oif);
             }
-            String why = refusal(r, oif);
-            if (why != null) {
-                notes.add(r + ": " + why);
+            String no = refusal(r, oif);
+            if (no != null) {
+                why.put(r, no);
             } else if (r.isDefault()) {
                 for (KernelRoute half : halves(r, oif)) {
                     halves.add(half);
+                    origin.put(line(half), r);
                 }
             } else {
                 KernelRoute k = KernelRoute.of(r.destination(), r.prefixLength(), r.gateway(), oif, r.metric());
                 want.put(line(k), k);
+                origin.put(line(k), r);
             }
         }
         // the pins go in first: the switch stays reachable the way it is now, whatever the halves say
@@ -219,10 +233,9 @@ final class ManagedRoutes {
             if (halves.stream().noneMatch(h -> h.ipv4() == v4)) {
                 continue;
             }
-            String why = pins(v4, oif, pins);
-            if (why != null) {
-                halves.removeIf(h -> h.ipv4() == v4);
-                notes.add((v4 ? "0.0.0.0/0" : "::/0") + ": " + why);
+            String no = pins(v4, oif, pins);
+            if (no != null) {
+                unpinned(v4, no, halves, origin, why);
             }
         }
         Map<String, KernelRoute> all = new LinkedHashMap<>(pins);
@@ -238,18 +251,49 @@ final class ManagedRoutes {
             }
         }
         for (Map.Entry<String, KernelRoute> e : all.entrySet()) {
-            if (!installed.containsKey(e.getKey())) {
-                if (pins.containsKey(e.getKey())) {
-                    pinKeys.add(e.getKey());
-                }
-                String failed = add(e.getKey(), e.getValue());
-                if (failed != null) {
-                    pinKeys.remove(e.getKey());
-                    notes.add(e.getValue() + ": " + failed);
+            KernelRoute k = e.getValue();
+            Route from = origin.get(e.getKey());
+            if (installed.containsKey(e.getKey()) || from != null && why.containsKey(from)) {
+                continue; // there already, or its route failed on the way (its pin, its other half)
+            }
+            boolean pin = pins.containsKey(e.getKey());
+            if (pin) {
+                pinKeys.add(e.getKey());
+            }
+            String failed = add(e.getKey(), k);
+            if (failed == null) {
+                continue;
+            }
+            if (pin) {
+                // no halves without the pin: they would take the agent's own path to the switch into the overlay
+                pinKeys.remove(e.getKey());
+                unpinned(k.ipv4(), k + ": " + failed, halves, origin, why);
+            } else {
+                why.putIfAbsent(from, k + ": " + failed);
+                for (Map.Entry<String, Route> o : origin.entrySet()) {
+                    if (o.getValue() == from && installed.containsKey(o.getKey())) {
+                        remove(o.getKey()); // a default route goes in whole or not at all
+                    }
                 }
             }
         }
-        report(offered, List.copyOf(installed.values()), notes);
+        report(oif, why);
+    }
+
+    /**
+     * The default routes of one family cannot be pinned (reason {@code no}): their halves are not installed, and
+     * those already in go.
+     */
+    private void unpinned(boolean v4, String no, List<KernelRoute> halves, Map<String, Route> origin,
+                          Map<Route, String> why) {
+        for (KernelRoute h : halves) {
+            if (h.ipv4() == v4) {
+                why.putIfAbsent(origin.get(line(h)), no);
+                if (installed.containsKey(line(h))) {
+                    remove(line(h));
+                }
+            }
+        }
     }
 
     /**
@@ -449,21 +493,59 @@ final class ManagedRoutes {
         }
     }
 
-    private void report(Routes r, List<KernelRoute> in, List<String> notes) {
+    /** Status, log line and the view of vl2:agent after an {@link #apply}. */
+    private void report(int oif, Map<Route, String> why) {
+        Routes r = offered;
         String version = Long.toHexString(r.version() >>> 32) + ":" + (r.version() & 0xffffffffL);
-        String text = r.routes().size() + " route(s) from the switch (version " + version + "), " + in.size()
-                + " kernel route(s) installed" + (in.isEmpty() ? "" : ": " + String.join(", ",
-                in.stream().map(KernelRoute::toString).toList())) + (notes.isEmpty() ? "" : "; not installed: "
-                + String.join("; ", notes));
+        List<AgentRoutes.Offered> each = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        for (Route route : r.routes()) {
+            String no = why.get(route);
+            each.add(new AgentRoutes.Offered(route.toString(), no == null, no));
+            if (no != null) {
+                notes.add(route + ": " + no);
+            }
+        }
+        List<String> kernel = new ArrayList<>();
+        for (Map.Entry<String, KernelRoute> e : installed.entrySet()) {
+            kernel.add(describe(e.getValue(), oif, pinKeys.contains(e.getKey())));
+        }
+        view = new View(version, List.copyOf(each), List.copyOf(kernel));
+        String text = r.routes().size() + " route(s) from the switch (version " + version + "), " + kernel.size()
+                + " kernel route(s) installed" + (kernel.isEmpty() ? "" : ": " + String.join(", ", kernel))
+                + (notes.isEmpty() ? "" : "; not installed: " + String.join("; ", notes));
         status = text;
         if (!text.equals(logged)) {
             logged = text;
-            if (notes.stream().anyMatch(n -> !n.contains("not accepted") && !n.contains("is the gateway"))) {
+            if (why.values().stream().anyMatch(n -> !n.startsWith("not accepted") && !n.contains("is the gateway"))) {
                 LOG.warn("{}Port agent: {}", tag, text);
             } else {
                 LOG.info("{}Port agent: {}", tag, text);
             }
         }
+    }
+
+    /** {@code 198.51.100.7/32 via 192.168.1.1 dev eth0 (pin)}, as {@code ip route} names it. */
+    private String describe(KernelRoute k, int oif, boolean pin) {
+        String dev = k.ifindex() == oif ? tap.device().name() : GatewayMode.ifname(k.ifindex());
+        return k.destination().getHostAddress() + "/" + k.prefixLength() + (k.gateway() == null ? ""
+                : " via " + k.gateway().getHostAddress()) + " dev " + (dev == null ? "#" + k.ifindex() : dev)
+                + (k.metric() == 0 ? "" : " metric " + k.metric()) + (pin ? " (pin: keeps the switch on the underlay)"
+                : "");
+    }
+
+    /**
+     * The routes for {@code vl2:agent}: what this agent accepts, {@code gateway} (gateway mode as it is now, or
+     * null), and the outcome of the last routes from the switch.
+     */
+    AgentRoutes view(String gateway) {
+        View v = view;
+        return new AgentRoutes(acceptRoutes, acceptDefault, gateway, v == null ? null : v.version(),
+                v == null ? List.of() : v.offered(), v == null ? List.of() : v.installed());
+    }
+
+    /** The last outcome, as one value for readers on other threads. */
+    private record View(String version, List<AgentRoutes.Offered> offered, List<String> installed) {
     }
 
     /** {@code route DST/LEN GATEWAY|- IFINDEX METRIC}: how the journal records a route. */

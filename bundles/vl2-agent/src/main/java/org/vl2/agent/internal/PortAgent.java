@@ -1,6 +1,7 @@
 package org.vl2.agent.internal;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
@@ -11,6 +12,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vl2.api.AgentRoutes;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Networks;
@@ -295,6 +297,16 @@ public final class PortAgent implements AgentService {
     @Override
     public AgentStatus status() {
         return diagnostics.status();
+    }
+
+    /** Managed routes (encrypted vl2 mode with a routing table) and gateway mode; null where neither is. */
+    @Override
+    public AgentRoutes routes() {
+        String g = gateway == null ? null : gateway.describe();
+        if (routes != null) {
+            return routes.view(g);
+        }
+        return g == null ? null : new AgentRoutes(false, false, g, null, List.of(), List.of());
     }
 
     @Deactivate

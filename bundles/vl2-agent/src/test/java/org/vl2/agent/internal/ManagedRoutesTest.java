@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.AgentRoutes;
 import org.vl2.protocol.Route;
 import org.vl2.protocol.Routes;
 import org.vl2.tap.Cidr;
@@ -32,7 +33,7 @@ class ManagedRoutesTest {
     Path dir;
 
     /** A routing table: eth0 192.168.1.0/24 (connected) with the default via 192.168.1.1, and what vl2 adds. */
-    static final class Table implements Routing {
+    static class Table implements Routing {
         final Set<KernelRoute> routes = new LinkedHashSet<>();
         final List<String> log = new ArrayList<>();
 
@@ -133,6 +134,14 @@ class ManagedRoutesTest {
         assertTrue(status.contains("10.1.0.0/25 via 10.1.0.5: inside vl2tap0's own subnet"), status);
         assertTrue(status.contains("10.30.0.0/16 via 10.1.0.3: this agent is the gateway"), status);
         assertEquals(List.of("route 10.9.0.0/16 10.1.0.5 7 10"), Files.readAllLines(journal.file()));
+        AgentRoutes view = m.view("IPv4 forwarding on vl2tap0; no masquerade");
+        assertEquals("5:1", view.version());
+        assertEquals(new AgentRoutes.Offered("10.9.0.0/16 via 10.1.0.5 metric 10", true, null), view.offered().get(0));
+        assertEquals(new AgentRoutes.Offered("198.51.0.0/16 via 10.1.0.5", false, "it covers the switch's address "
+                + "198.51.100.7: the agent would cut itself off from the switch"), view.offered().get(3));
+        assertEquals(7, view.offered().size());
+        assertEquals(List.of("10.9.0.0/16 via 10.1.0.5 dev vl2tap0 metric 10"), view.installed());
+        assertTrue(view.acceptRoutes() && !view.acceptDefaultRoute());
 
         assertTrue(!m.offer(routes(1, "10.8.0.0/16 via 10.1.0.5")), "the same version again: nothing to do");
         assertTrue(m.offer(routes(2)), "withdrawn");
@@ -150,6 +159,8 @@ class ManagedRoutesTest {
         assertEquals(List.of("add route 198.51.100.7/32 192.168.1.1 2 0", "add route 0.0.0.0/1 10.1.0.5 7 100",
                 "add route 128.0.0.0/1 10.1.0.5 7 100", "add route 0.0.0.0/1 10.1.0.6 7 200",
                 "add route 128.0.0.0/1 10.1.0.6 7 200"), t.log, "the pin first");
+        assertTrue(m.view(null).installed().get(0).endsWith(" (pin: keeps the switch on the underlay)"),
+                m.view(null).installed().toString());
         t.log.clear();
         m.offer(routes(2, "0.0.0.0/0 via 10.1.0.6 metric 200"));
         assertEquals(List.of("del route 128.0.0.0/1 10.1.0.5 7 100", "del route 0.0.0.0/1 10.1.0.5 7 100"), t.log,
@@ -247,5 +258,24 @@ class ManagedRoutesTest {
         m.stop();
         assertEquals(before, t.routes);
         assertTrue(Files.notExists(journal.file()));
+    }
+
+    /** The kernel refuses the pin: the halves do not go in (they would take the switch into the overlay). */
+    @Test
+    void noHalvesWithoutThePin() throws Exception {
+        Table t = new Table() {
+            @Override
+            public void add(KernelRoute route) throws TapException {
+                if (route.prefixLength() == 32) {
+                    throw new TapException("errno 101 ENETUNREACH: Network is unreachable", 101);
+                }
+                super.add(route);
+            }
+        };
+        ManagedRoutes m = managed(t, true, true, new RouteJournal(dir.resolve("host-changes")));
+        m.offer(routes(1, "0.0.0.0/0 via 10.1.0.5", "10.9.0.0/16 via 10.1.0.5"));
+        assertEquals(List.of("route 10.9.0.0/16 10.1.0.5 7 0"), t.vl2());
+        AgentRoutes.Offered d = m.view(null).offered().get(0);
+        assertTrue(!d.installed() && d.reason().contains("ENETUNREACH"), d.toString());
     }
 }

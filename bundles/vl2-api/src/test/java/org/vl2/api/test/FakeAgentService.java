@@ -1,15 +1,23 @@
 package org.vl2.api.test;
 
+import org.vl2.api.AgentRoutes;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 
-/** A port agent whose status the test sets directly. */
+/** A port agent whose status (and managed routes) the test sets directly. */
 public class FakeAgentService implements AgentService {
 
     public volatile AgentStatus status;
+    /** Null: an agent without managed routes or gateway mode. */
+    public volatile AgentRoutes routes;
 
     @Override
     public AgentStatus status() {
         return status;
+    }
+
+    @Override
+    public AgentRoutes routes() {
+        return routes;
     }
 }

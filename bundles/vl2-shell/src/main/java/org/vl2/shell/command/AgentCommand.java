@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -18,6 +20,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.json.Views;
+import org.vl2.api.AgentRoutes;
 import org.vl2.api.AgentService;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Networks;
@@ -26,14 +29,16 @@ import org.vl2.api.Networks;
  * {@code vl2:agent}: every port agent instance of this process (one per network it is in: a table each, sorted by
  * network and TAP name, a blank line between them; {@code --network} shows one), with its TAP device, switch, state
  * and counters, whether its traffic is encrypted, in vl2 mode its network, member id and public key, port, assigned
- * addresses, the switch's pinned key and round trip time, in vxlan mode its VNI. The agent service exists only where
+ * addresses, the switch's pinned key and round trip time, in vxlan mode its VNI; with managed routes or gateway mode
+ * (docs/routes.md) what it accepts, each route the switch pushed (installed or why not) and the kernel routes it
+ * installed. The agent service exists only where
  * an agent is configured; elsewhere the command says so.
  */
 @Service
 @Command(scope = "vl2", name = "agent", description = "Shows the port agent, a table per network it is in: its"
         + " TAP device, the switch it connects to (in vl2 mode: network, member, public key, port, assigned"
         + " addresses, the switch's key, round trip time; in vxlan mode: the VNI), whether it is encrypted, its state"
-        + " and its frame counters.")
+        + " and its frame counters; its managed routes (accepted, refused and why, installed) and gateway mode.")
 public class AgentCommand implements Action {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
@@ -61,10 +66,10 @@ public class AgentCommand implements Action {
     @Override
     public Object execute() throws Exception {
         Services.require(agents == null || agents.isEmpty() ? null : agents, Services.NO_AGENT);
-        List<AgentStatus> all = sorted(agents);
+        List<Shown> all = sorted(agents);
         if (network != null) {
             String n = Networks.format(Args.network(network));
-            all.removeIf(s -> !n.equals(s.network()));
+            all.removeIf(s -> !n.equals(s.status().network()));
             if (all.isEmpty()) {
                 throw Args.error("no port agent of this process is in network " + n + " (see vl2:agent)");
             }
@@ -77,16 +82,21 @@ public class AgentCommand implements Action {
         print(sorted(agents), out, now);
     }
 
+    /** One instance's status and, where it has them, its managed routes and gateway mode (else null). */
+    record Shown(AgentStatus status, AgentRoutes routes) {
+    }
+
     /**
      * One instance: its table, or its JSON object, as always. Several: the tables one after the other (a blank
      * line between them), or a JSON array of the objects.
      */
-    private void print(List<AgentStatus> all, PrintStream out, Instant now) {
+    private void print(List<Shown> all, PrintStream out, Instant now) {
         if (json) {
             if (all.size() == 1) {
-                out.println(json(all.get(0), now));
+                out.println(json(all.get(0).status(), all.get(0).routes(), now));
             } else {
-                out.println(all.stream().map(s -> json(s, now)).collect(Collectors.joining(",", "[", "]")));
+                out.println(all.stream().map(s -> json(s.status(), s.routes(), now))
+                        .collect(Collectors.joining(",", "[", "]")));
             }
             return;
         }
@@ -94,18 +104,18 @@ public class AgentCommand implements Action {
             if (i > 0) {
                 out.println();
             }
-            render(all.get(i), now, out, !noFormat);
+            render(all.get(i).status(), all.get(i).routes(), now, out, !noFormat);
         }
     }
 
-    /** The instances' statuses by network, then TAP name (raw mode, without a network, first). */
-    static List<AgentStatus> sorted(List<AgentService> agents) {
-        List<AgentStatus> all = new ArrayList<>();
+    /** The instances by network, then TAP name (raw mode, without a network, first). */
+    static List<Shown> sorted(List<AgentService> agents) {
+        List<Shown> all = new ArrayList<>();
         for (AgentService a : agents) {
-            all.add(a.status());
+            all.add(new Shown(a.status(), a.routes()));
         }
-        all.sort(Comparator.comparing((AgentStatus s) -> s.network() == null ? "" : s.network())
-                .thenComparing(s -> s.tapName() == null ? "" : s.tapName()));
+        all.sort(Comparator.comparing((Shown s) -> s.status().network() == null ? "" : s.status().network())
+                .thenComparing(s -> s.status().tapName() == null ? "" : s.status().tapName()));
         return all;
     }
 
@@ -116,6 +126,15 @@ public class AgentCommand implements Action {
      * {@code now}).
      */
     static void render(AgentStatus s, Instant now, PrintStream out, boolean format) {
+        render(s, null, now, out, format);
+    }
+
+    /**
+     * The rows above, then, for an agent with managed routes or gateway mode ({@code routes} not null), what it
+     * accepts, its gateway mode, the version of the switch's routes, one row per route the switch pushed (installed,
+     * or why not) and one per kernel route it installed.
+     */
+    static void render(AgentStatus s, AgentRoutes routes, Instant now, PrintStream out, boolean format) {
         ShellTable table = new ShellTable();
         table.column("Name");
         table.column("Value");
@@ -123,10 +142,7 @@ public class AgentCommand implements Action {
         if (s.problem() != null) {
             // wrapped here rather than by ShellTable, whose wrap drops a character when a word ends at the width;
             // --no-format keeps it on one line for scripts
-            List<String> lines = format ? wrap(s.problem(), MAX_VALUE) : List.of(s.problem());
-            for (int i = 0; i < lines.size(); i++) {
-                row(table, i == 0 ? "Problem" : "", lines.get(i));
-            }
+            wrapped(table, "Problem", s.problem(), format);
         }
         row(table, "Mode", "vxlan".equals(s.mode()) ? s.mode() + " (" + VXLAN_NOTE + ")" : Formats.orNone(s.mode()));
         row(table, "Encryption", !s.encrypted() ? PLAINTEXT : ENCRYPTED + " (" + (s.cipher() != null ? s.cipher()
@@ -155,7 +171,42 @@ public class AgentCommand implements Action {
         row(table, "Up since", s.since() == null ? Formats.NONE
                 : s.since().truncatedTo(ChronoUnit.SECONDS) + " (" + Formats.ago(s.since(), now) + ")");
         row(table, "Last from switch", Formats.ago(s.lastFromSwitch(), now));
+        if (routes != null) {
+            routeRows(table, routes, format);
+        }
         table.print(out, format);
+    }
+
+    private static void routeRows(ShellTable table, AgentRoutes r, boolean format) {
+        row(table, "Accepts routes", "specific " + yesNo(r.acceptRoutes()) + ", default (0.0.0.0/0, ::/0) "
+                + yesNo(r.acceptDefaultRoute()));
+        wrapped(table, "Gateway mode", r.gateway() == null ? "off" : r.gateway(), format);
+        row(table, "Routes version", r.version() == null ? Formats.NONE + " (none from the switch yet)" : r.version());
+        for (AgentRoutes.Offered o : r.offered()) {
+            wrapped(table, "Route", o.route() + ": " + (o.installed() ? "installed" : "not installed, " + o.reason()),
+                    format);
+        }
+        if (r.offered().isEmpty()) {
+            row(table, "Route", Formats.NONE);
+        }
+        for (String k : r.installed()) {
+            wrapped(table, "Kernel route", k, format);
+        }
+        if (r.installed().isEmpty()) {
+            row(table, "Kernel route", Formats.NONE);
+        }
+    }
+
+    private static String yesNo(boolean b) {
+        return b ? "yes" : "no";
+    }
+
+    /** A long value on lines of at most {@link #MAX_VALUE} characters (formatted), the name on the first. */
+    private static void wrapped(ShellTable table, String name, String value, boolean format) {
+        List<String> lines = format ? wrap(value, MAX_VALUE) : List.of(value);
+        for (int i = 0; i < lines.size(); i++) {
+            row(table, i == 0 ? name : "", lines.get(i));
+        }
     }
 
     /** {@code 0.84 ms}: microsecond resolution, as ping prints it. */
@@ -174,7 +225,16 @@ public class AgentCommand implements Action {
      * the round trip as {@code switchRttMicros} ({@code null} if unknown).
      */
     static String json(AgentStatus s, Instant now) {
-        return Views.text(Views.agent(s, now));
+        return json(s, null, now);
+    }
+
+    /** As above, with a {@code routes} object last where the agent has managed routes or gateway mode. */
+    static String json(AgentStatus s, AgentRoutes routes, Instant now) {
+        ObjectNode o = Views.agent(s, now);
+        if (routes != null) {
+            o.set("routes", Views.agentRoutes(routes));
+        }
+        return Views.text(o);
     }
 
 

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vl2.api.AgentRoutes;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacAddress;
@@ -278,5 +279,65 @@ class AgentCommandTest {
         assertNull(json.get("network"));
         assertNull(json.get("portId"));
         assertEquals("203.0.113.7:4789", json.get("switchAddress"));
+    }
+
+    /**
+     * An agent with managed routes: after the usual rows, what it accepts, its gateway mode, the routes the switch
+     * pushed (installed, or why not) and the kernel routes it installed; in JSON a routes object last.
+     */
+    @Test
+    void routesSection() {
+        agent.routes = new AgentRoutes(true, false, "IPv4 forwarding on vl2tap0, lan0; no masquerade", "5:3", List.of(
+                new AgentRoutes.Offered("192.168.60.0/24 via 10.50.0.5", true, null),
+                new AgentRoutes.Offered("0.0.0.0/0 via 10.50.0.5 metric 100", false,
+                        "not accepted (accept.default.route, --accept-default-route is off)")),
+                List.of("192.168.60.0/24 via 10.50.0.5 dev vl2tap0"));
+        command.noFormat = true;
+        command.execute(out.stream, NOW);
+        List<String> lines = out.lines();
+        int last = lines.indexOf(lines.stream().filter(l -> l.startsWith("Last from switch")).findFirst().orElse(""));
+        assertTrue(last > 0, out.text());
+        assertEquals(List.of(
+                List.of("Accepts routes", "specific yes, default (0.0.0.0/0, ::/0) no"),
+                List.of("Gateway mode", "IPv4 forwarding on vl2tap0, lan0; no masquerade"),
+                List.of("Routes version", "5:3"),
+                List.of("Route", "192.168.60.0/24 via 10.50.0.5: installed"),
+                List.of("Route", "0.0.0.0/0 via 10.50.0.5 metric 100: not installed, not accepted"
+                        + " (accept.default.route, --accept-default-route is off)"),
+                List.of("Kernel route", "192.168.60.0/24 via 10.50.0.5 dev vl2tap0")),
+                lines.subList(last + 1, lines.size()).stream().map(Out::cells).toList());
+
+        Out formatted = new Out();
+        command.noFormat = false;
+        command.execute(formatted.stream, NOW);
+        assertTrue(formatted.lines().stream().allMatch(l -> l.length() <= AgentCommand.MAX_VALUE + 40),
+                "long routes wrap: " + formatted.text());
+
+        Out json = new Out();
+        command.json = true;
+        command.execute(json.stream, NOW);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> routes = (Map<String, Object>) Json.object(json.text().trim()).get("routes");
+        assertEquals(List.of("acceptRoutes", "acceptDefaultRoute", "gateway", "version", "offered", "installed"),
+                List.copyOf(routes.keySet()));
+        assertEquals(false, routes.get("acceptDefaultRoute"));
+        assertEquals(List.of("192.168.60.0/24 via 10.50.0.5 dev vl2tap0"), routes.get("installed"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> offered = (List<Map<String, Object>>) routes.get("offered");
+        assertEquals(Map.of("route", "192.168.60.0/24 via 10.50.0.5", "installed", true), offered.get(0).entrySet()
+                .stream().filter(e -> e.getValue() != null).collect(java.util.stream.Collectors.toMap(
+                        Map.Entry::getKey, Map.Entry::getValue)));
+        assertEquals(false, offered.get(1).get("installed"));
+    }
+
+    /** An agent without managed routes (raw, vxlan, plaintext) shows no routes rows and no routes object. */
+    @Test
+    void noRoutesSectionWithoutManagedRoutes() {
+        command.execute(out.stream, NOW);
+        assertFalse(out.text().contains("Routes version"), out.text());
+        Out json = new Out();
+        command.json = true;
+        command.execute(json.stream, NOW);
+        assertFalse(Json.object(json.text().trim()).containsKey("routes"));
     }
 }
