@@ -17,6 +17,7 @@ import org.junit.Test;
 import org.junit.rules.TestRule;
 import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
+import org.vl2.crypto.Identity;
 import org.vl2.e2e.Lab.Result;
 
 /**
@@ -47,6 +48,11 @@ public class RoutesE2EIT {
     private static final String G2 = "10.50.0.6";
     private static final String C = "192.168.60.2";
     private static final String INTERNET = "198.51.100.9";
+    /** IPv6: C on the LAN behind g1, and an address behind C that only the ::/0 halves lead to. */
+    private static final String C6 = "fd60::2";
+    private static final String FAR6 = "fd61::9";
+    /** g1's IPv6 address in the network: the prefix and its member id (the switch assigns it). */
+    private static String g1v6;
     private static final Duration CMD = LabKit.CMD;
     private static final Duration ROUTES = Duration.ofSeconds(60);
 
@@ -77,6 +83,15 @@ public class RoutesE2EIT {
     private static void start() {
         h1 = kit.host("h1", "10.77.0.11");
         g1 = kit.host("g1", "10.77.0.15");
+        // g1's identity made here, so that its IPv6 address in the network (prefix + member id) is known to the
+        // switch's routes before g1 first starts
+        try {
+            Identity g1Id = Identity.generate();
+            g1Id.store(kit.lab.work.resolve("g1/data/vl2/agent-identity"));
+            g1v6 = ipv6In("fd50::", g1Id.memberId());
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cannot write g1's identity", e);
+        }
         g2 = kit.host("g2", "10.77.0.16");
         c = kit.lab.namespace("c");
         inet = kit.lab.namespace("i");
@@ -84,6 +99,14 @@ public class RoutesE2EIT {
         Lab.in(h1, CMD, "ip", "route", "add", "default", "via", LabKit.SWITCH_IP).check();
         wire(g1, "lan0", "192.168.60.1/24", c, "eth1", C + "/24");
         Lab.in(c, CMD, "ip", "route", "add", "10.50.0.0/24", "via", "192.168.60.1").check();
+        // IPv6 through g1 (forwarding host-wide in g1's namespace, as docs/routes.md asks of the operator): C's LAN
+        // address, FAR6 behind C, and C's route back to the network
+        Lab.ip("-n", g1, "-6", "addr", "add", "fd60::1/64", "dev", "lan0", "nodad");
+        Lab.ip("-n", c, "-6", "addr", "add", C6 + "/64", "dev", "eth1", "nodad");
+        Lab.ip("-n", c, "-6", "addr", "add", FAR6 + "/128", "dev", "lo");
+        Lab.ip("-n", c, "-6", "route", "add", "fd50::/64", "via", "fd60::1");
+        Lab.ip("-n", g1, "-6", "route", "add", "fd61::/64", "via", C6);
+        Lab.in(g1, CMD, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding").check();
         wire(g1, "up0", "203.0.113.1/24", inet, "eth1", "203.0.113.2/24");
         wire(g2, "up0", "203.0.114.1/24", inet, "eth2", "203.0.114.2/24");
         Lab.in(inet, CMD, "ip", "addr", "add", INTERNET + "/32", "dev", "lo").check();
@@ -95,10 +118,11 @@ public class RoutesE2EIT {
         assertTrue(Lab.await(CMD, () -> tables(h1).contains("local " + ll + " dev eth0")));
         tablesBefore = tables(h1);
         Bg sw = kit.startSwitch("--vl2-listen", LabKit.SWITCH_IP + ":9991", "--network",
-                "id=5a,pool=10.50.0.0/24,route=192.168.60.0/24@" + G1 + ",route=0.0.0.0/0@" + G1
-                        + "@100,route=0.0.0.0/0@" + G2 + "@200");
+                "id=5a,pool=10.50.0.0/24,ipv6=fd50::/64,route=192.168.60.0/24@" + G1 + ",route=0.0.0.0/0@" + G1
+                        + "@100,route=0.0.0.0/0@" + G2 + "@200,route=fd60::/64@" + g1v6 + ",route=::/0@" + g1v6
+                        + "@100");
         agentG1 = kit.startAgent("g1", g1, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", G1 + "/24",
-                "--gateway", "--masquerade", "up0");
+                "--gateway", "--masquerade", "up0", "--ssh-port", "8103");
         agentG2 = kit.startAgent("g2", g2, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", G2 + "/24",
                 "--gateway", "--masquerade", "up0");
         agentH1 = startH1();
@@ -109,6 +133,7 @@ public class RoutesE2EIT {
         }
         LabKit.await(agentH1, "h1 joined", Pattern.compile("Port agent joined network " + NET));
         awaitRoutes(h1, "192.168.60.0/24 via " + G1, "0.0.0.0/1 via " + G1, "128.0.0.0/1 via " + G1);
+        awaitRoutes6(h1, "fd60::/64 via ", "::/1 via ", "8000::/1 via ");
         // g1 is the gateway of the LAN route: forwarding on lan0 too (C's replies come in there)
         assertTrue("g1 forwards on lan0", Lab.await(ROUTES, () -> "1".equals(forwarding(g1, "lan0"))));
         results.put("h1 boot to routes installed", (System.nanoTime() - agentH1.startNanos) / 1_000_000 + " ms");
@@ -116,7 +141,14 @@ public class RoutesE2EIT {
 
     private static Bg startH1() {
         return kit.startAgent("h1", h1, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", H1 + "/24",
-                "--accept-routes", "--accept-default-route");
+                "--accept-routes", "--accept-default-route", "--ssh-port", "8103");
+    }
+
+    /** {@code fd50::} with the 64-bit {@code member} as its interface id: how the switch numbers a member. */
+    private static String ipv6In(String prefix, long member) {
+        return prefix.replace("::", "") + ":0:0:0:" + Long.toHexString(member >>> 48) + ":"
+                + Long.toHexString(member >>> 32 & 0xffff) + ":" + Long.toHexString(member >>> 16 & 0xffff) + ":"
+                + Long.toHexString(member & 0xffff);
     }
 
     /** A veth pair: {@code aDev} in {@code a} and {@code bDev} in {@code b}, addressed and up. */
@@ -146,10 +178,23 @@ public class RoutesE2EIT {
         return Lab.in(ns, CMD, "ip", "route", "show", "proto", "118").out();
     }
 
+    private static String vl2Routes6(String ns) {
+        return Lab.in(ns, CMD, "ip", "-6", "route", "show", "proto", "118").out();
+    }
+
     /** Waits until {@code ns}'s routes marked vl2 (proto 118) contain each of {@code lines}. */
     private static void awaitRoutes(String ns, String... lines) {
+        awaitRoutes(ns, false, lines);
+    }
+
+    /** The same for IPv6 routes. */
+    private static void awaitRoutes6(String ns, String... lines) {
+        awaitRoutes(ns, true, lines);
+    }
+
+    private static void awaitRoutes(String ns, boolean v6, String... lines) {
         boolean ok = Lab.await(ROUTES, () -> {
-            String r = vl2Routes(ns);
+            String r = v6 ? vl2Routes6(ns) : vl2Routes(ns);
             for (String l : lines) {
                 if (!r.contains(l)) {
                     return false;
@@ -158,7 +203,7 @@ public class RoutesE2EIT {
             return true;
         });
         assertTrue(ns + ": routes " + String.join(", ", lines) + " within " + ROUTES.toSeconds() + " s; now:\n"
-                + vl2Routes(ns), ok);
+                + (v6 ? vl2Routes6(ns) : vl2Routes(ns)), ok);
     }
 
     @AfterClass
@@ -179,11 +224,41 @@ public class RoutesE2EIT {
             assertFalse("without C's route back nothing returns (no NAT on the LAN side):\n" + lost.out(), lost.ok());
         } finally {
             Lab.in(c, CMD, "ip", "route", "add", "10.50.0.0/24", "via", "192.168.60.1").check();
+        // IPv6 through g1 (forwarding host-wide in g1's namespace, as docs/routes.md asks of the operator): C's LAN
+        // address, FAR6 behind C, and C's route back to the network
+        Lab.ip("-n", g1, "-6", "addr", "add", "fd60::1/64", "dev", "lan0", "nodad");
+        Lab.ip("-n", c, "-6", "addr", "add", C6 + "/64", "dev", "eth1", "nodad");
+        Lab.ip("-n", c, "-6", "addr", "add", FAR6 + "/128", "dev", "lo");
+        Lab.ip("-n", c, "-6", "route", "add", "fd50::/64", "via", "fd60::1");
+        Lab.ip("-n", g1, "-6", "route", "add", "fd61::/64", "via", C6);
+        Lab.in(g1, CMD, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding").check();
         }
         LabKit.ping(h1, C, 1);
         String routes = kit.switchCommand("vl2:routes --no-format 5a", o -> o.contains("192.168.60.0/24"));
         assertTrue(routes, routes.lines().anyMatch(l -> l.contains("0.0.0.0/0") && l.contains(G2)
                 && l.contains("yes")));
+    }
+
+    /**
+     * IPv6: h1 reaches C's LAN address through g1 with the pushed fd60::/64 route, and an address behind C through
+     * the halves of the pushed ::/0 (::/1, 8000::/1), no NAT; vl2:agent on h1 lists the routes it got and installed.
+     */
+    @Test
+    public void t01bIpv6RoutesAndTheDefaultThroughAGateway() {
+        results.put("ping RTT h1 -> C over IPv6 through g1 (min/avg/max/mdev)", LabKit.ping(h1, C6, 3, "-6"));
+        LabKit.ping(h1, FAR6, 1, "-6");
+        String toFar = Lab.in(h1, CMD, "ip", "-6", "route", "get", FAR6).check().out();
+        assertTrue("the ::/0 halves take it into the network: " + toFar, toFar.contains("dev vl2tap0"));
+        String agent = kit.command(h1, "h1", "vl2:agent --no-format", o -> o.contains("Kernel route"));
+        assertTrue(agent, agent.lines().anyMatch(l -> l.startsWith("Route") && l.contains("fd60::/64 via")
+                && l.contains("installed") && !l.contains("not installed")));
+        assertTrue(agent, agent.lines().anyMatch(l -> l.startsWith("Kernel route") && l.contains(LabKit.SWITCH_IP
+                + "/32") && l.contains("dev eth0 (pin")));
+        assertTrue(agent, agent.lines().anyMatch(l -> l.startsWith("Kernel route")
+                && l.contains("8000::/1 via") && l.contains("dev vl2tap0")));
+        String gw = kit.command(g1, "g1", "vl2:agent --no-format", o -> o.contains("Gateway mode"));
+        assertTrue(gw, gw.lines().anyMatch(l -> l.startsWith("Gateway mode") && l.contains("vl2tap0")
+                && l.contains("lan0") && l.contains("masquerade out of up0")));
     }
 
     /**

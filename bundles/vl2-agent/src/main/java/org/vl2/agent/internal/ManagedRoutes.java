@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.AgentRoutes;
+import org.vl2.api.Endpoints;
 import org.vl2.protocol.Route;
 import org.vl2.protocol.Routes;
 import org.vl2.tap.Cidr;
@@ -342,7 +343,7 @@ final class ManagedRoutes {
             return "the TAP device has no " + (r.ipv4() ? "IPv4" : "IPv6") + " address";
         }
         if (!Route.overlaps(r.gateway(), r.ipv4() ? 32 : 128, own.address(), own.prefixLength())) {
-            return "gateway " + r.gateway().getHostAddress() + " is not on " + tap.device().name() + "'s subnet "
+            return "gateway " + Endpoints.format(r.gateway()) + " is not on " + tap.device().name() + "'s subnet "
                     + own;
         }
         if (Route.overlaps(r.destination(), r.prefixLength(), own.address(), own.prefixLength())
@@ -352,7 +353,7 @@ final class ManagedRoutes {
         if (!r.isDefault()) {
             for (InetAddress s : peers) {
                 if (r.covers(s)) {
-                    return "it covers the switch's address " + s.getHostAddress()
+                    return "it covers the switch's address " + Endpoints.format(s)
                             + ": the agent would cut itself off from the switch";
                 }
             }
@@ -361,7 +362,7 @@ final class ManagedRoutes {
                     if (k.protocol() == KernelRoute.PROTO_KERNEL && k.ifindex() != oif && k.prefixLength() > 0
                             && r.prefixLength() >= k.prefixLength()
                             && Route.overlaps(r.destination(), r.prefixLength(), k.destination(), k.prefixLength())) {
-                        return "it conflicts with the connected route " + k.destination().getHostAddress() + "/"
+                        return "it conflicts with the connected route " + Endpoints.format(k.destination()) + "/"
                                 + k.prefixLength() + " of interface #" + k.ifindex() + " (a network this host is on)";
                     }
                 }
@@ -408,13 +409,13 @@ final class ManagedRoutes {
             try {
                 now = underlay(s, oif);
             } catch (TapException e) {
-                return "cannot look up the path to the switch at " + s.getHostAddress() + ": " + e.getMessage();
+                return "cannot look up the path to the switch at " + Endpoints.format(s) + ": " + e.getMessage();
             }
             if (now == null) {
-                return "no route to the switch at " + s.getHostAddress() + " to keep";
+                return "no route to the switch at " + Endpoints.format(s) + " to keep";
             }
             if (now.ifindex() == oif) {
-                return "the path to the switch at " + s.getHostAddress() + " already goes through "
+                return "the path to the switch at " + Endpoints.format(s) + " already goes through "
                         + tap.device().name();
             }
             if (now.table() == LOCAL_TABLE) {
@@ -501,9 +502,9 @@ final class ManagedRoutes {
         List<String> notes = new ArrayList<>();
         for (Route route : r.routes()) {
             String no = why.get(route);
-            each.add(new AgentRoutes.Offered(route.toString(), no == null, no));
+            each.add(new AgentRoutes.Offered(text(route), no == null, no));
             if (no != null) {
-                notes.add(route + ": " + no);
+                notes.add(text(route) + ": " + no);
             }
         }
         List<String> kernel = new ArrayList<>();
@@ -525,11 +526,17 @@ final class ManagedRoutes {
         }
     }
 
+    /** {@code fd00:9::/48 via fd00:147::5 metric 100}: a pushed route as {@code ip} writes addresses. */
+    static String text(Route r) {
+        return Endpoints.format(r.destination()) + "/" + r.prefixLength() + " via " + Endpoints.format(r.gateway())
+                + (r.metric() == 0 ? "" : " metric " + r.metric());
+    }
+
     /** {@code 198.51.100.7/32 via 192.168.1.1 dev eth0 (pin)}, as {@code ip route} names it. */
     private String describe(KernelRoute k, int oif, boolean pin) {
         String dev = k.ifindex() == oif ? tap.device().name() : GatewayMode.ifname(k.ifindex());
-        return k.destination().getHostAddress() + "/" + k.prefixLength() + (k.gateway() == null ? ""
-                : " via " + k.gateway().getHostAddress()) + " dev " + (dev == null ? "#" + k.ifindex() : dev)
+        return Endpoints.format(k.destination()) + "/" + k.prefixLength() + (k.gateway() == null ? ""
+                : " via " + Endpoints.format(k.gateway())) + " dev " + (dev == null ? "#" + k.ifindex() : dev)
                 + (k.metric() == 0 ? "" : " metric " + k.metric()) + (pin ? " (pin: keeps the switch on the underlay)"
                 : "");
     }

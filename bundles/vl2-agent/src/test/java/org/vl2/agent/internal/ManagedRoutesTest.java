@@ -201,9 +201,11 @@ class ManagedRoutesTest {
                 "route 0:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 100",
                 "route 8000:0:0:0:0:0:0:0/1 fd50:0:0:0:0:0:0:5 7 100"), t.vl2());
         String status = m.status();
-        assertTrue(status.contains("2001:db8:1:0:8000:0:0:0/65 via fd50:0:0:0:0:0:0:5: it conflicts with the connected"
-                + " route 2001:db8:1:0:0:0:0:0/64"), status);
-        assertTrue(status.contains("gateway fd51:0:0:0:0:0:0:5 is not on vl2tap0's subnet"), status);
+        assertTrue(status.contains("2001:db8:1:0:8000::/65 via fd50::5: it conflicts with the connected route"
+                + " 2001:db8:1::/64"), status);
+        assertTrue(status.contains("fd70::/64 via fd51::5: gateway fd51::5 is not on vl2tap0's subnet"), status);
+        assertEquals(List.of("fd60::/64 via fd50::5 dev vl2tap0", "::/1 via fd50::5 dev vl2tap0 metric 100",
+                "8000::/1 via fd50::5 dev vl2tap0 metric 100"), m.view(null).installed());
         m.stop();
         assertEquals(before, t.routes);
         assertTrue(Files.notExists(journal.file()));
