@@ -280,4 +280,27 @@ class ManagedRoutesTest {
         AgentRoutes.Offered d = m.view(null).offered().get(0);
         assertTrue(!d.installed() && d.reason().contains("ENETUNREACH"), d.toString());
     }
+
+    /**
+     * A gateway killed with SIGKILL: the next start undoes its sysctls from the journal (the old values, newest
+     * first, so a value changed twice ends as it was first) along with the routes, and clears the journal.
+     */
+    @Test
+    void theNextStartAlsoUndoesTheSysctlsOfAKilledGateway() throws Exception {
+        Path forwarding = Files.writeString(dir.resolve("forwarding"), "1");
+        Path rpFilter = Files.writeString(dir.resolve("rp_filter"), "0");
+        RouteJournal journal = new RouteJournal(dir.resolve("host-changes"));
+        journal.add("sysctl " + forwarding + " 0");
+        journal.add("sysctl " + rpFilter + " 2");
+        journal.add("sysctl " + rpFilter + " 1");
+        Table t = new Table();
+        Set<KernelRoute> before = new LinkedHashSet<>(t.routes);
+        managed(t, true, true, journal).offer(routes(1, "0.0.0.0/0 via 10.1.0.5"));
+        // killed: the next start
+        ManagedRoutes.cleanUp(t, new RouteJournal(dir.resolve("host-changes")), "");
+        assertEquals(before, t.routes);
+        assertEquals("0", Files.readString(forwarding));
+        assertEquals("2", Files.readString(rpFilter));
+        assertTrue(Files.notExists(journal.file()), "nothing left to undo");
+    }
 }
