@@ -224,14 +224,6 @@ public class RoutesE2EIT {
             assertFalse("without C's route back nothing returns (no NAT on the LAN side):\n" + lost.out(), lost.ok());
         } finally {
             Lab.in(c, CMD, "ip", "route", "add", "10.50.0.0/24", "via", "192.168.60.1").check();
-        // IPv6 through g1 (forwarding host-wide in g1's namespace, as docs/routes.md asks of the operator): C's LAN
-        // address, FAR6 behind C, and C's route back to the network
-        Lab.ip("-n", g1, "-6", "addr", "add", "fd60::1/64", "dev", "lan0", "nodad");
-        Lab.ip("-n", c, "-6", "addr", "add", C6 + "/64", "dev", "eth1", "nodad");
-        Lab.ip("-n", c, "-6", "addr", "add", FAR6 + "/128", "dev", "lo");
-        Lab.ip("-n", c, "-6", "route", "add", "fd50::/64", "via", "fd60::1");
-        Lab.ip("-n", g1, "-6", "route", "add", "fd61::/64", "via", C6);
-        Lab.in(g1, CMD, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding").check();
         }
         LabKit.ping(h1, C, 1);
         String routes = kit.switchCommand("vl2:routes --no-format 5a", o -> o.contains("192.168.60.0/24"));
