@@ -270,6 +270,7 @@ public class RoutesE2EIT {
         assertEquals("1", forwarding(g1, "vl2tap0"));
         assertEquals("1", forwarding(g1, "up0"));
         assertEquals("forwarding for the gateway's interfaces only", "0", forwarding(g1, "eth0"));
+        assertEquals("not for an IPv6 route (IPv6 forwarding is the operator's)", "0", forwarding(g1, "lo"));
         assertEquals("0", forwarding(g1, "all"));
     }
 

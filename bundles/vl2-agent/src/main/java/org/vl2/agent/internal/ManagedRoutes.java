@@ -300,10 +300,12 @@ final class ManagedRoutes {
     /**
      * This agent is the gateway of {@code r}: in gateway mode, forwarding also on the interface {@code r}'s
      * destination is reached through here (the LAN of seed 004: the replies come in there), found as the kernel
-     * routes it now (for a default route, the host's own default route).
+     * routes it now (for a default route, the host's own default route). IPv4 only: gateway mode switches IPv4
+     * forwarding per interface, IPv6 forwarding is the operator's (and a host without an IPv6 default route has the
+     * kernel's unreachable ::/0 through lo, which is no uplink).
      */
     private void served(Route r, int oif) {
-        if (forwardOn == null) {
+        if (forwardOn == null || !r.ipv4()) {
             return;
         }
         try {

@@ -303,4 +303,25 @@ class ManagedRoutesTest {
         assertEquals("2", Files.readString(rpFilter));
         assertTrue(Files.notExists(journal.file()), "nothing left to undo");
     }
+
+    /**
+     * Gateway mode: a route via this agent's own address turns on forwarding where its destination leaves the host
+     * (interface 1, lo, here: a name every host has), for IPv4 routes only; the kernel's unreachable ::/0 through lo
+     * of a host without an IPv6 default route is no uplink.
+     */
+    @Test
+    void aGatewayForwardsWhereItsIpv4NetworksLeaveAndNotForIpv6() throws Exception {
+        Table t = new Table();
+        t.routes.add(new KernelRoute(a("172.16.0.0"), 16, null, 1, 0, KernelRoute.MAIN, 3, KernelRoute.SCOPE_LINK));
+        t.routes.removeIf(k -> !k.ipv4() && k.prefixLength() == 0);
+        t.routes.add(new KernelRoute(a("::"), 0, null, 1, -1, KernelRoute.MAIN, KernelRoute.PROTO_KERNEL, 0));
+        List<String> forwarding = new ArrayList<>();
+        TapSettings s = TapSettings.defaults().toBuilder().name("vl2tap0").ipv4(Cidr.parse("10.1.0.3/24"))
+                .ipv6(Cidr.parse("fd50::3/64")).build();
+        ManagedRoutes m = new ManagedRoutes(t, true, true, new TapPort(new FakeTap.Factory(), s, new Lifecycle("")),
+                () -> List.of(a("198.51.100.7")), new RouteJournal(dir.resolve("host-changes")), "", forwarding::add);
+        m.offer(routes(1, "172.16.0.0/16 via 10.1.0.3", "::/0 via fd50::3"));
+        assertEquals(List.of("lo"), forwarding);
+        assertEquals(List.of(), t.vl2(), "its own routes: nothing to install");
+    }
 }
