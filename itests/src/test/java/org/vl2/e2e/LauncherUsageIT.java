@@ -33,6 +33,7 @@ public class LauncherUsageIT {
 
     @BeforeClass
     public static void unpack() throws Exception {
+        ClassTurns.share(); // it boots a switch: not beside a class that runs alone
         Path tarball = Path.of(System.getProperty("vl2.assembly", "../karaf-assembly/target/vl2-karaf.tar.gz"));
         assertTrue("the distribution is missing: " + tarball, Files.isRegularFile(tarball));
         dist = Path.of(System.getProperty("vl2.e2e.workDir", "target/e2e")).toAbsolutePath().resolve("usage-dist");

@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.Assume;
+import org.junit.BeforeClass;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestRule;
@@ -89,6 +90,12 @@ public class StockKarafE2EIT {
             dumpDiagnostics();
         }
     };
+
+    /** It boots a Karaf: not beside a class that runs alone (outside the test's time limit: it may wait). */
+    @BeforeClass
+    public static void turn() {
+        ClassTurns.share();
+    }
 
     @Test(timeout = 600_000)
     public void featureInstallInStockKarafForwardsRawFramesOnLoopbackOnly() throws Exception {

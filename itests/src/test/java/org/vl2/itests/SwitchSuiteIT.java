@@ -1,8 +1,10 @@
 package org.vl2.itests;
 
+import org.junit.BeforeClass;
 import org.junit.runner.RunWith;
 import org.junit.runners.Suite;
 import org.junit.runners.Suite.SuiteClasses;
+import org.vl2.e2e.ClassTurns;
 
 /**
  * Every Pax Exam class, in the one container they share ({@code PerSuite}, see {@link Vl2TestSupport}).
@@ -21,4 +23,10 @@ import org.junit.runners.Suite.SuiteClasses;
 @SuiteClasses({SwitchFeatureIT.class, ForwardingIT.class, NetworksIT.class, MembersIT.class, HotSwapIT.class,
         RestApiIT.class})
 public class SwitchSuiteIT {
+
+    /** The container boots a Karaf: not beside an end-to-end class that runs alone ({@link ClassTurns}). */
+    @BeforeClass
+    public static void turn() {
+        ClassTurns.share();
+    }
 }
