@@ -2,6 +2,7 @@ package org.vl2.e2e;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -17,9 +18,16 @@ import java.nio.file.StandardOpenOption;
  * ({@link #alone}) for a class that measures. A file lock belongs to the process, so the JVM's exit releases it
  * whatever happened; {@link #release} lets it go earlier.
  *
+ * <p>On a machine that is busy already (other builds: a load average above {@link #BUSY_PER_CORE} per core when a
+ * class starts), every class runs alone: two classes booting their Karafs side by side on such a machine outlast
+ * the bounds of their waits, and the suite must pass there too, only slower.
+ *
  * <p>Waiting for the lock has no bound: the holder is another test class, which has bounds of its own.
  */
 public final class ClassTurns {
+
+    /** The load average per core above which a class does not share the machine with another one. */
+    static final double BUSY_PER_CORE = 3.0;
 
     private static FileChannel channel;
     private static FileLock lock;
@@ -29,6 +37,13 @@ public final class ClassTurns {
 
     /** Runs beside other sharing classes, not beside one that runs {@link #alone}: waits until that one is done. */
     public static synchronized void share() {
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (lock == null && load > BUSY_PER_CORE * cores) {
+            System.out.printf("[e2e] the machine is busy (load %.1f on %d cores): this class runs alone%n", load, cores);
+            take(false);
+            return;
+        }
         take(true);
     }
 
