@@ -3,6 +3,8 @@ package org.vl2.netio;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.vl2.netio.internal.NioDatagramEndpoint;
 import org.vl2.netio.internal.UdpBatchSocket;
@@ -43,6 +45,83 @@ public final class DatagramEndpoints {
             return UdpBatchSocket.open(bind, receiveBufferBytes, sendBufferBytes, batch, offload);
         }
         return openNio(bind, receiveBufferBytes, sendBufferBytes);
+    }
+
+    /** Most sockets in one {@link #openGroup group}. */
+    public static final int MAX_GROUP = 64;
+    /** {@link #openGroup}'s {@code steerByte} for the kernel's own spread: a hash of source and destination. */
+    public static final int KERNEL_HASH = -1;
+
+    /**
+     * Sockets bound to one address and port, each for a receive thread of its own: the kernel hands every datagram
+     * to one of them, and {@code steering} says by what.
+     */
+    public record Group(List<DatagramEndpoint> endpoints, String steering) {
+        public Group {
+            endpoints = List.copyOf(endpoints);
+        }
+
+        /** The first socket: the one a single-socket caller uses, and where the group's address is read. */
+        public DatagramEndpoint first() {
+            return endpoints.get(0);
+        }
+
+        /** Closes every socket of the group. */
+        public void close() {
+            endpoints.forEach(DatagramEndpoint::close);
+        }
+    }
+
+    /**
+     * Opens {@code sockets} endpoints (as {@link #open}) on one address and port. One socket is a plain one. More
+     * form a reuseport group (SO_REUSEPORT): the kernel spreads the datagrams over them, by the hash of source and
+     * destination address and port ({@code steerByte} {@link #KERNEL_HASH}), or, on batched endpoints, by the payload's
+     * byte at {@code steerByte} modulo {@code sockets}: datagrams that carry the same byte there always reach the same
+     * socket whatever their source (the vl2 transport steers by a session's index, so a member whose NAT mapping
+     * changes stays on its thread). A datagram too short for that byte goes to the first socket; NIO endpoints get the
+     * kernel's hash.
+     *
+     * <p>A reuseport group admits any later socket of the same user that sets SO_REUSEPORT. So that a second switch
+     * still finds the port taken, a plain socket is bound first and the group replaces it: a port in use by anyone
+     * fails with {@link BindException} as a single socket does (a second process that binds in the few microseconds
+     * between would join the group instead).
+     *
+     * @throws BindException if the address is in use or not local; another {@link IOException} for other failures
+     * @throws IllegalArgumentException if {@code batch} or {@code sockets} is out of range
+     */
+    public static Group openGroup(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
+                                  boolean offload, int sockets, int steerByte) throws IOException {
+        if (sockets < 1 || sockets > MAX_GROUP) {
+            throw new IllegalArgumentException("sockets " + sockets + " (must be 1.." + MAX_GROUP + ")");
+        }
+        if (sockets == 1) {
+            return new Group(List.of(open(bind, receiveBufferBytes, sendBufferBytes, batch, offload)), "one socket");
+        }
+        if (batch < 0 || batch > DatagramEndpoint.MAX_BATCH) {
+            throw new IllegalArgumentException("batch " + batch + " (must be 0.." + DatagramEndpoint.MAX_BATCH + ")");
+        }
+        boolean batched = batch > 0 && batchedUnavailableReason() == null;
+        InetSocketAddress at;
+        try (DatagramEndpoint probe = openNio(bind, 65536, 65536)) {
+            at = new InetSocketAddress(bind.getAddress(), probe.localAddress().getPort()); // port 0: the one picked
+        }
+        List<DatagramEndpoint> group = new ArrayList<>(sockets);
+        try {
+            for (int i = 0; i < sockets; i++) {
+                group.add(batched
+                        ? UdpBatchSocket.open(at, receiveBufferBytes, sendBufferBytes, batch, offload, true)
+                        : NioDatagramEndpoint.open(at, receiveBufferBytes, sendBufferBytes, true));
+            }
+            String steering = "the kernel's hash of source and destination";
+            if (batched && steerByte >= 0) {
+                ((UdpBatchSocket) group.get(0)).steerByPayloadByte(steerByte, sockets);
+                steering = "byte " + steerByte + " of the payload";
+            }
+            return new Group(group, steering);
+        } catch (IOException | RuntimeException e) {
+            group.forEach(DatagramEndpoint::close);
+            throw e;
+        }
     }
 
     /** An endpoint on Java NIO: one datagram per system call, no JNA. */

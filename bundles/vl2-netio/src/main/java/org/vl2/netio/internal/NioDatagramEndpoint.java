@@ -48,12 +48,21 @@ public final class NioDatagramEndpoint implements DatagramEndpoint {
      */
     public static NioDatagramEndpoint open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes)
             throws IOException {
+        return open(bind, receiveBufferBytes, sendBufferBytes, false);
+    }
+
+    /** {@link #open(InetSocketAddress, int, int)}; with {@code reusePort} SO_REUSEPORT before the bind. */
+    public static NioDatagramEndpoint open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes,
+                                           boolean reusePort) throws IOException {
         DatagramChannel ch = DatagramChannel.open(bind.getAddress() instanceof Inet4Address
                 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         Selector sel = null;
         try {
             ch.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferBytes);
             ch.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferBytes);
+            if (reusePort) {
+                ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             ch.bind(bind);
             ch.configureBlocking(false);
             sel = Selector.open();

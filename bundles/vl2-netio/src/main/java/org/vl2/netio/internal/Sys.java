@@ -24,6 +24,10 @@ public final class Sys {
     public static final int SOL_SOCKET = 1;
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
+    /** Several sockets bound to one address and port, the kernel spreads the datagrams over them (Linux 3.9+). */
+    public static final int SO_REUSEPORT = 15;
+    /** A classic BPF program that picks the socket of a reuseport group by index (Linux 4.5+). */
+    public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     public static final int IPPROTO_IPV6 = 41;
     public static final int SOL_UDP = 17;
     /** UDP generic segmentation offload: a cmsg with the segment size (u16) on send. */

@@ -112,6 +112,16 @@ public final class UdpBatchSocket implements DatagramEndpoint {
      */
     public static UdpBatchSocket open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
                                       boolean offload) throws IOException {
+        return open(bind, receiveBufferBytes, sendBufferBytes, batch, offload, false);
+    }
+
+    /**
+     * {@link #open(InetSocketAddress, int, int, int, boolean)}, with {@code reusePort} a member of a reuseport group:
+     * SO_REUSEPORT before the bind, so further sockets of this user may bind the same address and port and the kernel
+     * spreads the datagrams over them (see {@link org.vl2.netio.DatagramEndpoints#openGroup}).
+     */
+    public static UdpBatchSocket open(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
+                                      boolean offload, boolean reusePort) throws IOException {
         if (UNAVAILABLE != null) {
             throw new IllegalStateException(UNAVAILABLE);
         }
@@ -134,6 +144,9 @@ public final class UdpBatchSocket implements DatagramEndpoint {
             }
             option(fd, m, Sys.SOL_SOCKET, Sys.SO_RCVBUF, receiveBufferBytes, "SO_RCVBUF");
             option(fd, m, Sys.SOL_SOCKET, Sys.SO_SNDBUF, sendBufferBytes, "SO_SNDBUF");
+            if (reusePort) {
+                option(fd, m, Sys.SOL_SOCKET, Sys.SO_REUSEPORT, 1, "SO_REUSEPORT");
+            }
             // Offload where the kernel has it (4.18+ GSO, 5.0+ GRO): a refused option only means without.
             boolean gso = offload && tryOption(fd, m, Sys.SOL_UDP, Sys.UDP_SEGMENT, 0);
             boolean gro = offload && tryOption(fd, m, Sys.SOL_UDP, Sys.UDP_GRO, 1);
@@ -337,6 +350,45 @@ public final class UdpBatchSocket implements DatagramEndpoint {
                 }
             }
         }
+    }
+
+    /**
+     * Steers the datagrams of this socket's reuseport group ({@code sockets} sockets, this one among them) by one
+     * byte of their payload: a datagram goes to socket {@code payload[offset] mod sockets} in the order the group
+     * was bound, so every datagram that carries the same byte there is received by the same socket whatever its
+     * source address; one shorter than {@code offset + 1} goes to the first. A classic BPF program
+     * (SO_ATTACH_REUSEPORT_CBPF: the kernel runs it on the UDP payload), attached once for the whole group.
+     *
+     * @throws SocketException if the kernel refuses the program (before Linux 4.5)
+     */
+    public void steerByPayloadByte(int offset, int sockets) throws SocketException {
+        if (offset < 0 || sockets < 1) {
+            throw new IllegalArgumentException("offset " + offset + ", sockets " + sockets);
+        }
+        // struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}: ldb [offset]; mod #sockets; ret a
+        // struct sock_fprog {u16 len; (pad) struct sock_filter *filter} on LP64
+        try (Memory program = new Memory(3 * 8); Memory fprog = new Memory(16)) {
+            filter(program, 0, 0x30, offset);   // BPF_LD | BPF_B | BPF_ABS
+            filter(program, 1, 0x94, sockets);  // BPF_ALU | BPF_MOD | BPF_K
+            filter(program, 2, 0x16, 0);        // BPF_RET | BPF_A
+            fprog.clear();
+            fprog.setShort(0, (short) 3);
+            fprog.setPointer(8, program);
+            synchronized (sendLock) {
+                ensureOpen();
+                if (Sys.setsockopt(socket.fd, Sys.SOL_SOCKET, Sys.SO_ATTACH_REUSEPORT_CBPF, fprog, 16) != 0) {
+                    throw new SocketException("setsockopt SO_ATTACH_REUSEPORT_CBPF: "
+                            + Descriptor.error(Native.getLastError()));
+                }
+            }
+        }
+    }
+
+    private static void filter(Memory program, int i, int code, int k) {
+        program.setShort(i * 8L, (short) code);
+        program.setByte(i * 8L + 2, (byte) 0);
+        program.setByte(i * 8L + 3, (byte) 0);
+        program.setInt(i * 8L + 4, k);
     }
 
     /** The file descriptor, for tests that set socket options this class does not offer. */
