@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,8 +23,11 @@ import org.vl2.netio.FlushDrops;
 import org.vl2.netio.ReceiveLoop;
 
 /**
- * A UDP socket that carries the switch's datagrams: one receive thread per transport ({@link ReceiveLoop}) hands
- * each datagram to the switch on that thread. The socket is a {@link DatagramEndpoint}: with {@code io.batch} N (the
+ * The UDP sockets that carry the switch's datagrams: {@code io.threads} sockets on one address and port (a reuseport
+ * group, {@link DatagramEndpoints#openGroup}), each with a receive thread of its own ({@link ReceiveLoop}) that hands
+ * each datagram to the switch on that thread, so the switch's forwarding runs on every core. The kernel spreads the
+ * datagrams over the sockets by a key each transport chooses ({@link #steerByte}) that keeps a flow on one thread, so
+ * a flow is never reordered. Each socket is a {@link DatagramEndpoint}: with {@code io.batch} N (the
  * default) a batched one, where one {@code recvmmsg} takes up to N datagrams, what the switch sends while handling
  * them is queued and leaves with one {@code sendmmsg} when the batch is done, so a system call is shared by many
  * frames; sends from other threads go at once. With {@code io.batch = 0}, or where JNA or Linux is missing, one on
@@ -42,40 +46,80 @@ abstract class UdpEndpoint implements Transport {
 
     /** Default of {@code io.batch}: messages per system call (measured in bench/RESULTS.md). */
     static final int DEFAULT_BATCH = 64;
+    /** Most receive threads {@code io.threads} = 0 (one per core) gives: beyond that the machine is a big one. */
+    static final int AUTO_THREADS_MAX = 16;
 
     /** The socket settings of a configuration, whichever component it belongs to. */
     record Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes, int batch,
-                  boolean offload) {
+                  boolean offload, int threads) {
+
+        /** Without {@code io.threads}: one receive thread. */
+        Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes, int batch,
+               boolean offload) {
+            this(bindAddress, port, receiveBufferBytes, sendBufferBytes, batch, offload, 1);
+        }
     }
 
     /**
-     * The endpoint and its printable address, replaced together when the configuration changes; {@code batch} is
-     * the batch size it was opened with (0: NIO), {@code offloadAsked} whether offload was asked for (what the kernel
-     * granted may be less).
+     * The sockets and their printable address, replaced together when the configuration changes; {@code batch} is
+     * the batch size they were opened with (0: NIO), {@code offloadAsked} whether offload was asked for (what the
+     * kernel granted may be less).
      */
-    private record Socket(DatagramEndpoint endpoint, InetSocketAddress bound, String local, int batch,
+    private record Socket(DatagramEndpoints.Group group, InetSocketAddress bound, String local, int batch,
                           boolean offloadAsked) {
+
+        /** The first socket: the address, batch and offload of the group are read there. */
+        DatagramEndpoint endpoint() {
+            return group.first();
+        }
+
+        int threads() {
+            return group.endpoints().size();
+        }
     }
 
     private final String pid;
     private final String name;
     private final String mode;
+    private final int steerByte;
     private final LongAdder sendFailures = new LongAdder();
 
     private final Object lifecycle = new Object();
     private volatile Socket socket;
     private volatile FrameReceiver receiver;
-    /** The receive loop; on its thread sends are queued (flushed when the batch is done), elsewhere they go at once. */
-    private volatile ReceiveLoop loop;
+    /**
+     * The receive loops, one per socket of the group and in its order; on a loop's thread sends are queued on its
+     * socket (flushed when its batch is done), elsewhere they go at once.
+     */
+    private volatile Running running;
+
+    /** The receive loops and, in the same order, the sockets they receive from and queue on. */
+    private record Running(ReceiveLoop[] loops, List<DatagramEndpoint> endpoints) {
+
+        /** The socket of the loop whose thread this is, or null on any other thread. A few reads, no allocation. */
+        DatagramEndpoint loopEndpoint() {
+            for (int i = 0; i < loops.length; i++) {
+                if (loops[i].onLoopThread()) {
+                    return endpoints.get(i);
+                }
+            }
+            return null;
+        }
+    }
     /** Queued datagrams the kernel refused when the batch was flushed. */
     private final FlushDrops flushDrops = new FlushDrops();
     /** Where a flush reports what it dropped, by the port it was queued for (set on every endpoint opened). */
     private final DatagramEndpoint.Refusals refusals = this::refused;
 
-    UdpEndpoint(String pid, String name, String mode, Params params) {
+    /**
+     * @param steerByte the byte of a datagram's payload that picks its receive thread, or
+     *                  {@link DatagramEndpoints#KERNEL_HASH} for the hash of its source and destination
+     */
+    UdpEndpoint(String pid, String name, String mode, int steerByte, Params params) {
         this.pid = pid;
         this.name = name;
         this.mode = mode;
+        this.steerByte = steerByte;
         try {
             this.socket = open(validate(params), params);
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -86,8 +130,16 @@ abstract class UdpEndpoint implements Transport {
     }
 
     private static String io(Socket s) {
-        return s.batch() > 0 ? "up to " + s.batch() + " messages per system call, UDP offload "
-                + s.endpoint().offload() : "one datagram per system call";
+        String threads = s.threads() == 1 ? "one receive thread, " : s.threads() + " receive threads spread by "
+                + s.group().steering() + ", ";
+        return threads + (s.batch() > 0 ? "up to " + s.batch() + " messages per system call, UDP offload "
+                + s.endpoint().offload() : "one datagram per system call");
+    }
+
+    /** The receive threads a configuration gets: {@code io.threads}, 0 meaning one per core (at most 16). */
+    static int effectiveThreads(Params config) {
+        return config.threads() > 0 ? config.threads()
+                : Math.min(Runtime.getRuntime().availableProcessors(), AUTO_THREADS_MAX);
     }
 
     /**
@@ -106,9 +158,12 @@ abstract class UdpEndpoint implements Transport {
             Socket old = socket;
             int batch = effectiveBatch(config);
             if (bind.equals(old.bound()) && batch == old.batch()
-                    && (batch > 0 && config.offload()) == old.offloadAsked()) {
+                    && (batch > 0 && config.offload()) == old.offloadAsked()
+                    && effectiveThreads(config) == old.threads()) {
                 try {
-                    old.endpoint().setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
+                    for (DatagramEndpoint ep : old.group().endpoints()) {
+                        ep.setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
+                    }
                 } catch (IOException e) {
                     FATAL.error("{} transport: cannot set socket buffers on {}: {}", name, old.local(),
                             e.getMessage());
@@ -121,7 +176,7 @@ abstract class UdpEndpoint implements Transport {
                 // Only the I/O mode changes: the address cannot be bound twice, so close first, then reopen (the
                 // kernel drops what arrives in between, a few datagrams at most).
                 stop();
-                old.endpoint().close();
+                old.group().close();
                 try {
                     next = open(bind, config);
                 } catch (IllegalStateException e) {
@@ -129,7 +184,7 @@ abstract class UdpEndpoint implements Transport {
                     try {
                         next = open(bind, new Params(config.bindAddress(), config.port(),
                                 config.receiveBufferBytes(), config.sendBufferBytes(), old.batch(),
-                                old.offloadAsked()));
+                                old.offloadAsked(), old.threads()));
                     } catch (IllegalStateException again) {
                         LOG.error("{}; the {} transport is down until its configuration changes", again.getMessage(),
                                 name);
@@ -146,7 +201,7 @@ abstract class UdpEndpoint implements Transport {
                 }
                 stop();
                 socket = next;
-                old.endpoint().close();
+                old.group().close();
             }
             if (r != null) {
                 start(r);
@@ -164,6 +219,10 @@ abstract class UdpEndpoint implements Transport {
     private InetSocketAddress validate(Params config) {
         if (config.port() < 1 || config.port() > 65535) {
             throw invalid("port=" + config.port() + " (must be 1..65535)");
+        }
+        if (config.threads() < 0 || config.threads() > DatagramEndpoints.MAX_GROUP) {
+            throw invalid("io.threads=" + config.threads() + " (must be 0.." + DatagramEndpoints.MAX_GROUP
+                    + "; 0: one receive thread per core)");
         }
         if (config.batch() < 0 || config.batch() > DatagramEndpoint.MAX_BATCH) {
             throw invalid("io.batch=" + config.batch() + " (must be 0.." + DatagramEndpoint.MAX_BATCH
@@ -193,10 +252,11 @@ abstract class UdpEndpoint implements Transport {
         }
         try {
             // An IPv4 bind address gets an IPv4 socket: 0.0.0.0 means all IPv4 addresses, not a dual-stack [::].
-            DatagramEndpoint ep = DatagramEndpoints.open(bind, config.receiveBufferBytes(),
-                    config.sendBufferBytes(), batch, config.offload());
-            ep.setRefusals(refusals);
-            return new Socket(ep, bind, Endpoints.format(ep.localAddress()), batch, batch > 0 && config.offload());
+            DatagramEndpoints.Group g = DatagramEndpoints.openGroup(bind, config.receiveBufferBytes(),
+                    config.sendBufferBytes(), batch, config.offload(), effectiveThreads(config), steerByte);
+            g.endpoints().forEach(ep -> ep.setRefusals(refusals));
+            return new Socket(g, bind, Endpoints.format(g.first().localAddress()), batch,
+                    batch > 0 && config.offload());
         } catch (BindException e) {
             throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
                     + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
@@ -216,7 +276,7 @@ abstract class UdpEndpoint implements Transport {
     void close() {
         stop();
         Socket s = socket;
-        s.endpoint().close();
+        s.group().close();
         LOG.info("Stopped {} transport on UDP {}", name, s.local());
     }
 
@@ -250,6 +310,11 @@ abstract class UdpEndpoint implements Transport {
         return socket.batch();
     }
 
+    /** Receive threads (sockets of the group) now. */
+    int receiveThreads() {
+        return socket.threads();
+    }
+
     /** Sends refused at once plus queued datagrams the kernel refused when the batch was flushed. */
     long sendFailures() {
         return sendFailures.sum() + flushDrops.total();
@@ -258,7 +323,7 @@ abstract class UdpEndpoint implements Transport {
     @Override
     public void start(FrameReceiver frameReceiver) {
         synchronized (lifecycle) {
-            if (loop != null && receiver == frameReceiver) {
+            if (running != null && receiver == frameReceiver) {
                 return;
             }
             stop();
@@ -267,22 +332,30 @@ abstract class UdpEndpoint implements Transport {
                 throw new IllegalStateException(name + " transport on " + s.local() + " is closed");
             }
             receiver = frameReceiver;
-            loop = ReceiveLoop.start(s.endpoint(), "vl2-" + name + "-rx-" + s.local(),
-                    new Delivery(s, frameReceiver));
+            List<DatagramEndpoint> eps = s.group().endpoints();
+            ReceiveLoop[] started = new ReceiveLoop[eps.size()];
+            for (int i = 0; i < started.length; i++) {
+                // one thread keeps the name it always had; several are numbered
+                String thread = "vl2-" + name + "-rx-" + (started.length == 1 ? "" : i + "-") + s.local();
+                started[i] = ReceiveLoop.start(eps.get(i), thread, new Delivery(eps.get(i), s.local(), frameReceiver));
+            }
+            running = new Running(started, eps);
         }
     }
 
     @Override
     public void stop() {
         synchronized (lifecycle) {
-            ReceiveLoop l = loop;
-            if (l == null) {
+            Running r = running;
+            if (r == null) {
                 return;
             }
-            if (!l.stop(TimeUnit.SECONDS.toMillis(5))) {
-                LOG.warn("{} receive thread on {} did not stop within 5 s", name, socket.local());
+            for (ReceiveLoop l : r.loops()) {
+                if (!l.stop(TimeUnit.SECONDS.toMillis(5))) {
+                    LOG.warn("{} receive thread on {} did not stop within 5 s", name, socket.local());
+                }
             }
-            loop = null;
+            running = null;
             receiver = null;
         }
     }
@@ -296,9 +369,9 @@ abstract class UdpEndpoint implements Transport {
         private final String local;
         private final FrameReceiver rx;
 
-        Delivery(Socket s, FrameReceiver rx) {
-            this.endpoint = s.endpoint();
-            this.local = s.local();
+        Delivery(DatagramEndpoint endpoint, String local, FrameReceiver rx) {
+            this.endpoint = endpoint;
+            this.local = local;
             this.rx = rx;
         }
 
@@ -352,8 +425,9 @@ abstract class UdpEndpoint implements Transport {
     }
 
     /**
-     * Sends a datagram: queued when called on the receive loop's thread (it leaves when the batch is done), at once
-     * from any other thread. Position and limit are unchanged.
+     * Sends a datagram: queued on the loop's own socket when called on a receive loop's thread (it leaves when that
+     * loop's batch is done; every socket of the group sends from the same address and port), at once from any other
+     * thread. Position and limit are unchanged.
      */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
@@ -367,9 +441,9 @@ abstract class UdpEndpoint implements Transport {
             sendFailures.increment();
             return false;
         }
-        DatagramEndpoint ep = socket.endpoint();
-        ReceiveLoop l = loop;
-        boolean ok = l != null && l.onLoopThread() ? ep.queue(to, frame, port) : ep.send(to, frame);
+        Running r = running;
+        DatagramEndpoint own = r == null ? null : r.loopEndpoint();
+        boolean ok = own != null ? own.queue(to, frame, port) : socket.endpoint().send(to, frame);
         if (!ok) {
             sendFailures.increment();
         }

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Networks;
 import org.vl2.api.spi.Transport;
+import org.vl2.netio.DatagramEndpoints;
 
 /**
  * UDP transport in raw mode: every datagram carries exactly one Ethernet frame and nothing else, the wire
@@ -32,7 +33,7 @@ public final class UdpTransport extends UdpEndpoint {
 
     @Activate
     public UdpTransport(UdpTransportConfig config) {
-        super(PID, NAME, MODE_RAW, startParams(config));
+        super(PID, NAME, MODE_RAW, DatagramEndpoints.KERNEL_HASH, startParams(config)); // a raw port is a source address
         network = network(config);
         exposure();
     }
@@ -114,6 +115,6 @@ public final class UdpTransport extends UdpEndpoint {
                     + Vl2Transport.DEFAULT_PORT + ")");
         }
         return new Params(config.bind_address(), config.port(), config.receive_buffer_bytes(),
-                config.send_buffer_bytes(), config.io_batch(), config.io_offload());
+                config.send_buffer_bytes(), config.io_batch(), config.io_offload(), config.io_threads());
     }
 }

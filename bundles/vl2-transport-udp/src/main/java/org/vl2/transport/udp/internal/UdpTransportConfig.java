@@ -46,4 +46,12 @@ public @interface UdpTransportConfig {
             description = "With io.batch: consecutive datagrams to one port leave as one UDP GSO message and bursts "
                     + "from one peer arrive as one GRO message (Linux 5.0+; the datagrams on the wire are the same)")
     boolean io_offload() default true;
+
+    @AttributeDefinition(name = "Receive threads",
+            description = "Sockets on the one address and port (SO_REUSEPORT), each with a receive thread that "
+                    + "forwards what it receives, so forwarding uses every core; the kernel hands the datagrams of one "
+                    + "source address always to the same thread (a hash of source and destination), so a flow is never "
+                    + "reordered. 0: one per core (at most 16)",
+            min = "0", max = "64")
+    int io_threads() default 0;
 }

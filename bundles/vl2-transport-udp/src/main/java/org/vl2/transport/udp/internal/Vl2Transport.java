@@ -21,10 +21,17 @@ public final class Vl2Transport extends UdpEndpoint {
     static final String NAME = "vl2";
     static final String MODE = "vl2";
     static final int DEFAULT_PORT = 9991;
+    /**
+     * The byte that picks a datagram's receive thread: the last of the 32-bit big-endian field at offset 4, the
+     * receiver's session index in a sealed message and the port id in a plain FRAME or KEEPALIVE, so a member stays
+     * on one thread whatever address it sends from, and one session's replay window is never opened on two threads
+     * (a new handshake keeps that byte, so a rekey does not move it either).
+     */
+    static final int STEER_BYTE = 7;
 
     @Activate
     public Vl2Transport(Vl2TransportConfig config) {
-        super(PID, NAME, MODE, params(config));
+        super(PID, NAME, MODE, STEER_BYTE, params(config));
     }
 
     @Modified
@@ -39,6 +46,6 @@ public final class Vl2Transport extends UdpEndpoint {
 
     private static Params params(Vl2TransportConfig config) {
         return new Params(config.bind_address(), config.port(), config.receive_buffer_bytes(),
-                config.send_buffer_bytes(), config.io_batch(), config.io_offload());
+                config.send_buffer_bytes(), config.io_batch(), config.io_offload(), config.io_threads());
     }
 }

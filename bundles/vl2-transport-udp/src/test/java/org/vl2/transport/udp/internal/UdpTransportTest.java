@@ -55,6 +55,11 @@ class UdpTransportTest {
     }
 
     static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf, int batch, String network) {
+        return config(bind, port, mode, rcvbuf, batch, network, 0);
+    }
+
+    static UdpTransportConfig config(String bind, int port, String mode, int rcvbuf, int batch, String network,
+                                     int threads) {
         return new UdpTransportConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -99,6 +104,11 @@ class UdpTransportTest {
             @Override
             public boolean io_offload() {
                 return true;
+            }
+
+            @Override
+            public int io_threads() {
+                return threads;
             }
         };
     }
