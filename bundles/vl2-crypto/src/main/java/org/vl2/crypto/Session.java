@@ -1,5 +1,7 @@
 package org.vl2.crypto;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
@@ -31,9 +33,11 @@ import javax.crypto.spec.SecretKeySpec;
  * start at 0 and never repeat within a session; the receiver keeps a {@link #REPLAY_WINDOW}-counter window.
  *
  * <p><b>Threads.</b> {@link #seal} may be called from several threads at once (the counter is an atomic
- * increment; frames may then leave slightly out of order, which the window absorbs). {@link #open} must be
- * called from one thread at a time, the session's receive thread: its replay window is not synchronized.
- * The rest is thread-safe.
+ * increment; frames may then leave slightly out of order, which the window absorbs). {@link #open} may be
+ * called from several threads too, but they take turns: each open holds the session's opener flag (one compare-and-set
+ * when uncontended) from the window check to the window update, so a counter is never accepted twice. The switch keeps
+ * a session on one receive thread, so the flag is contended only when a member's datagrams reach it by two ways at once
+ * (two transports, or sockets spread by the source address while a NAT mapping changes). The rest is thread-safe.
  *
  * <p><b>Allocation.</b> Ciphers and scratch space are per thread (holding JDK types only, so that a thread that
  * outlives this bundle does not pin its class loader). What the JDK 17 still allocates per message: the
@@ -121,6 +125,18 @@ public final class Session {
     private final long rejectAfterNanos;
     private final AtomicLong sendCounter = new AtomicLong();
     private final ReplayWindow window = new ReplayWindow();
+    /** 1 while an {@link #open} is between its window check and its window update (see Threads above). */
+    @SuppressWarnings("unused") // through OPENING
+    private volatile int opening;
+    private static final VarHandle OPENING;
+
+    static {
+        try {
+            OPENING = MethodHandles.lookup().findVarHandle(Session.class, "opening", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private volatile boolean confirmed;
 
     Session(boolean initiator, CipherSuite suite, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
@@ -219,6 +235,19 @@ public final class Session {
         for (int i = 0; i < 8; i++) {
             counter = counter << 8 | packet.get(offset + COUNTER_OFFSET + i) & 0xFF;
         }
+        while (!OPENING.compareAndSet(this, 0, 1)) {
+            Thread.onSpinWait(); // another thread is opening a message of this session: a microsecond or two
+        }
+        try {
+            return openHeld(packet, offset, headerLength, sealedLength, counter);
+        } finally {
+            opening = 0;
+        }
+    }
+
+    /** {@link #open} holding the opener flag. */
+    private int openHeld(ByteBuffer packet, int offset, int headerLength, int sealedLength, long counter)
+            throws CryptoException {
         switch (window.check(counter)) {
             case ReplayWindow.OK:
                 break;

@@ -279,6 +279,47 @@ class SessionTest {
         }
     }
 
+    /**
+     * Two receive threads open the same messages at once (a member's datagrams arriving by two ways, a replay racing
+     * the original): every counter opens exactly once.
+     */
+    @Test
+    void concurrentOpensAcceptEachCounterOnce() throws Exception {
+        int n = 3000;
+        List<byte[]> all = new ArrayList<>();
+        for (long c = 0; c < n; c++) {
+            all.add(sealOne(agent, c));
+        }
+        java.util.concurrent.atomic.AtomicIntegerArray opened = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        Runnable opener = () -> {
+            ByteBuffer buf = ByteBuffer.allocate(100);
+            try {
+                start.await();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            for (int k = 0; k < n; k++) {
+                byte[] m = all.get(k);
+                buf.clear();
+                buf.put(m).flip();
+                try {
+                    sw.open(buf, 0, 16, m.length - 16, now);
+                    opened.incrementAndGet(k);
+                } catch (CryptoException e) {
+                    assertEquals(Reason.REPLAYED, e.reason(), "message " + k);
+                }
+            }
+        };
+        Thread other = new Thread(opener, "second-receive-thread");
+        other.start();
+        opener.run();
+        other.join(30_000);
+        for (int k = 0; k < n; k++) {
+            assertEquals(1, opened.get(k), "message " + k + " opened once");
+        }
+    }
+
     private byte[] sealOne(Session s, long expectedCounter) throws CryptoException {
         ByteBuffer buf = Fixtures.frame(ByteBuffer.allocate(100), 1, random(30, (int) expectedCounter));
         int n = s.seal(buf, 0, 16, 30, now);
