@@ -126,13 +126,15 @@ public final class PortRegistry {
     }
 
     /**
-     * A new sealed session for {@code p}: a fresh random index (no live session has it), {@code respond} builds the
+     * A new sealed session for {@code p}: a fresh random index (no live session has it; a port's later sessions keep
+     * the lowest byte of its first, which picks its receive thread), {@code respond} builds the
      * handshake's answer with it (null: refused), and its session is installed; indices of sessions the port no
      * longer holds (a replaced pending one) are released. Returns what respond returned.
      */
     public <T> T newSession(SwitchPort p, IntFunction<T> respond, Function<T, Session> session) {
         synchronized (p) {
-            int index = sealedSessions.allocate(p, random);
+            Session current = p.session;
+            int index = sealedSessions.allocate(p, random, current == null ? -1 : current.localIndex() & 0xff);
             T answer = respond.apply(index);
             if (answer != null) {
                 p.install(session.apply(answer));

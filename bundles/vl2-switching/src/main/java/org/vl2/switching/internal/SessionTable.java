@@ -49,9 +49,19 @@ final class SessionTable {
      * {@code port}: unguessable, and never two sessions under one key however many were handed out.
      */
     synchronized int allocate(SwitchPort port, RandomGenerator random) {
+        return allocate(port, random, -1);
+    }
+
+    /**
+     * {@link #allocate(SwitchPort, RandomGenerator)}, with the lowest byte {@code lowByte} unless it is -1: the byte
+     * the vl2 transport picks a receive thread by (a member's new handshake keeps its thread, so its flows are not
+     * reordered across a rekey). The other 24 bits are fresh; the byte is the previous index's, as unknown off the
+     * path as that one was.
+     */
+    synchronized int allocate(SwitchPort port, RandomGenerator random, int lowByte) {
         int key;
         do {
-            key = random.nextInt();
+            key = lowByte < 0 ? random.nextInt() : random.nextInt() & ~0xff | lowByte & 0xff;
         } while (key == 0 || get(key) != null);
         rebuild((k, p) -> true, key, port);
         return key;

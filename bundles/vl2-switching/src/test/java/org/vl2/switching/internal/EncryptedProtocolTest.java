@@ -450,7 +450,8 @@ class EncryptedProtocolTest {
     /**
      * The switch's session index is random 32-bit (not the port number and a generation byte, which an attacker could
      * guess and which wrapped after 2^24 ports), and each handshake's index is released with its session: a member
-     * rekeying in a loop holds at most three (current, pending, previous), and none once it left.
+     * rekeying in a loop holds at most three (current, pending, previous), and none once it left. A port's later
+     * handshakes keep the lowest byte of its index, which picks its receive thread.
      */
     @Test
     void sessionIndicesAreRandomAndReleasedWithTheirSessions() throws Exception {
@@ -467,6 +468,8 @@ class EncryptedProtocolTest {
             assertTrue(sw.registry.sealedSessionCount() <= 3, sw.registry.sealedSessionCount() + " indices held");
         }
         assertTrue(indices.stream().filter(i -> i >>> 8 == port).count() <= 1, "not the port number: " + indices);
+        // a re-join keeps the lowest byte, the one the vl2 transport picks the member's receive thread by
+        assertEquals(1, indices.stream().map(i -> i & 0xff).distinct().count(), "one low byte: " + indices);
         vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.LEAVE, new byte[0])));
         assertTrue(sw.ports().isEmpty());
         assertEquals(0, sw.registry.sealedSessionCount(), "released with the port");

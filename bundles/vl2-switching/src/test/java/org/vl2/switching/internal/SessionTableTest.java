@@ -49,6 +49,16 @@ class SessionTableTest {
     }
 
     @Test
+    void aKeptLowByteReplacesTheDrawnOneAndStillSkipsLiveKeysAndZero() {
+        SessionTable t = new SessionTable();
+        SwitchPort a = port(1);
+        assertEquals(0x1234_5642, t.allocate(a, drawing(0x1234_56ff), 0x42), "fresh upper 24 bits, kept low byte");
+        assertEquals(0x0000_0142, t.allocate(a, drawing(0x1234_5600, 0x0000_01ff), 0x42), "a live key is skipped");
+        assertEquals(0x0000_0100, t.allocate(a, drawing(0x0000_00ab, 0x0000_0100), 0), "0 names no session");
+        assertEquals(0xabcd_ef01, t.allocate(a, drawing(0xabcd_ef01), -1), "-1: all 32 bits drawn");
+    }
+
+    @Test
     void manyRandomKeysAreDistinctFoundAndReleasedWithTheirPort() {
         SessionTable t = new SessionTable();
         RandomGenerator r = new SplittableRandom(42);
