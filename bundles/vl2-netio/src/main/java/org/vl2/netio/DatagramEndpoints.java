@@ -54,9 +54,10 @@ public final class DatagramEndpoints {
 
     /**
      * Sockets bound to one address and port, each for a receive thread of its own: the kernel hands every datagram
-     * to one of them, and {@code steering} says by what.
+     * to one of them, by the payload's byte at {@code steerByte}, or by its hash of source and destination
+     * ({@link #KERNEL_HASH}; also for one socket, where it does not matter).
      */
-    public record Group(List<DatagramEndpoint> endpoints, String steering) {
+    public record Group(List<DatagramEndpoint> endpoints, int steerByte) {
         public Group {
             endpoints = List.copyOf(endpoints);
         }
@@ -95,7 +96,7 @@ public final class DatagramEndpoints {
             throw new IllegalArgumentException("sockets " + sockets + " (must be 1.." + MAX_GROUP + ")");
         }
         if (sockets == 1) {
-            return new Group(List.of(open(bind, receiveBufferBytes, sendBufferBytes, batch, offload)), "one socket");
+            return new Group(List.of(open(bind, receiveBufferBytes, sendBufferBytes, batch, offload)), KERNEL_HASH);
         }
         if (batch < 0 || batch > DatagramEndpoint.MAX_BATCH) {
             throw new IllegalArgumentException("batch " + batch + " (must be 0.." + DatagramEndpoint.MAX_BATCH + ")");
@@ -112,12 +113,11 @@ public final class DatagramEndpoints {
                         ? UdpBatchSocket.open(at, receiveBufferBytes, sendBufferBytes, batch, offload, true)
                         : NioDatagramEndpoint.open(at, receiveBufferBytes, sendBufferBytes, true));
             }
-            String steering = "the kernel's hash of source and destination";
             if (batched && steerByte >= 0) {
                 ((UdpBatchSocket) group.get(0)).steerByPayloadByte(steerByte, sockets);
-                steering = "byte " + steerByte + " of the payload";
+                return new Group(group, steerByte);
             }
-            return new Group(group, steering);
+            return new Group(group, KERNEL_HASH);
         } catch (IOException | RuntimeException e) {
             group.forEach(DatagramEndpoint::close);
             throw e;

@@ -61,7 +61,7 @@ class EndpointGroupTest {
         List<DatagramEndpoint> senders = new ArrayList<>();
         try {
             assertEquals(2, g.endpoints().size());
-            assertEquals("byte 7 of the payload", g.steering());
+            assertEquals(7, g.steerByte());
             InetSocketAddress to = g.first().localAddress();
             assertEquals(to, g.endpoints().get(1).localAddress(), "one address and port");
             // keys 0..3 from four senders each (a member whose NAT mapping changes sends from another port)
@@ -105,7 +105,7 @@ class EndpointGroupTest {
         DatagramEndpoints.Group g = DatagramEndpoints.openGroup(LOOPBACK, 1 << 16, 1 << 16, 8, false, 3,
                 DatagramEndpoints.KERNEL_HASH);
         try {
-            assertEquals("the kernel's hash of source and destination", g.steering());
+            assertEquals(DatagramEndpoints.KERNEL_HASH, g.steerByte());
             InetSocketAddress at = g.first().localAddress();
             // a second switch on the same port, with or without a group of its own, is refused
             assertThrows(BindException.class, () -> DatagramEndpoints.open(at, 1 << 16, 1 << 16, 8, false));

@@ -130,8 +130,9 @@ abstract class UdpEndpoint implements Transport {
     }
 
     private static String io(Socket s) {
-        String threads = s.threads() == 1 ? "one receive thread, " : s.threads() + " receive threads spread by "
-                + s.group().steering() + ", ";
+        String threads = s.threads() == 1 ? "one receive thread, " : s.threads() + " receive threads, "
+                + (s.group().steerByte() >= 0 ? "each member on the one its session picks, "
+                : "each source address on one, ");
         return threads + (s.batch() > 0 ? "up to " + s.batch() + " messages per system call, UDP offload "
                 + s.endpoint().offload() : "one datagram per system call");
     }
