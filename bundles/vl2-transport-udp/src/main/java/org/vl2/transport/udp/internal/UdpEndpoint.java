@@ -52,12 +52,6 @@ abstract class UdpEndpoint implements Transport {
     /** The socket settings of a configuration, whichever component it belongs to. */
     record Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes, int batch,
                   boolean offload, int threads) {
-
-        /** Without {@code io.threads}: one receive thread. */
-        Params(String bindAddress, int port, int receiveBufferBytes, int sendBufferBytes, int batch,
-               boolean offload) {
-            this(bindAddress, port, receiveBufferBytes, sendBufferBytes, batch, offload, 1);
-        }
     }
 
     /**
