@@ -20,6 +20,8 @@
 #            supernode on sw, edges in h1/h2 with -S1 (always via the supernode), AES (-A3)
 #   vl2raw   bin/vl2-switch on sw, bin/vl2-agent --mode raw in h1 and h2 (as overlay.sh)
 #   vl2enc   the same with the default encrypted vl2 mode, agents pinned to the switch's key
+#   vl2encc2 (not in the default list) vl2enc with the agents' JIT at C2 (EXTRA_JAVA_OPTS=-XX:TieredStopAtLevel=4;
+#            the launcher's default is C1 only, which runs AES-GCM without the JDK's C2 intrinsics)
 # Systems that are not installed are reported as skipped. Rounds alternate the order (round 1 as listed, round 2
 # reversed, ...), so that the load of other processes falls on every system alike.
 #
@@ -45,7 +47,7 @@ N2N=/tmp/n2n-anchors
 SYSTEMS="vxlan tinc openvpn nebula wggo n2n vl2raw vl2enc"
 ARGS="$*"
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -63,7 +65,7 @@ for v in ROUNDS SECS PINGS5 PINGS100; do
   case "${!v}" in ''|*[!0-9]*|0) echo "anchors: --$(echo "$v" | tr 'A-Z' 'a-z') must be a positive integer" >&2; exit 2 ;; esac
 done
 for s in $SYSTEMS; do
-  case "$s" in vxlan|tinc|openvpn|nebula|wggo|n2n|vl2raw|vl2enc) ;; *) echo "anchors: unknown system $s" >&2; exit 2 ;; esac
+  case "$s" in vxlan|tinc|openvpn|nebula|wggo|n2n|vl2raw|vl2enc|vl2encc2) ;; *) echo "anchors: unknown system $s" >&2; exit 2 ;; esac
 done
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
@@ -400,13 +402,13 @@ setup_n2n() {
 
 VL2=$WORK/vl2
 vl2_unpack() { [ -x "$VL2/bin/vl2-switch" ] || { mkdir -p "$VL2"; tar -xzf "$DIST" -C "$VL2" --strip-components=1; }; }
-setup_vl2() { # round mode(raw|enc): a fresh switch and agents
+setup_vl2() { # round mode(raw|enc) [agent EXTRA_JAVA_OPTS]: a fresh switch and agents
   vl2_unpack
-  local d=$WORK/vl2-$1-$2 key="" h how ov_var mac_var
+  local d=$WORK/vl2-$1-$2 key="" h how ov_var mac_var opts=${3:-}
   mkdir -p "$d"
   bg sw "$OUT/vl2$2-r$1-switch.out" "$SW" "$VL2/bin/vl2-switch" --listen "$UL_SW:9990" --data "$d/sw"
   wait_for 240 sh -c "ip netns exec $SW ss -Hlun 'sport = :9990' | grep -q ." || { SKIP="the vl2 switch did not listen within 240 s"; return 1; }
-  if [ "$2" = enc ]; then
+  if [ "$2" != raw ]; then
     wait_for 60 sh -c "grep -qho 'Switch public key [A-Za-z0-9+/=]*' '$d/sw/data/log/karaf.log' '$OUT/vl2$2-r$1-switch.out'" || true
     key=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$d/sw/data/log/karaf.log" "$OUT/vl2$2-r$1-switch.out" 2>/dev/null | head -1 | awk '{ print $4 }' || true)
     [ -n "$key" ] || { SKIP="the switch did not log its public key"; return 1; }
@@ -414,7 +416,7 @@ setup_vl2() { # round mode(raw|enc): a fresh switch and agents
   for h in 2 1; do
     ov_var=OV_H$h; mac_var=MAC_H$h
     if [ -n "$key" ]; then how=(--switch "$UL_SW:9991" --switch-key "$key"); else how=(--mode raw --switch "$UL_SW:9990"); fi
-    bg "h$h" "$OUT/vl2$2-r$1-agent-h$h.out" "$P-h$h" "$VL2/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
+    bg "h$h" "$OUT/vl2$2-r$1-agent-h$h.out" "$P-h$h" env EXTRA_JAVA_OPTS="$opts" "$VL2/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
       --mac "${!mac_var}" --data "$d/h$h"
   done
   DEV=vl2tap0
@@ -422,6 +424,7 @@ setup_vl2() { # round mode(raw|enc): a fresh switch and agents
 }
 setup_vl2raw() { setup_vl2 "$1" raw; }
 setup_vl2enc() { setup_vl2 "$1" enc; }
+setup_vl2encc2() { setup_vl2 "$1" encc2 -XX:TieredStopAtLevel=4; }
 
 # --- run -----------------------------------------------------------------------------------------------------------
 put meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"

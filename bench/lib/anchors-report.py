@@ -19,6 +19,7 @@ NAMES = {
     "n2n": "n2n v3 via supernode (-S1), AES",
     "vl2raw": "**vl2 raw**",
     "vl2enc": "**vl2 encrypted (default)**",
+    "vl2encc2": "vl2 encrypted, agents with C2 JIT",
 }
 USERSPACE_ENCRYPTED = ["tinc", "openvpn", "nebula", "wggo", "n2n"]
 
@@ -74,7 +75,7 @@ def cell(fn, s, fmt):
         except Exception:
             v = None
         vals.append("–" if v is None else format(v, fmt))
-    return " / ".join(vals)
+    return "; ".join(vals)
 
 
 cols = [
@@ -113,7 +114,7 @@ print(f"`{meta.get('command')}`: {rounds} round(s), the systems in alternating o
       f"vl2: {meta.get('dist', '–')}. Load average (1/5/15 min): {meta.get('load_start')} at the start, "
       f"{meta.get('load_end')} at the end.")
 print()
-print("Each cell: round 1 / round 2 / .... CPU s/GB: user + system seconds of every process of the system in the "
+print("Each cell: round 1; round 2; .... CPU s/GB: user + system seconds of every process of the system in the "
       "three namespaces (daemons, JVMs; not iperf3, not ping) over the TCP test, per GB iperf3 received; the kernel "
       "VXLAN star has no processes (its work is softirq time, not attributable here).")
 print()
@@ -170,7 +171,7 @@ for r in range(1, rounds + 1):
         x = g("vxlan", t)
         if raw is not None and x:
             rows.append((f"vl2 raw TCP >= 0.3x kernel VXLAN star ({n})", r, f"{raw:.2f} / {x:.2f} = {raw / x:.2f}x", raw / x >= 0.3))
-    for s in ("vl2raw", "vl2enc"):
+    for s in [x for x in ("vl2raw", "vl2enc", "vl2encc2") if x in systems]:
         p5 = val(lambda: ping(s, r, "ping5")["p50"])
         if p5 is not None:
             rows.append((f"{s} RTT p50 <= 0.2 ms at 5 ms intervals", r, f"{p5:.3f} ms", p5 <= 0.2))
