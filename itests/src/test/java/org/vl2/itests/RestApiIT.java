@@ -85,6 +85,7 @@ public class RestApiIT extends Vl2TestSupport {
                 }
             });
             checkAuthentication();
+            checkTokens();
             checkResources();
             checkWaitingMemberAuthorized();
         } finally {
@@ -111,6 +112,55 @@ public class RestApiIT extends Vl2TestSupport {
         assertStatus(401, wrong);
         assertStatus(403, call("POST", "/api/networks", VIEWER, "{\"id\":\"ab1\"}"));
         assertTrue(switchService.network(NETWORK).isEmpty());
+    }
+
+    /**
+     * Tokens made in the shell work as Bearer at once, read-only unless --admin, and stop when revoked; the
+     * instance's token file holds their hashes only.
+     */
+    private void checkTokens() throws Exception {
+        String out = executeCommand("vl2:token-create itest-reader");
+        String reader = out.lines().findFirst().orElseThrow().trim();
+        assertTrue(out, reader.startsWith("vl2_"));
+        String writer = executeCommand("vl2:token-create --admin itest-writer").lines().findFirst().orElseThrow()
+                .trim();
+        try {
+            String listed = executeCommand("vl2:tokens --no-format");
+            assertTrue(listed, listed.contains("itest-reader") && listed.contains("read-only")
+                    && listed.contains("itest-writer") && listed.contains("read-write"));
+            assertFalse(listed, listed.contains(reader) || listed.contains(writer));
+            String file = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
+                    System.getProperty("karaf.etc"), "vl2-api-tokens")), StandardCharsets.UTF_8);
+            assertFalse(file, file.contains(reader.substring(4)) || file.contains(writer.substring(4)));
+            assertStatus(200, bearer("GET", "/api/switch", reader));
+            assertStatus(200, bearer("GET", "/metrics", reader));
+            assertStatus(403, bearer("POST", "/api/networks", reader));
+            // a well-formed change by the writer: refused for its content (400), not for its rights
+            assertStatus(400, bearer("POST", "/api/networks", writer));
+            executeCommand("vl2:token-revoke itest-reader");
+            assertStatus(401, bearer("GET", "/api/switch", reader));
+            assertTrue(executeFailingCommand("vl2:token-revoke itest-reader").contains("no API token named"));
+        } finally {
+            for (String name : List.of("itest-reader", "itest-writer")) {
+                try {
+                    executeCommand("vl2:token-revoke " + name); // the shared container keeps no token
+                } catch (AssertionError alreadyRevoked) {
+                    // fine
+                }
+            }
+        }
+        assertStatus(401, bearer("GET", "/api/switch", writer));
+    }
+
+    private HttpResponse<String> bearer(String method, String path, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token);
+        if (method.equals("GET")) {
+            b.GET();
+        } else {
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString("{}"));
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private void checkResources() throws Exception {

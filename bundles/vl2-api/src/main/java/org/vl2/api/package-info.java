@@ -8,10 +8,11 @@
  * sealed, plaintext, private); Networks.RAW, the built-in network of raw ports. 2.2.0: networks created, changed and
  * removed through SwitchAdminService (InvalidSettingException names the setting at fault); MemberInfo.refused and
  * state (members waiting for authorization). 2.3.0: AgentService.routes() (AgentRoutes: an agent's managed routes and
- * gateway mode).
+ * gateway mode). 2.4.0: ApiTokenService (the HTTP API's tokens); SwitchStatistics handshakes, cookie replies and
+ * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters.
  */
 @Export
-@Version("2.3.0")
+@Version("2.4.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

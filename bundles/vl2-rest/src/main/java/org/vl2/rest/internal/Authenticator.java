@@ -20,13 +20,15 @@ import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 
 /**
- * HTTP Basic authentication against a Karaf JAAS realm ({@code karaf}: etc/users.properties, where the vl2
+ * HTTP Basic authentication against a Karaf JAAS realm, or an API token ({@code Authorization: Bearer TOKEN},
+ * {@link TokenStore}) ({@code karaf}: etc/users.properties, where the vl2
  * launchers keep the instance's generated password, hashed). There is no anonymous access and no default password.
  *
  * <p>A successful login is remembered for {@link #CACHE_NANOS} by the SHA-256 of the header (a console polling
  * every second does not run the realm's hashing each time; the credentials themselves are not kept). Failed
  * attempts are counted per client address: past {@link #MAX_FAILURES} in a minute the address gets 429 until the
- * minute is over, which makes guessing slow.
+ * minute is over, which makes guessing slow. A wrong token counts as a failure too; a token needs no cache (its
+ * check is one SHA-256).
  */
 final class Authenticator {
 
@@ -52,13 +54,25 @@ final class Authenticator {
     private record Failures(long windowStart, int count) {
     }
 
+    /** The login an API token proves: null for an unknown or revoked one. */
+    @FunctionalInterface
+    interface Tokens {
+        Login login(String token);
+    }
+
     private final Realm realm;
+    private final Tokens tokens;
     private final LongSupplier nanoClock;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
     private final Map<String, Failures> failures = new ConcurrentHashMap<>();
 
     Authenticator(Realm realm, LongSupplier nanoClock) {
+        this(realm, token -> null, nanoClock);
+    }
+
+    Authenticator(Realm realm, Tokens tokens, LongSupplier nanoClock) {
         this.realm = realm;
+        this.tokens = tokens;
         this.nanoClock = nanoClock;
     }
 
@@ -73,8 +87,16 @@ final class Authenticator {
         if (f != null && now - f.windowStart < WINDOW_NANOS && f.count >= MAX_FAILURES) {
             throw new HttpError(429, "too many failed logins from " + clientAddress + "; try again in a minute");
         }
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            Login login = tokens.login(header.substring(7).trim());
+            if (login == null) {
+                throw failed(clientAddress, now, "unknown or revoked API token");
+            }
+            return login;
+        }
         if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
-            throw new HttpError(401, "authentication required (HTTP Basic, a user of the instance's JAAS realm)");
+            throw new HttpError(401, "authentication required (HTTP Basic with a user of the instance's JAAS realm, "
+                    + "or Bearer with an API token)");
         }
         String key = sha256(header);
         Cached c = cache.get(key);
@@ -105,12 +127,16 @@ final class Authenticator {
     }
 
     private HttpError failed(String address, long now) {
+        return failed(address, now, "wrong user or password");
+    }
+
+    private HttpError failed(String address, long now, String message) {
         if (failures.size() >= MAX_ENTRIES) {
             failures.clear();
         }
         failures.compute(address, (a, f) -> f == null || now - f.windowStart >= WINDOW_NANOS ? new Failures(now, 1)
                 : new Failures(f.windowStart, f.count + 1));
-        return new HttpError(401, "wrong user or password");
+        return new HttpError(401, message);
     }
 
     private static String sha256(String s) {

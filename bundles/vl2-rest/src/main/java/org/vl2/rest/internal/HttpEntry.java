@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import javax.servlet.Servlet;
@@ -67,17 +68,21 @@ public final class HttpEntry extends HttpServlet {
     private final String writeRole;
 
     @Activate
-    public HttpEntry(RestConfig config) {
-        this(config, Authenticator.jaas(config.realm()));
+    public HttpEntry(RestConfig config, @Reference TokenStore tokens) {
+        this(config, Authenticator.jaas(config.realm()), tokens);
     }
 
-    HttpEntry(RestConfig config, Authenticator.Realm realm) {
-        this.authenticator = new Authenticator(realm, System::nanoTime);
+    HttpEntry(RestConfig config, Authenticator.Realm realm, TokenStore tokens) {
         this.readRole = config.read_role();
         this.writeRole = config.write_role();
+        this.authenticator = new Authenticator(realm, secret -> {
+            org.vl2.api.ApiToken t = tokens.check(secret);
+            return t == null ? null : new Authenticator.Login("token " + t.name(), Set.of(t.admin() ? writeRole
+                    : readRole));
+        }, System::nanoTime);
         this.api = new Api(() -> switchService, () -> switchAdmin, () -> macTable, () -> agents, Instant::now);
         this.metrics = new Metrics(() -> switchService, () -> macTable, () -> agents, config.metrics_port_limit());
-        LOG.info("vl2 HTTP API started: /api and /metrics, HTTP Basic against JAAS realm '{}' (read: role {}, write:"
+        LOG.info("vl2 HTTP API started: /api and /metrics, HTTP Basic against JAAS realm '{}' or an API token (read: role {}, write:"
                 + " role {}); the address is Pax Web's (org.ops4j.pax.web)", config.realm(), readRole, writeRole);
     }
 

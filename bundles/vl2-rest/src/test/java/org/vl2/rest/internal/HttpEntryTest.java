@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.vl2.api.MemberInfo;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
@@ -39,6 +41,9 @@ class HttpEntryTest {
     final FakeSwitchAdminService admin = new FakeSwitchAdminService(sw);
     final FakeMacTable fdb = new FakeMacTable();
     HttpEntry entry;
+    @TempDir
+    Path etc;
+    TokenStore tokens;
 
     static RestConfig config(Map<String, Object> props) {
         return (RestConfig) Proxy.newProxyInstance(RestConfig.class.getClassLoader(), new Class<?>[] {RestConfig.class},
@@ -55,7 +60,8 @@ class HttpEntryTest {
 
     @BeforeEach
     void setUp() {
-        entry = new HttpEntry(config(Map.of()), HttpEntryTest::realm).with(sw, admin, fdb, List.of());
+        tokens = new TokenStore(etc.resolve(TokenStore.FILE), Instant::now);
+        entry = new HttpEntry(config(Map.of()), HttpEntryTest::realm, tokens).with(sw, admin, fdb, List.of());
         sw.ports.add(new PortInfo(PortId.of(3), 0, "vl2", "vl2", "192.0.2.7:40001",
                 new PortCounters(10, 1000, 20, 2000, 1, 0), Instant.EPOCH, Instant.EPOCH, "300c9c9603b92a4b", "alice",
                 "10.0.0.2"));
@@ -119,6 +125,26 @@ class HttpEntryTest {
                 Map.of("Authorization", VIEWER, "Content-Type", "application/json"), null);
         assertError(a, 403, null);
         assertTrue(admin.memberCalls.isEmpty());
+    }
+
+    /** A read-only token reads, an admin token changes too; revoked or unknown tokens are 401 at once. */
+    @Test
+    void bearerTokens() throws Exception {
+        String reader = "Bearer " + tokens.create("grafana", false);
+        String writer = "Bearer " + tokens.create("ci", true);
+        assertEquals(200, get("/api/networks", reader).status());
+        assertEquals(200, get("/metrics", reader).status());
+        assertError(FakeHttp.call(entry, "PUT", "/api/networks/0/members/00000000000000bb",
+                Map.of("Authorization", reader, "Content-Type", "application/json"), null), 403, null);
+        assertTrue(admin.memberCalls.isEmpty());
+        assertEquals(200, FakeHttp.call(entry, "PUT", "/api/networks/0/members/00000000000000bb",
+                Map.of("Authorization", writer, "Content-Type", "application/json"), null).status());
+        assertNotNull(tokens.tokens().get(0).lastUsed(), "ci was used");
+        assertTrue(tokens.revoke("grafana"));
+        assertError(get("/api/networks", reader), 401, null);
+        assertError(get("/api/networks", "Bearer vl2_nottoken"), 401, null);
+        assertError(get("/api/networks", "Bearer " + writer.substring(7).toUpperCase()), 401, null);
+        assertEquals(200, get("/api/networks", writer).status());
     }
 
     @Test
@@ -227,7 +253,7 @@ class HttpEntryTest {
 
     @Test
     void withoutASwitchTheSwitchResourcesAre404() throws Exception {
-        entry = new HttpEntry(config(Map.of()), HttpEntryTest::realm).with(null, null, null, List.of());
+        entry = new HttpEntry(config(Map.of()), HttpEntryTest::realm, tokens).with(null, null, null, List.of());
         assertError(get("/api/networks", ADMIN), 404, null);
         assertError(get("/api/mactable", ADMIN), 404, null);
         assertEquals(0, get("/api/agents", ADMIN).json().size());

@@ -31,6 +31,14 @@ class MissingServicesTest {
     }
 
     @Test
+    void tokenCommandsWithoutTheApiSaySo() {
+        for (Action a : List.of(new TokensCommand(), new TokenCreateCommand(), new TokenRevokeCommand())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, a::execute, a.getClass().getName());
+            assertEquals(TokensCommand.NO_API, e.getMessage());
+        }
+    }
+
+    @Test
     void completersOfferNothingWithoutTheSwitch() {
         assertEquals(List.of(), new PortCompleter().values());
         assertEquals(List.of(), new MacCompleter().values());

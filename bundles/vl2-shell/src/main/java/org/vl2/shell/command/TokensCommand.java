@@ -1,0 +1,70 @@
+package org.vl2.shell.command;
+
+import java.io.PrintStream;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.vl2.api.ApiToken;
+import org.vl2.api.ApiTokenService;
+import org.vl2.json.Views;
+
+/** {@code vl2:tokens}: the HTTP API's tokens (names, access, dates; never the tokens themselves). */
+@Service
+@Command(scope = "vl2", name = "tokens", description = "Lists the HTTP API's tokens (Authorization: Bearer): name,"
+        + " access, created, last used. The tokens themselves are not kept (only their SHA-256).")
+public class TokensCommand implements Action {
+
+    static final String NO_API = "the HTTP API does not run in this instance (feature vl2-api-rest; bin/vl2-switch"
+            + " runs it unless --api off, bin/vl2-agent with --api)";
+
+    @Reference(optional = true) // see Services
+    ApiTokenService tokens;
+
+    @Option(name = "-j", aliases = "--json", description = "Output JSON")
+    boolean json;
+
+    @Option(name = "--no-format", description = "Disable table rendering (tab-separated)")
+    boolean noFormat;
+
+    @Override
+    public Object execute() throws Exception {
+        Services.require(tokens, NO_API);
+        execute(System.out);
+        return null;
+    }
+
+    void execute(PrintStream out) {
+        List<ApiToken> all = tokens.tokens();
+        if (json) {
+            ArrayNode a = Views.MAPPER.createArrayNode();
+            for (ApiToken t : all) {
+                a.addObject().put("name", t.name()).put("access", access(t.admin()))
+                        .put("created", t.created().toString())
+                        .put("lastUsed", t.lastUsed() == null ? null : t.lastUsed().toString());
+            }
+            out.println(Views.text(a));
+            return;
+        }
+        ShellTable table = new ShellTable().emptyTableText("No API tokens (vl2:token-create NAME)");
+        table.column("Name");
+        table.column("Access");
+        table.column("Created");
+        table.column("Last used (since start)");
+        for (ApiToken t : all) {
+            table.addRow().addContent(t.name(), access(t.admin()), t.created().toString(),
+                    t.lastUsed() == null ? Formats.NONE : t.lastUsed().toString());
+        }
+        table.print(out, !noFormat);
+    }
+
+    static String access(boolean admin) {
+        return admin ? "read-write" : "read-only";
+    }
+}
