@@ -16,9 +16,11 @@ import java.util.List;
  * @param ports      how many ports it has now
  * @param leases     the IPv4 leases (members and DHCP clients), ordered by address
  * @param access     who may be a port: {@value #SEALED}, {@value #PLAINTEXT} or {@value #PRIVATE}
+ * @param leaseCapacity how many IPv4 addresses the pool's range can lease (the switch's own address not counted);
+ *                   0 without a pool
  */
 public record NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
-                          boolean dhcp, int ports, List<Lease> leases, String access) {
+                          boolean dhcp, int ports, List<Lease> leases, String access, int leaseCapacity) {
 
     /** Encrypted vl2 members only (the default). */
     public static final String SEALED = "sealed";
@@ -29,6 +31,17 @@ public record NetworkInfo(long id, String name, int mtu, String policy, String i
 
     public NetworkInfo {
         leases = List.copyOf(leases);
+    }
+
+    /** Without the lease capacity (0): the fields before it. */
+    public NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
+                       boolean dhcp, int ports, List<Lease> leases, String access) {
+        this(id, name, mtu, policy, ipv4Pool, ipv6Prefix, dhcp, ports, leases, access, 0);
+    }
+
+    /** Leases the range still has: capacity minus the leases inside it (never below 0). */
+    public int leasesFree() {
+        return Math.max(0, leaseCapacity - leases.size());
     }
 
     /** A sealed network. */

@@ -51,4 +51,12 @@ public interface SwitchService {
     default java.util.List<NetworkRoute> routes() {
         return java.util.List.of();
     }
+
+    /**
+     * Sends that failed, by transport name ({@code udp}, {@code vl2}, {@code vxlan}, {@code tcp}, ...): the
+     * {@link SwitchStatistics#txErrors()} of each transport the switch has had. Empty by default.
+     */
+    default java.util.Map<String, Long> transportErrors() {
+        return java.util.Map.of();
+    }
 }

@@ -29,13 +29,32 @@ package org.vl2.api;
  * @param dropDhcpRate       DHCP messages to the switch over their port's DHCP rate
  * @param dropIpGuard        IPv4 and ARP frames from an address not assigned to their port (network ip.guard)
  * @param dropSealed         frames of ports without an identity (raw, VXLAN) for a network not open to plaintext
+ * @param handshakes         encrypted handshakes completed (a RESPONSE sent: a member joined or renewed its session)
+ * @param cookieReplies      COOKIE-REPLYs sent: initiations asked to prove their source address (under load)
+ * @param handshakesThrottled initiations that passed mac1 but got neither a handshake nor a cookie reply (over the
+ *                           switch's handshake budget, its per-source budget under load, or its cookie reply budget);
+ *                           also counted in {@code badSession}
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
                                long dropSourceMulticast, long dropNoPolicy, long dropPolicy, long dropPortLimit,
                                long txErrors, long dropUnknownNetwork, long malformed, long badSession,
                                long dropStorm, long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed,
-                               long dropDhcpRate, long dropIpGuard, long dropSealed) {
+                               long dropDhcpRate, long dropIpGuard, long dropSealed, long handshakes,
+                               long cookieReplies, long handshakesThrottled) {
+
+    /** Without the handshake counters (0): the statistics before they were exported. */
+    public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                            long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
+                            long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
+                            long dropUnknownNetwork, long malformed, long badSession, long dropStorm,
+                            long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed, long dropDhcpRate,
+                            long dropIpGuard, long dropSealed) {
+        this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
+                dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
+                badSession, dropStorm, dropPortQuota, dropMacLimit, dropDhcpSpoofed, dropDhcpRate, dropIpGuard,
+                dropSealed, 0, 0, 0);
+    }
 
     /** Without {@code dropPortQuota} and the per-port hygiene drops (0): the statistics before they existed. */
     public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,

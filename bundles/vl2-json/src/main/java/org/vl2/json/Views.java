@@ -87,7 +87,9 @@ public final class Views {
                 .put("ports", n.ports())
                 .put("ipv4Pool", n.ipv4Pool())
                 .put("ipv6Prefix", n.ipv6Prefix())
-                .put("dhcp", n.dhcp());
+                .put("dhcp", n.dhcp())
+                .put("leaseCapacity", n.leaseCapacity())
+                .put("leasesFree", n.leasesFree());
         ArrayNode leases = o.putArray("leases");
         for (NetworkInfo.Lease l : n.leases()) {
             leases.addObject().put("address", l.address()).put("holder", l.holder()).put("expires", time(l.expires()));
@@ -147,7 +149,10 @@ public final class Views {
                 .put("dropIpGuard", s.dropIpGuard())
                 .put("dropSealed", s.dropSealed())
                 .put("drops", s.drops())
-                .put("txErrors", s.txErrors());
+                .put("txErrors", s.txErrors())
+                .put("handshakes", s.handshakes())
+                .put("cookieReplies", s.cookieReplies())
+                .put("handshakesThrottled", s.handshakesThrottled());
         if (m != null) {
             o.putObject("macTable")
                     .put("size", m.size())

@@ -23,6 +23,7 @@ public class FakeSwitchService implements SwitchService {
     public final List<org.vl2.api.NetworkRoute> routes = new ArrayList<>();
     public volatile SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0);
+    public final java.util.Map<String, Long> transportErrors = new java.util.TreeMap<>();
     public volatile String policy = "learning";
     public volatile boolean policyActive = true;
     public final Set<String> policies = new LinkedHashSet<>(List.of("learning", "hub"));
@@ -41,6 +42,11 @@ public class FakeSwitchService implements SwitchService {
     @Override
     public SwitchStatistics statistics() {
         return statistics;
+    }
+
+    @Override
+    public java.util.Map<String, Long> transportErrors() {
+        return java.util.Map.copyOf(transportErrors);
     }
 
     @Override

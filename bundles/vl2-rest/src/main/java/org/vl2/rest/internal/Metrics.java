@@ -94,6 +94,17 @@ final class Metrics {
         all.add(counter("vl2_switch_filtered_frames", "Frames whose destination is behind the ingress port.",
                 s.filtered()));
         all.add(counter("vl2_switch_transmit_errors", "Sends that failed in the transport.", s.txErrors()));
+        CounterSnapshot.Builder byTransport = CounterSnapshot.builder().name("vl2_transport_transmit_errors")
+                .help("Sends that failed, by transport (udp, vl2, vxlan, tcp): refused or reported failed by it.");
+        sw.transportErrors().forEach((transport, errors) -> byTransport.dataPoint(CounterDataPointSnapshot.builder()
+                .labels(Labels.of("transport", transport)).value(errors).build()));
+        all.add(byTransport.build());
+        all.add(counter("vl2_switch_handshakes", "Encrypted handshakes completed (a member joined or renewed its "
+                + "session).", s.handshakes()));
+        all.add(counter("vl2_switch_cookie_replies", "COOKIE-REPLYs sent: initiations asked to prove their source "
+                + "address (handshake flood, or the room for unproven ports full).", s.cookieReplies()));
+        all.add(counter("vl2_switch_handshakes_throttled", "Initiations that got neither a handshake nor a cookie "
+                + "reply (over the handshake or cookie budgets).", s.handshakesThrottled()));
         CounterSnapshot.Builder drops = CounterSnapshot.builder().name("vl2_switch_dropped_frames")
                 .help("Frames and datagrams the switch dropped, by reason (docs/api.md lists them).");
         long[] values = {s.dropRunt(), s.dropOversize(), s.dropSourceMulticast(), s.dropNoPolicy(), s.dropPolicy(),
@@ -130,6 +141,8 @@ final class Metrics {
         GaugeSnapshot.Builder netPorts = GaugeSnapshot.builder().name("vl2_network_ports").help("Ports of a network.");
         GaugeSnapshot.Builder leases = GaugeSnapshot.builder().name("vl2_network_leases")
                 .help("IPv4 addresses leased on a network (members and DHCP clients).");
+        GaugeSnapshot.Builder free = GaugeSnapshot.builder().name("vl2_network_leases_free")
+                .help("IPv4 addresses of a network's pool range not leased (0 without a pool).");
         GaugeSnapshot.Builder members = GaugeSnapshot.builder().name("vl2_network_members")
                 .help("Members of a network by state: online (a port), authorized (no port), waiting (refused, not "
                         + "authorized).");
@@ -146,6 +159,7 @@ final class Metrics {
             Labels l = Labels.of("network", Networks.format(n.id()));
             netPorts.dataPoint(GaugeDataPointSnapshot.builder().labels(l).value(n.ports()).build());
             leases.dataPoint(GaugeDataPointSnapshot.builder().labels(l).value(n.leases().size()).build());
+            free.dataPoint(GaugeDataPointSnapshot.builder().labels(l).value(n.leasesFree()).build());
             Map<String, Integer> byState = new HashMap<>(Map.of(MemberInfo.ONLINE, 0, MemberInfo.AUTHORIZED, 0,
                     MemberInfo.WAITING, 0));
             try {
@@ -166,6 +180,7 @@ final class Metrics {
         }
         all.add(netPorts.build());
         all.add(leases.build());
+        all.add(free.build());
         all.add(members.build());
         perNetwork.forEach(b -> all.add(b.build()));
         if (portLimit > 0) {

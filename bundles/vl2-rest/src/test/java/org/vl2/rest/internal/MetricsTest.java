@@ -23,6 +23,7 @@ import org.vl2.api.NetworkInfo;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortId;
 import org.vl2.api.PortInfo;
+import org.vl2.api.SwitchStatistics;
 import org.vl2.api.test.FakeAgentService;
 import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeSwitchService;
@@ -36,8 +37,8 @@ class MetricsTest {
 
     static FakeSwitchService switchWithPorts(int n) {
         FakeSwitchService sw = new FakeSwitchService();
-        sw.networks.add(new NetworkInfo(0x2a, "lab", 1400, "learning", null, null, false, n / 2,
-                List.of(new NetworkInfo.Lease("member:300c9c9603b92a4b", "10.0.0.2", null)), NetworkInfo.PRIVATE));
+        sw.networks.add(new NetworkInfo(0x2a, "lab", 1400, "learning", "10.0.0.0/24", null, false, n / 2,
+                List.of(new NetworkInfo.Lease("member:300c9c9603b92a4b", "10.0.0.2", null)), NetworkInfo.PRIVATE, 253));
         sw.members.add(new MemberInfo(0x2a, "300c9c9603b92a4b", null, false, null, null, null, false, null, Instant.EPOCH));
         for (int i = 1; i <= n; i++) {
             sw.ports.add(new PortInfo(PortId.of(i), i % 2 == 0 ? 0x2a : 0, "vl2", "vl2", "192.0.2.7:" + (40000 + i),
@@ -90,10 +91,22 @@ class MetricsTest {
         FakeSwitchService sw = switchWithPorts(6);
         FakeMacTable fdb = new FakeMacTable();
         fdb.statistics = new MacTableStatistics(5, 1, 4096, 0, 300, 40, 3, 7, 2, 1);
+        sw.statistics = new SwitchStatistics(6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
+                31, 32, 33);
+        sw.transportErrors.put("udp", 2L);
+        sw.transportErrors.put("vl2", 7L);
         JsonNode f = parse(scrape(new Metrics(() -> sw, () -> fdb, List::of, 1024)));
         assertEquals("counter", f.get("vl2_switch_dropped_frames").get("type").asText());
         assertEquals(Metrics.DROP_REASONS.size(), f.get("vl2_switch_dropped_frames").get("samples").size());
-        assertEquals(0, value(f, "vl2_switch_dropped_frames", "vl2_switch_dropped_frames_total", "reason", "storm"));
+        assertEquals(4, value(f, "vl2_switch_dropped_frames", "vl2_switch_dropped_frames_total", "reason", "storm"));
+        assertEquals(9, value(f, "vl2_switch_transmit_errors", "vl2_switch_transmit_errors_total"));
+        assertEquals(7, value(f, "vl2_transport_transmit_errors", "vl2_transport_transmit_errors_total",
+                "transport", "vl2"));
+        assertEquals(2, value(f, "vl2_transport_transmit_errors", "vl2_transport_transmit_errors_total",
+                "transport", "udp"));
+        assertEquals(31, value(f, "vl2_switch_handshakes", "vl2_switch_handshakes_total"));
+        assertEquals(32, value(f, "vl2_switch_cookie_replies", "vl2_switch_cookie_replies_total"));
+        assertEquals(33, value(f, "vl2_switch_handshakes_throttled", "vl2_switch_handshakes_throttled_total"));
         assertEquals(3, value(f, "vl2_port_received_frames", "vl2_port_received_frames_total", "port", "3",
                 "network", "0000000000000000"));
         // network 2a: ports 2, 4, 6
@@ -102,6 +115,10 @@ class MetricsTest {
         assertEquals(1, value(f, "vl2_network_members", "vl2_network_members", "network", "000000000000002a",
                 "state", "waiting"));
         assertEquals(1, value(f, "vl2_network_leases", "vl2_network_leases", "network", "000000000000002a"));
+        assertEquals(252, value(f, "vl2_network_leases_free", "vl2_network_leases_free", "network",
+                "000000000000002a"));
+        assertEquals(0, value(f, "vl2_network_leases_free", "vl2_network_leases_free", "network",
+                "0000000000000000"), "no pool: nothing free");
         assertEquals(3, value(f, "vl2_mactable_moves", "vl2_mactable_moves_total"));
         assertEquals(2, value(f, "vl2_mactable_evictions", "vl2_mactable_evictions_total"));
         assertEquals(5, value(f, "vl2_mactable_entries", "vl2_mactable_entries"));

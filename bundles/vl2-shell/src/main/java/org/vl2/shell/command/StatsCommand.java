@@ -79,6 +79,9 @@ public class StatsCommand implements Action {
         row(sw, "Drops: sealed network", s.dropSealed());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
+        row(sw, "Handshakes", s.handshakes());
+        row(sw, "Cookie replies", s.cookieReplies());
+        row(sw, "Handshakes throttled", s.handshakesThrottled());
         sw.print(out, format);
         if (format) {
             out.println();

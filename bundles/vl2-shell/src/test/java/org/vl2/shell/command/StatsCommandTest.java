@@ -17,7 +17,7 @@ import org.vl2.api.test.FakeSwitchService;
 class StatsCommandTest {
 
     private static final SwitchStatistics SWITCH = new SwitchStatistics(2, 1000, 150_000, 1800, 270_000, 700, 290,
-            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17);
+            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 23);
     private static final MacTableStatistics MACS = new MacTableStatistics(12, 2, 4096, 0, 300, 30, 5, 16, 1, 0);
 
     private final FakeSwitchService switchService = new FakeSwitchService();
@@ -65,10 +65,13 @@ class StatsCommandTest {
                 List.of("Drops: IP guard", "16"),
                 List.of("Drops: sealed network", "17"),
                 List.of("Drops: total", "227"),
-                List.of("TX errors", "7")),
-                lines.subList(2, 28).stream().map(Out::tableCells).toList());
-        assertEquals("", lines.get(28));
-        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(29)));
+                List.of("TX errors", "7"),
+                List.of("Handshakes", "21"),
+                List.of("Cookie replies", "22"),
+                List.of("Handshakes throttled", "23")),
+                lines.subList(2, 31).stream().map(Out::tableCells).toList());
+        assertEquals("", lines.get(31));
+        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(32)));
         assertEquals(List.of(
                 List.of("Entries", "12"),
                 List.of("Static entries", "2"),
@@ -80,7 +83,7 @@ class StatsCommandTest {
                 List.of("Aged", "16"),
                 List.of("Evicted", "1"),
                 List.of("Refused", "0")),
-                lines.subList(31, lines.size()).stream().map(Out::tableCells).toList());
+                lines.subList(34, lines.size()).stream().map(Out::tableCells).toList());
     }
 
     @Test
@@ -109,9 +112,9 @@ class StatsCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(26 + 10, lines.size());
+        assertEquals(29 + 10, lines.size());
         assertEquals(List.of("Drops: total", "227"), Out.cells(lines.get(24)));
-        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(35)));
+        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(38)));
     }
 
     @Test
@@ -128,7 +131,9 @@ class StatsCommandTest {
         assertEquals(List.of("ports", "rxFrames", "rxBytes", "txFrames", "txBytes", "unicast", "flooded", "filtered",
                 "dropRunt", "dropOversize", "dropSourceMulticast", "dropNoPolicy", "dropPolicy", "dropPortLimit",
                 "dropPortQuota", "dropUnknownNetwork", "malformed", "badSession", "dropStorm", "dropMacLimit",
-                "dropDhcpSpoofed", "dropDhcpRate", "dropIpGuard", "dropSealed", "drops", "txErrors"), List.copyOf(sw.keySet()));
+                "dropDhcpSpoofed", "dropDhcpRate", "dropIpGuard", "dropSealed", "drops", "txErrors", "handshakes", "cookieReplies", "handshakesThrottled"),
+                List.copyOf(sw.keySet()));
+        assertEquals(22L, sw.get("cookieReplies"));
         assertEquals(227L, sw.get("drops"));
         assertEquals(12L, sw.get("dropPortQuota"));
         assertEquals(16L, sw.get("dropIpGuard"));

@@ -174,6 +174,7 @@ public final class Forwarder {
         } else {
             out.txDrops.increment();
             counters.txErrors.increment();
+            out.slot.txErrors.increment();
         }
     }
 

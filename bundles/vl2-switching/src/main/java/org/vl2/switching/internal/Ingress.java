@@ -131,6 +131,15 @@ final class Ingress implements FrameReceiver {
     @Override
     public void transmitFailed(Transport transport, int frames) {
         counters.transmitFailed(frames, 0);
+        slotErrors(transport, frames);
+    }
+
+    /** The failed sends by transport too (a map read, only when something failed). */
+    private void slotErrors(Transport transport, int frames) {
+        TransportSlot slot = registry.slot(transport.name());
+        if (slot != null) {
+            slot.txErrors.add(frames);
+        }
     }
 
     /**
@@ -142,6 +151,7 @@ final class Ingress implements FrameReceiver {
      */
     @Override
     public void transmitFailed(Transport transport, PortId port, int frames, long bytes) {
+        slotErrors(transport, frames);
         if (port == null) {
             counters.txErrors.add(frames);
             return;

@@ -408,12 +408,22 @@ public final class SwitchCore implements SwitchService {
         return new NetworkInfo(n.id, s.name(), s.mtu(), s.policy() != null ? s.policy() : settings.policy(),
                 s.pool() == null ? null : s.pool().toString(),
                 s.ipv6() == null ? null : Endpoints.format(s.ipv6()) + "/64",
-                state.dhcp() != null, n.ports().length, Addressing.leases(state), s.access());
+                state.dhcp() != null, n.ports().length, Addressing.leases(state), s.access(),
+                s.pool() == null ? 0 : s.pool().rangeSize());
     }
 
     @Override
     public SwitchStatistics statistics() {
         return counters.snapshot(registry.size());
+    }
+
+    @Override
+    public Map<String, Long> transportErrors() {
+        Map<String, Long> errors = new TreeMap<>();
+        for (TransportSlot slot : registry.slots()) {
+            errors.put(slot.name, slot.txErrors.sum());
+        }
+        return errors;
     }
 
     @Override

@@ -42,6 +42,10 @@ public final class SwitchCounters {
     /** vl2 datagrams for no session, a wrong token, or that do not open. */
     public final LongAdder badSession = new LongAdder();
     final LongAdder txErrors = new LongAdder();
+    /** Encrypted handshakes completed, COOKIE-REPLYs sent, initiations throttled (control path, not per frame). */
+    public final LongAdder handshakes = new LongAdder();
+    public final LongAdder cookieReplies = new LongAdder();
+    public final LongAdder handshakesThrottled = new LongAdder();
 
     /** Frames of {@code bytes} in all that a transport accepted earlier and then failed to send (a refused batch). */
     void transmitFailed(int frames, long bytes) {
@@ -56,6 +60,6 @@ public final class SwitchCounters {
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
                 dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum(),
                 dropMacLimit.sum(), dropDhcpSpoofed.sum(), dropDhcpRate.sum(), dropIpGuard.sum(),
-                dropSealed.sum());
+                dropSealed.sum(), handshakes.sum(), cookieReplies.sum(), handshakesThrottled.sum());
     }
 }

@@ -33,6 +33,8 @@ public final class TransportSlot {
     volatile boolean sealedDropSaid;
     /** RAW and ENCAP ports by (remote, network); vl2 ports are found by session instead. */
     final Map<PortKey, SwitchPort> ports = new ConcurrentHashMap<>();
+    /** Sends this transport refused or reported failed (the switch-wide TX errors, by transport). */
+    final java.util.concurrent.atomic.LongAdder txErrors = new java.util.concurrent.atomic.LongAdder();
 
     TransportSlot(String name) {
         this.name = name;

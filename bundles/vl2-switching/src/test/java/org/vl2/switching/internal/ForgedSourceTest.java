@@ -242,11 +242,17 @@ class ForgedSourceTest {
 
         // an agent whose address receives: a COOKIE-REPLY first, then with the cookie its handshake, in the reserve
         SocketAddress home = at("198.51.100.20", 40000);
+        assertEquals(12, sw.statistics().handshakes(), "a handshake counts when its RESPONSE goes out");
+        long cookies = sw.statistics().cookieReplies();
+        assertTrue(cookies >= 28, "the 28 refused got a COOKIE-REPLY each: " + cookies);
         assertNull(member(Identity.generate(), home), "without a cookie: a COOKIE-REPLY, no state");
         assertEquals(Handshake.COOKIE_REPLY, vl2.last(home)[2]);
+        assertEquals(cookies + 1, sw.statistics().cookieReplies());
+        assertEquals(12, sw.statistics().handshakes());
         assertEquals(12, sw.ports().size());
         confirm(agent(Identity.generate(), home));
         assertEquals(13, sw.ports().size());
+        assertEquals(13, sw.statistics().handshakes());
         assertEquals(12, sw.registry.unconfirmed());
     }
 

@@ -403,6 +403,7 @@ class SwitchCoreTest {
         udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(2, sw.statistics().txErrors());
         assertEquals(1, sw.ports().get(1).counters().txDrops());
+        assertEquals(2L, sw.transportErrors().get(udp.name()), "by transport too");
     }
 
     @Test
@@ -416,6 +417,7 @@ class SwitchCoreTest {
         SwitchStatistics after = sw.statistics();
         assertEquals(before.txFrames(), after.txFrames(), "nothing was sent");
         assertEquals(before.txErrors() + 2, after.txErrors());
+        assertEquals(after.txErrors(), sw.transportErrors().get(udp.name()), "the batch's errors by transport too");
         assertEquals(before.flooded() + 1, after.flooded());
         udp.inject(a, TestFrames.frame(BCAST, A_MAC, -1, 46));
         assertEquals(0, udp.flush(0));

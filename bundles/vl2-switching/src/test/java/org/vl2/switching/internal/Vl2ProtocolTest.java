@@ -190,6 +190,8 @@ class Vl2ProtocolTest {
         NetworkInfo n = sw.network(NET_A).orElseThrow();
         assertEquals(1, n.ports());
         assertEquals(List.of(new NetworkInfo.Lease("plaintext:0000000000001111", "10.147.17.1", null)), n.leases());
+        assertEquals(253, n.leaseCapacity(), "a /24 less network, broadcast and the switch's own address");
+        assertEquals(252, n.leasesFree());
     }
 
     @Test

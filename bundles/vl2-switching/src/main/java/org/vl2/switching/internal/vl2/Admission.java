@@ -154,6 +154,9 @@ final class Admission {
         if (decision != HandshakeGate.Decision.HANDSHAKE) {
             if (decision == HandshakeGate.Decision.COOKIE_REPLY && cookieBudget.allow(source, now)) {
                 transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
+                counters.cookieReplies.increment();
+            } else {
+                counters.handshakesThrottled.increment();
             }
             counters.badSession.increment();
             if (now - floodLoggedAt > FLOOD_LOG_NANOS || floodLoggedAt == Long.MIN_VALUE) {
@@ -203,6 +206,7 @@ final class Admission {
             return;
         }
         transport.send(source, ByteBuffer.wrap(reply.response()));
+        counters.handshakes.increment();
         LOG.info(a.log + " (encrypted, " + suite.configName() + ")");
     }
 
