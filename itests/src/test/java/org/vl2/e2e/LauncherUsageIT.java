@@ -50,7 +50,7 @@ public class LauncherUsageIT {
         for (String text : List.of("Usage: vl2-agent --switch HOST[:PORT]", "--mode MODE", "--network ID",
                 "--tap NAME", "--address CIDR",
                 "--address6 CIDR", "--mtu N", "--mac MAC", "--bridge BR", "--data DIR", "--ssh-port N",
-                "org.vl2.agent.cfg")) {
+                "--api ADDR:PORT", "org.vl2.agent.cfg")) {
             assertTrue("vl2-agent --help mentions " + text + ":\n" + agent.out(), agent.out().contains(text));
         }
         Result sw = launch("vl2-switch", "-h");
@@ -60,7 +60,7 @@ public class LauncherUsageIT {
                 "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg",
                 "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
                 "org.vl2.transport.vxlan.cfg", "--raw-network ID", "--vxlan-allow ADDR", "plaintext",
-                "default 127.0.0.1:9990", "--api ADDR:PORT|off")) {
+                "default 127.0.0.1:9990", "--api ADDR:PORT|off", "--api-tls self-signed|FILE")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
         for (Result r : List.of(agent, sw)) {
@@ -87,6 +87,10 @@ public class LauncherUsageIT {
                 "--address6", "fd00::1");
         bad("vl2-agent", "--tap must be at most 15 characters", "--switch", "sw:9990", "--tap", "averyveryverylongname");
         bad("vl2-agent", "--ssh-port must be between 1 and 65535", "--switch", "sw:9990", "--ssh-port", "0");
+        bad("vl2-agent", "--api must be HOST:PORT", "--switch", "sw:9990", "--api", "8182");
+        bad("vl2-agent", "--api and --ssh-port both name port 8103", "--switch", "sw:9990", "--ssh-port", "8103",
+                "--api", "127.0.0.1:8103");
+        bad("vl2-agent", "--api-tls needs --api ADDR:PORT", "--switch", "sw:9990", "--api-tls", "self-signed");
         bad("vl2-agent", "unknown option '--bogus'", "--switch", "sw:9990", "--bogus");
         bad("vl2-agent", "unexpected argument 'now'", "--switch", "sw:9990", "now");
         bad("vl2-agent", "--switch-key KEY is required in vl2 mode", "--switch", "sw");
@@ -256,6 +260,11 @@ public class LauncherUsageIT {
         bad("vl2-switch", "--raw-network must be 1 to 16 hex digits", "--raw-network", "raw");
         bad("vl2-switch", "--api must be HOST:PORT", "--api", "8181");
         bad("vl2-switch", "--api and --ssh-port both name port 8102", "--api", "127.0.0.1:8102");
+        bad("vl2-switch", "--api-tls needs the API", "--api", "off", "--api-tls", "self-signed");
+        bad("vl2-switch", "--api-tls: no readable keystore file '/nonexistent/api.p12'", "--api-tls",
+                "/nonexistent/api.p12");
+        bad("vl2-switch", "--api-tls " + dist.resolve("bin/vl2-inc") + ": set the keystore's password in the "
+                + "environment variable VL2_API_TLS_PASSWORD", "--api-tls", dist.resolve("bin/vl2-inc").toString());
         bad("vl2-switch", "private=true and plaintext=true exclude each other", "--network",
                 "id=c3,private=true,plaintext=true");
         bad("vl2-switch", "--network id=2a: plaintext must be true or false", "--network", "id=2a,plaintext=yes");

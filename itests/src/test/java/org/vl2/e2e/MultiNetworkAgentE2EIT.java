@@ -1,5 +1,6 @@
 package org.vl2.e2e;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
@@ -28,11 +29,12 @@ import org.vl2.e2e.Lab.Result;
  *
  * <pre>
  *                      underlay 10.77.0.0/24: bridge ul0 in &lt;p&gt;-sw
- *   &lt;p&gt;-sw  vl2-switch --network id=2a --network id=2b
+ *   &lt;p&gt;-sw  vl2-switch --network id=2a --network id=2b --api-tls self-signed   (API https://127.0.0.1:8181)
  *   &lt;p&gt;-a   vl2-agent --network 2a: vl2tap0 10.42.0.11/24                       underlay 10.77.0.11
  *   &lt;p&gt;-b   vl2-agent --network 2b: vl2tap0 10.43.0.12/24                       underlay 10.77.0.12
  *   &lt;p&gt;-d   vl2-agent --network id=2a,tap=vl2a,address=10.42.0.13/24
  *                 --network id=2b,tap=vl2b,address=10.43.0.13/24 (one JVM)      underlay 10.77.0.13
+ *                 --api 127.0.0.1:8182
  * </pre>
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
@@ -46,6 +48,8 @@ public class MultiNetworkAgentE2EIT {
     private static final String NET_B = "000000000000002b";
     /** The shell of agent d (agents have none unless asked). */
     private static final int AGENT_SSH = 8103;
+    /** The HTTP API of agent d, on its namespace's loopback. */
+    private static final int AGENT_API = 8182;
     private static final Duration CMD = LabKit.CMD;
 
     private static LabKit kit;
@@ -65,7 +69,7 @@ public class MultiNetworkAgentE2EIT {
         LabKit.setUp("MultiNetworkAgentE2EIT", "multinet", LabKit.SWITCH_IP, null, results, k -> {
             kit = k;
             start();
-        }, "ip", "ping", "tar");
+        }, "ip", "ping", "tar", "curl");
     }
 
     private static void start() {
@@ -73,12 +77,12 @@ public class MultiNetworkAgentE2EIT {
         b = kit.host("b", "10.77.0.12");
         d = kit.host("d", "10.77.0.13");
         Bg sw = kit.startSwitch("--listen", LabKit.SWITCH_IP + ":9990", "--vl2-listen", LabKit.SWITCH_IP + ":9991",
-                "--network", "id=2a,name=left", "--network", "id=2b,name=right");
+                "--network", "id=2a,name=left", "--network", "id=2b,name=right", "--api-tls", "self-signed");
         agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--network", "2a", "--address", A_IP + "/24");
         agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--network", "2b", "--address", B_IP + "/24");
         dual = kit.startAgent("d", d, "--switch", LabKit.SWITCH_IP, "--network",
                 "id=2a,tap=vl2a,address=" + D_IP_A + "/24", "--network", "id=2b,tap=vl2b,address=" + D_IP_B + "/24",
-                "--ssh-port", String.valueOf(AGENT_SSH));
+                "--ssh-port", String.valueOf(AGENT_SSH), "--api", "127.0.0.1:" + AGENT_API);
         // each wait has its own bound: a loaded machine boots the switch after the agents
         LabKit.await(sw, "the switch's vl2 transport attached", Pattern.compile("Transport vl2 .* on "
                 + Pattern.quote(LabKit.SWITCH_IP + ":9991") + " attached"));
@@ -172,17 +176,99 @@ public class MultiNetworkAgentE2EIT {
         assertFalse(one, one.contains(NET_A));
     }
 
-    /** What a second network costs: the dual agent's RSS against the two single-network agents'. */
+    /**
+     * What a second network costs: the dual agent's RSS against the two single-network agents'. d also runs the HTTP
+     * API (Pax Web, t06), so its figure bounds the cost of the second network from above.
+     */
     @Test
     public void t05ResidentSetSizes() {
         long dRss = rssKiB(dual.javaPid());
         long aRss = rssKiB(agentA.javaPid());
         long bRss = rssKiB(agentB.javaPid());
-        results.put("RSS dual-network agent d", dRss / 1024 + " MiB");
+        results.put("RSS dual-network agent d (with --api)", dRss / 1024 + " MiB");
         results.put("RSS single-network agents a + b", aRss / 1024 + " + " + bRss / 1024 + " = " + (aRss + bRss) / 1024
                 + " MiB");
         assertTrue("the dual agent (" + dRss + " KiB) takes less than the two single ones (" + (aRss + bRss) + " KiB)",
                 dRss < aRss + bRss);
+    }
+
+    /**
+     * The switch's API answers over HTTPS only, with the certificate the launcher made (DIR/api-tls.crt); a token
+     * made in its shell reads /metrics, which counts the handshakes of the four sessions; agent d's own API shows
+     * its two instances and their metrics.
+     */
+    @Test
+    public void t06ApiOverTlsWithATokenAndTheAgentsApi() throws Exception {
+        String crt = kit.lab.work.resolve("sw/api-tls.crt").toString();
+        String login = "karaf:" + password("sw");
+        awaitHttp(kit.sw, "--cacert", crt, "https://127.0.0.1:8181/api/switch");
+        awaitHttp(d, "http://127.0.0.1:" + AGENT_API + "/api/agents");
+        String sw = curl(kit.sw, 200, "--cacert", crt, "-u", login, "https://127.0.0.1:8181/api/switch");
+        assertTrue(sw, sw.contains("\"publicKey\":\"" + kit.switchKey + "\""));
+        Result plain = Lab.in(kit.sw, CMD, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-u", login,
+                "http://127.0.0.1:8181/api/switch");
+        assertFalse("no plain HTTP beside HTTPS: " + plain.out(), plain.ok() && plain.out().trim().equals("200"));
+        Result untrusted = Lab.in(kit.sw, CMD, "curl", "-sS", "-o", "/dev/null", "-u", login,
+                "https://127.0.0.1:8181/api/switch");
+        assertFalse("the certificate is not one the system trusts: " + untrusted.out(), untrusted.ok());
+
+        String token = kit.switchCommand("vl2:token-create e2e-metrics", o -> o.contains("created")).lines()
+                .map(String::trim).filter(l -> l.startsWith("vl2_")).findFirst().orElseThrow();
+        String metrics = curl(kit.sw, 200, "--cacert", crt, "-H", "Authorization: Bearer " + token,
+                "https://127.0.0.1:8181/metrics");
+        java.util.regex.Matcher hs = Pattern.compile("(?m)^vl2_switch_handshakes_total (\\S+)$").matcher(metrics);
+        assertTrue(metrics, hs.find());
+        assertTrue("four sessions (a, b, d twice): " + hs.group(1), Double.parseDouble(hs.group(1)) >= 4);
+        assertTrue(metrics, metrics.contains("vl2_transport_transmit_errors_total{transport=\"vl2\"}"));
+        assertTrue(metrics, metrics.contains("vl2_network_leases_free{network=\"000000000000002a\"}"));
+        results.put("switch /metrics over TLS with a token", metrics.length() + " bytes");
+        kit.switchCommand("vl2:token-revoke e2e-metrics", o -> o.contains("revoked"));
+        curl(kit.sw, 401, "--cacert", crt, "-H", "Authorization: Bearer " + token, "https://127.0.0.1:8181/metrics");
+
+        String agentLogin = "karaf:" + password("d");
+        String agents = curl(d, 200, "-u", agentLogin, "http://127.0.0.1:" + AGENT_API + "/api/agents");
+        assertTrue(agents, agents.contains("\"vl2a\"") && agents.contains("\"vl2b\""));
+        String agentMetrics = curl(d, 200, "-u", agentLogin, "http://127.0.0.1:" + AGENT_API + "/metrics");
+        for (String tap : List.of("vl2a", "vl2b")) {
+            assertTrue(agentMetrics, Pattern.compile("(?m)^vl2_agent_state\\{state=\"RUNNING\",tap=\"" + tap
+                    + "\"\\} 1(\\.0)?$").matcher(agentMetrics).find());
+        }
+        curl(d, 401, "http://127.0.0.1:" + AGENT_API + "/api/agents");
+    }
+
+    /** Until the HTTP server in {@code ns} answers (any status: 401 without a login), {@link LabKit#BOOT} at most. */
+    private static void awaitHttp(String ns, String... args) throws InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"));
+        cmd.addAll(List.of(args));
+        long end = System.nanoTime() + LabKit.BOOT.toNanos();
+        Result r;
+        do {
+            r = Lab.in(ns, CMD, cmd.toArray(new String[0]));
+            if (r.ok() && !r.out().trim().equals("000")) {
+                return;
+            }
+            Thread.sleep(500); // between polls of a condition
+        } while (System.nanoTime() < end);
+        throw new AssertionError(String.join(" ", args) + " did not answer within " + LabKit.BOOT.toSeconds()
+                + " s: " + r.out());
+    }
+
+    /** curl in {@code ns}: the body, after checking the HTTP status. */
+    private static String curl(String ns, int status, String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "-w", "\n%{http_code}"));
+        cmd.addAll(List.of(args));
+        Result r = Lab.in(ns, CMD, cmd.toArray(new String[0]));
+        String out = r.out().stripTrailing();
+        int nl = out.lastIndexOf('\n');
+        assertEquals(String.join(" ", args) + " (exit " + r.exit() + "):\n" + out, String.valueOf(status),
+                out.substring(nl + 1).trim());
+        return nl < 0 ? "" : out.substring(0, nl);
+    }
+
+    /** The password an instance's launcher generated (DIR/client/users.properties). */
+    private static String password(String instance) throws java.io.IOException {
+        return Files.readAllLines(kit.lab.work.resolve(instance + "/client/users.properties")).stream()
+                .filter(l -> l.startsWith("karaf = ")).map(l -> l.substring(8).trim()).findFirst().orElseThrow();
     }
 
     private static long rxPackets(String ns, String dev) {

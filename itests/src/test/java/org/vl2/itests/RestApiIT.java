@@ -130,7 +130,7 @@ public class RestApiIT extends Vl2TestSupport {
                     && listed.contains("itest-writer") && listed.contains("read-write"));
             assertFalse(listed, listed.contains(reader) || listed.contains(writer));
             String file = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
-                    System.getProperty("karaf.etc"), "vl2-api-tokens")), StandardCharsets.UTF_8);
+                    System.getProperty("karaf.data"), "vl2", "api-tokens")), StandardCharsets.UTF_8);
             assertFalse(file, file.contains(reader.substring(4)) || file.contains(writer.substring(4)));
             assertStatus(200, bearer("GET", "/api/switch", reader));
             assertStatus(200, bearer("GET", "/metrics", reader));

@@ -82,7 +82,8 @@ public final class HttpEntry extends HttpServlet {
         }, System::nanoTime);
         this.api = new Api(() -> switchService, () -> switchAdmin, () -> macTable, () -> agents, Instant::now);
         this.metrics = new Metrics(() -> switchService, () -> macTable, () -> agents, config.metrics_port_limit());
-        LOG.info("vl2 HTTP API started: /api and /metrics, HTTP Basic against JAAS realm '{}' or an API token (read: role {}, write:"
+        LOG.info("vl2 HTTP API started: /api and /metrics, HTTP Basic against JAAS realm '{}' or an API token (read:"
+                + " role {}, write:"
                 + " role {}); the address is Pax Web's (org.ops4j.pax.web)", config.realm(), readRole, writeRole);
     }
 

@@ -31,10 +31,11 @@ import org.vl2.api.ApiToken;
 import org.vl2.api.ApiTokenService;
 
 /**
- * The API tokens of an instance, kept in one file ({@code etc/vl2-api-tokens}, 0600) as name, access, creation time
- * and the SHA-256 of the secret: the secret itself is shown once, at creation, and never stored. A token is 32
- * random bytes (256 bits), so a plain SHA-256 suffices: no password hashing (salt, iterations) is needed against
- * guessing a value of that size, and checking a token costs one hash, not a key derivation per request.
+ * The API tokens of an instance, kept in one file ({@code ${karaf.data}/vl2/api-tokens}, 0600) as name, access,
+ * creation time and the SHA-256 of the secret: the secret itself is shown once, at creation, and never stored. A
+ * token is 32 random bytes (256 bits), so a plain SHA-256 suffices: no password hashing (salt, iterations) is
+ * needed against guessing a value of that size, and checking a token costs one hash, not a key derivation per
+ * request.
  *
  * <p>Lookups (every request) read an immutable map by the hash, without a lock; create and revoke write the file
  * first (atomically: a temporary file moved over it) and swap the map only once the file says the same.
@@ -42,8 +43,11 @@ import org.vl2.api.ApiTokenService;
 @Component(service = {ApiTokenService.class, TokenStore.class})
 public final class TokenStore implements ApiTokenService {
 
-    /** The file, in the instance's etc (beside users.properties, the other credentials). */
-    static final String FILE = "vl2-api-tokens";
+    /**
+     * The file, in the instance's data beside its identity ({@code ${karaf.data}/vl2}): the vl2 launchers write
+     * DIR/etc afresh at every start, DIR/data stays.
+     */
+    static final String FILE = "api-tokens";
 
     /** What every token starts with: says what it is in a log or a secret scanner, and is never a password. */
     static final String PREFIX = "vl2_";
@@ -64,7 +68,7 @@ public final class TokenStore implements ApiTokenService {
 
     @Activate
     public TokenStore() {
-        this(Path.of(System.getProperty("karaf.etc", System.getProperty("karaf.base", ".") + "/etc"), FILE),
+        this(Path.of(System.getProperty("karaf.data", System.getProperty("karaf.base", ".") + "/data"), "vl2", FILE),
                 Instant::now);
     }
 
@@ -136,14 +140,16 @@ public final class TokenStore implements ApiTokenService {
     private void save(Map<String, Entry> entries) {
         StringBuilder b = new StringBuilder("# vl2 HTTP API tokens (vl2:token-create, vl2:tokens, vl2:token-revoke):"
                 + " NAME ACCESS CREATED SHA-256-OF-THE-TOKEN. The tokens themselves are not kept.\n");
-        entries.values().stream().sorted(java.util.Comparator.comparing(Entry::name)).forEach(e -> b.append(e.name).append(' ').append(e.admin ? WRITE : READ).append(' ')
-                .append(e.created).append(' ').append(e.hash).append('\n'));
+        entries.values().stream().sorted(java.util.Comparator.comparing(Entry::name))
+                .forEach(e -> b.append(e.name).append(' ').append(e.admin ? WRITE : READ).append(' ')
+                        .append(e.created).append(' ').append(e.hash).append('\n'));
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Files.deleteIfExists(tmp);
             try {
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException notPosix) {
                 Files.createFile(tmp);
             }
