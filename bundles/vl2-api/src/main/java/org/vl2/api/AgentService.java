@@ -20,4 +20,22 @@ public interface AgentService {
     default AgentRoutes routes() {
         return null;
     }
+
+    /**
+     * The agent's detailed counters since start, by name (for /metrics): {@value #HANDSHAKES} (encrypted handshakes
+     * completed: the first join, re-joins, rekeys), {@value #COOKIE_REPLIES} (COOKIE-REPLYs the switch sent that
+     * opened: it asked the agent to prove its address), and the datagrams from the switch's side dropped by reason,
+     * {@value #DISCARDED_PREFIX}{@code foreign}, {@code malformed}, {@code unopened}, {@code ignored} (part of
+     * {@link AgentStatus#drops()}). Empty by default.
+     */
+    default java.util.Map<String, Long> counters() {
+        return java.util.Map.of();
+    }
+
+    /** Key of {@link #counters()}. */
+    String HANDSHAKES = "handshakes";
+    /** Key of {@link #counters()}. */
+    String COOKIE_REPLIES = "cookieReplies";
+    /** Prefix of the keys of {@link #counters()} that count discarded datagrams by reason. */
+    String DISCARDED_PREFIX = "discarded.";
 }

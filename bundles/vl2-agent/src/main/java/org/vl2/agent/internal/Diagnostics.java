@@ -43,6 +43,16 @@ final class Diagnostics {
         return counters;
     }
 
+    /** The counters {@link org.vl2.api.AgentService#counters()} exports (read at scrape time). */
+    java.util.Map<String, Long> exported() {
+        return java.util.Map.of(org.vl2.api.AgentService.HANDSHAKES, counters.handshakes.get(),
+                org.vl2.api.AgentService.COOKIE_REPLIES, counters.cookieReplies.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", counters.foreign.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "malformed", counters.malformed.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened", counters.unopened.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "ignored", counters.ignored.get());
+    }
+
     /** True while one of the agent's threads runs. */
     boolean threadsAlive() {
         return life.threadsAlive();

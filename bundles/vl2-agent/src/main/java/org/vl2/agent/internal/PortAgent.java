@@ -309,6 +309,11 @@ public final class PortAgent implements AgentService {
         return g == null ? null : new AgentRoutes(false, false, g, null, List.of(), List.of());
     }
 
+    @Override
+    public java.util.Map<String, Long> counters() {
+        return diagnostics.exported();
+    }
+
     @Deactivate
     void deactivate() {
         shutdown();

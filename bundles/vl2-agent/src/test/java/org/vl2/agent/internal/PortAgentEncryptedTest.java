@@ -224,6 +224,12 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertTrue(await(WAIT, () -> a.status().drops() > unopened), a.status().toString());
         assertEquals(AgentState.RUNNING, a.status().state());
         assertEquals(1, counters(a).cookieReplies.get());
+        // what /metrics exports (AgentService.counters)
+        assertEquals(1L, a.counters().get(org.vl2.api.AgentService.COOKIE_REPLIES));
+        assertEquals(1L, a.counters().get(org.vl2.api.AgentService.HANDSHAKES));
+        assertEquals(counters(a).unopened.get() + counters(a).malformed.get(),
+                a.counters().get(org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened")
+                        + a.counters().get(org.vl2.api.AgentService.DISCARDED_PREFIX + "malformed"));
     }
 
     @Test

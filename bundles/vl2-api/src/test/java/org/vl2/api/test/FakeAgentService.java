@@ -10,6 +10,7 @@ public class FakeAgentService implements AgentService {
     public volatile AgentStatus status;
     /** Null: an agent without managed routes or gateway mode. */
     public volatile AgentRoutes routes;
+    public final java.util.Map<String, Long> counters = new java.util.HashMap<>();
 
     @Override
     public AgentStatus status() {
@@ -19,5 +20,10 @@ public class FakeAgentService implements AgentService {
     @Override
     public AgentRoutes routes() {
         return routes;
+    }
+
+    @Override
+    public java.util.Map<String, Long> counters() {
+        return java.util.Map.copyOf(counters);
     }
 }

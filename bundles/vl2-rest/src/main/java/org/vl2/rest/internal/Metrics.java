@@ -247,6 +247,13 @@ final class Metrics {
         for (String[] c : counters) {
             builders.add(CounterSnapshot.builder().name(c[0]).help(c[1]));
         }
+        CounterSnapshot.Builder handshakes = CounterSnapshot.builder().name("vl2_agent_handshakes")
+                .help("Encrypted handshakes the agent completed (the first join, re-joins, rekeys).");
+        CounterSnapshot.Builder cookies = CounterSnapshot.builder().name("vl2_agent_cookie_replies")
+                .help("COOKIE-REPLYs from the switch: it asked the agent to prove its address (switch under load).");
+        CounterSnapshot.Builder discarded = CounterSnapshot.builder().name("vl2_agent_discarded_datagrams")
+                .help("Datagrams from the switch's side dropped, by reason (foreign: another port, session or address;"
+                        + " malformed; unopened: sealed but did not open; ignored: unauthenticated, not acted on).");
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("vl2_agent_state")
                 .help("1 for the agent's state now, 0 for the other states (one series per state).");
         GaugeSnapshot.Builder rtt = GaugeSnapshot.builder().name("vl2_agent_switch_rtt_seconds")
@@ -262,14 +269,34 @@ final class Metrics {
                 state.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("state", st.name()))
                         .value(st == s.state() ? 1 : 0).build());
             }
+            Map<String, Long> more = a.counters();
+            if (more.containsKey(AgentService.HANDSHAKES)) {
+                handshakes.dataPoint(CounterDataPointSnapshot.builder().labels(l)
+                        .value(more.get(AgentService.HANDSHAKES)).build());
+                cookies.dataPoint(CounterDataPointSnapshot.builder().labels(l)
+                        .value(more.getOrDefault(AgentService.COOKIE_REPLIES, 0L)).build());
+            }
+            for (String reason : DISCARD_REASONS) {
+                Long v = more.get(AgentService.DISCARDED_PREFIX + reason);
+                if (v != null) {
+                    discarded.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("reason", reason)).value(v)
+                            .build());
+                }
+            }
             if (s.switchRtt() != null) {
                 rtt.dataPoint(GaugeDataPointSnapshot.builder().labels(l).value(s.switchRtt().toNanos() / 1e9).build());
             }
         }
         builders.forEach(b -> all.add(b.build()));
+        all.add(handshakes.build());
+        all.add(cookies.build());
+        all.add(discarded.build());
         all.add(state.build());
         all.add(rtt.build());
     }
+
+    /** The reasons of {@code vl2_agent_discarded_datagrams} (AgentService.counters). */
+    static final List<String> DISCARD_REASONS = List.of("foreign", "malformed", "unopened", "ignored");
 
     private static CounterSnapshot counter(String name, String help, long value) {
         return CounterSnapshot.builder().name(name).help(help)

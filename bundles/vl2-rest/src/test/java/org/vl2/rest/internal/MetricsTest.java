@@ -146,10 +146,20 @@ class MetricsTest {
                 "192.0.2.1:9991", "192.0.2.1:9991", "192.0.2.9:5000", "vl2", AgentState.RUNNING, null, 11, 1100, 12,
                 1200, 1, Instant.EPOCH, Instant.EPOCH, "000000000000002a", "300c9c9603b92a4b", 3, List.of(),
                 Duration.ofMillis(2));
+        a.counters.put(org.vl2.api.AgentService.HANDSHAKES, 3L);
+        a.counters.put(org.vl2.api.AgentService.COOKIE_REPLIES, 1L);
+        a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened", 4L);
+        a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", 5L);
         JsonNode f = parse(scrape(new Metrics(() -> null, () -> null, () -> List.of(a), 1024)));
         assertEquals(11, value(f, "vl2_agent_tap_read_frames", "vl2_agent_tap_read_frames_total", "tap", "vl2tap0"));
         assertEquals(1, value(f, "vl2_agent_state", "vl2_agent_state", "tap", "vl2tap0", "state", "RUNNING"));
         assertEquals(0, value(f, "vl2_agent_state", "vl2_agent_state", "tap", "vl2tap0", "state", "FAILED"));
         assertEquals(0.002, value(f, "vl2_agent_switch_rtt_seconds", "vl2_agent_switch_rtt_seconds"), 1e-9);
+        assertEquals(3, value(f, "vl2_agent_handshakes", "vl2_agent_handshakes_total", "tap", "vl2tap0"));
+        assertEquals(1, value(f, "vl2_agent_cookie_replies", "vl2_agent_cookie_replies_total", "tap", "vl2tap0"));
+        assertEquals(4, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "tap",
+                "vl2tap0", "reason", "unopened"));
+        assertEquals(5, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
+                "foreign"));
     }
 }
