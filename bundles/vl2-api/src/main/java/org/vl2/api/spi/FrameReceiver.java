@@ -74,6 +74,18 @@ public interface FrameReceiver {
         transmitFailed(transport, frames);
     }
 
+    /**
+     * A stream transport's connection from {@code remote} ended while the transport runs (the peer closed or reset
+     * it, it was idle too long, its stream broke): the switch frees the port reached through it, and its address, a
+     * few seconds later unless the member shows up again on another connection or transport. Not called when the
+     * transport itself stops (its ports stay, detached). Called from the transport's thread.
+     *
+     * @since 1.5
+     */
+    default void connectionClosed(Transport transport, SocketAddress remote) {
+        // receivers without ports (tools, tests) ignore it
+    }
+
     /** Removes a port added with {@link #attachPort} (its MAC entries are flushed); false if there is none. */
     default boolean detachPort(Transport transport, SocketAddress remote, long network) {
         return false;

@@ -369,6 +369,31 @@ public final class FramedStream implements AutoCloseable {
         return !closed;
     }
 
+    /** What {@link #discardStaged} dropped: messages and their bytes (without prefixes). */
+    public record Staged(int messages, long bytes) {
+    }
+
+    /**
+     * Drops the messages still staged (not yet in TLS records or the socket) and says how many: a connection that
+     * ended leaves them undelivered. What was already written into records is lost like bytes in a socket's send
+     * buffer, and not counted here. Any thread; meant for a closed connection (not per message).
+     */
+    public Staged discardStaged() {
+        synchronized (writeLock) {
+            int messages = 0;
+            long bytes = 0;
+            int end = appOut.position();
+            for (int at = 0; at + LengthPrefix.HEADER <= end; ) {
+                int length = ((appOut.get(at) & 0xff) << 8) | (appOut.get(at + 1) & 0xff);
+                messages++;
+                bytes += length;
+                at += LengthPrefix.HEADER + length;
+            }
+            appOut.clear();
+            return new Staged(messages, bytes);
+        }
+    }
+
     /** Closes the socket (no TLS close_notify: the peer sees the connection end). Idempotent, any thread. */
     @Override
     public void close() {

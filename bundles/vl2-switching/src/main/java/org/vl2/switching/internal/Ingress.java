@@ -186,6 +186,14 @@ final class Ingress implements FrameReceiver {
     }
 
     @Override
+    public void connectionClosed(Transport transport, SocketAddress remote) {
+        TransportSlot slot = registry.slot(transport.name());
+        if (slot != null) {
+            registry.connectionClosed(slot, remote);
+        }
+    }
+
+    @Override
     public boolean detachPort(Transport transport, SocketAddress remote, long network) {
         return registry.detach(registry.slot(transport.name()), remote, network, transport.name());
     }

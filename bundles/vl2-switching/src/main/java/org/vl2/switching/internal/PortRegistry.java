@@ -43,6 +43,11 @@ public final class PortRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(PortRegistry.class);
     /** Between two warnings about refused unauthenticated ports. */
     private static final long QUOTA_LOG_NANOS = 60_000_000_000L;
+    /**
+     * How long a member whose stream connection closed keeps its port: time for an agent that reconnects, or that
+     * moves to another transport, to show up there with its session (it sends a keepalive at once).
+     */
+    static final long CONNECTION_GRACE_NANOS = 5_000_000_000L;
 
     private final MacTableAdminService fdb;
     private final Addressing addressing;
@@ -383,10 +388,24 @@ public final class PortRegistry {
      * number of ports at one victim. Its frames still count; it stays where it was.
      */
     public void move(SwitchPort p, SocketAddress source) {
+        move(p, p.slot, source);
+    }
+
+    /**
+     * {@link #move(SwitchPort, SocketAddress)}, also to another transport: an encrypted member whose sealed message
+     * opened on {@code slot} (an agent that moved between UDP and TCP keeps its session and port). Only a proven
+     * encrypted member changes transports: it counts in no quota, so the move is free of quota bookkeeping.
+     */
+    public void move(SwitchPort p, TransportSlot slot, SocketAddress source) {
         SocketAddress old;
+        TransportSlot from;
         synchronized (lock) {
             old = p.remote;
-            if (source.equals(old) || p.removed) {
+            from = p.slot;
+            if (source.equals(old) && slot == from || p.removed) {
+                return;
+            }
+            if (slot != from && !(p.authenticated() && p.quota == PortQuotas.NONE)) {
                 return;
             }
             if (!quotas.mayMove(settings.get(), p, source)) {
@@ -394,10 +413,28 @@ public final class PortRegistry {
                 return;
             }
             p.remote = source;
+            p.slot = slot;
+            p.connectionClosedNanos = 0;
             quotas.moved(p, source);
         }
-        LOG.info("Port {} (member {}) moved from {} to {}", p.id, SwitchPort.memberId(p.member),
-                Endpoints.format(old), Endpoints.format(source));
+        LOG.info("Port {} (member {}) moved from {} to {}{}", p.id, SwitchPort.memberId(p.member),
+                Endpoints.format(old), Endpoints.format(source),
+                slot == from ? "" : " (transport " + from.name + " -> " + slot.name + ")");
+    }
+
+    /**
+     * A stream transport's connection from {@code remote} closed: the vl2 port reached through it is removed after
+     * {@link #CONNECTION_GRACE_NANOS} unless its member shows up again (see {@link #expireIdle}), so a dead agent's
+     * port and address are free within seconds rather than after the session timeout. Rare (once per connection):
+     * a scan of the ports.
+     */
+    void connectionClosed(TransportSlot slot, SocketAddress remote) {
+        long now = nanoClock.getAsLong();
+        for (SwitchPort p : ports.values()) {
+            if (p.kind == Kind.VL2 && p.slot == slot && remote.equals(p.remote) && !p.removed) {
+                p.connectionClosedNanos = now == 0 ? 1 : now;
+            }
+        }
     }
 
     private PortId nextPortId() {
@@ -444,6 +481,12 @@ public final class PortRegistry {
         Settings s = settings.get();
         long now = nanoClock.getAsLong();
         for (SwitchPort p : ports.values()) {
+            long closed = p.connectionClosedNanos;
+            if (closed != 0 && now - closed > CONNECTION_GRACE_NANOS) {
+                remove(p, "its " + p.slot.name + " connection from " + Endpoints.format(p.remote) + " closed "
+                        + TimeUnit.NANOSECONDS.toSeconds(now - closed) + " s ago and it did not come back", true);
+                continue;
+            }
             boolean probation = onProbation(p, s);
             long timeout = timeout(p, s, probation);
             long idle = now - p.lastSeenNanos;

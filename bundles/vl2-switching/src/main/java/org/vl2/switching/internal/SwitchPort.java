@@ -29,7 +29,12 @@ public final class SwitchPort {
     /** How a frame is put on the wire for this port (raw, encapsulated by the transport, vl2 plain or sealed). */
     public final PortFraming framing;
     public final Network network;
-    public final TransportSlot slot;
+    /**
+     * The transport the port is reached through. Changes only for an encrypted member whose sealed message opened
+     * on another transport (an agent that moved between UDP and TCP keeps its session, see
+     * {@link PortRegistry#move}).
+     */
+    public volatile TransportSlot slot;
     /** Key in the slot's port map (RAW, ENCAP); null for VL2 ports. */
     public final PortKey key;
     public final Instant created;
@@ -92,6 +97,12 @@ public final class SwitchPort {
 
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     public volatile long lastSeenNanos;
+    /**
+     * Monotonic time at which the stream connection the port was reached through closed (TCP: a dead agent, a
+     * reset), 0 while it is open or for datagram transports. Housekeeping removes the port (and frees its lease)
+     * a short grace after it unless the member shows up again meanwhile (moves to another connection or transport).
+     */
+    public volatile long connectionClosedNanos;
     /** Set once the port is removed, so that a racing receive does not resurrect it silently. */
     public volatile boolean removed;
 

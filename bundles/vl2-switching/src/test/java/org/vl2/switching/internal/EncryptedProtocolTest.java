@@ -419,6 +419,56 @@ class EncryptedProtocolTest {
     }
 
     @Test
+    void aSealedMessageOnAnotherTransportMovesThePortWithItsSession() throws Exception {
+        FakeTransport tcp = new FakeTransport("tcp", "vl2");
+        sw.attach(tcp);
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");
+        a.join(PUB);
+        b.join(PUB);
+        SocketAddress connection = TestFrames.endpoint(41001);
+        tcp.inject(connection, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, ByteBuffer.allocate(8).putLong(7).array())));
+        assertNotNull(tcp.last(connection), "the keepalive is answered over the new transport, no unknown-port");
+        assertTrue(sw.ports().stream().anyMatch(p -> p.transport().equals("tcp")
+                && p.remote().equals("127.0.0.1:41001")), "the same port, now over tcp: " + sw.ports());
+        assertEquals(2, sw.ports().size());
+        b.send(a.mac);
+        byte[] d = tcp.last(connection);
+        ByteBuffer opened = ByteBuffer.wrap(d.clone());
+        assertTrue(a.session.open(opened, 0, 16, d.length - 16, System.nanoTime()) > 0,
+                "frames reach the member over tcp, sealed with the session it made over udp");
+        vl2.inject(a.address, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, ByteBuffer.allocate(8).putLong(8).array())));
+        assertTrue(sw.ports().stream().anyMatch(p -> p.transport().equals("vl2")
+                && p.remote().equals(a.address.toString().replace("/", ""))), "and back: " + sw.ports());
+    }
+
+    @Test
+    void aClosedConnectionFreesThePortAndItsAddressUnlessTheMemberComesBack() throws Exception {
+        FakeTransport tcp = new FakeTransport("tcp", "vl2");
+        sw.attach(tcp);
+        Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
+        a.join(PUB);
+        assertFalse(sw.network(PUB).orElseThrow().leases().isEmpty(), "the member holds an address");
+        SocketAddress first = TestFrames.endpoint(41001);
+        tcp.inject(first, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, ByteBuffer.allocate(8).putLong(1).array())));
+        tcp.receiver.connectionClosed(tcp, first);
+        SocketAddress again = TestFrames.endpoint(41002); // the agent connected again within the grace
+        tcp.inject(again, ByteBuffer.wrap(a.seal(Wire.KEEPALIVE, ByteBuffer.allocate(8).putLong(2).array())));
+        clock.addAndGet(PortRegistry.CONNECTION_GRACE_NANOS + 1_000_000_000L);
+        sw.expireIdlePorts();
+        assertEquals(1, sw.ports().size(), "it came back on a new connection: the port stays");
+
+        tcp.receiver.connectionClosed(tcp, TestFrames.endpoint(41001)); // the old connection: not the port's
+        tcp.receiver.connectionClosed(tcp, again);
+        sw.expireIdlePorts();
+        assertEquals(1, sw.ports().size(), "within the grace");
+        clock.addAndGet(PortRegistry.CONNECTION_GRACE_NANOS + 1_000_000_000L);
+        sw.expireIdlePorts();
+        assertTrue(sw.ports().isEmpty(), "freed after the grace, long before the session timeout");
+        assertTrue(sw.network(PUB).orElseThrow().leases().isEmpty(), "and its address with it");
+    }
+
+    @Test
     void aRekeyKeepsThePortAndTheOldSessionStillOpens() throws Exception {
         Agent a = new Agent(alice, 40001, "02:00:00:00:00:01");
         Agent b = new Agent(bob, 40002, "02:00:00:00:00:02");

@@ -141,7 +141,8 @@ public final class Vl2Ingress {
 
     /**
      * A sealed FRAME, KEEPALIVE or LEAVE: the receiver index names port and session; only a message that opens
-     * (authentic, not replayed) counts, so only then may it move the port (NAT rebinding).
+     * (authentic, not replayed) counts, so only then may it move the port (NAT rebinding, or an agent that moved
+     * between the UDP and the TCP transport: the session is the member's, not the transport's).
      */
     private void receiveSealed(Transport transport, TransportSlot slot, SocketAddress source, int type, ByteBuffer d,
                                Egress e) {
@@ -154,7 +155,8 @@ public final class Vl2Ingress {
         }
         int index = SealedHeader.receiverIndex(d, at);
         SwitchPort p = registry.sealedSession(index);
-        Session s = p == null || p.slot != slot || p.removed ? null : p.sessionFor(index);
+        // any vl2 transport: a member that moved between UDP and TCP keeps its session (the move below)
+        Session s = p == null || p.removed ? null : p.sessionFor(index);
         if (s == null) {
             counters.badSession.increment();
             replies.unknownPort(transport, source, d, e); // the agent re-joins: the switch restarted, or it was cut off
@@ -175,8 +177,8 @@ public final class Vl2Ingress {
             p.confirm(s);
             registry.sessionsChanged(p); // the index of the session it replaced goes (rare: once per handshake)
         }
-        if (!source.equals(p.remote)) {
-            registry.move(p, source);
+        if (!source.equals(p.remote) || p.slot != slot) {
+            registry.move(p, slot, source);
         }
         if (type == Wire.FRAME) {
             d.limit(at + header + plain);

@@ -26,6 +26,7 @@ import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.stream.FramedStream;
@@ -62,6 +63,8 @@ final class TcpServer {
         final ByteBuffer view;
         final AtomicBoolean writeRequested = new AtomicBoolean();
         long lastRead;
+        /** The switch port of the last message sent to this connection (one member's), for transmitFailed. */
+        volatile PortId port;
         /** Loop thread: staged messages to flush when the round is done. */
         boolean dirty;
 
@@ -152,11 +155,17 @@ final class TcpServer {
         return Thread.currentThread() == thread;
     }
 
-    /** Stages a message for {@code remote}'s connection; see the class comment. Any thread. */
-    boolean send(InetSocketAddress remote, ByteBuffer message) {
+    /**
+     * Stages a message for {@code remote}'s connection; see the class comment. Any thread. {@code port}: the switch
+     * port it is for (null for control replies), reported with what the connection still held when it ended.
+     */
+    boolean send(InetSocketAddress remote, ByteBuffer message, PortId port) {
         Peer p = peers.get(remote);
         if (p == null || !p.stream.handshakeDone()) {
             return false;
+        }
+        if (port != null && p.port != port) {
+            p.port = port;
         }
         if (!p.stream.offer(message)) {
             queueFull.increment();
@@ -224,7 +233,7 @@ final class TcpServer {
             }
         } finally {
             for (Peer p : List.copyOf(peers.values())) {
-                close(p);
+                close(p, false); // the transport stops: its ports stay (detached) for the agents to come back
             }
             try {
                 sel.close();
@@ -384,11 +393,35 @@ final class TcpServer {
     }
 
     private void close(Peer p) {
-        if (peers.remove(p.stream.remote(), p)) {
+        close(p, true);
+    }
+
+    /**
+     * Closes a connection. {@code ended}: it ended while the transport runs (closed or reset by the peer, idle,
+     * broken), so the messages it still held are reported as transmit failures of the member's port and the switch
+     * is told, which frees the port a few seconds later unless the member comes back on another connection.
+     */
+    private void close(Peer p, boolean ended) {
+        boolean known = peers.remove(p.stream.remote(), p);
+        if (known) {
             perSource.computeIfPresent(p.source, (a, n) -> n > 1 ? n - 1 : null);
         }
         p.key.cancel();
         p.stream.close();
+        FrameReceiver rx = receiver;
+        if (!known || !ended || rx == null || !p.stream.handshakeDone()) {
+            return;
+        }
+        FramedStream.Staged lost = p.stream.discardStaged();
+        try {
+            if (lost.messages() > 0) {
+                rx.transmitFailed(transport, p.port, lost.messages(), lost.bytes());
+            }
+            rx.connectionClosed(transport, p.stream.remote());
+        } catch (RuntimeException e) {
+            LOG.error("TCP transport on {}: the switch failed to handle the end of the connection from {}", local,
+                    Endpoints.format(p.stream.remote()), e);
+        }
     }
 
     private static void closeQuietly(SocketChannel ch) {

@@ -20,6 +20,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 
@@ -200,6 +201,12 @@ public final class TcpTransport implements Transport {
     /** Stages the message on {@code remote}'s connection (see {@link TcpServer#send}). */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer message) {
-        return remote instanceof InetSocketAddress to && server.send(to, message);
+        return remote instanceof InetSocketAddress to && server.send(to, message, null);
+    }
+
+    /** A message for a port: what a connection that ends still holds is reported against the port. */
+    @Override
+    public boolean send(SocketAddress remote, ByteBuffer message, PortId port) {
+        return remote instanceof InetSocketAddress to && server.send(to, message, port);
     }
 }

@@ -24,6 +24,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.DatagramEndpoint;
@@ -40,11 +41,26 @@ class TcpTransportTest {
     record Received(SocketAddress from, String text) {
     }
 
-    /** The switch core as the transport sees it: records each message. */
-    private final FrameReceiver core = (Transport t, SocketAddress source, ByteBuffer message) -> {
-        byte[] b = new byte[message.remaining()];
-        message.get(b);
-        received.add(new Received(source, new String(b, StandardCharsets.UTF_8)));
+    private final LinkedBlockingQueue<String> ended = new LinkedBlockingQueue<>();
+
+    /** The switch core as the transport sees it: records each message, the ends of connections and lost messages. */
+    private final FrameReceiver core = new FrameReceiver() {
+        @Override
+        public void receive(Transport t, SocketAddress source, ByteBuffer message) {
+            byte[] b = new byte[message.remaining()];
+            message.get(b);
+            received.add(new Received(source, new String(b, StandardCharsets.UTF_8)));
+        }
+
+        @Override
+        public void transmitFailed(Transport t, PortId port, int frames, long bytes) {
+            ended.add("lost " + port + " " + frames + " " + bytes);
+        }
+
+        @Override
+        public void connectionClosed(Transport t, SocketAddress remote) {
+            ended.add("closed " + remote);
+        }
     };
 
     @AfterEach
@@ -271,6 +287,40 @@ class TcpTransportTest {
         assertTrue(t.server().queueFull() >= 1);
         assertTrue(t.send(fastAt, text("unaffected")));
         assertEquals("unaffected", receive(fast));
+    }
+
+    @Test
+    void aDeadConnectionReportsWhatItHeldAndEnds() throws Exception {
+        TcpTransport t = start(new Cfg());
+        DatagramEndpoint agent = connect(t, true); // never reads, then dies
+        agent.send(null, text("hello"));
+        SocketAddress at = received.poll(20, TimeUnit.SECONDS).from();
+        PortId port = PortId.of(7);
+        ByteBuffer frame = ByteBuffer.allocate(1400);
+        int accepted = 0;
+        while (t.send(at, frame, port)) {
+            accepted++;
+            assertTrue(accepted < 20_000, "the queue of a reader that never reads fills");
+        }
+        agent.close();
+        String lost = ended.poll(20, TimeUnit.SECONDS);
+        assertTrue(lost != null && lost.startsWith("lost " + port + " "), "staged messages reported: " + lost);
+        String[] parts = lost.split(" ");
+        int frames = Integer.parseInt(parts[2]);
+        assertTrue(frames > 0 && frames <= accepted, lost);
+        assertEquals(1400L * frames, Long.parseLong(parts[3]), "the bytes handed over");
+        assertEquals("closed " + at, ended.poll(20, TimeUnit.SECONDS), "the switch is told the connection ended");
+        await(() -> t.server().connections() == 0, "the connection gone");
+    }
+
+    @Test
+    void stoppingTheTransportEndsNoPort() throws Exception {
+        TcpTransport t = start(new Cfg());
+        DatagramEndpoint agent = connect(t, true);
+        agent.send(null, text("hello"));
+        received.poll(20, TimeUnit.SECONDS);
+        t.stop();
+        assertEquals(null, ended.poll(300, TimeUnit.MILLISECONDS), "a stopping transport keeps its ports (detached)");
     }
 
     @Test
