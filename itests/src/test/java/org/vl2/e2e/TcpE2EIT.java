@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
@@ -20,18 +21,19 @@ import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
 
 /**
- * End to end, the TCP/TLS transport ({@code bin/vl2-switch --tcp}, {@code bin/vl2-agent --transport auto|tcp}): an
- * agent ({@code --transport auto}) whose namespace drops all UDP to the switch falls back to TCP/TLS and pings an
- * agent on UDP in the same network; a third agent that reaches the switch only through an HTTP proxy (tinyproxy)
+ * End to end, the TCP/TLS transport ({@code bin/vl2-switch --tcp}, {@code bin/vl2-agent [--transport tcp]}): an
+ * agent with the default transport (auto) whose namespace drops all UDP to the switch falls back to TCP/TLS and pings
+ * an agent on UDP in the same network; a third agent that reaches the switch only through an HTTP proxy (tinyproxy)
  * joins with {@code --transport tcp --proxy}; the feature is uninstalled and installed again while the switch runs,
- * and the TCP agents come back by themselves; UDP unblocked, the auto agent goes back to UDP. Plain JUnit 4 run by
+ * and the TCP agents come back by themselves; UDP unblocked, the auto agent goes back to UDP with its session and
+ * port; the proxied agent killed, its port is freed within seconds of its connection's end. Plain JUnit 4 run by
  * failsafe, as root; skipped (with the reason) otherwise.
  *
  * <pre>
  *                       underlay 10.77.0.0/24: bridge ul0 in &lt;p&gt;-sw
  *   &lt;p&gt;-sw  vl2-switch --tcp 10.77.0.1:8443 --vl2-listen 10.77.0.1:9991
  *   &lt;p&gt;-u   vl2-agent (UDP), TAP 10.1.1.101/24                              underlay 10.77.0.61
- *   &lt;p&gt;-t   vl2-agent --transport auto, TAP 10.1.1.102/24; nft drops UDP  underlay 10.77.0.62
+ *   &lt;p&gt;-t   vl2-agent (auto), TAP 10.1.1.102/24; nft drops UDP            underlay 10.77.0.62
  *   &lt;p&gt;-x   vl2-agent --transport tcp --proxy http://10.77.0.65:8888, TAP 10.1.1.103/24;
  *           nft drops everything to 10.77.0.1                                 underlay 10.77.0.63
  *   &lt;p&gt;-px  tinyproxy on 10.77.0.65:8888                                     underlay 10.77.0.65
@@ -69,7 +71,7 @@ public class TcpE2EIT {
             kit = k;
             network();
             start();
-        }, "ip", "ping", "tar", "ss", "nft", "tinyproxy");
+        }, "ip", "ping", "tar", "ss", "nft", "tinyproxy", "iperf3");
     }
 
     @AfterClass
@@ -103,7 +105,8 @@ public class TcpE2EIT {
     private static void start() {
         Bg sw = kit.startSwitch("--tcp", SWITCH_IP + ":" + TCP_PORT, "--vl2-listen", SWITCH_IP + ":9991");
         Bg agentU = kit.startAgent("u", u, "--switch", SWITCH_IP, "--address", U_IP + "/24");
-        agentT = kit.startAgent("t", t, "--switch", SWITCH_IP, "--address", T_IP + "/24", "--transport", "auto",
+        // no --transport: auto is the default
+        agentT = kit.startAgent("t", t, "--switch", SWITCH_IP, "--address", T_IP + "/24",
                 "--tcp-port", String.valueOf(TCP_PORT), "--ssh-port", "8103");
         agentX = kit.startAgent("x", x, "--switch", SWITCH_IP, "--address", X_IP + "/24", "--transport", "tcp",
                 "--proxy", "http://" + PROXY_IP + ":8888");
@@ -137,6 +140,24 @@ public class TcpE2EIT {
         assertTrue(ports, ports.lines().anyMatch(l -> l.contains(U_UNDERLAY + ":") && l.contains("vl2")));
         String tcp = Lab.in(kit.sw, CMD, "ss", "-Htn", "state", "established", "sport", "= :" + TCP_PORT).check().out();
         assertTrue(tcp, tcp.contains(T_UNDERLAY + ":"));
+        iperf3(t, U_IP, "iperf3 TCP t (TCP/TLS) -> u (UDP), 3 s");
+    }
+
+    /** A 3 s iperf3 TCP transfer from {@code ns} to the agent at {@code target} completes; its rate is recorded. */
+    private static void iperf3(String ns, String target, String what) {
+        Bg server = kit.lab.start("iperf3-server", null, Lab.netnsExec(u, "iperf3", "-s", "-1", "-B", target,
+                "-p", "5201"));
+        try {
+            assertTrue("iperf3 server listening", Lab.await(CMD,
+                    () -> Lab.in(u, Lab.SHORT, "ss", "-Hltn", "sport = :5201").out().contains("5201")));
+            Lab.Result r = Lab.in(ns, Duration.ofSeconds(60), "iperf3", "-c", target, "-p", "5201", "-t", "3",
+                    "-f", "m", "--connect-timeout", "5000");
+            java.util.regex.Matcher m = Pattern.compile("([\\d.]+) Mbits/sec\\s+(\\d+)\\s+sender").matcher(r.out());
+            assertTrue("iperf3 completed:\n" + r.out(), r.ok() && m.find());
+            results.put(what, m.group(1) + " Mbit/s, " + m.group(2) + " retransmits");
+        } finally {
+            server.stop(Duration.ofSeconds(5));
+        }
     }
 
     private static String logOf(String instance) {
@@ -182,10 +203,20 @@ public class TcpE2EIT {
         LabKit.ping(t, U_IP, 3);
     }
 
-    /** UDP unblocked: the auto agent probes it, goes back to UDP (the same TAP device) and pings over it. */
+    /**
+     * UDP unblocked: the auto agent probes it, goes back to UDP (the same TAP device) and pings over it; its port on
+     * the switch moves from the TCP transport to the UDP one with the session (no new handshake, the same port).
+     */
     @Test
-    public void t04UnblockedTheAutoAgentGoesBackToUdp() {
+    public void t04UnblockedTheAutoAgentGoesBackToUdpWithItsSession() {
+        String onTcp = kit.switchCommand("vl2:ports --no-format", out -> portOf(out, T_UNDERLAY, "tcp") != null);
+        String port = portOf(onTcp, T_UNDERLAY, "tcp");
+        int from = kit.switchLogLength();
+        int agentFrom = logOf("t").length();
         String before = Lab.in(t, CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
+        // pings through the switch-over (5 per second), counted at the end
+        Bg pings = kit.lab.start("pings-t-u", null, Lab.netnsExec(t, "ping", "-n", "-i", "0.2", "-w", "60", U_IP));
+        LabKit.await(pings, "the first reply over TCP", Pattern.compile("bytes from"));
         long t0 = System.nanoTime();
         Lab.in(t, CMD, "nft", "delete table inet vl2e").check();
         String status = kit.command(t, "t", "vl2:agent", out -> out.contains("Switch resolved")
@@ -197,10 +228,53 @@ public class TcpE2EIT {
         LabKit.ping(t, U_IP, 3);
         String after = Lab.in(t, CMD, "ip", "-o", "link", "show", "vl2tap0").check().out();
         assertTrue(before + after, after.substring(0, after.indexOf(':')).equals(before.substring(0, before.indexOf(':'))));
-        // a port of the vl2 (UDP) transport now: the switch made it at the handshake over UDP (a session does not move
-        // between transports); the TCP one is detached from its connection and expires
-        Pattern onUdp = Pattern.compile("\\bvl2\\W+vl2/encrypted\\W+" + Pattern.quote(T_UNDERLAY + ":"));
-        String ports = kit.switchCommand("vl2:ports --no-format", out -> onUdp.matcher(out).find());
-        assertTrue(ports, onUdp.matcher(ports).find());
+        // the session moved with the agent: the same port, now on the vl2 (UDP) transport, and none left on tcp
+        kit.awaitSwitchLog(from, Pattern.compile("Port " + port + " \\(member \\S+\\) moved from "
+                + Pattern.quote(T_UNDERLAY) + ":\\d+ to " + Pattern.quote(T_UNDERLAY) + ":\\d+ \\(transport tcp -> vl2\\)"));
+        String ports = kit.switchCommand("vl2:ports --no-format", out -> portOf(out, T_UNDERLAY, "vl2") != null);
+        assertTrue(ports, port.equals(portOf(ports, T_UNDERLAY, "vl2")));
+        assertTrue(ports, portOf(ports, T_UNDERLAY, "tcp") == null);
+        try { // SIGINT: ping prints its summary and ends (SIGTERM would end it without one)
+            new ProcessBuilder("kill", "-INT", String.valueOf(pings.pid())).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("kill -INT " + pings.pid() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Lab.await(Duration.ofSeconds(10), () -> pings.output().contains("packets transmitted"));
+        pings.stop(Duration.ofSeconds(5));
+        java.util.regex.Matcher lost = Pattern.compile("(\\d+) packets transmitted, (\\d+) received").matcher(
+                pings.output());
+        results.put("pings t -> u every 0.2 s across the move back to UDP (transmitted, received)",
+                lost.find() ? lost.group(1) + ", " + lost.group(2) : "no summary: " + pings.output());
+        String agentLog = logOf("t").substring(agentFrom);
+        assertFalse("no new handshake over UDP:\n" + agentLog, agentLog.contains("re-joined network"));
+    }
+
+    /**
+     * A TCP agent that dies (SIGKILL: no LEAVE, no keepalive any more) frees its port on the switch within seconds of
+     * its connection's end, not after the session timeout.
+     */
+    @Test
+    public void t05ADeadTcpAgentFreesItsPortPromptly() {
+        String ports = kit.switchCommand("vl2:ports --no-format", out -> portOf(out, PROXY_IP, "tcp") != null);
+        String port = portOf(ports, PROXY_IP, "tcp");
+        int from = kit.switchLogLength();
+        long t0 = System.currentTimeMillis();
+        ProcessHandle.of(agentX.javaPid()).ifPresent(ProcessHandle::destroyForcibly);
+        long down = kit.switchLogTime(from, Pattern.compile("Port " + port + " down \\(tcp " + Pattern.quote(PROXY_IP)
+                + ":\\d+\\): its tcp connection from \\S+ closed \\d+ s ago and it did not come back"));
+        results.put("TCP agent x killed (SIGKILL) to its port freed on the switch", (down - t0) + " ms");
+        assertTrue("freed before the session timeout: " + (down - t0) + " ms", down - t0 < 30_000);
+        String after = kit.switchCommand("vl2:ports --no-format", out -> portOf(out, PROXY_IP, "tcp") == null);
+        assertTrue(after, portOf(after, PROXY_IP, "tcp") == null);
+    }
+
+    /** The id of the port on {@code transport} whose remote is at {@code address} in vl2:ports' output, or null. */
+    private static String portOf(String ports, String address, String transport) {
+        Pattern line = Pattern.compile("(?m)^\\s*(\\d+)\\W+\\S+\\W+" + transport + "\\W+\\S+\\W+"
+                + Pattern.quote(address) + ":\\d+");
+        java.util.regex.Matcher m = line.matcher(ports);
+        return m.find() ? m.group(1) : null;
     }
 }

@@ -231,16 +231,17 @@ final class AgentConfig {
         String cipher() default CipherPolicy.AUTO;
 
         @AttributeDefinition(name = "Transport", required = false,
-                description = "vl2 mode: how the agent reaches the switch. udp (the default): UDP to switch.address."
-                        + " tcp: the vl2 messages in a TCP connection to the switch's TCP transport (tcp.port), in"
-                        + " TLS 1.3, for networks that block UDP (docs/tcp.md); the same session, sealing and"
-                        + " switch key as over UDP. auto: UDP first; TCP when the switch does not answer over UDP"
-                        + " within a few seconds, probing UDP in the background and going back to it once it answers"
-                        + " (the TAP device stays; the switch needs a new handshake on the other transport).",
-                options = {@Option(label = "udp", value = TRANSPORT_UDP),
-                        @Option(label = "tcp: TCP/TLS to the switch's TCP transport", value = TRANSPORT_TCP),
-                        @Option(label = "auto: UDP, TCP/TLS when UDP gets no answer", value = TRANSPORT_AUTO)})
-        String transport() default TRANSPORT_UDP;
+                description = "vl2 mode: how the agent reaches the switch. auto (the default): UDP first; TCP/TLS"
+                        + " to the switch's TCP transport (tcp.port) when the switch does not answer over UDP within a"
+                        + " few seconds, probing UDP in the background and going back to it once it answers; the TAP"
+                        + " device and the session stay across both moves (docs/tcp.md). udp: UDP only. tcp: only the"
+                        + " vl2 messages in a TCP connection, in TLS 1.3, for networks that block UDP; the same"
+                        + " session, sealing and switch key as over UDP. raw and vxlan modes are UDP only (auto is UDP"
+                        + " there).",
+                options = {@Option(label = "auto: UDP, TCP/TLS when UDP gets no answer", value = TRANSPORT_AUTO),
+                        @Option(label = "udp", value = TRANSPORT_UDP),
+                        @Option(label = "tcp: TCP/TLS to the switch's TCP transport", value = TRANSPORT_TCP)})
+        String transport() default TRANSPORT_AUTO;
 
         @AttributeDefinition(name = "TCP port", required = false, min = "1", max = "65535",
                 description = "transport tcp or auto: the switch's TCP port (its org.vl2.transport.tcp port; the"
@@ -464,15 +465,18 @@ final class AgentConfig {
     /** transport, tcp.port, tcp.tls and proxy. */
     private static LinkPath path(Config config, String mode) {
         String transport = config.transport() == null ? "" : config.transport().trim();
-        if (transport.isEmpty() || TRANSPORT_UDP.equals(transport)) {
+        if (TRANSPORT_UDP.equals(transport)) {
             return LinkPath.UDP;
         }
-        boolean auto = TRANSPORT_AUTO.equals(transport);
+        boolean auto = transport.isEmpty() || TRANSPORT_AUTO.equals(transport);
         if (!TRANSPORT_TCP.equals(transport) && !auto) {
-            throw invalid("transport", config.transport(), "supported: udp (the default), tcp, the switch's TCP"
-                    + " transport (TLS), or auto, UDP and TCP when UDP gets no answer");
+            throw invalid("transport", config.transport(), "supported: auto (the default), UDP and TCP when UDP gets"
+                    + " no answer; udp; or tcp, the switch's TCP transport (TLS)");
         }
         if (!MODE_VL2.equals(mode)) {
+            if (auto) {
+                return LinkPath.UDP; // raw and vxlan have no TCP transport: auto is UDP there
+            }
             throw invalid("transport", config.transport(), transport + " needs mode vl2; " + mode
                     + " mode is UDP only");
         }

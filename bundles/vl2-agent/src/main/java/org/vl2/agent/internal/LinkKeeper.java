@@ -90,6 +90,11 @@ final class LinkKeeper {
     private volatile long lastUnreachable;
     /** A send failed for another reason than port unreachable: the control thread should check the link. */
     private volatile boolean checkWanted;
+    /**
+     * Counts the links put in place, so the session can tell a new one (it sends a keepalive there at once). Written
+     * by the control thread only (and before it starts).
+     */
+    private volatile int generation;
 
     // control thread only
     /** The local port of the last socket, for the next one when reconnecting failed in between. */
@@ -105,6 +110,8 @@ final class LinkKeeper {
     private long udpOpenedAt;
     /** auto: when to try TCP next (on UDP) or to probe UDP next (on TCP). */
     private long nextSwitch;
+    /** auto, on UDP: TCP attempts that failed in a row (the next waits longer: a switch without a TCP transport). */
+    private int fallbackFailures;
 
     LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
                Counters counters) {
@@ -136,6 +143,11 @@ final class LinkKeeper {
 
     long lastFromSwitch() {
         return lastFromSwitch;
+    }
+
+    /** Changes whenever another link is put in place (a move between UDP and TCP, a reconnect). */
+    int generation() {
+        return generation;
     }
 
     /** Something came from the switch (a valid datagram of the link's kind). */
@@ -193,7 +205,8 @@ final class LinkKeeper {
 
     /**
      * auto, on UDP: when the switch did not answer a new UDP link for five JOIN rounds (5 s), or an answering one
-     * went silent for the silence time, try TCP; the UDP link stays if TCP fails too.
+     * went silent for the silence time, try TCP; the UDP link stays if TCP fails too, and TCP is tried again after
+     * 5, 10, 20, then every 40 s (auto is the default: a switch may run no TCP transport at all).
      */
     private void fallBackIfDue(long now) {
         Link l = link;
@@ -204,14 +217,19 @@ final class LinkKeeper {
         boolean answered = heard >= udpOpenedAt;
         long quiet = now - Math.max(heard, udpOpenedAt);
         if (quiet < (answered ? timing.silenceMillis() : 5 * timing.joinRetryMillis())) {
+            if (answered) {
+                fallbackFailures = 0; // UDP works: a later fallback starts with the short wait again
+            }
             return;
         }
-        nextSwitch = now + timing.retryMillis();
+        // 5, 10, 20, then every 40 s while TCP fails too (a switch without a TCP transport, or down altogether)
+        nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, 3));
         InetSocketAddress remote = new InetSocketAddress(l.remote().getAddress(), path.tcpPort());
         try {
             Link next = openStream(remote);
             if (replace(next, l.remote())) {
                 onTcp = true;
+                fallbackFailures = 0;
                 nextSwitch = System.currentTimeMillis() + 2 * timing.retryMillis();
                 LOG.warn("{}Port agent: no answer from switch {} over UDP for {}: now over {} at {}, from {} (UDP is"
                         + " tried again every {})", life.tag, switchAddress, Lifecycle.duration(quiet),
@@ -219,7 +237,8 @@ final class LinkKeeper {
                         Lifecycle.duration(2 * timing.retryMillis()));
             }
         } catch (IOException | RuntimeException e) {
-            String problem = "no answer over UDP, and TCP fails too: " + streamProblem(remote, e);
+            fallbackFailures++;
+            String problem = "no answer over UDP, and TCP fails too: " + streamProblem(remote, e, -1);
             if (!problem.equals(linkProblem)) {
                 LOG.warn("{}Port agent: {}", life.tag, problem);
             }
@@ -377,6 +396,7 @@ final class LinkKeeper {
             resolved = target;
             linkProblem = null;
             link = next;
+            generation++;
             udpOpenedAt = System.currentTimeMillis();
             life.lock.notifyAll();
         }
@@ -409,7 +429,7 @@ final class LinkKeeper {
         try {
             next = openStream(remote);
         } catch (IOException | RuntimeException e) {
-            String problem = streamProblem(remote, e);
+            String problem = streamProblem(remote, e, timing.retryMillis());
             if (!first && !problem.equals(linkProblem)) {
                 LOG.warn("{}Port agent: {}", life.tag, problem);
             }
@@ -423,10 +443,13 @@ final class LinkKeeper {
         }
     }
 
-    private String streamProblem(InetSocketAddress remote, Exception e) {
+    private String streamProblem(InetSocketAddress remote, Exception e, long retryMillis) {
         return "cannot connect to the switch over " + path.tcpText() + " at " + Endpoints.format(remote) + " ("
                 + (e.getMessage() == null ? e.toString() : e.getMessage()) + "): is its TCP transport running there"
-                + " (bin/vl2-switch --tcp)? retrying every " + Lifecycle.duration(timing.retryMillis());
+                + " (bin/vl2-switch --tcp)? " + (retryMillis < 0 ? "trying again after "
+                + Lifecycle.duration(timing.retryMillis()) + ", then less often (up to every "
+                + Lifecycle.duration(timing.retryMillis() << 3) + ")"
+                : "retrying every " + Lifecycle.duration(retryMillis));
     }
 
     /** A TCP link to {@code remote} (through the proxy, TLS as configured), within {@link #CONNECT_TIMEOUT_MILLIS}. */
@@ -451,6 +474,7 @@ final class LinkKeeper {
             resolved = resolvedTarget;
             linkProblem = null;
             link = next;
+            generation++;
             lostLogged = null;
             life.lock.notifyAll();
         }

@@ -7,8 +7,8 @@ package org.vl2.agent.internal;
  * <ul>
  *   <li>joining: a JOIN (handshake) every {@code joinRetryMillis}, every {@code slowRetryMillis} after a retryable
  *   ERROR; three unanswered make a join problem;</li>
- *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's);
- *   three silent intervals and the agent re-joins;</li>
+ *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's),
+ *   and at once on a new link; three silent intervals and the agent re-joins;</li>
  *   <li>encrypted: a rekey (new handshake, the current keys carrying frames meanwhile) when the keys are old; the
  *   previous keys dropped when they expire; a finished round's handshakes forgotten after their grace, once a
  *   message from the switch opened under the keys in use; a new handshake when none did within an interval.</li>
@@ -25,6 +25,8 @@ final class SessionTimers {
     private long sentSeen = -1;
     private long lastSentAt;
     private long lastKeepaliveAt;
+    /** The link's generation at the last keepalive: a new link (another transport, a new connection) gets one. */
+    private int linkSeen;
 
     SessionTimers(Vl2Session session, Timing timing, Counters counters) {
         this.session = session;
@@ -36,6 +38,7 @@ final class SessionTimers {
     void joined(long now) {
         sentSeen = -1;
         lastKeepaliveAt = now;
+        linkSeen = session.linkGeneration();
     }
 
     /** Sends what is due (JOIN or handshake, KEEPALIVE), re-joins or rekeys; returns when it wants to run next. */
@@ -101,7 +104,12 @@ final class SessionTimers {
         }
         boolean quietOut = now - lastSentAt >= interval;
         boolean quietIn = now - heard >= interval && now - lastKeepaliveAt >= interval;
-        if (quietOut || quietIn) {
+        // a new link (auto moved between UDP and TCP, or a new TCP connection): a keepalive at once, so the switch
+        // moves the port to it with the session and sends there, before frames from the TAP happen to
+        int link = session.linkGeneration();
+        boolean moved = link != linkSeen;
+        if (quietOut || quietIn || moved) {
+            linkSeen = link;
             session.sendKeepalive(s);
             lastKeepaliveAt = now;
             lastSentAt = now;

@@ -166,6 +166,11 @@ final class Vl2Session implements ControlMessage.Handler {
         return lastAuthentic;
     }
 
+    /** Changes whenever the link is replaced (see {@link LinkKeeper#generation}). */
+    int linkGeneration() {
+        return links.generation();
+    }
+
     /** When the link last heard anything from the switch (plaintext: what counts as alive). */
     long lastFromSwitch() {
         return links.lastFromSwitch();

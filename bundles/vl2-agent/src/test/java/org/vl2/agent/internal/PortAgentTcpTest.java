@@ -158,12 +158,14 @@ class PortAgentTcpTest extends AgentTestBase {
                 agent.status().switchResolved());
         framesBothWays(sw, agent, 30);
         FakeTap tap = factory.last;
+        long handshakes = counters(agent).handshakes.get();
 
         gate.open = true;
         assertTrue(await(WAIT, () -> ("127.0.0.1:" + gate.port()).equals(agent.status().switchResolved())),
                 "back on UDP: " + agent.status().switchResolved());
         framesBothWays(sw, agent, 40);
         assertTrue(tap == factory.last, "the same TAP device");
+        assertEquals(handshakes, counters(agent).handshakes.get(), "the same session: no new handshake");
 
         gate.open = false;
         assertTrue(await(WAIT, () -> agent.status().switchResolved().contains(" over TCP")),
@@ -172,9 +174,9 @@ class PortAgentTcpTest extends AgentTestBase {
 
     @Test
     void configurationErrorsNameTheProperty() {
-        assertEquals("Invalid configuration org.vl2.agent: transport=quic (supported: udp (the default), tcp, the"
-                + " switch's TCP transport (TLS), or auto, UDP and TCP when UDP gets no answer)", message(new TestConfig().switchAddress("a").tcp(1, "")
-                .transportNamed("quic")));
+        assertEquals("Invalid configuration org.vl2.agent: transport=quic (supported: auto (the default), UDP and"
+                + " TCP when UDP gets no answer; udp; or tcp, the switch's TCP transport (TLS))",
+                message(new TestConfig().switchAddress("a").tcp(1, "").transportNamed("quic")));
         assertTrue(message(new TestConfig().raw().switchAddress("a").tcp(443, ""))
                 .startsWith("Invalid configuration org.vl2.agent: transport=tcp (tcp needs mode vl2"));
         assertTrue(message(new TestConfig().switchAddress("a").tcp(443, "socks5://p:1080"))
@@ -184,7 +186,12 @@ class PortAgentTcpTest extends AgentTestBase {
         AgentConfig.LinkPath p = AgentConfig.validate(new TestConfig().switchAddress("a").tcp(443,
                 "http://proxy.example.org:3128/")).path();
         assertEquals("TCP/TLS port 443 via HTTP proxy proxy.example.org:3128", p.describe());
-        assertEquals("UDP", AgentConfig.validate(new TestConfig().switchAddress("a")).path().describe());
+        assertEquals("UDP", AgentConfig.validate(new TestConfig().switchAddress("a")
+                .transportNamed(AgentConfig.TRANSPORT_UDP)).path().describe());
+        assertEquals("UDP, else TCP/TLS port 8443", AgentConfig.validate(new TestConfig().switchAddress("a")
+                .transportNamed("")).path().describe(), "auto when nothing is said (the metatype default too)");
+        assertEquals("UDP", AgentConfig.validate(new TestConfig().raw().switchAddress("a")
+                .transportNamed(AgentConfig.TRANSPORT_AUTO)).path().describe(), "raw mode: auto is UDP");
     }
 
     private static String message(TestConfig c) {

@@ -24,7 +24,7 @@ final class TestConfig implements AgentConfig.Config {
     boolean tapOffload = true;
     boolean udpOffload = true;
     String cipher = "auto";
-    String transport = AgentConfig.TRANSPORT_UDP;
+    String transport = AgentConfig.TRANSPORT_AUTO;
     int tcpPort = AgentConfig.TCP_PORT;
     boolean tcpTls = true;
     String proxy = "";
