@@ -289,6 +289,36 @@ class TcpTransportTest {
         assertEquals("unaffected", receive(fast));
     }
 
+    /** Seed 001's "many clients": every connection is a peer of its own, answered on its own connection. */
+    @Test
+    void manyClientsEachGetTheirOwnAnswers() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.tls = false; // the connections, not 48 TLS handshakes, are what is tested here
+        cfg.maxPerSource = 64;
+        TcpTransport t = start(cfg);
+        int clients = 48;
+        List<DatagramEndpoint> agents = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            DatagramEndpoint a = connect(t, false);
+            assertTrue(a.send(null, text("join " + i)));
+            agents.add(a);
+        }
+        java.util.Map<String, SocketAddress> from = new java.util.HashMap<>();
+        for (int i = 0; i < clients; i++) {
+            Received r = received.poll(20, TimeUnit.SECONDS);
+            assertTrue(r != null, "only " + from.size() + " of " + clients + " joined");
+            from.put(r.text(), r.from());
+        }
+        assertEquals(clients, new java.util.HashSet<>(from.values()).size(), "one peer per connection");
+        assertEquals(clients, t.server().connections());
+        for (int i = clients - 1; i >= 0; i--) {
+            assertTrue(t.send(from.get("join " + i), text("welcome " + i)));
+        }
+        for (int i = 0; i < clients; i++) {
+            assertEquals("welcome " + i, receive(agents.get(i)));
+        }
+    }
+
     @Test
     void aDeadConnectionReportsWhatItHeldAndEnds() throws Exception {
         TcpTransport t = start(new Cfg());
