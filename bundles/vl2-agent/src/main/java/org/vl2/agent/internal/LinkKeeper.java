@@ -206,7 +206,8 @@ final class LinkKeeper {
     /**
      * auto, on UDP: when the switch did not answer a new UDP link for five JOIN rounds (5 s), or an answering one
      * went silent for the silence time, try TCP; the UDP link stays if TCP fails too, and TCP is tried again after
-     * 5, 10, 20, then every 40 s (auto is the default: a switch may run no TCP transport at all).
+     * 5, 10, then every 20 s (auto is the default: a switch may run no TCP transport at all; a late TCP
+     * listener is found within 20 s).
      */
     private void fallBackIfDue(long now) {
         Link l = link;
@@ -222,8 +223,8 @@ final class LinkKeeper {
             }
             return;
         }
-        // 5, 10, 20, then every 40 s while TCP fails too (a switch without a TCP transport, or down altogether)
-        nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, 3));
+        // 5, 10, then every 20 s while TCP fails too (a switch without a TCP transport, or down altogether)
+        nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, 2));
         InetSocketAddress remote = new InetSocketAddress(l.remote().getAddress(), path.tcpPort());
         try {
             Link next = openStream(remote);
