@@ -18,30 +18,75 @@ function text(v) {
   return v === null || v === undefined ? '-' : String(v);
 }
 
-function cell(row, value, cls) {
-  const td = document.createElement('td');
-  td.textContent = text(value);
-  if (cls) td.className = cls;
-  row.appendChild(td);
+/** A table row with {@code n} empty cells. */
+function newRow(n) {
+  const row = document.createElement('tr');
+  for (let i = 0; i < n; i++) row.appendChild(document.createElement('td'));
+  return row;
+}
+
+/** Writes cell {@code i} of {@code row}, touching the DOM only when its text or class changes. */
+function setCell(row, i, value, cls) {
+  const td = row.cells[i];
+  const t = text(value);
+  if (td.textContent !== t) td.textContent = t;
+  if (td.className !== (cls || '')) td.className = cls || '';
   return td;
+}
+
+/**
+ * Brings table body {@code body} to one row per item, in order, keyed by {@code key(item)}: rows that stay are
+ * updated in place (only changed cells rewritten), so a click on a button, a text selection or a focus survives
+ * the redraw every POLL_MS; {@code make(item)} creates a missing row, {@code fill(row, item)} writes its cells.
+ */
+function syncRows(body, items, key, make, fill) {
+  const wanted = new Set(items.map(i => String(key(i))));
+  for (const r of [...body.rows]) if (!wanted.has(r.dataset.key)) r.remove();
+  const rows = new Map([...body.rows].map(r => [r.dataset.key, r]));
+  items.forEach((item, at) => {
+    const k = String(key(item));
+    let row = rows.get(k);
+    if (!row) {
+      row = make(item);
+      row.dataset.key = k;
+    }
+    fill(row, item);
+    if (body.rows[at] !== row) body.insertBefore(row, body.rows[at] || null);
+  });
 }
 
 async function api(method, path, body) {
   const headers = {'Authorization': 'Basic ' + auth, 'X-Requested-With': 'vl2-console'};
   if (method !== 'GET') headers['Content-Type'] = 'application/json';
-  const r = await fetch('/api' + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  let r;
+  try {
+    r = await fetch('/api' + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  } catch (e) {
+    throw new Error('The switch does not answer (' + e.message + '); retrying every ' + POLL_MS / 1000 + ' s.');
+  }
   if (r.status === 401) {
-    logout('Wrong user or password, or the session ended.');
+    // during a login attempt nothing is stored yet; a stored login refused means the password changed meanwhile
+    logout(sessionStorage.getItem('vl2.auth') ? 'The switch refused the login (password changed?): log in again.'
+      : 'Wrong user or password.');
     throw new Error('401');
   }
   if (r.status === 204) return null;
-  const json = await r.json();
+  // an error page of something in between (a proxy) is no JSON: say what came back instead of a parse error
+  const json = await r.json().catch(() => ({error: 'HTTP ' + r.status + ' ' + r.statusText + ' (not JSON)'}));
   if (!r.ok) throw new Error(json.error + (json.field ? ' (' + json.field + ')' : ''));
   return json;
 }
 
-function showError(e) {
-  if (e.message !== '401') $('error').textContent = e.message;
+let errorOfRefresh = false;
+
+/**
+ * Shows an error under the page. One a refresh raised goes with the next refresh that works; one of an action
+ * (authorize, search) stays until the next action, so the redraw every POLL_MS does not wipe it before it is read.
+ */
+function showError(e, ofRefresh) {
+  if (e.message === '401') return;
+  $('error').textContent = e.message;
+  errorOfRefresh = !!ofRefresh;
 }
 
 async function login(ev) {
@@ -51,6 +96,7 @@ async function login(ev) {
     await api('GET', '/switch');
     sessionStorage.setItem('vl2.auth', auth);
     $('login-error').textContent = '';
+    $('password').value = ''; // not left in the (hidden) form for the next person at this screen
     start();
   } catch (e) {
     if (e.message !== '401') $('login-error').textContent = e.message;
@@ -65,6 +111,7 @@ function logout(why) {
   $('app').hidden = true;
   $('logout').hidden = true;
   $('login').hidden = false;
+  $('password').value = '';
   $('who').textContent = '';
   $('login-error').textContent = why || '';
 }
@@ -86,77 +133,100 @@ async function refresh() {
     renderSwitch(sw);
     renderNetworks(networks);
     renderPorts(ports);
-    if (selectedNetwork !== null) renderMembers(await api('GET', '/networks/' + selectedNetwork + '/members'));
-    $('error').textContent = '';
+    const network = selectedNetwork;
+    if (network !== null) {
+      const members = await api('GET', '/networks/' + network + '/members');
+      // a click on another network meanwhile started a refresh of its own: do not show this one's members under it
+      if (network === selectedNetwork) renderMembers(members);
+    }
+    if (errorOfRefresh) $('error').textContent = '';
   } catch (e) {
-    showError(e);
+    showError(e, true);
   }
+}
+
+/**
+ * The host to put in the join command: the page's own, unless it was opened on loopback (on the switch itself or
+ * through ssh -L), where an agent on another host would need the switch's real address.
+ */
+function switchHost() {
+  const h = location.hostname;
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/.test(h) ? 'SWITCH-ADDRESS' : h;
 }
 
 function renderSwitch(sw) {
   $('switch-key').textContent = sw.publicKey;
   const net = selectedNetwork || 'NETWORK';
-  $('join-command').textContent = 'sudo vl2-agent --switch ' + location.hostname + ' --switch-key ' + sw.publicKey
-    + ' --network ' + net;
+  const join = 'sudo vl2-agent --switch ' + switchHost() + ' --switch-key ' + sw.publicKey + ' --network ' + net;
+  if ($('join-command').textContent !== join) $('join-command').textContent = join;
   const s = sw.switch;
-  $('switch-counters').textContent = s.ports + ' ports, ' + s.rxFrames + ' frames in, ' + s.txFrames
-    + ' frames out, ' + s.drops + ' dropped; policy ' + sw.policy;
+  const counters = s.ports + ' ports, ' + s.rxFrames + ' frames in, ' + s.txFrames + ' frames out, ' + s.drops
+    + ' dropped; policy ' + sw.policy;
+  if ($('switch-counters').textContent !== counters) $('switch-counters').textContent = counters;
 }
 
 function renderNetworks(networks) {
-  const body = $('network-rows');
-  body.replaceChildren();
   if (selectedNetwork === null && networks.length) {
     selectedNetwork = (networks.find(n => n.access === 'private') || networks[0]).network;
   }
-  for (const n of networks) {
-    const row = document.createElement('tr');
+  syncRows($('network-rows'), networks, n => n.network, n => {
+    const row = newRow(6);
     row.dataset.network = n.network;
-    if (n.network === selectedNetwork) row.className = 'selected';
-    cell(row, n.network);
-    cell(row, n.name);
-    cell(row, n.access);
-    cell(row, n.mtu, 'num');
-    cell(row, n.ports, 'num');
-    cell(row, n.ipv4Pool);
-    row.addEventListener('click', () => { selectedNetwork = n.network; refresh(); });
-    body.appendChild(row);
-  }
+    row.addEventListener('click', () => select(n.network));
+    return row;
+  }, (row, n) => {
+    row.className = n.network === selectedNetwork ? 'selected' : '';
+    setCell(row, 0, n.network);
+    setCell(row, 1, n.name);
+    setCell(row, 2, n.access);
+    setCell(row, 3, n.mtu, 'num');
+    setCell(row, 4, n.ports, 'num');
+    setCell(row, 5, n.ipv4Pool);
+  });
   $('members-network').textContent = selectedNetwork || '-';
 }
 
+/** Shows another network's members (at once: the old network's rows go, its name is shown). */
+function select(network) {
+  if (network === selectedNetwork) return;
+  selectedNetwork = network;
+  $('member-rows').replaceChildren();
+  $('members-network').textContent = network;
+  for (const r of $('network-rows').rows) r.className = r.dataset.network === network ? 'selected' : '';
+  refresh();
+}
+
 function renderMembers(m) {
-  const body = $('member-rows');
-  body.replaceChildren();
-  for (const x of m.members) {
-    const row = document.createElement('tr');
+  syncRows($('member-rows'), m.members, x => x.network + '/' + x.member, x => {
+    const row = newRow(7);
     row.dataset.member = x.member;
-    cell(row, x.member);
-    cell(row, x.name);
-    cell(row, x.state, 'state-' + x.state);
-    cell(row, x.port);
-    cell(row, x.address);
-    cell(row, x.publicKey);
-    const td = document.createElement('td');
-    const b = document.createElement('button');
+    row.cells[6].appendChild(document.createElement('button'));
+    return row;
+  }, (row, x) => {
+    setCell(row, 0, x.member);
+    setCell(row, 1, x.name);
+    setCell(row, 2, x.state, 'state-' + x.state);
+    setCell(row, 3, x.port);
+    setCell(row, 4, x.address);
+    setCell(row, 5, x.publicKey);
+    const b = row.cells[6].firstChild;
     const key = x.publicKey ? x.publicKey.replace(/\+/g, '-').replace(/\//g, '_') : x.member;
-    if (x.authorized) {
-      b.textContent = 'Deauthorize';
-      b.className = 'deauthorize';
-      b.onclick = () => change('DELETE', '/networks/' + x.network + '/members/' + key);
-    } else {
-      b.textContent = 'Authorize';
-      b.className = 'authorize';
-      b.onclick = () => change('PUT', '/networks/' + x.network + '/members/' + key);
+    const path = '/networks/' + x.network + '/members/' + key;
+    const label = x.authorized ? 'Deauthorize' : 'Authorize';
+    if (b.textContent !== label) {
+      b.textContent = label;
+      b.className = label.toLowerCase();
     }
-    td.appendChild(b);
-    row.appendChild(td);
-    body.appendChild(row);
-  }
+    b.onclick = x.authorized
+      ? () => confirm('Deauthorize ' + (x.name || x.member) + ' on network ' + x.network
+          + '? On a private network it is cut off at once.') && change('DELETE', path)
+      : () => change('PUT', path);
+  });
 }
 
 async function change(method, path) {
   try {
+    $('error').textContent = '';
     await api(method, path);
     await refresh();
   } catch (e) {
@@ -169,46 +239,48 @@ function rate(now, before, seconds) {
 }
 
 function renderPorts(ports) {
-  const body = $('port-rows');
-  body.replaceChildren();
   const t = Date.now() / 1000;
   const seen = new Map();
-  for (const p of ports) {
+  syncRows($('port-rows'), ports, p => p.port, p => {
+    const row = newRow(11);
+    row.dataset.port = p.port;
+    const c = document.createElement('canvas');
+    c.width = 120;
+    c.height = 24;
+    row.cells[10].appendChild(c);
+    return row;
+  }, (row, p) => {
     const before = lastPorts.get(p.port);
     const dt = before ? t - before.t : 0;
     const c = before ? before.p : {};
     const rxBytes = rate(p.rxBytes, c.rxBytes, dt);
-    const row = document.createElement('tr');
-    row.dataset.port = p.port;
-    cell(row, p.port, 'num');
-    cell(row, p.network);
-    cell(row, p.name || p.member);
-    cell(row, p.remote);
-    cell(row, rate(p.rxFrames, c.rxFrames, dt).toFixed(1), 'num rx-fps');
-    cell(row, rxBytes.toFixed(0), 'num');
-    cell(row, rate(p.txFrames, c.txFrames, dt).toFixed(1), 'num');
-    cell(row, rate(p.txBytes, c.txBytes, dt).toFixed(0), 'num');
-    cell(row, p.rxDrops + p.txDrops, 'num');
+    const txBytes = rate(p.txBytes, c.txBytes, dt);
+    setCell(row, 0, p.port, 'num');
+    setCell(row, 1, p.network);
+    // the member id, as in the members table (names are host names, which several hosts may share)
+    setCell(row, 2, p.member || p.name).title = p.name || '';
+    setCell(row, 3, p.address);
+    setCell(row, 4, p.remote);
+    setCell(row, 5, rate(p.rxFrames, c.rxFrames, dt).toFixed(1), 'num rx-fps');
+    setCell(row, 6, rxBytes.toFixed(0), 'num rx-bps');
+    setCell(row, 7, rate(p.txFrames, c.txFrames, dt).toFixed(1), 'num tx-fps');
+    setCell(row, 8, txBytes.toFixed(0), 'num tx-bps');
+    setCell(row, 9, p.rxDrops + p.txDrops, 'num drops');
     const h = history.get(p.port) || [];
-    if (before) h.push(rxBytes + rate(p.txBytes, c.txBytes, dt));
+    if (before) h.push(rxBytes + txBytes);
     while (h.length > HISTORY) h.shift();
     history.set(p.port, h);
-    const td = document.createElement('td');
-    td.appendChild(chart(h));
-    row.appendChild(td);
-    body.appendChild(row);
+    chart(row.cells[10].firstChild, h);
     seen.set(p.port, {t, p});
-  }
+  });
   lastPorts = seen;
   for (const k of [...history.keys()]) if (!seen.has(k)) history.delete(k);
 }
 
-/** A small line chart of a port's bytes/s (RX + TX) over the last minute. */
-function chart(values) {
-  const c = document.createElement('canvas');
-  c.width = 120;
-  c.height = 24;
+/** Draws a port's bytes/s (RX + TX) over the last minute as a small line chart on canvas {@code c}. */
+function chart(c, values) {
   const g = c.getContext('2d');
+  g.clearRect(0, 0, c.width, c.height);
   const max = Math.max(1, ...values);
   g.strokeStyle = '#2f6fdb';
   g.beginPath();
@@ -218,7 +290,6 @@ function chart(values) {
     if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
   });
   g.stroke();
-  return c;
 }
 
 async function searchMacs(ev) {
@@ -230,18 +301,19 @@ async function searchMacs(ev) {
   if ($('mac-filter').value.trim()) q.set('mac', $('mac-filter').value.trim());
   if ($('port-filter').value.trim()) q.set('port', $('port-filter').value.trim());
   try {
+    if (ev) $('error').textContent = '';
     const page = await api('GET', '/mactable?' + q);
     const body = $('mac-rows');
     body.replaceChildren();
     for (const e of page.entries) {
-      const row = document.createElement('tr');
-      cell(row, e.mac);
-      cell(row, e.network);
-      cell(row, e.vlan, 'num');
-      cell(row, e.port, 'num');
-      cell(row, e.type);
-      cell(row, (e.ageMillis / 1000).toFixed(0), 'num');
-      cell(row, e.moves, 'num');
+      const row = newRow(7);
+      setCell(row, 0, e.mac);
+      setCell(row, 1, e.network);
+      setCell(row, 2, e.vlan, 'num');
+      setCell(row, 3, e.port, 'num');
+      setCell(row, 4, e.type);
+      setCell(row, 5, (e.ageMillis / 1000).toFixed(0), 'num');
+      setCell(row, 6, e.moves, 'num');
       body.appendChild(row);
     }
     const to = Math.min(page.total, page.offset + page.entries.length);
@@ -253,11 +325,35 @@ async function searchMacs(ev) {
   }
 }
 
+/**
+ * Copies the text of the element a Copy button names. The Clipboard API exists only in a secure context (https or
+ * loopback) and may refuse (no focus, no permission): then the text is selected for Ctrl-C. The button says which.
+ */
+async function copy(button) {
+  const source = $(button.dataset.copy);
+  let copied = false;
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(source.textContent);
+      copied = true;
+    } catch (e) {
+      copied = false;
+    }
+  }
+  if (!copied) {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  }
+  button.textContent = copied ? 'Copied' : 'Selected: Ctrl-C';
+  setTimeout(() => { button.textContent = 'Copy'; }, 3000);
+}
+
 $('login-form').addEventListener('submit', login);
 $('logout').addEventListener('click', () => logout(''));
 $('mac-form').addEventListener('submit', searchMacs);
 $('mac-prev').addEventListener('click', () => { macOffset = Math.max(0, macOffset - MAC_LIMIT); searchMacs(); });
 $('mac-next').addEventListener('click', () => { macOffset += MAC_LIMIT; searchMacs(); });
-document.querySelectorAll('button.copy').forEach(b => b.addEventListener('click', () =>
-  navigator.clipboard && navigator.clipboard.writeText($(b.dataset.copy).textContent)));
+document.querySelectorAll('button.copy').forEach(b => b.addEventListener('click', () => copy(b)));
 if (auth) start();

@@ -13,5 +13,5 @@ import org.osgi.service.component.annotations.Component;
 public final class ConsoleResources {
 
     /** The files a console needs; a test checks they are in the bundle and refer to nothing outside it. */
-    static final String[] FILES = {"index.html", "console.js", "console.css"};
+    static final String[] FILES = {"index.html", "console.js", "console.css", "favicon.svg"};
 }

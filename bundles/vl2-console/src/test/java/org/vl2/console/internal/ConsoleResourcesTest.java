@@ -24,7 +24,8 @@ class ConsoleResourcesTest {
     @Test
     void everyFileIsThereAndNothingComesFromAnotherHost() throws Exception {
         for (String f : ConsoleResources.FILES) {
-            String body = read(f);
+            // an SVG names its XML namespace with a URI, which is never fetched
+            String body = read(f).replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
             assertFalse(body.contains("http://") || body.contains("https://") || body.contains("//cdn"),
                     f + " refers to another host");
         }
