@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
+import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.FixMethodOrder;
 import org.junit.Rule;
@@ -392,6 +393,21 @@ public class NetworkE2EIT {
         String[] u1 = members.lines().filter(l -> l.contains(agentKeys.get("u1"))).findFirst().orElse("").split("\t");
         assertTrue("u1 is listed as waiting, not authorized and without a port:\n" + members,
                 u1.length > 4 && u1[3].trim().equals("no") && u1[4].trim().equals("-"));
+    }
+
+    /**
+     * The web console in a headless Chromium (skipped without Debian's chromium and chromium-driver): log in, see
+     * p1 and p2 online, authorize the waiting u1 with a click, watch it come online and ping, see the counters move,
+     * deauthorize it again ({@link ConsoleWalkthrough}; screenshots in target/e2e/console-screenshots/).
+     */
+    @Test
+    public void t09bTheConsoleInABrowserAuthorizesTheWaitingMember() throws IOException {
+        String why = ConsoleBrowser.whyNot();
+        if (why != null) {
+            System.err.println("[e2e] SKIPPED NetworkE2EIT console in a browser: " + why);
+        }
+        Assume.assumeTrue(why, why == null);
+        new ConsoleWalkthrough(kit, "00000000000000c3", ns, agentKeys, results).run(NetworkE2EIT::privateAddress);
     }
 
     /** vl2:members -d cuts a member off: the last reply of a running ping comes within 1 s of the command. */
