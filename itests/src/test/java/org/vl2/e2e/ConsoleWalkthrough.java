@@ -157,6 +157,11 @@ final class ConsoleWalkthrough {
                         String rate = row.findElement(By.cssSelector("td.rx-fps")).getText();
                         return row.getText().contains(u1) && Double.parseDouble(rate) > 0 ? rate : null;
                     });
+            b.await("u1's traffic chart drawn", STEP, d -> Boolean.TRUE.equals(b.script("const row = [...document"
+                    + ".querySelectorAll('#port-rows tr')].find(r => r.textContent.includes(arguments[0]));"
+                    + "if (!row) return false; const c = row.querySelector('canvas');"
+                    + "return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3"
+                    + " && v > 0);", remote)));
             long after = b.await("the switch's frames in counter grows", STEP, d -> {
                 long n = framesIn();
                 return n > before ? n : null;
