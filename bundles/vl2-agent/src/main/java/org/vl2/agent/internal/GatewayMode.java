@@ -36,6 +36,8 @@ final class GatewayMode {
     private final RouteJournal journal;
     private final String tag;
     private String table;
+    /** Set by {@link #stop}: for good, nothing is turned on after it. */
+    private boolean stopped;
     /** The interfaces it turned forwarding on for (or found on), TAP device first: what vl2:agent shows. */
     private final java.util.Set<String> forwarding = new java.util.LinkedHashSet<>();
 
@@ -61,6 +63,9 @@ final class GatewayMode {
 
     /** Turns gateway mode on for TAP device {@code tap} (again after the device was re-created). */
     synchronized void start(String tap) throws IOException {
+        if (stopped) {
+            return; // the TAP device re-created while the agent stopped: nothing is turned on again
+        }
         set(SYS.resolve(tap).resolve("forwarding"), "1");
         set(SYS.resolve(tap).resolve("rp_filter"), "0");
         forwarding.add(tap);
@@ -92,6 +97,9 @@ final class GatewayMode {
      * back from there are forwarded only if the interface they come in on allows it).
      */
     synchronized void forwardOn(String name) {
+        if (stopped) {
+            return;
+        }
         try {
             Path p = SYS.resolve(name).resolve("forwarding");
             forwarding.add(name);
@@ -122,6 +130,7 @@ final class GatewayMode {
 
     /** Stopping: every change undone, in reverse. */
     synchronized void stop() {
+        stopped = true;
         undo(journal.entries(), journal, tag);
         table = null;
         forwarding.clear();

@@ -57,6 +57,8 @@ final class ManagedRoutes {
     private final java.util.function.Consumer<String> forwardOn;
 
     private Routes offered;
+    /** Set by {@link #stop}: for good (the agent stops or halted), nothing is installed after it. */
+    private boolean stopped;
     private long held;
     /** The underlay peers the last {@link #apply} pinned for (what {@link #recheck} compares with). */
     private List<InetAddress> peers = List.of();
@@ -131,6 +133,9 @@ final class ManagedRoutes {
 
     /** A ROUTES opened under the session: applied if newer than what the agent holds. Returns whether it was. */
     synchronized boolean offer(Routes r) {
+        if (stopped) {
+            return false; // a ROUTES the control thread took while the agent stopped: nothing goes in again
+        }
         if (!Routes.newer(r.version(), held)) {
             return false;
         }
@@ -155,6 +160,9 @@ final class ManagedRoutes {
 
     /** The TAP device was re-created (the kernel dropped its routes with it): install again. */
     synchronized void tapRecreated() {
+        if (stopped) {
+            return;
+        }
         for (String key : new ArrayList<>(installed.keySet())) {
             if (!pinKeys.contains(key)) {
                 installed.remove(key); // the kernel removed the ones through the old device
@@ -172,6 +180,7 @@ final class ManagedRoutes {
 
     /** Stopping: every route removed (halves before pins), each struck from the journal (gateway mode has its own). */
     synchronized void stop() {
+        stopped = true;
         offered = null;
         withdrawAll();
         view = null;

@@ -111,6 +111,12 @@ public final class PortAgent implements AgentService {
     private final AgentInstances.Claim claim;
     /** Status, counters and threads of this agent (tests read them here). */
     final Diagnostics diagnostics;
+    /**
+     * Runs {@link #leave} when the JVM's shutdown begins (SIGTERM, Ctrl-C): Karaf stops this bundle late in its own
+     * shutdown, seconds after the signal, and until the LEAVE the switch keeps pushing this member's routes (a
+     * gateway's members would wait that long to fail over). Removed when the agent stops before that.
+     */
+    final Thread stopHook;
 
     /**
      * One instance per configuration: the plain {@code org.vl2.agent} (one network, as before factory
@@ -285,6 +291,8 @@ public final class PortAgent implements AgentService {
         this.session = session;
         this.routes = routes;
         this.diagnostics = new Diagnostics(settings, life, counters, tap, links, session);
+        this.stopHook = new Thread(this::leave, "vl2-agent-" + (instance.isEmpty() ? "" : instance + "-") + "stop");
+        Runtime.getRuntime().addShutdownHook(stopHook);
         String up = tag + "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
                 + (vl2 ? ": joining" : "");
         if (links.link() != null) {
@@ -328,6 +336,27 @@ public final class PortAgent implements AgentService {
      * bounded time for the threads.
      */
     private void shutdown() {
+        if (stopHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopHook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs (or ran) leave(), which is safe to repeat
+            }
+        }
+        leave();
+        tap.close(); // wakes the send pump (read returns -1) and deletes the interface
+        life.joinThreads(timing.joinMillis());
+        claim.release();
+        life.markStopped();
+    }
+
+    /**
+     * The first half of a stop, at once: LEAVE (the switch withdraws this member's routes and port), the managed
+     * routes and the gateway's host changes undone (before the TAP device goes: the pins are on the underlay and
+     * would stay). Idempotent and safe from any thread: the link is taken under the lifecycle lock (nothing is sent
+     * after the LEAVE, the control thread stops), routes and gateway mode refuse work once stopped.
+     */
+    private void leave() {
         Link l = links == null ? null : links.stop();
         if (links == null) {
             synchronized (life.lock) {
@@ -336,15 +365,11 @@ public final class PortAgent implements AgentService {
         }
         leaveAndClose(l);
         if (routes != null) {
-            routes.stop(); // before the TAP device goes: the pins are on the underlay and would stay
+            routes.stop();
         }
         if (gateway != null) {
             gateway.stop();
         }
-        tap.close(); // wakes the send pump (read returns -1) and deletes the interface
-        life.joinThreads(timing.joinMillis());
-        claim.release();
-        life.markStopped();
     }
 
     /** A WELCOME re-created the TAP device: routes and gateway sysctls again on the new one. */

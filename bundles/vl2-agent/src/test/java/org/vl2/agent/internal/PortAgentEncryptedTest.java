@@ -1064,6 +1064,33 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "nothing after the LEAVE");
     }
 
+    /**
+     * SIGTERM: the JVM's shutdown hook says LEAVE at once (the switch removes the port, so a gateway's members fail
+     * over without waiting for Karaf's shutdown); the deactivation that follows says nothing more and still stops.
+     */
+    @Test
+    void theShutdownHookSaysLeaveAtOnceAndTheStopAfterItNothingMore() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        PortAgent agent = joined(config(sw));
+        TestSwitch.SecurePort port = confirmedPort(sw, agent);
+        sw.datagrams.clear();
+
+        agent.stopHook.run(); // what the JVM runs on SIGTERM, while the bundle is still active
+
+        assertNotNull(next(sw, Wire.LEAVE, WAIT), "no LEAVE from the shutdown hook");
+        Leave leave = sw.leaves.poll(WAIT, TimeUnit.MILLISECONDS);
+        assertNotNull(leave, "the switch could not open the LEAVE");
+        assertEquals(port.port, leave.port());
+        assertNull(sw.securePort(port.member), "the switch removed the port");
+        assertNull(sw.datagrams.poll(300, TimeUnit.MILLISECONDS), "no keepalive or JOIN after the LEAVE");
+
+        agent.deactivate();
+        assertNull(sw.datagrams.poll(200, TimeUnit.MILLISECONDS), "no second LEAVE");
+        assertFalse(agent.diagnostics.threadsAlive());
+        assertEquals(AgentState.STOPPED, agent.status().state());
+        assertFalse(Runtime.getRuntime().removeShutdownHook(agent.stopHook), "the hook went with the stop");
+    }
+
     @Test
     void theIdentityFileIsCreatedOwnerOnlyAndReused() throws Exception {
         TestSwitch sw = encryptedSwitch();
