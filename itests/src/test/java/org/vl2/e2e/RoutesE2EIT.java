@@ -123,8 +123,7 @@ public class RoutesE2EIT {
                         + "@100");
         agentG1 = kit.startAgent("g1", g1, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", G1 + "/24",
                 "--gateway", "--masquerade", "up0", "--ssh-port", "8103");
-        agentG2 = kit.startAgent("g2", g2, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", G2 + "/24",
-                "--gateway", "--masquerade", "up0");
+        agentG2 = startG2();
         agentH1 = startH1();
         LabKit.await(sw, "the switch's vl2 transport attached", Pattern.compile("Transport vl2 .* attached"));
         for (Bg g : new Bg[] {agentG1, agentG2}) {
@@ -137,6 +136,11 @@ public class RoutesE2EIT {
         // g1 is the gateway of the LAN route: forwarding on lan0 too (C's replies come in there)
         assertTrue("g1 forwards on lan0", Lab.await(ROUTES, () -> "1".equals(forwarding(g1, "lan0"))));
         results.put("h1 boot to routes installed", (System.nanoTime() - agentH1.startNanos) / 1_000_000 + " ms");
+    }
+
+    private static Bg startG2() {
+        return kit.startAgent("g2", g2, "--switch", LabKit.SWITCH_IP, "--network", "5a", "--address", G2 + "/24",
+                "--gateway", "--masquerade", "up0");
     }
 
     private static Bg startH1() {
@@ -315,5 +319,36 @@ public class RoutesE2EIT {
         awaitRoutes(h1, "0.0.0.0/1 via " + G2);
         assertEquals(0, agentH1.stop(Duration.ofSeconds(60)));
         assertEquals("h1's routing tables after SIGKILL, restart and stop", tablesBefore, tables(h1));
+    }
+
+    /**
+     * A gateway killed with SIGKILL leaves its nftables table and sysctls, recorded in its host-changes journal; its
+     * next start undoes them before it turns gateway mode on again (else it would take forwarding=1 for the host's
+     * own value and leave it on at its stop).
+     */
+    @Test
+    public void t05ARestartedGatewayUndoesWhatItsKilledPredecessorLeft() throws Exception {
+        Lab.run(CMD, "kill", "-KILL", String.valueOf(agentG2.javaPid())).check();
+        assertTrue(LabKit.awaitExit(agentG2, Duration.ofSeconds(30)));
+        assertTrue("the nftables table is left", Lab.in(g2, CMD, "nft", "list", "tables").out()
+                .contains("vl2_gw_vl2tap0"));
+        assertEquals("1", forwarding(g2, "up0"));
+        String journal;
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
+                kit.lab.work.resolve("g2/data/vl2"))) {
+            java.nio.file.Path f = files.filter(p -> p.getFileName().toString().startsWith("host-changes")
+                    && !p.getFileName().toString().endsWith(".tmp")).findFirst().orElseThrow();
+            journal = java.nio.file.Files.readString(f);
+        }
+        assertTrue("the journal records the table: " + journal, journal.contains("nft vl2_gw_vl2tap0"));
+        assertTrue("and up0's sysctl: " + journal, journal.contains("/up0/forwarding 0"));
+
+        agentG2 = startG2();
+        LabKit.await(agentG2, "the leftovers undone",
+                Pattern.compile("undid (\\d+) of \\1 gateway changes a previous run left"));
+        LabKit.await(agentG2, "g2 in gateway mode", Pattern.compile("gateway mode on vl2tap0"));
+        assertEquals(0, agentG2.stop(Duration.ofSeconds(60)));
+        assertFalse(Lab.in(g2, CMD, "nft", "list", "tables").out().contains("vl2_gw"));
+        assertEquals("the host's own value, not the killed gateway's", "0", forwarding(g2, "up0"));
     }
 }

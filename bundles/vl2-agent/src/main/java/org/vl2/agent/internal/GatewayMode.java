@@ -148,8 +148,12 @@ final class GatewayMode {
                 : "; masquerade out of " + uplink + (table == null ? "" : " (nftables table ip " + table + ")"));
     }
 
-    /** Undoes the {@code sysctl} and {@code nft} entries of {@code entries} (newest first). */
-    static void undo(List<String> entries, RouteJournal journal, String tag) {
+    /**
+     * Undoes the {@code sysctl} and {@code nft} entries of {@code entries} (newest first); returns how many it
+     * handled (a sysctl of an interface that is gone counts: nothing is left to restore).
+     */
+    static int undo(List<String> entries, RouteJournal journal, String tag) {
+        int undone = 0;
         List<String> reversed = new ArrayList<>(entries);
         java.util.Collections.reverse(reversed);
         for (String e : reversed) {
@@ -168,10 +172,12 @@ final class GatewayMode {
                     continue;
                 }
                 journal.remove(e);
+                undone++;
             } catch (IOException | RuntimeException ex) {
                 LOG.warn("{}Port agent: cannot undo '{}': {}", tag, e, ex.getMessage());
             }
         }
+        return undone;
     }
 
     private void set(Path p, String value) throws IOException {

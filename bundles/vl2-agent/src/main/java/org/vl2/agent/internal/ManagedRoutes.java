@@ -123,7 +123,12 @@ final class ManagedRoutes {
             LOG.info("{}Port agent: removed {} of {} routes a previous run left (it did not stop cleanly)", tag,
                     removed, routes.size());
         }
-        GatewayMode.undo(left, journal, tag); // its sysctls and nftables table
+        long host = left.stream().filter(l -> l.startsWith("sysctl ") || l.startsWith("nft ")).count();
+        int undone = GatewayMode.undo(left, journal, tag); // a gateway's sysctls and nftables table
+        if (host > 0) {
+            LOG.info("{}Port agent: undid {} of {} gateway changes a previous run left (sysctls, nftables table; it "
+                    + "did not stop cleanly)", tag, undone, host);
+        }
         try {
             journal.clear();
         } catch (IOException e) {

@@ -186,6 +186,26 @@ class ManagedRoutesTest {
     }
 
     /**
+     * A gateway killed with SIGKILL leaves its sysctls in the journal (the value to restore): the next start writes
+     * them back, skips one whose interface went with the process (its TAP device), and deletes the journal. (The
+     * nftables table it leaves: RoutesE2EIT t05, with the real nft.)
+     */
+    @Test
+    void theNextStartRestoresTheSysctlsAKilledGatewayLeft() throws Exception {
+        Path up0 = Files.writeString(dir.resolve("up0-forwarding"), "1"); // what the gateway turned on
+        Path gone = dir.resolve("vl2tap0-forwarding"); // the TAP device went with the process
+        RouteJournal killed = new RouteJournal(dir.resolve("host-changes"));
+        killed.add("sysctl " + gone + " 0");
+        killed.add("sysctl " + up0 + " 0");
+
+        ManagedRoutes.cleanUp(new Table(), new RouteJournal(dir.resolve("host-changes")), "");
+
+        assertEquals("0", Files.readString(up0), "the value from before the gateway");
+        assertTrue(Files.notExists(gone));
+        assertTrue(Files.notExists(killed.file()), "nothing left to undo");
+    }
+
+    /**
      * IPv6: a specific route and ::/0 as its two halves ::/1 and 8000::/1; with the switch reached over IPv4 there is
      * no IPv6 address to pin; a route inside a connected IPv6 network is refused; stop leaves the table as it was.
      */
