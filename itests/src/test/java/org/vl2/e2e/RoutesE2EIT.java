@@ -283,11 +283,14 @@ public class RoutesE2EIT {
     public void t03FailoverToTheSecondGateway() {
         LabKit.ping(h1, INTERNET, 1);
         long stop = System.nanoTime();
-        assertEquals(0, agentG1.stop(Duration.ofSeconds(60)));
+        // SIGTERM, not waited for: g1's LEAVE goes as its shutdown begins, and its JVM's exit (Karaf's bundles
+        // stopped, the class data archive written) takes seconds more under load, which is not the failover
+        agentG1.process.destroy();
         assertTrue("h1 reaches the internet through g2", LabKit.awaitPing(h1, INTERNET, ROUTES));
         long millis = (System.nanoTime() - stop) / 1_000_000;
-        results.put("failover g1 -> g2 (g1 stopped with SIGTERM until h1's first ping through g2 answered)",
-                millis + " ms");
+        results.put("failover g1 -> g2 (g1's SIGTERM until h1's first ping through g2 answered)", millis + " ms");
+        assertEquals(0, agentG1.stop(Duration.ofSeconds(60)));
+        results.put("g1's SIGTERM until its process ended", (System.nanoTime() - stop) / 1_000_000 + " ms");
         String toInternet = Lab.in(h1, CMD, "ip", "route", "get", INTERNET).check().out();
         assertTrue(toInternet, toInternet.contains("via " + G2 + " dev vl2tap0"));
         assertFalse("g1's routes were withdrawn", vl2Routes(h1).contains(G1));
