@@ -59,4 +59,14 @@ public interface SwitchService {
     default java.util.Map<String, Long> transportErrors() {
         return java.util.Map.of();
     }
+
+    /**
+     * What each transport the switch has now dropped on receive before the switch saw it, by transport name and then
+     * by reason ({@link org.vl2.api.spi.Transport#receiveDrops()}). Empty by default.
+     *
+     * @since 2.5
+     */
+    default java.util.Map<String, java.util.Map<String, Long>> transportReceiveDrops() {
+        return java.util.Map.of();
+    }
 }

@@ -9,10 +9,11 @@
  * removed through SwitchAdminService (InvalidSettingException names the setting at fault); MemberInfo.refused and
  * state (members waiting for authorization). 2.3.0: AgentService.routes() (AgentRoutes: an agent's managed routes and
  * gateway mode). 2.4.0: ApiTokenService (the HTTP API's tokens); SwitchStatistics handshakes, cookie replies and
- * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters.
+ * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters. 2.5.0:
+ * SwitchService.transportReceiveDrops.
  */
 @Export
-@Version("2.4.0")
+@Version("2.5.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,6 +2,7 @@ package org.vl2.api.spi;
 
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.util.Map;
 
 import org.osgi.annotation.versioning.ConsumerType;
 import org.vl2.api.PortId;
@@ -83,5 +84,17 @@ public interface Transport {
      */
     default boolean sendFrame(SocketAddress remote, long network, ByteBuffer frame, PortId port) {
         return sendFrame(remote, network, frame);
+    }
+
+    /**
+     * What this transport dropped on the receive side before anything reached the switch, by reason: totals since it
+     * started, read from counters it keeps anyway (a call costs no per-frame work). Reasons are lower case with
+     * underscores, a small fixed set per transport (docs/api.md lists them), e.g. {@code bad_flags} for VXLAN; a
+     * stream transport counts refused or closed connections. The default: none counted.
+     *
+     * @since 1.6
+     */
+    default Map<String, Long> receiveDrops() {
+        return Map.of();
     }
 }

@@ -24,6 +24,7 @@ public class FakeSwitchService implements SwitchService {
     public volatile SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0);
     public final java.util.Map<String, Long> transportErrors = new java.util.TreeMap<>();
+    public final java.util.Map<String, java.util.Map<String, Long>> transportReceiveDrops = new java.util.TreeMap<>();
     public volatile String policy = "learning";
     public volatile boolean policyActive = true;
     public final Set<String> policies = new LinkedHashSet<>(List.of("learning", "hub"));
@@ -47,6 +48,11 @@ public class FakeSwitchService implements SwitchService {
     @Override
     public java.util.Map<String, Long> transportErrors() {
         return java.util.Map.copyOf(transportErrors);
+    }
+
+    @Override
+    public java.util.Map<String, java.util.Map<String, Long>> transportReceiveDrops() {
+        return java.util.Map.copyOf(transportReceiveDrops);
     }
 
     @Override

@@ -38,6 +38,8 @@ public class FakeTransport implements Transport {
     public volatile boolean batched;
     public int starts;
     public int stops;
+    /** What {@link #receiveDrops()} reports. */
+    public final Map<String, Long> receiveDrops = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Sent> queue = new ArrayList<>();
     /** The port each queued datagram was sent for (null: none), parallel to {@link #queue}. */
     private final List<PortId> queuedFor = new ArrayList<>();
@@ -64,6 +66,11 @@ public class FakeTransport implements Transport {
     @Override
     public String localAddress() {
         return "test";
+    }
+
+    @Override
+    public Map<String, Long> receiveDrops() {
+        return Map.copyOf(receiveDrops);
     }
 
     @Override

@@ -99,6 +99,13 @@ final class Metrics {
         sw.transportErrors().forEach((transport, errors) -> byTransport.dataPoint(CounterDataPointSnapshot.builder()
                 .labels(Labels.of("transport", transport)).value(errors).build()));
         all.add(byTransport.build());
+        CounterSnapshot.Builder received = CounterSnapshot.builder().name("vl2_transport_received_dropped")
+                .help("What a transport dropped on receive before the switch saw it, by transport and reason: "
+                        + "datagrams (vxlan) or connections refused or closed (tcp); docs/api.md lists the reasons.");
+        sw.transportReceiveDrops().forEach((transport, reasons) -> reasons.forEach((reason, dropped) -> received
+                .dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("transport", transport, "reason",
+                        reason)).value(dropped).build())));
+        all.add(received.build());
         all.add(counter("vl2_switch_handshakes", "Encrypted handshakes completed (a member joined or renewed its "
                 + "session).", s.handshakes()));
         all.add(counter("vl2_switch_cookie_replies", "COOKIE-REPLYs sent: initiations asked to prove their source "

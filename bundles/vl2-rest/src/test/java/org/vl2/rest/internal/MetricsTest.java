@@ -95,6 +95,9 @@ class MetricsTest {
                 31, 32, 33);
         sw.transportErrors.put("udp", 2L);
         sw.transportErrors.put("vl2", 7L);
+        sw.transportReceiveDrops.put("vxlan", java.util.Map.of("bad_flags", 5L, "unmapped_vni", 0L));
+        sw.transportReceiveDrops.put("tcp", java.util.Map.of("handshake_failed", 8L));
+        sw.transportReceiveDrops.put("udp", java.util.Map.of());
         JsonNode f = parse(scrape(new Metrics(() -> sw, () -> fdb, List::of, 1024)));
         assertEquals("counter", f.get("vl2_switch_dropped_frames").get("type").asText());
         assertEquals(Metrics.DROP_REASONS.size(), f.get("vl2_switch_dropped_frames").get("samples").size());
@@ -104,6 +107,14 @@ class MetricsTest {
                 "transport", "vl2"));
         assertEquals(2, value(f, "vl2_transport_transmit_errors", "vl2_transport_transmit_errors_total",
                 "transport", "udp"));
+        assertEquals("counter", f.get("vl2_transport_received_dropped").get("type").asText());
+        assertEquals(3, f.get("vl2_transport_received_dropped").get("samples").size(), "udp counts none");
+        assertEquals(5, value(f, "vl2_transport_received_dropped", "vl2_transport_received_dropped_total",
+                "transport", "vxlan", "reason", "bad_flags"));
+        assertEquals(0, value(f, "vl2_transport_received_dropped", "vl2_transport_received_dropped_total",
+                "transport", "vxlan", "reason", "unmapped_vni"));
+        assertEquals(8, value(f, "vl2_transport_received_dropped", "vl2_transport_received_dropped_total",
+                "transport", "tcp", "reason", "handshake_failed"));
         assertEquals(31, value(f, "vl2_switch_handshakes", "vl2_switch_handshakes_total"));
         assertEquals(32, value(f, "vl2_switch_cookie_replies", "vl2_switch_cookie_replies_total"));
         assertEquals(33, value(f, "vl2_switch_handshakes_throttled", "vl2_switch_handshakes_throttled_total"));

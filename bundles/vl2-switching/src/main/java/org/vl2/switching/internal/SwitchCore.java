@@ -426,6 +426,19 @@ public final class SwitchCore implements SwitchService {
         return errors;
     }
 
+    /** Only the transports attached now: one that went took its counters with it. */
+    @Override
+    public Map<String, Map<String, Long>> transportReceiveDrops() {
+        Map<String, Map<String, Long>> drops = new TreeMap<>();
+        for (TransportSlot slot : registry.slots()) {
+            Transport t = slot.transport;
+            if (t != null) {
+                drops.put(slot.name, new TreeMap<>(t.receiveDrops()));
+            }
+        }
+        return drops;
+    }
+
     @Override
     public String policy() {
         return settings.policy();

@@ -407,6 +407,18 @@ class SwitchCoreTest {
     }
 
     @Test
+    void receiveDropsAreReadFromTheTransportsAttachedNow() {
+        udp.receiveDrops.put("bad_flags", 3L);
+        FakeTransport tcp = new FakeTransport("tcp");
+        sw.attach(tcp);
+        assertEquals(java.util.Map.of("udp", java.util.Map.of("bad_flags", 3L), "tcp", java.util.Map.of()),
+                sw.transportReceiveDrops());
+        sw.unbindTransport(udp);
+        assertEquals(java.util.Map.of("tcp", java.util.Map.of()), sw.transportReceiveDrops(),
+                "a transport that went took its counters with it");
+    }
+
+    @Test
     void framesABatchedTransportAcceptedButCouldNotSendCountAsErrorsNotAsSent() {
         threeHosts();
         SwitchStatistics before = sw.statistics();

@@ -1,7 +1,9 @@
 package org.vl2.transport.tcp.internal;
 
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
@@ -63,5 +65,12 @@ final class Reports {
 
     long total(Kind kind) {
         return totals.get(kind).sum();
+    }
+
+    /** Every kind's total, named in lower case ({@code handshake_failed}): the transport's receive drops. */
+    Map<String, Long> totals() {
+        Map<String, Long> all = new TreeMap<>();
+        totals.forEach((kind, total) -> all.put(kind.name().toLowerCase(Locale.ROOT), total.sum()));
+        return all;
     }
 }

@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
@@ -177,6 +178,16 @@ public final class TcpTransport implements Transport {
 
     TcpServer server() {
         return server;
+    }
+
+    /**
+     * Connections refused or closed, by why (limit, source_limit, handshake_failed, handshake_timeout, bad_length,
+     * idle, error). Messages refused on a full write queue are not here: send returns false for them, so the switch
+     * already counts them as this transport's transmit errors.
+     */
+    @Override
+    public Map<String, Long> receiveDrops() {
+        return server.reports().totals();
     }
 
     @Override

@@ -196,6 +196,8 @@ class TcpTransportTest {
         s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         assertTrue(closedBySwitch(s));
         await(() -> t.server().reports().total(Reports.Kind.HANDSHAKE_FAILED) == 1, "the failed handshake counted");
+        assertEquals(1L, t.receiveDrops().get("handshake_failed"), "through the Transport service, for /metrics");
+        assertEquals(Reports.Kind.values().length, t.receiveDrops().size(), "every kind, 0 or not");
         DatagramEndpoint agent = connect(t, true);
         assertTrue(agent.send(null, text("still here")));
         assertEquals("still here", received.poll(20, TimeUnit.SECONDS).text());

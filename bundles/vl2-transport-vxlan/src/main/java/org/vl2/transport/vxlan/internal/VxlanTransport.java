@@ -6,6 +6,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -539,6 +540,13 @@ public final class VxlanTransport implements Transport {
     /** Datagrams per system call now: 0 when the sockets are on NIO. */
     int batchSize() {
         return state.sockets().batch();
+    }
+
+    /** The receive counters by reason (docs/api.md, vl2_transport_received_dropped). */
+    @Override
+    public Map<String, Long> receiveDrops() {
+        return Map.of("malformed", malformed.sum(), "bad_flags", badFlags.sum(), "unmapped_vni", unmappedVni.sum(),
+                "refused_vtep", refusedVtep.sum());
     }
 
     long malformedDrops() {

@@ -21,6 +21,7 @@ import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -229,6 +230,8 @@ class VxlanTransportTest {
         assertEquals(2, transport.malformedDrops());
         assertEquals(2, transport.badFlagsDrops());
         assertEquals(4, transport.unmappedVniDrops());
+        assertEquals(Map.of("malformed", 2L, "bad_flags", 2L, "unmapped_vni", 4L, "refused_vtep", 0L),
+                transport.receiveDrops(), "the same counters through the Transport service, for /metrics");
     }
 
     /** Waits (up to 5 s) until a counter reaches {@code n}. */
