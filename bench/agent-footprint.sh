@@ -113,21 +113,6 @@ put() { printf '%s\t%s\n' "$1" "$2" >>"$RES"; }
 get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
 sample_rss() { local r k; for r in h1 h2; do [ -n "${JVM[$r]:-}" ] || continue; k=$(rss_kib "${JVM[$r]}"); [ "${k:-0}" -gt "${RSS_MAX[$r]:-0}" ] && RSS_MAX[$r]=$k; done; return 0; }
 
-STOP_SECONDS=""
-stop_role() { # role grace: SIGTERM to the launcher (clean Karaf stop: TAP deleted), SIGKILL after grace s
-  local role=$1 grace=$2 pid tree t0
-  pid=${LAUNCHER[$role]:-}
-  [ -n "$pid" ] || return 0
-  tree=$(descendants "$pid" | tr '\n' ' ')
-  t0=$(now)
-  kill -TERM "$pid" 2>/dev/null || true
-  wait_gone "$grace" "$pid" || note "$role did not stop within ${grace} s: killing it"
-  STOP_SECONDS=$(since "$t0")
-  # shellcheck disable=SC2086
-  kill -9 "$pid" $tree 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "LAUNCHER[$role]" "JVM[$role]"
-}
 
 cleanup() {
   local rc=$? role ns p left

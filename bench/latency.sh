@@ -67,17 +67,6 @@ RES=$OUT/results.tsv
 declare -A LAUNCHER=() JVM=()
 TICKS=$(getconf CLK_TCK)
 
-stop_role() { # role
-  local pid=${LAUNCHER[$1]:-} tree
-  [ -n "$pid" ] || return 0
-  tree=$(descendants "$pid" | tr '\n' ' ')
-  kill -TERM "$pid" 2>/dev/null || true
-  wait_gone 20 "$pid" || note "$1 did not stop within 20 s: killing it"
-  # shellcheck disable=SC2086
-  kill -9 "$pid" $tree 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "LAUNCHER[$1]" "JVM[$1]"
-}
 cleanup() {
   local rc=$? ns p
   set +e
@@ -97,8 +86,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 reap_stale_namespaces vl2lat latency.sh
 
-jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 
 build_underlay

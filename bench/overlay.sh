@@ -115,26 +115,6 @@ BG=()                    # other background pids (iperf3 servers)
 
 put() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }   # section key value
 
-# stop_role role grace: SIGTERM to the launcher (which stops Karaf cleanly: the agent deletes its TAP), SIGKILL
-# to the whole tree after grace seconds; sets STOP_SECONDS to the time it took
-STOP_SECONDS=""
-stop_role() {
-  local role=$1 grace=$2 pid tree t0
-  pid=${LAUNCHER[$role]:-}
-  [ -n "$pid" ] || return 0
-  tree=$(descendants "$pid" | tr '\n' ' ')
-  t0=$(now)
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_gone "$grace" "$pid"; then
-    note "$role did not stop within ${grace} s: killing it"
-  fi
-  STOP_SECONDS=$(since "$t0")
-  # shellcheck disable=SC2086
-  kill -9 "$pid" $tree 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "LAUNCHER[$role]" "JVM[$role]"
-}
-
 cleanup() {
   local rc=$? role ns p left
   set +e
@@ -169,7 +149,6 @@ reap_stale_namespaces vl2ov overlay.sh
 
 # --- measurement helpers ---------------------------------------------------------------------------------------
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
-jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 TICKS=$(getconf CLK_TCK)
 NCPU=$(nproc)
 declare -A RSS_MAX=()

@@ -1,6 +1,7 @@
-# Shared by bench/overlay.sh and bench/agent-footprint.sh (sourced, not run): process trees, bounded waits, RSS,
-# and the vl2 agents' boot milestones. Expects the sourcing script to define fail, LAUNCHER and JVM (associative
-# arrays: role -> launcher pid / java pid), H1 (namespace of agent h1) and OV_H2 (agent h2's overlay address).
+# Shared by the bench/*.sh scripts that boot vl2 in namespaces (sourced, not run): process trees, bounded waits,
+# stopping a role, RSS and CPU ticks, and the vl2 agents' boot milestones. Expects the sourcing script to define
+# note, fail, LAUNCHER and JVM (associative arrays: role -> launcher pid / java pid), H1 (namespace of agent h1) and
+# OV_H2 (agent h2's overlay address).
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -18,6 +19,27 @@ wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null
 wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# jvm_ticks pid: user + system CPU ticks of a process so far
+jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# stop_role role [grace]: SIGTERM to the launcher (which stops Karaf cleanly: the agent deletes its TAP), SIGKILL
+# to the whole tree after grace seconds (20 unless given); sets STOP_SECONDS to the time it took
+STOP_SECONDS=""
+stop_role() {
+  local role=$1 grace=${2:-20} pid tree t0
+  pid=${LAUNCHER[$role]:-}
+  [ -n "$pid" ] || return 0
+  tree=$(descendants "$pid" | tr '\n' ' ')
+  t0=$(now)
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_gone "$grace" "$pid" || note "$role did not stop within ${grace} s: killing it"
+  STOP_SECONDS=$(since "$t0")
+  # shellcheck disable=SC2086
+  kill -9 "$pid" $tree 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "LAUNCHER[$role]" "JVM[$role]"
+}
 
 jvm_of() { # launcher pid: the java process below it (bin/karaf execs java)
   local c
