@@ -63,7 +63,7 @@ ip -n "$P-c" route add 10.51.0.0/24 via 192.168.61.1
 ip netns exec "$P-sw" "$WORK/dist/bin/vl2-switch" --data "$WORK/sw" --vl2-listen 10.79.0.1:9991 \
   --network id=5b,pool=10.51.0.0/24,route=192.168.61.0/24@10.51.0.5 >"$WORK/sw.out" 2>&1 &
 PIDS+=($!)
-for i in $(seq 600); do grep -q "Switch public key" "$WORK/sw.out" && break; sleep 0.5; done
+wait_for 300 grep -q "Switch public key" "$WORK/sw.out" || true
 KEY=$(sed -n 's/.*Switch public key \([A-Za-z0-9+\/=]*\).*/\1/p' "$WORK/sw.out" | head -1)
 [ -n "$KEY" ] || { echo "gateway: the switch did not start" >&2; cat "$WORK/sw.out" >&2; exit 1; }
 ip netns exec "$P-g" "$WORK/dist/bin/vl2-agent" --data "$WORK/g" --switch 10.79.0.1 --switch-key "$KEY" \
@@ -82,7 +82,11 @@ ip netns exec "$P-g" iperf3 -s -B 10.51.0.5 >/dev/null 2>&1 &
 PIDS+=($!)
 ip netns exec "$P-c" iperf3 -s >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
+# both servers listening before the first client connects (a refused connection would end the run)
+for ns in g c; do
+  wait_for 30 sh -c "ip netns exec $P-$ns ss -Hltn 'sport = :5201' | grep -q ." \
+    || { echo "gateway: the iperf3 server in $P-$ns did not listen" >&2; exit 1; }
+done
 run() { # target: Gbit/s received
   ip netns exec "$P-h1" iperf3 -c "$1" -t "$SECS" -J 2>/dev/null \
     | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
