@@ -131,7 +131,7 @@ public class StockKarafE2EIT {
                         Lab.await(INSTALL, () -> !listeners(rawPort).isEmpty()));
                 // distinct: with io.threads > 1 (one receive thread per core by default) the transport binds one
                 // SO_REUSEPORT socket per thread, all on the same address
-                List<String> bound = listeners(rawPort).stream().distinct().collect(java.util.stream.Collectors.toList());
+                List<String> bound = listeners(rawPort).stream().distinct().collect(Collectors.toList());
                 assertEquals("the raw transport listens on a non-loopback address (ss -uln)",
                         List.of("127.0.0.1:" + rawPort), bound);
 
