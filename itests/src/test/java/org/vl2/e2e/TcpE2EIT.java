@@ -140,16 +140,19 @@ public class TcpE2EIT {
         assertTrue(ports, ports.lines().anyMatch(l -> l.contains(U_UNDERLAY + ":") && l.contains("vl2")));
         String tcp = Lab.in(kit.sw, CMD, "ss", "-Htn", "state", "established", "sport", "= :" + TCP_PORT).check().out();
         assertTrue(tcp, tcp.contains(T_UNDERLAY + ":"));
-        iperf3(t, U_IP, "iperf3 TCP t (TCP/TLS) -> u (UDP), 3 s");
+        iperf3(t, u, U_IP, "iperf3 TCP t (TCP/TLS) -> u (UDP), 3 s");
     }
 
-    /** A 3 s iperf3 TCP transfer from {@code ns} to the agent at {@code target} completes; its rate is recorded. */
-    private static void iperf3(String ns, String target, String what) {
-        Bg server = kit.lab.start("iperf3-server", null, Lab.netnsExec(u, "iperf3", "-s", "-1", "-B", target,
+    /**
+     * A 3 s iperf3 TCP transfer from {@code ns} to the agent at {@code target} in {@code serverNs} completes; its
+     * rate is recorded.
+     */
+    private static void iperf3(String ns, String serverNs, String target, String what) {
+        Bg server = kit.lab.start("iperf3-server", null, Lab.netnsExec(serverNs, "iperf3", "-s", "-1", "-B", target,
                 "-p", "5201"));
         try {
             assertTrue("iperf3 server listening", Lab.await(CMD,
-                    () -> Lab.in(u, Lab.SHORT, "ss", "-Hltn", "sport = :5201").out().contains("5201")));
+                    () -> Lab.in(serverNs, Lab.SHORT, "ss", "-Hltn", "sport = :5201").out().contains("5201")));
             Lab.Result r = Lab.in(ns, Duration.ofSeconds(60), "iperf3", "-c", target, "-p", "5201", "-t", "3",
                     "-f", "m", "--connect-timeout", "5000");
             java.util.regex.Matcher m = Pattern.compile("([\\d.]+) Mbits/sec\\s+(\\d+)\\s+sender").matcher(r.out());
