@@ -145,7 +145,11 @@ final class ConsoleWalkthrough {
 
     /** A ping from u1 to p1 runs: the switch's frame counters grow, u1's port shows frames/s and bytes/s. */
     private void countersMove(String u1, String p1) {
-        long before = framesIn();
+        // read once the switch line shows the counter (-1 before that would make any later value "grown")
+        long before = b.await("the switch's frames in counter shown", STEP, d -> {
+            long n = framesIn();
+            return n >= 0 ? n : null;
+        });
         Bg pinger = kit.lab.start("console-ping", null, Lab.netnsExec(ns.get("u1"), "ping", "-i", "0.1", "-c", "600",
                 "-W", "1", p1));
         try {
