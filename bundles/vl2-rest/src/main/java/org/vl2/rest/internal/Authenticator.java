@@ -1,8 +1,6 @@
 package org.vl2.rest.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
 import java.util.Base64;
 import java.util.HashSet;
@@ -20,9 +18,9 @@ import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 
 /**
- * HTTP Basic authentication against a Karaf JAAS realm, or an API token ({@code Authorization: Bearer TOKEN},
- * {@link TokenStore}) ({@code karaf}: etc/users.properties, where the vl2
- * launchers keep the instance's generated password, hashed). There is no anonymous access and no default password.
+ * HTTP Basic authentication against a Karaf JAAS realm ({@code karaf}: etc/users.properties, where the vl2 launchers
+ * keep the instance's generated password, hashed), or an API token ({@code Authorization: Bearer TOKEN},
+ * {@link TokenStore}). There is no anonymous access and no default password.
  *
  * <p>A successful login is remembered for {@link #CACHE_NANOS} by the SHA-256 of the header (a console polling
  * every second does not run the realm's hashing each time; the credentials themselves are not kept). Failed
@@ -98,7 +96,7 @@ final class Authenticator {
             throw new HttpError(401, "authentication required (HTTP Basic with a user of the instance's JAAS realm, "
                     + "or Bearer with an API token)");
         }
-        String key = sha256(header);
+        String key = TokenStore.sha256(header);
         Cached c = cache.get(key);
         if (c != null && now - c.until < 0) {
             return c.login;
@@ -137,15 +135,6 @@ final class Authenticator {
         failures.compute(address, (a, f) -> f == null || now - f.windowStart >= WINDOW_NANOS ? new Failures(now, 1)
                 : new Failures(f.windowStart, f.count + 1));
         return new HttpError(401, message);
-    }
-
-    private static String sha256(String s) {
-        try {
-            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
-                    .digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every Java has SHA-256
-        }
     }
 
     /**
