@@ -123,10 +123,45 @@ function start() {
   $('who').textContent = 'logged in as ' + decodeURIComponent(escape(atob(auth))).split(':')[0];
   refresh();
   searchMacs();
-  timer = setInterval(refresh, POLL_MS);
+  timer = setInterval(poll, POLL_MS);
 }
 
-async function refresh() {
+/**
+ * The tick of the timer: skipped while the tab is hidden (nobody looks; the rates are computed from the time between
+ * two answers, so a gap costs nothing) and while a refresh is still waiting for a slow switch, so that requests never
+ * pile up behind one that hangs.
+ */
+function poll() {
+  if (!document.hidden && !refreshing) refresh();
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (timer && !document.hidden) refresh();
+});
+
+let refreshing = null; // the refresh in flight
+let refreshAgain = false;
+
+/**
+ * One refresh at a time (two in flight could render an older answer over a newer one and compute the rates from
+ * it). A call while one is in flight (a click, an action) runs it once more afterwards, so that what it waits for
+ * reflects what happened before the call.
+ */
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      await refreshOnce();
+    } while (refreshAgain && auth);
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function refreshOnce() {
   try {
     const [sw, networks, ports] = await Promise.all([api('GET', '/switch'), api('GET', '/networks'),
       api('GET', '/ports')]);
