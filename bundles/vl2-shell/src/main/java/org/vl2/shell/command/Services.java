@@ -14,6 +14,8 @@ final class Services {
             + " configuration org.vl2.agent (etc/org.vl2.agent.cfg, or one etc/org.vl2.agent-NAME.cfg per network, at"
             + " least switch.address = HOST:PORT); if both"
             + " are there, the log says why it did not start";
+    static final String NO_API = "the HTTP API does not run in this instance (feature vl2-api-rest; bin/vl2-switch"
+            + " runs it unless --api off, bin/vl2-agent with --api)";
 
     private Services() {
     }

@@ -32,7 +32,7 @@ public class TokenCreateCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        Services.require(tokens, TokensCommand.NO_API);
+        Services.require(tokens, Services.NO_API);
         execute(System.out);
         return null;
     }

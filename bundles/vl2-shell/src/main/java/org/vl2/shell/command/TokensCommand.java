@@ -21,9 +21,6 @@ import org.vl2.json.Views;
         + " access, created, last used. The tokens themselves are not kept (only their SHA-256).")
 public class TokensCommand implements Action {
 
-    static final String NO_API = "the HTTP API does not run in this instance (feature vl2-api-rest; bin/vl2-switch"
-            + " runs it unless --api off, bin/vl2-agent with --api)";
-
     @Reference(optional = true) // see Services
     ApiTokenService tokens;
 
@@ -35,7 +32,7 @@ public class TokensCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        Services.require(tokens, NO_API);
+        Services.require(tokens, Services.NO_API);
         execute(System.out);
         return null;
     }

@@ -34,7 +34,7 @@ class MissingServicesTest {
     void tokenCommandsWithoutTheApiSaySo() {
         for (Action a : List.of(new TokensCommand(), new TokenCreateCommand(), new TokenRevokeCommand())) {
             IllegalStateException e = assertThrows(IllegalStateException.class, a::execute, a.getClass().getName());
-            assertEquals(TokensCommand.NO_API, e.getMessage());
+            assertEquals(Services.NO_API, e.getMessage());
         }
     }
 
