@@ -64,6 +64,11 @@ public final class TokenStore implements ApiTokenService {
     private final SecureRandom random = new SecureRandom();
     /** By hash; replaced whole under the lock (readers never lock). */
     private volatile Map<String, Entry> byHash = Map.of();
+    /**
+     * Why the file could not be read at the start, or null. Then create and revoke are refused: writing the file
+     * anew would drop every token it holds.
+     */
+    private final String unreadable;
     private final Map<String, Instant> lastUsed = new ConcurrentHashMap<>();
 
     @Activate
@@ -75,7 +80,9 @@ public final class TokenStore implements ApiTokenService {
     TokenStore(Path file, Supplier<Instant> clock) {
         this.file = file;
         this.clock = clock;
-        this.byHash = load(file);
+        String[] why = new String[1];
+        this.byHash = load(file, why);
+        this.unreadable = why[0];
     }
 
     /** The token a request's bearer value names, or null: unknown, revoked or malformed. */
@@ -94,6 +101,7 @@ public final class TokenStore implements ApiTokenService {
 
     @Override
     public synchronized String create(String name, boolean admin) {
+        requireReadable();
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("a token name is 1 to 64 letters, digits, '.', '_' or '-' (starting "
                     + "with a letter or digit), got '" + name + "'");
@@ -126,6 +134,7 @@ public final class TokenStore implements ApiTokenService {
 
     @Override
     public synchronized boolean revoke(String name) {
+        requireReadable();
         Map<String, Entry> next = new java.util.HashMap<>(byHash);
         if (!next.values().removeIf(e -> e.name.equals(name))) {
             return false;
@@ -135,6 +144,14 @@ public final class TokenStore implements ApiTokenService {
         lastUsed.remove(name);
         LOG.info("API token '{}' revoked", name);
         return true;
+    }
+
+    private void requireReadable() {
+        if (unreadable != null) {
+            throw new IllegalStateException("the token file " + file + " could not be read at the start ("
+                    + unreadable + "): nothing changed, since writing it would drop its tokens; repair or remove it,"
+                    + " then restart the instance");
+        }
     }
 
     private void save(Map<String, Entry> entries) {
@@ -165,16 +182,20 @@ public final class TokenStore implements ApiTokenService {
         }
     }
 
-    /** The file's tokens; a line that is not one is skipped with a log line naming it (the others still work). */
-    private static Map<String, Entry> load(Path file) {
+    /**
+     * The file's tokens; a line that is not one is skipped with a log line naming it (the others still work). A file
+     * that cannot be read gives none, with the reason in {@code why[0]}.
+     */
+    private static Map<String, Entry> load(Path file, String[] why) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             return Map.of();
         } catch (IOException e) {
-            LOG.warn("Cannot read the API token file {}: {}; no token is accepted until it can be read", file,
-                    e.getMessage());
+            why[0] = e.toString();
+            LOG.warn("Cannot read the API token file {}: {}; no token is accepted and none can be created or revoked"
+                    + " until it can be read (restart the instance then)", file, e.toString());
             return Map.of();
         }
         Map<String, Entry> entries = new java.util.HashMap<>();

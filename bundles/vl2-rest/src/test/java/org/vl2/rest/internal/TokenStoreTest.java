@@ -89,6 +89,22 @@ class TokenStoreTest {
         assertNotNull(again.check(a));
     }
 
+    /** A file that cannot be read (here: not UTF-8) is not written over: its tokens would be lost. */
+    @Test
+    void anUnreadableFileIsNotOverwritten() throws Exception {
+        Path file = etc.resolve(TokenStore.FILE);
+        byte[] before = ("# cafX\ngrafana read 2026-12-05T17:00:00Z " + "0".repeat(64) + "\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        before[5] = (byte) 0xe9; // "cafe" with an accent in Latin-1: not UTF-8
+        Files.write(file, before);
+        TokenStore s = store();
+        assertEquals(List.of(), s.tokens());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.create("other", false));
+        assertTrue(e.getMessage().contains("could not be read"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> s.revoke("grafana"));
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(file)), "the file is as it was");
+    }
+
     @Test
     void anUnwritableFileChangesNothing() throws Exception {
         Path dir = Files.createFile(etc.resolve("not-a-dir"));
