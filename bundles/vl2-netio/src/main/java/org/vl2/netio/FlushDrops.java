@@ -28,9 +28,10 @@ public final class FlushDrops {
 
     /**
      * Drops since the last report if a report is due now (the first drops, or a minute after the last report), else
-     * 0. One thread (the flushing one).
+     * 0. Any thread: the receive threads of a socket group share one instance and each flushes its own socket. Called
+     * only after a flush dropped something, so the lock is not on the forwarding path.
      */
-    public long due() {
+    public synchronized long due() {
         long now = System.nanoTime();
         long sum = total.sum();
         if (sum == reported || everReported && now - lastReport < REPORT_NANOS) {
