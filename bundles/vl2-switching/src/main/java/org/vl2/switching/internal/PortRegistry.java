@@ -426,13 +426,19 @@ public final class PortRegistry {
      * A stream transport's connection from {@code remote} closed: the vl2 port reached through it is removed after
      * {@link #CONNECTION_GRACE_NANOS} unless its member shows up again (see {@link #expireIdle}), so a dead agent's
      * port and address are free within seconds rather than after the session timeout. Rare (once per connection):
-     * a scan of the ports.
+     * a scan of the ports. A match is marked under the lock that {@link #move} holds: a member whose message arrives
+     * on another transport while its old connection is being closed (an agent moving back to UDP) is either moved
+     * first and not marked, or marked first and cleared by the move, never moved and then marked.
      */
     void connectionClosed(TransportSlot slot, SocketAddress remote) {
         long now = nanoClock.getAsLong();
         for (SwitchPort p : ports.values()) {
             if (p.kind == Kind.VL2 && p.slot == slot && remote.equals(p.remote) && !p.removed) {
-                p.connectionClosedNanos = now == 0 ? 1 : now;
+                synchronized (lock) {
+                    if (p.slot == slot && remote.equals(p.remote) && !p.removed) {
+                        p.connectionClosedNanos = now == 0 ? 1 : now;
+                    }
+                }
             }
         }
     }
@@ -446,8 +452,16 @@ public final class PortRegistry {
      * expired); otherwise it is kept (the switch stops, the member left, the network went).
      */
     public void remove(SwitchPort port, String why, boolean releaseLease) {
+        remove(port, why, releaseLease, 0);
+    }
+
+    /**
+     * {@link #remove(SwitchPort, String, boolean)}; with {@code closedNanos} other than 0 only if the port's connection
+     * is still the one that closed then (a {@link #move} in between cleared it: the member came back).
+     */
+    private void remove(SwitchPort port, String why, boolean releaseLease, long closedNanos) {
         synchronized (lock) {
-            if (port.removed) {
+            if (port.removed || closedNanos != 0 && port.connectionClosedNanos != closedNanos) {
                 return;
             }
             port.removed = true;
@@ -484,7 +498,8 @@ public final class PortRegistry {
             long closed = p.connectionClosedNanos;
             if (closed != 0 && now - closed > CONNECTION_GRACE_NANOS) {
                 remove(p, "its " + p.slot.name + " connection from " + Endpoints.format(p.remote) + " closed "
-                        + TimeUnit.NANOSECONDS.toSeconds(now - closed) + " s ago and it did not come back", true);
+                        + TimeUnit.NANOSECONDS.toSeconds(now - closed) + " s ago and it did not come back", true,
+                        closed);
                 continue;
             }
             boolean probation = onProbation(p, s);
