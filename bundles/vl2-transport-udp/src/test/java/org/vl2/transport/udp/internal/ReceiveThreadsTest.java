@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.annotation.Annotation;
+import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -113,6 +114,14 @@ class ReceiveThreadsTest {
         return b;
     }
 
+    /** Where the next datagram to {@code p} came from; a bounded wait, so a lost answer fails instead of hanging. */
+    private static SocketAddress answerFrom(DatagramChannel p) throws IOException {
+        p.socket().setSoTimeout(5000);
+        DatagramPacket in = new DatagramPacket(new byte[100], 100);
+        p.socket().receive(in);
+        return in.getSocketAddress();
+    }
+
     private List<Received> take(int count) throws InterruptedException {
         List<Received> got = new ArrayList<>();
         while (got.size() < count) {
@@ -149,11 +158,9 @@ class ReceiveThreadsTest {
         assertEquals(threadOf.get(0), threadOf.get(2));
         assertEquals(threadOf.get(1), threadOf.get(3));
         // every answer came back from the transport's one address and port, whichever socket queued it
-        ByteBuffer in = ByteBuffer.allocate(100);
         for (DatagramChannel p : from) {
             for (int i = 0; i < 8; i++) {
-                in.clear();
-                assertEquals(to, p.receive(in));
+                assertEquals(to, answerFrom(p), "answer " + (i + 1) + " of 8 to " + p.getLocalAddress());
             }
         }
     }
