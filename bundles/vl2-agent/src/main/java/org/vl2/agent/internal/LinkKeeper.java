@@ -63,6 +63,8 @@ final class LinkKeeper {
     static final int SOCKET_BUFFER_BYTES = 1 << 20;
     /** TCP link: connecting (through the proxy) and the TLS handshake together take at most this long. */
     static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** auto, on UDP: a TCP fallback that fails waits the retry interval doubled this often at most (5, 10, 20 s). */
+    private static final int FALLBACK_BACKOFF_STEPS = 2;
     /** auto, on TCP: how long a UDP probe waits for the switch's answer. */
     static final int PROBE_WAIT_MILLIS = 1_000;
 
@@ -224,7 +226,7 @@ final class LinkKeeper {
             return;
         }
         // 5, 10, then every 20 s while TCP fails too (a switch without a TCP transport, or down altogether)
-        nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, 2));
+        nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, FALLBACK_BACKOFF_STEPS));
         InetSocketAddress remote = new InetSocketAddress(l.remote().getAddress(), path.tcpPort());
         try {
             Link next = openStream(remote);
@@ -449,7 +451,7 @@ final class LinkKeeper {
                 + (e.getMessage() == null ? e.toString() : e.getMessage()) + "): is its TCP transport running there"
                 + " (bin/vl2-switch --tcp)? " + (retryMillis < 0 ? "trying again after "
                 + Lifecycle.duration(timing.retryMillis()) + ", then less often (up to every "
-                + Lifecycle.duration(timing.retryMillis() << 3) + ")"
+                + Lifecycle.duration(timing.retryMillis() << FALLBACK_BACKOFF_STEPS) + ")"
                 : "retrying every " + Lifecycle.duration(retryMillis));
     }
 
