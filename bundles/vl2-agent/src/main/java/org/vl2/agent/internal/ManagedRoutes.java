@@ -156,9 +156,12 @@ final class ManagedRoutes {
      * new peers (through the path the host had to them) and drops the pins it no longer needs.
      */
     synchronized void recheck() {
+        if (offered == null) {
+            return; // nothing pushed (or stopped): no peers to look up, this runs every control round
+        }
         List<InetAddress> now = switchAddresses.get();
         // none (between two sockets): the pins stay as they are until there is a peer to compare
-        if (offered != null && !now.isEmpty() && !now.equals(peers)) {
+        if (!now.isEmpty() && !now.equals(peers)) {
             apply();
         }
     }

@@ -12,11 +12,13 @@ import java.util.function.Supplier;
  * switch's address as the link reaches it now (also the TCP fallback's, which goes to the same host), and with a TCP
  * path through an HTTP proxy ({@code proxy}, transport tcp or auto) the proxy's address, because then the kernel's
  * socket talks to the proxy, not to the switch. Read on the control thread, each tick ({@link ManagedRoutes#recheck}):
- * a proxy given by name is resolved again at most every {@link #PROXY_RESOLVE_MILLIS}.
+ * a proxy given by name is resolved again at most every {@link #PROXY_RESOLVE_MILLIS}, and while it does not resolve
+ * at most every {@link #PROXY_RETRY_MILLIS} (a lookup that fails may take seconds: not on every round).
  */
 final class UnderlayPeers implements Supplier<List<InetAddress>> {
 
     static final long PROXY_RESOLVE_MILLIS = 60_000;
+    static final long PROXY_RETRY_MILLIS = 5_000;
 
     private final LinkKeeper links;
     /** The HTTP proxy of the TCP path; null if none. */
@@ -52,7 +54,8 @@ final class UnderlayPeers implements Supplier<List<InetAddress>> {
             return null;
         }
         long now = System.currentTimeMillis();
-        if (proxyAddress == null || proxy.isName() && now - proxyResolvedAt >= PROXY_RESOLVE_MILLIS) {
+        long every = proxyAddress == null ? PROXY_RETRY_MILLIS : PROXY_RESOLVE_MILLIS;
+        if (proxyResolvedAt == 0 || proxy.isName() && now - proxyResolvedAt >= every) {
             proxyResolvedAt = now;
             try {
                 proxyAddress = proxy.resolve(resolver).getAddress();

@@ -38,6 +38,16 @@ class UnderlayPeersTest {
     }
 
     @Test
+    void aProxyNameThatDoesNotResolveIsNotLookedUpAgainEachRound() {
+        AgentConfig.Settings s = AgentConfig.validate(new TestConfig().switchAddress("192.0.2.7:9991")
+                .tcp(8443, "http://nowhere.test:3128"));
+        UnderlayPeers peers = new UnderlayPeers(keeper(s), s.path().proxy(), this::resolve);
+        assertEquals(List.of(), peers.get(), "no link and no proxy address: nothing to pin");
+        assertEquals(List.of(), peers.get());
+        assertEquals(List.of("nowhere.test"), lookups, "one lookup for both rounds");
+    }
+
+    @Test
     void theSwitchAsTheLinkReachesItAndNoProxyOverUdp() {
         AgentConfig.Settings s = AgentConfig.validate(new TestConfig().switchAddress("127.0.0.1:9"));
         LinkKeeper links = keeper(s);
