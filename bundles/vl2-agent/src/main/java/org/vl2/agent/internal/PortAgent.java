@@ -291,8 +291,15 @@ public final class PortAgent implements AgentService {
         this.session = session;
         this.routes = routes;
         this.diagnostics = new Diagnostics(settings, life, counters, tap, links, session);
-        this.stopHook = new Thread(this::leave, "vl2-agent-" + (instance.isEmpty() ? "" : instance + "-") + "stop");
-        Runtime.getRuntime().addShutdownHook(stopHook);
+        Thread hook = new Thread(this::leave, "vl2-agent-" + (instance.isEmpty() ? "" : instance + "-") + "stop");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // activated while the JVM already shuts down: no hook, the deactivation that follows says LEAVE (an
+            // exception here would leave the threads, the TAP device and the claim behind, with no stop to come)
+            hook = null;
+        }
+        this.stopHook = hook;
         String up = tag + "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
                 + (vl2 ? ": joining" : "");
         if (links.link() != null) {
