@@ -9,6 +9,7 @@ final class Errno {
 
     static final int EPERM = 1;
     static final int ENOENT = 2;
+    static final int ESRCH = 3;
     static final int EBADF = 9;
     static final int EACCES = 13;
     static final int EBUSY = 16;
@@ -23,6 +24,8 @@ final class Errno {
     static final int EOPNOTSUPP = 95;
     static final int EAFNOSUPPORT = 97;
     static final int EADDRNOTAVAIL = 99;
+    static final int ENETUNREACH = 101;
+    static final int EHOSTUNREACH = 113;
 
     private static final String[][] TABLE = new String[134][];
 

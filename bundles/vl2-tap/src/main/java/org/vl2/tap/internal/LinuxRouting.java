@@ -13,8 +13,6 @@ import org.vl2.tap.TapException;
 @Component(service = Routing.class)
 public final class LinuxRouting implements Routing {
 
-    private static final int ESRCH = 3;
-
     @Override
     public void add(KernelRoute route) throws TapException {
         available();
@@ -30,7 +28,7 @@ public final class LinuxRouting implements Routing {
             n.modify(false, route);
             return true;
         } catch (TapException e) {
-            if (e.errno() == ESRCH) {
+            if (e.errno() == Errno.ESRCH) {
                 return false; // gone already (its interface went, or someone deleted it)
             }
             throw e;
@@ -43,8 +41,8 @@ public final class LinuxRouting implements Routing {
         try (Netlink n = new Netlink()) {
             return n.lookup(destination);
         } catch (TapException e) {
-            if (e.errno() == 101 || e.errno() == 113) {
-                return null; // ENETUNREACH, EHOSTUNREACH: no route
+            if (e.errno() == Errno.ENETUNREACH || e.errno() == Errno.EHOSTUNREACH) {
+                return null; // no route
             }
             throw e;
         }

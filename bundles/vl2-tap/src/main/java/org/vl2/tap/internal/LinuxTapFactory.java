@@ -30,8 +30,6 @@ public final class LinuxTapFactory implements TapFactory {
     private static final List<String> ARCHS = List.of("x86-64", "aarch64", "riscv64");
 
     private final Set<LinuxTapDevice> open = ConcurrentHashMap.newKeySet();
-    private volatile String unavailable;
-    private volatile boolean probed;
 
     @Activate
     void activate() {
@@ -70,20 +68,15 @@ public final class LinuxTapFactory implements TapFactory {
 
     /** Why TAP devices cannot work here, or null if they can. Probed once (loads JNA's native part). */
     String unavailable() {
-        if (!probed) {
-            synchronized (this) {
-                if (!probed) {
-                    unavailable = probe();
-                    probed = true;
-                }
-            }
-        }
-        return unavailable;
+        return probeOnce();
     }
 
     private static volatile String probedOnce;
 
-    /** {@link #probe()} once per class loader, for the other users of LibC (routes). */
+    /**
+     * {@link #probe()} once per class loader, for the factory and the other users of LibC (routes). Two threads may
+     * both probe the first time: the same answer, stored twice.
+     */
     static String probeOnce() {
         String p = probedOnce;
         if (p == null) {
