@@ -452,7 +452,10 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertNull(agent.status().cipher());
         // logged once: the refusal repeats with every retry, its line does not (a loaded machine may have logged a
-        // "no answer" problem before the first refusal came back, so count from the refusal on)
+        // "no answer" problem before the first refusal came back, so count from the refusal on). The status shows
+        // the refusal before the control round that took it logs it: two more attempts, and that round is over
+        int refused = sw.initiations.get();
+        assertTrue(await(WAIT, () -> sw.initiations.get() >= refused + 2), "the agent stopped retrying");
         long logged = counters(agent).joinProblemsLogged.get();
         int attempts = sw.initiations.get();
         assertTrue(await(WAIT, () -> sw.initiations.get() >= attempts + 2), "the agent stopped retrying");
