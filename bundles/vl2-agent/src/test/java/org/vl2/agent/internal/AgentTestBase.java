@@ -28,6 +28,8 @@ abstract class AgentTestBase {
      * Short timers: retry 100 ms, silence 300 ms, port-unreachable hold 500 ms, tick 20 ms; vl2: JOIN every 100 ms,
      * slow retry 600 ms, re-join at most every 200 ms, a protocol second is 100 ms.
      */
+    /** A TCP port nothing listens on (tcpmux, needs root to bind and unused): a connection there is refused. */
+    static final int REFUSED_TCP_PORT = 1;
     static final Timing FAST = new Timing(100, 300, 500, 20, 2_000, 100, 600, 200, 100);
 
     /**
@@ -81,6 +83,12 @@ abstract class AgentTestBase {
     }
 
     PortAgent agent(TestConfig config, SwitchAddress.Resolver resolver, Timing timing) {
+        if (config.tcpPort == AgentConfig.TCP_PORT) {
+            // transport auto (the default) tries TCP on the switch's host whenever the FAST timers see half a second
+            // of silence: on 127.0.0.1 that must be refused at once, not reach whatever this host runs on 8443 (a
+            // switch's TCP transport, or a listener that never answers and holds the control thread 10 s)
+            config.tcpPort = REFUSED_TCP_PORT;
+        }
         PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), resolver, timing);
         agents.add(a);
         return a;
