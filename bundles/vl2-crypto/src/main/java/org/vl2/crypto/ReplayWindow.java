@@ -7,7 +7,8 @@ package org.vl2.crypto;
  * the ring are the word being refilled, so the window is 4096 - 64 = 4032 counters (as WireGuard's 8192 - 64).
  *
  * <p>{@link #check} before decrypting (cheap rejection of replays), {@link #accept} only after the frame has
- * authenticated, so forged counters never move the window. One thread (the receive thread); not thread-safe.
+ * authenticated, so forged counters never move the window. Not thread-safe: {@link Session} updates it under its
+ * opener flag and reads it without the flag only as a hint it confirms under the flag.
  */
 final class ReplayWindow {
 

@@ -34,10 +34,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p><b>Threads.</b> {@link #seal} may be called from several threads at once (the counter is an atomic
  * increment; frames may then leave slightly out of order, which the window absorbs). {@link #open} may be
- * called from several threads too, but they take turns: each open holds the session's opener flag (one compare-and-set
- * when uncontended) from the window check to the window update, so a counter is never accepted twice. The switch keeps
- * a session on one receive thread, so the flag is contended only when a member's datagrams reach it by two ways at once
- * (two transports, or sockets spread by the source address while a NAT mapping changes). The rest is thread-safe.
+ * called from several threads too: each decrypts without any lock, then takes the session's opener flag (one
+ * compare-and-set when uncontended) only to check the replay window again and mark the counter seen, so a counter is
+ * never accepted twice and a thread opening a forged or duplicated message never holds up another one's decryption.
+ * The switch keeps a session on one receive thread, so the flag is contended only when a member's datagrams reach it by
+ * two ways at once (two transports, or sockets spread by the source address while a NAT mapping changes). The rest is
+ * thread-safe.
  *
  * <p><b>Allocation.</b> Ciphers and scratch space are per thread (holding JDK types only, so that a thread that
  * outlives this bundle does not pin its class loader). What the JDK 17 still allocates per message: the
@@ -125,7 +127,7 @@ public final class Session {
     private final long rejectAfterNanos;
     private final AtomicLong sendCounter = new AtomicLong();
     private final ReplayWindow window = new ReplayWindow();
-    /** 1 while an {@link #open} is between its window check and its window update (see Threads above). */
+    /** 1 while an {@link #open} checks or updates the window (see Threads above); never held while decrypting. */
     @SuppressWarnings("unused") // through OPENING
     private volatile int opening;
     private static final VarHandle OPENING;
@@ -212,7 +214,8 @@ public final class Session {
     /**
      * Opens a sealed message in place: checks the counter at {@code offset + 8} against the replay window,
      * verifies the tag over header and ciphertext, decrypts the payload where it is, then marks the counter seen.
-     * A message that fails leaves the window as it was.
+     * A message that fails leaves the window as it was (one that authenticated but whose counter another thread
+     * accepted meanwhile is decrypted in place and still rejected as REPLAYED).
      *
      * @param offset       absolute index of the header in {@code packet}
      * @param headerLength at least {@link #MIN_HEADER_LENGTH}
@@ -235,37 +238,70 @@ public final class Session {
         for (int i = 0; i < 8; i++) {
             counter = counter << 8 | packet.get(offset + COUNTER_OFFSET + i) & 0xFF;
         }
-        while (!OPENING.compareAndSet(this, 0, 1)) {
-            Thread.onSpinWait(); // another thread is opening a message of this session: a microsecond or two
+        // The window is read without the flag: a hint that turns most replays away before the AEAD runs. What it
+        // rejects is confirmed under the flag (a read racing an accept may see a half-moved window); what it lets
+        // through is checked again under the flag after the tag verified, so the flag is never held while decrypting.
+        int verdict = window.check(counter);
+        if (verdict != ReplayWindow.OK) {
+            holdOpener();
+            try {
+                verdict = window.check(counter);
+            } finally {
+                opening = 0;
+            }
+            if (verdict != ReplayWindow.OK) {
+                throw rejected(verdict);
+            }
         }
+        decrypt(packet, offset, headerLength, sealedLength, counter);
+        holdOpener();
         try {
-            return openHeld(packet, offset, headerLength, sealedLength, counter);
+            // another thread may have accepted this counter while this one decrypted (the same datagram by two ways)
+            verdict = window.check(counter);
+            if (verdict == ReplayWindow.OK) {
+                window.accept(counter);
+            }
         } finally {
             opening = 0;
         }
+        if (verdict != ReplayWindow.OK) {
+            throw rejected(verdict);
+        }
+        if (!confirmed) {
+            confirmed = true;
+        }
+        return sealedLength - TAG_LENGTH;
     }
 
-    /** {@link #open} holding the opener flag. */
-    private int openHeld(ByteBuffer packet, int offset, int headerLength, int sealedLength, long counter)
-            throws CryptoException {
-        switch (window.check(counter)) {
-            case ReplayWindow.OK:
-                break;
-            case ReplayWindow.SEEN:
-                throw REPLAYED;
-            case ReplayWindow.TOO_OLD:
-                throw OUTSIDE_WINDOW;
-            default:
-                throw EXHAUSTED;
+    /** Takes the opener flag: one compare-and-set when uncontended, held only for a window check and update. */
+    private void holdOpener() {
+        while (!OPENING.compareAndSet(this, 0, 1)) {
+            Thread.onSpinWait(); // another thread is checking or updating this session's window: nanoseconds
         }
+    }
+
+    private static CryptoException rejected(int verdict) {
+        switch (verdict) {
+            case ReplayWindow.SEEN:
+                return REPLAYED;
+            case ReplayWindow.TOO_OLD:
+                return OUTSIDE_WINDOW;
+            default:
+                return EXHAUSTED;
+        }
+    }
+
+    /** Verifies the tag and decrypts in place, without the opener flag: the AEAD work of threads runs side by side. */
+    private void decrypt(ByteBuffer packet, int offset, int headerLength, int sealedLength, long counter)
+            throws CryptoException {
         Cipher c = cipher(true);
         try {
             AlgorithmParameterSpec nonce = nonce(counter);
             try {
                 c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
             } catch (InvalidKeyException sameKeyAndNonce) {
-                // ChaCha20: the last open on this thread used this key and counter and failed (else the window
-                // would have rejected the counter): step away from it, then initialise again
+                // ChaCha20: the last open on this thread used this key and counter and failed, or lost the race to
+                // accept it (else the window would have rejected the counter): step away from it, then initialise again
                 c.init(Cipher.DECRYPT_MODE, receiveKey, suite.nonceSpec(RESET_NONCE));
                 c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
             }
@@ -286,11 +322,15 @@ public final class Session {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite.displayName() + " failed to open", e);
         }
-        window.accept(counter);
-        if (!confirmed) {
-            confirmed = true;
-        }
-        return sealedLength - TAG_LENGTH;
+    }
+
+    /** Tests: hold the opener flag as a thread accepting a counter would, until {@link #releaseOpenerForTest}. */
+    void holdOpenerForTest() {
+        holdOpener();
+    }
+
+    void releaseOpenerForTest() {
+        opening = 0;
     }
 
     /**

@@ -320,6 +320,63 @@ class SessionTest {
         }
     }
 
+    /**
+     * The opener flag is held by another thread (as while it accepts a counter): an open decrypts meanwhile and waits
+     * only to mark its counter seen. Before, the flag was held across the decryption, so one thread's AEAD work (or
+     * an attacker's forged messages) held up every other thread opening on the session.
+     */
+    @Test
+    void openDecryptsWhileAnotherThreadHoldsTheOpenerFlag() throws Exception {
+        byte[] m = sealOne(agent, 0);
+        ByteBuffer buf = ByteBuffer.wrap(m.clone());
+        byte[] plain = random(30, 0);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        sw.holdOpenerForTest();
+        Future<Integer> opened;
+        try {
+            opened = pool.submit(() -> sw.open(buf, 0, 16, m.length - 16, now));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!java.util.Arrays.equals(plain, bytes(buf, 16, 30))) {
+                assertTrue(System.nanoTime() < deadline, "decrypted while the flag was held elsewhere");
+                Thread.sleep(1);
+            }
+            assertFalse(opened.isDone(), "waits for the flag to accept the counter");
+        } finally {
+            sw.releaseOpenerForTest();
+        }
+        try {
+            assertEquals(30, opened.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertReason(Reason.REPLAYED, () -> open(sw, m), "accepted once");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A forged message (fresh counter, wrong tag) is refused without ever taking the opener flag. */
+    @Test
+    void forgedMessageIsRefusedWithoutTheOpenerFlag() throws Exception {
+        byte[] m = sealOne(agent, 0);
+        byte[] forged = m.clone();
+        forged[20] ^= 1;
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        sw.holdOpenerForTest();
+        try {
+            Future<Reason> refused = pool.submit(() -> {
+                try {
+                    sw.open(ByteBuffer.wrap(forged), 0, 16, forged.length - 16, now);
+                    return null;
+                } catch (CryptoException e) {
+                    return e.reason();
+                }
+            });
+            assertEquals(Reason.AUTH_FAILED, refused.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            sw.releaseOpenerForTest();
+            pool.shutdownNow();
+        }
+        open(sw, m); // the genuine message with the same counter still opens
+    }
+
     private byte[] sealOne(Session s, long expectedCounter) throws CryptoException {
         ByteBuffer buf = Fixtures.frame(ByteBuffer.allocate(100), 1, random(30, (int) expectedCounter));
         int n = s.seal(buf, 0, 16, 30, now);
