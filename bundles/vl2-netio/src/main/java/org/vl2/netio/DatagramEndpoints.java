@@ -3,6 +3,7 @@ package org.vl2.netio;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,11 +56,16 @@ public final class DatagramEndpoints {
     /**
      * Sockets bound to one address and port, each for a receive thread of its own: the kernel hands every datagram
      * to one of them, by the payload's byte at {@code steerByte}, or by its hash of source and destination
-     * ({@link #KERNEL_HASH}; also for one socket, where it does not matter).
+     * ({@link #KERNEL_HASH}; also for one socket, where it does not matter). {@code steeringRefused}: null, or why the
+     * kernel refused the asked steering, so that the group spreads by the hash instead.
      */
-    public record Group(List<DatagramEndpoint> endpoints, int steerByte) {
+    public record Group(List<DatagramEndpoint> endpoints, int steerByte, String steeringRefused) {
         public Group {
             endpoints = List.copyOf(endpoints);
+        }
+
+        public Group(List<DatagramEndpoint> endpoints, int steerByte) {
+            this(endpoints, steerByte, null);
         }
 
         /** The first socket: the one a single-socket caller uses, and where the group's address is read. */
@@ -80,7 +86,8 @@ public final class DatagramEndpoints {
      * byte at {@code steerByte} modulo {@code sockets}: datagrams that carry the same byte there always reach the same
      * socket whatever their source (the vl2 transport steers by a session's index, so a member whose NAT mapping
      * changes stays on its thread). A datagram too short for that byte goes to the first socket; NIO endpoints get the
-     * kernel's hash.
+     * kernel's hash, and so does a group whose kernel refuses the steering program (SO_ATTACH_REUSEPORT_CBPF: an old
+     * kernel, a seccomp policy): its sockets work, {@link Group#steeringRefused} says why, for the caller to say once.
      *
      * <p>A reuseport group admits any later socket of the same user that sets SO_REUSEPORT. So that a second switch
      * still finds the port taken, a plain socket is bound first and the group replaces it: a port in use by anyone
@@ -92,6 +99,17 @@ public final class DatagramEndpoints {
      */
     public static Group openGroup(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
                                   boolean offload, int sockets, int steerByte) throws IOException {
+        return openGroup(bind, receiveBufferBytes, sendBufferBytes, batch, offload, sockets, steerByte,
+                UdpBatchSocket::steerByPayloadByte);
+    }
+
+    /** Attaches the steering program to the first socket of a group (tests: a kernel that refuses it). */
+    interface Steering {
+        void attach(UdpBatchSocket first, int steerByte, int sockets) throws SocketException;
+    }
+
+    static Group openGroup(InetSocketAddress bind, int receiveBufferBytes, int sendBufferBytes, int batch,
+                           boolean offload, int sockets, int steerByte, Steering steering) throws IOException {
         if (sockets < 1 || sockets > MAX_GROUP) {
             throw new IllegalArgumentException("sockets " + sockets + " (must be 1.." + MAX_GROUP + ")");
         }
@@ -114,7 +132,12 @@ public final class DatagramEndpoints {
                         : NioDatagramEndpoint.open(at, receiveBufferBytes, sendBufferBytes, true));
             }
             if (batched && steerByte >= 0) {
-                ((UdpBatchSocket) group.get(0)).steerByPayloadByte(steerByte, sockets);
+                try {
+                    steering.attach((UdpBatchSocket) group.get(0), steerByte, sockets);
+                } catch (SocketException refused) {
+                    // the group works as it is, spread by the kernel's hash: better than no switch at all
+                    return new Group(group, KERNEL_HASH, refused.getMessage());
+                }
                 return new Group(group, steerByte);
             }
             return new Group(group, KERNEL_HASH);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The receive thread of a {@link DatagramEndpoint}, as the switch's transports run it: take up to a batch, hand each
@@ -40,14 +41,29 @@ public final class ReceiveLoop {
 
     private final DatagramEndpoint endpoint;
     private final Handler handler;
-    private final Thread thread;
+    private final LoopThread thread;
     private volatile boolean running = true;
+
+    /** The loop's thread knows its loop, so {@link #current} is one type check and one field read. */
+    private static final class LoopThread extends Thread {
+        private final ReceiveLoop loop;
+
+        LoopThread(ReceiveLoop loop, String name) {
+            super(name);
+            this.loop = loop;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            loop.run();
+        }
+    }
 
     private ReceiveLoop(DatagramEndpoint endpoint, String threadName, Handler handler) {
         this.endpoint = endpoint;
         this.handler = handler;
-        this.thread = new Thread(this::run, threadName);
-        thread.setDaemon(true);
+        this.thread = new LoopThread(this, threadName);
     }
 
     /** Starts a daemon thread named {@code threadName} that receives from {@code endpoint} for {@code handler}. */
@@ -60,6 +76,49 @@ public final class ReceiveLoop {
     /** True on the loop's own thread: there, sends may be queued, since {@link Handler#batchDone} follows. */
     public boolean onLoopThread() {
         return Thread.currentThread() == thread;
+    }
+
+    /**
+     * The loop whose thread this is, or null on any other thread: what a sender on the hot path asks to find the socket
+     * it may queue on, in constant time whatever the number of loops, without allocating.
+     */
+    public static ReceiveLoop current() {
+        return Thread.currentThread() instanceof LoopThread t ? t.loop : null;
+    }
+
+    /** The handler given to {@link #start}. */
+    public Handler handler() {
+        return handler;
+    }
+
+    /**
+     * Ends several loops within one bound: all are told to stop first, then each is waited for with what remains of
+     * {@code timeoutMillis}, so stuck handlers cost the bound once, not once per loop.
+     *
+     * @return how many threads are still running (each in a handler call that does not return)
+     */
+    public static int stopAll(ReceiveLoop[] loops, long timeoutMillis) {
+        for (ReceiveLoop l : loops) {
+            l.running = false;
+            l.endpoint.wakeup();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        int alive = 0;
+        for (ReceiveLoop l : loops) {
+            if (l.onLoopThread()) {
+                continue; // stopped from a handler: the loop ends when the call returns
+            }
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                l.thread.join(Math.max(1, left));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (l.thread.isAlive()) {
+                alive++;
+            }
+        }
+        return alive;
     }
 
     /**

@@ -115,6 +115,32 @@ class EndpointGroupTest {
         }
     }
 
+    /** A kernel that refuses the steering program: the group still works, spread by the hash, and says why. */
+    @Test
+    void aRefusedSteeringProgramLeavesAWorkingGroupSpreadByTheHash() throws IOException {
+        DatagramEndpoints.Group g = DatagramEndpoints.openGroup(LOOPBACK, 1 << 20, 1 << 20, 16, false, 2, 7,
+                (first, steerByte, sockets) -> {
+                    throw new java.net.SocketException("setsockopt SO_ATTACH_REUSEPORT_CBPF: Operation not permitted");
+                });
+        try (DatagramEndpoint a = DatagramEndpoints.openNio(LOOPBACK, 1 << 16, 1 << 16)) {
+            assertEquals(2, g.endpoints().size());
+            assertEquals(DatagramEndpoints.KERNEL_HASH, g.steerByte());
+            assertEquals("setsockopt SO_ATTACH_REUSEPORT_CBPF: Operation not permitted", g.steeringRefused());
+            for (int n = 0; n < 10; n++) {
+                assertTrue(a.send(g.first().localAddress(), keyed(n, n)));
+            }
+            receive(g, 10);
+        } finally {
+            g.close();
+        }
+        DatagramEndpoints.Group steered = DatagramEndpoints.openGroup(LOOPBACK, 1 << 16, 1 << 16, 8, false, 2, 7);
+        try {
+            assertEquals(null, steered.steeringRefused(), "this kernel attaches it");
+        } finally {
+            steered.close();
+        }
+    }
+
     @Test
     void theKernelsHashKeepsOneSourceOnOneSocket() throws IOException {
         DatagramEndpoints.Group g = DatagramEndpoints.openGroup(LOOPBACK, 1 << 20, 1 << 20, 16, true, 2,

@@ -90,12 +90,15 @@ abstract class UdpEndpoint implements Transport {
     /** The receive loops and, in the same order, the sockets they receive from and queue on. */
     private record Running(ReceiveLoop[] loops, List<DatagramEndpoint> endpoints) {
 
-        /** The socket of the loop whose thread this is, or null on any other thread. A few reads, no allocation. */
+        /**
+         * The socket of the loop whose thread this is, or null on any other thread (another transport's loop
+         * included). Constant time whatever the number of loops: the thread knows its loop, the loop its handler,
+         * the handler its index; no allocation.
+         */
         DatagramEndpoint loopEndpoint() {
-            for (int i = 0; i < loops.length; i++) {
-                if (loops[i].onLoopThread()) {
-                    return endpoints.get(i);
-                }
+            ReceiveLoop l = ReceiveLoop.current();
+            if (l != null && l.handler() instanceof Delivery d && d.index < loops.length && loops[d.index] == l) {
+                return endpoints.get(d.index);
             }
             return null;
         }
@@ -250,6 +253,12 @@ abstract class UdpEndpoint implements Transport {
             DatagramEndpoints.Group g = DatagramEndpoints.openGroup(bind, config.receiveBufferBytes(),
                     config.sendBufferBytes(), batch, config.offload(), effectiveThreads(config), steerByte);
             g.endpoints().forEach(ep -> ep.setRefusals(refusals));
+            if (g.steeringRefused() != null) {
+                LOG.warn("{} transport on UDP {}: the kernel refused to steer datagrams by their session ({}); the {} "
+                        + "receive threads share them by the kernel's hash of source address and port instead (a "
+                        + "member whose NAT mapping changes may move to another thread)", name,
+                        Endpoints.format(g.first().localAddress()), g.steeringRefused(), g.endpoints().size());
+            }
             return new Socket(g, bind, Endpoints.format(g.first().localAddress()), batch,
                     batch > 0 && config.offload());
         } catch (BindException e) {
@@ -332,7 +341,8 @@ abstract class UdpEndpoint implements Transport {
             for (int i = 0; i < started.length; i++) {
                 // one thread keeps the name it always had; several are numbered
                 String thread = "vl2-" + name + "-rx-" + (started.length == 1 ? "" : i + "-") + s.local();
-                started[i] = ReceiveLoop.start(eps.get(i), thread, new Delivery(eps.get(i), s.local(), frameReceiver));
+                started[i] = ReceiveLoop.start(eps.get(i), thread,
+                        new Delivery(i, eps.get(i), s.local(), frameReceiver));
             }
             running = new Running(started, eps);
         }
@@ -345,10 +355,12 @@ abstract class UdpEndpoint implements Transport {
             if (r == null) {
                 return;
             }
-            for (ReceiveLoop l : r.loops()) {
-                if (!l.stop(TimeUnit.SECONDS.toMillis(5))) {
-                    LOG.warn("{} receive thread on {} did not stop within 5 s", name, socket.local());
-                }
+            // all loops told at once and waited for within one bound: a stop (a reconfiguration, a shutdown) of
+            // 16 threads with stuck handlers takes 5 s, not 80
+            int stuck = ReceiveLoop.stopAll(r.loops(), TimeUnit.SECONDS.toMillis(5));
+            if (stuck > 0) {
+                LOG.warn("{} of the {} {} receive threads on {} did not stop within 5 s", stuck, r.loops().length,
+                        name, socket.local());
             }
             running = null;
             receiver = null;
@@ -360,11 +372,14 @@ abstract class UdpEndpoint implements Transport {
      * meanwhile (its sends on this thread are queued, see {@link #send}).
      */
     private final class Delivery implements ReceiveLoop.Handler {
+        /** The loop's place in {@link Running}: how a send on its thread finds its socket. */
+        final int index;
         private final DatagramEndpoint endpoint;
         private final String local;
         private final FrameReceiver rx;
 
-        Delivery(DatagramEndpoint endpoint, String local, FrameReceiver rx) {
+        Delivery(int index, DatagramEndpoint endpoint, String local, FrameReceiver rx) {
+            this.index = index;
             this.endpoint = endpoint;
             this.local = local;
             this.rx = rx;

@@ -165,6 +165,30 @@ class ReceiveThreadsTest {
         }
     }
 
+    /**
+     * A send on one transport's receive thread through another transport (the switch forwarding from a vl2 port to
+     * a raw one) goes at once from the other's socket: a loop finds its own socket only on its own transport.
+     */
+    @Test
+    void aSendOnAnotherTransportsReceiveThreadGoesAtOnce() throws Exception {
+        Vl2Transport a = new Vl2Transport(vl2Config(UdpTransportTest.freePort(), 2, UdpEndpoint.DEFAULT_BATCH));
+        transports.add(a);
+        Vl2Transport b = new Vl2Transport(vl2Config(UdpTransportTest.freePort(), 3, UdpEndpoint.DEFAULT_BATCH));
+        transports.add(b);
+        SocketAddress out = peer().getLocalAddress();
+        DatagramChannel outPeer = peers.get(peers.size() - 1);
+        a.start((tr, source, d) -> assertTrue(b.send(out, d)));
+        b.start(echo(b));
+        DatagramChannel in = peer();
+        for (int key = 0; key < 4; key++) {
+            in.send(keyed(key, key), new InetSocketAddress("127.0.0.1", a.boundPort()));
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(new InetSocketAddress("127.0.0.1", b.boundPort()), answerFrom(outPeer), "forwarded " + (i + 1));
+        }
+        assertEquals(0, b.sendFailures());
+    }
+
     @Test
     void theRawTransportKeepsEachSourceOnOneThread() throws Exception {
         UdpTransport t = new UdpTransport(UdpTransportTest.config("127.0.0.1", UdpTransportTest.freePort(), "raw",
