@@ -18,9 +18,12 @@ import java.util.List;
  * @param access     who may be a port: {@value #SEALED}, {@value #PLAINTEXT} or {@value #PRIVATE}
  * @param leaseCapacity how many IPv4 addresses the pool's range can lease (the switch's own address not counted);
  *                   0 without a pool
+ * @param leasesInRange how many of the leases are inside the pool's range: a member's static address may be any host
+ *                   of the subnet, and such a lease takes nothing from the range
  */
 public record NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
-                          boolean dhcp, int ports, List<Lease> leases, String access, int leaseCapacity) {
+                          boolean dhcp, int ports, List<Lease> leases, String access, int leaseCapacity,
+                          int leasesInRange) {
 
     /** Encrypted vl2 members only (the default). */
     public static final String SEALED = "sealed";
@@ -33,6 +36,12 @@ public record NetworkInfo(long id, String name, int mtu, String policy, String i
         leases = List.copyOf(leases);
     }
 
+    /** Every lease counted as inside the range. */
+    public NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
+                       boolean dhcp, int ports, List<Lease> leases, String access, int leaseCapacity) {
+        this(id, name, mtu, policy, ipv4Pool, ipv6Prefix, dhcp, ports, leases, access, leaseCapacity, leases.size());
+    }
+
     /** Without the lease capacity (0): the fields before it. */
     public NetworkInfo(long id, String name, int mtu, String policy, String ipv4Pool, String ipv6Prefix,
                        boolean dhcp, int ports, List<Lease> leases, String access) {
@@ -41,7 +50,7 @@ public record NetworkInfo(long id, String name, int mtu, String policy, String i
 
     /** Leases the range still has: capacity minus the leases inside it (never below 0). */
     public int leasesFree() {
-        return Math.max(0, leaseCapacity - leases.size());
+        return Math.max(0, leaseCapacity - leasesInRange);
     }
 
     /** A sealed network. */

@@ -207,6 +207,21 @@ public final class Addressing {
         }
     }
 
+    /** How many leases are inside the pool's range (a static address may be any host of the subnet). */
+    static int leasesInRange(Network.State s) {
+        LeaseTable leases = s.leases();
+        if (leases == null) {
+            return 0;
+        }
+        int n = 0;
+        for (Lease l : leases.leases()) {
+            if (leases.pool().inRange(l.address())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     static List<NetworkInfo.Lease> leases(Network.State s) {
         LeaseTable leases = s.leases();
         if (leases == null) {

@@ -409,7 +409,7 @@ public final class SwitchCore implements SwitchService {
                 s.pool() == null ? null : s.pool().toString(),
                 s.ipv6() == null ? null : Endpoints.format(s.ipv6()) + "/64",
                 state.dhcp() != null, n.ports().length, Addressing.leases(state), s.access(),
-                s.pool() == null ? 0 : s.pool().rangeSize());
+                s.pool() == null ? 0 : s.pool().rangeSize(), Addressing.leasesInRange(state));
     }
 
     @Override

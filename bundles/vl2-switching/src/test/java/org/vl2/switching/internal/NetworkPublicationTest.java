@@ -69,6 +69,25 @@ class NetworkPublicationTest {
         assertEquals("learning", n.policy());
     }
 
+    /** A static address outside the range (any host of the subnet may be one) takes nothing from the range. */
+    @Test
+    void leasesOutsideTheRangeAreNotCountedAgainstIt() throws Exception {
+        Path leases = Files.createDirectories(state.resolve("leases"));
+        long future = System.currentTimeMillis() + Duration.ofDays(1).toMillis();
+        Files.writeString(leases.resolve("00000000000000a1.leases"), "member:0000000000000001 10.147.17.5 " + future
+                + "\nmember:0000000000000002 10.147.17.150 " + future + "\n");
+        SwitchCore sw = new SwitchCore(new FakeMacTable(), Fakes.defaults(), System::nanoTime, false, state);
+        sw.bindPolicy(new LearningPolicy());
+        sw.bindNetwork(new NetworkDefinition(new NetworkSettings(NET, "lab", 1400, null,
+                Ipv4Pool.parse("10.147.17.0/24", "10.147.17.100-10.147.17.199"), null, true, Duration.ofHours(1),
+                null, List.of())));
+        NetworkInfo n = sw.network(NET).orElseThrow();
+        assertEquals(2, n.leases().size(), n.leases().toString());
+        assertEquals(100, n.leaseCapacity());
+        assertEquals(1, n.leasesInRange());
+        assertEquals(99, n.leasesFree(), "only 10.147.17.150 is of the range");
+    }
+
     private static boolean mkfifo(Path path) {
         try {
             return new ProcessBuilder("mkfifo", path.toString()).inheritIO().start().waitFor() == 0;
