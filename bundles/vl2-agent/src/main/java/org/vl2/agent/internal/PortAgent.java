@@ -415,6 +415,11 @@ public final class PortAgent implements AgentService {
         if (routes != null) {
             routes.stop(); // no route into a data path that stopped
         }
+        if (gateway != null) {
+            // no forwarding and no masquerade for a network this host no longer reaches (a FAILED agent may stay
+            // up for days until someone restarts it)
+            gateway.stop();
+        }
         log.error("{}Port agent: {}", life.tag, message);
     }
 

@@ -286,6 +286,32 @@ class PortAgentKernelTest {
         assertEquals(AgentState.STOPPED, agent.status().state());
     }
 
+    /**
+     * A gateway whose data path fails (its TAP device deleted) undoes its host changes at once, as a stop does: a
+     * FAILED agent may stay up for long, and its forwarding (and masquerade) must not outlive its data path.
+     */
+    @Test
+    void aFailedGatewayUndoesItsHostChanges(@TempDir Path dir) throws Exception {
+        String name = kernel.uniqueName();
+        sw = TestSwitch.onLoopback();
+        TestConfig config = new TestConfig().raw().switchAddress(sw.address()).tapName(name);
+        config.gateway = true;
+        Path journal = dir.resolve("routes.journal");
+        agent = new PortAgent(new LinuxTapFactory(), new AgentInstances(), "", false, config, InetAddress::getByName,
+                Timing.DEFAULT, null, journal);
+        assertEquals(AgentState.RUNNING, agent.status().state());
+        assertTrue(agent.routes().gateway().startsWith("IPv4 forwarding on " + name), agent.routes().gateway());
+        // (the journal may be empty here: a host whose new devices already forward needs no change)
+
+        Kernel.exec("ip", "link", "del", name);
+
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.FAILED), agent.status().toString());
+        assertEquals("off (stopped)", agent.routes().gateway(), "gateway mode stopped with the data path");
+        assertEquals(List.of(), new RouteJournal(journal).entries(), "every change undone");
+        agent.deactivate();
+        assertEquals(AgentState.STOPPED, agent.status().state());
+    }
+
     /** The next datagram matching {@code wanted}; every datagram received counts. */
     private TestSwitch.Datagram receive(long millis, java.util.function.Predicate<byte[]> wanted) throws IOException {
         return sw.receive(millis, f -> {
