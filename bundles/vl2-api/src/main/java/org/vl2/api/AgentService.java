@@ -25,7 +25,9 @@ public interface AgentService {
      * The agent's detailed counters since start, by name (for /metrics): {@value #HANDSHAKES} (encrypted handshakes
      * completed: the first join, re-joins, rekeys), {@value #COOKIE_REPLIES} (COOKIE-REPLYs the switch sent that
      * opened: it asked the agent to prove its address), and the datagrams from the switch's side dropped by reason,
-     * {@value #DISCARDED_PREFIX}{@code foreign}, {@code malformed}, {@code unopened}, {@code ignored} (part of
+     * {@value #DISCARDED_PREFIX}{@code foreign}, {@code malformed}, {@code unopened}, {@code ignored},
+     * {@code queue_full} (valid control messages the agent's control thread had no room for), {@code not_joined}
+     * (ROUTES while not joined) (part of
      * {@link AgentStatus#drops()}). Empty by default.
      */
     default java.util.Map<String, Long> counters() {

@@ -21,6 +21,13 @@ final class Counters {
     final AtomicLong foreign = new AtomicLong();
     /** Datagrams that are not valid messages for this agent. */
     final AtomicLong malformed = new AtomicLong();
+    /**
+     * Control messages the receive pump could not hand to the control thread: its inbox was full (a flood, or a
+     * control thread held up). Not malformed: the messages were valid, the agent could not take them.
+     */
+    final AtomicLong queueFull = new AtomicLong();
+    /** vl2 mode: ROUTES that arrived while the agent had no joined session (before the WELCOME, after a LEAVE). */
+    final AtomicLong notJoined = new AtomicLong();
     /** Encrypted: sealed messages and handshake responses that did not open (forged, modified, replayed, expired). */
     final AtomicLong unopened = new AtomicLong();
     /**
@@ -72,6 +79,18 @@ final class Counters {
     /** Not a valid message for this agent: a drop. */
     void malformed() {
         malformed.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** A valid control message the control thread's inbox had no room for: a drop. */
+    void queueFull() {
+        queueFull.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** A ROUTES while no session is joined: a drop. */
+    void notJoined() {
+        notJoined.incrementAndGet();
         drops.incrementAndGet();
     }
 

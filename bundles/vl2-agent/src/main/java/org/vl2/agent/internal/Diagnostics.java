@@ -50,7 +50,9 @@ final class Diagnostics {
                 org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", counters.foreign.get(),
                 org.vl2.api.AgentService.DISCARDED_PREFIX + "malformed", counters.malformed.get(),
                 org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened", counters.unopened.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "ignored", counters.ignored.get());
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "ignored", counters.ignored.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "queue_full", counters.queueFull.get(),
+                org.vl2.api.AgentService.DISCARDED_PREFIX + "not_joined", counters.notJoined.get());
     }
 
     /** True while one of the agent's threads runs. */

@@ -62,7 +62,7 @@ final class SealedCodec extends Vl2Framing {
         byte[] copy = new byte[n];
         buf.get(at, copy);
         if (!session.offer(new ControlMessage.HandshakeAnswer(copy))) {
-            counters.malformed(); // more than the control thread can keep up with: not a switch behaving
+            counters.queueFull(); // more than the control thread can keep up with: not a switch behaving
         }
     }
 
@@ -90,7 +90,7 @@ final class SealedCodec extends Vl2Framing {
             return;
         }
         if (!session.offer(new ControlMessage.RoutesOffered(r))) {
-            counters.malformed();
+            counters.queueFull();
         }
     }
 

@@ -97,7 +97,7 @@ abstract class Vl2Framing implements FrameCodec {
             return;
         }
         if (!session.offer(message)) {
-            counters.malformed(); // more than the control thread can keep up with: not a switch behaving
+            counters.queueFull(); // more than the control thread can keep up with: not a switch behaving
         }
     }
 }

@@ -334,7 +334,11 @@ final class Vl2Session implements ControlMessage.Handler {
     @Override
     public void routes(org.vl2.protocol.Routes r, long now) {
         Joined s = joined;
-        if (s == null || s.keys() == null || r.network() != settings.network()) {
+        if (s == null || s.keys() == null) {
+            counters.notJoined(); // before the WELCOME or after a LEAVE: the switch resends once joined
+            return;
+        }
+        if (r.network() != settings.network()) {
             counters.malformed(); // not for this session's network
             return;
         }

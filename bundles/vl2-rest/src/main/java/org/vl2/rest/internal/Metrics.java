@@ -260,7 +260,9 @@ final class Metrics {
                 .help("COOKIE-REPLYs from the switch: it asked the agent to prove its address (switch under load).");
         CounterSnapshot.Builder discarded = CounterSnapshot.builder().name("vl2_agent_discarded_datagrams")
                 .help("Datagrams from the switch's side dropped, by reason (foreign: another port, session or address;"
-                        + " malformed; unopened: sealed but did not open; ignored: unauthenticated, not acted on).");
+                        + " malformed; unopened: sealed but did not open; ignored: unauthenticated, not acted on;"
+                        + " queue_full: valid control messages the control thread had no room for; not_joined: ROUTES"
+                        + " while not joined).");
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("vl2_agent_state")
                 .help("1 for the agent's state now, 0 for the other states (one series per state).");
         GaugeSnapshot.Builder rtt = GaugeSnapshot.builder().name("vl2_agent_switch_rtt_seconds")
@@ -303,7 +305,8 @@ final class Metrics {
     }
 
     /** The reasons of {@code vl2_agent_discarded_datagrams} (AgentService.counters). */
-    static final List<String> DISCARD_REASONS = List.of("foreign", "malformed", "unopened", "ignored");
+    static final List<String> DISCARD_REASONS = List.of("foreign", "malformed", "unopened", "ignored", "queue_full",
+            "not_joined");
 
     private static CounterSnapshot counter(String name, String help, long value) {
         return CounterSnapshot.builder().name(name).help(help)

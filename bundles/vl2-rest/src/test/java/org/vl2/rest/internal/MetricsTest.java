@@ -161,6 +161,8 @@ class MetricsTest {
         a.counters.put(org.vl2.api.AgentService.COOKIE_REPLIES, 1L);
         a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened", 4L);
         a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", 5L);
+        a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "queue_full", 6L);
+        a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "not_joined", 7L);
         JsonNode f = parse(scrape(new Metrics(() -> null, () -> null, () -> List.of(a), 1024)));
         assertEquals(11, value(f, "vl2_agent_tap_read_frames", "vl2_agent_tap_read_frames_total", "tap", "vl2tap0"));
         assertEquals(1, value(f, "vl2_agent_state", "vl2_agent_state", "tap", "vl2tap0", "state", "RUNNING"));
@@ -172,5 +174,10 @@ class MetricsTest {
                 "vl2tap0", "reason", "unopened"));
         assertEquals(5, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
                 "foreign"));
+        // a full control inbox and a ROUTES while not joined are reasons of their own, not malformed
+        assertEquals(6, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
+                "queue_full"));
+        assertEquals(7, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
+                "not_joined"));
     }
 }
