@@ -38,7 +38,7 @@ final class Authenticator {
     static final int MAX_FAILURES = 10;
     private static final long WINDOW_NANOS = 60_000_000_000L;
     /** Bounds both maps: a flood of distinct headers or addresses costs fixed memory. */
-    private static final int MAX_ENTRIES = 4096;
+    static final int MAX_ENTRIES = 4096;
 
     /** The realm's check of a user and password: roles on success, null on failure. */
     @FunctionalInterface
@@ -129,12 +129,46 @@ final class Authenticator {
     }
 
     private HttpError failed(String address, long now, String message) {
-        if (failures.size() >= MAX_ENTRIES) {
-            failures.clear();
+        if (failures.size() >= MAX_ENTRIES && !failures.containsKey(address)) {
+            evictFailures(now);
         }
         failures.compute(address, (a, f) -> f == null || now - f.windowStart >= WINDOW_NANOS ? new Failures(now, 1)
                 : new Failures(f.windowStart, f.count + 1));
         return new HttpError(401, message);
+    }
+
+    /**
+     * Makes room in the full failure table. Clearing it all (as before) let an attacker with a few thousand source
+     * addresses wipe the count of the one it guesses from; instead: the windows that are over go first, then the
+     * oldest window of an address that is not blocked, and only when every address is blocked the oldest of all. A
+     * scan of the table, only while it is full (a flood of failures, each of which ran the realm anyway).
+     */
+    private void evictFailures(long now) {
+        failures.values().removeIf(f -> now - f.windowStart >= WINDOW_NANOS);
+        if (failures.size() < MAX_ENTRIES) {
+            return;
+        }
+        String oldest = null;
+        long oldestStart = 0;
+        boolean oldestBlocked = true;
+        for (Map.Entry<String, Failures> e : failures.entrySet()) {
+            Failures f = e.getValue();
+            boolean blocked = f.count >= MAX_FAILURES;
+            if (oldest == null || (oldestBlocked && !blocked)
+                    || (blocked == oldestBlocked && f.windowStart - oldestStart < 0)) {
+                oldest = e.getKey();
+                oldestStart = f.windowStart;
+                oldestBlocked = blocked;
+            }
+        }
+        if (oldest != null) {
+            failures.remove(oldest);
+        }
+    }
+
+    /** Tests: addresses the failure table holds. */
+    int failureEntries() {
+        return failures.size();
     }
 
     /**
