@@ -12,4 +12,17 @@ package org.vl2.api;
  */
 public record NetworkRoute(long network, String destination, String gateway, int metric, boolean inForce,
                            long version) {
+
+    /** This route's {@link #versionText(long) version as text}. */
+    public String versionText() {
+        return versionText(version);
+    }
+
+    /**
+     * A routes version as the switch's and the agent's commands, logs and JSON write it: the switch's epoch (the high
+     * 32 bits) in hex, a colon, the change count (the low 32 bits) in decimal, e.g. {@code 65f1a2b3:4}.
+     */
+    public static String versionText(long version) {
+        return Long.toHexString(version >>> 32) + ":" + (version & 0xffffffffL);
+    }
 }

@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.vl2.api.AgentRoutes;
+import org.vl2.api.ApiToken;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.MacEntry;
 import org.vl2.api.MacTableStatistics;
 import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
+import org.vl2.api.NetworkRoute;
 import org.vl2.api.Networks;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortInfo;
@@ -242,6 +244,39 @@ public final class Views {
         ArrayNode installed = o.putArray("installed");
         r.installed().forEach(installed::add);
         return o;
+    }
+
+    /**
+     * A switch's managed routes ({@link NetworkRoute}, docs/routes.md): {@code network}, {@code destination},
+     * {@code gateway}, {@code metric}, {@code inForce}, {@code version} (as text, {@link NetworkRoute#versionText}).
+     */
+    public static ArrayNode networkRoutes(List<NetworkRoute> routes) {
+        ArrayNode a = NODES.arrayNode();
+        for (NetworkRoute r : routes) {
+            a.addObject().put("network", Networks.format(r.network()))
+                    .put("destination", r.destination())
+                    .put("gateway", r.gateway())
+                    .put("metric", r.metric())
+                    .put("inForce", r.inForce())
+                    .put("version", r.versionText());
+        }
+        return a;
+    }
+
+    /** The HTTP API's tokens: {@code name}, {@code access}, {@code created}, {@code lastUsed}; never the tokens. */
+    public static ArrayNode tokens(List<ApiToken> tokens) {
+        ArrayNode a = NODES.arrayNode();
+        for (ApiToken t : tokens) {
+            a.addObject().put("name", t.name()).put("access", tokenAccess(t.admin()))
+                    .put("created", time(t.created()))
+                    .put("lastUsed", time(t.lastUsed()));
+        }
+        return a;
+    }
+
+    /** A token's access as the shell and the API write it. */
+    public static String tokenAccess(boolean admin) {
+        return admin ? "read-write" : "read-only";
     }
 
     private static String time(Instant t) {

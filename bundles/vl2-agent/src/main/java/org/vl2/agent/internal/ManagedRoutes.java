@@ -516,7 +516,7 @@ final class ManagedRoutes {
     /** Status, log line and the view of vl2:agent after an {@link #apply}. */
     private void report(int oif, Map<Route, String> why) {
         Routes r = offered;
-        String version = Long.toHexString(r.version() >>> 32) + ":" + (r.version() & 0xffffffffL);
+        String version = org.vl2.api.NetworkRoute.versionText(r.version());
         List<AgentRoutes.Offered> each = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         for (Route route : r.routes()) {

@@ -60,6 +60,8 @@ final class SwitchResources {
                 .get("/networks/{network}/members", this::members)
                 .write("PUT", "/networks/{network}/members/{member}", this::authorize)
                 .write("DELETE", "/networks/{network}/members/{member}", this::deauthorize)
+                .get("/networks/{network}/routes", this::networkRoutes)
+                .get("/routes", x -> Views.networkRoutes(sw().routes()))
                 .get("/ports", this::ports)
                 .get("/ports/{port}", x -> Views.port(port(x), clock.get()))
                 .write("DELETE", "/ports/{port}", this::removePort)
@@ -96,6 +98,11 @@ final class SwitchResources {
 
     private NetworkInfo existing(long id) {
         return sw().network(id).orElseThrow(() -> HttpError.notFound("no network " + Networks.format(id)));
+    }
+
+    private JsonNode networkRoutes(Exchange x) {
+        long id = existing(Exchange.network("network", x.variable("network"))).id();
+        return Views.networkRoutes(sw().routes().stream().filter(r -> r.network() == id).toList());
     }
 
     private JsonNode network(long id) {

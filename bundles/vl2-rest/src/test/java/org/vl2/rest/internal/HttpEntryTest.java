@@ -261,6 +261,22 @@ class HttpEntryTest {
         assertEquals(200, get("/metrics", ADMIN).status());
     }
 
+    /** The switch's managed routes, all or one network's, as vl2:routes -j writes them. */
+    @Test
+    void managedRoutesAreServed() throws Exception {
+        sw.routes.add(new org.vl2.api.NetworkRoute(0, "0.0.0.0/0", "10.1.0.5", 100, true, (0xabL << 32) | 3));
+        JsonNode all = get("/api/routes", VIEWER).json();
+        assertEquals(1, all.size());
+        assertEquals("0000000000000000", all.get(0).get("network").asText());
+        assertEquals("0.0.0.0/0", all.get(0).get("destination").asText());
+        assertEquals("10.1.0.5", all.get(0).get("gateway").asText());
+        assertEquals(100, all.get(0).get("metric").asInt());
+        assertTrue(all.get(0).get("inForce").asBoolean());
+        assertEquals("ab:3", all.get(0).get("version").asText());
+        assertEquals(all, get("/api/networks/0/routes", VIEWER).json());
+        assertError(get("/api/networks/42/routes", VIEWER), 404, null);
+    }
+
     /** The OpenAPI document describes exactly the routes the servlet serves, and every reference in it resolves. */
     @Test
     void openApiDocumentMatchesTheRoutes() throws Exception {

@@ -15,6 +15,7 @@ import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.NetworkRoute;
 import org.vl2.api.Networks;
 import org.vl2.api.SwitchService;
+import org.vl2.json.Views;
 
 /** {@code vl2:routes}: the managed routes of the switch's networks and which are in force. */
 @Service
@@ -31,6 +32,9 @@ public class RoutesCommand implements Action {
             required = false)
     @Completion(NetworkCompleter.class)
     String network;
+
+    @Option(name = "-j", aliases = "--json", description = "Output JSON")
+    boolean json;
 
     @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
     boolean noFormat;
@@ -51,6 +55,10 @@ public class RoutesCommand implements Action {
             }
             routes = routes.stream().filter(r -> r.network() == id).toList();
         }
+        if (json) {
+            out.println(Views.text(Views.networkRoutes(routes)));
+            return;
+        }
         ShellTable table = new ShellTable().emptyTableText("No managed routes");
         table.column("Network");
         table.column("Destination");
@@ -61,7 +69,7 @@ public class RoutesCommand implements Action {
         for (NetworkRoute r : routes) {
             table.addRow().addContent(Networks.format(r.network()), r.destination(), r.gateway(), r.metric(),
                     r.inForce() ? "yes" : "no (gateway not a member now)",
-                    Long.toHexString(r.version() >>> 32) + ":" + (r.version() & 0xffffffffL));
+                    r.versionText());
         }
         table.print(out, !noFormat);
     }

@@ -3,8 +3,6 @@ package org.vl2.shell.command;
 import java.io.PrintStream;
 import java.util.List;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
@@ -40,13 +38,7 @@ public class TokensCommand implements Action {
     void execute(PrintStream out) {
         List<ApiToken> all = tokens.tokens();
         if (json) {
-            ArrayNode a = Views.MAPPER.createArrayNode();
-            for (ApiToken t : all) {
-                a.addObject().put("name", t.name()).put("access", access(t.admin()))
-                        .put("created", t.created().toString())
-                        .put("lastUsed", t.lastUsed() == null ? null : t.lastUsed().toString());
-            }
-            out.println(Views.text(a));
+            out.println(Views.text(Views.tokens(all)));
             return;
         }
         ShellTable table = new ShellTable().emptyTableText("No API tokens (vl2:token-create NAME)");
@@ -62,6 +54,6 @@ public class TokensCommand implements Action {
     }
 
     static String access(boolean admin) {
-        return admin ? "read-write" : "read-only";
+        return Views.tokenAccess(admin);
     }
 }

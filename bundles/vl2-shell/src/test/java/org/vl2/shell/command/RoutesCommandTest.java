@@ -33,6 +33,19 @@ class RoutesCommandTest {
     }
 
     @Test
+    void jsonHasTheSameFieldsAsTheApi() throws Exception {
+        switchService.routes.add(new NetworkRoute(0, "10.9.0.0/16", "10.1.0.5", 100, true, (0xabL << 32) | 3));
+        command.switchService = switchService;
+        command.json = true;
+        command.execute(out.stream);
+        com.fasterxml.jackson.databind.JsonNode a = org.vl2.json.Views.MAPPER.readTree(String.join("\n", out.lines()));
+        assertEquals(1, a.size());
+        assertEquals("10.9.0.0/16", a.get(0).get("destination").asText());
+        assertEquals("ab:3", a.get(0).get("version").asText(), "the version as the table and the agent write it");
+        assertTrue(a.get(0).get("inForce").asBoolean());
+    }
+
+    @Test
     void anUnknownNetworkIsAClearError() {
         command.switchService = switchService;
         command.network = "42";
