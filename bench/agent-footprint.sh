@@ -12,7 +12,9 @@
 #   - RSS (VmRSS) of both agent JVMs 2 s after boot, and the maximum (sampled every 0.25 s) under load:
 #     ping at 10 ms + iperf3 TCP h1 -> h2 for --load-seconds (iperf3's Gbit/s is reported: a JIT option that
 #     slows forwarding shows there), and h1's RSS settled: 25 s after its cold start, after the load
-#   - the agent's shell (the agents run with --ssh-port 8103): bin/vl2-client --data DIR vl2:agent in h1 (ok / FAILED)
+#   - h1 runs as a user's agent does by default, without a shell (no --ssh-port: the launcher then boots no ssh,
+#     shell or command bundles); h2 runs with --ssh-port 8103, its RSS shows what the shell costs, and
+#     bin/vl2-client --data DIR vl2:agent in h2 checks the shell (ok / FAILED)
 #   - warm restart of h1 (SIGTERM, same --data) -> first ping across, and RSS after it
 #   --runs N repeats the h1 cold start (a new fresh --data each time) and warm restart N times (medians printed).
 #   --nmt adds -XX:NativeMemoryTracking=summary to the agents and prints h1's `jcmd PID VM.native_memory summary`
@@ -47,7 +49,7 @@ OWN_LOCK=false
 NETWORKS=1
 ARGS="$*"
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=${2:-}; shift 2 ;;
@@ -171,10 +173,11 @@ fi
 
 SWITCH_KEY=""
 start_agent() { # h data-dir out-file
-  local h=$1 ns=$P-h$1 ov_var=OV_H$1 opts="$AGENT_OPTS"
+  local h=$1 ns=$P-h$1 ov_var=OV_H$1 opts="$AGENT_OPTS" shell=()
+  [ "$h" != 2 ] || shell=(--ssh-port "$SSH_PORT")
   $NMT && opts="-XX:NativeMemoryTracking=summary $opts"
   EXTRA_JAVA_OPTS="$opts" ip netns exec "$ns" "$VL2/bin/vl2-agent" --switch "$UL_SW:$VL2_PORT" --switch-key "$SWITCH_KEY" \
-    --address "${!ov_var}/24" --mac "02:00:5e:47:00:0$h" --ssh-port "$SSH_PORT" --data "$2" </dev/null >"$3" 2>&1 &
+    --address "${!ov_var}/24" --mac "02:00:5e:47:00:0$h" "${shell[@]}" --data "$2" </dev/null >"$3" 2>&1 &
   LAUNCHER[h$h]=$!
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -261,7 +264,7 @@ for run in $(seq "$RUNS"); do
 
   if [ "$run" = 1 ]; then
     # the agent's shell
-    if echo "vl2:agent" | ip netns exec "$H1" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/h1" -b \
+    if echo "vl2:agent" | ip netns exec "$H2" timeout 30 "$VL2/bin/vl2-client" --data "$WORK/h2" -b \
         >"$OUT/client-vl2-agent.txt" 2>&1 && grep -qi 'switch' "$OUT/client-vl2-agent.txt"; then
       SHELL_OK=ok
     else
@@ -269,6 +272,7 @@ for run in $(seq "$RUNS"); do
     fi
     if $NMT; then
       ip netns exec "$H1" "$JCMD" "${JVM[h1]}" VM.native_memory summary >"$OUT/nmt-h1.txt" 2>&1 || true
+      ip netns exec "$H1" "$JCMD" "${JVM[h1]}" GC.heap_info >"$OUT/heap-h1.txt" 2>&1 || true
       put nmt.rss "$(rss_kib "${JVM[h1]}")"
     fi
     put threads.h1 "$(ls "/proc/${JVM[h1]}/task" | wc -l)"
@@ -308,12 +312,12 @@ JOPTS=$(tr '\0' '\n' <"/proc/${JVM[h1]}/cmdline" | grep -E '^-X|^-XX' | tr '\n' 
   echo "| **RSS under load, max (MiB)** | **$(mib "$(echo "$RSS_LOAD" | median)")** | $(list_mib "$RSS_LOAD") |"
   echo "| **RSS settled: 25 s after the cold start, after the load (MiB)** | **$(mib "$(echo "$RSS_SETTLED" | median)")** | $(list_mib "$RSS_SETTLED") |"
   echo "| RSS 2 s after warm restart (MiB) | $(mib "$(echo "$RSS_WARM" | median)") | $(list_mib "$RSS_WARM") |"
-  echo "| peer agent h2: RSS after h1's boot / under load (MiB) | $(mib "$(echo "$RSS_BOOT_H2" | median)") / $(mib "$(echo "$RSS_LOAD_H2" | median)") | |"
+  echo "| peer agent h2 (with its shell, \`--ssh-port\`): RSS after h1's boot / under load (MiB) | $(mib "$(echo "$RSS_BOOT_H2" | median)") / $(mib "$(echo "$RSS_LOAD_H2" | median)") | |"
   echo "| iperf3 TCP h1 -> h2 under load (Gbit/s) | $(echo "$GBPS" | median) | $(list "$GBPS") |"
   echo "| ping at 10 ms during the load | | $(for r in $(seq "$RUNS"); do printf '%s; ' "$(get "ping.$r")"; done) |"
   echo "| h2 cold start -> \`Port agent up\` (s) / switch start -> UDP $VL2_PORT listening (s) | | $(get h2.cold.up) / $(get switch.boot) |"
   echo "| threads of the h1 JVM after boot | | $(get threads.h1) |"
-  echo "| \`bin/vl2-client --data DIR vl2:agent\` on h1 | | $SHELL_OK |"
+  echo "| \`bin/vl2-client --data DIR vl2:agent\` on h2 | | $SHELL_OK |"
   echo "| heap limit | | $XMX |"
   echo
   rss_all=$(for k in $RSS_BOOT $RSS_LOAD $RSS_WARM; do echo "$k"; done | sort -n | tail -1)
@@ -325,6 +329,12 @@ JOPTS=$(tr '\0' '\n' <"/proc/${JVM[h1]}/cmdline" | grep -E '^-X|^-XX' | tr '\n' 
     echo
     echo '```'
     grep -E '^(Total|-  *[A-Za-z].*\(reserved=)' "$OUT/nmt-h1.txt" | sed 's/reserved=[0-9]*KB, //' || true
+    echo '```'
+    echo
+    echo "Java heap of h1 then (\`jcmd PID GC.heap_info\`):"
+    echo
+    echo '```'
+    grep -E 'generation|total|used' "$OUT/heap-h1.txt" | grep -v '^ *[0-9]*:$' || true
     echo '```'
   fi
 } | tee "$OUT/report.md"

@@ -207,6 +207,9 @@ public class LauncherUsageIT {
         Result noShell = launch("vl2-client", "--data", data.toString(), "vl2:agent");
         assertEquals(noShell.out(), 1, noShell.exit());
         assertTrue(noShell.out(), noShell.out().contains("runs without a shell: start it with --ssh-port N"));
+        // nobody can reach a shell: the agent boots without the ssh server's feature (footprint)
+        List<String> noSsh = bootFeatures(data);
+        assertTrue(noSsh.toString(), noSsh.get(0).equals("vl2-agent") && noSsh.contains("scr") && !noSsh.contains("ssh"));
 
         // again, with a shell: the same password; the client's copy of the shell settings
         List<String> withShell = new ArrayList<>(agent);
@@ -218,6 +221,8 @@ public class LauncherUsageIT {
         assertTrue(Files.readAllLines(data.resolve("client/org.apache.karaf.shell.cfg"))
                 .containsAll(List.of("sshPort = 18103", "sshHost = 127.0.0.1")));
         assertFalse(Files.readString(data.resolve("etc/system.properties")).contains("startRemoteShell"));
+        List<String> boot = bootFeatures(data);
+        assertTrue(boot.toString(), boot.get(0).equals("vl2-agent") && boot.containsAll(List.of("ssh", "shell", "scr")));
         bad("vl2-agent", "--ssh-port must be a number, got 'on'", "--switch", "sw:9990", "--ssh-port", "on");
 
         // a plaintext password in the installation's users.properties: a warning (the instance's copy gets hashed)
@@ -233,6 +238,28 @@ public class LauncherUsageIT {
         }
         assertEquals("the installation's users.properties is made 0600", "rw-------",
                 PosixFilePermissions.toString(Files.getPosixFilePermissions(installed)));
+    }
+
+    /** The names in featuresBoot of an instance's etc/org.apache.karaf.features.cfg (versions cut off), in order. */
+    private static List<String> bootFeatures(Path data) throws IOException {
+        List<String> names = new ArrayList<>();
+        boolean in = false;
+        for (String line : Files.readAllLines(data.resolve("etc/org.apache.karaf.features.cfg"))) {
+            if (!in && !line.startsWith("featuresBoot")) {
+                continue;
+            }
+            String entries = in ? line : line.substring(line.indexOf('=') + 1);
+            for (String e : entries.replace("\\", "").split(",")) {
+                if (!e.isBlank()) {
+                    names.add(e.strip().replaceAll("/.*", ""));
+                }
+            }
+            in = line.endsWith("\\");
+            if (!in) {
+                break;
+            }
+        }
+        return names;
     }
 
     @Test
