@@ -71,11 +71,21 @@ final class LabKit {
      * {@link #env} for {@code bin/vl2-client}: a JVM that lives for one command (a suite starts about a hundred)
      * spends most of its CPU in the optimizing compiler and the parallel collector's threads, which it never gets
      * to use; the client compiler only and the serial collector make each start cheaper, which leaves more of a
-     * loaded machine to the instances under test. Only the client's JVM: the switch and the agents run as
-     * users run them.
+     * loaded machine to the instances under test. The switch runs as users run it.
      */
     final Map<String, String> clientEnv = Map.of("JAVA_HOME", System.getProperty("java.home"),
             "EXTRA_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+    /**
+     * The environment of {@link #startAgent}: the agents' own JVM options (bin/vl2-agent) with the client compiler
+     * only, which raw and vxlan agents have anyway. An encrypted agent keeps C2 for its users (the AES/GHASH
+     * intrinsics, for throughput), but an agent here lives for a minute, carries a few pings and boots beside
+     * four others on two cores: C2 doubled the CPU of its boot (7-9 instead of 4 CPU-seconds until its features are
+     * installed, docs/testing.md "Wall time") and its boots are most of a class's time. What the agent does is the
+     * same under either compiler. A class that measures the agent as shipped (its RSS, its TCP/TLS fallback) sets
+     * this to {@link #env} before it starts the agents.
+     */
+    Map<String, String> agentEnv = Map.of("JAVA_HOME", System.getProperty("java.home"),
+            "EXTRA_JAVA_OPTS", "-XX:TieredStopAtLevel=1");
     Bg switchProcess;
     /** The compiled C tools ({@link #compileTools}), null without gcc. */
     Path tools;
@@ -266,7 +276,7 @@ final class LabKit {
                 "--data", lab.work.resolve(name).toString()));
         cmd.addAll(List.of(flags));
         cmd.addAll(Lab.keyFlags(switchKey == null ? Lab.switchKey(lab.work.resolve("sw")) : switchKey, List.of(flags)));
-        return lab.start(name, env, Lab.netnsExec(ns, cmd.toArray(new String[0])));
+        return lab.start(name, agentEnv, Lab.netnsExec(ns, cmd.toArray(new String[0])));
     }
 
     /** Waits for {@code pattern} in a process's console output (up to {@link #BOOT}); fails with the output. */

@@ -68,6 +68,7 @@ public class MultiNetworkAgentE2EIT {
     public static void setUp() throws Exception {
         LabKit.setUp("MultiNetworkAgentE2EIT", "multinet", LabKit.SWITCH_IP, null, results, k -> {
             kit = k;
+            kit.agentEnv = kit.env; // the agents as shipped: its RSS figures go into bench/RESULTS.md
             start();
         }, "ip", "ping", "tar", "curl");
     }

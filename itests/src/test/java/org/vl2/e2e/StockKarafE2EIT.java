@@ -63,6 +63,7 @@ public class StockKarafE2EIT {
     private static final String TITLE = "StockKarafE2EIT";
     private static final String UDP_PID = "org.vl2.transport.udp";
     private static final int DEFAULT_RAW_PORT = 9990;
+    private static final String SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
     /** Stock Karaf's boot on a loaded machine: a bound, the boot is awaited on the shell answering. */
     private static final Duration BOOT = Duration.ofSeconds(180);
     /** The feature install resolves and starts the vl2 bundles (a bound). */
@@ -111,8 +112,11 @@ public class StockKarafE2EIT {
             lab = l;
             Path vl2System = unpack();
             int rawPort = rawPort();
-            server = lab.start("karaf", Map.of("JAVA_HOME", System.getProperty("java.home")),
-                    List.of(karaf.resolve("bin/karaf").toString(), "server"));
+            // the client compiler and the serial collector, for the server and each bin/client (LabKit.clientEnv):
+            // JVMs that live for a minute or a command, where C2 doubled the CPU of the boot and the feature
+            // resolution; the stock Karaf is otherwise untouched (its bin/karaf passes EXTRA_JAVA_OPTS on)
+            server = lab.start("karaf", Map.of("JAVA_HOME", System.getProperty("java.home"),
+                    "EXTRA_JAVA_OPTS", SHORT_LIVED_JVM), List.of(karaf.resolve("bin/karaf").toString(), "server"));
             try {
                 assertTrue("the stock Karaf's shell did not answer within " + BOOT.toSeconds() + " s; bin/client:\n"
                         + (last == null ? "-" : last.out()),
@@ -313,7 +317,7 @@ public class StockKarafE2EIT {
 
     /** The client's known-hosts file in the run's folder: each run's Karaf has a new host key. */
     private Map<String, String> clientEnv() {
-        return Map.of("JAVA_HOME", System.getProperty("java.home"),
+        return Map.of("JAVA_HOME", System.getProperty("java.home"), "EXTRA_JAVA_OPTS", SHORT_LIVED_JVM,
                 "KARAF_OPTS", "-Duser.home=" + lab.work.resolve("client-home"));
     }
 

@@ -69,6 +69,7 @@ public class TcpE2EIT {
     public static void setUp() throws Exception {
         LabKit.setUp("TcpE2EIT", "tcp", SWITCH_IP, null, results, k -> {
             kit = k;
+            kit.agentEnv = kit.env; // the agents as shipped: TLS on both sides of the fallback, as users run it
             network();
             start();
         }, "ip", "ping", "tar", "ss", "nft", "tinyproxy", "iperf3");

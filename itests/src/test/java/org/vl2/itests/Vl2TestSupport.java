@@ -303,6 +303,10 @@ public abstract class Vl2TestSupport {
                 "-classpath", "lib/jdk9plus/*" + File.pathSeparator + "lib/boot/*" }) {
             options.add(new VMOption(opt));
         }
+        // The client compiler only: the container lives for about a minute, and C2's compilations of its boot and
+        // feature resolution cost as much CPU again as the rest of the boot (docs/testing.md "Wall time"); what the
+        // switch does is the same under either compiler
+        options.add(new VMOption("-XX:TieredStopAtLevel=1"));
         return options;
     }
 
