@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# CPU seconds of one Karaf boot of bin/vl2-agent and bin/vl2-switch, as shipped and with the client compiler only
+# (-XX:TieredStopAtLevel=1, what the integration tests give the agents they start: docs/testing.md "Wall time").
+#
+#   sudo bench/boot-cpu.sh [--short] [--runs N] [--dist FILE] [--opts 'JVM OPTIONS']
+#
+# Each boot: a fresh --data, in a network namespace of its own (vl2bc<pid>-<n>, only loopback up, 10.99.0.1/24 on
+# it; the agent is pointed at that address, where nothing answers: its boot does not wait on a switch), until
+# karaf.log says the boot features are installed (FeaturesServiceImpl "Done."); then the JVM's user+system CPU
+# seconds (/proc/PID/stat) and the wall seconds since the launcher started are read, and the instance is stopped.
+# The two variants alternate (A, B, A, B ...) so that a load from elsewhere falls on both; the load average is
+# printed beside each pair. CPU seconds are the figure to compare on a loaded machine; wall seconds follow the load.
+# --runs N pairs per role (default 3; --short: 1); --opts: the B variant's EXTRA_JAVA_OPTS (default
+# -XX:TieredStopAtLevel=1); --dist: default karaf-assembly/target/vl2-karaf-*.tar.gz, unpacked into a temporary
+# folder that is removed at the end, with the namespaces and processes it made (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=3 dist= opts_b=-XX:TieredStopAtLevel=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --short) runs=1 ;;
+        --runs) runs=${2:?--runs N}; shift ;;
+        --dist) dist=${2:?--dist FILE}; shift ;;
+        --opts) opts_b=${2:?--opts 'JVM OPTIONS'}; shift ;;
+        *) echo "usage: $0 [--short] [--runs N] [--dist FILE] [--opts 'JVM OPTIONS']" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
+[ -n "$dist" ] || dist=$(ls karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1)
+[ -f "$dist" ] || { echo "$0: no distribution (mvn -B -q -pl karaf-assembly -am package -DskipTests)" >&2; exit 2; }
+if [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
+
+work=$(mktemp -d /tmp/vl2-boot-cpu.XXXXXX)
+prefix=vl2bc$$
+n=0 java_pid= ns=
+cleanup() {
+    [ -z "$java_pid" ] || kill -9 "$java_pid" 2>/dev/null || true
+    for x in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
+        for p in $(ip netns pids "$x" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+        ip netns del "$x" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/dist"
+tar xzf "$dist" -C "$work/dist" --strip-components=1
+
+# boot N ROLE OPTS: prints "WALL CPU" of boot number N (called in $(...): nothing it sets outlives it)
+boot() {
+    local n=$1 role=$2 opts=$3 data t0 t1 i
+    ns=$prefix-$n data=$work/inst-$n java_pid=
+    ip netns add "$ns"
+    ip netns exec "$ns" ip link set lo up
+    ip netns exec "$ns" ip addr add 10.99.0.1/24 dev lo
+    local cmd=("$work/dist/bin/vl2-switch" --data "$data")
+    [ "$role" = switch ] || cmd=("$work/dist/bin/vl2-agent" --data "$data" --switch 10.99.0.1:9991 --network a1
+        --switch-key ZtEBU4dlToBonc9W/5qwEuVz+ErL1Qr8IdxCFOgo9m0=)
+    t0=$(date +%s.%N)
+    EXTRA_JAVA_OPTS="$opts" ip netns exec "$ns" "${cmd[@]}" >"$data.out" 2>&1 &
+    for i in $(seq 1 3000); do # 5 min at most
+        grep -q 'FeaturesServiceImpl.*Done\.' "$data/data/log/karaf.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    t1=$(date +%s.%N)
+    # Karaf's JVM (the launcher may run short-lived JVMs of its own before it)
+    java_pid=$(pgrep -f "karaf.base=$data .*org.apache.karaf.main.Main" | head -1 || true)
+    grep -q 'FeaturesServiceImpl.*Done\.' "$data/data/log/karaf.log" 2>/dev/null && [ -n "$java_pid" ] \
+        || { echo "$role did not finish booting within 5 min: $data.out" >&2; cat "$data.out" >&2; exit 1; }
+    awk -v w="$(echo "$t1 - $t0" | bc)" '{printf "%.1f %.2f\n", w, ($14 + $15) / 100}' "/proc/$java_pid/stat"
+    kill "$java_pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$java_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$java_pid" 2>/dev/null || true
+    java_pid=
+    wait 2>/dev/null || true
+    ip netns del "$ns"
+}
+
+echo "| boot | run | as shipped: wall s / CPU s | EXTRA_JAVA_OPTS='$opts_b': wall s / CPU s | load (1 min) |"
+echo "|---|---|---|---|---|"
+boot 0 agent "" >/dev/null # the agent's first clean stop writes its AppCDS archive, which every later start maps
+for role in agent switch; do
+    for r in $(seq 1 "$runs"); do
+        n=$((n + 2))
+        a=$(boot "$n" "$role" "")
+        b=$(boot "$((n + 1))" "$role" "$opts_b")
+        echo "| $role | $r | ${a/ / \/ } | ${b/ / \/ } | $(cut -d' ' -f1 /proc/loadavg) |"
+    done
+done
