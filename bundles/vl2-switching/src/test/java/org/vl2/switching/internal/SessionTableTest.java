@@ -99,4 +99,97 @@ class SessionTableTest {
         assertSame(a, t.get(3), "put replaces");
         assertEquals(2, t.size());
     }
+
+    @Test
+    void insertsAndRemovalsChangeTheTableInPlaceNotByCopyingIt() {
+        SessionTable t = new SessionTable();
+        RandomGenerator r = new SplittableRandom(7);
+        SwitchPort[] ports = new SwitchPort[10_000];
+        for (int i = 0; i < ports.length; i++) {
+            ports[i] = port(i + 1);
+            t.allocate(ports[i], r);
+        }
+        // 10,000 members joined: a table built per join would be 10,000 builds of up to 32k slots each
+        assertTrue(t.rebuilds() <= 12, "tables built for 10,000 inserts: " + t.rebuilds());
+        int before = t.rebuilds();
+        // a rekey round: every member gets a new index and drops its old one
+        for (SwitchPort p : ports) {
+            int fresh = t.allocate(p, r);
+            t.retain(p, k -> k == fresh);
+        }
+        assertEquals(10_000, t.size());
+        assertTrue(t.rebuilds() - before <= 4, "tables built for 10,000 rekeys: " + (t.rebuilds() - before));
+        assertTrue(t.capacity() <= 65_536, "capacity " + t.capacity());
+        for (SwitchPort p : ports) {
+            t.retain(p, k -> false);
+        }
+        assertEquals(0, t.size());
+        assertEquals(16, t.capacity(), "the table shrinks with the live keys");
+    }
+
+    @Test
+    void joiningAndLeavingInALoopKeepsTheTableSmall() {
+        SessionTable t = new SessionTable();
+        RandomGenerator r = new SplittableRandom(11);
+        SwitchPort a = port(1);
+        int[] live = new int[100];
+        for (int i = 0; i < live.length; i++) {
+            live[i] = t.allocate(a, r);
+        }
+        for (int i = 0; i < 100_000; i++) {
+            int slot = i % live.length;
+            t.remove(live[slot], a);
+            live[slot] = t.allocate(a, r);
+        }
+        assertEquals(100, t.size());
+        assertTrue(t.capacity() <= 512, "capacity " + t.capacity() + " for 100 live keys");
+        for (int k : live) {
+            assertSame(a, t.get(k));
+        }
+    }
+
+    @Test
+    void aReaderNeverMissesALiveKeyWhileWritersChangeTheTable() throws Exception {
+        SessionTable t = new SessionTable();
+        RandomGenerator r = new SplittableRandom(3);
+        SwitchPort stable = port(1);
+        int[] keys = new int[64];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = t.allocate(stable, r);
+        }
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong misses = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        Thread reader = new Thread(() -> {
+            while (!done.get()) {
+                for (int k : keys) {
+                    if (t.get(k) != stable) {
+                        misses.incrementAndGet();
+                    }
+                }
+                reads.incrementAndGet();
+            }
+        });
+        reader.start();
+        try {
+            SwitchPort[] churn = new SwitchPort[2_000];
+            int[] others = new int[churn.length];
+            for (int i = 0; i < churn.length; i++) {
+                churn[i] = port(i + 2);
+            }
+            for (int round = 0; round < 20; round++) { // grows and shrinks the table, leaves tombstones
+                for (int i = 0; i < others.length; i++) {
+                    others[i] = t.allocate(churn[i], r);
+                }
+                for (int i = 0; i < others.length; i++) {
+                    t.remove(others[i], churn[i]);
+                }
+            }
+        } finally {
+            done.set(true);
+            reader.join(10_000);
+        }
+        assertTrue(reads.get() > 0);
+        assertEquals(0, misses.get(), "lookups of live keys that missed during writes");
+    }
 }
