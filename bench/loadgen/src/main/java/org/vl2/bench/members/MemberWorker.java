@@ -186,7 +186,14 @@ final class MemberWorker implements Runnable {
         }
         if (type == Wire.KEEPALIVE_ACK && length == 8) {
             fleet.acks.increment();
-            if (m.state == SimMember.State.CONFIRMING) {
+            if (keys == m.keys && m.handshaking()) { // the switch holds the newest keys: the handshake is done
+                dropPending(m, keys.localIndex());
+                if (m.rekeying) {
+                    m.rekeying = false;
+                    fleet.rekeys.increment();
+                }
+            }
+            if (m.state == SimMember.State.CONFIRMING && keys == m.keys) {
                 m.state = SimMember.State.UP;
                 fleet.up.increment();
                 release(m);
@@ -226,17 +233,15 @@ final class MemberWorker implements Runnable {
             Initiator.Completion done = handshake.consume(rx);
             Welcome w = Welcome.decode(ByteBuffer.wrap(done.payload()));
             fleet.responses.increment();
-            if (m.previous != null && (m.keys == null || m.previous.localIndex() != m.keys.localIndex())) {
+            // Under load an earlier handshake's answer may come after a retry's: the switch keeps the one it answered
+            // last, so the newest keys are used and the older stay open for what is still on its way.
+            if (m.previous != null && !holds(m, m.previous.localIndex(), false)) {
                 byIndex.remove(m.previous.localIndex());
             }
             m.previous = m.keys;
             m.keys = done.session();
-            dropPending(m, index);
             long interval = w.keepaliveSeconds() * SECOND;
-            if (m.rekeying) {
-                m.rekeying = false;
-                fleet.rekeys.increment();
-            } else {
+            if (m.state != SimMember.State.UP) {
                 m.state = SimMember.State.CONFIRMING;
                 m.nextFrameNanos = now + random.nextLong(config.frameIntervalNanos() + 1);
             }
@@ -316,7 +321,7 @@ final class MemberWorker implements Runnable {
         byte[] payload = new byte[Wire.JOIN_LENGTH];
         joinBuf.flip().get(payload);
         Initiator oldest = m.pending[m.pendingNext];
-        if (oldest != null) {
+        if (oldest != null && !holds(m, oldest.senderIndex(), true)) {
             byIndex.remove(oldest.senderIndex());
         }
         int index;
@@ -400,11 +405,19 @@ final class MemberWorker implements Runnable {
     private void dropPending(SimMember m, int keep) {
         for (int i = 0; i < m.pending.length; i++) {
             Initiator h = m.pending[i];
-            if (h != null && h.senderIndex() != keep) {
+            if (h != null && h.senderIndex() != keep && !holds(m, h.senderIndex(), true)) {
                 byIndex.remove(h.senderIndex());
             }
             m.pending[i] = null;
         }
+    }
+
+    /** Whether {@code index} is one of the member's keys (and, if {@code keys} is false, a pending handshake's). */
+    private static boolean holds(SimMember m, int index, boolean keys) {
+        if (keys) {
+            return m.keys != null && m.keys.localIndex() == index || m.previous != null && m.previous.localIndex() == index;
+        }
+        return m.pending(index) != null;
     }
 
     /** Leaves with every member that is up (the end of a run: the switch frees the ports at once). */
