@@ -213,7 +213,7 @@ put run quiet switch_cpu_s "$(awk -v a="$q0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN
 put run quiet gen_cpu_s "$(awk -v a="$g0" -v b="$(cpu_s "$GEN_JVM")" 'BEGIN { printf "%.2f", b - a }')"
 put run quiet wall_s "$(since "$qt")"
 put run quiet load "$ql -> $(loadavg)"
-put run quiet switch_threads "$(ps -L -o comm= -o time= -p "${JVM[sw]}" | sort -k2 -r | head -8 | tr -s ' ' | tr '\n' ';')"
+put run quiet switch_threads "$(ps -L -o time=,comm= -p "${JVM[sw]}" | sort -r | head -8 | tr -s ' ' | tr '\n' ';')"
 put meta heap_after_kib "$(heap_used_kib "${JVM[sw]}")"
 put meta rss_after_kib "$(rss_kib "${JVM[sw]}")"
 
@@ -223,6 +223,7 @@ measure during-churn
 wait_for $((CHURN_SECS + 120)) grep -q '^RESULT ' "$OUT/gen.out" || note "the generator did not finish"
 wait "$GEN" 2>/dev/null || true
 GEN=""
+echo "vl2:stats" | ip netns exec "$SW" timeout 30 "$HOME_VL2/bin/vl2-client" --data "$WORK/sw" -b >"$OUT/stats.txt" 2>&1 || true
 say "after: the agents alone again"
 measure after
 put meta load_end "$(loadavg)"

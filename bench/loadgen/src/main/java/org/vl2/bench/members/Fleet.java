@@ -30,6 +30,8 @@ final class Fleet {
     final LongAdder framesReceived = new LongAdder();
     final LongAdder unopened = new LongAdder();
     final LongAdder rekeys = new LongAdder();
+    /** Members that heard nothing for 3 keepalive intervals and joined again. */
+    final LongAdder silences = new LongAdder();
     final LongAdder leaves = new LongAdder();
     final LongAdder sendDrops = new LongAdder();
     final LongAdder joinLatencySumNanos = new LongAdder();

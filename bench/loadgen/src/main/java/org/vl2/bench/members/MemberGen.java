@@ -198,7 +198,7 @@ public final class MemberGen {
         }
         return "up=" + f.up.sum() + " initiations=" + f.initiations.sum() + " responses=" + f.responses.sum()
                 + " cookie_replies=" + f.cookieReplies.sum() + " timeouts=" + f.timeouts.sum() + " rekeys="
-                + f.rekeys.sum() + " keepalives=" + f.keepalives.sum() + " acks=" + f.acks.sum() + " frames_sent="
+                + f.rekeys.sum() + " silences=" + f.silences.sum() + " keepalives=" + f.keepalives.sum() + " acks=" + f.acks.sum() + " frames_sent="
                 + f.framesSent.sum() + " frames_received=" + f.framesReceived.sum() + " leaves=" + f.leaves.sum()
                 + " unopened=" + f.unopened.sum() + " bad_answers=" + f.badAnswers.sum() + " send_drops="
                 + f.sendDrops.sum() + " errors=" + f.errors.sum() + (errors.length() == 0 ? "" : " errors_by_code=" + errors);

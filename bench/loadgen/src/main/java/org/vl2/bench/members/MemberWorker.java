@@ -184,8 +184,12 @@ final class MemberWorker implements Runnable {
             fleet.unopened.increment();
             return;
         }
+        m.heardNanos = now;
         if (type == Wire.KEEPALIVE_ACK && length == 8) {
             fleet.acks.increment();
+            if (keys == m.frameKeys && m.state == SimMember.State.UP) {
+                m.learned = true;
+            }
             if (keys == m.keys && m.handshaking()) { // the switch holds the newest keys: the handshake is done
                 dropPending(m, keys.localIndex());
                 if (m.rekeying) {
@@ -195,6 +199,7 @@ final class MemberWorker implements Runnable {
             }
             if (m.state == SimMember.State.CONFIRMING && keys == m.keys) {
                 m.state = SimMember.State.UP;
+                m.heardNanos = now;
                 fleet.up.increment();
                 release(m);
                 if (m.attempts >= 0) {
@@ -271,6 +276,18 @@ final class MemberWorker implements Runnable {
                     }
                 }
                 case UP -> {
+                    if (now - m.heardNanos > 3 * config.keepaliveNanos()) {
+                        // as the agent: the switch is silent for 3 intervals (it lost the session): join again
+                        fleet.silences.increment();
+                        forget(m);
+                        m.attempts = -1; // not a first join
+                        m.joinStartNanos = now;
+                        m.state = SimMember.State.JOINING;
+                        m.inflight = true;
+                        inflight[m.socket]++;
+                        handshake(m, now);
+                        continue;
+                    }
                     if (m.rekeying ? now - m.handshakeSentNanos >= RETRY_NANOS : m.keys.needsRekey(now)) {
                         if (m.rekeying) {
                             fleet.timeouts.increment();
@@ -364,7 +381,7 @@ final class MemberWorker implements Runnable {
         }
         if (seal(m, FRAME_LENGTH, now) && send(m.socket, tx)) {
             fleet.framesSent.increment();
-            m.learned = true;
+            m.frameKeys = m.keys;
         }
     }
 
@@ -398,6 +415,7 @@ final class MemberWorker implements Runnable {
         m.previous = null;
         m.rekeying = false;
         m.learned = false;
+        m.frameKeys = null;
         m.state = SimMember.State.DOWN;
     }
 

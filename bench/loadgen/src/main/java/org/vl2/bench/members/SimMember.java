@@ -47,8 +47,15 @@ final class SimMember {
     /** The member's next join (churn: when it comes back). */
     long rejoinAtNanos;
     long keepaliveSequence;
-    /** Whether the switch has seen a frame from this MAC (others may send to it without a flood). */
+    /**
+     * Whether the switch has taken a frame from this MAC (others may send to it without a flood): a frame went out
+     * under keys that a keepalive answer then proved the switch holds.
+     */
     volatile boolean learned;
+    /** The keys the member's last frame went out under: its MAC counts as learned once an ACK opens under them. */
+    Session frameKeys;
+    /** When a message from the switch last opened (the agent re-joins after 3 silent keepalive intervals). */
+    long heardNanos;
     /** A rekey handshake is in flight (keys still carry traffic). */
     boolean rekeying;
     /** Counted into the socket's unconfirmed joins (kept within the switch's ports.per.address). */
