@@ -5,8 +5,8 @@
 #                         [--sources 64] [--threads 2] [--dist FILE] [--gen-opts "JAVA OPTIONS"]
 #
 # The namespaces of bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). One switch
-# (bin/vl2-switch of the distribution, defaults but for what 10k members need: max.ports above N and a network
-# 'members' with an IPv4 pool large enough; ports.per.address, the unauthenticated quotas and the cookie rules stay
+# (bin/vl2-switch of the distribution, defaults but for what 10k members need: max.ports above N, a MAC table for
+# all their stations, and a network 'members' with an IPv4 pool large enough; ports.per.address, the unauthenticated quotas and the cookie rules stay
 # the defaults), two encrypted agents in h1 and h2 on the default network, and bench/loadgen's MemberGen in the switch's
 # namespace: N members, each its own X25519 key and member id, joining by the real handshake from --sources loopback
 # addresses (127.0.1.x) over --threads threads, keepalives at the switch's interval, a frame every 30 s, rekeys every
@@ -35,7 +35,7 @@ DIST=""
 GEN_OPTS="-Xmx1g -XX:+UseParallelGC"
 NET=5ca1e
 ARGS="$*"
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --members) MEMBERS=$2; shift 2 ;;
@@ -78,6 +78,7 @@ fi
 MAX_PORTS=$(( MEMBERS + CHURN * CHURN_SECS + 1024 ))
 [ "$MAX_PORTS" -le 65535 ] || MAX_PORTS=65535
 LEASES=$(( MEMBERS + CHURN * CHURN_SECS + 256 ))
+MAC_CAPACITY=$(( 2 * LEASES > 8192 ? 2 * LEASES : 8192 ))
 PREFIX=24
 while [ $(( (1 << (32 - PREFIX)) - 3 )) -lt "$LEASES" ]; do PREFIX=$((PREFIX - 1)); done
 POOL=10.200.0.0/$PREFIX
@@ -162,7 +163,7 @@ put meta machine "$(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /pr
 put meta dist "$(basename "$DIST"), sha256 $(sha256sum "$DIST" | cut -c1-12)"
 put meta git "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 put meta members "$MEMBERS"
-put meta config "max.ports=$MAX_PORTS pool=$POOL sources=$SOURCES threads=$THREADS churn=$CHURN/s for ${CHURN_SECS}s"
+put meta config "max.ports=$MAX_PORTS mactable.capacity=$MAC_CAPACITY pool=$POOL sources=$SOURCES threads=$THREADS churn=$CHURN/s for ${CHURN_SECS}s"
 put meta load_start "$(loadavg)"
 
 say "switch (max.ports $MAX_PORTS, network $NET with pool $POOL)"
@@ -174,8 +175,10 @@ find_jvm sw
 wait_for 60 sh -c "grep -qho 'Switch public key [A-Za-z0-9+/=]*' '$WORK/sw/data/log/karaf.log'" || true
 KEY=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log" | head -1 | awk '{ print $4 }')
 [ -n "$KEY" ] || fail "the switch did not log its public key"
-# applied in place by the running switch (Karaf's file install), as an operator would
+# applied in place by the running switch (Karaf's file install), as an operator would; the MAC table holds every
+# member's station (its default 8192 would evict members' MACs, and frames to them would flood)
 echo "max.ports = $MAX_PORTS" >>"$WORK/sw/etc/org.vl2.switching.cfg"
+echo "capacity = $MAC_CAPACITY" >>"$WORK/sw/etc/org.vl2.mactable.cfg"
 wait_for 60 grep -q "max.ports=$MAX_PORTS" "$WORK/sw/data/log/karaf.log" || fail "the switch did not take max.ports = $MAX_PORTS"
 
 say "agents in h1 and h2 (encrypted, default network)"
