@@ -10,12 +10,13 @@ import java.util.concurrent.TimeUnit;
  * The receive thread of a {@link DatagramEndpoint}, as the switch's transports run it: take up to a batch, hand each
  * datagram to the {@link Handler} in place, then let it send what it queued meanwhile ({@link Handler#batchDone});
  * again until {@link #stop} or until the endpoint is closed. Nothing is allocated or logged per datagram; failures
- * go to the handler, which decides what to log.
+ * go to the handler, which decides what to log. The thread has a {@link SendBatch}: what other transports deferred
+ * while it handed the batch over (a TCP member's staged messages) is sent after {@link Handler#batchDone}.
  *
  * <pre>
- *   receive(500 ms) --n--> datagram(source, view) x n --> batchDone() (flush) --+
- *        ^                                                                       |
- *        +-----------------------------------------------------------------------+
+ *   receive(500 ms) --n--> datagram(source, view) x n --> batchDone() (flush) --> SendBatch.end() --+
+ *        ^                                                                                          |
+ *        +------------------------------------------------------------------------------------------+
  * </pre>
  */
 public final class ReceiveLoop {
@@ -144,6 +145,19 @@ public final class ReceiveLoop {
     private void run() {
         final DatagramEndpoint ep = endpoint;
         final Handler h = handler;
+        final SendBatch sends = SendBatch.enter(); // what other transports defer to the end of each batch
+        try {
+            loop(ep, h, sends);
+        } finally {
+            try {
+                SendBatch.leave();
+            } catch (RuntimeException e) {
+                h.handlingFailed(e);
+            }
+        }
+    }
+
+    private void loop(DatagramEndpoint ep, Handler h, SendBatch sends) {
         while (running) {
             int n;
             try {
@@ -168,6 +182,13 @@ public final class ReceiveLoop {
                     h.batchDone();
                 } catch (RuntimeException e) {
                     h.handlingFailed(e);
+                }
+                if (sends.pending() > 0) {
+                    try {
+                        sends.end();
+                    } catch (RuntimeException e) {
+                        h.handlingFailed(e);
+                    }
                 }
             }
         }

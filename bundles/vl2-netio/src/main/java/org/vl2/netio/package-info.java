@@ -5,7 +5,7 @@
  * port agent. 2.1.0: queue with a tag and the Refusals a flush reports by tag.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.vl2.netio;
 
 import org.osgi.annotation.bundle.Export;
