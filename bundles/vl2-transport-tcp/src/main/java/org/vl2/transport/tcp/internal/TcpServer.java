@@ -29,14 +29,17 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.netio.SendBatch;
 import org.vl2.netio.stream.FramedStream;
 
 /**
  * The TCP transport's connections, all on one selector thread ({@code vl2-tcp-rx-<address>}): it accepts (within
  * the connection limits), drives each TLS handshake, reads and opens the stream and hands each vl2 message to the
  * switch on that thread, as the UDP transports' receive thread does; the switch's answers and forwards to TCP peers
- * made meanwhile are staged and flushed together when the round is done. Sends from other threads (a UDP transport's
- * receive thread forwarding to a TCP port, housekeeping) stage and flush at once. A peer whose socket is full gets its
+ * made meanwhile are staged and flushed together when the round is done. Sends from another transport's receive
+ * loop (a UDP member's frames forwarded to a TCP port) stage and flush at the end of that loop's batch
+ * ({@link SendBatch}): one TLS record and one write for a burst, not one per frame. Sends from other threads
+ * (housekeeping) stage and flush at once. A peer whose socket is full gets its
  * bytes written when the selector says it has room; meanwhile its write queue fills, and what does not fit is
  * refused (a transmit error for the switch): one slow reader never holds up the thread or the other peers.
  *
@@ -54,14 +57,16 @@ final class TcpServer {
     record Limits(int maxConnections, int maxPerSource, int writeQueueBytes, long idleNanos, long handshakeNanos) {
     }
 
-    /** One connection. */
-    private static final class Peer {
+    /** One connection; its flush can wait for the end of a foreign thread's receive batch. */
+    private final class Peer implements SendBatch.Deferred {
         final FramedStream stream;
         final SelectionKey key;
         final InetAddress source;
         final long openedAt;
         final ByteBuffer view;
         final AtomicBoolean writeRequested = new AtomicBoolean();
+        /** A flush of this connection waits in some thread's {@link SendBatch}. */
+        final AtomicBoolean deferred = new AtomicBoolean();
         long lastRead;
         /** The switch port of the last message sent to this connection (one member's), for transmitFailed. */
         volatile PortId port;
@@ -75,6 +80,16 @@ final class TcpServer {
             this.openedAt = now;
             this.lastRead = now;
             this.view = stream.newView();
+        }
+
+        /**
+         * The end of the batch a foreign thread's send deferred to: the flag is cleared first, so a message another
+         * thread stages meanwhile either goes with this flush or defers one of its own.
+         */
+        @Override
+        public void flushDeferred() {
+            deferred.set(false);
+            flushNow(this);
         }
     }
 
@@ -178,6 +193,29 @@ final class TcpServer {
             }
             return true;
         }
+        // another transport's receive loop (a UDP member's frames forwarded here): one write for its whole batch
+        SendBatch batch = SendBatch.current();
+        if (batch != null && (p.deferred.get() || deferTo(batch, p))) {
+            return true;
+        }
+        flushNow(p);
+        return true;
+    }
+
+    /** Defers {@code p}'s flush to the end of {@code batch}; false (and nothing deferred) when it is full. */
+    private static boolean deferTo(SendBatch batch, Peer p) {
+        if (!p.deferred.compareAndSet(false, true)) {
+            return true; // another thread's batch took it meanwhile: that flush comes after this message was staged
+        }
+        if (batch.defer(p)) {
+            return true;
+        }
+        p.deferred.set(false);
+        return false;
+    }
+
+    /** Writes what {@code p} holds from a thread that is not the loop's; what the socket does not take, the loop does. */
+    private void flushNow(Peer p) {
         try {
             if (!p.stream.flush()) {
                 requestWrite(p);
@@ -185,7 +223,6 @@ final class TcpServer {
         } catch (IOException e) {
             requestWrite(p); // the loop meets the error and closes the connection
         }
-        return true;
     }
 
     private void requestWrite(Peer p) {

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -28,6 +29,7 @@ import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.netio.DatagramEndpoint;
+import org.vl2.netio.SendBatch;
 import org.vl2.netio.stream.StreamEndpoints;
 
 class TcpTransportTest {
@@ -152,6 +154,55 @@ class TcpTransportTest {
         assertEquals("welcome", receive(agent));
         assertFalse(t.send(new InetSocketAddress("127.0.0.1", 1), text("nobody")), "no such connection");
         assertTrue(Files.exists(data.resolve(ServerTls.CERTIFICATE_FILE)), "certificate kept in the instance");
+    }
+
+    /**
+     * Sends from another transport's receive loop (a thread with a {@link SendBatch}) wait for the end of its batch
+     * and leave together; a plain thread's send leaves at once.
+     */
+    @Test
+    void sendsFromAReceiveBatchLeaveAtItsEnd() throws Exception {
+        TcpTransport t = start(new Cfg());
+        DatagramEndpoint agent = connect(t, true);
+        assertTrue(agent.send(null, text("join")));
+        SocketAddress from = received.poll(20, TimeUnit.SECONDS).from();
+        LinkedBlockingQueue<String> steps = new LinkedBlockingQueue<>();
+        CountDownLatch batchEnds = new CountDownLatch(1);
+        Thread loop = new Thread(() -> {
+            SendBatch batch = SendBatch.enter();
+            steps.add("sent " + t.send(from, text("one")) + " " + t.send(from, text("two")) + " " + batch.pending());
+            try {
+                batchEnds.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            batch.end();
+            SendBatch.leave();
+        }, "udp-loop-like");
+        loop.start();
+        assertEquals("sent true true 1", steps.poll(20, TimeUnit.SECONDS), "staged, one flush deferred for both");
+        assertEquals(0, agent.receive(300), "nothing written before the batch ends");
+        batchEnds.countDown();
+        assertEquals(List.of("one", "two"), receiveAll(agent, 2));
+        loop.join(20_000);
+        assertTrue(t.send(from, text("at once")), "a thread without a batch");
+        assertEquals("at once", receive(agent));
+    }
+
+    /** The next {@code n} messages, however many each receive brings. */
+    private static List<String> receiveAll(DatagramEndpoint e, int n) throws Exception {
+        List<String> got = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (got.size() < n && System.nanoTime() < deadline) {
+            int count = e.receive(200);
+            for (int i = 0; i < count; i++) {
+                ByteBuffer d = e.datagram(i);
+                byte[] b = new byte[d.remaining()];
+                d.get(b);
+                got.add(new String(b, StandardCharsets.UTF_8));
+            }
+        }
+        return got;
     }
 
     @Test
