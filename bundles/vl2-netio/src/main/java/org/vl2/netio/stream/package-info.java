@@ -5,7 +5,7 @@
  * as a {@link org.vl2.netio.DatagramEndpoint}, so the agent's pumps do not know a stream from a UDP socket.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.vl2.netio.stream;
 
 import org.osgi.annotation.bundle.Export;

@@ -29,6 +29,8 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 
+import org.vl2.netio.stream.StreamEndpoints;
+
 /**
  * The switch's TLS 1.3 server side: the certificate and key from PEM files, or a self-signed pair generated at first
  * start and kept in the instance's data directory (so agents and operators see the same certificate across
@@ -54,11 +56,11 @@ final class ServerTls {
         return description;
     }
 
-    /** A server-side engine, TLS 1.3 only. */
+    /** A server-side engine, TLS 1.3 only, with the stream's cipher suite order. */
     SSLEngine newEngine() {
         SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
-        engine.setEnabledProtocols(new String[]{"TLSv1.3"});
+        StreamEndpoints.configure(engine); // TLS 1.3, AES-128-GCM preferred (see there why)
         return engine;
     }
 

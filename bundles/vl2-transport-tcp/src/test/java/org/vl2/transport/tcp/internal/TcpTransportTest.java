@@ -17,10 +17,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.cert.X509Certificate;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -203,6 +210,98 @@ class TcpTransportTest {
             }
         }
         return got;
+    }
+
+    /** Both ends prefer AES-128-GCM for the TLS envelope, and the switch's order decides for a client's other one. */
+    @Test
+    void tlsNegotiatesAes128Gcm() throws Exception {
+        ServerTls tls = ServerTls.load("", "", data, TcpTransport.PID);
+        SSLContext ours = SSLContext.getInstance("TLSv1.3");
+        ours.init(null, new TrustManager[]{new AnyTrust()}, null);
+        SSLEngine client = ours.createSSLEngine("switch", 443);
+        client.setUseClientMode(true);
+        StreamEndpoints.configure(client);
+        assertEquals("TLS_AES_128_GCM_SHA256", handshake(client, tls.newEngine()));
+        SSLEngine jdkDefault = ours.createSSLEngine("switch", 443); // AES-256-GCM first in JDK 17
+        jdkDefault.setUseClientMode(true);
+        assertEquals("TLS_AES_256_GCM_SHA384", jdkDefault.getEnabledCipherSuites()[0]);
+        SSLEngine server = tls.newEngine();
+        assertEquals("TLS_AES_128_GCM_SHA256", handshake(jdkDefault, server));
+        assertEquals("TLSv1.3", server.getSession().getProtocol());
+    }
+
+    /** Runs a handshake between two engines in memory; the suite they agreed on. */
+    private static String handshake(SSLEngine client, SSLEngine server) throws Exception {
+        ByteBuffer c2s = ByteBuffer.allocate(1 << 17);
+        ByteBuffer s2c = ByteBuffer.allocate(1 << 17);
+        ByteBuffer app = ByteBuffer.allocate(1 << 17);
+        ByteBuffer none = ByteBuffer.allocate(0);
+        client.beginHandshake();
+        server.beginHandshake();
+        for (int i = 0; i < 200 && !(done(client) && done(server)); i++) {
+            step(client, none, c2s, s2c, app);
+            step(server, none, s2c, c2s, app);
+        }
+        assertTrue(done(client) && done(server), "handshake done");
+        assertEquals(client.getSession().getCipherSuite(), server.getSession().getCipherSuite());
+        return server.getSession().getCipherSuite();
+    }
+
+    private static boolean done(SSLEngine e) {
+        SSLEngineResult.HandshakeStatus h = e.getHandshakeStatus();
+        return h == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING || h == SSLEngineResult.HandshakeStatus.FINISHED;
+    }
+
+    /** One move of {@code e}: tasks, a wrap into {@code out}, or an unwrap of what {@code in} holds. */
+    private static void step(SSLEngine e, ByteBuffer none, ByteBuffer out, ByteBuffer in, ByteBuffer app)
+            throws Exception {
+        switch (e.getHandshakeStatus()) {
+            case NEED_TASK -> {
+                Runnable r;
+                while ((r = e.getDelegatedTask()) != null) {
+                    r.run();
+                }
+            }
+            case NEED_WRAP -> e.wrap(none, out);
+            case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                in.flip();
+                e.unwrap(in, app.clear());
+                in.compact();
+            }
+            default -> {
+            }
+        }
+    }
+
+    private static final class AnyTrust extends X509ExtendedTrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a, Socket s) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a, Socket s) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a, SSLEngine e) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
     }
 
     @Test
