@@ -182,7 +182,10 @@ final class TcpServer {
         if (port != null && p.port != port) {
             p.port = port;
         }
-        if (!p.stream.offer(message)) {
+        // full: what this or another batch staged and has not flushed yet goes now to make room (a batch longer than
+        // the write queue must not drop what a flush per frame would have passed); only a socket that does not take
+        // it leaves the queue full, and then the message is refused
+        if (!p.stream.offer(message) && !(p.stream.queuedBytes() > 0 && flushNow(p) && p.stream.offer(message))) {
             queueFull.increment();
             return false;
         }
@@ -214,14 +217,19 @@ final class TcpServer {
         return false;
     }
 
-    /** Writes what {@code p} holds from a thread that is not the loop's; what the socket does not take, the loop does. */
-    private void flushNow(Peer p) {
+    /**
+     * Writes what {@code p} holds now; what the socket does not take, the loop writes when it has room. True when
+     * something may have gone (the caller can try to stage again).
+     */
+    private boolean flushNow(Peer p) {
         try {
             if (!p.stream.flush()) {
                 requestWrite(p);
             }
+            return true;
         } catch (IOException e) {
             requestWrite(p); // the loop meets the error and closes the connection
+            return false;
         }
     }
 

@@ -196,6 +196,43 @@ class TcpTransportTest {
         assertEquals("at once", receive(agent));
     }
 
+    /** A batch that stages more than the write queue holds makes room by flushing: nothing is refused. */
+    @Test
+    void aBatchLongerThanTheWriteQueueLosesNothing() throws Exception {
+        Cfg cfg = new Cfg();
+        cfg.writeQueue = 70_000; // about 68 messages of 1000 bytes
+        TcpTransport t = start(cfg);
+        DatagramEndpoint agent = connect(t, true);
+        assertTrue(agent.send(null, text("join")));
+        SocketAddress from = received.poll(20, TimeUnit.SECONDS).from();
+        int[] accepted = new int[1];
+        Thread loop = new Thread(() -> {
+            SendBatch batch = SendBatch.enter();
+            ByteBuffer m = ByteBuffer.allocate(1000);
+            for (int i = 0; i < 120; i++) {
+                m.clear().put(0, (byte) i);
+                if (t.send(from, m)) {
+                    accepted[0]++;
+                }
+            }
+            batch.end();
+            SendBatch.leave();
+        }, "udp-loop-like");
+        loop.start();
+        loop.join(20_000);
+        assertEquals(120, accepted[0], "every message staged (the write queue holds 70; the socket takes the rest)");
+        int got = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (got < 120 && System.nanoTime() < deadline) {
+            int n = agent.receive(200);
+            for (int i = 0; i < n; i++) {
+                assertEquals((byte) got, agent.datagram(i).get(agent.datagram(i).position()), "in order");
+                got++;
+            }
+        }
+        assertEquals(120, got);
+    }
+
     /** The next {@code n} messages, however many each receive brings. */
     private static List<String> receiveAll(DatagramEndpoint e, int n) throws Exception {
         List<String> got = new ArrayList<>();
