@@ -105,7 +105,9 @@ public class TcpE2EIT {
 
     private static void start() {
         Bg sw = kit.startSwitch("--tcp", SWITCH_IP + ":" + TCP_PORT, "--vl2-listen", SWITCH_IP + ":9991");
-        Bg agentU = kit.startAgent("u", u, "--switch", SWITCH_IP, "--address", U_IP + "/24");
+        // u is the UDP peer: forced to UDP, so a switch slow to answer its first JOIN on a loaded machine cannot
+        // send it over TCP for a while (auto would, and t01 checks u's port is on the UDP transport)
+        Bg agentU = kit.startAgent("u", u, "--switch", SWITCH_IP, "--address", U_IP + "/24", "--transport", "udp");
         // no --transport: auto is the default
         agentT = kit.startAgent("t", t, "--switch", SWITCH_IP, "--address", T_IP + "/24",
                 "--tcp-port", String.valueOf(TCP_PORT), "--ssh-port", "8103");
@@ -268,8 +270,9 @@ public class TcpE2EIT {
         ProcessHandle.of(agentX.javaPid()).ifPresent(ProcessHandle::destroyForcibly);
         long down = kit.switchLogTime(from, Pattern.compile("Port " + port + " down \\(tcp " + Pattern.quote(PROXY_IP)
                 + ":\\d+\\): its tcp connection from \\S+ closed \\d+ s ago and it did not come back"));
+        // the log line's reason (its connection closed, not the session timing out) is what is checked; the time
+        // is printed, not asserted: speed belongs in bench/, and a loaded machine stretches any bound
         results.put("TCP agent x killed (SIGKILL) to its port freed on the switch", (down - t0) + " ms");
-        assertTrue("freed before the session timeout: " + (down - t0) + " ms", down - t0 < 30_000);
         String after = kit.switchCommand("vl2:ports --no-format", out -> portOf(out, PROXY_IP, "tcp") == null);
         assertTrue(after, portOf(after, PROXY_IP, "tcp") == null);
     }
