@@ -2,20 +2,16 @@ package org.vl2.agent.internal;
 
 import java.io.IOException;
 import java.net.BindException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.net.StandardProtocolFamily;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
-import org.vl2.netio.DatagramEndpoint;
 import org.vl2.netio.DatagramEndpoints;
 import org.vl2.netio.stream.StreamEndpoints;
 import org.vl2.protocol.KeyRequest;
@@ -48,25 +44,18 @@ import org.vl2.protocol.Wire;
 final class LinkKeeper {
 
     private static final Logger LOG = LoggerFactory.getLogger(LinkKeeper.class);
-    /**
-     * Batched link: messages per recvmmsg/sendmmsg. A message is up to 64 datagrams with GRO/GSO, and a TAP read
-     * makes one or two; each slot is 64 KiB of native memory that becomes resident once a message fills it, so few
-     * slots keep the agent small (8: at most 1 MiB).
-     */
-    static final int LINK_BATCH = 8;
-    /**
-     * Batched link: SO_RCVBUF/SO_SNDBUF (capped by net.core.rmem_max/wmem_max). Kernel memory, not the agent's: a GRO
-     * message of 64 datagrams takes about 100 KiB of it, so 1 MiB held only ten of the switch's bursts.
-     */
-    static final int LINK_SOCKET_BUFFER_BYTES = 4 << 20;
-    /** NIO link: SO_RCVBUF/SO_SNDBUF. */
-    static final int SOCKET_BUFFER_BYTES = 1 << 20;
     /** TCP link: connecting (through the proxy) and the TLS handshake together take at most this long. */
     static final int CONNECT_TIMEOUT_MILLIS = 10_000;
     /** auto, on UDP: a TCP fallback that fails waits the retry interval doubled this often at most (5, 10, 20 s). */
     private static final int FALLBACK_BACKOFF_STEPS = 2;
     /** auto, on TCP: how long a UDP probe waits for the switch's answer. */
     static final int PROBE_WAIT_MILLIS = 1_000;
+    /**
+     * auto: a new UDP link that got no answer for this many JOIN retry intervals (2 s) makes the agent try TCP. Two
+     * JOINs unanswered: one lost datagram does not trigger it, and a healthy switch answers in milliseconds; the UDP
+     * JOINs go on while TCP connects, and an answer over UDP meanwhile keeps the agent on UDP.
+     */
+    static final int FALLBACK_JOIN_ROUNDS = 2;
 
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
@@ -76,8 +65,8 @@ final class LinkKeeper {
     private final boolean vxlan;
     /** UDP, or TCP with its port, TLS and proxy. */
     private final AgentConfig.LinkPath path;
-    /** Batched sockets: TAP offload on, udp.offload on, and vl2-netio works here. */
-    private final boolean batched;
+    /** Opens the UDP sockets. */
+    private final UdpLinks udp;
     private final long sinceMillis;
 
     /** The socket, or null while the name does not resolve or no socket could be opened. */
@@ -114,6 +103,8 @@ final class LinkKeeper {
     private long nextSwitch;
     /** auto, on UDP: TCP attempts that failed in a row (the next waits longer: a switch without a TCP transport). */
     private int fallbackFailures;
+    /** The TCP connects and UDP probes, off the control thread. */
+    private final LinkAttempts attempts;
 
     LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
                Counters counters) {
@@ -124,10 +115,17 @@ final class LinkKeeper {
         this.counters = counters;
         this.vxlan = settings.vxlan();
         this.path = settings.path();
-        this.batched = settings.tap().offload() && settings.udpOffload()
-                && DatagramEndpoints.batchedUnavailableReason() == null;
+        this.udp = new UdpLinks(settings.tap().offload() && settings.udpOffload()
+                && DatagramEndpoints.batchedUnavailableReason() == null);
         this.sinceMillis = System.currentTimeMillis();
         this.lastCheck = sinceMillis;
+        this.attempts = new LinkAttempts(life);
+    }
+
+    /** True while a TCP connection is being made (the start line says so rather than warn that there is no link). */
+    boolean connecting() {
+        LinkAttempts.Kind k = attempts.pending();
+        return k == LinkAttempts.Kind.CONNECT || k == LinkAttempts.Kind.FALLBACK;
     }
 
     /** The current socket, or null. */
@@ -183,6 +181,10 @@ final class LinkKeeper {
      * Control thread: checks the link when it is due (silent switch, a failed send, no socket).
      */
     void checkIfDue(long now) {
+        LinkAttempts.Outcome done = attempts.poll();
+        if (done != null) {
+            finished(done);
+        }
         boolean due;
         Link l = link;
         if (l == null || checkWanted || l.broken() != null) {
@@ -191,7 +193,7 @@ final class LinkKeeper {
             due = now - lastCheck >= timing.silenceMillis()
                     && now - Math.max(lastFromSwitch, sinceMillis) >= timing.silenceMillis();
         }
-        if (due) {
+        if (due && attempts.pending() == null) { // after a connect or probe under way: the next round
             lastCheck = now;
             checkWanted = false;
             check(false);
@@ -206,20 +208,20 @@ final class LinkKeeper {
     }
 
     /**
-     * auto, on UDP: when the switch did not answer a new UDP link for five JOIN rounds (5 s), or an answering one
-     * went silent for the silence time, try TCP; the UDP link stays if TCP fails too, and TCP is tried again after
-     * 5, 10, then every 20 s (auto is the default: a switch may run no TCP transport at all; a late TCP
-     * listener is found within 20 s).
+     * auto, on UDP: when the switch did not answer a new UDP link for two JOIN rounds (2 s), or an answering one went
+     * silent for the silence time, starts a TCP connect (off this thread: JOINs and keepalives go on over UDP
+     * meanwhile); the UDP link stays if TCP fails too, and TCP is tried again after 5, 10, then every 20 s (auto is
+     * the default: a switch may run no TCP transport at all; a late TCP listener is found within 20 s).
      */
     private void fallBackIfDue(long now) {
         Link l = link;
-        if (l == null || l.stream() || now < nextSwitch) {
+        if (l == null || l.stream() || now < nextSwitch || attempts.pending() != null) {
             return;
         }
         long heard = lastFromSwitch;
         boolean answered = heard >= udpOpenedAt;
         long quiet = now - Math.max(heard, udpOpenedAt);
-        if (quiet < (answered ? timing.silenceMillis() : 5 * timing.joinRetryMillis())) {
+        if (quiet < (answered ? timing.silenceMillis() : FALLBACK_JOIN_ROUNDS * timing.joinRetryMillis())) {
             if (answered) {
                 fallbackFailures = 0; // UDP works: a later fallback starts with the short wait again
             }
@@ -228,53 +230,103 @@ final class LinkKeeper {
         // 5, 10, then every 20 s while TCP fails too (a switch without a TCP transport, or down altogether)
         nextSwitch = now + (timing.retryMillis() << Math.min(fallbackFailures, FALLBACK_BACKOFF_STEPS));
         InetSocketAddress remote = new InetSocketAddress(l.remote().getAddress(), path.tcpPort());
-        try {
-            Link next = openStream(remote);
-            if (replace(next, l.remote())) {
-                onTcp = true;
-                fallbackFailures = 0;
-                nextSwitch = System.currentTimeMillis() + 2 * timing.retryMillis();
-                LOG.warn("{}Port agent: no answer from switch {} over UDP for {}: now over {} at {}, from {} (UDP is"
-                        + " tried again every {})", life.tag, switchAddress, Lifecycle.duration(quiet),
-                        path.tcpText(), Endpoints.format(remote), Endpoints.format(next.local()),
-                        Lifecycle.duration(2 * timing.retryMillis()));
+        attempts.start(LinkAttempts.Kind.FALLBACK, l.remote(), () -> openStream(remote));
+    }
+
+    /** Control thread: puts a finished attempt's link in place, or says why it failed. */
+    private void finished(LinkAttempts.Outcome o) {
+        Link next = o.link();
+        switch (o.kind()) {
+            case FALLBACK -> {
+                Link udp = link;
+                if (next != null && udp != null && (udp.stream() || lastFromSwitch >= o.startedAt())) {
+                    // the switch answered over UDP while TCP connected: UDP it is
+                    next.close();
+                    if (!udp.stream()) {
+                        LOG.info("{}Port agent: switch {} answered over UDP while the TCP fallback connected:"
+                                + " staying on UDP", life.tag, switchAddress);
+                    }
+                } else if (next != null) {
+                    long quiet = System.currentTimeMillis() - Math.max(lastFromSwitch, udpOpenedAt);
+                    if (replace(next, o.target())) {
+                        onTcp = true;
+                        fallbackFailures = 0;
+                        nextSwitch = System.currentTimeMillis() + 2 * timing.retryMillis();
+                        LOG.warn("{}Port agent: no answer from switch {} over UDP for {}: now over {} at {}, from {}"
+                                + " (UDP is tried again every {})", life.tag, switchAddress,
+                                Lifecycle.duration(quiet / 100 * 100), path.tcpText(), Endpoints.format(next.remote()),
+                                Endpoints.format(next.local()), Lifecycle.duration(2 * timing.retryMillis()));
+                    }
+                } else {
+                    fallbackFailures++;
+                    String problem = "no answer over UDP, and TCP fails too: "
+                            + streamProblem(tcpRemote(o.target()), o.error(), -1);
+                    if (!problem.equals(linkProblem)) {
+                        LOG.warn("{}Port agent: {}", life.tag, problem);
+                    }
+                    linkProblem = problem;
+                }
             }
-        } catch (IOException | RuntimeException e) {
-            fallbackFailures++;
-            String problem = "no answer over UDP, and TCP fails too: " + streamProblem(remote, e, -1);
-            if (!problem.equals(linkProblem)) {
-                LOG.warn("{}Port agent: {}", life.tag, problem);
+            case PROBE -> {
+                if (next != null && onTcp && replace(next, next.remote())) {
+                    onTcp = false;
+                    udpOpenedAt = System.currentTimeMillis();
+                    heard(udpOpenedAt); // the probe's answer: UDP is an answering link (the silence time applies)
+                    LOG.info("{}Port agent: switch {} answers over UDP again: back to UDP at {}", life.tag,
+                            switchAddress, Endpoints.format(next.remote()));
+                } else if (next != null) {
+                    next.close();
+                }
+                // else UDP is still blocked (or ICMP port unreachable): stay on TCP
             }
-            linkProblem = problem;
+            case CONNECT -> {
+                InetSocketAddress remote = tcpRemote(o.target());
+                if (next == null) {
+                    String problem = streamProblem(remote, o.error(), timing.retryMillis());
+                    if (!problem.equals(linkProblem)) {
+                        LOG.warn("{}Port agent: {}", life.tag, problem);
+                    }
+                    linkProblem = problem;
+                    resolved = o.target();
+                } else if (replace(next, o.target())) {
+                    LOG.info("{}Port agent: switch {} at {} over {}, from {}", life.tag, switchAddress,
+                            Endpoints.format(remote), path.tcpText(), Endpoints.format(next.local()));
+                }
+            }
+            default -> throw new IllegalStateException(o.kind().toString());
         }
     }
 
+    private InetSocketAddress tcpRemote(InetSocketAddress udpTarget) {
+        return new InetSocketAddress(udpTarget.getAddress(), path.tcpPort());
+    }
+
     /**
-     * auto, on TCP: every two retry intervals (10 s), a KEY-REQUEST over a new UDP socket; any answer within a second
-     * means UDP works both ways, and that socket becomes the link (the TCP connection closes).
+     * auto, on TCP: every two retry intervals (10 s), a KEY-REQUEST over a new UDP socket, off this thread; any answer
+     * within a second means UDP works both ways, and that socket becomes the link (the TCP connection closes).
      */
     private void probeUdpIfDue(long now) {
-        if (now < nextSwitch) {
+        if (now < nextSwitch || attempts.pending() != null) {
             return;
         }
         nextSwitch = now + 2 * timing.retryMillis();
-        Link udp = null;
+        attempts.start(LinkAttempts.Kind.PROBE, resolved, this::probeUdp);
+    }
+
+    /** The attempt's thread: a new UDP socket that the switch answered, or why not. */
+    private Link probeUdp() throws IOException {
+        InetSocketAddress target = switchAddress.resolve(resolver);
+        Link udp = this.udp.open(target, 0);
         try {
-            InetSocketAddress target = switchAddress.resolve(resolver);
-            udp = open(target, 0);
             ByteBuffer probe = ByteBuffer.allocate(Wire.KEY_REQUEST_LENGTH);
             new KeyRequest().encode(probe);
             probe.flip();
-            if (udp.send(probe) && udp.receive(PROBE_WAIT_MILLIS) > 0 && replace(udp, target)) {
+            if (udp.send(probe) && udp.receive(PROBE_WAIT_MILLIS) > 0) {
+                Link answered = udp;
                 udp = null;
-                onTcp = false;
-                udpOpenedAt = System.currentTimeMillis();
-                heard(udpOpenedAt); // the probe's answer: from now on UDP is an answering link (silence time applies)
-                LOG.info("{}Port agent: switch {} answers over UDP again: back to UDP at {}", life.tag,
-                        switchAddress, Endpoints.format(target));
+                return answered;
             }
-        } catch (IOException | RuntimeException e) {
-            // UDP still blocked (or ICMP port unreachable): stay on TCP
+            throw new IOException("no answer over UDP within " + Lifecycle.duration(PROBE_WAIT_MILLIS));
         } finally {
             if (udp != null) {
                 udp.close();
@@ -339,6 +391,7 @@ final class LinkKeeper {
             Link l = link;
             link = null;
             life.lock.notifyAll();
+            attempts.stop();
             return l;
         }
     }
@@ -383,7 +436,7 @@ final class LinkKeeper {
                 old.close();
             }
             try {
-                next = vxlan ? openVxlan(target) : open(target, localPort);
+                next = vxlan ? udp.openVxlan(target) : udp.open(target, localPort);
             } catch (IOException | RuntimeException e) {
                 String problem = (vxlan && e instanceof BindException ? e.getMessage()
                         : "cannot open a UDP socket to " + Endpoints.format(target) + " (" + e + "): is the network"
@@ -413,9 +466,9 @@ final class LinkKeeper {
     }
 
     /**
-     * transport tcp: connects when there is no connection, it ended, or the switch's address changed. Connecting (up
-     * to {@link #CONNECT_TIMEOUT_MILLIS}) happens outside the lock, so the pumps and a stop never wait for it; the new
-     * link replaces the old one only once it is up.
+     * transport tcp (or auto on TCP): starts a connect when there is no connection, it ended, or the switch's address
+     * changed. Connecting (up to {@link #CONNECT_TIMEOUT_MILLIS}) runs off the control thread and outside the lock,
+     * so keepalives, the pumps and a stop never wait for it; the new link replaces the old one only once it is up.
      */
     private void checkStream(boolean first, Link old, InetSocketAddress remote, InetSocketAddress resolvedTarget) {
         String lost = old == null ? null : old.broken();
@@ -428,22 +481,11 @@ final class LinkKeeper {
                     switchAddress, Endpoints.format(old.remote()), lost);
             lostLogged = "lost: " + lost;
         }
-        Link next;
-        try {
-            next = openStream(remote);
-        } catch (IOException | RuntimeException e) {
-            String problem = streamProblem(remote, e, timing.retryMillis());
-            if (!first && !problem.equals(linkProblem)) {
-                LOG.warn("{}Port agent: {}", life.tag, problem);
-            }
-            linkProblem = problem;
-            resolved = resolvedTarget;
-            return;
+        if (old == null && linkProblem == null) {
+            linkProblem = "connecting over " + path.tcpText() + " to " + Endpoints.format(remote);
         }
-        if (replace(next, resolvedTarget) && !first) {
-            LOG.info("{}Port agent: switch {} at {} over {}, from {}", life.tag, switchAddress,
-                    Endpoints.format(remote), path.tcpText(), Endpoints.format(next.local()));
-        }
+        resolved = resolvedTarget;
+        attempts.start(LinkAttempts.Kind.CONNECT, resolvedTarget, () -> openStream(remote));
     }
 
     private String streamProblem(InetSocketAddress remote, Exception e, long retryMillis) {
@@ -485,79 +527,6 @@ final class LinkKeeper {
             old.close();
         }
         return true;
-    }
-
-    /** A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */
-    private Link open(InetSocketAddress remote, int localPort) throws IOException {
-        InetAddress any = InetAddress.getByAddress(new byte[remote.getAddress() instanceof Inet6Address ? 16 : 4]);
-        DatagramEndpoint e = localPort > 0 ? openWithin(new InetSocketAddress(any, localPort), 100) : null;
-        if (e == null) {
-            e = openEndpoint(new InetSocketAddress(any, 0));
-        }
-        try {
-            e.connect(remote);
-        } catch (IOException | RuntimeException x) {
-            e.close();
-            throw x;
-        }
-        return new Link(e, remote);
-    }
-
-    /**
-     * vxlan mode: a UDP socket bound to the switch's VXLAN port on the local address of the route to the switch, not
-     * connected. The switch sends to (that address, its VXLAN port), as to every VTEP, from source ports of its
-     * choosing; a connected socket would drop those datagrams. The specific address (not the wildcard) lets the
-     * agent share a port number with a switch on another address of this host (tests do).
-     */
-    private Link openVxlan(InetSocketAddress remote) throws IOException {
-        InetAddress source;
-        try (DatagramChannel probe = DatagramChannel.open(remote.getAddress() instanceof Inet6Address
-                ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET)) {
-            probe.connect(remote); // sends nothing: the kernel picks the route and its source address
-            source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
-        }
-        InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
-        DatagramEndpoint e = openWithin(local, 100);
-        if (e == null) {
-            throw vxlanPortInUse(local, remote);
-        }
-        return new Link(e, remote);
-    }
-
-    /**
-     * A socket bound to {@code bind}, retrying for up to {@code millis} while the address is in use (a socket just
-     * closed while another thread was receiving on it releases its port only when that receive has returned); null
-     * if it stays in use.
-     */
-    private DatagramEndpoint openWithin(InetSocketAddress bind, long millis) throws IOException {
-        long deadline = System.nanoTime() + millis * 1_000_000L;
-        while (true) {
-            try {
-                return openEndpoint(bind);
-            } catch (BindException e) {
-                if (System.nanoTime() > deadline) {
-                    return null; // taken by someone else meanwhile
-                }
-                Lifecycle.pause(5);
-            }
-        }
-    }
-
-    /**
-     * With TAP offload and udp.offload on Linux, a batched socket: a TAP read's frames leave with one sendmmsg, as
-     * one UDP GSO message when they are of one size, and the switch's bursts arrive as GRO messages. Otherwise one
-     * on Java NIO, one datagram per system call.
-     */
-    private DatagramEndpoint openEndpoint(InetSocketAddress bind) throws IOException {
-        return batched ? DatagramEndpoints.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH,
-                true) : DatagramEndpoints.openNio(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);
-    }
-
-    private static BindException vxlanPortInUse(InetSocketAddress local, InetSocketAddress remote) {
-        return new BindException("cannot receive VXLAN on UDP " + Endpoints.format(local) + ": the port is"
-                + " in use. In vxlan mode the agent receives on the switch's VXLAN port (" + remote.getPort()
-                + "), as every VTEP; is a Linux vxlan device (dstport " + remote.getPort() + "), a vl2"
-                + " switch or another agent using it on this host?");
     }
 
     /** False when {@code local} is a specific address that no interface of this host has any more. */

@@ -302,7 +302,7 @@ public final class PortAgent implements AgentService {
         this.stopHook = hook;
         String up = tag + "Port agent up: TAP " + tap.describe() + " <-> switch " + diagnostics.describeSwitch()
                 + (vl2 ? ": joining" : "");
-        if (links.link() != null) {
+        if (links.link() != null || links.connecting()) {
             LOG.info(up);
         } else {
             LOG.warn(up);

@@ -27,6 +27,8 @@ final class SessionTimers {
     private long lastKeepaliveAt;
     /** The link's generation at the last keepalive: a new link (another transport, a new connection) gets one. */
     private int linkSeen;
+    /** The link's generation at the last look while joining. */
+    private int joinLinkSeen;
 
     SessionTimers(Vl2Session session, Timing timing, Counters counters) {
         this.session = session;
@@ -48,6 +50,13 @@ final class SessionTimers {
         // the round stays answerable until the switch confirms the keys in use: it may hold a later handshake's
         session.round.expire(now, session.joining || session.check.unconfirmed());
         if (session.joining) {
+            int link = session.linkGeneration();
+            if (link != joinLinkSeen) {
+                // a new link while joining (auto fell back to TCP, a new connection): the next JOIN goes there at
+                // once, not at the next retry (that cost up to a retry interval of every fallback)
+                joinLinkSeen = link;
+                session.nextJoinAt = Math.min(session.nextJoinAt, now);
+            }
             if (now >= session.nextJoinAt) {
                 session.sendJoinAttempt();
                 session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());

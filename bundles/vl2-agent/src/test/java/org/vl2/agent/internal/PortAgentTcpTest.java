@@ -105,6 +105,13 @@ class PortAgentTcpTest extends AgentTestBase {
         final java.net.DatagramSocket inside = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
         volatile boolean open;
         volatile java.net.SocketAddress agent;
+        /**
+         * While closed and set: the next datagram from the agent (a UDP probe, when the agent is on TCP) is held,
+         * and passed on, the gate opening, only once this counter has grown after its arrival.
+         */
+        volatile java.util.function.LongSupplier openAfter;
+        /** The source of the datagram held by {@link #openAfter}. */
+        volatile java.net.SocketAddress held;
 
         UdpGate(int switchPort) throws IOException {
             inside.connect(new InetSocketAddress("127.0.0.1", switchPort));
@@ -120,6 +127,10 @@ class PortAgentTcpTest extends AgentTestBase {
                     try {
                         p.setLength(b.length);
                         from.receive(p);
+                        if (!open && toSwitch && openAfter != null && held == null) {
+                            hold(p.getSocketAddress(), java.util.Arrays.copyOf(b, p.getLength()), openAfter);
+                            continue;
+                        }
                         if (!open) {
                             continue; // dropped, as a firewall that blocks UDP does
                         }
@@ -134,6 +145,24 @@ class PortAgentTcpTest extends AgentTestBase {
                     }
                 }
             }, "udp-gate");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void hold(java.net.SocketAddress from, byte[] datagram, java.util.function.LongSupplier counter) {
+            held = from;
+            long seen = counter.getAsLong();
+            Thread t = new Thread(() -> {
+                if (await(WAIT, () -> counter.getAsLong() > seen)) {
+                    agent = from;
+                    open = true;
+                    try {
+                        inside.send(new java.net.DatagramPacket(datagram, datagram.length));
+                    } catch (IOException e) {
+                        // closed: the test is over
+                    }
+                }
+            }, "udp-gate-hold");
             t.setDaemon(true);
             t.start();
         }
@@ -173,6 +202,70 @@ class PortAgentTcpTest extends AgentTestBase {
         gate.open = false;
         assertTrue(await(WAIT, () -> agent.status().switchResolved().contains(" over TCP")),
                 "on TCP again when UDP goes silent: " + agent.status().switchResolved());
+    }
+
+    /**
+     * A TCP listener that accepts and then says nothing (a TLS handshake that never finishes): the fallback's connect
+     * waits up to 10 s for it, off the control thread, which goes on sending JOINs over UDP meanwhile. A connect on
+     * the control thread sends nothing until it gives up, and then closes the connection: the check fails.
+     */
+    @Test
+    void aSilentTcpListenerDoesNotHoldTheControlThread() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        UdpGate gate = closeLater(new UdpGate(sw.port()));
+        java.net.ServerSocket silent = closeLater(new java.net.ServerSocket(0, 8,
+                java.net.InetAddress.getLoopbackAddress()));
+        java.util.concurrent.BlockingQueue<java.net.Socket> accepted = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread acceptor = new Thread(() -> {
+            try {
+                while (true) {
+                    accepted.add(silent.accept());
+                }
+            } catch (IOException e) {
+                // closed after the test
+            }
+        }, "silent-listener");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        TestConfig c = new TestConfig().switchAddress("127.0.0.1:" + gate.port()).switchKey(sw.publicKey())
+                .identityFile(identityFile().toString()).tcp(silent.getLocalPort(), "");
+        c.transport = AgentConfig.TRANSPORT_AUTO; // TLS on: the handshake waits for the listener's hello
+        PortAgent agent = agent(c);
+        try (java.net.Socket connection = accepted.poll(WAIT, TimeUnit.MILLISECONDS)) {
+            assertNotNull(connection, "the fallback connected to the silent listener");
+            long sent = counters(agent).controlSent.get();
+            assertTrue(await(WAIT, () -> counters(agent).controlSent.get() > sent),
+                    "JOINs go on over UDP while the TCP fallback connects");
+            connection.setSoTimeout(1);
+            assertThrows(java.net.SocketTimeoutException.class, () -> connection.getInputStream().read(),
+                    "the fallback's connection is still waiting for the TLS handshake: the control thread did not");
+            assertTrue(agent.status().switchResolved().endsWith(":" + gate.port()), "still on UDP meanwhile: "
+                    + agent.status().switchResolved());
+        }
+    }
+
+    /**
+     * On TCP, the UDP probe waits a second for the switch's answer, off the control thread: the gate passes the
+     * probe on (and opens) only once the agent sent a control message (a keepalive over TCP) after the probe left,
+     * and the agent goes back to UDP on that very probe's socket. A probe that held the control thread has given up
+     * on its socket by then; a later probe's would be the link.
+     */
+    @Test
+    void theUdpProbeDoesNotHoldTheControlThread() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        TcpRelay relay = closeLater(new TcpRelay(new InetSocketAddress("127.0.0.1", sw.port()), false));
+        UdpGate gate = closeLater(new UdpGate(sw.port()));
+        TestConfig c = config(sw, relay, false).switchAddress("127.0.0.1:" + gate.port());
+        c.transport = AgentConfig.TRANSPORT_AUTO;
+        PortAgent agent = joined(agent(c));
+        assertTrue(agent.status().switchResolved().contains(" over TCP"), agent.status().switchResolved());
+        gate.openAfter = counters(agent).controlSent::get;
+        assertTrue(await(WAIT, () -> gate.open && !agent.status().switchResolved().contains(" over TCP")),
+                "back on UDP: " + agent.status().switchResolved());
+        int probePort = ((InetSocketAddress) gate.held).getPort();
+        assertTrue(agent.status().localAddress().endsWith(":" + probePort), "on the held probe's socket ("
+                + probePort + "): " + agent.status().localAddress());
+        framesBothWays(sw, agent, 50);
     }
 
     @Test

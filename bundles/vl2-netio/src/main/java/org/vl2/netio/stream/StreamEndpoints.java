@@ -138,6 +138,10 @@ public final class StreamEndpoints {
     /** Waits for the key's interest until {@code deadline}; a timeout is an IOException naming {@code what}. */
     static void await(Selector selector, long deadline, String what) throws IOException {
         long left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (Thread.currentThread().isInterrupted()) {
+            // select() returns at once on an interrupted thread: without this the loop would spin to the deadline
+            throw new java.io.InterruptedIOException(what + " interrupted");
+        }
         if (left <= 0) {
             throw new java.net.SocketTimeoutException(what + " timed out");
         }
