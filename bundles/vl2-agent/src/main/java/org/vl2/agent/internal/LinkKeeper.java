@@ -51,11 +51,13 @@ final class LinkKeeper {
     /** auto, on TCP: how long a UDP probe waits for the switch's answer. */
     static final int PROBE_WAIT_MILLIS = 1_000;
     /**
-     * auto: a new UDP link that got no answer for this many JOIN retry intervals (2 s) makes the agent try TCP. Two
-     * JOINs unanswered: one lost datagram does not trigger it, and a healthy switch answers in milliseconds; the UDP
-     * JOINs go on while TCP connects, and an answer over UDP meanwhile keeps the agent on UDP.
+     * auto: a new UDP link that got no answer for this many JOIN retry intervals, in tenths (1.5 s), makes the agent
+     * try TCP: two JOINs are out by then, so one lost datagram does not trigger it (the second's answer has half a
+     * second), and a switch that works answers in milliseconds. The UDP JOINs go on while TCP connects, and an answer
+     * over UDP meanwhile keeps the agent on UDP. Short, because the goal is forwarding within 10 s of the start,
+     * boot included.
      */
-    static final int FALLBACK_JOIN_ROUNDS = 2;
+    static final int FALLBACK_JOIN_TENTHS = 15;
 
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
@@ -208,7 +210,7 @@ final class LinkKeeper {
     }
 
     /**
-     * auto, on UDP: when the switch did not answer a new UDP link for two JOIN rounds (2 s), or an answering one went
+     * auto, on UDP: when the switch did not answer a new UDP link for 1.5 s (two JOINs), or an answering one went
      * silent for the silence time, starts a TCP connect (off this thread: JOINs and keepalives go on over UDP
      * meanwhile); the UDP link stays if TCP fails too, and TCP is tried again after 5, 10, then every 20 s (auto is
      * the default: a switch may run no TCP transport at all; a late TCP listener is found within 20 s).
@@ -221,7 +223,7 @@ final class LinkKeeper {
         long heard = lastFromSwitch;
         boolean answered = heard >= udpOpenedAt;
         long quiet = now - Math.max(heard, udpOpenedAt);
-        if (quiet < (answered ? timing.silenceMillis() : FALLBACK_JOIN_ROUNDS * timing.joinRetryMillis())) {
+        if (quiet < (answered ? timing.silenceMillis() : FALLBACK_JOIN_TENTHS * timing.joinRetryMillis() / 10)) {
             if (answered) {
                 fallbackFailures = 0; // UDP works: a later fallback starts with the short wait again
             }
