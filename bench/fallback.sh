@@ -13,7 +13,8 @@
 #      log times of "Port agent up" and of its "now over TCP/TLS" line
 #   3. pings h1 -> h2 every 0.1 s from then on; after 2 s the nft table is deleted (UDP unblocked): timed to the
 #      agent's "back to UDP" line and to the switch's "moved ... (transport tcp -> vl2)" line; vl2:ports must then
-#      show h1 on the vl2 (UDP) transport; 3 s later the pings stop: sent, received, lost across the move
+#      show h1 on the vl2 (UDP) transport; 3 s later the pings stop: sent, received, and lost (sequence numbers
+#      missing below the last answered one: those still in flight at the stop do not count)
 #   4. h1's agent stops (round 1 is a cold start, a fresh --data; later rounds restart with the same --data: warm)
 # Prints one row per round and the medians (all rounds, and the warm ones). Goals: forwarding over TCP <= 10 s after
 # the start, back on UDP <= 30 s after the unblock, no ping lost beyond the switch-over.
@@ -174,7 +175,9 @@ for r in $(seq "$ROUNDS"); do
   [ "$back_via" = vl2 ] || note "round $r: vl2:ports shows h1 on '$back_via', not vl2 (UDP), after the move back"
   sent=$(grep -oE '[0-9]+ packets transmitted' "$OUT/ping-$r.txt" | awk '{ print $1 }'); sent=${sent:-?}
   got=$(grep -oE '[0-9]+ received' "$OUT/ping-$r.txt" | awk '{ print $1 }'); got=${got:-?}
-  lost=$(awk -v s="$sent" -v g="$got" 'BEGIN { if (s == "?" || g == "?") print "?"; else print s - g }')
+  # lost: sequence numbers missing below the last one answered (the ones still in flight when ping stopped are not)
+  lost=$(awk -F'icmp_seq=' '/icmp_seq=/ { split($2, a, " "); seen[a[1] + 0] = 1; if (a[1] + 0 > max) max = a[1] + 0 }
+    END { n = 0; for (i = 1; i <= max; i++) if (!(i in seen)) n++; print (max ? n : "?") }' "$OUT/ping-$r.txt")
   ROWS+=("$r|$kind|$fwd|$(diff_s "$T0" "$t_up")|$(diff_s "$t_up" "$(awk -v a="$T0" -v b="$fwd" 'BEGIN { printf "%.3f", a + b }')")|$(diff_s "$T0" "$t_tcp")|$via|$(diff_s "$T1" "$t_back")|$(diff_s "$T1" "$t_moved")|$back_via|$sent|$got|$lost|$load")
   note "round $r: start -> first ping over TCP $fwd s; unblock -> back to UDP $(diff_s "$T1" "$t_back") s; pings $sent sent, $lost lost"
   stop_role h1 20
