@@ -78,12 +78,7 @@ cleanup() {
   trap - EXIT INT TERM
   [ -n "$PINGER" ] && kill_tree 9 "$PINGER"
   for role in h1 h2 sw; do stop_role "$role" 15; done
-  for ns in "${NSS[@]}"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-      ip netns del "$ns" 2>/dev/null
-    fi
-  done
+  remove_namespaces
   [ -f "$WORK/sw/data/log/karaf.log" ] && cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"
   [ -f "$WORK/h1/data/log/karaf.log" ] && cp "$WORK/h1/data/log/karaf.log" "$OUT/karaf-h1.log"
   rm -rf "$WORK"

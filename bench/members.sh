@@ -100,12 +100,7 @@ cleanup() {
   trap - EXIT INT TERM
   [ -z "$GEN" ] || kill_tree 9 "$GEN"
   for r in h1 h2 sw; do stop_role "$r"; done
-  for ns in "${NSS[@]}"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-      ip netns del "$ns" 2>/dev/null
-    fi
-  done
+  remove_namespaces
   [ -f "$WORK/sw/data/log/karaf.log" ] && cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"
   rm -rf "$WORK"
   echo "members: cleaned up ($P-*, $WORK); results in $OUT" >&2

@@ -122,12 +122,7 @@ cleanup() {
   for role in h1 h2 sw; do [ -n "${LAUNCHER[$role]:-}" ] && kill -TERM "${LAUNCHER[$role]}" 2>/dev/null; done
   for role in h1 h2 sw; do stop_role "$role" 15; done
   for p in "${BG[@]}"; do kill_tree 9 "$p"; done
-  for ns in "${NSS[@]}"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-      ip netns del "$ns" 2>/dev/null
-    fi
-  done
+  remove_namespaces
   for role in sw h1 h2; do
     [ -f "$WORK/$role/data/log/karaf.log" ] && cp "$WORK/$role/data/log/karaf.log" "$OUT/karaf-$role.log"
   done

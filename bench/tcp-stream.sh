@@ -71,12 +71,7 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   for r in h1 h2 sw; do stop_role "$r"; done
-  for ns in "${NSS[@]}"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
-      ip netns del "$ns" 2>/dev/null
-    fi
-  done
+  remove_namespaces
   rm -rf "$WORK"
   echo "tcp-stream: cleaned up ($P-*, $WORK); results in $OUT" >&2
   exit "$rc"

@@ -94,6 +94,17 @@ reap_stale_namespaces() {
   done
 }
 
+# remove_namespaces: every namespace of NSS that exists, with everything still running in it (KILL), removed
+remove_namespaces() {
+  local ns p
+  for ns in "${NSS[@]}"; do
+    if ip netns list | grep -qw "$ns"; then
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill_tree 9 "$p"; done
+      ip netns del "$ns" 2>/dev/null
+    fi
+  done
+}
+
 # topology_names prefix: the names and addresses of the three test hosts (overlay.sh, latency.sh): namespaces
 # <prefix>-sw, -h1, -h2 (SW, H1, H2, NSS), underlay UL_SW/UL_H1/UL_H2, overlay OV_H1/OV_H2, agent MACs MAC_H1/MAC_H2
 topology_names() {
