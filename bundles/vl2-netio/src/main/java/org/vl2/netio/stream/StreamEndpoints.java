@@ -155,13 +155,21 @@ public final class StreamEndpoints {
     }
 
     private static SSLEngine clientEngine(InetSocketAddress remote) throws IOException {
+        SSLEngine engine = clientContext().createSSLEngine(remote.getHostString(), remote.getPort());
+        engine.setUseClientMode(true);
+        configure(engine);
+        return engine;
+    }
+
+    /**
+     * The agent's TLS 1.3 context. It trusts any certificate: only for a link whose peer is authenticated inside it,
+     * as the switch is by the vl2 handshake (see the class comment); never for anything else.
+     */
+    public static SSLContext clientContext() throws SSLException {
         try {
             SSLContext context = SSLContext.getInstance("TLSv1.3");
             context.init(null, new TrustManager[]{new AnyCertificate()}, null);
-            SSLEngine engine = context.createSSLEngine(remote.getHostString(), remote.getPort());
-            engine.setUseClientMode(true);
-            configure(engine);
-            return engine;
+            return context;
         } catch (GeneralSecurityException e) {
             throw new SSLException("TLS 1.3 is not available in this JVM: " + e.getMessage(), e);
         }

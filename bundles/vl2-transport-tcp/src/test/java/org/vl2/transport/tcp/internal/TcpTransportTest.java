@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.security.cert.X509Certificate;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +25,6 @@ import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -253,8 +250,7 @@ class TcpTransportTest {
     @Test
     void tlsNegotiatesAes128Gcm() throws Exception {
         ServerTls tls = ServerTls.load("", "", data, TcpTransport.PID);
-        SSLContext ours = SSLContext.getInstance("TLSv1.3");
-        ours.init(null, new TrustManager[]{new AnyTrust()}, null);
+        SSLContext ours = StreamEndpoints.clientContext();
         SSLEngine client = ours.createSSLEngine("switch", 443);
         client.setUseClientMode(true);
         StreamEndpoints.configure(client);
@@ -307,37 +303,6 @@ class TcpTransportTest {
             }
             default -> {
             }
-        }
-    }
-
-    private static final class AnyTrust extends X509ExtendedTrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] c, String a, Socket s) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] c, String a, Socket s) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] c, String a, SSLEngine e) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] c, String a) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] c, String a) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 
