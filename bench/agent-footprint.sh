@@ -49,7 +49,6 @@ OWN_LOCK=false
 NETWORKS=1
 ARGS="$*"
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=${2:-}; shift 2 ;;
@@ -61,24 +60,17 @@ while [ $# -gt 0 ]; do
     --no-lock-wait) LOCK_WAIT=false; shift ;;
     --networks) NETWORKS=${2:-}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "agent-footprint: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-case "$RUNS" in ''|*[!0-9]*|0) echo "agent-footprint: --runs must be a positive integer" >&2; exit 2 ;; esac
-case "$LOAD_SECS" in ''|*[!0-9]*|0) echo "agent-footprint: --load-seconds must be a positive integer" >&2; exit 2 ;; esac
-case "$NETWORKS" in [1-9]) ;; *) echo "agent-footprint: --networks must be 1..9" >&2; exit 2 ;; esac
+need_count --runs "$RUNS"
+need_count --load-seconds "$LOAD_SECS"
+need_count --networks "$NETWORKS" 1 9
 
-note() { echo "agent-footprint: $*" >&2; }
-fail() { echo "agent-footprint: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN): sudo $0"
-[ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ss ping iperf3 java tar pgrep awk sort; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed"
-done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
-fi
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip ss ping iperf3 java tar pgrep awk sort
 JCMD=${JAVA_HOME:+$JAVA_HOME/bin/}jcmd
 if $NMT; then command -v "$JCMD" >/dev/null || fail "--nmt needs jcmd (a JDK)"; fi
 
@@ -86,9 +78,7 @@ if [ -n "$HOME_DIR" ]; then
   [ -x "$HOME_DIR/bin/vl2-agent" ] || fail "--home $HOME_DIR: no bin/vl2-agent there"
   HOME_DIR=$(cd "$HOME_DIR" && pwd)
 else
-  [ -n "$DIST" ] || DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-  [ -n "$DIST" ] && [ -f "$DIST" ] \
-    || fail "no distribution: build it (mvn -B -q -o -DskipTests install -pl karaf-assembly) or give --dist FILE"
+  choose_dist
 fi
 
 # --- names, addresses, state -----------------------------------------------------------------------------------

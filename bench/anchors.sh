@@ -47,7 +47,6 @@ N2N=/tmp/n2n-anchors
 SYSTEMS="vxlan tinc openvpn nebula wggo n2n vl2raw vl2enc"
 ARGS="$*"
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -58,35 +57,22 @@ while [ $# -gt 0 ]; do
     --n2n) N2N=$2; shift 2 ;;
     --systems) SYSTEMS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "anchors: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-for v in ROUNDS SECS PINGS5 PINGS100; do
-  case "${!v}" in ''|*[!0-9]*|0) echo "anchors: --$(echo "$v" | tr 'A-Z' 'a-z') must be a positive integer" >&2; exit 2 ;; esac
-done
+need_count --rounds "$ROUNDS"
+need_count --seconds "$SECS"
+need_count --pings-5ms "$PINGS5"
+need_count --pings-100ms "$PINGS100"
 for s in $SYSTEMS; do
-  case "$s" in vxlan|tinc|openvpn|nebula|wggo|n2n|vl2raw|vl2enc|vl2encc2) ;; *) echo "anchors: unknown system $s" >&2; exit 2 ;; esac
+  case "$s" in vxlan|tinc|openvpn|nebula|wggo|n2n|vl2raw|vl2enc|vl2encc2) ;; *) bad_usage "unknown system $s" ;; esac
 done
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "anchors: $*" >&2; }
-fail() { echo "anchors: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TUN/TAP devices need CAP_NET_ADMIN): sudo $0"
-[ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ss ping iperf3 python3 openssl tar sysctl pgrep timeout; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping iperf3 python3 openssl procps)"
-done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
-fi
-case " $SYSTEMS " in *" vl2"*)
-  if [ -z "$DIST" ]; then
-    DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-    [ -n "$DIST" ] || fail "no karaf-assembly/target/vl2-karaf-*.tar.gz: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --dist"
-  fi
-  [ -f "$DIST" ] || fail "no distribution at $DIST" ;;
-esac
+require_root "namespaces, veth and TUN/TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip ss ping iperf3 python3 openssl tar sysctl pgrep timeout
+case " $SYSTEMS " in *" vl2"*) choose_dist ;; esac
 
 # --- names, addresses, state -----------------------------------------------------------------------------------
 topology_names vl2an$$

@@ -14,22 +14,28 @@
 # -XX:TieredStopAtLevel=1); --dist: default karaf-assembly/target/vl2-karaf-*.tar.gz, unpacked into a temporary
 # folder that is removed at the end, with the namespaces and processes it made (also on Ctrl-C).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-runs=3 dist= opts_b=-XX:TieredStopAtLevel=1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
+runs=3 DIST= opts_b=-XX:TieredStopAtLevel=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --short) runs=1 ;;
-        --runs) runs=${2:?--runs N}; shift ;;
-        --dist) dist=${2:?--dist FILE}; shift ;;
+        --runs) runs=${2:-}; [ $# -lt 2 ] || shift ;;
+        --dist) DIST=${2:-}; [ $# -lt 2 ] || shift ;;
         --opts) opts_b=${2:?--opts 'JVM OPTIONS'}; shift ;;
-        *) echo "usage: $0 [--short] [--runs N] [--dist FILE] [--opts 'JVM OPTIONS']" >&2; exit 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) unknown_option "$1" ;;
     esac
     shift
 done
-[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-[ -n "$dist" ] || dist=$(ls karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1)
-[ -f "$dist" ] || { echo "$0: no distribution (mvn -B -q -pl karaf-assembly -am package -DskipTests)" >&2; exit 2; }
-if [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
+need_count --runs "$runs"
+require_root "network namespaces"
+use_java17
+require_tools ip pgrep bc tar
+choose_dist
+dist=$DIST
+cd "$ROOT"
 
 work=$(mktemp -d /tmp/vl2-boot-cpu.XXXXXX)
 prefix=vl2bc$$

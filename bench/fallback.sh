@@ -32,34 +32,22 @@ ROUNDS=5
 DIST=""
 ARGS="$*"
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --short) ROUNDS=2; shift ;;
     --dist) DIST=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "fallback: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-case "$ROUNDS" in ''|*[!0-9]*|0) echo "fallback: --rounds must be a positive integer" >&2; exit 2 ;; esac
+need_count --rounds "$ROUNDS"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "fallback: $*" >&2; }
-fail() { echo "fallback: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth, nftables and TAP devices need CAP_NET_ADMIN): sudo $0"
-[ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ss ping nft java tar pgrep awk; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping nftables openjdk-17-jdk-headless procps)"
-done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
-fi
-if [ -z "$DIST" ]; then
-  DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-fi
-[ -n "$DIST" ] && [ -f "$DIST" ] || fail "no distribution: build it with mvn -B -q -o -pl karaf-assembly -am package -DskipTests -Dvl2.fuzz=0 (or give --dist FILE)"
+require_root "namespaces, veth, nftables and TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip ss ping nft java tar pgrep awk
+choose_dist
 
 topology_names vl2fb$$
 VL2_PORT=9991

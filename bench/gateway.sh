@@ -22,13 +22,17 @@ while [ $# -gt 0 ]; do
     --seconds) SECS=$2; shift 2 ;;
     --pairs) PAIRS=$2; shift 2 ;;
     --dist) DIST=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "gateway: unknown argument $1" >&2; exit 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-[ "$(id -u)" = 0 ] || { echo "gateway: needs root" >&2; exit 2; }
-DIST=${DIST:-$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1)}
-[ -f "$DIST" ] || { echo "gateway: no distribution (mvn -B -q -DskipTests package first)" >&2; exit 2; }
+need_count --seconds "$SECS"
+need_count --pairs "$PAIRS"
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip iperf3 java tar
+choose_dist
 P=vl2gw$$
 WORK=$ROOT/bench/target/gateway-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$WORK/dist"

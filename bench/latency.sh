@@ -28,7 +28,6 @@ INTERVALS="0.005 0.1"
 MODES="raw enc"
 IDLE=10
 ARGS="$*"
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) VARIANTS+=("$2"); shift 2 ;;
@@ -38,24 +37,20 @@ while [ $# -gt 0 ]; do
     --modes) MODES=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "latency: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-for v in "$ROUNDS" "$PINGS" "$IDLE"; do
-  case "$v" in ''|*[!0-9]*) echo "latency: --rounds, --pings and --idle take whole numbers" >&2; exit 2 ;; esac
-done
+need_count --rounds "$ROUNDS"
+need_count --pings "$PINGS"
+need_count --idle "$IDLE" 0
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "latency: $*" >&2; }
-fail() { echo "latency: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN)"
-for tool in ip ss ping iperf3 python3 java tar; do command -v "$tool" >/dev/null || fail "'$tool' is not installed"; done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+use_java17
+require_tools ip ss ping iperf3 python3 java tar
 if [ ${#VARIANTS[@]} = 0 ]; then
-  d=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-  [ -n "$d" ] || fail "no distribution: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --variant"
-  VARIANTS=("this tree|$d||")
+  DIST=""
+  choose_dist --variant
+  VARIANTS=("this tree|$DIST||")
 fi
 
 topology_names vl2lat$$

@@ -35,7 +35,6 @@ DIST=""
 GEN_OPTS="-Xmx1g -XX:+UseParallelGC"
 NET=5ca1e
 ARGS="$*"
-usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --members) MEMBERS=$2; shift 2 ;;
@@ -48,25 +47,22 @@ while [ $# -gt 0 ]; do
     --dist) DIST=$2; shift 2 ;;
     --gen-opts) GEN_OPTS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "members: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-for v in "$MEMBERS" "$QUIET" "$CHURN" "$CHURN_SECS" "$IPERF" "$SOURCES" "$THREADS"; do
-  case "$v" in ''|*[!0-9]*) echo "members: --members, --quiet, --churn, --churn-seconds, --iperf, --sources and --threads take whole numbers" >&2; exit 2 ;; esac
-done
-[ "$MEMBERS" -ge 1 ] && [ "$MEMBERS" -le 60000 ] || { echo "members: --members takes 1..60000" >&2; exit 2; }
-[ "$IPERF" -ge 2 ] || { echo "members: --iperf takes at least 2 seconds" >&2; exit 2; }
+need_count --members "$MEMBERS" 1 60000
+need_count --quiet "$QUIET" 0
+need_count --churn "$CHURN" 0
+need_count --churn-seconds "$CHURN_SECS" 0
+need_count --iperf "$IPERF" 2
+need_count --sources "$SOURCES"
+need_count --threads "$THREADS"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "members: $*" >&2; }
-fail() { echo "members: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN)"
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
-[ -z "${JAVA_HOME:-}" ] || export PATH=$JAVA_HOME/bin:$PATH
-for tool in ip ss ping iperf3 python3 java jcmd tar; do command -v "$tool" >/dev/null || fail "'$tool' is not installed"; done
-[ -n "$DIST" ] || DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-[ -f "$DIST" ] || fail "no distribution: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --dist"
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip ss ping iperf3 python3 java jcmd tar
+choose_dist
 LG=$ROOT/bench/loadgen/target
 if [ ! -f "$LG/vl2-bench-loadgen.jar" ] || [ ! -f "$LG/lib/vl2-crypto-0.1.0-SNAPSHOT.jar" ]; then
   say "building bench/loadgen"

@@ -30,7 +30,6 @@ CPU_LISTS="0 0,1"
 DIST=""
 CIPHER=auto
 ARGS="$*"
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -39,25 +38,19 @@ while [ $# -gt 0 ]; do
     --dist) DIST=$2; shift 2 ;;
     --cipher) CIPHER=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "multicore: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-for v in "$SECS" "$ROUNDS"; do
-  case "$v" in ''|*[!0-9]*|0) echo "multicore: --seconds and --rounds take positive whole numbers" >&2; exit 2 ;; esac
-done
+need_count --seconds "$SECS"
+need_count --rounds "$ROUNDS"
 for c in $CPU_LISTS; do
-  case "$c" in *[!0-9,-]*|'') echo "multicore: --cpus takes taskset lists like \"0 0,1\" (got $c)" >&2; exit 2 ;; esac
+  case "$c" in *[!0-9,-]*|'') bad_usage "--cpus takes taskset lists like \"0 0,1\" (got $c)" ;; esac
 done
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "multicore: $*" >&2; }
-fail() { echo "multicore: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN)"
-for tool in ip ss iperf3 python3 java tar taskset; do command -v "$tool" >/dev/null || fail "'$tool' is not installed"; done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
-[ -n "$DIST" ] || DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-[ -f "$DIST" ] || fail "no distribution: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --dist"
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+use_java17
+require_tools ip ss iperf3 python3 java tar taskset
+choose_dist
 
 topology_names vl2mc$$
 OUT=$ROOT/bench/target/multicore-$(date +%Y%m%d-%H%M%S)

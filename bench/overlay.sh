@@ -49,7 +49,6 @@ CIPHER=auto
 TCP=false
 ARGS="$*"
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECS=$2; shift 2 ;;
@@ -63,38 +62,25 @@ while [ $# -gt 0 ]; do
     --cipher) CIPHER=$2; shift 2 ;;
     --tcp) TCP=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "overlay: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-case "$SECS" in ''|*[!0-9]*|0) echo "overlay: --seconds must be a positive integer" >&2; exit 2 ;; esac
-case "$PINGS" in ''|*[!0-9]*|0) echo "overlay: --pings must be a positive integer" >&2; exit 2 ;; esac
+need_count --seconds "$SECS"
+need_count --pings "$PINGS"
 for iv in $PING_INTERVALS; do
-  case "$iv" in *[!0-9.]*|.|'') echo "overlay: --ping-intervals takes seconds like \"0.005 0.1\" (got $iv)" >&2; exit 2 ;; esac
+  case "$iv" in *[!0-9.]*|.|'') bad_usage "--ping-intervals takes seconds like \"0.005 0.1\" (got $iv)" ;; esac
 done
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "overlay: $*" >&2; }
-fail() { echo "overlay: $*" >&2; exit 1; }
 
 # --- preconditions ---------------------------------------------------------------------------------------------
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth, VXLAN and TAP devices need CAP_NET_ADMIN): sudo $0"
-[ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"
-for tool in ip ss ping iperf3 python3 java tar sysctl pgrep; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (Debian: apt-get install iproute2 iputils-ping iperf3 python3 openjdk-17-jdk-headless procps)"
-done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+require_root "namespaces, veth, VXLAN and TAP devices need CAP_NET_ADMIN"
+require_tun
+use_java17
+require_tools ip ss ping iperf3 python3 java tar sysctl pgrep
+if [ -z "$DIST" ] && ! ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz >/dev/null 2>&1; then
+  say "Building vl2 (first run only): mvn -B -q -DskipTests install"
+  (cd "$ROOT" && mvn -B -q -DskipTests install)
 fi
-
-if [ -z "$DIST" ]; then
-  DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-  if [ -z "$DIST" ]; then
-    say "Building vl2 (first run only): mvn -B -q -DskipTests install"
-    (cd "$ROOT" && mvn -B -q -DskipTests install)
-    DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz | head -1)
-  fi
-fi
-[ -f "$DIST" ] || fail "no distribution at $DIST"
+choose_dist
 
 # --- names, addresses, state -----------------------------------------------------------------------------------
 topology_names vl2ov$$

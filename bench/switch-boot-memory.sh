@@ -15,6 +15,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
 RUNS=2
 SETTLE=3
 DISTS=()
@@ -22,20 +24,18 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=${2:-}; shift 2 ;;
     --settle) SETTLE=${2:-}; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "switch-boot-memory: unknown option $1" >&2; exit 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) unknown_option "$1" ;;
     *) DISTS+=("$1"); shift ;;
   esac
 done
-case "$RUNS" in ''|*[!0-9]*|0) echo "switch-boot-memory: --runs must be a positive integer" >&2; exit 2 ;; esac
-case "$SETTLE" in ''|*[!0-9]*) echo "switch-boot-memory: --settle must be a number of seconds" >&2; exit 2 ;; esac
-[ "${#DISTS[@]}" -gt 0 ] || { echo "switch-boot-memory: give at least one distribution (vl2-karaf-*.tar.gz)" >&2; exit 2; }
-for d in "${DISTS[@]}"; do [ -f "$d" ] || { echo "switch-boot-memory: no such file: $d" >&2; exit 2; }; done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
-fi
+need_count --runs "$RUNS"
+need_count --settle "$SETTLE" 0
+[ "${#DISTS[@]}" -gt 0 ] || bad_usage "give at least one distribution (vl2-karaf-*.tar.gz)"
+for d in "${DISTS[@]}"; do [ -f "$d" ] || bad_usage "no such file: $d"; done
+use_java17
 JCMD=${JAVA_HOME:+$JAVA_HOME/bin/}jcmd
-command -v "$JCMD" >/dev/null || { echo "switch-boot-memory: needs jcmd (a JDK 17)" >&2; exit 1; }
+command -v "$JCMD" >/dev/null || fail "needs jcmd (a JDK 17)"
 
 OUT=$ROOT/bench/target/switch-boot-memory-$(date +%Y%m%d-%H%M%S)
 WORK=$(mktemp -d /tmp/vl2-bootmem.XXXXXX)

@@ -23,6 +23,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/netns-bench.sh
+. "$ROOT/bench/lib/netns-bench.sh"
 PORTS_LIST="2 16 256"
 SIZES="64 1514"
 SECONDS_EACH=5
@@ -38,7 +40,6 @@ LOADGEN_BATCH=32
 OFFLOAD=true
 DIST_ARG=""
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --ports) PORTS_LIST=$2; shift 2 ;;
@@ -56,20 +57,13 @@ while [ $# -gt 0 ]; do
     --dist) DIST_ARG=$2; shift 2 ;;
     --rebuild) REBUILD=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "switch-frame-rate: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-fail() { echo "switch-frame-rate: $*" >&2; exit 1; }
-
-for tool in java ss ps awk tar; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed"
-done
+use_java17
+require_tools java ss ps awk tar
 [ -r /proc/self/status ] || fail "needs Linux /proc"
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
-fi
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 JCMD=${JAVA_HOME:+$JAVA_HOME/bin/}jcmd
 JFR=${JAVA_HOME:+$JAVA_HOME/bin/}jfr

@@ -28,7 +28,6 @@ SECS=8
 REVERSE=false
 JFR=false
 ARGS="$*"
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) VARIANTS+=("$2"); shift 2 ;;
@@ -37,24 +36,19 @@ while [ $# -gt 0 ]; do
     --reverse) REVERSE=true; shift ;;
     --jfr) JFR=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "tcp-stream: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    *) unknown_option "$1" ;;
   esac
 done
-for v in "$ROUNDS" "$SECS"; do
-  case "$v" in ''|*[!0-9]*|0) echo "tcp-stream: --rounds and --seconds take whole numbers above 0" >&2; exit 2 ;; esac
-done
+need_count --rounds "$ROUNDS"
+need_count --seconds "$SECS"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-note() { echo "tcp-stream: $*" >&2; }
-fail() { echo "tcp-stream: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "run as root (namespaces, veth and TAP devices need CAP_NET_ADMIN)"
-for tool in ip ss ping iperf3 python3 java tar; do command -v "$tool" >/dev/null || fail "'$tool' is not installed"; done
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64; fi
+require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
+use_java17
+require_tools ip ss ping iperf3 python3 java tar
 if [ ${#VARIANTS[@]} = 0 ]; then
-  d=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
-  [ -n "$d" ] || fail "no distribution: build it (mvn -B -q -pl karaf-assembly -am package -DskipTests) or pass --variant"
-  VARIANTS=("this tree|$d||")
+  DIST=""
+  choose_dist --variant
+  VARIANTS=("this tree|$DIST||")
 fi
 
 topology_names vl2tcs$$

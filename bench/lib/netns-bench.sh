@@ -1,8 +1,64 @@
-# Shared by the bench/*.sh scripts that boot vl2 in namespaces (sourced, not run): process trees, bounded waits,
-# stopping a role, RSS and CPU ticks, and the vl2 agents' boot milestones. Expects the sourcing script to define
-# note, fail, LAUNCHER and JVM (associative arrays: role -> launcher pid / java pid), H1 (namespace of agent h1) and
-# OV_H2 (agent h2's overlay address).
+# Shared by the bench/*.sh scripts (sourced, not run): the preamble every script had a copy of (messages, the help
+# screen, option checks, root/tool/Java checks, choosing the distribution), and for those that boot vl2 in
+# namespaces: process trees, bounded waits, stopping a role, RSS and CPU ticks, and the vl2 agents' boot milestones.
+# Those expect the sourcing script to define LAUNCHER and JVM (associative arrays: role -> launcher pid / java pid),
+# H1 (namespace of agent h1) and OV_H2 (agent h2's overlay address).
 
+# --- the preamble ------------------------------------------------------------------------------------------------
+# BENCH: the script's name in its messages (bench/overlay.sh -> overlay)
+BENCH=${BENCH:-$(basename "$0" .sh)}
+say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+note() { echo "$BENCH: $*" >&2; }
+fail() { echo "$BENCH: $*" >&2; exit 1; }
+# usage: the script's help screen, its header comment (line 2 up to the first line that is not a comment); a
+# script may define its own after sourcing this file
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; }
+# bad_usage message: a bad command line: says so, exit 2
+bad_usage() { echo "$BENCH: $*" >&2; exit 2; }
+# unknown_option arg: names it, prints the help screen, exit 2
+unknown_option() { echo "$BENCH: unknown argument $1" >&2; usage >&2; exit 2; }
+# need_count option value [min [max]]: value must be a whole number from min (default 1) to max (default none)
+need_count() {
+  local min=${3:-1} max=${4:-}
+  case "$2" in
+    ''|*[!0-9]*) ;;
+    *) [ "$2" -ge "$min" ] && { [ -z "$max" ] || [ "$2" -le "$max" ]; } && return 0 ;;
+  esac
+  bad_usage "$1 takes a whole number from $min$([ -n "$max" ] && echo " to $max" || echo " up") (got '$2')"
+}
+# require_root why: exits unless root, saying what needs it
+require_root() { [ "$(id -u)" = 0 ] || fail "run as root ($1): sudo $0"; }
+require_tun() { [ -c /dev/net/tun ] || fail "/dev/net/tun is missing: load the tun module (modprobe tun)"; }
+# require_tools tool...: exits at the first one missing, naming its Debian package
+require_tools() {
+  local t pkg
+  for t in "$@"; do
+    command -v "$t" >/dev/null && continue
+    case "$t" in
+      ip|ss) pkg=iproute2 ;; ping) pkg=iputils-ping ;; java|jcmd|jfr) pkg=openjdk-17-jdk-headless ;;
+      pgrep|sysctl|ps) pkg=procps ;; nft) pkg=nftables ;; taskset) pkg=util-linux ;;
+      sort|timeout) pkg=coreutils ;; awk) pkg=gawk ;; *) pkg=$t ;;
+    esac
+    fail "'$t' is not installed (Debian: apt-get install $pkg)"
+  done
+}
+# use_java17: JAVA_HOME, if unset, to Debian's Java 17 where it is installed, and its bin first on PATH
+use_java17() {
+  if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; then
+    export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+  fi
+  [ -z "${JAVA_HOME:-}" ] || export PATH=$JAVA_HOME/bin:$PATH
+}
+# choose_dist [option]: DIST as given (--dist), else the distribution this tree built; exits saying how to build it
+# or which option (default --dist FILE) gives one
+choose_dist() {
+  [ -n "${DIST:-}" ] || DIST=$(ls "$ROOT"/karaf-assembly/target/vl2-karaf-*.tar.gz 2>/dev/null | head -1 || true)
+  [ -n "$DIST" ] || fail "no distribution: build it (mvn -B -q -o -pl karaf-assembly -am package -DskipTests" \
+    "-Dvl2.fuzz=0) or pass ${1:---dist FILE}"
+  [ -f "$DIST" ] || fail "no distribution at $DIST"
+}
+
+# --- processes, waits, namespaces ----------------------------------------------------------------------------------
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
