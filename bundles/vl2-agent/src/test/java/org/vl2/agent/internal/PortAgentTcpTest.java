@@ -178,8 +178,11 @@ class PortAgentTcpTest extends AgentTestBase {
         }
     }
 
-    @Test
-    void autoFallsBackToTcpWhenUdpGetsNoAnswerAndReturnsWhenItDoes() throws Exception {
+    /** A switch behind a closed {@link UdpGate} and a {@link TcpRelay}, and an agent in auto joined over TCP. */
+    private record AutoOnTcp(TestSwitch sw, UdpGate gate, PortAgent agent) {
+    }
+
+    private AutoOnTcp autoOnTcp() throws Exception {
         TestSwitch sw = encryptedSwitch();
         TcpRelay relay = closeLater(new TcpRelay(new InetSocketAddress("127.0.0.1", sw.port()), false));
         UdpGate gate = closeLater(new UdpGate(sw.port()));
@@ -188,6 +191,15 @@ class PortAgentTcpTest extends AgentTestBase {
         PortAgent agent = joined(agent(c));
         assertTrue(agent.status().switchResolved().endsWith(" over TCP (no TLS) port " + relay.port()),
                 agent.status().switchResolved());
+        return new AutoOnTcp(sw, gate, agent);
+    }
+
+    @Test
+    void autoFallsBackToTcpWhenUdpGetsNoAnswerAndReturnsWhenItDoes() throws Exception {
+        AutoOnTcp lab = autoOnTcp();
+        TestSwitch sw = lab.sw();
+        UdpGate gate = lab.gate();
+        PortAgent agent = lab.agent();
         framesBothWays(sw, agent, 30);
         FakeTap tap = factory.last;
         long handshakes = counters(agent).handshakes.get();
@@ -252,20 +264,16 @@ class PortAgentTcpTest extends AgentTestBase {
      */
     @Test
     void theUdpProbeDoesNotHoldTheControlThread() throws Exception {
-        TestSwitch sw = encryptedSwitch();
-        TcpRelay relay = closeLater(new TcpRelay(new InetSocketAddress("127.0.0.1", sw.port()), false));
-        UdpGate gate = closeLater(new UdpGate(sw.port()));
-        TestConfig c = config(sw, relay, false).switchAddress("127.0.0.1:" + gate.port());
-        c.transport = AgentConfig.TRANSPORT_AUTO;
-        PortAgent agent = joined(agent(c));
-        assertTrue(agent.status().switchResolved().contains(" over TCP"), agent.status().switchResolved());
+        AutoOnTcp lab = autoOnTcp();
+        UdpGate gate = lab.gate();
+        PortAgent agent = lab.agent();
         gate.openAfter = counters(agent).controlSent::get;
         assertTrue(await(WAIT, () -> gate.open && !agent.status().switchResolved().contains(" over TCP")),
                 "back on UDP: " + agent.status().switchResolved());
         int probePort = ((InetSocketAddress) gate.held).getPort();
         assertTrue(agent.status().localAddress().endsWith(":" + probePort), "on the held probe's socket ("
                 + probePort + "): " + agent.status().localAddress());
-        framesBothWays(sw, agent, 50);
+        framesBothWays(lab.sw(), agent, 50);
     }
 
     @Test
