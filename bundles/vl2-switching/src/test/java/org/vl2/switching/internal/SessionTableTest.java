@@ -177,7 +177,11 @@ class SessionTableTest {
             for (int i = 0; i < churn.length; i++) {
                 churn[i] = port(i + 2);
             }
-            for (int round = 0; round < 20; round++) { // grows and shrinks the table, leaves tombstones
+            // grows and shrinks the table, leaves tombstones; at least 20 rounds, and on until the reader has swept
+            // the keys a few times meanwhile (on a loaded machine it may get its first turn only after many rounds)
+            long startReads = reads.get();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            for (int round = 0; round < 20 || reads.get() - startReads < 3 && System.nanoTime() < deadline; round++) {
                 for (int i = 0; i < others.length; i++) {
                     others[i] = t.allocate(churn[i], r);
                 }
@@ -189,7 +193,7 @@ class SessionTableTest {
             done.set(true);
             reader.join(10_000);
         }
-        assertTrue(reads.get() > 0);
+        assertTrue(reads.get() > 0, "the reader ran while the writers changed the table");
         assertEquals(0, misses.get(), "lookups of live keys that missed during writes");
     }
 }
