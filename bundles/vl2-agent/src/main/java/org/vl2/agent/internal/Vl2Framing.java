@@ -51,8 +51,10 @@ abstract class Vl2Framing implements FrameCodec {
         links.heard(System.currentTimeMillis());
         if (Wire.version(buf) != Wire.VERSION) {
             // an ERROR goes to the session, which counts it (encrypted: unauthenticated, ignored)
-            if (type != Wire.ERROR || !session.offer(new ControlMessage.ForeignVersion(Wire.version(buf)))) {
+            if (type != Wire.ERROR) {
                 counters.malformed();
+            } else if (!session.offer(new ControlMessage.ForeignVersion(Wire.version(buf)))) {
+                counters.queueFull();
             }
             return -1;
         }
@@ -81,8 +83,10 @@ abstract class Vl2Framing implements FrameCodec {
                 // counted below
             }
         }
-        if (reply == null || !session.offer(new ControlMessage.KeyOffered(reply))) {
+        if (reply == null) {
             counters.malformed(); // unsolicited, or not a key reply
+        } else if (!session.offer(new ControlMessage.KeyOffered(reply))) {
+            counters.queueFull(); // a valid reply the control thread had no room for, as the other control messages
         }
     }
 
