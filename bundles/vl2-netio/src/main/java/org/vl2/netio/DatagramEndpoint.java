@@ -152,6 +152,34 @@ public interface DatagramEndpoint extends AutoCloseable {
     int takeAutoFlushDropped();
 
     /**
+     * A send side of its own on this socket, for one more thread that sends in batches (e.g. the TCP transport's loop
+     * forwarding to UDP members): what it queues leaves with one {@code sendmmsg} (GSO as {@link #queue}) at its
+     * {@link SendSide#flush}, from the same address and port, without touching this endpoint's own send side.
+     * Refusals go to this endpoint's {@link Refusals} (set them first). Native memory for {@code slots} messages is
+     * allocated here, once per thread that asks; keep the side. Any thread.
+     *
+     * @return null where the endpoint moves one datagram per call (then {@link #send} each)
+     */
+    default SendSide newSendSide(int slots) {
+        return null;
+    }
+
+    /**
+     * One thread's send side of an endpoint ({@link #newSendSide}): {@link #queue(InetSocketAddress, ByteBuffer,
+     * Object)}, {@link #queued()}, {@link #flush()} and {@link #takeAutoFlushDropped()} as on the endpoint, all on that
+     * one thread. Closing the endpoint closes it: a flush then drops and reports what it held.
+     */
+    interface SendSide {
+        boolean queue(InetSocketAddress to, ByteBuffer data, Object tag);
+
+        int queued();
+
+        int flush();
+
+        int takeAutoFlushDropped();
+    }
+
+    /**
      * Sends one datagram now, from any thread; {@code data}'s position and limit are unchanged.
      *
      * @return false if it was not sent (full send buffer, unreachable, wrong family, too large, closed)

@@ -45,8 +45,8 @@ public final class ReceiveLoop {
     private final LoopThread thread;
     private volatile boolean running = true;
 
-    /** The loop's thread knows its loop, so {@link #current} is one type check and one field read. */
-    private static final class LoopThread extends Thread {
+    /** The loop's thread knows its loop and its send batch: {@link #current} is one type check and one field read. */
+    private static final class LoopThread extends SendBatch.BatchThread {
         private final ReceiveLoop loop;
 
         LoopThread(ReceiveLoop loop, String name) {

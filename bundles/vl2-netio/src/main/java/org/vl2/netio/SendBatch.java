@@ -9,7 +9,9 @@ package org.vl2.netio;
  * nothing waits longer than the batch it came in.
  *
  * <p>One per thread, made once; nothing allocated per message. Only the owning thread calls {@link #defer} and
- * {@link #end}.
+ * {@link #end}. A thread that ends batches for its whole life is a {@link BatchThread} (a {@link ReceiveLoop}'s, the
+ * TCP transport's connection loop): there {@link #current} is a type check and a field read, not a
+ * {@link ThreadLocal} lookup, since every send on the hot path asks for it.
  */
 public final class SendBatch {
 
@@ -24,6 +26,24 @@ public final class SendBatch {
 
     private static final ThreadLocal<SendBatch> CURRENT = new ThreadLocal<>();
 
+    /** A thread that has a batch from its start and ends it after each round of its work. */
+    public static class BatchThread extends Thread {
+        private final SendBatch batch = new SendBatch();
+
+        public BatchThread(String name) {
+            super(name);
+        }
+
+        public BatchThread(Runnable work, String name) {
+            super(work, name);
+        }
+
+        /** This thread's batch: only this thread defers to it and ends it. */
+        public final SendBatch sendBatch() {
+            return batch;
+        }
+    }
+
     private final Deferred[] deferred = new Deferred[MAX_DEFERRED];
     private int count;
 
@@ -32,11 +52,14 @@ public final class SendBatch {
 
     /** The calling thread's batch, or null where nothing ends batches (send at once there). */
     public static SendBatch current() {
-        return CURRENT.get();
+        return Thread.currentThread() instanceof BatchThread t ? t.batch : CURRENT.get();
     }
 
     /** Makes the calling thread one that ends batches ({@link #end} after each); returns its batch. */
     public static SendBatch enter() {
+        if (Thread.currentThread() instanceof BatchThread t) {
+            return t.batch;
+        }
         SendBatch b = CURRENT.get();
         if (b == null) {
             b = new SendBatch();
@@ -47,6 +70,10 @@ public final class SendBatch {
 
     /** The calling thread no longer ends batches: what is still deferred is sent now. */
     public static void leave() {
+        if (Thread.currentThread() instanceof BatchThread t) {
+            t.batch.end(); // its batch stays: the thread ends batches for its whole life
+            return;
+        }
         SendBatch b = CURRENT.get();
         if (b != null) {
             b.end();

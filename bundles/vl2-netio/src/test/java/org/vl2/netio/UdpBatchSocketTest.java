@@ -75,6 +75,39 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
         assertEquals(List.of(payload(1, 64), payload(3, 80)), receiveAll(b, 2, new ArrayList<>()));
     }
 
+    /**
+     * A second send side on the same socket (another thread's): it queues apart from the endpoint's own queue, leaves
+     * from the same address at its own flush, in order, reports refusals by tag like the endpoint; once the socket is
+     * closed its flush drops and reports what it held.
+     */
+    @Test
+    void aSecondSendSideQueuesApartAndFlushesFromTheSameSocket() throws IOException {
+        DatagramEndpoint a = endpoint(LOOPBACK, 8);
+        DatagramEndpoint b = endpoint(LOOPBACK, 8);
+        List<String> refused = new ArrayList<>();
+        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        DatagramEndpoint.SendSide side = a.newSendSide(4);
+        assertTrue(a.queue(b.localAddress(), payload(100, 60), "own"));
+        for (int n = 0; n < 6; n++) {
+            assertTrue(side.queue(b.localAddress(), payload(n, 60 + n), "side"));
+        }
+        assertEquals(1, a.queued(), "the endpoint's own queue is untouched");
+        assertEquals(2, side.queued(), "four left with the queue that found the side's slots full");
+        assertEquals(0, side.flush());
+        List<ByteBuffer> got = receiveAll(b, 6, new ArrayList<>());
+        for (int n = 0; n < 6; n++) {
+            assertEquals(payload(n, 60 + n), got.get(n), "datagram " + n + " in order");
+        }
+        assertEquals(0, a.flush());
+        assertEquals(List.of(payload(100, 60)), receiveAll(b, 1, new ArrayList<>()));
+        assertTrue(side.queue(new InetSocketAddress(LOOPBACK.getAddress(), 0), payload(7, 70), "p0"));
+        assertEquals(1, side.flush());
+        assertTrue(side.queue(b.localAddress(), payload(8, 80), "late"));
+        a.close();
+        assertEquals(1, side.flush(), "closed: dropped");
+        assertEquals(List.of("p0:1:70", "late:1:80"), refused, "each reported with its tag and size");
+    }
+
     @Test
     void aDroppedOffloadedMessageIsReportedWithAllItsDatagrams() throws IOException {
         UdpBatchSocket a = offloaded(8);

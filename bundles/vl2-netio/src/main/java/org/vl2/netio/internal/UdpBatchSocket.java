@@ -47,6 +47,7 @@ public final class UdpBatchSocket implements DatagramEndpoint {
     private BatchReceiver rx;
     private final BatchSender tx;
     private final BatchSender.Flusher flusher = this::flush;
+    private volatile Refusals refusals = (tag, datagrams, bytes) -> { };
 
     // send(), wakeup(), close(): a slot and scratch memory of their own, used under the lock
     private final Object sendLock = new Object();
@@ -291,7 +292,50 @@ public final class UdpBatchSocket implements DatagramEndpoint {
 
     @Override
     public void setRefusals(Refusals refusals) {
+        this.refusals = refusals;
         tx.setRefusals(refusals);
+    }
+
+    /**
+     * A second {@link BatchSender} on this descriptor for one more thread; its flushes hold the send gate as this
+     * endpoint's own do, so close() never releases the descriptor under a {@code sendmmsg} of either.
+     */
+    @Override
+    public SendSide newSendSide(int slots) {
+        if (slots < 1 || slots > MAX_BATCH) {
+            throw new IllegalArgumentException("slots " + slots + " (must be 1.." + MAX_BATCH + ")");
+        }
+        BatchSender side = new BatchSender(socket, slots, tx.gso());
+        side.setRefusals(refusals);
+        BatchSender.Flusher gated = waitMillis -> {
+            txGate.lock();
+            try {
+                return side.flush(waitMillis);
+            } finally {
+                txGate.unlock();
+            }
+        };
+        return new SendSide() {
+            @Override
+            public boolean queue(InetSocketAddress to, ByteBuffer data, Object tag) {
+                return side.queue(to, data, tag, gated);
+            }
+
+            @Override
+            public int queued() {
+                return side.queued();
+            }
+
+            @Override
+            public int flush() {
+                return gated.flush(0);
+            }
+
+            @Override
+            public int takeAutoFlushDropped() {
+                return side.takeAutoFlushDropped();
+            }
+        };
     }
 
     @Override

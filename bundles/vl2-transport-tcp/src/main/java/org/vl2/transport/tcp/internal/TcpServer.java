@@ -36,7 +36,9 @@ import org.vl2.netio.stream.FramedStream;
  * The TCP transport's connections, all on one selector thread ({@code vl2-tcp-rx-<address>}): it accepts (within
  * the connection limits), drives each TLS handshake, reads and opens the stream and hands each vl2 message to the
  * switch on that thread, as the UDP transports' receive thread does; the switch's answers and forwards to TCP peers
- * made meanwhile are staged and flushed together when the round is done. Sends from another transport's receive
+ * made meanwhile are staged and flushed together when the round is done; the thread has a {@link SendBatch} of its own,
+ * ended after each round, so what the switch forwards to UDP members meanwhile leaves with one {@code sendmmsg} per
+ * round (the UDP transport defers its flush there). Sends from another transport's receive
  * loop (a UDP member's frames forwarded to a TCP port) stage and flush at the end of that loop's batch
  * ({@link SendBatch}): one TLS record and one write for a burst, not one per frame. Sends from other threads
  * (housekeeping) stage and flush at once. A peer whose socket is full gets its
@@ -140,7 +142,9 @@ final class TcpServer {
         listener.configureBlocking(false);
         listener.register(selector, SelectionKey.OP_ACCEPT);
         running = true;
-        Thread t = new Thread(this::run, "vl2-tcp-rx-" + local);
+        // a thread with a send batch, ended after each round: what the switch forwards from TCP members to UDP
+        // members meanwhile leaves with one sendmmsg per round (the UDP transport queues it), not a sendto per frame
+        Thread t = new SendBatch.BatchThread(this::run, "vl2-tcp-rx-" + local);
         t.setDaemon(true);
         thread = t;
         t.start();
@@ -245,6 +249,7 @@ final class TcpServer {
 
     private void run() {
         Selector sel = selector;
+        SendBatch sends = SendBatch.current();
         long nextSweep = System.nanoTime() + SWEEP_NANOS;
         try {
             while (running) {
@@ -266,6 +271,7 @@ final class TcpServer {
                     }
                 }
                 flushDirty();
+                endBatch(sends);
                 if (now - nextSweep >= 0) {
                     nextSweep = now + SWEEP_NANOS;
                     sweep(now);
@@ -277,6 +283,7 @@ final class TcpServer {
                         e.toString());
             }
         } finally {
+            endBatch(sends);
             for (Peer p : List.copyOf(peers.values())) {
                 close(p, false); // the transport stops: its ports stay (detached) for the agents to come back
             }
@@ -394,6 +401,17 @@ final class TcpServer {
             }
             if (n == 0 && !(any && s.hasBufferedInput())) {
                 return;
+            }
+        }
+    }
+
+    /** Sends what other transports deferred to the end of this round (frames to UDP members). */
+    private void endBatch(SendBatch sends) {
+        if (sends.pending() > 0) {
+            try {
+                sends.end();
+            } catch (RuntimeException e) {
+                LOG.error("TCP transport on {}: a deferred send failed", local, e);
             }
         }
     }

@@ -193,6 +193,32 @@ class TcpTransportTest {
         assertEquals("at once", receive(agent));
     }
 
+    /**
+     * The connection loop has a send batch and ends it after each round: what the switch forwards to UDP members
+     * while handling a TCP member's messages (the UDP transport defers its sendmmsg there) leaves once the round is
+     * done, not one datagram per message nor never.
+     */
+    @Test
+    void theConnectionLoopEndsASendBatchEachRound() throws Exception {
+        LinkedBlockingQueue<String> steps = new LinkedBlockingQueue<>();
+        TcpTransport t = new TcpTransport(new Cfg(), data);
+        open.add(t::deactivate);
+        t.start((tr, source, message) -> {
+            String m = StandardCharsets.UTF_8.decode(message).toString();
+            SendBatch batch = SendBatch.current();
+            steps.add(batch == null ? "no batch for " + m : "deferred " + m);
+            if (batch != null) {
+                batch.defer(() -> steps.add("flushed " + m));
+            }
+        });
+        DatagramEndpoint agent = connect(t, true);
+        for (String m : List.of("one", "two")) {
+            assertTrue(agent.send(null, text(m)));
+            assertEquals("deferred " + m, steps.poll(20, TimeUnit.SECONDS));
+            assertEquals("flushed " + m, steps.poll(20, TimeUnit.SECONDS), "the round's end sends it");
+        }
+    }
+
     /** A batch that stages more than the write queue holds makes room by flushing: nothing is refused. */
     @Test
     void aBatchLongerThanTheWriteQueueLosesNothing() throws Exception {

@@ -21,6 +21,7 @@ import org.vl2.netio.DatagramEndpoint;
 import org.vl2.netio.DatagramEndpoints;
 import org.vl2.netio.FlushDrops;
 import org.vl2.netio.ReceiveLoop;
+import org.vl2.netio.SendBatch;
 
 /**
  * The UDP sockets that carry the switch's datagrams: {@code io.threads} sockets on one address and port (a reuseport
@@ -60,7 +61,7 @@ abstract class UdpEndpoint implements Transport {
      * kernel granted may be less).
      */
     private record Socket(DatagramEndpoints.Group group, InetSocketAddress bound, String local, int batch,
-                          boolean offloadAsked) {
+                          boolean offloadAsked, ForeignSends foreign) {
 
         /** The first socket: the address, batch and offload of the group are read there. */
         DatagramEndpoint endpoint() {
@@ -259,8 +260,9 @@ abstract class UdpEndpoint implements Transport {
                         + "member whose NAT mapping changes may move to another thread)", name,
                         Endpoints.format(g.first().localAddress()), g.steeringRefused(), g.endpoints().size());
             }
-            return new Socket(g, bind, Endpoints.format(g.first().localAddress()), batch,
-                    batch > 0 && config.offload());
+            String local = Endpoints.format(g.first().localAddress());
+            return new Socket(g, bind, local, batch, batch > 0 && config.offload(),
+                    new ForeignSends(g.first(), dropped -> droppedAtFlush(dropped, local)));
         } catch (BindException e) {
             throw failed("cannot listen on UDP " + Endpoints.format(bind) + ": " + e.getMessage()
                     + " (is another switch running? set 'port' or 'bind.address' in " + pid + ")", e);
@@ -436,8 +438,10 @@ abstract class UdpEndpoint implements Transport {
 
     /**
      * Sends a datagram: queued on the loop's own socket when called on a receive loop's thread (it leaves when that
-     * loop's batch is done; every socket of the group sends from the same address and port), at once from any other
-     * thread. Position and limit are unchanged.
+     * loop's batch is done; every socket of the group sends from the same address and port); from another thread that
+     * ends send batches ({@link SendBatch}: the TCP transport's loop) queued on that thread's own send side of the
+     * first socket and sent when its batch ends ({@link ForeignSends}); at once from any other thread. Position and
+     * limit are unchanged.
      */
     @Override
     public boolean send(SocketAddress remote, ByteBuffer frame) {
@@ -453,7 +457,15 @@ abstract class UdpEndpoint implements Transport {
         }
         Running r = running;
         DatagramEndpoint own = r == null ? null : r.loopEndpoint();
-        boolean ok = own != null ? own.queue(to, frame, port) : socket.endpoint().send(to, frame);
+        boolean ok;
+        if (own != null) {
+            ok = own.queue(to, frame, port);
+        } else {
+            Socket s = socket;
+            SendBatch batch = SendBatch.current();
+            Boolean queued = batch == null ? null : s.foreign().queue(batch, to, frame, port);
+            ok = queued != null ? queued : s.endpoint().send(to, frame);
+        }
         if (!ok) {
             sendFailures.increment();
         }

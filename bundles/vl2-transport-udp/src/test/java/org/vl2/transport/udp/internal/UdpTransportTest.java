@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
+import org.vl2.netio.SendBatch;
 
 /** Runs the transport on real loopback sockets, with batched I/O (and, in {@link NioUdpTransportTest}, without). */
 class UdpTransportTest {
@@ -390,6 +391,82 @@ class UdpTransportTest {
         assertEquals(switchAddress(), peer.receive(in), "the other frame of the batch still leaves");
         if (ioBatch() > 0) {
             assertEquals(port + " 1 60", failed.poll(5, TimeUnit.SECONDS), "the port it was for, and its bytes");
+        }
+        assertEquals(1, transport.sendFailures());
+    }
+
+    /**
+     * A thread that ends send batches of its own and is none of this transport's receive loops (the TCP transport's
+     * loop forwarding a TCP member's frames to UDP members): batched, its frames wait on a send side of its own for
+     * the end of its batch and then all leave, in order (one sendmmsg, GSO); on NIO they go at once.
+     */
+    @Test
+    void framesFromAnotherBatchingThreadLeaveInOrderWhenItsBatchEnds() throws Exception {
+        transport.start(receiver);
+        peer.configureBlocking(false);
+        int count = 100; // fits the peer's receive buffer; distinct seeds
+        PortId port = PortId.of(3); // one port object, as the switch's: GSO joins only datagrams of one tag
+        SendBatch batch = SendBatch.enter();
+        try {
+            for (int i = 0; i < count; i++) {
+                assertTrue(transport.send(peer.getLocalAddress(), ByteBuffer.wrap(frame(100, i)), port));
+            }
+            ByteBuffer in = ByteBuffer.allocate(2000);
+            if (ioBatch() > 0) {
+                assertEquals(1, batch.pending(), "one deferred flush for the whole burst");
+                assertNull(peer.receive(in), "nothing left before the batch ended (loopback delivers at once)");
+            }
+            batch.end();
+            int got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (got < count && System.nanoTime() < deadline) {
+                in.clear();
+                if (peer.receive(in) != null) {
+                    in.flip();
+                    byte[] f = new byte[in.remaining()];
+                    in.get(f);
+                    assertArrayEquals(frame(100, got), f, "frame " + got + " in order");
+                    got++;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            assertEquals(count, got);
+            assertEquals(0, transport.sendFailures());
+        } finally {
+            SendBatch.leave();
+        }
+    }
+
+    /** What such a batch's flush drops is counted, as the receive loops' flushes are: by port, a transmit error. */
+    @Test
+    void aFrameRefusedAtAnotherThreadsBatchEndIsATransmitErrorOfItsPort() throws Exception {
+        BlockingQueue<String> failed = new LinkedBlockingQueue<>();
+        transport.start(new FrameReceiver() {
+            @Override
+            public void receive(Transport t, SocketAddress source, ByteBuffer frame) {
+            }
+
+            @Override
+            public void transmitFailed(Transport t, PortId p, int frames, long bytes) {
+                failed.add(p + " " + frames + " " + bytes);
+            }
+        });
+        SendBatch batch = SendBatch.enter();
+        try {
+            // port 0: the kernel refuses it (EINVAL) at the sendmmsg, or at once on NIO
+            boolean taken = transport.send(new InetSocketAddress("127.0.0.1", 0), ByteBuffer.wrap(frame(60, 1)),
+                    PortId.of(7));
+            assertEquals(ioBatch() > 0, taken, "queued where batched");
+            assertTrue(transport.send(peer.getLocalAddress(), ByteBuffer.wrap(frame(60, 2)), PortId.of(8)));
+            batch.end();
+        } finally {
+            SendBatch.leave();
+        }
+        ByteBuffer in = ByteBuffer.allocate(2000);
+        assertEquals(switchAddress(), peer.receive(in), "the other frame still leaves");
+        if (ioBatch() > 0) {
+            assertEquals(PortId.of(7) + " 1 60", failed.poll(5, TimeUnit.SECONDS), "the port, and its bytes");
         }
         assertEquals(1, transport.sendFailures());
     }
