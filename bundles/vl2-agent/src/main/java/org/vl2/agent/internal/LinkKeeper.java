@@ -107,6 +107,8 @@ final class LinkKeeper {
     private int fallbackFailures;
     /** The TCP connects and UDP probes, off the control thread. */
     private final LinkAttempts attempts;
+    /** The TCP link just replaced, read for a short grace so what the switch had queued on it is not lost. */
+    private final RetiredLink retired = new RetiredLink();
 
     LinkKeeper(AgentConfig.Settings settings, SwitchAddress.Resolver resolver, Timing timing, Lifecycle life,
                Counters counters) {
@@ -147,6 +149,11 @@ final class LinkKeeper {
         return lastFromSwitch;
     }
 
+    /** The last link, in its short grace after a move (the receive pump reads it beside the current one). */
+    RetiredLink retired() {
+        return retired;
+    }
+
     /** Changes whenever another link is put in place (a move between UDP and TCP, a reconnect). */
     int generation() {
         return generation;
@@ -183,6 +190,7 @@ final class LinkKeeper {
      * Control thread: checks the link when it is due (silent switch, a failed send, no socket).
      */
     void checkIfDue(long now) {
+        retired.closeIfOverdue(now);
         LinkAttempts.Outcome done = attempts.poll();
         if (done != null) {
             finished(done);
@@ -394,6 +402,7 @@ final class LinkKeeper {
             link = null;
             life.lock.notifyAll();
             attempts.stop();
+            retired.close();
             return l;
         }
     }
@@ -526,7 +535,7 @@ final class LinkKeeper {
             life.lock.notifyAll();
         }
         if (old != null && old != next) {
-            old.close();
+            retired.retire(old, System.currentTimeMillis()); // a TCP link: read a little longer, then closed
         }
         return true;
     }

@@ -21,6 +21,9 @@ import org.vl2.tap.VirtioNetHeader;
  *     -> TAP write; what the coalescer holds is written before the pump waits (a segment never waits for the next)
  * </pre>
  *
+ * After a move off a TCP link the old connection is read beside the new link for a short grace
+ * ({@link RetiredLink}): what the switch wrote there before it saw the move reaches the TAP as well.
+ *
  * Nothing allocated or logged per datagram (the sealed codec copies the rare handshake answers).
  */
 final class SwitchToTap implements Runnable {
@@ -31,6 +34,8 @@ final class SwitchToTap implements Runnable {
     private final Counters counters;
     private final Lifecycle life;
     private final int tickMillis;
+    /** How long a receive on the current link waits while an old one is in its grace (read between the waits). */
+    static final int GRACE_POLL_MILLIS = 5;
     /** The longest datagram this agent takes, plus one. */
     private final int room;
     /** Offload: consecutive TCP segments become one superframe; plain frames get a header, here if not in place. */
@@ -58,39 +63,68 @@ final class SwitchToTap implements Runnable {
                 links.awaitLink();
                 continue;
             }
+            Link old = links.retired().link();
+            int wait = tickMillis;
+            if (old != null && old != l) {
+                readRetired(old);
+                wait = Math.min(tickMillis, GRACE_POLL_MILLIS);
+            }
             int count;
             try {
                 if (coalescer != null && coalescer.hasPending()) {
                     count = l.receive(0);
                     if (count == 0) {
                         flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
-                        count = l.receive(tickMillis);
+                        count = l.receive(wait);
                     }
                 } else {
-                    count = l.receive(tickMillis); // one look at the socket, not an empty one before the wait
+                    count = l.receive(wait); // one look at the socket, not an empty one before the wait
                 }
             } catch (IOException e) {
                 receiveFailed(e, l);
                 continue;
             }
-            for (int i = 0; i < count; i++) {
-                ByteBuffer d = l.datagram(i);
-                int at = d.position();
-                int n = d.remaining();
-                if (n > room) {
-                    counters.drop(); // longer than anything this agent takes
-                    continue;
-                }
-                int length;
-                try {
-                    length = codec.decode(d, at, n, l.source(i), l);
-                } catch (RuntimeException e) {
-                    counters.malformed(); // whatever it was, it must not end the loop
-                    continue;
-                }
-                if (length >= 0) {
-                    write(d, length, at);
-                }
+            deliver(l, count);
+        }
+    }
+
+    /**
+     * The old TCP link in its grace: what it holds now goes to the TAP as the current link's does; once it has nothing
+     * and its grace is over (or the connection ended) it is closed.
+     */
+    private void readRetired(Link old) {
+        int count;
+        try {
+            count = old.receive(0);
+        } catch (IOException e) {
+            count = -1;
+        }
+        if (count > 0) {
+            deliver(old, count);
+        } else if (count < 0 || links.retired().over(old, System.currentTimeMillis())) {
+            links.retired().end(old);
+        }
+    }
+
+    /** The {@code count} datagrams of {@code l}'s last receive: decoded in place, frames written to the TAP. */
+    private void deliver(Link l, int count) {
+        for (int i = 0; i < count; i++) {
+            ByteBuffer d = l.datagram(i);
+            int at = d.position();
+            int n = d.remaining();
+            if (n > room) {
+                counters.drop(); // longer than anything this agent takes
+                continue;
+            }
+            int length;
+            try {
+                length = codec.decode(d, at, n, l.source(i), l);
+            } catch (RuntimeException e) {
+                counters.malformed(); // whatever it was, it must not end the loop
+                continue;
+            }
+            if (length >= 0) {
+                write(d, length, at);
             }
         }
     }

@@ -112,6 +112,10 @@ class PortAgentTcpTest extends AgentTestBase {
         volatile java.util.function.LongSupplier openAfter;
         /** The source of the datagram held by {@link #openAfter}. */
         volatile java.net.SocketAddress held;
+        /** Datagrams passed on to the switch. */
+        final java.util.concurrent.atomic.AtomicInteger passed = new java.util.concurrent.atomic.AtomicInteger();
+        /** Runs (on the gate's thread) when the second datagram has passed, before it goes on to the switch. */
+        volatile Runnable atSecond;
 
         UdpGate(int switchPort) throws IOException {
             inside.connect(new InetSocketAddress("127.0.0.1", switchPort));
@@ -135,6 +139,10 @@ class PortAgentTcpTest extends AgentTestBase {
                             continue; // dropped, as a firewall that blocks UDP does
                         }
                         if (toSwitch) {
+                            Runnable r = atSecond;
+                            if (passed.incrementAndGet() == 2 && r != null) {
+                                r.run();
+                            }
                             agent = p.getSocketAddress();
                             inside.send(new java.net.DatagramPacket(b, p.getLength()));
                         } else if (agent != null) {
@@ -214,6 +222,49 @@ class PortAgentTcpTest extends AgentTestBase {
         gate.open = false;
         assertTrue(await(WAIT, () -> agent.status().switchResolved().contains(" over TCP")),
                 "on TCP again when UDP goes silent: " + agent.status().switchResolved());
+    }
+
+    /**
+     * The move back to UDP loses nothing the switch had already written to the TCP connection (a ping's reply): the
+     * relay holds a sealed frame from the switch and writes it to the old connection just after the agent's first
+     * message over the new UDP link (the probe passes first, then the keepalive the move sends), as a switch that had
+     * not seen the move yet does. The old connection is read a little longer before it closes, so the frame reaches
+     * the TAP; closed at once, it is lost.
+     */
+    @Test
+    void aFrameTheSwitchWroteToTheTcpConnectionAtTheMoveBackToUdpIsNotLost() throws Exception {
+        TestSwitch sw = encryptedSwitch();
+        TcpRelay relay = closeLater(new TcpRelay(new InetSocketAddress("127.0.0.1", sw.port()), false));
+        UdpGate gate = closeLater(new UdpGate(sw.port()));
+        TestConfig c = config(sw, relay, false).switchAddress("127.0.0.1:" + gate.port());
+        c.transport = AgentConfig.TRANSPORT_AUTO;
+        PortAgent agent = joined(agent(c));
+        assertTrue(agent.status().switchResolved().contains(" over TCP"), agent.status().switchResolved());
+        framesBothWays(sw, agent, 60);
+        FakeTap tap = factory.last;
+        relay.hold = true;
+        byte[] late = frame(800, 61);
+        sw.sendSealedFrame(sw.securePort(Identity.load(identityFile()).memberId()), late);
+        assertTrue(await(WAIT, () -> relay.held.size() == 1), "the relay holds the frame");
+        java.util.concurrent.atomic.AtomicReference<IOException> failed =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        gate.atSecond = () -> {
+            try {
+                relay.release();
+            } catch (IOException e) {
+                failed.set(e); // the agent closed the connection at once (it may also just drop the bytes)
+            }
+        };
+        gate.open = true;
+        assertTrue(await(WAIT, () -> !agent.status().switchResolved().contains(" over TCP")),
+                "back on UDP: " + agent.status().switchResolved());
+        byte[] got;
+        do {
+            got = tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS);
+            assertNotNull(got, "the frame written to the old connection at the move never reached the TAP"
+                    + (failed.get() == null ? "" : " (" + failed.get() + ")"));
+        } while (got.length != late.length);
+        assertArrayEquals(late, got);
     }
 
     /**

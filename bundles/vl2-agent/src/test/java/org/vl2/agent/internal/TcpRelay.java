@@ -27,6 +27,9 @@ final class TcpRelay implements AutoCloseable {
     volatile String connectTarget;
     private volatile Socket current;
     private volatile boolean closed;
+    /** While set, what the switch sends is kept (as a switch's full socket keeps it) until {@link #release}. */
+    volatile boolean hold;
+    final java.util.List<byte[]> held = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     TcpRelay(InetSocketAddress switchAddress, boolean proxy) throws IOException {
         this.listener = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
@@ -102,24 +105,41 @@ final class TcpRelay implements AutoCloseable {
         while (!closed) {
             try {
                 udp.receive(p);
-                Socket s = current;
-                if (s == null || s.isClosed()) {
-                    continue; // no agent connected: dropped, as the switch's send to a closed connection fails
-                }
                 byte[] framed = new byte[2 + p.getLength()];
                 framed[0] = (byte) (p.getLength() >>> 8);
                 framed[1] = (byte) p.getLength();
                 System.arraycopy(buf, 0, framed, 2, p.getLength());
-                OutputStream out = s.getOutputStream();
-                synchronized (this) {
-                    out.write(framed);
+                if (hold) {
+                    held.add(framed);
+                    continue;
                 }
+                write(framed);
             } catch (IOException e) {
                 if (udp.isClosed()) {
                     return;
                 }
             }
         }
+    }
+
+    private void write(byte[] framed) throws IOException {
+        Socket s = current;
+        if (s == null || s.isClosed()) {
+            return; // no agent connected: dropped, as the switch's send to a closed connection fails
+        }
+        OutputStream out = s.getOutputStream();
+        synchronized (this) {
+            out.write(framed);
+        }
+    }
+
+    /** Writes what {@link #hold} kept to the agent's connection, now, and stops holding. */
+    void release() throws IOException {
+        hold = false;
+        for (byte[] framed : held) {
+            write(framed);
+        }
+        held.clear();
     }
 
     @Override
