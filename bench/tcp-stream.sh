@@ -2,7 +2,7 @@
 # Throughput of the TCP/TLS fallback path and what it costs in CPU, A/B in alternating pairs.
 #
 #   sudo bench/tcp-stream.sh [--variant 'LABEL|DIST|AGENT_OPTS|SWITCH_OPTS']... [--rounds 2] [--seconds 8]
-#                            [--reverse] [--jfr]
+#                            [--reverse] [--jfr] [--syscalls]
 #
 # The namespaces of bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). Per variant
 # and round: the switch with --tcp (TLS 1.3 on port 8443), h2's agent encrypted over UDP, h1's agent encrypted with
@@ -12,7 +12,9 @@
 # so that the load of other processes falls on each alike. Per run: Gbit/s, retransmits, iperf3's mean RTT, and
 # the CPU seconds each JVM (switch, agent on TCP, agent on UDP) spent per GB that iperf3 moved, from /proc/PID/stat:
 # the column to compare on a loaded machine, where the Gbit/s follow the load. --jfr records a JFR profile of the
-# three JVMs during the measured iperf3 (settings=profile; files next to the results).
+# three JVMs during the measured iperf3 (settings=profile; files next to the results). --syscalls counts, with perf
+# stat, the system calls each JVM makes during the measured iperf3 (sendto, sendmmsg, read, write, epoll_wait) and
+# prints them per MB moved: a second table that does not depend on the load at all.
 # Output: a Markdown table on stdout; raw numbers in bench/target/tcp-stream-<time>/results.tsv.
 # Everything is removed at the end, also on failure or Ctrl-C.
 #
@@ -27,6 +29,8 @@ ROUNDS=2
 SECS=8
 REVERSE=false
 JFR=false
+SYSCALLS=false
+SYSCALL_EVENTS="sendto sendmmsg read write epoll_wait"
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECS=$2; shift 2 ;;
     --reverse) REVERSE=true; shift ;;
     --jfr) JFR=true; shift ;;
+    --syscalls) SYSCALLS=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
@@ -45,6 +50,7 @@ need_count --seconds "$SECS"
 require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
 use_java17
 require_tools ip ss ping iperf3 python3 java tar
+if $SYSCALLS; then command -v perf >/dev/null || fail "--syscalls needs perf (linux-perf)"; fi
 if [ ${#VARIANTS[@]} = 0 ]; then
   DIST=""
   choose_dist --variant
@@ -133,7 +139,16 @@ run_variant() { # round spec
   load=$(loadavg)
   for r in sw h1 h2; do a[$r]=$(jvm_ticks "${JVM[$r]}"); done
   say "round $round, $label: iperf3 TCP 1 stream, $SECS s (load $load)"
+  local counters=() ev=""
+  if $SYSCALLS; then
+    for e in $SYSCALL_EVENTS; do ev="$ev${ev:+,}syscalls:sys_enter_$e"; done
+    for r in sw h1 h2; do
+      perf stat -x, -e "$ev" -o "$OUT/$tag-$r-syscalls.csv" -p "${JVM[$r]}" -- sleep "$SECS" >/dev/null 2>&1 &
+      counters+=($!)
+    done
+  fi
   iperf "$OUT/$tag.json" "$cns" "$sns" "$dst" "$SECS"
+  for c in "${counters[@]}"; do wait "$c" 2>/dev/null || true; done
   put run "$label" "$round" "$load" "$OUT/$tag.json" "$(jvm_ticks "${JVM[sw]}")" "${a[sw]}" \
     "$(jvm_ticks "${JVM[h1]}")" "${a[h1]}" "$(jvm_ticks "${JVM[h2]}")" "${a[h2]}" "$TICKS" \
     "$(awk '/^VmRSS:/ { print $2 }' "/proc/${JVM[h1]}/status" 2>/dev/null || echo 0)"
@@ -151,8 +166,9 @@ for round in $(seq "$ROUNDS"); do
 done
 put meta load_end "$(loadavg)"
 
-python3 - "$RES" <<'PY'
-import json, sys
+python3 - "$RES" "$OUT" "$SYSCALL_EVENTS" <<'PY'
+import json, os, re, sys
+out, events, calls = sys.argv[2], sys.argv[3].split(), {}
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 meta = {r[1]: r[2] for r in rows if r[0] == "meta"}
 print(f"`{meta.get('command')}` ({meta.get('date')}, {meta.get('machine')}, HEAD {meta.get('git')}); "
@@ -182,4 +198,24 @@ for r in rows:
     per = [c / gb if gb > 0 else float("nan") for c in cpu]
     print(f"| {label} | {rnd} | {gbps:.2f} | {retr} | {rtt:.2f} | {per[0]:.2f} | {per[1]:.2f} | {per[2]:.2f} | "
           f"{sum(per):.2f} | {int(r[12]) // 1024} | {load} |")
+    calls[(label, rnd)] = gb
+if any(os.path.exists(os.path.join(out, f"r{rnd}-{re.sub('[^A-Za-z0-9]', '_', label)}-sw-syscalls.csv"))
+       for label, rnd in calls):
+    print()
+    print("System calls per MB moved during the measured iperf3 (perf stat; the switch's row first):")
+    print()
+    print("| variant | round | JVM | " + " | ".join(events) + " |")
+    print("|---|---:|---|" + "---:|" * len(events))
+    for (label, rnd), gb in calls.items():
+        for role, name in (("sw", "switch"), ("h1", "agent TCP"), ("h2", "agent UDP")):
+            f = os.path.join(out, f"r{rnd}-{re.sub('[^A-Za-z0-9]', '_', label)}-{role}-syscalls.csv")
+            if not os.path.exists(f) or gb <= 0:
+                continue
+            n = {}
+            for line in open(f):
+                c = line.strip().split(",")
+                if len(c) > 2 and c[2].startswith("syscalls:sys_enter_"):
+                    n[c[2][len("syscalls:sys_enter_"):]] = float(c[0]) if c[0].replace(".", "").isdigit() else 0
+            print(f"| {label} | {rnd} | {name} | " + " | ".join(f"{n.get(e, 0) / (gb * 1000):.1f}" for e in events)
+                  + " |")
 PY

@@ -25,8 +25,11 @@ import javax.net.ssl.SSLException;
  * own messages and never stalls the thread that sends. Bytes already turned into TLS records are never dropped
  * (a record cut short would break the stream): they wait for the socket. Nothing is allocated per message.
  *
- * <p>The read side keeps a (direct) plaintext buffer that holds one whole message of the largest size plus what one TLS
- * record opens to; {@link #next} hands out views into it, valid until the next {@link #fill}.
+ * <p>The read side keeps a plaintext buffer that holds one whole message of the largest size plus what one TLS
+ * record opens to; {@link #next} hands out views into it, valid until the next {@link #fill}. It is direct where the
+ * reader hands messages to native code (the agent writes frames to its TAP device through JNA), and a heap buffer
+ * where it does not (the switch): there the JDK's AES-GCM opens the TLS records and then the session's sealed frames
+ * on an array in place, with no copy through a scratch array.
  */
 public final class FramedStream implements AutoCloseable {
 
@@ -70,6 +73,15 @@ public final class FramedStream implements AutoCloseable {
      * @param writeQueueBytes staged bytes at most, at least one message of the largest size with its prefix
      */
     public FramedStream(SocketChannel channel, SSLEngine engine, int writeQueueBytes) throws IOException {
+        this(channel, engine, writeQueueBytes, true);
+    }
+
+    /**
+     * @param directInput whether the plaintext input (the views {@link #next} hands out) is a direct buffer: for a
+     *                    reader that passes messages to native code; a heap buffer costs less CPU otherwise
+     */
+    public FramedStream(SocketChannel channel, SSLEngine engine, int writeQueueBytes, boolean directInput)
+            throws IOException {
         if (writeQueueBytes < LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE) {
             throw new IllegalArgumentException("write queue of " + writeQueueBytes + " bytes (at least "
                     + (LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE) + ")");
@@ -81,8 +93,8 @@ public final class FramedStream implements AutoCloseable {
         int opened = engine == null ? 64 * 1024 : engine.getSession().getApplicationBufferSize();
         this.packetSize = engine == null ? 0 : engine.getSession().getPacketBufferSize();
         this.netIn = ByteBuffer.allocate(engine == null ? 0 : 2 * packetSize);
-        // direct: the agent decodes messages in place and writes their frames to the TAP device through JNA
-        this.appIn = ByteBuffer.allocateDirect(LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE + opened);
+        int in = LengthPrefix.HEADER + LengthPrefix.MAX_MESSAGE + opened;
+        this.appIn = directInput ? ByteBuffer.allocateDirect(in) : ByteBuffer.allocate(in);
         this.appOut = ByteBuffer.allocate(writeQueueBytes);
         this.netOut = ByteBuffer.allocate(engine == null ? 0 : 4 * packetSize);
         this.netOut.flip();

@@ -330,8 +330,9 @@ final class TcpServer {
             try {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+                // heap input: the switch opens TLS records and sealed frames in place on its array
                 FramedStream stream = new FramedStream(ch, tls == null ? null : tls.newEngine(),
-                        limits.writeQueueBytes());
+                        limits.writeQueueBytes(), false);
                 SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
                 Peer p = new Peer(stream, key, now);
                 key.attach(p);
