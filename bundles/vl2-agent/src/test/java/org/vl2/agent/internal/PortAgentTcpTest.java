@@ -187,7 +187,7 @@ class PortAgentTcpTest extends AgentTestBase {
     }
 
     /** A switch behind a closed {@link UdpGate} and a {@link TcpRelay}, and an agent in auto joined over TCP. */
-    private record AutoOnTcp(TestSwitch sw, UdpGate gate, PortAgent agent) {
+    private record AutoOnTcp(TestSwitch sw, TcpRelay relay, UdpGate gate, PortAgent agent) {
     }
 
     private AutoOnTcp autoOnTcp() throws Exception {
@@ -199,7 +199,7 @@ class PortAgentTcpTest extends AgentTestBase {
         PortAgent agent = joined(agent(c));
         assertTrue(agent.status().switchResolved().endsWith(" over TCP (no TLS) port " + relay.port()),
                 agent.status().switchResolved());
-        return new AutoOnTcp(sw, gate, agent);
+        return new AutoOnTcp(sw, relay, gate, agent);
     }
 
     @Test
@@ -233,13 +233,11 @@ class PortAgentTcpTest extends AgentTestBase {
      */
     @Test
     void aFrameTheSwitchWroteToTheTcpConnectionAtTheMoveBackToUdpIsNotLost() throws Exception {
-        TestSwitch sw = encryptedSwitch();
-        TcpRelay relay = closeLater(new TcpRelay(new InetSocketAddress("127.0.0.1", sw.port()), false));
-        UdpGate gate = closeLater(new UdpGate(sw.port()));
-        TestConfig c = config(sw, relay, false).switchAddress("127.0.0.1:" + gate.port());
-        c.transport = AgentConfig.TRANSPORT_AUTO;
-        PortAgent agent = joined(agent(c));
-        assertTrue(agent.status().switchResolved().contains(" over TCP"), agent.status().switchResolved());
+        AutoOnTcp lab = autoOnTcp();
+        TestSwitch sw = lab.sw();
+        TcpRelay relay = lab.relay();
+        UdpGate gate = lab.gate();
+        PortAgent agent = lab.agent();
         framesBothWays(sw, agent, 60);
         FakeTap tap = factory.last;
         relay.hold = true;
