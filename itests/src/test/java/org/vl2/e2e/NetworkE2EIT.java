@@ -414,14 +414,21 @@ public class NetworkE2EIT {
     @Test
     public void t10DeauthorizingAMemberCutsItOffWithinASecond() throws IOException {
         String p2 = privateAddress("p2");
-        Bg pinger = kit.lab.start("ping-during-deauthorize", null, Lab.netnsExec(ns.get("p1"), "ping", "-D", "-i", "0.05",
-                "-c", "200", "-W", "1", p2));
+        // -O: a line for every request left unanswered too, so the output's time stamps go on after the replies stop
+        Bg pinger = kit.lab.start("ping-during-deauthorize", null, Lab.netnsExec(ns.get("p1"), "ping", "-D", "-O", "-i",
+                "0.05", "-c", "4800", "-W", "1", p2));
         assertNotNull("ping runs", pinger.awaitOutput(Pattern.compile("icmp_seq=5 "), Duration.ofSeconds(20)));
         int log = kit.switchLogLength();
         switchCommand("vl2:members -d " + agentKeys.get("p2") + " c3", out -> out.contains("Deauthorized"));
         // the switch's log line (awaited: the log is written a moment after the command returns) has the time
         double cmdSeconds = kit.switchLogTime(log, Pattern.compile("Member \\S+ deauthorized on network")) / 1000.0;
-        assertTrue("ping ends", Lab.await(Duration.ofSeconds(30), () -> !pinger.alive()));
+        // the ping goes on until its own clock is 2 s past the command (a reply in the second after the first would
+        // show), however long the command took on a loaded machine; then it is stopped (4 minutes at most)
+        assertTrue("ping ran on for 2 s after the deauthorization:\n" + pinger.output(), Lab.await(Duration.ofSeconds(
+                300), () -> lastStamp(pinger.output()) >= cmdSeconds + 2.0 || !pinger.alive()));
+        pinger.stop(Duration.ofSeconds(5));
+        assertTrue("ping ran on for 2 s after the deauthorization:\n" + pinger.output(),
+                lastStamp(pinger.output()) >= cmdSeconds + 2.0);
         double lastReply = 0;
         Matcher r = Pattern.compile("\\[(\\d+\\.\\d+)] \\d+ bytes from").matcher(pinger.output());
         while (r.find()) {
@@ -477,6 +484,16 @@ public class NetworkE2EIT {
         String nhAddress = poolAddress("nh");
         assertTrue("n1 reaches nh after the flood", LabKit.awaitPing(ns.get("n1"), nhAddress, Duration.ofSeconds(30)));
         ping(ns.get("n1"), nhAddress, 3);
+    }
+
+    /** The time stamp (ping -D) of the last line of {@code pingOutput}, 0 if none has one. */
+    private static double lastStamp(String pingOutput) {
+        double last = 0;
+        Matcher m = Pattern.compile("(?m)^\\[(\\d+\\.\\d+)] ").matcher(pingOutput);
+        while (m.find()) {
+            last = Double.parseDouble(m.group(1));
+        }
+        return last;
     }
 
     /** The rogue port in namespace rg: {@code java Flood.java} (single-file source launch, the test JVM's java). */
