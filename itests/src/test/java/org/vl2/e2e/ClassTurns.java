@@ -51,8 +51,8 @@ public final class ClassTurns {
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         String run = runDecision(load, cores);
-        if (run.startsWith("alone")) {
-            System.out.printf("[e2e] the machine was busy when this run began (%s): this class runs alone%n", run);
+        System.out.println("[e2e] this run's classes: " + run);
+        if (run.startsWith("one")) {
             take(false);
         } else if (load > OVERLOADED_PER_CORE * cores) {
             System.out.printf("[e2e] the machine is overloaded (load %.1f on %d cores): this class runs alone%n", load,
@@ -64,13 +64,13 @@ public final class ClassTurns {
     }
 
     /**
-     * This run's decision, "pairs ..." or "alone ...": the one in {@code classes.run} if it is this run's (same
+     * This run's decision, "two at a time ..." or "one at a time ...": the one in {@code classes.run} if it is this run's (same
      * {@code vl2.e2e.run}, the build's time stamp), else made now from {@code load} and written there. Without a
      * run id (a class started outside Maven) the decision is made from the load now, each time.
      */
     private static String runDecision(double load, int cores) {
-        String decision = String.format("%s (load %.1f on %d cores at the run's first class)",
-                load > BUSY_PER_CORE * cores ? "alone" : "pairs", load, cores);
+        String decision = String.format("%s at a time (load %.1f on %d cores as the run's first class started)",
+                load > BUSY_PER_CORE * cores ? "one" : "two", load, cores);
         String run = System.getProperty("vl2.e2e.run", "");
         if (run.isEmpty()) {
             return decision;
@@ -93,7 +93,6 @@ public final class ClassTurns {
                 }
                 ch.truncate(0);
                 ch.write(ByteBuffer.wrap((run + "\n" + decision + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-                System.out.println("[e2e] this run's classes: " + decision);
                 return decision;
             }
         } catch (IOException e) {
