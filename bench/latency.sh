@@ -2,7 +2,7 @@
 # Round-trip latency through vl2 (h1 -> switch -> h2 and back), A/B in alternating pairs, and the CPU it costs idle.
 #
 #   sudo bench/latency.sh [--variant 'LABEL|DIST|AGENT_OPTS|SWITCH_OPTS']... [--rounds 2] [--pings 200]
-#                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10]
+#                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10] [--cost 0]
 #
 # The same namespaces as bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). Each
 # --variant is a distribution (default: karaf-assembly/target/vl2-karaf-*.tar.gz) plus EXTRA_JAVA_OPTS for the
@@ -12,6 +12,10 @@
 # pinned to the switch's key) both agents; warm-up (2 s iperf3 TCP, 20 pings); `ping -c PINGS -i I` for each
 # interval (p50, p90, p99 nearest rank, average, max, loss); then the JVMs' CPU while idle (no traffic, keepalives
 # only) over --idle seconds, from /proc/PID/stat. The load average is recorded next to each ping series.
+# --cost N (N > 0) adds, per mode, what a ping costs the data threads whatever the load: `perf stat --per-thread`
+# (task-clock, system calls, context switches) on the agents' tap-rx and udp-rx threads and the switch's receive
+# threads around `ping -c N -i 0.005`, divided by N. Short mode, cost only (about 2 min per variant):
+#   sudo bench/latency.sh --variant ... --variant ... --rounds 2 --intervals "" --idle 0 --cost 1000
 # Output: a Markdown table on stdout; raw numbers in bench/target/latency-<time>/results.tsv.
 # Everything is removed at the end, also on failure or Ctrl-C.
 #
@@ -27,6 +31,7 @@ PINGS=200
 INTERVALS="0.005 0.1"
 MODES="raw enc"
 IDLE=10
+COST=0
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --intervals) INTERVALS=$2; shift 2 ;;
     --modes) MODES=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
+    --cost) COST=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
@@ -43,10 +49,12 @@ done
 need_count --rounds "$ROUNDS"
 need_count --pings "$PINGS"
 need_count --idle "$IDLE" 0
+need_count --cost "$COST" 0
 
 require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
 use_java17
 require_tools ip ss ping iperf3 python3 java tar
+[ "$COST" = 0 ] || require_tools perf
 if [ ${#VARIANTS[@]} = 0 ]; then
   DIST=""
   choose_dist --variant
@@ -93,6 +101,30 @@ ping_series() { # label round mode interval
   load=$(loadavg)
   ip netns exec "$H1" timeout $((PINGS + 30)) ping -n -c "$PINGS" -i "$4" -W 1 "$OV_H2" >"$f" 2>&1 || true
   put ping "$1" "$2" "$3" "$4" "$load" "$f"
+}
+
+# data_threads: "role:tid:name" of the threads a ping crosses (agents' TAP and UDP pumps, the switch's receive
+# threads; names as the kernel keeps them, 15 characters)
+data_threads() {
+  local r t c
+  for r in h1 h2 sw; do
+    for t in /proc/"${JVM[$r]}"/task/*; do
+      c=$(cat "$t/comm" 2>/dev/null) || continue
+      case "$c" in vl2-agent-*tap*|vl2-agent-*udp*|vl2-vl2-rx*|vl2-udp-rx*) echo "$r:${t##*/}:$c" ;; esac
+    done
+  done
+}
+
+cost_series() { # label round mode
+  local f=$OUT/cost-$2-${1// /_}-$3.csv threads tids load
+  threads=$(data_threads | tr '\n' ' ')
+  tids=$(for x in $threads; do echo "$x" | cut -d: -f2; done | paste -sd, -)
+  [ -n "$tids" ] || { note "$1 $3: no data threads found: no cost series"; return 0; }
+  load=$(loadavg)
+  perf stat --per-thread -x';' -e task-clock,raw_syscalls:sys_enter,context-switches -t "$tids" -o "$f" -- \
+    ip netns exec "$H1" timeout $((COST / 100 + 60)) ping -n -q -c "$COST" -i 0.005 -W 1 "$OV_H2" \
+    >"$f.ping" 2>&1 || true
+  put cost "$1" "$2" "$3" "$load" "$f" "$threads"
 }
 
 idle_cpu() { # label round mode
@@ -145,8 +177,14 @@ run_variant() { # round spec
       say "round $round, $label, $mode: $PINGS pings at $iv s"
       ping_series "$label" "$round" "$mode" "$iv"
     done
-    say "round $round, $label, $mode: idle CPU over $IDLE s"
-    idle_cpu "$label" "$round" "$mode"
+    if [ "$COST" -gt 0 ]; then
+      say "round $round, $label, $mode: cost of $COST pings at 0.005 s per data thread"
+      cost_series "$label" "$round" "$mode"
+    fi
+    if [ "$IDLE" -gt 0 ]; then
+      say "round $round, $label, $mode: idle CPU over $IDLE s"
+      idle_cpu "$label" "$round" "$mode"
+    fi
     stop_role h1; stop_role h2
     rm -rf "$WORK/h1" "$WORK/h2"
   done
@@ -204,4 +242,50 @@ for r in rows:
         idle.setdefault((r[1], r[3], r[2], r[5]), {})[r[4]] = r[6]
 for (v, mode, rnd, load), d in idle.items():
     print(f"| {v} | {mode} | {rnd} | {d.get('sw', '–')} | {d.get('h1', '–')} | {d.get('h2', '–')} | {load} |")
+costs = [r for r in rows if r[0] == "cost"]
+if costs:
+    print()
+    print("Per ping (one request h1 -> h2 and its reply), per data thread: CPU time in us (task-clock), system calls,")
+    print("context switches; perf stat --per-thread around ping -c N -i 0.005 (threads: h1/h2 agent TAP pump tap-rx,")
+    print("UDP pump udp-rx; sw the switch's receive threads summed):")
+    print()
+    print("| variant | mode | round | pings | thread | CPU us | syscalls | ctx sw | load (1/5/15) |")
+    print("|---|---|---:|---:|---|---:|---:|---:|---|")
+for r in costs:
+    names = {}
+    for x in r[6].split():
+        role, tid, comm = x.split(":", 2)
+        kind = "tap-rx" if "tap" in comm else "udp-rx" if comm.startswith("vl2-agent") else "rx"
+        names[tid] = f"{role} {kind}"
+    t = open(r[5]).read()
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", open(r[5] + ".ping").read())
+    n = int(m[2]) if m else 0
+    if n == 0:
+        print(f"| {r[1]} | {r[3]} | {r[2]} | 0 | – | – | – | – | {r[4]} |")
+        continue
+    acc = {}
+    for line in t.splitlines():
+        f = line.split(";")
+        if len(f) < 4 or "-" not in f[0]:
+            continue
+        tid = f[0].rsplit("-", 1)[1]
+        if tid not in names:
+            continue
+        try:
+            v = float(f[1])
+        except ValueError:
+            v = 0.0
+        a = acc.setdefault(names[tid], [0.0, 0.0, 0.0])
+        if f[3] == "task-clock":
+            a[0] += v * 1000 / n
+        elif f[3].endswith("sys_enter"):
+            a[1] += v / n
+        elif f[3] == "context-switches":
+            a[2] += v / n
+    total = [0.0, 0.0, 0.0]
+    for k in sorted(acc):
+        a = acc[k]
+        total = [x + y for x, y in zip(total, a)]
+        print(f"| {r[1]} | {r[3]} | {r[2]} | {n} | {k} | {a[0]:.1f} | {a[1]:.2f} | {a[2]:.2f} | {r[4]} |")
+    print(f"| {r[1]} | {r[3]} | {r[2]} | {n} | **all** | **{total[0]:.1f}** | **{total[1]:.2f}** | {total[2]:.2f} | {r[4]} |")
 PY
