@@ -17,7 +17,8 @@ import com.sun.jna.Pointer;
  * detects). No {@code LastErrorException}: EAGAIN is a normal outcome on the read path and must not cost
  * an exception.</li>
  * <li>Buffers: JNA passes a direct {@link ByteBuffer}'s address <em>at its current position</em>, and
- * a {@link Pointer} as its raw address; neither allocates.</li>
+ * a {@link Pointer} as its raw address; neither allocates. The frame path (TAP read, write, poll) passes raw
+ * {@code long} addresses instead, which JNA does not marshal at all ({@link BufferAddress}).</li>
  * <li>LP64 only: {@code long} stands for {@code size_t}, {@code ssize_t}, {@code unsigned long}
  * (ioctl's request) and {@code nfds_t}.</li>
  * </ul>
@@ -77,7 +78,17 @@ final class LibC {
     /** Writes from native memory (the eventfd counter). */
     static native long write(int fd, Pointer buf, long count);
 
-    static native int poll(Pointer fds, long nfds, int timeoutMillis);
+    /**
+     * Reads into native memory at {@code address}: the frame path's read. A {@code long} crosses JNA as it is, where
+     * a {@code ByteBuffer} costs three calls back into the JVM per call ({@link BufferAddress}).
+     */
+    static native long read(int fd, long address, long count);
+
+    /** Writes from native memory at {@code address}: the frame path's write. */
+    static native long write(int fd, long address, long count);
+
+    /** poll(2) on a pollfd array at {@code address} (the frame path's wait). */
+    static native int poll(long fds, long nfds, int timeoutMillis);
 
     static native int socket(int domain, int type, int protocol);
 

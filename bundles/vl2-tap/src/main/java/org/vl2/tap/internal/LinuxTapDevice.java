@@ -1,5 +1,6 @@
 package org.vl2.tap.internal;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,9 @@ import org.vl2.tap.VirtioNetHeader;
  * nothing while idle; compared with a pipe, an eventfd is one descriptor instead of two.
  *
  * <p>Nothing on the frame path allocates: the pollfd array is native memory allocated once, buffers are
- * the caller's direct buffers, errors on the hot path (EAGAIN) are plain return values.
+ * the caller's direct buffers, errors on the hot path (EAGAIN) are plain return values. Read, write and poll
+ * hand JNA raw addresses ({@link BufferAddress}), so a call costs JNA no marshalling and no call back into the
+ * JVM.
  *
  * <p><b>Offload.</b> Asked for in the settings, the device is created with IFF_VNET_HDR, a 10-byte virtio
  * header (TUNSETVNETHDRSZ) and TUNSETOFFLOAD with {@link #OFFLOAD_FLAGS}. If the kernel refuses TUNSETOFFLOAD
@@ -65,8 +68,10 @@ final class LinuxTapDevice implements TapDevice {
     private final boolean offload;
     /** Two pollfd sets of two entries: [0..16) TAP POLLIN + eventfd, [16..32) TAP POLLOUT + eventfd. */
     private final Memory pollFds;
-    private final Pointer readPollSet;
-    private final Pointer writePollSet;
+    private final long readPollSet;
+    private final long writePollSet;
+    /** False on a JVM where {@link BufferAddress} cannot read a buffer's address: JNA marshals the buffers then. */
+    private final boolean rawAddresses = BufferAddress.available();
     /** The 8-byte value 1 written to the eventfd on close. */
     private final Memory one;
     private final Consumer<LinuxTapDevice> onClose;
@@ -88,8 +93,8 @@ final class LinuxTapDevice implements TapDevice {
         pollFd(1, eventFd, LibC.POLLIN);
         pollFd(2, fd, LibC.POLLOUT);
         pollFd(3, eventFd, LibC.POLLIN);
-        this.readPollSet = pollFds.share(0, 2L * LibC.POLLFD_SIZE);
-        this.writePollSet = pollFds.share(2L * LibC.POLLFD_SIZE, 2L * LibC.POLLFD_SIZE);
+        this.readPollSet = Pointer.nativeValue(pollFds);
+        this.writePollSet = readPollSet + 2L * LibC.POLLFD_SIZE;
         this.one = new Memory(8);
         one.setLong(0, 1L);
     }
@@ -353,7 +358,8 @@ final class LinuxTapDevice implements TapDevice {
         try {
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
             for (;;) {
-                long n = LibC.read(fd, dst, room);
+                long n = rawAddresses ? LibC.read(fd, BufferAddress.of(dst) + dst.position(), room)
+                        : LibC.read(fd, dst, room);
                 if (n > 0) {
                     int stored = (int) Math.min(n, room); // the kernel already caps n at the room
                     dst.limit(dst.position() + stored);
@@ -398,6 +404,7 @@ final class LinuxTapDevice implements TapDevice {
             }
         } finally {
             exit();
+            Reference.reachabilityFence(dst); // its memory must outlive the system call that filled it
         }
     }
 
@@ -435,7 +442,9 @@ final class LinuxTapDevice implements TapDevice {
         }
         try {
             for (;;) {
-                if (LibC.write(fd, frame, length) >= 0) {
+                long n = rawAddresses ? LibC.write(fd, BufferAddress.of(frame) + frame.position(), length)
+                        : LibC.write(fd, frame, length);
+                if (n >= 0) {
                     return;
                 }
                 int errno = Native.getLastError();
@@ -462,6 +471,7 @@ final class LinuxTapDevice implements TapDevice {
             }
         } finally {
             exit();
+            Reference.reachabilityFence(frame); // its memory must outlive the system call that read it
         }
     }
 
