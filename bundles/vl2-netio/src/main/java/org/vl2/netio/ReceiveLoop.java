@@ -158,39 +158,50 @@ public final class ReceiveLoop {
     }
 
     private void loop(DatagramEndpoint ep, Handler h, SendBatch sends) {
-        while (running) {
-            int n;
+        while (running && round(ep, h, sends)) {
+            // one receive per round
+        }
+    }
+
+    /**
+     * One receive (or wait), its datagrams and the batch end; false once the endpoint is closed. A method of its own
+     * so that the JIT compiles it after a few hundred rounds: as the body of {@link #loop}'s loop it would run
+     * interpreted until the back-edge counter asks for an on-stack replacement, which sparse traffic (a ping every
+     * few milliseconds) takes minutes to reach.
+     */
+    private boolean round(DatagramEndpoint ep, Handler h, SendBatch sends) {
+        int n;
+        try {
+            n = ep.receive(WAIT_MILLIS);
+        } catch (ClosedChannelException e) {
+            return false;
+        } catch (IOException e) {
+            if (running) {
+                h.receiveFailed(e);
+            }
+            return true;
+        }
+        for (int i = 0; i < n; i++) {
             try {
-                n = ep.receive(WAIT_MILLIS);
-            } catch (ClosedChannelException e) {
-                break;
-            } catch (IOException e) {
-                if (running) {
-                    h.receiveFailed(e);
-                }
-                continue;
+                h.datagram(ep.source(i), ep.datagram(i));
+            } catch (RuntimeException e) {
+                h.handlingFailed(e);
             }
-            for (int i = 0; i < n; i++) {
+        }
+        if (n > 0) {
+            try {
+                h.batchDone();
+            } catch (RuntimeException e) {
+                h.handlingFailed(e);
+            }
+            if (sends.pending() > 0) {
                 try {
-                    h.datagram(ep.source(i), ep.datagram(i));
+                    sends.end();
                 } catch (RuntimeException e) {
                     h.handlingFailed(e);
-                }
-            }
-            if (n > 0) {
-                try {
-                    h.batchDone();
-                } catch (RuntimeException e) {
-                    h.handlingFailed(e);
-                }
-                if (sends.pending() > 0) {
-                    try {
-                        sends.end();
-                    } catch (RuntimeException e) {
-                        h.handlingFailed(e);
-                    }
                 }
             }
         }
+        return true;
     }
 }

@@ -58,34 +58,44 @@ final class SwitchToTap implements Runnable {
     @Override
     public void run() {
         while (life.running()) {
-            Link l = links.link();
-            if (l == null) {
-                links.awaitLink();
-                continue;
-            }
-            Link old = links.retired().link();
-            int wait = tickMillis;
-            if (old != null && old != l) {
-                readRetired(old);
-                wait = Math.min(tickMillis, GRACE_POLL_MILLIS);
-            }
-            int count;
-            try {
-                if (coalescer != null && coalescer.hasPending()) {
-                    count = l.receive(0);
-                    if (count == 0) {
-                        flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
-                        count = l.receive(wait);
-                    }
-                } else {
-                    count = l.receive(wait); // one look at the socket, not an empty one before the wait
-                }
-            } catch (IOException e) {
-                receiveFailed(e, l);
-                continue;
-            }
-            deliver(l, count);
+            step();
         }
+    }
+
+    /**
+     * One receive (or one wait) and its datagrams to the TAP. A method of its own so that the JIT compiles it after
+     * a few hundred receives: as the body of {@link #run}'s loop it would run interpreted until the loop's back-edge
+     * counter asks for an on-stack replacement, which a sparse flow (a ping every few milliseconds) takes minutes to
+     * reach.
+     */
+    private void step() {
+        Link l = links.link();
+        if (l == null) {
+            links.awaitLink();
+            return;
+        }
+        Link old = links.retired().link();
+        int wait = tickMillis;
+        if (old != null && old != l) {
+            readRetired(old);
+            wait = Math.min(tickMillis, GRACE_POLL_MILLIS);
+        }
+        int count;
+        try {
+            if (coalescer != null && coalescer.hasPending()) {
+                count = l.receive(0);
+                if (count == 0) {
+                    flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
+                    count = l.receive(wait);
+                }
+            } else {
+                count = l.receive(wait); // one look at the socket, not an empty one before the wait
+            }
+        } catch (IOException e) {
+            receiveFailed(e, l);
+            return;
+        }
+        deliver(l, count);
     }
 
     /**

@@ -47,6 +47,10 @@ final class TapToSwitch implements Runnable {
     private final TsoSegmenter.SegmentSink<RuntimeException> segmentSink = this::send;
     private TsoSegmenter segmenter;
     private TapDevice segmenterTap;
+    /** Batched link: TAP reads queued since the last flush. */
+    private int pending;
+    /** The next frame is the first after a wait: it leaves at once, there is nothing to batch it with. */
+    private boolean woken;
 
     /** {@code room}: the longest datagram plus one (a frame that fills the buffer was truncated). */
     TapToSwitch(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life,
@@ -68,84 +72,92 @@ final class TapToSwitch implements Runnable {
 
     @Override
     public void run() {
+        while (life.running() && step()) {
+            // one wait or one TAP read per step
+        }
+    }
+
+    /**
+     * One TAP read (or one wait) and what follows from it; false when the pump must end (the device failed or
+     * closed). The loop's body is a method of its own so that the JIT compiles it after a few hundred frames: a
+     * loop body in {@link #run} would run interpreted until the loop's back-edge counter asks for an on-stack
+     * replacement, tens of thousands of iterations, which a sparse flow (a ping every few milliseconds) takes
+     * minutes to reach.
+     */
+    private boolean step() {
         final ByteBuffer buf = buffer;
-        int pending = 0;        // batched link: TAP reads queued since the last flush
-        boolean woken = false;  // the next frame is the first after a wait: it leaves at once, nothing to batch with
-        while (life.running()) {
-            TapDevice t = tap.device();
-            boolean offload = t.offload();
-            int longest = offload ? t.maxReadLength() : t.maxFrameLength();
-            // offload: the frame behind the 10-byte virtio header lands headroom (or 10) bytes in
-            int readAt = offload ? Math.max(0, headroom - VirtioNetHeader.LENGTH) : headroom;
-            buf.clear().limit(readAt + longest + 1).position(readAt);
-            int n;
-            try {
-                // take what the TAP already holds; only when it holds nothing, send what is queued and wait (a
-                // wait is one poll, with no empty read in front of it)
-                n = t.read(buf, 0);
-                if (n == 0) {
-                    if (pending > 0) {
-                        flush();
-                        pending = 0;
-                    }
-                    n = t.awaitReadable(-1);
-                    if (n > 0) {
-                        woken = true;
-                        continue;
-                    }
-                }
-            } catch (TapException e) {
-                if (life.running() && tap.device() == t) {
-                    halt.halt("Reading from TAP device " + t.name() + " failed: " + e.getMessage() + "; no frames"
-                            + " flow any more: restart the agent (or change its configuration) to recreate the"
-                            + " device", LOG);
-                    return;
-                }
-                continue; // replaced meanwhile, or stopping
-            }
-            if (n < 0) {
+        TapDevice t = tap.device();
+        boolean offload = t.offload();
+        int longest = offload ? t.maxReadLength() : t.maxFrameLength();
+        // offload: the frame behind the 10-byte virtio header lands headroom (or 10) bytes in
+        int readAt = offload ? Math.max(0, headroom - VirtioNetHeader.LENGTH) : headroom;
+        buf.clear().limit(readAt + longest + 1).position(readAt);
+        int n;
+        try {
+            // take what the TAP already holds; only when it holds nothing, send what is queued and wait (a
+            // wait is one poll, with no empty read in front of it)
+            n = t.read(buf, 0);
+            if (n == 0) {
                 if (pending > 0) {
                     flush();
                     pending = 0;
                 }
-                if (!tap.awaitOther(t, tickMillis)) {
-                    return; // closed: stopping
-                }
-                continue; // replaced: read the new device
-            }
-            if (n == 0) {
-                continue; // an interrupted wait
-            }
-            if (n > longest) {
-                counters.drop(); // truncated: longer than the TAP's MTU allows
-                continue;
-            }
-            if (!offload) {
-                send(buf, readAt, n);
-            } else {
-                TsoSegmenter seg = segmenter;
-                if (segmenterTap != t) {
-                    seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
-                    segmenter = seg;
-                    segmenterTap = t;
-                }
-                TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
-                if (r == TsoSegmenter.Result.SEGMENTED) {
-                    counters.superframesIn.incrementAndGet();
-                } else if (!r.delivered()) {
-                    counters.drop(); // a superframe the kernel should not have made (counted, never sent)
+                n = t.awaitReadable(-1);
+                if (n > 0) {
+                    woken = true;
+                    return true;
                 }
             }
-            if (woken) {
-                // the first frame after a wait (a ping, a TCP ACK): waiting for an empty read to find the
-                // burst's end would put a system call between it and the switch
-                woken = false;
+        } catch (TapException e) {
+            if (life.running() && tap.device() == t) {
+                halt.halt("Reading from TAP device " + t.name() + " failed: " + e.getMessage() + "; no frames"
+                        + " flow any more: restart the agent (or change its configuration) to recreate the"
+                        + " device", LOG);
+                return false;
+            }
+            return true; // replaced meanwhile, or stopping
+        }
+        if (n < 0) {
+            if (pending > 0) {
                 flush();
                 pending = 0;
-            } else {
-                pending = flushUnlessDraining(pending);
+            }
+            // closed: stopping; or replaced: read the new device
+            return tap.awaitOther(t, tickMillis);
+        }
+        if (n == 0) {
+            return true; // an interrupted wait
+        }
+        if (n > longest) {
+            counters.drop(); // truncated: longer than the TAP's MTU allows
+            return true;
+        }
+        if (!offload) {
+            send(buf, readAt, n);
+        } else {
+            TsoSegmenter seg = segmenter;
+            if (segmenterTap != t) {
+                seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
+                segmenter = seg;
+                segmenterTap = t;
+            }
+            TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
+            if (r == TsoSegmenter.Result.SEGMENTED) {
+                counters.superframesIn.incrementAndGet();
+            } else if (!r.delivered()) {
+                counters.drop(); // a superframe the kernel should not have made (counted, never sent)
             }
         }
+        if (woken) {
+            // the first frame after a wait (a ping, a TCP ACK): waiting for an empty read to find the
+            // burst's end would put a system call between it and the switch
+            woken = false;
+            flush();
+            pending = 0;
+        } else {
+            pending = flushUnlessDraining(pending);
+        }
+        return true;
     }
 
     /**
