@@ -33,8 +33,9 @@ public final class BatchReceiver {
     private final long cmsgs;
     private final long pollFds;
     private final long scratch;
-    private final Pointer headers;
-    private final Pointer pollPointer;
+    /** Raw addresses of the headers and the pollfd pair: JNA passes a {@code long} without marshalling. */
+    private final long headers;
+    private final long pollAddress;
     private final Pointer scratchPointer;
     private final ByteBuffer data;
     private final ByteBuffer[] views;
@@ -65,8 +66,8 @@ public final class BatchReceiver {
                 ctl.putLong((int) h + MsgHdr.CONTROLLEN, MsgHdr.CMSG);
             }
         }
-        headers = memory.ctlMemory.share(0);
-        pollPointer = memory.ctlMemory.share(pollFds);
+        headers = memory.base;
+        pollAddress = memory.base + pollFds;
         scratchPointer = memory.ctlMemory.share(scratch);
         ctl.putInt((int) pollFds, socket.fd);
         ctl.putShort((int) pollFds + 4, Sys.POLLIN);
@@ -101,7 +102,7 @@ public final class BatchReceiver {
                 throw new ClosedChannelException();
             }
             if (!pollFirst) {
-                int n = Sys.recvmmsg(socket.fd, headers, batch, 0, null);
+                int n = Sys.recvmmsg(socket.fd, headers, batch, 0, 0L);
                 if (n > 0) {
                     messages = n;
                     received = split(c, n);
@@ -125,7 +126,7 @@ public final class BatchReceiver {
                 }
             }
             pollFirst = false;
-            int r = Sys.poll(pollPointer, 2, Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
+            int r = Sys.poll(pollAddress, 2, Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
             if (r <= 0) {
                 return 0; // timeout, or EINTR: the caller loops anyway
             }

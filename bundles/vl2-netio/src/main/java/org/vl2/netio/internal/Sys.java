@@ -65,10 +65,16 @@ public final class Sys {
 
     public static native int getsockname(int fd, Pointer address, Pointer length);
 
-    /** {@code struct mmsghdr *msgvec}; no timeout (null): the socket is non-blocking. */
-    public static native int recvmmsg(int fd, Pointer msgvec, int vlen, int flags, Pointer timeout);
-
     public static native int sendmmsg(int fd, Pointer msgvec, int vlen, int flags);
+
+    /**
+     * recvmmsg(2) on {@code struct mmsghdr *msgvec} at a raw address; no timeout (0): the socket is non-blocking.
+     * A {@code long} crosses JNA as it is; a {@link Pointer} costs a field read through JNI per argument.
+     */
+    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    /** poll(2) on a pollfd array at a raw address (the receive path's wait). */
+    public static native int poll(long fds, long nfds, int timeoutMillis);
 
     public static native long sendto(int fd, Pointer buf, long length, int flags, Pointer address, int addressLength);
 
