@@ -19,7 +19,8 @@ import org.vl2.tap.VirtioNetHeader;
  *     -> send: FrameCodec.encode writes the header in front (seals in place, tag behind)
  *     -> Link.queue (batched: queued; NIO: sent now)
  *     -> flush: the first frame after a wait at once; in a burst when the TAP holds nothing more (batched: up to
- *        32 reads leave with one sendmmsg); an empty TAP is waited for with one poll
+ *        32 reads leave with one sendmmsg); an empty TAP is waited for with one poll, and after a lone frame (a ping)
+ *        the pump waits without reading first: poll, read, sendmmsg per frame
  * </pre>
  *
  * One preallocated direct buffer; nothing allocated or logged per frame. A failing TAP device stops the agent.
@@ -31,6 +32,12 @@ final class TapToSwitch implements Runnable {
     static final int TAP_DRAIN = 32;
     /** Offload: where segments are built in {@link #segmentBuffer}, room for any protocol header in front. */
     static final int SEGMENT_AT = Vl2Framing.HEADER;
+    /**
+     * A wait taken in place of a read after a lone frame that returns sooner than this found the next frame already
+     * queued: a burst, whose frames are batched, not the next lone frame. Only batching depends on it, never whether
+     * or when a frame leaves.
+     */
+    static final long LONE_GAP_NANOS = 50_000;
 
     private final TapPort tap;
     private final LinkKeeper links;
@@ -51,6 +58,8 @@ final class TapToSwitch implements Runnable {
     private int pending;
     /** The next frame is the first after a wait: it leaves at once, there is nothing to batch it with. */
     private boolean woken;
+    /** The last frame came alone after a wait (a ping, an ACK): the next step waits without an empty read first. */
+    private boolean waitFirst;
 
     /** {@code room}: the longest datagram plus one (a frame that fills the buffer was truncated). */
     TapToSwitch(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life,
@@ -95,16 +104,21 @@ final class TapToSwitch implements Runnable {
         int n;
         try {
             // take what the TAP already holds; only when it holds nothing, send what is queued and wait (a
-            // wait is one poll, with no empty read in front of it)
-            n = t.read(buf, 0);
+            // wait is one poll, with no empty read in front of it); right after a lone frame, wait without reading
+            n = waitFirst ? 0 : t.read(buf, 0);
             if (n == 0) {
+                boolean guessed = waitFirst;
+                waitFirst = false;
                 if (pending > 0) {
                     flush();
                     pending = 0;
                 }
+                long before = guessed ? System.nanoTime() : 0;
                 n = t.awaitReadable(-1);
                 if (n > 0) {
-                    woken = true;
+                    // after an empty read the wait was real; in place of a read it was if it lasted, else the next
+                    // frame was already queued: a burst, batched as usual
+                    woken = !guessed || System.nanoTime() - before > LONE_GAP_NANOS;
                     return true;
                 }
             }
@@ -154,6 +168,7 @@ final class TapToSwitch implements Runnable {
             woken = false;
             flush();
             pending = 0;
+            waitFirst = true; // most likely the TAP is empty again: an empty read would only tell so
         } else {
             pending = flushUnlessDraining(pending);
         }

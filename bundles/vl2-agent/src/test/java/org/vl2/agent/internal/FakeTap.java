@@ -5,6 +5,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.vl2.api.MacAddress;
 import org.vl2.tap.TapDevice;
@@ -25,6 +26,10 @@ final class FakeTap implements TapDevice {
     final BlockingQueue<byte[]> toKernel = new LinkedBlockingQueue<>();
     /** When set, the next read throws it (as when someone deletes the interface). */
     volatile TapException readFailure;
+    /** Reads that found nothing (returned 0). */
+    final AtomicInteger emptyReads = new AtomicInteger();
+    /** True while a reader sleeps in {@link #awaitReadable} with nothing queued. */
+    volatile boolean waiting;
 
     private final TapSettings settings;
     private final String name;
@@ -124,6 +129,7 @@ final class FakeTap implements TapDevice {
                 return n;
             }
             if (System.nanoTime() > deadline) {
+                emptyReads.incrementAndGet();
                 return 0;
             }
         }
@@ -143,10 +149,13 @@ final class FakeTap implements TapDevice {
                 return 0;
             }
             try {
+                waiting = true;
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return 0;
+            } finally {
+                waiting = false;
             }
         }
     }

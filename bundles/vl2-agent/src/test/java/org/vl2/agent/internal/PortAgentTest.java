@@ -105,6 +105,27 @@ class PortAgentTest extends AgentTestBase {
     }
 
     @Test
+    void aLoneFrameIsSentWithoutAnEmptyTapReadAfterIt() throws Exception {
+        TestSwitch sw = loopbackSwitch();
+        agent(new TestConfig().raw().switchAddress(sw.address()).tapName("vl2a0"), InetAddress::getByName);
+        FakeTap tap = factory.last;
+        tap.fromKernel.add(frame(60, 0));
+        assertNotNull(sw.receive(WAIT), "the switch got nothing");
+        // lone frames (pings), each handed over while the pump waits: after each the pump waits again at once, an
+        // empty read would only tell it what a lone frame already says (one system call per frame saved)
+        int before = tap.emptyReads.get();
+        for (int i = 1; i <= 10; i++) {
+            assertTrue(await(WAIT, () -> tap.waiting), "the pump does not wait for the next frame");
+            byte[] f = frame(60, i);
+            tap.fromKernel.add(f);
+            TestSwitch.Datagram d = sw.receive(WAIT);
+            assertNotNull(d, "frame " + i + " did not reach the switch");
+            assertArrayEquals(f, d.data());
+        }
+        assertEquals(before, tap.emptyReads.get(), "empty TAP reads between lone frames");
+    }
+
+    @Test
     void talksToAnIpv6Switch() throws Exception {
         TestSwitch sw;
         try {
