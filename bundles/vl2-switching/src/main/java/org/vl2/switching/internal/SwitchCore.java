@@ -44,6 +44,7 @@ import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.crypto.Identity;
 import org.vl2.switching.internal.SwitchPort.Kind;
+import org.vl2.switching.internal.vl2.HandshakeWorker;
 import org.vl2.switching.internal.vl2.Vl2Ingress;
 
 /**
@@ -74,6 +75,7 @@ public final class SwitchCore implements SwitchService {
     final NetworkDirectory networks;
     private final Revocations revocations;
     private final Ingress ingress;
+    private final Vl2Ingress vl2;
     private final Transports transports;
 
     private final ScheduledExecutorService housekeeping;
@@ -104,6 +106,16 @@ public final class SwitchCore implements SwitchService {
      */
     SwitchCore(MacTableAdminService fdb, SwitchConfig config, LongSupplier nanoClock, boolean housekeep,
                Path stateDir, Identity identity) {
+        this(fdb, config, nanoClock, housekeep, stateDir, identity, null);
+    }
+
+    /**
+     * @param housekeep  background threads: housekeeping and the handshake thread (without: handshakes on the
+     *                   receiving thread)
+     * @param handshakes where handshakes run, null for what {@code housekeep} says (tests hold a MANUAL one)
+     */
+    SwitchCore(MacTableAdminService fdb, SwitchConfig config, LongSupplier nanoClock, boolean housekeep,
+               Path stateDir, Identity identity, HandshakeWorker handshakes) {
         this.nanoClock = nanoClock;
         try {
             this.settings = Settings.from(config);
@@ -131,8 +143,11 @@ public final class SwitchCore implements SwitchService {
         this.networks = new NetworkDirectory(registry, addressing, policies, revocations);
         Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, hygiene, counters, this::settings,
                 nanoClock);
+        // the unit tests' switch (no background threads) shakes hands on the caller's thread, deterministically
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
-                nanoClock, identity, networks::lists);
+                nanoClock, identity, networks::lists, handshakes != null ? handshakes
+                        : new HandshakeWorker(housekeep ? HandshakeWorker.Mode.THREAD : HandshakeWorker.Mode.INLINE));
+        this.vl2 = vl2;
         registry.onCutOff(vl2::cutOff);
         this.ingress = new Ingress(registry, networks, forwarder, vl2, counters);
         this.transports = new Transports(registry, ingress, networks::get);
@@ -208,6 +223,7 @@ public final class SwitchCore implements SwitchService {
             housekeeping.shutdownNow();
         }
         transports.stopAll();
+        vl2.stop();
         for (SwitchPort p : List.copyOf(registry.all())) {
             // their port numbers mean nothing to the next switch instance; leases stay for the members' re-join
             registry.remove(p, "the switch stops", false);

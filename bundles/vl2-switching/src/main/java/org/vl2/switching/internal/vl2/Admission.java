@@ -76,7 +76,9 @@ final class Admission {
     private final TimestampGuard guard;
     /** mac1 and mac2 of initiations, and the cookies the switch hands out under load. */
     private final CookieChecker cookies;
-    private final HandshakeGate gate = new HandshakeGate();
+    /** Where the Diffie-Hellman runs: off the receive threads (docs/architecture.md, Threads). */
+    private final HandshakeWorker worker;
+    private final HandshakeGate gate;
     /** What agents whose cipher offer this switch cannot meet are told, and logging each such member once. */
     private final CipherRefusals ciphers = new CipherRefusals();
     /**
@@ -93,7 +95,9 @@ final class Admission {
 
     Admission(PortRegistry registry, LongFunction<Network> networks, Addressing addressing, Replies replies,
               SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock, Identity identity,
-              Predicate<byte[]> listed) {
+              Predicate<byte[]> listed, HandshakeWorker worker) {
+        this.worker = worker;
+        this.gate = new HandshakeGate(worker::perSecond);
         this.registry = registry;
         this.networks = networks;
         this.addressing = addressing;
@@ -133,9 +137,9 @@ final class Admission {
     }
 
     /**
-     * An INITIATION (docs/crypto.md): authenticates the member, admits it like a JOIN (its payload is the JOIN),
-     * answers a RESPONSE carrying the WELCOME and gives the port the new session. Unauthenticated or unauthorized
-     * initiations get at most an ERROR no longer than themselves, and leave no state.
+     * An INITIATION (docs/crypto.md), on a receive thread: what it costs is decided here (mac1, cookies under load,
+     * the budget: HMACs only), the handshake itself is queued for the {@link HandshakeWorker}. A full queue drops it
+     * (counted as throttled; the agent retries in a second).
      */
     void initiation(Transport transport, TransportSlot slot, SocketAddress source, ByteBuffer d, Egress e) {
         int requestLength = d.remaining();
@@ -149,35 +153,67 @@ final class Admission {
             return;
         }
         long now = nanoClock.getAsLong();
-        boolean addressProof = check != CookieChecker.Check.MAC2_VALID && registry.addressProofRequired();
-        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now, addressProof);
+        boolean unproven = check != CookieChecker.Check.MAC2_VALID;
+        boolean addressProof = unproven && registry.addressProofRequired();
+        // the worker falls behind: a queue slot only for an initiation that proved its address
+        boolean backlog = unproven && worker.backlogged();
+        HandshakeGate.Decision decision = gate.decide(check, from.getAddress(), now, addressProof || backlog);
         if (decision != HandshakeGate.Decision.HANDSHAKE) {
-            if (decision == HandshakeGate.Decision.COOKIE_REPLY && cookieBudget.allow(source, now)) {
-                transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
-                counters.cookieReplies.increment();
-            } else {
-                counters.handshakesThrottled.increment();
-            }
-            counters.badSession.increment();
-            if (now - floodLoggedAt > FLOOD_LOG_NANOS || floodLoggedAt == Long.MIN_VALUE) {
-                floodLoggedAt = now;
-                if (addressProof) {
-                    LOG.warn("Ports that proved no source address fill the room beside the reserve for encrypted "
-                            + "members (ports.reserved.percent in org.vl2.switching): until they go, initiations "
-                            + "without a valid cookie get a COOKIE-REPLY instead of a handshake (docs/security.md)");
-                } else {
-                    LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations "
-                            + "without a valid cookie get a COOKIE-REPLY instead of a handshake, and each source "
-                            + "address at most {} handshakes per second (docs/crypto.md)", HandshakeGate.LOAD_THRESHOLD,
-                            HandshakeGate.PER_SOURCE);
-                }
-            }
+            refuseInitiation(transport, source, d, from, decision, now, addressProof, backlog);
             return;
         }
+        byte[] initiation = new byte[requestLength];
+        d.get(d.position(), initiation);
+        if (!worker.offer(w -> handshake(transport, slot, source, initiation, w), e)) {
+            counters.handshakesThrottled.increment();
+            counters.badSession.increment();
+        }
+    }
+
+    /** A cookie reply (within the source's budget) or nothing, for an initiation the gate gave no handshake. */
+    private void refuseInitiation(Transport transport, SocketAddress source, ByteBuffer d, InetSocketAddress from,
+                                  HandshakeGate.Decision decision, long now, boolean addressProof, boolean backlog) {
+        if (decision == HandshakeGate.Decision.COOKIE_REPLY && cookieBudget.allow(source, now)) {
+            transport.send(source, ByteBuffer.wrap(cookies.cookieReply(d, from))); // 52 bytes, < the request
+            counters.cookieReplies.increment();
+        } else {
+            counters.handshakesThrottled.increment();
+        }
+        counters.badSession.increment();
+        synchronized (this) {
+            if (floodLoggedAt != Long.MIN_VALUE && now - floodLoggedAt <= FLOOD_LOG_NANOS) {
+                return;
+            }
+            floodLoggedAt = now;
+        }
+        if (addressProof) {
+            LOG.warn("Ports that proved no source address fill the room beside the reserve for encrypted "
+                    + "members (ports.reserved.percent in org.vl2.switching): until they go, initiations "
+                    + "without a valid cookie get a COOKIE-REPLY instead of a handshake (docs/security.md)");
+        } else if (backlog) {
+            LOG.warn("Handshakes wait: more than {} initiations queued for the handshake thread; until it catches "
+                    + "up, initiations without a valid cookie get a COOKIE-REPLY instead of a handshake "
+                    + "(docs/crypto.md)", HandshakeWorker.CAPACITY / 2);
+        } else {
+            LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations "
+                    + "without a valid cookie get a COOKIE-REPLY instead of a handshake, and each source "
+                    + "address at most {} handshakes per second (docs/crypto.md)", gate.loadThreshold(),
+                    HandshakeGate.PER_SOURCE);
+        }
+    }
+
+    /**
+     * On the handshake worker: authenticates the member, admits it like a JOIN (the initiation's payload is the
+     * JOIN), answers a RESPONSE carrying the WELCOME and gives the port the new session. Unauthenticated or
+     * unauthorized initiations get at most an ERROR no longer than themselves, and leave no state.
+     */
+    private void handshake(Transport transport, TransportSlot slot, SocketAddress source, byte[] initiation,
+                           Egress e) {
+        int requestLength = initiation.length;
         Responder r;
         Join j;
         try {
-            r = Responder.consume(identity, d, guard);
+            r = Responder.consume(identity, ByteBuffer.wrap(initiation), guard);
             j = Join.decode(ByteBuffer.wrap(r.payload()));
         } catch (CryptoException | ProtocolException ex) {
             counters.badSession.increment();

@@ -3,13 +3,16 @@ package org.vl2.switching.internal.vl2;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 import org.vl2.crypto.CookieChecker;
 
 /**
  * Decides what an initiation that passed mac1 costs the switch (docs/crypto.md, "Under load"). Normally: a
- * handshake (two X25519, ~0.3 ms), within a global budget per second. Under load (more initiations per second than
- * {@link #LOAD_THRESHOLD}, in this second or the last): only initiations whose mac2 proves their source address
+ * handshake (four X25519 and admission, ~0.5 ms on the {@link HandshakeWorker}), within a budget per second that
+ * follows what the worker can do (its measured time per handshake, at least {@link #MIN_HANDSHAKES_PER_SECOND}, at
+ * most {@link #MAX_HANDSHAKES_PER_SECOND}), taken again at the start of every second. Under load (more initiations
+ * per second than half the budget, in this second or the last): only initiations whose mac2 proves their source address
  * (a cookie the switch gave that address) get a handshake, each source address at most {@link #PER_SOURCE} per
  * second; every other one gets a COOKIE-REPLY (52 bytes, ~1 us, shorter than any initiation). So a flood from
  * spoofed addresses costs HMACs, not DH, and cannot crowd out agents that prove their address. Cookie replies have
@@ -30,10 +33,15 @@ public final class HandshakeGate {
         HANDSHAKE, COOKIE_REPLY, DROP
     }
 
-    /** Handshakes (two X25519 each, about 0.3 ms) per second in total. */
-    static final int HANDSHAKES_PER_SECOND = 200;
-    /** Initiations per second (that passed mac1) above which cookies are required. */
-    public static final int LOAD_THRESHOLD = HANDSHAKES_PER_SECOND / 2;
+    /** Handshakes per second in total at least (the fixed budget before the worker measured itself). */
+    static final int MIN_HANDSHAKES_PER_SECOND = 200;
+    /**
+     * ... and at most: N members rekey N/120 times a second, so 10,000 members need ~83 a second and 100,000 ~830;
+     * beyond this a flood of initiations with valid cookies would buy more DH than any honest load needs.
+     */
+    static final int MAX_HANDSHAKES_PER_SECOND = 4_000;
+    /** Initiations per second (that passed mac1) above which cookies are required, with the minimum budget. */
+    public static final int LOAD_THRESHOLD = MIN_HANDSHAKES_PER_SECOND / 2;
     /** Handshakes per second per source address under load. */
     public static final int PER_SOURCE = 5;
     /** Source addresses counted per second under load; beyond, new ones wait for the next second. */
@@ -41,6 +49,9 @@ public final class HandshakeGate {
 
     private static final long SECOND = 1_000_000_000L;
 
+    /** Handshakes a second the worker can do (measured); read once a second. */
+    private final IntSupplier capacity;
+    private int budget = MIN_HANDSHAKES_PER_SECOND;
     private long windowStart;
     private boolean started;
     private int initiations;
@@ -48,10 +59,31 @@ public final class HandshakeGate {
     private int handshakes;
     private final Map<InetAddress, Integer> perSource = new HashMap<>();
 
+    /** A fixed budget of {@link #MIN_HANDSHAKES_PER_SECOND} (tests). */
+    HandshakeGate() {
+        this(() -> MIN_HANDSHAKES_PER_SECOND);
+    }
+
+    /** @param capacity handshakes a second the worker can do now ({@link HandshakeWorker#perSecond}) */
+    HandshakeGate(IntSupplier capacity) {
+        this.capacity = capacity;
+    }
+
     /** Whether the switch requires cookies now (for the log and tests). */
     synchronized boolean underLoad(long now) {
         roll(now);
         return loaded();
+    }
+
+    /** Handshakes allowed in this second. */
+    synchronized int budget(long now) {
+        roll(now);
+        return budget;
+    }
+
+    /** Initiations a second above which cookies are required now (for the log). */
+    synchronized int loadThreshold() {
+        return budget / 2;
     }
 
     /** Source addresses counted in this second (tests). */
@@ -80,11 +112,12 @@ public final class HandshakeGate {
             }
             perSource.put(source, n == null ? 1 : n + 1);
         }
-        return ++handshakes <= HANDSHAKES_PER_SECOND ? Decision.HANDSHAKE : Decision.DROP;
+        return ++handshakes <= budget ? Decision.HANDSHAKE : Decision.DROP;
     }
 
     private boolean loaded() {
-        return initiations > LOAD_THRESHOLD || lastInitiations > LOAD_THRESHOLD;
+        int threshold = budget / 2;
+        return initiations > threshold || lastInitiations > threshold;
     }
 
     private void roll(long now) {
@@ -96,6 +129,7 @@ public final class HandshakeGate {
             initiations = 0;
             handshakes = 0;
             perSource.clear();
+            budget = Math.max(MIN_HANDSHAKES_PER_SECOND, Math.min(MAX_HANDSHAKES_PER_SECOND, capacity.getAsInt()));
         }
     }
 }

@@ -32,7 +32,8 @@ import org.vl2.switching.internal.TransportSlot;
  * The vl2 protocol on the switch (docs/protocol.md, docs/crypto.md), entered once per datagram of a transport in
  * mode {@code vl2}:
  * <pre>
- *   datagram ─ type? ─┬─ INITIATION ───────────── Admission.initiation ─ RESPONSE(WELCOME) | COOKIE-REPLY | ERROR
+ *   datagram ─ type? ─┬─ INITIATION ───────────── Admission.initiation ─ COOKIE-REPLY | queued: HandshakeWorker
+ *                     │                            ─ (worker thread) RESPONSE(WELCOME) | ERROR
  *                     ├─ JOIN ─────────────────── Admission.join ─────── WELCOME | ERROR
  *                     ├─ KEY-REQUEST ──────────── Replies.keyReply
  *                     ├─ LEAVE (plain) ────────── Admission.leave
@@ -52,17 +53,25 @@ public final class Vl2Ingress {
     private final LongSupplier nanoClock;
     private final Replies replies;
     private final Admission admission;
+    private final HandshakeWorker handshakes;
 
     public Vl2Ingress(PortRegistry registry, LongFunction<Network> networks, Forwarder forwarder,
                       Addressing addressing, SwitchCounters counters, Supplier<Settings> settings,
-                      LongSupplier nanoClock, Identity identity, Predicate<byte[]> listed) {
+                      LongSupplier nanoClock, Identity identity, Predicate<byte[]> listed,
+                      HandshakeWorker handshakes) {
+        this.handshakes = handshakes;
         this.registry = registry;
         this.forwarder = forwarder;
         this.counters = counters;
         this.nanoClock = nanoClock;
         this.replies = new Replies(identity, counters, nanoClock);
         this.admission = new Admission(registry, networks, addressing, replies, counters, settings, nanoClock,
-                identity, listed);
+                identity, listed, handshakes);
+    }
+
+    /** Stops the handshake thread (the switch stops). */
+    public void stop() {
+        handshakes.stop();
     }
 
     /** A member cut off by a configuration change: admission forgets its handshake state. */

@@ -57,7 +57,7 @@ class HandshakeGateTest {
             handshakes += d == HANDSHAKE ? 1 : 0;
             replies += d == COOKIE_REPLY ? 1 : 0;
         }
-        assertEquals(HandshakeGate.HANDSHAKES_PER_SECOND, handshakes);
+        assertEquals(HandshakeGate.MIN_HANDSHAKES_PER_SECOND, handshakes);
         // an honest agent's initiation among a flood still gets its cookie: no budget the flood could use up
         assertEquals(5_000 - HandshakeGate.LOAD_THRESHOLD / 2, replies);
     }
@@ -89,5 +89,28 @@ class HandshakeGateTest {
         }
         assertEquals(HandshakeGate.MAX_SOURCES, gate.sources());
         assertEquals(0, new HandshakeGate().sources());
+    }
+
+    @Test
+    void theBudgetFollowsWhatTheWorkerCanDoFromTheNextSecondOn() throws Exception {
+        int[] capacity = {1_000};
+        HandshakeGate g = new HandshakeGate(() -> capacity[0]);
+        Map<HandshakeGate.Decision, Integer> seen = new EnumMap<>(HandshakeGate.Decision.class);
+        for (int i = 0; i < 2_000; i++) {
+            seen.merge(g.decide(MAC2_MISSING, ip(i), 0), 1, Integer::sum);
+        }
+        assertEquals(500, seen.get(HANDSHAKE), "no cookie asked up to half of what the worker does");
+        assertEquals(1_500, seen.get(COOKIE_REPLY));
+        int proven = 0;
+        for (int i = 0; i < 2_000; i++) {
+            proven += g.decide(MAC2_VALID, ip(i), 1) == HANDSHAKE ? 1 : 0;
+        }
+        assertEquals(500, proven, "within the budget of 1000 a second");
+
+        capacity[0] = 50; // a slow worker: never below the fixed minimum
+        assertEquals(1_000, g.budget(SECOND - 1), "taken once a second");
+        assertEquals(HandshakeGate.MIN_HANDSHAKES_PER_SECOND, g.budget(SECOND));
+        capacity[0] = 1_000_000;
+        assertEquals(HandshakeGate.MAX_HANDSHAKES_PER_SECOND, g.budget(3 * SECOND), "nor above the maximum");
     }
 }
