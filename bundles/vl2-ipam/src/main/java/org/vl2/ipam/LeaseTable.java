@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -63,6 +64,16 @@ public final class LeaseTable {
     private final Map<String, Entry> byKey = new HashMap<>();
     /** By address as an unsigned value, so that iteration is in address order. */
     private final TreeMap<Long, Entry> byAddress = new TreeMap<>();
+    /** The leases that can expire, soonest first: the expired ones are found without walking every lease. */
+    private final TreeSet<Entry> byExpiry = new TreeSet<>((a, b) -> a.expires != b.expires
+            ? Long.compare(a.expires, b.expires) : Long.compare(unsigned(a.address), unsigned(b.address)));
+    /**
+     * Every address of the range below this one holds a lease (live or expired) or is the server's: the search
+     * for a free address starts here, so N joins cost N steps, not N^2/2. Lowered when a lease goes.
+     */
+    private long gapFrom;
+    /** Leases the free-address search stepped over (tests). */
+    long searchSteps;
 
     private static final class Entry {
         final String key;
@@ -86,6 +97,7 @@ public final class LeaseTable {
 
     private LeaseTable(Ipv4Pool pool, Path file, Clock clock, Executor writes) {
         this.pool = pool;
+        this.gapFrom = unsigned(pool.firstInt());
         this.file = file;
         this.clock = clock;
         this.writes = writes;
@@ -270,48 +282,64 @@ public final class LeaseTable {
     }
 
     private Inet4Address renew(Entry own, long expires, boolean persist) {
-        own.expires = expires;
+        setExpires(own, expires);
         if (persist) {
             persist();
         }
         return Ipv4Pool.toAddress(own.address);
     }
 
-    /** The lowest address of the range without a live lease; an expired lease on it is removed. */
+    /**
+     * The lowest address of the range without a live lease; an expired lease on it is removed. The caller puts a
+     * lease on it at once (so the addresses below the gap stay all leased).
+     */
     private int firstFree(long now) throws AddressConflictException {
-        long cand = unsigned(pool.firstInt());
         long last = unsigned(pool.lastInt());
         long server = unsigned(pool.serverInt());
-        Entry expired = null;
-        // Leases are sorted by address: walk them beside the candidate until a gap or an expired lease shows up.
+        long cand = Math.max(gapFrom, unsigned(pool.firstInt()));
+        // Leases are sorted by address: walk them beside the candidate, from the known gap on, until a gap.
         for (Entry e : byAddress.tailMap(cand, true).values()) {
             if (cand == server) {
                 cand++;
             }
-            long a = unsigned(e.address);
-            if (cand > last || a > cand) {
+            if (cand > last || unsigned(e.address) > cand) {
                 break;
             }
-            if (a < cand) {
-                continue;
-            }
-            if (e.expiredAt(now)) {
-                expired = e;
-                break;
-            }
+            searchSteps++;
             cand++;
         }
         if (cand == server) {
             cand++;
         }
-        if (cand > last) {
+        long gap = cand;
+        gapFrom = gap;
+        // an expired lease below the gap is the lowest free address (the leases below the gap are contiguous)
+        Entry expired = null;
+        for (Entry e : byExpiry) {
+            if (!e.expiredAt(now)) {
+                break;
+            }
+            searchSteps++;
+            if (unsigned(e.address) < cand && (expired == null || unsigned(e.address) < unsigned(expired.address))) {
+                expired = e;
+            }
+        }
+        if (expired != null) {
+            cand = unsigned(expired.address);
+            remove(expired);
+            gapFrom = gap; // its address is leased again at once
+        } else if (cand > last) {
             throw new AddressConflictException("pool " + pool.cidr() + " is exhausted (" + pool.rangeSize()
                     + " addresses)");
         }
-        if (expired != null) {
-            remove(expired);
-        }
         return (int) cand;
+    }
+
+    /** Whether {@code key} holds a lease, live or expired (tests: an expired one is renewed, not searched for). */
+    boolean recorded(String key) {
+        synchronized (lock) {
+            return byKey.containsKey(key);
+        }
     }
 
     /** The live (not expired) lease of {@code key}. */
@@ -342,7 +370,7 @@ public final class LeaseTable {
         synchronized (lock) {
             Entry e = byKey.get(key);
             if (e != null) {
-                e.expires = plus(clock.millis(), grace);
+                setExpires(e, plus(clock.millis(), grace));
                 persist();
             }
         }
@@ -366,13 +394,16 @@ public final class LeaseTable {
         synchronized (lock) {
             long now = clock.millis();
             int removed = 0;
-            for (Iterator<Entry> it = byAddress.values().iterator(); it.hasNext(); ) {
+            for (Iterator<Entry> it = byExpiry.iterator(); it.hasNext(); ) {
                 Entry e = it.next();
-                if (e.expiredAt(now)) {
-                    it.remove();
-                    byKey.remove(e.key);
-                    removed++;
+                if (!e.expiredAt(now)) {
+                    break; // soonest first: the rest are live
                 }
+                it.remove();
+                byKey.remove(e.key);
+                byAddress.remove(unsigned(e.address));
+                gapFrom = Math.min(gapFrom, unsigned(e.address));
+                removed++;
             }
             if (removed > 0) {
                 persist();
@@ -406,11 +437,25 @@ public final class LeaseTable {
     private void put(Entry e) {
         byKey.put(e.key, e);
         byAddress.put(unsigned(e.address), e);
+        if (e.expires != HELD) {
+            byExpiry.add(e);
+        }
     }
 
     private void remove(Entry e) {
         byKey.remove(e.key);
         byAddress.remove(unsigned(e.address));
+        byExpiry.remove(e);
+        gapFrom = Math.min(gapFrom, unsigned(e.address));
+    }
+
+    /** Changes when a lease ends, keeping {@link #byExpiry} in order (it is sorted by that time). */
+    private void setExpires(Entry e, long expires) {
+        byExpiry.remove(e);
+        e.expires = expires;
+        if (expires != HELD) {
+            byExpiry.add(e);
+        }
     }
 
     /** Marks the table changed and queues a write unless one is queued already. Called with the lock held. */

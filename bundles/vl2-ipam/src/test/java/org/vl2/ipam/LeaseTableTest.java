@@ -270,4 +270,63 @@ class LeaseTableTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void tenThousandJoinsSearchTheFreeAddressInLinearTimeNotQuadratic() throws Exception {
+        LeaseTable t = table("10.200.0.0/18", null);
+        for (int i = 0; i < 10_000; i++) {
+            t.lease("member:" + i, null, null);
+        }
+        assertEquals(10_000, t.leases().size());
+        // a walk from the start of the range each time stepped over 10,000 * 9,999 / 2 = 50 M leases
+        assertTrue(t.searchSteps <= 20_000, t.searchSteps + " steps for 10,000 leases");
+        for (int i = 0; i < 100; i++) { // churn: one leaves, one joins and takes its address
+            assertTrue(t.release("member:" + (i * 97)));
+            assertEquals(Ipv4Pool.toAddress(Ipv4Pool.toInt(ip("10.200.0.1")) + i * 97), t.lease("new:" + i, null, null));
+        }
+        assertTrue(t.searchSteps <= 20_200, t.searchSteps + " steps with the churn");
+    }
+
+    @Test
+    void theFreeAddressIsAlwaysTheLowestWithoutALiveLease() throws Exception {
+        java.util.Random random = new java.util.Random(15);
+        LeaseTable t = table("10.3.0.0/26", "10.3.0.1-10.3.0.40");
+        Ipv4Pool pool = t.pool();
+        List<String> keys = new ArrayList<>();
+        for (int step = 0; step < 5_000; step++) {
+            int op = random.nextInt(10);
+            String key = "k" + random.nextInt(60);
+            if (op < 5) {
+                Set<Integer> live = new HashSet<>();
+                t.leases().forEach(l -> live.add(Ipv4Pool.toInt(l.address())));
+                boolean holds = t.recorded(key);
+                int expected = -1;
+                for (int a = pool.firstInt(); a <= pool.lastInt(); a++) {
+                    if (a != pool.serverInt() && !live.contains(a)) {
+                        expected = a;
+                        break;
+                    }
+                }
+                Duration d = random.nextBoolean() ? null : Duration.ofSeconds(1 + random.nextInt(20));
+                try {
+                    Inet4Address got = t.lease(key, null, d);
+                    if (!holds) {
+                        assertEquals(Ipv4Pool.toAddress(expected), got, "step " + step);
+                    }
+                    keys.add(key);
+                } catch (AddressConflictException ex) {
+                    assertEquals(-1, expected, "step " + step + ": exhausted only when no address is free");
+                }
+            } else if (op == 5) {
+                t.release(key);
+            } else if (op == 6) {
+                t.expireIn(key, Duration.ofSeconds(random.nextInt(5)));
+            } else if (op == 7) {
+                t.removeExpired();
+            } else {
+                clock.advance(Duration.ofSeconds(random.nextInt(4)));
+            }
+        }
+        assertFalse(keys.isEmpty());
+    }
 }
