@@ -110,7 +110,9 @@ public final class Forwarder {
                 return;
             }
             counters.flooded.increment();
-            for (SwitchPort o : net.ports()) {
+            Network.Ports all = net.ports();
+            for (int i = 0; i < all.size(); i++) {
+                SwitchPort o = all.get(i);
                 if (o != in) {
                     transmit(o, in, frame, length, e);
                 }

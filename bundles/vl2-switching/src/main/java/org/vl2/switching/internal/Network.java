@@ -15,8 +15,9 @@ import org.vl2.protocol.Route;
 
 /**
  * A network as the switch runs it: a flood domain with its own MAC table space, policy, members and address
- * leases. Frames never leave their network. Flooding iterates a copy-on-write array: no lock and no iterator
- * per frame; ports come and go rarely compared to frames.
+ * leases. Frames never leave their network. Flooding iterates a snapshot of the ports ({@link Ports}): no lock
+ * and no iterator per frame. A join appends in place (amortized constant: 10,000 joins no longer copy the array
+ * 10,000 times), a removal copies once.
  *
  * <p>What a configuration decides (settings, the policy they resolve to, leases, DHCP) is one immutable
  * {@link State}, published with one volatile write: readers never see settings without their DHCP server or
@@ -24,7 +25,74 @@ import org.vl2.protocol.Route;
  */
 public final class Network {
 
-    private static final SwitchPort[] NONE = new SwitchPort[0];
+    /**
+     * The ports of a network at one moment: the first {@code size} slots of an array. A later join may write the
+     * slot past this snapshot's end (it publishes a new snapshot of the same array); nothing ever changes a slot
+     * below a published size, so a reader holding a snapshot sees it whole. A removal builds a new array.
+     */
+    public static final class Ports implements Iterable<SwitchPort> {
+
+        /** Shared by every empty network: no room, so the first join builds the network's own array. */
+        private static final Ports NONE = new Ports(new SwitchPort[0], 0);
+
+        private final SwitchPort[] slots;
+        private final int size;
+
+        private Ports(SwitchPort[] slots, int size) {
+            this.slots = slots;
+            this.size = size;
+        }
+
+        public int size() {
+            return size;
+        }
+
+        public SwitchPort get(int i) {
+            if (i >= size) {
+                throw new IndexOutOfBoundsException(i);
+            }
+            return slots[i];
+        }
+
+        public boolean contains(SwitchPort p) {
+            for (int i = 0; i < size; i++) {
+                if (slots[i] == p) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public java.util.Iterator<SwitchPort> iterator() {
+            return Arrays.asList(slots).subList(0, size).iterator();
+        }
+
+        /** The snapshot with {@code p} appended: in place while the array has room. */
+        Ports plus(SwitchPort p) {
+            SwitchPort[] a = size < slots.length ? slots : Arrays.copyOf(slots, Math.max(4, slots.length * 2));
+            a[size] = p;
+            return new Ports(a, size + 1);
+        }
+
+        /** The snapshot without {@code p} (a new array: older snapshots keep theirs), or this one. */
+        Ports minus(SwitchPort p) {
+            for (int i = 0; i < size; i++) {
+                if (slots[i] == p) {
+                    SwitchPort[] a = new SwitchPort[Math.max(4, slots.length)];
+                    System.arraycopy(slots, 0, a, 0, i);
+                    System.arraycopy(slots, i + 1, a, i, size - i - 1);
+                    return new Ports(a, size - 1);
+                }
+            }
+            return this;
+        }
+
+        /** Whether two snapshots share their array (tests: a join copied nothing). */
+        boolean sameArray(Ports other) {
+            return slots == other.slots;
+        }
+    }
 
     /**
      * One configuration of the network, complete.
@@ -52,7 +120,7 @@ public final class Network {
     /** Random per network and switch start: an agent tells a restarted switch's counter from a stale message. */
     private final long routeEpoch = (long) new SecureRandom().nextInt() << 32;
     private volatile RouteSet routes;
-    private volatile SwitchPort[] ports = NONE;
+    private volatile Ports ports = Ports.NONE;
     /** vl2-protocol ports by member id. */
     final Map<Long, SwitchPort> members = new ConcurrentHashMap<>();
     /** Members this network refused that an operator may authorize (private networks). */
@@ -122,7 +190,9 @@ public final class Network {
 
     /** Only an encrypted member can bring a route into force: its address is the switch's to give, its key proven. */
     private boolean gatewayPresent(Route r, NetworkSettings s) {
-        for (SwitchPort p : ports) {
+        Ports all = ports;
+        for (int i = 0; i < all.size(); i++) {
+            SwitchPort p = all.get(i);
             if (p.removed || !p.authenticated()) {
                 continue;
             }
@@ -146,28 +216,21 @@ public final class Network {
         return members.get(member);
     }
 
-    public SwitchPort[] ports() {
+    /** The ports now: a snapshot that later joins and removals do not change. */
+    public Ports ports() {
         return ports;
     }
 
     synchronized void add(SwitchPort port) {
-        SwitchPort[] p = Arrays.copyOf(ports, ports.length + 1);
-        p[p.length - 1] = port;
-        ports = p;
+        ports = ports.plus(port);
         refreshRoutes();
     }
 
     synchronized void remove(SwitchPort port) {
-        SwitchPort[] p = ports;
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] == port) {
-                SwitchPort[] q = new SwitchPort[p.length - 1];
-                System.arraycopy(p, 0, q, 0, i);
-                System.arraycopy(p, i + 1, q, i, p.length - i - 1);
-                ports = q;
-                refreshRoutes();
-                return;
-            }
+        Ports next = ports.minus(port);
+        if (next != ports) {
+            ports = next;
+            refreshRoutes();
         }
     }
 }

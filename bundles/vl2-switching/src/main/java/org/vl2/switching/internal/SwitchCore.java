@@ -424,7 +424,7 @@ public final class SwitchCore implements SwitchService {
         return new NetworkInfo(n.id, s.name(), s.mtu(), s.policy() != null ? s.policy() : settings.policy(),
                 s.pool() == null ? null : s.pool().toString(),
                 s.ipv6() == null ? null : Endpoints.format(s.ipv6()) + "/64",
-                state.dhcp() != null, n.ports().length, Addressing.leases(state), s.access(),
+                state.dhcp() != null, n.ports().size(), Addressing.leases(state), s.access(),
                 s.pool() == null ? 0 : s.pool().rangeSize(), Addressing.leasesInRange(state));
     }
 

@@ -296,7 +296,7 @@ class SwitchCoreFuzzTest {
         for (SwitchPort p : sw.registry.all()) {
             assertFalse(p.removed, "a removed port in the table");
             assertSame(p.network, sw.networks.get(p.network.id), "a port of a network the switch lacks");
-            assertTrue(Arrays.asList(p.network.ports()).contains(p), "a port missing from its network");
+            assertTrue(p.network.ports().contains(p), "a port missing from its network");
             if (p.kind == Kind.VL2) {
                 assertSame(p, sw.registry.session(p.id.number()), "a member without its session");
                 assertSame(p, p.network.members.get(p.member), "a member missing from its network");
