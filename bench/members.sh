@@ -108,6 +108,18 @@ reap_stale_namespaces vl2mb members.sh
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 cpu_s() { awk -v t="$(jvm_ticks "$1")" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'; }
+# thread_cpu_s pid regex: CPU seconds so far of the process's threads whose name matches (the switch's receive
+# threads vl2-vl2-rx-*, its handshake thread vl2-switch-handshakes): what a join costs the data path's threads
+thread_cpu_s() {
+  local f t=0 n
+  for f in /proc/"$1"/task/*/stat; do
+    n=$(awk -v re="$2" '{ c = $2; gsub(/[()]/, "", c); if (c ~ re) print $14 + $15; else print 0 }' "$f" 2>/dev/null || echo 0)
+    t=$((t + ${n:-0}))
+  done
+  awk -v t="$t" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'
+}
+RX_THREADS='^vl2-vl2-rx'
+HS_THREAD='^vl2-switch-hand'
 # heap_used_kib pid: the heap in use right after a full GC (what the live objects hold)
 heap_used_kib() {
   jcmd "$1" GC.run >/dev/null 2>&1 || true
@@ -193,11 +205,22 @@ ip netns exec "$SW" java $GEN_OPTS -cp "$LG/vl2-bench-loadgen.jar:$LG/lib/*" org
 GEN=$!
 wait_event start 60
 GEN_JVM=$GEN
-c_join0=$(cpu_s "${JVM[sw]}")
+c_join0=$(cpu_s "${JVM[sw]}"); rx_join0=$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS"); hs_join0=$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")
 sleep 3
 measure during-join
+# from here to all joined only members join (no agent traffic): the receive threads' and the handshake thread's CPU
+# per handshake answered (the generator's responses, from its STATUS line of each second)
+last_responses() { awk '/^(STATUS|EVENT)/ { for (i = 1; i <= NF; i++) if ($i ~ /^responses=/) { split($i, a, "="); r = a[2] } } END { print r + 0 }' "$OUT/gen.out"; }
+rx_t0=$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS"); hs_t0=$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD"); resp_t0=$(last_responses); tail_t0=$(now)
 wait_event all-joined 900
+put run join-tail rx_cpu_s "$(awk -v a="$rx_t0" -v b="$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS")" 'BEGIN { printf "%.2f", b - a }')"
+put run join-tail hs_cpu_s "$(awk -v a="$hs_t0" -v b="$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")" 'BEGIN { printf "%.2f", b - a }')"
+put run join-tail responses "$(( $(last_responses) - resp_t0 ))"
+put run join-tail wall_s "$(since "$tail_t0")"
+put run join-tail load "$(loadavg)"
 put run join switch_cpu_s "$(awk -v a="$c_join0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN { printf "%.2f", b - a }')"
+put run join rx_cpu_s "$(awk -v a="$rx_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS")" 'BEGIN { printf "%.2f", b - a }')"
+put run join hs_cpu_s "$(awk -v a="$hs_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")" 'BEGIN { printf "%.2f", b - a }')"
 
 say "quiet: ${QUIET} s of keepalives"
 wait_event quiet-start 60
@@ -246,9 +269,9 @@ def gbps(f):
 def rtt(f):
     try:
         v = sorted(float(x) for x in open(f) if x.strip())
-        return v[len(v) // 2], v[min(len(v) - 1, int(len(v) * 0.99))], len(v)
+        return v[len(v) // 2], v[min(len(v) - 1, int(len(v) * 0.9))], v[min(len(v) - 1, int(len(v) * 0.99))], v[-1]
     except Exception:
-        return float("nan"), float("nan"), 0
+        return float("nan"), float("nan"), float("nan"), float("nan")
 n = int(meta.get("members", "0"))
 j = events.get("all-joined", {})
 q = runs.get("quiet", {})
@@ -258,7 +281,14 @@ print(f"command: {meta.get('command')}; {meta.get('config')}\n")
 print("| what | value |\n|---|---|")
 print(f"| joined | {j.get('joined')} of {n} in {j.get('seconds')} s: {j.get('rate')} joins/s (mean {j.get('mean_join_ms')} ms, max {j.get('max_join_ms')} ms from first initiation to the first keepalive answered) |")
 print(f"| handshakes | initiations {result.get('initiations')}, responses {result.get('responses')}, cookie replies {result.get('cookie_replies')}, timeouts {result.get('timeouts')}, rekeys {result.get('rekeys')}, errors {result.get('errors')} {result.get('errors_by_code', '')} |")
-print(f"| switch CPU during the join | {runs.get('join', {}).get('switch_cpu_s')} CPU s |")
+jn = runs.get('join', {})
+print(f"| switch CPU during the join | {jn.get('switch_cpu_s')} CPU s (receive threads {jn.get('rx_cpu_s')}, handshake thread {jn.get('hs_cpu_s')}) |")
+t = runs.get('join-tail', {})
+try:
+    r = int(t.get('responses'))
+    print(f"| join without agent traffic ({t.get('wall_s')} s, {r} handshakes answered, load {t.get('load')}) | receive threads {1e6 * float(t.get('rx_cpu_s')) / max(r, 1):.0f} us, handshake thread {1e6 * float(t.get('hs_cpu_s')) / max(r, 1):.0f} us of CPU per handshake |")
+except (TypeError, ValueError):
+    pass
 try:
     qs, qw = float(q.get("switch_cpu_s")), float(q.get("wall_s"))
     print(f"| switch CPU, quiet ({qw:.0f} s, every keepalive, frames every 30 s, rekeys) | {qs:.2f} CPU s = {100 * qs / qw:.1f} % of one core; {1e6 * qs / qw / max(n, 1):.1f} us/s per member (load {q.get('load')}) |")
@@ -272,12 +302,12 @@ try:
     print(f"| switch RSS | {rb / 1024:.0f} -> {ra / 1024:.0f} MiB: {1024 * (ra - rb) / max(n, 1):.0f} B per member |")
 except (KeyError, ValueError):
     pass
-print("\n| agents h1 -> h2 | TCP Gbit/s | RTT p50 ms | RTT p99 ms | ping loss % | switch CPU s | load |\n|---|---:|---:|---:|---:|---:|---|")
+print("\n| agents h1 -> h2 | TCP Gbit/s | RTT p50 ms | RTT p90 ms | RTT p99 ms | RTT max ms | ping loss % | switch CPU s | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for label in ("before", "during-join", "during-churn", "after"):
     d = runs.get(label)
     if not d:
         continue
-    p50, p99, k = rtt(d.get("rtt", ""))
-    print(f"| {label} | {gbps(d.get('iperf', '')):.2f} | {p50:.3f} | {p99:.3f} | {d.get('ping_loss')} | {d.get('switch_cpu_s')} | {d.get('load')} |")
+    p50, p90, p99, mx = rtt(d.get("rtt", ""))
+    print(f"| {label} | {gbps(d.get('iperf', '')):.2f} | {p50:.3f} | {p90:.3f} | {p99:.3f} | {mx:.3f} | {d.get('ping_loss')} | {d.get('switch_cpu_s')} | {d.get('load')} |")
 print(f"\nquiet-minute switch threads (cumulative CPU): {q.get('switch_threads', '')}")
 PY

@@ -130,7 +130,8 @@ public final class MemberGen {
         double joinSeconds = (last - first) / 1e9;
         event("all-joined", "joined=" + joined + " seconds=" + fmt(joinSeconds) + " rate=" + fmt(joined / Math.max(joinSeconds, 1e-9))
                 + " mean_join_ms=" + fmt(fleet.joinLatencySumNanos.sum() / 1e6 / Math.max(1, joined))
-                + " max_join_ms=" + fmt(fleet.joinLatencyMaxNanos.get() / 1e6) + " gen_cpu_s=" + fmt((cpuNanos() - cpu0) / 1e9));
+                + " max_join_ms=" + fmt(fleet.joinLatencyMaxNanos.get() / 1e6) + " gen_cpu_s=" + fmt((cpuNanos() - cpu0) / 1e9)
+                + " " + counters(fleet));
         String joinSummary = "joined=" + joined + " join_seconds=" + fmt(joinSeconds) + " join_rate="
                 + fmt(joined / Math.max(joinSeconds, 1e-9));
 
@@ -185,7 +186,7 @@ public final class MemberGen {
             return nextStatus;
         }
         System.out.println("STATUS t=" + fmt((now - start) / 1e9) + " " + counters(fleet));
-        return nextStatus + 5 * SECOND;
+        return nextStatus + SECOND; // each second: the bench script reads the handshakes answered in a window
     }
 
     private static String counters(Fleet f) {
