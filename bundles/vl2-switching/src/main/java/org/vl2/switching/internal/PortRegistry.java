@@ -61,6 +61,11 @@ public final class PortRegistry {
     private boolean quotaWarned;
 
     private final Map<PortId, SwitchPort> ports = new ConcurrentHashMap<>();
+    /**
+     * Encrypted members that proved their keys, by the address they send from: their rekeys go ahead of newcomers'
+     * joins on the handshake thread ({@code HandshakeWorker}). Changed under the lock, read without it.
+     */
+    private final Map<SocketAddress, SwitchPort> provenRemotes = new ConcurrentHashMap<>();
     /** By transport name: the slots (and their ports) outlive the transport services. */
     private final Map<String, TransportSlot> slots = new ConcurrentHashMap<>();
     /** Plaintext vl2 sessions by port number (the number and token in their header). */
@@ -103,6 +108,15 @@ public final class PortRegistry {
     /** The vl2 port with this port number, or null. */
     public SwitchPort session(int number) {
         return sessions.get(number);
+    }
+
+    /**
+     * Whether an encrypted member that proved its keys sends from {@code source} (a hint, not a proof: the source
+     * of a datagram can be forged; it only picks the handshake thread's lane, the handshake still authenticates).
+     */
+    public boolean establishedAt(SocketAddress source) {
+        SwitchPort p = provenRemotes.get(source);
+        return p != null && !p.removed;
     }
 
     /** Whether a sealed member with this public key holds a port now (rare: when the replay guard is full). */
@@ -376,6 +390,9 @@ public final class PortRegistry {
     public void proven(SwitchPort p) {
         synchronized (lock) {
             p.proven = true;
+            if (p.authenticated() && !p.removed) {
+                provenRemotes.put(p.remote, p);
+            }
             if (p.quota == PortQuotas.UNCONFIRMED) {
                 quotas.release(p);
             }
@@ -415,6 +432,9 @@ public final class PortRegistry {
             p.remote = source;
             p.slot = slot;
             p.connectionClosedNanos = 0;
+            if (provenRemotes.remove(old, p)) {
+                provenRemotes.put(source, p);
+            }
             quotas.moved(p, source);
         }
         LOG.info("Port {} (member {}) moved from {} to {}{}", p.id, SwitchPort.memberId(p.member),
@@ -472,6 +492,7 @@ public final class PortRegistry {
             if (port.kind == Kind.VL2) {
                 sessions.remove(port.id.number(), port);
                 port.network.members.remove(port.member, port);
+                provenRemotes.remove(port.remote, port);
             }
             port.network.remove(port);
             quotas.release(port);

@@ -1,6 +1,7 @@
 package org.vl2.switching.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,8 @@ class HandshakeThreadTest {
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
     private final Identity switchIdentity = Identity.generate();
-    private final HandshakeWorker worker = new HandshakeWorker(HandshakeWorker.Mode.MANUAL);
+    /** The handshake thread's clock: still, so nothing queued here waits too long (HandshakeWorkerTest moves it). */
+    private final HandshakeWorker worker = new HandshakeWorker(HandshakeWorker.Mode.MANUAL, () -> 0L);
     private FakeTransport vl2;
     private SwitchCore sw;
 
@@ -144,6 +146,13 @@ class HandshakeThreadTest {
             assertTrue(m.answered(), "each queued initiation answered by the handshake thread");
         }
         assertEquals(52, sw.statistics().handshakes());
+
+        // the lane of a rekey: members that proved their keys, by their address; not a newcomer's, not a removed port
+        assertTrue(sw.registry.establishedAt(alice.address));
+        assertFalse(sw.registry.establishedAt(storm.get(0).address), "answered, but no message opened yet");
+        SwitchPort a = sw.registry.sealedSession(alice.session.remoteIndex());
+        sw.registry.remove(a, "test", false);
+        assertFalse(sw.registry.establishedAt(alice.address));
     }
 
     @Test

@@ -164,10 +164,16 @@ final class Admission {
         }
         byte[] initiation = new byte[requestLength];
         d.get(d.position(), initiation);
-        if (!worker.offer(w -> handshake(transport, slot, source, initiation, w), e)) {
-            counters.handshakesThrottled.increment();
-            counters.badSession.increment();
+        if (!worker.offer(w -> handshake(transport, slot, source, initiation, w), this::unanswered,
+                registry.establishedAt(source), e)) {
+            unanswered();
         }
+    }
+
+    /** An initiation the handshake thread had no room or time for: the agent retries. */
+    private void unanswered() {
+        counters.handshakesThrottled.increment();
+        counters.badSession.increment();
     }
 
     /** A cookie reply (within the source's budget) or nothing, for an initiation the gate gave no handshake. */

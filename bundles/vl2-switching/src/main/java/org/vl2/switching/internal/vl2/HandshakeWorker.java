@@ -1,8 +1,10 @@
 package org.vl2.switching.internal.vl2;
 
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +18,14 @@ import org.vl2.switching.internal.Egress;
  * copies the initiation and queues it here; one thread, {@value #THREAD_NAME}, does the Diffie-Hellman, admission
  * and the RESPONSE. One thread: a member's initiations are answered in the order they came, as before.
  *
- * <p>The queue is bounded ({@link #CAPACITY}): an initiation that finds it full is dropped (counted as throttled by
- * the caller) and the agent retries in a second. The worker measures how long a handshake takes on it (wall time,
- * so a loaded machine counts), and the gate's budget follows that ({@link #perSecond}).
+ * <p>The queue is bounded ({@link #CAPACITY}, and on the thread to what it does in {@link #MAX_WAIT_NANOS}): an
+ * initiation that finds it full is dropped (counted as throttled by the caller) and the agent retries in a second.
+ * One that waited longer than {@link #MAX_WAIT_NANOS} is dropped unanswered: its agent retries about now, so its
+ * Diffie-Hellman would be spent on an answer nobody takes (a join storm on a loaded machine otherwise answers
+ * mostly stale retries). Initiations from the address of a member that holds a proven port (its rekeys) wait in a
+ * lane of their own that goes first: a storm of newcomers never starves the sessions of established members. The
+ * worker measures how long a handshake takes on it (wall time, so a loaded machine counts), and the gate's budget
+ * follows that ({@link #perSecond}).
  *
  * <p>{@link Mode#INLINE} runs each handshake on the caller's thread at once (the unit tests' switch, deterministic);
  * {@link Mode#MANUAL} only queues, and {@link #runQueued} runs them (tests that hold the worker).
@@ -27,8 +34,12 @@ public final class HandshakeWorker {
 
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeWorker.class);
     static final String THREAD_NAME = "vl2-switch-handshakes";
-    /** Initiations waiting at most: at ~0.5 ms each a quarter of a second of work, well below the agents' retry. */
+    /** Initiations waiting at most (newcomers; established members' lane as many again). */
     public static final int CAPACITY = 256;
+    /** Longest wait in the queue: half the agents' one-second retry, so the answer comes before the retry. */
+    static final long MAX_WAIT_NANOS = 500_000_000L;
+    /** The least room the time bound leaves on a slow machine. */
+    private static final int MIN_ROOM = 16;
     /** Before the first measurement: what {@link HandshakeGate#MIN_HANDSHAKES_PER_SECOND} allows. */
     private static final long INITIAL_NANOS = 1_000_000_000L / HandshakeGate.MIN_HANDSHAKES_PER_SECOND;
 
@@ -42,8 +53,16 @@ public final class HandshakeWorker {
         void run(Egress e);
     }
 
+    private record Queued(Job job, Runnable dropped, long at) {
+    }
+
     private final Mode mode;
-    private final BlockingQueue<Job> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final LongSupplier clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition waiting = lock.newCondition();
+    /** Initiations from addresses of members with a proven port (rekeys), then everyone else's. Under lock. */
+    private final ArrayDeque<Queued> members = new ArrayDeque<>();
+    private final ArrayDeque<Queued> others = new ArrayDeque<>();
     private final Egress egress = new Egress();
     private final Thread thread;
     /** Mean wall time of a handshake on the worker (exponentially weighted, 1/8 per sample). */
@@ -51,7 +70,13 @@ public final class HandshakeWorker {
     private volatile boolean stopped;
 
     public HandshakeWorker(Mode mode) {
+        this(mode, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for the wait in the queue (tests move it) */
+    public HandshakeWorker(Mode mode, LongSupplier clock) {
         this.mode = mode;
+        this.clock = clock;
         if (mode == Mode.THREAD) {
             thread = new Thread(this::loop, THREAD_NAME);
             thread.setDaemon(true);
@@ -62,10 +87,13 @@ public final class HandshakeWorker {
     }
 
     /**
-     * Queues a handshake (INLINE: runs it now with the caller's {@code e}). False when the queue is full or the
-     * worker stopped: the initiation is dropped, the caller counts it.
+     * Queues a handshake (INLINE: runs it now with the caller's {@code e}). False when its lane is full or the
+     * worker stopped: the initiation is dropped, the caller counts it. {@code dropped} runs (on the worker) if it
+     * waited too long to be worth answering.
+     *
+     * @param established the initiation comes from the address of a member with a proven port
      */
-    boolean offer(Job job, Egress e) {
+    boolean offer(Job job, Runnable dropped, boolean established, Egress e) {
         if (stopped) {
             return false;
         }
@@ -73,17 +101,47 @@ public final class HandshakeWorker {
             job.run(e);
             return true;
         }
-        return queue.offer(job);
+        lock.lock();
+        try {
+            ArrayDeque<Queued> lane = established ? members : others;
+            if (lane.size() >= room()) {
+                return false;
+            }
+            lane.add(new Queued(job, dropped, clock.getAsLong()));
+            waiting.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Handshakes waiting. */
     public int queued() {
-        return queue.size();
+        lock.lock();
+        try {
+            return members.size() + others.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** Whether half the queue is taken: the worker falls behind, so the gate asks for cookies. */
+    /** Whether half the newcomers' lane is taken: the worker falls behind, so the gate asks for cookies. */
     boolean backlogged() {
-        return queue.size() > CAPACITY / 2;
+        lock.lock();
+        try {
+            return others.size() > room() / 2;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Room of a lane: {@link #CAPACITY}, on the thread also no more than it does in {@link #MAX_WAIT_NANOS}. */
+    private int room() {
+        if (mode != Mode.THREAD) {
+            return CAPACITY;
+        }
+        long n = Math.max(1, nanosPerHandshake);
+        return (int) Math.max(MIN_ROOM, Math.min(CAPACITY, MAX_WAIT_NANOS / n));
     }
 
     /**
@@ -98,11 +156,11 @@ public final class HandshakeWorker {
         return (int) Math.min(Integer.MAX_VALUE, 1_000_000_000L / n);
     }
 
-    /** MANUAL (tests): runs what is queued on the caller's thread; returns how many ran. */
+    /** MANUAL (tests): runs what is queued on the caller's thread, established members first; returns how many ran. */
     public int runQueued() {
         int n = 0;
-        for (Job j; (j = queue.poll()) != null; n++) {
-            runMeasured(j);
+        for (Queued q; (q = next()) != null; n++) {
+            run(q);
         }
         return n;
     }
@@ -118,20 +176,57 @@ public final class HandshakeWorker {
                 Thread.currentThread().interrupt();
             }
         }
-        queue.clear();
+        lock.lock();
+        try {
+            members.clear();
+            others.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Queued next() {
+        lock.lock();
+        try {
+            Queued q = members.poll();
+            return q != null ? q : others.poll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void loop() {
         while (!stopped) {
-            Job j;
+            Queued q;
+            lock.lock();
             try {
-                j = queue.poll(1, TimeUnit.SECONDS);
+                while (members.isEmpty() && others.isEmpty() && !stopped) {
+                    waiting.await(1, TimeUnit.SECONDS);
+                }
+                q = members.poll();
+                if (q == null) {
+                    q = others.poll();
+                }
             } catch (InterruptedException e) {
                 return;
+            } finally {
+                lock.unlock();
             }
-            if (j != null) {
-                runMeasured(j);
+            if (q != null) {
+                run(q);
             }
+        }
+    }
+
+    private void run(Queued q) {
+        if (clock.getAsLong() - q.at > MAX_WAIT_NANOS) {
+            q.dropped.run(); // its agent has retried by now: no Diffie-Hellman for an answer nobody takes
+            return;
+        }
+        if (mode == Mode.THREAD) {
+            runMeasured(q.job);
+        } else {
+            q.job.run(egress);
         }
     }
 

@@ -14,6 +14,40 @@ import org.vl2.switching.internal.Egress;
 
 class HandshakeWorkerTest {
 
+    private static final Runnable NOTHING = () -> { };
+
+    @Test
+    void establishedMembersGoFirstAndWhatWaitedTooLongIsDroppedUnanswered() {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        HandshakeWorker w = new HandshakeWorker(HandshakeWorker.Mode.MANUAL, clock::get);
+        List<String> ran = new java.util.ArrayList<>();
+        Egress e = new Egress();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            assertTrue(w.offer(x -> ran.add("new " + n), () -> ran.add("dropped new " + n), false, e));
+        }
+        assertTrue(w.offer(x -> ran.add("rekey"), () -> ran.add("dropped rekey"), true, e));
+        assertEquals(4, w.queued());
+        assertEquals(4, w.runQueued());
+        assertEquals(List.of("rekey", "new 0", "new 1", "new 2"), ran, "the established member's rekey first");
+
+        ran.clear();
+        assertTrue(w.offer(x -> ran.add("old"), () -> ran.add("dropped old"), false, e));
+        clock.addAndGet(HandshakeWorker.MAX_WAIT_NANOS + 1);
+        assertTrue(w.offer(x -> ran.add("fresh"), () -> ran.add("dropped fresh"), false, e));
+        w.runQueued();
+        assertEquals(List.of("dropped old", "fresh"), ran, "its agent retried already: no Diffie-Hellman for it");
+
+        ran.clear();
+        for (int i = 0; i < HandshakeWorker.CAPACITY; i++) {
+            assertTrue(w.offer(x -> { }, NOTHING, false, e));
+        }
+        assertFalse(w.offer(x -> { }, NOTHING, false, e), "the newcomers' lane is full");
+        assertTrue(w.offer(x -> ran.add("rekey"), NOTHING, true, e), "an established member's lane is its own");
+        w.stop();
+        assertEquals(0, w.queued());
+    }
+
     @Test
     void jobsRunInTheirOrderOnTheHandshakeThreadAndAFullQueueRefuses() throws Exception {
         HandshakeWorker w = new HandshakeWorker(HandshakeWorker.Mode.THREAD);
@@ -29,22 +63,24 @@ class HandshakeWorkerTest {
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }
-            }, caller));
+            }, NOTHING, false, caller));
             assertTrue(started.await(30, TimeUnit.SECONDS), "the thread took the first job");
-            for (int i = 0; i < HandshakeWorker.CAPACITY; i++) {
+            // no handshake measured yet: room for what the minimum budget does in the longest wait
+            int room = (int) (HandshakeWorker.MAX_WAIT_NANOS * HandshakeGate.MIN_HANDSHAKES_PER_SECOND / 1_000_000_000L);
+            for (int i = 0; i < room; i++) {
                 int n = i;
                 assertTrue(w.offer(e -> {
                     assertTrue(e != caller, "the worker's own scratch");
                     ran.add(Thread.currentThread().getName() + " " + n);
-                }, caller));
+                }, NOTHING, false, caller));
             }
-            assertFalse(w.offer(e -> ran.add("dropped"), caller), "the queue is full while the thread is held");
+            assertFalse(w.offer(e -> ran.add("dropped"), NOTHING, false, caller), "full while the thread is held");
             assertTrue(w.backlogged());
             hold.countDown();
-            for (int i = 0; i < 3000 && ran.size() < HandshakeWorker.CAPACITY; i++) {
+            for (int i = 0; i < 3000 && ran.size() < room; i++) {
                 Thread.sleep(10); // polls for the condition, bounded
             }
-            assertEquals(HandshakeWorker.CAPACITY, ran.size());
+            assertEquals(room, ran.size());
             for (int i = 0; i < ran.size(); i++) {
                 assertEquals(HandshakeWorker.THREAD_NAME + " " + i, ran.get(i), "in the order offered");
             }
@@ -52,7 +88,7 @@ class HandshakeWorkerTest {
         } finally {
             w.stop();
         }
-        assertFalse(w.offer(e -> { }, new Egress()), "a stopped worker takes nothing");
+        assertFalse(w.offer(e -> { }, NOTHING, false, new Egress()), "a stopped worker takes nothing");
     }
 
     @Test
@@ -63,7 +99,7 @@ class HandshakeWorkerTest {
         assertTrue(w.offer(e -> {
             assertTrue(e == caller);
             on[0] = Thread.currentThread();
-        }, caller));
+        }, NOTHING, false, caller));
         assertEquals(Thread.currentThread(), on[0]);
         assertEquals(HandshakeGate.MIN_HANDSHAKES_PER_SECOND, w.perSecond());
         assertEquals(0, w.queued());
