@@ -197,9 +197,10 @@ final class Admission {
                     + "members (ports.reserved.percent in org.vl2.switching): until they go, initiations "
                     + "without a valid cookie get a COOKIE-REPLY instead of a handshake (docs/security.md)");
         } else if (backlog) {
-            LOG.warn("Handshakes wait: more than {} initiations queued for the handshake thread; until it catches "
-                    + "up, initiations without a valid cookie get a COOKIE-REPLY instead of a handshake "
-                    + "(docs/crypto.md)", HandshakeWorker.CAPACITY / 2);
+            // the same words as a flood by rate: operators (and NetworkE2EIT) look for them
+            LOG.warn("Handshake flood: the handshake thread's queue is half full; until it catches up, initiations "
+                    + "without a valid cookie get a COOKIE-REPLY instead of a handshake, and each source address at "
+                    + "most {} handshakes per second (docs/crypto.md)", HandshakeGate.PER_SOURCE);
         } else {
             LOG.warn("Handshake flood: more than {} initiations per second; until it stops, initiations "
                     + "without a valid cookie get a COOKIE-REPLY instead of a handshake, and each source "
