@@ -82,8 +82,10 @@ import org.vl2.tap.TapFactory;
  * MTU allows (MTU + 22: the Ethernet header and two tags) are dropped and counted, in both directions.
  */
 
+// immediate: a component that offers a service is otherwise delayed, activated only when a consumer gets the service;
+// in an agent without the shell (vl2-shell's completer and commands are the only consumers) it would never start
 @Component(service = AgentService.class, configurationPid = AgentConfig.PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE)
+        configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true)
 @Designate(ocd = AgentConfig.Config.class, factory = true)
 public final class PortAgent implements AgentService {
 
