@@ -207,9 +207,14 @@ public class LauncherUsageIT {
         Result noShell = launch("vl2-client", "--data", data.toString(), "vl2:agent");
         assertEquals(noShell.out(), 1, noShell.exit());
         assertTrue(noShell.out(), noShell.out().contains("runs without a shell: start it with --ssh-port N"));
-        // nobody can reach a shell: the agent boots without the ssh server's feature (footprint)
-        List<String> noSsh = bootFeatures(data);
-        assertTrue(noSsh.toString(), noSsh.get(0).equals("vl2-agent") && noSsh.contains("scr") && !noSsh.contains("ssh"));
+        // nobody can reach a shell: the agent boots pre-resolved, its bundles (and no shell's) as startup bundles,
+        // no boot features to resolve (footprint, boot time)
+        assertEquals(List.of(), bootFeatures(data));
+        List<String> startup = Files.readAllLines(data.resolve("etc/startup.properties"));
+        assertTrue(String.join("\n", startup), startup.stream().anyMatch(l -> l.startsWith("mvn\\:org.vl2/vl2-agent/"))
+                && startup.stream().anyMatch(l -> l.startsWith("mvn\\:org.apache.felix/org.apache.felix.scr/"))
+                && startup.stream().noneMatch(l -> l.contains("shell") || l.contains("sshd") || l.contains("jaas")
+                        || l.contains("features.core")));
 
         // again, with a shell: the same password; the client's copy of the shell settings
         List<String> withShell = new ArrayList<>(agent);
@@ -223,6 +228,8 @@ public class LauncherUsageIT {
         assertFalse(Files.readString(data.resolve("etc/system.properties")).contains("startRemoteShell"));
         List<String> boot = bootFeatures(data);
         assertTrue(boot.toString(), boot.get(0).equals("vl2-agent") && boot.containsAll(List.of("ssh", "shell", "scr")));
+        assertTrue("features, not startup bundles", Files.readAllLines(data.resolve("etc/startup.properties")).stream()
+                .noneMatch(l -> l.contains("vl2-agent")));
         bad("vl2-agent", "--ssh-port must be a number, got 'on'", "--switch", "sw:9990", "--ssh-port", "on");
 
         // a plaintext password in the installation's users.properties: a warning (the instance's copy gets hashed)
