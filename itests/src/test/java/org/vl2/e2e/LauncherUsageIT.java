@@ -252,7 +252,7 @@ public class LauncherUsageIT {
         List<String> names = new ArrayList<>();
         boolean in = false;
         for (String line : Files.readAllLines(data.resolve("etc/org.apache.karaf.features.cfg"))) {
-            if (!in && !line.startsWith("featuresBoot")) {
+            if (!in && !line.matches("featuresBoot\\s*[=:].*")) { // not featuresBootAsynchronous
                 continue;
             }
             String entries = in ? line : line.substring(line.indexOf('=') + 1);
