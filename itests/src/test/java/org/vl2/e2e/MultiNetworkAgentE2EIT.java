@@ -79,8 +79,12 @@ public class MultiNetworkAgentE2EIT {
         d = kit.host("d", "10.77.0.13");
         Bg sw = kit.startSwitch("--listen", LabKit.SWITCH_IP + ":9990", "--vl2-listen", LabKit.SWITCH_IP + ":9991",
                 "--network", "id=2a,name=left", "--network", "id=2b,name=right", "--api-tls", "self-signed");
-        agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--network", "2a", "--address", A_IP + "/24");
-        agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--network", "2b", "--address", B_IP + "/24");
+        // a and b with a shell too (each in its own namespace: the same loopback port), so that t05 compares agents
+        // booted the same way: without --ssh-port an agent boots pre-resolved, without shell, at about half the RSS
+        agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--network", "2a", "--address", A_IP + "/24",
+                "--ssh-port", String.valueOf(AGENT_SSH));
+        agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--network", "2b", "--address", B_IP + "/24",
+                "--ssh-port", String.valueOf(AGENT_SSH));
         dual = kit.startAgent("d", d, "--switch", LabKit.SWITCH_IP, "--network",
                 "id=2a,tap=vl2a,address=" + D_IP_A + "/24", "--network", "id=2b,tap=vl2b,address=" + D_IP_B + "/24",
                 "--ssh-port", String.valueOf(AGENT_SSH), "--api", "127.0.0.1:" + AGENT_API);
