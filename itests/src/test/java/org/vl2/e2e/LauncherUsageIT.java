@@ -369,7 +369,7 @@ public class LauncherUsageIT {
         try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             int port = taken.getLocalPort();
             String javaBin = Path.of(System.getProperty("java.home"), "bin").toString();
-            Result r = Lab.run(Duration.ofSeconds(180), null, List.of("env", "-u", "JAVA_HOME",
+            Result r = Lab.run(LabKit.BOOT, null, List.of("env", "-u", "JAVA_HOME",
                     "PATH=" + javaBin + ":/usr/sbin:/usr/bin:/sbin:/bin", dist.resolve("bin/vl2-switch").toString(),
                     "--listen", "127.0.0.1:" + port, "--vl2-listen", "127.0.0.1:" + freeUdpPort(), "--ssh-port",
                     String.valueOf(freeTcpPort()), "--data", data.toString(), "--network",
