@@ -51,14 +51,14 @@ ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --runs) RUNS=${2:-}; shift 2 ;;
-    --load-seconds) LOAD_SECS=${2:-}; shift 2 ;;
-    --dist) DIST=${2:-}; shift 2 ;;
-    --home) HOME_DIR=${2:-}; shift 2 ;;
+    --runs) need_value "$1" $#; RUNS=$2; shift 2 ;;
+    --load-seconds) need_value "$1" $#; LOAD_SECS=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
+    --home) need_value "$1" $#; HOME_DIR=$2; shift 2 ;;
     --nmt) NMT=true; shift ;;
-    --agent-opts) AGENT_OPTS=${2:-}; shift 2 ;;
+    --agent-opts) need_value "$1" $#; AGENT_OPTS=$2; shift 2 ;;
     --no-lock-wait) LOCK_WAIT=false; shift ;;
-    --networks) NETWORKS=${2:-}; shift 2 ;;
+    --networks) need_value "$1" $#; NETWORKS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

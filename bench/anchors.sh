@@ -49,13 +49,13 @@ ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --seconds) SECS=$2; shift 2 ;;
-    --pings-5ms) PINGS5=$2; shift 2 ;;
-    --pings-100ms) PINGS100=$2; shift 2 ;;
-    --dist) DIST=$2; shift 2 ;;
-    --n2n) N2N=$2; shift 2 ;;
-    --systems) SYSTEMS=$2; shift 2 ;;
+    --rounds) need_value "$1" $#; ROUNDS=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECS=$2; shift 2 ;;
+    --pings-5ms) need_value "$1" $#; PINGS5=$2; shift 2 ;;
+    --pings-100ms) need_value "$1" $#; PINGS100=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
+    --n2n) need_value "$1" $#; N2N=$2; shift 2 ;;
+    --systems) need_value "$1" $#; SYSTEMS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

@@ -23,10 +23,10 @@ runs=3 DIST= dist_b= opts_b=-XX:TieredStopAtLevel=1 roles="agent switch"
 while [ $# -gt 0 ]; do
     case "$1" in
         --short) runs=1 ;;
-        --runs) runs=${2:-}; [ $# -lt 2 ] || shift ;;
-        --dist) DIST=${2:-}; [ $# -lt 2 ] || shift ;;
-        --opts) opts_b=${2:?--opts 'JVM OPTIONS'}; shift ;;
-        --dist-b) dist_b=${2:?--dist-b FILE}; opts_b=; shift ;;
+        --runs) need_value "$1" $#; runs=$2; shift ;;
+        --dist) need_value "$1" $#; DIST=$2; shift ;;
+        --opts) need_value "$1" $#; opts_b=$2; shift ;;
+        --dist-b) need_value "$1" $#; dist_b=$2; opts_b=; shift ;;
         --agent-only) roles=agent ;;
         -h|--help) usage; exit 0 ;;
         *) unknown_option "$1" ;;

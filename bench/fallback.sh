@@ -34,9 +34,9 @@ ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) ROUNDS=$2; shift 2 ;;
+    --rounds) need_value "$1" $#; ROUNDS=$2; shift 2 ;;
     --short) ROUNDS=2; shift ;;
-    --dist) DIST=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

@@ -19,9 +19,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=5 PAIRS=3 DIST=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seconds) SECS=$2; shift 2 ;;
-    --pairs) PAIRS=$2; shift 2 ;;
-    --dist) DIST=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECS=$2; shift 2 ;;
+    --pairs) need_value "$1" $#; PAIRS=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

@@ -32,11 +32,11 @@ CIPHER=auto
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seconds) SECS=$2; shift 2 ;;
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --cpus) CPU_LISTS=$2; shift 2 ;;
-    --dist) DIST=$2; shift 2 ;;
-    --cipher) CIPHER=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECS=$2; shift 2 ;;
+    --rounds) need_value "$1" $#; ROUNDS=$2; shift 2 ;;
+    --cpus) need_value "$1" $#; CPU_LISTS=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
+    --cipher) need_value "$1" $#; CIPHER=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

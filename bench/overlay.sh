@@ -51,15 +51,15 @@ ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seconds) SECS=$2; shift 2 ;;
-    --pings) PINGS=$2; shift 2 ;;
-    --ping-intervals) PING_INTERVALS=$2; shift 2 ;;
-    --dist) DIST=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECS=$2; shift 2 ;;
+    --pings) need_value "$1" $#; PINGS=$2; shift 2 ;;
+    --ping-intervals) need_value "$1" $#; PING_INTERVALS=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
     --no-restart) RESTART=false; shift ;;
     --no-encrypted) ENCRYPTED=false; shift ;;
-    --agent-flag) AGENT_FLAGS+=("$2"); shift 2 ;;
-    --switch-io-batch) SWITCH_IO_BATCH=$2; shift 2 ;;
-    --cipher) CIPHER=$2; shift 2 ;;
+    --agent-flag) need_value "$1" $#; AGENT_FLAGS+=("$2"); shift 2 ;;
+    --switch-io-batch) need_value "$1" $#; SWITCH_IO_BATCH=$2; shift 2 ;;
+    --cipher) need_value "$1" $#; CIPHER=$2; shift 2 ;;
     --tcp) TCP=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;

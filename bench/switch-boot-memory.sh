@@ -22,8 +22,8 @@ SETTLE=3
 DISTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --runs) RUNS=${2:-}; shift 2 ;;
-    --settle) SETTLE=${2:-}; shift 2 ;;
+    --runs) need_value "$1" $#; RUNS=$2; shift 2 ;;
+    --settle) need_value "$1" $#; SETTLE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) unknown_option "$1" ;;
     *) DISTS+=("$1"); shift ;;

@@ -42,19 +42,19 @@ DIST_ARG=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --ports) PORTS_LIST=$2; shift 2 ;;
-    --sizes) SIZES=$2; shift 2 ;;
-    --seconds) SECONDS_EACH=$2; shift 2 ;;
-    --warmup) WARMUP=$2; shift 2 ;;
-    --senders) SENDERS=$2; shift 2 ;;
-    --rate) RATE=$2; shift 2 ;;
-    --jfr) JFR_RUN=$2; shift 2 ;;
+    --ports) need_value "$1" $#; PORTS_LIST=$2; shift 2 ;;
+    --sizes) need_value "$1" $#; SIZES=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECONDS_EACH=$2; shift 2 ;;
+    --warmup) need_value "$1" $#; WARMUP=$2; shift 2 ;;
+    --senders) need_value "$1" $#; SENDERS=$2; shift 2 ;;
+    --rate) need_value "$1" $#; RATE=$2; shift 2 ;;
+    --jfr) need_value "$1" $#; JFR_RUN=$2; shift 2 ;;
     --keep) KEEP=true; shift ;;
     --pin) PIN=true; shift ;;
-    --io-batch) IO_BATCH=$2; shift 2 ;;
-    --loadgen-batch) LOADGEN_BATCH=$2; shift 2 ;;
+    --io-batch) need_value "$1" $#; IO_BATCH=$2; shift 2 ;;
+    --loadgen-batch) need_value "$1" $#; LOADGEN_BATCH=$2; shift 2 ;;
     --no-offload) OFFLOAD=false; shift ;;
-    --dist) DIST_ARG=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST_ARG=$2; shift 2 ;;
     --rebuild) REBUILD=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;

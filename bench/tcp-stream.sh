@@ -34,9 +34,9 @@ SYSCALL_EVENTS="sendto sendmmsg read write epoll_wait"
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --variant) VARIANTS+=("$2"); shift 2 ;;
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --seconds) SECS=$2; shift 2 ;;
+    --variant) need_value "$1" $#; VARIANTS+=("$2"); shift 2 ;;
+    --rounds) need_value "$1" $#; ROUNDS=$2; shift 2 ;;
+    --seconds) need_value "$1" $#; SECS=$2; shift 2 ;;
     --reverse) REVERSE=true; shift ;;
     --jfr) JFR=true; shift ;;
     --syscalls) SYSCALLS=true; shift ;;

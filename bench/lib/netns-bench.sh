@@ -17,6 +17,9 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; }
 bad_usage() { echo "$BENCH: $*" >&2; exit 2; }
 # unknown_option arg: names it, prints the help screen, exit 2
 unknown_option() { echo "$BENCH: unknown argument $1" >&2; usage >&2; exit 2; }
+# need_value option argc: an option that takes a value came last, without it (argc: the $# where the option is $1):
+# names the option, exit 2 (rather than the shell's "$2: unbound variable")
+need_value() { [ "$2" -ge 2 ] || bad_usage "$1 needs a value"; }
 # need_count option value [min [max]]: value must be a whole number from min (default 1) to max (default none)
 need_count() {
   local min=${3:-1} max=${4:-}
