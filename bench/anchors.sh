@@ -88,7 +88,6 @@ declare -A LAUNCHER=()   # role -> launcher pid (netns-bench.sh's find_jvm/ping_
 declare -A JVM=()
 SYS_PIDS=()              # processes of the system under test (beyond them, everything in our namespaces is killed)
 WG_PREFIX=wa$$           # wireguard-go's UAPI sockets are global (/var/run/wireguard/NAME.sock): unique names
-TICKS=$(getconf CLK_TCK)
 
 put() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }   # section key value
 

@@ -80,7 +80,7 @@ boot() {
     java_pid=$(pgrep -f "karaf.base=$data .*org.apache.karaf.main.Main" | head -1 || true)
     grep -q "$done_re" "$data/data/log/karaf.log" 2>/dev/null && [ -n "$java_pid" ] \
         || { echo "$role did not finish booting within 5 min: $data.out" >&2; cat "$data.out" >&2; exit 1; }
-    awk -v w="$(echo "$t1 - $t0" | bc)" '{printf "%.1f %.2f\n", w, ($14 + $15) / 100}' "/proc/$java_pid/stat"
+    awk -v w="$(echo "$t1 - $t0" | bc)" -v hz="$TICKS" '{printf "%.1f %.2f\n", w, ($14 + $15) / hz}' "/proc/$java_pid/stat"
     kill "$java_pid" 2>/dev/null || true
     for i in $(seq 1 100); do kill -0 "$java_pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$java_pid" 2>/dev/null || true

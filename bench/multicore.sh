@@ -60,7 +60,6 @@ mkdir -p "$OUT" "$HOME_VL2"
 RES=$OUT/results.tsv
 : >"$RES"
 declare -A LAUNCHER=() JVM=()
-TICKS=$(getconf CLK_TCK)
 
 cleanup() {
   local rc=$? ns p

@@ -130,7 +130,6 @@ reap_stale_namespaces vl2ov overlay.sh
 
 # --- measurement helpers ---------------------------------------------------------------------------------------
 cpu_stat() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
-TICKS=$(getconf CLK_TCK)
 NCPU=$(nproc)
 declare -A RSS_MAX=()
 sample_rss() { local r k; for r in "${!JVM[@]}"; do k=$(rss_kib "${JVM[$r]}"); [ "$k" -gt "${RSS_MAX[$r]:-0}" ] && RSS_MAX[$r]=$k; done; return 0; }

@@ -179,7 +179,6 @@ fi
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-TICKS=$(getconf CLK_TCK)
 
 sleep 3     # let the rest of the boot features settle before the first RSS reading
 RSS_BOOT=$(rss_kib "$SWITCH_PID")

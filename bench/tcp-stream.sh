@@ -64,7 +64,6 @@ mkdir -p "$OUT"
 RES=$OUT/results.tsv
 : >"$RES"
 declare -A LAUNCHER=() JVM=()
-TICKS=$(getconf CLK_TCK)
 
 cleanup() {
   local rc=$? ns p

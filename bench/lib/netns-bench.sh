@@ -78,6 +78,8 @@ wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null
 wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# TICKS: the kernel's clock ticks per second, the unit of /proc/PID/stat's CPU times (often 100, not always)
+TICKS=$(getconf CLK_TCK)
 # jvm_ticks pid: user + system CPU ticks of a process so far
 jvm_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
