@@ -60,7 +60,7 @@ if [ -n "$dist_b" ]; then mkdir -p "$work/dist-b" && tar xzf "$dist_b" -C "$work
 
 # boot N ROLE OPTS [DIST]: prints "WALL CPU" of boot number N (called in $(...): nothing it sets outlives it)
 boot() {
-    local n=$1 role=$2 opts=$3 home=${4:-$work/dist} data t0 t1 i done_re='FeaturesServiceImpl.*Done\.'
+    local n=$1 role=$2 opts=$3 home=${4:-$work/dist} data t0 t1 end launcher why done_re='FeaturesServiceImpl.*Done\.'
     [ "$role" = switch ] || done_re='Port agent up'
     ns=$prefix-$n data=$work/inst-$n java_pid=
     ip netns add "$ns"
@@ -71,21 +71,31 @@ boot() {
         --switch-key ZtEBU4dlToBonc9W/5qwEuVz+ErL1Qr8IdxCFOgo9m0=)
     t0=$(date +%s.%N)
     EXTRA_JAVA_OPTS="$opts" ip netns exec "$ns" "${cmd[@]}" >"$data.out" 2>&1 &
-    for i in $(seq 1 3000); do # 5 min at most
-        grep -q "$done_re" "$data/data/log/karaf.log" 2>/dev/null && break
+    launcher=$!
+    # until the boot is done, the launcher has exited (it failed: its output says why) or 5 minutes have passed (by
+    # the clock: on a loaded machine a count of polls lasts much longer than their sleeps)
+    end=$(deadline 300)
+    until grep -q "$done_re" "$data/data/log/karaf.log" 2>/dev/null; do
+        kill -0 "$launcher" 2>/dev/null || break
+        past "$end" && break
         sleep 0.1
     done
     t1=$(date +%s.%N)
     # Karaf's JVM (the launcher may run short-lived JVMs of its own before it)
     java_pid=$(pgrep -f "karaf.base=$data .*org.apache.karaf.main.Main" | head -1 || true)
-    grep -q "$done_re" "$data/data/log/karaf.log" 2>/dev/null && [ -n "$java_pid" ] \
-        || { echo "$role did not finish booting within 5 min: $data.out" >&2; cat "$data.out" >&2; exit 1; }
+    if ! grep -q "$done_re" "$data/data/log/karaf.log" 2>/dev/null || [ -z "$java_pid" ]; then
+        kill -0 "$launcher" 2>/dev/null && why="did not finish booting within 5 min" || why="exited before its boot was done"
+        echo "$role ($home) $why: $data.out, $data/data/log/karaf.log" >&2
+        cat "$data.out" >&2
+        exit 1
+    fi
     awk -v w="$(echo "$t1 - $t0" | bc)" -v hz="$TICKS" '{printf "%.1f %.2f\n", w, ($14 + $15) / hz}' "/proc/$java_pid/stat"
+    # a clean stop (the agent's first one writes its AppCDS archive), 20 s at most; then the launcher, 10 s at most
     kill "$java_pid" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$java_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$java_pid" 2>/dev/null || true
+    wait_gone 20 "$java_pid" || kill -9 "$java_pid" 2>/dev/null || true
     java_pid=
-    wait 2>/dev/null || true
+    wait_gone 10 "$launcher" || kill_tree 9 "$launcher"
+    wait "$launcher" 2>/dev/null || true
     ip netns del "$ns"
 }
 

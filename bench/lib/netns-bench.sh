@@ -72,10 +72,15 @@ kill_tree() { # signal pid: the process and everything it started
   # shellcheck disable=SC2086
   kill -"$1" $pids 2>/dev/null || true
 }
+# The waits below are bounded by the clock (EPOCHREALTIME, microseconds), not by a count of polls: on a loaded
+# machine each poll (a fork, a process start) takes far longer than its 0.1 s sleep.
+# deadline seconds: the clock in microseconds that many seconds from now; past deadline: true once it has passed
+deadline() { echo $((${EPOCHREALTIME/./} + $1 * 1000000)); }
+past() { [ "${EPOCHREALTIME/./}" -ge "$1" ]; }
 # wait_gone seconds pid: true when pid is gone within the time
-wait_gone() { local i; for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done; ! kill -0 "$2" 2>/dev/null; }
+wait_gone() { local end; end=$(deadline "$1"); while kill -0 "$2" 2>/dev/null; do past "$end" && return 1; sleep 0.1; done; }
 # wait_for seconds command...: polls every 0.1 s; false on timeout
-wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+wait_for() { local end; end=$(deadline "$1"); shift; until "$@" >/dev/null 2>&1; do past "$end" && return 1; sleep 0.1; done; }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # TICKS: the kernel's clock ticks per second, the unit of /proc/PID/stat's CPU times (often 100, not always)
@@ -110,12 +115,13 @@ jvm_of() { # launcher pid: the java process below it (bin/karaf execs java)
   return 1
 }
 find_jvm() { # role: sets JVM[role] to the java process below LAUNCHER[role]
-  local i pid
-  for i in $(seq 300); do
-    pid=$(jvm_of "${LAUNCHER[$1]}") && { JVM[$1]=$pid; return 0; }
+  local pid
+  local end; end=$(deadline 30)
+  until pid=$(jvm_of "${LAUNCHER[$1]}"); do
+    past "$end" && fail "no JVM below the $1 launcher within 30 s"
     sleep 0.1
   done
-  fail "no JVM below the $1 launcher"
+  JVM[$1]=$pid
 }
 
 # Polls ping h1 -> h2 across vl2 (0.2 s per try). When the TAP device appears, its ARP retransmit time goes
