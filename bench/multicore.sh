@@ -54,27 +54,11 @@ choose_dist
 
 topology_names vl2mc$$
 OUT=$ROOT/bench/target/multicore-$(date +%Y%m%d-%H%M%S)
-WORK=$(mktemp -d /tmp/vl2-multicore.XXXXXX)
+bench_work multicore
 HOME_VL2=$WORK/vl2
-mkdir -p "$OUT" "$HOME_VL2"
-RES=$OUT/results.tsv
-: >"$RES"
-declare -A LAUNCHER=() JVM=()
-
-cleanup() {
-  local rc=$? ns p
-  set +e
-  trap - EXIT INT TERM
-  for r in h1 h2 sw; do stop_role "$r"; done
-  remove_namespaces
-  [ -f "$WORK/sw/data/log/karaf.log" ] && cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"
-  rm -rf "$WORK"
-  echo "multicore: cleaned up ($P-*, $WORK); results in $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-reap_stale_namespaces vl2mc multicore.sh
+mkdir -p "$HOME_VL2"
+keep_logs() { [ ! -f "$WORK/sw/data/log/karaf.log" ] || cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"; }
+clean_up_at_exit vl2mc
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 # rx_ticks: "name ticks" for each vl2 transport receive thread of the switch JVM
@@ -88,12 +72,7 @@ rx_ticks() {
 }
 rx_threads() { rx_ticks | wc -l; }
 
-start_agent() { # h key
-  local h=$1 ns=$P-h$1 ov_var=OV_H$1 mac_var=MAC_H$1
-  ip netns exec "$ns" "$HOME_VL2/bin/vl2-agent" --switch "$UL_SW:9991" --switch-key "$2" --address "${!ov_var}/24" \
-    --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
-  LAUNCHER[h$h]=$!
-}
+start_agent() { start_agent_of "$HOME_VL2" "$1" "$2" ""; } # h key
 
 # threads n cpus: the vl2 transport's io.threads in the running switch, then every switch thread on cpus
 threads() {

@@ -59,37 +59,12 @@ fi
 
 topology_names vl2tcs$$
 OUT=$ROOT/bench/target/tcp-stream-$(date +%Y%m%d-%H%M%S)
-WORK=$(mktemp -d /tmp/vl2-tcp-stream.XXXXXX)
-mkdir -p "$OUT"
-RES=$OUT/results.tsv
-: >"$RES"
-declare -A LAUNCHER=() JVM=()
-
-cleanup() {
-  local rc=$? ns p
-  set +e
-  trap - EXIT INT TERM
-  for r in h1 h2 sw; do stop_role "$r"; done
-  remove_namespaces
-  rm -rf "$WORK"
-  echo "tcp-stream: cleaned up ($P-*, $WORK); results in $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-reap_stale_namespaces vl2tcs tcp-stream.sh
+bench_work tcp-stream
+clean_up_at_exit vl2tcs
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 
 build_underlay
-
-start_agent() { # vl2-home h key opts extra-flags...
-  local home=$1 h=$2 key=$3 opts=$4 ns=$P-h$2 ov_var=OV_H$2 mac_var=MAC_H$2
-  shift 4
-  ip netns exec "$ns" env EXTRA_JAVA_OPTS="$opts" "$home/bin/vl2-agent" --switch "$UL_SW:9991" --switch-key "$key" \
-    --address "${!ov_var}/24" --mac "${!mac_var}" --data "$WORK/h$h" "$@" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
-  LAUNCHER[h$h]=$!
-}
 
 # jfr_opts tag: the JVM option that records a profile into the results directory (empty without --jfr)
 jfr_opts() { $JFR && echo "-XX:StartFlightRecording=settings=profile,filename=$OUT/$1.jfr,dumponexit=true" || true; }
@@ -123,8 +98,8 @@ run_variant() { # round spec
   key=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log" | head -1 | awk '{ print $4 }')
   [ -n "$key" ] || fail "the switch did not log its public key"
   say "round $round, $label: agents (h1 over TCP/TLS, h2 over UDP)"
-  start_agent "$home" 2 "$key" "$aopts $(jfr_opts "$tag-h2-udp")" --transport udp
-  start_agent "$home" 1 "$key" "$aopts $(jfr_opts "$tag-h1-tcp")" --transport tcp --tcp-port 8443
+  start_agent_of "$home" 2 "$key" "$aopts $(jfr_opts "$tag-h2-udp")" --transport udp
+  start_agent_of "$home" 1 "$key" "$aopts $(jfr_opts "$tag-h1-tcp")" --transport tcp --tcp-port 8443
   if ! ping_across_poll 300; then
     note "$label: no ping across vl2 within 300 s of starting the agents: this run is left out"
     put failed "$label" "$round" "$(loadavg)"

@@ -172,6 +172,49 @@ remove_namespaces() {
   done
 }
 
+# --- a run's folders and its clean-up ---------------------------------------------------------------------------
+# bench_work name: WORK, a temporary folder /tmp/vl2-NAME.XXXXXX that the clean-up removes; OUT (set by the script)
+# made; RES=$OUT/results.tsv emptied; LAUNCHER and JVM (role -> pid) empty
+bench_work() {
+  WORK=$(mktemp -d "/tmp/vl2-$1.XXXXXX")
+  mkdir -p "$OUT"
+  RES=$OUT/results.tsv
+  : >"$RES"
+  declare -gA LAUNCHER=() JVM=()
+}
+# clean_up_at_exit stale-prefix: at exit, also on Ctrl-C or TERM, stop the roles h1, h2 and sw (a script's own
+# before_cleanup first, e.g. its other processes; its keep_logs after, while WORK still exists), remove the
+# namespaces NSS and WORK, say where the results are; now, remove what runs of this script killed with SIGKILL left
+# (namespaces <stale-prefix><pid>-*)
+clean_up_at_exit() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  reap_stale_namespaces "$1" "$BENCH.sh"
+}
+bench_cleanup() {
+  local rc=$? r
+  set +e
+  trap - EXIT INT TERM
+  ! declare -F before_cleanup >/dev/null || before_cleanup
+  for r in h1 h2 sw; do stop_role "$r"; done
+  remove_namespaces
+  ! declare -F keep_logs >/dev/null || keep_logs
+  rm -rf "$WORK"
+  note "cleaned up ($P-*, $WORK); results in $OUT"
+  exit "$rc"
+}
+
+# start_agent_of home h key opts extra-flags...: agent h (1 or 2) of installation HOME in namespace $P-hH, encrypted
+# to the switch's KEY on UL_SW:9991, with EXTRA_JAVA_OPTS OPTS, its overlay address and MAC, data in $WORK/hH, output
+# appended to $OUT/agent-hH.out; LAUNCHER[hH] is its launcher
+start_agent_of() {
+  local home=$1 h=$2 key=$3 opts=$4 ov_var=OV_H$2 mac_var=MAC_H$2
+  shift 4
+  ip netns exec "$P-h$h" env EXTRA_JAVA_OPTS="$opts" "$home/bin/vl2-agent" --switch "$UL_SW:9991" --switch-key "$key" \
+    --address "${!ov_var}/24" --mac "${!mac_var}" --data "$WORK/h$h" "$@" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
+  LAUNCHER[h$h]=$!
+}
+
 # topology_names prefix: the names and addresses of the three test hosts (overlay.sh, latency.sh): namespaces
 # <prefix>-sw, -h1, -h2 (SW, H1, H2, NSS), underlay UL_SW/UL_H1/UL_H2, overlay OV_H1/OV_H2, agent MACs MAC_H1/MAC_H2
 topology_names() {
