@@ -69,10 +69,7 @@ class EncryptedProtocolTest {
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new FakeMacTable(), Fakes.config("learning", 1522, 300, 1024, 1000, false),
-                clock::get, false, stateDir, switchIdentity);
-        sw.bindPolicy(new LearningPolicy());
-        sw.attach(vl2);
+        sw = Fakes.vl2Switch(vl2, 1024, clock::get, stateDir, switchIdentity, null);
         publicNet = new NetworkDefinition(Vl2ProtocolTest.network(PUB, "10.1.0.0/24", null).withPlaintext(false));
         sw.bindNetwork(publicNet);
         privateNet = new NetworkDefinition(privateSettings(Set.of(Identity.fingerprint(alice.publicKey()),

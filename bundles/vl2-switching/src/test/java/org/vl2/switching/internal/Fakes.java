@@ -1,6 +1,13 @@
 package org.vl2.switching.internal;
 
 import java.lang.annotation.Annotation;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
+import org.vl2.api.test.FakeMacTable;
+import org.vl2.api.test.FakeTransport;
+import org.vl2.crypto.Identity;
+import org.vl2.switching.internal.vl2.HandshakeWorker;
 
 /** Configurations of the switch core for tests (the transport and MAC table doubles are vl2-api's test-jar). */
 final class Fakes {
@@ -109,6 +116,20 @@ final class Fakes {
                 return allowPlaintext; // most tests here drive the plaintext protocol; EncryptedProtocolTest does not
             }
         };
+    }
+
+    /**
+     * The encrypted protocol's tests' switch: learning, 1522-byte frames, 300 s idle, {@code maxPorts} ports, plaintext
+     * not allowed, on the test's clock, its leases in {@code stateDir} and the key pair {@code identity}, attached to
+     * {@code vl2}; handshakes on {@code handshakes} (a MANUAL worker), or null: on the receiving thread. No network yet.
+     */
+    static SwitchCore vl2Switch(FakeTransport vl2, int maxPorts, LongSupplier clock, Path stateDir, Identity identity,
+                                HandshakeWorker handshakes) {
+        SwitchCore sw = new SwitchCore(new FakeMacTable(), config("learning", 1522, 300, maxPorts, 1000, false), clock,
+                false, stateDir, identity, handshakes);
+        sw.bindPolicy(new LearningPolicy());
+        sw.attach(vl2);
+        return sw;
     }
 
     static SwitchConfig defaults() {

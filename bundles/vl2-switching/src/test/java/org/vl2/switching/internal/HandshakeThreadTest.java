@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeTransport;
 import org.vl2.api.test.TestFrames;
 import org.vl2.crypto.Handshake;
@@ -51,10 +50,7 @@ class HandshakeThreadTest {
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new FakeMacTable(), Fakes.config("learning", 1522, 300, 4096, 1000, false),
-                clock::get, false, stateDir, switchIdentity, worker);
-        sw.bindPolicy(new LearningPolicy());
-        sw.attach(vl2);
+        sw = Fakes.vl2Switch(vl2, 4096, clock::get, stateDir, switchIdentity, worker);
         sw.bindNetwork(new NetworkDefinition(Vl2ProtocolTest.network(NET, "10.1.0.0/20", null)
                 .withPlaintext(false)));
     }

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vl2.api.test.FakeMacTable;
 import org.vl2.api.test.FakeTransport;
 import org.vl2.api.test.TestFrames;
 import org.vl2.crypto.Identity;
@@ -49,10 +48,7 @@ class RoutePushTest {
     @BeforeEach
     void setUp() throws Exception {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new FakeMacTable(), Fakes.config("learning", 1522, 300, 1024, 1000, false),
-                clock::get, false, stateDir, switchIdentity);
-        sw.bindPolicy(new LearningPolicy());
-        sw.attach(vl2);
+        sw = Fakes.vl2Switch(vl2, 1024, clock::get, stateDir, switchIdentity, null);
         net = new NetworkDefinition(settings("10.1.0.0/24",
                 "10.9.0.0/16 via 10.1.0.5, 0.0.0.0/0 via 10.1.0.5 metric 100", "0.0.0.0/0 via 10.1.0.6 metric 200"));
         sw.bindNetwork(net);
