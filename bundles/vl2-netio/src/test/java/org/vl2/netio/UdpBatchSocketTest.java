@@ -63,8 +63,7 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
     void whatAFlushDropsIsReportedByTheTagItWasQueuedWith() throws IOException {
         DatagramEndpoint a = endpoint(LOOPBACK, 8);
         DatagramEndpoint b = endpoint(LOOPBACK, 8);
-        List<String> refused = new ArrayList<>();
-        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        List<String> refused = refusals(a);
         InetSocketAddress nowhere = new InetSocketAddress(LOOPBACK.getAddress(), 0); // the kernel refuses port 0
         assertTrue(a.queue(b.localAddress(), payload(1, 64), "p1"));
         assertTrue(a.queue(nowhere, payload(2, 70), "p2"), "a batched endpoint only copies it");
@@ -84,8 +83,7 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
     void aSecondSendSideQueuesApartAndFlushesFromTheSameSocket() throws IOException {
         DatagramEndpoint a = endpoint(LOOPBACK, 8);
         DatagramEndpoint b = endpoint(LOOPBACK, 8);
-        List<String> refused = new ArrayList<>();
-        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        List<String> refused = refusals(a);
         DatagramEndpoint.SendSide side = a.newSendSide(4);
         assertTrue(a.queue(b.localAddress(), payload(100, 60), "own"));
         for (int n = 0; n < 6; n++) {
@@ -111,8 +109,7 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
     @Test
     void aDroppedOffloadedMessageIsReportedWithAllItsDatagrams() throws IOException {
         UdpBatchSocket a = offloaded(8);
-        List<String> refused = new ArrayList<>();
-        a.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        List<String> refused = refusals(a);
         InetSocketAddress nowhere = new InetSocketAddress(LOOPBACK.getAddress(), 0);
         for (int n = 0; n < 3; n++) {
             assertTrue(a.queue(nowhere, payload(n, 100), "p7"));
@@ -207,5 +204,12 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
                     receiveAll(b, 3, new ArrayList<>()), "round " + round);
             assertEquals(1, a.offloadFallbacks(), "refused once, then 1000-byte datagrams go without GSO");
         }
+    }
+
+    /** What {@code endpoint}'s flushes refuse from now on, as "tag:datagrams:bytes" in the order reported. */
+    private static List<String> refusals(DatagramEndpoint endpoint) {
+        List<String> refused = new ArrayList<>();
+        endpoint.setRefusals((tag, datagrams, bytes) -> refused.add(tag + ":" + datagrams + ":" + bytes));
+        return refused;
     }
 }

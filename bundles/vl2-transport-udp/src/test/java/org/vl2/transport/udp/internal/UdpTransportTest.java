@@ -114,6 +114,30 @@ class UdpTransportTest {
         };
     }
 
+    /**
+     * Reads from the (non-blocking) peer until {@code count} frames came or 10 s passed; frame i must be
+     * {@code frame(size, i)}: all arrive, in order. Returns how many came.
+     */
+    private int receiveInOrder(int count, int size, String what) throws IOException {
+        peer.configureBlocking(false);
+        ByteBuffer in = ByteBuffer.allocate(2000);
+        int got = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (got < count && System.nanoTime() < deadline) {
+            in.clear();
+            if (peer.receive(in) != null) {
+                in.flip();
+                byte[] f = new byte[in.remaining()];
+                in.get(f);
+                assertArrayEquals(frame(size, got), f, what + " " + got + " in order");
+                got++;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        return got;
+    }
+
     static int freePort() throws IOException {
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -349,23 +373,7 @@ class UdpTransportTest {
         for (int i = 0; i < count; i++) {
             peer.send(ByteBuffer.wrap(frame(100, i)), switchAddress());
         }
-        ByteBuffer in = ByteBuffer.allocate(2000);
-        peer.configureBlocking(false);
-        int got = 0;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (got < count && System.nanoTime() < deadline) {
-            in.clear();
-            if (peer.receive(in) != null) {
-                in.flip();
-                byte[] f = new byte[in.remaining()];
-                in.get(f);
-                assertArrayEquals(frame(100, got), f, "echo " + got + " in order");
-                got++;
-            } else {
-                Thread.onSpinWait();
-            }
-        }
-        assertEquals(count, got);
+        assertEquals(count, receiveInOrder(count, 100, "echo"));
         assertEquals(0, transport.sendFailures());
     }
 
@@ -417,21 +425,7 @@ class UdpTransportTest {
                 assertNull(peer.receive(in), "nothing left before the batch ended (loopback delivers at once)");
             }
             batch.end();
-            int got = 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (got < count && System.nanoTime() < deadline) {
-                in.clear();
-                if (peer.receive(in) != null) {
-                    in.flip();
-                    byte[] f = new byte[in.remaining()];
-                    in.get(f);
-                    assertArrayEquals(frame(100, got), f, "frame " + got + " in order");
-                    got++;
-                } else {
-                    Thread.onSpinWait();
-                }
-            }
-            assertEquals(count, got);
+            assertEquals(count, receiveInOrder(count, 100, "frame"));
             assertEquals(0, transport.sendFailures());
         } finally {
             SendBatch.leave();
