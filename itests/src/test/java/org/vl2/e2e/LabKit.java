@@ -86,6 +86,16 @@ final class LabKit {
      */
     Map<String, String> agentEnv = Map.of("JAVA_HOME", System.getProperty("java.home"),
             "EXTRA_JAVA_OPTS", "-XX:TieredStopAtLevel=1");
+    /**
+     * The environment of {@link #startSwitch}: the client compiler only, like {@link #agentEnv}. A switch boot is the
+     * most CPU a class spends at once (14.8-25.5 CPU-seconds as shipped, 8.7-13.4 with C1 only, docs/testing.md "Wall
+     * time"), and the integration tests run two classes on two cores, so the CPU a boot saves is wall time for both.
+     * What the switch does is the same under either compiler; no test here asserts on its speed. A class that loads
+     * the switch (NetworkE2EIT's floods), measures it (HotSwapE2EIT's longest gap) or runs TLS as users do (TcpE2EIT)
+     * sets this to {@link #env} before it starts the switch.
+     */
+    Map<String, String> switchEnv = Map.of("JAVA_HOME", System.getProperty("java.home"),
+            "EXTRA_JAVA_OPTS", "-XX:TieredStopAtLevel=1");
     Bg switchProcess;
     /** The compiled C tools ({@link #compileTools}), null without gcc. */
     Path tools;
@@ -266,7 +276,7 @@ final class LabKit {
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/vl2-switch").toString(),
                 "--data", lab.work.resolve("sw").toString()));
         cmd.addAll(List.of(flags));
-        switchProcess = lab.start(name, env, Lab.netnsExec(sw, cmd.toArray(new String[0])));
+        switchProcess = lab.start(name, switchEnv, Lab.netnsExec(sw, cmd.toArray(new String[0])));
         return switchProcess;
     }
 

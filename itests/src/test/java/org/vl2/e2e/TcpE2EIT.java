@@ -69,6 +69,7 @@ public class TcpE2EIT {
     public static void setUp() throws Exception {
         LabKit.setUp("TcpE2EIT", "tcp", SWITCH_IP, null, results, k -> {
             kit = k;
+            kit.switchEnv = kit.env; // the switch as shipped too: TLS on its side of the fallback
             kit.agentEnv = kit.env; // the agents as shipped: TLS on both sides of the fallback, as users run it
             network();
             start();

@@ -251,7 +251,7 @@ public class VxlanE2EIT {
      */
     @Test
     public void t07SwitchWhoseVxlanPortIsTakenSaysWhyAndExits1() throws Exception {
-        Bg bad = kit.lab.start("k2-switch", kit.env, Lab.netnsExec(k2, kit.dist.resolve("bin/vl2-switch").toString(),
+        Bg bad = kit.lab.start("k2-switch", kit.switchEnv, Lab.netnsExec(k2, kit.dist.resolve("bin/vl2-switch").toString(),
                 "--vxlan", String.valueOf(VXLAN_PORT), "--data", kit.lab.work.resolve("k2-switch").toString()));
         try {
             Matcher error = LabKit.await(bad, "an ERROR saying why", Pattern.compile(
