@@ -43,9 +43,11 @@ final class LabKit {
 
     /**
      * How long a launcher may take to start (a bound, not a wait: a start is awaited on its log line). Generous: a
-     * class boots up to nine JVMs at once, on a machine that other builds may load.
+     * class boots up to nine JVMs at once, on a machine that other builds may load. 300 s was too short there: a
+     * switch alone (client compiler) listened after about 390 s at a load of 40-50 on 2 cores; an idle machine
+     * never gets near either bound, so the longer one costs nothing but the time a wedged boot takes to fail.
      */
-    static final Duration BOOT = Duration.ofSeconds(300);
+    static final Duration BOOT = Duration.ofSeconds(600);
     static final Duration CMD = Duration.ofSeconds(30);
     /**
      * The bound of one {@code bin/vl2-client} command: a JVM start, an ssh login and the command. Twice {@link #CMD}:
