@@ -212,7 +212,16 @@ public final class Initiator {
      *                         verified response that chose no offered cipher (CIPHER_MISMATCH: a responder from
      *                         before negotiation, which seals with ChaCha20-Poly1305, and an offer without it)
      */
-    public synchronized Completion consume(ByteBuffer response, Session.Limits limits) throws CryptoException {
+    public Completion consume(ByteBuffer response, Session.Limits limits) throws CryptoException {
+        return consume(response, limits, System.nanoTime());
+    }
+
+    /**
+     * {@link #consume(ByteBuffer, Session.Limits)} with the session's age counted from {@code nowNanos}: the clock
+     * the caller passes to {@link Session#seal}, {@link Session#open} and {@link Session#needsRekey} as well.
+     */
+    public synchronized Completion consume(ByteBuffer response, Session.Limits limits, long nowNanos)
+            throws CryptoException {
         int len = response.limit() - response.position();
         if (len < Handshake.RESPONSE_OVERHEAD || len > Handshake.MAX_RESPONSE_LENGTH) {
             throw new CryptoException(CryptoException.Reason.MALFORMED, "response of " + len + " bytes; "
@@ -252,7 +261,7 @@ public final class Initiator {
         state = null;
         ephemeral = null;
         Session session = new Session(true, suite, senderIndex, Handshake.getInt(msg, Handshake.R_SENDER), keys[0],
-                keys[1], responderPublic, limits);
+                keys[1], responderPublic, limits, nowNanos);
         return new Completion(Arrays.copyOfRange(body, 2, 2 + payloadLength), session);
     }
 }

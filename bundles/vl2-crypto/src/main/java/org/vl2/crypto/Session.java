@@ -50,7 +50,8 @@ import javax.crypto.spec.SecretKeySpec;
  * than given to the Cipher: the JDK 17 copies direct buffers into temporary arrays itself (measured: about 3x the
  * allocation for AES-GCM, no faster).
  *
- * <p>All times are {@link System#nanoTime()} values.
+ * <p>All times are {@link System#nanoTime()} values, or those of one clock of the owner's that it passes to every
+ * call and to the handshake that derived the session ({@link Initiator#consume(java.nio.ByteBuffer, Limits, long)}).
  */
 public final class Session {
 
@@ -143,6 +144,13 @@ public final class Session {
 
     Session(boolean initiator, CipherSuite suite, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
             byte[] remotePublicKey, Limits limits) {
+        this(initiator, suite, localIndex, remoteIndex, sendKey, receiveKey, remotePublicKey, limits,
+                System.nanoTime());
+    }
+
+    /** Derived at {@code created}: {@link System#nanoTime()}, or the owner's clock that it passes to every call. */
+    Session(boolean initiator, CipherSuite suite, int localIndex, int remoteIndex, byte[] sendKey, byte[] receiveKey,
+            byte[] remotePublicKey, Limits limits, long created) {
         this.initiator = initiator;
         this.suite = suite;
         this.localIndex = localIndex;
@@ -157,7 +165,7 @@ public final class Session {
         this.rejectAfterNanos = limits.rejectAfterTime().toNanos();
         // the initiator has seen the responder prove its keys (the response); the responder waits for a frame
         this.confirmed = initiator;
-        this.created = System.nanoTime();
+        this.created = created;
     }
 
     /**

@@ -36,10 +36,10 @@ final class ControlLoop implements Runnable {
     @Override
     public void run() {
         // vl2: the first JOIN (handshake) goes out at once, not after the first tick (that cost every start ~1 s)
-        long wakeAt = session != null ? System.currentTimeMillis() : Long.MAX_VALUE;
+        long wakeAt = session != null ? timing.clock().millis() : Long.MAX_VALUE;
         while (life.running()) {
             synchronized (life.lock) {
-                long wait = Math.min(timing.tickMillis(), wakeAt - System.currentTimeMillis());
+                long wait = Math.min(timing.tickMillis(), wakeAt - timing.clock().millis());
                 // a wanted link check waits for its retry interval like any other (checking the flag here spun)
                 if (life.running() && (session == null || !session.hasMail()) && wait > 0) {
                     try {
@@ -52,7 +52,7 @@ final class ControlLoop implements Runnable {
             if (!life.running()) {
                 return;
             }
-            long now = System.currentTimeMillis();
+            long now = timing.clock().millis();
             links.checkIfDue(now);
             if (session != null) {
                 wakeAt = session.run(now);

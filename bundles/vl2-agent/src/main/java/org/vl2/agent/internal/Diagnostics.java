@@ -61,7 +61,7 @@ final class Diagnostics {
     }
 
     AgentStatus status() {
-        long now = System.currentTimeMillis();
+        long now = links.clock().millis();
         AgentState state = stateAt(now);
         Link l = links.link();
         InetSocketAddress r = l != null ? l.remote() : links.resolved();
@@ -135,7 +135,7 @@ final class Diagnostics {
             return p != null ? p : "no socket to the switch yet";
         }
         String jp = session == null ? null : session.joinProblem();
-        if (jp != null && !links.unreachableAt(System.currentTimeMillis())) {
+        if (jp != null && !links.unreachableAt(links.clock().millis())) {
             return jp;
         }
         return LinkKeeper.unreachableProblem(l);

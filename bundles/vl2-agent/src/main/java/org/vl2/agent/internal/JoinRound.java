@@ -17,6 +17,7 @@ final class JoinRound {
     /** Encrypted: how many retry intervals a finished round's handshakes may still be answered. */
     static final int GRACE_RETRIES = 3;
 
+    private final AgentClock clock;
     /** The nonces of the round: an answer to any of them counts. */
     private final long[] nonces = new long[8];
     /** Encrypted: the handshakes of the round, by the same slot as their JOIN's nonce. */
@@ -28,13 +29,17 @@ final class JoinRound {
     /** Encrypted: the round's handshake whose keys are in use, by its count; -1 while none. */
     private int used = -1;
     /**
-     * Encrypted: wall-clock millis after which the finished round's other handshakes are forgotten (their ephemeral
+     * Encrypted: the clock's millis after which the finished round's other handshakes are forgotten (their ephemeral
      * keys dropped); 0 when there is nothing to forget.
      */
     private long forgetAt;
     /** Encrypted: the switch's last cookie and when it came. */
     private byte[] cookie;
     private long cookieNanos;
+
+    JoinRound(AgentClock clock) {
+        this.clock = clock;
+    }
 
     /** A new round: no JOIN sent yet, the previous round's handshakes forgotten. */
     void start() {
@@ -125,14 +130,14 @@ final class JoinRound {
     boolean cookie(byte[] c) {
         boolean first = cookie == null;
         cookie = c;
-        cookieNanos = System.nanoTime();
+        cookieNanos = clock.nanos();
         return first;
     }
 
     /** The switch's cookie while it is fresh enough to use (docs/crypto.md: 110 s), else null. */
     byte[] freshCookie() {
         byte[] c = cookie;
-        if (c != null && System.nanoTime() - cookieNanos > Cookies.COOKIE_USE_SECONDS * 1_000_000_000L) {
+        if (c != null && clock.nanos() - cookieNanos > Cookies.COOKIE_USE_SECONDS * 1_000_000_000L) {
             cookie = null;
             return null;
         }

@@ -47,10 +47,14 @@ final class LinkAttempts {
     /** The kind in flight or finished and not taken yet; null when none. */
     private Kind pending;
 
-    LinkAttempts(Lifecycle life) {
+    LinkAttempts(Lifecycle life, AgentClock clock) {
         this.life = life;
+        this.clock = clock;
         this.threadName = "vl2-agent-" + (life.instance.isEmpty() ? "" : life.instance + "-") + "link";
     }
+
+    /** When an attempt started, on the timers' clock (compared with when the switch was last heard). */
+    private final AgentClock clock;
 
     /** Control thread: the kind of the attempt under way (or finished, not taken yet); null when none. */
     Kind pending() {
@@ -65,7 +69,7 @@ final class LinkAttempts {
         if (pending != null) {
             return false;
         }
-        long startedAt = System.currentTimeMillis();
+        long startedAt = clock.millis();
         Thread t = new Thread(() -> finish(kind, startedAt, target, step), threadName);
         t.setDaemon(true);
         synchronized (this) {

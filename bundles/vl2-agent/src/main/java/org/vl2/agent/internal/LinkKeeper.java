@@ -62,6 +62,7 @@ final class LinkKeeper {
     private final SwitchAddress switchAddress;
     private final SwitchAddress.Resolver resolver;
     private final Timing timing;
+    private final AgentClock clock;
     private final Lifecycle life;
     private final Counters counters;
     private final boolean vxlan;
@@ -99,7 +100,7 @@ final class LinkKeeper {
     private String lostLogged;
     /** auto: the link is the TCP fallback. */
     private boolean onTcp;
-    /** auto: when the current UDP link was opened (wall-clock millis). */
+    /** auto: when the current UDP link was opened (the clock's millis). */
     private long udpOpenedAt;
     /** auto: when to try TCP next (on UDP) or to probe UDP next (on TCP). */
     private long nextSwitch;
@@ -115,15 +116,16 @@ final class LinkKeeper {
         this.switchAddress = settings.switchAddress();
         this.resolver = resolver;
         this.timing = timing;
+        this.clock = timing.clock();
         this.life = life;
         this.counters = counters;
         this.vxlan = settings.vxlan();
         this.path = settings.path();
         this.udp = new UdpLinks(settings.tap().offload() && settings.udpOffload()
                 && DatagramEndpoints.batchedUnavailableReason() == null);
-        this.sinceMillis = System.currentTimeMillis();
+        this.sinceMillis = clock.millis();
         this.lastCheck = sinceMillis;
-        this.attempts = new LinkAttempts(life);
+        this.attempts = new LinkAttempts(life, clock);
     }
 
     /** True while a TCP connection is being made (the start line says so rather than warn that there is no link). */
@@ -164,9 +166,14 @@ final class LinkKeeper {
         lastFromSwitch = now;
     }
 
+    /** What the agent's timers read the time from (the codecs too: when the switch was heard, a key's age). */
+    AgentClock clock() {
+        return clock;
+    }
+
     /** An ICMP port unreachable: the switch's port is closed. */
     void unreachable() {
-        lastUnreachable = System.currentTimeMillis();
+        lastUnreachable = clock.millis();
     }
 
     /** A send failed for another reason (e.g. network unreachable): check the link at the next retry. */
@@ -257,11 +264,11 @@ final class LinkKeeper {
                                 + " staying on UDP", life.tag, switchAddress);
                     }
                 } else if (next != null) {
-                    long quiet = System.currentTimeMillis() - Math.max(lastFromSwitch, udpOpenedAt);
+                    long quiet = clock.millis() - Math.max(lastFromSwitch, udpOpenedAt);
                     if (replace(next, o.target())) {
                         onTcp = true;
                         fallbackFailures = 0;
-                        nextSwitch = System.currentTimeMillis() + 2 * timing.retryMillis();
+                        nextSwitch = clock.millis() + 2 * timing.retryMillis();
                         LOG.warn("{}Port agent: no answer from switch {} over UDP for {}: now over {} at {}, from {}"
                                 + " (UDP is tried again every {})", life.tag, switchAddress,
                                 Lifecycle.duration(quiet / 100 * 100), path.tcpText(), Endpoints.format(next.remote()),
@@ -280,7 +287,7 @@ final class LinkKeeper {
             case PROBE -> {
                 if (next != null && onTcp && replace(next, next.remote())) {
                     onTcp = false;
-                    udpOpenedAt = System.currentTimeMillis();
+                    udpOpenedAt = clock.millis();
                     heard(udpOpenedAt); // the probe's answer: UDP is an answering link (the silence time applies)
                     LOG.info("{}Port agent: switch {} answers over UDP again: back to UDP at {}", life.tag,
                             switchAddress, Endpoints.format(next.remote()));
@@ -350,7 +357,7 @@ final class LinkKeeper {
      */
     void logReachability() {
         Link l = link;
-        boolean unreachable = l != null && unreachableAt(System.currentTimeMillis());
+        boolean unreachable = l != null && unreachableAt(clock.millis());
         if (unreachable != refused && life.running()) {
             if (unreachable) {
                 LOG.warn("{}Port agent: switch {} unreachable: {}", life.tag, switchAddress, unreachableProblem(l));
@@ -464,7 +471,7 @@ final class LinkKeeper {
             linkProblem = null;
             link = next;
             generation++;
-            udpOpenedAt = System.currentTimeMillis();
+            udpOpenedAt = clock.millis();
             life.lock.notifyAll();
         }
         if (!first) {
@@ -535,7 +542,7 @@ final class LinkKeeper {
             life.lock.notifyAll();
         }
         if (old != null && old != next) {
-            retired.retire(old, System.currentTimeMillis()); // a TCP link: read a little longer, then closed
+            retired.retire(old, clock.millis()); // a TCP link: read a little longer, then closed
         }
         return true;
     }

@@ -272,7 +272,7 @@ public final class PortAgent implements AgentService {
             life.run();
             links.check(true);
             if (session != null) {
-                session.startJoin(System.currentTimeMillis(), null);
+                session.startJoin(timing.clock().millis(), null);
             }
             life.start(new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(), room,
                     offload), "tap-rx");

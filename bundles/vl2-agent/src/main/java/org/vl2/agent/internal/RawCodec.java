@@ -39,7 +39,7 @@ final class RawCodec implements FrameCodec {
 
     @Override
     public int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, Link link) {
-        c.links().heard(System.currentTimeMillis());
+        c.links().heard(c.links().clock().millis());
         if (length >= c.room() || length < EthernetFrame.HEADER_LENGTH) {
             c.counters().drop(); // longer than the TAP's MTU allows, or a runt
             return -1;

@@ -43,7 +43,7 @@ final class SealedCodec extends Vl2Framing {
         SealedHeader.write(buf, base, Wire.FRAME, keys.remoteIndex());
         buf.position(base);
         try {
-            keys.seal(buf, base, HEADER, length, System.nanoTime());
+            keys.seal(buf, base, HEADER, length, links.clock().nanos());
         } catch (CryptoException e) {
             return false; // the keys expired and no new handshake succeeded yet
         }
@@ -58,7 +58,7 @@ final class SealedCodec extends Vl2Framing {
             counters.malformed(); // not a vl2 message (a raw frame from a raw-mode switch?)
             return;
         }
-        links.heard(System.currentTimeMillis());
+        links.heard(links.clock().millis());
         byte[] copy = new byte[n];
         buf.get(at, copy);
         if (!session.offer(new ControlMessage.HandshakeAnswer(copy))) {
@@ -119,12 +119,12 @@ final class SealedCodec extends Vl2Framing {
         }
         int length;
         try {
-            length = keys.open(buf, at, HEADER, n - HEADER, System.nanoTime());
+            length = keys.open(buf, at, HEADER, n - HEADER, links.clock().nanos());
         } catch (CryptoException e) {
             counters.unopened();
             return -1;
         }
-        session.authentic(System.currentTimeMillis(), keys);
+        session.authentic(links.clock().millis(), keys);
         if (type == Wire.ROUTES) {
             routes(buf, at + HEADER, length);
             return -1;

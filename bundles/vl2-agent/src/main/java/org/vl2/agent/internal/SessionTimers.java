@@ -45,7 +45,7 @@ final class SessionTimers {
 
     /** Sends what is due (JOIN or handshake, KEEPALIVE), re-joins or rekeys; returns when it wants to run next. */
     long tick(long now) {
-        long nanos = System.nanoTime();
+        long nanos = timing.clock().nanos();
         session.expirePrevious(nanos);
         // the round stays answerable until the switch confirms the keys in use: it may hold a later handshake's
         session.round.expire(now, session.joining || session.check.unconfirmed());

@@ -111,7 +111,7 @@ final class SwitchToTap implements Runnable {
         }
         if (count > 0) {
             deliver(old, count);
-        } else if (count < 0 || links.retired().over(old, System.currentTimeMillis())) {
+        } else if (count < 0 || links.retired().over(old, links.clock().millis())) {
             links.retired().end(old);
         }
     }

@@ -14,10 +14,11 @@ import org.vl2.crypto.Session;
  * @param joinRetryMillis       vl2: a JOIN (handshake) round's retry interval
  * @param slowRetryMillis       vl2: the retry interval after a retryable ERROR
  * @param rejoinMillis          vl2: at most one re-join per this long on {@code unknown-port}
+ * @param clock                 what all of these are measured on ({@link AgentClock#SYSTEM}; tests drive their own)
  */
 record Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, long tickMillis,
               long joinMillis, long joinRetryMillis, long slowRetryMillis, long rejoinMillis,
-              long secondMillis, Session.Limits sessionLimits) {
+              long secondMillis, Session.Limits sessionLimits, AgentClock clock) {
 
     static final Timing DEFAULT = new Timing(5_000, 30_000, 30_000, 1_000, 2_000, 1_000, 30_000, 1_000, 1_000);
 
@@ -25,12 +26,13 @@ record Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, 
     Timing(long retryMillis, long silenceMillis, long unreachableHoldMillis, long tickMillis, long joinMillis,
            long joinRetryMillis, long slowRetryMillis, long rejoinMillis, long secondMillis) {
         this(retryMillis, silenceMillis, unreachableHoldMillis, tickMillis, joinMillis, joinRetryMillis,
-                slowRetryMillis, rejoinMillis, secondMillis, Session.Limits.DEFAULT);
+                slowRetryMillis, rejoinMillis, secondMillis, Session.Limits.DEFAULT, AgentClock.SYSTEM);
     }
 
     /** These timings with other session limits (tests: rekey within seconds). */
     Timing withSessionLimits(Session.Limits limits) {
         return new Timing(retryMillis, silenceMillis, unreachableHoldMillis, tickMillis, joinMillis,
-                joinRetryMillis, slowRetryMillis, rejoinMillis, secondMillis, limits);
+                joinRetryMillis, slowRetryMillis, rejoinMillis, secondMillis, limits, clock);
     }
+
 }

@@ -53,7 +53,7 @@ final class UnderlayPeers implements Supplier<List<InetAddress>> {
         if (proxy == null) {
             return null;
         }
-        long now = System.currentTimeMillis();
+        long now = links.clock().millis();
         long every = proxyAddress == null ? PROXY_RETRY_MILLIS : PROXY_RESOLVE_MILLIS;
         if (proxyResolvedAt == 0 || proxy.isName() && now - proxyResolvedAt >= every) {
             proxyResolvedAt = now;

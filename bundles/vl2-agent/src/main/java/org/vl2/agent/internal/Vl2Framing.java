@@ -48,7 +48,7 @@ abstract class Vl2Framing implements FrameCodec {
             notVl2(buf, at, n);
             return -1;
         }
-        links.heard(System.currentTimeMillis());
+        links.heard(links.clock().millis());
         if (Wire.version(buf) != Wire.VERSION) {
             // an ERROR goes to the session, which counts it (encrypted: unauthenticated, ignored)
             if (type != Wire.ERROR) {

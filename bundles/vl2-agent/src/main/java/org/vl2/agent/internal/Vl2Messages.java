@@ -152,7 +152,7 @@ final class Vl2Messages {
             SealedHeader.write(buffer, 0, Wire.KEEPALIVE, s.keys().remoteIndex());
             buffer.putLong(SealedHeader.LENGTH, seq);
             try {
-                s.keys().seal(buffer, 0, SealedHeader.LENGTH, 8, System.nanoTime());
+                s.keys().seal(buffer, 0, SealedHeader.LENGTH, 8, links.clock().nanos());
             } catch (CryptoException e) {
                 return; // the keys expired: a new handshake is under way
             }
@@ -183,7 +183,7 @@ final class Vl2Messages {
         SealedHeader.write(buffer, 0, Wire.ROUTES_ACK, s.keys().remoteIndex());
         Routes.encodeAck(buffer, SealedHeader.LENGTH, r.network(), r.version());
         try {
-            s.keys().seal(buffer, 0, SealedHeader.LENGTH, Routes.ACK_LENGTH, System.nanoTime());
+            s.keys().seal(buffer, 0, SealedHeader.LENGTH, Routes.ACK_LENGTH, links.clock().nanos());
         } catch (CryptoException e) {
             return; // the keys expired: the switch sends the ROUTES again under the new ones
         }
@@ -200,7 +200,7 @@ final class Vl2Messages {
             if (s.keys() != null) {
                 b = ByteBuffer.allocate(SEALED_LEAVE_LENGTH);
                 SealedHeader.write(b, 0, Wire.LEAVE, s.keys().remoteIndex());
-                s.keys().seal(b, 0, SealedHeader.LENGTH, 0, System.nanoTime());
+                s.keys().seal(b, 0, SealedHeader.LENGTH, 0, links.clock().nanos());
             } else {
                 b = ByteBuffer.allocate(Wire.LEAVE_LENGTH);
                 new Leave(s.port(), s.token()).encode(b);

@@ -82,7 +82,7 @@ final class Vl2Session implements ControlMessage.Handler {
     /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
     private volatile String joinProblem;
     /**
-     * Encrypted: wall-clock millis of the last message that proved to come from the switch (opened, or a RESPONSE
+     * Encrypted: the clock's millis of the last message that proved to come from the switch (opened, or a RESPONSE
      * that verified), 0 if none: what tells a live switch from a silent one, since anyone on the path can send
      * plaintext datagrams.
      */
@@ -91,7 +91,7 @@ final class Vl2Session implements ControlMessage.Handler {
     private final BlockingQueue<ControlMessage> inbox = new ArrayBlockingQueue<>(64);
 
     // control thread only
-    final JoinRound round = new JoinRound();
+    final JoinRound round;
     private final Vl2Messages send;
     private final JoinProblems problems;
     boolean joining;
@@ -121,6 +121,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.counters = counters;
         this.links = links;
         this.tap = tap;
+        this.round = new JoinRound(timing.clock());
         this.check = new SessionCheck(this, timing, counters, life);
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
@@ -212,9 +213,9 @@ final class Vl2Session implements ControlMessage.Handler {
         long wakeAt;
         try {
             for (ControlMessage m; (m = inbox.poll()) != null && life.running(); ) {
-                m.deliverTo(this, System.currentTimeMillis());
+                m.deliverTo(this, timing.clock().millis());
             }
-            wakeAt = life.running() ? timers.tick(System.currentTimeMillis()) : Long.MAX_VALUE;
+            wakeAt = life.running() ? timers.tick(timing.clock().millis()) : Long.MAX_VALUE;
         } catch (RuntimeException e) {
             LOG.warn("{}Port agent: unexpected error, carrying on", life.tag, e); // never lose the control thread
             wakeAt = now + timing.tickMillis();
@@ -426,7 +427,7 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         Initiator.Completion done;
         try {
-            done = round.initiator(slot).consume(d, timing.sessionLimits());
+            done = round.initiator(slot).consume(d, timing.sessionLimits(), timing.clock().nanos());
         } catch (CryptoException e) {
             if (e.reason() == CryptoException.Reason.CIPHER_MISMATCH) { // authenticated: an older switch, ChaCha20
                 backingOff = true;

@@ -45,7 +45,7 @@ final class VxlanCodec implements FrameCodec {
             c.counters().foreign(); // not the switch: VXLAN has no identity, the source address is all there is
             return -1;
         }
-        c.links().heard(System.currentTimeMillis());
+        c.links().heard(c.links().clock().millis());
         int length = n - VxlanHeader.LENGTH;
         if (length < EthernetFrame.HEADER_LENGTH || !VxlanHeader.hasVni(buf, at)) {
             c.counters().malformed(); // no frame behind the header, or not VXLAN (the I flag must be set)

@@ -40,6 +40,14 @@ abstract class AgentTestBase {
     static final Timing NO_RETRY = new Timing(100, 300, 500, 20, 2_000, 5_000, 600, 200, 100);
 
     /**
+     * Timers for a test that moves {@link #clock} itself: nothing fires while it stands still. The link's are long
+     * (retry 5 s, silence 60 s, port-unreachable hold 30 s), so that moving the session's timers on (JOIN every 1 s,
+     * slow retry 30 s, re-join at most every 1 s; a protocol second is 100 ms, as in {@link #FAST}) does not make
+     * the link keeper look for another link; threads look every 20 ms of real time.
+     */
+    static final Timing DRIVEN = new Timing(5_000, 60_000, 30_000, 20, 2_000, 1_000, 30_000, 1_000, 100);
+
+    /**
      * How long a test waits, in milliseconds, for what must happen: generous, so that only something really wrong
      * fails it, never a machine busy with other work (what must not happen is checked with short waits instead).
      */
@@ -49,6 +57,8 @@ abstract class AgentTestBase {
     Path dir;
 
     final FakeTap.Factory factory = new FakeTap.Factory();
+    /** The clock of the agents whose timing is {@link #driven}. */
+    final TestClock clock = new TestClock();
     private final List<PortAgent> agents = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -92,6 +102,13 @@ abstract class AgentTestBase {
         PortAgent a = new PortAgent(factory, config.udpOffload(udpOffload()), resolver, timing);
         agents.add(a);
         return a;
+    }
+
+    /** {@code t} measured on this test's {@link #clock}: its timers fire when the test moves the clock. */
+    Timing driven(Timing t) {
+        return new Timing(t.retryMillis(), t.silenceMillis(), t.unreachableHoldMillis(), t.tickMillis(),
+                t.joinMillis(), t.joinRetryMillis(), t.slowRetryMillis(), t.rejoinMillis(), t.secondMillis(),
+                t.sessionLimits(), clock);
     }
 
     /** Closed after the test (after the agents stopped). */
