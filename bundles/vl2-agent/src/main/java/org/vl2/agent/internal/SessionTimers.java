@@ -49,6 +49,14 @@ final class SessionTimers {
         session.expirePrevious(nanos);
         // the round stays answerable until the switch confirms the keys in use: it may hold a later handshake's
         session.round.expire(now, session.joining || session.check.unconfirmed());
+        if (session.joining && session.rekeying) {
+            // a switch silent under the current keys during a rekey is as silent as without one (it has lost the
+            // port too, or never had the new keys): a join round, as below; the rekey would wait for the keys to expire
+            Vl2Session.Joined s = session.joined();
+            if (silent(now, s, heard(s))) {
+                return now;
+            }
+        }
         if (session.joining) {
             int link = session.linkGeneration();
             if (link != joinLinkSeen) {
@@ -71,11 +79,8 @@ final class SessionTimers {
             return Math.min(session.nextJoinAt, keepAlive(now, s, heard(s)));
         }
         Vl2Session.Joined s = session.joined();
-        long interval = s.keepaliveMillis();
         long heard = heard(s);
-        if (now - heard >= 3 * interval) {
-            session.startJoin(now, "the switch has been silent for " + Lifecycle.duration(3 * interval) + " (3"
-                    + " keepalive intervals): re-joining");
+        if (silent(now, s, heard)) {
             return now;
         }
         if (session.check.confirmationOverdue(now)) {
@@ -90,6 +95,17 @@ final class SessionTimers {
             return now;
         }
         return Math.min(probe, keepAlive(now, s, heard));
+    }
+
+    /** Three keepalive intervals without a word from the switch: a new join round (not a rekey); true if so. */
+    private boolean silent(long now, Vl2Session.Joined s, long heard) {
+        long interval = s.keepaliveMillis();
+        if (now - heard < 3 * interval) {
+            return false;
+        }
+        session.startJoin(now, "the switch has been silent for " + Lifecycle.duration(3 * interval) + " (3"
+                + " keepalive intervals): re-joining");
+        return true;
     }
 
     /**

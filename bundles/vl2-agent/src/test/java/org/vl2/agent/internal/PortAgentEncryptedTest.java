@@ -989,23 +989,24 @@ class PortAgentEncryptedTest extends AgentTestBase {
     @Test
     void framesUnderTheKeysBeforeARekeyStillOpenUntilTheyExpire() throws Exception {
         TestSwitch sw = encryptedSwitch();
-        // a rekey at 3 s, the keys expire at 4.5 s, the next rekey comes at 6 s: 1.5 s for the test's steps between
+        sw.keepaliveSeconds = 100; // a keepalive interval of 10 s: moving time on by seconds leaves the switch heard
+        // a rekey at 3 s, the keys expire at 4.5 s, the next rekey at 6 s: time moves only when the test moves it
         Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(3_000), Duration.ofMillis(4_500));
-        sw.limits = limits;
-        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        PortAgent agent = joined(agent(config(sw), driven(DRIVEN.withSessionLimits(limits))));
         FakeTap tap = factory.last;
         TestSwitch.SecurePort port = confirmedPort(sw, agent);
         Session old = port.confirmed();
         byte[] late = TestSwitch.seal(old, Wire.FRAME, frame(71, 2)); // sealed now, sent once the keys expired
         long handshakes = counters(agent).handshakes.get();
+        clock.advance(3_000);
         assertTrue(await(WAIT, () -> counters(agent).handshakes.get() == handshakes + 1), "no rekey");
 
         // the switch may still send with the old keys (until it opens a message under the new ones)
         sw.sendRaw(port, TestSwitch.seal(old, Wire.FRAME, frame(70, 1)));
         assertEquals(70, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length, "the old keys still open");
 
-        // but not for ever: the agent's copy of them is as old as the switch's, give or take the round trip
-        assertTrue(await(WAIT, () -> old.isExpired(System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(100))));
+        // but not for ever: 4.5 s after the agent took them
+        clock.advance(1_500);
         long drops = agent.status().drops();
         sw.sendRaw(port, late);
         assertTrue(await(WAIT, () -> agent.status().drops() == drops + 1), agent.status().toString());
@@ -1020,21 +1021,31 @@ class PortAgentEncryptedTest extends AgentTestBase {
     @Test
     void aSilentSwitchMakesTheAgentHandshakeAgain() throws Exception {
         TestSwitch sw = encryptedSwitch();
-        PortAgent agent = joined(config(sw));
+        PortAgent agent = joined(agent(config(sw), driven(DRIVEN)));
         long port = agent.status().portId();
-        // silent once the keys worked both ways (a KEEPALIVE-ACK opened: the round trip is measured); silent before
-        // that is keysTheSwitchNeverConfirmsStartANewHandshakeWithinAnInterval
+        // silent once the keys worked both ways (a KEEPALIVE-ACK opened: the round trip is measured) and no answer
+        // of the round is under way; silent before that is keysTheSwitchNeverConfirmsStartANewHandshakeWithinAnInterval
+        confirmedPort(sw, agent);
         assertTrue(await(WAIT, () -> agent.status().switchRtt() != null), agent.status().toString());
 
         sw.silent = true;
+        long joined = counters(agent).joins.get();
+        clock.advance(599);
+        assertFalse(await(100, () -> agent.status().state() != AgentState.RUNNING), "silent too early");
+        clock.advance(1);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
                 agent.status().toString());
         assertEquals("the switch has been silent for 600 ms (3 keepalive intervals): re-joining",
                 agent.status().problem());
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() > joined), "no handshake after the silence");
         sw.datagrams.clear();
+        long silentJoins = counters(agent).joins.get();
+        clock.advance(DRIVEN.joinRetryMillis()); // the next handshake of the round
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() > silentJoins), "no retry of the handshake");
         assertNotNull(next(sw, 8, WAIT), "handshakes while silent");
 
         sw.silent = false;
+        clock.advance(DRIVEN.joinRetryMillis()); // the next one is answered
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertEquals(port, agent.status().portId(), "the switch gave the member its port back");
         assertTrue(counters(agent).handshakes.get() >= 2);
