@@ -34,7 +34,7 @@ final class SessionCheck {
     // control thread only
     /**
      * When an {@code unknown-port} for the current session made the agent ask the switch (0: no question open), and
-     * the session's last authentic message at that moment.
+     * how many authentic messages the session had had at that moment.
      */
     private long probeAt;
     private long probeAuthentic;
@@ -96,7 +96,7 @@ final class SessionCheck {
             return;
         }
         probeAt = now;
-        probeAuthentic = session.lastAuthentic();
+        probeAuthentic = session.authenticMessages();
         session.sendKeepalive(s);
     }
 
@@ -115,7 +115,7 @@ final class SessionCheck {
         if (probeAt == 0) {
             return Long.MAX_VALUE;
         }
-        if (session.lastAuthentic() > probeAuthentic) {
+        if (session.authenticMessages() > probeAuthentic) {
             probeAt = 0;
             counters.ignored();
             return Long.MAX_VALUE;

@@ -87,6 +87,11 @@ final class Vl2Session implements ControlMessage.Handler {
      * plaintext datagrams.
      */
     private volatile long lastAuthentic;
+    /**
+     * Encrypted: messages from the switch that opened under the session's keys. Written by the receive pump alone
+     * (so the increment is safe); a count, unlike the time, tells "one came since" even when time stood still.
+     */
+    private volatile long authenticMessages;
     /** Control messages from the receive pump to the control thread; bounded against a flood. */
     private final BlockingQueue<ControlMessage> inbox = new ArrayBlockingQueue<>(64);
 
@@ -167,6 +172,10 @@ final class Vl2Session implements ControlMessage.Handler {
         return lastAuthentic;
     }
 
+    long authenticMessages() {
+        return authenticMessages;
+    }
+
     /** Changes whenever the link is replaced (see {@link LinkKeeper#generation}). */
     int linkGeneration() {
         return links.generation();
@@ -180,6 +189,7 @@ final class Vl2Session implements ControlMessage.Handler {
     /** Encrypted: a message opened under {@code keys}: the switch is alive, and holds them if they are current. */
     void authentic(long now, Session keys) {
         lastAuthentic = now;
+        authenticMessages++; // the receive pump alone writes it
         check.opened(keys);
     }
 
