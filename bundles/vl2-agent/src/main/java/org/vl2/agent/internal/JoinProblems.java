@@ -51,7 +51,8 @@ final class JoinProblems {
         if (malformed) {
             p += "; it sends datagrams that are not vl2 messages: if it is a raw-mode switch, set mode = raw";
         }
-        return p + "; retrying every " + Lifecycle.duration(timing.joinRetryMillis());
+        return p + "; retrying after " + Lifecycle.duration(timing.joinRetryMillis()) + ", then less often (up to"
+                + " every " + Lifecycle.duration(timing.joinRetryMillis() << JoinBackoff.MAX_DOUBLINGS) + ")";
     }
 
     /**

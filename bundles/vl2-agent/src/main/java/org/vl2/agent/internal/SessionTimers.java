@@ -5,8 +5,9 @@ package org.vl2.agent.internal;
  * {@link #tick}, which returns when it wants to run next.
  *
  * <ul>
- *   <li>joining: a JOIN (handshake) every {@code joinRetryMillis}, every {@code slowRetryMillis} after a retryable
- *   ERROR; three unanswered make a join problem;</li>
+ *   <li>joining: a JOIN (handshake) at once, then after {@code joinRetryMillis} doubling per unanswered one up to a
+ *   cap, with jitter ({@link JoinBackoff}); every {@code slowRetryMillis} after a retryable ERROR; three unanswered
+ *   make a join problem;</li>
  *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's),
  *   and at once on a new link; three silent intervals and the agent re-joins;</li>
  *   <li>encrypted: a rekey (new handshake, the current keys carrying frames meanwhile) when the keys are old; the
@@ -67,7 +68,8 @@ final class SessionTimers {
             }
             if (now >= session.nextJoinAt) {
                 session.sendJoinAttempt();
-                session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis() : timing.joinRetryMillis());
+                session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis()
+                        : session.backoff.after(session.joinAttempts));
             }
             // a rekey that goes unanswered is a problem only once the current keys have expired
             session.noAnswerYet(nanos);

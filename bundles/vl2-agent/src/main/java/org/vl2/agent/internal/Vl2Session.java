@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -27,7 +28,7 @@ import org.vl2.tap.TapException;
  * vl2 mode: this agent's membership of its network (docs/protocol.md, docs/crypto.md).
  *
  * <pre>
- *   control thread:  start round -> JOIN (encrypted: inside a handshake INITIATION) every retry
+ *   control thread:  start round -> JOIN (encrypted: inside a handshake INITIATION), retried with back-off
  *                      <- WELCOME (encrypted: inside the RESPONSE, which gives the keys)   -> joined, TAP configured
  *                      <- ERROR: retry slowly, re-join (unknown-port) or stop for good
  *                      <- COOKIE-REPLY: retry at once with the cookie
@@ -97,6 +98,8 @@ final class Vl2Session implements ControlMessage.Handler {
 
     // control thread only
     final JoinRound round;
+    /** How long the round waits before its next JOIN: doubling per unanswered attempt, capped, with jitter. */
+    final JoinBackoff backoff;
     private final Vl2Messages send;
     private final JoinProblems problems;
     boolean joining;
@@ -127,6 +130,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.links = links;
         this.tap = tap;
         this.round = new JoinRound(timing.clock());
+        this.backoff = new JoinBackoff(timing.joinRetryMillis(), new SplittableRandom());
         this.check = new SessionCheck(this, timing, counters, life);
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);

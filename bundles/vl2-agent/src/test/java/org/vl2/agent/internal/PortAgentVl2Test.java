@@ -598,7 +598,8 @@ class PortAgentVl2Test extends AgentTestBase {
         assertTrue(first == AgentState.STARTING || first == AgentState.SWITCH_UNREACHABLE, first.toString());
 
         String expected = "no answer from the switch to JOIN (network 0000000000000000): is a vl2 switch listening at "
-                + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying every 100 ms";
+                + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying after 100 ms, then"
+                + " less often (up to every 1600 ms)";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertEquals(0, agent.status().portId());
@@ -607,6 +608,39 @@ class PortAgentVl2Test extends AgentTestBase {
         // answering at last: running
         sw.silent = false;
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+    }
+
+    @Test
+    void joinRetriesBackOffWithJitterUpToACapAndStartOverAfterAWelcome() throws Exception {
+        TestSwitch sw = vl2Switch();
+        sw.silent = true;
+        PortAgent agent = agent(config(sw).transportNamed(AgentConfig.TRANSPORT_UDP), driven(DRIVEN));
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 1), "the first JOIN goes at once");
+        long retry = DRIVEN.joinRetryMillis();
+        // the clock stands still between the test's moves, so each JOIN goes at the moment the test moved it to
+        for (int sent = 1; sent <= JoinBackoff.MAX_DOUBLINGS + 2; sent++) {
+            long wait = retry << Math.min(sent - 1, JoinBackoff.MAX_DOUBLINGS);
+            long joins = counters(agent).joins.get();
+            clock.advance(wait - 1);
+            assertFalse(await(100, () -> counters(agent).joins.get() > joins), "JOIN " + (sent + 1) + " sooner than "
+                    + wait + " ms after the one before");
+            clock.advance(wait / 2 + 1);
+            assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 1), "JOIN " + (sent + 1)
+                    + " not within " + wait * 3 / 2 + " ms of the one before");
+        }
+
+        // answered: joined; the next round (the switch went silent) starts again from the retry interval
+        sw.silent = false;
+        clock.advance((retry << JoinBackoff.MAX_DOUBLINGS) * 3 / 2);
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        sw.silent = true;
+        long joins = counters(agent).joins.get();
+        clock.advance(3 * INTERVAL);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 1), "no JOIN at once after the silence");
+        clock.advance(retry - 1);
+        assertFalse(await(100, () -> counters(agent).joins.get() > joins + 1), "a retry sooner than the interval");
+        clock.advance(retry / 2 + 1);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 2), "the back-off did not start over");
     }
 
     @Test
@@ -621,7 +655,8 @@ class PortAgentVl2Test extends AgentTestBase {
 
         assertTrue(await(WAIT, () -> agent.status().problem() != null
                 && agent.status().problem().endsWith("it sends datagrams that are not vl2 messages: if it is a raw-mode"
-                + " switch, set mode = raw; retrying every 100 ms")), agent.status().toString());
+                + " switch, set mode = raw; retrying after 100 ms, then less often (up to every 1600 ms)")),
+                agent.status().toString());
         assertTrue(factory.last.toKernel.isEmpty(), "a raw frame is not written to the TAP in vl2 mode");
     }
 
