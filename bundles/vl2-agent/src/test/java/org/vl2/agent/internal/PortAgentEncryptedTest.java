@@ -1042,12 +1042,12 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertTrue(await(WAIT, () -> counters(agent).joins.get() > joined), "no handshake after the silence");
         sw.datagrams.clear();
         long silentJoins = counters(agent).joins.get();
-        clock.advance(DRIVEN.joinRetryMillis()); // the next handshake of the round
+        clock.advance(DRIVEN.joinRetryMillis() * 3 / 2); // the next handshake of the round (back-off with jitter)
         assertTrue(await(WAIT, () -> counters(agent).joins.get() > silentJoins), "no retry of the handshake");
         assertNotNull(next(sw, 8, WAIT), "handshakes while silent");
 
         sw.silent = false;
-        clock.advance(DRIVEN.joinRetryMillis()); // the next one is answered
+        clock.advance(DRIVEN.joinRetryMillis() * 3); // the next one (after twice the interval, with jitter) is answered
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertEquals(port, agent.status().portId(), "the switch gave the member its port back");
         assertTrue(counters(agent).handshakes.get() >= 2);
