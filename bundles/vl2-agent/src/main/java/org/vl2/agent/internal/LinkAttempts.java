@@ -43,6 +43,8 @@ final class LinkAttempts {
     private boolean stopped;
     /** Guarded by this: the attempt's thread, for {@link #stop}. */
     private Thread thread;
+    /** When an attempt started, on the timers' clock (compared with when the switch was last heard). */
+    private final AgentClock clock;
     // control thread only
     /** The kind in flight or finished and not taken yet; null when none. */
     private Kind pending;
@@ -52,9 +54,6 @@ final class LinkAttempts {
         this.clock = clock;
         this.threadName = "vl2-agent-" + (life.instance.isEmpty() ? "" : life.instance + "-") + "link";
     }
-
-    /** When an attempt started, on the timers' clock (compared with when the switch was last heard). */
-    private final AgentClock clock;
 
     /** Control thread: the kind of the attempt under way (or finished, not taken yet); null when none. */
     Kind pending() {
