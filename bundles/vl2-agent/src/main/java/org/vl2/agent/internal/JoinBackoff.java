@@ -4,7 +4,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * vl2 mode: how long a join round waits before its next JOIN (encrypted: handshake). The wait doubles with each
- * unanswered attempt, from the retry interval up to {@link #MAX_DOUBLINGS} doublings of it (1 s .. 16 s by
+ * unanswered attempt, from the retry interval up to {@link #MAX_DOUBLINGS} doublings of it (1 s .. 8 s by
  * default), and each wait is lengthened by a random part of up to half of it. A switch that restarts or recovers
  * from an outage meets its members' JOINs spread over time rather than all of them every second in step (10,000
  * members at once); an agent whose switch is back re-joins within the capped wait. A WELCOME ends the round: the
@@ -13,7 +13,7 @@ import java.util.random.RandomGenerator;
 final class JoinBackoff {
 
     /** The wait stops growing after this many doublings of the retry interval. */
-    static final int MAX_DOUBLINGS = 4;
+    static final int MAX_DOUBLINGS = 3;
 
     private final long retryMillis;
     private final RandomGenerator random;

@@ -29,14 +29,14 @@ class JoinBackoffTest {
     }
 
     @Test
-    void theWaitDoublesPerUnansweredAttemptUpToSixteenRetryIntervals() {
+    void theWaitDoublesPerUnansweredAttemptUpToEightRetryIntervals() {
         JoinBackoff b = new JoinBackoff(1_000, always(false));
-        long[] expected = {1_000, 1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000};
+        long[] expected = {1_000, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000};
         for (int sent = 0; sent < expected.length; sent++) {
             assertEquals(expected[sent], b.capped(sent), "after attempt " + sent);
             assertEquals(expected[sent], b.after(sent), "the shortest jitter adds nothing");
         }
-        assertEquals(16_000, b.capped(Integer.MAX_VALUE), "capped however long the switch stays silent");
+        assertEquals(8_000, b.capped(Integer.MAX_VALUE), "capped however long the switch stays silent");
     }
 
     @Test
@@ -44,7 +44,7 @@ class JoinBackoffTest {
         JoinBackoff b = new JoinBackoff(1_000, always(true));
         assertEquals(1_500, b.after(1));
         assertEquals(3_000, b.after(2));
-        assertEquals(24_000, b.after(9));
+        assertEquals(12_000, b.after(9));
     }
 
     @Test

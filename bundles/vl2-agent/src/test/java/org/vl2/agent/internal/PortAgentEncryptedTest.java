@@ -383,7 +383,7 @@ class PortAgentEncryptedTest extends AgentTestBase {
                 + " listening at " + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); is"
                 + " switch.key (" + other + ") the switch's public key? A switch ignores handshakes made for another"
                 + " key (it logs its key at start, and vl2:members shows it); retrying after 100 ms, then less often"
-                + " (up to every 1600 ms)";
+                + " (up to every 800 ms)";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         // the status changes when the agent gives up waiting for the third answer; the switch may still be reading it

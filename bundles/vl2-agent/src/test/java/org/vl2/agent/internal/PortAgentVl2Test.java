@@ -599,7 +599,7 @@ class PortAgentVl2Test extends AgentTestBase {
 
         String expected = "no answer from the switch to JOIN (network 0000000000000000): is a vl2 switch listening at "
                 + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying after 100 ms, then"
-                + " less often (up to every 1600 ms)";
+                + " less often (up to every 800 ms)";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertEquals(0, agent.status().portId());
@@ -655,7 +655,7 @@ class PortAgentVl2Test extends AgentTestBase {
 
         assertTrue(await(WAIT, () -> agent.status().problem() != null
                 && agent.status().problem().endsWith("it sends datagrams that are not vl2 messages: if it is a raw-mode"
-                + " switch, set mode = raw; retrying after 100 ms, then less often (up to every 1600 ms)")),
+                + " switch, set mode = raw; retrying after 100 ms, then less often (up to every 800 ms)")),
                 agent.status().toString());
         assertTrue(factory.last.toKernel.isEmpty(), "a raw frame is not written to the TAP in vl2 mode");
     }
