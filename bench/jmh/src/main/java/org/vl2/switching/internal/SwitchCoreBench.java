@@ -294,6 +294,11 @@ public class SwitchCoreBench {
             }
 
             @Override
+            public int handshake_nice() {
+                return 10;
+            }
+
+            @Override
             public boolean allow_plaintext() {
                 return false;
             }

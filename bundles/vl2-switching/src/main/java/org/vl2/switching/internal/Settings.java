@@ -6,7 +6,7 @@ import org.vl2.crypto.CipherPolicy;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
 public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
-                int stormControlPps, boolean allowPlaintext, Quotas quotas, CipherPolicy cipher) {
+                int stormControlPps, boolean allowPlaintext, Quotas quotas, CipherPolicy cipher, int handshakeNice) {
 
     /**
      * Bounds on unauthenticated ports (see {@link PortRegistry}): per source address (IPv6: /64) and per transport,
@@ -64,6 +64,9 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
         if (c.port_probation_seconds() < 0 || c.port_probation_seconds() > 31_536_000L) {
             throw invalid("port.probation.seconds", c.port_probation_seconds(), "0 (no probation) .. 31536000 seconds");
         }
+        if (c.handshake_nice() < 0 || c.handshake_nice() > 19) {
+            throw invalid("handshake.nice", c.handshake_nice(), "0 (the process's priority) .. 19 (the lowest)");
+        }
         CipherPolicy cipher;
         try {
             cipher = CipherPolicy.parse(c.cipher());
@@ -73,7 +76,8 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
         Quotas quotas = new Quotas(c.ports_per_address(), c.ports_per_transport(), c.ports_reserved_percent(),
                 c.port_probation_seconds() * 1_000_000_000L);
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
-                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext(), quotas, cipher);
+                c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext(), quotas, cipher,
+                c.handshake_nice());
     }
 
     /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
@@ -97,6 +101,7 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
                 + portIdleTimeoutNanos / 1_000_000_000L + ", max.ports=" + maxPorts + ", keepalive.seconds=" + keepaliveSeconds + ", storm.control.pps="
                 + stormControlPps + ", allow.plaintext=" + allowPlaintext + ", ports.per.address=" + quotas.perAddress
                 + ", ports.per.transport=" + quotas.perTransport + ", ports.reserved.percent=" + quotas.reservedPercent
-                + ", port.probation.seconds=" + quotas.probationNanos / 1_000_000_000L + ", cipher=" + cipher.describe();
+                + ", port.probation.seconds=" + quotas.probationNanos / 1_000_000_000L + ", cipher=" + cipher.describe()
+                + ", handshake.nice=" + handshakeNice;
     }
 }

@@ -81,6 +81,15 @@ public @interface SwitchConfig {
                     + "only). Applies to new handshakes; sessions keep theirs until their next rekey.")
     String cipher() default "auto";
 
+    @AttributeDefinition(name = "Handshake thread nice value",
+            description = "CPU priority of the thread that does the encrypted handshakes (Linux nice, per thread): "
+                    + "above 0 a storm of joins takes the CPU that forwarding leaves instead of a share of it (at 10 "
+                    + "it gets about a tenth of what a forwarding thread gets of a busy core; an idle core it gets "
+                    + "whole). The handshake budget and the cookies follow what the thread gets. Raising it applies "
+                    + "at once; lowering it again needs CAP_SYS_NICE (a switch not running as root keeps the higher "
+                    + "value until restarted; a WARN says so). 0 = the process's priority.", min = "0", max = "19")
+    int handshake_nice() default 10;
+
     @AttributeDefinition(name = "Allow plaintext joins (deprecated)",
             description = "Deprecated, no effect (a WARN says so when set): plaintext joins, raw-mode ports and VXLAN "
                     + "VTEPs are admitted only by networks configured with plaintext = true (org.vl2.network); every "

@@ -67,6 +67,7 @@ public final class SwitchCore implements SwitchService {
     private final LongSupplier nanoClock;
     private final Identity identity;
     private volatile Settings settings;
+    private final HandshakeWorker handshakes;
 
     private final SwitchCounters counters = new SwitchCounters();
     private final PolicyRegistry policies;
@@ -144,9 +145,11 @@ public final class SwitchCore implements SwitchService {
         Forwarder forwarder = new Forwarder(fdb, registry, policies, addressing, hygiene, counters, this::settings,
                 nanoClock);
         // the unit tests' switch (no background threads) shakes hands on the caller's thread, deterministically
+        this.handshakes = handshakes != null ? handshakes
+                : new HandshakeWorker(housekeep ? HandshakeWorker.Mode.THREAD : HandshakeWorker.Mode.INLINE);
+        this.handshakes.nice(settings.handshakeNice());
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
-                nanoClock, identity, networks::lists, handshakes != null ? handshakes
-                        : new HandshakeWorker(housekeep ? HandshakeWorker.Mode.THREAD : HandshakeWorker.Mode.INLINE));
+                nanoClock, identity, networks::lists, this.handshakes);
         this.vl2 = vl2;
         registry.onCutOff(vl2::cutOff);
         this.ingress = new Ingress(registry, networks, forwarder, vl2, counters);
@@ -203,6 +206,7 @@ public final class SwitchCore implements SwitchService {
         }
         policies.select(next.policy());
         networks.policiesChanged();
+        handshakes.nice(next.handshakeNice());
         settings = next; // published once its policy is in place: a reader of policy() sees it in use
         LOG.info("vl2 switch reconfigured ({})", next);
         warnDeprecated(next);

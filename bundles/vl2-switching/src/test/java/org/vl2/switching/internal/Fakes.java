@@ -112,6 +112,11 @@ final class Fakes {
             }
 
             @Override
+            public int handshake_nice() {
+                return 10;
+            }
+
+            @Override
             public boolean allow_plaintext() {
                 return allowPlaintext; // most tests here drive the plaintext protocol; EncryptedProtocolTest does not
             }

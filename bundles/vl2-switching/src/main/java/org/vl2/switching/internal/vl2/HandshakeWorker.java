@@ -27,6 +27,10 @@ import org.vl2.switching.internal.Egress;
  * worker measures how long a handshake takes on it (wall time, so a loaded machine counts), and the gate's budget
  * follows that ({@link #perSecond}).
  *
+ * <p>The thread runs at a lower CPU priority ({@link #nice}, the switch's {@code handshake.nice}): a storm of joins
+ * then takes the CPU the forwarding threads leave, not a share of theirs. Its measured time per handshake grows when
+ * it waits for the CPU, so the gate's budget (and the cookies) follow what it actually gets.
+ *
  * <p>{@link Mode#INLINE} runs each handshake on the caller's thread at once (the unit tests' switch, deterministic);
  * {@link Mode#MANUAL} only queues, and {@link #runQueued} runs them (tests that hold the worker).
  */
@@ -68,6 +72,12 @@ public final class HandshakeWorker {
     /** Mean wall time of a handshake on the worker (exponentially weighted, 1/8 per sample). */
     private volatile long nanosPerHandshake = INITIAL_NANOS;
     private volatile boolean stopped;
+    /** The nice value asked for, the one the thread tried last and the one it runs at (only the thread writes those). */
+    private volatile int wantedNice;
+    private volatile int triedNice;
+    private volatile int appliedNice;
+    /** The thread's kernel id once it runs (-1 before, or where there is none). */
+    private volatile long threadId = -1;
 
     public HandshakeWorker(Mode mode) {
         this(mode, System::nanoTime);
@@ -113,6 +123,35 @@ public final class HandshakeWorker {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The handshake thread's nice value (0..{@value ThreadNice#MAX}); the thread applies it before its next wait. No
+     * effect in INLINE and MANUAL mode (no thread of its own).
+     */
+    public void nice(int nice) {
+        if (nice < 0 || nice > ThreadNice.MAX) {
+            throw new IllegalArgumentException("nice " + nice + " (must be 0.." + ThreadNice.MAX + ")");
+        }
+        wantedNice = nice;
+        if (thread != null) {
+            lock.lock();
+            try {
+                waiting.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The nice value the thread applied last (tests, status). */
+    int appliedNice() {
+        return appliedNice;
+    }
+
+    /** The thread's kernel id, -1 before it ran or where there is none (tests read its priority from /proc). */
+    long threadId() {
+        return threadId;
     }
 
     /** Handshakes waiting. */
@@ -196,11 +235,15 @@ public final class HandshakeWorker {
     }
 
     private void loop() {
+        threadId = ThreadNice.currentThreadId();
         while (!stopped) {
+            if (wantedNice != triedNice) {
+                applyNice(wantedNice);
+            }
             Queued q;
             lock.lock();
             try {
-                while (members.isEmpty() && others.isEmpty() && !stopped) {
+                while (members.isEmpty() && others.isEmpty() && !stopped && wantedNice == triedNice) {
                     waiting.await(1, TimeUnit.SECONDS);
                 }
                 q = members.poll();
@@ -215,6 +258,21 @@ public final class HandshakeWorker {
             if (q != null) {
                 run(q);
             }
+        }
+    }
+
+    /** On the thread: one line either way, so an operator sees what the setting did. */
+    private void applyNice(int nice) {
+        String failure = ThreadNice.applyToCurrentThread(nice);
+        int was = appliedNice;
+        triedNice = nice; // also on failure: tried once per value, not in a loop
+        if (failure == null) {
+            appliedNice = nice;
+            LOG.info("Handshake thread {} at nice {} (handshake.nice): forwarding goes first when the CPU is short",
+                    THREAD_NAME, nice);
+        } else {
+            LOG.warn("Handshake thread {} stays at nice {}, handshake.nice = {} not applied: {}", THREAD_NAME, was,
+                    nice, failure);
         }
     }
 

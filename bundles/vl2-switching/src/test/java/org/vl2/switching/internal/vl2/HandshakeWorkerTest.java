@@ -2,8 +2,12 @@ package org.vl2.switching.internal.vl2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -89,6 +93,34 @@ class HandshakeWorkerTest {
             w.stop();
         }
         assertFalse(w.offer(e -> { }, NOTHING, false, new Egress()), "a stopped worker takes nothing");
+    }
+
+    @Test
+    void theHandshakeThreadRunsAtTheNiceValueAskedForAndTheKernelSaysSo() throws Exception {
+        assumeTrue(Files.isSymbolicLink(Path.of("/proc/thread-self")), "Linux: per-thread nice values");
+        HandshakeWorker w = new HandshakeWorker(HandshakeWorker.Mode.THREAD);
+        try {
+            assertThrows(IllegalArgumentException.class, () -> w.nice(20));
+            assertThrows(IllegalArgumentException.class, () -> w.nice(-1));
+            w.nice(7);
+            for (int i = 0; i < 3000 && w.appliedNice() != 7; i++) {
+                Thread.sleep(10); // polls for the condition, bounded
+            }
+            assertEquals(7, w.appliedNice(), "the thread applied it (a WARN in the log says why not)");
+            long[] ranOn = {-2};
+            CountDownLatch done = new CountDownLatch(1);
+            assertTrue(w.offer(e -> {
+                ranOn[0] = ThreadNice.currentThreadId();
+                done.countDown();
+            }, NOTHING, false, new Egress()));
+            assertTrue(done.await(30, TimeUnit.SECONDS));
+            assertEquals(w.threadId(), ranOn[0], "handshakes run on the thread whose priority was set");
+            assertEquals(7, ThreadNice.niceOf(w.threadId()), "the kernel's view (/proc/self/task/TID/stat)");
+            Integer mine = ThreadNice.niceOf(ThreadNice.currentThreadId());
+            assertTrue(mine != null && mine != 7, "only that thread: the others keep the process's priority");
+        } finally {
+            w.stop();
+        }
     }
 
     @Test
