@@ -3,6 +3,7 @@
 #
 #   sudo bench/members.sh [--members 10000] [--quiet 60] [--churn 20] [--churn-seconds 30] [--iperf 10]
 #                         [--sources 64] [--threads 2] [--dist FILE] [--gen-opts "JAVA OPTIONS"]
+#                         [--gen-nice 19] [--gen-cpus LIST] [--handshake-nice N]
 #
 # The namespaces of bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). One switch
 # (bin/vl2-switch of the distribution, defaults but for what 10k members need: max.ports above N, a MAC table for
@@ -16,6 +17,10 @@
 # against before the members; churn: --churn members a second leave and new ones join for --churn-seconds (the same
 # measurement during it). The machine may be loaded by others: CPU is reported in CPU seconds next to the load average.
 # Output: a Markdown summary on stdout; raw lines in bench/target/members-<time>/ (results.tsv, gen.out, logs).
+# The generator stands for remote hosts, which would not take the switch host's CPU: it runs at nice --gen-nice
+# (default 19, so it gets what the switch, the agents and iperf3 leave; 0 = as before, at the same priority) and, with
+# --gen-cpus, pinned to those CPUs (taskset -c, e.g. 1); the summary says how it ran and what CPU it used.
+# --handshake-nice sets the switch's handshake.nice (its handshake thread's priority; default: the switch's own, 10).
 # Everything is removed at the end, also on failure or Ctrl-C. Short mode: --members 500 --quiet 20 --churn-seconds 15.
 #
 # Needs: root, ip, iperf3, ping, python3, ss, jcmd (Java 17 JDK), /dev/net/tun; builds bench/loadgen if missing.
@@ -33,6 +38,9 @@ SOURCES=64
 THREADS=2
 DIST=""
 GEN_OPTS="-Xmx1g -XX:+UseParallelGC"
+GEN_NICE=19
+GEN_CPUS=""
+HS_NICE=""
 NET=5ca1e
 ARGS="$*"
 while [ $# -gt 0 ]; do
@@ -46,6 +54,9 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --dist) DIST=$2; shift 2 ;;
     --gen-opts) GEN_OPTS=$2; shift 2 ;;
+    --gen-nice) GEN_NICE=$2; shift 2 ;;
+    --gen-cpus) GEN_CPUS=$2; shift 2 ;;
+    --handshake-nice) HS_NICE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
@@ -57,11 +68,17 @@ need_count --churn-seconds "$CHURN_SECS" 0
 need_count --iperf "$IPERF" 2
 need_count --sources "$SOURCES"
 need_count --threads "$THREADS"
+need_count --gen-nice "$GEN_NICE" 0 19
+[ -z "$HS_NICE" ] || need_count --handshake-nice "$HS_NICE" 0 19
+case "$GEN_CPUS" in
+  *[!0-9,-]*) bad_usage "--gen-cpus takes a CPU list such as 1 or 0-1 (got '$GEN_CPUS')" ;;
+esac
 
 require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
 require_tun
 use_java17
-require_tools ip ss ping iperf3 python3 java jcmd tar
+require_tools ip ss ping iperf3 python3 java jcmd tar nice
+[ -z "$GEN_CPUS" ] || require_tools taskset
 choose_dist
 LG=$ROOT/bench/loadgen/target
 if [ ! -f "$LG/vl2-bench-loadgen.jar" ] || [ ! -f "$LG/lib/vl2-crypto-0.1.0-SNAPSHOT.jar" ]; then
@@ -167,6 +184,7 @@ put meta dist "$(basename "$DIST"), sha256 $(sha256sum "$DIST" | cut -c1-12)"
 put meta git "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 put meta members "$MEMBERS"
 put meta config "max.ports=$MAX_PORTS mactable.capacity=$MAC_CAPACITY pool=$POOL sources=$SOURCES threads=$THREADS churn=$CHURN/s for ${CHURN_SECS}s"
+put meta generator "nice $GEN_NICE, CPUs ${GEN_CPUS:-all} (of $(nproc)); switch handshake.nice ${HS_NICE:-default}"
 put meta load_start "$(loadavg)"
 
 say "switch (max.ports $MAX_PORTS, network $NET with pool $POOL)"
@@ -182,6 +200,7 @@ KEY=$(grep -ho 'Switch public key [A-Za-z0-9+/=]*' "$WORK/sw/data/log/karaf.log"
 # member's station (its default 8192 would evict members' MACs, and frames to them would flood)
 echo "max.ports = $MAX_PORTS" >>"$WORK/sw/etc/org.vl2.switching.cfg"
 echo "capacity = $MAC_CAPACITY" >>"$WORK/sw/etc/org.vl2.mactable.cfg"
+[ -z "$HS_NICE" ] || echo "handshake.nice = $HS_NICE" >>"$WORK/sw/etc/org.vl2.switching.cfg"
 wait_for 60 grep -q "max.ports=$MAX_PORTS" "$WORK/sw/data/log/karaf.log" || fail "the switch did not take max.ports = $MAX_PORTS"
 
 say "agents in h1 and h2 (encrypted, default network)"
@@ -198,13 +217,16 @@ put meta rss_before_kib "$(rss_kib "${JVM[sw]}")"
 
 say "$MEMBERS members join"
 # shellcheck disable=SC2086
-ip netns exec "$SW" java $GEN_OPTS -cp "$LG/vl2-bench-loadgen.jar:$LG/lib/*" org.vl2.bench.members.MemberGen \
+GEN_PIN=()
+[ -z "$GEN_CPUS" ] || GEN_PIN=(taskset -c "$GEN_CPUS")
+ip netns exec "$SW" "${GEN_PIN[@]}" nice -n "$GEN_NICE" java $GEN_OPTS -cp "$LG/vl2-bench-loadgen.jar:$LG/lib/*" org.vl2.bench.members.MemberGen \
   --switch 127.0.0.1:9991 --switch-key "$KEY" --network "$NET" --members "$MEMBERS" --sources "$SOURCES" \
   --threads "$THREADS" --join-timeout 900 --quiet-seconds "$QUIET" --churn "$CHURN" --churn-seconds "$CHURN_SECS" \
   --tail-seconds 5 </dev/null >"$OUT/gen.out" 2>&1 &
 GEN=$!
 wait_event start 60
-GEN_JVM=$GEN
+GEN_JVM=$GEN # ip netns exec, taskset and nice exec the JVM: one process id
+g_join0=$(cpu_s "$GEN_JVM")
 c_join0=$(cpu_s "${JVM[sw]}"); rx_join0=$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS"); hs_join0=$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")
 sleep 3
 measure during-join
@@ -220,6 +242,7 @@ put run join-tail wall_s "$(since "$tail_t0")"
 put run join-tail load "$(loadavg)"
 put run join switch_cpu_s "$(awk -v a="$c_join0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN { printf "%.2f", b - a }')"
 put run join rx_cpu_s "$(awk -v a="$rx_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS")" 'BEGIN { printf "%.2f", b - a }')"
+put run join gen_cpu_s "$(awk -v a="$g_join0" -v b="$(cpu_s "$GEN_JVM")" 'BEGIN { printf "%.2f", b - a }')"
 put run join hs_cpu_s "$(awk -v a="$hs_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")" 'BEGIN { printf "%.2f", b - a }')"
 
 say "quiet: ${QUIET} s of keepalives"
@@ -278,11 +301,12 @@ q = runs.get("quiet", {})
 print(f"{n} encrypted members on one switch ({meta.get('date')}; {meta.get('machine')}; {meta.get('dist')}; "
       f"git {meta.get('git')}; load {meta.get('load_start')} -> {meta.get('load_end')})\n")
 print(f"command: {meta.get('command')}; {meta.get('config')}\n")
+print(f"generator (stands for remote hosts): {meta.get('generator')}\n")
 print("| what | value |\n|---|---|")
 print(f"| joined | {j.get('joined')} of {n} in {j.get('seconds')} s: {j.get('rate')} joins/s (mean {j.get('mean_join_ms')} ms, max {j.get('max_join_ms')} ms from first initiation to the first keepalive answered) |")
 print(f"| handshakes | initiations {result.get('initiations')}, responses {result.get('responses')}, cookie replies {result.get('cookie_replies')}, timeouts {result.get('timeouts')}, rekeys {result.get('rekeys')}, errors {result.get('errors')} {result.get('errors_by_code', '')} |")
 jn = runs.get('join', {})
-print(f"| switch CPU during the join | {jn.get('switch_cpu_s')} CPU s (receive threads {jn.get('rx_cpu_s')}, handshake thread {jn.get('hs_cpu_s')}) |")
+print(f"| switch CPU during the join | {jn.get('switch_cpu_s')} CPU s (receive threads {jn.get('rx_cpu_s')}, handshake thread {jn.get('hs_cpu_s')}); generator {jn.get('gen_cpu_s')} CPU s |")
 t = runs.get('join-tail', {})
 try:
     r = int(t.get('responses'))
