@@ -7,6 +7,9 @@ import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.util.Arrays;
 import java.security.interfaces.XECPrivateKey;
 import java.security.interfaces.XECPublicKey;
 import java.security.spec.NamedParameterSpec;
@@ -16,10 +19,14 @@ import java.security.spec.XECPublicKeySpec;
 import javax.crypto.KeyAgreement;
 
 /**
- * X25519 (RFC 7748) through the JDK's "XDH" provider, with keys as the RFC's 32-byte little-endian strings, which
- * is what travels on the wire and in identity files.
+ * X25519 (RFC 7748), with keys as the RFC's 32-byte little-endian strings, which is what travels on the wire and in
+ * identity files; keys held as the JDK's {@code XEC} key objects. The scalar multiplications run in
+ * {@link FastX25519} when Bouncy Castle is there and agrees with the JDK on a known answer at class load (system
+ * property {@value #ENGINE_PROPERTY}=jdk turns it off), else in the JDK's "XDH" provider.
  */
 final class X25519 {
+
+    static final String ENGINE_PROPERTY = "vl2.crypto.x25519";
 
     static final int KEY_LENGTH = 32;
     /** The field prime 2^255 - 19. */
@@ -31,10 +38,49 @@ final class X25519 {
         BASE_POINT[0] = 9;
     }
 
+    /** Whether {@link FastX25519} does the arithmetic. */
+    static final boolean FAST = fastAvailable();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private X25519() {
     }
 
+    /** "bouncycastle" or "jdk": what {@link #FAST} says, for the startup line. */
+    static String engine() {
+        return FAST ? "bouncycastle" : "jdk";
+    }
+
+    /** Bouncy Castle loads and gives the JDK's answer for one scalar and point (else: the JDK, not a wrong key). */
+    private static boolean fastAvailable() {
+        if ("jdk".equalsIgnoreCase(System.getProperty(ENGINE_PROPERTY, ""))) {
+            return false;
+        }
+        try {
+            byte[] k = new byte[KEY_LENGTH];
+            for (int i = 0; i < KEY_LENGTH; i++) {
+                k[i] = (byte) (0x5A ^ i * 7);
+            }
+            byte[] pub = new byte[KEY_LENGTH];
+            FastX25519.publicKey(k, pub);
+            byte[] shared = new byte[KEY_LENGTH];
+            return FastX25519.agreement(k, pub, 0, shared)
+                    && Arrays.equals(pub, jdkDh(privateKey(k), BASE_POINT, 0))
+                    && Arrays.equals(shared, jdkDh(privateKey(k), pub, 0));
+        } catch (LinkageError | CryptoException | RuntimeException e) {
+            return false;
+        }
+    }
+
     static KeyPair generate() {
+        if (FAST) {
+            byte[] k = new byte[KEY_LENGTH];
+            RANDOM.nextBytes(k);
+            byte[] pub = new byte[KEY_LENGTH];
+            FastX25519.publicKey(k, pub);
+            PrivateKey priv = privateKey(k);
+            Arrays.fill(k, (byte) 0);
+            return new KeyPair(publicKeyObject(pub), priv);
+        }
         try {
             return KeyPairGenerator.getInstance("X25519").generateKeyPair();
         } catch (GeneralSecurityException e) {
@@ -68,6 +114,19 @@ final class X25519 {
                     .generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, scalar));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK refused a 32-byte X25519 scalar", e);
+        }
+    }
+
+    private static PublicKey publicKeyObject(byte[] le) {
+        byte[] be = new byte[KEY_LENGTH];
+        for (int i = 0; i < KEY_LENGTH; i++) {
+            be[i] = le[KEY_LENGTH - 1 - i];
+        }
+        try {
+            return KeyFactory.getInstance("XDH")
+                    .generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, new BigInteger(1, be)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK refused an X25519 public key", e);
         }
     }
 
@@ -109,6 +168,23 @@ final class X25519 {
             throw new CryptoException(CryptoException.Reason.BAD_KEY, "public key is not canonical (bit 255 set, or"
                     + " at or above 2^255 - 19)");
         }
+        return FAST ? fastDh(key, peer, off) : jdkDh(key, peer, off);
+    }
+
+    /** {@link #dh} in {@link FastX25519}; peer canonical. */
+    static byte[] fastDh(PrivateKey key, byte[] peer, int off) throws CryptoException {
+        byte[] k = privateBytes(key);
+        byte[] shared = new byte[KEY_LENGTH];
+        boolean nonZero = FastX25519.agreement(k, peer, off, shared);
+        Arrays.fill(k, (byte) 0);
+        if (!nonZero) {
+            throw new CryptoException(CryptoException.Reason.BAD_KEY, "public key is a low-order point");
+        }
+        return shared;
+    }
+
+    /** {@link #dh} in the JDK's provider; peer canonical. */
+    static byte[] jdkDh(PrivateKey key, byte[] peer, int off) throws CryptoException {
         byte[] be = new byte[KEY_LENGTH];
         for (int i = 0; i < KEY_LENGTH; i++) {
             be[i] = peer[off + KEY_LENGTH - 1 - i];
