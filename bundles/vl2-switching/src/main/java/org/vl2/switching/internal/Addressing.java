@@ -47,7 +47,13 @@ public final class Addressing {
     private final Supplier<Settings> settings;
     private final SwitchCounters counters;
     private final PortHygiene hygiene;
-    private final LeaseWriter writer = new LeaseWriter("vl2-lease-writer");
+    /**
+     * A lease file is written at most once a second however fast members join (each write is the whole file: at
+     * 10,000 members a write per join was O(n) per change); a crash loses at most the last second's changes, a
+     * stop none (docs/operating.md).
+     */
+    static final Duration LEASE_WRITE_INTERVAL = Duration.ofSeconds(1);
+    private final LeaseWriter writer = new LeaseWriter("vl2-lease-writer", LEASE_WRITE_INTERVAL);
     /** The newest lease table of each network, for the flush at {@link #close}. */
     private final Map<Long, LeaseTable> tables = new ConcurrentHashMap<>();
 
