@@ -226,7 +226,6 @@ ip netns exec "$SW" "${GEN_PIN[@]}" nice -n "$GEN_NICE" java $GEN_OPTS -cp "$LG/
 GEN=$!
 wait_event start 60
 GEN_JVM=$GEN # ip netns exec, taskset and nice exec the JVM: one process id
-g_join0=$(cpu_s "$GEN_JVM")
 c_join0=$(cpu_s "${JVM[sw]}"); rx_join0=$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS"); hs_join0=$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")
 sleep 3
 measure during-join
@@ -242,7 +241,6 @@ put run join-tail wall_s "$(since "$tail_t0")"
 put run join-tail load "$(loadavg)"
 put run join switch_cpu_s "$(awk -v a="$c_join0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN { printf "%.2f", b - a }')"
 put run join rx_cpu_s "$(awk -v a="$rx_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS")" 'BEGIN { printf "%.2f", b - a }')"
-put run join gen_cpu_s "$(awk -v a="$g_join0" -v b="$(cpu_s "$GEN_JVM")" 'BEGIN { printf "%.2f", b - a }')"
 put run join hs_cpu_s "$(awk -v a="$hs_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")" 'BEGIN { printf "%.2f", b - a }')"
 
 say "quiet: ${QUIET} s of keepalives"
@@ -306,7 +304,7 @@ print("| what | value |\n|---|---|")
 print(f"| joined | {j.get('joined')} of {n} in {j.get('seconds')} s: {j.get('rate')} joins/s (mean {j.get('mean_join_ms')} ms, max {j.get('max_join_ms')} ms from first initiation to the first keepalive answered) |")
 print(f"| handshakes | initiations {result.get('initiations')}, responses {result.get('responses')}, cookie replies {result.get('cookie_replies')}, timeouts {result.get('timeouts')}, rekeys {result.get('rekeys')}, errors {result.get('errors')} {result.get('errors_by_code', '')} |")
 jn = runs.get('join', {})
-print(f"| switch CPU during the join | {jn.get('switch_cpu_s')} CPU s (receive threads {jn.get('rx_cpu_s')}, handshake thread {jn.get('hs_cpu_s')}); generator {jn.get('gen_cpu_s')} CPU s |")
+print(f"| switch CPU during the join | {jn.get('switch_cpu_s')} CPU s (receive threads {jn.get('rx_cpu_s')}, handshake thread {jn.get('hs_cpu_s')}); the generator's own CPU from its start to all joined {j.get('gen_cpu_s')} s |")
 t = runs.get('join-tail', {})
 try:
     r = int(t.get('responses'))
