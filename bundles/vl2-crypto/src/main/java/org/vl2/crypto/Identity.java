@@ -234,6 +234,11 @@ public final class Identity {
         return privateKey;
     }
 
+    /** Which code does X25519 here: "bouncycastle" (installed, faster) or "jdk" (docs/crypto.md, X25519 engine). */
+    public static String x25519Engine() {
+        return X25519.engine();
+    }
+
     /** The public key's fingerprint; never the private key. */
     @Override
     public String toString() {

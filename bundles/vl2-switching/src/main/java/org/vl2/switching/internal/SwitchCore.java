@@ -169,6 +169,8 @@ public final class SwitchCore implements SwitchService {
         LOG.info("Started vl2 switch ({})", settings);
         warnDeprecated(settings);
         LOG.info("Switch public key {} (agents pin it: switch.key, bin/vl2-agent --switch-key)", identity.fingerprint());
+        LOG.info("Handshakes: X25519 by {}, handshake thread at nice {} (docs/crypto.md)", Identity.x25519Engine(),
+                settings.handshakeNice());
     }
 
     /** {@code ${karaf.data}/vl2} in Karaf, else the bundle's data area. */
