@@ -82,7 +82,11 @@ public interface DatagramEndpoint extends AutoCloseable {
     /** Where datagram {@code i} of the last {@link #receive} came from. */
     InetSocketAddress source(int i);
 
-    /** Makes a {@link #receive} that is waiting (or the next one that would wait) return 0. Any thread. */
+    /**
+     * Makes a {@link #receive} that is waiting (or the next one that would wait) return 0. Any thread. A batched
+     * endpoint after {@link #connect} waits in a blocking {@code recvmmsg}, which this does not end: there the wait
+     * ends at its timeout ({@link #close} ends it at once).
+     */
     void wakeup();
 
     /**

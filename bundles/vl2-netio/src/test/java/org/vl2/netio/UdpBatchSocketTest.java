@@ -9,9 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +50,32 @@ class UdpBatchSocketTest extends DatagramEndpointTest {
         assertThrows(IllegalArgumentException.class, () -> UdpBatchSocket.open(LOOPBACK, 1 << 16, 1 << 16, 0));
         assertThrows(IllegalArgumentException.class,
                 () -> DatagramEndpoints.open(LOOPBACK, 1 << 16, 1 << 16, DatagramEndpoint.MAX_BATCH + 1, false));
+    }
+
+    /**
+     * A connected socket (the agent's link) waits in a blocking recvmmsg: a datagram ends the wait with what is
+     * queued, a timeout ends it with 0, a close from another thread ends it at once.
+     */
+    @Test
+    void aConnectedSocketWaitsInTheReceiveItselfAndACloseEndsTheWait() throws Exception {
+        DatagramEndpoint a = endpoint(LOOPBACK, 8);
+        DatagramEndpoint b = endpoint(LOOPBACK, 8);
+        a.connect(b.localAddress());
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            assertEquals(0, a.receive(20), "a timeout");
+            Future<Integer> waiting = pool.submit(() -> a.receive(30_000));
+            assertTrue(b.send(a.localAddress(), payload(1, 40)));
+            assertEquals(1, waiting.get(5, TimeUnit.SECONDS));
+            assertEquals(40, a.datagram(0).remaining());
+            assertEquals(b.localAddress(), a.source(0));
+            Future<Integer> closed = pool.submit(() -> a.receive(30_000));
+            a.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> closed.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(ClosedChannelException.class, e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

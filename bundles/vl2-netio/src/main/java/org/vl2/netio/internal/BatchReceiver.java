@@ -23,6 +23,8 @@ import org.vl2.netio.DatagramEndpoint;
 public final class BatchReceiver {
 
     private static final int POLL_TIMEOUT_MAX = 60_000;
+    /** Where the SO_RCVTIMEO value is written (struct timeval), after the pollfd pair and the eventfd scratch. */
+    private static final int TIMEVAL_AT = 16 + 8;
 
     private final Descriptor socket;
     private final int batch;
@@ -43,12 +45,14 @@ public final class BatchReceiver {
     private final SockAddr sourceCache = new SockAddr();
     private int messages;   // messages in the slots
     private int received;   // datagrams in them
+    /** The socket's SO_RCVTIMEO in milliseconds as last set (0: not set, the kernel would wait for ever). */
+    private int blockMillis;
 
     public BatchReceiver(Descriptor socket, int batch, boolean gro) {
         this.socket = socket;
         this.batch = batch;
         this.gro = gro;
-        memory = new MsgHdr.Batch(batch, 16 + 8);
+        memory = new MsgHdr.Batch(batch, TIMEVAL_AT + 16);
         ctl = memory.ctl;
         names = memory.names;
         cmsgs = memory.cmsgs;
@@ -79,6 +83,11 @@ public final class BatchReceiver {
      * Receives up to a batch of messages; with nothing queued waits up to {@code timeoutMillis} (0: not at all) for
      * a datagram or the wake-up eventfd. Returns the datagrams received (0 after a timeout or wake-up).
      *
+     * <p>A connected socket (the agent's link) waits in {@code recvmmsg} itself ({@link #receiveBlocking}): one system
+     * call per wake-up. An unconnected one (the switch's) waits in {@code poll} on the socket and the eventfd, which
+     * a {@code wakeup()} makes readable; a blocked {@code recvmmsg} could be woken only by a datagram to itself, which
+     * in a reuseport group the kernel may hand to a sibling socket.
+     *
      * <p>When the last receive took less than half a batch the socket was drained then, and most likely still is
      * (a ping, a keepalive, a trickle): a waiting receive polls first instead of finding out with an empty
      * {@code recvmmsg}, which saves a system call per wake-up; poll returns at once if something did arrive. After a
@@ -96,13 +105,16 @@ public final class BatchReceiver {
         boolean pollFirst = timeoutMillis != 0 && messages * 2 < batch;
         messages = 0;
         received = 0;
+        if (timeoutMillis != 0 && socket.connected()) {
+            return receiveBlocking(c, timeoutMillis, local);
+        }
         boolean waited = false;
         while (true) {
             if (socket.closed()) {
                 throw new ClosedChannelException();
             }
             if (!pollFirst) {
-                int n = Sys.recvmmsg(socket.fd, headers, batch, 0, 0L);
+                int n = Sys.recvmmsg(socket.fd, headers, batch, Sys.MSG_DONTWAIT, 0L);
                 if (n > 0) {
                     messages = n;
                     received = split(c, n);
@@ -136,6 +148,52 @@ public final class BatchReceiver {
             }
             waited = true;
         }
+    }
+
+    /**
+     * A waiting receive on a connected socket: one blocking {@code recvmmsg} (MSG_WAITFORONE: it returns with the
+     * first datagram and whatever else is queued then), bounded by SO_RCVTIMEO, which is set only when the timeout
+     * changes. Close ends the wait at once ({@code shutdown(SHUT_RD)}); a {@code wakeup()} ends it at the timeout.
+     */
+    private int receiveBlocking(ByteBuffer c, int timeoutMillis, InetSocketAddress local) throws IOException {
+        if (socket.closed()) {
+            throw new ClosedChannelException(); // before any call: the descriptor may be released already
+        }
+        blockUpTo(Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
+        int n = Sys.recvmmsg(socket.fd, headers, batch, Sys.MSG_WAITFORONE, 0L);
+        int e = n < 0 ? Native.getLastError() : 0;
+        if (socket.closed()) {
+            throw new ClosedChannelException(); // woken by the shutdown (an empty message), or raced with it
+        }
+        if (n > 0) {
+            messages = n;
+            received = split(c, n);
+            return received;
+        }
+        if (n == 0 || e == Sys.EAGAIN || e == Sys.EINTR) {
+            return 0; // the wait timed out (or a signal ended it): the caller loops anyway
+        }
+        if (e == Sys.ECONNREFUSED) {
+            throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");
+        }
+        throw new SocketException("recvmmsg: " + Descriptor.error(e));
+    }
+
+    /** Sets SO_RCVTIMEO when it differs from what the socket has: a system call only when the timeout changes. */
+    private void blockUpTo(int millis) throws IOException {
+        if (millis == blockMillis) {
+            return;
+        }
+        int at = (int) pollFds + TIMEVAL_AT;
+        ctl.putLong(at, millis / 1000);
+        ctl.putLong(at + 8, (millis % 1000) * 1000L);
+        if (Sys.setsockopt(socket.fd, Sys.SOL_SOCKET, Sys.SO_RCVTIMEO, memory.ctlMemory.share(at), 16) != 0) {
+            if (socket.closed()) {
+                throw new ClosedChannelException();
+            }
+            throw new SocketException("setsockopt SO_RCVTIMEO: " + Descriptor.error(Native.getLastError()));
+        }
+        blockMillis = millis;
     }
 
     /** Turns {@code n} received messages into datagram views (a GRO message into its segments). */

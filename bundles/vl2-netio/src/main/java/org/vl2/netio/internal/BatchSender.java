@@ -197,7 +197,7 @@ public final class BatchSender {
             if (socket.closed()) {
                 return dropped + refuse(at, messages);
             }
-            int sent = Sys.sendmmsg(socket.fd, headerAt[at], messages - at, 0);
+            int sent = Sys.sendmmsg(socket.fd, headerAt[at], messages - at, Sys.MSG_DONTWAIT);
             if (sent > 0) {
                 Arrays.fill(tags, at, at + sent, null); // sent: the slots keep no reference past the flush
                 at += sent;
@@ -263,7 +263,8 @@ public final class BatchSender {
         int failed = 0;
         for (int off = 0; off < bytes[m]; off += segment[m]) {
             int length = Math.min(segment[m], bytes[m] - off);
-            if (Sys.sendto(socket.fd, new Pointer(data + off), length, 0, new Pointer(name), nameLength[m]) < 0) {
+            if (Sys.sendto(socket.fd, new Pointer(data + off), length, Sys.MSG_DONTWAIT, new Pointer(name),
+                    nameLength[m]) < 0) {
                 failed++;
                 refusals.refused(tags[m], 1, length);
             }

@@ -1,8 +1,8 @@
 package org.vl2.netio.internal;
 
 /**
- * A socket's file descriptor, the eventfd that wakes its receive, and whether it is closed: what the receive and
- * send halves of a batched socket share with the socket that owns them.
+ * A socket's file descriptor, the eventfd that wakes its receive, whether it is connected and whether it is closed:
+ * what the receive and send halves of a batched socket share with the socket that owns them.
  */
 public final class Descriptor {
 
@@ -10,6 +10,8 @@ public final class Descriptor {
     public final int wakeFd;
     public final int family;
     private volatile boolean closed;
+    /** Connected to one peer: a waiting receive blocks in recvmmsg ({@link BatchReceiver}). */
+    private volatile boolean connected;
 
     public Descriptor(int fd, int wakeFd, int family) {
         this.fd = fd;
@@ -23,6 +25,14 @@ public final class Descriptor {
 
     public void markClosed() {
         closed = true;
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    public void markConnected() {
+        connected = true;
     }
 
     /** A system error as "text (errno n)". */

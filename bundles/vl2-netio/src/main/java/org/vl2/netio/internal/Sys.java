@@ -37,6 +37,11 @@ public final class Sys {
     public static final int IPV6_V6ONLY = 26;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_TRUNC = 0x20;
+    /** recvmmsg: wait for the first message only, then take what is queued (Linux 2.6.34+). */
+    public static final int MSG_WAITFORONE = 0x10000;
+    /** How long a blocking receive waits (struct timeval; SO_RCVTIMEO_OLD on x86-64 and arm64). */
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SHUT_RD = 0;
     public static final int SHUT_RDWR = 2;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
@@ -68,7 +73,8 @@ public final class Sys {
     public static native int sendmmsg(int fd, Pointer msgvec, int vlen, int flags);
 
     /**
-     * recvmmsg(2) on {@code struct mmsghdr *msgvec} at a raw address; no timeout (0): the socket is non-blocking.
+     * recvmmsg(2) on {@code struct mmsghdr *msgvec} at a raw address; no timeout (0): MSG_DONTWAIT, or a wait bounded
+     * by the socket's SO_RCVTIMEO.
      * A {@code long} crosses JNA as it is; a {@link Pointer} costs a field read through JNI per argument.
      */
     public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);

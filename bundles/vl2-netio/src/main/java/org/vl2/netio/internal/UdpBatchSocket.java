@@ -28,9 +28,12 @@ import org.vl2.netio.DatagramEndpoint;
  * it can and cuts into datagrams only where it must ({@code UDP_SEGMENT}); and a burst of such datagrams from one
  * peer arrives as one message that is cut here ({@code UDP_GRO}). The datagrams on the wire are the same either way.
  *
- * <p>This class owns the descriptor: opening, options, connect, the one-datagram {@link #send} and closing. Closing
- * wakes a waiting receive and waits for the calls in progress, so the descriptor is never released while a call
- * could still use it (its number would be reused by the next socket). Nothing is allocated per datagram.
+ * <p>This class owns the descriptor: opening, options, connect, the one-datagram {@link #send} and closing. The
+ * descriptor is blocking, so that a connected socket's waiting receive can be one {@code recvmmsg}
+ * ({@link BatchReceiver}); every other call says MSG_DONTWAIT. Closing wakes a waiting receive (the eventfd, and
+ * {@code shutdown(SHUT_RD)} for one blocked in {@code recvmmsg}) and waits for the calls in progress, so the
+ * descriptor is never released while a call could still use it (its number would be reused by the next socket).
+ * Nothing is allocated per datagram.
  *
  * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere; {@link org.vl2.netio.DatagramEndpoints} then opens an
  * NIO endpoint instead.
@@ -104,7 +107,7 @@ public final class UdpBatchSocket implements DatagramEndpoint {
     }
 
     /**
-     * Opens a non-blocking UDP socket bound to {@code bind} (an IPv6 wildcard also takes IPv4), with the given
+     * Opens a UDP socket bound to {@code bind} (an IPv6 wildcard also takes IPv4), with the given
      * socket buffer sizes (the kernel caps them at net.core.rmem_max/wmem_max) and batch size; with
      * {@code offload}, UDP GSO and GRO where the kernel has them (see {@link #offload()}).
      *
@@ -133,7 +136,8 @@ public final class UdpBatchSocket implements DatagramEndpoint {
             throw new SocketException("unresolved address " + bind);
         }
         int family = bind.getAddress() instanceof Inet4Address ? Sys.AF_INET : Sys.AF_INET6;
-        int fd = Sys.socket(family, Sys.SOCK_DGRAM | Sys.SOCK_NONBLOCK | Sys.SOCK_CLOEXEC, 0);
+        // blocking: a connected socket's wait is one recvmmsg; every other call passes MSG_DONTWAIT
+        int fd = Sys.socket(family, Sys.SOCK_DGRAM | Sys.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw new SocketException("socket: " + Descriptor.error(Native.getLastError()));
         }
@@ -205,6 +209,7 @@ public final class UdpBatchSocket implements DatagramEndpoint {
                 if (Sys.connect(socket.fd, m, length) != 0) {
                     throw new SocketException("connect " + remote + ": " + Descriptor.error(Native.getLastError()));
                 }
+                socket.markConnected();
             }
             local = localAddress(socket.fd);
         }
@@ -385,7 +390,7 @@ public final class UdpBatchSocket implements DatagramEndpoint {
             oneSlot.clear();
             oneSlot.put(0, data, data.position(), length);
             while (true) {
-                long r = Sys.sendto(socket.fd, oneSlotPointer, length, 0, oneNamePointer, nameLength);
+                long r = Sys.sendto(socket.fd, oneSlotPointer, length, Sys.MSG_DONTWAIT, oneNamePointer, nameLength);
                 if (r >= 0) {
                     return true;
                 }
@@ -458,7 +463,8 @@ public final class UdpBatchSocket implements DatagramEndpoint {
                 return;
             }
             socket.markClosed();
-            signalWake(); // a waiting receive returns now
+            signalWake(); // a waiting receive returns now: one in poll by the eventfd,
+            Sys.shutdown(socket.fd, Sys.SHUT_RD); // one blocked in recvmmsg by the shutdown
         }
         rxGate.lock();
         txGate.lock();
