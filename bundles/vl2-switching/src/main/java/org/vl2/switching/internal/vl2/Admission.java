@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -87,7 +88,7 @@ final class Admission {
      */
     private final SourceBudget cookieBudget = new SourceBudget(COOKIE_REPLIES_PER_SOURCE);
     private final SecureRandom random = new SecureRandom();
-    private long floodLoggedAt = Long.MIN_VALUE;
+    private final AtomicLong floodLoggedAt = new AtomicLong(Long.MIN_VALUE);
     /** Between two refusals logged. */
     private static final long REFUSAL_LOG_NANOS = 1_000_000_000L;
     private long refusalLoggedAt = Long.MIN_VALUE;
@@ -186,11 +187,11 @@ final class Admission {
             counters.handshakesThrottled.increment();
         }
         counters.badSession.increment();
-        synchronized (this) {
-            if (floodLoggedAt != Long.MIN_VALUE && now - floodLoggedAt <= FLOOD_LOG_NANOS) {
-                return;
-            }
-            floodLoggedAt = now;
+        // at most one line per FLOOD_LOG_NANOS; a flood refuses on every receive thread, so no lock here
+        long logged = floodLoggedAt.get();
+        if ((logged != Long.MIN_VALUE && now - logged <= FLOOD_LOG_NANOS)
+                || !floodLoggedAt.compareAndSet(logged, now)) {
+            return;
         }
         if (addressProof) {
             LOG.warn("Ports that proved no source address fill the room beside the reserve for encrypted "
