@@ -35,13 +35,13 @@ COST=0
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --variant) VARIANTS+=("$2"); shift 2 ;;
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --pings) PINGS=$2; shift 2 ;;
-    --intervals) INTERVALS=$2; shift 2 ;;
-    --modes) MODES=$2; shift 2 ;;
-    --idle) IDLE=$2; shift 2 ;;
-    --cost) COST=$2; shift 2 ;;
+    --variant) need_value "$1" $#; VARIANTS+=("$2"); shift 2 ;;
+    --rounds) need_value "$1" $#; ROUNDS=$2; shift 2 ;;
+    --pings) need_value "$1" $#; PINGS=$2; shift 2 ;;
+    --intervals) need_value "$1" $#; INTERVALS=$2; shift 2 ;;
+    --modes) need_value "$1" $#; MODES=$2; shift 2 ;;
+    --idle) need_value "$1" $#; IDLE=$2; shift 2 ;;
+    --cost) need_value "$1" $#; COST=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

@@ -45,18 +45,18 @@ NET=5ca1e
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --members) MEMBERS=$2; shift 2 ;;
-    --quiet) QUIET=$2; shift 2 ;;
-    --churn) CHURN=$2; shift 2 ;;
-    --churn-seconds) CHURN_SECS=$2; shift 2 ;;
-    --iperf) IPERF=$2; shift 2 ;;
-    --sources) SOURCES=$2; shift 2 ;;
-    --threads) THREADS=$2; shift 2 ;;
-    --dist) DIST=$2; shift 2 ;;
-    --gen-opts) GEN_OPTS=$2; shift 2 ;;
-    --gen-nice) GEN_NICE=$2; shift 2 ;;
-    --gen-cpus) GEN_CPUS=$2; shift 2 ;;
-    --handshake-nice) HS_NICE=$2; shift 2 ;;
+    --members) need_value "$1" $#; MEMBERS=$2; shift 2 ;;
+    --quiet) need_value "$1" $#; QUIET=$2; shift 2 ;;
+    --churn) need_value "$1" $#; CHURN=$2; shift 2 ;;
+    --churn-seconds) need_value "$1" $#; CHURN_SECS=$2; shift 2 ;;
+    --iperf) need_value "$1" $#; IPERF=$2; shift 2 ;;
+    --sources) need_value "$1" $#; SOURCES=$2; shift 2 ;;
+    --threads) need_value "$1" $#; THREADS=$2; shift 2 ;;
+    --dist) need_value "$1" $#; DIST=$2; shift 2 ;;
+    --gen-opts) need_value "$1" $#; GEN_OPTS=$2; shift 2 ;;
+    --gen-nice) need_value "$1" $#; GEN_NICE=$2; shift 2 ;;
+    --gen-cpus) need_value "$1" $#; GEN_CPUS=$2; shift 2 ;;
+    --handshake-nice) need_value "$1" $#; HS_NICE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
