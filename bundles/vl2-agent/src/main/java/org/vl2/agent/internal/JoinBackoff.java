@@ -7,7 +7,9 @@ import java.util.random.RandomGenerator;
  * unanswered attempt, from the retry interval up to {@link #MAX_DOUBLINGS} doublings of it (1 s .. 8 s by
  * default), and each wait is lengthened by a random part of up to half of it. A switch that restarts or recovers
  * from an outage meets its members' JOINs spread over time rather than all of them every second in step (10,000
- * members at once); an agent whose switch is back re-joins within the capped wait. A WELCOME ends the round: the
+ * members at once); an agent whose switch is back re-joins within the capped wait. An attempt refused by an ICMP port
+ * unreachable (the switch's host is up, its process is not) counts as the first: an agent re-joins within a retry
+ * interval of its switch's restart, and the kernel's ICMP rate limit spreads a crowd. A WELCOME ends the round: the
  * next round (a rekey, a re-join) starts again from the retry interval. Control thread only.
  */
 final class JoinBackoff {

@@ -6,7 +6,7 @@ package org.vl2.agent.internal;
  *
  * <ul>
  *   <li>joining: a JOIN (handshake) at once, then after {@code joinRetryMillis} doubling per unanswered one up to a
- *   cap, with jitter ({@link JoinBackoff}); every {@code slowRetryMillis} after a retryable ERROR; three unanswered
+ *   cap, with jitter ({@link JoinBackoff}); refused ones (ICMP port unreachable) do not double it; every {@code slowRetryMillis} after a retryable ERROR; three unanswered
  *   make a join problem;</li>
  *   <li>joined: a KEEPALIVE whenever nothing was sent, or nothing was received, for one interval (the WELCOME's),
  *   and at once on a new link; three silent intervals and the agent re-joins;</li>
@@ -68,8 +68,11 @@ final class SessionTimers {
             }
             if (now >= session.nextJoinAt) {
                 session.sendJoinAttempt();
+                // refused (an ICMP port unreachable since the switch last spoke: no switch process is there) is
+                // not unanswered: the wait stays at the retry interval, so an agent re-joins within it of its
+                // switch's restart; only silence (an overloaded or unreachable switch) lengthens it
                 session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis()
-                        : session.backoff.after(session.joinAttempts));
+                        : session.backoff.after(session.refused(now) ? 1 : session.joinAttempts));
             }
             // a rekey that goes unanswered is a problem only once the current keys have expired
             session.noAnswerYet(nanos);

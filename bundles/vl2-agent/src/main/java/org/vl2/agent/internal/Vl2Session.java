@@ -185,6 +185,11 @@ final class Vl2Session implements ControlMessage.Handler {
         return links.generation();
     }
 
+    /** Whether the switch's port refused what was sent (ICMP port unreachable) since it last spoke. */
+    boolean refused(long now) {
+        return links.unreachableAt(now);
+    }
+
     /** When the link last heard anything from the switch (plaintext: what counts as alive). */
     long lastFromSwitch() {
         return links.lastFromSwitch();

@@ -644,6 +644,35 @@ class PortAgentVl2Test extends AgentTestBase {
     }
 
     @Test
+    void joinsRefusedByAClosedPortDoNotBackOffSoTheAgentRejoinsSoonAfterTheSwitchRestarts() throws Exception {
+        int port;
+        try (DatagramChannel probe = DatagramChannel.open()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        } // closed: each JOIN to this port gets an ICMP port unreachable, as while the switch process restarts
+        PortAgent agent = agent(new TestConfig().plaintext().switchAddress("127.0.0.1:" + port)
+                .identityFile(identityFile().toString()).transportNamed(AgentConfig.TRANSPORT_UDP), driven(DRIVEN));
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 1), "the first JOIN goes at once");
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE), agent.status()
+                .toString());
+        long retry = DRIVEN.joinRetryMillis();
+        // refused within the hold (30 s of this clock, longer than the moves below): each wait stays at most
+        // retry + half of it, where unanswered ones grow to 8 retries (joinRetriesBackOffWithJitter... above)
+        for (int sent = 1; sent <= JoinBackoff.MAX_DOUBLINGS + 2; sent++) {
+            long joins = counters(agent).joins.get();
+            clock.advance(retry * 3 / 2);
+            assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 1), "JOIN " + (sent + 1)
+                    + " not within " + retry * 3 / 2 + " ms of the one before, though refused: " + agent.status());
+        }
+
+        // the switch is back on its port: the agent joins within one more retry
+        TestSwitch sw = closeLater(new TestSwitch(InetAddress.getLoopbackAddress(), port)).speakVl2();
+        clock.advance(retry * 3 / 2);
+        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        assertFalse(sw.joins.isEmpty(), "the switch got the JOIN");
+    }
+
+    @Test
     void aRawSwitchIsRecognisedByWhatItSends() throws Exception {
         TestSwitch raw = TestSwitch.onLoopback(); // does not speak vl2: the JOIN is just a datagram to it
         closeLater(raw);
