@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +111,17 @@ abstract class AgentTestBase {
         return new Timing(t.retryMillis(), t.silenceMillis(), t.unreachableHoldMillis(), t.tickMillis(),
                 t.joinMillis(), t.joinRetryMillis(), t.slowRetryMillis(), t.rejoinMillis(), t.secondMillis(),
                 t.sessionLimits(), clock);
+    }
+
+    /**
+     * A UDP port on 127.0.0.1 that nothing listens on (bound, then closed): what is sent there gets an ICMP port
+     * unreachable, as while a switch process restarts.
+     */
+    static int closedUdpPort() throws IOException {
+        try (DatagramChannel probe = DatagramChannel.open()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        }
     }
 
     /** Closed after the test (after the agents stopped). */

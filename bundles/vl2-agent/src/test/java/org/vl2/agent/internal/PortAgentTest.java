@@ -189,11 +189,7 @@ class PortAgentTest extends AgentTestBase {
 
     @Test
     void reportsPortUnreachableUntilTheSwitchAnswers() throws Exception {
-        int port;
-        try (DatagramChannel probe = DatagramChannel.open()) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        } // closed: nothing listens on this port now
+        int port = closedUdpPort();
         // an ICMP error makes the switch unreachable for 5 s: longer than the test's checks below take
         PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName,
                 new Timing(100, 300, 5_000, 20, 2_000, 100, 600, 200, 100));

@@ -16,7 +16,6 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -645,11 +644,7 @@ class PortAgentVl2Test extends AgentTestBase {
 
     @Test
     void joinsRefusedByAClosedPortDoNotBackOffSoTheAgentRejoinsSoonAfterTheSwitchRestarts() throws Exception {
-        int port;
-        try (DatagramChannel probe = DatagramChannel.open()) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        } // closed: each JOIN to this port gets an ICMP port unreachable, as while the switch process restarts
+        int port = closedUdpPort(); // each JOIN gets an ICMP port unreachable, as while the switch restarts
         PortAgent agent = agent(new TestConfig().plaintext().switchAddress("127.0.0.1:" + port)
                 .identityFile(identityFile().toString()).transportNamed(AgentConfig.TRANSPORT_UDP), driven(DRIVEN));
         assertTrue(await(WAIT, () -> counters(agent).joins.get() == 1), "the first JOIN goes at once");
@@ -691,11 +686,7 @@ class PortAgentVl2Test extends AgentTestBase {
 
     @Test
     void portUnreachableWhileJoining() throws Exception {
-        int port;
-        try (DatagramChannel probe = DatagramChannel.open()) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        } // closed: nothing listens on this port now
+        int port = closedUdpPort();
         PortAgent agent = agent(new TestConfig().plaintext().switchAddress("127.0.0.1:" + port)
                 .identityFile(identityFile().toString()));
         assertTrue(await(WAIT, () -> agent.status().problem() != null
