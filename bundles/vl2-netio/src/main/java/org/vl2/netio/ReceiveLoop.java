@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The receive thread of a {@link DatagramEndpoint}, as the switch's transports run it: take up to a batch, hand each
@@ -99,17 +100,22 @@ public final class ReceiveLoop {
      * @return how many threads are still running (each in a handler call that does not return)
      */
     public static int stopAll(ReceiveLoop[] loops, long timeoutMillis) {
+        return stopAll(loops, timeoutMillis, System::nanoTime);
+    }
+
+    /** {@link #stopAll(ReceiveLoop[], long)} with the bound measured on {@code nanoTime} (tests move it on). */
+    static int stopAll(ReceiveLoop[] loops, long timeoutMillis, LongSupplier nanoTime) {
         for (ReceiveLoop l : loops) {
             l.running = false;
             l.endpoint.wakeup();
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long deadline = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         int alive = 0;
         for (ReceiveLoop l : loops) {
             if (l.onLoopThread()) {
                 continue; // stopped from a handler: the loop ends when the call returns
             }
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong());
             try {
                 l.thread.join(Math.max(1, left));
             } catch (InterruptedException e) {
