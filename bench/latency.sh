@@ -63,36 +63,18 @@ fi
 
 topology_names vl2lat$$
 OUT=$ROOT/bench/target/latency-$(date +%Y%m%d-%H%M%S)
-WORK=$(mktemp -d /tmp/vl2-latency.XXXXXX)
-mkdir -p "$OUT"
-RES=$OUT/results.tsv
-: >"$RES"
-declare -A LAUNCHER=() JVM=()
-TICKS=$(getconf CLK_TCK)
-
-cleanup() {
-  local rc=$? ns p
-  set +e
-  trap - EXIT INT TERM
-  for r in h1 h2 sw; do stop_role "$r"; done
-  remove_namespaces
-  rm -rf "$WORK"
-  echo "latency: cleaned up ($P-*, $WORK); results in $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-reap_stale_namespaces vl2lat latency.sh
+bench_work latency
+clean_up_at_exit vl2lat
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 
 build_underlay
 
 start_agent() { # vl2-home h mode key opts
-  local home=$1 h=$2 ns=$P-h$2 ov_var=OV_H$2 mac_var=MAC_H$2 how
-  if [ "$3" = enc ]; then how=(--switch "$UL_SW:9991" --switch-key "$4"); else how=(--mode raw --switch "$UL_SW:9990"); fi
-  ip netns exec "$ns" env EXTRA_JAVA_OPTS="$5" "$home/bin/vl2-agent" "${how[@]}" --address "${!ov_var}/24" \
-    --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
+  local home=$1 h=$2 ov_var=OV_H$2 mac_var=MAC_H$2
+  if [ "$3" = enc ]; then start_agent_of "$home" "$h" "$4" "$5"; return; fi
+  ip netns exec "$P-h$h" env EXTRA_JAVA_OPTS="$5" "$home/bin/vl2-agent" --mode raw --switch "$UL_SW:9990" \
+    --address "${!ov_var}/24" --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
   LAUNCHER[h$h]=$!
 }
 
