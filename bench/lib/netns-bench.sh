@@ -73,10 +73,12 @@ kill_tree() { # signal pid: the process and everything it started
   kill -"$1" $pids 2>/dev/null || true
 }
 # The waits below are bounded by the clock (EPOCHREALTIME, microseconds), not by a count of polls: on a loaded
-# machine each poll (a fork, a process start) takes far longer than its 0.1 s sleep.
+# machine each poll (a fork, a process start) takes far longer than its 0.1 s sleep. Every non-digit is dropped: bash
+# writes the locale's decimal point, and a comma (de_DE) in $((...)) is the comma operator (a deadline of ~5 s after
+# the epoch: every wait failed at once).
 # deadline seconds: the clock in microseconds that many seconds from now; past deadline: true once it has passed
-deadline() { echo $((${EPOCHREALTIME/./} + $1 * 1000000)); }
-past() { [ "${EPOCHREALTIME/./}" -ge "$1" ]; }
+deadline() { echo $((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000)); }
+past() { [ "${EPOCHREALTIME//[!0-9]/}" -ge "$1" ]; }
 # wait_gone seconds pid: true when pid is gone within the time
 wait_gone() { local end; end=$(deadline "$1"); while kill -0 "$2" 2>/dev/null; do past "$end" && return 1; sleep 0.1; done; }
 # wait_for seconds command...: polls every 0.1 s; false on timeout
