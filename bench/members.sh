@@ -98,30 +98,13 @@ POOL=10.200.0.0/$PREFIX
 
 topology_names vl2mb$$
 OUT=$ROOT/bench/target/members-$(date +%Y%m%d-%H%M%S)
-WORK=$(mktemp -d /tmp/vl2-members.XXXXXX)
+bench_work members
 HOME_VL2=$WORK/vl2
-mkdir -p "$OUT" "$HOME_VL2"
-RES=$OUT/results.tsv
-: >"$RES"
-declare -A LAUNCHER=() JVM=()
+mkdir -p "$HOME_VL2"
 GEN=""
-TICKS=$(getconf CLK_TCK)
-
-cleanup() {
-  local rc=$? ns p
-  set +e
-  trap - EXIT INT TERM
-  [ -z "$GEN" ] || kill_tree 9 "$GEN"
-  for r in h1 h2 sw; do stop_role "$r"; done
-  remove_namespaces
-  [ -f "$WORK/sw/data/log/karaf.log" ] && cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"
-  rm -rf "$WORK"
-  echo "members: cleaned up ($P-*, $WORK); results in $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-reap_stale_namespaces vl2mb members.sh
+before_cleanup() { [ -z "$GEN" ] || kill_tree 9 "$GEN"; }
+keep_logs() { [ ! -f "$WORK/sw/data/log/karaf.log" ] || cp "$WORK/sw/data/log/karaf.log" "$OUT/karaf-sw.log"; }
+clean_up_at_exit vl2mb
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 cpu_s() { awk -v t="$(jvm_ticks "$1")" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'; }
@@ -147,12 +130,7 @@ wait_event() {
   wait_for "$2" grep -q "^EVENT $1 " "$OUT/gen.out" || { tail -5 "$OUT/gen.out" >&2; fail "no '$1' from the generator within $2 s"; }
 }
 
-start_agent() { # h key
-  local h=$1 ns=$P-h$1 ov_var=OV_H$1 mac_var=MAC_H$1
-  ip netns exec "$ns" "$HOME_VL2/bin/vl2-agent" --switch "$UL_SW:9991" --switch-key "$2" --address "${!ov_var}/24" \
-    --mac "${!mac_var}" --data "$WORK/h$h" </dev/null >>"$OUT/agent-h$h.out" 2>&1 &
-  LAUNCHER[h$h]=$!
-}
+start_agent() { start_agent_of "$HOME_VL2" "$1" "$2" ""; } # h key
 
 # measure label: iperf3 TCP h1 -> h2 for IPERF seconds, then 500 pings at 10 ms; switch CPU seconds over both
 measure() {
