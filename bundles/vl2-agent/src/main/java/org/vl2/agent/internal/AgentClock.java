@@ -16,11 +16,19 @@ interface AgentClock {
     /** Nanoseconds, for the session keys' age ({@link org.vl2.crypto.Session}); only differences mean anything. */
     long nanos();
 
-    /** The system's clocks. */
+    /**
+     * The system's monotonic clock. Not the wall clock: a timer due at a wall-clock time waits as long as the clock
+     * is set back (an NTP step, a resumed VM, {@code date -s}), so a step back by an hour held every JOIN retry and
+     * keepalive for an hour and the switch dropped the port as idle. The millis start at the wall clock's when the
+     * class loads (far from 0, which the agent takes for "never") and then follow {@link System#nanoTime}.
+     */
     AgentClock SYSTEM = new AgentClock() {
+        private final long originMillis = System.currentTimeMillis();
+        private final long originNanos = System.nanoTime();
+
         @Override
         public long millis() {
-            return System.currentTimeMillis();
+            return originMillis + (System.nanoTime() - originNanos) / 1_000_000L;
         }
 
         @Override

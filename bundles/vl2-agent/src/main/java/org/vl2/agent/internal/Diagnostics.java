@@ -78,7 +78,7 @@ final class Diagnostics {
                 l == null ? null : Endpoints.format(l.local()), settings.mode(), state, problemAt(state),
                 counters.tapRxFrames.get(), counters.tapRxBytes.get(), counters.tapTxFrames.get(),
                 counters.tapTxBytes.get(), counters.drops.get(), since,
-                last == 0 ? null : Instant.ofEpochMilli(last), statusNetwork(),
+                last == 0 ? null : Instant.now().minusMillis(now - last), statusNetwork(), // timers' clock: no date
                 session != null ? MemberIdentity.format(session.member()) : null,
                 s == null ? 0 : Integer.toUnsignedLong(s.port()), s == null ? List.of() : s.assigned(),
                 rtt < 0 ? null : Duration.ofNanos(rtt), settings.vni(),
