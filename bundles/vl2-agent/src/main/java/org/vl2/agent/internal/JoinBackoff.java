@@ -32,7 +32,7 @@ final class JoinBackoff {
         return wait + random.nextLong(wait / 2 + 1);
     }
 
-    /** The wait after the {@code sent}-th attempt before its jitter: 1, 2, 4, 8, 16, 16, ... retry intervals. */
+    /** The wait after the {@code sent}-th attempt before its jitter: 1, 2, 4, 8, 8, ... retry intervals. */
     long capped(int sent) {
         return retryMillis << Math.min(Math.max(sent, 1) - 1, MAX_DOUBLINGS);
     }
