@@ -48,6 +48,8 @@ final class Counters {
     final AtomicLong keepalives = new AtomicLong();
     /** vl2 mode: JOINs sent (encrypted: handshakes, each carrying one). */
     final AtomicLong joins = new AtomicLong();
+    /** ICMP port unreachables from the switch's address (each ends a receive with ECONNREFUSED). */
+    final AtomicLong refusals = new AtomicLong();
     /** WARN lines logged about join problems: once per change, not per retry. */
     final AtomicLong joinProblemsLogged = new AtomicLong();
     /** Offload: superframes read from the TAP device and cut into frames, and superframes written to it. */

@@ -174,6 +174,12 @@ final class LinkKeeper {
     /** An ICMP port unreachable: the switch's port is closed. */
     void unreachable() {
         lastUnreachable = clock.millis();
+        counters.refusals.incrementAndGet();
+    }
+
+    /** When the last ICMP port unreachable came (the agent's clock), 0 if none did. */
+    long lastUnreachable() {
+        return lastUnreachable;
     }
 
     /** A send failed for another reason (e.g. network unreachable): check the link at the next retry. */

@@ -30,6 +30,8 @@ final class SessionTimers {
     private int linkSeen;
     /** The link's generation at the last look while joining. */
     private int joinLinkSeen;
+    /** When the last JOIN (handshake, KEY-REQUEST) was due and sent. */
+    private long lastJoinAt;
 
     SessionTimers(Vl2Session session, Timing timing, Counters counters) {
         this.session = session;
@@ -67,12 +69,14 @@ final class SessionTimers {
                 session.nextJoinAt = Math.min(session.nextJoinAt, now);
             }
             if (now >= session.nextJoinAt) {
+                // the previous JOIN refused (an ICMP port unreachable since: no switch process is there) is not
+                // unanswered: the wait stays at the retry interval, so an agent re-joins within it of its switch's
+                // restart; only silence (an overloaded or unreachable switch) lengthens it
+                boolean refused = session.refusedSince(lastJoinAt, now);
                 session.sendJoinAttempt();
-                // refused (an ICMP port unreachable since the switch last spoke: no switch process is there) is
-                // not unanswered: the wait stays at the retry interval, so an agent re-joins within it of its
-                // switch's restart; only silence (an overloaded or unreachable switch) lengthens it
+                lastJoinAt = now;
                 session.nextJoinAt = now + (session.backingOff ? timing.slowRetryMillis()
-                        : session.backoff.after(session.refused(now) ? 1 : session.joinAttempts));
+                        : session.backoff.after(refused ? 1 : session.joinAttempts));
             }
             // a rekey that goes unanswered is a problem only once the current keys have expired
             session.noAnswerYet(nanos);

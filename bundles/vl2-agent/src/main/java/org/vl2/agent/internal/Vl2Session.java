@@ -185,9 +185,12 @@ final class Vl2Session implements ControlMessage.Handler {
         return links.generation();
     }
 
-    /** Whether the switch's port refused what was sent (ICMP port unreachable) since it last spoke. */
-    boolean refused(long now) {
-        return links.unreachableAt(now);
+    /**
+     * Whether an ICMP port unreachable came at or after {@code since} (the previous JOIN's time) and the switch has
+     * not spoken since: that JOIN was refused, not left unanswered.
+     */
+    boolean refusedSince(long since, long now) {
+        return links.unreachableAt(now) && links.lastUnreachable() >= since;
     }
 
     /** When the link last heard anything from the switch (plaintext: what counts as alive). */

@@ -655,6 +655,8 @@ class PortAgentVl2Test extends AgentTestBase {
         // retry + half of it, where unanswered ones grow to 8 retries (joinRetriesBackOffWithJitter... above)
         for (int sent = 1; sent <= JoinBackoff.MAX_DOUBLINGS + 2; sent++) {
             long joins = counters(agent).joins.get();
+            // each JOIN's refusal is what keeps the next wait short: the agent has read it before the clock moves
+            assertTrue(await(WAIT, () -> counters(agent).refusals.get() >= joins), "JOIN " + sent + " not refused");
             clock.advance(retry * 3 / 2);
             assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 1), "JOIN " + (sent + 1)
                     + " not within " + retry * 3 / 2 + " ms of the one before, though refused: " + agent.status());
