@@ -58,6 +58,8 @@ public final class LeaseTable {
     // guarded by lock
     private boolean dirty;
     private boolean flushQueued;
+    /** {@link #close()}d: the file belongs to another table now, changes stay in memory. */
+    private boolean closed;
     private long snapshots;
     // guarded by writeLock
     private long written;
@@ -460,7 +462,7 @@ public final class LeaseTable {
 
     /** Marks the table changed and queues a write unless one is queued already. Called with the lock held. */
     private void persist() {
-        if (file == null) {
+        if (file == null || closed) {
             return;
         }
         dirty = true;
@@ -483,10 +485,29 @@ public final class LeaseTable {
      * thrown: the network goes on with the leases in memory, only a restart would lose them.
      */
     public void flush() {
+        flush(false);
+    }
+
+    /**
+     * Writes the pending changes, as {@link #flush()}, and lets go of the file: later changes (a DHCP answer or a
+     * port still in flight on this table) stay in memory and never overwrite what a successor table, loaded from
+     * the same file, writes there. For a network whose pool changed. Idempotent.
+     *
+     * @since 1.2.0
+     */
+    public void close() {
+        flush(true);
+    }
+
+    private void flush(boolean last) {
         byte[] bytes;
         long snapshot;
         synchronized (lock) {
             flushQueued = false;
+            if (closed) {
+                return;
+            }
+            closed = last;
             if (!dirty || file == null) {
                 return;
             }

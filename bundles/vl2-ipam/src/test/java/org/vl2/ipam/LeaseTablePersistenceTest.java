@@ -176,6 +176,28 @@ class LeaseTablePersistenceTest {
         assertEquals(List.of("inside"), narrow.leases().stream().map(Lease::key).toList());
     }
 
+    @Test
+    void aClosedTableWritesWhatWasQueuedThenLeavesTheFileToItsSuccessor() throws Exception {
+        Path file = dir.resolve("ipv4.leases");
+        List<Runnable> queued = new java.util.ArrayList<>();
+        LeaseTable wide = LeaseTable.load(Ipv4Pool.parse("10.1.0.0/16", null), file, clock, GRACE, queued::add);
+        wide.lease("before", ip("10.1.1.7"), null); // its write is queued, not run
+        wide.close(); // the pool changed: written now, the file let go
+        assertTrue(Files.readString(file).contains("before 10.1.1.7 -"), "close writes the queued change");
+
+        LeaseTable narrow = LeaseTable.load(pool, file, clock, GRACE);
+        wide.lease("late", ip("10.1.1.8"), null); // a DHCP answer still in flight on the old table
+        queued.forEach(Runnable::run);
+        narrow.lease("new", ip("10.1.1.9"), null);
+        wide.lease("later", ip("10.1.1.10"), null);
+        queued.forEach(Runnable::run);
+        String onDisk = Files.readString(file);
+        assertTrue(onDisk.contains("new 10.1.1.9 -") && !onDisk.contains("late") && !onDisk.contains("later"),
+                "the old table wrote over its successor:\n" + onDisk);
+        assertTrue(wide.current("late").isPresent(), "the old table keeps its changes in memory");
+        wide.close(); // idempotent
+    }
+
     private LeaseTable reload(Path file) throws IOException {
         return LeaseTable.load(pool, file, clock, GRACE);
     }

@@ -141,7 +141,9 @@ public final class Addressing {
             return previous.leases();
         }
         if (previous != null && previous.leases() != null) {
-            previous.leases().flush(); // its queued write must not land after the new table read the file
+            // written now and let go of the file: a write of the old table (now or from a change still in flight on
+            // it) must not land after the new table read the file, or overwrite what the new one writes
+            previous.leases().close();
         }
         Path file = leaseDir == null ? null : leaseDir.resolve(Networks.format(id) + ".leases");
         Duration grace = Duration.ofNanos(settings.get().sessionTimeoutNanos());
