@@ -5,6 +5,7 @@ import org.vl2.api.Networks;
 import org.vl2.crypto.CipherSuite;
 import org.vl2.crypto.Identity;
 import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Wire;
 
 /**
@@ -65,6 +66,60 @@ final class JoinProblems {
                 + " cipher is " + settings.cipher().describe() + " (cipher, --cipher): set it to auto or "
                 + CipherSuite.CHACHA20_POLY1305.configName() + ", or upgrade the switch; retrying every "
                 + Lifecycle.duration(timing.slowRetryMillis());
+    }
+
+    /**
+     * An ERROR about this round's JOIN, retried every slowRetryMillis: a retryable refusal, or encrypted any refusal
+     * (unauthenticated: the agent does not stop).
+     */
+    String refused(ProtocolError e, long member, int maxFrame) {
+        String text = text(e);
+        if (!e.code().retryable()) {
+            return "the switch at " + settings.switchAddress() + " refused the handshake (" + text + "; an"
+                    + " unauthenticated ERROR, so the agent does not stop): " + (e.code() == ErrorCode.UNSUPPORTED_VERSION
+                    ? "check that the agent and the switch speak the same vl2 protocol version (" + Wire.VERSION + ")"
+                    : "check mtu (the JOIN offers frames up to " + maxFrame + " bytes) and name")
+                    + "; retrying every " + Lifecycle.duration(timing.slowRetryMillis());
+        }
+        return "the switch refused to let member " + MemberIdentity.format(member) + " join network "
+                + Networks.format(settings.network()) + " (" + text + ")" + hint(e.code()) + "; retrying every "
+                + Lifecycle.duration(timing.slowRetryMillis());
+    }
+
+    /** Plaintext: an ERROR that is not retryable: the agent stops with this. */
+    String refusedForGood(ProtocolError e, int maxFrame) {
+        String text = text(e);
+        return e.code() == ErrorCode.UNSUPPORTED_VERSION
+                ? "the switch at " + settings.switchAddress() + " does not speak vl2 protocol version " + Wire.VERSION
+                        + " (" + text + "): upgrade the agent or the switch so that they speak the same version, then"
+                        + " restart the agent"
+                : "the switch at " + settings.switchAddress() + " refused the JOIN as malformed (" + text + "): check"
+                        + " mtu (the JOIN offers frames up to " + maxFrame + " bytes) and name, then restart the agent";
+    }
+
+    /** Plaintext, joining: an ERROR in another protocol version: the agent stops with this. */
+    String foreignVersion(int version) {
+        return "the switch at " + settings.switchAddress() + " answered in vl2 protocol version " + version + "; this"
+                + " agent speaks version " + Wire.VERSION + ": upgrade the agent or the switch so that they speak the"
+                + " same version, then restart the agent";
+    }
+
+    /** Trust on first use could not write the switch's key: the agent stops with this. */
+    String cannotPin(byte[] key, Exception e) {
+        return "the switch's key " + Identity.fingerprint(key) + " cannot be pinned in " + trust.knownSwitches() + " ("
+                + e + "): make its directory writable, or set switch.key instead of trust.on.first.use";
+    }
+
+    /** The configured switch.key is not a usable public key: the agent stops with this. */
+    String unusableSwitchKey(IllegalArgumentException e) {
+        return "switch.key " + Identity.fingerprint(trust.switchKey()) + " cannot be used (" + e.getMessage() + "): set"
+                + " switch.key to the switch's public key (the switch logs it at start: 'Switch public key ...', and"
+                + " vl2:members shows it), then restart the agent";
+    }
+
+    /** The switch's text of an ERROR (ProtocolError.decode already turned control characters into '?'). */
+    private static String text(ProtocolError e) {
+        return e.code().label() + (e.message().isEmpty() ? "" : ": " + e.message());
     }
 
     /** What to do about a refusal, appended to the switch's text. */

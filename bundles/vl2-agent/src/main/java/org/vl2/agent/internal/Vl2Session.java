@@ -313,9 +313,7 @@ final class Vl2Session implements ControlMessage.Handler {
         try {
             return send.join(s == null ? null : s.keys(), previous, older);
         } catch (IllegalArgumentException e) {
-            fatal("switch.key " + Identity.fingerprint(trust.switchKey()) + " cannot be used (" + e.getMessage()
-                    + "): set switch.key to the switch's public key (the switch logs it at start: 'Switch public"
-                    + " key ...', and vl2:members shows it), then restart the agent");
+            fatal(problems.unusableSwitchKey(e));
             return false;
         }
     }
@@ -388,9 +386,7 @@ final class Vl2Session implements ControlMessage.Handler {
         }
         counters.malformed();
         if (joining) {
-            fatal("the switch at " + settings.switchAddress() + " answered in vl2 protocol version " + version
-                    + "; this agent speaks version " + Wire.VERSION + ": upgrade the agent or the switch so that"
-                    + " they speak the same version, then restart the agent");
+            fatal(problems.foreignVersion(version));
         }
     }
 
@@ -407,8 +403,7 @@ final class Vl2Session implements ControlMessage.Handler {
             Link l = links.link();
             outcome = trust.offered(key, joining, l == null ? null : l.remote());
         } catch (IOException | RuntimeException e) {
-            fatal("the switch's key " + Identity.fingerprint(key) + " cannot be pinned in " + trust.knownSwitches()
-                    + " (" + e + "): make its directory writable, or set switch.key instead of trust.on.first.use");
+            fatal(problems.cannotPin(key, e));
             return;
         }
         if (outcome == SwitchTrust.Outcome.PINNED) {
@@ -587,35 +582,15 @@ final class Vl2Session implements ControlMessage.Handler {
             counters.malformed(); // stale, or not about a JOIN
             return;
         }
-        // ProtocolError.decode already turned control and format characters into '?' (Codec.utf8)
-        String text = e.code().label() + (e.message().isEmpty() ? "" : ": " + e.message());
-        if (!e.code().retryable() && encrypted) {
-            // unauthenticated: never fatal for an encrypted agent; it names this handshake's JOIN, so say it and
-            // retry slowly, as for the retryable refusals
-            backingOff = true;
-            nextJoinAt = now + timing.slowRetryMillis();
-            joinProblem = "the switch at " + settings.switchAddress() + " refused the handshake (" + text + "; an"
-                    + " unauthenticated ERROR, so the agent does not stop): " + (e.code() == ErrorCode.UNSUPPORTED_VERSION
-                    ? "check that the agent and the switch speak the same vl2 protocol version (" + Wire.VERSION + ")"
-                    : "check mtu (the JOIN offers frames up to " + send.maxFrame() + " bytes) and name")
-                    + "; retrying every " + Lifecycle.duration(timing.slowRetryMillis());
+        if (!e.code().retryable() && !encrypted) {
+            fatal(problems.refusedForGood(e, send.maxFrame()));
             return;
         }
-        if (!e.code().retryable()) {
-            fatal(e.code() == ErrorCode.UNSUPPORTED_VERSION
-                    ? "the switch at " + settings.switchAddress() + " does not speak vl2 protocol version "
-                            + Wire.VERSION + " (" + text + "): upgrade the agent or the switch so that they speak the"
-                            + " same version, then restart the agent"
-                    : "the switch at " + settings.switchAddress() + " refused the JOIN as malformed (" + text + "):"
-                            + " check mtu (the JOIN offers frames up to " + send.maxFrame() + " bytes) and name, then"
-                            + " restart the agent");
-            return;
-        }
+        // retryable; or, encrypted, any: unauthenticated, so never fatal there (it names this handshake's JOIN, so
+        // say it and retry slowly, as for the retryable refusals)
         backingOff = true;
         nextJoinAt = now + timing.slowRetryMillis();
-        joinProblem = "the switch refused to let member " + MemberIdentity.format(send.member()) + " join network "
-                + Networks.format(settings.network()) + " (" + text + ")" + problems.hint(e.code()) + "; retrying every "
-                + Lifecycle.duration(timing.slowRetryMillis());
+        joinProblem = problems.refused(e, send.member(), send.maxFrame());
     }
 
     /**
