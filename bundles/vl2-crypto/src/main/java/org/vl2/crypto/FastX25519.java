@@ -3,8 +3,9 @@ package org.vl2.crypto;
 /**
  * X25519 through Bouncy Castle's RFC 7748 code (org.bouncycastle.math.ec.rfc7748: constant-time, 64-bit limbs), about
  * 2.5 times faster than the JDK 17 "XDH" provider per scalar multiplication and 5 times for a key pair (a fixed-base
- * table): a switch answering a join does five, so this is most of a handshake's CPU (docs/crypto.md). Bouncy Castle
- * is an optional import: the switch's feature installs it; where it is absent (the agent) {@link X25519} uses the JDK.
+ * table): a switch answering a join does five (a rekey four), so this is most of a handshake's CPU (docs/crypto.md).
+ * Bouncy Castle is an optional import: the switch's feature installs it; where it is absent (the agent)
+ * {@link X25519} uses the JDK.
  * This class is the only one that names Bouncy Castle, so loading it is the test of whether it is there.
  */
 final class FastX25519 {

@@ -26,7 +26,14 @@ public final class Hkdf {
      * @param salt null or empty = 32 zero bytes (RFC 5869 2.2)
      */
     public static byte[] extract(byte[] salt, byte[] ikm) {
-        return hmac(salt == null || salt.length == 0 ? new byte[HASH_LENGTH] : salt, ikm);
+        return extract(newMac(), salt, ikm);
+    }
+
+    /** {@link #extract(byte[], byte[])} on {@code mac} (an HmacSHA256 instance, re-initialised here). */
+    static byte[] extract(Mac mac, byte[] salt, byte[] ikm) {
+        init(mac, salt == null || salt.length == 0 ? new byte[HASH_LENGTH] : salt);
+        mac.update(ikm);
+        return mac.doFinal();
     }
 
     /**
@@ -37,13 +44,18 @@ public final class Hkdf {
      * @throws IllegalArgumentException if length is negative or above {@link #MAX_OUTPUT}, or prk is empty
      */
     public static byte[] expand(byte[] prk, byte[] info, int length) {
+        return expand(newMac(), prk, info, length);
+    }
+
+    /** {@link #expand(byte[], byte[], int)} on {@code mac} (an HmacSHA256 instance, re-initialised here). */
+    static byte[] expand(Mac mac, byte[] prk, byte[] info, int length) {
         if (length < 0 || length > MAX_OUTPUT) {
             throw new IllegalArgumentException("HKDF-Expand length must be 0.." + MAX_OUTPUT + ", got " + length);
         }
         if (prk.length == 0) {
             throw new IllegalArgumentException("HKDF-Expand needs a non-empty PRK");
         }
-        Mac mac = mac(prk);
+        init(mac, prk);
         byte[] out = new byte[length];
         byte[] t = new byte[0];
         for (int i = 1, done = 0; done < length; i++) {
@@ -61,20 +73,27 @@ public final class Hkdf {
         return out;
     }
 
-    static byte[] hmac(byte[] key, byte[] data) {
-        Mac mac = mac(key);
-        mac.update(data);
-        return mac.doFinal();
-    }
-
     /** A Mac initialised with {@code key}, to be reused (doFinal resets it to that key). */
     static Mac mac(byte[] key) {
+        Mac mac = newMac();
+        init(mac, key);
+        return mac;
+    }
+
+    /** An HmacSHA256 Mac without a key: one JCA look-up, for several keys in turn ({@link #init}). */
+    static Mac newMac() {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac;
+            return Mac.getInstance("HmacSHA256");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK has no HmacSHA256", e);
+        }
+    }
+
+    private static void init(Mac mac, byte[] key) {
+        try {
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 refused a " + key.length + "-byte key", e);
         }
     }
 }

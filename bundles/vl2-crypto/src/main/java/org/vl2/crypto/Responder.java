@@ -16,9 +16,9 @@ import java.util.Objects;
  * Responder.Reply r = hs.respond(index, welcomeFields);                // r.response() to send, r.session()
  * </pre>
  *
- * <p>Cost of a rejection: one HMAC for initiations not addressed to this key (mac1), two X25519 for the rest;
- * answering costs three more (a key pair, ee, se). The response is never larger than the initiation. mac2 is
- * not checked here: a switch under load first asks {@link CookieChecker#check} whether the source is proven.
+ * <p>Cost of a rejection: one HMAC for initiations not addressed to this key (mac1), two X25519 for the rest (one
+ * for a member the guard remembers: its ss is kept there); answering costs three more (a key pair, ee, se). The
+ * response is never larger than the initiation. mac2 is not checked here: a switch under load first asks {@link CookieChecker#check} whether the source is proven.
  */
 public final class Responder {
 
@@ -27,6 +27,9 @@ public final class Responder {
     }
 
     private final TimestampGuard guard;
+    private final Identity self;
+    /** ss, recorded in the guard with the timestamp when answered (the next handshake of this member skips it). */
+    private final byte[] ss;
     private final int initiationLength;
     private final int initiatorIndex;
     private final byte[] initiatorEphemeral;
@@ -40,10 +43,12 @@ public final class Responder {
     private final List<CipherSuite> offer;
     private SymmetricState state;
 
-    private Responder(TimestampGuard guard, int initiationLength, int initiatorIndex,
+    private Responder(TimestampGuard guard, Identity self, byte[] ss, int initiationLength, int initiatorIndex,
                       byte[] initiatorEphemeral, byte[] initiatorStatic, byte[] timestamp, byte[] payload,
                       List<CipherSuite> offer, SymmetricState state) {
         this.guard = guard;
+        this.self = self;
+        this.ss = ss;
         this.initiationLength = initiationLength;
         this.initiatorIndex = initiatorIndex;
         this.initiatorEphemeral = initiatorEphemeral;
@@ -86,22 +91,35 @@ public final class Responder {
         s.mixHash(e, 0, e.length);
         byte[] k = s.mixKey(X25519.dh(self.privateKey(), e, 0)); // es
         byte[] initiatorStatic = s.decryptAndHash(k, msg, Handshake.I_STATIC, Handshake.I_STATIC_LENGTH);
-        k = s.mixKey(X25519.dh(self.privateKey(), initiatorStatic, 0)); // ss
-        byte[] body = s.decryptAndHash(k, msg, Handshake.I_BODY, macAt - Handshake.I_BODY);
-        int payloadLength = (body[Tai64n.LENGTH] & 0xFF) << 8 | body[Tai64n.LENGTH + 1] & 0xFF;
-        if (payloadLength > body.length - Handshake.I_BODY_PREFIX) {
-            throw new CryptoException(CryptoException.Reason.MALFORMED, "initiation payload length " + payloadLength
-                    + " exceeds its " + (body.length - Handshake.I_BODY_PREFIX) + " bytes");
+        // ss is the same in every handshake of this member with this switch: computed once, then kept in the guard
+        byte[] ss = guard.staticSecret(self, initiatorStatic);
+        if (ss == null) {
+            ss = X25519.dh(self.privateKey(), initiatorStatic, 0);
         }
-        byte[] timestamp = Arrays.copyOf(body, Tai64n.LENGTH);
-        if (!guard.isFresh(initiatorStatic, timestamp)) {
-            throw new CryptoException(CryptoException.Reason.REPLAYED, "initiation timestamp is not newer than the"
-                    + " last one answered for member " + Identity.formatMemberId(Identity.memberId(initiatorStatic)));
+        byte[] ssKept = ss.clone();
+        try {
+            k = s.mixKey(ss); // wipes ss
+            byte[] body = s.decryptAndHash(k, msg, Handshake.I_BODY, macAt - Handshake.I_BODY);
+            int payloadLength = (body[Tai64n.LENGTH] & 0xFF) << 8 | body[Tai64n.LENGTH + 1] & 0xFF;
+            if (payloadLength > body.length - Handshake.I_BODY_PREFIX) {
+                throw new CryptoException(CryptoException.Reason.MALFORMED, "initiation payload length "
+                        + payloadLength + " exceeds its " + (body.length - Handshake.I_BODY_PREFIX) + " bytes");
+            }
+            byte[] timestamp = Arrays.copyOf(body, Tai64n.LENGTH);
+            if (!guard.isFresh(initiatorStatic, timestamp)) {
+                throw new CryptoException(CryptoException.Reason.REPLAYED, "initiation timestamp is not newer than"
+                        + " the last one answered for member "
+                        + Identity.formatMemberId(Identity.memberId(initiatorStatic)));
+            }
+            byte[] payload = Arrays.copyOfRange(body, Handshake.I_BODY_PREFIX,
+                    Handshake.I_BODY_PREFIX + payloadLength);
+            List<CipherSuite> offer = parseOffer(body, Handshake.I_BODY_PREFIX + payloadLength);
+            return new Responder(guard, self, ssKept, len, Handshake.getInt(msg, Handshake.I_SENDER), e,
+                    initiatorStatic, timestamp, payload, offer, s);
+        } catch (CryptoException ex) {
+            Arrays.fill(ssKept, (byte) 0);
+            throw ex;
         }
-        byte[] payload = Arrays.copyOfRange(body, Handshake.I_BODY_PREFIX, Handshake.I_BODY_PREFIX + payloadLength);
-        List<CipherSuite> offer = parseOffer(body, Handshake.I_BODY_PREFIX + payloadLength);
-        return new Responder(guard, len, Handshake.getInt(msg, Handshake.I_SENDER), e, initiatorStatic,
-                timestamp, payload, offer, s);
     }
 
     /**
@@ -236,15 +254,20 @@ public final class Responder {
         Handshake.putInt(msg, Handshake.R_SENDER, senderIndex);
         Handshake.putInt(msg, Handshake.R_RECEIVER, initiatorIndex);
         s.mixHash(msg, 0, Handshake.R_EPHEMERAL);
-        var pair = X25519.generate();
-        byte[] e = X25519.publicKey(pair);
-        System.arraycopy(e, 0, msg, Handshake.R_EPHEMERAL, Handshake.KEY_LENGTH);
-        s.mixChain(e);
-        s.mixHash(e, 0, e.length);
-        byte[] ee = X25519.dh(pair.getPrivate(), initiatorEphemeral, 0);
-        s.mixChain(ee);
-        Arrays.fill(ee, (byte) 0);
-        byte[] k = s.mixKey(X25519.dh(pair.getPrivate(), initiatorStatic, 0)); // se
+        byte[] ephemeral = X25519.newScalar(); // as a scalar: no JDK key objects for a key used twice
+        byte[] k;
+        try {
+            byte[] e = X25519.publicKeyOf(ephemeral);
+            System.arraycopy(e, 0, msg, Handshake.R_EPHEMERAL, Handshake.KEY_LENGTH);
+            s.mixChain(e);
+            s.mixHash(e, 0, e.length);
+            byte[] ee = X25519.dh(ephemeral, initiatorEphemeral, 0);
+            s.mixChain(ee);
+            Arrays.fill(ee, (byte) 0);
+            k = s.mixKey(X25519.dh(ephemeral, initiatorStatic, 0)); // se
+        } finally {
+            Arrays.fill(ephemeral, (byte) 0);
+        }
         byte[] body = new byte[2 + payload.length + choice];
         body[0] = (byte) (payload.length >>> 8);
         body[1] = (byte) payload.length;
@@ -255,7 +278,9 @@ public final class Responder {
         byte[] c = s.encryptAndHash(k, body);
         System.arraycopy(c, 0, msg, Handshake.R_BODY, c.length);
         byte[][] keys = s.split(suite);
-        if (!guard.record(initiatorStatic, timestamp)) {
+        boolean recorded = guard.record(initiatorStatic, timestamp, self, ss);
+        Arrays.fill(ss, (byte) 0);
+        if (!recorded) {
             Arrays.fill(keys[0], (byte) 0);
             Arrays.fill(keys[1], (byte) 0);
             throw new CryptoException(CryptoException.Reason.REPLAYED, "another copy of this initiation was"

@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
+import javax.crypto.Mac;
+
 /**
  * Noise's symmetric state for the handshake: the chaining key {@code ck} (every Diffie-Hellman result goes in
  * through HKDF) and the transcript hash {@code h} (every byte sent goes in, and is the associated data of each
@@ -22,6 +24,9 @@ final class SymmetricState {
 
     private byte[] ck;
     private byte[] h;
+    /** One JCA look-up each per handshake, not one per hash or HKDF (a handshake does about twenty). */
+    private final MessageDigest digest = sha256();
+    private final Mac hmac = Hkdf.newMac();
 
     private SymmetricState(byte[] ck, byte[] h) {
         this.ck = ck;
@@ -42,10 +47,9 @@ final class SymmetricState {
 
     /** h = HASH(h | data[off..off+len)). */
     void mixHash(byte[] data, int off, int len) {
-        MessageDigest d = sha256();
-        d.update(h);
-        d.update(data, off, len);
-        h = d.digest();
+        digest.update(h);
+        digest.update(data, off, len);
+        h = digest.digest();
     }
 
     /** ck = HKDF(ck, ikm, 1): what WireGuard does with the ephemeral keys and ee. */
@@ -107,8 +111,8 @@ final class SymmetricState {
     }
 
     private byte[] kdf(byte[] ikm, int outputs) {
-        byte[] prk = Hkdf.extract(ck, ikm);
-        byte[] out = Hkdf.expand(prk, null, 32 * outputs);
+        byte[] prk = Hkdf.extract(hmac, ck, ikm);
+        byte[] out = Hkdf.expand(hmac, prk, null, 32 * outputs);
         Arrays.fill(prk, (byte) 0);
         return out;
     }

@@ -8,7 +8,12 @@ import java.util.function.Predicate;
 
 /**
  * The responder's memory of the newest initiation timestamp it answered per initiator static key: an initiation
- * whose timestamp is not newer is a replay and rejected ({@link CryptoException.Reason#REPLAYED}).
+ * whose timestamp is not newer is a replay and rejected ({@link CryptoException.Reason#REPLAYED}). Beside each
+ * timestamp it keeps the static-static Diffie-Hellman result (Noise's ss) of that initiator with the responder that
+ * answered it: the same for every handshake of the pair, so a member's rekeys (every 120 s) skip one of the
+ * responder's four X25519 (docs/crypto.md, Cost of a handshake). It lives and goes with the timestamp, so it is as
+ * bounded as the timestamps; it is not wiped in place (another thread may be reading it), the garbage collector takes
+ * it, as it takes the handshakes' other intermediate values.
  *
  * <p>{@link Responder#consume} only checks; {@link Responder#respond} records (atomically: of two copies of one
  * initiation, only one is answered). So only initiators the switch chose to answer take memory, never a flood of
@@ -22,8 +27,15 @@ public final class TimestampGuard {
 
     public static final int DEFAULT_CAPACITY = 1 << 16;
 
-    /** Keyed by the public key's bytes (ByteBuffer equality is by content); values are 12-byte TAI64N. */
-    private final ConcurrentHashMap<ByteBuffer, byte[]> newest = new ConcurrentHashMap<>();
+    /**
+     * What is remembered of one initiator: its newest answered timestamp (12-byte TAI64N), and ss with
+     * {@code responder} (null: not known).
+     */
+    private record Entry(byte[] timestamp, Identity responder, byte[] ss) {
+    }
+
+    /** Keyed by the public key's bytes (ByteBuffer equality is by content). */
+    private final ConcurrentHashMap<ByteBuffer, Entry> newest = new ConcurrentHashMap<>();
     private final int capacity;
     /** Keys never forgotten to make room (only by {@link #forget}). */
     private final Predicate<byte[]> keep;
@@ -52,18 +64,39 @@ public final class TimestampGuard {
 
     /** Whether {@code timestamp} is newer than any recorded for the key. */
     boolean isFresh(byte[] publicKey, byte[] timestamp) {
-        byte[] last = newest.get(ByteBuffer.wrap(publicKey));
-        return last == null || Arrays.compareUnsigned(timestamp, last) > 0;
+        Entry last = newest.get(ByteBuffer.wrap(publicKey));
+        return last == null || Arrays.compareUnsigned(timestamp, last.timestamp) > 0;
+    }
+
+    /**
+     * A copy of ss = X25519(responder's private key, {@code publicKey}) as recorded by {@link #record(byte[], byte[],
+     * Identity, byte[])} for this very responder identity, or null.
+     */
+    byte[] staticSecret(Identity responder, byte[] publicKey) {
+        Entry e = newest.get(ByteBuffer.wrap(publicKey));
+        return e == null || e.ss == null || e.responder != responder ? null : e.ss.clone();
     }
 
     /** Records {@code timestamp} if it is newer than the one recorded for the key; false if it is not. */
     boolean record(byte[] publicKey, byte[] timestamp) {
+        return record(publicKey, timestamp, null, null);
+    }
+
+    /**
+     * {@link #record(byte[], byte[])}, and with it {@code ss} (copied), the static-static Diffie-Hellman of the key
+     * with {@code responder}'s private key, for {@link #staticSecret}; null ss: keep what is known.
+     */
+    boolean record(byte[] publicKey, byte[] timestamp, Identity responder, byte[] ss) {
         ByteBuffer key = ByteBuffer.wrap(publicKey.clone());
         boolean[] recorded = {false};
         newest.compute(key, (k, last) -> {
-            if (last == null || Arrays.compareUnsigned(timestamp, last) > 0) {
+            if (last == null || Arrays.compareUnsigned(timestamp, last.timestamp) > 0) {
                 recorded[0] = true;
-                return timestamp.clone();
+                if (ss != null && (last == null || last.ss == null || last.responder != responder)) {
+                    return new Entry(timestamp.clone(), responder, ss.clone());
+                }
+                return new Entry(timestamp.clone(), last == null ? null : last.responder,
+                        last == null ? null : last.ss); // an ss never changes: readers may hold this array
             }
             return last;
         });

@@ -88,6 +88,27 @@ final class X25519 {
         }
     }
 
+    /**
+     * A new private key as its RFC 7748 scalar: 32 random bytes (X25519 clamps them itself, RFC 7748 5), for an
+     * ephemeral key that never needs the JDK's key objects (the responder's: {@link #publicKeyOf(byte[])},
+     * {@link #dh(byte[], byte[], int)}). The caller wipes it.
+     */
+    static byte[] newScalar() {
+        byte[] k = new byte[KEY_LENGTH];
+        RANDOM.nextBytes(k);
+        return k;
+    }
+
+    /** X25519(scalar, 9): the public key of a private scalar. */
+    static byte[] publicKeyOf(byte[] scalar) {
+        if (FAST) {
+            byte[] pub = new byte[KEY_LENGTH];
+            FastX25519.publicKey(scalar, pub);
+            return pub;
+        }
+        return publicKeyOf(privateKey(scalar));
+    }
+
     /** The 32-byte public key of a key pair the JDK generated. */
     static byte[] publicKey(KeyPair pair) {
         BigInteger u = ((XECPublicKey) pair.getPublic()).getU();
@@ -164,20 +185,37 @@ final class X25519 {
      *                         canonical ({@link #canonical})
      */
     static byte[] dh(PrivateKey key, byte[] peer, int off) throws CryptoException {
+        requireCanonical(peer, off);
+        return FAST ? fastDh(key, peer, off) : jdkDh(key, peer, off);
+    }
+
+    /** {@link #dh(PrivateKey, byte[], int)} with the private key as its 32-byte scalar ({@link #newScalar}). */
+    static byte[] dh(byte[] scalar, byte[] peer, int off) throws CryptoException {
+        requireCanonical(peer, off);
+        return FAST ? fastDh(scalar, peer, off) : jdkDh(privateKey(scalar), peer, off);
+    }
+
+    private static void requireCanonical(byte[] peer, int off) throws CryptoException {
         if (!canonical(peer, off)) {
             throw new CryptoException(CryptoException.Reason.BAD_KEY, "public key is not canonical (bit 255 set, or"
                     + " at or above 2^255 - 19)");
         }
-        return FAST ? fastDh(key, peer, off) : jdkDh(key, peer, off);
     }
 
     /** {@link #dh} in {@link FastX25519}; peer canonical. */
     static byte[] fastDh(PrivateKey key, byte[] peer, int off) throws CryptoException {
         byte[] k = privateBytes(key);
+        try {
+            return fastDh(k, peer, off);
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
+    }
+
+    /** X25519 in {@link FastX25519}; peer canonical. */
+    private static byte[] fastDh(byte[] k, byte[] peer, int off) throws CryptoException {
         byte[] shared = new byte[KEY_LENGTH];
-        boolean nonZero = FastX25519.agreement(k, peer, off, shared);
-        Arrays.fill(k, (byte) 0);
-        if (!nonZero) {
+        if (!FastX25519.agreement(k, peer, off, shared)) {
             throw new CryptoException(CryptoException.Reason.BAD_KEY, "public key is a low-order point");
         }
         return shared;

@@ -33,6 +33,9 @@ class FastX25519Test {
         assertEquals(shared, hex(X25519.jdkDh(alice, bob, 0)));
     }
 
+    private static final byte[] BASE = {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0};
+
     @Test
     void bothEnginesAgreeOnRandomKeysAndGeneratedPairs() throws CryptoException {
         SplittableRandom random = new SplittableRandom(0x25519);
@@ -44,11 +47,13 @@ class FastX25519Test {
             peer[31] &= 0x7F; // canonical: bit 255 clear (values at or above p are 19 in 2^255: not drawn here)
             PrivateKey key = X25519.privateKey(scalar);
             assertArrayEquals(X25519.jdkDh(key, peer, 0), X25519.fastDh(key, peer, 0), "key " + i);
+            // the responder's ephemeral key, kept as its scalar
+            assertArrayEquals(X25519.jdkDh(key, peer, 0), X25519.dh(scalar, peer, 0), "scalar " + i);
+            assertArrayEquals(X25519.jdkDh(key, BASE, 0), X25519.publicKeyOf(scalar), "public key of scalar " + i);
         }
         for (int i = 0; i < 20; i++) {
             var pair = X25519.generate();
-            assertArrayEquals(X25519.jdkDh(pair.getPrivate(), new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0), X25519.publicKey(pair), "pair " + i);
+            assertArrayEquals(X25519.jdkDh(pair.getPrivate(), BASE, 0), X25519.publicKey(pair), "pair " + i);
         }
     }
 

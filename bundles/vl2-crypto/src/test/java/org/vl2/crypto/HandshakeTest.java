@@ -180,6 +180,43 @@ class HandshakeTest {
     }
 
     @Test
+    void aMembersRekeysUseTheStaticSecretTheGuardKeptAndWorkAsBefore() throws CryptoException {
+        assertEquals(null, guard.staticSecret(SWITCH, AGENT.publicKey()), "nothing before the first answer");
+        Responder.consume(SWITCH, ByteBuffer.wrap(initiation(1)), guard).respond(1, new byte[0]);
+        byte[] ss = X25519.dh(SWITCH.privateKey(), AGENT.publicKey(), 0);
+        assertArrayEquals(ss, guard.staticSecret(SWITCH, AGENT.publicKey()), "kept when answered");
+        assertEquals(null, guard.staticSecret(Identity.generate(), AGENT.publicKey()), "only for that responder");
+        for (int n = 2; n < 5; n++) { // rekeys with the kept ss: sessions that work
+            Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), n, new byte[] {(byte) n});
+            Responder.Reply reply = Responder.consume(SWITCH, ByteBuffer.wrap(i.initiation()), guard)
+                    .respond(n, new byte[] {1});
+            assertSessionsMatch(i.consume(ByteBuffer.wrap(reply.response())).session(), reply.session());
+        }
+        // it is used: a wrong ss in the guard (never there in practice) fails the body's tag
+        byte[] wrong = ss.clone();
+        wrong[0] ^= 1;
+        guard.forget(AGENT.publicKey());
+        assertTrue(guard.record(AGENT.publicKey(), new byte[12], SWITCH, wrong));
+        assertReason(Reason.AUTH_FAILED, () -> Responder.consume(SWITCH, ByteBuffer.wrap(initiation(9)), guard));
+        guard.forget(AGENT.publicKey());
+        assertEquals(null, guard.staticSecret(SWITCH, AGENT.publicKey()), "forgotten with the member");
+        Responder.consume(SWITCH, ByteBuffer.wrap(initiation(10)), guard).respond(10, new byte[0]);
+        assertArrayEquals(ss, guard.staticSecret(SWITCH, AGENT.publicKey()), "computed again");
+    }
+
+    @Test
+    void aGuardSharedByTwoResponderIdentitiesNeverMixesTheirStaticSecrets() throws CryptoException {
+        Identity second = Identity.generate();
+        for (int n = 1; n < 5; n++) {
+            Identity to = n % 2 == 0 ? SWITCH : second;
+            Initiator i = Initiator.create(AGENT, to.publicKey(), n, new byte[0]);
+            Responder.Reply reply = Responder.consume(to, ByteBuffer.wrap(i.initiation()), guard)
+                    .respond(n, new byte[0]);
+            assertSessionsMatch(i.consume(ByteBuffer.wrap(reply.response())).session(), reply.session());
+        }
+    }
+
+    @Test
     void timestampGuardStaysWithinItsCapacity() throws CryptoException {
         TimestampGuard small = new TimestampGuard(2);
         for (int n = 0; n < 5; n++) {
