@@ -126,6 +126,8 @@ class IdentityTest {
         Identity alice = Identity.fromPrivateKey(ALICE_PRIVATE);
         assertEquals(0x300c9c9603b92a4bL, alice.memberId());
         assertEquals("300c9c9603b92a4b", Identity.formatMemberId(alice.memberId()));
+        assertEquals("000000000000001f", Identity.formatMemberId(0x1f), "16 digits, zeros in front");
+        assertEquals("ffffffffffffffff", Identity.formatMemberId(-1), "unsigned");
         assertEquals(alice.memberId(), Identity.memberId(alice.publicKey()));
         assertEquals(alice.memberId(), Identity.fromPrivateKey(ALICE_PRIVATE).memberId());
         assertNotEquals(alice.memberId(), Identity.generate().memberId());

@@ -134,7 +134,7 @@ final class Admission {
             return;
         }
         replies.welcome(transport, source, a.welcome, requestLength, e);
-        LOG.info(a.log);
+        a.log(null);
     }
 
     /**
@@ -251,11 +251,28 @@ final class Admission {
         }
         transport.send(source, ByteBuffer.wrap(reply.response()));
         counters.handshakes.increment();
-        LOG.info(a.log + " (encrypted, " + suite.configName() + ")");
+        a.log(" (encrypted, " + suite.configName() + ")");
     }
 
-    /** A member admitted: its port and the WELCOME to send, and what to log. */
-    private record Admitted(SwitchPort port, Welcome welcome, String log) {
+    /**
+     * A member admitted: its port and the WELCOME to send, and what to log (null: not at the level it would have).
+     * {@code rekey}: an encrypted member's new handshake on its port from the address it has, what its agent does
+     * every 120 s: logged at DEBUG, as 10,000 members would otherwise write 83 lines a second (arrivals, re-joins from
+     * elsewhere and plaintext re-joins stay INFO).
+     */
+    private record Admitted(SwitchPort port, Welcome welcome, String log, boolean rekey) {
+
+        void log(String suffix) {
+            if (log == null) {
+                return;
+            }
+            String line = suffix == null ? log : log + suffix;
+            if (rekey) {
+                LOG.debug(line);
+            } else {
+                LOG.info(line);
+            }
+        }
     }
 
     /**
@@ -379,17 +396,19 @@ final class Admission {
                 // moves, and counts as alive, only when a message opens under the new session
                 joined = "re-joined";
             }
+            boolean rekey = key != null && port.remote != null && port.remote.equals(source) && !"up".equals(joined);
             Inet6Address ipv6 = (j.capabilities() & Join.CAP_IPV6) == 0 ? null
                     : s.ipv6For(key != null ? member : plaintextInterfaceId(member));
             Welcome welcome = new Welcome(n.id, j.nonce(), port.id.number(), token, s.mtu(),
                     settings.get().keepaliveSeconds(), leases != null ? address : null, prefix, ipv6,
                     ipv6 == null ? 0 : 64);
-            String log = "Port " + port.id + " " + joined + ": vl2 " + Endpoints.format(source) + " member "
+            String log = !(rekey ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) ? null
+                    : "Port " + port.id + " " + joined + ": vl2 " + Endpoints.format(source) + " member "
                     + SwitchPort.memberId(member) + (j.name().isEmpty() ? "" : " '" + j.name() + "'") + " in network "
                     + Networks.format(n.id) + (address == null ? "" : ", address " + address.getHostAddress())
                     + (ipv6 == null ? "" : ", " + Endpoints.format(ipv6));
             n.waiting().admitted(member);
-            return new Admitted(port, welcome, log);
+            return new Admitted(port, welcome, log, rekey);
         });
     }
 
