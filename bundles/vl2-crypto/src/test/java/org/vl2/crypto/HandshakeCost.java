@@ -16,7 +16,7 @@ import javax.crypto.Cipher;
  * HKDF, hashing, the handshake's AEAD, JCA look-ups) and a keepalive (open the sealed KEEPALIVE, seal the ACK).
  *
  * <pre>
- * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes:$HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.78.1/bcprov-jdk18on-1.78.1.jar \
+ * cd bundles/vl2-crypto &amp;&amp; java -cp target/classes:target/test-classes:$HOME/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.83/bcprov-jdk18on-1.83.jar \
  *     org.vl2.crypto.HandshakeCost [seconds per figure, default 2] [rounds, default 2]
  * </pre>
  */
