@@ -87,7 +87,7 @@ public @interface SwitchConfig {
                     + "it gets about a tenth of what a forwarding thread gets of a busy core; an idle core it gets "
                     + "whole). The handshake budget and the cookies follow what the thread gets. Raising it applies "
                     + "at once; lowering it again needs CAP_SYS_NICE (a switch not running as root keeps the higher "
-                    + "value until restarted; a WARN says so). 0 = the process's priority.", min = "0", max = "19")
+                    + "value until restarted; a WARN says so). Counted from the process's nice value, as nice(1) counts, up to 19. 0 = the process's priority.", min = "0", max = "19")
     int handshake_nice() default 10;
 
     @AttributeDefinition(name = "Allow plaintext joins (deprecated)",

@@ -72,10 +72,15 @@ public final class HandshakeWorker {
     /** Mean wall time of a handshake on the worker (exponentially weighted, 1/8 per sample). */
     private volatile long nanosPerHandshake = INITIAL_NANOS;
     private volatile boolean stopped;
-    /** The nice value asked for, the one the thread tried last and the one it runs at (only the thread writes those). */
+    /**
+     * handshake.nice asked for, the one the thread tried last and the one it runs at (only the thread writes those),
+     * all relative to {@link #baseNice}.
+     */
     private volatile int wantedNice;
     private volatile int triedNice;
     private volatile int appliedNice;
+    /** The thread's nice value as it started: the process's. */
+    private volatile int baseNice;
     /** The thread's kernel id once it runs (-1 before, or where there is none). */
     private volatile long threadId = -1;
 
@@ -126,8 +131,9 @@ public final class HandshakeWorker {
     }
 
     /**
-     * The handshake thread's nice value (0..{@value ThreadNice#MAX}); the thread applies it before its next wait. No
-     * effect in INLINE and MANUAL mode (no thread of its own).
+     * The handshake thread's nice value above the process's (0..{@value ThreadNice#MAX}; the sum stops at
+     * {@value ThreadNice#MAX}); the thread applies it before its next wait. No effect in INLINE and MANUAL mode (no
+     * thread of its own).
      */
     public void nice(int nice) {
         if (nice < 0 || nice > ThreadNice.MAX) {
@@ -236,6 +242,8 @@ public final class HandshakeWorker {
 
     private void loop() {
         threadId = ThreadNice.currentThreadId();
+        Integer inherited = ThreadNice.niceOf(threadId);
+        baseNice = inherited == null ? 0 : inherited; // the process's (a switch started under nice -n 5: 5)
         while (!stopped) {
             if (wantedNice != triedNice) {
                 applyNice(wantedNice);
@@ -263,16 +271,18 @@ public final class HandshakeWorker {
 
     /** On the thread: one line either way, so an operator sees what the setting did. */
     private void applyNice(int nice) {
-        String failure = ThreadNice.applyToCurrentThread(nice);
+        // relative to the process, as nice(1) is: the kernel's value is absolute
+        int target = Math.min(ThreadNice.MAX, baseNice + nice);
+        String failure = ThreadNice.applyToCurrentThread(target);
         int was = appliedNice;
         triedNice = nice; // also on failure: tried once per value, not in a loop
         if (failure == null) {
             appliedNice = nice;
-            LOG.info("Handshake thread {} at nice {} (handshake.nice): forwarding goes first when the CPU is short",
-                    THREAD_NAME, nice);
+            LOG.info("Handshake thread {} at nice {} (the process's {} + handshake.nice {}): forwarding goes first when"
+                    + " the CPU is short", THREAD_NAME, target, baseNice, nice);
         } else {
-            LOG.warn("Handshake thread {} stays at nice {}, handshake.nice = {} not applied: {}", THREAD_NAME, was,
-                    nice, failure);
+            LOG.warn("Handshake thread {} stays at nice {} + {}, handshake.nice = {} not applied: {}", THREAD_NAME,
+                    baseNice, was, nice, failure);
         }
     }
 
