@@ -55,6 +55,11 @@ final class Counters {
     /** Offload: superframes read from the TAP device and cut into frames, and superframes written to it. */
     final AtomicLong superframesIn = new AtomicLong();
     final AtomicLong superframesOut = new AtomicLong();
+    /**
+     * Frames the kernel queued on the TAP inside the receive pump's writes (an echo reply, an ARP reply, a TCP ACK) that
+     * the receive pump sent itself ({@link TapToSwitch#answer}) instead of waking the send pump for them.
+     */
+    final AtomicLong answered = new AtomicLong();
 
     /** A frame sent to the switch. */
     void sent(int bytes) {

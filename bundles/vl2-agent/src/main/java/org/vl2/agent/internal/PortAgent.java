@@ -274,9 +274,10 @@ public final class PortAgent implements AgentService {
             if (session != null) {
                 session.startJoin(timing.clock().millis(), null);
             }
-            life.start(new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(), room,
-                    offload), "tap-rx");
-            life.start(new SwitchToTap(tap, links, codec, counters, life, timing.tickMillis(), room, offload),
+            TapToSwitch sender = new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(),
+                    room, offload);
+            life.start(sender, "tap-rx");
+            life.start(new SwitchToTap(tap, links, codec, counters, life, timing.tickMillis(), room, offload, sender),
                     "udp-rx");
             life.start(new ControlLoop(life, timing, links, session, counters,
                     codec.keepalive(tap.device().mac().toBytes()), settings.keepaliveMillis()), "control");

@@ -19,6 +19,9 @@ import org.vl2.tap.VirtioNetHeader;
  *     -> offload: TcpCoalescer joins consecutive TCP segments into one superframe; others go behind a plain virtio
  *        header (in place when the datagram has room in front of the frame)
  *     -> TAP write; what the coalescer holds is written before the pump waits (a segment never waits for the next)
+ *     -> after a small batch: what the kernel answered inside those writes (an echo reply, a TCP ACK) is read from
+ *        the TAP and sent here, by the send pump's code under its turn ({@link TapToSwitch#answer}), not after the
+ *        send pump's wake-up
  * </pre>
  *
  * After a move off a TCP link the old connection is read beside the new link for a short grace
@@ -41,9 +44,29 @@ final class SwitchToTap implements Runnable {
     /** Offload: consecutive TCP segments become one superframe; plain frames get a header, here if not in place. */
     private final TcpCoalescer coalescer;
     private final ByteBuffer plainTx;
+    /** The send pump, whose turn this pump takes to send the kernel's immediate answers. */
+    private final TapToSwitch sender;
+    /**
+     * Receives of at most this many datagrams are followed by a look for answers: sparse traffic, where the send
+     * pump's wake-up is on the round trip. In a stream the send pump is awake anyway and the look would cost the
+     * receive pump (the one that limits the stream) a read per batch.
+     */
+    static final int ANSWER_BATCH = 4;
+    /** Looks that find nothing before the pump stops looking (one-way traffic: each look is an empty read). */
+    static final int ANSWER_MISSES = 4;
+    /** While it does not look: one look every this many (a power of two), in case answers come again. */
+    static final int ANSWER_PROBE = 32;
+    /** Frames written to the TAP since the last look for answers. */
+    private int written;
+    /** Looks left before the pump stops looking; a look that finds an answer sets it back to {@link #ANSWER_MISSES}. */
+    private int answerCredit = ANSWER_MISSES;
+    private int answerSkips;
+    /** The send pump's {@link TapToSwitch#turnsTaken} when this pump last looked or received. */
+    private int senderTurns;
 
     SwitchToTap(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life, long tickMillis,
-                int room, boolean offload) {
+                int room, boolean offload, TapToSwitch sender) {
+        this.sender = sender;
         this.tap = tap;
         this.links = links;
         this.codec = codec;
@@ -86,6 +109,7 @@ final class SwitchToTap implements Runnable {
                 count = l.receive(0);
                 if (count == 0) {
                     flushCoalesced(); // nothing queued: write what the coalescer holds before waiting
+                    sendAnswers();
                     count = l.receive(wait);
                 }
             } else {
@@ -95,7 +119,35 @@ final class SwitchToTap implements Runnable {
             receiveFailed(e, l);
             return;
         }
+        if (written == 0) {
+            senderTurns = sender.turnsTaken(); // before the writes whose answers the next look is for
+        }
         deliver(l, count);
+        if (count <= ANSWER_BATCH && (coalescer == null || !coalescer.hasPending())) {
+            sendAnswers();
+        }
+    }
+
+    /**
+     * After frames were written to the TAP: what the kernel answered inside those writes leaves now, through the send
+     * pump's code ({@link TapToSwitch#answer}), unless the send pump is awake and reads it itself. Looks that keep
+     * finding nothing (traffic that is not answered at once) stop, but for one look every {@link #ANSWER_PROBE}.
+     */
+    private void sendAnswers() {
+        int w = written;
+        if (w == 0) {
+            return;
+        }
+        written = 0;
+        if (answerCredit <= 0 && (++answerSkips & (ANSWER_PROBE - 1)) != 0) {
+            return;
+        }
+        int read = sender.answer(w);
+        if (read > 0) {
+            answerCredit = ANSWER_MISSES;
+        } else if (read == 0 && answerCredit > 0 && sender.turnsTaken() == senderTurns) {
+            answerCredit--; // a miss: nothing was answered (not: the send pump woke up and read it first)
+        }
     }
 
     /**
@@ -161,6 +213,7 @@ final class SwitchToTap implements Runnable {
         }
         try {
             t.write(buf);
+            written++;
             counters.delivered(1, length);
         } catch (TapException e) {
             counters.drop(); // e.g. the link is down (EIO), or the device is being re-created
@@ -196,6 +249,7 @@ final class SwitchToTap implements Runnable {
         int bytes = c.pending().remaining() - VirtioNetHeader.LENGTH;
         try {
             tap.device().write(c.pending());
+            written++;
             counters.delivered(segments, bytes);
             if (segments > 1) {
                 counters.superframesOut.incrementAndGet();
@@ -223,6 +277,7 @@ final class SwitchToTap implements Runnable {
         out.limit(at + VirtioNetHeader.LENGTH + length).position(at);
         try {
             t.write(out);
+            written++;
             counters.delivered(1, length);
         } catch (TapException e) {
             counters.drop();

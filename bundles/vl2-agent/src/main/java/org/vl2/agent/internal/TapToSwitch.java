@@ -1,6 +1,9 @@
 package org.vl2.agent.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +26,14 @@ import org.vl2.tap.VirtioNetHeader;
  *        the pump waits without reading first: poll, read, sendmmsg per frame
  * </pre>
  *
+ * <p><b>The turn.</b> Whoever reads the TAP and sends holds the turn: this pump from the moment it wakes until it
+ * waits again, or, while it waits, the receive pump for a moment right after it wrote frames to the TAP
+ * ({@link #answer}). The kernel answers some frames inside the write that delivers them (an echo reply, an ARP
+ * reply, a TCP ACK: the write runs the stack and queues the answer on the TAP before it returns), so the receive
+ * pump finds the answer there and sends it at once instead of waiting for this pump's wake-up: one thread wake-up
+ * fewer on a round trip through the agent. The turn is one compare-and-set; this pump waits for it only when its
+ * wake-up meets the receive pump's read of a few microseconds.
+ *
  * One preallocated direct buffer; nothing allocated or logged per frame. A failing TAP device stops the agent.
  */
 final class TapToSwitch implements Runnable {
@@ -38,6 +49,19 @@ final class TapToSwitch implements Runnable {
      * or when a frame leaves.
      */
     static final long LONE_GAP_NANOS = 50_000;
+    /** Spins for the turn before yielding, yields before parking (the holder is a receive pump's short read). */
+    private static final int TURN_SPINS = 64;
+    private static final int TURN_YIELDS = 128;
+
+    private static final VarHandle TURN;
+
+    static {
+        try {
+            TURN = MethodHandles.lookup().findVarHandle(TapToSwitch.class, "turn", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final TapPort tap;
     private final LinkKeeper links;
@@ -60,6 +84,13 @@ final class TapToSwitch implements Runnable {
     private boolean woken;
     /** The last frame came alone after a wait (a ping, an ACK): the next step waits without an empty read first. */
     private boolean waitFirst;
+    /** 1 while a thread reads the TAP and sends (see the class comment); every field above is used under it. */
+    @SuppressWarnings("unused") // through TURN
+    private volatile int turn;
+    /** This pump holds the turn (only its own thread reads this). */
+    private boolean holding;
+    /** How often this pump took the turn (written by its thread only): whether it read the TAP meanwhile. */
+    private volatile int turnsTaken;
 
     /** {@code room}: the longest datagram plus one (a frame that fills the buffer was truncated). */
     TapToSwitch(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life,
@@ -81,8 +112,82 @@ final class TapToSwitch implements Runnable {
 
     @Override
     public void run() {
-        while (life.running() && step()) {
-            // one wait or one TAP read per step
+        try {
+            while (life.running() && step()) {
+                // one wait or one TAP read per step
+            }
+        } finally {
+            releaseTurn();
+        }
+    }
+
+    /** Takes the turn; held by the receive pump it is free again within one TAP read and one send. */
+    private void takeTurn() {
+        int tries = 0;
+        while (!TURN.compareAndSet(this, 0, 1)) {
+            if (++tries < TURN_SPINS) {
+                Thread.onSpinWait();
+            } else if (tries < TURN_YIELDS) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(20_000); // the holder was descheduled (a loaded machine): do not burn a core
+            }
+        }
+        holding = true;
+        turnsTaken = turnsTaken + 1; // one writer
+    }
+
+    /** How often this pump took the turn so far: if it did since, it may have read what the caller looked for. */
+    int turnsTaken() {
+        return turnsTaken;
+    }
+
+    /** Gives the turn up before a wait, so that the receive pump may send what the kernel answers meanwhile. */
+    private void releaseTurn() {
+        if (holding) {
+            holding = false;
+            TURN.setVolatile(this, 0);
+        }
+    }
+
+    /**
+     * On the receive pump's thread, right after it wrote frames to the TAP: reads what the kernel queued on the TAP
+     * inside those writes, at most {@code reads} frames and without waiting, and sends it now. Returns the frames
+     * read, or -1 when this pump holds the turn (it is awake and reads them itself). A TAP failure is left to this
+     * pump, which meets it on its next read.
+     */
+    int answer(int reads) {
+        if (!TURN.compareAndSet(this, 0, 1)) {
+            return -1;
+        }
+        try {
+            final ByteBuffer buf = buffer;
+            TapDevice t = tap.device();
+            boolean offload = t.offload();
+            int longest = offload ? t.maxReadLength() : t.maxFrameLength();
+            int readAt = offload ? Math.max(0, headroom - VirtioNetHeader.LENGTH) : headroom;
+            int frames = 0;
+            while (frames < reads) {
+                buf.clear().limit(readAt + longest + 1).position(readAt);
+                int n;
+                try {
+                    n = t.read(buf, 0);
+                } catch (TapException e) {
+                    break;
+                }
+                if (n <= 0) {
+                    break;
+                }
+                frames++;
+                forward(t, buf, readAt, n, longest, offload);
+            }
+            if (frames > 0) {
+                flush();
+                counters.answered.addAndGet(frames);
+            }
+            return frames;
+        } finally {
+            TURN.setVolatile(this, 0);
         }
     }
 
@@ -94,6 +199,9 @@ final class TapToSwitch implements Runnable {
      * minutes to reach.
      */
     private boolean step() {
+        if (!holding) {
+            takeTurn();
+        }
         final ByteBuffer buf = buffer;
         TapDevice t = tap.device();
         boolean offload = t.offload();
@@ -114,6 +222,7 @@ final class TapToSwitch implements Runnable {
                     pending = 0;
                 }
                 long before = guessed ? System.nanoTime() : 0;
+                releaseTurn();
                 n = t.awaitReadable(-1);
                 if (n > 0) {
                     // after an empty read the wait was real; in place of a read it was if it lasted, else the next
@@ -137,31 +246,13 @@ final class TapToSwitch implements Runnable {
                 pending = 0;
             }
             // closed: stopping; or replaced: read the new device
+            releaseTurn();
             return tap.awaitOther(t, tickMillis);
         }
         if (n == 0) {
             return true; // an interrupted wait
         }
-        if (n > longest) {
-            counters.drop(); // truncated: longer than the TAP's MTU allows
-            return true;
-        }
-        if (!offload) {
-            send(buf, readAt, n);
-        } else {
-            TsoSegmenter seg = segmenter;
-            if (segmenterTap != t) {
-                seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
-                segmenter = seg;
-                segmenterTap = t;
-            }
-            TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
-            if (r == TsoSegmenter.Result.SEGMENTED) {
-                counters.superframesIn.incrementAndGet();
-            } else if (!r.delivered()) {
-                counters.drop(); // a superframe the kernel should not have made (counted, never sent)
-            }
-        }
+        forward(t, buf, readAt, n, longest, offload);
         if (woken) {
             // the first frame after a wait (a ping, a TCP ACK): waiting for an empty read to find the
             // burst's end would put a system call between it and the switch
@@ -173,6 +264,33 @@ final class TapToSwitch implements Runnable {
             pending = flushUnlessDraining(pending);
         }
         return true;
+    }
+
+    /**
+     * The frame (or offload superframe) of {@code n} bytes read at {@code readAt}: dropped if truncated, cut into
+     * frames if a superframe, each encoded and queued (or sent).
+     */
+    private void forward(TapDevice t, ByteBuffer buf, int readAt, int n, int longest, boolean offload) {
+        if (n > longest) {
+            counters.drop(); // truncated: longer than the TAP's MTU allows
+            return;
+        }
+        if (!offload) {
+            send(buf, readAt, n);
+            return;
+        }
+        TsoSegmenter seg = segmenter;
+        if (segmenterTap != t) {
+            seg = new TsoSegmenter(t.mtu()); // rare: a new device (another MTU)
+            segmenter = seg;
+            segmenterTap = t;
+        }
+        TsoSegmenter.Result r = seg.segment(buf, readAt, n, segmentBuffer, SEGMENT_AT, segmentSink);
+        if (r == TsoSegmenter.Result.SEGMENTED) {
+            counters.superframesIn.incrementAndGet();
+        } else if (!r.delivered()) {
+            counters.drop(); // a superframe the kernel should not have made (counted, never sent)
+        }
     }
 
     /**

@@ -30,6 +30,10 @@ final class FakeTap implements TapDevice {
     final AtomicInteger emptyReads = new AtomicInteger();
     /** True while a reader sleeps in {@link #awaitReadable} with nothing queued. */
     volatile boolean waiting;
+    /** When set, what "the kernel" answers inside a write, queued for reading before the write returns (or null). */
+    volatile java.util.function.UnaryOperator<byte[]> answers;
+    /** When set, {@link #awaitReadable} sleeps on although frames are queued (a reader not yet woken up). */
+    volatile boolean readerAsleep;
 
     private final TapSettings settings;
     private final String name;
@@ -142,7 +146,7 @@ final class FakeTap implements TapDevice {
             if (closed) {
                 return -1;
             }
-            if (readFailure != null || !fromKernel.isEmpty()) {
+            if (readFailure != null || !fromKernel.isEmpty() && !readerAsleep) {
                 return 1;
             }
             if (System.nanoTime() > deadline) {
@@ -173,6 +177,11 @@ final class FakeTap implements TapDevice {
         }
         byte[] copy = new byte[frame.remaining()];
         frame.duplicate().get(copy);
+        java.util.function.UnaryOperator<byte[]> a = answers;
+        byte[] answer = a == null ? null : a.apply(copy);
+        if (answer != null) {
+            fromKernel.add(answer);
+        }
         toKernel.add(copy);
     }
 
