@@ -84,8 +84,11 @@ public interface DatagramEndpoint extends AutoCloseable {
 
     /**
      * Makes a {@link #receive} that is waiting (or the next one that would wait) return 0. Any thread. A batched
-     * endpoint after {@link #connect} waits in a blocking {@code recvmmsg}, which this does not end: there the wait
-     * ends at its timeout ({@link #close} ends it at once).
+     * endpoint waits in a blocking {@code recvmmsg}, which this ends with a signal to the waiting thread; one that
+     * lands in the moment before the call blocks is lost and that wait ends at its timeout, so who must end a wait
+     * promptly calls this again until the receiving thread has left ({@link ReceiveLoop#stop}). Where signals cannot
+     * be sent (not Linux on x86-64 or arm64) a connected batched endpoint's wait ends at its timeout ({@link #close}
+     * ends it at once).
      */
     void wakeup();
 

@@ -24,6 +24,11 @@ public final class ReceiveLoop {
 
     /** How long a receive waits before it looks at {@link #stop} again (a stop also wakes it at once). */
     private static final int WAIT_MILLIS = 500;
+    /**
+     * A stop wakes the receive again this often until the thread has left: a wake-up that lands in the moment before
+     * the receive blocks is lost (a signal, {@link DatagramEndpoint#wakeup}), the next one is not.
+     */
+    private static final long REWAKE_MILLIS = 5;
 
     /** What the loop calls, all on its thread. */
     public interface Handler {
@@ -115,17 +120,28 @@ public final class ReceiveLoop {
             if (l.onLoopThread()) {
                 continue; // stopped from a handler: the loop ends when the call returns
             }
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong());
-            try {
-                l.thread.join(Math.max(1, left));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (l.thread.isAlive()) {
+            if (!l.awaitEnd(deadline, nanoTime)) {
                 alive++;
             }
         }
         return alive;
+    }
+
+    /** Waits for the thread until {@code deadline} on {@code nanoTime}, waking its receive again every few ms. */
+    private boolean awaitEnd(long deadline, LongSupplier nanoTime) {
+        try {
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong());
+                thread.join(Math.max(1, Math.min(left, REWAKE_MILLIS)));
+                if (!thread.isAlive() || left <= REWAKE_MILLIS) {
+                    break;
+                }
+                endpoint.wakeup();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !thread.isAlive();
     }
 
     /**
@@ -140,12 +156,7 @@ public final class ReceiveLoop {
         if (onLoopThread()) {
             return true; // stopped from a handler: the loop ends when the call returns
         }
-        try {
-            thread.join(timeoutMillis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return !thread.isAlive();
+        return awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), System::nanoTime);
     }
 
     private void run() {

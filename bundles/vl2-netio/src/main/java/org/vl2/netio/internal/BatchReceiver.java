@@ -47,6 +47,9 @@ public final class BatchReceiver {
     private int received;   // datagrams in them
     /** The socket's SO_RCVTIMEO in milliseconds as last set (0: not set, the kernel would wait for ever). */
     private int blockMillis;
+    /** The thread that last waited here and its kernel id (a system call to learn, so kept). */
+    private Thread waitingThread;
+    private int waitingTid;
 
     public BatchReceiver(Descriptor socket, int batch, boolean gro) {
         this.socket = socket;
@@ -83,15 +86,13 @@ public final class BatchReceiver {
      * Receives up to a batch of messages; with nothing queued waits up to {@code timeoutMillis} (0: not at all) for
      * a datagram or the wake-up eventfd. Returns the datagrams received (0 after a timeout or wake-up).
      *
-     * <p>A connected socket (the agent's link) waits in {@code recvmmsg} itself ({@link #receiveBlocking}): one system
-     * call per wake-up. An unconnected one (the switch's) waits in {@code poll} on the socket and the eventfd, which
-     * a {@code wakeup()} makes readable; a blocked {@code recvmmsg} could be woken only by a datagram to itself, which
-     * in a reuseport group the kernel may hand to a sibling socket.
-     *
-     * <p>When the last receive took less than half a batch the socket was drained then, and most likely still is
-     * (a ping, a keepalive, a trickle): a waiting receive polls first instead of finding out with an empty
-     * {@code recvmmsg}, which saves a system call per wake-up; poll returns at once if something did arrive. After a
-     * fuller batch it reads first, as traffic is flowing.
+     * <p>A waiting receive is one {@code recvmmsg} that blocks ({@link #receiveBlocking}): one system call per wake-up,
+     * ended by a datagram, the timeout, a {@code wakeup()} (a signal to this thread, {@link ThreadWake}) or close.
+     * Where {@link ThreadWake} does not work, an unconnected socket (the switch's) waits in {@code poll} on the socket
+     * and the eventfd, which a {@code wakeup()} makes readable: a blocked {@code recvmmsg} could then be woken only by
+     * a datagram to itself, which in a reuseport group the kernel may hand to a sibling socket. There, when the last
+     * receive took less than half a batch the socket was drained then, and most likely still is: a waiting receive
+     * polls first instead of finding out with an empty {@code recvmmsg}.
      */
     public int receive(int timeoutMillis, InetSocketAddress local) throws IOException {
         ByteBuffer c = ctl;
@@ -105,7 +106,7 @@ public final class BatchReceiver {
         boolean pollFirst = timeoutMillis != 0 && messages * 2 < batch;
         messages = 0;
         received = 0;
-        if (timeoutMillis != 0 && socket.connected()) {
+        if (timeoutMillis != 0 && (ThreadWake.UNAVAILABLE == null || socket.connected())) {
             return receiveBlocking(c, timeoutMillis, local);
         }
         boolean waited = false;
@@ -151,17 +152,34 @@ public final class BatchReceiver {
     }
 
     /**
-     * A waiting receive on a connected socket: one blocking {@code recvmmsg} (MSG_WAITFORONE: it returns with the
-     * first datagram and whatever else is queued then), bounded by SO_RCVTIMEO, which is set only when the timeout
-     * changes. Close ends the wait at once ({@code shutdown(SHUT_RD)}); a {@code wakeup()} ends it at the timeout.
+     * A waiting receive: one blocking {@code recvmmsg} (MSG_WAITFORONE: it returns with the first datagram and
+     * whatever else is queued then), bounded by SO_RCVTIMEO, which is set only when the timeout changes. Close ends
+     * the wait at once ({@code shutdown(SHUT_RD)}); a {@code wakeup()} too, by a signal to this thread (where
+     * {@link ThreadWake} works; else at the timeout), or before the call by the flag it sets.
      */
     private int receiveBlocking(ByteBuffer c, int timeoutMillis, InetSocketAddress local) throws IOException {
         if (socket.closed()) {
             throw new ClosedChannelException(); // before any call: the descriptor may be released already
         }
         blockUpTo(Math.min(timeoutMillis, POLL_TIMEOUT_MAX));
+        boolean wakeable = ThreadWake.UNAVAILABLE == null;
+        if (wakeable) {
+            Thread me = Thread.currentThread();
+            if (me != waitingThread) {
+                waitingTid = ThreadWake.currentTid();
+                waitingThread = me;
+            }
+            socket.waiting(waitingTid);
+            if (socket.takeWake()) {
+                socket.waiting(0);
+                return 0; // woken before the wait
+            }
+        }
         int n = Sys.recvmmsg(socket.fd, headers, batch, Sys.MSG_WAITFORONE, 0L);
         int e = n < 0 ? Native.getLastError() : 0;
+        if (wakeable) {
+            socket.waiting(0);
+        }
         if (socket.closed()) {
             throw new ClosedChannelException(); // woken by the shutdown (an empty message), or raced with it
         }
@@ -171,7 +189,10 @@ public final class BatchReceiver {
             return received;
         }
         if (n == 0 || e == Sys.EAGAIN || e == Sys.EINTR) {
-            return 0; // the wait timed out (or a signal ended it): the caller loops anyway
+            if (wakeable) {
+                socket.takeWake();
+            }
+            return 0; // the wait timed out, or a wake-up (or another signal) ended it: the caller loops anyway
         }
         if (e == Sys.ECONNREFUSED) {
             throw new PortUnreachableException("ICMP port unreachable from " + local + "'s peer");

@@ -48,6 +48,9 @@ public final class Sys {
     public static final short POLLIN = 0x1;
     public static final short POLLOUT = 0x4;
 
+    /** The signal {@link ThreadWake} sends: the JVM's handler ignores it, and it interrupts a socket wait. */
+    public static final int SIGPIPE = 13;
+
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EBADF = 9;
@@ -97,6 +100,12 @@ public final class Sys {
     public static native int close(int fd);
 
     public static native String strerror(int errnum);
+
+    /** syscall(2) with up to three arguments (gettid, tgkill: no libc wrapper before glibc 2.30). */
+    public static native long syscall(long number, long a, long b, long c);
+
+    /** sigaction(2): with {@code act} null only reads the disposition into {@code old}. */
+    public static native int sigaction(int signal, Pointer act, Pointer old);
 
     /** True if errno reaches Java ({@code close(-1)} must say EBADF); false if jna.preserve_last_error is off. */
     public static boolean errnoWorks() {

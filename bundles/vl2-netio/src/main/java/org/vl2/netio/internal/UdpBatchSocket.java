@@ -29,9 +29,11 @@ import org.vl2.netio.DatagramEndpoint;
  * peer arrives as one message that is cut here ({@code UDP_GRO}). The datagrams on the wire are the same either way.
  *
  * <p>This class owns the descriptor: opening, options, connect, the one-datagram {@link #send} and closing. The
- * descriptor is blocking, so that a connected socket's waiting receive can be one {@code recvmmsg}
- * ({@link BatchReceiver}); every other call says MSG_DONTWAIT. Closing wakes a waiting receive (the eventfd, and
- * {@code shutdown(SHUT_RD)} for one blocked in {@code recvmmsg}) and waits for the calls in progress, so the
+ * descriptor is blocking, so that a waiting receive can be one {@code recvmmsg} ({@link BatchReceiver}); every
+ * other call says MSG_DONTWAIT. {@link #wakeup()} ends that wait by a signal to the waiting thread
+ * ({@link ThreadWake}), so a receive loop can stop and start again on the same socket. Closing wakes a waiting
+ * receive (the signal, the eventfd of the poll fallback, and {@code shutdown(SHUT_RD)}) and waits for the calls in
+ * progress, so the
  * descriptor is never released while a call could still use it (its number would be reused by the next socket).
  * Nothing is allocated per datagram.
  *
@@ -279,8 +281,14 @@ public final class UdpBatchSocket implements DatagramEndpoint {
         }
     }
 
-    /** Makes the eventfd readable: a waiting receive's poll returns. Under sendLock. */
+    /**
+     * Ends a waiting receive: one blocked in recvmmsg by a signal to its thread (or, before it blocks, by the flag it
+     * looks at), one in poll by the eventfd. Under sendLock.
+     */
     private void signalWake() {
+        if (ThreadWake.UNAVAILABLE == null) {
+            socket.wake();
+        }
         oneCtl.putLong(SockAddr.SIZE, 1L);
         Sys.write(socket.wakeFd, wakeValuePointer, 8);
     }
