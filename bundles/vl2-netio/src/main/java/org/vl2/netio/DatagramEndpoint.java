@@ -27,8 +27,9 @@ import java.nio.channels.ClosedChannelException;
  *
  * <p>Threads: the receive side ({@link #receive}, {@link #datagram}, {@link #source}) belongs to one thread and the
  * send side ({@link #queue}, {@link #queued}, {@link #flush}, {@link #setAutoFlushWait},
- * {@link #takeAutoFlushDropped}) to one thread. {@link #send}, {@link #wakeup}, {@link #close} and the getters may
- * be called from any thread; {@link #close} wakes a waiting receive.
+ * {@link #takeAutoFlushDropped}) to one thread at a time (threads that take turns hand it over with a volatile write
+ * and read, as the agent's pumps do). {@link #send}, {@link #wakeup}, {@link #close} and the getters may be called
+ * from any thread; {@link #close} wakes a waiting receive.
  */
 public interface DatagramEndpoint extends AutoCloseable {
 
