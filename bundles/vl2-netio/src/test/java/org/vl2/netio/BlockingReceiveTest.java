@@ -37,7 +37,7 @@ class BlockingReceiveTest {
         assertNull(ThreadWake.UNAVAILABLE, "signals to a thread must work on the Linux build machine");
     }
 
-    /** Each socket of a reuseport group waits in recvmmsg itself; a wake-up ends exactly its wait, not the sibling's. */
+    /** Each socket of a reuseport group waits in recvmmsg itself; a wake-up ends its wait, not the sibling's. */
     @Test
     void anUnconnectedSocketOfAGroupWaitsInRecvmmsgAndAWakeupEndsThatWait() throws Exception {
         assumeTrue("amd64".equals(System.getProperty("os.arch")), "system call numbers of x86-64");
@@ -60,7 +60,7 @@ class BlockingReceiveTest {
         }
     }
 
-    /** The agent's connected socket: a wake-up ends the wait at once (it used to end at the timeout), and it receives on. */
+    /** The agent's connected socket: a wake-up ends the wait at once (it used to at the timeout); it receives on. */
     @Test
     void aWakeupEndsAConnectedSocketsWaitAndTheSocketReceivesOn() throws Exception {
         DatagramEndpoint a = DatagramEndpoints.open(LOOPBACK, 1 << 16, 1 << 16, 8, false);

@@ -56,8 +56,8 @@ final class Counters {
     final AtomicLong superframesIn = new AtomicLong();
     final AtomicLong superframesOut = new AtomicLong();
     /**
-     * Frames the kernel queued on the TAP inside the receive pump's writes (an echo reply, an ARP reply, a TCP ACK) that
-     * the receive pump sent itself ({@link TapToSwitch#answer}) instead of waking the send pump for them.
+     * Frames the kernel queued on the TAP inside the receive pump's writes (an echo reply, an ARP reply, a TCP ACK)
+     * that the receive pump sent itself ({@link TapToSwitch#answer}) instead of waking the send pump for them.
      */
     final AtomicLong answered = new AtomicLong();
 

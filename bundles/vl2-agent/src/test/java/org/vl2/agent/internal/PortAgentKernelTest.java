@@ -69,17 +69,13 @@ class PortAgentKernelTest {
 
     @Test
     void connectsTheKernelToTheSwitchAndRemovesTheDeviceOnStop() throws Exception {
-        String name = kernel.uniqueName();
-        int x = Kernel.freeSubnet();
-        String net = "10.213." + x + ".";
-        MacAddress tapMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:01", x));
-        MacAddress peerMac = MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:02", x));
-        InetAddress tapIp = InetAddress.getByName(net + "1");
-        InetAddress peerIp = InetAddress.getByName(net + "2");
-        sw = TestSwitch.onLoopback();
-
-        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().raw().switchAddress(sw.address()).tapName(name)
-                .mac(tapMac.toString()).address(net + "1/24"));
+        RawLab lab = rawLab();
+        String name = lab.name();
+        String net = lab.net();
+        MacAddress tapMac = lab.tapMac();
+        MacAddress peerMac = lab.peerMac();
+        InetAddress tapIp = lab.tapIp();
+        InetAddress peerIp = lab.peerIp();
 
         AgentStatus s = agent.status();
         assertEquals(AgentState.RUNNING, s.state());
@@ -310,6 +306,53 @@ class PortAgentKernelTest {
         assertEquals(List.of(), new RouteJournal(journal).entries(), "every change undone");
         agent.deactivate();
         assertEquals(AgentState.STOPPED, agent.status().state());
+    }
+
+    /**
+     * The kernel answers an echo request inside the TAP write that delivers it: the receive pump finds the reply on the
+     * TAP and sends it itself, without the send pump's wake-up ({@link TapToSwitch#answer}). Which thread sends a
+     * given reply is a race the send pump may win when it wakes fast, so pings go until one was answered so (bounded).
+     */
+    @Test
+    void theKernelsEchoReplyLeavesFromTheReceivePump() throws Exception {
+        RawLab lab = rawLab();
+        // the peer's address known, so the reply needs no ARP round first
+        Kernel.exec("ip", "neigh", "replace", lab.peerIp().getHostAddress(), "lladdr", lab.peerMac().toString(),
+                "dev", lab.name(), "nud", "permanent");
+        // the agent's socket, from whatever the kernel sends first (IPv6 ND, or the datagram below)
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(lab.tapIp(), 0))) {
+            probe.send(new DatagramPacket(new byte[1], 1, new InetSocketAddress(lab.peerIp(), 9)));
+        }
+        TestSwitch.Datagram first = receive(WAIT, f -> true);
+        assertNotNull(first, "nothing from the agent");
+        Counters c = agent.diagnostics.counters();
+        for (int seq = 1; seq <= 200 && c.answered.get() == 0; seq++) {
+            int q = seq;
+            byte[] echo = icmpEchoRequest(lab.peerMac(), lab.peerIp(), lab.tapMac(), lab.tapIp(), 0x7633, q);
+            sw.send(echo, first.source());
+            assertNotNull(receive(WAIT, f -> etherType(f) == ETH_IPV4 && (f[14 + 9] & 0xFF) == 1
+                    && (f[34] & 0xFF) == 0 && u16(f, 38) == 0x7633 && u16(f, 40) == q), "no reply to ping " + q);
+        }
+        assertTrue(c.answered.get() > 0, "no echo reply was sent by the receive pump in 200 pings");
+    }
+
+    /** A raw agent on a real TAP device {@code name}, address {@code net}1/24; a peer {@code net}2 behind the switch. */
+    private record RawLab(String name, String net, MacAddress tapMac, MacAddress peerMac, InetAddress tapIp,
+                          InetAddress peerIp) {
+    }
+
+    /** Starts {@link #sw} and a raw {@link #agent} on a new TAP device in a free subnet. */
+    private RawLab rawLab() throws IOException {
+        int x = Kernel.freeSubnet();
+        String net = "10.213." + x + ".";
+        RawLab lab = new RawLab(kernel.uniqueName(), net,
+                MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:01", x)),
+                MacAddress.valueOf(String.format(Locale.ROOT, "02:76:6c:32:%02x:02", x)),
+                InetAddress.getByName(net + "1"), InetAddress.getByName(net + "2"));
+        sw = TestSwitch.onLoopback();
+        agent = new PortAgent(new LinuxTapFactory(), new TestConfig().raw().switchAddress(sw.address())
+                .tapName(lab.name()).mac(lab.tapMac().toString()).address(net + "1/24"));
+        return lab;
     }
 
     /** The next datagram matching {@code wanted}; every datagram received counts. */
