@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.sun.jna.Memory;
@@ -37,10 +38,13 @@ import org.vl2.netio.DatagramEndpoint;
  * descriptor is never released while a call could still use it (its number would be reused by the next socket).
  * Nothing is allocated per datagram.
  *
- * <p>Linux only (LP64): {@link #unavailableReason()} says why not elsewhere; {@link org.vl2.netio.DatagramEndpoints} then opens an
+ * <p>Linux only (LP64, asm-generic socket constants: x86-64, arm64, riscv64): {@link #unavailableReason()} says why not elsewhere; {@link org.vl2.netio.DatagramEndpoints} then opens an
  * NIO endpoint instead.
  */
 public final class UdpBatchSocket implements DatagramEndpoint {
+
+    /** os.arch values of the 64-bit Linux architectures whose socket constants are asm-generic's. */
+    private static final Set<String> GENERIC_SOCKET_ABI = Set.of("amd64", "x86_64", "aarch64", "riscv64");
 
     private static final String UNAVAILABLE = probe();
 
@@ -89,9 +93,12 @@ public final class UdpBatchSocket implements DatagramEndpoint {
 
     private static String probe() {
         try {
-            if (!Platform.isLinux() || !Platform.is64Bit()) {
-                return "batched UDP I/O needs 64-bit Linux (this is " + System.getProperty("os.name") + " "
-                        + System.getProperty("os.arch") + ")";
+            // Sys's socket constants are the asm-generic ones (SO_RCVTIMEO 20, SOL_SOCKET 1, ...): powerpc, mips,
+            // sparc and parisc number them otherwise (on ppc64le 20 is SO_PASSCRED: the receive timeout would not
+            // be set, and a receive could wait for ever), so only the architectures that use them
+            if (!Platform.isLinux() || !Platform.is64Bit() || !GENERIC_SOCKET_ABI.contains(System.getProperty("os.arch"))) {
+                return "batched UDP I/O needs 64-bit Linux on x86-64, arm64 or riscv64 (this is "
+                        + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ")";
             }
             if (!Sys.errnoWorks()) {
                 return "JNA does not report errno (jna.preserve_last_error=false)";
