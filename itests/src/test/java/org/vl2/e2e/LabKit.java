@@ -106,6 +106,8 @@ final class LabKit {
      * its JVM has exited, so no call ever maps half a file; a call that failed leaves the dump to the next one.
      */
     private boolean clientArchiveTaken;
+    /** This class's CPU seconds and client calls, for its summary. */
+    final ClassCost cost = new ClassCost();
     Bg switchProcess;
     /** The compiled C tools ({@link #compileTools}), null without gcc. */
     Path tools;
@@ -383,6 +385,7 @@ final class LabKit {
                 cds = " -XX:ArchiveClassesAtExit=" + dump + " -Xlog:cds*=error";
             }
         }
+        cost.clientCalls.incrementAndGet();
         Map<String, String> callEnv = new HashMap<>(clientEnv);
         callEnv.put("EXTRA_JAVA_OPTS", clientEnv.get("EXTRA_JAVA_OPTS") + cds);
         Result r = Lab.run(CLIENT, command + "\n", Lab.netnsExec(ns, dist.resolve("bin/vl2-client").toString(),
@@ -415,7 +418,12 @@ final class LabKit {
     String command(String ns, String instance, String command, Predicate<String> until) {
         long end = System.nanoTime() + COMMAND_UNTIL.toNanos();
         Result r;
+        boolean again = false;
         do {
+            if (again) {
+                cost.pollRepeats.incrementAndGet();
+            }
+            again = true;
             r = client(ns, instance, command);
             if (r.ok() && !r.out().contains("Command not found") && until.test(r.out())) {
                 return r.out();
@@ -633,6 +641,7 @@ final class LabKit {
         closed = true;
         try {
             lab.close();
+            results.put("cost", cost.line());
             ClassTurns.release();
             List<String> left = new ArrayList<>();
             String existing = Lab.run(Lab.SHORT, "ip", "netns", "list").out();

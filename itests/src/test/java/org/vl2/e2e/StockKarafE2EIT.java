@@ -75,6 +75,8 @@ public class StockKarafE2EIT {
     private static final byte[] MAC_B = {0x02, 0x76, 0x6c, 0x32, 0x00, 0x0b};
 
     private Lab lab;
+    /** This class's CPU seconds and bin/client calls, printed at its end. */
+    private final ClassCost cost = new ClassCost();
     private Path karaf;
     private int sshPort;
     /** This run's ssh password (a random one: stock Karaf ships no user). */
@@ -151,7 +153,8 @@ public class StockKarafE2EIT {
                 stopKaraf();
             }
         } finally {
-            System.err.printf("[e2e] %s took %d s%n", TITLE, Duration.ofNanos(System.nanoTime() - start).toSeconds());
+            System.err.printf("[e2e] %s took %d s; cost: %s%n", TITLE,
+                    Duration.ofNanos(System.nanoTime() - start).toSeconds(), cost.line());
         }
     }
 
@@ -311,6 +314,7 @@ public class StockKarafE2EIT {
     // The shell: the stock bin/client
 
     private List<String> clientCommand() {
+        cost.clientCalls.incrementAndGet();
         return List.of(karaf.resolve("bin/client").toString(), "-h", "127.0.0.1", "-a", String.valueOf(sshPort),
                 "-u", "vl2e2e", "-p", password, "-r", "1", "-b");
     }
