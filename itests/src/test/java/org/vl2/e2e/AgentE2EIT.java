@@ -563,7 +563,7 @@ public class AgentE2EIT {
             kit.command(ns, shell[1], "shell:echo " + token, o -> o.contains(token));
             Result refused = Lab.run(CMD, "shell:echo " + token + "\n", Lab.netnsExec(ns,
                     kit.dist.resolve("bin/client").toString(), "-h", "127.0.0.1", "-a", shell[2], "-u", "karaf", "-p",
-                    "karaf", "-b"), kit.env);
+                    "karaf", "-b"), kit.clientEnv); // a JVM for one command, as LabKit.client runs it
             assertTrue(shell[1] + ": karaf/karaf is refused (exit " + refused.exit() + "):\n" + refused.out(),
                     refused.exit() != 0 && !refused.out().contains(token));
             results.put("bin/client -u karaf -p karaf on " + shell[1], "refused: "
@@ -582,7 +582,7 @@ public class AgentE2EIT {
             assertEquals(h + ": an agent without --ssh-port listens on no TCP port:\n" + tcp, "", tcp);
         }
         Result noShell = Lab.run(CMD, "", Lab.netnsExec(h2.ns, kit.dist.resolve("bin/vl2-client").toString(),
-                "--data", kit.lab.work.resolve(h2.name).toString(), "-b"), kit.env);
+                "--data", kit.lab.work.resolve(h2.name).toString(), "-b"), kit.clientEnv);
         assertEquals(noShell.out(), 1, noShell.exit());
         assertTrue(noShell.out(), noShell.out().contains("runs without a shell: start it with --ssh-port N"));
 

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +25,6 @@ import org.junit.Test;
 import org.junit.rules.TestRule;
 import org.junit.runners.MethodSorters;
 import org.vl2.e2e.Lab.Bg;
-import org.vl2.e2e.Lab.Result;
 
 /**
  * End to end, hot swap with traffic flowing: two vl2 agents in one network ping each other 20 times a second
@@ -127,8 +127,7 @@ public class HotSwapE2EIT {
 
     @Test
     public void t02BundleRestartOfTheUdpTransportsKeepsPortsAndTableAndResumesWithin2s() {
-        String portsBefore = portIds();
-        Map<String, String> before = macTable();
+        Tables before = tables(more -> true);
         int log = kit.switchLogLength();
         Window w = swap("bundle:restart " + UDP_BUNDLE, () ->
                 kit.client("bundle:restart " + UDP_BUNDLE).check());
@@ -136,31 +135,31 @@ public class HotSwapE2EIT {
                 w.longestGapMillis < RESUME_LIMIT_MILLIS);
         kit.awaitSwitchLog(log, Pattern.compile("Transport vl2 detached; its 2 ports are kept"));
         kit.awaitSwitchLog(log, Pattern.compile("Transport vl2 \\(vl2 mode, ranking 0\\) on .* attached; it takes over 2 ports"));
-        assertEquals("the agents keep their ports", portsBefore, portIds());
-        assertEquals("MAC table entries before == after", before, macTable());
+        Tables after = tables(more -> true);
+        assertEquals("the agents keep their ports", before.ports(), after.ports());
+        assertEquals("MAC table entries before == after", before.macs(), after.macs());
     }
 
     @Test
     public void t03BundleUpdateOfTheUdpTransportsKeepsPortsAndTableAndResumesWithin2s() {
-        String portsBefore = portIds();
-        Map<String, String> before = macTable();
-        String bundleBefore = bundleLine();
+        Tables before = tables(more -> true, "bundle:list -s --no-format");
         int log = kit.switchLogLength();
         Window w = swap("bundle:update " + UDP_BUNDLE, () -> kit.client("bundle:update " + UDP_BUNDLE).check());
         assertTrue("traffic resumes within " + RESUME_LIMIT_MILLIS + " ms after bundle:update: " + w,
                 w.longestGapMillis < RESUME_LIMIT_MILLIS);
         kit.awaitSwitchLog(log, Pattern.compile("Transport vl2 \\(vl2 mode, ranking 0\\) on .* attached; it takes over 2 ports"));
-        assertTrue("the bundle is active again", kit.switchCommand("bundle:list -s --no-format",
-                out -> out.lines().anyMatch(l -> l.contains(UDP_BUNDLE) && l.contains("Active"))).contains(UDP_BUNDLE));
-        assertEquals("the agents keep their ports", portsBefore, portIds());
-        assertEquals("MAC table entries before == after", before, macTable());
-        results.put("bundle line before / after bundle:update", bundleBefore + " / " + bundleLine());
+        Tables after = tables(more -> more.get(0).lines().anyMatch(l -> l.contains(UDP_BUNDLE) && l.contains("Active")),
+                "bundle:list -s --no-format");
+        assertTrue("the bundle is active again", after.more().get(0).contains(UDP_BUNDLE));
+        assertEquals("the agents keep their ports", before.ports(), after.ports());
+        assertEquals("MAC table entries before == after", before.macs(), after.macs());
+        results.put("bundle line before / after bundle:update", bundleLine(before.more().get(0)) + " / "
+                + bundleLine(after.more().get(0)));
     }
 
     @Test
     public void t04VxlanFeatureInstallAndUninstallLoseNothingOnTheVl2Path() {
-        String portsBefore = portIds();
-        Map<String, String> before = macTable();
+        Tables before = tables(more -> true);
         int log = kit.switchLogLength();
         Window install = swap("feature:install vl2-transport-vxlan", () -> {
             kit.client("feature:install vl2-transport-vxlan").check();
@@ -173,9 +172,10 @@ public class HotSwapE2EIT {
             assertTrue("port 4789 closed", Lab.await(CMD, () -> !Lab.in(kit.sw, CMD, "ss", "-Hlun").out().contains(":4789 ")));
         });
         assertEquals("no ping lost while vl2-transport-vxlan was uninstalled: " + uninstall, 0, uninstall.lost);
-        assertFalse(kit.switchCommand("feature:list -i --no-format", out -> true).contains("vl2-transport-vxlan"));
-        assertEquals("the agents keep their ports", portsBefore, portIds());
-        assertEquals("MAC table entries before == after", before, macTable());
+        Tables after = tables(more -> true, "feature:list -i --no-format");
+        assertFalse(after.more().get(0), after.more().get(0).contains("vl2-transport-vxlan"));
+        assertEquals("the agents keep their ports", before.ports(), after.ports());
+        assertEquals("MAC table entries before == after", before.macs(), after.macs());
     }
 
     @Test
@@ -315,9 +315,31 @@ public class HotSwapE2EIT {
     // ---------------------------------------------------------------------------------------------------------
     // The switch's tables
 
-    /** vl2:mactable as MAC -> "network vlan port" (ages left out). */
+    /**
+     * The agents' ports ({@link #portIds}), the MAC table ({@link #macTable}) and the outputs of {@code more} commands,
+     * read in one bin/vl2-client call (a JVM start, 1.5 CPU-seconds, in the one class that runs alone), repeated
+     * until both agents are in both tables and {@code moreUntil} holds for the outputs of {@code more}.
+     */
+    private static Tables tables(Predicate<List<String>> moreUntil, String... more) {
+        List<String> commands = new ArrayList<>(List.of("vl2:ports --no-format", "vl2:mactable --no-format"));
+        commands.addAll(List.of(more));
+        List<String> out = kit.switchCommands(commands, o -> o.get(0).contains("10.77.0.11:")
+                && o.get(0).contains("10.77.0.12:") && o.get(1).contains(H1_MAC) && o.get(1).contains(H2_MAC)
+                && moreUntil.test(o.subList(2, o.size())));
+        return new Tables(portIds(out.get(0)), macTable(out.get(1)), out.subList(2, out.size()));
+    }
+
+    /** What {@link #tables} read. */
+    private record Tables(String ports, Map<String, String> macs, List<String> more) {
+    }
+
+    /** The MAC table as MAC -> "network vlan port" (ages left out). */
     private static Map<String, String> macTable() {
-        String out = kit.switchCommand("vl2:mactable --no-format", o -> o.contains(H1_MAC) && o.contains(H2_MAC));
+        return tables(more -> true).macs();
+    }
+
+    /** vl2:mactable --no-format's {@code out} as MAC -> "network vlan port" (ages left out). */
+    private static Map<String, String> macTable(String out) {
         Map<String, String> table = new TreeMap<>();
         for (String line : out.split("\n")) {
             String[] cells = line.trim().split("\t");
@@ -330,9 +352,8 @@ public class HotSwapE2EIT {
         return table;
     }
 
-    /** The vl2 ports (id and member) of the agents. */
-    private static String portIds() {
-        String out = kit.switchCommand("vl2:ports --no-format", o -> o.contains("10.77.0.11:") && o.contains("10.77.0.12:"));
+    /** The vl2 ports (id and member) of the agents in vl2:ports --no-format's {@code out}. */
+    private static String portIds(String out) {
         Set<String> ports = new TreeSet<>();
         for (String line : out.split("\n")) {
             String[] cells = line.trim().split("\t");
@@ -344,9 +365,9 @@ public class HotSwapE2EIT {
         return ports.toString();
     }
 
-    private static String bundleLine() {
-        Result r = kit.client("bundle:list -s --no-format");
-        return r.out().lines().filter(l -> l.contains(UDP_BUNDLE)).map(String::trim).findFirst().orElse("?");
+    /** The transport bundle's line in bundle:list -s --no-format's {@code out}. */
+    private static String bundleLine(String out) {
+        return out.lines().filter(l -> l.contains(UDP_BUNDLE)).map(String::trim).findFirst().orElse("?");
     }
 
     /** The Mbit/s of each 1-s interval of an iperf3 client's output. */

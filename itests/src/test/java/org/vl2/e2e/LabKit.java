@@ -106,6 +106,15 @@ final class LabKit {
      * its JVM has exited, so no call ever maps half a file; a call that failed leaves the dump to the next one.
      */
     private boolean clientArchiveTaken;
+    /**
+     * Whether an agent of this class was started that may write the installation's class archive (bin/vl2-agent,
+     * {@code var/cds}): every agent that starts before the archive exists dumps one when it stops (~0.8 CPU-seconds),
+     * and the last clean stop's replaces the others'. A class's agents start together and stop together, so only its
+     * first agent dumps; the later ones get an empty {@code -XX:ArchiveClassesAtExit=}, which cancels the launcher's
+     * (EXTRA_JAVA_OPTS come last) and leaves the rest of the launcher's logic as users run it. Not for agents as
+     * shipped ({@code agentEnv == env}: MultiNetworkAgentE2EIT's RSS figures, TcpE2EIT).
+     */
+    private boolean agentArchiveTaken;
     /** This class's CPU seconds and client calls, for its summary. */
     final ClassCost cost = new ClassCost();
     Bg switchProcess;
@@ -274,6 +283,24 @@ final class LabKit {
         return true;
     }
 
+    /**
+     * The command that runs the Java tool in {@code source} (one source file, src/test/tools), compiled once per
+     * class into {@code <work>/bin/java} by this JVM's compiler: a single-file source launch ({@code java Flood.java})
+     * compiled it again at every start, 1.2-1.4 CPU-seconds each.
+     */
+    synchronized List<String> javaTool(Path source) {
+        String name = source.getFileName().toString().replaceFirst("\\.java$", "");
+        Path classes = lab.work.resolve("bin/java");
+        if (!Files.exists(classes.resolve(name + ".class"))) {
+            javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+            assertNotNull("no Java compiler in " + System.getProperty("java.home") + " (a JDK is needed)", javac);
+            assertTrue("cannot compile " + source, javac.run(null, null, null, "-d", classes.toString(),
+                    source.toString()) == 0);
+        }
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes.toString(),
+                name);
+    }
+
     /** The switch's public key, which the agents pin (created before the switch starts). */
     String switchKey;
 
@@ -298,7 +325,15 @@ final class LabKit {
                 "--data", lab.work.resolve(name).toString()));
         cmd.addAll(List.of(flags));
         cmd.addAll(Lab.keyFlags(switchKey == null ? Lab.switchKey(lab.work.resolve("sw")) : switchKey, List.of(flags)));
-        return lab.start(name, agentEnv, Lab.netnsExec(ns, cmd.toArray(new String[0])));
+        Map<String, String> startEnv = agentEnv;
+        synchronized (this) {
+            if (agentEnv != env && agentArchiveTaken) {
+                startEnv = new HashMap<>(agentEnv);
+                startEnv.put("EXTRA_JAVA_OPTS", agentEnv.get("EXTRA_JAVA_OPTS") + " -XX:ArchiveClassesAtExit=");
+            }
+            agentArchiveTaken = true;
+        }
+        return lab.start(name, startEnv, Lab.netnsExec(ns, cmd.toArray(new String[0])));
     }
 
     /** Waits for {@code pattern} in a process's console output (up to {@link #BOOT}); fails with the output. */
@@ -408,6 +443,27 @@ final class LabKit {
     /** {@link #command} on the switch. */
     String switchCommand(String command, Predicate<String> until) {
         return command(sw, "sw", command, until);
+    }
+
+    /** The line {@link #switchCommands} puts between two commands' outputs (shell:echo; a leading dash is an option). */
+    private static final String NEXT = "vl2e.next.command";
+
+    /**
+     * Several shell commands on the switch in one {@code bin/vl2-client} call (its batch mode runs the lines of its
+     * input in turn), repeated as {@link #command} until {@code until} holds for their outputs (in order): one JVM
+     * start instead of one per command (1.4-1.7 CPU-seconds each), for reads that go together.
+     */
+    List<String> switchCommands(List<String> commands, Predicate<List<String>> until) {
+        String out = switchCommand(String.join("\nshell:echo " + NEXT + "\n", commands), o -> {
+            List<String> parts = outputs(o);
+            return parts.size() == commands.size() && until.test(parts);
+        });
+        return outputs(out);
+    }
+
+    /** The outputs of {@link #switchCommands}' commands in {@code out}. */
+    private static List<String> outputs(String out) {
+        return List.of(out.split("(?m)^" + Pattern.quote(NEXT) + "\r?\n?", -1));
     }
 
     /**

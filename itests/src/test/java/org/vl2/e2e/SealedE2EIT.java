@@ -153,14 +153,14 @@ public class SealedE2EIT {
     public void t02RawSendersGetNothingOfTheEncryptedLanAndCannotInject() throws Exception {
         Path probe = Path.of(System.getProperty("vl2.e2e.rawProbeSource", "src/test/tools/RawProbe.java"))
                 .toAbsolutePath();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> java = kit.javaTool(probe);
         List<Bg> probes = new ArrayList<>();
-        probes.add(kit.lab.start("raw-underlay", null, Lab.netnsExec(r, java, probe.toString(), SWITCH_IP, "9990",
-                String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:01")));
-        probes.add(kit.lab.start("raw-loopback-1", null, Lab.netnsExec(kit.sw, java, probe.toString(), "127.0.0.1",
-                "9990", String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:02")));
-        probes.add(kit.lab.start("raw-loopback-2", null, Lab.netnsExec(kit.sw, java, probe.toString(), "127.0.0.1",
-                "9990", String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:03")));
+        probes.add(kit.lab.start("raw-underlay", null, Lab.netnsExec(r, with(java, SWITCH_IP, "9990",
+                String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:01"))));
+        probes.add(kit.lab.start("raw-loopback-1", null, Lab.netnsExec(kit.sw, with(java, "127.0.0.1",
+                "9990", String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:02"))));
+        probes.add(kit.lab.start("raw-loopback-2", null, Lab.netnsExec(kit.sw, with(java, "127.0.0.1",
+                "9990", String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:03"))));
         List<Bg> taps = new ArrayList<>();
         if (haveGcc) { // the agents' TAPs count the probes' frames (l2probe's format) that reach them
             taps.add(kit.lab.start("inject-at-a", null, Lab.netnsExec(a, kit.tools.resolve("l2probe").toString(),
@@ -237,5 +237,12 @@ public class SealedE2EIT {
     private static long rxPackets(String ns, String dev) {
         String n = Lab.in(ns, CMD, "cat", "/sys/class/net/" + dev + "/statistics/rx_packets").check().out().trim();
         return Long.parseLong(n);
+    }
+
+    /** {@code command} followed by {@code args}, for {@link Lab#netnsExec}. */
+    private static String[] with(List<String> command, String... args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(List.of(args));
+        return all.toArray(new String[0]);
     }
 }
