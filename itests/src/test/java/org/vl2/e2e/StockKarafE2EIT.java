@@ -120,6 +120,11 @@ public class StockKarafE2EIT {
             server = lab.start("karaf", Map.of("JAVA_HOME", System.getProperty("java.home"),
                     "EXTRA_JAVA_OPTS", SHORT_LIVED_JVM), List.of(karaf.resolve("bin/karaf").toString(), "server"));
             try {
+                // its ssh port greets first (a connect from here: no JVM), then the shell's commands are asked for:
+                // a bin/client that polled the boot cost a JVM start (1-2 CPU-seconds) every time it found no shell
+                assertTrue("the stock Karaf's ssh port did not greet within " + BOOT.toSeconds() + " s",
+                        Lab.await(BOOT, () -> !server.alive() || sshGreets()));
+                assertTrue("the stock Karaf exited during its boot:\n" + server.output(), server.alive());
                 assertTrue("the stock Karaf's shell did not answer within " + BOOT.toSeconds() + " s; bin/client:\n"
                         + (last == null ? "-" : last.out()),
                         Lab.await(BOOT, () -> server.alive() && portsAnswer(client("feature:list -i"))));
@@ -337,6 +342,18 @@ public class StockKarafE2EIT {
             return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
             return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    /** Whether the Karaf's ssh port accepts a connection and sends its SSH identification line. */
+    private boolean sshGreets() {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), sshPort), 1000);
+            socket.setSoTimeout(5000);
+            byte[] greeting = socket.getInputStream().readNBytes(4);
+            return new String(greeting, StandardCharsets.US_ASCII).equals("SSH-");
+        } catch (IOException e) {
+            return false;
         }
     }
 
