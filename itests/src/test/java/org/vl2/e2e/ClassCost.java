@@ -8,9 +8,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What an end-to-end class cost in CPU, printed in its summary: the CPU seconds of the test JVM and of every process
  * it started and reaped (switch, agents, {@code bin/vl2-client} calls, tools: /proc/self/stat's utime, stime, cutime
- * and cstime), and how many {@code bin/vl2-client} calls it made, of which how many repeated a poll. CPU seconds,
- * not wall time: the integration tests are CPU-bound on 2 cores, and CPU seconds change little with the machine's
- * load, so a class's figure can be compared across runs (docs/testing.md, "Wall time"). A process counts once its
+ * and cstime), and how many {@code bin/vl2-client} calls it made, of which how many repeated a poll. CPU seconds
+ * follow the machine's load less than wall time does, yet a class's figure still moved by up to a third between
+ * runs at different loads (longer waits poll more; a loaded CPU does less per second): compare the counts, or runs
+ * of the same minutes (docs/testing.md, "Wall time"). A process counts once its
  * parent has reaped it: one whose launcher was killed first (a stop that outlasted its grace, {@link Lab#close}) is
  * missing, so a figure from a run at a high load can be low.
  */
