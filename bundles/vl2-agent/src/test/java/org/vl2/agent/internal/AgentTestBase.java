@@ -1,5 +1,6 @@
 package org.vl2.agent.internal;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -54,6 +55,14 @@ abstract class AgentTestBase {
      * fails it, never a machine busy with other work (what must not happen is checked with short waits instead).
      */
     static final long WAIT = 10_000;
+
+    /**
+     * How long a test that moves {@link #clock} waits to see that something does not happen: the control thread looks
+     * every tick (20 ms of real time) as well as when woken, so on an idle machine it has looked a few times by then.
+     * On a loaded machine it may not have looked, and the check passes without proving anything; it never fails
+     * for the load.
+     */
+    static final long LOOK = 100;
 
     @TempDir
     Path dir;
@@ -251,6 +260,28 @@ abstract class AgentTestBase {
 
         private long end(int trip, long now) {
             return trip < trips.size() ? trips.get(trip)[1] : now;
+        }
+    }
+
+    /** Asserts that {@code condition} does not come true within {@link #LOOK}: after a move of the clock. */
+    static void assertNotYet(BooleanSupplier condition, String message) {
+        assertFalse(await(LOOK, condition), message);
+    }
+
+    /**
+     * Moves {@link #clock} on by {@code millis} until {@code condition} holds, looking {@link #LOOK} after each move
+     * ({@link #WAIT} in all): for what is due {@code millis} after a moment the test cannot see, such as when the
+     * control thread took an answer (a refusal puts the next JOIN a slow retry after that, and the clock may have
+     * moved on meanwhile). Returns how often it moved the clock.
+     */
+    int advanceUntil(long millis, BooleanSupplier condition, String message) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT);
+        for (int moves = 1; ; moves++) {
+            clock.advance(millis);
+            if (await(LOOK, condition)) {
+                return moves;
+            }
+            assertTrue(System.nanoTime() < deadline, message);
         }
     }
 

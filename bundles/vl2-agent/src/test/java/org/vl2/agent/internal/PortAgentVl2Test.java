@@ -44,7 +44,8 @@ import org.vl2.tap.Cidr;
  * Plaintext vl2 mode ({@code encryption = false}) against {@link TestSwitch} speaking the protocol on loopback,
  * with an in-memory TAP device; {@link PortAgentEncryptedTest} covers encrypted sessions. Timers
  * are {@link PortAgentTest#FAST}: JOIN every 100 ms, slow retry 600 ms, and the test switch's keepalive interval
- * of 2 "seconds" is 200 ms (3 silent intervals: 600 ms).
+ * of 2 "seconds" is 200 ms (3 silent intervals: 600 ms). The tests of the timers themselves (keepalives, silence,
+ * retries) run them on the test's clock ({@link #DRIVEN}: JOIN every 1 s, slow retry 30 s) and move it.
  */
 class PortAgentVl2Test extends AgentTestBase {
 
@@ -66,6 +67,20 @@ class PortAgentVl2Test extends AgentTestBase {
         assertTrue(await(WAIT, () -> a.status().state() == AgentState.RUNNING && a.status().portId() != 0
                 && a.status().mtu() == mtu), a.status().toString());
         return a;
+    }
+
+    /**
+     * An agent whose timers run on the test's {@link #clock} ({@link #DRIVEN}), joined: while the clock stands
+     * still it sends one JOIN, so the switch holds the session the agent uses.
+     */
+    private PortAgent joinedDriven(TestConfig config) {
+        return joined(agent(config, driven(DRIVEN)), 1400);
+    }
+
+    /** Whether the agent heard the switch at the clock's present moment (the clock has not moved since). */
+    private boolean heardNow(PortAgent agent) {
+        java.time.Instant last = agent.status().lastFromSwitch();
+        return last != null && last.toEpochMilli() == clock.millis();
     }
 
     private long member() throws IOException {
@@ -347,13 +362,21 @@ class PortAgentVl2Test extends AgentTestBase {
     void sendsKeepalivesWhenIdleAndMeasuresTheRoundTrip() throws Exception {
         long start = System.nanoTime();
         TestSwitch sw = vl2Switch();
-        PortAgent agent = joined(config(sw));
+        PortAgent agent = joinedDriven(config(sw));
         TestSwitch.Session port = sw.sessionOf(member());
         sw.keepalives.clear();
 
-        // idle: keepalives go on, never more than one per interval (counted where the agent sends them: the
-        // switch's arrival times bunch up whenever its thread runs late)
-        assertAtMostOnePer(INTERVAL, 5 * INTERVAL, 6, () -> counters(agent).keepalives.get(), "keepalives");
+        // idle: a keepalive once per interval, not sooner; time moves on only once the ACK of the one before was
+        // heard (else three intervals without one would be silence)
+        for (int n = 1; n <= 6; n++) {
+            long sent = n - 1;
+            clock.advance(INTERVAL - 1);
+            assertNotYet(() -> counters(agent).keepalives.get() > sent, "keepalive " + n + " before an interval");
+            clock.advance(1);
+            assertTrue(await(WAIT, () -> counters(agent).keepalives.get() == sent + 1), "no keepalive " + n
+                    + " after an idle interval");
+            assertTrue(await(WAIT, () -> heardNow(agent)), "no ACK of keepalive " + n);
+        }
         // each reached the switch, for the port, numbered one after the other
         List<Keepalive> ks = new ArrayList<>();
         while (ks.size() < 6) {
@@ -381,40 +404,57 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void trafficBothWaysNeedsNoKeepalivesButOneWayTrafficDoes() throws Exception {
         TestSwitch sw = vl2Switch();
-        // 1 s intervals (10 protocol seconds of 100 ms), not the class's 200 ms: the one-way phase hears nothing
-        // but keepalive ACKs, and 3 intervals without one (a loaded machine delays them) would make the agent
-        // re-join and drop a frame the test waits for
-        long interval = 1_000;
-        sw.keepaliveSeconds = 10;
-        PortAgent agent = joined(config(sw));
+        // time moves half an interval at a time, and only once the step's frames have arrived and been counted (and
+        // a keepalive's ACK heard): a keepalive goes for an interval without traffic, never for a slow round trip
+        PortAgent agent = joinedDriven(config(sw));
         FakeTap tap = factory.last;
         TestSwitch.Session port = sw.sessionOf(member());
+        long step = INTERVAL / 2;
 
-        // 5 intervals of frames both ways, one round trip at a time: a keepalive only when nothing went one way for
-        // an interval, which round trips of a few milliseconds never leave; one may have been under way already
+        // 5 intervals of frames both ways, a round trip per half interval: something went each way in every interval
         long keepalives = counters(agent).keepalives.get();
-        RoundTrips trips = new RoundTrips(interval);
-        for (int i = 0; trips.elapsedMillis() < 5 * interval; i++) {
-            trips.starting();
-            tap.fromKernel.add(frame(60, i));
-            assertNotNull(sw.frames.poll(WAIT, TimeUnit.MILLISECONDS));
-            sw.sendFrame(port, frame(60, i));
-            assertNotNull(tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS));
-            trips.ended();
+        for (int i = 0; i < 10; i++) {
+            clock.advance(step);
+            if (i % 2 == 1) {
+                assertNotYet(() -> counters(agent).keepalives.get() > keepalives, "a keepalive despite traffic both"
+                        + " ways, after " + (i + 1) * step + " ms");
+            }
+            roundTrip(agent, tap, sw, port, i);
         }
-        long sent = counters(agent).keepalives.get() - keepalives;
-        // each way has its timer; on a busy machine a round trip that took an interval may let one fire
-        long allowed = 1 + 2 * trips.timerFiresAtMost();
-        assertTrue(sent <= allowed, "keepalives despite traffic both ways: " + sent + " (at most " + allowed + ")");
 
-        // only to the switch: nothing comes back, so keepalives go on while the frames flow
+        // only to the switch: frames out do not make up for nothing coming back; a keepalive goes an interval after
+        // the switch was last heard (the ACK of the one before), every other step
         sw.keepalives.clear();
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT);
-        for (int i = 0; sw.keepalives.size() < 3; i++) {
-            assertTrue(System.nanoTime() < end, "keepalives with one-way traffic: " + sw.keepalives.size());
-            tap.fromKernel.add(frame(60, i));
+        for (int i = 0; i < 6; i++) {
+            long sent = counters(agent).tapRxFrames.get();
+            tap.fromKernel.add(frame(60, 100 + i));
             assertNotNull(sw.frames.poll(WAIT, TimeUnit.MILLISECONDS));
+            assertTrue(await(WAIT, () -> counters(agent).tapRxFrames.get() == sent + 1), "frame not counted");
+            clock.advance(step);
+            long due = keepalives + (i + 1) / 2;
+            if (i % 2 == 0) {
+                assertNotYet(() -> counters(agent).keepalives.get() > due, "a keepalive half an interval after the"
+                        + " switch was heard");
+            } else {
+                assertTrue(await(WAIT, () -> counters(agent).keepalives.get() == due), "no keepalive with one-way"
+                        + " traffic, " + (i + 1) + " steps");
+                assertTrue(await(WAIT, () -> heardNow(agent)), "no ACK of the keepalive");
+            }
         }
+        assertTrue(await(WAIT, () -> sw.keepalives.size() == 3), "keepalives at the switch: " + sw.keepalives.size());
+        assertEquals(AgentState.RUNNING, agent.status().state());
+    }
+
+    /** A frame from the TAP to the switch and one back, each waited for (and the one out counted). */
+    private static void roundTrip(PortAgent agent, FakeTap tap, TestSwitch sw, TestSwitch.Session port, int seq)
+            throws Exception {
+        long sent = counters(agent).tapRxFrames.get();
+        tap.fromKernel.add(frame(60, seq));
+        assertNotNull(sw.frames.poll(WAIT, TimeUnit.MILLISECONDS), "frame " + seq + " to the switch");
+        // counted after it left: the keepalive timer compares the count, which must not lag behind the clock
+        assertTrue(await(WAIT, () -> counters(agent).tapRxFrames.get() == sent + 1), "frame " + seq + " not counted");
+        sw.sendFrame(port, frame(60, seq));
+        assertNotNull(tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS), "frame " + seq + " from the switch");
     }
 
     @Test
@@ -446,53 +486,73 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void rejoinsForUnknownPortAtMostOncePerInterval() throws Exception {
         TestSwitch sw = vl2Switch();
-        PortAgent agent = joined(config(sw)); // no retries: every JOIN here starts a re-join
+        sw.keepaliveSeconds = 1_000; // no keepalive in the test's time: only the frames get unknown-port
+        PortAgent agent = joinedDriven(config(sw)); // time stands still: every JOIN here starts a re-join
         FakeTap tap = factory.last;
         sw.forgetful = true; // every port is forgotten right after its WELCOME
         sw.restart();
+        long rejoin = DRIVEN.rejoinMillis();
 
-        // every frame gets unknown-port, one at a time; FAST allows one re-join per 200 ms, not one per frame
+        // the first unknown-port: a re-join at once
         long first = counters(agent).joins.get();
-        long t0 = System.nanoTime();
-        long end = t0 + TimeUnit.MILLISECONDS.toNanos(WAIT);
-        int i = 0;
-        while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1) || counters(agent).joins.get() - first < 2) {
-            assertTrue(System.nanoTime() < end, "re-joins: " + (counters(agent).joins.get() - first));
-            tap.fromKernel.add(frame(60, i++));
-            next(sw, Wire.FRAME, 100);
+        long before = agent.status().portId();
+        tap.fromKernel.add(frame(60, 0));
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == first + 1), "no re-join for unknown-port");
+        assertTrue(await(WAIT, () -> agent.status().portId() != before && agent.status().state() == AgentState.RUNNING),
+                agent.status().toString());
+        sw.datagrams.clear();
+
+        // every frame gets unknown-port again (the switch forgot the port), one at a time: no re-join within the
+        // interval, one once it is over
+        for (int i = 1; i <= 4; i++) {
+            if (i == 3) {
+                clock.advance(rejoin - 1);
+            }
+            tap.fromKernel.add(frame(60, i));
+            assertNotNull(next(sw, Wire.FRAME, WAIT), "frame " + i);
+            assertNotYet(() -> counters(agent).joins.get() > first + 1, "a re-join within " + rejoin + " ms, frame "
+                    + i);
         }
-        long joins = counters(agent).joins.get() - first;
-        long window = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        // the first may have been sent before the window and counted in it
-        assertTrue(joins <= window / 200 + 2, "JOINs in " + window + " ms: " + joins + ", frames: " + i);
+        clock.advance(1);
+        tap.fromKernel.add(frame(60, 5));
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == first + 2), "no re-join after " + rejoin + " ms");
     }
 
     @Test
     void aSilentSwitchIsDeclaredUnreachableAfterThreeIntervalsAndRejoined() throws Exception {
         TestSwitch sw = vl2Switch();
-        PortAgent agent = joined(agent(config(sw)), 1400); // JOINs retried every 100 ms while silent
+        PortAgent agent = joinedDriven(config(sw));
         FakeTap tap = factory.last;
         long port = agent.status().portId();
+        long retry = DRIVEN.joinRetryMillis();
 
+        // last heard at the WELCOME, when the clock stood where it still stands
         sw.silent = true;
+        clock.advance(3 * INTERVAL - 1);
+        assertNotYet(() -> agent.status().state() != AgentState.RUNNING, "declared silent before 3 intervals");
+        clock.advance(1);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
                 agent.status().toString());
-        // the agent cannot have heard the switch before its last answer went out
-        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sw.lastSentNanos);
-        assertTrue(took >= 3 * INTERVAL, "declared " + took + " ms after the switch's last answer");
         assertEquals("the switch has been silent for 600 ms (3 keepalive intervals): re-joining",
                 agent.status().problem());
-        sw.joins.clear();
-        assertTrue(await(WAIT, () -> sw.joins.size() >= 3), "JOINs while silent: " + sw.joins.size());
+        // JOINs while silent: one at once, then backing off (with jitter: within half an interval more)
+        assertTrue(await(WAIT, () -> sw.joins.size() == 2), "no JOIN after the silence: " + sw.joins.size());
+        clock.advance(retry * 3 / 2);
+        assertTrue(await(WAIT, () -> sw.joins.size() == 3), "no retry: " + sw.joins.size());
+        clock.advance(2 * retry * 3 / 2);
+        assertTrue(await(WAIT, () -> sw.joins.size() == 4), "no second retry: " + sw.joins.size());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
-        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per JOIN");
+        assertTrue(await(WAIT, () -> counters(agent).joinProblemsLogged.get() >= 1), "the silence is not logged");
+        assertNotYet(() -> counters(agent).joinProblemsLogged.get() > 1, "logged again");
 
         sw.silent = false;
+        clock.advance(4 * retry * 3 / 2);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertNull(agent.status().problem());
         assertEquals(port, agent.status().portId(), "the switch gave the member its port back");
         assertSame(tap, factory.last);
         assertTrue(tap.isOpen());
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per JOIN");
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -501,20 +561,29 @@ class PortAgentVl2Test extends AgentTestBase {
     @Test
     void aRetryableErrorIsShownAndRetriedSlowly() throws Exception {
         TestSwitch sw = vl2Switch();
-        PortAgent agent = agent(config(sw).network("5"));
+        PortAgent agent = agent(config(sw).network("5"), driven(DRIVEN));
         String expected = "the switch refused to let member " + MemberIdentity.format(member())
                 + " join network 0000000000000005 (unknown-network: no network 5): check network (or create the"
-                + " network on the switch); retrying every 600 ms";
+                + " network on the switch); retrying every 30 s";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
 
-        // retried, slowly: not more than one JOIN per 600 ms (the fast retry would be one per 100 ms)
-        assertAtMostOnePer(600, 1_200, 2, () -> counters(agent).joins.get(), "JOINs");
-        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per retry");
+        // retried, slowly: a slow retry interval after the refusal, not after the (backed-off) retry interval
+        long slow = DRIVEN.slowRetryMillis();
+        long longestBackoff = (DRIVEN.joinRetryMillis() << JoinBackoff.MAX_DOUBLINGS) * 3 / 2;
+        clock.advance(longestBackoff);
+        assertNotYet(() -> counters(agent).joins.get() > 1, "a JOIN sooner than the slow retry");
+        clock.advance(slow - longestBackoff);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 2), "no JOIN " + slow + " ms after the refusal");
+        assertTrue(await(WAIT, () -> heardNow(agent)), "the retry was not refused");
         assertEquals(0, agent.status().portId());
 
+        // the next JOIN is a slow retry after the control thread took that refusal, which it may do after a move
         sw.networks.add(5L);
+        advanceUntil(slow, () -> counters(agent).joins.get() > 2, "no JOIN after the second refusal");
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        // the refusals of the retries came before the WELCOME, the same problem each time
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per retry");
         assertEquals("0000000000000005", agent.status().network());
         assertNull(agent.status().problem());
     }
@@ -523,14 +592,15 @@ class PortAgentVl2Test extends AgentTestBase {
     void addressConflictSaysWhichAddress() throws Exception {
         TestSwitch sw = vl2Switch();
         sw.joinError = new ProtocolError(ErrorCode.ADDRESS_CONFLICT, 0, 0, "10.1.1.101 is leased");
-        PortAgent agent = agent(config(sw).address("10.1.1.101/24"));
+        PortAgent agent = agent(config(sw).address("10.1.1.101/24"), driven(DRIVEN));
         assertTrue(await(WAIT, () -> agent.status().problem() != null
                 && agent.status().problem().contains("address-conflict")), agent.status().toString());
         assertTrue(agent.status().problem().endsWith("(address-conflict: 10.1.1.101 is leased): address"
                 + " 10.1.1.101/24 is in use or outside the network's pool; change address, or leave it empty to get"
-                + " one from the pool; retrying every 600 ms"), agent.status().problem());
+                + " one from the pool; retrying every 30 s"), agent.status().problem());
 
         sw.joinError = new ProtocolError(ErrorCode.PORT_LIMIT, 0, 0, "");
+        clock.advance(DRIVEN.slowRetryMillis()); // the next JOIN
         assertTrue(await(WAIT, () -> agent.status().problem().contains("(port-limit): the switch has no free port")),
                 agent.status().toString());
         // logged at the end of the control round that set it, which the status may show first
@@ -592,20 +662,28 @@ class PortAgentVl2Test extends AgentTestBase {
     void noAnswerIsReportedAfterThreeJoins() throws Exception {
         TestSwitch sw = vl2Switch();
         sw.silent = true;
-        PortAgent agent = agent(config(sw));
+        PortAgent agent = agent(config(sw), driven(DRIVEN));
         AgentState first = agent.status().state();
         assertTrue(first == AgentState.STARTING || first == AgentState.SWITCH_UNREACHABLE, first.toString());
+        long retry = DRIVEN.joinRetryMillis();
 
+        // two JOINs unanswered: not yet a problem; the third, after the back-off (with its jitter), is
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 1), "no JOIN");
+        clock.advance(retry * 3 / 2);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 2), "no retry");
+        assertNotYet(() -> agent.status().problem() != null, "a problem after two JOINs");
+        clock.advance(2 * retry * 3 / 2);
         String expected = "no answer from the switch to JOIN (network 0000000000000000): is a vl2 switch listening at "
-                + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying after 100 ms, then"
-                + " less often (up to every 800 ms)";
+                + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); retrying after 1 s, then"
+                + " less often (up to every 8 s)";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertEquals(0, agent.status().portId());
-        assertTrue(counters(agent).joins.get() >= 3);
+        assertEquals(3, counters(agent).joins.get());
 
         // answering at last: running
         sw.silent = false;
+        clock.advance(4 * retry * 3 / 2);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
     }
 
