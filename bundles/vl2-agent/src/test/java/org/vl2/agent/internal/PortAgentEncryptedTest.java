@@ -294,7 +294,8 @@ class PortAgentEncryptedTest extends AgentTestBase {
         Path known = dir.resolve("data/vl2/known-switches");
         Files.createDirectories(known.getParent());
         Files.writeString(known, "# pinned earlier\n" + sw.address() + " " + pinned + "\n");
-        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true));
+        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true), driven(DRIVEN));
+        handshakesUpTo(a, 3); // the switch ignores them (another key); with the third the agent asks for its key
         assertTrue(await(WAIT, () -> String.valueOf(a.status().problem()).contains("presents public key")),
                 a.status().toString());
         String problem = a.status().problem();
@@ -307,26 +308,49 @@ class PortAgentEncryptedTest extends AgentTestBase {
 
         // the same diagnosis for a configured key that is not the switch's
         a.deactivate();
-        PortAgent b = agent(config(sw).switchKey(pinned));
+        PortAgent b = agent(config(sw).switchKey(pinned), driven(DRIVEN));
+        handshakesUpTo(b, 3);
         assertTrue(await(WAIT, () -> String.valueOf(b.status().problem()).contains("presents public key")),
                 b.status().toString());
         assertTrue(b.status().problem().contains(sw.publicKey() + ", not the pinned " + pinned + " (switch.key)"),
                 b.status().problem());
     }
 
+    /**
+     * Moves the clock through the back-off of a join round that gets no answer, up to its {@code n}-th handshake: the
+     * first went at once, each next one within the doubled retry interval and half of it (the jitter); each move
+     * waits for the handshake before, which sets when the next one is due.
+     */
+    private void handshakesUpTo(PortAgent agent, int n) {
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() >= 1), "no handshake");
+        for (long sent = counters(agent).joins.get(); sent < n; sent++) {
+            // after the k-th: 1, 2, 4, 8, 8, ... retry intervals, and up to half of that again
+            clock.advance((DRIVEN.joinRetryMillis() << Math.min(sent - 1, JoinBackoff.MAX_DOUBLINGS)) * 3 / 2);
+            long next = sent + 1;
+            assertTrue(await(WAIT, () -> counters(agent).joins.get() >= next), "no handshake " + next);
+        }
+    }
+
     @Test
     void withoutAnAnswerTrustOnFirstUseKeepsAskingAndSaysWhy() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.silent = true;
-        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true));
+        PortAgent a = agent(config(sw).switchKey("").trustOnFirstUse(true), driven(DRIVEN));
+        long retry = DRIVEN.joinRetryMillis();
+        // a KEY-REQUEST at once, then backing off as JOINs do; the problem is said once the third went out
+        assertTrue(await(WAIT, () -> sw.keyRequests.get() == 1), sw.keyRequests.get() + " KEY-REQUESTs");
+        clock.advance(retry * 3 / 2);
+        assertTrue(await(WAIT, () -> sw.keyRequests.get() == 2), sw.keyRequests.get() + " KEY-REQUESTs");
+        assertNotYet(() -> a.status().problem() != null, "a problem after two KEY-REQUESTs: " + a.status());
+        clock.advance(2 * retry * 3 / 2);
         assertTrue(await(WAIT, () -> String.valueOf(a.status().problem()).contains("KEY-REQUEST")),
                 a.status().toString());
-        // the problem is said once the third went out; the switch counts it when it has received it
-        assertTrue(await(WAIT, () -> sw.keyRequests.get() >= 3), sw.keyRequests.get() + " KEY-REQUESTs");
+        assertTrue(await(WAIT, () -> sw.keyRequests.get() == 3), sw.keyRequests.get() + " KEY-REQUESTs");
         assertNull(a.status().switchKey());
         assertEquals(0, sw.handshakes.get());
         assertFalse(Files.exists(dir.resolve("data/vl2/known-switches")), "nothing pinned");
         sw.silent = false;
+        clock.advance(4 * retry * 3 / 2); // the next KEY-REQUEST is answered, then the handshake goes at once
         joined(a);
         assertEquals(sw.publicKey(), a.status().switchKey());
     }
@@ -378,53 +402,62 @@ class PortAgentEncryptedTest extends AgentTestBase {
         TestSwitch sw = encryptedSwitch();
         sw.answerKeyRequests = false; // a switch that does not say which key it holds
         String other = Identity.generate().fingerprint();
-        PortAgent agent = agent(config(sw).switchKey(other));
+        PortAgent agent = agent(config(sw).switchKey(other), driven(DRIVEN));
+        handshakesUpTo(agent, 3);
         String expected = "no answer from the switch to the handshake (network 0000000000000000): is a vl2 switch"
                 + " listening at " + sw.address() + "? (its vl2 transport listens on UDP 9991 by default); is"
                 + " switch.key (" + other + ") the switch's public key? A switch ignores handshakes made for another"
-                + " key (it logs its key at start, and vl2:members shows it); retrying after 100 ms, then less often"
-                + " (up to every 800 ms)";
+                + " key (it logs its key at start, and vl2:members shows it); retrying after 1 s, then less often"
+                + " (up to every 8 s)";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         // the status changes when the agent gives up waiting for the third answer; the switch may still be reading it
-        assertTrue(await(WAIT, () -> sw.rejectedInitiations.get() >= 3), "the switch rejected them: "
+        assertTrue(await(WAIT, () -> sw.rejectedInitiations.get() == 3), "the switch rejected them: "
                 + sw.rejectedInitiations);
         assertTrue(sw.joins.isEmpty(), "and read no JOIN");
         assertEquals(0, agent.status().portId());
         // the KEY-REQUEST goes out right after the third handshake: the switch may still be reading it
-        assertTrue(await(WAIT, () -> sw.keyRequests.get() >= 1), "asked which key the switch holds");
+        assertTrue(await(WAIT, () -> sw.keyRequests.get() == 1), "asked which key the switch holds");
 
-        // a switch that answers KEY-REQUESTs: the status names both keys
+        // a switch that answers KEY-REQUESTs: the status names both keys once the agent asks again, with the sixth
         sw.answerKeyRequests = true;
+        handshakesUpTo(agent, 5);
+        assertNotYet(() -> sw.keyRequests.get() > 1, "asked again before the sixth handshake");
+        handshakesUpTo(agent, 6);
         String named = "the switch at " + sw.address() + " presents public key " + sw.publicKey() + ", not the pinned "
                 + other + " (switch.key), and it ignores handshakes made for another key. If the switch's identity"
                 + " was replaced on purpose, set switch.key to its new key; if not, something else answers at that"
                 + " address";
         assertTrue(await(WAIT, () -> named.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
+        assertEquals(6, sw.rejectedInitiations.get());
     }
 
     @Test
     void notAuthorizedIsRetriedSlowlyWithTheReasonAndTheKeyInTheStatus() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.joinError = new ProtocolError(ErrorCode.NOT_AUTHORIZED, 0, 0, "network 0 is private");
-        PortAgent agent = agent(config(sw));
+        PortAgent agent = agent(config(sw), driven(DRIVEN));
         Identity id = identity();
         String expected = "the switch refused to let member " + MemberIdentity.format(id.memberId()) + " join network"
                 + " 0000000000000000 (not-authorized: network 0 is private): authorize this agent's public key "
-                + id.fingerprint() + " on the switch (vl2:members); retrying every 600 ms";
+                + id.fingerprint() + " on the switch (vl2:members); retrying every 30 s";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
 
-        // retried, slowly: not more than one handshake per 600 ms (the fast retry would be one per 100 ms)
-        assertAtMostOnePer(600, 1_200, 2, () -> counters(agent).joins.get(), "handshakes");
-        sw.datagrams.clear();
+        // retried, slowly: a slow retry interval after the refusal, not after the (backed-off) retry interval
+        long slow = DRIVEN.slowRetryMillis();
+        long longestBackoff = (DRIVEN.joinRetryMillis() << JoinBackoff.MAX_DOUBLINGS) * 3 / 2;
+        clock.advance(longestBackoff);
+        assertNotYet(() -> counters(agent).joins.get() > 1, "a handshake sooner than the slow retry");
+        clock.advance(slow - longestBackoff);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == 2), "no handshake " + slow + " ms after the"
+                + " refusal");
         TestSwitch.Datagram a = next(sw, 8, WAIT);
         TestSwitch.Datagram b = next(sw, 8, WAIT);
         assertNotNull(b, "no retry");
         assertNotEquals(ByteBuffer.wrap(a.data()).getInt(4), ByteBuffer.wrap(b.data()).getInt(4),
                 "each retry is a new handshake, with a new index");
-        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per retry");
 
         // an ERROR that names another JOIN's nonce is not an answer (it cannot be, it is not in an initiation)
         long malformed = counters(agent).malformed.get();
@@ -434,38 +467,48 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertTrue(await(WAIT, () -> counters(agent).malformed.get() == malformed + 1));
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state(), "not failed by a forged bad-request");
 
-        sw.joinError = null; // authorized
+        // authorized: the next handshake is a slow retry after the control thread took the second refusal, which it
+        // may do after a move of the clock
+        sw.joinError = null;
+        long sent = counters(agent).joins.get();
+        advanceUntil(slow, () -> counters(agent).joins.get() > sent, "no handshake after the second refusal");
         joined(agent);
         assertNull(agent.status().problem());
+        // the refusal of the retry came before the answer, the same problem
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "logged once, not per retry");
     }
 
     @Test
     void theNegotiatedCipherIsInTheStatusAndAMismatchNamesBothSides() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.cipher = CipherPolicy.parse("chacha20-poly1305");
-        PortAgent agent = agent(config(sw).cipher("aes-256-gcm"));
+        PortAgent agent = agent(config(sw).cipher("aes-256-gcm"), driven(DRIVEN));
         Identity id = identity();
         String expected = "the switch refused to let member " + MemberIdentity.format(id.memberId()) + " join network"
                 + " 0000000000000000 (cipher-mismatch: the switch accepts chacha20-poly1305 only (its cipher setting)):"
                 + " this agent's cipher is aes-256-gcm (pinned) (cipher, --cipher): pin both sides to the same cipher,"
-                + " or set one of them to auto; retrying every 600 ms";
+                + " or set one of them to auto; retrying every 30 s";
         assertTrue(await(WAIT, () -> expected.equals(agent.status().problem())), agent.status().toString());
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state());
         assertNull(agent.status().cipher());
-        // logged once: the refusal repeats with every retry, its line does not (a loaded machine may have logged a
-        // "no answer" problem before the first refusal came back, so count from the refusal on). The status shows
-        // the refusal before the control round that took it logs it: two more attempts, and that round is over
-        int refused = sw.initiations.get();
-        assertTrue(await(WAIT, () -> sw.initiations.get() >= refused + 2), "the agent stopped retrying");
-        long logged = counters(agent).joinProblemsLogged.get();
-        int attempts = sw.initiations.get();
-        assertTrue(await(WAIT, () -> sw.initiations.get() >= attempts + 2), "the agent stopped retrying");
-        assertEquals(logged, counters(agent).joinProblemsLogged.get(), "the repeated refusal logged again");
+        // logged once: the refusal repeats with every retry, its line does not. The status shows the refusal before
+        // the control round that took it logs it; the retries below go in later rounds
+        assertTrue(await(WAIT, () -> counters(agent).joinProblemsLogged.get() == 1), "the refusal not logged");
+        long slow = DRIVEN.slowRetryMillis();
+        for (int n = 2; n <= 3; n++) {
+            int attempts = n;
+            // the next one is a slow retry after the control thread took the refusal before it
+            advanceUntil(slow, () -> sw.initiations.get() >= attempts, "the agent stopped retrying");
+        }
+        assertNotYet(() -> counters(agent).joinProblemsLogged.get() > 1, "the repeated refusal logged again");
 
         sw.cipher = CipherPolicy.parse("aes-256-gcm");
+        long sent = counters(agent).joins.get();
+        advanceUntil(slow, () -> counters(agent).joins.get() > sent, "no handshake after the last refusal");
         joined(agent);
         assertEquals("AES-256-GCM", agent.status().cipher());
         assertNull(agent.status().problem());
+        assertEquals(1, counters(agent).joinProblemsLogged.get(), "the repeated refusal logged again");
     }
 
     @Test
@@ -697,14 +740,15 @@ class PortAgentEncryptedTest extends AgentTestBase {
     void unauthenticatedFatalErrorsNeverStopAnEncryptedAgent() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.silent = true;
-        PortAgent agent = agent(config(sw));
+        PortAgent agent = agent(config(sw), driven(DRIVEN));
         TestSwitch.Datagram initiation = next(sw, 8, WAIT);
         assertNotNull(initiation);
         TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, initiation.source());
         byte[] foreign = {0x56, 2, 7, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; // ERROR, version 2
         sw.sendRaw(to, foreign);
         assertTrue(await(WAIT, () -> counters(agent).ignored.get() == 1), agent.status().toString());
-        assertTrue(await(WAIT, () -> counters(agent).joins.get() >= 4 && agent.status().problem() != null
+        handshakesUpTo(agent, 4);
+        assertTrue(await(WAIT, () -> agent.status().problem() != null
                         && agent.status().problem().contains("says it speaks vl2 protocol version 2")),
                 agent.status().toString());
         assertNotEquals(AgentState.STOPPED, agent.status().state());
@@ -712,14 +756,17 @@ class PortAgentEncryptedTest extends AgentTestBase {
         // the switch itself refuses with a fatal code naming the JOIN's nonce: retried slowly, with the reason
         sw.joinError = new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, 0, 0, "this switch speaks version 1");
         sw.silent = false;
+        handshakesUpTo(agent, 5);
         assertTrue(await(WAIT, () -> agent.status().problem() != null
                 && agent.status().problem().contains("refused the handshake (unsupported-version")),
                 agent.status().toString());
         assertNotEquals(AgentState.STOPPED, agent.status().state());
         sw.joinError = new ProtocolError(ErrorCode.BAD_REQUEST, 0, 0, "max frame size");
+        clock.advance(DRIVEN.slowRetryMillis()); // after the refusal, which the status shows once it was taken
         assertTrue(await(WAIT, () -> agent.status().problem() != null
                 && agent.status().problem().contains("refused the handshake (bad-request")), agent.status().toString());
         sw.joinError = null;
+        clock.advance(DRIVEN.slowRetryMillis());
         joined(agent);
     }
 
@@ -751,10 +798,10 @@ class PortAgentEncryptedTest extends AgentTestBase {
     void whenTheSwitchAnsweredTwoHandshakesOfARoundTheAgentTakesTheLaterOnesKeys() throws Exception {
         TestSwitch sw = encryptedSwitch();
         sw.holdResponses = true; // a switch slower than the agent's retry interval
-        // retry every 2 s: the later answer replaces the keys within the round's grace of 3 retries (6 s), which
-        // the test's steps between the two answers must not outlast
-        PortAgent agent = agent(config(sw), new Timing(100, 300, 500, 20, 2_000, 2_000, 600, 200, 100));
-        assertTrue(await(WAIT, () -> sw.held.size() >= 2), "the agent did not retry");
+        // time stands still but for the retry: the later answer replaces the keys within the round's grace
+        PortAgent agent = agent(config(sw), driven(DRIVEN));
+        handshakesUpTo(agent, 2);
+        assertTrue(await(WAIT, () -> sw.held.size() == 2), "the switch did not get the retry");
         TestSwitch.Datagram first = sw.held.get(0);
         TestSwitch.Datagram second = sw.held.get(1);
         TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, first.source());
@@ -801,9 +848,10 @@ class PortAgentEncryptedTest extends AgentTestBase {
         sw.holdResponses = true;
         sw.replacePending = true;
         sw.answerUnknownSessions = false; // only the agent's own timers can tell
-        sw.keepaliveSeconds = 30; // keys unconfirmed for 3 s (30 x 100 ms) start a new handshake
-        PortAgent agent = agent(config(sw), FAST); // retry every 100 ms: the round's grace is 300 ms
-        assertTrue(await(WAIT, () -> sw.held.size() >= 3), "the agent did not retry");
+        sw.keepaliveSeconds = 100; // keys unconfirmed for 10 s (100 x 100 ms) start a new handshake
+        PortAgent agent = agent(config(sw), driven(DRIVEN)); // retry every 1 s: the round's grace is 3 s
+        handshakesUpTo(agent, 3);
+        assertTrue(await(WAIT, () -> sw.held.size() == 3), "the switch did not get the retries");
         TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, sw.held.get(0).source());
         TestSwitch.SecurePort port = sw.securePort(identity().memberId());
 
@@ -814,7 +862,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
         TestSwitch.Datagram last = sw.held.get(sw.held.size() - 1);
         Session kept = port.keys.get(port.keys.size() - 1);
         assertEquals(1, port.keys.size(), "the switch holds the last handshake's keys only");
-        Thread.sleep(2 * JoinRound.GRACE_RETRIES * FAST.joinRetryMillis()); // time passes beyond the round's grace
+        // time passes beyond the round's grace (not as far as the keys' confirmation is overdue)
+        clock.advance(2 * JoinRound.GRACE_RETRIES * DRIVEN.joinRetryMillis());
+        assertNotYet(() -> counters(agent).joins.get() > 3, "a new handshake");
 
         sw.sendRaw(to, last.data());
         assertTrue(await(WAIT, kept::isConfirmed), "the agent took the switch's keys; " + agent.status());
@@ -832,13 +882,18 @@ class PortAgentEncryptedTest extends AgentTestBase {
         sw.replacePending = true;
         sw.answerUnknownSessions = false;
         sw.keepaliveSeconds = 10; // 1 s: unconfirmed keys start a new handshake after 1 s, silence re-joins after 3
-        PortAgent agent = agent(config(sw), FAST);
-        assertTrue(await(WAIT, () -> sw.held.size() >= 2), "the agent did not retry");
+        PortAgent agent = agent(config(sw), driven(DRIVEN));
+        handshakesUpTo(agent, 2);
+        assertTrue(await(WAIT, () -> sw.held.size() == 2), "the switch did not get the retry");
         TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, sw.held.get(0).source());
         sw.sendRaw(to, sw.held.get(0).data());
         assertTrue(await(WAIT, () -> sw.unknownSessions.get() >= 1), agent.status().toString());
         sw.holdResponses = false; // the later answers are lost; the next handshake's is not
 
+        // the agent took the keys at the clock's present moment: unconfirmed for an interval, then a new handshake
+        clock.advance(999);
+        assertNotYet(() -> counters(agent).unconfirmedSessions.get() > 0, "a new handshake before an interval");
+        clock.advance(1);
         assertTrue(await(WAIT, () -> counters(agent).unconfirmedSessions.get() == 1), agent.status().toString());
         TestSwitch.SecurePort port = sw.securePort(identity().memberId());
         assertTrue(await(WAIT, () -> port.confirmed() != null), "joined again; " + agent.status());
@@ -870,22 +925,22 @@ class PortAgentEncryptedTest extends AgentTestBase {
     @Test
     void rekeysWhenTheKeysAgeAndFramesKeepFlowingBothWays() throws Exception {
         TestSwitch sw = encryptedSwitch();
+        // a rekey when the keys are 400 ms old, and they expire at 1.2 s; time moves 100 ms per round trip, and not
+        // while a rekey is under way (the switch answers in what real time it takes) until the switch confirmed it
         Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(400), Duration.ofMillis(1_200));
-        sw.limits = limits;
-        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        PortAgent agent = joined(agent(config(sw), driven(DRIVEN.withSessionLimits(limits))));
         FakeTap tap = factory.last;
         TestSwitch.SecurePort port = confirmedPort(sw, agent);
         long portId = agent.status().portId();
 
         // one round trip at a time, each frame must arrive, for 2.5 s and until the keys were replaced 3 times
         Set<Long> indices = new HashSet<>();
-        long t0 = System.nanoTime();
-        long end = t0 + TimeUnit.MILLISECONDS.toNanos(2_500 + WAIT);
-        int i = 0;
-        while (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(2_500) || counters(agent).handshakes.get() < 4
-                || indices.size() < 3) {
-            assertTrue(System.nanoTime() < end, "handshakes: " + counters(agent).handshakes.get() + ", frames went"
-                    + " under " + indices.size() + " sessions");
+        long handshakes = counters(agent).handshakes.get();
+        long keysAt = clock.elapsedMillis();
+        for (int i = 0; i < 25 || counters(agent).handshakes.get() < 4 || indices.size() < 3; i++) {
+            assertTrue(i < 100, "handshakes: " + counters(agent).handshakes.get() + ", frames went under "
+                    + indices.size() + " sessions");
+            clock.advance(100);
             byte[] out = frame(60 + i % 100, i);
             tap.fromKernel.add(out);
             TestSwitch.Frame f = sw.frames.poll(WAIT, TimeUnit.MILLISECONDS);
@@ -895,7 +950,15 @@ class PortAgentEncryptedTest extends AgentTestBase {
             byte[] in = frame(200 + i % 100, i);
             sw.sendSealedFrame(port, in);
             assertArrayEquals(in, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS), "frame " + i + " from the switch lost");
-            i++;
+            if (clock.elapsedMillis() - keysAt >= 400) {
+                long before = handshakes++;
+                assertTrue(await(WAIT, () -> counters(agent).handshakes.get() == before + 1), "no rekey of keys "
+                        + (clock.elapsedMillis() - keysAt) + " ms old; " + agent.status());
+                keysAt = clock.elapsedMillis();
+                // the keepalive the agent sends under the new keys confirms them: the switch seals with them now
+                assertTrue(await(WAIT, () -> port.confirmed() == port.keys.get(port.keys.size() - 1)), "the switch"
+                        + " never opened a message under the new keys");
+            }
         }
         assertSame(port, sw.securePort(identity().memberId()), "the same port on the switch");
         assertEquals(portId, agent.status().portId());
@@ -909,37 +972,44 @@ class PortAgentEncryptedTest extends AgentTestBase {
     @Test
     void whileARekeyGoesUnansweredTheCurrentKeysCarryFramesAndKeepalivesUntilTheyExpire() throws Exception {
         TestSwitch sw = encryptedSwitch();
-        // a rekey after 300 ms; the keys expire after 4 s, time enough for the checks before
-        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(300), Duration.ofMillis(4_000));
-        sw.limits = limits;
-        PortAgent agent = joined(agent(config(sw), FAST.withSessionLimits(limits)));
+        sw.keepaliveSeconds = 10; // a keepalive interval of 1 s
+        // a rekey after 1 s; the keys expire after 6 s. Time moves an interval at a time, once the keepalive of the
+        // step before was answered (three intervals without an answer would be silence)
+        Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(1_000), Duration.ofMillis(6_000));
+        PortAgent agent = joined(agent(config(sw), driven(DRIVEN.withSessionLimits(limits))));
         FakeTap tap = factory.last;
-        confirmedPort(sw, agent);
-        sw.holdResponses = true; // from now on the switch verifies handshakes but its answers get lost
-        // a rekey may have been answered before the switch began to hold its answers: the keys in use after that
         TestSwitch.SecurePort port = confirmedPort(sw, agent);
         Session keys = port.confirmed();
+        assertTrue(await(WAIT, () -> agent.status().switchRtt() != null), "the keys' first keepalive unanswered");
+        sw.holdResponses = true; // from now on the switch verifies handshakes but its answers get lost
         sw.keepalives.clear();
 
-        assertTrue(await(WAIT, () -> sw.held.size() >= 3), "no rekey handshakes");
-        // the switch does not answer, yet the keys still work: frames and keepalives go on, and all is well
+        // the rekey, unanswered, yet the keys still work: frames and keepalives go on, and all is well
+        keepaliveAfter(agent, 1_000);
+        assertTrue(await(WAIT, () -> sw.held.size() == 1), "no rekey handshake");
         tap.fromKernel.add(frame(60, 1));
         TestSwitch.Frame f = sw.frames.poll(WAIT, TimeUnit.MILLISECONDS);
         assertNotNull(f);
         assertEquals(keys.localIndex(), f.token());
-        assertTrue(await(WAIT, () -> sw.keepalives.size() >= 2), "no keepalives during the rekey");
+        for (int t = 2; t <= 5; t++) {
+            keepaliveAfter(agent, 1_000);
+        }
+        assertTrue(sw.held.size() >= 2, "the rekey was not retried");
+        assertEquals(5, sw.keepalives.size(), "keepalives during the rekey");
         assertTrue(sw.keepalives.stream().allMatch(k -> k.token() == keys.localIndex()));
         assertEquals(AgentState.RUNNING, agent.status().state());
         assertNull(agent.status().problem());
 
-        // once the keys have expired the agent says what is wrong
+        // once the keys have expired (the third handshake went by then) the agent says what is wrong
+        clock.advance(1_000);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE),
                 agent.status().toString());
-        assertTrue(keys.isExpired(System.nanoTime()));
         assertTrue(agent.status().problem().startsWith("no answer from the switch to the handshake"),
                 agent.status().problem());
 
-        sw.holdResponses = false; // answered again: new keys, all is well
+        // answered again (the next handshake, or a new round after the silence): new keys, all is well
+        sw.holdResponses = false;
+        clock.advance(12_000);
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
         assertTrue(await(WAIT, () -> port.confirmed() != keys), "the switch never opened a message under new keys");
         assertSame(port, sw.securePort(identity().memberId()), "the same port");
@@ -957,22 +1027,38 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertNotEquals(keys.localIndex(), g.token(), "under the new keys");
     }
 
+    /**
+     * Moves the clock on by {@code millis}, which makes a keepalive due, and waits for it and for the agent to have
+     * taken the switch's ACK (the round trip measured anew): the switch was heard, under the keys, at this moment.
+     */
+    private void keepaliveAfter(PortAgent agent, long millis) {
+        long sent = counters(agent).keepalives.get();
+        Duration rtt = agent.status().switchRtt();
+        clock.advance(millis);
+        assertTrue(await(WAIT, () -> counters(agent).keepalives.get() == sent + 1), "no keepalive " + millis
+                + " ms on: " + agent.status());
+        assertTrue(await(WAIT, () -> !rtt.equals(agent.status().switchRtt())), "no ACK of the keepalive");
+    }
+
     @Test
     void whenTheSwitchAnsweredTwoHandshakesOfARekeyFramesUnderTheKeysBeforeStillOpen() throws Exception {
         TestSwitch sw = encryptedSwitch();
-        // a rekey at 4 s, keys valid for a minute; retries every 2 s, so the second answer of the round is in its
-        // grace (3 retries) however slowly the test goes, and the next rekey is 4 s after the later keys
+        sw.keepaliveSeconds = 100; // a keepalive interval of 10 s: moving time on by seconds leaves the switch heard
+        // a rekey at 4 s, keys valid for a minute; time stands still but for the rekey and its retry, so the second
+        // answer of the round is in its grace
         Session.Limits limits = new Session.Limits(1L << 40, Duration.ofMillis(4_000), Duration.ofMillis(60_000));
-        sw.limits = limits;
-        PortAgent agent = joined(agent(config(sw),
-                new Timing(100, 300, 500, 20, 2_000, 2_000, 600, 200, 100).withSessionLimits(limits)));
+        PortAgent agent = joined(agent(config(sw), driven(DRIVEN.withSessionLimits(limits))));
         FakeTap tap = factory.last;
         TestSwitch.SecurePort port = confirmedPort(sw, agent);
         Session before = port.confirmed();
         long handshakes = counters(agent).handshakes.get();
+        long joins = counters(agent).joins.get();
         int held = sw.held.size();
         sw.holdResponses = true; // the rekey's answers wait: the agent retries, so the switch answers two handshakes
-        assertTrue(await(WAIT + 6_000, () -> sw.held.size() >= held + 2), "no rekey, or no retry of it");
+        clock.advance(4_000);
+        assertTrue(await(WAIT, () -> counters(agent).joins.get() == joins + 1), "no rekey");
+        clock.advance(DRIVEN.joinRetryMillis() * 3 / 2);
+        assertTrue(await(WAIT, () -> sw.held.size() == held + 2), "no retry of the rekey");
         TestSwitch.Datagram first = sw.held.get(held);
         TestSwitch.Datagram second = sw.held.get(held + 1);
         TestSwitch.Session to = new TestSwitch.Session(0, 0, 0, first.source());
