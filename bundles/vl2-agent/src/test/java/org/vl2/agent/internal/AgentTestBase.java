@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -185,82 +184,6 @@ abstract class AgentTestBase {
             f[i] = (byte) (seq + i);
         }
         return f;
-    }
-
-    /**
-     * Watches {@code counter} (something the agent counts after it sent it) for at least {@code windowMillis} and
-     * until it added {@code atLeast} (waiting {@link #WAIT} more at most), then asserts that the agent did not send
-     * more often than once per {@code periodMillis}: at most window / period + 2 in the window, since the first may
-     * have been sent before the window and counted in it, and the window's end may cut a period. A busy machine only
-     * makes the agent later, never more frequent: the bound holds however loaded the machine is, unlike the spacing
-     * of arrivals, which a late receiver bunches. Returns how many it counted.
-     */
-    static long assertAtMostOnePer(long periodMillis, long windowMillis, long atLeast, LongSupplier counter,
-                                   String what) {
-        long first = counter.getAsLong();
-        long t0 = System.nanoTime();
-        assertTrue(await(windowMillis + WAIT, () -> System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(windowMillis)
-                && counter.getAsLong() - first >= atLeast), what + ": fewer than " + atLeast);
-        long n = counter.getAsLong() - first;
-        long window = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        assertTrue(n <= window / periodMillis + 2, n + " " + what + " in " + window + " ms: more than one per "
-                + periodMillis + " ms");
-        return n;
-    }
-
-    /**
-     * Round trips a test made (it put a frame in, and saw it, or the answer to it, come out), to bound what a timer
-     * that the agent restarts on each frame (a keepalive after an interval without traffic) may do however busy the
-     * machine is. The agent handles frame j at some moment between the start of round trip j and the end of round
-     * trip j + 1 (its counter may move after the send, but before it sends the next one), so the quiet between two
-     * of its frames is at most from the start of one round trip to the end of the one after the next. On an idle
-     * machine round trips take a few milliseconds and {@link #timerFiresAtMost} is 0.
-     */
-    static final class RoundTrips {
-        private final long intervalNanos;
-        private final long start = System.nanoTime();
-        private final List<long[]> trips = new ArrayList<>();
-        private long tripStart;
-
-        /** From now: the timer (restarted by the frames) runs {@code intervalMillis}. */
-        RoundTrips(long intervalMillis) {
-            this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
-        }
-
-        /** A round trip starts: the test is about to put a frame in. */
-        void starting() {
-            tripStart = System.nanoTime();
-        }
-
-        /** The round trip that {@link #starting} began has ended: the test saw its frame come out. */
-        void ended() {
-            trips.add(new long[] {tripStart, System.nanoTime()});
-        }
-
-        long elapsedMillis() {
-            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        }
-
-        /**
-         * The most times the timer can have fired since this started (from now on nothing restarts it), as the sum
-         * over the longest possible quiet spans of how many intervals each holds.
-         */
-        long timerFiresAtMost() {
-            long now = System.nanoTime();
-            int n = trips.size();
-            if (n == 0) {
-                return (now - start) / intervalNanos;
-            }
-            long fires = (end(1, now) - start) / intervalNanos; // before the first frame
-            for (int j = 0; j + 1 < n; j++) {
-                fires += (end(j + 2, now) - trips.get(j)[0]) / intervalNanos; // between frames j and j + 1
-            }
-            return fires + (now - trips.get(n - 1)[0]) / intervalNanos; // after the last
-        }
-
-        private long end(int trip, long now) {
-            return trip < trips.size() ? trips.get(trip)[1] : now;
-        }
     }
 
     /** Asserts that {@code condition} does not come true within {@link #LOOK}: after a move of the clock. */

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.channels.DatagramChannel;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -237,18 +236,17 @@ class PortAgentTest extends AgentTestBase {
 
     @Test
     void portUnreachableExpiresWhenNoMoreErrorsCome() throws Exception {
-        int port;
-        try (DatagramChannel probe = DatagramChannel.open()) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        }
-        // held 3 s: long enough for the test to see the state before it expires
+        int port = closedUdpPort();
+        // held 3 s of the test's clock, which moves only when the test moves it
         PortAgent agent = agent(new TestConfig().raw().switchAddress("127.0.0.1:" + port), InetAddress::getByName,
-                new Timing(100, 300, 3_000, 20, 2_000, 100, 600, 200, 100));
+                driven(new Timing(5_000, 60_000, 3_000, 20, 2_000, 1_000, 30_000, 1_000, 100)));
         factory.last.fromKernel.add(frame(60, 1));
         assertTrue(await(WAIT, () -> agent.status().state() == AgentState.SWITCH_UNREACHABLE));
         // no traffic, no new error: after the hold time (3 s here, 30 s by default) the agent stops claiming it
-        assertTrue(await(WAIT, () -> agent.status().state() == AgentState.RUNNING), agent.status().toString());
+        clock.advance(2_999);
+        assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state(), "expired before the hold time");
+        clock.advance(1);
+        assertEquals(AgentState.RUNNING, agent.status().state(), agent.status().toString());
     }
 
     @Test
@@ -404,17 +402,18 @@ class PortAgentTest extends AgentTestBase {
     void anIdlePortSendsAKeepaliveToItsOwnMac() throws Exception {
         TestSwitch sw = loopbackSwitch();
         PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).mac("02:76:6c:32:00:07")
-                .keepaliveSeconds(1), InetAddress::getByName);
+                .keepaliveSeconds(1), InetAddress::getByName, driven(DRIVEN));
+        assertNotYet(() -> counters(agent).keepalives.get() > 0, "a keepalive before the port was idle for 1 s");
+        // a second after the control thread first looked (a moment the test cannot see)
+        advanceUntil(1_000, () -> counters(agent).keepalives.get() > 0, "no keepalive from an idle port");
         TestSwitch.Datagram d = sw.receive(WAIT);
-        assertNotNull(d, "no keepalive within 5 s");
+        assertNotNull(d, "no keepalive");
         byte[] f = d.data();
         assertEquals(60, f.length);
         byte[] mac = MacAddress.valueOf("02:76:6c:32:00:07").toBytes();
         assertArrayEquals(mac, java.util.Arrays.copyOfRange(f, 0, 6), "to its own MAC: the switch filters it");
         assertArrayEquals(mac, java.util.Arrays.copyOfRange(f, 6, 12));
         assertEquals(0x88b5, ((f[12] & 0xff) << 8) | (f[13] & 0xff));
-        // counted once its send returned, which may be after the switch got it
-        assertTrue(await(WAIT, () -> counters(agent).keepalives.get() >= 1));
         assertEquals(0, agent.status().tapRxFrames(), "keepalives are not counted as TAP traffic");
     }
 
