@@ -45,7 +45,9 @@ import org.vl2.tap.Cidr;
  * Encrypted vl2 mode (the default; docs/crypto.md) against {@link TestSwitch} as the responder, on loopback with
  * an in-memory TAP device: the JOIN inside the handshake, sealed frames, keepalives and LEAVE, rejection of
  * anything that does not open, new handshakes on {@code unknown-port} and for rekeying. Timers are
- * {@link PortAgentTest#FAST} (handshake every 100 ms, slow retry 600 ms, a keepalive interval of 200 ms).
+ * {@link PortAgentTest#FAST} (handshake every 100 ms, slow retry 600 ms, a keepalive interval of 200 ms); the tests of
+ * the timers themselves (rekeys, key expiry, retries, confirmation) run them on the test's clock ({@link #DRIVEN}:
+ * handshake every 1 s, slow retry 30 s) and move it.
  */
 class PortAgentEncryptedTest extends AgentTestBase {
 
