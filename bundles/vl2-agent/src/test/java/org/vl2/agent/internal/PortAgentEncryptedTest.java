@@ -469,8 +469,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertTrue(await(WAIT, () -> counters(agent).malformed.get() == malformed + 1));
         assertEquals(AgentState.SWITCH_UNREACHABLE, agent.status().state(), "not failed by a forged bad-request");
 
-        // authorized: the next handshake is a slow retry after the control thread took the second refusal, which it
-        // may do after a move of the clock
+        // authorized (once the switch has refused the retry): the next handshake is a slow retry after the control
+        // thread took that refusal, which it may do after a move of the clock
+        assertTrue(await(WAIT, () -> sw.initiations.get() == 2), "the retry was not refused");
         sw.joinError = null;
         long sent = counters(agent).joins.get();
         advanceUntil(slow, () -> counters(agent).joins.get() > sent, "no handshake after the second refusal");
@@ -504,6 +505,8 @@ class PortAgentEncryptedTest extends AgentTestBase {
         }
         assertNotYet(() -> counters(agent).joinProblemsLogged.get() > 1, "the repeated refusal logged again");
 
+        // once the switch is done with every handshake sent so far: the next one is answered
+        assertTrue(await(WAIT, () -> sw.initiations.get() == counters(agent).joins.get()), "handshakes unread");
         sw.cipher = CipherPolicy.parse("aes-256-gcm");
         long sent = counters(agent).joins.get();
         advanceUntil(slow, () -> counters(agent).joins.get() > sent, "no handshake after the last refusal");
@@ -755,7 +758,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
                 agent.status().toString());
         assertNotEquals(AgentState.STOPPED, agent.status().state());
 
-        // the switch itself refuses with a fatal code naming the JOIN's nonce: retried slowly, with the reason
+        // the switch itself refuses with a fatal code naming the JOIN's nonce: retried slowly, with the reason (once
+        // the switch is done with the handshakes so far: a late refusal of one would make the agent retry slowly now)
+        assertTrue(await(WAIT, () -> sw.initiations.get() == 4), sw.initiations + " handshakes read");
         sw.joinError = new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, 0, 0, "this switch speaks version 1");
         sw.silent = false;
         handshakesUpTo(agent, 5);
