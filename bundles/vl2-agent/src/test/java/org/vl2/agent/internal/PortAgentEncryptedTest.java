@@ -1109,6 +1109,9 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertEquals(handshakes + 1, counters(agent).handshakes.get(), "dropped because they expired, not because newer"
                 + " keys came");
         assertEquals(AgentState.RUNNING, agent.status().state(), "under the current keys all is well");
+        // the switch seals with the new keys once it has opened the agent's first message under them
+        assertTrue(await(WAIT, () -> port.confirmed() == port.keys.get(port.keys.size() - 1)), "the switch never"
+                + " opened a message under the new keys");
         sw.sendSealedFrame(port, frame(72, 3));
         assertEquals(72, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS).length);
     }
