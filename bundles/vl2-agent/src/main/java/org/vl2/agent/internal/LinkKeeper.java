@@ -82,6 +82,12 @@ final class LinkKeeper {
     private volatile long lastFromSwitch;
     /** Wall-clock millis of the last ICMP port unreachable, 0 if none. */
     private volatile long lastUnreachable;
+    /**
+     * Whether the last word from the switch's address was an ICMP port unreachable rather than a datagram: which came
+     * last, by the order the receive pump read them, not by their times (two in the same millisecond, or on a clock
+     * that stands still, would tie).
+     */
+    private volatile boolean refusedLast;
     /** A send failed for another reason than port unreachable: the control thread should check the link. */
     private volatile boolean checkWanted;
     /**
@@ -164,6 +170,9 @@ final class LinkKeeper {
     /** Something came from the switch (a valid datagram of the link's kind). */
     void heard(long now) {
         lastFromSwitch = now;
+        if (refusedLast) { // a read, not a write, per datagram
+            refusedLast = false;
+        }
     }
 
     /** What the agent's timers read the time from (the codecs too: when the switch was heard, a key's age). */
@@ -174,6 +183,7 @@ final class LinkKeeper {
     /** An ICMP port unreachable: the switch's port is closed. */
     void unreachable() {
         lastUnreachable = clock.millis();
+        refusedLast = true;
         counters.refusals.incrementAndGet();
     }
 
@@ -189,8 +199,7 @@ final class LinkKeeper {
 
     /** An ICMP port unreachable within the hold time, and nothing from the switch since. */
     boolean unreachableAt(long now) {
-        long u = lastUnreachable;
-        return u != 0 && u >= lastFromSwitch && now - u < timing.unreachableHoldMillis();
+        return refusedLast && now - lastUnreachable < timing.unreachableHoldMillis();
     }
 
     /** Why the switch is unreachable while the link is up: the ICMP error's text. */
@@ -369,7 +378,7 @@ final class LinkKeeper {
                 LOG.warn("{}Port agent: switch {} unreachable: {}", life.tag, switchAddress, unreachableProblem(l));
             } else {
                 LOG.info("{}Port agent: switch {} reachable again ({})", life.tag, switchAddress,
-                        lastFromSwitch >= lastUnreachable ? "it answers"
+                        !refusedLast ? "it answers"
                                 : "no port unreachable for " + Lifecycle.duration(timing.unreachableHoldMillis()));
             }
             refused = unreachable;
