@@ -2,14 +2,9 @@ package org.vl2.ipam;
 
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -140,73 +135,12 @@ public final class LeaseTable {
         if (file != null && Files.exists(file)) {
             byte[] bytes = Files.readAllBytes(file);
             // Decoding replaces bad bytes rather than failing: a damaged file must not stop the network.
-            table.parse(new String(bytes, StandardCharsets.UTF_8), orphanGrace);
+            long now = clock.millis();
+            LeaseFile.parse(new String(bytes, StandardCharsets.UTF_8), file, pool, now, plus(now, orphanGrace),
+                    (key, address, expires) -> table.put(new Entry(key, address, expires)));
+            LOG.debug("Loaded {} leases of {} from {}", table.byKey.size(), pool, file);
         }
         return table;
-    }
-
-    private void parse(String text, Duration orphanGrace) {
-        long now = clock.millis();
-        long orphanExpiry = plus(now, orphanGrace);
-        Map<String, Integer> keyLine = new HashMap<>();
-        Map<Long, Integer> addressLine = new HashMap<>();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            int lineNo = i + 1;
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            String[] t = line.split("\\s+");
-            if (t.length != 3) {
-                warn(lineNo, line, "expected 'key address expiresEpochMillis|-'; line skipped");
-                continue;
-            }
-            if (!isValidKey(t[0])) {
-                warn(lineNo, line, "not a valid lease key; line skipped");
-                continue;
-            }
-            long a = Ipv4Pool.parseAddress(t[1]);
-            if (a < 0) {
-                warn(lineNo, line, "'" + t[1] + "' is not an IPv4 address; line skipped");
-                continue;
-            }
-            long expires;
-            if (t[2].equals("-")) {
-                expires = orphanExpiry;
-            } else {
-                try {
-                    expires = Long.parseLong(t[2]);
-                } catch (NumberFormatException e) {
-                    warn(lineNo, line, "'" + t[2] + "' is neither an epoch-millisecond time nor '-'; line skipped");
-                    continue;
-                }
-                if (expires <= now) {
-                    continue; // ended while the switch was down: the address is free again
-                }
-            }
-            int address = (int) a;
-            if (!pool.isHost(address)) {
-                warn(lineNo, line, t[1] + " is not a host address of " + pool.cidr() + "; lease dropped");
-            } else if (address == pool.serverInt()) {
-                warn(lineNo, line, t[1] + " is the server address of " + pool.cidr() + "; lease dropped");
-            } else if (keyLine.containsKey(t[0])) {
-                warn(lineNo, line, t[0] + " already has a lease on line " + keyLine.get(t[0]) + "; lease dropped");
-            } else if (addressLine.containsKey(a)) {
-                warn(lineNo, line, t[1] + " is already leased on line " + addressLine.get(a) + "; lease dropped");
-            } else {
-                keyLine.put(t[0], lineNo);
-                addressLine.put(a, lineNo);
-                put(new Entry(t[0], address, expires));
-            }
-        }
-        LOG.debug("Loaded {} leases of {} from {}", byKey.size(), pool, file);
-    }
-
-    private void warn(int lineNo, String line, String why) {
-        String shown = line.length() > 100 ? line.substring(0, 100) + "..." : line;
-        shown = shown.replaceAll("\\p{Cntrl}", "?");
-        LOG.warn("Lease file {} line {}: {} ('{}')", file, lineNo, why, shown);
     }
 
     /**
@@ -519,7 +453,7 @@ public final class LeaseTable {
             if (snapshot <= written) {
                 return; // a newer snapshot is on disk already
             }
-            if (write(bytes)) {
+            if (LeaseFile.write(file, bytes, pool)) {
                 written = snapshot;
             }
         }
@@ -534,42 +468,6 @@ public final class LeaseTable {
                     .append(e.expires == HELD ? "-" : Long.toString(e.expires)).append('\n');
         }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private boolean write(byte[] bytes) {
-        Path target = file.toAbsolutePath();
-        Path tmp = null;
-        try {
-            Path dir = target.getParent();
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-            return true;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Could not write the leases of {} to {}: {}; they are kept in memory only until the next write",
-                    pool.cidr(), file, e.toString());
-            return false;
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the write already failed and was logged; a stray temp file is harmless
-                }
-            }
-        }
     }
 
     private static long unsigned(int a) {

@@ -3,10 +3,15 @@ package org.vl2.switching.internal;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.SocketAddress;
+import java.net.SocketException;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+
+import org.vl2.api.spi.Transport;
 
 /**
  * How many unauthenticated ports (raw, learned VXLAN, plaintext vl2: {@link SwitchPort#authenticated()} false,
@@ -206,5 +211,60 @@ public final class PortQuotas {
             return prefix;
         }
         return source.hashCode();
+    }
+
+    /** Why {@code r} refused a port, for the log: the bound and where it is set. */
+    static String reason(Refusal r, Settings.Quotas q) {
+        return switch (r) {
+            case RESERVED -> "only the share of max.ports reserved for encrypted members is left ("
+                    + r.property + "=" + q.reservedPercent() + " in " + SwitchCore.PID + ")";
+            case TRANSPORT -> "the transport holds its " + r.property + "=" + q.perTransport() + " unauthenticated ports"
+                    + " (" + SwitchCore.PID + ")";
+            case ADDRESS -> "its address (IPv6: its /64) holds its " + r.property + "=" + q.perAddress()
+                    + " unauthenticated (or not yet confirmed encrypted) ports (" + SwitchCore.PID + ")";
+            case OWN_LISTENER -> "it is one of this switch's own listeners, so it is forged (a port there would loop "
+                    + "floods back into the switch)";
+            case PORT_LIMIT -> r.property;
+        };
+    }
+
+    /**
+     * Whether {@code source} is where one of this switch's transports listens (same UDP port, an address of this
+     * host). Such a source is forged: a port for it would send the switch its own floods, and with two listeners a
+     * pair of such ports forwards one broadcast between them forever. Only for new endpoints (not per frame).
+     */
+    static boolean ownListener(SocketAddress source, Collection<TransportSlot> slots) {
+        if (!(source instanceof InetSocketAddress s) || s.getAddress() == null) {
+            return false;
+        }
+        for (TransportSlot t : slots) {
+            Transport transport = t.transport;
+            if (transport == null || listenerPort(transport.localAddress()) != s.getPort()) {
+                continue;
+            }
+            InetAddress a = s.getAddress();
+            if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
+                return true;
+            }
+            try {
+                return NetworkInterface.getByInetAddress(a) != null;
+            } catch (SocketException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** The port of a transport's {@code ip:port} (IPv6 in brackets); -1 if it has none. */
+    static int listenerPort(String local) {
+        int colon = local == null ? -1 : local.lastIndexOf(':');
+        if (colon < 0 || local.indexOf(']', colon) >= 0) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(local.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }

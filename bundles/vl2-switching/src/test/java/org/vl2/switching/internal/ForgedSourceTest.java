@@ -362,9 +362,9 @@ class ForgedSourceTest {
         raw1.inject(at("127.0.0.1", 40000), TestFrames.frame(BCAST, mac(4), -1, 46)); // a VPort on this host
         raw1.inject(at("192.0.2.1", 9991), TestFrames.frame(BCAST, mac(5), -1, 46)); // another host's port 9991
         assertEquals(2, sw.ports().size());
-        assertEquals(-1, PortRegistry.listenerPort("test"));
-        assertEquals(4789, PortRegistry.listenerPort("[::]:4789"));
-        assertEquals(-1, PortRegistry.listenerPort("[::1]"));
+        assertEquals(-1, PortQuotas.listenerPort("test"));
+        assertEquals(4789, PortQuotas.listenerPort("[::]:4789"));
+        assertEquals(-1, PortQuotas.listenerPort("[::1]"));
     }
 
     /**
