@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.crypto.Session;
+import org.vl2.protocol.ProtocolError;
 
 /**
  * vl2 mode, encrypted: whether the switch still holds the keys the agent seals with. Only what opens under those keys
@@ -18,6 +19,7 @@ import org.vl2.crypto.Session;
  *   under the keys shows the ERROR was not the switch's (counted, ignored), silence for rejoinMillis (or four round
  *   trips) gets a new handshake while the current keys keep carrying frames.</li>
  * </ul>
+ * A plaintext agent takes an {@code unknown-port} at its word: it re-joins, at most once per rejoinMillis.
  */
 final class SessionCheck {
 
@@ -38,6 +40,8 @@ final class SessionCheck {
      */
     private long probeAt;
     private long probeAuthentic;
+    /** When an {@code unknown-port} last made the agent re-join or ask (at most one per rejoinMillis). */
+    private long lastUnknownPortRejoin;
 
     SessionCheck(Vl2Session session, Timing timing, Counters counters, Lifecycle life) {
         this.session = session;
@@ -88,6 +92,36 @@ final class SessionCheck {
             session.startJoin(now, "the switch has not confirmed the session keys for " + wait + ": re-joining");
         }
         return true;
+    }
+
+    /**
+     * The switch does not know this port (session): it restarted or expired it. Plaintext: re-join, at most every
+     * rejoinMillis. Encrypted, the ERROR is unauthenticated (the index it names is in the clear in every sealed
+     * message), so it only makes the agent ask the switch under the session's keys: a sealed KEEPALIVE, at most
+     * every rejoinMillis. A switch that still has the session answers it and the ERROR is ignored; one that stays
+     * silent under the keys for rejoinMillis gets a new handshake ({@link SessionCheck#probe}), while the current keys
+     * keep carrying frames.
+     */
+    void unknownPort(ProtocolError e, long now) {
+        Vl2Session.Joined s = session.joined();
+        // encrypted, the port field names the switch's session index the agent sent to
+        if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())) {
+            counters.malformed(); // about a port (session) this agent does not have (any more)
+            return;
+        }
+        if (session.joining && !session.rekeying || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
+            return; // already re-joining; and at most one round per rejoinMillis
+        }
+        lastUnknownPortRejoin = now;
+        if (s.keys() != null) {
+            if (!session.joining) {
+                ask(now, s); // unless a handshake is under way
+            }
+            return;
+        }
+        LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
+                + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
+        session.startJoin(now, null);
     }
 
     /** An {@code unknown-port} named the current session: asks the switch under its keys, unless already asking. */

@@ -110,7 +110,6 @@ final class Vl2Session implements ControlMessage.Handler {
     long nextJoinAt;
     int joinAttempts;
     private long roundMalformed;
-    private long lastUnknownPortRejoin;
     /** Encrypted: the protocol version an unauthenticated ERROR claimed during this round (0: none), for the status. */
     private int claimedVersion;
     private String loggedJoinProblem;
@@ -575,7 +574,7 @@ final class Vl2Session implements ControlMessage.Handler {
     @Override
     public void error(ProtocolError e, long now) {
         if (e.code() == ErrorCode.UNKNOWN_PORT) {
-            unknownPort(e, now);
+            check.unknownPort(e, now);
             return;
         }
         if (!joining || !round.contains(e.nonce())) {
@@ -591,36 +590,6 @@ final class Vl2Session implements ControlMessage.Handler {
         backingOff = true;
         nextJoinAt = now + timing.slowRetryMillis();
         joinProblem = problems.refused(e, send.member(), send.maxFrame());
-    }
-
-    /**
-     * The switch does not know this port (session): it restarted or expired it. Plaintext: re-join, at most every
-     * rejoinMillis. Encrypted, the ERROR is unauthenticated (the index it names is in the clear in every sealed
-     * message), so it only makes the agent ask the switch under the session's keys: a sealed KEEPALIVE, at most
-     * every rejoinMillis. A switch that still has the session answers it and the ERROR is ignored; one that stays
-     * silent under the keys for rejoinMillis gets a new handshake ({@link SessionCheck#probe}), while the current keys
-     * keep carrying frames.
-     */
-    private void unknownPort(ProtocolError e, long now) {
-        Joined s = joined;
-        // encrypted, the port field names the switch's session index the agent sent to
-        if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())) {
-            counters.malformed(); // about a port (session) this agent does not have (any more)
-            return;
-        }
-        if (joining && !rekeying || now - lastUnknownPortRejoin < timing.rejoinMillis()) {
-            return; // already re-joining; and at most one round per rejoinMillis
-        }
-        lastUnknownPortRejoin = now;
-        if (s.keys() != null) {
-            if (!joining) {
-                check.ask(now, s); // unless a handshake is under way
-            }
-            return;
-        }
-        LOG.info("{}Port agent: the switch does not know port {} (it restarted, or expired the port):"
-                + " re-joining", life.tag, Integer.toUnsignedString(s.port()));
-        startJoin(now, null);
     }
 
     /** The switch refused this agent for good: stop, on the fatal logger. */
