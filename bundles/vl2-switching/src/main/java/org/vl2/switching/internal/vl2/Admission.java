@@ -299,14 +299,15 @@ final class Admission {
                 return null;
             }
             if (!s.authorizes(key, member)) {
-                // unauthenticated answer (plaintext ERROR): generic, it names nobody; the log says who
-                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), "not authorized",
-                        requestLength, e);
-                refused("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
-                        Endpoints.format(source), Networks.format(n.id));
+                // listed before the answer leaves: whoever saw the ERROR finds the member waiting (the API, vl2:members)
                 if (key != null) { // proved its key: listed as waiting for an operator to authorize it
                     n.waiting().refused(member, key, j.name(), Endpoints.format(source), java.time.Instant.now());
                 }
+                refused("Refused member {} ({}) on private network {}: not authorized", SwitchPort.memberId(member),
+                        Endpoints.format(source), Networks.format(n.id));
+                // unauthenticated answer (plaintext ERROR): generic, it names nobody; the log says who
+                replies.error(transport, source, ErrorCode.NOT_AUTHORIZED, 0, j.nonce(), "not authorized",
+                        requestLength, e);
                 return null;
             }
             if (cipherRefusal != null) {
