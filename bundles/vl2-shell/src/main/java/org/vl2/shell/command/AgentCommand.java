@@ -12,7 +12,6 @@ import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
@@ -39,7 +38,7 @@ import org.vl2.api.Networks;
         + " TAP device, the switch it connects to (in vl2 mode: network, member, public key, port, assigned"
         + " addresses, the switch's key, round trip time; in vxlan mode: the VNI), whether it is encrypted, its state"
         + " and its frame counters; its managed routes (accepted, refused and why, installed) and gateway mode.")
-public class AgentCommand implements Action {
+public class AgentCommand extends ListingCommand {
 
     /** In the formatted table, a long problem description wraps (at spaces) to lines this wide. */
     static final int MAX_VALUE = 80;
@@ -56,12 +55,6 @@ public class AgentCommand implements Action {
             description = "Only the instance in this network (up to 16 hex digits)")
     @Completion(AgentNetworkCompleter.class)
     String network;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {
@@ -236,7 +229,6 @@ public class AgentCommand implements Action {
         }
         return Views.text(o);
     }
-
 
     /** Splits {@code text} at spaces into lines of at most {@code width} characters (longer words stay whole). */
     static List<String> wrap(String text, int width) {

@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
@@ -23,7 +22,7 @@ import org.vl2.api.PortId;
 /** {@code vl2:mactable}: the MAC table (forwarding database). */
 @Service
 @Command(scope = "vl2", name = "mactable", description = "Lists the MAC table (forwarding database) entries.")
-public class MacTableCommand implements Action {
+public class MacTableCommand extends ListingCommand {
 
     /** Order of the rows: network (as unsigned, like its hex form), VLAN, MAC. */
     static final Comparator<MacEntry> ORDER = Comparator
@@ -48,12 +47,6 @@ public class MacTableCommand implements Action {
 
     @Option(name = "--vlan", description = "Only entries in this VLAN (0 = untagged)")
     String vlan;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -29,7 +28,7 @@ import org.vl2.api.SwitchService;
         description = "Lists the members of the networks (authorized ones and those with a port), with the switch's "
                 + "public key; -a authorizes a member (public key or member id) on NETWORK, -d deauthorizes one "
                 + "(cut off at once on a private network).")
-public class MembersCommand implements Action {
+public class MembersCommand extends ListingCommand {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
@@ -47,12 +46,6 @@ public class MembersCommand implements Action {
 
     @Option(name = "-d", aliases = "--deauthorize", description = "Deauthorize this member (public key or member id)")
     String deauthorize;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -24,7 +23,7 @@ import org.vl2.api.SwitchService;
         description = "Lists the networks of the switch (id, who may be a port: sealed, plaintext or private, MTU, "
                 + "policy, ports, address pool), or with --leases their address leases. Networks are defined by "
                 + "org.vl2.network-*.cfg files; 'default' and 'raw' exist without one.")
-public class NetworksCommand implements Action {
+public class NetworksCommand extends ListingCommand {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
@@ -36,12 +35,6 @@ public class NetworksCommand implements Action {
 
     @Option(name = "-l", aliases = "--leases", description = "List the address leases instead")
     boolean leases;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {

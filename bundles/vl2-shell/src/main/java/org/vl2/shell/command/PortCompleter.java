@@ -2,31 +2,16 @@ package org.vl2.shell.command;
 
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.api.console.CommandLine;
-import org.apache.karaf.shell.api.console.Completer;
-import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchService;
 
 /** Completes port numbers from the switch's current ports. */
 @Service
-public class PortCompleter implements Completer {
-
-    @Reference(optional = true) // see Services
-    SwitchService switchService;
+public class PortCompleter extends SwitchCompleter {
 
     @Override
-    public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        return new StringsCompleter(values()).complete(session, commandLine, candidates);
-    }
-
-    List<String> values() {
-        if (switchService == null) {
-            return List.of();
-        }
-        return switchService.ports().stream().map(PortInfo::id).sorted().map(id -> id.toString()).toList();
+    List<String> values(SwitchService s) {
+        return s.ports().stream().map(PortInfo::id).sorted().map(id -> id.toString()).toList();
     }
 }

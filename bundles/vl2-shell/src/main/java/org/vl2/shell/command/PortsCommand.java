@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
@@ -23,7 +22,7 @@ import org.vl2.api.SwitchService;
 /** {@code vl2:ports}: the switch ports and their counters. */
 @Service
 @Command(scope = "vl2", name = "ports", description = "Lists the switch ports with their counters.")
-public class PortsCommand implements Action {
+public class PortsCommand extends ListingCommand {
 
     /** Remote endpoints longer than this are cut (an IPv6 address with port fits). */
     static final int MAX_REMOTE = 48;
@@ -34,12 +33,6 @@ public class PortsCommand implements Action {
     @Option(name = "-n", aliases = "--network", description = "Only ports of this network (up to 16 hex digits)")
     @Completion(NetworkCompleter.class)
     String network;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {

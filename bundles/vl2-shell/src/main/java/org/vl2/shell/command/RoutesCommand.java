@@ -3,11 +3,9 @@ package org.vl2.shell.command;
 import java.io.PrintStream;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
-import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.CommandException;
@@ -23,7 +21,7 @@ import org.vl2.json.Views;
         description = "Lists the managed routes of the networks (the 'routes' key of org.vl2.network-*.cfg, "
                 + "docs/routes.md): destination, gateway, metric, and whether the route is in force (an encrypted "
                 + "member holds the gateway's address, so the members get it), with the version of the routes pushed.")
-public class RoutesCommand implements Action {
+public class RoutesCommand extends ListingCommand {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
@@ -32,12 +30,6 @@ public class RoutesCommand implements Action {
             required = false)
     @Completion(NetworkCompleter.class)
     String network;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
 
     @Override
     public Object execute() throws Exception {

@@ -2,9 +2,7 @@ package org.vl2.shell.command;
 
 import java.io.PrintStream;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
@@ -18,19 +16,13 @@ import org.vl2.api.SwitchStatistics;
 @Service
 @Command(scope = "vl2", name = "stats", description = "Shows the switch counters (including drops by reason) and"
         + " the MAC table counters.")
-public class StatsCommand implements Action {
+public class StatsCommand extends ListingCommand {
 
     @Reference(optional = true) // see Services
     SwitchService switchService;
 
     @Reference(optional = true) // see Services
     MacTableService macTable;
-
-    @Option(name = "--no-format", description = "Disable table rendered output (tab-separated, no header)")
-    boolean noFormat;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
 
     @Override
     public Object execute() throws Exception {

@@ -3,9 +3,7 @@ package org.vl2.shell.command;
 import java.io.PrintStream;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
@@ -17,16 +15,10 @@ import org.vl2.json.Views;
 @Service
 @Command(scope = "vl2", name = "tokens", description = "Lists the HTTP API's tokens (Authorization: Bearer): name,"
         + " access, created, last used. The tokens themselves are not kept (only their SHA-256).")
-public class TokensCommand implements Action {
+public class TokensCommand extends ListingCommand {
 
     @Reference(optional = true) // see Services
     ApiTokenService tokens;
-
-    @Option(name = "-j", aliases = "--json", description = "Output JSON")
-    boolean json;
-
-    @Option(name = "--no-format", description = "Disable table rendering (tab-separated)")
-    boolean noFormat;
 
     @Override
     public Object execute() throws Exception {
