@@ -2,7 +2,7 @@
 # Round-trip latency through vl2 (h1 -> switch -> h2 and back), A/B in alternating pairs, and the CPU it costs idle.
 #
 #   sudo bench/latency.sh [--variant 'LABEL|DIST|AGENT_OPTS|SWITCH_OPTS']... [--rounds 2] [--pings 200]
-#                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10] [--cost 0]
+#                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10] [--cost 0] [--trace 0]
 #
 # The same namespaces as bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). Each
 # --variant is a distribution (default: karaf-assembly/target/vl2-karaf-*.tar.gz) plus EXTRA_JAVA_OPTS for the
@@ -16,6 +16,9 @@
 # (task-clock, system calls, context switches) on the agents' tap-rx and udp-rx threads and the switch's receive
 # threads around `ping -c N -i 0.005`, divided by N. Short mode, cost only (about 2 min per variant):
 #   sudo bench/latency.sh --variant ... --variant ... --rounds 2 --intervals "" --idle 0 --cost 1000
+# --trace N (N > 0) adds, per mode, where the round trip goes hop by hop: kernel timestamps of N pings at 5 ms on
+# h1's TAP, the switch host's bridge and h2's TAP (packet sockets, bench/lib/ping-trace.py), p10/p50/p90 per hop
+# (h1 agent TAP -> UDP, switch, h2 agent UDP -> TAP, h2's kernel, h2 agent TAP -> UDP, switch, h1 agent).
 # Output: a Markdown table on stdout; raw numbers in bench/target/latency-<time>/results.tsv.
 # Everything is removed at the end, also on failure or Ctrl-C.
 #
@@ -32,6 +35,7 @@ INTERVALS="0.005 0.1"
 MODES="raw enc"
 IDLE=10
 COST=0
+TRACE=0
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
     --modes) need_value "$1" $#; MODES=$2; shift 2 ;;
     --idle) need_value "$1" $#; IDLE=$2; shift 2 ;;
     --cost) need_value "$1" $#; COST=$2; shift 2 ;;
+    --trace) need_value "$1" $#; TRACE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
@@ -50,6 +55,7 @@ need_count --rounds "$ROUNDS"
 need_count --pings "$PINGS"
 need_count --idle "$IDLE" 0
 need_count --cost "$COST" 0
+need_count --trace "$TRACE" 0
 
 require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
 use_java17
@@ -109,6 +115,22 @@ cost_series() { # label round mode
   put cost "$1" "$2" "$3" "$load" "$f" "$threads"
 }
 
+trace_series() { # label round mode
+  local f=$OUT/trace-$2-${1// /_}-$3 pids=() ns dev i load
+  load=$(loadavg)
+  for i in h1:"$H1":vl2tap0 sw:"$SW":ul0 h2:"$H2":vl2tap0; do
+    IFS=: read -r r ns dev <<<"$i"
+    ip netns exec "$ns" python3 "$ROOT/bench/lib/ping-trace.py" capture "$dev" "$f.$r" &
+    pids+=($!)
+  done
+  for i in h1 sw h2; do wait_for 10 grep -q ready "$f.$i" 2>/dev/null || note "trace: no capture on $i"; done
+  ip netns exec "$H1" timeout $((TRACE / 100 + 60)) ping -n -q -c "$TRACE" -i 0.005 -W 1 "$OV_H2" >/dev/null 2>&1 || true
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  python3 "$ROOT/bench/lib/ping-trace.py" report "$f.h1" "$f.sw" "$f.h2" "$UL_H1" "$UL_SW" "$UL_H2" >"$f.md" 2>&1 || true
+  put trace "$1" "$2" "$3" "$load" "$f.md"
+}
+
 idle_cpu() { # label round mode
   local r t0 t1 load
   declare -A a=()
@@ -162,6 +184,10 @@ run_variant() { # round spec
     if [ "$COST" -gt 0 ]; then
       say "round $round, $label, $mode: cost of $COST pings at 0.005 s per data thread"
       cost_series "$label" "$round" "$mode"
+    fi
+    if [ "$TRACE" -gt 0 ]; then
+      say "round $round, $label, $mode: trace of $TRACE pings at 0.005 s"
+      trace_series "$label" "$round" "$mode"
     fi
     if [ "$IDLE" -gt 0 ]; then
       say "round $round, $label, $mode: idle CPU over $IDLE s"
@@ -270,4 +296,10 @@ for r in costs:
         total = [x + y for x, y in zip(total, a)]
         print(f"| {r[1]} | {r[3]} | {r[2]} | {n} | {k} | {a[0]:.1f} | {a[1]:.2f} | {a[2]:.2f} | {r[4]} |")
     print(f"| {r[1]} | {r[3]} | {r[2]} | {n} | **all** | **{total[0]:.1f}** | **{total[1]:.2f}** | {total[2]:.2f} | {r[4]} |")
+for r in rows:
+    if r[0] == "trace":
+        print()
+        print(f"Trace: {r[1]}, {r[3]}, round {r[2]} (load {r[4]}):")
+        print()
+        print(open(r[5]).read().rstrip())
 PY
