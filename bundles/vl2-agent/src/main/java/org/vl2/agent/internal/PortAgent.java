@@ -113,6 +113,8 @@ public final class PortAgent implements AgentService {
     private final AgentInstances.Claim claim;
     /** Status, counters and threads of this agent (tests read them here). */
     final Diagnostics diagnostics;
+    /** The send pump (tests look at its turn). */
+    final TapToSwitch sendPump;
     /**
      * Runs {@link #leave} when the JVM's shutdown begins (SIGTERM, Ctrl-C): Karaf stops this bundle late in its own
      * shutdown, seconds after the signal, and until the LEAVE the switch keeps pushing this member's routes (a
@@ -233,6 +235,7 @@ public final class PortAgent implements AgentService {
         LinkKeeper links = null;
         Vl2Session session = null;
         ManagedRoutes routes = null;
+        TapToSwitch sender = null;
         try {
             // One more byte than the longest datagram: one that fills the buffer was truncated. In vl2 mode the TAP
             // device may be re-created with another MTU, up to what the JOIN announced; encrypted, the tag follows.
@@ -274,7 +277,7 @@ public final class PortAgent implements AgentService {
             if (session != null) {
                 session.startJoin(timing.clock().millis(), null);
             }
-            TapToSwitch sender = new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(),
+            sender = new TapToSwitch(tap, links, codec, counters, life, this::halt, timing.tickMillis(),
                     room, offload);
             life.start(sender, "tap-rx");
             life.start(new SwitchToTap(tap, links, codec, counters, life, timing.tickMillis(), room, offload, sender),
@@ -294,6 +297,7 @@ public final class PortAgent implements AgentService {
         this.session = session;
         this.routes = routes;
         this.diagnostics = new Diagnostics(settings, life, counters, tap, links, session);
+        this.sendPump = sender;
         Thread hook = new Thread(this::leave, "vl2-agent-" + (instance.isEmpty() ? "" : instance + "-") + "stop");
         try {
             Runtime.getRuntime().addShutdownHook(hook);

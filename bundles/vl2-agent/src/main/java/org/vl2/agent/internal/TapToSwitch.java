@@ -49,9 +49,10 @@ final class TapToSwitch implements Runnable {
      * or when a frame leaves.
      */
     static final long LONE_GAP_NANOS = 50_000;
-    /** Spins for the turn before yielding, yields before parking (the holder is a receive pump's short read). */
+    /** Spins for the turn before parking (the holder is a receive pump's short read and send). */
     private static final int TURN_SPINS = 64;
-    private static final int TURN_YIELDS = 128;
+    /** Longest park for the turn: the receive pump unparks this pump when it gives the turn back. */
+    static final long TURN_PARK_NANOS = 1_000_000;
 
     private static final VarHandle TURN;
 
@@ -91,6 +92,10 @@ final class TapToSwitch implements Runnable {
     private boolean holding;
     /** How often this pump took the turn (written by its thread only): whether it read the TAP meanwhile. */
     private volatile int turnsTaken;
+    /** This pump is parked (or about to park) for the turn: the receive pump unparks it when it gives the turn back. */
+    private volatile boolean parked;
+    /** This pump's thread (set when it starts): whom the receive pump unparks. */
+    private volatile Thread pumpThread;
 
     /** {@code room}: the longest datagram plus one (a frame that fills the buffer was truncated). */
     TapToSwitch(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life,
@@ -112,6 +117,7 @@ final class TapToSwitch implements Runnable {
 
     @Override
     public void run() {
+        pumpThread = Thread.currentThread();
         try {
             while (life.running() && step()) {
                 // one wait or one TAP read per step
@@ -121,17 +127,30 @@ final class TapToSwitch implements Runnable {
         }
     }
 
-    /** Takes the turn; held by the receive pump it is free again within one TAP read and one send. */
+    /**
+     * Takes the turn; held by the receive pump it is free again within one TAP read and one send. A short spin covers
+     * the common case (the receive pump is in its send); past it this pump parks and the receive pump, giving the turn
+     * back, unparks it: a pump woken by the very answer the receive pump is sending (the kernel queued it on the TAP
+     * inside the receive pump's write) sleeps through that send instead of yielding the CPU in a loop of system calls
+     * on a machine where that CPU is what the switch's thread needs next.
+     */
     private void takeTurn() {
         int tries = 0;
         while (!TURN.compareAndSet(this, 0, 1)) {
             if (++tries < TURN_SPINS) {
                 Thread.onSpinWait();
-            } else if (tries < TURN_YIELDS) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(20_000); // the holder was descheduled (a loaded machine): do not burn a core
+                continue;
             }
+            parked = true; // before the look at the turn: a release after it sees the flag and unparks
+            if (!TURN.compareAndSet(this, 0, 1)) {
+                // bounded: a release that ran between the flag and the park unparks a thread not yet parked, and
+                // the park then returns at once; the bound only keeps a lost wake-up from costing more than a tick
+                LockSupport.parkNanos(this, TURN_PARK_NANOS);
+                parked = false;
+                continue;
+            }
+            parked = false;
+            break;
         }
         holding = true;
         turnsTaken = turnsTaken + 1; // one writer
@@ -188,7 +207,15 @@ final class TapToSwitch implements Runnable {
             return frames;
         } finally {
             TURN.setVolatile(this, 0);
+            if (parked) {
+                LockSupport.unpark(pumpThread); // it woke while this pump held the turn, and sleeps until now
+            }
         }
+    }
+
+    /** This pump's thread is parked for the turn (tests). */
+    boolean parkedForTurn() {
+        return parked;
     }
 
     /**

@@ -168,6 +168,11 @@ abstract class AgentTestBase {
         return agent.diagnostics.counters();
     }
 
+    /** {@code agent}'s send pump. */
+    static TapToSwitch sendPump(PortAgent agent) {
+        return agent.sendPump;
+    }
+
     /** An Ethernet frame of {@code length} bytes, from the test's station to broadcast, numbered {@code seq}. */
     static byte[] frame(int length, int seq) {
         byte[] f = new byte[length];

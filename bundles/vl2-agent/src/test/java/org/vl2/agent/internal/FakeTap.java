@@ -34,6 +34,9 @@ final class FakeTap implements TapDevice {
     volatile java.util.function.UnaryOperator<byte[]> answers;
     /** When set, {@link #awaitReadable} sleeps on although frames are queued (a reader not yet woken up). */
     volatile boolean readerAsleep;
+    /** When set, a read waits for the latch before it looks for a frame ({@link #heldReads} counts them). */
+    volatile java.util.concurrent.CountDownLatch readGate;
+    final AtomicInteger heldReads = new AtomicInteger();
 
     private final TapSettings settings;
     private final String name;
@@ -117,6 +120,15 @@ final class FakeTap implements TapDevice {
             TapException failure = readFailure;
             if (failure != null) {
                 throw failure;
+            }
+            java.util.concurrent.CountDownLatch gate = readGate;
+            if (gate != null) {
+                heldReads.incrementAndGet();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             byte[] frame;
             try {

@@ -21,12 +21,11 @@ class KernelAnswerTest extends AgentTestBase {
 
     @Test
     void anAnswerMadeInsideTheWriteLeavesWithoutTheSendPump() throws Exception {
-        TestSwitch sw = loopbackSwitch();
-        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).tapName("vl2a0"),
-                InetAddress::getByName);
-        FakeTap tap = factory.last;
-        InetSocketAddress from = agentAddress(sw, tap);
-        assertTrue(await(WAIT, () -> tap.waiting), "the send pump does not wait");
+        Lab lab = lab();
+        TestSwitch sw = lab.sw();
+        PortAgent agent = lab.agent();
+        FakeTap tap = lab.tap();
+        InetSocketAddress from = lab.from();
         tap.readerAsleep = true;
         tap.answers = f -> answerTo(f);
         try {
@@ -40,6 +39,48 @@ class KernelAnswerTest extends AgentTestBase {
             }
             assertEquals(5, counters(agent).answered.get());
         } finally {
+            tap.readerAsleep = false;
+        }
+    }
+
+    /**
+     * The send pump woken by the answer the receive pump is sending (it holds the turn, held here inside its TAP
+     * read) parks until the receive pump gives the turn back, rather than yielding in a loop; then it reads on.
+     */
+    @Test
+    void aSendPumpWokenDuringAnAnswerParksUntilTheTurnIsFree() throws Exception {
+        Lab lab = lab();
+        TestSwitch sw = lab.sw();
+        PortAgent agent = lab.agent();
+        FakeTap tap = lab.tap();
+        InetSocketAddress from = lab.from();
+        TapToSwitch sender = sendPump(agent);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        tap.readerAsleep = true;
+        tap.answers = f -> answerTo(f);
+        tap.readGate = gate;
+        try {
+            byte[] request = frame(60, 1);
+            sw.send(request, from);
+            assertArrayEquals(request, tap.toKernel.poll(WAIT, TimeUnit.MILLISECONDS));
+            assertTrue(await(WAIT, () -> tap.heldReads.get() == 1), "the receive pump reads the answer");
+            tap.readerAsleep = false; // the send pump wakes to the queued answer, its turn taken
+            assertTrue(await(WAIT, sender::parkedForTurn), "the send pump parks for the turn");
+            tap.readGate = null;
+            gate.countDown();
+            TestSwitch.Datagram d = sw.receive(WAIT);
+            assertNotNull(d, "the answer did not reach the switch");
+            assertArrayEquals(answerTo(request), d.data());
+            assertEquals(1, counters(agent).answered.get(), "sent by the receive pump");
+            assertTrue(await(WAIT, () -> !sender.parkedForTurn() && tap.waiting), "the send pump waits again");
+            byte[] next = frame(60, 2);
+            tap.fromKernel.add(next);
+            TestSwitch.Datagram n = sw.receive(WAIT);
+            assertNotNull(n, "the send pump did not read on");
+            assertArrayEquals(next, n.data());
+        } finally {
+            tap.readGate = null;
+            gate.countDown();
             tap.readerAsleep = false;
         }
     }
@@ -65,6 +106,21 @@ class KernelAnswerTest extends AgentTestBase {
         } finally {
             tap.readerAsleep = false;
         }
+    }
+
+    /** A raw agent on a loopback switch, its fake TAP, and the agent's socket as the switch sees it. */
+    private record Lab(TestSwitch sw, PortAgent agent, FakeTap tap, InetSocketAddress from) {
+    }
+
+    /** {@link Lab}, once the send pump waits on the TAP. */
+    private Lab lab() throws Exception {
+        TestSwitch sw = loopbackSwitch();
+        PortAgent agent = agent(new TestConfig().raw().switchAddress(sw.address()).tapName("vl2a0"),
+                InetAddress::getByName);
+        FakeTap tap = factory.last;
+        InetSocketAddress from = agentAddress(sw, tap);
+        assertTrue(await(WAIT, () -> tap.waiting), "the send pump does not wait");
+        return new Lab(sw, agent, tap, from);
     }
 
     /** The agent's socket, from a first frame it sends (the switch learns where to send from it). */
