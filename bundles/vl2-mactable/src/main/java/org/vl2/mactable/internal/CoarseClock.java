@@ -17,9 +17,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Idle, the thread sleeps: a switch without traffic must not wake a core 1000 times a second (that was most of
  * its idle CPU). A reader marks the tick it saw ({@link #readAt}, one write per tick and reader at most); after
- * {@value #IDLE_TICKS} ticks that nobody read, the thread parks until the next reader, which reads
- * {@code System.nanoTime()} itself, publishes it and wakes the thread. Periodic readers off the frame path (the
- * ageing sweep) {@link Reading#peek() peek} instead, so that they do not keep it awake.
+ * {@value #IDLE_TICKS} ticks that nobody read, the thread parks, looking once every {@value #ASLEEP_LOOK_MILLIS} ms
+ * whether a reader came meanwhile. While it sleeps a reader reads {@code System.nanoTime()} itself and leaves a mark
+ * ({@link #wanted}) that the thread finds at its next look: the frame that ends an idle spell does not pay for
+ * waking the thread (a futex wake and an inter-processor interrupt on its way through the switch, measured at
+ * up to 0.1 ms more per round trip of a sparse ping, bench/RESULTS.md), and a burst pays {@code nanoTime} per read
+ * for at most that long. Periodic readers off the frame path (the ageing sweep) {@link Reading#peek() peek}
+ * instead, so that they do not keep it awake.
  *
  * <p>Shared and reference-counted: every activated table {@link #acquire()}s it and {@link #release()}s it on
  * deactivation; the thread runs while at least one table holds it and is joined when the last one lets go.
@@ -31,15 +35,22 @@ final class CoarseClock {
     static final long TICK_MILLIS = 1;
     /** Ticks in a row that no reader saw before the thread sleeps (100 ms: a burst's gaps keep it awake). */
     static final int IDLE_TICKS = 100;
+    /** How often the sleeping thread looks for a reader's mark: a wake-up a second is no idle cost. */
+    static final long ASLEEP_LOOK_MILLIS = 1000;
 
     private static final Logger LOG = LoggerFactory.getLogger(CoarseClock.class);
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+    private static final long ASLEEP_LOOK_NANOS = TimeUnit.MILLISECONDS.toNanos(ASLEEP_LOOK_MILLIS);
 
     private static volatile long now = System.nanoTime();
     /** The last {@link #now} a reader returned. */
     private static volatile long readAt;
     /** True while the ticker is parked for lack of readers: {@link #now} is stale then. */
     private static final AtomicBoolean ASLEEP = new AtomicBoolean();
+    /** A reader came while the ticker slept: it ticks again from its next look. */
+    private static volatile boolean wanted;
+    /** How often the sleeping ticker looked for {@link #wanted} (tests; written by the ticker only). */
+    private static volatile int looks;
     // Guarded by the class lock.
     private static int users;
     private static volatile Thread ticker;
@@ -80,20 +91,25 @@ final class CoarseClock {
         return n;
     }
 
+    /** How often the sleeping ticker has looked for a reader so far (tests). */
+    static int looks() {
+        return looks;
+    }
+
     /** True while the ticker sleeps for lack of readers (tests). */
     static boolean asleep() {
         return ASLEEP.get();
     }
 
-    /** The first read after an idle spell: a fresh reading, and the ticker runs again. */
+    /**
+     * A read while the ticker sleeps: a fresh reading, and a mark the ticker finds at its next look (written once,
+     * not by every read of a burst). The ticker is not woken here: that costs the frame a system call.
+     */
     private static long wake() {
-        long n = System.nanoTime();
-        if (ASLEEP.compareAndSet(true, false)) {
-            now = n;
-            readAt = n;
-            LockSupport.unpark(ticker);
+        if (!wanted) {
+            wanted = true;
         }
-        return n;
+        return System.nanoTime();
     }
 
     /** Registers a user; starts the ticker thread for the first one. */
@@ -138,10 +154,14 @@ final class CoarseClock {
             unread = readAt == last ? 0 : unread + 1;
             if (unread >= IDLE_TICKS) {
                 unread = 0;
+                wanted = false;
                 ASLEEP.set(true);
-                while (running && ASLEEP.get()) {
-                    LockSupport.park(); // until a reader (wake) or release() unparks
+                while (running && !wanted) {
+                    LockSupport.parkNanos(ASLEEP_LOOK_NANOS); // a reader's mark, or release() unparks
+                    looks = looks + 1;
                 }
+                now = System.nanoTime();
+                ASLEEP.set(false);
                 continue;
             }
             LockSupport.parkNanos(TICK_NANOS);
