@@ -241,7 +241,10 @@ public class MultiNetworkAgentE2EIT {
         curl(d, 401, "http://127.0.0.1:" + AGENT_API + "/api/agents");
     }
 
-    /** Until the HTTP server in {@code ns} answers (any status: 401 without a login), {@link LabKit#BOOT} at most. */
+    /**
+     * Until the API in {@code ns} answers (any status but 404: 401 without a login), {@link LabKit#BOOT} at most. The
+     * HTTP server answers 404 for the moment between its start and the registration of the API's servlet.
+     */
     private static void awaitHttp(String ns, String... args) throws InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"));
         cmd.addAll(List.of(args));
@@ -249,7 +252,8 @@ public class MultiNetworkAgentE2EIT {
         Result r;
         do {
             r = Lab.in(ns, CMD, cmd.toArray(new String[0]));
-            if (r.ok() && !r.out().trim().equals("000")) {
+            String status = r.out().trim();
+            if (r.ok() && !status.equals("000") && !status.equals("404")) {
                 return;
             }
             Thread.sleep(500); // between polls of a condition
