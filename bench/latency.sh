@@ -3,6 +3,7 @@
 #
 #   sudo bench/latency.sh [--variant 'LABEL|DIST|AGENT_OPTS|SWITCH_OPTS']... [--rounds 2] [--pings 200]
 #                         [--intervals "0.005 0.1"] [--modes "raw enc"] [--idle 10] [--cost 0] [--trace 0]
+#                         [--trace-interval 0.005]
 #
 # The same namespaces as bench/overlay.sh (a switch host with the underlay bridge, h1 and h2 on it by veth). Each
 # --variant is a distribution (default: karaf-assembly/target/vl2-karaf-*.tar.gz) plus EXTRA_JAVA_OPTS for the
@@ -16,7 +17,8 @@
 # (task-clock, system calls, context switches) on the agents' tap-rx and udp-rx threads and the switch's receive
 # threads around `ping -c N -i 0.005`, divided by N. Short mode, cost only (about 2 min per variant):
 #   sudo bench/latency.sh --variant ... --variant ... --rounds 2 --intervals "" --idle 0 --cost 1000
-# --trace N (N > 0) adds, per mode, where the round trip goes hop by hop: kernel timestamps of N pings at 5 ms on
+# --trace N (N > 0) adds, per mode, where the round trip goes hop by hop: kernel timestamps of N pings at
+# --trace-interval seconds (default 0.005) on
 # h1's TAP, the switch host's bridge and h2's TAP (packet sockets, bench/lib/ping-trace.py), p10/p50/p90 per hop
 # (h1 agent TAP -> UDP, switch, h2 agent UDP -> TAP, h2's kernel, h2 agent TAP -> UDP, switch, h1 agent).
 # Output: a Markdown table on stdout; raw numbers in bench/target/latency-<time>/results.tsv.
@@ -36,6 +38,7 @@ MODES="raw enc"
 IDLE=10
 COST=0
 TRACE=0
+TRACE_INTERVAL=0.005
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --idle) need_value "$1" $#; IDLE=$2; shift 2 ;;
     --cost) need_value "$1" $#; COST=$2; shift 2 ;;
     --trace) need_value "$1" $#; TRACE=$2; shift 2 ;;
+    --trace-interval) need_value "$1" $#; TRACE_INTERVAL=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac
@@ -124,7 +128,8 @@ trace_series() { # label round mode
     pids+=($!)
   done
   for i in h1 sw h2; do wait_for 10 grep -q ready "$f.$i" 2>/dev/null || note "trace: no capture on $i"; done
-  ip netns exec "$H1" timeout $((TRACE / 100 + 60)) ping -n -q -c "$TRACE" -i 0.005 -W 1 "$OV_H2" >/dev/null 2>&1 || true
+  ip netns exec "$H1" timeout "$(awk -v n="$TRACE" -v i="$TRACE_INTERVAL" 'BEGIN { printf "%d", n * i + 60 }')" \
+    ping -n -q -c "$TRACE" -i "$TRACE_INTERVAL" -W 1 "$OV_H2" >/dev/null 2>&1 || true
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
   python3 "$ROOT/bench/lib/ping-trace.py" report "$f.h1" "$f.sw" "$f.h2" "$UL_H1" "$UL_SW" "$UL_H2" >"$f.md" 2>&1 || true
@@ -186,7 +191,7 @@ run_variant() { # round spec
       cost_series "$label" "$round" "$mode"
     fi
     if [ "$TRACE" -gt 0 ]; then
-      say "round $round, $label, $mode: trace of $TRACE pings at 0.005 s"
+      say "round $round, $label, $mode: trace of $TRACE pings at $TRACE_INTERVAL s"
       trace_series "$label" "$round" "$mode"
     fi
     if [ "$IDLE" -gt 0 ]; then
