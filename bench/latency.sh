@@ -60,6 +60,8 @@ need_count --pings "$PINGS"
 need_count --idle "$IDLE" 0
 need_count --cost "$COST" 0
 need_count --trace "$TRACE" 0
+[[ "$TRACE_INTERVAL" =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v i="$TRACE_INTERVAL" 'BEGIN { exit !(i >= 0.002) }' \
+  || bad_usage "--trace-interval takes seconds, 0.002 or more (got '$TRACE_INTERVAL')"
 
 require_root "namespaces, veth and TAP devices need CAP_NET_ADMIN"
 use_java17
