@@ -36,10 +36,17 @@ final class Fixtures {
 
     /** A handshake whose sessions use {@code suite} (the only one offered). */
     static Pair handshake(Session.Limits limits, CipherSuite suite) throws CryptoException {
-        Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), 0x1111, new byte[] {1, 2, 3}, null, List.of(suite));
+        return handshake(limits, suite, 0x1111, 0x2222);
+    }
+
+    /** A handshake whose sessions use {@code suite}, with these local indices (a fresh timestamp guard each). */
+    static Pair handshake(Session.Limits limits, CipherSuite suite, int agentIndex, int switchIndex)
+            throws CryptoException {
+        Initiator i = Initiator.create(AGENT, SWITCH.publicKey(), agentIndex, new byte[] {1, 2, 3}, null,
+                List.of(suite));
         byte[] initiation = i.initiation();
         Responder r = Responder.consume(SWITCH, ByteBuffer.wrap(initiation), new TimestampGuard());
-        Responder.Reply reply = r.respond(0x2222, new byte[] {4, 5}, limits);
+        Responder.Reply reply = r.respond(switchIndex, new byte[] {4, 5}, limits);
         Initiator.Completion done = i.consume(ByteBuffer.wrap(reply.response()), limits);
         return new Pair(done.session(), reply.session(), initiation, reply.response());
     }

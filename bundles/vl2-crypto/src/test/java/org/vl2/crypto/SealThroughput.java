@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * A plain throughput measurement, not a test (no JMH, no timed assertions): seal + open of 1400-byte frames on
  * one thread, heap and direct buffers, with the bytes allocated per operation, for each cipher suite (alternating,
- * so that the load of a shared machine hits both alike); full handshakes; what rejecting an initiation and the
+ * so that the load of a shared machine hits both alike); the switch's open + seal when it relays between two members
+ * in turn; full handshakes; what rejecting an initiation and the
  * cookie checker cost.
  *
  * <pre>
@@ -40,6 +41,13 @@ public final class SealThroughput {
         }
         for (CipherSuite suite : CipherSuite.values()) {
             run(suite, false, 64, seconds, true);
+        }
+        for (int pair = 0; pair < 2; pair++) {
+            for (int payload : new int[] {98, 1400}) {
+                for (CipherSuite suite : CipherSuite.values()) {
+                    relay(suite, payload, seconds / 2, pair == 1);
+                }
+            }
         }
         if (args.length < 2) {
             handshakes(seconds);
@@ -77,6 +85,37 @@ public final class SealThroughput {
                     suite, direct ? "direct" : "heap  ", payload, n * payload / total / 1e6, n / total / 1e3,
                     (double) sealNanos / n, n * payload / (sealNanos / 1e9) / 1e6, (double) openNanos / n,
                     n * payload / (openNanos / 1e9) / 1e6, allocated / n, n * payload / (cpu / 1e9) / 1e6);
+        }
+    }
+
+    /**
+     * The switch's share of a ping between two members, on one thread: open what A sent and seal it for B, then open
+     * B's answer and seal it for A. The sessions change at every operation, as they do for sparse traffic.
+     */
+    private static void relay(CipherSuite suite, int payload, double seconds, boolean print) throws CryptoException {
+        // agent indices in other Cipher slots than the switch's: here one thread plays the agents too
+        Fixtures.Pair a = Fixtures.handshake(Session.Limits.DEFAULT, suite, 0x1113, 0x2221);
+        Fixtures.Pair b = Fixtures.handshake(Session.Limits.DEFAULT, suite, 0x1114, 0x2222);
+        ByteBuffer buf = ByteBuffer.allocateDirect(2048);
+        Fixtures.frame(buf, 1, new byte[payload]);
+        long relayNanos = 0;
+        long n = 0;
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        for (long t = System.nanoTime(); t < end; n++) {
+            Fixtures.Pair from = (n & 1) == 0 ? a : b;
+            Fixtures.Pair to = (n & 1) == 0 ? b : a;
+            int sealed = from.agent().seal(buf, 0, 16, payload, t);
+            long t1 = System.nanoTime();
+            from.sw().open(buf, 0, 16, sealed - 16, t1);
+            to.sw().seal(buf, 0, 16, payload, t1);
+            long t2 = System.nanoTime();
+            to.agent().open(buf, 0, 16, sealed - 16, t2);
+            relayNanos += t2 - t1;
+            t = System.nanoTime();
+        }
+        if (print) {
+            System.out.printf("%-17s relay A->B, B->A %4d B: open+seal %5.0f ns per relayed frame%n", suite, payload,
+                    (double) relayNanos / n);
         }
     }
 

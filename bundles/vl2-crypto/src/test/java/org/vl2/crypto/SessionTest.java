@@ -62,6 +62,55 @@ class SessionTest {
         }
     }
 
+    /**
+     * A switch thread relays between two members: it opens what one sent and seals it for the other, both ways.
+     * Each session keeps its own Cipher on the thread (whose key schedule then stays), where one Cipher per
+     * direction would change keys at every frame.
+     */
+    @Test
+    void aRelayingThreadKeepsEachSessionsCipher() throws CryptoException {
+        Fixtures.Pair a = Fixtures.handshake(Session.Limits.DEFAULT, suite(), 0x1111, 0x2221);
+        Fixtures.Pair b = Fixtures.handshake(Session.Limits.DEFAULT, suite(), 0x1112, 0x2222);
+        javax.crypto.Cipher aOpen = a.sw().cipher(true);
+        javax.crypto.Cipher aSeal = a.sw().cipher(false);
+        javax.crypto.Cipher bOpen = b.sw().cipher(true);
+        javax.crypto.Cipher bSeal = b.sw().cipher(false);
+        assertTrue(aOpen != bOpen && aSeal != bSeal && aOpen != aSeal, "a Cipher per session and direction");
+        ByteBuffer buf = ByteBuffer.allocateDirect(2000);
+        for (int round = 0; round < 20; round++) {
+            relay(buf, a, b, random(100 + round, round));
+            relay(buf, b, a, random(1400 - round, -round));
+            assertTrue(a.sw().cipher(true) == aOpen && a.sw().cipher(false) == aSeal
+                    && b.sw().cipher(true) == bOpen && b.sw().cipher(false) == bSeal, "kept in round " + round);
+        }
+    }
+
+    /** More sessions than a thread has Cipher slots: those that share a slot take turns, every frame still opens. */
+    @Test
+    void sessionsSharingACipherSlotTakeTurns() throws CryptoException {
+        List<Fixtures.Pair> members = new ArrayList<>();
+        for (int i = 0; i < 2 * Session.CIPHER_SLOTS + 3; i++) {
+            members.add(Fixtures.handshake(Session.Limits.DEFAULT, suite(), 0x100 + i, 0x7000 + i));
+        }
+        ByteBuffer buf = ByteBuffer.allocate(2000);
+        Random rnd = new Random(7);
+        for (int n = 0; n < 400; n++) {
+            Fixtures.Pair from = members.get(rnd.nextInt(members.size()));
+            Fixtures.Pair to = members.get(rnd.nextInt(members.size()));
+            relay(buf, from, to, random(rnd.nextInt(1500), n));
+        }
+    }
+
+    /** {@code from}'s agent seals, the switch opens it on from's session and seals it on to's, to's agent opens. */
+    private void relay(ByteBuffer buf, Fixtures.Pair from, Fixtures.Pair to, byte[] payload) throws CryptoException {
+        Fixtures.frame(buf, 1, payload);
+        int sealed = from.agent().seal(buf, 0, 16, payload.length, now);
+        assertEquals(payload.length, from.sw().open(buf, 0, 16, sealed - 16, now));
+        sealed = to.sw().seal(buf, 0, 16, payload.length, now);
+        assertEquals(payload.length, to.agent().open(buf, 0, 16, sealed - 16, now));
+        assertArrayEquals(payload, bytes(buf, 16, payload.length));
+    }
+
     @Test
     void longerHeadersAndOffsetsInsideTheBuffer() throws CryptoException {
         ByteBuffer buf = ByteBuffer.allocate(200);
