@@ -79,8 +79,8 @@ final class LabKit {
             "EXTRA_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
     /**
      * The environment of {@link #startAgent}: the agents' own JVM options (bin/vl2-agent) with the client compiler
-     * only, which raw and vxlan agents have anyway. An encrypted agent keeps C2 for its users (the AES/GHASH
-     * intrinsics, for throughput), but an agent here lives for a minute, carries a few pings and boots beside
+     * only. An agent keeps C2 for its users (the AES/GHASH intrinsics and inlined checksums, for throughput), but an
+     * agent here lives for a minute, carries a few pings and boots beside
      * four others on two cores: C2 doubled the CPU of its boot (7-9 instead of 4 CPU-seconds until its features are
      * installed, docs/testing.md "Wall time") and its boots are most of a class's time. What the agent does is the
      * same under either compiler. A class that measures the agent as shipped (its RSS, its TCP/TLS fallback) sets
