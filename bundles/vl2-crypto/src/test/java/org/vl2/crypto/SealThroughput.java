@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  * A plain throughput measurement, not a test (no JMH, no timed assertions): seal + open of 1400-byte frames on
  * one thread, heap and direct buffers, with the bytes allocated per operation, for each cipher suite (alternating,
  * so that the load of a shared machine hits both alike); the switch's open + seal when it relays between two members
- * in turn; full handshakes; what rejecting an initiation and the
+ * in turn; a ping's seal and open after the thread slept 5 and 100 ms (cold caches); full handshakes; what rejecting an initiation and the
  * cookie checker cost.
  *
  * <pre>
@@ -49,9 +49,46 @@ public final class SealThroughput {
                 }
             }
         }
+        for (long sleepMillis : new long[] {5, 100}) {
+            for (CipherSuite suite : CipherSuite.values()) {
+                cold(suite, sleepMillis, (int) Math.max(20, Math.min(100, seconds * 1000 / sleepMillis)));
+            }
+        }
         if (args.length < 2) {
             handshakes(seconds);
         }
+    }
+
+    /**
+     * A seal and an open of a 98-byte frame (a ping) after the thread slept, as a member's first frame after a quiet
+     * spell meets them, against the second seal right after: the cost of cold caches, not of the cipher.
+     */
+    private static void cold(CipherSuite suite, long sleepMillis, int n) throws CryptoException, InterruptedException {
+        Fixtures.Pair p = Fixtures.handshake(Session.Limits.DEFAULT, suite, 0x1113, 0x2221);
+        ByteBuffer buf = ByteBuffer.allocateDirect(2048);
+        Fixtures.frame(buf, 1, new byte[98]);
+        long[] seal = new long[n];
+        long[] open = new long[n];
+        long[] warm = new long[n];
+        for (int i = 0; i < n; i++) {
+            Thread.sleep(sleepMillis);
+            long t0 = System.nanoTime();
+            int sealed = p.agent().seal(buf, 0, 16, 98, t0);
+            long t1 = System.nanoTime();
+            p.sw().open(buf, 0, 16, sealed - 16, t1);
+            long t2 = System.nanoTime();
+            sealed = p.agent().seal(buf, 0, 16, 98, t2);
+            long t3 = System.nanoTime();
+            p.sw().open(buf, 0, 16, sealed - 16, t3);
+            seal[i] = t1 - t0;
+            open[i] = t2 - t1;
+            warm[i] = t3 - t2;
+        }
+        java.util.Arrays.sort(seal);
+        java.util.Arrays.sort(open);
+        java.util.Arrays.sort(warm);
+        System.out.printf("%-17s after %3d ms asleep, 98 B, median of %d: seal %5.1f us, open %5.1f us; the next seal"
+                + " %4.1f us%n", suite, sleepMillis, n, seal[n / 2] / 1e3, open[n / 2] / 1e3, warm[n / 2] / 1e3);
     }
 
     private static void run(CipherSuite suite, boolean direct, int payload, double seconds, boolean print)
