@@ -118,6 +118,20 @@ thread_cpu_s() {
   done
   awk -v t="$t" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'
 }
+# thread_ticks pid: "tid ticks name" for each thread of the process, from /proc/PID/task/*/stat (per thread: ps -L
+# gives the main thread's line the whole process's time); the name without spaces
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v tid="${t##*/}" -v name="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" \
+      '{ print tid, $12 + $13, name }'
+  done
+}
+# top_threads before after: the 8 threads that used the most CPU between two thread_ticks snapshots ("name s; ...")
+top_threads() {
+  awk -v hz="$TICKS" 'NR == FNR { b[$1] = $2; next } { d = $2 - ($1 in b ? b[$1] : 0); if (d > 0) printf "%.2f %s\n", d / hz, $3 }' \
+    "$1" "$2" | sort -rn | head -8 | awk '{ printf "%s %s s; ", $2, $1 }'
+}
 RX_THREADS='^vl2-vl2-rx'
 HS_THREAD='^vl2-switch-hand'
 # heap_used_kib pid: the heap in use right after a full GC (what the live objects hold)
@@ -204,6 +218,7 @@ ip netns exec "$SW" "${GEN_PIN[@]}" nice -n "$GEN_NICE" java $GEN_OPTS -cp "$LG/
 GEN=$!
 wait_event start 60
 GEN_JVM=$GEN # ip netns exec, taskset and nice exec the JVM: one process id
+thread_ticks "${JVM[sw]}" >"$OUT/threads-join0.txt"
 c_join0=$(cpu_s "${JVM[sw]}"); rx_join0=$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS"); hs_join0=$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")
 sleep 3
 measure during-join
@@ -220,16 +235,20 @@ put run join-tail load "$(loadavg)"
 put run join switch_cpu_s "$(awk -v a="$c_join0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN { printf "%.2f", b - a }')"
 put run join rx_cpu_s "$(awk -v a="$rx_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$RX_THREADS")" 'BEGIN { printf "%.2f", b - a }')"
 put run join hs_cpu_s "$(awk -v a="$hs_join0" -v b="$(thread_cpu_s "${JVM[sw]}" "$HS_THREAD")" 'BEGIN { printf "%.2f", b - a }')"
+thread_ticks "${JVM[sw]}" >"$OUT/threads-join1.txt"
+put run join switch_threads "$(top_threads "$OUT/threads-join0.txt" "$OUT/threads-join1.txt")"
 
 say "quiet: ${QUIET} s of keepalives"
 wait_event quiet-start 60
+thread_ticks "${JVM[sw]}" >"$OUT/threads-quiet0.txt"
 q0=$(cpu_s "${JVM[sw]}"); qt=$(now); ql=$(loadavg); g0=$(cpu_s "$GEN_JVM")
 wait_event quiet-end $((QUIET + 60))
 put run quiet switch_cpu_s "$(awk -v a="$q0" -v b="$(cpu_s "${JVM[sw]}")" 'BEGIN { printf "%.2f", b - a }')"
 put run quiet gen_cpu_s "$(awk -v a="$g0" -v b="$(cpu_s "$GEN_JVM")" 'BEGIN { printf "%.2f", b - a }')"
 put run quiet wall_s "$(since "$qt")"
 put run quiet load "$ql -> $(loadavg)"
-put run quiet switch_threads "$(ps -L -o time=,comm= -p "${JVM[sw]}" | sort -r | head -8 | tr -s ' ' | tr '\n' ';')"
+thread_ticks "${JVM[sw]}" >"$OUT/threads-quiet1.txt"
+put run quiet switch_threads "$(top_threads "$OUT/threads-quiet0.txt" "$OUT/threads-quiet1.txt")"
 put meta heap_after_kib "$(heap_used_kib "${JVM[sw]}")"
 put meta rss_after_kib "$(rss_kib "${JVM[sw]}")"
 
@@ -309,5 +328,6 @@ for label in ("before", "during-join", "during-churn", "after"):
         continue
     p50, p90, p99, mx = rtt(d.get("rtt", ""))
     print(f"| {label} | {gbps(d.get('iperf', '')):.2f} | {p50:.3f} | {p90:.3f} | {p99:.3f} | {mx:.3f} | {d.get('ping_loss')} | {d.get('switch_cpu_s')} | {d.get('load')} |")
-print(f"\nquiet-minute switch threads (cumulative CPU): {q.get('switch_threads', '')}")
+print(f"\nswitch threads during the join (CPU s): {jn.get('switch_threads', '')}")
+print(f"switch threads during the quiet minute (CPU s): {q.get('switch_threads', '')}")
 PY
