@@ -10,10 +10,10 @@
  * state (members waiting for authorization). 2.3.0: AgentService.routes() (AgentRoutes: an agent's managed routes and
  * gateway mode). 2.4.0: ApiTokenService (the HTTP API's tokens); SwitchStatistics handshakes, cookie replies and
  * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters. 2.5.0:
- * SwitchService.transportReceiveDrops.
+ * SwitchService.transportReceiveDrops. 2.6.0: MacTableService.nowNanos, the table's clock for the frame path.
  */
 @Export
-@Version("2.5.0")
+@Version("2.6.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

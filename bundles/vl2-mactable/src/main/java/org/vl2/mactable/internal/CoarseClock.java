@@ -143,6 +143,7 @@ final class CoarseClock {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            ASLEEP.set(true); // a reader left over (a switch stopping after its table) reads System.nanoTime()
         }
     }
 

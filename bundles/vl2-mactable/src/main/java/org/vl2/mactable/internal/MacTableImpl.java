@@ -97,6 +97,17 @@ public final class MacTableImpl extends ForwardingDatabase {
         super(settings, nanoClock);
     }
 
+    /**
+     * The clock the table learns and ages with: the shared coarse clock, or the one a test gave. Read as a peek
+     * ({@link CoarseClock.Reading#peek}): a caller's reads do not keep the ticker awake (a switch's keepalives alone
+     * would tick it every millisecond); while it sleeps they read {@code System.nanoTime()}.
+     */
+    @Override
+    public long nowNanos() {
+        LongSupplier c = clock;
+        return c == CoarseClock.READING ? CoarseClock.READING.peek() : c.getAsLong();
+    }
+
     /** The shared coarse clock, acquired for a DS-activated table (released by {@link #deactivate()}). */
     private static LongSupplier clock() {
         CoarseClock.acquire();

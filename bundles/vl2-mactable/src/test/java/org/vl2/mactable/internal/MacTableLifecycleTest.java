@@ -127,11 +127,7 @@ class MacTableLifecycleTest {
         MacTableImpl a = new MacTableImpl(new TestConfig(300, 8192, 0));
         try {
             // nobody reads: after IDLE_TICKS unread ticks the thread parks (an idle switch wakes no core)
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!CoarseClock.asleep() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertTrue(CoarseClock.asleep(), "the clock thread sleeps when nobody reads it");
+            awaitClockAsleep();
             Thread.sleep(20);
             long before = System.nanoTime();
             int looks = CoarseClock.looks();
@@ -141,7 +137,7 @@ class MacTableLifecycleTest {
             // frame's path)
             assertTrue(CoarseClock.asleep() || CoarseClock.looks() != looks, "a read leaves a mark, it wakes nobody");
             // the read left a mark, not a wake-up: the thread finds it at its next look (at most a second)
-            deadline = System.nanoTime() + 10_000_000_000L;
+            long deadline = System.nanoTime() + 10_000_000_000L;
             while (CoarseClock.asleep() && System.nanoTime() < deadline) {
                 assertTrue(CoarseClock.now() >= read, "while it sleeps, every read is fresh");
                 Thread.sleep(10);
@@ -158,6 +154,59 @@ class MacTableLifecycleTest {
             a.deactivate();
         }
         assertEquals(0, threads(CoarseClock.THREAD), "deactivate stops the clock thread, also after it slept");
+    }
+
+    /**
+     * nowNanos, the clock a switch stamps its frames with: the table's own (a test's clock as given); for an
+     * activated table the coarse clock, read without keeping the ticker awake (a sleeping ticker stays asleep and
+     * every reading is fresh), never behind an earlier reading, and {@code System.nanoTime()} after the last table
+     * released the clock (no frozen time for a reader left over).
+     */
+    @Test
+    void nowNanosIsTheTablesClockAndDoesNotWakeIt() throws InterruptedException {
+        assertEquals(42L, new MacTableImpl(Settings.defaults(), () -> 42L).nowNanos(), "a test's clock as given");
+        assertEquals(0, threads(CoarseClock.THREAD), "no clock thread left over by another test");
+        MacTableImpl a = new MacTableImpl(new TestConfig(300, 8192, 0));
+        try {
+            awaitClockAsleep();
+            int looks = CoarseClock.looks();
+            long last = 0;
+            // several of the ticker's looks (a second each) with nowNanos read all along: it stays asleep
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (CoarseClock.looks() < looks + 2 && System.nanoTime() < deadline) {
+                long before = System.nanoTime();
+                long read = a.nowNanos();
+                assertTrue(read >= before && read >= last, "while the ticker sleeps a reading is fresh");
+                last = read;
+                Thread.sleep(5);
+            }
+            assertTrue(CoarseClock.looks() >= looks + 2, "the ticker looked");
+            assertTrue(CoarseClock.asleep(), "nowNanos does not keep the ticker awake");
+            learnAndLookUp(a); // a table read does: it wakes at its next look and ticks
+            deadline = System.nanoTime() + 10_000_000_000L;
+            while (CoarseClock.asleep() && System.nanoTime() < deadline) {
+                learnAndLookUp(a);
+                Thread.sleep(10);
+            }
+            assertFalse(CoarseClock.asleep(), "table reads bring the ticker back");
+            long before = System.nanoTime();
+            long read = a.nowNanos();
+            assertTrue(read <= System.nanoTime() && read >= last, "an awake reading is a past tick, never going back");
+            assertTrue(before - read < 1_000_000_000L, "and recent");
+        } finally {
+            a.deactivate();
+        }
+        long before = System.nanoTime();
+        assertTrue(a.nowNanos() >= before, "after the last release: System.nanoTime(), not the last tick");
+    }
+
+    /** Waits (up to 10 s) until the clock thread sleeps for lack of readers: after IDLE_TICKS unread ticks. */
+    private static void awaitClockAsleep() throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!CoarseClock.asleep() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(CoarseClock.asleep(), "the clock thread sleeps when nobody reads it");
     }
 
     private static PortId learnAndLookUp(MacTableImpl t) {

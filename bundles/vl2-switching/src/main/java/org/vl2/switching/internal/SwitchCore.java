@@ -84,9 +84,15 @@ public final class SwitchCore implements SwitchService {
     private final AtomicInteger ticks = new AtomicInteger();
     private final AtomicLong testServiceIds = new AtomicLong();
 
+    /**
+     * DS constructor. The switch's clock is the MAC table's ({@link MacTableAdminService#nowNanos}): a port's last
+     * frame, storm credit and the rate limits are stamped per frame, and a {@code System.nanoTime()} per frame was up
+     * to a tenth of a receive thread's CPU here (a vDSO clock read under a hypervisor; perf, bench/RESULTS.md).
+     * Sessions keep {@code System.nanoTime()}: the handshakes that derive them read it too.
+     */
     @Activate
     public SwitchCore(@Reference MacTableAdminService fdb, SwitchConfig config, BundleContext context) {
-        this(fdb, config, System::nanoTime, true, stateDirectory(context), null);
+        this(fdb, config, fdb::nowNanos, true, stateDirectory(context), null);
     }
 
     /** For tests: a controllable clock, no housekeeping thread when {@code housekeep} is false. */
