@@ -33,7 +33,7 @@ public interface MacTableService {
     /**
      * {@link System#nanoTime()} as the table's own clock has it: the time its ageing and learning use, which a
      * caller on the frame path may read for its own timestamps (a port's last frame, a rate limit's refill) instead of
-     * a clock read per frame. Monotonic, at most about a millisecond behind {@code System.nanoTime()} while the table
+     * a clock read per frame. At most about a millisecond behind {@code System.nanoTime()} while the table
      * is in use, exact while it is idle. This default reads {@code System.nanoTime()}.
      */
     default long nowNanos() {

@@ -86,8 +86,8 @@ public final class SwitchCore implements SwitchService {
 
     /**
      * DS constructor. The switch's clock is the MAC table's ({@link MacTableAdminService#nowNanos}): a port's last
-     * frame, storm credit and the rate limits are stamped per frame, and a {@code System.nanoTime()} per frame was up
-     * to a tenth of a receive thread's CPU here (a vDSO clock read under a hypervisor; perf, bench/RESULTS.md).
+     * frame, storm credit and the rate limits are stamped per frame, and a {@code System.nanoTime()} per frame was
+     * about 4 % of a receive thread's CPU here (a vDSO clock read under a hypervisor; perf, bench/RESULTS.md).
      * Sessions keep {@code System.nanoTime()}: the handshakes that derive them read it too.
      */
     @Activate
