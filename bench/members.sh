@@ -16,6 +16,7 @@
 # every keepalive and no other traffic (switch CPU seconds from /proc); heap (jcmd GC.heap_info after a GC) and RSS
 # against before the members; churn: --churn members a second leave and new ones join for --churn-seconds (the same
 # measurement during it). The machine may be loaded by others: CPU is reported in CPU seconds next to the load average.
+# Also the switch's busiest threads (CPU seconds each, from /proc) during the join and during the quiet minute.
 # Output: a Markdown summary on stdout; raw lines in bench/target/members-<time>/ (results.tsv, gen.out, logs).
 # The generator stands for remote hosts, which would not take the switch host's CPU: it runs at nice --gen-nice
 # (default 19, so it gets what the switch, the agents and iperf3 leave; 0 = as before, at the same priority) and, with
