@@ -109,16 +109,6 @@ clean_up_at_exit vl2mb
 
 put() { local IFS=$'\t'; echo "$*" >>"$RES"; }
 cpu_s() { awk -v t="$(jvm_ticks "$1")" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'; }
-# thread_cpu_s pid regex: CPU seconds so far of the process's threads whose name matches (the switch's receive
-# threads vl2-vl2-rx-*, its handshake thread vl2-switch-handshakes): what a join costs the data path's threads
-thread_cpu_s() {
-  local f t=0 n
-  for f in /proc/"$1"/task/*/stat; do
-    n=$(awk -v re="$2" '{ c = $2; gsub(/[()]/, "", c); if (c ~ re) print $14 + $15; else print 0 }' "$f" 2>/dev/null || echo 0)
-    t=$((t + ${n:-0}))
-  done
-  awk -v t="$t" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz }'
-}
 # thread_ticks pid: "tid ticks name" for each thread of the process, from /proc/PID/task/*/stat (per thread: ps -L
 # gives the main thread's line the whole process's time); the name without spaces
 thread_ticks() {
@@ -127,6 +117,11 @@ thread_ticks() {
     sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v tid="${t##*/}" -v name="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" \
       '{ print tid, $12 + $13, name }'
   done
+}
+# thread_cpu_s pid regex: CPU seconds so far of the process's threads whose name matches (the switch's receive
+# threads vl2-vl2-rx-*, its handshake thread vl2-switch-handshakes): what a join costs the data path's threads
+thread_cpu_s() {
+  thread_ticks "$1" | awk -v re="$2" -v hz="$TICKS" '$3 ~ re { t += $2 } END { printf "%.2f", t / hz }'
 }
 # top_threads before after: the 8 threads that used the most CPU between two thread_ticks snapshots ("name s; ...")
 top_threads() {
