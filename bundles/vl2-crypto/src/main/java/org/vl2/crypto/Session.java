@@ -121,6 +121,8 @@ public final class Session {
     private static final ThreadLocal<byte[]> NONCE = ThreadLocal.withInitial(() -> new byte[12]);
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[2048]);
     /** Never a real nonce (counters stay below 2^60): re-initialises the open Cipher away from a failed nonce. */
+    /** A pair's peer key: none (see {@link #pair}). */
+    private static final byte[] NO_PEER = new byte[32];
     private static final byte[] RESET_NONCE = {0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
 
     private final boolean initiator;
@@ -177,6 +179,27 @@ public final class Session {
         // the initiator has seen the responder prove its keys (the response); the responder waits for a frame
         this.confirmed = initiator;
         this.created = created;
+    }
+
+    /**
+     * The keys of a pair (docs/crypto.md, "Pair keys"): one direction of one flow between two members, keyed by
+     * the switch, which sends {@code key} to both over their sessions with it. Seal and open work as for a session
+     * from a handshake: counters from 0, the replay window, the same nonce layout; the sender only seals, the
+     * receiver only opens, both with {@code key} (zeroed here). {@code index} is both ends' receiver index, the
+     * switch's name for the pair; the pair can be used for {@code lifetime} from {@code now}, then seal and open
+     * refuse it (EXPIRED). No peer public key: the switch vouches for both ends.
+     *
+     * @throws IllegalArgumentException if the key is not 32 bytes or the lifetime not positive
+     */
+    public static Session pair(CipherSuite suite, int index, byte[] key, Duration lifetime, long now) {
+        if (key.length != 32) {
+            throw new IllegalArgumentException("a pair key is 32 bytes, got " + key.length);
+        }
+        Limits limits = new Limits(Limits.DEFAULT.rekeyAfterMessages(), lifetime, lifetime);
+        byte[] sendKey = key.clone();
+        byte[] receiveKey = key.clone();
+        Arrays.fill(key, (byte) 0);
+        return new Session(true, suite, index, index, sendKey, receiveKey, NO_PEER, limits, now);
     }
 
     /**
@@ -418,6 +441,9 @@ public final class Session {
 
     @Override
     public String toString() {
+        if (remotePublicKey.length == NO_PEER.length && Arrays.equals(remotePublicKey, NO_PEER)) {
+            return "Session[pair, " + suite + ", index " + Integer.toUnsignedString(localIndex) + "]";
+        }
         return "Session[" + (initiator ? "initiator" : "responder") + ", " + suite + ", local " + Integer.toUnsignedString(localIndex)
                 + ", remote " + Integer.toUnsignedString(remoteIndex) + ", peer " + Identity.fingerprint(remotePublicKey)
                 + "]";

@@ -22,6 +22,9 @@ public final class Wire {
     /** Managed routes (switch to agent) and their acknowledgement; sealed only (org.vl2.protocol.Routes). */
     public static final int ROUTES = 13;
     public static final int ROUTES_ACK = 14;
+    /** A pair key for frames between two members (switch to agent) and its acknowledgement; sealed only (Pair). */
+    public static final int PAIR = 16;
+    public static final int PAIR_ACK = 17;
 
     /** Body encrypted and authenticated (issue 7); version 1 plaintext peers never send it. */
     public static final int FLAG_SEALED = 0x01;
@@ -39,7 +42,7 @@ public final class Wire {
     public static final int DEFAULT_PORT = 9991;
 
     private static final String[] NAMES = {null, "join", "welcome", "frame", "keepalive", "keepalive-ack", "leave",
-            "error", null, null, null, "key-request", "key-reply", "routes", "routes-ack"};
+            "error", null, null, null, "key-request", "key-reply", "routes", "routes-ack", null, "pair", "pair-ack"};
 
     private Wire() {
     }
@@ -56,7 +59,8 @@ public final class Wire {
             return -1;
         }
         int type = datagram.get(p + 2) & 0xFF;
-        return type >= JOIN && type <= ERROR || type >= KEY_REQUEST && type <= ROUTES_ACK ? type : -1;
+        return type >= JOIN && type <= ERROR || type >= KEY_REQUEST && type <= ROUTES_ACK
+                || type == PAIR || type == PAIR_ACK ? type : -1;
     }
 
     /** Version byte (offset 1) of the datagram, or -1 if it has fewer than 2 bytes. Absolute read. */
