@@ -91,6 +91,15 @@ public final class EthernetFrame {
         return hasVlanTag() && length >= HEADER_LENGTH + 4 ? buffer.getShort(offset + 14) & 0x0FFF : UNTAGGED;
     }
 
+    /**
+     * The outer tag's TPID, {@link #TPID_8021Q} or {@link #TPID_8021AD}, or 0 if untagged.
+     *
+     * @since 2.7
+     */
+    public int outerTpid() {
+        return hasVlanTag() ? buffer.getShort(offset + 12) & 0xFFFF : 0;
+    }
+
     /** Priority code point of the outer tag, 0 if untagged. */
     public int priority() {
         return hasVlanTag() && length >= HEADER_LENGTH + 4 ? (buffer.getShort(offset + 14) >>> 13) & 0x7 : 0;

@@ -34,6 +34,13 @@ package org.vl2.api;
  * @param handshakesThrottled initiations that passed mac1 but got neither a handshake nor a cookie reply (over the
  *                           switch's handshake budget, its per-source budget under load, or its cookie reply budget);
  *                           also counted in {@code badSession}
+ * @param pairFrames         frames forwarded on a pair key: sealed end to end, passed on without AEAD (docs/protocol.md,
+ *                           Pair keys); also counted in rx/tx and unicast
+ * @param pairDrops          datagrams on a pair that were dropped: the pair had ended, or they did not come from its
+ *                           sender's endpoint
+ * @param pairsMade          pairs both members took
+ * @param pairsEnded         pairs ended: a station moved, a member went, the settings changed, renewed, refused or
+ *                           unanswered
  */
 public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
                                long flooded, long filtered, long dropRunt, long dropOversize,
@@ -41,7 +48,22 @@ public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFr
                                long txErrors, long dropUnknownNetwork, long malformed, long badSession,
                                long dropStorm, long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed,
                                long dropDhcpRate, long dropIpGuard, long dropSealed, long handshakes,
-                               long cookieReplies, long handshakesThrottled) {
+                               long cookieReplies, long handshakesThrottled, long pairFrames, long pairDrops,
+                               long pairsMade, long pairsEnded) {
+
+    /** Without the pair counters (0): the statistics before pair keys. */
+    public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
+                            long flooded, long filtered, long dropRunt, long dropOversize, long dropSourceMulticast,
+                            long dropNoPolicy, long dropPolicy, long dropPortLimit, long txErrors,
+                            long dropUnknownNetwork, long malformed, long badSession, long dropStorm,
+                            long dropPortQuota, long dropMacLimit, long dropDhcpSpoofed, long dropDhcpRate,
+                            long dropIpGuard, long dropSealed, long handshakes, long cookieReplies,
+                            long handshakesThrottled) {
+        this(ports, rxFrames, rxBytes, txFrames, txBytes, unicast, flooded, filtered, dropRunt, dropOversize,
+                dropSourceMulticast, dropNoPolicy, dropPolicy, dropPortLimit, txErrors, dropUnknownNetwork, malformed,
+                badSession, dropStorm, dropPortQuota, dropMacLimit, dropDhcpSpoofed, dropDhcpRate, dropIpGuard,
+                dropSealed, handshakes, cookieReplies, handshakesThrottled, 0, 0, 0, 0);
+    }
 
     /** Without the handshake counters (0): the statistics before they were exported. */
     public SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFrames, long txBytes, long unicast,
@@ -93,6 +115,6 @@ public record SwitchStatistics(int ports, long rxFrames, long rxBytes, long txFr
     public long drops() {
         return dropRunt + dropOversize + dropSourceMulticast + dropNoPolicy + dropPolicy + dropPortLimit
                 + dropUnknownNetwork + malformed + badSession + dropStorm + dropPortQuota + dropMacLimit
-                + dropDhcpSpoofed + dropDhcpRate + dropIpGuard + dropSealed;
+                + dropDhcpSpoofed + dropDhcpRate + dropIpGuard + dropSealed + pairDrops;
     }
 }

@@ -11,9 +11,10 @@
  * gateway mode). 2.4.0: ApiTokenService (the HTTP API's tokens); SwitchStatistics handshakes, cookie replies and
  * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters. 2.5.0:
  * SwitchService.transportReceiveDrops. 2.6.0: MacTableService.nowNanos, the table's clock for the frame path.
+ * 2.7.0: pair keys: SwitchStatistics.pairFrames, pairDrops, pairsMade, pairsEnded; EthernetFrame.outerTpid.
  */
 @Export
-@Version("2.6.0")
+@Version("2.7.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

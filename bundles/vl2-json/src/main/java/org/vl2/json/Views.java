@@ -154,7 +154,11 @@ public final class Views {
                 .put("txErrors", s.txErrors())
                 .put("handshakes", s.handshakes())
                 .put("cookieReplies", s.cookieReplies())
-                .put("handshakesThrottled", s.handshakesThrottled());
+                .put("handshakesThrottled", s.handshakesThrottled())
+                .put("pairFrames", s.pairFrames())
+                .put("pairDrops", s.pairDrops())
+                .put("pairsMade", s.pairsMade())
+                .put("pairsEnded", s.pairsEnded());
         if (m != null) {
             o.putObject("macTable")
                     .put("size", m.size())

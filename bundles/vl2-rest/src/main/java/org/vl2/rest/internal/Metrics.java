@@ -112,12 +112,17 @@ final class Metrics {
                 + "address (handshake flood, or the room for unproven ports full).", s.cookieReplies()));
         all.add(counter("vl2_switch_handshakes_throttled", "Initiations that got neither a handshake nor a cookie "
                 + "reply (over the handshake or cookie budgets).", s.handshakesThrottled()));
+        all.add(counter("vl2_switch_pair_frames", "Frames forwarded on a pair key: sealed end to end between two "
+                + "members, passed on without decrypting.", s.pairFrames()));
+        all.add(counter("vl2_switch_pairs_made", "Pair keys both members took.", s.pairsMade()));
+        all.add(counter("vl2_switch_pairs_ended", "Pair keys ended (a station moved, a member went, settings "
+                + "changed, renewed, refused or unanswered).", s.pairsEnded()));
         CounterSnapshot.Builder drops = CounterSnapshot.builder().name("vl2_switch_dropped_frames")
                 .help("Frames and datagrams the switch dropped, by reason (docs/api.md lists them).");
         long[] values = {s.dropRunt(), s.dropOversize(), s.dropSourceMulticast(), s.dropNoPolicy(), s.dropPolicy(),
                 s.dropPortLimit(), s.dropPortQuota(), s.dropUnknownNetwork(), s.malformed(), s.badSession(),
                 s.dropStorm(), s.dropMacLimit(), s.dropDhcpSpoofed(), s.dropDhcpRate(), s.dropIpGuard(),
-                s.dropSealed()};
+                s.dropSealed(), s.pairDrops()};
         for (int i = 0; i < DROP_REASONS.size(); i++) {
             drops.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("reason", DROP_REASONS.get(i)))
                     .value(values[i]).build());
@@ -129,7 +134,7 @@ final class Metrics {
     /** The reasons of {@code vl2_switch_dropped_frames}, in the order of {@link SwitchStatistics}. */
     static final List<String> DROP_REASONS = List.of("runt", "oversize", "source_multicast", "no_policy", "policy",
             "port_limit", "port_quota", "unknown_network", "malformed", "bad_session", "storm", "mac_limit",
-            "dhcp_spoofed", "dhcp_rate", "ip_guard", "sealed");
+            "dhcp_spoofed", "dhcp_rate", "ip_guard", "sealed", "pair");
 
     private void ports(SwitchService sw, List<MetricSnapshot> all) {
         List<PortInfo> ports = sw.ports(); // ordered by id

@@ -69,11 +69,15 @@ public class StatsCommand extends ListingCommand {
         row(sw, "Drops: DHCP rate", s.dropDhcpRate());
         row(sw, "Drops: IP guard", s.dropIpGuard());
         row(sw, "Drops: sealed network", s.dropSealed());
+        row(sw, "Drops: pair", s.pairDrops());
         row(sw, "Drops: total", s.drops());
         row(sw, "TX errors", s.txErrors());
         row(sw, "Handshakes", s.handshakes());
         row(sw, "Cookie replies", s.cookieReplies());
         row(sw, "Handshakes throttled", s.handshakesThrottled());
+        row(sw, "Pair frames", s.pairFrames());
+        row(sw, "Pairs made", s.pairsMade());
+        row(sw, "Pairs ended", s.pairsEnded());
         sw.print(out, format);
         if (format) {
             out.println();

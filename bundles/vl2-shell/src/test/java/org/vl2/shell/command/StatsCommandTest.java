@@ -17,7 +17,7 @@ import org.vl2.api.test.FakeSwitchService;
 class StatsCommandTest {
 
     private static final SwitchStatistics SWITCH = new SwitchStatistics(2, 1000, 150_000, 1800, 270_000, 700, 290,
-            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 23);
+            4, 1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 23, 31, 18, 33, 34);
     private static final MacTableStatistics MACS = new MacTableStatistics(12, 2, 4096, 0, 300, 30, 5, 16, 1, 0);
 
     private final FakeSwitchService switchService = new FakeSwitchService();
@@ -64,14 +64,18 @@ class StatsCommandTest {
                 List.of("Drops: DHCP rate", "15"),
                 List.of("Drops: IP guard", "16"),
                 List.of("Drops: sealed network", "17"),
-                List.of("Drops: total", "227"),
+                List.of("Drops: pair", "18"),
+                List.of("Drops: total", "245"),
                 List.of("TX errors", "7"),
                 List.of("Handshakes", "21"),
                 List.of("Cookie replies", "22"),
-                List.of("Handshakes throttled", "23")),
-                lines.subList(2, 31).stream().map(Out::tableCells).toList());
-        assertEquals("", lines.get(31));
-        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(32)));
+                List.of("Handshakes throttled", "23"),
+                List.of("Pair frames", "31"),
+                List.of("Pairs made", "33"),
+                List.of("Pairs ended", "34")),
+                lines.subList(2, 35).stream().map(Out::tableCells).toList());
+        assertEquals("", lines.get(35));
+        assertEquals(List.of("MAC table", "Value"), Out.tableCells(lines.get(36)));
         assertEquals(List.of(
                 List.of("Entries", "12"),
                 List.of("Static entries", "2"),
@@ -83,7 +87,7 @@ class StatsCommandTest {
                 List.of("Aged", "16"),
                 List.of("Evicted", "1"),
                 List.of("Refused", "0")),
-                lines.subList(34, lines.size()).stream().map(Out::tableCells).toList());
+                lines.subList(38, lines.size()).stream().map(Out::tableCells).toList());
     }
 
     @Test
@@ -112,9 +116,9 @@ class StatsCommandTest {
         assertFalse(text.contains("|"), text);
         assertFalse(text.contains("Value"), text);
         List<String> lines = out.lines();
-        assertEquals(29 + 10, lines.size());
-        assertEquals(List.of("Drops: total", "227"), Out.cells(lines.get(24)));
-        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(38)));
+        assertEquals(33 + 10, lines.size());
+        assertEquals(List.of("Drops: total", "245"), Out.cells(lines.get(25)));
+        assertEquals(List.of("Refused", "0"), Out.cells(lines.get(42)));
     }
 
     @Test
@@ -131,10 +135,13 @@ class StatsCommandTest {
         assertEquals(List.of("ports", "rxFrames", "rxBytes", "txFrames", "txBytes", "unicast", "flooded", "filtered",
                 "dropRunt", "dropOversize", "dropSourceMulticast", "dropNoPolicy", "dropPolicy", "dropPortLimit",
                 "dropPortQuota", "dropUnknownNetwork", "malformed", "badSession", "dropStorm", "dropMacLimit",
-                "dropDhcpSpoofed", "dropDhcpRate", "dropIpGuard", "dropSealed", "drops", "txErrors", "handshakes", "cookieReplies", "handshakesThrottled"),
+                "dropDhcpSpoofed", "dropDhcpRate", "dropIpGuard", "dropSealed", "drops", "txErrors", "handshakes",
+                "cookieReplies", "handshakesThrottled", "pairFrames", "pairDrops", "pairsMade", "pairsEnded"),
                 List.copyOf(sw.keySet()));
         assertEquals(22L, sw.get("cookieReplies"));
-        assertEquals(227L, sw.get("drops"));
+        assertEquals(245L, sw.get("drops"));
+        assertEquals(31L, sw.get("pairFrames"));
+        assertEquals(18L, sw.get("pairDrops"));
         assertEquals(12L, sw.get("dropPortQuota"));
         assertEquals(16L, sw.get("dropIpGuard"));
         assertEquals(17L, sw.get("dropSealed"));

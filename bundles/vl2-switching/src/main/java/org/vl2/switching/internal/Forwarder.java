@@ -34,6 +34,7 @@ public final class Forwarder {
     private final SwitchCounters counters;
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
+    private volatile Pairing pairing = Pairing.NONE;
 
     Forwarder(MacTableAdminService fdb, PortRegistry registry, PolicyRegistry policies, Addressing station,
               PortHygiene hygiene, SwitchCounters counters, Supplier<Settings> settings, LongSupplier nanoClock) {
@@ -45,6 +46,11 @@ public final class Forwarder {
         this.counters = counters;
         this.settings = settings;
         this.nanoClock = nanoClock;
+    }
+
+    /** Who hears of unicast between pair-capable members and of stations that moved (the pair keys). */
+    void pairing(Pairing p) {
+        this.pairing = p;
     }
 
     /** Runt, oversize and multicast-source frames are dropped, counted (on {@code in} too, if known). */
@@ -84,6 +90,9 @@ public final class Forwarder {
             // the port is at its MAC limit: forwarding it anyway would flood every answer to it as unknown unicast
             hygiene.macRefused(in, view);
             return;
+        }
+        if (learned == LearnResult.MOVED) {
+            pairing.moved(net, view.vlanId(), view.sourceBits(), in); // its pairs no longer go where it is
         }
         int answer = station.answer(in, frame, view, e);
         if (answer == Addressing.REPLY) {
@@ -129,6 +138,9 @@ public final class Forwarder {
                     o.proven = true; // a station answered it: its address is real and receives (ends probation)
                 }
                 transmit(o, in, frame, length, e);
+                if (in.pairCapable && o.pairCapable) {
+                    pairing.unicast(in, o, view, e); // after the frame left: a first frame waits for nothing
+                }
             }
         }
     }

@@ -73,6 +73,7 @@ public final class PortRegistry {
     private final AtomicBoolean portLimitWarned = new AtomicBoolean();
     /** Told about every member cut off (admission forgets its handshake state). */
     private volatile Consumer<SwitchPort> cutOffListener = p -> { };
+    private volatile Consumer<SwitchPort> removedListener = p -> { };
 
     PortRegistry(MacTableAdminService fdb, Addressing addressing, Supplier<Settings> settings, LongSupplier nanoClock,
                  SwitchCounters counters) {
@@ -85,6 +86,11 @@ public final class PortRegistry {
 
     void onCutOff(Consumer<SwitchPort> listener) {
         this.cutOffListener = listener;
+    }
+
+    /** Told of every port removed, after its MAC entries and indices went (the pairing revokes its pairs). */
+    void onRemoved(Consumer<SwitchPort> listener) {
+        this.removedListener = listener;
     }
 
     // ---- lookups (no lock) ----------------------------------------------------------------------------------
@@ -165,7 +171,24 @@ public final class PortRegistry {
      */
     public void sessionsChanged(SwitchPort p) {
         synchronized (p) {
-            sealedSessions.retain(p, k -> !p.removed && p.sessionFor(k) != null);
+            sealedSessions.retain(p, k -> !p.removed && (p.sessionFor(k) != null || p.pairOut(k) != null));
+        }
+    }
+
+    /**
+     * A fresh index for a pair that {@code sender} sends on (docs/protocol.md, "Pair keys"), from the space of the
+     * sealed sessions' indices, so the datagrams find the sender's port as a session's do and never collide with
+     * one; with the lowest byte of the sender's session index, which picks the receive thread: the flow stays on the
+     * thread its frames came through before the pair, in order. Released by {@link #sessionsChanged} once the port no
+     * longer holds the pair. 0 if the port has no session (gone meanwhile).
+     */
+    public int newPairIndex(SwitchPort sender) {
+        synchronized (sender) {
+            Session s = sender.session;
+            if (s == null || sender.removed) {
+                return 0;
+            }
+            return sealedSessions.allocate(sender, random, s.localIndex() & 0xff);
         }
     }
 
@@ -444,6 +467,7 @@ public final class PortRegistry {
             sessionsChanged(port); // removed: every index goes
             addressing.portGone(port, releaseLease);
         }
+        removedListener.accept(port);
         LOG.info("Port {} down ({} {}): {}; {} MAC entries flushed", port.id, port.slot.name,
                 Endpoints.format(port.remote), why, flushed);
     }

@@ -90,6 +90,15 @@ public @interface SwitchConfig {
                     + "value until restarted; a WARN says so). Counted from the process's nice value, as nice(1) counts, up to 19. 0 = the process's priority.", min = "0", max = "19")
     int handshake_nice() default 10;
 
+    @AttributeDefinition(name = "Pair keys",
+            description = "Unicast between two encrypted members goes sealed end to end under a key the switch makes "
+                    + "for the flow and sends both over their sessions, so the switch forwards it without decrypting "
+                    + "and re-encrypting each frame (docs/protocol.md, Pair keys). Only on networks with the learning "
+                    + "policy and without ip.guard, and between agents that take pair keys; the receiving agent checks "
+                    + "each frame's VLAN and addresses as the switch would. false = every frame is opened and sealed "
+                    + "again by the switch; turning it off ends the pairs in use.")
+    boolean pairs() default true;
+
     @AttributeDefinition(name = "Allow plaintext joins (deprecated)",
             description = "Deprecated, no effect (a WARN says so when set): plaintext joins, raw-mode ports and VXLAN "
                     + "VTEPs are admitted only by networks configured with plaintext = true (org.vl2.network); every "

@@ -45,6 +45,7 @@ import org.vl2.api.spi.Transport;
 import org.vl2.crypto.Identity;
 import org.vl2.switching.internal.SwitchPort.Kind;
 import org.vl2.switching.internal.vl2.HandshakeWorker;
+import org.vl2.switching.internal.vl2.Pairs;
 import org.vl2.switching.internal.vl2.Vl2Ingress;
 
 /**
@@ -81,6 +82,7 @@ public final class SwitchCore implements SwitchService {
 
     private final ScheduledExecutorService housekeeping;
     private final org.vl2.switching.internal.vl2.RoutePush routePush = new org.vl2.switching.internal.vl2.RoutePush();
+    private final Pairs pairs;
     private final AtomicInteger ticks = new AtomicInteger();
     private final AtomicLong testServiceIds = new AtomicLong();
 
@@ -154,13 +156,19 @@ public final class SwitchCore implements SwitchService {
         this.handshakes = handshakes != null ? handshakes
                 : new HandshakeWorker(housekeep ? HandshakeWorker.Mode.THREAD : HandshakeWorker.Mode.INLINE);
         this.handshakes.nice(settings.handshakeNice());
+        this.pairs = new Pairs(registry, fdb, counters, this::settings, nanoClock);
+        forwarder.pairing(pairs);
+        registry.onRemoved(pairs::removed);
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
-                nanoClock, identity, networks::lists, this.handshakes);
+                nanoClock, identity, networks::lists, this.handshakes, pairs);
         this.vl2 = vl2;
         registry.onCutOff(vl2::cutOff);
         this.ingress = new Ingress(registry, networks, forwarder, vl2, counters);
         this.transports = new Transports(registry, ingress, networks::get);
-        networks.onChange(transports::checkRawNetworks);
+        networks.onChange(() -> {
+            transports.checkRawNetworks();
+            pairs.settingsChanged(networks.all()); // a network's policy or ip.guard may rule its pairs out now
+        });
         if (housekeep) {
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "vl2-switch-housekeeping");
@@ -216,6 +224,7 @@ public final class SwitchCore implements SwitchService {
         networks.policiesChanged();
         handshakes.nice(next.handshakeNice());
         settings = next; // published once its policy is in place: a reader of policy() sees it in use
+        pairs.settingsChanged(networks.all()); // pairs off, or a policy that decides per frame: the pairs end
         LOG.info("vl2 switch reconfigured ({})", next);
         warnDeprecated(next);
     }
@@ -301,11 +310,13 @@ public final class SwitchCore implements SwitchService {
     void bindPolicy(ForwardingPolicy p) {
         policies.bind(p);
         networks.policiesChanged();
+        pairs.settingsChanged(networks.all());
     }
 
     void unbindPolicy(ForwardingPolicy p) {
         policies.unbind(p);
         networks.policiesChanged();
+        pairs.settingsChanged(networks.all());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -328,6 +339,7 @@ public final class SwitchCore implements SwitchService {
         try {
             expireIdlePorts();
             pushRoutes();
+            tickPairs();
             if (ticks.incrementAndGet() % 20 == 0) {
                 expireLeases();
             }
@@ -344,6 +356,11 @@ public final class SwitchCore implements SwitchService {
     /** Managed routes to the members that do not have the version in force (docs/protocol.md, ROUTES). */
     int pushRoutes() {
         return routePush.tick(networks.all(), nanoClock.getAsLong());
+    }
+
+    /** Pair keys: offers and REVOKEs again, renewals, refusals forgotten (docs/protocol.md, Pair keys). */
+    void tickPairs() {
+        pairs.tick(networks.all());
     }
 
     void expireLeases() {

@@ -46,6 +46,25 @@ public final class SwitchCounters {
     public final LongAdder handshakes = new LongAdder();
     public final LongAdder cookieReplies = new LongAdder();
     public final LongAdder handshakesThrottled = new LongAdder();
+    /** Pair keys (docs/protocol.md): frames forwarded on a pair (no AEAD), and dropped on one (ended, not the sender's endpoint). */
+    public final LongAdder pairFrames = new LongAdder();
+    public final LongAdder pairDrops = new LongAdder();
+    /** Pairs offered, taken by both ends, ended by the switch, refused (or unanswered) by an end. */
+    public final LongAdder pairsOffered = new LongAdder();
+    public final LongAdder pairsActive = new LongAdder();
+    public final LongAdder pairsRevoked = new LongAdder();
+    public final LongAdder pairsRefused = new LongAdder();
+
+    /** A frame of {@code bytes} a transport accepted outside the forwarder (a pair's). */
+    public void transmitted(long bytes) {
+        txFrames.increment();
+        txBytes.add(bytes);
+    }
+
+    /** A frame a transport refused outside the forwarder (a pair's). */
+    public void transmitFailed() {
+        txErrors.increment();
+    }
 
     /** Frames of {@code bytes} in all that a transport accepted earlier and then failed to send (a refused batch). */
     void transmitFailed(int frames, long bytes) {
@@ -60,6 +79,7 @@ public final class SwitchCounters {
                 dropSourceMulticast.sum(), dropNoPolicy.sum(), dropPolicy.sum(), dropPortLimit.sum(), txErrors.sum(),
                 dropUnknownNetwork.sum(), malformed.sum(), badSession.sum(), dropStorm.sum(), dropPortQuota.sum(),
                 dropMacLimit.sum(), dropDhcpSpoofed.sum(), dropDhcpRate.sum(), dropIpGuard.sum(),
-                dropSealed.sum(), handshakes.sum(), cookieReplies.sum(), handshakesThrottled.sum());
+                dropSealed.sum(), handshakes.sum(), cookieReplies.sum(), handshakesThrottled.sum(), pairFrames.sum(),
+                pairDrops.sum(), pairsActive.sum(), pairsRevoked.sum() + pairsRefused.sum());
     }
 }

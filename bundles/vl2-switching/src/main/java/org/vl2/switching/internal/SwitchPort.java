@@ -95,6 +95,16 @@ public final class SwitchPort {
     public long routesDueNanos;
     public int routesTries;
 
+    /** An encrypted member whose JOIN said it takes pair keys (JOIN capability CAP_PAIRS). */
+    public volatile boolean pairCapable;
+    /**
+     * Pairs this port sends on and receives on (copy-on-write, written by the pairing under its lock, read lock-free
+     * by the data path): a handful per member, so a scan is cheaper than a map.
+     */
+    public volatile PortPair[] pairsOut = NO_PAIRS;
+    public volatile PortPair[] pairsIn = NO_PAIRS;
+    static final PortPair[] NO_PAIRS = new PortPair[0];
+
     /** Monotonic time of the last datagram received from the port; a plain volatile write per frame. */
     public volatile long lastSeenNanos;
     /**
@@ -165,6 +175,26 @@ public final class SwitchPort {
         }
         s = previous;
         return s != null && s.localIndex() == index ? s : null;
+    }
+
+    /** The pair this port sends on under {@code index}, or null. */
+    public PortPair pairOut(int index) {
+        for (PortPair pp : pairsOut) {
+            if (pp.index == index) {
+                return pp;
+            }
+        }
+        return null;
+    }
+
+    /** The pair this port sends flow (vlan, source, destination) on, whatever its state, or null. */
+    public PortPair pairOut(int vlan, long source, long destination) {
+        for (PortPair pp : pairsOut) {
+            if (pp.carries(vlan, source, destination)) {
+                return pp;
+            }
+        }
+        return null;
     }
 
     PortInfo info(long nowNanos, Instant now) {

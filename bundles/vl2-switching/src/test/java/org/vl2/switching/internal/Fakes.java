@@ -50,6 +50,18 @@ final class Fakes {
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
                                boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
                                long probationSeconds, String cipher) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, stormPps, allowPlaintext, perAddress, perTransport,
+                reservedPercent, probationSeconds, cipher, true);
+    }
+
+    /** The defaults with pair keys on or off. */
+    static SwitchConfig pairs(boolean pairs) {
+        return config("learning", 1522, 300, 1024, 1000, false, 8, 512, 25, 30, "auto", pairs);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
+                               boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
+                               long probationSeconds, String cipher, boolean pairs) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -114,6 +126,11 @@ final class Fakes {
             @Override
             public int handshake_nice() {
                 return 10;
+            }
+
+            @Override
+            public boolean pairs() {
+                return pairs;
             }
 
             @Override

@@ -374,6 +374,7 @@ final class Admission {
                 port = registry.openMember(slot, key != null ? Vl2Framing.SEALED : Vl2Framing.PLAIN, source, n,
                         member, p -> {
                             p.sealed = key != null;
+                            p.pairCapable = key != null && (j.capabilities() & Join.CAP_PAIRS) != 0;
                             p.publicKey = key;
                             p.token = token;
                             p.name = j.name();
@@ -384,6 +385,7 @@ final class Admission {
                 port.token = token;
                 port.name = j.name();
                 port.address = address;
+                port.pairCapable = key != null && (j.capabilities() & Join.CAP_PAIRS) != 0;
                 n.refreshRoutes(); // a gateway's address may have changed
                 if (key == null) {
                     port.lastSeenNanos = nanoClock.getAsLong();

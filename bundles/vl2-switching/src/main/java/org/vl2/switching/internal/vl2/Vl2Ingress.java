@@ -22,6 +22,7 @@ import org.vl2.switching.internal.Addressing;
 import org.vl2.switching.internal.Egress;
 import org.vl2.switching.internal.Forwarder;
 import org.vl2.switching.internal.Network;
+import org.vl2.switching.internal.PortPair;
 import org.vl2.switching.internal.PortRegistry;
 import org.vl2.switching.internal.Settings;
 import org.vl2.switching.internal.SwitchCounters;
@@ -38,9 +39,10 @@ import org.vl2.switching.internal.TransportSlot;
  *                     ├─ KEY-REQUEST ──────────── Replies.keyReply
  *                     ├─ LEAVE (plain) ────────── Admission.leave
  *                     ├─ FRAME/KEEPALIVE (plain) ─ port by number+token ┐
- *                     └─ FRAME/KEEPALIVE/LEAVE/ROUTES-ACK (sealed) ─     ├─ KEEPALIVE: KEEPALIVE-ACK
+ *                     └─ FRAME/KEEPALIVE/LEAVE/ROUTES-ACK/PAIR-ACK (sealed) ├─ KEEPALIVE: KEEPALIVE-ACK
  *                           port+session by receiver index, open ───────┘─ FRAME: Forwarder.forward
- *                                                                         ROUTES-ACK: RoutePush.acknowledged
+ *                           (a pair's index: Pairs.forward, not opened)    ROUTES-ACK: RoutePush.acknowledged
+ *                                                                         PAIR-ACK: Pairs.acknowledged
  * </pre>
  * Frames to vl2 ports leave through {@link Vl2Framing}. Hot path (FRAME, KEEPALIVE): no locks, no logging, no
  * allocation.
@@ -54,12 +56,14 @@ public final class Vl2Ingress {
     private final Replies replies;
     private final Admission admission;
     private final HandshakeWorker handshakes;
+    private final Pairs pairs;
 
     public Vl2Ingress(PortRegistry registry, LongFunction<Network> networks, Forwarder forwarder,
                       Addressing addressing, SwitchCounters counters, Supplier<Settings> settings,
                       LongSupplier nanoClock, Identity identity, Predicate<byte[]> listed,
-                      HandshakeWorker handshakes) {
+                      HandshakeWorker handshakes, Pairs pairs) {
         this.handshakes = handshakes;
+        this.pairs = pairs;
         this.registry = registry;
         this.forwarder = forwarder;
         this.counters = counters;
@@ -111,11 +115,11 @@ public final class Vl2Ingress {
                     admission.leave(slot, d);
                 }
             }
-            case Wire.ROUTES_ACK -> {
+            case Wire.ROUTES_ACK, Wire.PAIR_ACK -> {
                 if (sealed) {
                     receiveSealed(transport, slot, source, type, d, e);
                 } else {
-                    counters.malformed.increment(); // routes exist only in sealed sessions
+                    counters.malformed.increment(); // routes and pairs exist only in sealed sessions
                 }
             }
             case Wire.JOIN -> admission.join(transport, slot, source, d, e);
@@ -166,6 +170,13 @@ public final class Vl2Ingress {
         SwitchPort p = registry.sealedSession(index);
         // any vl2 transport: a member that moved between UDP and TCP keeps its session (the move below)
         Session s = p == null || p.removed ? null : p.sessionFor(index);
+        if (s == null && p != null && !p.removed) {
+            PortPair pp = p.pairOut(index);
+            if (pp != null) {
+                pairs.forward(p, pp, slot, source, type, d, at, length); // sealed end to end: forwarded as it is
+                return;
+            }
+        }
         if (s == null) {
             counters.badSession.increment();
             replies.unknownPort(transport, source, d, e); // the agent re-joins: the switch restarted, or it was cut off
@@ -203,6 +214,8 @@ public final class Vl2Ingress {
             }
         } else if (type == Wire.ROUTES_ACK) {
             RoutePush.acknowledged(p, d, at + header, plain);
+        } else if (type == Wire.PAIR_ACK) {
+            pairs.acknowledged(p, d, at + header, plain);
         } else {
             admission.left(p);
         }

@@ -1,0 +1,73 @@
+package org.vl2.switching.internal;
+
+/**
+ * One pair (docs/protocol.md, "Pair keys"): one direction of one unicast flow, (VLAN, source MAC, destination MAC),
+ * from the encrypted member {@link #sender} to the encrypted member {@link #receiver}, which the switch keyed so that
+ * it forwards the flow's frames sealed end to end, by the pair's {@link #index}, without opening and sealing each one.
+ * The index is one of the sender's sealed-session indices in the registry (so it finds the sender's port like a
+ * session's, and never collides with a session's). State changes are serialised by the pairing; the data path reads
+ * {@link #state} only.
+ */
+public final class PortPair {
+
+    /** Offered to the receiver, waiting for its PAIR-ACK. */
+    public static final int OFFERED_TO_RECEIVER = 1;
+    /** The receiver took it; offered to the sender. Its frames may come from now on. */
+    public static final int OFFERED_TO_SENDER = 2;
+    /** Both ends took it. */
+    public static final int ACTIVE = 3;
+    /** Ended: REVOKE sent to the ends that held it, until they acknowledge; frames on it are dropped. */
+    public static final int REVOKED = 4;
+    /** An end refused or never answered: no pair for this flow until {@link #dueNanos}. */
+    public static final int FAILED = 5;
+
+    public final int index;
+    public final int vlan;
+    public final long source;
+    public final long destination;
+    public final SwitchPort sender;
+    public final SwitchPort receiver;
+    public final long createdNanos;
+    /** Wire id of the AEAD: the sender's session's (both ends have it). */
+    public final int suite;
+
+    public volatile int state = OFFERED_TO_RECEIVER;
+    /** The key until both ends took it (then zeroed: the switch forwards without it). Pairing only. */
+    public byte[] key;
+    /** Pairing only: when to send again (or, FAILED, when the flow may be offered again), and how often it was sent. */
+    public long dueNanos;
+    public int tries;
+    /** Pairing only, once REVOKED: whether each end still has to acknowledge the REVOKE. */
+    public boolean revokeSender;
+    public boolean revokeReceiver;
+    /** Pairing only: ended because an end refused or did not answer (the flow is not keyed again for a while). */
+    public boolean failed;
+    /** Pairing only: the pair this one renews (ended once this one is in use), and the one renewing this one. */
+    public PortPair predecessor;
+    public PortPair successor;
+
+    public PortPair(int index, int vlan, long source, long destination, SwitchPort sender, SwitchPort receiver,
+                    int suite, byte[] key, long nowNanos) {
+        this.index = index;
+        this.vlan = vlan;
+        this.source = source;
+        this.destination = destination;
+        this.sender = sender;
+        this.receiver = receiver;
+        this.suite = suite;
+        this.key = key;
+        this.createdNanos = nowNanos;
+    }
+
+    /** Whether this is the pair of flow (vlan, source, destination). */
+    public boolean carries(int vlan, long source, long destination) {
+        return this.destination == destination && this.source == source && this.vlan == vlan;
+    }
+
+    @Override
+    public String toString() {
+        return "pair " + Integer.toHexString(index) + " (" + org.vl2.api.MacAddress.of(source) + " -> "
+                + org.vl2.api.MacAddress.of(destination) + (vlan == 0xFFFF ? "" : " vlan " + vlan) + ", " + sender.id
+                + " -> " + receiver.id + ", state " + state + ")";
+    }
+}
