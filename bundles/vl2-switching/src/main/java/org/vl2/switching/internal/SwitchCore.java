@@ -167,7 +167,7 @@ public final class SwitchCore implements SwitchService {
         this.transports = new Transports(registry, ingress, networks::get);
         networks.onChange(() -> {
             transports.checkRawNetworks();
-            pairs.settingsChanged(networks.all()); // a network's policy or ip.guard may rule its pairs out now
+            pairs.settingsChanged(); // a network's policy or ip.guard may rule its pairs out now
         });
         if (housekeep) {
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -224,7 +224,7 @@ public final class SwitchCore implements SwitchService {
         networks.policiesChanged();
         handshakes.nice(next.handshakeNice());
         settings = next; // published once its policy is in place: a reader of policy() sees it in use
-        pairs.settingsChanged(networks.all()); // pairs off, or a policy that decides per frame: the pairs end
+        pairs.settingsChanged(); // pairs off, or a policy that decides per frame: the pairs end
         LOG.info("vl2 switch reconfigured ({})", next);
         warnDeprecated(next);
     }
@@ -310,13 +310,13 @@ public final class SwitchCore implements SwitchService {
     void bindPolicy(ForwardingPolicy p) {
         policies.bind(p);
         networks.policiesChanged();
-        pairs.settingsChanged(networks.all());
+        pairs.settingsChanged();
     }
 
     void unbindPolicy(ForwardingPolicy p) {
         policies.unbind(p);
         networks.policiesChanged();
-        pairs.settingsChanged(networks.all());
+        pairs.settingsChanged();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -360,7 +360,7 @@ public final class SwitchCore implements SwitchService {
 
     /** Pair keys: offers and REVOKEs again, renewals, refusals forgotten (docs/protocol.md, Pair keys). */
     void tickPairs() {
-        pairs.tick(networks.all());
+        pairs.tick();
     }
 
     void expireLeases() {

@@ -5,10 +5,12 @@ import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -81,6 +83,13 @@ public final class Pairs implements Pairing {
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
     private final SecureRandom random = new SecureRandom();
+    /** Every pair not yet forgotten (guarded by this): housekeeping and settings changes visit these, not every port. */
+    private final Set<PortPair> live = new HashSet<>();
+    /**
+     * Pairs by station, (MAC table VLAN, MAC) of their source and of their destination: a station that moves finds
+     * its pairs without a walk over the network's ports (a member flapping MACs must not make every frame cost that).
+     */
+    private final Map<Long, PortPair[]> byStation = new ConcurrentHashMap<>();
 
     public Pairs(PortRegistry registry, MacTableAdminService fdb, SwitchCounters counters,
                  Supplier<Settings> settings, LongSupplier nanoClock) {
@@ -207,6 +216,9 @@ public final class Pairs implements Pairing {
         PortPair pp = new PortPair(index, vlan, source, destination, in, out, in.session.cipher().wireId(), key, now);
         in.pairsOut = append(in.pairsOut, pp);
         out.pairsIn = append(out.pairsIn, pp);
+        live.add(pp);
+        index(pp.vlan, pp.source, pp);
+        index(pp.vlan, pp.destination, pp);
         pp.tries = 1;
         pp.dueNanos = now + RETRY_NANOS;
         if (predecessor != null) {
@@ -310,12 +322,15 @@ public final class Pairs implements Pairing {
 
     @Override
     public void moved(Network network, int vlan, long mac, SwitchPort to) {
-        if (!hasPairs(network)) {
+        PortPair[] pairs = byStation.get(station(vlan, mac));
+        if (pairs == null) {
             return;
         }
-        for (PortPair pp : pairsOf(network, pp -> (pp.vlan == Pair.UNTAGGED ? EthernetFrame.UNTAGGED : pp.vlan)
-                == vlan && (pp.source == mac && pp.sender != to || pp.destination == mac && pp.receiver != to))) {
-            revoke(pp, "station moved to " + to.id);
+        for (PortPair pp : pairs) {
+            if (pp.sender.network == network && fdbVlan(pp.vlan) == vlan
+                    && (pp.source == mac && pp.sender != to || pp.destination == mac && pp.receiver != to)) {
+                revoke(pp, "station moved to " + to.id);
+            }
         }
     }
 
@@ -330,17 +345,12 @@ public final class Pairs implements Pairing {
     }
 
     /** The switch's or a network's settings changed: pairs that may no longer be used end. */
-    public void settingsChanged(Collection<Network> networks) {
+    public void settingsChanged() {
         boolean on = settings.get().pairs();
-        for (Network n : networks) {
-            if (!hasPairs(n)) {
-                continue;
-            }
-            boolean keep = on && n.state().policy() instanceof LearningPolicy && !n.settings().hygiene().ipGuard();
-            if (!keep) {
-                for (PortPair pp : pairsOf(n, pp -> true)) {
-                    revoke(pp, "the settings changed");
-                }
+        for (PortPair pp : livePairs()) {
+            Network n = pp.sender.network;
+            if (!on || !(n.state().policy() instanceof LearningPolicy) || n.settings().hygiene().ipGuard()) {
+                revoke(pp, "the settings changed");
             }
         }
     }
@@ -395,93 +405,90 @@ public final class Pairs implements Pairing {
      */
     private void finish(PortPair pp, boolean expired) {
         pp.receiver.pairsIn = remove(pp.receiver.pairsIn, pp);
+        unindex(pp.vlan, pp.source, pp);
+        unindex(pp.vlan, pp.destination, pp);
         if (pp.failed && !expired && !pp.sender.removed) {
             pp.state = PortPair.FAILED;
             pp.dueNanos = nanoClock.getAsLong() + FAILED_HOLD_NANOS;
             return;
         }
         pp.sender.pairsOut = remove(pp.sender.pairsOut, pp);
+        live.remove(pp);
         registry.sessionsChanged(pp.sender); // its index goes
     }
 
     /** Housekeeping: offers and REVOKEs again, ends pairs at their renewal time, forgets refusals. */
-    public synchronized void tick(Collection<Network> networks) {
+    public synchronized void tick() {
         long now = nanoClock.getAsLong();
-        for (Network n : networks) {
-            if (!hasPairs(n)) {
-                continue;
-            }
-            for (PortPair pp : pairsOf(n, pp -> true)) {
-                int state = pp.state;
-                if (state == PortPair.FAILED) {
-                    if (now - pp.dueNanos >= 0) {
-                        finish(pp, true);
-                    }
-                } else if (state != PortPair.ACTIVE && now - pp.dueNanos >= 0) {
-                    if (pp.tries >= MAX_TRIES) {
-                        if (state == PortPair.REVOKED) {
-                            finish(pp, false); // an end that never answers keeps nothing it can use for long
-                        } else {
-                            refused(pp, "no answer after " + MAX_TRIES + " tries", true);
-                        }
-                        continue;
-                    }
-                    pp.tries++;
-                    pp.dueNanos = now + (RETRY_NANOS << (pp.tries - 1));
-                    if (state == PortPair.OFFERED_TO_RECEIVER) {
-                        send(pp.receiver, pp, Pair.RECEIVE);
-                    } else if (state == PortPair.OFFERED_TO_SENDER) {
-                        send(pp.sender, pp, Pair.SEND);
-                    } else {
-                        if (pp.revokeReceiver) {
-                            send(pp.receiver, pp, Pair.REVOKE);
-                        }
-                        if (pp.revokeSender) {
-                            send(pp.sender, pp, Pair.REVOKE);
-                        }
-                    }
-                } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= LIFETIME_NANOS) {
-                    counters.pairsRevoked.increment(); // its renewal did not come through: the ends refuse it now
-                    end(pp, false, true);
-                } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= RENEW_NANOS && pp.successor == null
-                        && eligible(pp.sender, pp.receiver, 1)) {
-                    // make before break: the sender replaces it when it takes the new one, then this one ends
-                    offer(pp.sender, pp.receiver, pp.vlan, pp.source, pp.destination, pp);
+        for (PortPair pp : livePairs()) {
+            int state = pp.state;
+            if (state == PortPair.FAILED) {
+                if (now - pp.dueNanos >= 0) {
+                    finish(pp, true);
                 }
+            } else if (state != PortPair.ACTIVE && now - pp.dueNanos >= 0) {
+                if (pp.tries >= MAX_TRIES) {
+                    if (state == PortPair.REVOKED) {
+                        finish(pp, false); // an end that never answers keeps nothing it can use for long
+                    } else {
+                        refused(pp, "no answer after " + MAX_TRIES + " tries", true);
+                    }
+                    continue;
+                }
+                pp.tries++;
+                pp.dueNanos = now + (RETRY_NANOS << (pp.tries - 1));
+                if (state == PortPair.OFFERED_TO_RECEIVER) {
+                    send(pp.receiver, pp, Pair.RECEIVE);
+                } else if (state == PortPair.OFFERED_TO_SENDER) {
+                    send(pp.sender, pp, Pair.SEND);
+                } else {
+                    if (pp.revokeReceiver) {
+                        send(pp.receiver, pp, Pair.REVOKE);
+                    }
+                    if (pp.revokeSender) {
+                        send(pp.sender, pp, Pair.REVOKE);
+                    }
+                }
+            } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= LIFETIME_NANOS) {
+                counters.pairsRevoked.increment(); // its renewal did not come through: the ends refuse it now
+                end(pp, false, true);
+            } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= RENEW_NANOS && pp.successor == null
+                    && eligible(pp.sender, pp.receiver, 1)) {
+                // make before break: the sender replaces it when it takes the new one, then this one ends
+                offer(pp.sender, pp.receiver, pp.vlan, pp.source, pp.destination, pp);
             }
         }
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 
-    private static boolean hasPairs(Network n) {
-        for (SwitchPort p : n.ports()) {
-            if (p.pairsOut.length != 0 || p.pairsIn.length != 0) {
-                return true;
-            }
-        }
-        return false;
+    /** A copy of the live pairs. */
+    private synchronized List<PortPair> livePairs() {
+        return new ArrayList<>(live);
     }
 
-    /**
-     * The pairs of a network that {@code which} accepts, a copy: every pair of its senders, and those of its
-     * receivers whose sender is gone (no longer among the network's ports, its pairs ending).
-     */
-    private static List<PortPair> pairsOf(Network n, Predicate<PortPair> which) {
-        List<PortPair> found = new ArrayList<>();
-        for (SwitchPort p : n.ports()) {
-            for (PortPair pp : p.pairsOut) {
-                if (which.test(pp)) {
-                    found.add(pp);
-                }
-            }
-            for (PortPair pp : p.pairsIn) {
-                if (pp.sender.removed && which.test(pp)) {
-                    found.add(pp);
-                }
-            }
-        }
-        return found;
+    /** Pairs in use now (vl2:stats, tests). */
+    public synchronized int size() {
+        return live.size();
+    }
+
+    private static int fdbVlan(int pairVlan) {
+        return pairVlan == Pair.UNTAGGED ? EthernetFrame.UNTAGGED : pairVlan;
+    }
+
+    private static long station(int fdbVlan, long mac) {
+        return (long) fdbVlan << 48 | mac;
+    }
+
+    private void index(int pairVlan, long mac, PortPair pp) {
+        byStation.merge(station(fdbVlan(pairVlan), mac), new PortPair[] {pp}, (a, b) -> append(a, pp));
+    }
+
+    private void unindex(int pairVlan, long mac, PortPair pp) {
+        byStation.computeIfPresent(station(fdbVlan(pairVlan), mac), (k, a) -> {
+            PortPair[] b = remove(a, pp);
+            return b.length == 0 ? null : b;
+        });
     }
 
     /** PAIR {@code role} for {@code pp} to {@code to}, sealed with its session. Rare: per flow, not per frame. */
