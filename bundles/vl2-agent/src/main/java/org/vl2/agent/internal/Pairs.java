@@ -57,8 +57,8 @@ final class Pairs {
     /** Send pump: the pair for the frame at {@code at} ({@code length} bytes), or null (the session path). */
     Send sending(ByteBuffer buf, int at, int length) {
         Send[] s = sending;
-        if (s.length == 0) {
-            return null;
+        if (s.length == 0 || length < 14) {
+            return null; // no pairs; or not even an Ethernet header (the switch drops it either way)
         }
         int vlan = vlan(buf, at, length);
         long destination = mac(buf, at);

@@ -58,6 +58,7 @@ class SealedCodecPairsTest {
     private final Lifecycle life = new Lifecycle("");
     private final Identity switchIdentity = Identity.generate();
     private DatagramSocket switchSocket;
+    private AgentConfig.Settings settings;
     private LinkKeeper links;
     private TapPort tap;
     private Vl2Session session;
@@ -71,7 +72,7 @@ class SealedCodecPairsTest {
     private void start(TestConfig config) throws Exception {
         switchSocket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         switchSocket.setSoTimeout(10_000); // only a failing test waits that long
-        AgentConfig.Settings settings = AgentConfig.validate(config
+        settings = AgentConfig.validate(config
                 .switchAddress("127.0.0.1:" + switchSocket.getLocalPort()).transportNamed(AgentConfig.TRANSPORT_UDP)
                 .udpOffload(false).identityFile(dir.resolve("identity").toString()));
         Timing timing = new Timing(5_000, 30_000, 30_000, 1_000, 2_000, 1_000, 30_000, 1_000, 1_000,
@@ -275,6 +276,14 @@ class SealedCodecPairsTest {
         assertEquals(1, counters.malformed.get(), "a pair carries frames only");
         assertEquals(64, decode(sealed(sender, 0x9a, Wire.FRAME, PairsTest.frame(5, B, A, 64), clock.nanos()), slot),
                 "its own flow still passes");
+
+        // what the agent's counters() export (vl2:agent, /metrics)
+        java.util.Map<String, Long> exported = new Diagnostics(settings, life, counters, tap, links, session)
+                .exported();
+        assertEquals(3L, exported.get(org.vl2.api.AgentService.DISCARDED_PREFIX + "pair_mismatch"));
+        assertEquals(1L, exported.get(Diagnostics.PAIR_FRAMES_OPENED));
+        assertEquals(1L, exported.get(Diagnostics.PAIRS_TAKEN));
+        assertEquals(0L, exported.get(Diagnostics.PAIR_FRAMES_SEALED));
     }
 
     @Test
