@@ -230,6 +230,14 @@ final class AgentConfig {
                         + " agent (its status and log name both sides' ciphers).")
         String cipher() default CipherPolicy.AUTO;
 
+        @AttributeDefinition(name = "Pair keys", required = false,
+                description = "vl2 mode with encryption: true (the default) tells the switch in the JOIN that this"
+                        + " agent takes pair keys: for a flow between two members the switch hands both a key of"
+                        + " their own, this agent seals that flow's frames with it and the switch forwards them"
+                        + " without opening and sealing each one again (docs/protocol.md, \"Pair keys\"). false:"
+                        + " every frame goes through the switch's session path.")
+        boolean pairs() default true;
+
         @AttributeDefinition(name = "Transport", required = false,
                 description = "vl2 mode: how the agent reaches the switch. auto (the default): UDP first; TCP/TLS"
                         + " to the switch's TCP transport (tcp.port) when the switch does not answer over UDP within a"
@@ -314,11 +322,12 @@ final class AgentConfig {
      * {@code vni} is the VXLAN network identifier in vxlan mode (configured, or the network id), else 0.
      * {@code switchKey} is the pinned public key of the switch (encrypted vl2 mode), null if none is configured;
      * {@code trustOnFirstUse}: without one, learn it from the switch on first use and pin it (known-switches).
+     * {@code pairs}: encrypted vl2 mode with the pairs setting on: the JOIN offers to take pair keys.
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
                     byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload, CipherPolicy cipher,
-                    LinkPath path) {
+                    LinkPath path, boolean pairs) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -337,7 +346,7 @@ final class AgentConfig {
         Settings withTapName(String name) {
             return new Settings(switchAddress, tap.toBuilder().name(name).build(), mode, keepaliveMillis, network,
                     mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload,
-                    cipher, path);
+                    cipher, path, pairs);
         }
     }
     /**
@@ -459,7 +468,7 @@ final class AgentConfig {
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
                 name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
                 encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload(), cipher,
-                path(config, mode));
+                path(config, mode), encryption && config.pairs());
     }
 
     /** transport, tcp.port, tcp.tls and proxy. */

@@ -1,6 +1,7 @@
 package org.vl2.agent.internal;
 
 import org.vl2.protocol.KeyReply;
+import org.vl2.protocol.Pair;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.Routes;
 import org.vl2.protocol.Welcome;
@@ -28,6 +29,9 @@ sealed interface ControlMessage {
 
         /** Encrypted: the network's managed routes, opened under the session (docs/routes.md). */
         void routes(Routes routes, long now);
+
+        /** Encrypted: a PAIR (a pair key, or the end of one), opened under the session. */
+        void pair(Pair pair, long now);
     }
 
     void deliverTo(Handler h, long now);
@@ -69,6 +73,14 @@ sealed interface ControlMessage {
         @Override
         public void deliverTo(Handler h, long now) {
             h.routes(routes, now);
+        }
+    }
+
+    /** A sealed PAIR that opened under the session: a pair key to take, or a REVOKE. */
+    record PairOffered(Pair pair) implements ControlMessage {
+        @Override
+        public void deliverTo(Handler h, long now) {
+            h.pair(pair, now);
         }
     }
 

@@ -60,6 +60,18 @@ final class Counters {
      * that the receive pump sent itself ({@link TapToSwitch#answer}) instead of waking the send pump for them.
      */
     final AtomicLong answered = new AtomicLong();
+    /** Encrypted, pair keys: frames sealed with a pair's keys (the switch forwards them unopened), opened with one. */
+    final AtomicLong pairSealed = new AtomicLong();
+    final AtomicLong pairOpened = new AtomicLong();
+    /**
+     * Encrypted, pair keys: frames that opened under a pair but whose VLAN or addresses are not the pair's (the switch
+     * checks nothing on a pair's frames, the receiver does): a drop.
+     */
+    final AtomicLong pairMismatch = new AtomicLong();
+    /** PAIRs taken (SEND or RECEIVE), refused (no room, an unknown AEAD, pairs off) and REVOKEs. */
+    final AtomicLong pairsTaken = new AtomicLong();
+    final AtomicLong pairsRefused = new AtomicLong();
+    final AtomicLong pairsRevoked = new AtomicLong();
 
     /** A frame sent to the switch. */
     void sent(int bytes) {
@@ -110,6 +122,12 @@ final class Counters {
     /** Sealed, but it did not open: a drop. */
     void unopened() {
         unopened.incrementAndGet();
+        drops.incrementAndGet();
+    }
+
+    /** A frame that opened under a pair but is not of the pair's flow: a drop. */
+    void pairMismatch() {
+        pairMismatch.incrementAndGet();
         drops.incrementAndGet();
     }
 

@@ -4,7 +4,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
+import org.vl2.api.AgentService;
 import org.vl2.api.AgentState;
 import org.vl2.api.AgentStatus;
 import org.vl2.api.Endpoints;
@@ -19,6 +22,13 @@ import org.vl2.tap.TapDevice;
  * Reads the other parts' volatile state; changes nothing.
  */
 final class Diagnostics {
+
+    /** Names of the pair keys' counters in {@link #exported()} (vl2-api names the older ones). */
+    static final String PAIR_FRAMES_SEALED = "pairs.frames_sealed";
+    static final String PAIR_FRAMES_OPENED = "pairs.frames_opened";
+    static final String PAIRS_TAKEN = "pairs.taken";
+    static final String PAIRS_REFUSED = "pairs.refused";
+    static final String PAIRS_REVOKED = "pairs.revoked";
 
     private final AgentConfig.Settings settings;
     private final Lifecycle life;
@@ -44,15 +54,23 @@ final class Diagnostics {
     }
 
     /** The counters {@link org.vl2.api.AgentService#counters()} exports (read at scrape time). */
-    java.util.Map<String, Long> exported() {
-        return java.util.Map.of(org.vl2.api.AgentService.HANDSHAKES, counters.handshakes.get(),
-                org.vl2.api.AgentService.COOKIE_REPLIES, counters.cookieReplies.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", counters.foreign.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "malformed", counters.malformed.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "unopened", counters.unopened.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "ignored", counters.ignored.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "queue_full", counters.queueFull.get(),
-                org.vl2.api.AgentService.DISCARDED_PREFIX + "not_joined", counters.notJoined.get());
+    Map<String, Long> exported() {
+        return Map.ofEntries(Map.entry(AgentService.HANDSHAKES, counters.handshakes.get()),
+                Map.entry(AgentService.COOKIE_REPLIES, counters.cookieReplies.get()),
+                discarded("foreign", counters.foreign), discarded("malformed", counters.malformed),
+                discarded("unopened", counters.unopened), discarded("ignored", counters.ignored),
+                discarded("queue_full", counters.queueFull), discarded("not_joined", counters.notJoined),
+                discarded("pair_mismatch", counters.pairMismatch),
+                // pair keys: frames the switch forwarded without opening them, and the PAIRs behind them
+                Map.entry(PAIR_FRAMES_SEALED, counters.pairSealed.get()),
+                Map.entry(PAIR_FRAMES_OPENED, counters.pairOpened.get()),
+                Map.entry(PAIRS_TAKEN, counters.pairsTaken.get()),
+                Map.entry(PAIRS_REFUSED, counters.pairsRefused.get()),
+                Map.entry(PAIRS_REVOKED, counters.pairsRevoked.get()));
+    }
+
+    private static Map.Entry<String, Long> discarded(String reason, AtomicLong c) {
+        return Map.entry(AgentService.DISCARDED_PREFIX + reason, c.get());
     }
 
     /** True while one of the agent's threads runs. */

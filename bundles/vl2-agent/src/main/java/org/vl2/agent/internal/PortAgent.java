@@ -50,6 +50,14 @@ import org.vl2.tap.TapFactory;
  * they expire (three minutes). Plaintext vl2 ({@code encryption = false}) sends the JOIN in the clear and puts
  * the WELCOME's port id and session token in front of each frame instead; a switch may refuse it.
  *
+ * <p><b>Pair keys</b> (encrypted, {@code pairs}, on by default; {@link Pairs}): the JOIN tells the switch that the
+ * agent takes PAIR messages. For a unicast flow between two members (one VLAN, source and destination MAC) the switch
+ * hands both a key of its own over their sessions; the sender seals that flow's frames with it behind the pair's
+ * index, the switch forwards them without opening them, and the receiver takes them only if they are of the flow.
+ * Each PAIR is answered with a sealed PAIR-ACK; a rekey keeps the pairs, a new join or a lost session drops them, and
+ * a pair whose lifetime is over falls back to the session path. {@code pairs = false}: every frame goes through the
+ * switch's session path.
+ *
  * <p><b>raw mode</b> is the seed VPort's wire format: every UDP datagram carries exactly one Ethernet frame
  * (no FCS) and nothing else, in both directions, to UDP 9990. There is no handshake and no header, so a vl2
  * agent joins a seed VSwitch and a seed VPort joins a vl2 switch. The switch learns the agent's port (its UDP

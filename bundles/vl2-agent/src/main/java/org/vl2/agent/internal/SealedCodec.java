@@ -6,6 +6,7 @@ import org.vl2.api.EthernetFrame;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Session;
+import org.vl2.protocol.Pair;
 import org.vl2.protocol.ProtocolException;
 import org.vl2.protocol.Routes;
 import org.vl2.protocol.SealedHeader;
@@ -17,13 +18,20 @@ import org.vl2.protocol.Wire;
  * sealed FRAMEs and KEEPALIVE-ACKs that open under this agent's session index (current keys, or the replaced ones
  * until they expire) are taken, plus the handshake answers and ERRORs for the control thread; anything else,
  * plaintext WELCOMEs included (the WELCOME comes inside the RESPONSE), is a counted drop.
+ *
+ * <p>Pair keys ({@link Pairs}): a frame of a flow the switch gave a SEND pair for is sealed with the pair's keys
+ * behind the pair's index instead, and a sealed FRAME under a RECEIVE pair's index opens with that pair's keys. Such
+ * a frame proves its sender, not the switch: it never counts as the switch heard ({@link Vl2Session#authentic}).
  */
 final class SealedCodec extends Vl2Framing {
 
     static final int TAG = Session.TAG_LENGTH;
 
+    private final Pairs pairs;
+
     SealedCodec(CodecContext context, Vl2Session session) {
         super(context, session);
+        this.pairs = session.pairs();
     }
 
     @Override
@@ -40,10 +48,22 @@ final class SealedCodec extends Vl2Framing {
         Session keys = s.keys();
         int base = frameAt - HEADER;
         buf.limit(frameAt + length + TAG);
-        SealedHeader.write(buf, base, Wire.FRAME, keys.remoteIndex());
         buf.position(base);
+        long now = links.clock().nanos();
+        Pairs.Send pair = pairs.sending(buf, frameAt, length);
+        if (pair != null) {
+            SealedHeader.write(buf, base, Wire.FRAME, pair.index());
+            try {
+                pair.keys().seal(buf, base, HEADER, length, now);
+                counters.pairSealed.incrementAndGet();
+                return true;
+            } catch (CryptoException e) {
+                pairs.expired(pair); // refused before it touched the frame: the session path takes it
+            }
+        }
+        SealedHeader.write(buf, base, Wire.FRAME, keys.remoteIndex());
         try {
-            keys.seal(buf, base, HEADER, length, links.clock().nanos());
+            keys.seal(buf, base, HEADER, length, now);
         } catch (CryptoException e) {
             return false; // the keys expired and no new handshake succeeded yet
         }
@@ -73,7 +93,7 @@ final class SealedCodec extends Vl2Framing {
             return -1;
         }
         if (SealedHeader.isSealed(buf, at) && (type == Wire.FRAME || type == Wire.KEEPALIVE_ACK
-                || type == Wire.ROUTES)) {
+                || type == Wire.ROUTES || type == Wire.PAIR)) {
             return sealed(buf, at, n, type);
         }
         counters.malformed(); // plaintext FRAMEs, KEEPALIVE-ACKs and WELCOMEs are refused
@@ -94,10 +114,24 @@ final class SealedCodec extends Vl2Framing {
         }
     }
 
+    /** An opened PAIR (rare: two per flow the switch pairs up) goes to the control thread, which acknowledges it. */
+    private void pair(ByteBuffer buf, int at, int length) {
+        Pair p;
+        try {
+            p = Pair.decode(buf, at, length);
+        } catch (ProtocolException e) {
+            counters.malformed();
+            return;
+        }
+        if (!session.offer(new ControlMessage.PairOffered(p))) {
+            counters.queueFull();
+        }
+    }
+
     /**
-     * A sealed FRAME, KEEPALIVE-ACK or ROUTES. Its receiver index says which keys: the current ones or, after a rekey, the
-     * previous ones until they expire. Opened in place; what does not open (another session's, forged, modified,
-     * replayed, expired) is a counted drop.
+     * A sealed FRAME, KEEPALIVE-ACK, ROUTES or PAIR. Its receiver index says which keys: the current ones or, after a
+     * rekey, the previous ones until they expire; else a receiving pair's. Opened in place; what does not open
+     * (another session's, forged, modified, replayed, expired) is a counted drop.
      */
     private int sealed(ByteBuffer buf, int at, int n, int type) {
         if (n - HEADER - TAG < 0 || n >= room) {
@@ -112,8 +146,7 @@ final class SealedCodec extends Vl2Framing {
             if (keys == null || keys.localIndex() != receiver) {
                 keys = session.olderKeys();
                 if (keys == null || keys.localIndex() != receiver) {
-                    counters.foreign(); // keys this agent no longer (or never) had
-                    return -1;
+                    return paired(buf, at, n, type, receiver);
                 }
             }
         }
@@ -129,6 +162,10 @@ final class SealedCodec extends Vl2Framing {
             routes(buf, at + HEADER, length);
             return -1;
         }
+        if (type == Wire.PAIR) {
+            pair(buf, at + HEADER, length);
+            return -1;
+        }
         if (type == Wire.KEEPALIVE_ACK) {
             if (length == 8) {
                 session.acknowledged(buf.getLong(at + HEADER));
@@ -137,6 +174,47 @@ final class SealedCodec extends Vl2Framing {
             }
             return -1;
         }
+        return frame(buf, at, length);
+    }
+
+    /**
+     * A sealed message under none of the session's indices: a frame of a receiving pair, opened with its keys and
+     * taken only if it is of the pair's flow (the switch forwarded it unopened). Not the switch's word: no
+     * {@link Vl2Session#authentic}.
+     */
+    private int paired(ByteBuffer buf, int at, int n, int type, int receiver) {
+        Pairs.Receive pair = pairs.receiving(receiver);
+        if (pair == null) {
+            counters.foreign(); // keys this agent no longer (or never) had
+            return -1;
+        }
+        int length;
+        try {
+            length = pair.keys().open(buf, at, HEADER, n - HEADER, links.clock().nanos());
+        } catch (CryptoException e) {
+            if (e.reason() == CryptoException.Reason.EXPIRED) {
+                pairs.expired(pair);
+            }
+            counters.unopened();
+            return -1;
+        }
+        if (type != Wire.FRAME) {
+            counters.malformed(); // a pair carries its flow's frames, nothing else
+            return -1;
+        }
+        if (frame(buf, at, length) < 0) {
+            return -1;
+        }
+        if (!Pairs.matches(pair, buf, at + HEADER, length)) {
+            counters.pairMismatch(); // not the flow the switch keyed: what it would have refused to forward
+            return -1;
+        }
+        counters.pairOpened.incrementAndGet();
+        return length;
+    }
+
+    /** The opened frame, {@code length} bytes behind the header: bounded by position and limit, or a counted drop. */
+    private int frame(ByteBuffer buf, int at, int length) {
         if (length < EthernetFrame.HEADER_LENGTH || length > tap.device().maxFrameLength()) {
             counters.malformed(); // a runt, or longer than the TAP's MTU allows
             return -1;

@@ -162,6 +162,7 @@ final class SessionCheck {
         LOG.info("{}Port agent: the switch does not know the session of port {} and did not answer under its keys"
                 + " (it restarted, expired the port, or no longer authorizes this member): new handshake", life.tag,
                 Integer.toUnsignedString(session.joined().port()));
+        session.pairs().clear(); // the switch has lost the port, and its pairs with it
         session.startRekey(now);
         return now;
     }

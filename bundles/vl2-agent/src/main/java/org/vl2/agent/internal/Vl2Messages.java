@@ -14,6 +14,7 @@ import org.vl2.protocol.Join;
 import org.vl2.protocol.Keepalive;
 import org.vl2.protocol.KeyRequest;
 import org.vl2.protocol.Leave;
+import org.vl2.protocol.Pair;
 import org.vl2.protocol.Routes;
 import org.vl2.protocol.SealedHeader;
 import org.vl2.protocol.Wire;
@@ -95,7 +96,8 @@ final class Vl2Messages {
         long nonce = random.nextLong();
         int slot = round.add(nonce);
         Cidr v4 = settings.tap().ipv4();
-        int capabilities = settings.tap().ipv6() == null ? Join.CAP_IPV6 : 0;
+        int capabilities = (settings.tap().ipv6() == null ? Join.CAP_IPV6 : 0)
+                | (encrypted && settings.pairs() ? Join.CAP_PAIRS : 0);
         Join join = new Join(settings.network(), member, nonce, maxFrame, capabilities,
                 v4 == null ? null : (Inet4Address) v4.address(), joinName);
         buffer.clear();
@@ -186,6 +188,20 @@ final class Vl2Messages {
             s.keys().seal(buffer, 0, SealedHeader.LENGTH, Routes.ACK_LENGTH, links.clock().nanos());
         } catch (CryptoException e) {
             return; // the keys expired: the switch sends the ROUTES again under the new ones
+        }
+        links.sendControl(buffer);
+    }
+
+    /** Encrypted: a sealed PAIR-ACK: whether the agent took pair {@code p} ({@link Pair#TAKEN}) or not. */
+    void pairAck(Vl2Session.Joined s, Pair p, int status) {
+        buffer.clear();
+        buffer.limit(SealedHeader.LENGTH + Pair.ACK_LENGTH + SealedCodec.TAG);
+        SealedHeader.write(buffer, 0, Wire.PAIR_ACK, s.keys().remoteIndex());
+        Pair.encodeAck(buffer, SealedHeader.LENGTH, p.network(), p.index(), p.role(), status);
+        try {
+            s.keys().seal(buffer, 0, SealedHeader.LENGTH, Pair.ACK_LENGTH, links.clock().nanos());
+        } catch (CryptoException e) {
+            return; // the keys expired: unanswered, the switch sends the PAIR again under the new ones (or gives up)
         }
         links.sendControl(buffer);
     }

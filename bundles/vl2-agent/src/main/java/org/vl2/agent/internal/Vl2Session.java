@@ -18,6 +18,7 @@ import org.vl2.crypto.Identity;
 import org.vl2.crypto.Initiator;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.ErrorCode;
+import org.vl2.protocol.Pair;
 import org.vl2.protocol.ProtocolError;
 import org.vl2.protocol.ProtocolException;
 import org.vl2.protocol.Welcome;
@@ -64,6 +65,8 @@ final class Vl2Session implements ControlMessage.Handler {
     private final TapPort tap;
     final SessionTimers timers;
     final SessionCheck check;
+    /** Encrypted: the pair keys the switch handed this agent (docs/protocol.md, "Pair keys"); plaintext: none. */
+    private final Pairs pairs;
 
     // shared with the receive pump and the status
     /** The current session, null before the first WELCOME. */
@@ -134,6 +137,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
         this.problems = new JoinProblems(settings, trust, timing, links);
+        this.pairs = new Pairs(encrypted && settings.pairs() ? Pairs.MAX : 0, counters);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -149,6 +153,11 @@ final class Vl2Session implements ControlMessage.Handler {
 
     Session olderKeys() {
         return older;
+    }
+
+    /** The pair keys (the data path looks frames up there). */
+    Pairs pairs() {
+        return pairs;
     }
 
     String joinProblem() {
@@ -250,8 +259,22 @@ final class Vl2Session implements ControlMessage.Handler {
         return wakeAt;
     }
 
-    /** Starts a join round now; {@code problem} is what the status says meanwhile (null: nothing). */
+    /**
+     * Starts a join round now; {@code problem} is what the status says meanwhile (null: nothing). The session is given
+     * up: its port's pair keys too (the switch drops them with the port).
+     */
     void startJoin(long now, String problem) {
+        startRound(now, problem);
+        pairs.clear();
+    }
+
+    /** A new handshake while the current keys carry frames until its RESPONSE arrives; pair keys stay. */
+    void startRekey(long now) {
+        startRound(now, null);
+        rekeying = true;
+    }
+
+    private void startRound(long now, String problem) {
         joining = true;
         rekeying = false;
         backingOff = false;
@@ -264,13 +287,7 @@ final class Vl2Session implements ControlMessage.Handler {
         joinProblem = problem;
     }
 
-    /** A new handshake while the current keys carry frames until its RESPONSE arrives. */
-    void startRekey(long now) {
-        startJoin(now, null);
-        rekeying = true;
-    }
-
-    /** Timers: the old keys expired: the switch cannot send with them any more either. */
+    /** Timers: the old keys (and pair keys) expired: the switch cannot send with them any more either. */
     void expirePrevious(long nanos) {
         Session old = older;
         if (old != null && old.isExpired(nanos)) {
@@ -280,6 +297,7 @@ final class Vl2Session implements ControlMessage.Handler {
         if (old != null && old.isExpired(nanos)) {
             previous = null;
         }
+        pairs.expire(nanos);
     }
 
     /** Timers: sends the round's next JOIN (or, waiting for the switch's key, a KEY-REQUEST). */
@@ -367,6 +385,19 @@ final class Vl2Session implements ControlMessage.Handler {
             m.offer(r);
         }
         send.routesAck(s, r);
+    }
+
+    /** Encrypted: a PAIR (opened under the session, so the switch's): taken or refused, acknowledged in any case. */
+    @Override
+    public void pair(Pair p, long now) {
+        Joined s = joined;
+        if (s == null || s.keys() == null) {
+            counters.notJoined(); // before the WELCOME or after a LEAVE
+        } else if (p.network() != settings.network()) {
+            counters.malformed(); // not for this session's network
+        } else {
+            send.pairAck(s, p, pairs.take(p, timing.clock().nanos()));
+        }
     }
 
     /**
@@ -530,6 +561,9 @@ final class Vl2Session implements ControlMessage.Handler {
                 previous = old.keys();
             }
             counters.handshakes.incrementAndGet();
+        }
+        if (old == null || old.port() != s.port() || wasJoining && !wasRekey) {
+            pairs.clear(); // a new port at the switch (a join, not a rekey): the old one's pairs are gone
         }
         joined = s; // frames flow with the new token (keys) from here on
         joining = false;

@@ -24,6 +24,7 @@ final class TestConfig implements AgentConfig.Config {
     boolean tapOffload = true;
     boolean udpOffload = true;
     String cipher = "auto";
+    boolean pairs = true;
     String transport = AgentConfig.TRANSPORT_AUTO;
     int tcpPort = AgentConfig.TCP_PORT;
     boolean tcpTls = true;
@@ -50,6 +51,11 @@ final class TestConfig implements AgentConfig.Config {
     /** vxlan mode with this VNI. */
     TestConfig vxlan(int v) {
         return mode(AgentConfig.MODE_VXLAN).vni(v);
+    }
+
+    TestConfig pairs(boolean v) {
+        pairs = v;
+        return this;
     }
 
     TestConfig cipher(String v) {
@@ -245,6 +251,11 @@ final class TestConfig implements AgentConfig.Config {
     @Override
     public String cipher() {
         return cipher;
+    }
+
+    @Override
+    public boolean pairs() {
+        return pairs;
     }
 
     @Override

@@ -1,0 +1,221 @@
+package org.vl2.agent.internal;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+
+import org.vl2.crypto.CipherSuite;
+import org.vl2.crypto.Session;
+import org.vl2.protocol.Pair;
+
+/**
+ * Encrypted vl2 mode: the pair keys this agent holds (docs/protocol.md, "Pair keys"). A pair is one direction of one
+ * flow, the frames with exactly one VLAN, source MAC and destination MAC, keyed by the switch, so that it forwards
+ * them without opening and sealing each one again. A {@link Send} pair seals the matching frames from the TAP with
+ * its own keys and its index as the sealed header's receiver index; a {@link Receive} pair opens what arrives under
+ * its index and takes a frame only if its VLAN and addresses are the pair's (what the switch would have checked).
+ *
+ * <p>The send pump looks up every frame here, the receive pump every datagram whose index is none of the session's:
+ * copy-on-write arrays read once (volatile), so that an agent without pairs pays one read of an empty array and no
+ * thread ever takes a lock or allocates per frame. The control thread writes them (PAIR, REVOKE, the sweep of
+ * expired pairs, {@link #clear}); a data thread removes a pair it found expired (rare: once per pair). At most
+ * {@link #MAX} pairs each way (a scan of 64 entries stays cheaper than a hash); beyond that a PAIR is refused and
+ * those frames keep going through the switch's session path.
+ */
+final class Pairs {
+
+    /** Pairs each way at most: the switch gets REFUSED beyond that. */
+    static final int MAX = 64;
+
+    /** A pair this agent seals with: frames (vlan, source, destination) go out under {@code index}. */
+    record Send(int vlan, long source, long destination, int index, Session keys) {
+    }
+
+    /** A pair this agent opens with: what arrives under {@code index} must be a frame (vlan, source, destination). */
+    record Receive(int index, int vlan, long source, long destination, Session keys) {
+    }
+
+    private static final Send[] NO_SEND = new Send[0];
+    private static final Receive[] NO_RECEIVE = new Receive[0];
+    private static final int TPID = 0x8100;
+
+    private final int capacity;
+    private final Counters counters;
+    /** Replaced as a whole under {@code this}; read without a lock. */
+    private volatile Send[] sending = NO_SEND;
+    private volatile Receive[] receiving = NO_RECEIVE;
+
+    /** {@code capacity} pairs each way: {@link #MAX}, or 0 when pairs are off (every PAIR refused). */
+    Pairs(int capacity, Counters counters) {
+        this.capacity = capacity;
+        this.counters = counters;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Data path
+
+    /** Send pump: the pair for the frame at {@code at} ({@code length} bytes), or null (the session path). */
+    Send sending(ByteBuffer buf, int at, int length) {
+        Send[] s = sending;
+        if (s.length == 0 || length < 14) {
+            return null; // no pairs; or not even an Ethernet header (the switch drops it either way)
+        }
+        int vlan = vlan(buf, at, length);
+        long destination = mac(buf, at);
+        long source = mac(buf, at + 6);
+        for (Send p : s) {
+            if (p.destination == destination && p.source == source && p.vlan == vlan) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Receive pump: the pair whose index is {@code index}, or null. */
+    Receive receiving(int index) {
+        for (Receive p : receiving) {
+            if (p.index == index) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the frame at {@code at} is of pair {@code p}'s flow: the switch checked nothing on the way. */
+    static boolean matches(Receive p, ByteBuffer buf, int at, int length) {
+        return mac(buf, at) == p.destination && mac(buf, at + 6) == p.source && vlan(buf, at, length) == p.vlan;
+    }
+
+    /** The frame's VLAN id (802.1Q), or {@link Pair#UNTAGGED}. */
+    static int vlan(ByteBuffer buf, int at, int length) {
+        if (length >= 16 && (buf.getShort(at + 12) & 0xFFFF) == TPID) {
+            return buf.getShort(at + 14) & 0xFFF;
+        }
+        return Pair.UNTAGGED;
+    }
+
+    /** The 48-bit MAC address at {@code at}. */
+    static long mac(ByteBuffer buf, int at) {
+        return (buf.getShort(at) & 0xFFFFL) << 32 | buf.getInt(at + 2) & 0xFFFF_FFFFL;
+    }
+
+    /** A data thread found {@code p}'s keys expired: no longer used (unless already replaced). */
+    synchronized void expired(Send p) {
+        sending = without(sending, p);
+    }
+
+    /** A data thread found {@code p}'s keys expired. */
+    synchronized void expired(Receive p) {
+        receiving = without(receiving, p);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Control thread
+
+    /**
+     * A PAIR from the switch: SEND and RECEIVE install (replacing the pair of the same flow or index), REVOKE
+     * removes the index from both tables (taken even if unknown: the switch may repeat it). Returns the PAIR-ACK's
+     * status, {@link Pair#TAKEN} or {@link Pair#REFUSED} (an AEAD this agent does not have, no lifetime, no room).
+     */
+    synchronized int take(Pair p, long nowNanos) {
+        int index = p.index();
+        if (p.role() == Pair.REVOKE) {
+            sending = without(sending, index);
+            receiving = without(receiving, index);
+            counters.pairsRevoked.incrementAndGet();
+            return Pair.TAKEN;
+        }
+        CipherSuite suite = CipherSuite.ofWireId(p.suite());
+        if (suite == null || p.lifetimeSeconds() == 0 || capacity == 0) {
+            counters.pairsRefused.incrementAndGet();
+            return Pair.REFUSED;
+        }
+        if (p.role() == Pair.SEND) {
+            // one flow, one pair: a new key for a flow replaces its old one, an index names one flow only
+            Send[] s = without(sending, index);
+            int at = 0;
+            while (at < s.length && !(s[at].vlan == p.vlan() && s[at].source == p.source()
+                    && s[at].destination == p.destination())) {
+                at++;
+            }
+            if (at == s.length && s.length >= capacity) {
+                counters.pairsRefused.incrementAndGet();
+                return Pair.REFUSED;
+            }
+            s = at < s.length ? s.clone() : Arrays.copyOf(s, s.length + 1);
+            s[at] = new Send(p.vlan(), p.source(), p.destination(), index, keys(suite, p, nowNanos));
+            sending = s;
+        } else {
+            Receive[] r = receiving;
+            int at = 0;
+            while (at < r.length && r[at].index != index) {
+                at++;
+            }
+            if (at == r.length && r.length >= capacity) {
+                counters.pairsRefused.incrementAndGet();
+                return Pair.REFUSED;
+            }
+            r = at < r.length ? r.clone() : Arrays.copyOf(r, r.length + 1);
+            r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), keys(suite, p, nowNanos));
+            receiving = r;
+        }
+        counters.pairsTaken.incrementAndGet();
+        return Pair.TAKEN;
+    }
+
+    private static Session keys(CipherSuite suite, Pair p, long nowNanos) {
+        return Session.pair(suite, p.index(), p.key(), Duration.ofSeconds(p.lifetimeSeconds()), nowNanos);
+    }
+
+    /** Timers: drops the pairs whose keys expired (those nobody used since: the data threads drop the others). */
+    synchronized void expire(long nowNanos) {
+        for (Send p : sending) {
+            if (p.keys.isExpired(nowNanos)) {
+                sending = without(sending, p);
+            }
+        }
+        for (Receive p : receiving) {
+            if (p.keys.isExpired(nowNanos)) {
+                receiving = without(receiving, p);
+            }
+        }
+    }
+
+    /**
+     * The session with the switch is given up, or a new join replaced it: the switch has dropped the old port's
+     * pairs, so every frame goes through the session path until it hands out new ones.
+     */
+    synchronized void clear() {
+        sending = NO_SEND;
+        receiving = NO_RECEIVE;
+    }
+
+    /** How many pairs this agent seals with. */
+    int sendCount() {
+        return sending.length;
+    }
+
+    /** How many pairs this agent opens with. */
+    int receiveCount() {
+        return receiving.length;
+    }
+
+    private static Send[] without(Send[] s, Send p) {
+        return s.length == 0 ? s : Arrays.stream(s).filter(x -> x != p).toArray(n -> n == 0 ? NO_SEND : new Send[n]);
+    }
+
+    private static Send[] without(Send[] s, int index) {
+        return s.length == 0 ? s : Arrays.stream(s).filter(x -> x.index != index)
+                .toArray(n -> n == 0 ? NO_SEND : new Send[n]);
+    }
+
+    private static Receive[] without(Receive[] r, Receive p) {
+        return r.length == 0 ? r : Arrays.stream(r).filter(x -> x != p)
+                .toArray(n -> n == 0 ? NO_RECEIVE : new Receive[n]);
+    }
+
+    private static Receive[] without(Receive[] r, int index) {
+        return r.length == 0 ? r : Arrays.stream(r).filter(x -> x.index != index)
+                .toArray(n -> n == 0 ? NO_RECEIVE : new Receive[n]);
+    }
+}

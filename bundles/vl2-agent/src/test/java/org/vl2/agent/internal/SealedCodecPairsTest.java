@@ -1,0 +1,434 @@
+package org.vl2.agent.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vl2.crypto.CipherPolicy;
+import org.vl2.crypto.CryptoException;
+import org.vl2.crypto.Identity;
+import org.vl2.crypto.Responder;
+import org.vl2.crypto.Session;
+import org.vl2.crypto.TimestampGuard;
+import org.vl2.protocol.Join;
+import org.vl2.protocol.Pair;
+import org.vl2.protocol.SealedHeader;
+import org.vl2.protocol.Welcome;
+import org.vl2.protocol.Wire;
+
+/**
+ * Pair keys in the encrypted codec, against a real session: the agent joins through its own handshake with a socket
+ * of the test playing the switch (the responder's side of vl2-crypto), so the test holds the switch's session keys.
+ * Every step is a direct call on the codec or the session (no agent threads): sealing a frame of a paired flow with
+ * the pair's keys and the pair's index, the session path without a pair or when it expired, opening a frame under a
+ * receive pair and refusing one of another flow, a PAIR under the session handed to the control thread and answered
+ * by a sealed PAIR-ACK, and the JOIN's capability. Time is a {@link TestClock}; receives wait on the socket's timeout
+ * only when something fails to arrive.
+ */
+class SealedCodecPairsTest {
+
+    private static final long A = PairsTest.A;
+    private static final long B = PairsTest.B;
+    private static final long C = PairsTest.C;
+    private static final int FRAME_AT = SealedHeader.LENGTH;
+    private static final int ROOM = 2048;
+
+    @TempDir
+    Path dir;
+
+    private final TestClock clock = new TestClock();
+    private final Counters counters = new Counters();
+    private final Lifecycle life = new Lifecycle("");
+    private final Identity switchIdentity = Identity.generate();
+    private DatagramSocket switchSocket;
+    private AgentConfig.Settings settings;
+    private LinkKeeper links;
+    private TapPort tap;
+    private Vl2Session session;
+    private SealedCodec codec;
+    /** The switch's end of the session the agent joined with. */
+    private Session switchKeys;
+    /** The JOIN inside the agent's handshake (or in the clear, plaintext). */
+    private Join join;
+
+    /** An agent joined over a real handshake (encrypted) or just asked to join (plaintext). */
+    private void start(TestConfig config) throws Exception {
+        switchSocket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        switchSocket.setSoTimeout(10_000); // only a failing test waits that long
+        settings = AgentConfig.validate(config
+                .switchAddress("127.0.0.1:" + switchSocket.getLocalPort()).transportNamed(AgentConfig.TRANSPORT_UDP)
+                .udpOffload(false).identityFile(dir.resolve("identity").toString()));
+        Timing timing = new Timing(5_000, 30_000, 30_000, 1_000, 2_000, 1_000, 30_000, 1_000, 1_000,
+                Session.Limits.DEFAULT, clock);
+        life.run();
+        links = new LinkKeeper(settings, InetAddress::getByName, timing, life, counters);
+        links.check(true);
+        assertNotNull(links.link(), "a UDP socket to the test's switch");
+        tap = new TapPort(new FakeTap.Factory(), settings.tap(), life);
+        SwitchTrust trust = SwitchTrust.load(settings, "", new AgentInstances());
+        session = new Vl2Session(settings, trust, "pairs", 1500, timing, life, (message, log) -> { }, counters, links,
+                tap);
+        session.startJoin(clock.millis(), null);
+        session.sendJoinAttempt();
+        byte[] first = receive();
+        if (!settings.encrypted()) {
+            join = Join.decode(ByteBuffer.wrap(first));
+            return;
+        }
+        Responder r = Responder.consume(switchIdentity, ByteBuffer.wrap(first), new TimestampGuard());
+        join = Join.decode(ByteBuffer.wrap(r.payload()));
+        ByteBuffer welcome = ByteBuffer.allocate(Wire.WELCOME_LENGTH);
+        new Welcome(join.network(), join.nonce(), 7, 0, 1400, 25, null, 0, null, 0).encode(welcome);
+        Responder.Reply reply = r.respond(0x5eed, welcome.array(), Session.Limits.DEFAULT,
+                r.choose(CipherPolicy.auto()));
+        switchKeys = reply.session();
+        session.handshakeAnswer(reply.response(), clock.millis());
+        assertNotNull(session.joined(), "joined");
+        codec = new SealedCodec(new CodecContext(counters, links, tap, ROOM), session);
+    }
+
+    private void startEncrypted() throws Exception {
+        start(new TestConfig().switchKey(switchIdentity.fingerprint()));
+    }
+
+    @AfterEach
+    void stop() {
+        Link l = links == null ? null : links.stop();
+        if (l != null) {
+            l.close();
+        }
+        if (tap != null) {
+            tap.close();
+        }
+        if (switchSocket != null) {
+            switchSocket.close();
+        }
+    }
+
+    /** The next datagram the agent sent the switch. */
+    private byte[] receive() throws IOException {
+        DatagramPacket p = new DatagramPacket(new byte[ROOM], ROOM);
+        switchSocket.receive(p);
+        return Arrays.copyOf(p.getData(), p.getLength());
+    }
+
+    /** The next datagram of type {@code type} the agent sent (sealed KEEPALIVEs come and go meanwhile). */
+    private byte[] receive(int type) throws IOException {
+        while (true) {
+            byte[] d = receive();
+            if (d.length >= 4 && (d[2] & 0xFF) == type) {
+                return d;
+            }
+        }
+    }
+
+    /** The pair's keys as the other end holds them: the same key and index. */
+    private Session peer(int index, int seed, int lifetimeSeconds) {
+        return Session.pair(switchKeys.cipher(), index, PairsTest.key(seed), Duration.ofSeconds(lifetimeSeconds),
+                clock.nanos());
+    }
+
+    /** What the switch hands the agent: pair {@code index}, keyed with {@code seed}, in the session's AEAD. */
+    private Pair pair(int index, int role, int seed, int lifetimeSeconds, int vlan, long source, long destination) {
+        return new Pair(0, index, role, switchKeys.cipher().wireId(), vlan, source, destination, lifetimeSeconds,
+                PairsTest.key(seed));
+    }
+
+    /** The send pump's encode of {@code frame}: the datagram, or null if it could not go out. */
+    private ByteBuffer encode(byte[] frame) {
+        ByteBuffer buf = ByteBuffer.allocate(ROOM);
+        buf.put(FRAME_AT, frame);
+        if (!codec.encode(buf, FRAME_AT, frame.length)) {
+            return null;
+        }
+        assertEquals(0, buf.position(), "the datagram starts with the header");
+        return ByteBuffer.allocate(buf.remaining()).put(buf).flip();
+    }
+
+    /** {@code type} with {@code body} sealed under {@code keys}, receiver index {@code index}. */
+    private static ByteBuffer sealed(Session keys, int index, int type, byte[] body, long now) throws CryptoException {
+        ByteBuffer d = ByteBuffer.allocate(SealedHeader.LENGTH + body.length + Session.TAG_LENGTH);
+        SealedHeader.write(d, 0, type, index);
+        d.put(SealedHeader.LENGTH, body);
+        keys.seal(d, 0, SealedHeader.LENGTH, body.length, now);
+        return d.clear();
+    }
+
+    /** The receive pump's decode of {@code datagram}, in a slot of its own: the frame, or -1. */
+    private int decode(ByteBuffer datagram, ByteBuffer slot) {
+        slot.clear().put(datagram.duplicate());
+        return codec.decode(slot, 0, datagram.remaining(), (InetSocketAddress) switchSocket.getLocalSocketAddress(),
+                links.link());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Sending
+
+    @Test
+    void aFrameOfAPairedFlowGoesOutSealedWithThePairUnderItsIndexAndOthersUnderTheSession() throws Exception {
+        startEncrypted();
+        byte[] paired = PairsTest.frame(Pair.UNTAGGED, A, B, 100);
+        byte[] other = PairsTest.frame(Pair.UNTAGGED, A, C, 100);
+
+        ByteBuffer before = encode(paired);
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(before, 0), "no pair: the session");
+        assertEquals(100, switchKeys.open(before, 0, SealedHeader.LENGTH, before.limit() - SealedHeader.LENGTH,
+                clock.nanos()));
+
+        assertEquals(Pair.TAKEN, session.pairs().take(pair(0x77, Pair.SEND, 1, 60, Pair.UNTAGGED, A, B),
+                clock.nanos()));
+        ByteBuffer d = encode(paired);
+        assertEquals(Wire.FRAME, Wire.type(d));
+        assertTrue(SealedHeader.isSealed(d, 0));
+        assertEquals(0x77, SealedHeader.receiverIndex(d, 0), "the pair's index, for the switch to forward");
+        assertEquals(SealedHeader.LENGTH + 100 + Session.TAG_LENGTH, d.limit());
+        ByteBuffer copy = ByteBuffer.allocate(d.limit()).put(d.duplicate()).flip();
+        Session receiver = peer(0x77, 1, 60);
+        assertEquals(100, receiver.open(d, 0, SealedHeader.LENGTH, d.limit() - SealedHeader.LENGTH, clock.nanos()));
+        assertArrayEquals(paired, Arrays.copyOfRange(d.array(), SealedHeader.LENGTH, SealedHeader.LENGTH + 100));
+        assertFalse(opens(switchKeys, copy), "not under the session's keys");
+        assertEquals(1, counters.pairSealed.get());
+
+        ByteBuffer o = encode(other);
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(o, 0), "another flow: the session");
+        assertTrue(opens(switchKeys, o));
+        assertEquals(1, counters.pairSealed.get());
+    }
+
+    @Test
+    void aPairWhoseLifetimeIsOverIsDroppedAndItsFrameGoesOutUnderTheSession() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x78, Pair.SEND, 2, 1, 3, A, B), clock.nanos());
+        byte[] tagged = PairsTest.frame(3, A, B, 80);
+        assertEquals(0x78, SealedHeader.receiverIndex(encode(tagged), 0));
+
+        clock.advance(1_000);
+        ByteBuffer d = encode(tagged);
+        assertNotNull(d, "nothing lost");
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(d, 0));
+        assertTrue(opens(switchKeys, d));
+        assertEquals(0, session.pairs().sendCount(), "dropped by the send pump that found it expired");
+        assertEquals(1, counters.pairSealed.get());
+    }
+
+    private static boolean opens(Session keys, ByteBuffer d) {
+        try {
+            keys.open(d, 0, SealedHeader.LENGTH, d.limit() - SealedHeader.LENGTH, System.nanoTime());
+            return true;
+        } catch (CryptoException e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Receiving
+
+    @Test
+    void aFrameUnderAReceivePairOpensWithItsKeysAndIsNotTheSwitchsWord() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x99, Pair.RECEIVE, 3, 60, Pair.UNTAGGED, B, A), clock.nanos());
+        Session sender = peer(0x99, 3, 60);
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, B, A, 120);
+        long authentic = session.authenticMessages();
+
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        assertEquals(120, decode(sealed(sender, 0x99, Wire.FRAME, frame, clock.nanos()), slot));
+        assertEquals(SealedHeader.LENGTH, slot.position());
+        assertEquals(SealedHeader.LENGTH + 120, slot.limit());
+        assertArrayEquals(frame, Arrays.copyOfRange(slot.array(), SealedHeader.LENGTH, SealedHeader.LENGTH + 120));
+        assertEquals(1, counters.pairOpened.get());
+        assertEquals(authentic, session.authenticMessages(), "a pair's frame proves the peer, not the switch");
+        assertEquals(0, counters.drops.get());
+    }
+
+    @Test
+    void aFrameOfAnotherFlowUnderAPairIsDroppedAndCounted() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x9a, Pair.RECEIVE, 4, 60, 5, B, A), clock.nanos());
+        Session sender = peer(0x9a, 4, 60);
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+
+        assertEquals(-1, decode(sealed(sender, 0x9a, Wire.FRAME, PairsTest.frame(5, C, A, 64), clock.nanos()), slot));
+        assertEquals(-1, decode(sealed(sender, 0x9a, Wire.FRAME, PairsTest.frame(6, B, A, 64), clock.nanos()), slot));
+        assertEquals(-1, decode(sealed(sender, 0x9a, Wire.FRAME, PairsTest.frame(5, B, C, 64), clock.nanos()), slot));
+        assertEquals(3, counters.pairMismatch.get());
+        assertEquals(0, counters.pairOpened.get());
+        assertEquals(3, counters.drops.get());
+
+        assertEquals(-1, decode(sealed(sender, 0x9a, Wire.KEEPALIVE_ACK, new byte[8], clock.nanos()), slot));
+        assertEquals(1, counters.malformed.get(), "a pair carries frames only");
+        assertEquals(64, decode(sealed(sender, 0x9a, Wire.FRAME, PairsTest.frame(5, B, A, 64), clock.nanos()), slot),
+                "its own flow still passes");
+
+        // what the agent's counters() export (vl2:agent, /metrics)
+        java.util.Map<String, Long> exported = new Diagnostics(settings, life, counters, tap, links, session)
+                .exported();
+        assertEquals(3L, exported.get(org.vl2.api.AgentService.DISCARDED_PREFIX + "pair_mismatch"));
+        assertEquals(1L, exported.get(Diagnostics.PAIR_FRAMES_OPENED));
+        assertEquals(1L, exported.get(Diagnostics.PAIRS_TAKEN));
+        assertEquals(0L, exported.get(Diagnostics.PAIR_FRAMES_SEALED));
+    }
+
+    @Test
+    void anIndexOfNoSessionAndNoPairIsForeignAndAForgedPairFrameDoesNotOpen() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x9b, Pair.RECEIVE, 5, 60, Pair.UNTAGGED, B, A), clock.nanos());
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, B, A, 64);
+
+        assertEquals(-1, decode(sealed(peer(0x9c, 5, 60), 0x9c, Wire.FRAME, frame, clock.nanos()), slot));
+        assertEquals(1, counters.foreign.get());
+        assertEquals(-1, decode(sealed(peer(0x9b, 6, 60), 0x9b, Wire.FRAME, frame, clock.nanos()), slot),
+                "another key");
+        assertEquals(1, counters.unopened.get());
+        assertEquals(0, counters.pairOpened.get());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // PAIR and PAIR-ACK
+
+    /** A PAIR from the switch, under the session's keys. */
+    private ByteBuffer pairMessage(Pair p) throws CryptoException {
+        ByteBuffer body = ByteBuffer.allocate(Pair.LENGTH);
+        p.encode(body, 0);
+        return sealed(switchKeys, switchKeys.remoteIndex(), Wire.PAIR, body.array(), clock.nanos());
+    }
+
+    /** The next PAIR-ACK, opened with the switch's keys: its body. */
+    private ByteBuffer pairAck() throws IOException, CryptoException {
+        ByteBuffer d = ByteBuffer.wrap(receive(Wire.PAIR_ACK));
+        assertTrue(SealedHeader.isSealed(d, 0));
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(d, 0));
+        assertEquals(Pair.ACK_LENGTH, switchKeys.open(d, 0, SealedHeader.LENGTH, d.limit() - SealedHeader.LENGTH,
+                clock.nanos()));
+        return d;
+    }
+
+    @Test
+    void aPairFromTheSwitchGoesToTheControlThreadWhichTakesItAndAnswersWithAPairAck() throws Exception {
+        startEncrypted();
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        assertEquals(-1, decode(pairMessage(pair(0x1234, Pair.RECEIVE, 7, 60, Pair.UNTAGGED, B, A)), slot));
+        assertTrue(session.hasMail(), "handed to the control thread");
+        assertEquals(0, session.pairs().receiveCount(), "not taken on the receive pump");
+
+        session.run(clock.millis());
+        assertNotNull(session.pairs().receiving(0x1234));
+        ByteBuffer ack = pairAck();
+        assertEquals(0L, Pair.ackNetwork(ack, SealedHeader.LENGTH));
+        assertEquals(0x1234, Pair.ackIndex(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.RECEIVE, Pair.ackRole(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.TAKEN, Pair.ackStatus(ack, SealedHeader.LENGTH));
+        // the key it took opens the peer's frames
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, B, A, 70);
+        assertEquals(70, decode(sealed(peer(0x1234, 7, 60), 0x1234, Wire.FRAME, frame, clock.nanos()), slot));
+
+        assertEquals(-1, decode(pairMessage(new Pair(0, 0x1235, Pair.SEND, 99, Pair.UNTAGGED, A, B, 60,
+                PairsTest.key(8))), slot));
+        session.run(clock.millis());
+        ack = pairAck();
+        assertEquals(0x1235, Pair.ackIndex(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.SEND, Pair.ackRole(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.REFUSED, Pair.ackStatus(ack, SealedHeader.LENGTH), "an AEAD the agent does not have");
+
+        assertEquals(-1, decode(pairMessage(Pair.revoke(0, 0x1234, Pair.UNTAGGED, B, A)), slot));
+        session.run(clock.millis());
+        ack = pairAck();
+        assertEquals(0x1234, Pair.ackIndex(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.REVOKE, Pair.ackRole(ack, SealedHeader.LENGTH));
+        assertEquals(Pair.TAKEN, Pair.ackStatus(ack, SealedHeader.LENGTH));
+        assertNull(session.pairs().receiving(0x1234));
+        assertEquals(1, counters.pairsTaken.get());
+        assertEquals(1, counters.pairsRefused.get());
+        assertEquals(1, counters.pairsRevoked.get());
+    }
+
+    @Test
+    void aPairUnderAPairKeyOrOfAnotherNetworkOrMalformedIsNotTaken() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x2000, Pair.RECEIVE, 9, 60, Pair.UNTAGGED, B, A), clock.nanos());
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        ByteBuffer body = ByteBuffer.allocate(Pair.LENGTH);
+        pair(0x2001, Pair.RECEIVE, 10, 60, Pair.UNTAGGED, C, A).encode(body, 0);
+
+        // a peer holding a pair key must not hand out keys: only the switch's session may
+        assertEquals(-1, decode(sealed(peer(0x2000, 9, 60), 0x2000, Wire.PAIR, body.array(), clock.nanos()), slot));
+        assertEquals(1, counters.malformed.get());
+        assertFalse(session.hasMail());
+
+        byte[] shortBody = Arrays.copyOf(body.array(), Pair.LENGTH - 1);
+        assertEquals(-1, decode(sealed(switchKeys, switchKeys.remoteIndex(), Wire.PAIR, shortBody, clock.nanos()),
+                slot));
+        assertEquals(2, counters.malformed.get(), "a PAIR that does not decode");
+        assertFalse(session.hasMail());
+
+        assertEquals(-1, decode(pairMessage(new Pair(0x42, 0x2002, Pair.RECEIVE, switchKeys.cipher().wireId(),
+                Pair.UNTAGGED, C, A, 60, PairsTest.key(11))), slot));
+        session.run(clock.millis());
+        assertEquals(3, counters.malformed.get(), "another network's");
+        assertNull(session.pairs().receiving(0x2002));
+        assertNull(session.pairs().receiving(0x2001));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Losing the session, joining
+
+    @Test
+    void aNewJoinRoundDropsThePairsAndARekeyKeepsThem() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x3000, Pair.SEND, 12, 60, Pair.UNTAGGED, A, B), clock.nanos());
+        session.pairs().take(pair(0x3001, Pair.RECEIVE, 13, 60, Pair.UNTAGGED, B, A), clock.nanos());
+
+        session.startRekey(clock.millis());
+        assertEquals(1, session.pairs().sendCount(), "a rekey of the same port");
+        assertEquals(1, session.pairs().receiveCount());
+
+        session.startJoin(clock.millis(), null);
+        assertEquals(0, session.pairs().sendCount(), "the session is given up: the switch drops the port's pairs");
+        assertEquals(0, session.pairs().receiveCount());
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, A, B, 64);
+        ByteBuffer d = encode(frame);
+        assertNotEquals(0x3000, SealedHeader.receiverIndex(d, 0));
+    }
+
+    @Test
+    void theJoinOffersToTakePairKeysWhenEncryptedWithPairsOn() throws Exception {
+        startEncrypted();
+        assertEquals(Join.CAP_PAIRS, join.capabilities() & Join.CAP_PAIRS);
+    }
+
+    @Test
+    void theJoinDoesNotOfferPairKeysWithPairsOff() throws Exception {
+        start(new TestConfig().switchKey(switchIdentity.fingerprint()).pairs(false));
+        assertEquals(0, join.capabilities() & Join.CAP_PAIRS);
+        // and a PAIR the switch sends anyway is refused, not taken
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        assertEquals(-1, decode(pairMessage(pair(0x4000, Pair.SEND, 14, 60, Pair.UNTAGGED, A, B)), slot));
+        session.run(clock.millis());
+        assertEquals(Pair.REFUSED, Pair.ackStatus(pairAck(), SealedHeader.LENGTH));
+        assertEquals(0, session.pairs().sendCount());
+    }
+
+    @Test
+    void aPlaintextJoinNeverOffersPairKeys() throws Exception {
+        start(new TestConfig().plaintext());
+        assertEquals(0, join.capabilities() & Join.CAP_PAIRS);
+    }
+}
