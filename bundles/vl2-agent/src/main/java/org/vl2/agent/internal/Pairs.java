@@ -28,16 +28,17 @@ final class Pairs {
     static final int MAX = 64;
 
     /** A pair this agent seals with: frames (vlan, source, destination) go out under {@code index}. */
-    record Send(int vlan, long source, long destination, int index, Session keys) {
+    record Send(int vlan, long source, long destination, int index, Session keys, long keyTag) {
     }
 
     /** A pair this agent opens with: what arrives under {@code index} must be a frame (vlan, source, destination). */
-    record Receive(int index, int vlan, long source, long destination, Session keys) {
+    record Receive(int index, int vlan, long source, long destination, Session keys, long keyTag) {
     }
 
     private static final Send[] NO_SEND = new Send[0];
     private static final Receive[] NO_RECEIVE = new Receive[0];
     private static final int TPID = 0x8100;
+    private static final int TPID_8021AD = 0x88A8;
 
     private final int capacity;
     private final Counters counters;
@@ -52,6 +53,11 @@ final class Pairs {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    /** Whether this agent takes pair keys at all (encrypted, setting pairs on). */
+    boolean enabled() {
+        return capacity > 0;
+    }
+
     // Data path
 
     /** Send pump: the pair for the frame at {@code at} ({@code length} bytes), or null (the session path). */
@@ -86,12 +92,16 @@ final class Pairs {
         return mac(buf, at) == p.destination && mac(buf, at + 6) == p.source && vlan(buf, at, length) == p.vlan;
     }
 
-    /** The frame's VLAN id (802.1Q), or {@link Pair#UNTAGGED}. */
+    /**
+     * The frame's VLAN id (802.1Q), {@link Pair#UNTAGGED}, or -1 (no pair's): an 802.1ad outer tag, which the switch
+     * keys its MAC table by but never pairs, or a tag cut short.
+     */
     static int vlan(ByteBuffer buf, int at, int length) {
-        if (length >= 16 && (buf.getShort(at + 12) & 0xFFFF) == TPID) {
-            return buf.getShort(at + 14) & 0xFFF;
+        int tpid = buf.getShort(at + 12) & 0xFFFF;
+        if (tpid == TPID) {
+            return length >= 18 ? buf.getShort(at + 14) & 0xFFF : -1;
         }
-        return Pair.UNTAGGED;
+        return tpid == TPID_8021AD ? -1 : Pair.UNTAGGED;
     }
 
     /** The 48-bit MAC address at {@code at}. */
@@ -130,7 +140,19 @@ final class Pairs {
             counters.pairsRefused.incrementAndGet();
             return Pair.REFUSED;
         }
+        long tag = keyTag(p);
         if (p.role() == Pair.SEND) {
+            for (Send held : sending) {
+                if (held.index == index && held.keyTag == tag) {
+                    // the same offer again (the switch missed the PAIR-ACK): new keys would start the counter at 0
+                    // again under the same key, a nonce used twice; the pair stays as it is. The same key for
+                    // another flow is no switch's doing: refused, for the same reason
+                    boolean same = held.vlan == p.vlan() && held.source == p.source()
+                            && held.destination == p.destination();
+                    (same ? counters.pairsTaken : counters.pairsRefused).incrementAndGet();
+                    return same ? Pair.TAKEN : Pair.REFUSED;
+                }
+            }
             // one flow, one pair: a new key for a flow replaces its old one, an index names one flow only
             Send[] s = without(sending, index);
             int at = 0;
@@ -143,7 +165,7 @@ final class Pairs {
                 return Pair.REFUSED;
             }
             s = at < s.length ? s.clone() : Arrays.copyOf(s, s.length + 1);
-            s[at] = new Send(p.vlan(), p.source(), p.destination(), index, keys(suite, p, nowNanos));
+            s[at] = new Send(p.vlan(), p.source(), p.destination(), index, keys(suite, p, nowNanos), tag);
             sending = s;
         } else {
             Receive[] r = receiving;
@@ -151,16 +173,39 @@ final class Pairs {
             while (at < r.length && r[at].index != index) {
                 at++;
             }
+            if (at < r.length && r[at].keyTag == tag) {
+                // the same key again: new keys would forget which counters were opened (replays); the flow it names
+                // is taken as said
+                Receive held = r[at];
+                r = r.clone();
+                r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), held.keys, tag);
+                receiving = r;
+                counters.pairsTaken.incrementAndGet();
+                return Pair.TAKEN;
+            }
             if (at == r.length && r.length >= capacity) {
                 counters.pairsRefused.incrementAndGet();
                 return Pair.REFUSED;
             }
             r = at < r.length ? r.clone() : Arrays.copyOf(r, r.length + 1);
-            r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), keys(suite, p, nowNanos));
+            r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), keys(suite, p, nowNanos), tag);
             receiving = r;
         }
         counters.pairsTaken.incrementAndGet();
         return Pair.TAKEN;
+    }
+
+    /** 64 bits of SHA-256 of the pair's key: tells a repeated offer from a new key under a reused index. */
+    private static long keyTag(Pair p) {
+        byte[] k = p.key();
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(k);
+            return ByteBuffer.wrap(h).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
     }
 
     private static Session keys(CipherSuite suite, Pair p, long nowNanos) {

@@ -29,6 +29,9 @@ final class SealedCodec extends Vl2Framing {
 
     private final Pairs pairs;
 
+    /** When the receive thread last told the switch of an index it holds no pair for (ms; that thread only). */
+    private long unknownPairAt = Long.MIN_VALUE / 2;
+
     SealedCodec(CodecContext context, Vl2Session session) {
         super(context, session);
         this.pairs = session.pairs();
@@ -178,6 +181,28 @@ final class SealedCodec extends Vl2Framing {
     }
 
     /**
+     * A sealed message under an index this agent holds nothing for: if it is a pair the switch still forwards here
+     * (this agent lost its pairs: a new join on the same port), say so, so that the switch ends it rather than send its
+     * flow into the void until the pair's lifetime ends. The answer to a REVOKE is that word: the control thread
+     * takes a REVOKE of the index (nothing to drop) and acknowledges it; the switch ignores it for an index that is not
+     * a pair of this member. At most ten a second.
+     */
+    private void unknownPair(int index) {
+        if (!pairs.enabled()) {
+            return;
+        }
+        long now = links.clock().millis();
+        if (now - unknownPairAt < 100) {
+            return;
+        }
+        unknownPairAt = now;
+        if (!session.offer(new ControlMessage.PairOffered(Pair.revoke(session.network(), index, Pair.UNTAGGED, 0,
+                0)))) {
+            counters.queueFull();
+        }
+    }
+
+    /**
      * A sealed message under none of the session's indices: a frame of a receiving pair, opened with its keys and
      * taken only if it is of the pair's flow (the switch forwarded it unopened). Not the switch's word: no
      * {@link Vl2Session#authentic}.
@@ -186,6 +211,7 @@ final class SealedCodec extends Vl2Framing {
         Pairs.Receive pair = pairs.receiving(receiver);
         if (pair == null) {
             counters.foreign(); // keys this agent no longer (or never) had
+            unknownPair(receiver);
             return -1;
         }
         int length;

@@ -156,6 +156,11 @@ final class Vl2Session implements ControlMessage.Handler {
     }
 
     /** The pair keys (the data path looks frames up there). */
+    /** The network this agent joins (as PAIRs name it). */
+    long network() {
+        return settings.network();
+    }
+
     Pairs pairs() {
         return pairs;
     }

@@ -53,6 +53,8 @@ final class FakeTap implements TapDevice {
     /** A factory handing out FakeTaps; {@link #failure} makes create fail. */
     static final class Factory implements TapFactory {
         volatile FakeTap last;
+        /** Every device created, in order: a test reads the first one whatever the agent did since. */
+        final java.util.List<FakeTap> all = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile TapException failure;
         volatile int created;
 
@@ -63,6 +65,7 @@ final class FakeTap implements TapDevice {
             }
             created++;
             last = new FakeTap(settings);
+            all.add(last);
             return last;
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,32 @@ class PairsTest {
         assertNull(lookup(frame(Pair.UNTAGGED, C, B, 60)), "another source");
         assertNull(pairs.receiving(11), "a send pair opens nothing");
         assertEquals(3, counters.pairsTaken.get());
+        // an 802.1ad outer tag is never a pair's, though the switch keys its MAC table by it
+        byte[] qinq = frame(Pair.UNTAGGED, A, B, 60);
+        ByteBuffer.wrap(qinq).putShort(12, (short) 0x88A8).putShort(14, (short) 0).putShort(16, (short) 0x8100);
+        assertNull(lookup(qinq), "802.1ad: the session path");
+        assertNull(lookup(Arrays.copyOf(frame(0, A, B, 60), 17)), "a tag cut short: the session path");
+    }
+
+    @Test
+    void theSameOfferAgainKeepsThePairsCounterAndReplayWindow() throws Exception {
+        Pair send = pair(41, Pair.SEND, Pair.UNTAGGED, A, B);
+        assertEquals(Pair.TAKEN, pairs.take(send, NOW));
+        Pairs.Send first = lookup(frame(Pair.UNTAGGED, A, B, 60));
+        ByteBuffer b = ByteBuffer.allocate(16 + 60 + 16);
+        first.keys().seal(b, 0, 16, 60, NOW);
+        assertEquals(1, first.keys().sent());
+        assertEquals(Pair.TAKEN, pairs.take(send, NOW), "the switch missed the PAIR-ACK and sent it again");
+        assertSame(first, lookup(frame(Pair.UNTAGGED, A, B, 60)),
+                "same keys kept: a new Session would seal counter 0 again under the same key");
+        assertEquals(Pair.TAKEN, pairs.take(new Pair(0, 41, Pair.SEND, AES, Pair.UNTAGGED, A, B, 60, key(99)), NOW));
+        assertNotSame(first, lookup(frame(Pair.UNTAGGED, A, B, 60)), "a new key under the index: new keys");
+
+        Pair receive = pair(42, Pair.RECEIVE, Pair.UNTAGGED, B, A);
+        assertEquals(Pair.TAKEN, pairs.take(receive, NOW));
+        Pairs.Receive r = pairs.receiving(42);
+        assertEquals(Pair.TAKEN, pairs.take(receive, NOW));
+        assertSame(r.keys(), pairs.receiving(42).keys(), "a new Session would forget which counters it opened");
     }
 
     @Test
@@ -101,6 +128,16 @@ class PairsTest {
         assertFalse(Pairs.matches(r, ByteBuffer.wrap(frame(Pair.UNTAGGED, B, A, 60)), 0, 60), "untagged");
         assertFalse(Pairs.matches(r, ByteBuffer.wrap(frame(5, C, A, 60)), 0, 60), "another source");
         assertFalse(Pairs.matches(r, ByteBuffer.wrap(frame(5, B, C, 60)), 0, 60), "another destination");
+        Pairs.Receive untagged = take(pair(23, Pair.RECEIVE, Pair.UNTAGGED, B, A));
+        byte[] qinq = frame(Pair.UNTAGGED, B, A, 60);
+        ByteBuffer.wrap(qinq).putShort(12, (short) 0x88A8);
+        assertTrue(Pairs.matches(untagged, ByteBuffer.wrap(frame(Pair.UNTAGGED, B, A, 60)), 0, 60));
+        assertFalse(Pairs.matches(untagged, ByteBuffer.wrap(qinq), 0, 60), "an 802.1ad frame is not untagged");
+    }
+
+    private Pairs.Receive take(Pair p) {
+        assertEquals(Pair.TAKEN, pairs.take(p, NOW));
+        return pairs.receiving(p.index());
     }
 
     @Test

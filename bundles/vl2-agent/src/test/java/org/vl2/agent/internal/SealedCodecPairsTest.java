@@ -361,6 +361,26 @@ class SealedCodecPairsTest {
     }
 
     @Test
+    void aFrameUnderAnIndexItHoldsNoPairForMakesTheAgentSaySoAtMostTenTimesASecond() throws Exception {
+        startEncrypted();
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, B, A, 64);
+        assertEquals(-1, decode(sealed(peer(0x77, 5, 60), 0x77, Wire.FRAME, frame, clock.nanos()), slot));
+        assertTrue(session.hasMail(), "the word goes through the control thread");
+        session.run(clock.millis());
+        ByteBuffer ack = pairAck();
+        assertEquals(0x77, Pair.ackIndex(ack, SealedHeader.LENGTH), "I hold no pair 0x77");
+        assertEquals(Pair.REVOKE, Pair.ackRole(ack, SealedHeader.LENGTH));
+        // the next one within 100 ms is only counted
+        assertEquals(-1, decode(sealed(peer(0x78, 5, 60), 0x78, Wire.FRAME, frame, clock.nanos()), slot));
+        assertFalse(session.hasMail());
+        clock.advance(100);
+        assertEquals(-1, decode(sealed(peer(0x78, 6, 60), 0x78, Wire.FRAME, frame, clock.nanos()), slot));
+        assertTrue(session.hasMail());
+        assertEquals(3, counters.foreign.get());
+    }
+
+    @Test
     void aPairUnderAPairKeyOrOfAnotherNetworkOrMalformedIsNotTaken() throws Exception {
         startEncrypted();
         session.pairs().take(pair(0x2000, Pair.RECEIVE, 9, 60, Pair.UNTAGGED, B, A), clock.nanos());
