@@ -42,6 +42,11 @@ public final class PortPair {
     public boolean revokeReceiver;
     /** Pairing only: ended because an end refused or did not answer (the flow is not keyed again for a while). */
     public boolean failed;
+    /**
+     * Frames of this flow that still came through the sender's session after both ends took the pair (its receive
+     * thread only): a few are in flight when the sender switches over; many mean it does not hold the pair.
+     */
+    public int sessionFrames;
     /** Pairing only: the pair this one renews (ended once this one is in use), and the one renewing this one. */
     public PortPair predecessor;
     public PortPair successor;

@@ -391,6 +391,25 @@ class PairsTest {
     }
 
     @Test
+    void aSenderThatDoesNotUseItsPairLosesIt() throws Exception {
+        start(true, false);
+        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
+        Member a = m[0];
+        Member b = m[1];
+        Pair receive = b.pair();
+        b.ack(receive, Pair.TAKEN);
+        a.ack(a.pair(), Pair.TAKEN);
+        for (int i = 0; i < 4096; i++) {
+            a.send(b.mac); // sealed before it took the pair, say
+        }
+        assertTrue(a.pairs(a.received()).isEmpty(), "a send queue's worth is no sign");
+        a.send(b.mac); // more than any queue: A's agent joined again and forgot the pair
+        Pair revoke = a.pair();
+        assertEquals(Pair.REVOKE, revoke.role());
+        assertEquals(receive.index(), revoke.index());
+    }
+
+    @Test
     void aReceiverThatDoesNotHoldThePairEndsIt() throws Exception {
         start(true, false);
         Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);

@@ -72,6 +72,11 @@ public final class Pairs implements Pairing {
     static final int MAX_TRIES = 4;
     /** A flow whose pair an end refused (or never answered) is not keyed again for this long. */
     static final long FAILED_HOLD_NANOS = 60 * SECOND;
+    /**
+     * Frames of a flow through the sender's session after it took the flow's pair, at most: those it sealed before it
+     * took it (its send queue, GSO batches) stay below this.
+     */
+    static final int UNUSED_AFTER_FRAMES = 4096;
     /** Pairs a member sends on, and receives on, at most (an agent holds 64 of each). */
     static final int MAX_PER_PORT = 64;
     private static final int MESSAGE_ROOM = SealedHeader.LENGTH + Math.max(Pair.LENGTH, Pair.ACK_LENGTH)
@@ -115,10 +120,15 @@ public final class Pairs implements Pairing {
         long destination = frame.destinationBits();
         PortPair pp = in.pairOut(vlan, source, destination);
         if (pp != null) {
-            if (pp.receiver != out && pp.state != PortPair.REVOKED && pp.state != PortPair.FAILED) {
+            int state = pp.state;
+            if (pp.receiver != out && state != PortPair.REVOKED && state != PortPair.FAILED) {
                 // the destination is behind another port now without a move this switch saw (an operator's static
                 // entry): the pair would deliver to the old port; the flow's next frame keys anew
                 revoke(pp, "its destination is behind " + out.id + " now");
+            } else if (state == PortPair.ACTIVE && ++pp.sessionFrames > UNUSED_AFTER_FRAMES) {
+                // the sender took the pair but does not use it (its agent joined again and forgot its pairs):
+                // end it, and the flow's next frame keys it anew
+                revoke(pp, "its sender does not use it");
             }
             return; // keyed, being keyed, ending, or refused lately
         }
