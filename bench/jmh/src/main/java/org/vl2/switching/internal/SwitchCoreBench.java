@@ -299,6 +299,11 @@ public class SwitchCoreBench {
             }
 
             @Override
+            public boolean pairs() {
+                return true;
+            }
+
+            @Override
             public boolean allow_plaintext() {
                 return false;
             }
