@@ -3,6 +3,7 @@ package org.vl2.switching.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.SocketAddress;
@@ -47,11 +48,13 @@ class PairsTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
     private final Identity switchIdentity = Identity.generate();
     private FakeTransport vl2;
+    private FakeMacTable fdb;
     private SwitchCore sw;
 
     private void start(boolean pairs, boolean ipGuard) {
         vl2 = new FakeTransport("vl2", "vl2");
-        sw = new SwitchCore(new FakeMacTable(), Fakes.pairs(pairs), clock::get, false, stateDir, switchIdentity,
+        fdb = new FakeMacTable();
+        sw = new SwitchCore(fdb, Fakes.pairs(pairs), clock::get, false, stateDir, switchIdentity,
                 new HandshakeWorker(HandshakeWorker.Mode.INLINE));
         sw.bindPolicy(new LearningPolicy());
         sw.attach(vl2);
@@ -257,6 +260,32 @@ class PairsTest {
         Pair again = c.pair();
         assertEquals(Pair.RECEIVE, again.role());
         assertNotEquals(send.index(), again.index());
+    }
+
+    @Test
+    void aPairsFramesNeverMoveItsSourceStationBack() throws Exception {
+        start(true, false);
+        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
+        Member a = m[0];
+        Member b = m[1];
+        Pair receive = b.pair();
+        b.ack(receive, Pair.TAKEN);
+        Pair send = a.pair();
+        a.ack(send, Pair.TAKEN);
+        Session sealer = Session.pair(CipherSuite.ofWireId(send.suite()), send.index(), send.key(),
+                Duration.ofSeconds(120), System.nanoTime());
+        vl2.inject(a.address, ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 1))));
+        assertEquals(1, b.received().size());
+        org.vl2.api.PortId aPort = fdb.lookup(NET, 0, a.mac);
+        assertNotNull(aPort, "a pair's frame keeps its source station known");
+
+        // the station is behind another port now, and this pair's frame raced the frame that showed it
+        org.vl2.api.PortId elsewhere = org.vl2.api.PortId.of(aPort.number() + 100);
+        fdb.addStatic(NET, 0, org.vl2.api.MacAddress.of(a.mac), elsewhere);
+        vl2.inject(a.address, ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 2))));
+        assertTrue(b.received().isEmpty(), "not forwarded");
+        assertEquals(elsewhere, fdb.lookup(NET, 0, a.mac), "and the station stays where it is");
+        assertEquals(1, stats().pairDrops());
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.EthernetFrame;
 import org.vl2.api.MacTableAdminService;
+import org.vl2.api.PortId;
 import org.vl2.api.spi.Transport;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Session;
@@ -159,8 +160,16 @@ public final class Pairs implements Pairing {
         p.lastSeenNanos = now;
         p.rxFrames.increment();
         p.rxBytes.add(frameLength);
-        // the frame would have refreshed its source's MAC entry: keep the station known (and on this port)
-        fdb.learn(p.network.id, pp.vlan == Pair.UNTAGGED ? EthernetFrame.UNTAGGED : pp.vlan, pp.source, p.id);
+        // the frame would have refreshed its source's MAC entry: keep the station known on this port, but never move
+        // it here: behind another port now, it moved (the move's frame ends this pair; this one raced it)
+        int vlan = fdbVlan(pp.vlan);
+        PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
+        if (holder == null || holder.equals(p.id)) {
+            fdb.learn(p.network.id, vlan, pp.source, p.id);
+        } else {
+            counters.pairDrops.increment();
+            return;
+        }
         if (o.removed || t == null) {
             counters.pairDrops.increment();
             return;
