@@ -155,12 +155,12 @@ final class Vl2Session implements ControlMessage.Handler {
         return older;
     }
 
-    /** The pair keys (the data path looks frames up there). */
     /** The network this agent joins (as PAIRs name it). */
     long network() {
         return settings.network();
     }
 
+    /** The pair keys (the data path looks frames up there). */
     Pairs pairs() {
         return pairs;
     }
