@@ -27,8 +27,11 @@ public interface AgentService {
      * opened: it asked the agent to prove its address), and the datagrams from the switch's side dropped by reason,
      * {@value #DISCARDED_PREFIX}{@code foreign}, {@code malformed}, {@code unopened}, {@code ignored},
      * {@code queue_full} (valid control messages the agent's control thread had no room for), {@code not_joined}
-     * (ROUTES while not joined) (part of
-     * {@link AgentStatus#drops()}). Empty by default.
+     * (ROUTES while not joined), {@code pair_mismatch} (a frame under a pair key that was not of the pair's flow) (part
+     * of {@link AgentStatus#drops()}); in encrypted vl2 mode the pair keys ({@value #PAIR_FRAMES_SEALED},
+     * {@value #PAIR_FRAMES_OPENED}: frames sealed and opened under a pair key, which the switch forwarded unopened;
+     * {@value #PAIRS_TAKEN}, {@value #PAIRS_REFUSED}, {@value #PAIRS_REVOKED}: PAIRs; {@value #PAIRS_SENDING},
+     * {@value #PAIRS_RECEIVING}: pairs held now). Empty by default.
      */
     default java.util.Map<String, Long> counters() {
         return java.util.Map.of();
@@ -38,6 +41,20 @@ public interface AgentService {
     String HANDSHAKES = "handshakes";
     /** Key of {@link #counters()}. */
     String COOKIE_REPLIES = "cookieReplies";
+    /** Key of {@link #counters()} (since 2.7). */
+    String PAIR_FRAMES_SEALED = "pairs.frames_sealed";
+    /** Key of {@link #counters()} (since 2.7). */
+    String PAIR_FRAMES_OPENED = "pairs.frames_opened";
+    /** Key of {@link #counters()} (since 2.7). */
+    String PAIRS_TAKEN = "pairs.taken";
+    /** Key of {@link #counters()} (since 2.7). */
+    String PAIRS_REFUSED = "pairs.refused";
+    /** Key of {@link #counters()} (since 2.7). */
+    String PAIRS_REVOKED = "pairs.revoked";
+    /** Key of {@link #counters()}: a gauge, the pairs this agent seals with now (since 2.7). */
+    String PAIRS_SENDING = "pairs.sending";
+    /** Key of {@link #counters()}: a gauge, the pairs this agent opens with now (since 2.7). */
+    String PAIRS_RECEIVING = "pairs.receiving";
     /** Prefix of the keys of {@link #counters()} that count discarded datagrams by reason. */
     String DISCARDED_PREFIX = "discarded.";
 }

@@ -24,11 +24,6 @@ import org.vl2.tap.TapDevice;
 final class Diagnostics {
 
     /** Names of the pair keys' counters in {@link #exported()} (vl2-api names the older ones). */
-    static final String PAIR_FRAMES_SEALED = "pairs.frames_sealed";
-    static final String PAIR_FRAMES_OPENED = "pairs.frames_opened";
-    static final String PAIRS_TAKEN = "pairs.taken";
-    static final String PAIRS_REFUSED = "pairs.refused";
-    static final String PAIRS_REVOKED = "pairs.revoked";
 
     private final AgentConfig.Settings settings;
     private final Lifecycle life;
@@ -62,11 +57,13 @@ final class Diagnostics {
                 discarded("queue_full", counters.queueFull), discarded("not_joined", counters.notJoined),
                 discarded("pair_mismatch", counters.pairMismatch),
                 // pair keys: frames the switch forwarded without opening them, and the PAIRs behind them
-                Map.entry(PAIR_FRAMES_SEALED, counters.pairSealed.get()),
-                Map.entry(PAIR_FRAMES_OPENED, counters.pairOpened.get()),
-                Map.entry(PAIRS_TAKEN, counters.pairsTaken.get()),
-                Map.entry(PAIRS_REFUSED, counters.pairsRefused.get()),
-                Map.entry(PAIRS_REVOKED, counters.pairsRevoked.get()));
+                Map.entry(AgentService.PAIR_FRAMES_SEALED, counters.pairSealed.get()),
+                Map.entry(AgentService.PAIR_FRAMES_OPENED, counters.pairOpened.get()),
+                Map.entry(AgentService.PAIRS_TAKEN, counters.pairsTaken.get()),
+                Map.entry(AgentService.PAIRS_REFUSED, counters.pairsRefused.get()),
+                Map.entry(AgentService.PAIRS_REVOKED, counters.pairsRevoked.get()),
+                Map.entry(AgentService.PAIRS_SENDING, session == null ? 0L : session.pairs().sendCount()),
+                Map.entry(AgentService.PAIRS_RECEIVING, session == null ? 0L : session.pairs().receiveCount()));
     }
 
     private static Map.Entry<String, Long> discarded(String reason, AtomicLong c) {

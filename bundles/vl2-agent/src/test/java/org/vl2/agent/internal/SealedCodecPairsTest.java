@@ -281,9 +281,11 @@ class SealedCodecPairsTest {
         java.util.Map<String, Long> exported = new Diagnostics(settings, life, counters, tap, links, session)
                 .exported();
         assertEquals(3L, exported.get(org.vl2.api.AgentService.DISCARDED_PREFIX + "pair_mismatch"));
-        assertEquals(1L, exported.get(Diagnostics.PAIR_FRAMES_OPENED));
-        assertEquals(1L, exported.get(Diagnostics.PAIRS_TAKEN));
-        assertEquals(0L, exported.get(Diagnostics.PAIR_FRAMES_SEALED));
+        assertEquals(1L, exported.get(org.vl2.api.AgentService.PAIR_FRAMES_OPENED));
+        assertEquals(1L, exported.get(org.vl2.api.AgentService.PAIRS_TAKEN));
+        assertEquals(0L, exported.get(org.vl2.api.AgentService.PAIR_FRAMES_SEALED));
+        assertEquals(1L, exported.get(org.vl2.api.AgentService.PAIRS_RECEIVING), "a gauge: the receive pair held");
+        assertEquals(0L, exported.get(org.vl2.api.AgentService.PAIRS_SENDING));
     }
 
     @Test

@@ -267,7 +267,12 @@ final class Metrics {
                 .help("Datagrams from the switch's side dropped, by reason (foreign: another port, session or address;"
                         + " malformed; unopened: sealed but did not open; ignored: unauthenticated, not acted on;"
                         + " queue_full: valid control messages the control thread had no room for; not_joined: ROUTES"
-                        + " while not joined).");
+                        + " while not joined; pair_mismatch: a frame under a pair key not of the pair's flow).");
+        CounterSnapshot.Builder pairFrames = CounterSnapshot.builder().name("vl2_agent_pair_frames")
+                .help("Frames sealed (sent) and opened (received) under pair keys: the switch forwarded them without"
+                        + " opening them (docs/protocol.md, Pair keys).");
+        GaugeSnapshot.Builder pairs = GaugeSnapshot.builder().name("vl2_agent_pairs")
+                .help("Pair keys the agent holds now, by role (send, receive).");
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("vl2_agent_state")
                 .help("1 for the agent's state now, 0 for the other states (one series per state).");
         GaugeSnapshot.Builder rtt = GaugeSnapshot.builder().name("vl2_agent_switch_rtt_seconds")
@@ -290,6 +295,16 @@ final class Metrics {
                 cookies.dataPoint(CounterDataPointSnapshot.builder().labels(l)
                         .value(more.getOrDefault(AgentService.COOKIE_REPLIES, 0L)).build());
             }
+            if (more.containsKey(AgentService.PAIR_FRAMES_SEALED)) {
+                pairFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("direction", "sealed"))
+                        .value(more.get(AgentService.PAIR_FRAMES_SEALED)).build());
+                pairFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("direction", "opened"))
+                        .value(more.getOrDefault(AgentService.PAIR_FRAMES_OPENED, 0L)).build());
+                pairs.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("role", "send"))
+                        .value(more.getOrDefault(AgentService.PAIRS_SENDING, 0L)).build());
+                pairs.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("role", "receive"))
+                        .value(more.getOrDefault(AgentService.PAIRS_RECEIVING, 0L)).build());
+            }
             for (String reason : DISCARD_REASONS) {
                 Long v = more.get(AgentService.DISCARDED_PREFIX + reason);
                 if (v != null) {
@@ -305,13 +320,15 @@ final class Metrics {
         all.add(handshakes.build());
         all.add(cookies.build());
         all.add(discarded.build());
+        all.add(pairFrames.build());
+        all.add(pairs.build());
         all.add(state.build());
         all.add(rtt.build());
     }
 
     /** The reasons of {@code vl2_agent_discarded_datagrams} (AgentService.counters). */
     static final List<String> DISCARD_REASONS = List.of("foreign", "malformed", "unopened", "ignored", "queue_full",
-            "not_joined");
+            "not_joined", "pair_mismatch");
 
     private static CounterSnapshot counter(String name, String help, long value) {
         return CounterSnapshot.builder().name(name).help(help)

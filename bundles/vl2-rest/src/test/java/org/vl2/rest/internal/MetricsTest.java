@@ -92,7 +92,7 @@ class MetricsTest {
         FakeMacTable fdb = new FakeMacTable();
         fdb.statistics = new MacTableStatistics(5, 1, 4096, 0, 300, 40, 3, 7, 2, 1);
         sw.statistics = new SwitchStatistics(6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
-                31, 32, 33);
+                31, 32, 33, 41, 42, 43, 44);
         sw.transportErrors.put("udp", 2L);
         sw.transportErrors.put("vl2", 7L);
         sw.transportReceiveDrops.put("vxlan", java.util.Map.of("bad_flags", 5L, "unmapped_vni", 0L));
@@ -118,6 +118,10 @@ class MetricsTest {
         assertEquals(31, value(f, "vl2_switch_handshakes", "vl2_switch_handshakes_total"));
         assertEquals(32, value(f, "vl2_switch_cookie_replies", "vl2_switch_cookie_replies_total"));
         assertEquals(33, value(f, "vl2_switch_handshakes_throttled", "vl2_switch_handshakes_throttled_total"));
+        assertEquals(41, value(f, "vl2_switch_pair_frames", "vl2_switch_pair_frames_total"));
+        assertEquals(42, value(f, "vl2_switch_dropped_frames", "vl2_switch_dropped_frames_total", "reason", "pair"));
+        assertEquals(43, value(f, "vl2_switch_pairs_made", "vl2_switch_pairs_made_total"));
+        assertEquals(44, value(f, "vl2_switch_pairs_ended", "vl2_switch_pairs_ended_total"));
         assertEquals(3, value(f, "vl2_port_received_frames", "vl2_port_received_frames_total", "port", "3",
                 "network", "0000000000000000"));
         // network 2a: ports 2, 4, 6
@@ -163,6 +167,11 @@ class MetricsTest {
         a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "foreign", 5L);
         a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "queue_full", 6L);
         a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "not_joined", 7L);
+        a.counters.put(org.vl2.api.AgentService.DISCARDED_PREFIX + "pair_mismatch", 8L);
+        a.counters.put(org.vl2.api.AgentService.PAIR_FRAMES_SEALED, 900L);
+        a.counters.put(org.vl2.api.AgentService.PAIR_FRAMES_OPENED, 800L);
+        a.counters.put(org.vl2.api.AgentService.PAIRS_SENDING, 2L);
+        a.counters.put(org.vl2.api.AgentService.PAIRS_RECEIVING, 3L);
         JsonNode f = parse(scrape(new Metrics(() -> null, () -> null, () -> List.of(a), 1024)));
         assertEquals(11, value(f, "vl2_agent_tap_read_frames", "vl2_agent_tap_read_frames_total", "tap", "vl2tap0"));
         assertEquals(1, value(f, "vl2_agent_state", "vl2_agent_state", "tap", "vl2tap0", "state", "RUNNING"));
@@ -179,5 +188,13 @@ class MetricsTest {
                 "queue_full"));
         assertEquals(7, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
                 "not_joined"));
+        assertEquals(8, value(f, "vl2_agent_discarded_datagrams", "vl2_agent_discarded_datagrams_total", "reason",
+                "pair_mismatch"));
+        // pair keys: frames the switch passed on unopened, and the pairs held now
+        assertEquals(900, value(f, "vl2_agent_pair_frames", "vl2_agent_pair_frames_total", "tap", "vl2tap0",
+                "direction", "sealed"));
+        assertEquals(800, value(f, "vl2_agent_pair_frames", "vl2_agent_pair_frames_total", "direction", "opened"));
+        assertEquals(2, value(f, "vl2_agent_pairs", "vl2_agent_pairs", "tap", "vl2tap0", "role", "send"));
+        assertEquals(3, value(f, "vl2_agent_pairs", "vl2_agent_pairs", "role", "receive"));
     }
 }
