@@ -140,6 +140,9 @@ public class PairsE2EIT {
         assertTrue("the TCP transfer went on pair keys (" + frames + " frames forwarded unopened for " + segments
                 + " segments):\n" + after, segments > 0 && frames >= segments);
         assertTrue("no pair drops in a steady flow:\n" + after, stat(after, "Drops: pair") == 0);
+        String listed = kit.switchCommand("vl2:pairs --no-format", o -> o.contains("\tactive\t"));
+        results.put("vl2:pairs", listed.lines().count() + " pairs");
+        assertTrue("vl2:pairs lists the active pairs:\n" + listed, listed.contains("\tactive\t"));
     }
 
     @Test

@@ -45,6 +45,15 @@ public interface SwitchService {
     java.util.List<MemberInfo> members(long network);
 
     /**
+     * The pair keys the switch holds (docs/protocol.md, "Pair keys"), by network, then sender port. Empty by default.
+     *
+     * @since 2.7
+     */
+    default java.util.List<PairInfo> pairs() {
+        return java.util.List.of();
+    }
+
+    /**
      * The managed routes of every network (docs/routes.md), by network, in configured order, each with whether it is
      * in force (its gateway is a member with a port).
      */

@@ -11,8 +11,8 @@
  * gateway mode). 2.4.0: ApiTokenService (the HTTP API's tokens); SwitchStatistics handshakes, cookie replies and
  * throttled handshakes; NetworkInfo.leaseCapacity; SwitchService.transportErrors; AgentService.counters. 2.5.0:
  * SwitchService.transportReceiveDrops. 2.6.0: MacTableService.nowNanos, the table's clock for the frame path.
- * 2.7.0: pair keys: SwitchStatistics.pairFrames, pairDrops, pairsMade, pairsEnded; AgentService's pair counter keys;
- * EthernetFrame.outerTpid.
+ * 2.7.0: pair keys: SwitchService.pairs (PairInfo); SwitchStatistics.pairFrames, pairDrops, pairsMade, pairsEnded;
+ * AgentService's pair counter keys; EthernetFrame.outerTpid.
  */
 @Export
 @Version("2.7.0")

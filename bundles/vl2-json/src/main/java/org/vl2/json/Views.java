@@ -19,6 +19,7 @@ import org.vl2.api.MemberInfo;
 import org.vl2.api.NetworkInfo;
 import org.vl2.api.NetworkRoute;
 import org.vl2.api.Networks;
+import org.vl2.api.PairInfo;
 import org.vl2.api.PortCounters;
 import org.vl2.api.PortInfo;
 import org.vl2.api.SwitchStatistics;
@@ -263,6 +264,30 @@ public final class Views {
                     .put("metric", r.metric())
                     .put("inForce", r.inForce())
                     .put("version", r.versionText());
+        }
+        return a;
+    }
+
+    /**
+     * The switch's pair keys ({@code vl2:pairs -j}): {@code network}, {@code index} (hex), {@code vlan} (absent when
+     * untagged), {@code source}, {@code destination}, {@code sender}, {@code receiver} (port numbers), {@code state},
+     * {@code ageSeconds}; never a key.
+     */
+    public static ArrayNode pairs(List<PairInfo> pairs) {
+        ArrayNode a = NODES.arrayNode();
+        for (PairInfo p : pairs) {
+            ObjectNode o = a.addObject()
+                    .put("network", Networks.format(p.network()))
+                    .put("index", Integer.toHexString(p.index()));
+            if (p.vlan() >= 0) {
+                o.put("vlan", p.vlan());
+            }
+            o.put("source", p.source().toString())
+                    .put("destination", p.destination().toString())
+                    .put("sender", p.sender().number())
+                    .put("receiver", p.receiver().number())
+                    .put("state", p.state())
+                    .put("ageSeconds", p.age().toSeconds());
         }
         return a;
     }

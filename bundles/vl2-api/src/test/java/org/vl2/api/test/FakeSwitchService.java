@@ -21,6 +21,7 @@ public class FakeSwitchService implements SwitchService {
             null, null, false, 0, List.of())));
     public final List<MemberInfo> members = new ArrayList<>();
     public final List<org.vl2.api.NetworkRoute> routes = new ArrayList<>();
+    public final List<org.vl2.api.PairInfo> pairs = new ArrayList<>();
     public volatile SwitchStatistics statistics = new SwitchStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0);
     public final java.util.Map<String, Long> transportErrors = new java.util.TreeMap<>();
@@ -83,6 +84,11 @@ public class FakeSwitchService implements SwitchService {
     @Override
     public String publicKey() {
         return publicKey;
+    }
+
+    @Override
+    public List<org.vl2.api.PairInfo> pairs() {
+        return List.copyOf(pairs);
     }
 
     @Override

@@ -505,6 +505,11 @@ public final class SwitchCore implements SwitchService {
     }
 
     @Override
+    public List<org.vl2.api.PairInfo> pairs() {
+        return pairs.info();
+    }
+
+    @Override
     public List<org.vl2.api.NetworkRoute> routes() {
         List<org.vl2.api.NetworkRoute> list = new ArrayList<>();
         List<Network> sorted = new ArrayList<>(networks.all());

@@ -196,6 +196,14 @@ class PairsTest {
                 "the pair's datagrams reach the receive thread of the sender's session");
         a.ack(send, Pair.TAKEN);
         assertEquals(1, stats().pairsMade());
+        List<org.vl2.api.PairInfo> listed = sw.pairs();
+        assertEquals(1, listed.size(), "vl2:pairs lists it: " + listed);
+        org.vl2.api.PairInfo info = listed.get(0);
+        assertEquals("active", info.state());
+        assertEquals(-1, info.vlan(), "untagged");
+        assertEquals(org.vl2.api.MacAddress.of(a.mac), info.source());
+        assertEquals(send.index(), info.index());
+        assertNotEquals(info.sender(), info.receiver());
 
         CipherSuite suite = CipherSuite.ofWireId(send.suite());
         Session sealer = Session.pair(suite, send.index(), send.key(), Duration.ofSeconds(120), System.nanoTime());

@@ -4,7 +4,9 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +18,9 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.EthernetFrame;
+import org.vl2.api.MacAddress;
 import org.vl2.api.MacTableAdminService;
+import org.vl2.api.PairInfo;
 import org.vl2.api.PortId;
 import org.vl2.api.spi.Transport;
 import org.vl2.crypto.CryptoException;
@@ -486,9 +490,25 @@ public final class Pairs implements Pairing {
         return new ArrayList<>(live);
     }
 
-    /** Pairs in use now (vl2:stats, tests). */
-    public synchronized int size() {
-        return live.size();
+    /** What {@code vl2:pairs} shows: every pair not yet forgotten, by network and sender port; never a key. */
+    public List<PairInfo> info() {
+        long now = nanoClock.getAsLong();
+        List<PairInfo> out = new ArrayList<>();
+        for (PortPair pp : livePairs()) {
+            int state = pp.state;
+            String text = switch (state) {
+                case PortPair.ACTIVE -> "active";
+                case PortPair.REVOKED -> "ending";
+                case PortPair.FAILED -> "refused";
+                default -> "offered";
+            };
+            out.add(new PairInfo(pp.sender.network.id, pp.index, pp.vlan == Pair.UNTAGGED ? -1 : pp.vlan,
+                    MacAddress.of(pp.source), MacAddress.of(pp.destination), pp.sender.id, pp.receiver.id, text,
+                    Duration.ofNanos(Math.max(0, now - pp.createdNanos))));
+        }
+        out.sort(Comparator.comparingLong(PairInfo::network).thenComparingInt(p -> p.sender().number())
+                .thenComparingInt(p -> p.receiver().number()).thenComparing(p -> p.destination().toString()));
+        return out;
     }
 
     private static int fdbVlan(int pairVlan) {
