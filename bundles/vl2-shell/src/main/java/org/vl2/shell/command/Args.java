@@ -34,6 +34,15 @@ final class Args {
         return parse(Networks::parse, text);
     }
 
+    /** {@link #network(String)}, and the switch must host it: else an error naming it. */
+    static long hostedNetwork(org.vl2.api.SwitchService sw, String text) throws CommandException {
+        long id = network(text);
+        if (sw.network(id).isEmpty()) {
+            throw error("no network " + Networks.format(id) + " on this switch");
+        }
+        return id;
+    }
+
     static int vlan(String text) throws CommandException {
         String s = text == null ? "" : text.trim();
         try {

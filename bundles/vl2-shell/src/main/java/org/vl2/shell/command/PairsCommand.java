@@ -1,14 +1,9 @@
 package org.vl2.shell.command;
 
-import java.io.PrintStream;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Completion;
-import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.Networks;
 import org.vl2.api.PairInfo;
@@ -22,36 +17,25 @@ import org.vl2.json.Views;
                 + "members (VLAN, source and destination MAC) that the switch forwards sealed end to end, without "
                 + "opening it; from which port to which, its state (offered, active, ending, refused) and age. "
                 + "Never a key. The switch's 'pairs' setting turns them off (vl2-switch --no-pairs).")
-public class PairsCommand extends ListingCommand {
-
-    @Reference(optional = true) // see Services
-    SwitchService switchService;
-
-    @Argument(index = 0, name = "network", description = "Only this network (up to 16 hex digits)",
-            required = false)
-    @Completion(NetworkCompleter.class)
-    String network;
+public class PairsCommand extends NetworkListingCommand<PairInfo> {
 
     @Override
-    public Object execute() throws Exception {
-        Services.require(switchService, Services.NO_SWITCH);
-        execute(System.out);
-        return null;
+    List<PairInfo> all(SwitchService sw) {
+        return sw.pairs();
     }
 
-    void execute(PrintStream out) throws CommandException {
-        List<PairInfo> pairs = switchService.pairs();
-        if (network != null) {
-            long id = Args.network(network);
-            if (switchService.network(id).isEmpty()) {
-                throw Args.error("no network " + Networks.format(id) + " on this switch");
-            }
-            pairs = pairs.stream().filter(p -> p.network() == id).toList();
-        }
-        if (json) {
-            out.println(Views.text(Views.pairs(pairs)));
-            return;
-        }
+    @Override
+    long networkOf(PairInfo p) {
+        return p.network();
+    }
+
+    @Override
+    com.fasterxml.jackson.databind.JsonNode json(List<PairInfo> pairs) {
+        return Views.pairs(pairs);
+    }
+
+    @Override
+    ShellTable table(List<PairInfo> pairs) {
         ShellTable table = new ShellTable().emptyTableText("No pair keys (unicast between encrypted members gets them"
                 + " when the switch's pairs setting is on, on networks with the learning policy and without ip.guard)");
         table.column("Network");
@@ -68,6 +52,6 @@ public class PairsCommand extends ListingCommand {
                     p.vlan() < 0 ? "-" : Integer.toString(p.vlan()), p.source(), p.destination(), p.state(),
                     p.age().toSeconds() + "s", Integer.toHexString(p.index()));
         }
-        table.print(out, !noFormat);
+        return table;
     }
 }

@@ -1,14 +1,9 @@
 package org.vl2.shell.command;
 
-import java.io.PrintStream;
 import java.util.List;
 
-import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Completion;
-import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.vl2.api.NetworkRoute;
 import org.vl2.api.Networks;
@@ -21,36 +16,25 @@ import org.vl2.json.Views;
         description = "Lists the managed routes of the networks (the 'routes' key of org.vl2.network-*.cfg, "
                 + "docs/routes.md): destination, gateway, metric, and whether the route is in force (an encrypted "
                 + "member holds the gateway's address, so the members get it), with the version of the routes pushed.")
-public class RoutesCommand extends ListingCommand {
-
-    @Reference(optional = true) // see Services
-    SwitchService switchService;
-
-    @Argument(index = 0, name = "network", description = "Only this network (up to 16 hex digits)",
-            required = false)
-    @Completion(NetworkCompleter.class)
-    String network;
+public class RoutesCommand extends NetworkListingCommand<NetworkRoute> {
 
     @Override
-    public Object execute() throws Exception {
-        Services.require(switchService, Services.NO_SWITCH);
-        execute(System.out);
-        return null;
+    List<NetworkRoute> all(SwitchService sw) {
+        return sw.routes();
     }
 
-    void execute(PrintStream out) throws CommandException {
-        List<NetworkRoute> routes = switchService.routes();
-        if (network != null) {
-            long id = Args.network(network);
-            if (switchService.network(id).isEmpty()) {
-                throw Args.error("no network " + Networks.format(id) + " on this switch");
-            }
-            routes = routes.stream().filter(r -> r.network() == id).toList();
-        }
-        if (json) {
-            out.println(Views.text(Views.networkRoutes(routes)));
-            return;
-        }
+    @Override
+    long networkOf(NetworkRoute r) {
+        return r.network();
+    }
+
+    @Override
+    com.fasterxml.jackson.databind.JsonNode json(List<NetworkRoute> routes) {
+        return Views.networkRoutes(routes);
+    }
+
+    @Override
+    ShellTable table(List<NetworkRoute> routes) {
         ShellTable table = new ShellTable().emptyTableText("No managed routes");
         table.column("Network");
         table.column("Destination");
@@ -63,6 +47,6 @@ public class RoutesCommand extends ListingCommand {
                     r.inForce() ? "yes" : "no (gateway not a member now)",
                     r.versionText());
         }
-        table.print(out, !noFormat);
+        return table;
     }
 }
