@@ -137,8 +137,17 @@ final class Counters {
         tapRxFrames.addAndGet(-frames);
     }
 
-    /** What the agent sent to the switch in all (frames and control messages): the keepalive timers compare it. */
+    /** What the agent sent to the switch in all (frames and control messages). */
     long sentToSwitch() {
         return tapRxFrames.get() + controlSent.get();
+    }
+
+    /**
+     * What the agent sent under its session with the switch (not under pair keys): the keepalive timers compare it.
+     * Frames on pair keys move no port at the switch, so they must not hold back the keepalive that does, after a NAT
+     * rebinding (docs/protocol.md, Pair keys).
+     */
+    long sentUnderSession() {
+        return sentToSwitch() - pairSealed.get();
     }
 }

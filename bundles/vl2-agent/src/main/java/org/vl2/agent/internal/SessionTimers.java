@@ -126,12 +126,12 @@ final class SessionTimers {
     }
 
     /**
-     * Sends a KEEPALIVE when nothing was sent, or nothing was received, for one interval; returns when it wants to
-     * run next.
+     * Sends a KEEPALIVE when nothing was sent under the session (frames on pair keys do not count: they never move the
+     * port), or nothing was received, for one interval; returns when it wants to run next.
      */
     private long keepAlive(long now, Vl2Session.Joined s, long heard) {
         long interval = s.keepaliveMillis();
-        long sent = counters.sentToSwitch(); // comparing counters costs the data path nothing
+        long sent = counters.sentUnderSession(); // comparing counters costs the data path nothing
         if (sent != sentSeen) {
             sentSeen = sent;
             lastSentAt = now;
@@ -147,7 +147,7 @@ final class SessionTimers {
             session.sendKeepalive(s);
             lastKeepaliveAt = now;
             lastSentAt = now;
-            sentSeen = counters.sentToSwitch();
+            sentSeen = counters.sentUnderSession();
         }
         long next = Math.min(lastSentAt + interval, heard + 3 * interval);
         return Math.min(next, Math.max(heard, lastKeepaliveAt) + interval);

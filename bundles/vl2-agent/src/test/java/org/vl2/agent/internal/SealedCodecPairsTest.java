@@ -383,6 +383,30 @@ class SealedCodecPairsTest {
     }
 
     @Test
+    void framesOnPairKeysDoNotHoldBackTheKeepaliveThatMovesThePort() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x44, Pair.SEND, 3, 600, Pair.UNTAGGED, A, B), clock.nanos());
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        long interval = session.joined().keepaliveMillis();
+        for (int round = 0; round < 2; round++) {
+            // the agent sends all the time, on the pair, and the switch was just heard (a KEEPALIVE-ACK under the
+            // session): only frames under the session may hold back the keepalive
+            for (int i = 0; i < 10; i++) {
+                assertNotNull(encode(PairsTest.frame(Pair.UNTAGGED, A, B, 80)));
+                counters.tapRxFrames.incrementAndGet(); // what the link counts for each frame it sent
+            }
+            clock.advance(interval);
+            assertEquals(-1, decode(sealed(switchKeys, switchKeys.remoteIndex(), Wire.KEEPALIVE_ACK, new byte[8],
+                    clock.nanos()), slot));
+            session.run(clock.millis());
+            byte[] keepalive = receive(Wire.KEEPALIVE);
+            assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(ByteBuffer.wrap(keepalive), 0),
+                    "a KEEPALIVE under the session, after an interval of frames on the pair only");
+        }
+        assertEquals(20, counters.pairSealed.get());
+    }
+
+    @Test
     void aPairUnderAPairKeyOrOfAnotherNetworkOrMalformedIsNotTaken() throws Exception {
         startEncrypted();
         session.pairs().take(pair(0x2000, Pair.RECEIVE, 9, 60, Pair.UNTAGGED, B, A), clock.nanos());
