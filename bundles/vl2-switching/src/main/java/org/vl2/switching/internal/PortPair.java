@@ -47,6 +47,13 @@ public final class PortPair {
      * thread only): a few are in flight when the sender switches over; many mean it does not hold the pair.
      */
     public int sessionFrames;
+    /**
+     * When a frame of this pair last refreshed its source station in the MAC table (its sender's receive thread only,
+     * switch clock): once a second is enough for an ageing counted in minutes, and spares the table per frame.
+     */
+    public long refreshedNanos = Long.MIN_VALUE / 2;
+    /** Pairing only: a successor took over; this one runs out at its lifetime, unrevoked (no frame in flight lost). */
+    public boolean renewed;
     /** Pairing only: the pair this one renews (ended once this one is in use), and the one renewing this one. */
     public PortPair predecessor;
     public PortPair successor;

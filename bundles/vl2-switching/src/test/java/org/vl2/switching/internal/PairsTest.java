@@ -170,6 +170,26 @@ class PairsTest {
         return new Member[] {a, b};
     }
 
+    /** A keyed flow both ends took: A, B, the PAIRs each got, and a sealer as A's agent holds it. */
+    private record Keyed(Member a, Member b, Pair receive, Pair send, Session sealer) {
+
+        /** A frame of the flow as A's agent sends it on the pair. */
+        ByteBuffer frame(int n) throws Exception {
+            return ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, PairsTest.frame(b.mac, a.mac, n)));
+        }
+    }
+
+    /** {@link #keyedFlow}, both ends acknowledging: the pair is in use. */
+    private Keyed activePair() throws Exception {
+        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
+        Pair receive = m[1].pair();
+        m[1].ack(receive, Pair.TAKEN);
+        Pair send = m[0].pair();
+        m[0].ack(send, Pair.TAKEN);
+        return new Keyed(m[0], m[1], receive, send, Session.pair(CipherSuite.ofWireId(send.suite()), send.index(),
+                send.key(), Duration.ofSeconds(120), System.nanoTime()));
+    }
+
     @Test
     void aUnicastFlowIsKeyedAndItsFramesForwardedUnopened() throws Exception {
         start(true, false);
@@ -235,13 +255,10 @@ class PairsTest {
     @Test
     void aStationThatMovesEndsItsPairsAtBothEnds() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        Pair send = a.pair();
-        a.ack(send, Pair.TAKEN);
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
+        Pair send = k.send();
 
         Member c = new Member(5003, 0x02000000000cL).join(Join.CAP_PAIRS);
         vl2.inject(c.address, ByteBuffer.wrap(c.seal(Wire.FRAME, frame(a.mac, b.mac, 2)))); // B's station behind C
@@ -253,9 +270,7 @@ class PairsTest {
         assertEquals(send.index(), revokedAtB.index());
         assertEquals(1, stats().pairsEnded());
 
-        Session sealer = Session.pair(CipherSuite.ofWireId(send.suite()), send.index(), send.key(),
-                Duration.ofSeconds(120), System.nanoTime());
-        vl2.inject(a.address, ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 3))));
+        vl2.inject(a.address, k.frame(3));
         assertTrue(b.received().isEmpty(), "an ended pair's frames are dropped");
         assertTrue(c.received().isEmpty());
         assertEquals(1, stats().pairDrops());
@@ -273,16 +288,10 @@ class PairsTest {
     @Test
     void aPairsFramesNeverMoveItsSourceStationBack() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        Pair send = a.pair();
-        a.ack(send, Pair.TAKEN);
-        Session sealer = Session.pair(CipherSuite.ofWireId(send.suite()), send.index(), send.key(),
-                Duration.ofSeconds(120), System.nanoTime());
-        vl2.inject(a.address, ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 1))));
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
+        vl2.inject(a.address, k.frame(1));
         assertEquals(1, b.received().size());
         org.vl2.api.PortId aPort = fdb.lookup(NET, 0, a.mac);
         assertNotNull(aPort, "a pair's frame keeps its source station known");
@@ -290,7 +299,8 @@ class PairsTest {
         // the station is behind another port now, and this pair's frame raced the frame that showed it
         org.vl2.api.PortId elsewhere = org.vl2.api.PortId.of(aPort.number() + 100);
         fdb.addStatic(NET, 0, org.vl2.api.MacAddress.of(a.mac), elsewhere);
-        vl2.inject(a.address, ByteBuffer.wrap(seal(sealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 2))));
+        clock.addAndGet(SECOND); // the station is looked at once a second, not per frame
+        vl2.inject(a.address, k.frame(2));
         assertTrue(b.received().isEmpty(), "not forwarded");
         assertEquals(elsewhere, fdb.lookup(NET, 0, a.mac), "and the station stays where it is");
         assertEquals(1, stats().pairDrops());
@@ -299,17 +309,11 @@ class PairsTest {
     @Test
     void aMemberThatGoesEndsThePairsOfTheOthers() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        Pair send = a.pair();
-        a.ack(send, Pair.TAKEN);
-        vl2.inject(b.address, ByteBuffer.wrap(b.seal(Wire.LEAVE, new byte[0])));
-        Pair revoke = a.pair();
+        Keyed k = activePair();
+        vl2.inject(k.b().address, ByteBuffer.wrap(k.b().seal(Wire.LEAVE, new byte[0])));
+        Pair revoke = k.a().pair();
         assertEquals(Pair.REVOKE, revoke.role());
-        assertEquals(send.index(), revoke.index());
+        assertEquals(k.send().index(), revoke.index());
     }
 
     @Test
@@ -333,12 +337,9 @@ class PairsTest {
     @Test
     void turningPairsOffEndsThePairsInUse() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        a.ack(a.pair(), Pair.TAKEN);
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
         sw.modified(Fakes.pairs(false));
         assertEquals(Pair.REVOKE, a.pair().role());
         assertEquals(Pair.REVOKE, b.pair().role());
@@ -396,13 +397,11 @@ class PairsTest {
     @Test
     void aPairIsRenewedBeforeItsLifetimeEndsWithoutAGap() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        Pair send = a.pair();
-        a.ack(send, Pair.TAKEN);
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
+        Pair receive = k.receive();
+        Pair send = k.send();
 
         clock.addAndGet(111 * SECOND);
         sw.tickPairs();
@@ -410,32 +409,40 @@ class PairsTest {
         assertEquals(Pair.RECEIVE, renewal.role());
         assertNotEquals(receive.index(), renewal.index());
         // the old pair still carries the flow meanwhile
-        Session oldSealer = Session.pair(CipherSuite.ofWireId(send.suite()), send.index(), send.key(),
-                Duration.ofSeconds(120), System.nanoTime());
-        vl2.inject(a.address, ByteBuffer.wrap(seal(oldSealer, send.index(), Wire.FRAME, frame(b.mac, a.mac, 4))));
+        vl2.inject(a.address, k.frame(4));
         assertEquals(1, b.received().size());
         b.ack(renewal, Pair.TAKEN);
         Pair newSend = a.pair();
         assertEquals(renewal.index(), newSend.index());
         a.ack(newSend, Pair.TAKEN);
-        // the old one ends at both ends once the new one is in use
+        assertEquals(2, stats().pairsMade());
+        // what A sealed under the old pair just before it took the new one still arrives
+        assertTrue(a.pairs(a.received()).isEmpty(), "the old one is not revoked while frames may be on their way");
+        vl2.inject(a.address, k.frame(5));
+        assertEquals(1, b.received().size());
+        sw.tickPairs();
+        assertTrue(b.pairs(b.received()).isEmpty(), "nor renewed twice");
+        // the old one ends at both ends at its lifetime
+        clock.addAndGet(9 * SECOND);
+        sw.tickPairs();
         Pair oldAtA = a.pair();
         Pair oldAtB = b.pair();
         assertEquals(Pair.REVOKE, oldAtA.role());
         assertEquals(send.index(), oldAtA.index());
         assertEquals(send.index(), oldAtB.index());
-        assertEquals(2, stats().pairsMade());
+        assertEquals(1, stats().pairsEnded());
+        vl2.inject(a.address, k.frame(6));
+        assertTrue(b.received().isEmpty(), "past its lifetime the old pair carries nothing");
+        assertEquals(2, sw.pairs().size(), "the new one in use, the old one ending: " + sw.pairs());
     }
 
     @Test
     void aSenderThatDoesNotUseItsPairLosesIt() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        a.ack(a.pair(), Pair.TAKEN);
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
+        Pair receive = k.receive();
         for (int i = 0; i < 4096; i++) {
             a.send(b.mac); // sealed before it took the pair, say
         }
@@ -449,12 +456,10 @@ class PairsTest {
     @Test
     void aReceiverThatDoesNotHoldThePairEndsIt() throws Exception {
         start(true, false);
-        Member[] m = keyedFlow(Join.CAP_PAIRS, Join.CAP_PAIRS);
-        Member a = m[0];
-        Member b = m[1];
-        Pair receive = b.pair();
-        b.ack(receive, Pair.TAKEN);
-        a.ack(a.pair(), Pair.TAKEN);
+        Keyed k = activePair();
+        Member a = k.a();
+        Member b = k.b();
+        Pair receive = k.receive();
         // B's agent restarted without a new port: a pair frame it could not open makes it say so
         b.ack(Pair.revoke(NET, receive.index(), receive.vlan(), receive.source(), receive.destination()),
                 Pair.REFUSED);

@@ -56,8 +56,9 @@ import org.vl2.switching.internal.TransportSlot;
  * <p>A pair ends (REVOKE to the ends that hold it, again until each acknowledges) when a station of its flow moves to
  * another port, an end leaves or is removed, the network or the switch settings change, or its receiver says it does
  * not hold it (an agent that restarted). {@link #RENEW_NANOS} after it was made the switch keys the flow again (make
- * before break: the sender replaces the pair when it takes the new one, then the old one ends), so no key lives longer
- * than {@link #LIFETIME_SECONDS} seconds, as a session's. Frames on an ended pair are dropped and counted; its sender
+ * before break: the sender replaces the pair when it takes the new one; the old one runs out at its lifetime, so what
+ * was sealed under it on the way is not lost), so no key lives longer than {@link #LIFETIME_SECONDS} seconds, as a
+ * session's. Frames on an ended pair are dropped and counted; its sender
  * falls back to its session at the REVOKE.
  *
  * <p>Threads: the receive threads offer (first frame of a flow), forward and take acknowledgements; the housekeeping
@@ -123,21 +124,24 @@ public final class Pairs implements Pairing {
         }
         long source = frame.sourceBits();
         long destination = frame.destinationBits();
-        PortPair pp = in.pairOut(vlan, source, destination);
-        if (pp != null) {
+        boolean keyed = false; // a flow has one pair, and a second one while it is renewed
+        for (PortPair pp : in.pairsOut) {
+            if (!pp.carries(vlan, source, destination)) {
+                continue;
+            }
+            keyed = true; // keyed, being keyed, renewed, ending, or refused lately
             int state = pp.state;
             if (pp.receiver != out && state != PortPair.REVOKED && state != PortPair.FAILED) {
                 // the destination is behind another port now without a move this switch saw (an operator's static
                 // entry): the pair would deliver to the old port; the flow's next frame keys anew
                 revoke(pp, "its destination is behind " + out.id + " now");
-            } else if (state == PortPair.ACTIVE && ++pp.sessionFrames > UNUSED_AFTER_FRAMES) {
+            } else if (state == PortPair.ACTIVE && !pp.renewed && ++pp.sessionFrames > UNUSED_AFTER_FRAMES) {
                 // the sender took the pair but does not use it (its agent joined again and forgot its pairs):
                 // end it, and the flow's next frame keys it anew
                 revoke(pp, "its sender does not use it");
             }
-            return; // keyed, being keyed, ending, or refused lately
         }
-        if (eligible(in, out)) {
+        if (!keyed && eligible(in, out)) {
             offer(in, out, vlan, source, destination, null);
         }
     }
@@ -164,15 +168,17 @@ public final class Pairs implements Pairing {
         p.lastSeenNanos = now;
         p.rxFrames.increment();
         p.rxBytes.add(frameLength);
-        // the frame would have refreshed its source's MAC entry: keep the station known on this port, but never move
-        // it here: behind another port now, it moved (the move's frame ends this pair; this one raced it)
-        int vlan = fdbVlan(pp.vlan);
-        PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
-        if (holder == null || holder.equals(p.id)) {
+        // the flow's frames would have refreshed its source's MAC entry: keep the station known on this port, once a
+        // second, but never move it here: behind another port now, it moved (the move's frame ends this pair)
+        if (now - pp.refreshedNanos >= SECOND) {
+            int vlan = fdbVlan(pp.vlan);
+            PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
+            if (holder != null && !holder.equals(p.id)) {
+                counters.pairDrops.increment();
+                return;
+            }
             fdb.learn(p.network.id, vlan, pp.source, p.id);
-        } else {
-            counters.pairDrops.increment();
-            return;
+            pp.refreshedNanos = now;
         }
         if (o.removed || t == null) {
             counters.pairDrops.increment();
@@ -318,10 +324,12 @@ public final class Pairs implements Pairing {
                 LOG.debug("{} in use", pp);
                 PortPair old = pp.predecessor;
                 if (old != null) {
+                    // the sender moved to this one when it took it (same flow: it replaces); what it sealed under the
+                    // old one just before may still be on its way, so the old one stays usable and runs out at its
+                    // lifetime (tick), 10 s from now
                     pp.predecessor = null;
                     old.successor = null;
-                    counters.pairsRevoked.increment();
-                    end(old, false, true); // the sender moved to this one when it took it (same flow: it replaces)
+                    old.renewed = true;
                 }
             }
         }
@@ -473,10 +481,10 @@ public final class Pairs implements Pairing {
                     }
                 }
             } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= LIFETIME_NANOS) {
-                counters.pairsRevoked.increment(); // its renewal did not come through: the ends refuse it now
+                counters.pairsRevoked.increment(); // renewed, or its renewal did not come through: the ends refuse it now
                 end(pp, false, true);
             } else if (state == PortPair.ACTIVE && now - pp.createdNanos >= RENEW_NANOS && pp.successor == null
-                    && eligible(pp.sender, pp.receiver, 1)) {
+                    && !pp.renewed && eligible(pp.sender, pp.receiver, 1)) {
                 // make before break: the sender replaces it when it takes the new one, then this one ends
                 offer(pp.sender, pp.receiver, pp.vlan, pp.source, pp.destination, pp);
             }
