@@ -114,6 +114,18 @@ final class Pairs {
         sending = without(sending, p);
     }
 
+    /**
+     * The switch answered a frame under send pair {@code index} with unknown-port: it does not know the pair (it
+     * restarted, or ended the pair and the REVOKE was lost). The flow goes through the session again, and the switch
+     * keys it anew if it may. Returns whether this agent sent under that index.
+     */
+    synchronized boolean unknownToSwitch(int index) {
+        Send[] s = sending;
+        Send[] rest = without(s, index);
+        sending = rest;
+        return rest.length != s.length;
+    }
+
     /** A data thread found {@code p}'s keys expired. */
     synchronized void expired(Receive p) {
         receiving = without(receiving, p);

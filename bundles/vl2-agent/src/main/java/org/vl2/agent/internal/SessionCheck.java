@@ -104,8 +104,13 @@ final class SessionCheck {
      */
     void unknownPort(ProtocolError e, long now) {
         Vl2Session.Joined s = session.joined();
-        // encrypted, the port field names the switch's session index the agent sent to
-        if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())) {
+        // encrypted, the port field names the switch's session index the agent sent to, or a pair's index: a switch
+        // that lost the port (a restart) answers the flows on pair keys first, and a pair it ended without this agent
+        // hearing of it would swallow its flow; the flow goes back to the session, and the switch is asked as for the
+        // session (unauthenticated as the ERROR is, the worst it does is send a flow the slow way until it is keyed
+        // again)
+        if (s == null || e.port() != (s.keys() != null ? s.keys().remoteIndex() : s.port())
+                && !(s.keys() != null && session.pairs().unknownToSwitch(e.port()))) {
             counters.malformed(); // about a port (session) this agent does not have (any more)
             return;
         }

@@ -407,6 +407,29 @@ class SealedCodecPairsTest {
     }
 
     @Test
+    void anUnknownPortNamingASendPairSendsItsFlowThroughTheSessionAndAsksTheSwitch() throws Exception {
+        startEncrypted();
+        session.pairs().take(pair(0x55, Pair.SEND, 3, 600, Pair.UNTAGGED, A, B), clock.nanos());
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, A, B, 80);
+        assertEquals(0x55, SealedHeader.receiverIndex(encode(frame), 0), "on the pair");
+        ByteBuffer slot = ByteBuffer.allocate(ROOM);
+        ByteBuffer error = ByteBuffer.allocate(64);
+        new org.vl2.protocol.ProtocolError(org.vl2.protocol.ErrorCode.UNKNOWN_PORT, 0x56, 0, "").encode(error, 64);
+        assertEquals(-1, decode(error.flip(), slot));
+        session.run(clock.millis());
+        assertEquals(0x55, SealedHeader.receiverIndex(encode(frame), 0), "an index it never sent under: ignored");
+        // a restarted switch answers the pair's frames first: the flow goes back to the session, and the switch is
+        // asked under the session's keys
+        error.clear();
+        new org.vl2.protocol.ProtocolError(org.vl2.protocol.ErrorCode.UNKNOWN_PORT, 0x55, 0, "").encode(error, 64);
+        assertEquals(-1, decode(error.flip(), slot));
+        session.run(clock.millis());
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(encode(frame), 0), "under the session now");
+        byte[] asked = receive(Wire.KEEPALIVE);
+        assertEquals(switchKeys.localIndex(), SealedHeader.receiverIndex(ByteBuffer.wrap(asked), 0));
+    }
+
+    @Test
     void aPairUnderAPairKeyOrOfAnotherNetworkOrMalformedIsNotTaken() throws Exception {
         startEncrypted();
         session.pairs().take(pair(0x2000, Pair.RECEIVE, 9, 60, Pair.UNTAGGED, B, A), clock.nanos());
