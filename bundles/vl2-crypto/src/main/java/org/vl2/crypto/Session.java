@@ -203,6 +203,24 @@ public final class Session {
     }
 
     /**
+     * The reply keys of a pair (direct paths: the receiver's PROBE-ACK, docs/crypto.md): a key derived from the pair
+     * key with HKDF, under which only the pair's receiver seals, so that its counters never meet the sender's under one
+     * key. Both ends derive it; {@code key} is zeroed.
+     */
+    public static Session pairReplies(CipherSuite suite, int index, byte[] key, Duration lifetime, long now) {
+        if (key.length != 32) {
+            throw new IllegalArgumentException("a pair key is 32 bytes, got " + key.length);
+        }
+        byte[] prk = Hkdf.extract(null, key);
+        Arrays.fill(key, (byte) 0);
+        byte[] replies = Hkdf.expand(prk, PAIR_REPLIES, 32);
+        Arrays.fill(prk, (byte) 0);
+        return pair(suite, index, replies, lifetime, now);
+    }
+
+    private static final byte[] PAIR_REPLIES = "vl2 pair probe-ack".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
      * Seals a message in place: writes the next counter at {@code offset + 8}, encrypts the payload that follows
      * the header and appends the tag, with the whole header (counter included) as associated data.
      *

@@ -46,6 +46,26 @@ class PairSessionTest {
     }
 
     @Test
+    void replyKeysAreTheSameAtBothEndsAndNotThePairKey() throws CryptoException {
+        for (CipherSuite suite : CipherSuite.values()) {
+            long now = System.nanoTime();
+            Session receiverReplies = Session.pairReplies(suite, 0x77, key(9), Duration.ofSeconds(120), now);
+            Session senderReplies = Session.pairReplies(suite, 0x77, key(9), Duration.ofSeconds(120), now);
+            Session pairKey = Session.pair(suite, 0x77, key(9), Duration.ofSeconds(120), now);
+            byte[] payload = "probe-ack".getBytes();
+            ByteBuffer buf = Fixtures.frame(ByteBuffer.allocate(128), 0x77, payload);
+            int sealed = receiverReplies.seal(buf, 0, 16, payload.length, now);
+            ByteBuffer copy = ByteBuffer.allocate(128).put(buf.duplicate().position(0).limit(sealed)).clear();
+            assertEquals(payload.length, senderReplies.open(buf, 0, 16, sealed - 16, now));
+            // under the pair key itself it does not open: the receiver's counters never meet the sender's
+            assertThrows(CryptoException.class, () -> pairKey.open(copy, 0, 16, sealed - 16, now));
+        }
+        byte[] k = key(3);
+        Session.pairReplies(CipherSuite.AES_256_GCM, 1, k, Duration.ofSeconds(1), System.nanoTime());
+        assertArrayEquals(new byte[32], k, "the key passed in is zeroed");
+    }
+
+    @Test
     void anotherKeyDoesNotOpenAndTheKeyPassedInIsZeroed() throws CryptoException {
         long now = System.nanoTime();
         byte[] k = key(7);

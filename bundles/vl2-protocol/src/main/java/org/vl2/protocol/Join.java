@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
  * @param nonce         random per attempt, echoed in WELCOME and ERROR
  * @param maxFrameSize  largest Ethernet frame (no FCS) the agent sends and accepts, 0..65535 (the switch
  *                      rejects less than 64 with bad-request, so the codec does not)
- * @param capabilities  bit field, {@link #CAP_IPV6}, {@link #CAP_PAIRS}; 0..65535
+ * @param capabilities  bit field, {@link #CAP_IPV6}, {@link #CAP_PAIRS}, {@link #CAP_DIRECT}; 0..65535
  * @param requestedIpv4 static address wanted, {@code null} (or 0.0.0.0) = one from the network's pool
  * @param name          host name for display; {@code null} becomes "", longer than 27 UTF-8 bytes is cut at
  *                      a character boundary
@@ -23,6 +23,12 @@ public record Join(long network, long member, long nonce, int maxFrameSize, int 
     public static final int CAP_IPV6 = 1;
     /** Capability bit 1: the agent takes PAIR messages and seals and opens frames with pair keys ({@link Pair}). */
     public static final int CAP_PAIRS = 2;
+    /**
+     * Capability bit 2: the agent takes a pair's frames straight from its sender and sends its own pairs' frames
+     * straight to their receivers when a probe gets through (direct paths, {@link Probe}); it gets its receivers'
+     * endpoints in PAIR SEND.
+     */
+    public static final int CAP_DIRECT = 4;
 
     /** Longest name in UTF-8 bytes. */
     static final int MAX_NAME = 27;

@@ -1,5 +1,8 @@
 package org.vl2.protocol;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -24,11 +27,18 @@ import java.util.Arrays;
  * 22      6   destination MAC the frames' destination
  * 28      4   lifetime        seconds the pair may be used from now on (0 in REVOKE)
  * 32     32   key             zero in REVOKE
- * 64          end
+ * 64          end, unless the PAIR SEND carries the receiver's endpoint (direct paths, to a JOIN with CAP_DIRECT):
+ * 64      2   port            the receiver's UDP port, as the switch sees it
+ * 66      1   address length  4 (IPv4) or 16 (IPv6)
+ * 67      1   reserved        0
+ * 68     16   address         the receiver's address, IPv4 in the first 4 bytes, the rest zero
+ * 84          end
  * </pre>
  *
  * The agent answers each PAIR with a PAIR-ACK ({@link #encodeAck}, 16 bytes, sealed): network id, pair index, role and
- * whether it took the pair.
+ * whether it took the pair. A sender with a direct path also says with a PAIR-ACK of role SEND when it starts and
+ * stops sending the pair's frames straight to the receiver ({@link #DIRECT}, {@link #RELAYED}), and repeats
+ * {@link #DIRECT} now and then while it does, so that the switch keeps the sender's station in its MAC table.
  *
  * @param network  the member's network
  * @param index    the pair's index, never 0 (the switch draws it from the space of its session indices)
@@ -39,9 +49,10 @@ import java.util.Arrays;
  * @param destination destination MAC, 48 bits
  * @param lifetimeSeconds how long the agent may use the pair, 0 in a REVOKE
  * @param key      32 bytes (all zero in a REVOKE)
+ * @param peer     a SEND's receiver endpoint for a direct path, or null (always in RECEIVE and REVOKE)
  */
 public record Pair(long network, int index, int role, int suite, int vlan, long source, long destination,
-                   int lifetimeSeconds, byte[] key) {
+                   int lifetimeSeconds, byte[] key, InetSocketAddress peer) {
 
     public static final int SEND = 1;
     public static final int RECEIVE = 2;
@@ -49,12 +60,18 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
     /** The VLAN field of untagged frames. */
     public static final int UNTAGGED = 0xFFFF;
     public static final int LENGTH = 64;
+    /** Length of a PAIR SEND with the receiver's endpoint. */
+    public static final int PEER_LENGTH = 84;
     public static final int KEY_LENGTH = 32;
     public static final int ACK_LENGTH = 16;
     /** PAIR-ACK status: the agent holds the pair now (or, for a REVOKE, no longer). */
     public static final int TAKEN = 0;
     /** PAIR-ACK status: the agent did not take it (no room, an AEAD it does not have, an address it does not own). */
     public static final int REFUSED = 1;
+    /** PAIR-ACK status of a SEND pair: its frames go straight to the receiver now (a probe got through). */
+    public static final int DIRECT = 2;
+    /** PAIR-ACK status of a SEND pair: its frames go through the switch again (the probes stopped getting through). */
+    public static final int RELAYED = 3;
 
     private static final long MAC_MASK = (1L << 48) - 1;
 
@@ -80,7 +97,22 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
         if (key == null || key.length != KEY_LENGTH) {
             throw new IllegalArgumentException("a pair key is " + KEY_LENGTH + " bytes");
         }
+        if (peer != null && (role != SEND || peer.isUnresolved() || peer.getPort() == 0)) {
+            throw new IllegalArgumentException("only a SEND carries its receiver's endpoint, a resolved address and a"
+                    + " port: " + peer);
+        }
         key = key.clone();
+    }
+
+    /** A pair without the receiver's endpoint (RECEIVE, REVOKE, or a SEND without a direct path). */
+    public Pair(long network, int index, int role, int suite, int vlan, long source, long destination,
+                int lifetimeSeconds, byte[] key) {
+        this(network, index, role, suite, vlan, source, destination, lifetimeSeconds, key, null);
+    }
+
+    /** {@link #LENGTH}, or {@link #PEER_LENGTH} with the receiver's endpoint. */
+    public int encodedLength() {
+        return peer == null ? LENGTH : PEER_LENGTH;
     }
 
     /** A REVOKE of pair {@code index}: no key, no lifetime. */
@@ -94,10 +126,11 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
         return key.clone();
     }
 
-    /** Writes the body at absolute index {@code at}; does not move the position. */
+    /** Writes the body ({@link #encodedLength()} bytes) at absolute index {@code at}; does not move the position. */
     public void encode(ByteBuffer out, int at) {
-        if (at < 0 || at + LENGTH > out.limit()) {
-            throw new IndexOutOfBoundsException("pair of " + LENGTH + " bytes at " + at + " exceeds limit "
+        int length = encodedLength();
+        if (at < 0 || at + length > out.limit()) {
+            throw new IndexOutOfBoundsException("pair of " + length + " bytes at " + at + " exceeds limit "
                     + out.limit());
         }
         Codec.put64(out, at, network);
@@ -109,19 +142,28 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
         putMac(out, at + 22, destination);
         Codec.put32(out, at + 28, lifetimeSeconds);
         out.put(at + 32, key);
+        if (peer != null) {
+            byte[] a = peer.getAddress().getAddress();
+            Codec.put16(out, at + 64, peer.getPort());
+            Codec.put8(out, at + 66, a.length);
+            Codec.put8(out, at + 67, 0);
+            Codec.zero(out, at + 68, 16);
+            out.put(at + 68, a);
+        }
     }
 
     /** Reads a body of {@code length} bytes at absolute index {@code at}. */
     public static Pair decode(ByteBuffer in, int at, int length) throws ProtocolException {
-        if (length != LENGTH) {
-            throw new ProtocolException("pair: " + length + " bytes, not " + LENGTH);
+        if (length != LENGTH && length != PEER_LENGTH) {
+            throw new ProtocolException("pair: " + length + " bytes, not " + LENGTH + " or " + PEER_LENGTH);
         }
         byte[] key = new byte[KEY_LENGTH];
         in.get(at + 32, key);
         int lifetime = Codec.i32(in, at + 28);
         try {
+            InetSocketAddress peer = length == PEER_LENGTH ? peer(in, at + 64) : null;
             return new Pair(Codec.i64(in, at), Codec.i32(in, at + 8), Codec.u8(in, at + 12), Codec.u8(in, at + 13),
-                    Codec.u16(in, at + 14), mac(in, at + 16), mac(in, at + 22), lifetime, key);
+                    Codec.u16(in, at + 14), mac(in, at + 16), mac(in, at + 22), lifetime, key, peer);
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("pair: " + e.getMessage());
         } finally {
@@ -158,6 +200,27 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
         return Codec.u8(in, at + 13);
     }
 
+    private static InetSocketAddress peer(ByteBuffer in, int at) throws ProtocolException {
+        int port = Codec.u16(in, at);
+        int n = Codec.u8(in, at + 2);
+        if (n != 4 && n != 16 || port == 0) {
+            throw new ProtocolException("pair: a receiver endpoint needs an address of 4 or 16 bytes and a port, got "
+                    + n + " bytes, port " + port);
+        }
+        byte[] a = new byte[n];
+        in.get(at + 4, a);
+        try {
+            InetAddress address = InetAddress.getByAddress(a);
+            if (address.isAnyLocalAddress() || address.isMulticastAddress()) {
+                throw new ProtocolException("pair: a receiver endpoint of " + address.getHostAddress()
+                        + " is no host's");
+            }
+            return new InetSocketAddress(address, port);
+        } catch (UnknownHostException e) {
+            throw new ProtocolException("pair: " + e.getMessage()); // never for 4 or 16 bytes
+        }
+    }
+
     private static void putMac(ByteBuffer out, int at, long mac) {
         for (int i = 0; i < 6; i++) {
             out.put(at + i, (byte) (mac >>> (40 - 8 * i)));
@@ -176,7 +239,8 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
     public boolean equals(Object o) {
         return o instanceof Pair p && network == p.network && index == p.index && role == p.role && suite == p.suite
                 && vlan == p.vlan && source == p.source && destination == p.destination
-                && lifetimeSeconds == p.lifetimeSeconds && Arrays.equals(key, p.key);
+                && lifetimeSeconds == p.lifetimeSeconds && Arrays.equals(key, p.key)
+                && java.util.Objects.equals(peer, p.peer);
     }
 
     @Override
@@ -189,6 +253,7 @@ public record Pair(long network, int index, int role, int suite, int vlan, long 
     public String toString() {
         return "Pair[network=" + Long.toHexString(network) + ", index=" + Integer.toHexString(index) + ", role=" + role
                 + ", suite=" + suite + ", vlan=" + vlan + ", source=" + Long.toHexString(source) + ", destination="
-                + Long.toHexString(destination) + ", lifetime=" + lifetimeSeconds + "s]";
+                + Long.toHexString(destination) + ", lifetime=" + lifetimeSeconds + "s"
+                + (peer == null ? "" : ", peer=" + peer) + "]";
     }
 }

@@ -25,6 +25,13 @@ public final class Wire {
     /** A pair key for frames between two members (switch to agent) and its acknowledgement; sealed only (Pair). */
     public static final int PAIR = 16;
     public static final int PAIR_ACK = 17;
+    /**
+     * Direct paths (docs/protocol.md, "Direct paths"): a pair's sender asks its receiver, straight to the endpoint the
+     * switch gave, whether datagrams get through, and the receiver answers; both sealed with the pair's keys, never
+     * through the switch (Probe).
+     */
+    public static final int PROBE = 18;
+    public static final int PROBE_ACK = 19;
 
     /** Body encrypted and authenticated (issue 7); version 1 plaintext peers never send it. */
     public static final int FLAG_SEALED = 0x01;
@@ -42,7 +49,7 @@ public final class Wire {
     public static final int DEFAULT_PORT = 9991;
 
     private static final String[] NAMES = {null, "join", "welcome", "frame", "keepalive", "keepalive-ack", "leave",
-            "error", null, null, null, "key-request", "key-reply", "routes", "routes-ack", null, "pair", "pair-ack"};
+            "error", null, null, null, "key-request", "key-reply", "routes", "routes-ack", null, "pair", "pair-ack", "probe", "probe-ack"};
 
     private Wire() {
     }
@@ -60,7 +67,7 @@ public final class Wire {
         }
         int type = datagram.get(p + 2) & 0xFF;
         return type >= JOIN && type <= ERROR || type >= KEY_REQUEST && type <= ROUTES_ACK
-                || type == PAIR || type == PAIR_ACK ? type : -1;
+                || type >= PAIR && type <= PROBE_ACK ? type : -1;
     }
 
     /** Version byte (offset 1) of the datagram, or -1 if it has fewer than 2 bytes. Absolute read. */

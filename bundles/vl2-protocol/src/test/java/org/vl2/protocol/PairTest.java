@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,57 @@ class PairTest {
         Pair tagged = new Pair(1, 5, Pair.RECEIVE, 1, 4095, 1, 2, 60, key());
         tagged.encode(b, 0);
         assertEquals(4095, Pair.decode(b, 0, Pair.LENGTH).vlan());
+    }
+
+    @Test
+    void aSendCarriesItsReceiversEndpointForADirectPath() throws Exception {
+        for (String address : new String[] {"10.1.2.3", "fd00::42"}) {
+            InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName(address), 40123);
+            Pair p = new Pair(7, 9, Pair.SEND, 2, Pair.UNTAGGED, 1, 2, 120, key(), peer);
+            assertEquals(Pair.PEER_LENGTH, p.encodedLength());
+            ByteBuffer b = ByteBuffer.allocate(3 + Pair.PEER_LENGTH);
+            p.encode(b, 3);
+            Pair q = Pair.decode(b, 3, Pair.PEER_LENGTH);
+            assertEquals(p, q);
+            assertEquals(peer, q.peer());
+            assertTrue(q.toString().contains("40123"), q.toString());
+        }
+        Pair plain = new Pair(7, 9, Pair.SEND, 2, Pair.UNTAGGED, 1, 2, 120, key());
+        assertEquals(Pair.LENGTH, plain.encodedLength());
+        ByteBuffer b = ByteBuffer.allocate(Pair.PEER_LENGTH);
+        plain.encode(b, 0);
+        assertEquals(null, Pair.decode(b, 0, Pair.LENGTH).peer());
+    }
+
+    @Test
+    void onlyASendCarriesAnEndpointAndABadOneIsRefused() throws Exception {
+        InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 5);
+        assertThrows(IllegalArgumentException.class,
+                () -> new Pair(7, 9, Pair.RECEIVE, 2, Pair.UNTAGGED, 1, 2, 120, key(), peer));
+        assertThrows(IllegalArgumentException.class, () -> new Pair(7, 9, Pair.SEND, 2, Pair.UNTAGGED, 1, 2, 120,
+                key(), InetSocketAddress.createUnresolved("switch.example", 5)));
+        Pair p = new Pair(7, 9, Pair.SEND, 2, Pair.UNTAGGED, 1, 2, 120, key(), peer);
+        ByteBuffer b = ByteBuffer.allocate(Pair.PEER_LENGTH);
+        p.encode(b, 0);
+        b.put(66, (byte) 5); // an address of 5 bytes
+        assertThrows(ProtocolException.class, () -> Pair.decode(b, 0, Pair.PEER_LENGTH));
+        p.encode(b, 0);
+        b.putShort(64, (short) 0); // port 0
+        assertThrows(ProtocolException.class, () -> Pair.decode(b, 0, Pair.PEER_LENGTH));
+        p.encode(b, 0);
+        b.putInt(68, 0); // 0.0.0.0
+        assertThrows(ProtocolException.class, () -> Pair.decode(b, 0, Pair.PEER_LENGTH));
+        assertThrows(ProtocolException.class, () -> Pair.decode(b, 0, Pair.LENGTH + 4));
+    }
+
+    @Test
+    void aProbeCarriesItsId() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(20);
+        Probe.encode(b, 4, 0x0102030405060708L);
+        assertEquals(0x0102030405060708L, Probe.decode(b, 4, Probe.LENGTH));
+        assertThrows(ProtocolException.class, () -> Probe.decode(b, 4, Probe.LENGTH + 1));
+        assertEquals("probe", Wire.typeName(Wire.PROBE));
+        assertEquals("probe-ack", Wire.typeName(Wire.PROBE_ACK));
     }
 
     @Test
