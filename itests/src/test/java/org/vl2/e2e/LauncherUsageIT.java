@@ -50,7 +50,7 @@ public class LauncherUsageIT {
         for (String text : List.of("Usage: vl2-agent --switch HOST[:PORT]", "--mode MODE", "--network ID",
                 "--tap NAME", "--address CIDR",
                 "--address6 CIDR", "--mtu N", "--mac MAC", "--bridge BR", "--data DIR", "--ssh-port N",
-                "--api ADDR:PORT", "org.vl2.agent.cfg", "--no-pairs")) {
+                "--api ADDR:PORT", "org.vl2.agent.cfg", "--no-pairs", "--no-direct")) {
             assertTrue("vl2-agent --help mentions " + text + ":\n" + agent.out(), agent.out().contains(text));
         }
         Result sw = launch("vl2-switch", "-h");
@@ -60,7 +60,8 @@ public class LauncherUsageIT {
                 "org.vl2.transport.vl2.cfg", "org.vl2.network-ID.cfg", "org.vl2.switching.cfg",
                 "--vxlan [ADDR:]PORT", "--vxlan-vni VNI=NETWORK", "--vxlan-remote VNI=HOST[:PORT]",
                 "org.vl2.transport.vxlan.cfg", "--raw-network ID", "--vxlan-allow ADDR", "plaintext",
-                "default 127.0.0.1:9990", "--api ADDR:PORT|off", "--api-tls self-signed|FILE", "--no-pairs")) {
+                "default 127.0.0.1:9990", "--api ADDR:PORT|off", "--api-tls self-signed|FILE", "--no-pairs",
+                "--no-direct")) {
             assertTrue("vl2-switch -h mentions " + text + ":\n" + sw.out(), sw.out().contains(text));
         }
         for (Result r : List.of(agent, sw)) {
@@ -102,6 +103,7 @@ public class LauncherUsageIT {
         bad("vl2-agent", "--trust-on-first-use and --no-encryption exclude each other", "--switch", "sw",
                 "--no-encryption", "--trust-on-first-use");
         bad("vl2-agent", "--no-pairs needs encrypted vl2 mode", "--switch", "sw", "--mode", "raw", "--no-pairs");
+        bad("vl2-agent", "--no-direct needs encrypted vl2 mode", "--switch", "sw", "--no-encryption", "--no-direct");
         assertFalse("a usage error writes nothing", Files.exists(dist.resolve("var")));
     }
 
@@ -165,13 +167,15 @@ public class LauncherUsageIT {
                 "203.0.113.7", "--no-encryption", "--data", data.toString()), Map.of("JAVA_HOME", "/nonexistent"));
         assertEquals(r.out(), 1, r.exit());
         assertTrue(Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).contains("tap.name = vl2tap0"));
-        assertFalse("pair keys on unless --no-pairs", Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg"))
-                .stream().anyMatch(l -> l.startsWith("pairs")));
+        assertFalse("pair keys and direct paths on unless --no-pairs, --no-direct",
+                Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).stream()
+                        .anyMatch(l -> l.startsWith("pairs") || l.startsWith("direct")));
         r = Lab.run(Duration.ofSeconds(30), null, List.of(dist.resolve("bin/vl2-agent").toString(), "--switch",
-                "203.0.113.7", "--trust-on-first-use", "--no-pairs", "--data", data.toString()),
+                "203.0.113.7", "--trust-on-first-use", "--no-pairs", "--no-direct", "--data", data.toString()),
                 Map.of("JAVA_HOME", "/nonexistent"));
         assertEquals(r.out(), 1, r.exit());
         assertTrue(Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).contains("pairs = false"));
+        assertTrue(Files.readAllLines(data.resolve("etc/org.vl2.agent-0.cfg")).contains("direct = false"));
     }
 
     /**

@@ -21,8 +21,10 @@ import org.vl2.e2e.Lab.Bg;
 import org.vl2.e2e.Lab.Result;
 
 /**
- * Pair keys end to end (docs/protocol.md, "Pair keys"): between two encrypted agents on the default settings, unicast
- * goes on pair keys (the switch forwards it without opening it), TCP and ping work over them, and a station that
+ * Pair keys and direct paths end to end (docs/protocol.md, "Pair keys", "Direct paths"): between two encrypted agents
+ * on the default settings, unicast goes on pair keys straight from agent to agent once a probe gets through; with the
+ * direct path blocked (a blackhole route between the two underlay addresses, as a firewall would) the paths go down
+ * and the switch relays the flow on the pair keys without opening it; TCP and ping work either way; and a station that
  * moves to another agent's bridge is reached there: the pairs towards its old port end.
  *
  * <pre>
@@ -86,8 +88,9 @@ public class PairsE2EIT {
         Lab.ip("-n", m, "link", "set", "eth0", "up");
 
         kit.startSwitch();
-        Bg agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--bridge", "br0");
-        Bg agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--address", B_IP + "/24");
+        Bg agentA = kit.startAgent("a", a, "--switch", LabKit.SWITCH_IP, "--bridge", "br0", "--ssh-port", "8111");
+        Bg agentB = kit.startAgent("b", b, "--switch", LabKit.SWITCH_IP, "--address", B_IP + "/24", "--ssh-port",
+                "8111");
         Bg agentC = kit.startAgent("c", c, "--switch", LabKit.SWITCH_IP, "--bridge", "br0");
         for (Bg agent : new Bg[] {agentA, agentB, agentC}) {
             LabKit.await(agent, "the agent up", Pattern.compile("Port agent up"));
@@ -106,13 +109,8 @@ public class PairsE2EIT {
         return kit.switchCommand("vl2:stats --no-format", until);
     }
 
-    @Test
-    public void t01UnicastBetweenTwoAgentsGoesOnPairKeysAndCarriesTcp() {
-        long sentBytes = 0;
-        LabKit.ping(b, A_IP, 10);
-        String before = stats(s -> stat(s, "Pairs made") >= 2);
-        assertTrue("both directions of b <-> a keyed (Pairs made >= 2):\n" + before, stat(before, "Pairs made") >= 2);
-
+    /** iperf3 TCP from b to a for 3 s: the bytes sent; the rate and retransmits go to the results as {@code what}. */
+    private static long iperf(String what) {
         Bg server = kit.lab.start("iperf3-server", null, Lab.netnsExec(a, "iperf3", "-s", "-1", "-B", A_IP, "-p",
                 "5201"));
         try {
@@ -123,12 +121,64 @@ public class PairsE2EIT {
             Matcher mt = Pattern.compile("([\\d.]+) MBytes\\s+([\\d.]+) Mbits/sec\\s+(\\d+)\\s+sender")
                     .matcher(r.out());
             assertTrue("iperf3 b -> a completed:\n" + r.out(), r.ok() && mt.find());
-            sentBytes = (long) (Double.parseDouble(mt.group(1)) * 1024 * 1024);
-            results.put("iperf3 TCP b -> a on pair keys, 3 s", mt.group(2) + " Mbit/s, " + mt.group(3)
-                    + " retransmits");
+            results.put(what, mt.group(2) + " Mbit/s, " + mt.group(3) + " retransmits");
+            return (long) (Double.parseDouble(mt.group(1)) * 1024 * 1024);
         } finally {
             server.stop(Duration.ofSeconds(5));
         }
+    }
+
+    /** Agent {@code name}'s direct frames (vl2:agent "Direct frames sent N, received M"): {sent, received}. */
+    private static long[] direct(String ns, String name, Predicate<long[]> until) {
+        Pattern p = Pattern.compile("Direct frames\\s+sent (\\d+), received (\\d+)");
+        String out = kit.command(ns, name, "vl2:agent --no-format", o -> {
+            Matcher mt = p.matcher(o);
+            return mt.find() && until.test(new long[] {Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2))});
+        });
+        Matcher mt = p.matcher(out);
+        assertTrue(out, mt.find());
+        return new long[] {Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2))};
+    }
+
+    @Test
+    public void t01UnicastBetweenTwoAgentsGoesStraightFromAgentToAgentOnPairKeys() {
+        LabKit.ping(b, A_IP, 10);
+        String pairs = kit.switchCommand("vl2:pairs --no-format", o -> o.lines().filter(l -> l.contains("\tdirect\t"))
+                .count() >= 2);
+        results.put("vl2:pairs with direct paths", pairs.lines().filter(l -> l.contains("\tdirect\t")).count()
+                + " direct");
+        String before = stats(s -> true);
+        long sentBefore = direct(b, "b", d -> true)[0];
+        long receivedBefore = direct(a, "a", d -> true)[1];
+        long sentBytes = iperf("iperf3 TCP b -> a on a direct path, 3 s");
+        long segments = sentBytes / 1400;
+        long sent = direct(b, "b", d -> d[0] >= sentBefore + segments)[0] - sentBefore;
+        long received = direct(a, "a", d -> d[1] >= receivedBefore + segments)[1] - receivedBefore;
+        String after = stats(s -> true);
+        long relayed = stat(after, "Pair frames") - stat(before, "Pair frames");
+        results.put("direct frames b sent / a received during iperf3", sent + " / " + received + " (" + segments
+                + " segments of 1400 bytes; the switch relayed " + relayed + " pair frames meanwhile)");
+        assertTrue("b sent the TCP transfer straight to a (" + sent + " frames for " + segments + " segments)",
+                segments > 0 && sent >= segments);
+        assertTrue("a took them straight from b (" + received + ")", received >= segments);
+        assertTrue("the switch relayed hardly any of it (" + relayed + " pair frames for " + segments
+                + " segments):\n" + after, relayed < segments / 10);
+    }
+
+    @Test
+    public void t02WithTheDirectPathBlockedTheSwitchRelaysThePairsFramesAndTcpGoesOn() {
+        // a firewall between a and b: each side's datagrams to the other go nowhere; both still reach the switch
+        Lab.ip("-n", b, "route", "add", "blackhole", "10.77.0.11/32");
+        Lab.ip("-n", a, "route", "add", "blackhole", "10.77.0.12/32");
+        LabKit.ping(b, A_IP, 3);
+        String down = kit.switchCommand("vl2:pairs --no-format", o -> o.contains("\tactive\t")
+                && !o.contains("\tdirect\t"));
+        results.put("vl2:pairs once the direct path is blocked", down.lines().filter(l -> l.contains("\tactive\t"))
+                .count() + " active, none direct");
+        assertTrue("b reaches a through the switch", LabKit.awaitPing(b, A_IP, Duration.ofSeconds(30)));
+        String before = stats(s -> stat(s, "Pairs made") >= 2);
+        assertTrue("both directions of b <-> a keyed (Pairs made >= 2):\n" + before, stat(before, "Pairs made") >= 2);
+        long sentBytes = iperf("iperf3 TCP b -> a on pair keys relayed by the switch, 3 s");
         // at least one frame per full-sized segment the transfer needed went on the pair (the ACKs come on top), at
         // whatever speed the machine ran it
         long segments = sentBytes / 1400;
@@ -146,7 +196,7 @@ public class PairsE2EIT {
     }
 
     @Test
-    public void t02AStationThatMovesToAnotherAgentIsReachedThereAndItsOldPairsEnd() {
+    public void t03AStationThatMovesToAnotherAgentIsReachedThereAndItsOldPairsEnd() {
         assertTrue("b reaches m behind a", LabKit.awaitPing(b, M_IP, Duration.ofSeconds(30)));
         LabKit.ping(b, M_IP, 5); // b -> m keyed towards a's port
         String before = stats(s -> stat(s, "Pairs made") >= 4);

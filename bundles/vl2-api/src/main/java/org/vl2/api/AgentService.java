@@ -31,7 +31,10 @@ public interface AgentService {
      * of {@link AgentStatus#drops()}); in encrypted vl2 mode the pair keys ({@value #PAIR_FRAMES_SEALED},
      * {@value #PAIR_FRAMES_OPENED}: frames sealed and opened under a pair key, which the switch forwarded unopened;
      * {@value #PAIRS_TAKEN}, {@value #PAIRS_REFUSED}, {@value #PAIRS_REVOKED}: PAIRs; {@value #PAIRS_SENDING},
-     * {@value #PAIRS_RECEIVING}: pairs held now). Empty by default.
+     * {@value #PAIRS_RECEIVING}: pairs held now); with direct paths ({@value #DIRECT_FRAMES_SENT},
+     * {@value #DIRECT_FRAMES_RECEIVED}: a pair's frames sent straight to, and received straight from, the other member;
+     * {@value #PROBES_SENT}, {@value #PROBES_ANSWERED}: PROBEs sent, and answered for others; {@value #PAIRS_DIRECT}: a
+     * gauge, the send pairs whose direct path is up). Empty by default.
      */
     default java.util.Map<String, Long> counters() {
         return java.util.Map.of();
@@ -55,6 +58,16 @@ public interface AgentService {
     String PAIRS_SENDING = "pairs.sending";
     /** Key of {@link #counters()}: a gauge, the pairs this agent opens with now (since 2.7). */
     String PAIRS_RECEIVING = "pairs.receiving";
+    /** Key of {@link #counters()} (since 2.8). */
+    String DIRECT_FRAMES_SENT = "direct.frames_sent";
+    /** Key of {@link #counters()} (since 2.8). */
+    String DIRECT_FRAMES_RECEIVED = "direct.frames_received";
+    /** Key of {@link #counters()} (since 2.8). */
+    String PROBES_SENT = "direct.probes_sent";
+    /** Key of {@link #counters()} (since 2.8). */
+    String PROBES_ANSWERED = "direct.probes_answered";
+    /** Key of {@link #counters()}: a gauge, the send pairs whose direct path is up now (since 2.8). */
+    String PAIRS_DIRECT = "pairs.direct";
     /** Prefix of the keys of {@link #counters()} that count discarded datagrams by reason. */
     String DISCARDED_PREFIX = "discarded.";
 }

@@ -14,8 +14,9 @@ import java.time.Duration;
  * @param sender      the port the flow comes from
  * @param receiver    the port it goes to
  * @param state       {@code offered} (to the receiver, then to the sender: not in use yet), {@code active},
- *                    {@code ending} (REVOKE sent, waiting for the ends) or {@code refused} (an end refused or did not
- *                    answer: the flow goes through the sessions and is not keyed again for a while)
+ *                    {@code direct} (in use, and its sender said it sends the frames straight to the receiver: direct
+ *                    paths), {@code ending} (REVOKE sent, waiting for the ends) or {@code refused} (an end refused or
+ *                    did not answer: the flow goes through the sessions and is not keyed again for a while)
  * @param age         since the switch made it
  * @since 2.7
  */

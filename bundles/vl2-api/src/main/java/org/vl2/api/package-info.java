@@ -13,9 +13,11 @@
  * SwitchService.transportReceiveDrops. 2.6.0: MacTableService.nowNanos, the table's clock for the frame path.
  * 2.7.0: pair keys: SwitchService.pairs (PairInfo); SwitchStatistics.pairFrames, pairDrops, pairsMade, pairsEnded;
  * AgentService's pair counter keys; EthernetFrame.outerTpid.
+ * 2.8.0: direct paths: AgentService counter keys DIRECT_FRAMES_SENT, DIRECT_FRAMES_RECEIVED, PROBES_SENT,
+ * PROBES_ANSWERED, PAIRS_DIRECT.
  */
 @Export
-@Version("2.7.0")
+@Version("2.8.0")
 package org.vl2.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -304,6 +304,11 @@ public class SwitchCoreBench {
             }
 
             @Override
+            public boolean direct() {
+                return true;
+            }
+
+            @Override
             public boolean allow_plaintext() {
                 return false;
             }

@@ -238,6 +238,16 @@ final class AgentConfig {
                         + " every frame goes through the switch's session path.")
         boolean pairs() default true;
 
+        @AttributeDefinition(name = "Direct paths", required = false,
+                description = "vl2 mode with encryption and pair keys: true (the default) tells the switch in the"
+                        + " JOIN that this agent takes direct paths: it sends a pair's frames straight to the other"
+                        + " member's UDP endpoint once a probe sealed with the pair key got through, and takes such"
+                        + " frames from other members on a second socket of its port (only what opens under a pair"
+                        + " it holds); the switch stays the relay when probes fail (NAT, firewall) and the fallback"
+                        + " when they stop (docs/protocol.md, \"Direct paths\"). false: a pair's frames always go"
+                        + " through the switch.")
+        boolean direct() default true;
+
         @AttributeDefinition(name = "Transport", required = false,
                 description = "vl2 mode: how the agent reaches the switch. auto (the default): UDP first; TCP/TLS"
                         + " to the switch's TCP transport (tcp.port) when the switch does not answer over UDP within a"
@@ -322,12 +332,13 @@ final class AgentConfig {
      * {@code vni} is the VXLAN network identifier in vxlan mode (configured, or the network id), else 0.
      * {@code switchKey} is the pinned public key of the switch (encrypted vl2 mode), null if none is configured;
      * {@code trustOnFirstUse}: without one, learn it from the switch on first use and pin it (known-switches).
-     * {@code pairs}: encrypted vl2 mode with the pairs setting on: the JOIN offers to take pair keys.
+     * {@code pairs}: encrypted vl2 mode with the pairs setting on: the JOIN offers to take pair keys. {@code direct}:
+     * pairs, and the direct setting on: the JOIN offers direct paths, and UDP links get a peer socket.
      */
     record Settings(SwitchAddress switchAddress, TapSettings tap, String mode, long keepaliveMillis, long network,
                     boolean mtuConfigured, String name, String identityFile, int vni, boolean encryption,
                     byte[] switchKey, boolean trustOnFirstUse, boolean udpOffload, CipherPolicy cipher,
-                    LinkPath path, boolean pairs) {
+                    LinkPath path, boolean pairs, boolean direct) {
 
         boolean vl2() {
             return MODE_VL2.equals(mode);
@@ -346,7 +357,7 @@ final class AgentConfig {
         Settings withTapName(String name) {
             return new Settings(switchAddress, tap.toBuilder().name(name).build(), mode, keepaliveMillis, network,
                     mtuConfigured, this.name, identityFile, vni, encryption, switchKey, trustOnFirstUse, udpOffload,
-                    cipher, path, pairs);
+                    cipher, path, pairs, direct);
         }
     }
     /**
@@ -468,7 +479,7 @@ final class AgentConfig {
         return new Settings(address, tap, mode, config.keepalive_seconds() * 1000L, network, mtuConfigured,
                 name.isEmpty() ? null : name, identityFile, vni, encryption, switchKey,
                 encryption && switchKey == null && config.trust_on_first_use(), config.udp_offload(), cipher,
-                path(config, mode), encryption && config.pairs());
+                path(config, mode), encryption && config.pairs(), encryption && config.pairs() && config.direct());
     }
 
     /** transport, tcp.port, tcp.tls and proxy. */

@@ -68,6 +68,14 @@ final class Counters {
      * checks nothing on a pair's frames, the receiver does): a drop.
      */
     final AtomicLong pairMismatch = new AtomicLong();
+    /**
+     * Direct paths: a pair's frames sent straight to the receiver (not through the switch), and frames that came
+     * straight from a pair's sender; PROBEs sent, and PROBE-ACKs this agent answered with.
+     */
+    final AtomicLong directSent = new AtomicLong();
+    final AtomicLong directReceived = new AtomicLong();
+    final AtomicLong probesSent = new AtomicLong();
+    final AtomicLong probesAnswered = new AtomicLong();
     /** PAIRs taken (SEND or RECEIVE), refused (no room, an unknown AEAD, pairs off) and REVOKEs. */
     final AtomicLong pairsTaken = new AtomicLong();
     final AtomicLong pairsRefused = new AtomicLong();

@@ -63,7 +63,13 @@ final class Diagnostics {
                 Map.entry(AgentService.PAIRS_REFUSED, counters.pairsRefused.get()),
                 Map.entry(AgentService.PAIRS_REVOKED, counters.pairsRevoked.get()),
                 Map.entry(AgentService.PAIRS_SENDING, session == null ? 0L : session.pairs().sendCount()),
-                Map.entry(AgentService.PAIRS_RECEIVING, session == null ? 0L : session.pairs().receiveCount()));
+                Map.entry(AgentService.PAIRS_RECEIVING, session == null ? 0L : session.pairs().receiveCount()),
+                // direct paths: a pair's frames that bypassed the switch, and the probes that found the way
+                Map.entry(AgentService.DIRECT_FRAMES_SENT, counters.directSent.get()),
+                Map.entry(AgentService.DIRECT_FRAMES_RECEIVED, counters.directReceived.get()),
+                Map.entry(AgentService.PROBES_SENT, counters.probesSent.get()),
+                Map.entry(AgentService.PROBES_ANSWERED, counters.probesAnswered.get()),
+                Map.entry(AgentService.PAIRS_DIRECT, session == null ? 0L : session.pairs().directCount()));
     }
 
     private static Map.Entry<String, Long> discarded(String reason, AtomicLong c) {

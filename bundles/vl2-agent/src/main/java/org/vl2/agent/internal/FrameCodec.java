@@ -36,6 +36,14 @@ interface FrameCodec {
      */
     int decode(ByteBuffer buf, int at, int length, InetSocketAddress from, Link link);
 
+    /**
+     * Where the datagram the last {@link #encode} made goes when not to the switch: a peer's endpoint (direct paths),
+     * or null. Read by the thread that encoded, right after.
+     */
+    default InetSocketAddress directTo() {
+        return null;
+    }
+
     /** Raw and vxlan modes: the keepalive datagram of a port with this MAC; vl2 mode has its own KEEPALIVE: null. */
     default ByteBuffer keepalive(byte[] mac) {
         return null;

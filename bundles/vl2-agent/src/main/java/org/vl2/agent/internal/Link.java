@@ -12,6 +12,12 @@ import org.vl2.netio.stream.StreamEndpoints;
  * NIO: the pumps do not care) and the switch's endpoint it sends to. The {@link LinkKeeper} opens one and replaces it
  * as a whole when the agent reconnects; the pumps and the session only use it. A TCP link is another
  * {@link DatagramEndpoint} behind this class ({@link StreamEndpoints}): one vl2 message per datagram, as over UDP.
+ *
+ * <p><b>Peers</b> (direct paths, docs/protocol.md): a UDP link of an agent that takes direct paths has a second socket
+ * on the same port ({@link #peers()}), unconnected, in one reuseport group with the connected one: the kernel hands
+ * the switch's datagrams to the connected socket (an exact match of both addresses wins) and everyone else's to this
+ * one, whose pump takes only what opens under a pair. Both share the port, so the switch's view of this agent's
+ * endpoint (and a NAT's mapping) is also where peers reach it.
  */
 final class Link {
 
@@ -23,9 +29,21 @@ final class Link {
     private final InetSocketAddress local;
     /** What the start line and the status say about a TCP link; null for UDP. */
     private final String stream;
+    /** Direct paths: the socket peers reach this agent on (same port, unconnected), or null. */
+    private final Link peers;
 
     Link(DatagramEndpoint endpoint, InetSocketAddress remote) {
-        this(endpoint, remote, null);
+        this(endpoint, remote, (String) null);
+    }
+
+    /** A UDP link with a peer socket beside the connected one ({@code peers}: same port, not connected). */
+    Link(DatagramEndpoint endpoint, DatagramEndpoint peers, InetSocketAddress remote) {
+        this.endpoint = endpoint;
+        this.remote = remote;
+        this.stream = null;
+        this.local = endpoint.localAddress();
+        this.peers = peers == null ? null : new Link(peers, null);
+        endpoint.setAutoFlushWait(SEND_WAIT_MILLIS);
     }
 
     /** A link over a TCP connection ({@code stream} says how, e.g. "TCP/TLS port 8443"). */
@@ -34,7 +52,13 @@ final class Link {
         this.remote = remote;
         this.stream = stream;
         this.local = endpoint.localAddress();
+        this.peers = null;
         endpoint.setAutoFlushWait(SEND_WAIT_MILLIS); // a burst that fills every slot waits for room like flush()
+    }
+
+    /** Direct paths: the peer socket, as a link of its own with no remote (its pump reads it); null if none. */
+    Link peers() {
+        return peers;
     }
 
     /** The switch's endpoint this socket sends to. */
@@ -62,12 +86,29 @@ final class Link {
         return endpoint.queue(remote, datagram);
     }
 
-    /** Sends what was queued: the number of datagrams dropped after all (counted as sent when queued). */
+    /**
+     * Data path, direct: queues the datagram for {@code to}, a peer, on the peer socket (same port as the switch's),
+     * or, without one, for the switch; false if it was dropped.
+     */
+    boolean queue(InetSocketAddress to, ByteBuffer datagram) {
+        Link p = peers;
+        return p != null ? p.endpoint.queue(to, datagram) : queue(datagram);
+    }
+
+    /** Sends the datagram to {@code to} now, from any thread (a peer: on the peer socket); false if it was not sent. */
+    boolean sendTo(InetSocketAddress to, ByteBuffer datagram) {
+        Link p = peers;
+        return (p != null ? p.endpoint : endpoint).send(to, datagram);
+    }
+
+    /** Sends what was queued, to the switch and to peers: the number of datagrams dropped after all. */
     int flush() {
+        Link p = peers;
+        int dropped = p == null ? 0 : p.flush();
         if (endpoint.queued() == 0) {
-            return 0;
+            return dropped;
         }
-        return endpoint.flush(SEND_WAIT_MILLIS) + endpoint.takeAutoFlushDropped();
+        return dropped + endpoint.flush(SEND_WAIT_MILLIS) + endpoint.takeAutoFlushDropped();
     }
 
     /** Up to a batch of datagrams, waiting up to {@code timeoutMillis} when none is there (0: do not wait). */
@@ -106,5 +147,8 @@ final class Link {
 
     void close() {
         endpoint.close();
+        if (peers != null) {
+            peers.close();
+        }
     }
 }

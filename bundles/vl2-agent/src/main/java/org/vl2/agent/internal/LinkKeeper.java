@@ -128,7 +128,7 @@ final class LinkKeeper {
         this.vxlan = settings.vxlan();
         this.path = settings.path();
         this.udp = new UdpLinks(settings.tap().offload() && settings.udpOffload()
-                && DatagramEndpoints.batchedUnavailableReason() == null);
+                && DatagramEndpoints.batchedUnavailableReason() == null, settings.vl2() && settings.direct());
         this.sinceMillis = clock.millis();
         this.lastCheck = sinceMillis;
         this.attempts = new LinkAttempts(life, clock);
@@ -387,8 +387,16 @@ final class LinkKeeper {
 
     /** Receive pump: waits up to a tick for a link while there is none. */
     void awaitLink() {
+        awaitOther(null);
+    }
+
+    /**
+     * Waits up to a tick while the current link is {@code without}: null (no link yet), or one without a peer socket
+     * (the peer pump, on a TCP link).
+     */
+    void awaitOther(Link without) {
         synchronized (life.lock) {
-            if (life.running() && link == null) {
+            if (life.running() && link == without) {
                 try {
                     life.lock.wait(timing.tickMillis());
                 } catch (InterruptedException e) {

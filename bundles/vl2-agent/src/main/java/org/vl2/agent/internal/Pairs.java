@@ -27,12 +27,18 @@ final class Pairs {
     /** Pairs each way at most: the switch gets REFUSED beyond that. */
     static final int MAX = 64;
 
-    /** A pair this agent seals with: frames (vlan, source, destination) go out under {@code index}. */
-    record Send(int vlan, long source, long destination, int index, Session keys, long keyTag) {
+    /**
+     * A pair this agent seals with: frames (vlan, source, destination) go out under {@code index}; {@code path} is the
+     * direct path to the receiver when the switch gave its endpoint (direct paths on), else null.
+     */
+    record Send(int vlan, long source, long destination, int index, Session keys, long keyTag, DirectPath path) {
     }
 
-    /** A pair this agent opens with: what arrives under {@code index} must be a frame (vlan, source, destination). */
-    record Receive(int index, int vlan, long source, long destination, Session keys, long keyTag) {
+    /**
+     * A pair this agent opens with: what arrives under {@code index} must be a frame (vlan, source, destination);
+     * {@code replies} seals the PROBE-ACKs of a direct path (null with direct paths off).
+     */
+    record Receive(int index, int vlan, long source, long destination, Session keys, long keyTag, Session replies) {
     }
 
     private static final Send[] NO_SEND = new Send[0];
@@ -41,6 +47,10 @@ final class Pairs {
     private static final int TPID_8021AD = 0x88A8;
 
     private final int capacity;
+    /** Direct paths on: a SEND's receiver endpoint becomes a {@link DirectPath}, a RECEIVE gets reply keys. */
+    private final boolean direct;
+    private final java.util.SplittableRandom salts = new java.util.SplittableRandom(
+            new java.security.SecureRandom().nextLong());
     private final Counters counters;
     /** Replaced as a whole under {@code this}; read without a lock. */
     private volatile Send[] sending = NO_SEND;
@@ -48,7 +58,13 @@ final class Pairs {
 
     /** {@code capacity} pairs each way: {@link #MAX}, or 0 when pairs are off (every PAIR refused). */
     Pairs(int capacity, Counters counters) {
+        this(capacity, false, counters);
+    }
+
+    /** {@code direct}: direct paths on (docs/protocol.md, "Direct paths"). */
+    Pairs(int capacity, boolean direct, Counters counters) {
         this.capacity = capacity;
+        this.direct = direct && capacity > 0;
         this.counters = counters;
     }
 
@@ -75,6 +91,21 @@ final class Pairs {
             }
         }
         return null;
+    }
+
+    /** Peer pump: the send pair whose index is {@code index} (a PROBE-ACK names it), or null. */
+    Send sendingIndex(int index) {
+        for (Send p : sending) {
+            if (p.index == index) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The pairs this agent seals with now (the control thread probes their direct paths). */
+    Send[] sendingNow() {
+        return sending;
     }
 
     /** Receive pump: the pair whose index is {@code index}, or null. */
@@ -176,8 +207,16 @@ final class Pairs {
                 counters.pairsRefused.incrementAndGet();
                 return Pair.REFUSED;
             }
-            s = at < s.length ? s.clone() : Arrays.copyOf(s, s.length + 1);
-            s[at] = new Send(p.vlan(), p.source(), p.destination(), index, keys(suite, p, nowNanos), tag);
+            Send replaced = at < s.length ? s[at] : null;
+            s = replaced != null ? s.clone() : Arrays.copyOf(s, s.length + 1);
+            DirectPath path = direct && p.peer() != null ? new DirectPath(p.peer(), replies(suite, p, nowNanos),
+                    salts.nextInt()) : null;
+            if (path != null && replaced != null && replaced.path != null && replaced.path.peer.equals(p.peer())) {
+                // the flow's new key (a renewal) to the same endpoint: whether datagrams get there is the endpoint's
+                // matter, not the key's, and the receiver took the new pair before the switch sent it here
+                path.inherit(replaced.path);
+            }
+            s[at] = new Send(p.vlan(), p.source(), p.destination(), index, keys(suite, p, nowNanos), tag, path);
             sending = s;
         } else {
             Receive[] r = receiving;
@@ -190,7 +229,7 @@ final class Pairs {
                 // is taken as said
                 Receive held = r[at];
                 r = r.clone();
-                r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), held.keys, tag);
+                r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), held.keys, tag, held.replies);
                 receiving = r;
                 counters.pairsTaken.incrementAndGet();
                 return Pair.TAKEN;
@@ -200,7 +239,8 @@ final class Pairs {
                 return Pair.REFUSED;
             }
             r = at < r.length ? r.clone() : Arrays.copyOf(r, r.length + 1);
-            r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), keys(suite, p, nowNanos), tag);
+            r[at] = new Receive(index, p.vlan(), p.source(), p.destination(), keys(suite, p, nowNanos), tag,
+                    direct ? replies(suite, p, nowNanos) : null);
             receiving = r;
         }
         counters.pairsTaken.incrementAndGet();
@@ -222,6 +262,22 @@ final class Pairs {
 
     private static Session keys(CipherSuite suite, Pair p, long nowNanos) {
         return Session.pair(suite, p.index(), p.key(), Duration.ofSeconds(p.lifetimeSeconds()), nowNanos);
+    }
+
+    /** The pair's reply keys: the receiver seals its PROBE-ACKs with them, the sender opens them. */
+    private static Session replies(CipherSuite suite, Pair p, long nowNanos) {
+        return Session.pairReplies(suite, p.index(), p.key(), Duration.ofSeconds(p.lifetimeSeconds()), nowNanos);
+    }
+
+    /** How many send pairs go straight to their receivers now. */
+    int directCount() {
+        int n = 0;
+        for (Send p : sending) {
+            if (p.path != null && p.path.up) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Timers: drops the pairs whose keys expired (those nobody used since: the data threads drop the others). */

@@ -290,6 +290,10 @@ public final class PortAgent implements AgentService {
             life.start(sender, "tap-rx");
             life.start(new SwitchToTap(tap, links, codec, counters, life, timing.tickMillis(), room, offload, sender),
                     "udp-rx");
+            if (encrypted && settings.direct()) {
+                life.start(new SwitchToTap(tap, links, new PeerCodec(context, session.pairs()), counters, life,
+                        timing.tickMillis(), room, offload, sender, true), "peer-rx");
+            }
             life.start(new ControlLoop(life, timing, links, session, counters,
                     codec.keepalive(tap.device().mac().toBytes()), settings.keepaliveMillis()), "control");
             life.markStarted();

@@ -1,5 +1,6 @@
 package org.vl2.agent.internal;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.vl2.api.EthernetFrame;
@@ -29,6 +30,9 @@ final class SealedCodec extends Vl2Framing {
 
     private final Pairs pairs;
 
+    /** Where the last encoded frame goes if not to the switch (direct paths); the encoding thread's. */
+    private InetSocketAddress directTo;
+
     /** When the receive thread last told the switch of an index it holds no pair for (ms; that thread only). */
     private long unknownPairAt = Long.MIN_VALUE / 2;
 
@@ -43,7 +47,13 @@ final class SealedCodec extends Vl2Framing {
     }
 
     @Override
+    public InetSocketAddress directTo() {
+        return directTo;
+    }
+
+    @Override
     public boolean encode(ByteBuffer buf, int frameAt, int length) {
+        directTo = null;
         Vl2Session.Joined s = session.joined();
         if (s == null) {
             return false; // not joined yet
@@ -59,6 +69,13 @@ final class SealedCodec extends Vl2Framing {
             try {
                 pair.keys().seal(buf, base, HEADER, length, now);
                 counters.pairSealed.incrementAndGet();
+                DirectPath d = pair.path();
+                if (d != null) {
+                    d.frames++; // only this thread writes it
+                    if (d.up) {
+                        directTo = d.peer;
+                    }
+                }
                 return true;
             } catch (CryptoException e) {
                 pairs.expired(pair); // refused before it touched the frame: the session path takes it

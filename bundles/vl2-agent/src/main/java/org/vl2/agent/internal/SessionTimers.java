@@ -103,7 +103,8 @@ final class SessionTimers {
             session.startRekey(now);
             return now;
         }
-        return Math.min(probe, keepAlive(now, s, heard));
+        long direct = s.keys() != null ? session.directPaths(now, s) : Long.MAX_VALUE;
+        return Math.min(Math.min(probe, direct), keepAlive(now, s, heard));
     }
 
     /** Three keepalive intervals without a word from the switch: a new join round (not a rekey); true if so. */

@@ -27,6 +27,10 @@ import org.vl2.tap.VirtioNetHeader;
  * After a move off a TCP link the old connection is read beside the new link for a short grace
  * ({@link RetiredLink}): what the switch wrote there before it saw the move reaches the TAP as well.
  *
+ * <p>Direct paths: a second pump of this class, thread {@code vl2-agent-peer-rx}, reads the link's peer socket
+ * ({@link Link#peers()}) with a {@link PeerCodec}: pair frames straight from other members, written to the TAP the same
+ * way (its own coalescer; the kernel's immediate answers leave through the same turn).
+ *
  * Nothing allocated or logged per datagram (the sealed codec copies the rare handshake answers).
  */
 final class SwitchToTap implements Runnable {
@@ -56,6 +60,8 @@ final class SwitchToTap implements Runnable {
     static final int ANSWER_MISSES = 4;
     /** While it does not look: one look every this many (a power of two), in case answers come again. */
     static final int ANSWER_PROBE = 32;
+    /** This pump reads the link's peer socket (direct paths), not the switch's. */
+    private final boolean peers;
     /** Frames written to the TAP since the last look for answers. */
     private int written;
     /** Looks left before the pump stops looking; a look that finds an answer sets it back to {@link #ANSWER_MISSES}. */
@@ -66,6 +72,13 @@ final class SwitchToTap implements Runnable {
 
     SwitchToTap(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life, long tickMillis,
                 int room, boolean offload, TapToSwitch sender) {
+        this(tap, links, codec, counters, life, tickMillis, room, offload, sender, false);
+    }
+
+    /** {@code peers}: the pump of the peer socket (direct paths). */
+    SwitchToTap(TapPort tap, LinkKeeper links, FrameCodec codec, Counters counters, Lifecycle life, long tickMillis,
+                int room, boolean offload, TapToSwitch sender, boolean peers) {
+        this.peers = peers;
         this.sender = sender;
         this.tap = tap;
         this.links = links;
@@ -97,7 +110,15 @@ final class SwitchToTap implements Runnable {
             links.awaitLink();
             return;
         }
-        Link old = links.retired().link();
+        if (peers) {
+            Link p = l.peers();
+            if (p == null) {
+                links.awaitOther(l); // a TCP link: no peer socket until the next UDP one
+                return;
+            }
+            l = p;
+        }
+        Link old = peers ? null : links.retired().link();
         int wait = tickMillis;
         if (old != null && old != l) {
             readRetired(old);

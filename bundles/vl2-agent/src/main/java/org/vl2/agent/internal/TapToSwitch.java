@@ -2,6 +2,7 @@ package org.vl2.agent.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -334,8 +335,12 @@ final class TapToSwitch implements Runnable {
             counters.drop(); // not joined yet, or the keys expired
             return;
         }
-        if (l.queue(buf)) {
+        InetSocketAddress peer = codec.directTo();
+        if (peer != null ? l.queue(peer, buf) : l.queue(buf)) {
             counters.sent(n);
+            if (peer != null) {
+                counters.directSent.incrementAndGet();
+            }
         } else {
             counters.drop(); // the send buffer stayed full, or the socket is being replaced
         }

@@ -33,25 +33,32 @@ final class UdpLinks {
     static final int SOCKET_BUFFER_BYTES = 1 << 20;
     /** Batched sockets: TAP offload on, udp.offload on, and vl2-netio works here. */
     private final boolean batched;
+    /** Direct paths: every UDP link to the switch gets a peer socket on its port. */
+    private final boolean peers;
 
-    UdpLinks(boolean batched) {
+    UdpLinks(boolean batched, boolean peers) {
         this.batched = batched;
+        this.peers = peers;
     }
 
-    /** A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any). */
+    /**
+     * A UDP socket connected to {@code remote}, on {@code localPort} if that is free (0: any); with direct paths, and
+     * an unconnected peer socket on the same port beside it ({@link Link#peers()}).
+     */
     Link open(InetSocketAddress remote, int localPort) throws IOException {
         InetAddress any = InetAddress.getByAddress(new byte[remote.getAddress() instanceof Inet6Address ? 16 : 4]);
-        DatagramEndpoint e = localPort > 0 ? openWithin(new InetSocketAddress(any, localPort), 100) : null;
-        if (e == null) {
-            e = openEndpoint(new InetSocketAddress(any, 0));
+        DatagramEndpoints.Group g = localPort > 0 ? openWithin(new InetSocketAddress(any, localPort), 100) : null;
+        if (g == null) {
+            g = openGroup(new InetSocketAddress(any, 0));
         }
+        DatagramEndpoint e = g.first();
         try {
-            e.connect(remote);
+            e.connect(remote); // from here the kernel gives the switch's datagrams to this socket only
         } catch (IOException | RuntimeException x) {
-            e.close();
+            g.close();
             throw x;
         }
-        return new Link(e, remote);
+        return g.endpoints().size() > 1 ? new Link(e, g.endpoints().get(1), remote) : new Link(e, remote);
     }
 
     /**
@@ -68,9 +75,18 @@ final class UdpLinks {
             source = ((InetSocketAddress) probe.getLocalAddress()).getAddress();
         }
         InetSocketAddress local = new InetSocketAddress(source, remote.getPort());
-        DatagramEndpoint e = openWithin(local, 100);
-        if (e == null) {
-            throw vxlanPortInUse(local, remote);
+        DatagramEndpoint e;
+        long deadline = System.nanoTime() + 100_000_000L;
+        while (true) {
+            try {
+                e = openEndpoint(local);
+                break;
+            } catch (BindException x) {
+                if (System.nanoTime() > deadline) {
+                    throw vxlanPortInUse(local, remote);
+                }
+                Lifecycle.pause(5);
+            }
         }
         return new Link(e, remote);
     }
@@ -80,11 +96,11 @@ final class UdpLinks {
      * closed while another thread was receiving on it releases its port only when that receive has returned); null
      * if it stays in use.
      */
-    private DatagramEndpoint openWithin(InetSocketAddress bind, long millis) throws IOException {
+    private DatagramEndpoints.Group openWithin(InetSocketAddress bind, long millis) throws IOException {
         long deadline = System.nanoTime() + millis * 1_000_000L;
         while (true) {
             try {
-                return openEndpoint(bind);
+                return openGroup(bind);
             } catch (BindException e) {
                 if (System.nanoTime() > deadline) {
                     return null; // taken by someone else meanwhile
@@ -99,6 +115,20 @@ final class UdpLinks {
      * one UDP GSO message when they are of one size, and the switch's bursts arrive as GRO messages. Otherwise one
      * on Java NIO, one datagram per system call.
      */
+    /**
+     * The link's socket, and with direct paths the peer socket on the same port: a reuseport group of two, bound as
+     * one socket is (a port in use by anyone else fails; docs of {@link DatagramEndpoints#openGroup}).
+     */
+    private DatagramEndpoints.Group openGroup(InetSocketAddress bind) throws IOException {
+        if (!peers) {
+            return new DatagramEndpoints.Group(java.util.List.of(openEndpoint(bind)), DatagramEndpoints.KERNEL_HASH);
+        }
+        return batched ? DatagramEndpoints.openGroup(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES,
+                LINK_BATCH, true, 2, DatagramEndpoints.KERNEL_HASH)
+                : DatagramEndpoints.openGroup(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES, 0, false, 2,
+                        DatagramEndpoints.KERNEL_HASH);
+    }
+
     private DatagramEndpoint openEndpoint(InetSocketAddress bind) throws IOException {
         return batched ? DatagramEndpoints.open(bind, LINK_SOCKET_BUFFER_BYTES, LINK_SOCKET_BUFFER_BYTES, LINK_BATCH,
                 true) : DatagramEndpoints.openNio(bind, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);

@@ -97,7 +97,8 @@ final class Vl2Messages {
         int slot = round.add(nonce);
         Cidr v4 = settings.tap().ipv4();
         int capabilities = (settings.tap().ipv6() == null ? Join.CAP_IPV6 : 0)
-                | (encrypted && settings.pairs() ? Join.CAP_PAIRS : 0);
+                | (encrypted && settings.pairs() ? Join.CAP_PAIRS : 0)
+                | (encrypted && settings.direct() ? Join.CAP_DIRECT : 0);
         Join join = new Join(settings.network(), member, nonce, maxFrame, capabilities,
                 v4 == null ? null : (Inet4Address) v4.address(), joinName);
         buffer.clear();
@@ -194,10 +195,18 @@ final class Vl2Messages {
 
     /** Encrypted: a sealed PAIR-ACK: whether the agent took pair {@code p} ({@link Pair#TAKEN}) or not. */
     void pairAck(Vl2Session.Joined s, Pair p, int status) {
+        pairAck(s, p.index(), p.role(), status);
+    }
+
+    /**
+     * Encrypted: a sealed PAIR-ACK of {@code role} for pair {@code index} with {@code status}: an answer to a PAIR, or
+     * a sender's word on its direct path ({@link Pair#DIRECT}, {@link Pair#RELAYED}).
+     */
+    void pairAck(Vl2Session.Joined s, int index, int role, int status) {
         buffer.clear();
         buffer.limit(SealedHeader.LENGTH + Pair.ACK_LENGTH + SealedCodec.TAG);
         SealedHeader.write(buffer, 0, Wire.PAIR_ACK, s.keys().remoteIndex());
-        Pair.encodeAck(buffer, SealedHeader.LENGTH, p.network(), p.index(), p.role(), status);
+        Pair.encodeAck(buffer, SealedHeader.LENGTH, settings.network(), index, role, status);
         try {
             s.keys().seal(buffer, 0, SealedHeader.LENGTH, Pair.ACK_LENGTH, links.clock().nanos());
         } catch (CryptoException e) {

@@ -67,6 +67,7 @@ final class Vl2Session implements ControlMessage.Handler {
     final SessionCheck check;
     /** Encrypted: the pair keys the switch handed this agent (docs/protocol.md, "Pair keys"); plaintext: none. */
     private final Pairs pairs;
+    private final DirectPaths direct;
 
     // shared with the receive pump and the status
     /** The current session, null before the first WELCOME. */
@@ -137,7 +138,13 @@ final class Vl2Session implements ControlMessage.Handler {
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
         this.problems = new JoinProblems(settings, trust, timing, links);
-        this.pairs = new Pairs(encrypted && settings.pairs() ? Pairs.MAX : 0, counters);
+        this.pairs = new Pairs(encrypted && settings.pairs() ? Pairs.MAX : 0, settings.direct(), counters);
+        this.direct = new DirectPaths(pairs, counters, timing.clock());
+    }
+
+    /** Timers: direct paths' probes and reports (docs/protocol.md, "Direct paths"); when to run next. */
+    long directPaths(long now, Joined s) {
+        return direct.tick(now, links.link(), (index, status) -> send.pairAck(s, index, Pair.SEND, status));
     }
 
     // ---------------------------------------------------------------------------------------------------------

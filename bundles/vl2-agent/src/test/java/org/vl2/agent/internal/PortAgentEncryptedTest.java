@@ -163,7 +163,8 @@ class PortAgentEncryptedTest extends AgentTestBase {
         assertEquals(id.memberId(), join.member(), "the member id is the key's");
         assertEquals(0L, join.network());
         assertEquals(65_475, join.maxFrameSize(), "a datagram's worth, less the header and the tag");
-        assertEquals(Join.CAP_IPV6 | Join.CAP_PAIRS, join.capabilities(), "encrypted, pairs on by default");
+        assertEquals(Join.CAP_IPV6 | Join.CAP_PAIRS | Join.CAP_DIRECT, join.capabilities(),
+                "encrypted, pairs and direct paths on by default");
         assertNull(join.requestedIpv4());
         assertEquals(new Join(0, 0, 0, 64, 0, null, AgentConfig.hostName()).name(), join.name());
         assertFalse(contains(initiation.data(), Arrays.copyOfRange(ByteBuffer.allocate(8).putLong(join.nonce())

@@ -25,6 +25,7 @@ final class TestConfig implements AgentConfig.Config {
     boolean udpOffload = true;
     String cipher = "auto";
     boolean pairs = true;
+    boolean direct = true;
     String transport = AgentConfig.TRANSPORT_AUTO;
     int tcpPort = AgentConfig.TCP_PORT;
     boolean tcpTls = true;
@@ -51,6 +52,11 @@ final class TestConfig implements AgentConfig.Config {
     /** vxlan mode with this VNI. */
     TestConfig vxlan(int v) {
         return mode(AgentConfig.MODE_VXLAN).vni(v);
+    }
+
+    TestConfig direct(boolean v) {
+        direct = v;
+        return this;
     }
 
     TestConfig pairs(boolean v) {
@@ -256,6 +262,11 @@ final class TestConfig implements AgentConfig.Config {
     @Override
     public boolean pairs() {
         return pairs;
+    }
+
+    @Override
+    public boolean direct() {
+        return direct;
     }
 
     @Override

@@ -272,7 +272,13 @@ final class Metrics {
                 .help("Frames sealed (sent) and opened (received) under pair keys: the switch forwarded them without"
                         + " opening them (docs/protocol.md, Pair keys).");
         GaugeSnapshot.Builder pairs = GaugeSnapshot.builder().name("vl2_agent_pairs")
-                .help("Pair keys the agent holds now, by role (send, receive).");
+                .help("Pair keys the agent holds now, by role (send, receive; direct: send pairs whose frames go"
+                        + " straight to the other member).");
+        CounterSnapshot.Builder directFrames = CounterSnapshot.builder().name("vl2_agent_direct_frames")
+                .help("A pair's frames sent straight to the other member and received straight from one, not through"
+                        + " the switch (docs/protocol.md, Direct paths).");
+        CounterSnapshot.Builder probes = CounterSnapshot.builder().name("vl2_agent_direct_probes")
+                .help("Direct paths' PROBEs sent, and PROBE-ACKs sent in answer to other members' probes.");
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("vl2_agent_state")
                 .help("1 for the agent's state now, 0 for the other states (one series per state).");
         GaugeSnapshot.Builder rtt = GaugeSnapshot.builder().name("vl2_agent_switch_rtt_seconds")
@@ -305,6 +311,18 @@ final class Metrics {
                 pairs.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("role", "receive"))
                         .value(more.getOrDefault(AgentService.PAIRS_RECEIVING, 0L)).build());
             }
+            if (more.containsKey(AgentService.DIRECT_FRAMES_SENT)) {
+                directFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("direction", "sent"))
+                        .value(more.get(AgentService.DIRECT_FRAMES_SENT)).build());
+                directFrames.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("direction", "received"))
+                        .value(more.getOrDefault(AgentService.DIRECT_FRAMES_RECEIVED, 0L)).build());
+                probes.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("kind", "sent"))
+                        .value(more.getOrDefault(AgentService.PROBES_SENT, 0L)).build());
+                probes.dataPoint(CounterDataPointSnapshot.builder().labels(l.add("kind", "answered"))
+                        .value(more.getOrDefault(AgentService.PROBES_ANSWERED, 0L)).build());
+                pairs.dataPoint(GaugeDataPointSnapshot.builder().labels(l.add("role", "direct"))
+                        .value(more.getOrDefault(AgentService.PAIRS_DIRECT, 0L)).build());
+            }
             for (String reason : DISCARD_REASONS) {
                 Long v = more.get(AgentService.DISCARDED_PREFIX + reason);
                 if (v != null) {
@@ -322,6 +340,8 @@ final class Metrics {
         all.add(discarded.build());
         all.add(pairFrames.build());
         all.add(pairs.build());
+        all.add(directFrames.build());
+        all.add(probes.build());
         all.add(state.build());
         all.add(rtt.build());
     }

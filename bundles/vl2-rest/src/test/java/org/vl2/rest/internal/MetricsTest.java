@@ -172,6 +172,11 @@ class MetricsTest {
         a.counters.put(org.vl2.api.AgentService.PAIR_FRAMES_OPENED, 800L);
         a.counters.put(org.vl2.api.AgentService.PAIRS_SENDING, 2L);
         a.counters.put(org.vl2.api.AgentService.PAIRS_RECEIVING, 3L);
+        a.counters.put(org.vl2.api.AgentService.DIRECT_FRAMES_SENT, 700L);
+        a.counters.put(org.vl2.api.AgentService.DIRECT_FRAMES_RECEIVED, 600L);
+        a.counters.put(org.vl2.api.AgentService.PROBES_SENT, 12L);
+        a.counters.put(org.vl2.api.AgentService.PROBES_ANSWERED, 13L);
+        a.counters.put(org.vl2.api.AgentService.PAIRS_DIRECT, 1L);
         JsonNode f = parse(scrape(new Metrics(() -> null, () -> null, () -> List.of(a), 1024)));
         assertEquals(11, value(f, "vl2_agent_tap_read_frames", "vl2_agent_tap_read_frames_total", "tap", "vl2tap0"));
         assertEquals(1, value(f, "vl2_agent_state", "vl2_agent_state", "tap", "vl2tap0", "state", "RUNNING"));
@@ -196,5 +201,12 @@ class MetricsTest {
         assertEquals(800, value(f, "vl2_agent_pair_frames", "vl2_agent_pair_frames_total", "direction", "opened"));
         assertEquals(2, value(f, "vl2_agent_pairs", "vl2_agent_pairs", "tap", "vl2tap0", "role", "send"));
         assertEquals(3, value(f, "vl2_agent_pairs", "vl2_agent_pairs", "role", "receive"));
+        // direct paths: what bypassed the switch, the probes, the paths up now
+        assertEquals(700, value(f, "vl2_agent_direct_frames", "vl2_agent_direct_frames_total", "direction", "sent"));
+        assertEquals(600, value(f, "vl2_agent_direct_frames", "vl2_agent_direct_frames_total", "direction",
+                "received"));
+        assertEquals(12, value(f, "vl2_agent_direct_probes", "vl2_agent_direct_probes_total", "kind", "sent"));
+        assertEquals(13, value(f, "vl2_agent_direct_probes", "vl2_agent_direct_probes_total", "kind", "answered"));
+        assertEquals(1, value(f, "vl2_agent_pairs", "vl2_agent_pairs", "role", "direct"));
     }
 }

@@ -76,7 +76,10 @@ public class AgentCommand extends ListingCommand {
     }
 
     /** One instance's status and, where it has them, its managed routes and gateway mode (else null). */
-    record Shown(AgentStatus status, AgentRoutes routes) {
+    record Shown(AgentStatus status, AgentRoutes routes, java.util.Map<String, Long> counters) {
+        Shown(AgentStatus status, AgentRoutes routes) {
+            this(status, routes, java.util.Map.of());
+        }
     }
 
     /**
@@ -97,7 +100,7 @@ public class AgentCommand extends ListingCommand {
             if (i > 0) {
                 out.println();
             }
-            render(all.get(i).status(), all.get(i).routes(), now, out, !noFormat);
+            render(all.get(i).status(), all.get(i).routes(), all.get(i).counters(), now, out, !noFormat);
         }
     }
 
@@ -105,7 +108,7 @@ public class AgentCommand extends ListingCommand {
     static List<Shown> sorted(List<AgentService> agents) {
         List<Shown> all = new ArrayList<>();
         for (AgentService a : agents) {
-            all.add(new Shown(a.status(), a.routes()));
+            all.add(new Shown(a.status(), a.routes(), a.counters()));
         }
         all.sort(Comparator.comparing((Shown s) -> s.status().network() == null ? "" : s.status().network())
                 .thenComparing(s -> s.status().tapName() == null ? "" : s.status().tapName()));
@@ -128,6 +131,15 @@ public class AgentCommand extends ListingCommand {
      * or why not) and one per kernel route it installed.
      */
     static void render(AgentStatus s, AgentRoutes routes, Instant now, PrintStream out, boolean format) {
+        render(s, routes, java.util.Map.of(), now, out, format);
+    }
+
+    /**
+     * The rows above; with pair keys ({@code counters} has them: encrypted vl2 mode) also the pairs held and the
+     * frames on them, and those that went straight to or came straight from another member (direct paths).
+     */
+    static void render(AgentStatus s, AgentRoutes routes, java.util.Map<String, Long> counters, Instant now,
+                       PrintStream out, boolean format) {
         ShellTable table = new ShellTable();
         table.column("Name");
         table.column("Value");
@@ -161,6 +173,15 @@ public class AgentCommand extends ListingCommand {
         row(table, "Frames from switch", s.tapTxFrames());
         row(table, "Bytes from switch", s.tapTxBytes());
         row(table, "Drops", s.drops());
+        if (counters.containsKey(AgentService.PAIRS_SENDING)) {
+            row(table, "Pairs", "send " + counters.get(AgentService.PAIRS_SENDING) + " (direct "
+                    + counters.getOrDefault(AgentService.PAIRS_DIRECT, 0L) + "), receive "
+                    + counters.getOrDefault(AgentService.PAIRS_RECEIVING, 0L));
+            row(table, "Pair frames", "sealed " + counters.getOrDefault(AgentService.PAIR_FRAMES_SEALED, 0L)
+                    + ", opened " + counters.getOrDefault(AgentService.PAIR_FRAMES_OPENED, 0L));
+            row(table, "Direct frames", "sent " + counters.getOrDefault(AgentService.DIRECT_FRAMES_SENT, 0L)
+                    + ", received " + counters.getOrDefault(AgentService.DIRECT_FRAMES_RECEIVED, 0L));
+        }
         row(table, "Up since", s.since() == null ? Formats.NONE
                 : s.since().truncatedTo(ChronoUnit.SECONDS) + " (" + Formats.ago(s.since(), now) + ")");
         row(table, "Last from switch", Formats.ago(s.lastFromSwitch(), now));

@@ -15,8 +15,10 @@ import org.vl2.json.Views;
 @Command(scope = "vl2", name = "pairs",
         description = "Lists the pair keys (docs/protocol.md, Pair keys): each a unicast flow between two encrypted "
                 + "members (VLAN, source and destination MAC) that the switch forwards sealed end to end, without "
-                + "opening it; from which port to which, its state (offered, active, ending, refused) and age. "
-                + "Never a key. The switch's 'pairs' setting turns them off (vl2-switch --no-pairs).")
+                + "opening it; from which port to which, its state (offered, active, direct: its sender sends the "
+                + "frames straight to the receiver, ending, refused) and age. Never a key. The switch's 'pairs' "
+                + "setting turns them off (vl2-switch --no-pairs), its 'direct' setting direct paths "
+                + "(vl2-switch --no-direct).")
 public class PairsCommand extends NetworkListingCommand<PairInfo> {
 
     @Override

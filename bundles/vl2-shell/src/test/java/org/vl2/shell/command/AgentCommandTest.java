@@ -238,6 +238,25 @@ class AgentCommandTest {
     }
 
     @Test
+    void anEncryptedAgentShowsItsPairsAndWhatWentStraightToOtherMembers() {
+        Map<String, Long> counters = Map.of(org.vl2.api.AgentService.PAIRS_SENDING, 2L,
+                org.vl2.api.AgentService.PAIRS_DIRECT, 1L, org.vl2.api.AgentService.PAIRS_RECEIVING, 3L,
+                org.vl2.api.AgentService.PAIR_FRAMES_SEALED, 900L, org.vl2.api.AgentService.PAIR_FRAMES_OPENED, 800L,
+                org.vl2.api.AgentService.DIRECT_FRAMES_SENT, 700L, org.vl2.api.AgentService.DIRECT_FRAMES_RECEIVED,
+                600L);
+        AgentCommand.render(UNREACHABLE, null, counters, NOW, out.stream, false);
+        List<String> lines = out.lines();
+        assertTrue(lines.stream().anyMatch(l -> Out.cells(l).equals(List.of("Pairs", "send 2 (direct 1), receive 3"))),
+                String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> Out.cells(l).equals(List.of("Pair frames", "sealed 900, opened 800"))));
+        assertTrue(lines.stream().anyMatch(l -> Out.cells(l).equals(List.of("Direct frames",
+                "sent 700, received 600"))));
+        Out plain = new Out();
+        AgentCommand.render(PLAINTEXT, NOW, plain.stream, false);
+        assertFalse(plain.lines().stream().anyMatch(l -> l.startsWith("Pairs")), "no pair keys, no rows");
+    }
+
+    @Test
     void plaintextVl2ShowsTheMembersKeyButNoSwitchKey() {
         AgentCommand.render(PLAINTEXT, NOW, out.stream, false);
 

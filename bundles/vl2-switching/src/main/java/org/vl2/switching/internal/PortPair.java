@@ -57,6 +57,13 @@ public final class PortPair {
     /** Pairing only: the pair this one renews (ended once this one is in use), and the one renewing this one. */
     public PortPair predecessor;
     public PortPair successor;
+    /**
+     * The receiver's endpoint its PAIR SEND carried (direct paths), or null: set once, under the pairing's lock, when
+     * the SEND is first offered; the pair ends when the receiver is no longer there (its sender might send there).
+     */
+    public volatile java.net.InetSocketAddress peer;
+    /** Its sender said it sends the frames straight to the receiver (PAIR-ACK DIRECT), until it says RELAYED. */
+    public volatile boolean direct;
 
     public PortPair(int index, int vlan, long source, long destination, SwitchPort sender, SwitchPort receiver,
                     int suite, byte[] key, long nowNanos) {
@@ -74,6 +81,38 @@ public final class PortPair {
     /** Whether this is the pair of flow (vlan, source, destination). */
     public boolean carries(int vlan, long source, long destination) {
         return this.destination == destination && this.source == source && this.vlan == vlan;
+    }
+
+    /** The pair of {@code pairs} (a port's copy-on-write list, or null) under {@code index}, or null. */
+    public static PortPair find(PortPair[] pairs, int index) {
+        if (pairs != null) {
+            for (PortPair pp : pairs) {
+                if (pp.index == index) {
+                    return pp;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A copy of {@code a} with {@code pp} at the end. */
+    public static PortPair[] append(PortPair[] a, PortPair pp) {
+        PortPair[] b = java.util.Arrays.copyOf(a, a.length + 1);
+        b[a.length] = pp;
+        return b;
+    }
+
+    /** A copy of {@code a} without {@code pp}, or {@code a} if it does not hold it. */
+    public static PortPair[] remove(PortPair[] a, PortPair pp) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == pp) {
+                PortPair[] b = new PortPair[a.length - 1];
+                System.arraycopy(a, 0, b, 0, i);
+                System.arraycopy(a, i + 1, b, i, a.length - i - 1);
+                return b;
+            }
+        }
+        return a;
     }
 
     @Override

@@ -74,6 +74,7 @@ public final class PortRegistry {
     /** Told about every member cut off (admission forgets its handshake state). */
     private volatile Consumer<SwitchPort> cutOffListener = p -> { };
     private volatile Consumer<SwitchPort> removedListener = p -> { };
+    private volatile Consumer<SwitchPort> movedListener = p -> { };
 
     PortRegistry(MacTableAdminService fdb, Addressing addressing, Supplier<Settings> settings, LongSupplier nanoClock,
                  SwitchCounters counters) {
@@ -91,6 +92,11 @@ public final class PortRegistry {
     /** Told of every port removed, after its MAC entries and indices went (the pairing revokes its pairs). */
     void onRemoved(Consumer<SwitchPort> listener) {
         this.removedListener = listener;
+    }
+
+    /** Told of every port moved to another endpoint, after the move (the pairing ends pairs that named the old one). */
+    void onMoved(Consumer<SwitchPort> listener) {
+        this.movedListener = listener;
     }
 
     // ---- lookups (no lock) ----------------------------------------------------------------------------------
@@ -404,6 +410,7 @@ public final class PortRegistry {
         LOG.info("Port {} (member {}) moved from {} to {}{}", p.id, SwitchPort.memberId(p.member),
                 Endpoints.format(old), Endpoints.format(source),
                 slot == from ? "" : " (transport " + from.name + " -> " + slot.name + ")");
+        movedListener.accept(p);
     }
 
     /**

@@ -6,7 +6,8 @@ import org.vl2.crypto.CipherPolicy;
 
 /** A validated snapshot of {@link SwitchConfig}; the switch swaps it atomically, never half-applied. */
 public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNanos, int maxPorts, int keepaliveSeconds,
-                int stormControlPps, boolean allowPlaintext, Quotas quotas, CipherPolicy cipher, int handshakeNice, boolean pairs) {
+                int stormControlPps, boolean allowPlaintext, Quotas quotas, CipherPolicy cipher, int handshakeNice, boolean pairs,
+                boolean direct) {
 
     /**
      * Bounds on unauthenticated ports (see {@link PortRegistry}): per source address (IPv6: /64) and per transport,
@@ -77,7 +78,7 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
                 c.port_probation_seconds() * 1_000_000_000L);
         return new Settings(policy, c.max_frame_size(), c.port_idle_timeout_seconds() * 1_000_000_000L,
                 c.max_ports(), c.keepalive_seconds(), c.storm_control_pps(), c.allow_plaintext(), quotas, cipher,
-                c.handshake_nice(), c.pairs());
+                c.handshake_nice(), c.pairs(), c.direct());
     }
 
     /** Cost of one flooded frame in the storm-control bucket, in nanoseconds of credit; 0 = no limit. */
@@ -102,6 +103,6 @@ public record Settings(String policy, int maxFrameSize, long portIdleTimeoutNano
                 + stormControlPps + ", allow.plaintext=" + allowPlaintext + ", ports.per.address=" + quotas.perAddress
                 + ", ports.per.transport=" + quotas.perTransport + ", ports.reserved.percent=" + quotas.reservedPercent
                 + ", port.probation.seconds=" + quotas.probationNanos / 1_000_000_000L + ", cipher=" + cipher.describe()
-                + ", handshake.nice=" + handshakeNice + ", pairs=" + pairs;
+                + ", handshake.nice=" + handshakeNice + ", pairs=" + pairs + ", direct=" + direct;
     }
 }

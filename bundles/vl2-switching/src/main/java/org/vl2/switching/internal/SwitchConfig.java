@@ -99,6 +99,15 @@ public @interface SwitchConfig {
                     + "again by the switch; turning it off ends the pairs in use.")
     boolean pairs() default true;
 
+    @AttributeDefinition(name = "Direct paths",
+            description = "With pair keys on: a PAIR SEND to a member that takes direct paths carries the receiving "
+                    + "member's UDP endpoint as the switch sees it, so that the sending agent may send the flow's "
+                    + "frames straight to the receiving agent once a probe gets through, the switch staying the relay "
+                    + "when it does not (docs/protocol.md, Direct paths). Only between agents that both take direct "
+                    + "paths, and only to a receiver reached over UDP (one on the TCP transport has no endpoint a peer could reach). false = no endpoint in any PAIR SEND: "
+                    + "every pair's frames go through the switch; turning it off ends the pairs that carried one.")
+    boolean direct() default true;
+
     @AttributeDefinition(name = "Allow plaintext joins (deprecated)",
             description = "Deprecated, no effect (a WARN says so when set): plaintext joins, raw-mode ports and VXLAN "
                     + "VTEPs are admitted only by networks configured with plaintext = true (org.vl2.network); every "

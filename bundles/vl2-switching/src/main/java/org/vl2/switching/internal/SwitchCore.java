@@ -159,6 +159,7 @@ public final class SwitchCore implements SwitchService {
         this.pairs = new Pairs(registry, fdb, counters, this::settings, nanoClock);
         forwarder.pairing(pairs);
         registry.onRemoved(pairs::removed);
+        registry.onMoved(pairs::moved); // a receiver's endpoint that a PAIR SEND carried is stale now
         Vl2Ingress vl2 = new Vl2Ingress(registry, networks::get, forwarder, addressing, counters, this::settings,
                 nanoClock, identity, networks::lists, this.handshakes, pairs);
         this.vl2 = vl2;

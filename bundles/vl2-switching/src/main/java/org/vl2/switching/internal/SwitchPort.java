@@ -98,6 +98,11 @@ public final class SwitchPort {
     /** An encrypted member whose JOIN said it takes pair keys (JOIN capability CAP_PAIRS). */
     public volatile boolean pairCapable;
     /**
+     * A pair-capable member whose JOIN also said it takes direct paths (CAP_DIRECT): as a pair's sender it gets the
+     * receiver's endpoint in PAIR SEND, as a receiver it takes a pair's frames straight from the sender.
+     */
+    public volatile boolean directCapable;
+    /**
      * Pairs this port sends on and receives on (copy-on-write, written by the pairing under its lock, read lock-free
      * by the data path): a handful per member, so a scan is cheaper than a map.
      */

@@ -59,9 +59,21 @@ final class Fakes {
         return config("learning", 1522, 300, 1024, 1000, false, 8, 512, 25, 30, "auto", pairs);
     }
 
+    /** Pair keys on, direct paths on or off. */
+    static SwitchConfig direct(boolean direct) {
+        return config("learning", 1522, 300, 1024, 1000, false, 8, 512, 25, 30, "auto", true, direct);
+    }
+
     static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
                                boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
                                long probationSeconds, String cipher, boolean pairs) {
+        return config(policy, maxFrame, idleSeconds, maxPorts, stormPps, allowPlaintext, perAddress, perTransport,
+                reservedPercent, probationSeconds, cipher, pairs, true);
+    }
+
+    static SwitchConfig config(String policy, int maxFrame, long idleSeconds, int maxPorts, int stormPps,
+                               boolean allowPlaintext, int perAddress, int perTransport, int reservedPercent,
+                               long probationSeconds, String cipher, boolean pairs, boolean direct) {
         return new SwitchConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -131,6 +143,11 @@ final class Fakes {
             @Override
             public boolean pairs() {
                 return pairs;
+            }
+
+            @Override
+            public boolean direct() {
+                return direct;
             }
 
             @Override

@@ -375,6 +375,7 @@ final class Admission {
                         member, p -> {
                             p.sealed = key != null;
                             p.pairCapable = key != null && (j.capabilities() & Join.CAP_PAIRS) != 0;
+                            p.directCapable = p.pairCapable && (j.capabilities() & Join.CAP_DIRECT) != 0;
                             p.publicKey = key;
                             p.token = token;
                             p.name = j.name();
@@ -386,6 +387,7 @@ final class Admission {
                 port.name = j.name();
                 port.address = address;
                 port.pairCapable = key != null && (j.capabilities() & Join.CAP_PAIRS) != 0;
+                port.directCapable = port.pairCapable && (j.capabilities() & Join.CAP_DIRECT) != 0;
                 n.refreshRoutes(); // a gateway's address may have changed
                 if (key == null) {
                     port.lastSeenNanos = nanoClock.getAsLong();

@@ -1,5 +1,9 @@
 package org.vl2.switching.internal.vl2;
 
+import static org.vl2.switching.internal.PortPair.append;
+import static org.vl2.switching.internal.PortPair.find;
+import static org.vl2.switching.internal.PortPair.remove;
+
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -59,7 +63,8 @@ import org.vl2.switching.internal.TransportSlot;
  * before break: the sender replaces the pair when it takes the new one; the old one runs out at its lifetime, so what
  * was sealed under it on the way is not lost), so no key lives longer than {@link #LIFETIME_SECONDS} seconds, as a
  * session's. Frames on an ended pair are dropped and counted; its sender
- * falls back to its session at the REVOKE.
+ * falls back to its session at the REVOKE. A SEND may carry the receiver's endpoint, so that the sender sends the
+ * frames straight there ({@link DirectPaths}).
  *
  * <p>Threads: the receive threads offer (first frame of a flow), forward and take acknowledgements; the housekeeping
  * thread retries and expires ({@link #tick}). State changes are serialised on this object and rare (per flow); the
@@ -85,7 +90,7 @@ public final class Pairs implements Pairing {
     static final int UNUSED_AFTER_FRAMES = 4096;
     /** Pairs a member sends on, and receives on, at most (an agent holds 64 of each). */
     static final int MAX_PER_PORT = 64;
-    private static final int MESSAGE_ROOM = SealedHeader.LENGTH + Math.max(Pair.LENGTH, Pair.ACK_LENGTH)
+    private static final int MESSAGE_ROOM = SealedHeader.LENGTH + Math.max(Pair.PEER_LENGTH, Pair.ACK_LENGTH)
             + Session.TAG_LENGTH;
 
     private final PortRegistry registry;
@@ -93,6 +98,7 @@ public final class Pairs implements Pairing {
     private final SwitchCounters counters;
     private final Supplier<Settings> settings;
     private final LongSupplier nanoClock;
+    private final DirectPaths direct;
     private final SecureRandom random = new SecureRandom();
     /** Every pair not yet forgotten (guarded by this): housekeeping and settings changes visit these, not every port. */
     private final Set<PortPair> live = new HashSet<>();
@@ -109,6 +115,7 @@ public final class Pairs implements Pairing {
         this.counters = counters;
         this.settings = settings;
         this.nanoClock = nanoClock;
+        this.direct = new DirectPaths(this, fdb, settings);
     }
 
     // ---- the frame path ----------------------------------------------------------------------------------------
@@ -266,7 +273,8 @@ public final class Pairs implements Pairing {
         }
         int index = Pair.ackIndex(d, at);
         int role = Pair.ackRole(d, at);
-        boolean taken = Pair.ackStatus(d, at) == Pair.TAKEN;
+        int status = Pair.ackStatus(d, at);
+        boolean taken = status == Pair.TAKEN;
         synchronized (this) {
             PortPair pp = find(role == Pair.SEND ? p.pairsOut : role == Pair.RECEIVE ? p.pairsIn : null, index);
             if (role == Pair.REVOKE) {
@@ -302,6 +310,12 @@ public final class Pairs implements Pairing {
             if (pp == null) {
                 return; // a late answer for a pair that went
             }
+            if (status == Pair.DIRECT || status == Pair.RELAYED) {
+                if (role == Pair.SEND) {
+                    direct.status(p, pp, status); // a sender on its direct path; of another role: meaningless
+                }
+                return;
+            }
             long now = nanoClock.getAsLong();
             if (role == Pair.RECEIVE && pp.state == PortPair.OFFERED_TO_RECEIVER) {
                 if (!taken) {
@@ -311,27 +325,33 @@ public final class Pairs implements Pairing {
                 pp.state = PortPair.OFFERED_TO_SENDER;
                 pp.tries = 1;
                 pp.dueNanos = now + RETRY_NANOS;
+                pp.peer = direct.peer(pp); // its resends carry the same
                 send(pp.sender, pp, Pair.SEND);
             } else if (role == Pair.SEND && pp.state == PortPair.OFFERED_TO_SENDER) {
                 if (!taken) {
                     refused(pp, "the sending member refused it", true);
                     return;
                 }
-                pp.state = PortPair.ACTIVE;
-                Arrays.fill(pp.key, (byte) 0); // forwarding needs no key
-                pp.key = null;
-                counters.pairsActive.increment();
-                LOG.debug("{} in use", pp);
-                PortPair old = pp.predecessor;
-                if (old != null) {
-                    // the sender moved to this one when it took it (same flow: it replaces); what it sealed under the
-                    // old one just before may still be on its way, so the old one stays usable and runs out at its
-                    // lifetime (tick), 10 s from now
-                    pp.predecessor = null;
-                    old.successor = null;
-                    old.renewed = true;
-                }
+                taken(pp);
             }
+        }
+    }
+
+    /** Both ends hold {@code pp} now: it is in use. Under this lock. */
+    void taken(PortPair pp) {
+        pp.state = PortPair.ACTIVE;
+        Arrays.fill(pp.key, (byte) 0); // forwarding needs no key
+        pp.key = null;
+        counters.pairsActive.increment();
+        LOG.debug("{} in use", pp);
+        PortPair old = pp.predecessor;
+        if (old != null) {
+            // the sender moved to this one when it took it (same flow: it replaces); what it sealed under the old one
+            // just before may still be on its way, so the old one stays usable and runs out at its lifetime (tick),
+            // 10 s from now
+            pp.predecessor = null;
+            old.successor = null;
+            old.renewed = true;
         }
     }
 
@@ -365,6 +385,11 @@ public final class Pairs implements Pairing {
         }
     }
 
+    /** {@code p} moved to another endpoint: the pairs whose SEND carried its old one end (direct paths). */
+    public void moved(SwitchPort p) {
+        direct.receiverMoved(p);
+    }
+
     /** A port went: every pair it sent or received on ends (its own copy went with its session). */
     public void removed(SwitchPort p) {
         for (PortPair pp : p.pairsOut) {
@@ -382,6 +407,8 @@ public final class Pairs implements Pairing {
             Network n = pp.sender.network;
             if (!on || !(n.state().policy() instanceof LearningPolicy) || n.settings().hygiene().ipGuard()) {
                 revoke(pp, "the settings changed");
+            } else if (direct.endsWhenOff(pp)) {
+                revoke(pp, "direct paths were turned off");
             }
         }
     }
@@ -505,7 +532,7 @@ public final class Pairs implements Pairing {
         for (PortPair pp : livePairs()) {
             int state = pp.state;
             String text = switch (state) {
-                case PortPair.ACTIVE -> "active";
+                case PortPair.ACTIVE -> pp.direct ? "direct" : "active";
                 case PortPair.REVOKED -> "ending";
                 case PortPair.FAILED -> "refused";
                 default -> "offered";
@@ -519,7 +546,7 @@ public final class Pairs implements Pairing {
         return out;
     }
 
-    private static int fdbVlan(int pairVlan) {
+    static int fdbVlan(int pairVlan) {
         return pairVlan == Pair.UNTAGGED ? EthernetFrame.UNTAGGED : pairVlan;
     }
 
@@ -550,46 +577,18 @@ public final class Pairs implements Pairing {
                 ? Pair.revoke(to.network.id, pp.index, pp.vlan, pp.source, pp.destination)
                 : new Pair(to.network.id, pp.index, role, pp.suite, pp.vlan, pp.source, pp.destination,
                         Math.max(1, LIFETIME_SECONDS - (int) ((nanoClock.getAsLong() - pp.createdNanos) / SECOND)),
-                        pp.key);
+                        pp.key, role == Pair.SEND ? pp.peer : null);
+        int length = message.encodedLength();
         ByteBuffer out = ByteBuffer.allocate(MESSAGE_ROOM);
         SealedHeader.write(out, 0, Wire.PAIR, s.remoteIndex());
         message.encode(out, SealedHeader.LENGTH);
-        out.limit(SealedHeader.LENGTH + Pair.LENGTH + Session.TAG_LENGTH);
+        out.limit(SealedHeader.LENGTH + length + Session.TAG_LENGTH);
         try {
-            s.seal(out, 0, SealedHeader.LENGTH, Pair.LENGTH, System.nanoTime());
+            s.seal(out, 0, SealedHeader.LENGTH, length, System.nanoTime());
         } catch (CryptoException e) {
             return; // the session expired: its member re-keys, the retry goes under the new keys
         }
         out.position(0);
         t.send(remote, out);
-    }
-
-    private static PortPair find(PortPair[] pairs, int index) {
-        if (pairs != null) {
-            for (PortPair pp : pairs) {
-                if (pp.index == index) {
-                    return pp;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static PortPair[] append(PortPair[] a, PortPair pp) {
-        PortPair[] b = Arrays.copyOf(a, a.length + 1);
-        b[a.length] = pp;
-        return b;
-    }
-
-    private static PortPair[] remove(PortPair[] a, PortPair pp) {
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] == pp) {
-                PortPair[] b = new PortPair[a.length - 1];
-                System.arraycopy(a, 0, b, 0, i);
-                System.arraycopy(a, i + 1, b, i, a.length - i - 1);
-                return b;
-            }
-        }
-        return a;
     }
 }
