@@ -407,6 +407,12 @@ setup_vl2() { # round mode(raw|enc) [agent EXTRA_JAVA_OPTS]: a fresh switch and 
   DEV=vl2tap0
   ping_across_poll 240
 }
+vl2_switch_report() { # round mode: what the switch relayed and how its pairs went (direct or not), for the record
+  local d=$WORK/vl2-$1-$2 f="$OUT/vl2$2-r$1-switch-pairs.txt"
+  printf 'vl2:stats --no-format\nvl2:pairs --no-format\n' | ip netns exec "$SW" "$VL2/bin/vl2-client" --data "$d/sw" -b \
+    >"$f" 2>&1 || true
+  note "vl2$2 (round $1): switch: $(grep -E '^Pair frames' "$f" | tr -s '\t ' ' '), pairs: $(grep -c $'\tdirect\t' "$f" || true) direct, $(grep -c $'\tactive\t' "$f" || true) relayed"
+}
 setup_vl2raw() { setup_vl2 "$1" raw; }
 setup_vl2enc() { setup_vl2 "$1" enc; }
 setup_vl2encc2() { setup_vl2 "$1" encc2 -XX:TieredStopAtLevel=4; }
@@ -442,6 +448,7 @@ for round in $(seq "$ROUNDS"); do
     SKIP="" DEV=""
     if "setup_$s" "$round"; then
       measure "$s" "$round" "$OV_H2" "$DEV"
+      case "$s" in vl2enc*) vl2_switch_report "$round" "${s#vl2}" ;; esac
     else
       put "$s.r$round" skipped "${SKIP:-h1 did not reach h2 across it within the time}"
       note "$s (round $round): skipped: ${SKIP:-h1 did not reach h2 across it within the time}"
