@@ -68,12 +68,17 @@ final class DirectPath {
         return (long) salt << 32 | (sequence++ & 0xFFFF_FFFFL);
     }
 
-    /** Peer pump: a PROBE-ACK with {@code id} opened under the reply keys; true if it answered one of this path's. */
+    /**
+     * Peer pump: a PROBE-ACK with {@code id} opened under the reply keys; true if it answered one of this path's. The
+     * path is up from here (the pair's next frame goes direct, not a control thread's tick later); the control thread
+     * tells the switch, and takes it down again when the acknowledgements stop.
+     */
     boolean acknowledged(long id, long nowMillis) {
         if ((int) (id >>> 32) != salt) {
             return false;
         }
         lastAck = nowMillis;
+        up = true;
         return true;
     }
 }

@@ -1,7 +1,6 @@
 package org.vl2.agent.internal;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,15 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
 import org.vl2.api.Networks;
-import org.vl2.crypto.CryptoException;
-import org.vl2.crypto.Handshake;
 import org.vl2.crypto.Identity;
-import org.vl2.crypto.Initiator;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.ErrorCode;
 import org.vl2.protocol.Pair;
 import org.vl2.protocol.ProtocolError;
-import org.vl2.protocol.ProtocolException;
 import org.vl2.protocol.Welcome;
 import org.vl2.protocol.Wire;
 import org.vl2.tap.TapException;
@@ -72,18 +67,8 @@ final class Vl2Session implements ControlMessage.Handler {
     // shared with the receive pump and the status
     /** The current session, null before the first WELCOME. */
     private volatile Joined joined;
-    /**
-     * Encrypted: the keys the current ones replaced (a rekey or re-join), still accepted for receiving until they
-     * expire, because the switch sends with them until it has opened a message under the new ones; null if none.
-     */
-    private volatile Session previous;
-    /**
-     * Encrypted: the keys {@link #previous} replaced, accepted for receiving until they expire too. When both
-     * handshakes of one round are answered, the switch keeps only the newer one pending and goes on sealing with its
-     * current keys (or with the first answer's, had it already opened a message under them) until it opens one under
-     * the newer keys: the agent cannot know which, so it keeps both replaced sets rather than drop the older one.
-     */
-    private volatile Session older;
+    /** Encrypted: the keys the current ones replaced, accepted for receiving until they expire. */
+    private final ReplacedKeys replaced = new ReplacedKeys();
     /** Why the agent is not (or no longer) joined, for the status; null when joined or still trying quietly. */
     private volatile String joinProblem;
     /**
@@ -106,6 +91,7 @@ final class Vl2Session implements ControlMessage.Handler {
     final JoinBackoff backoff;
     private final Vl2Messages send;
     private final JoinProblems problems;
+    private final HandshakeAnswers answers;
     boolean joining;
     /** After a retryable ERROR: JOIN every slowRetryMillis until the switch says otherwise. */
     boolean backingOff;
@@ -138,6 +124,7 @@ final class Vl2Session implements ControlMessage.Handler {
         this.timers = new SessionTimers(this, timing, counters);
         this.send = new Vl2Messages(settings, trust, joinName, maxFrame, links, counters, round);
         this.problems = new JoinProblems(settings, trust, timing, links);
+        this.answers = new HandshakeAnswers(this, round, counters, timing, settings.network(), life.tag);
         this.pairs = new Pairs(encrypted && settings.pairs() ? Pairs.MAX : 0, settings.direct(), counters);
         this.direct = new DirectPaths(pairs, counters, timing.clock());
     }
@@ -155,11 +142,11 @@ final class Vl2Session implements ControlMessage.Handler {
     }
 
     Session previousKeys() {
-        return previous;
+        return replaced.previous();
     }
 
     Session olderKeys() {
-        return older;
+        return replaced.older();
     }
 
     /** The network this agent joins (as PAIRs name it). */
@@ -301,14 +288,7 @@ final class Vl2Session implements ControlMessage.Handler {
 
     /** Timers: the old keys (and pair keys) expired: the switch cannot send with them any more either. */
     void expirePrevious(long nanos) {
-        Session old = older;
-        if (old != null && old.isExpired(nanos)) {
-            older = null;
-        }
-        old = previous;
-        if (old != null && old.isExpired(nanos)) {
-            previous = null;
-        }
+        replaced.expire(nanos);
         pairs.expire(nanos);
     }
 
@@ -340,7 +320,7 @@ final class Vl2Session implements ControlMessage.Handler {
     private boolean sendJoin() {
         Joined s = joined;
         try {
-            return send.join(s == null ? null : s.keys(), previous, older);
+            return send.join(s == null ? null : s.keys(), replaced.previous(), replaced.older());
         } catch (IllegalArgumentException e) {
             fatal(problems.unusableSwitchKey(e));
             return false;
@@ -458,82 +438,22 @@ final class Vl2Session implements ControlMessage.Handler {
         }
     }
 
-    /**
-     * Encrypted: a RESPONSE. It must answer one of the current round's handshakes (by its receiver index, before
-     * any Diffie-Hellman), verify, and carry the WELCOME for that handshake's JOIN. The first one that does ends the
-     * round. When the switch was slower than the retry interval it answers two handshakes of the round, and, as
-     * with two WELCOMEs, the later one holds the keys it sends with: for a short while after the round, a RESPONSE
-     * to a handshake sent after the one in use replaces its keys; one to an earlier handshake is stale.
-     */
+    /** Encrypted: a RESPONSE or COOKIE-REPLY, verified and taken by {@link HandshakeAnswers}. */
     @Override
     public void handshakeAnswer(byte[] datagram, long now) {
-        ByteBuffer d = ByteBuffer.wrap(datagram);
-        int receiver;
-        try {
-            receiver = Handshake.receiverIndex(d);
-        } catch (CryptoException e) {
-            counters.malformed();
-            return;
-        }
-        int slot = round.answered(receiver);
-        if (slot < 0) {
-            counters.malformed(); // stale: an answer to an earlier round or handshake, or no handshake under way
-            return;
-        }
-        if (Handshake.type(d) == Handshake.COOKIE_REPLY) {
-            cookieReply(round.initiator(slot), d, now);
-            return;
-        }
-        Initiator.Completion done;
-        try {
-            done = round.initiator(slot).consume(d, timing.sessionLimits(), timing.clock().nanos());
-        } catch (CryptoException e) {
-            if (e.reason() == CryptoException.Reason.CIPHER_MISMATCH) { // authenticated: an older switch, ChaCha20
-                backingOff = true;
-                nextJoinAt = now + timing.slowRetryMillis();
-                joinProblem = problems.cipherOfAnOlderSwitch();
-                return;
-            }
-            counters.unopened(); // forged, modified, or a copy of one already consumed
-            return;
-        }
-        lastAuthentic = now;
-        Welcome w;
-        try {
-            w = Welcome.decode(ByteBuffer.wrap(done.payload()));
-        } catch (ProtocolException | RuntimeException e) {
-            counters.malformed(); // verified, but not a WELCOME: the next handshake of the round may do better
-            return;
-        }
-        if (w.nonce() != round.nonce(slot) || w.network() != settings.network()) {
-            counters.malformed(); // verified, but not the WELCOME for this JOIN
-            return;
-        }
-        round.use(slot, now, timing.joinRetryMillis());
-        welcome(w, now, done.session());
+        answers.take(datagram, now);
     }
 
-    /**
-     * Encrypted: a COOKIE-REPLY: the switch is under a handshake flood and answers only initiations that prove their
-     * source address with a cookie (mac2, docs/crypto.md). Keep the cookie and send the next handshake with it at
-     * once (the switch limits its cookie replies, so this cannot loop faster than it allows).
-     */
-    private void cookieReply(Initiator handshake, ByteBuffer d, long now) {
-        byte[] c;
-        try {
-            c = handshake.consumeCookieReply(d);
-        } catch (CryptoException e) {
-            counters.unopened(); // forged, or for another key
-            return;
-        }
-        if (round.cookie(c)) {
-            LOG.info("{}Port agent: the switch is under a handshake flood and asked for a cookie: retrying with it",
-                    life.tag);
-        }
-        counters.cookieReplies.incrementAndGet();
-        if (joining) {
-            nextJoinAt = now;
-        }
+    /** {@link HandshakeAnswers}: an authenticated RESPONSE that refuses this agent's ciphers: an older switch. */
+    void olderSwitch(long now) {
+        backingOff = true;
+        nextJoinAt = now + timing.slowRetryMillis();
+        joinProblem = problems.cipherOfAnOlderSwitch();
+    }
+
+    /** {@link HandshakeAnswers}: a RESPONSE verified: the switch spoke. */
+    void verified(long now) {
+        lastAuthentic = now;
     }
 
     @Override
@@ -547,7 +467,7 @@ final class Vl2Session implements ControlMessage.Handler {
      * a round were answered the later WELCOME holds the token the switch keeps: it replaces the earlier one until
      * the next round starts.
      */
-    private void welcome(Welcome w, long now, Session keys) {
+    void welcome(Welcome w, long now, Session keys) {
         if (!round.contains(w.nonce()) || w.network() != settings.network()) {
             counters.malformed(); // stale: an answer to an earlier round
             return;
@@ -569,8 +489,7 @@ final class Vl2Session implements ControlMessage.Handler {
         if (keys != null) {
             // the switch sends with the old keys until it has opened a message under the new ones
             if (old != null && old.keys() != null) {
-                older = previous;
-                previous = old.keys();
+                replaced.replaced(old.keys());
             }
             counters.handshakes.incrementAndGet();
         }

@@ -146,8 +146,10 @@ class DirectPathsTest extends SealedAgentHarness {
         assertEquals(0, session.pairs().directCount());
 
         assertEquals(-1, peerDecode(sealed(replies, 0x77, Wire.PROBE_ACK, id(id), clock.nanos()), peerAddress));
+        assertEquals(1, session.pairs().directCount(), "the path is up at the acknowledgement, not a tick later");
+        encode(frame);
+        assertEquals(peerAddress, codec.directTo());
         tick();
-        assertEquals(1, session.pairs().directCount(), "the path is up");
         ByteBuffer ack = pairAckToSwitch();
         assertEquals(0x77, Pair.ackIndex(ack, SealedHeader.LENGTH));
         assertEquals(Pair.SEND, Pair.ackRole(ack, SealedHeader.LENGTH));
