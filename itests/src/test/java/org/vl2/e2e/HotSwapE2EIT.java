@@ -43,8 +43,8 @@ import org.vl2.e2e.Lab.Bg;
  *
  * <pre>
  *   &lt;p&gt;-sw  vl2-switch --listen 10.77.0.1:9990 --vl2-listen 10.77.0.1:9991   underlay bridge ul0 10.77.0.1/24
- *   &lt;p&gt;-h1  vl2-agent --switch 10.77.0.1, TAP vl2tap0 10.1.1.101/24            underlay 10.77.0.11
- *   &lt;p&gt;-h2  vl2-agent --switch 10.77.0.1, TAP vl2tap0 10.1.1.102/24            underlay 10.77.0.12
+ *   &lt;p&gt;-h1  vl2-agent --switch 10.77.0.1 --no-direct, TAP vl2tap0 10.1.1.101/24 underlay 10.77.0.11
+ *   &lt;p&gt;-h2  vl2-agent --switch 10.77.0.1 --no-direct, TAP vl2tap0 10.1.1.102/24 underlay 10.77.0.12
  * </pre>
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
@@ -82,8 +82,12 @@ public class HotSwapE2EIT {
             h1 = kit.host("h1", "10.77.0.11");
             h2 = kit.host("h2", "10.77.0.12");
             Bg sw = kit.startSwitch("--listen", SWITCH_IP + ":9990", "--vl2-listen", SWITCH_IP + ":9991");
-            agent1 = kit.startAgent("h1", h1, "--switch", SWITCH_IP, "--address", H1_IP + "/24", "--mac", H1_MAC);
-            agent2 = kit.startAgent("h2", h2, "--switch", SWITCH_IP, "--address", H2_IP + "/24", "--mac", H2_MAC);
+            // --no-direct: the swaps are of what the frames pass through in the switch; on a direct path (the default,
+            // docs/protocol.md) the pings would go from agent to agent and no swap would be in their way
+            agent1 = kit.startAgent("h1", h1, "--switch", SWITCH_IP, "--address", H1_IP + "/24", "--mac", H1_MAC,
+                    "--no-direct");
+            agent2 = kit.startAgent("h2", h2, "--switch", SWITCH_IP, "--address", H2_IP + "/24", "--mac", H2_MAC,
+                    "--no-direct");
             LabKit.await(sw, "the vl2 transport attached", Pattern.compile("Transport vl2 .* attached"));
             LabKit.await(agent1, "agent h1 up", Pattern.compile("Port agent up"));
             LabKit.await(agent2, "agent h2 up", Pattern.compile("Port agent up"));

@@ -141,7 +141,9 @@ public class NetworkE2EIT {
         agents.put("nh", agent("nh", "--trust-on-first-use")); // no --switch-key: pins what the switch presents
         agents.put("p1", agent("p1", "--network", "c3"));
         agents.put("p2", agent("p2", "--network", "c3"));
-        agents.put("u1", agent("u1", "--network", "c3"));
+        // --no-direct: the console walkthrough watches u1's frames pass the switch; a direct path would take u1's pings
+        // straight to p1 (docs/protocol.md, Direct paths), and the switch would see none of them
+        agents.put("u1", agent("u1", "--network", "c3", "--no-direct"));
         for (Map.Entry<String, Bg> a : agents.entrySet()) {
             LabKit.await(a.getValue(), a.getKey() + " up", Pattern.compile("Port agent up"));
         }

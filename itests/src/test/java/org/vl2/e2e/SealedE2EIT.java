@@ -145,8 +145,9 @@ public class SealedE2EIT {
     }
 
     /**
-     * While a and b exchange ARP, broadcast pings and unicast pings: a raw sender on the underlay and two raw ports on
-     * the switch's loopback get none of it, and none of their frames reaches a or b. The two loopback ports hear each
+     * While a and b exchange ARP, broadcast pings and unicast pings: a raw sender on the underlay (at the switch, and
+     * straight at agent b's port) and two raw ports on the switch's loopback get none of it, and none of their frames
+     * reaches a or b. The two loopback ports hear each
      * other (they share the raw network): the window was long enough to hear anything.
      */
     @Test
@@ -157,6 +158,13 @@ public class SealedE2EIT {
         List<Bg> probes = new ArrayList<>();
         probes.add(kit.lab.start("raw-underlay", null, Lab.netnsExec(r, with(java, SWITCH_IP, "9990",
                 String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:01"))));
+        // straight at agent b's own UDP port (the port of its socket to the switch, where its peer socket listens for
+        // direct paths, docs/protocol.md): raw frames from anyone there reach no TAP and get no answer either
+        String bSockets = Lab.in(b, CMD, "ss", "-Hun", "dst", SWITCH_IP + ":9991").out();
+        Matcher bPort = Pattern.compile("10\\.77\\.0\\.12:(\\d+)").matcher(bSockets);
+        assertTrue("agent b's UDP socket to the switch:\n" + bSockets, bPort.find());
+        probes.add(kit.lab.start("raw-at-agent-b", null, Lab.netnsExec(r, with(java, "10.77.0.12", bPort.group(1),
+                String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:04"))));
         probes.add(kit.lab.start("raw-loopback-1", null, Lab.netnsExec(kit.sw, with(java, "127.0.0.1",
                 "9990", String.valueOf(WINDOW_SECONDS), "02:00:00:00:66:02"))));
         probes.add(kit.lab.start("raw-loopback-2", null, Lab.netnsExec(kit.sw, with(java, "127.0.0.1",
@@ -186,7 +194,7 @@ public class SealedE2EIT {
                 assertTrue(p.name + " heard the other loopback port (positive control): " + m.group(0),
                         Integer.parseInt(m.group(2)) > 0);
             } else {
-                assertEquals("the underlay sender heard nothing at all: " + m.group(0), "0", m.group(2));
+                assertEquals(p.name + " heard nothing at all: " + m.group(0), "0", m.group(2));
             }
         }
         results.put("raw senders during ARP, broadcast and unicast pings between a and b", heard.toString());
