@@ -71,7 +71,7 @@ final class SealedCodec extends Vl2Framing {
                 counters.pairSealed.incrementAndGet();
                 DirectPath d = pair.path();
                 if (d != null) {
-                    d.frames++; // only this thread writes it
+                    d.frames++; // only the holder of the send turn encodes (TapToSwitch), one writer at a time
                     if (d.up) {
                         directTo = d.peer;
                     }

@@ -217,8 +217,9 @@ final class SwitchToTap implements Runnable {
         if (e instanceof PortUnreachableException) {
             links.unreachable(); // an ICMP error for an earlier datagram
         } else if (e instanceof ClosedChannelException) {
-            if (life.running() && links.link() == l) {
-                Lifecycle.pause(10); // closed but not yet replaced: the control thread is reconnecting
+            if (life.running() && (peers || links.link() == l)) {
+                // closed but not yet replaced: the control thread is reconnecting (a peer socket closes with its link)
+                Lifecycle.pause(10);
             }
         } else if (life.running()) {
             Lifecycle.pause(100); // an unexpected socket error: do not spin on it
