@@ -23,12 +23,21 @@ final class PeerCodec implements FrameCodec {
 
     private static final int HEADER = SealedHeader.LENGTH;
     private static final int TAG = Session.TAG_LENGTH;
+    /**
+     * PROBE-ACKs a second at most, all pairs together: the senders of this agent's receive pairs probe once a second
+     * each (64 pairs at most), so this only binds a member that holds a pair key and makes this agent answer probes
+     * it sends from other members' addresses (a reflection, one datagram for one, never more).
+     */
+    static final int MAX_ACKS_PER_SECOND = 128;
 
     private final Counters counters;
     private final Pairs pairs;
     private final AgentClock clock;
     private final TapPort tap;
     private final int room;
+    /** The peer pump's: the second the answers are counted in, and how many went in it. */
+    private long ackSecond = Long.MIN_VALUE;
+    private int acksThisSecond;
 
     PeerCodec(CodecContext context, Pairs pairs) {
         this.counters = context.counters();
@@ -127,6 +136,15 @@ final class PeerCodec implements FrameCodec {
             Probe.decode(buf, at + HEADER, length);
         } catch (ProtocolException e) {
             counters.malformed();
+            return;
+        }
+        long second = clock.millis() / 1000;
+        if (second != ackSecond) {
+            ackSecond = second;
+            acksThisSecond = 0;
+        }
+        if (++acksThisSecond > MAX_ACKS_PER_SECOND) {
+            counters.ignored(); // authentic, but more than any sender probes: not answered
             return;
         }
         SealedHeader.write(buf, at, Wire.PROBE_ACK, index);

@@ -261,6 +261,22 @@ class DirectPathsTest extends SealedAgentHarness {
     }
 
     @Test
+    void probeAcksAreBoundedPerSecondWhateverTheProbesSay() throws Exception {
+        startWithPeer();
+        session.pairs().take(new Pair(0, 0x8A, Pair.RECEIVE, switchKeys.cipher().wireId(), Pair.UNTAGGED, B, A, 60,
+                PairsTest.key(8)), clock.nanos());
+        Session sender = peer(0x8A, 8, 60);
+        for (int i = 0; i < PeerCodec.MAX_ACKS_PER_SECOND + 10; i++) {
+            peerDecode(sealed(sender, 0x8A, Wire.PROBE, id(i), clock.nanos()), peerAddress);
+        }
+        assertEquals(PeerCodec.MAX_ACKS_PER_SECOND, counters.probesAnswered.get(), "at most this many a second");
+        assertEquals(10, counters.ignored.get());
+        clock.advance(1_000);
+        peerDecode(sealed(sender, 0x8A, Wire.PROBE, id(-1), clock.nanos()), peerAddress);
+        assertEquals(PeerCodec.MAX_ACKS_PER_SECOND + 1, counters.probesAnswered.get(), "and again the next second");
+    }
+
+    @Test
     void aPairsFrameStraightFromItsSenderIsTakenAndNothingButAPairsMessagesIs() throws Exception {
         startWithPeer();
         session.pairs().take(new Pair(0, 0x90, Pair.RECEIVE, switchKeys.cipher().wireId(), Pair.UNTAGGED, B, A, 60,
