@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
+import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.FixMethodOrder;
 import org.junit.Rule;
@@ -42,6 +43,7 @@ public class PairsE2EIT {
     private static final String B_IP = "10.1.1.102";
     private static final String C_IP = "10.1.1.103";
     private static final String M_IP = "10.1.1.150";
+    private static final String D_IP = "10.1.1.104";
     private static final String M_MAC = "02:76:6c:32:00:96";
     private static final Duration CMD = LabKit.CMD;
 
@@ -211,5 +213,45 @@ public class PairsE2EIT {
         assertTrue("b reaches m behind c", LabKit.awaitPing(b, M_IP, Duration.ofSeconds(30)));
         String table = kit.switchCommand("vl2:mactable --no-format", out -> out.contains(M_MAC));
         results.put("m's entry after the move", table.lines().filter(l -> l.contains(M_MAC)).findFirst().orElse(""));
+    }
+
+    /**
+     * A member behind a NAT (Linux masquerade: the switch sees it at the router's address): its pairs with a go direct
+     * all the same once both ends have probed (its probe to a opens the router's mapping for a's answers and probes),
+     * and traffic flows both ways straight through the NAT.
+     */
+    @Test
+    public void t04AMemberBehindANatGoesDirectOnceBothEndsProbed() {
+        Assume.assumeTrue("nft is needed for the NAT", Lab.run(Lab.SHORT, "nft", "--version").ok());
+        String nat = kit.host("nat", "10.77.0.20");
+        String d = kit.lab.namespace("d");
+        Lab.ip("-n", nat, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", d);
+        Lab.ip("-n", nat, "addr", "add", "192.168.50.1/24", "dev", "lan0");
+        Lab.ip("-n", nat, "link", "set", "lan0", "up");
+        Lab.ip("-n", d, "link", "set", "lo", "up");
+        Lab.ip("-n", d, "addr", "add", "192.168.50.2/24", "dev", "eth0");
+        Lab.ip("-n", d, "link", "set", "eth0", "up");
+        Lab.ip("-n", d, "route", "add", "default", "via", "192.168.50.1");
+        Lab.in(nat, CMD, "sysctl", "-w", "net.ipv4.ip_forward=1").check();
+        Lab.in(nat, CMD, "nft", "add table ip nat; add chain ip nat post { type nat hook postrouting priority 100; };"
+                + " add rule ip nat post oifname eth0 masquerade").check();
+        Bg agentD = kit.startAgent("d", d, "--switch", LabKit.SWITCH_IP, "--address", D_IP + "/24", "--ssh-port",
+                "8111");
+        LabKit.await(agentD, "the agent behind the NAT up", Pattern.compile("Port agent up"));
+        assertTrue("d reaches a", LabKit.awaitPing(d, A_IP, Duration.ofSeconds(60)));
+        String ports = kit.switchCommand("vl2:ports --no-format", o -> o.contains("10.77.0.20:"));
+        results.put("d's port at the switch", "at the NAT's address 10.77.0.20 (" + ports.lines()
+                .filter(l -> l.contains("10.77.0.20:")).count() + " port)");
+        LabKit.ping(d, A_IP, 5);
+        long[] dDirect = direct(d, "d", x -> {
+            LabKit.ping(d, A_IP, 2); // traffic while the paths come up
+            return x[0] > 0 && x[1] > 0;
+        });
+        long[] aDirect = direct(a, "a", x -> x[0] > 0 && x[1] > 0);
+        results.put("direct frames through the NAT", "d sent " + dDirect[0] + ", received " + dDirect[1] + "; a sent "
+                + aDirect[0] + ", received " + aDirect[1]);
+        String listed = kit.switchCommand("vl2:pairs --no-format", o -> o.lines().filter(l -> l.contains("\tdirect\t"))
+                .count() >= 2);
+        assertTrue(listed, listed.contains("\tdirect\t"));
     }
 }

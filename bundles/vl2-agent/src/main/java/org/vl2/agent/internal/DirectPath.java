@@ -13,14 +13,22 @@ import org.vl2.crypto.Session;
  */
 final class DirectPath {
 
-    /** The receiver's endpoint, as the switch sees it. */
+    /** The receiver's endpoint, as the switch sees it: probed. */
     final InetSocketAddress peer;
     /** Opens the receiver's PROBE-ACKs (the pair's reply keys: only the receiver seals under them). */
     final Session replies;
     /** The high 32 bits of this path's probe ids: an acknowledgement of another path's probe is not this one's. */
     final int salt;
 
-    /** The pair's frames go straight to {@link #peer}: written by the control thread, read by the send pump. */
+    /**
+     * Where the receiver's PROBEs for the reverse flow come from, when not from {@link #peer} (peer pump): probed too.
+     * Behind a NAT that maps each destination on its own (or that had to pick another port for this one), that is
+     * where the receiver can be reached from here, not the endpoint the switch sees.
+     */
+    volatile InetSocketAddress candidate;
+    /** Where the last PROBE-ACK came from: where the pair's frames go while the path is up (peer pump). */
+    volatile InetSocketAddress target;
+    /** The pair's frames go straight to {@link #target}: read by the send pump once per frame of the pair. */
     volatile boolean up;
     /** The clock's millis of the last PROBE-ACK (peer pump), 0 if none yet. */
     volatile long lastAck;
@@ -55,6 +63,8 @@ final class DirectPath {
      * key never sends a flow back through the switch. Control thread.
      */
     void inherit(DirectPath old) {
+        candidate = old.candidate;
+        target = old.target;
         lastAck = old.lastAck;
         up = old.up;
         lastUsed = old.lastUsed;
@@ -73,10 +83,11 @@ final class DirectPath {
      * path is up from here (the pair's next frame goes direct, not a control thread's tick later); the control thread
      * tells the switch, and takes it down again when the acknowledgements stop.
      */
-    boolean acknowledged(long id, long nowMillis) {
+    boolean acknowledged(long id, long nowMillis, InetSocketAddress from) {
         if ((int) (id >>> 32) != salt) {
             return false;
         }
+        target = from; // before up: the send pump reads up, then target
         lastAck = nowMillis;
         up = true;
         return true;

@@ -1,5 +1,6 @@
 package org.vl2.agent.internal;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import org.vl2.crypto.CryptoException;
@@ -90,7 +91,11 @@ final class DirectPaths {
                 if (ack >= d.lastProbeAt) {
                     d.unanswered = 0; // answered since the last probe
                 }
-                sendProbe(peers, p, d);
+                sendProbe(peers, p, d, d.peer);
+                InetSocketAddress other = d.candidate;
+                if (other != null) {
+                    sendProbe(peers, p, d, other); // where the receiver's own probes come from (a NAT's mapping)
+                }
                 d.lastProbeAt = now;
                 d.unanswered++;
                 d.nextProbe = now + (d.unanswered <= FIRST_PROBES || fresh ? PROBE_MILLIS : RETRY_MILLIS);
@@ -108,8 +113,8 @@ final class DirectPaths {
         reports.report(p.index(), status);
     }
 
-    /** A PROBE sealed with the pair's key under its index, straight to the receiver's endpoint. */
-    private void sendProbe(Link peers, Pairs.Send p, DirectPath d) {
+    /** A PROBE sealed with the pair's key under its index, straight to {@code to}, an endpoint of the receiver's. */
+    private void sendProbe(Link peers, Pairs.Send p, DirectPath d, InetSocketAddress to) {
         ByteBuffer b = probe.clear();
         SealedHeader.write(b, 0, Wire.PROBE, p.index());
         Probe.encode(b, SealedHeader.LENGTH, d.nextProbeId());
@@ -119,7 +124,7 @@ final class DirectPaths {
             return; // the pair's keys expired: it goes at the next sweep
         }
         b.position(0).limit(PROBE_DATAGRAM);
-        if (peers.sendTo(d.peer, b)) {
+        if (peers.sendTo(to, b)) {
             counters.probesSent.incrementAndGet();
         }
     }

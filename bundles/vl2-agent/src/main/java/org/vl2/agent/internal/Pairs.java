@@ -1,5 +1,6 @@
 package org.vl2.agent.internal;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
@@ -101,6 +102,23 @@ final class Pairs {
             }
         }
         return null;
+    }
+
+    /**
+     * Peer pump: the sender of receive pair {@code r} probed from {@code from}. If this agent sends the reverse flow on
+     * a direct path, that is where the other member can be reached from here (behind a NAT, perhaps not where the
+     * switch sees it): the path probes there too. Once a second per pair at most (a scan of the send pairs).
+     */
+    void probedFrom(Receive r, InetSocketAddress from) {
+        for (Send p : sending) {
+            DirectPath d = p.path;
+            if (d != null && p.source == r.destination && p.destination == r.source && p.vlan == r.vlan) {
+                if (!from.equals(d.peer) && !from.equals(d.candidate)) {
+                    d.candidate = from;
+                }
+                return;
+            }
+        }
     }
 
     /** The pairs this agent seals with now (the control thread probes their direct paths). */

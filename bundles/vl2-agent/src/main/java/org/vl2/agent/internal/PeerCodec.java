@@ -80,7 +80,7 @@ final class PeerCodec implements FrameCodec {
                 yield -1;
             }
             case Wire.PROBE_ACK -> {
-                probeAck(buf, at, n, index);
+                probeAck(buf, at, n, index, from);
                 yield -1;
             }
             default -> {
@@ -147,6 +147,7 @@ final class PeerCodec implements FrameCodec {
             counters.ignored(); // authentic, but more than any sender probes: not answered
             return;
         }
+        pairs.probedFrom(pair, from);
         SealedHeader.write(buf, at, Wire.PROBE_ACK, index);
         buf.limit(at + HEADER + Probe.LENGTH + TAG);
         try {
@@ -161,7 +162,7 @@ final class PeerCodec implements FrameCodec {
     }
 
     /** A PROBE-ACK for one of this agent's direct paths: opened under the pair's reply keys, the path is up. */
-    private void probeAck(ByteBuffer buf, int at, int n, int index) {
+    private void probeAck(ByteBuffer buf, int at, int n, int index, InetSocketAddress from) {
         Pairs.Send pair = pairs.sendingIndex(index);
         DirectPath d = pair == null ? null : pair.path();
         if (d == null) {
@@ -179,7 +180,7 @@ final class PeerCodec implements FrameCodec {
             counters.malformed();
             return;
         }
-        if (!d.acknowledged(id, clock.millis())) {
+        if (!d.acknowledged(id, clock.millis(), from)) {
             counters.malformed(); // opened, but no probe of this path's
         }
     }

@@ -73,7 +73,7 @@ final class SealedCodec extends Vl2Framing {
                 if (d != null) {
                     d.frames++; // only the holder of the send turn encodes (TapToSwitch), one writer at a time
                     if (d.up) {
-                        directTo = d.peer;
+                        directTo = d.target;
                     }
                 }
                 return true;

@@ -207,6 +207,38 @@ class DirectPathsTest extends SealedAgentHarness {
     }
 
     @Test
+    void behindANatTheReceiverIsProbedWhereItsOwnProbesComeFromAndFramesGoWhereTheAckCameFrom() throws Exception {
+        startWithPeer();
+        // the switch sees B at an endpoint that does not reach it from here (a NAT that mapped B's flow to this agent
+        // on another port): nobody answers there
+        InetSocketAddress switchView = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
+        session.pairs().take(send(0x7D, 14, switchView), clock.nanos());
+        session.pairs().take(new Pair(0, 0x8D, Pair.RECEIVE, switchKeys.cipher().wireId(), Pair.UNTAGGED, B, A, 60,
+                PairsTest.key(15)), clock.nanos());
+        tick();
+        assertEquals(1, counters.probesSent.get(), "only the switch's view so far");
+
+        // B probes its pair (B -> A) from the NAT's mapping: the reverse path is probed there as well
+        assertEquals(-1, peerDecode(sealed(peer(0x8D, 15, 60), 0x8D, Wire.PROBE, id(1), clock.nanos()), peerAddress));
+        assertEquals(Wire.PROBE_ACK, Wire.type(fromAgentToPeer()), "B's probe answered");
+        clock.advance(DirectPaths.PROBE_MILLIS);
+        byte[] frame = PairsTest.frame(Pair.UNTAGGED, A, B, 100);
+        encode(frame);
+        tick();
+        ByteBuffer probe = fromAgentToPeer();
+        assertEquals(Wire.PROBE, Wire.type(probe));
+        assertEquals(0x7D, SealedHeader.receiverIndex(probe, 0), "A's pair probed where B's probes come from");
+        Session senderSide = peer(0x7D, 14, 60);
+        assertEquals(Probe.LENGTH, senderSide.open(probe, 0, SealedHeader.LENGTH, probe.limit() - SealedHeader.LENGTH,
+                clock.nanos()));
+        assertEquals(-1, peerDecode(sealed(replies(0x7D, 14), 0x7D, Wire.PROBE_ACK,
+                id(probe.getLong(SealedHeader.LENGTH)), clock.nanos()), peerAddress));
+        ByteBuffer d = encode(frame);
+        assertEquals(peerAddress, codec.directTo(), "frames go where the acknowledgement came from");
+        assertEquals(100, senderSide.open(d, 0, SealedHeader.LENGTH, d.limit() - SealedHeader.LENGTH, clock.nanos()));
+    }
+
+    @Test
     void aPathThatNeverAnswersIsProbedFiveTimesThenEveryThirtySeconds() throws Exception {
         startWithPeer();
         session.pairs().take(send(0x78, 2, peerAddress), clock.nanos());

@@ -118,6 +118,25 @@ class DirectPathsTest extends PairsFixture {
     }
 
     @Test
+    void aSendersDirectReportKeepsItsPortAlive() throws Exception {
+        start(Fakes.direct(true), false);
+        Keyed k = activePair(DIRECT, DIRECT);
+        Member a = k.a();
+        PortId aPort = fdb.lookup(NET, 0, a.mac);
+        clock.addAndGet(20_000_000_000L); // its frames go straight to B: the switch hears only its reports
+        assertTrue(silentSeconds(aPort) >= 19, "20 s without a word from A");
+        a.ack(k.send().index(), Pair.SEND, Pair.DIRECT);
+        assertTrue(silentSeconds(aPort) < 5, "the PAIR-ACK counts as the member heard: " + silentSeconds(aPort));
+    }
+
+    /** How long ago the switch last heard port {@code id}, as vl2:ports shows it. */
+    private long silentSeconds(PortId id) {
+        java.time.Instant seen = sw.ports().stream().filter(p -> p.id().equals(id)).findFirst().orElseThrow()
+                .lastSeen();
+        return java.time.Duration.between(seen, java.time.Instant.now()).toSeconds();
+    }
+
+    @Test
     void onlyThePairsSenderSpeaksForItsPath() throws Exception {
         start(Fakes.direct(true), false);
         Keyed k = activePair(DIRECT, DIRECT);

@@ -213,8 +213,11 @@ public final class Vl2Ingress {
                 replies.sealedKeepaliveAck(transport, source, p, d, at + header, e);
             }
         } else if (type == Wire.ROUTES_ACK) {
+            p.lastSeenNanos = nanoClock.getAsLong(); // any message of the session proves the member alive
             RoutePush.acknowledged(p, d, at + header, plain);
         } else if (type == Wire.PAIR_ACK) {
+            // a member whose frames all go on direct paths may send nothing else to the switch between keepalives
+            p.lastSeenNanos = nanoClock.getAsLong();
             pairs.acknowledged(p, d, at + header, plain);
         } else {
             admission.left(p);
