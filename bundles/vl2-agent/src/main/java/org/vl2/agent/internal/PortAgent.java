@@ -352,7 +352,8 @@ public final class PortAgent implements AgentService {
     void deactivate() {
         shutdown();
         Counters c = diagnostics.counters();
-        LOG.info("{}Port agent down: TAP {} removed, switch {} (frames to the switch: {}, from it: {}, dropped: {})",
+        // sent and received: through the switch, and on direct paths straight to and from other members
+        LOG.info("{}Port agent down: TAP {} removed, switch {} (frames sent: {}, received: {}, dropped: {})",
                 life.tag, tap.device().name(), settings.switchAddress(), c.tapRxFrames.get(), c.tapTxFrames.get(),
                 c.drops.get());
     }

@@ -168,10 +168,11 @@ public class AgentCommand extends ListingCommand {
         row(table, "Switch resolved", Formats.orNone(s.switchResolved()));
         row(table, "Local address", Formats.orNone(s.localAddress()));
         row(table, "Switch RTT", s.switchRtt() == null ? Formats.NONE : rtt(s.switchRtt()));
-        row(table, "Frames to switch", s.tapRxFrames());
-        row(table, "Bytes to switch", s.tapRxBytes());
-        row(table, "Frames from switch", s.tapTxFrames());
-        row(table, "Bytes from switch", s.tapTxBytes());
+        // sent and received in all: through the switch and, on direct paths, straight to and from other members
+        row(table, "Frames sent", s.tapRxFrames());
+        row(table, "Bytes sent", s.tapRxBytes());
+        row(table, "Frames received", s.tapTxFrames());
+        row(table, "Bytes received", s.tapTxBytes());
         row(table, "Drops", s.drops());
         if (counters.containsKey(AgentService.PAIRS_SENDING)) {
             row(table, "Pairs", "send " + counters.get(AgentService.PAIRS_SENDING) + " (direct "

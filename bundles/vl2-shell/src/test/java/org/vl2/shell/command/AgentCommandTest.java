@@ -89,10 +89,10 @@ class AgentCommandTest {
                 List.of("Switch resolved", "203.0.113.7:9991"),
                 List.of("Local address", "192.0.2.5:41234"),
                 List.of("Switch RTT", "0.84 ms"),
-                List.of("Frames to switch", "1200"),
-                List.of("Bytes to switch", "180000"),
-                List.of("Frames from switch", "1100"),
-                List.of("Bytes from switch", "150000"),
+                List.of("Frames sent", "1200"),
+                List.of("Bytes sent", "180000"),
+                List.of("Frames received", "1100"),
+                List.of("Bytes received", "150000"),
                 List.of("Drops", "3"),
                 List.of("Up since", "2026-01-01T11:00:00Z (60m ago)"),
                 List.of("Last from switch", "2s ago")),
@@ -119,23 +119,23 @@ class AgentCommandTest {
         }
         assertTrue(i > 4, "expected the problem to wrap: " + unreachable.text());
         assertEquals(PROBLEM, problem.toString());
-        assertTrue(lines.stream().allMatch(l -> l.length() <= "Frames from switch | ".length()
+        assertTrue(lines.stream().allMatch(l -> l.length() <= "Last from switch | ".length()
                 + AgentCommand.MAX_VALUE), unreachable.text());
-        assertTrue(lines.contains("Addresses          | -"), unreachable.text());
-        assertTrue(lines.contains("Encryption         | plaintext"), unreachable.text());
-        assertTrue(lines.contains("Public key         | -"), unreachable.text());
-        assertTrue(lines.contains("Switch key         | -"), unreachable.text());
+        assertTrue(lines.contains("Addresses        | -"), unreachable.text());
+        assertTrue(lines.contains("Encryption       | plaintext"), unreachable.text());
+        assertTrue(lines.contains("Public key       | -"), unreachable.text());
+        assertTrue(lines.contains("Switch key       | -"), unreachable.text());
         // raw mode has none of what vl2 mode adds
-        assertTrue(lines.contains("Network            | -"), unreachable.text());
-        assertTrue(lines.contains("VNI                | -"), unreachable.text());
-        assertTrue(lines.contains("Member             | -"), unreachable.text());
-        assertTrue(lines.contains("Port               | -"), unreachable.text());
-        assertTrue(lines.contains("Assigned           | -"), unreachable.text());
-        assertTrue(lines.contains("Switch RTT         | -"), unreachable.text());
-        assertTrue(lines.contains("Bridge             | br0"), unreachable.text());
-        assertTrue(lines.contains("Switch resolved    | -"), unreachable.text());
-        assertTrue(lines.contains("Local address      | -"), unreachable.text());
-        assertTrue(lines.contains("Last from switch   | never"), unreachable.text());
+        assertTrue(lines.contains("Network          | -"), unreachable.text());
+        assertTrue(lines.contains("VNI              | -"), unreachable.text());
+        assertTrue(lines.contains("Member           | -"), unreachable.text());
+        assertTrue(lines.contains("Port             | -"), unreachable.text());
+        assertTrue(lines.contains("Assigned         | -"), unreachable.text());
+        assertTrue(lines.contains("Switch RTT       | -"), unreachable.text());
+        assertTrue(lines.contains("Bridge           | br0"), unreachable.text());
+        assertTrue(lines.contains("Switch resolved  | -"), unreachable.text());
+        assertTrue(lines.contains("Local address    | -"), unreachable.text());
+        assertTrue(lines.contains("Last from switch | never"), unreachable.text());
     }
 
     @Test
@@ -173,7 +173,7 @@ class AgentCommandTest {
         assertEquals(List.of("Port", "7"), Out.cells(lines.get(7)));
         assertEquals(List.of("Switch key", SWITCH_KEY), Out.cells(lines.get(15)));
         assertEquals(List.of("Switch RTT", "0.84 ms"), Out.cells(lines.get(18)));
-        assertEquals(List.of("Frames to switch", "1200"), Out.cells(lines.get(19)));
+        assertEquals(List.of("Frames sent", "1200"), Out.cells(lines.get(19)));
     }
 
     @Test
@@ -288,9 +288,9 @@ class AgentCommandTest {
         assertEquals(List.of("Member", "-"), Out.tableCells(lines.get(7)));
         assertEquals(List.of("Public key", "-"), Out.tableCells(lines.get(8)));
         assertEquals(List.of("Port", "-"), Out.tableCells(lines.get(9)));
-        assertTrue(lines.contains("Switch             | 203.0.113.7:4789"), out.text());
-        assertTrue(lines.contains("Local address      | 192.0.2.5:4789"), out.text());
-        assertTrue(lines.contains("MTU                | 1450"), out.text());
+        assertTrue(lines.contains("Switch           | 203.0.113.7:4789"), out.text());
+        assertTrue(lines.contains("Local address    | 192.0.2.5:4789"), out.text());
+        assertTrue(lines.contains("MTU              | 1450"), out.text());
 
         Map<String, Object> json = Json.object(AgentCommand.json(VXLAN, NOW));
         assertEquals("vxlan", json.get("mode"), "the mode itself, for scripts");
