@@ -127,7 +127,10 @@ final class Link {
 
     /** What the agent's start line says about this socket beyond its endpoints ({@code , UDP offload gso+gro}). */
     String describe() {
-        return stream != null ? ", " + stream : batched() ? ", UDP offload " + endpoint.offload() : "";
+        String how = stream != null ? ", " + stream : batched() ? ", UDP offload " + endpoint.offload() : "";
+        // the peer socket takes datagrams from anyone on this port: said at the start, as every listener is
+        return peers == null ? how : how + ", direct paths: other members' pair-sealed frames and probes taken on this"
+                + " port, nothing else";
     }
 
     /** True for a TCP link. */

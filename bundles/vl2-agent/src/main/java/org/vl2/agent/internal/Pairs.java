@@ -5,9 +5,12 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 
+import org.vl2.api.EthernetFrame;
 import org.vl2.crypto.CipherSuite;
+import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.Pair;
+import org.vl2.protocol.SealedHeader;
 
 /**
  * Encrypted vl2 mode: the pair keys this agent holds (docs/protocol.md, "Pair keys"). A pair is one direction of one
@@ -134,6 +137,37 @@ final class Pairs {
             }
         }
         return null;
+    }
+
+    /**
+     * Receive pumps (the switch's relay and the peer socket): opens the sealed FRAME at {@code at} ({@code n} bytes,
+     * the 16-byte header first) under receive pair {@code p} in place and takes it only if it is a frame of {@code
+     * maxFrame} bytes at most and of the pair's flow: position and limit then bound the frame and its length is
+     * returned; else -1, counted (unopened, malformed, pair mismatch; keys found expired drop the pair).
+     */
+    int openFrame(Receive p, ByteBuffer buf, int at, int n, long nowNanos, int maxFrame) {
+        int header = SealedHeader.LENGTH;
+        int length;
+        try {
+            length = p.keys.open(buf, at, header, n - header, nowNanos);
+        } catch (CryptoException e) {
+            if (e.reason() == CryptoException.Reason.EXPIRED) {
+                expired(p);
+            }
+            counters.unopened();
+            return -1;
+        }
+        if (length < EthernetFrame.HEADER_LENGTH || length > maxFrame) {
+            counters.malformed(); // a runt, or longer than the TAP's MTU allows
+            return -1;
+        }
+        if (!matches(p, buf, at + header, length)) {
+            counters.pairMismatch(); // not the flow the switch keyed: what it would have refused to forward
+            return -1;
+        }
+        buf.position(at + header).limit(at + header + length);
+        counters.pairOpened.incrementAndGet();
+        return length;
     }
 
     /** Whether the frame at {@code at} is of pair {@code p}'s flow: the switch checked nothing on the way. */

@@ -3,7 +3,6 @@ package org.vl2.agent.internal;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
-import org.vl2.api.EthernetFrame;
 import org.vl2.crypto.CryptoException;
 import org.vl2.crypto.Session;
 import org.vl2.protocol.Probe;
@@ -97,24 +96,10 @@ final class PeerCodec implements FrameCodec {
             counters.foreign(); // no pair of this agent's: no answer (a peer is not the switch)
             return -1;
         }
-        int length = open(pair.keys(), buf, at, n);
-        if (length < 0) {
-            if (length == EXPIRED) {
-                pairs.expired(pair);
-            }
-            return -1;
+        int length = pairs.openFrame(pair, buf, at, n, clock.nanos(), tap.device().maxFrameLength());
+        if (length >= 0) {
+            counters.directReceived.incrementAndGet();
         }
-        if (length < EthernetFrame.HEADER_LENGTH || length > tap.device().maxFrameLength()) {
-            counters.malformed();
-            return -1;
-        }
-        if (!Pairs.matches(pair, buf, at + HEADER, length)) {
-            counters.pairMismatch();
-            return -1;
-        }
-        buf.position(at + HEADER).limit(at + HEADER + length);
-        counters.pairOpened.incrementAndGet();
-        counters.directReceived.incrementAndGet();
         return length;
     }
 
@@ -185,15 +170,13 @@ final class PeerCodec implements FrameCodec {
         }
     }
 
-    private static final int EXPIRED = -2;
-
-    /** Opens in place: the body's length, or -1 (counted), or {@link #EXPIRED} (counted). */
+    /** Opens a PROBE or PROBE-ACK in place: the body's length, or -1 (counted). */
     private int open(Session keys, ByteBuffer buf, int at, int n) {
         try {
             return keys.open(buf, at, HEADER, n - HEADER, clock.nanos());
         } catch (CryptoException e) {
             counters.unopened();
-            return e.reason() == CryptoException.Reason.EXPIRED ? EXPIRED : -1;
+            return -1;
         }
     }
 }

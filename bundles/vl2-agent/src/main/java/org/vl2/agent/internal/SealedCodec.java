@@ -231,29 +231,11 @@ final class SealedCodec extends Vl2Framing {
             unknownPair(receiver);
             return -1;
         }
-        int length;
-        try {
-            length = pair.keys().open(buf, at, HEADER, n - HEADER, links.clock().nanos());
-        } catch (CryptoException e) {
-            if (e.reason() == CryptoException.Reason.EXPIRED) {
-                pairs.expired(pair);
-            }
-            counters.unopened();
-            return -1;
-        }
         if (type != Wire.FRAME) {
             counters.malformed(); // a pair carries its flow's frames, nothing else
             return -1;
         }
-        if (frame(buf, at, length) < 0) {
-            return -1;
-        }
-        if (!Pairs.matches(pair, buf, at + HEADER, length)) {
-            counters.pairMismatch(); // not the flow the switch keyed: what it would have refused to forward
-            return -1;
-        }
-        counters.pairOpened.incrementAndGet();
-        return length;
+        return pairs.openFrame(pair, buf, at, n, links.clock().nanos(), tap.device().maxFrameLength());
     }
 
     /** The opened frame, {@code length} bytes behind the header: bounded by position and limit, or a counted drop. */

@@ -8,8 +8,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vl2.api.Endpoints;
-import org.vl2.api.MacTableAdminService;
-import org.vl2.api.PortId;
 import org.vl2.protocol.Pair;
 import org.vl2.switching.internal.PortPair;
 import org.vl2.switching.internal.Settings;
@@ -34,12 +32,10 @@ final class DirectPaths {
     static final String UDP_TRANSPORT = "vl2";
 
     private final Pairs pairs;
-    private final MacTableAdminService fdb;
     private final Supplier<Settings> settings;
 
-    DirectPaths(Pairs pairs, MacTableAdminService fdb, Supplier<Settings> settings) {
+    DirectPaths(Pairs pairs, Supplier<Settings> settings) {
         this.pairs = pairs;
-        this.fdb = fdb;
         this.settings = settings;
     }
 
@@ -99,11 +95,7 @@ final class DirectPaths {
         }
         // its frames no longer pass the switch to keep the source station known: the sender's repeated DIRECT does,
         // but never moves it here (behind another port now, it moved: that move ends the pair)
-        int vlan = Pairs.fdbVlan(pp.vlan);
-        PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
-        if (holder == null || holder.equals(p.id)) {
-            fdb.learn(p.network.id, vlan, pp.source, p.id);
-        }
+        pairs.refreshSource(p, pp);
     }
 
     /**

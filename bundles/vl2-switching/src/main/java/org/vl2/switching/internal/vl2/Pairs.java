@@ -115,7 +115,7 @@ public final class Pairs implements Pairing {
         this.counters = counters;
         this.settings = settings;
         this.nanoClock = nanoClock;
-        this.direct = new DirectPaths(this, fdb, settings);
+        this.direct = new DirectPaths(this, settings);
     }
 
     // ---- the frame path ----------------------------------------------------------------------------------------
@@ -178,13 +178,10 @@ public final class Pairs implements Pairing {
         // the flow's frames would have refreshed its source's MAC entry: keep the station known on this port, once a
         // second, but never move it here: behind another port now, it moved (the move's frame ends this pair)
         if (now - pp.refreshedNanos >= SECOND) {
-            int vlan = fdbVlan(pp.vlan);
-            PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
-            if (holder != null && !holder.equals(p.id)) {
+            if (!refreshSource(p, pp)) {
                 counters.pairDrops.increment();
                 return;
             }
-            fdb.learn(p.network.id, vlan, pp.source, p.id);
             pp.refreshedNanos = now;
         }
         if (o.removed || t == null) {
@@ -544,6 +541,21 @@ public final class Pairs implements Pairing {
         out.sort(Comparator.comparingLong(PairInfo::network).thenComparingInt(p -> p.sender().number())
                 .thenComparingInt(p -> p.receiver().number()).thenComparing(p -> p.destination().toString()));
         return out;
+    }
+
+    /**
+     * Keeps the pair's source station known on its sender's port {@code p}, as the flow's frames would: learned again
+     * if it aged out, never moved back from another port (a move the switch saw ends the pair). False if it is behind
+     * another port now.
+     */
+    boolean refreshSource(SwitchPort p, PortPair pp) {
+        int vlan = fdbVlan(pp.vlan);
+        PortId holder = fdb.lookup(p.network.id, vlan, pp.source);
+        if (holder != null && !holder.equals(p.id)) {
+            return false;
+        }
+        fdb.learn(p.network.id, vlan, pp.source, p.id);
+        return true;
     }
 
     static int fdbVlan(int pairVlan) {

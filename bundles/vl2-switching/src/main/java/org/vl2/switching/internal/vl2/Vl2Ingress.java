@@ -200,6 +200,11 @@ public final class Vl2Ingress {
         if (!source.equals(p.remote) || p.slot != slot) {
             registry.move(p, slot, source);
         }
+        if (type != Wire.FRAME) {
+            // any message that opened under the session proves the member alive (a frame does so in the forwarder):
+            // one whose frames all go on direct paths may send the switch nothing but PAIR-ACKs between keepalives
+            p.lastSeenNanos = nanoClock.getAsLong();
+        }
         if (type == Wire.FRAME) {
             d.limit(at + header + plain);
             d.position(at + header);
@@ -208,16 +213,12 @@ public final class Vl2Ingress {
                 forwarder.forward(p, d, view, e);
             }
         } else if (type == Wire.KEEPALIVE) {
-            p.lastSeenNanos = nanoClock.getAsLong();
             if (plain == 8) {
                 replies.sealedKeepaliveAck(transport, source, p, d, at + header, e);
             }
         } else if (type == Wire.ROUTES_ACK) {
-            p.lastSeenNanos = nanoClock.getAsLong(); // any message of the session proves the member alive
             RoutePush.acknowledged(p, d, at + header, plain);
         } else if (type == Wire.PAIR_ACK) {
-            // a member whose frames all go on direct paths may send nothing else to the switch between keepalives
-            p.lastSeenNanos = nanoClock.getAsLong();
             pairs.acknowledged(p, d, at + header, plain);
         } else {
             admission.left(p);
