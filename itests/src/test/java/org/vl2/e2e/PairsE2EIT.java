@@ -154,15 +154,18 @@ public class PairsE2EIT {
         long receivedBefore = direct(a, "a", d -> true)[1];
         long sentBytes = iperf("iperf3 TCP b -> a on a direct path, 3 s");
         long segments = sentBytes / 1400;
-        long sent = direct(b, "b", d -> d[0] >= sentBefore + segments)[0] - sentBefore;
-        long received = direct(a, "a", d -> d[1] >= receivedBefore + segments)[1] - receivedBefore;
+        // a path may drop to the switch for a moment on a starved machine (no PROBE-ACK for 3.5 s, back at the next
+        // one): nine in ten segments straight, the switch relaying under a tenth (below), is what may be relied on
+        long most = segments - segments / 10;
+        long sent = direct(b, "b", d -> d[0] >= sentBefore + most)[0] - sentBefore;
+        long received = direct(a, "a", d -> d[1] >= receivedBefore + most)[1] - receivedBefore;
         String after = stats(s -> true);
         long relayed = stat(after, "Pair frames") - stat(before, "Pair frames");
         results.put("direct frames b sent / a received during iperf3", sent + " / " + received + " (" + segments
                 + " segments of 1400 bytes; the switch relayed " + relayed + " pair frames meanwhile)");
         assertTrue("b sent the TCP transfer straight to a (" + sent + " frames for " + segments + " segments)",
-                segments > 0 && sent >= segments);
-        assertTrue("a took them straight from b (" + received + ")", received >= segments);
+                segments > 0 && sent >= most);
+        assertTrue("a took them straight from b (" + received + ")", received >= most);
         assertTrue("the switch relayed hardly any of it (" + relayed + " pair frames for " + segments
                 + " segments):\n" + after, relayed < segments / 10);
     }
