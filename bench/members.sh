@@ -38,7 +38,7 @@ IPERF=10
 SOURCES=64
 THREADS=2
 DIST=""
-GEN_OPTS="-Xmx1g -XX:+UseParallelGC"
+GEN_OPTS="-Xmx1g -XX:+UseParallelGC --add-opens java.base/com.sun.crypto.provider=ALL-UNNAMED"
 GEN_NICE=19
 GEN_CPUS=""
 HS_NICE=""

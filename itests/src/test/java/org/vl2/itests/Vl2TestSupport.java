@@ -284,6 +284,8 @@ public abstract class Vl2TestSupport {
                 "--patch-module", "java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar",
                 "--patch-module", "java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar",
                 "--add-opens", "java.base/java.security=ALL-UNNAMED",
+                // bin/setenv's: AES-256-GCM on the JDK's intrinsics (vl2-crypto's IntrinsicGcm)
+                "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED",
                 "--add-opens", "java.base/java.net=ALL-UNNAMED",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "--add-opens", "java.base/java.util=ALL-UNNAMED",

@@ -14,6 +14,7 @@ import org.vl2.api.Endpoints;
 import org.vl2.api.MacAddress;
 import org.vl2.api.Networks;
 import org.vl2.crypto.Identity;
+import org.vl2.crypto.Session;
 import org.vl2.tap.TapDevice;
 
 /**
@@ -178,7 +179,7 @@ final class Diagnostics {
             if (settings.encrypted()) {
                 byte[] key = trust.switchKey();
                 sb.append(", ").append(AgentConfig.ENCRYPTED).append(" (cipher ").append(settings.cipher().describe())
-                        .append(")").append(key == null
+                        .append("; AES-GCM: ").append(Session.aesGcmImplementation()).append(")").append(key == null
                         ? " (switch key not known yet: trust on first use)"
                         : " to switch key " + Identity.fingerprint(key) + (trust.firstUse() ? " (pinned on first"
                         + " use)" : ""));

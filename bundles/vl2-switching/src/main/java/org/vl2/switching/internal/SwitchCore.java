@@ -43,6 +43,7 @@ import org.vl2.api.spi.ForwardingPolicy;
 import org.vl2.api.spi.FrameReceiver;
 import org.vl2.api.spi.Transport;
 import org.vl2.crypto.Identity;
+import org.vl2.crypto.Session;
 import org.vl2.switching.internal.SwitchPort.Kind;
 import org.vl2.switching.internal.vl2.HandshakeWorker;
 import org.vl2.switching.internal.vl2.Pairs;
@@ -181,7 +182,7 @@ public final class SwitchCore implements SwitchService {
         } else {
             housekeeping = null;
         }
-        LOG.info("Started vl2 switch ({})", settings);
+        LOG.info("Started vl2 switch ({}; AES-GCM: {})", settings, Session.aesGcmImplementation());
         warnDeprecated(settings);
         LOG.info("Switch public key {} (agents pin it: switch.key, bin/vl2-agent --switch-key)", identity.fingerprint());
         LOG.info("Handshakes: X25519 by {}, handshake thread at nice {} (docs/crypto.md)", Identity.x25519Engine(),
