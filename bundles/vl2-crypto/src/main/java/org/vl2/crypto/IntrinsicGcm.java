@@ -50,7 +50,6 @@ final class IntrinsicGcm {
     private static final VarHandle BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private static final MethodHandle AES_NEW;
-    private static final MethodHandle AES_INIT;
     private static final MethodHandle AES_ENCRYPT_BLOCK;
     private static final MethodHandle CTR_NEW;
     private static final MethodHandle CTR_INIT;
@@ -62,7 +61,7 @@ final class IntrinsicGcm {
     private static final String UNAVAILABLE;
 
     static {
-        MethodHandle aesNew = null, aesInit = null, aesEncrypt = null, ctrNew = null, ctrInit = null, ctrReset = null,
+        MethodHandle aesNew = null, aesEncrypt = null, ctrNew = null, ctrInit = null, ctrReset = null,
                 ctrEncrypt = null, ghashNew = null, ghashUpdate = null;
         VarHandle ghashState = null;
         String why = null;
@@ -81,10 +80,6 @@ final class IntrinsicGcm {
                 MethodHandles.Lookup lg = MethodHandles.privateLookupIn(ghash, here);
                 aesNew = la.findConstructor(aes, MethodType.methodType(void.class))
                         .asType(MethodType.methodType(Object.class));
-                aesInit = la.findVirtual(aes, "init",
-                                MethodType.methodType(void.class, boolean.class, String.class, byte[].class))
-                        .asType(MethodType.methodType(void.class, Object.class, boolean.class, String.class,
-                                byte[].class));
                 aesEncrypt = la.findVirtual(aes, "encryptBlock",
                                 MethodType.methodType(void.class, byte[].class, int.class, byte[].class, int.class))
                         .asType(MethodType.methodType(void.class, Object.class, byte[].class, int.class, byte[].class,
@@ -114,7 +109,6 @@ final class IntrinsicGcm {
             }
         }
         AES_NEW = aesNew;
-        AES_INIT = aesInit;
         AES_ENCRYPT_BLOCK = aesEncrypt;
         CTR_NEW = ctrNew;
         CTR_INIT = ctrInit;
@@ -155,27 +149,27 @@ final class IntrinsicGcm {
         if (engine[KEY] != key) {
             byte[] k = key.getEncoded();
             try {
+                engine[KEY] = null; // until keyed whole
                 Object aes = engine[AES];
                 if (aes == null) {
                     aes = AES_NEW.invokeExact();
                     engine[AES] = aes;
+                    engine[CTR] = CTR_NEW.invokeExact(aes);
                     engine[IV] = new byte[16];
                     engine[J0] = new byte[16];
                     engine[BLOCK] = new byte[16];
                     engine[LAST] = new long[3];
                 }
                 ((long[]) engine[LAST])[0] = 0;
-                AES_INIT.invokeExact(aes, false, "AES", k);
+                // keys the AES (the schedule, in plain Java) and points the counter mode at IV: reset() starts it
+                // from what each message writes there
+                CTR_INIT.invokeExact(engine[CTR], false, "AES", k, (byte[]) engine[IV]);
                 byte[] h = new byte[16];
                 AES_ENCRYPT_BLOCK.invokeExact(aes, h, 0, h, 0);
                 Object ghash = GHASH_NEW.invokeExact(h); // the power table is made at its first use, once per key
                 Arrays.fill(h, (byte) 0);
-                // the counter mode keeps a reference to IV: reset() starts it from what the message wrote there
-                Object ctr = CTR_NEW.invokeExact(aes);
-                CTR_INIT.invokeExact(ctr, false, "AES", k, (byte[]) engine[IV]);
                 engine[GHASH] = ghash;
                 engine[STATE] = (long[]) GHASH_STATE.get(ghash);
-                engine[CTR] = ctr;
                 engine[KEY] = key;
             } catch (RuntimeException | Error e) {
                 engine[KEY] = null;
