@@ -3,16 +3,9 @@ package org.vl2.crypto;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.security.GeneralSecurityException;
-import java.security.InvalidKeyException;
-import java.security.spec.AlgorithmParameterSpec;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
-
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The transport keys of one completed handshake: seals and opens messages in place.
@@ -41,18 +34,10 @@ import javax.crypto.spec.SecretKeySpec;
  * two ways at once (two transports, or sockets spread by the source address while a NAT mapping changes). The rest is
  * thread-safe.
  *
- * <p><b>AES-256-GCM</b> runs on {@link IntrinsicGcm} where the JVM allows it (bin/setenv's option): the JDK's own
- * intrinsified AES, counter mode and GHASH, with the key schedule and GHASH table kept per key and no allocation per
- * message, about twice as fast as a Cipher per datagram. Elsewhere, and for ChaCha20-Poly1305, the JDK Cipher.
- *
- * <p><b>Allocation.</b> Ciphers, engines and scratch space are per thread (holding JDK types only, so that a thread
- * that outlives this bundle does not pin its class loader). What the JDK 17 Cipher still allocates per message: the
- * nonce's parameter spec and its copy of the nonce, and inside Cipher.init a copy of the key and the Poly1305 key
- * set-up (ChaCha20) or the GCM engine and GHASH state (AES-GCM; the JDK cannot re-use a GCM Cipher without an
- * init per nonce), and on opening its buffer of the whole ciphertext, which it holds until the tag is verified.
- * docs/crypto.md has the measured bytes. Direct buffers are copied through the per-thread scratch array rather
- * than given to the Cipher: the JDK 17 copies direct buffers into temporary arrays itself (measured: about 3x the
- * allocation for AES-GCM, no faster).
+ * <p><b>The AEAD work</b> is a {@link SessionAead}: AES-256-GCM on the JDK's intrinsics ({@link IntrinsicGcm}) where
+ * the JVM allows it (bin/setenv's option), with the key schedule and GHASH table kept per key and no allocation per
+ * message; otherwise, and for ChaCha20-Poly1305, the JDK Cipher. Both keep their state per thread, in slots a session
+ * picks by its local index. Rejecting a message before the AEAD (replay, window, bounds, expiry) allocates nothing.
  *
  * <p>All times are {@link System#nanoTime()} values, or those of one clock of the owner's that it passes to every
  * call and to the handshake that derived the session ({@link Initiator#consume(java.nio.ByteBuffer, Limits, long)}).
@@ -111,43 +96,19 @@ public final class Session {
     private static final CryptoException AUTH_FAILED = new CryptoException(CryptoException.Reason.AUTH_FAILED,
             "tag mismatch: another key, or modified");
 
-    /**
-     * Per thread, per suite and direction, {@link #CIPHER_SLOTS} Ciphers, each made when first used; a session takes
-     * the one of its {@link #slot}. A Cipher keeps the key schedule of the last key it was initialised with, and the
-     * JDK 17 redoes the AES one in plain Java whenever the key changes (1.4-1.9 us warm, measured, more than the
-     * AES-GCM of a 1400-byte frame). A switch thread that relays between two members opens and seals for both in
-     * turn: with one Cipher per direction it changed keys at every frame of a ping; with its own slot, a session
-     * finds its key already scheduled unless another session of this thread shares the slot.
-     */
-    static final int CIPHER_SLOTS = 16;
-    private static final ThreadLocal<Cipher[]> CIPHERS = ThreadLocal.withInitial(
-            () -> new Cipher[2 * CipherSuite.values().length * CIPHER_SLOTS]);
-    /**
-     * Per thread, per direction, {@link #CIPHER_SLOTS} AES-256-GCM engines of {@link IntrinsicGcm} (arrays of JDK
-     * objects), used as the Ciphers above: each keeps the key schedule and GHASH table of the last key it sealed or
-     * opened with.
-     */
-    private static final ThreadLocal<Object[][]> ENGINES = ThreadLocal.withInitial(
-            () -> new Object[2 * CIPHER_SLOTS][]);
-    private static final ThreadLocal<byte[]> NONCE = ThreadLocal.withInitial(() -> new byte[12]);
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[2048]);
-    /** Never a real nonce (counters stay below 2^60): re-initialises the open Cipher away from a failed nonce. */
+    /** Per-thread AEAD slots per direction ({@link SessionAead#SLOTS}). */
+    static final int CIPHER_SLOTS = SessionAead.SLOTS;
     /** A pair's peer key: none (see {@link #pair}). */
     private static final byte[] NO_PEER = new byte[32];
-    private static final byte[] RESET_NONCE = {0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
 
     private final boolean initiator;
     private final CipherSuite suite;
     private final int localIndex;
     private final int remoteIndex;
-    private final SecretKeySpec sendKey;
-    private final SecretKeySpec receiveKey;
+    /** The two keys and how they seal and open. */
+    private final SessionAead aead;
     private final byte[] remotePublicKey;
     private final Limits limits;
-    /** This session's Cipher slot on every thread ({@link #CIPHERS}): from the random local index. */
-    private final int slot;
-    /** AES-256-GCM through {@link IntrinsicGcm} (its engines in {@link #ENGINES}) rather than a Cipher. */
-    private final boolean intrinsic;
     private final long created;
     private final long rekeyAfterNanos;
     private final long rejectAfterNanos;
@@ -180,12 +141,8 @@ public final class Session {
         this.suite = suite;
         this.localIndex = localIndex;
         this.remoteIndex = remoteIndex;
-        this.slot = (localIndex ^ localIndex >>> 16) & (CIPHER_SLOTS - 1);
-        this.intrinsic = suite == CipherSuite.AES_256_GCM && IntrinsicGcm.available();
-        this.sendKey = new SecretKeySpec(sendKey, suite.keyAlgorithm);
-        this.receiveKey = new SecretKeySpec(receiveKey, suite.keyAlgorithm);
-        Arrays.fill(sendKey, (byte) 0);
-        Arrays.fill(receiveKey, (byte) 0);
+        // the slot of this session's per-thread AEAD state: from the random local index
+        this.aead = SessionAead.of(suite, (localIndex ^ localIndex >>> 16) & (CIPHER_SLOTS - 1), sendKey, receiveKey);
         this.remotePublicKey = remotePublicKey.clone();
         this.limits = limits;
         this.rekeyAfterNanos = limits.rekeyAfterTime().toNanos();
@@ -263,38 +220,7 @@ public final class Session {
         for (int i = 0; i < 8; i++) {
             packet.put(offset + COUNTER_OFFSET + i, (byte) (counter >>> (56 - 8 * i)));
         }
-        if (intrinsic) {
-            Object[] engine = engine(false, sendKey);
-            if (packet.hasArray()) {
-                IntrinsicGcm.seal(engine, 0, counter, packet.array(), packet.arrayOffset() + offset, headerLength,
-                        payloadLength);
-            } else {
-                byte[] s = scratch(headerLength + payloadLength + TAG_LENGTH);
-                packet.get(offset, s, 0, headerLength + payloadLength);
-                IntrinsicGcm.seal(engine, 0, counter, s, 0, headerLength, payloadLength);
-                packet.put(offset + headerLength, s, headerLength, payloadLength + TAG_LENGTH);
-            }
-            return headerLength + payloadLength + TAG_LENGTH;
-        }
-        Cipher c = cipher(false);
-        try {
-            c.init(Cipher.ENCRYPT_MODE, sendKey, nonce(counter));
-            if (packet.hasArray()) {
-                byte[] a = packet.array();
-                int at = packet.arrayOffset() + offset;
-                c.updateAAD(a, at, headerLength);
-                c.doFinal(a, at + headerLength, payloadLength, a, at + headerLength);
-            } else {
-                byte[] s = scratch(headerLength + payloadLength + TAG_LENGTH);
-                packet.get(offset, s, 0, headerLength + payloadLength);
-                c.updateAAD(s, 0, headerLength);
-                c.doFinal(s, headerLength, payloadLength, s, headerLength);
-                packet.put(offset + headerLength, s, headerLength, payloadLength + TAG_LENGTH);
-            }
-        } catch (GeneralSecurityException e) {
-            // includes the JDK's refusal to reuse a key and nonce: a counter that repeated would be a bug here
-            throw new IllegalStateException(suite.displayName() + " failed to seal", e);
-        }
+        aead.seal(packet, offset, headerLength, payloadLength, counter);
         return headerLength + payloadLength + TAG_LENGTH;
     }
 
@@ -381,52 +307,8 @@ public final class Session {
     /** Verifies the tag and decrypts in place, without the opener flag: the AEAD work of threads runs side by side. */
     private void decrypt(ByteBuffer packet, int offset, int headerLength, int sealedLength, long counter)
             throws CryptoException {
-        if (intrinsic) {
-            Object[] engine = engine(true, receiveKey);
-            boolean opened;
-            if (packet.hasArray()) {
-                opened = IntrinsicGcm.open(engine, 0, counter, packet.array(), packet.arrayOffset() + offset,
-                        headerLength, sealedLength);
-            } else {
-                byte[] s = scratch(headerLength + sealedLength);
-                packet.get(offset, s, 0, headerLength + sealedLength);
-                opened = IntrinsicGcm.open(engine, 0, counter, s, 0, headerLength, sealedLength);
-                if (opened) {
-                    packet.put(offset + headerLength, s, headerLength, sealedLength - TAG_LENGTH);
-                }
-            }
-            if (!opened) {
-                throw AUTH_FAILED;
-            }
-            return;
-        }
-        Cipher c = cipher(true);
-        try {
-            AlgorithmParameterSpec nonce = nonce(counter);
-            try {
-                c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
-            } catch (InvalidKeyException sameKeyAndNonce) {
-                // ChaCha20: the last open on this thread used this key and counter and failed, or lost the race to
-                // accept it (else the window would have rejected the counter): step away from it, then initialise again
-                c.init(Cipher.DECRYPT_MODE, receiveKey, suite.nonceSpec(RESET_NONCE));
-                c.init(Cipher.DECRYPT_MODE, receiveKey, nonce);
-            }
-            if (packet.hasArray()) {
-                byte[] a = packet.array();
-                int at = packet.arrayOffset() + offset;
-                c.updateAAD(a, at, headerLength);
-                c.doFinal(a, at + headerLength, sealedLength, a, at + headerLength);
-            } else {
-                byte[] s = scratch(headerLength + sealedLength);
-                packet.get(offset, s, 0, headerLength + sealedLength);
-                c.updateAAD(s, 0, headerLength);
-                c.doFinal(s, headerLength, sealedLength, s, headerLength);
-                packet.put(offset + headerLength, s, headerLength, sealedLength - TAG_LENGTH);
-            }
-        } catch (AEADBadTagException e) {
+        if (!aead.open(packet, offset, headerLength, sealedLength, counter)) {
             throw AUTH_FAILED;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(suite.displayName() + " failed to open", e);
         }
     }
 
@@ -518,42 +400,9 @@ public final class Session {
         sendCounter.set(counter);
     }
 
-    /** 4 zero bytes and the 8-byte counter: 96 bits, unique per key while counters stay below 2^60. */
-    private AlgorithmParameterSpec nonce(long counter) {
-        byte[] n = NONCE.get();
-        for (int i = 0; i < 8; i++) {
-            n[4 + i] = (byte) (counter >>> (56 - 8 * i));
-        }
-        return suite.nonceSpec(n); // copies the array
-    }
-
-    /**
-     * This thread's sealing or opening Cipher of this session's suite and slot. Separate for sealing and opening: the JDK
-     * refuses to initialise a ChaCha20 Cipher with the key and nonce of its previous initialisation (and a GCM one
-     * for encryption), which a thread that seals for one side and opens for the other (a test, a loopback) would
-     * otherwise do.
-     */
-    Cipher cipher(boolean open) {
-        Cipher[] ciphers = CIPHERS.get();
-        int i = (2 * suite.ordinal() + (open ? 1 : 0)) * CIPHER_SLOTS + slot;
-        Cipher c = ciphers[i];
-        if (c == null) {
-            c = newCipher(suite);
-            ciphers[i] = c;
-        }
-        return c;
-    }
-
-    /** This thread's AES-256-GCM engine of this session's slot for sealing or opening, keyed for {@code key}. */
-    private Object[] engine(boolean open, SecretKeySpec key) {
-        Object[][] engines = ENGINES.get();
-        int i = (open ? CIPHER_SLOTS : 0) + slot;
-        Object[] e = engines[i];
-        if (e == null) {
-            e = IntrinsicGcm.engine();
-            engines[i] = e;
-        }
-        return IntrinsicGcm.keyed(e, key);
+    /** Tests: this thread's Cipher or engine of this session for sealing or opening. */
+    Object perThread(boolean open) {
+        return aead.perThread(open);
     }
 
     /**
@@ -563,22 +412,5 @@ public final class Session {
     public static String aesGcmImplementation() {
         String off = IntrinsicGcm.unavailable();
         return off == null ? "JDK intrinsics, one engine per key" : "JDK Cipher: " + off;
-    }
-
-    private static byte[] scratch(int length) {
-        byte[] s = SCRATCH.get();
-        if (s.length < length) {
-            s = new byte[length > 1 << 30 ? length : Integer.highestOneBit(length - 1) << 1];
-            SCRATCH.set(s);
-        }
-        return s;
-    }
-
-    private static Cipher newCipher(CipherSuite suite) {
-        try {
-            return Cipher.getInstance(suite.transformation);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK has no " + suite.displayName() + " (Java 11+ has both)", e);
-        }
     }
 }
