@@ -13,9 +13,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -102,11 +100,8 @@ public final class Pairs implements Pairing {
     private final SecureRandom random = new SecureRandom();
     /** Every pair not yet forgotten (guarded by this): housekeeping and settings changes visit these, not every port. */
     private final Set<PortPair> live = new HashSet<>();
-    /**
-     * Pairs by station, (MAC table VLAN, MAC) of their source and of their destination: a station that moves finds
-     * its pairs without a walk over the network's ports (a member flapping MACs must not make every frame cost that).
-     */
-    private final Map<Long, PortPair[]> byStation = new ConcurrentHashMap<>();
+    /** The pairs by their stations, for a station that moves. */
+    private final PairStations stations = new PairStations();
 
     public Pairs(PortRegistry registry, MacTableAdminService fdb, SwitchCounters counters,
                  Supplier<Settings> settings, LongSupplier nanoClock) {
@@ -250,8 +245,7 @@ public final class Pairs implements Pairing {
         in.pairsOut = append(in.pairsOut, pp);
         out.pairsIn = append(out.pairsIn, pp);
         live.add(pp);
-        index(pp.vlan, pp.source, pp);
-        index(pp.vlan, pp.destination, pp);
+        stations.add(pp);
         pp.tries = 1;
         pp.dueNanos = now + RETRY_NANOS;
         if (predecessor != null) {
@@ -370,7 +364,7 @@ public final class Pairs implements Pairing {
 
     @Override
     public void moved(Network network, int vlan, long mac, SwitchPort to) {
-        PortPair[] pairs = byStation.get(station(vlan, mac));
+        PortPair[] pairs = stations.at(vlan, mac);
         if (pairs == null) {
             return;
         }
@@ -460,8 +454,7 @@ public final class Pairs implements Pairing {
      */
     private void finish(PortPair pp, boolean expired) {
         pp.receiver.pairsIn = remove(pp.receiver.pairsIn, pp);
-        unindex(pp.vlan, pp.source, pp);
-        unindex(pp.vlan, pp.destination, pp);
+        stations.drop(pp);
         if (pp.failed && !expired && !pp.sender.removed) {
             pp.state = PortPair.FAILED;
             pp.dueNanos = nanoClock.getAsLong() + FAILED_HOLD_NANOS;
@@ -560,21 +553,6 @@ public final class Pairs implements Pairing {
 
     static int fdbVlan(int pairVlan) {
         return pairVlan == Pair.UNTAGGED ? EthernetFrame.UNTAGGED : pairVlan;
-    }
-
-    private static long station(int fdbVlan, long mac) {
-        return (long) fdbVlan << 48 | mac;
-    }
-
-    private void index(int pairVlan, long mac, PortPair pp) {
-        byStation.merge(station(fdbVlan(pairVlan), mac), new PortPair[] {pp}, (a, b) -> append(a, pp));
-    }
-
-    private void unindex(int pairVlan, long mac, PortPair pp) {
-        byStation.computeIfPresent(station(fdbVlan(pairVlan), mac), (k, a) -> {
-            PortPair[] b = remove(a, pp);
-            return b.length == 0 ? null : b;
-        });
     }
 
     /** PAIR {@code role} for {@code pp} to {@code to}, sealed with its session. Rare: per flow, not per frame. */
